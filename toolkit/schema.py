@@ -1,0 +1,214 @@
+"""Every table seamscope produces: its columns, dtypes and meaning, in one place.
+
+Loaders and analyses cite these tables in their docstrings; tests call
+:func:`check` on every output; ``findings.json``'s JSON Schema is derived from
+the same entries. dtypes are pandas dtype names; ``object`` columns holding
+lists say so in their meaning.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+    meaning: str
+
+
+def _t(*cols: tuple[str, str, str]) -> tuple[Column, ...]:
+    return tuple(Column(*c) for c in cols)
+
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    # ---- repository structure (toolkit.load.structure) ----
+    "files": _t(
+        ("path", "string", "repository-relative posix path"),
+        ("component", "string", "owning component (toolkit.components); <NA> for tests and unassigned files"),
+        ("module", "string", "dotted module name for Python files, <NA> otherwise"),
+        ("kind", "string", "python, sql, openapi, json_schema, protobuf, pact, template, other"),
+        ("is_test", "bool", "test code (toolkit.components.is_test_path)"),
+        ("loc", "int64", "non-blank lines"),
+    ),
+    "imports": _t(
+        ("path", "string", "importing file"),
+        ("line", "int64", "line of the import statement"),
+        ("module", "string", "importing module"),
+        ("component", "string", "importing component (<NA> for tests)"),
+        ("target_module", "string", "imported module, absolute (relative imports resolved)"),
+        ("target_symbol", "string", "imported name when `from m import name` names a symbol, else <NA>"),
+        ("target_component", "string", "component owning target_module; <NA> if external or unknown"),
+        ("is_relative", "bool", "written as a relative import"),
+        ("is_conditional", "bool", "inside if/try"),
+        ("is_type_checking", "bool", "inside `if TYPE_CHECKING:`"),
+        ("is_function_local", "bool", "inside a function body"),
+    ),
+    "call_sites": _t(
+        ("call_site_id", "string", "stable id `path:line:callee`"),
+        ("path", "string", "file holding the call"),
+        ("line", "int64", "line of the call"),
+        ("caller", "string", "qualified name of the enclosing function/class (module-level: the module)"),
+        ("caller_component", "string", "component of path"),
+        ("callee", "string", "qualified name of the called/instantiated/subclassed name"),
+        ("callee_component", "string", "component owning callee"),
+        ("kind", "string", "call, instantiate or subclass"),
+        ("seam", "string", "caller_component->callee_component (toolkit.components.seam_name)"),
+    ),
+    # ---- git history (toolkit.load.history) ----
+    "commits": _t(
+        ("sha", "string", "commit id"),
+        ("author", "string", "author name"),
+        ("email", "string", "author email"),
+        ("timestamp", "datetime64[ns, UTC]", "author date"),
+        ("message", "string", "full commit message"),
+        ("parents", "object", "list of parent shas"),
+        ("is_merge", "bool", "more than one parent"),
+    ),
+    "file_changes": _t(
+        ("sha", "string", "commit id"),
+        ("path", "string", "path after the change"),
+        ("old_path", "string", "path before a rename, else <NA>"),
+        ("added", "Int64", "lines added (<NA> for binary files)"),
+        ("deleted", "Int64", "lines deleted (<NA> for binary files)"),
+        ("binary", "bool", "git reported the file as binary"),
+    ),
+    "logical_coupling": _t(
+        ("entity", "string", "file or component"),
+        ("coupled", "string", "the entity it changes together with"),
+        ("degree", "int64", "shared revisions / average revisions of the pair, in percent (code-maat)"),
+        ("average-revs", "int64", "average number of revisions of the pair (code-maat)"),
+    ),
+    "structural_coupling": _t(
+        ("component", "string", "component"),
+        ("afferent", "int64", "Ca: components that depend on it"),
+        ("efferent", "int64", "Ce: components it depends on"),
+        ("instability", "float64", "Ce / (Ca + Ce); 0 when isolated"),
+        ("cohesion", "float64", "share of its references (imports + call sites) that stay inside it"),
+    ),
+    # ---- tests (toolkit.load.junit, coverage_contexts, mocks, test_kinds) ----
+    "test_results": _t(
+        ("run_id", "string", "one test run (folder or file stem)"),
+        ("environment", "string", "toolkit.environments vocabulary"),
+        ("suite", "string", "testsuite name"),
+        ("classname", "string", "testcase classname (may be <NA>)"),
+        ("name", "string", "testcase name"),
+        ("test_id", "string", "toolkit.testids identity, stable across runs"),
+        ("file", "string", "test source file if the XML says, else <NA>"),
+        ("outcome", "string", "passed, failed, error or skipped"),
+        ("duration_s", "float64", "seconds (NaN when absent)"),
+        ("message", "string", "failure/error/skip message (<NA> when passed)"),
+        ("timestamp", "datetime64[ns, UTC]", "suite timestamp when given"),
+        ("reruns", "int64", "rerun/flaky entries (Surefire rerunFailure/flakyFailure)"),
+        ("commit", "string", "commit the run tested, from the manifest (<NA> when unknown)"),
+        ("source", "string", "the XML file the row came from"),
+    ),
+    "flakiness": _t(
+        ("test_id", "string", "test"),
+        ("environment", "string", "environment"),
+        ("commit", "string", "commit (<NA> when unknown: all runs compared)"),
+        ("runs", "int64", "runs seen"),
+        ("passed", "int64", "runs passed"),
+        ("failed", "int64", "runs failed or errored"),
+        ("reruns", "int64", "reruns recorded by the runner"),
+        ("flips", "int64", "pass/fail changes between consecutive runs"),
+        ("is_flaky", "bool", "both passed and failed at the same environment+commit, or rerun to pass"),
+    ),
+    "test_exercises": _t(
+        ("test_id", "string", "test (toolkit.testids)"),
+        ("call_site_id", "string", "a cross-component call site whose line the test executed"),
+    ),
+    "test_components": _t(
+        ("test_id", "string", "test"),
+        ("component", "string", "a production component the test executed lines of"),
+        ("lines", "int64", "lines executed in that component"),
+    ),
+    "mocks": _t(
+        ("test_file", "string", "test source file"),
+        ("test_id", "string", "test it applies to; a file/class-level or fixture mock is repeated for each test using it"),
+        ("line", "int64", "line of the patch/stub"),
+        ("mechanism", "string", "patch, patch.object, patch.dict, mocker.patch, monkeypatch, autospec, magicmock_spec, responses, requests_mock, respx, httpretty, vcr, fake_class"),
+        ("target", "string", "target as written"),
+        ("target_qualname", "string", "resolved qualified name of the replaced symbol"),
+        ("target_component", "string", "component owning it (<NA> when external)"),
+        ("external_service", "string", "http, db, queue, ... when an external client is stubbed, else <NA>"),
+    ),
+    "test_kinds": _t(
+        ("test_id", "string", "test"),
+        ("file", "string", "test source file"),
+        ("kind", "string", "unit, integration or e2e"),
+        ("reasons", "object", "list of reasons (str) in the order they were applied"),
+        ("components", "object", "list of production components the test exercises"),
+        ("mocked_components", "object", "list of components whose symbols it replaces"),
+    ),
+    # ---- issues (toolkit.load.issues, links) ----
+    "issues": _t(
+        ("tracker", "string", "github, jira, gitlab or generic"),
+        ("key", "string", "issue key (`#123`, `PROJ-123`)"),
+        ("title", "string", "summary (untrusted text)"),
+        ("body", "string", "description (untrusted text)"),
+        ("type", "string", "bug, feature, task, improvement, question, other"),
+        ("labels", "object", "list of labels"),
+        ("components", "object", "list of tracker components"),
+        ("status", "string", "tracker status"),
+        ("resolution", "string", "tracker resolution or state_reason"),
+        ("priority", "string", "tracker priority"),
+        ("created", "datetime64[ns, UTC]", "created"),
+        ("resolved", "datetime64[ns, UTC]", "resolved/closed (NaT when open)"),
+        ("environment", "string", "toolkit.environments vocabulary"),
+        ("environment_evidence", "string", "where the environment came from"),
+        ("reporter", "string", "reporter (pseudonymised on request)"),
+        ("url", "string", "link to the issue"),
+        ("is_pull_request", "bool", "GitHub pull requests exported with issues"),
+        ("linked_prs", "object", "list of PR numbers the issue names"),
+        ("source", "string", "file the row came from"),
+    ),
+    "links": _t(
+        ("issue_key", "string", "issue"),
+        ("sha", "string", "fix commit"),
+        ("evidence", "string", "what links them (e.g. 'message: fixes #12')"),
+        ("confidence", "string", "explicit, reference or heuristic"),
+    ),
+    "issue_components": _t(
+        ("issue_key", "string", "issue"),
+        ("component", "string", "component touched by its fix commits"),
+        ("files", "int64", "files of that component changed"),
+        ("churn", "int64", "lines added + deleted in that component"),
+    ),
+}
+
+
+def columns(table: str) -> list[str]:
+    return [c.name for c in TABLES[table]]
+
+
+def empty(table: str) -> pd.DataFrame:
+    """An empty DataFrame with the table's columns and dtypes."""
+    return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in TABLES[table]})
+
+
+def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Order and cast ``df``'s columns to the table's schema (extra columns are kept at the end)."""
+    out = df.copy()
+    for c in TABLES[table]:
+        if c.name not in out.columns:
+            out[c.name] = pd.Series(index=out.index, dtype=c.dtype)
+        elif str(out[c.name].dtype) != c.dtype and c.dtype != "object":
+            out[c.name] = out[c.name].astype(c.dtype)
+    names = columns(table)
+    return out[names + [c for c in out.columns if c not in names]]
+
+
+def check(df: pd.DataFrame, table: str) -> None:
+    """Raise ``AssertionError`` when ``df`` lacks a column of ``table`` or has the wrong dtype."""
+    for c in TABLES[table]:
+        assert c.name in df.columns, f"{table}: missing column {c.name}"
+        got = str(df[c.name].dtype)
+        assert got == c.dtype, f"{table}.{c.name}: dtype {got}, expected {c.dtype}"
+
+
+def describe(table: str) -> str:
+    """The table's schema as text, for docstrings and ``--help``."""
+    return "\n".join(f"{c.name} ({c.dtype}): {c.meaning}" for c in TABLES[table])
