@@ -1,0 +1,188 @@
+"""Read-only access to a git repository, at its work tree or at any revision.
+
+Everything that reads a repository (structure, history, mocks, interface docs)
+goes through :class:`Repo`, so that
+
+* a **git bundle** (how the sample ships) is usable: it is cloned once, bare,
+  into seamscope's cache directory keyed on the bundle's content hash — the
+  bundle itself is never written;
+* a **past revision** is read straight from git objects (``git ls-tree`` and
+  one ``git cat-file --batch`` process), never by checking out into the user's
+  work tree;
+* the analysed repository is never written to (no checkout, no index refresh:
+  every git call runs with ``GIT_OPTIONAL_LOCKS=0``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.errors import InputError
+
+_GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+def cache_dir() -> Path:
+    """seamscope's cache root: ``$SEAMSCOPE_CACHE``, else ``$XDG_CACHE_HOME/seamscope``, else ``~/.cache/seamscope``."""
+    root = os.environ.get("SEAMSCOPE_CACHE")
+    if root:
+        return Path(root)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "seamscope"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(_GIT_ENV)
+    return env
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Repo:
+    """A git repository opened read-only.
+
+    ``git_dir`` is what git commands run against; ``work_tree`` is the checkout
+    the user pointed at (``None`` for bundles and bare repositories); ``origin``
+    is the path the user gave, for messages.
+    """
+
+    git_dir: Path
+    work_tree: Path | None
+    origin: str
+
+    # ---- opening -------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, flag: str = "REPO") -> "Repo":
+        """Open a work tree, a bare repository or a ``.bundle`` file.
+
+        Raises :class:`InputError` naming ``path`` when it does not exist or is
+        not a git repository.
+        """
+        p = Path(path)
+        if not p.exists():
+            raise InputError(p, "does not exist", flag=flag, hint="give the path of a git repository or a .bundle file")
+        if p.is_file():
+            return cls._from_bundle(p, flag)
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(p), "rev-parse", "--git-dir", "--is-bare-repository", "--show-toplevel"],
+                capture_output=True, text=True, env=_env(), check=False,
+            )
+        except FileNotFoundError as exc:  # pragma: no cover - git is a documented prerequisite
+            raise InputError(p, "git is not installed", hint="install git") from exc
+        if out.returncode != 0:
+            raise InputError(p, "is not a git repository", flag=flag,
+                             hint="run seamscope on a git clone (git init/clone), or pass a .bundle file")
+        lines = out.stdout.splitlines()
+        git_dir = Path(lines[0])
+        if not git_dir.is_absolute():
+            git_dir = (p / git_dir).resolve()
+        bare = lines[1].strip() == "true"
+        work_tree = None if bare else Path(lines[2]).resolve()
+        return cls(git_dir=git_dir, work_tree=work_tree, origin=str(p))
+
+    @classmethod
+    def _from_bundle(cls, bundle: Path, flag: str) -> "Repo":
+        target = cache_dir() / "bundles" / (_file_sha256(bundle)[:20] + ".git")
+        if not (target / "HEAD").exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=target.parent))
+            res = subprocess.run(["git", "clone", "--quiet", "--bare", str(bundle.resolve()), str(tmp / "r.git")],
+                                 capture_output=True, text=True, env=_env())
+            if res.returncode != 0:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise InputError(bundle, f"is neither a git repository nor a readable git bundle: {res.stderr.strip()}",
+                                 flag=flag)
+            try:
+                os.replace(tmp / "r.git", target)  # atomic: a concurrent run either sees all or nothing
+            except OSError:
+                if not (target / "HEAD").exists():
+                    raise
+            shutil.rmtree(tmp, ignore_errors=True)
+        return cls(git_dir=target, work_tree=None, origin=str(bundle))
+
+    # ---- plumbing --------------------------------------------------------
+    def git(self, *args: str, check: bool = True, text: bool = True) -> subprocess.CompletedProcess:
+        """Run a read-only git command against this repository."""
+        res = subprocess.run(["git", "--git-dir", str(self.git_dir), *args], capture_output=True, text=text,
+                             env=_env(), check=False)
+        if check and res.returncode != 0:
+            err = res.stderr if text else res.stderr.decode("utf-8", "replace")
+            raise InputError(self.origin, f"git {' '.join(args[:3])} failed: {err.strip()}")
+        return res
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        """Start a streaming git command (stdout as bytes)."""
+        return subprocess.Popen(["git", "--git-dir", str(self.git_dir), *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=_env())
+
+    def resolve(self, rev: str = "HEAD") -> str | None:
+        """The commit id of ``rev``, or ``None`` for an empty repository at HEAD."""
+        res = self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        if res.returncode != 0:
+            if rev == "HEAD":
+                return None
+            raise InputError(self.origin, f"revision {rev!r} does not exist", flag="--at",
+                             hint="give a commit id, tag or branch of this repository")
+        return res.stdout.strip()
+
+    def is_shallow(self) -> bool:
+        return self.git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+
+    # ---- files -----------------------------------------------------------
+    def list_files(self, rev: str | None = None) -> list[str]:
+        """Repository-relative paths of tracked files at ``rev`` (``None``: the work tree as it is on disk,
+        tracked and untracked-but-not-ignored; HEAD for bundles and bare repositories)."""
+        if rev is None and self.work_tree is not None:
+            res = subprocess.run(["git", "-C", str(self.work_tree), "ls-files", "-z", "--cached", "--others",
+                                  "--exclude-standard"], capture_output=True, env=_env(), check=True)
+            return sorted({p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0")
+                           if p and (self.work_tree / p).is_file()})
+        commit = self.resolve(rev or "HEAD")
+        if commit is None:
+            return []
+        res = self.git("ls-tree", "-r", "-z", "--name-only", commit, text=False)
+        return sorted(p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+
+    def read_files(self, paths: Iterable[str], rev: str | None = None) -> Iterator[tuple[str, bytes]]:
+        """Yield ``(path, content)`` for each path, from disk (work tree, ``rev=None``) or from git objects."""
+        paths = list(paths)
+        if rev is None and self.work_tree is not None:
+            for p in paths:
+                yield p, (self.work_tree / p).read_bytes()
+            return
+        commit = self.resolve(rev or "HEAD")
+        if commit is None:
+            return
+        proc = subprocess.Popen(["git", "--git-dir", str(self.git_dir), "cat-file", "--batch"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env())
+        assert proc.stdin and proc.stdout
+        try:
+            for p in paths:
+                proc.stdin.write(f"{commit}:{p}\n".encode("utf-8", "surrogateescape"))
+                proc.stdin.flush()
+                header = proc.stdout.readline().split()
+                if len(header) < 3 or header[1] == b"missing":
+                    continue
+                size = int(header[2])
+                data = proc.stdout.read(size)
+                proc.stdout.read(1)  # trailing newline
+                yield p, data
+        finally:
+            proc.stdin.close()
+            proc.stdout.close()
+            proc.wait()
