@@ -104,6 +104,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("reruns", "int64", "rerun/flaky entries (Surefire rerunFailure/flakyFailure)"),
         ("commit", "string", "commit the run tested, from the manifest (<NA> when unknown)"),
         ("source", "string", "the XML file the row came from"),
+        ("run_seq", "Int64", "order of the run within its environment (manifest `run`, else natural order of run names; <NA> for a lone file)"),
     ),
     "flakiness": _t(
         ("test_id", "string", "test"),
@@ -115,6 +116,21 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("reruns", "int64", "reruns recorded by the runner"),
         ("flips", "int64", "pass/fail changes between consecutive runs"),
         ("is_flaky", "bool", "both passed and failed at the same environment+commit, or rerun to pass"),
+    ),
+    "failures_by_environment": _t(
+        ("environment", "string", "environment"),
+        ("tests", "int64", "distinct test_ids seen"),
+        ("runs", "int64", "distinct runs"),
+        ("executions", "int64", "testcase rows"),
+        ("failed", "int64", "rows failed"),
+        ("error", "int64", "rows errored"),
+        ("skipped", "int64", "rows skipped"),
+        ("failure_rate", "float64", "(failed + error) / rows that ran (not skipped); NaN when none ran"),
+    ),
+    "test_lines": _t(
+        ("test_id", "category", "test (toolkit.testids); categorical because there is a row per test per executed line"),
+        ("path", "category", "repository-relative file the line is in"),
+        ("line", "int32", "executed line number"),
     ),
     "test_exercises": _t(
         ("test_id", "string", "test (toolkit.testids)"),
@@ -164,6 +180,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("is_pull_request", "bool", "GitHub pull requests exported with issues"),
         ("linked_prs", "object", "list of PR numbers the issue names"),
         ("source", "string", "file the row came from"),
+        ("updated", "datetime64[ns, UTC]", "last updated (NaT when the export omits it); the newest copy wins on duplicates"),
+        ("milestone", "string", "milestone or fix version (<NA> when none)"),
     ),
     "links": _t(
         ("issue_key", "string", "issue"),
@@ -176,6 +194,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("component", "string", "component touched by its fix commits"),
         ("files", "int64", "files of that component changed"),
         ("churn", "int64", "lines added + deleted in that component"),
+    ),
+    "unlinked_issues": _t(
+        ("issue_key", "string", "bug issue no commit could be linked to"),
+        ("reason", "string", "why: no commit mentions it, only merge commits mention it, ..."),
     ),
 }
 

@@ -1,0 +1,281 @@
+"""Per-test coverage: which test executed which line, and so which call sites and components.
+
+A coverage data file recorded with per-test contexts (pytest-cov
+``--cov-context=test`` or coverage's ``[run] dynamic_context = test_function``)
+says, for every line, which tests ran it. That turns the static call-site table
+(:mod:`toolkit.load.structure`) into evidence: a test *exercises* a cross-component
+call site when it executed that site's line.
+
+Reading goes through coverage.py's own :class:`coverage.CoverageData` (it
+validates the file and its schema version). For the bulk line data there are two
+readers with identical results:
+
+* ``"api"`` — :meth:`CoverageData.contexts_by_lineno` per file; portable across
+  coverage versions but decodes every (line, context) pair in Python.
+* ``"sql"`` (default when coverage's schema is the documented version 7) — one
+  read-only query over ``line_bits``/``arc`` and a vectorised numpy decode of the
+  numbits; ~an order of magnitude faster on big suites (see
+  ``benchmarks/bench_coverage.py``). coverage documents the schema and its
+  version number precisely so that readers can do this safely.
+
+Paths in a data file are absolute paths of the machine that ran the tests. They
+are mapped to repository paths by ``path_map`` (``[paths]``-style prefix
+remapping) and then by the longest unique path suffix among the repository's
+files; a file that maps to none or to several is reported as a :class:`Skip`.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from toolkit import schema
+from toolkit.components import ComponentMap
+from toolkit.errors import InputError, Skip, report_skip
+from toolkit.testids import from_nodeid
+
+NO_CONTEXTS_HINT = ("recorded without per-test contexts; rerun with --cov-context=test (pytest-cov) "
+                    "or [run] dynamic_context = test_function")
+_KNOWN_SCHEMA = 7
+
+
+def context_test_id(context: str) -> str | None:
+    """test_id of a coverage context, or ``None`` for the global ``""`` context.
+
+    pytest-cov contexts are node ids with a phase (``tests/x.py::T::t|run``; the
+    ``setup``/``teardown`` phases belong to the same test); coverage's
+    ``test_function`` contexts are already dotted qualnames (``tests.x.T.t``).
+    """
+    if not context:
+        return None
+    if "::" in context or "|" in context or context.endswith(".py"):
+        return from_nodeid(context)
+    return context
+
+
+# ---- path mapping --------------------------------------------------------------------------
+
+def map_paths(recorded: Iterable[str], repo_files: Iterable[str], path_map: Mapping[str, str] | None = None,
+              *, skips: list[Skip] | None = None, source: str = "<coverage>") -> dict[str, str]:
+    """Map recorded (usually absolute) file paths to repository-relative paths.
+
+    First ``path_map`` (recorded prefix -> repository-relative prefix, longest
+    prefix first, like coverage's ``[paths]``); then, when the result is not a
+    repository file, the repository file sharing the longest path suffix with it,
+    if exactly one does. Unmatched and ambiguous files are reported as skips.
+    """
+    files = [f.replace(os.sep, "/") for f in repo_files]
+    file_set = set(files)
+    by_name: dict[str, list[tuple[str, ...]]] = {}
+    for f in files:
+        parts = tuple(PurePosixPath(f).parts)
+        by_name.setdefault(parts[-1], []).append(parts)
+    prefixes = sorted(((k.replace("\\", "/").rstrip("/"), v.replace("\\", "/").strip("/"))
+                       for k, v in (path_map or {}).items()), key=lambda kv: -len(kv[0]))
+    out: dict[str, str] = {}
+    for rec in recorded:
+        p = rec.replace("\\", "/")
+        for old, new in prefixes:
+            if p == old or p.startswith(old + "/"):
+                rest = p[len(old):].lstrip("/")
+                p = f"{new}/{rest}" if new else rest
+                break
+        if p in file_set:
+            out[rec] = p
+            continue
+        parts = tuple(x for x in PurePosixPath(p).parts if x not in ("/", ""))
+        cands = by_name.get(parts[-1], []) if parts else []
+        best: list[tuple[str, ...]] = []
+        best_len = 0
+        for c in cands:
+            n = 0
+            while n < len(c) and n < len(parts) and c[-1 - n] == parts[-1 - n]:
+                n += 1
+            if n > best_len:
+                best, best_len = [c], n
+            elif n == best_len:
+                best.append(c)
+        if len(best) == 1:
+            out[rec] = "/".join(best[0])
+        elif best:
+            report_skip(skips, source, f"measured file {rec!r} matches several repository files by suffix ("
+                        + ", ".join(sorted("/".join(b) for b in best)) + "); give a path_map to disambiguate")
+        else:
+            report_skip(skips, source, f"measured file {rec!r} is not a file of the repository")
+    return out
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def _open(path: Path):
+    import coverage
+    from coverage.exceptions import CoverageException
+
+    if not path.is_file():
+        raise InputError(path, "does not exist" if not path.exists() else "is not a file",
+                         hint="give the .coverage data file written by coverage.py / pytest-cov")
+    try:
+        try:
+            data = coverage.CoverageData(basename=str(path), read_only=True)
+        except TypeError:  # coverage < 7.10 has no read_only
+            data = coverage.CoverageData(basename=str(path))
+        data.read()
+        files = sorted(data.measured_files())
+        contexts = data.measured_contexts()
+    except (CoverageException, sqlite3.Error) as exc:
+        raise InputError(path, f"is not a usable coverage data file (coverage {coverage.__version__}): {exc}",
+                         hint="give a .coverage file written by coverage.py 5+; combine parallel files with "
+                              "`coverage combine` first") from exc
+    return data, files, contexts
+
+
+def _read_api(data, files: list[str]) -> Iterable[tuple[str, np.ndarray, list[str]]]:
+    """Yield (recorded file, lines, contexts) with one context per line entry."""
+    for f in files:
+        lines: list[int] = []
+        ctxs: list[str] = []
+        for lineno, cs in data.contexts_by_lineno(f).items():
+            lines.extend([lineno] * len(cs))
+            ctxs.extend(cs)
+        yield f, np.asarray(lines, dtype=np.int32), ctxs
+
+
+def _read_sql(path: Path, has_arcs: bool) -> tuple[pd.DataFrame, dict[int, str], dict[int, str]]:
+    """All (file_id, context_id, line) triples, decoded with numpy; plus the id -> name tables."""
+    con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    try:
+        files = dict(con.execute("select id, path from file"))
+        contexts = dict(con.execute("select id, context from context"))
+        if has_arcs:
+            rows = np.array(con.execute(
+                "select file_id, context_id, fromno from arc where fromno > 0 "
+                "union select file_id, context_id, tono from arc where tono > 0").fetchall(), dtype=np.int64)
+            rows = rows.reshape(-1, 3)
+            trip = pd.DataFrame({"file_id": rows[:, 0], "context_id": rows[:, 1], "line": rows[:, 2].astype(np.int32)})
+            return trip, files, contexts
+        fids, cids, blobs = [], [], []
+        for fid, cid, nb in con.execute("select file_id, context_id, numbits from line_bits"):
+            fids.append(fid)
+            cids.append(cid)
+            blobs.append(nb)
+    finally:
+        con.close()
+    if not blobs:
+        return pd.DataFrame({"file_id": [], "context_id": [], "line": np.array([], np.int32)}), files, contexts
+    lens = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    bits = np.unpackbits(np.frombuffer(b"".join(blobs), dtype=np.uint8), bitorder="little")
+    pos = np.flatnonzero(bits)
+    row = np.searchsorted(starts * 8, pos, side="right") - 1
+    line = (pos - starts[row] * 8).astype(np.int32)
+    trip = pd.DataFrame({"file_id": np.asarray(fids, np.int64)[row], "context_id": np.asarray(cids, np.int64)[row],
+                         "line": line})
+    return trip, files, contexts
+
+
+def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: dict[str, str] | None = None,
+                  skips: list[Skip] | None = None, reader: str = "auto") -> pd.DataFrame:
+    """Read a coverage data file with per-test contexts into the ``test_lines`` table.
+
+    One row per (test_id, path, line) the test executed — setup, call and
+    teardown phases of one test are merged; lines run outside any test (the
+    ``""`` context: imports at collection time) are left out. ``path`` is
+    repository-relative (see :func:`map_paths`; files that do not map are
+    skipped with a :class:`Skip`). ``test_id`` and ``path`` are categoricals and
+    ``line`` is int32 because the table has one row per test per executed line.
+
+    Raises :class:`InputError` naming the file when it is not a coverage data
+    file, comes from an incompatible coverage version, or was recorded without
+    per-test contexts. ``reader`` is ``"auto"``, ``"sql"`` or ``"api"`` (module docstring).
+    """
+    import coverage.sqldata
+
+    p = Path(path)
+    data, files, contexts = _open(p)
+    if not files:
+        return schema.conform(pd.DataFrame({"test_id": pd.Categorical([]), "path": pd.Categorical([]),
+                                            "line": np.array([], np.int32)}), "test_lines")
+    if not any(context_test_id(c) for c in contexts):
+        raise InputError(p, "has no per-test contexts", hint=NO_CONTEXTS_HINT)
+    mapping = map_paths(files, repo_files, path_map, skips=skips, source=str(p))
+    if reader == "auto":
+        reader = "sql" if coverage.sqldata.SCHEMA_VERSION == _KNOWN_SCHEMA else "api"
+    if reader == "sql":
+        trip, file_names, ctx_names = _read_sql(p, data.has_arcs())
+        fid_to_path = {fid: mapping.get(name) for fid, name in file_names.items()}
+        cid_to_test = {cid: context_test_id(c) for cid, c in ctx_names.items()}
+        paths = trip["file_id"].map(fid_to_path)
+        tests = trip["context_id"].map(cid_to_test)
+        df = pd.DataFrame({"test_id": tests, "path": paths, "line": trip["line"]})
+    elif reader == "api":
+        parts = []
+        for f, lines, ctxs in _read_api(data, files):
+            if f not in mapping or not len(lines):
+                continue
+            t = pd.Series(ctxs, dtype=object).map(context_test_id)
+            parts.append(pd.DataFrame({"test_id": t.to_numpy(), "path": mapping[f], "line": lines}))
+        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"test_id": [], "path": [], "line": []})
+    else:
+        raise ValueError(f"reader must be 'auto', 'sql' or 'api', not {reader!r}")
+    df = df.dropna(subset=["test_id", "path"])
+    df = pd.DataFrame({"test_id": df["test_id"].astype("category"), "path": df["path"].astype("category"),
+                       "line": df["line"].astype(np.int32)})
+    # merged phases (setup/run/teardown) and two recorded files mapping to one path repeat rows
+    key = (df["test_id"].cat.codes.to_numpy(np.int64) * len(df["path"].cat.categories)
+           + df["path"].cat.codes.to_numpy(np.int64)) * (1 << 31) + df["line"].to_numpy(np.int64)
+    _, first = np.unique(key, return_index=True)
+    df = df.iloc[np.sort(first)].reset_index(drop=True)
+    df["test_id"] = df["test_id"].cat.remove_unused_categories()
+    df["path"] = df["path"].cat.remove_unused_categories()
+    return schema.conform(df, "test_lines")
+
+
+# ---- joins with structure --------------------------------------------------------------------
+
+def _path_line_key(paths: pd.Series, lines: pd.Series, categories: pd.Index) -> np.ndarray:
+    codes = pd.Index(categories).get_indexer(paths.astype(object)).astype(np.int64)
+    key = codes * (1 << 32) + lines.to_numpy(np.int64)
+    key[codes < 0] = -1
+    return key
+
+
+def exercised_call_sites(test_lines: pd.DataFrame, call_sites: pd.DataFrame) -> pd.DataFrame:
+    """The ``test_exercises`` table: (test_id, call_site_id) for every call site whose line the test executed.
+
+    A call site is exercised when its (path, line) was executed in the test's
+    context. Several call sites on one line are all exercised.
+    """
+    if test_lines.empty or call_sites.empty:
+        return schema.empty("test_exercises")
+    cats = test_lines["path"].cat.categories if isinstance(test_lines["path"].dtype, pd.CategoricalDtype) \
+        else pd.Index(test_lines["path"].astype(object).unique())
+    tl_key = _path_line_key(test_lines["path"], test_lines["line"], cats)
+    cs_key = _path_line_key(call_sites["path"], call_sites["line"], cats)
+    cs = pd.DataFrame({"key": cs_key, "call_site_id": call_sites["call_site_id"].astype(object).to_numpy()})
+    cs = cs[cs["key"] >= 0]
+    keep = np.isin(tl_key, cs["key"].to_numpy())
+    tl = pd.DataFrame({"key": tl_key[keep], "test_id": test_lines["test_id"].to_numpy()[keep]})
+    out = tl.merge(cs, on="key", how="inner")[["test_id", "call_site_id"]].drop_duplicates()
+    out["test_id"] = out["test_id"].astype(object)
+    out = out.sort_values(["test_id", "call_site_id"], kind="stable").reset_index(drop=True)
+    return schema.conform(out, "test_exercises")
+
+
+def test_components(test_lines: pd.DataFrame, components: ComponentMap) -> pd.DataFrame:
+    """The ``test_components`` table: lines each test executed per production component.
+
+    Test files and files outside every component are not counted.
+    """
+    if test_lines.empty:
+        return schema.empty("test_components")
+    paths = test_lines["path"].astype("category")
+    comp_of = np.array([components.component_of(p) for p in paths.cat.categories] + [None], dtype=object)
+    comp = comp_of[paths.cat.codes.to_numpy()]  # code -1 (missing path) picks the trailing None
+    df = pd.DataFrame({"test_id": test_lines["test_id"].astype(object).to_numpy(), "component": comp})
+    df = df.dropna(subset=["component"])
+    out = df.groupby(["test_id", "component"], sort=True).size().rename("lines").reset_index()
+    return schema.conform(out, "test_components")
