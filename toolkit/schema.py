@@ -79,7 +79,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("entity", "string", "file or component"),
         ("coupled", "string", "the entity it changes together with"),
         ("degree", "int64", "shared revisions / average revisions of the pair, in percent (code-maat)"),
-        ("average-revs", "int64", "average number of revisions of the pair (code-maat)"),
+        ("average-revs", "int64", "average number of revisions of the pair, rounded up (code-maat)"),
+    ),
+    "sum_of_coupling": _t(
+        ("entity", "string", "file or component"),
+        ("soc", "int64", "sum over commits of the other entities changed with it (code-maat soc)"),
     ),
     "structural_coupling": _t(
         ("component", "string", "component"),
