@@ -1,0 +1,116 @@
+"""What an audit reads and how: flags, ``seamscope.toml``, or the embedded sample.
+
+One ``AuditConfig`` drives the CLI, the notebooks (their parameters cell) and
+``audit-many``. Paths in a ``seamscope.toml`` are relative to that file.
+
+``seamscope.toml``::
+
+    repo = "."                      # git work tree, bare repo or .bundle
+    tests = ["results/"]            # JUnit folders: results/<environment>/<run>/*.xml
+    coverage = ".coverage"          # coverage.py data recorded with --cov-context=test
+    issues = ["jira.csv", "github_issues.json"]
+    labels = "labels.csv"           # analyst labels (bug-review widget)
+    at = "HEAD"                     # audit as of a revision
+    [components]                    # glob -> component (overrides the package rule)
+    "src/app/api/**" = "api"
+    [thresholds]
+    min_revs = 5
+    [weights]
+    call_sites = 1.0
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError, InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    repo: Path
+    tests: tuple[Path, ...] = ()
+    coverage: Path | None = None
+    issues: tuple[Path, ...] = ()
+    labels: Path | None = None
+    at: str | None = None
+    components: dict[str, str] | None = None
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    pseudonymize: bool = False
+    name: str | None = None  # shown in the report title
+
+    def with_(self, **changes: Any) -> "AuditConfig":
+        return replace(self, **changes)
+
+    def check_paths(self) -> None:
+        """Raise InputError naming the first missing input and the flag that pointed at it."""
+        if not self.repo.exists():
+            raise InputError(self.repo, "does not exist", flag="REPO", hint="give a git repository, bare repo or .bundle")
+        for flag, paths in (("--tests", self.tests), ("--issues", self.issues)):
+            for p in paths:
+                if not p.exists():
+                    raise InputError(p, "does not exist", flag=flag)
+        for flag, p in (("--coverage", self.coverage),):
+            if p is not None and not p.exists():
+                raise InputError(p, "does not exist", flag=flag)
+
+
+def sample_config(sample_dir: Path = SAMPLE_DIR) -> AuditConfig:
+    """The embedded sample system: the default of every command."""
+    if not (sample_dir / "repo.bundle").exists():
+        raise InputError(sample_dir, "the embedded sample is missing",
+                         hint="run seamscope from a clone of the seamscope repository, or `seamscope sample DIR`")
+    issues = tuple(sorted(p for p in (sample_dir / "issues").glob("*") if p.suffix in (".csv", ".json")))
+    labels = sample_dir / "labels.csv"
+    return AuditConfig(
+        repo=sample_dir / "repo.bundle",
+        tests=(sample_dir / "results",),
+        coverage=sample_dir / "coverage" / ".coverage",
+        issues=issues,
+        labels=labels if labels.exists() else None,
+        name="seamscope sample system (shop)",
+    )
+
+
+def load_toml(path: Path) -> AuditConfig:
+    """Read an audit configuration from ``seamscope.toml``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "does not exist", flag="--config") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"is not valid TOML: {exc}", flag="--config") from exc
+    base = path.parent
+
+    def p(v: str) -> Path:
+        return (base / os.path.expanduser(v)).resolve()
+
+    def many(key: str) -> tuple[Path, ...]:
+        v = data.get(key, [])
+        return tuple(p(x) for x in ([v] if isinstance(v, str) else v))
+
+    known = {"repo", "tests", "coverage", "issues", "labels", "at", "components", "thresholds", "weights",
+             "pseudonymize", "name"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(path, f"unknown keys {sorted(unknown)}", hint=f"known keys: {sorted(known)}")
+    return AuditConfig(
+        repo=p(data.get("repo", ".")),
+        tests=many("tests"),
+        coverage=p(data["coverage"]) if "coverage" in data else None,
+        issues=many("issues"),
+        labels=p(data["labels"]) if "labels" in data else None,
+        at=data.get("at"),
+        components=data.get("components"),
+        thresholds=dict(data.get("thresholds", {})),
+        weights={k: float(v) for k, v in data.get("weights", {}).items()},
+        pseudonymize=bool(data.get("pseudonymize", False)),
+        name=data.get("name"),
+    )

@@ -1,0 +1,124 @@
+"""Load every input once into an ``Evidence`` bundle that all analyses share.
+
+Analyses never read files: they take an ``Evidence`` (or the tables in it).
+Missing inputs leave their fields ``None`` and a reason in ``missing``, so a
+partial input set still produces a report that says what it could not do.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from toolkit.config import AuditConfig
+from toolkit.errors import Skip
+
+
+@dataclass
+class Evidence:
+    """Everything read for one audit. Table schemas: toolkit.schema."""
+
+    config: AuditConfig
+    repo: Any  # toolkit.load.gitrepo.Repo
+    structure: Any  # toolkit.load.structure.Structure
+    history: Any  # toolkit.load.history.History
+    test_results: pd.DataFrame | None = None
+    test_lines: pd.DataFrame | None = None
+    test_exercises: pd.DataFrame | None = None
+    test_components: pd.DataFrame | None = None
+    mocks: pd.DataFrame | None = None
+    test_kinds: pd.DataFrame | None = None
+    issues: pd.DataFrame | None = None
+    links: Any = None  # toolkit.load.links.Links
+    labels: pd.DataFrame | None = None
+    skips: list[Skip] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)  # input -> why it is absent
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def components(self):
+        return self.structure.components
+
+
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+
+
+def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None = None) -> Evidence:
+    """Read the repository, history, test results, coverage, mocks, issues and labels of ``config``.
+
+    Raises :class:`toolkit.errors.InputError` for an input that cannot be used at
+    all; parts of inputs that cannot be used are collected in ``Evidence.skips``.
+    """
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.history import load_history
+    from toolkit.load.structure import load_structure
+
+    config.check_paths()
+    skips: list[Skip] = []
+    timings: dict[str, float] = {}
+    missing: dict[str, str] = {}
+
+    def stage(name: str):
+        if on_stage:
+            on_stage(name)
+        return _stage(timings, name)
+
+    with stage("open repository"):
+        repo = Repo.open(config.repo)
+    with stage("structure"):
+        structure = load_structure(repo, rev=config.at, mapping=config.components, skips=skips)
+    with stage("git history"):
+        history = load_history(repo, rev=config.at or "HEAD", skips=skips)
+    ev = Evidence(config=config, repo=repo, structure=structure, history=history, skips=skips, missing=missing,
+                  timings=timings)
+
+    if config.tests:
+        from toolkit.load.test_runs import load_test_runs
+        with stage("test results"):
+            frames = [load_test_runs(p, skips=skips) for p in config.tests]
+            ev.test_results = pd.concat(frames, ignore_index=True) if frames else None
+    else:
+        missing["test results"] = "no JUnit XML given (--tests)"
+
+    if config.coverage is not None:
+        from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
+        with stage("coverage"):
+            ev.test_lines = load_coverage(config.coverage, structure.files["path"].tolist(), skips=skips)
+            ev.test_exercises = exercised_call_sites(ev.test_lines, structure.call_sites)
+            ev.test_components = test_components(ev.test_lines, structure.components)
+    else:
+        missing["coverage"] = "no coverage data given (--coverage); integration coverage falls back to a static estimate"
+
+    from toolkit.load.mocks import scan_mocks
+    from toolkit.load.test_kinds import classify_tests
+    with stage("mocks and test kinds"):
+        ev.mocks = scan_mocks(structure, repo, rev=config.at, skips=skips)
+        ev.test_kinds = classify_tests(structure, ev.mocks, test_components=ev.test_components,
+                                       test_results=ev.test_results)
+
+    if config.issues:
+        from toolkit.load.issues import load_issues
+        from toolkit.load.links import link_issues
+        with stage("issues"):
+            ev.issues = load_issues(list(config.issues), pseudonymize=config.pseudonymize, skips=skips)
+        with stage("issue links"):
+            ev.links = link_issues(ev.issues, history.commits, file_changes=history.file_changes,
+                                   components=structure.components)
+    else:
+        missing["issues"] = "no issue-tracker export given (--issues)"
+
+    if config.labels is not None and config.labels.exists():
+        from toolkit.labels import read_labels
+        with stage("labels"):
+            ev.labels = read_labels(config.labels)
+    return ev
