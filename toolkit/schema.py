@@ -203,6 +203,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("issue_key", "string", "bug issue no commit could be linked to"),
         ("reason", "string", "why: no commit mentions it, only merge commits mention it, ..."),
     ),
+    # ---- analyst decisions (toolkit.labels) ----
+    "labels": _t(
+        ("key", "string", "issue key"),
+        ("category", "string", "integration, component, environment or not_a_bug (toolkit.labels.CATEGORIES)"),
+        ("note", "string", "analyst's note (may be empty)"),
+        ("reviewer", "string", "who decided (<NA> when unknown)"),
+        ("decided_at", "datetime64[ns, UTC]", "when (NaT for hand-written JSON labels)"),
+    ),
 }
 
 
