@@ -1,0 +1,96 @@
+"""GitHub issues: REST ``/repos/{o}/{r}/issues`` pages and ``gh issue list --json ...`` output.
+
+Keys are ``#<number>``. Pull requests (REST items with a ``pull_request`` key or a
+``/pull/`` URL) are kept with ``is_pull_request`` so that merge commits can be
+linked through them. ``linked_prs`` of an issue: pull requests of the export
+whose body names the issue (``closes #12``, ``#12``), numbers the issue body
+mentions that the export knows as pull requests (or every mention when the export
+holds no pull requests, as ``gh issue list`` output), and gh's
+``closedByPullRequestsReferences``.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from toolkit.errors import InputError
+
+_MENTION = re.compile(r"(?<![\w/])#(\d+)\b")
+
+
+def _name(v: object, *keys: str) -> str | None:
+    if isinstance(v, dict):
+        for k in keys:
+            if v.get(k) is not None:
+                return str(v[k])
+        return None
+    return None if v is None else str(v)
+
+
+def _labels(v: object) -> list[str]:
+    if not isinstance(v, list):
+        return []
+    return [n for n in (_name(x, "name") if isinstance(x, dict) else (str(x) if x is not None else None) for x in v) if n]
+
+
+def records(items: list[dict], path: str) -> pd.DataFrame:
+    """REST or gh-CLI issue dicts -> raw frame for :func:`normalize.finish`."""
+    rows = []
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or not isinstance(it.get("number"), int) or isinstance(it.get("number"), bool):
+            raise InputError(path, "GitHub issue without an integer 'number'", record=i,
+                             hint="expected the JSON of GET /repos/{owner}/{repo}/issues or gh issue list --json number,...")
+        url = it.get("html_url") or it.get("url")
+        is_pr = "pull_request" in it or "/pull/" in str(url or "") or it.get("isPullRequest") is True
+        state_reason = it.get("state_reason", it.get("stateReason"))
+        closing = it.get("closedByPullRequestsReferences")
+        rows.append({
+            "key": f"#{it['number']}",
+            "number": it["number"],
+            "title": it.get("title"),
+            "body": it.get("body"),
+            "labels": _labels(it.get("labels")),
+            "status": str(it["state"]).lower() if it.get("state") is not None else None,
+            "resolution": str(state_reason).lower() if state_reason else None,
+            "created": it.get("created_at", it.get("createdAt")),
+            "resolved": it.get("closed_at", it.get("closedAt")),
+            "updated": it.get("updated_at", it.get("updatedAt")),
+            "reporter": _name(it.get("user", it.get("author")), "login", "name"),
+            "url": url,
+            "milestone": _name(it.get("milestone"), "title"),
+            "is_pull_request": bool(is_pr),
+            "closing_refs": [c.get("number") for c in closing if isinstance(c, dict)] if isinstance(closing, list) else [],
+        })
+    df = pd.DataFrame(rows, columns=["key", "number", "title", "body", "labels", "status", "resolution", "created",
+                                     "resolved", "updated", "reporter", "url", "milestone", "is_pull_request",
+                                     "closing_refs"])
+    for col in ("created", "resolved", "updated"):
+        try:
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise InputError(path, f"GitHub field {col!r} is not an ISO 8601 date ({exc})") from None
+    df["linked_prs"] = _linked_prs(df)
+    df["tracker"] = "github"
+    df["source"] = path
+    return df.drop(columns=["number", "closing_refs"])
+
+
+def _linked_prs(df: pd.DataFrame) -> pd.Series:
+    prs = set(df.loc[df["is_pull_request"], "number"])
+    by_issue: dict[int, set[int]] = {}
+    for num, body in zip(df.loc[df["is_pull_request"], "number"], df.loc[df["is_pull_request"], "body"]):
+        for m in _MENTION.findall(str(body or "")):
+            by_issue.setdefault(int(m), set()).add(int(num))
+    out = []
+    for num, body, is_pr, refs in zip(df["number"], df["body"], df["is_pull_request"], df["closing_refs"]):
+        if is_pr:
+            out.append([])
+            continue
+        found = set(by_issue.get(num, ())) | {int(r) for r in refs if isinstance(r, int)}
+        for m in _MENTION.findall(str(body or "")):
+            n = int(m)
+            if n != num and (n in prs or not prs):
+                found.add(n)
+        out.append(sorted(found))
+    return pd.Series(out, index=df.index, dtype=object)

@@ -1,0 +1,47 @@
+"""GitLab issues API (``/projects/:id/issues`` list pages or one ``/issues/:iid`` object).
+
+Keys are ``#<iid>`` (the project-local number commits mention, as in
+``references.short``); ``state`` ``opened``/``closed``; labels are strings.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from toolkit.errors import InputError
+
+
+def records(items: list[dict], path: str) -> pd.DataFrame:
+    rows = []
+    for i, it in enumerate(items):
+        iid = it.get("iid") if isinstance(it, dict) else None
+        if not isinstance(iid, int) or isinstance(iid, bool):
+            raise InputError(path, "GitLab issue without an integer 'iid'", record=i,
+                             hint="expected the JSON of GET /api/v4/projects/:id/issues")
+        refs = it.get("references") if isinstance(it.get("references"), dict) else {}
+        author = it.get("author")
+        milestone = it.get("milestone")
+        issue_type = it.get("issue_type") or it.get("type")
+        rows.append({
+            "key": refs.get("short") or f"#{iid}",
+            "title": it.get("title"),
+            "body": it.get("description"),
+            "type": "incident" if str(issue_type).lower() == "incident" else None,
+            "labels": [str(x) if not isinstance(x, dict) else str(x.get("name")) for x in (it.get("labels") or [])],
+            "status": it.get("state"),
+            "created": it.get("created_at"),
+            "resolved": it.get("closed_at"),
+            "updated": it.get("updated_at"),
+            "reporter": author.get("username") if isinstance(author, dict) else None,
+            "url": it.get("web_url"),
+            "milestone": milestone.get("title") if isinstance(milestone, dict) else None,
+        })
+    df = pd.DataFrame(rows, columns=["key", "title", "body", "type", "labels", "status", "created", "resolved",
+                                     "updated", "reporter", "url", "milestone"])
+    for col in ("created", "resolved", "updated"):
+        try:
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise InputError(path, f"GitLab field {col!r} is not an ISO 8601 date ({exc})") from None
+    df["tracker"] = "gitlab"
+    df["source"] = path
+    return df

@@ -1,0 +1,81 @@
+"""Jira REST search results (``/rest/api/2|3/search``: ``{"issues": [{"key", "fields": {...}}]}``).
+
+Reads ``summary``, ``description`` (plain text, or Atlassian Document Format in
+API v3, flattened to its text), ``issuetype.name``, ``status.name``,
+``resolution.name``, ``priority.name``, ``labels``, ``components[].name``,
+``fixVersions[].name`` (first one as milestone), ``environment``, ``created``,
+``resolutiondate``, ``updated``, ``reporter``.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from toolkit.errors import InputError
+
+
+def _text(v: object) -> str | None:
+    """Plain text of a string or an Atlassian Document Format node."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict):
+        if v.get("type") == "text":
+            return str(v.get("text", ""))
+        parts = [_text(c) or "" for c in v.get("content") or []]
+        sep = "\n" if v.get("type") in ("doc", "bulletList", "orderedList") else ""
+        return sep.join(parts)
+    if isinstance(v, list):
+        return "\n".join(_text(c) or "" for c in v)
+    return str(v)
+
+
+def _name(v: object) -> str | None:
+    if isinstance(v, dict):
+        for k in ("name", "value", "displayName"):
+            if v.get(k) is not None:
+                return str(v[k])
+        return None
+    return None if v is None else str(v)
+
+
+def records(items: list[dict], path: str) -> pd.DataFrame:
+    rows = []
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or not isinstance(it.get("key"), str) or not isinstance(it.get("fields"), dict):
+            raise InputError(path, "Jira issue without 'key' and 'fields'", record=i,
+                             hint="expected the JSON of GET /rest/api/2/search")
+        f = it["fields"]
+        reporter = f.get("reporter")
+        versions = [n for n in map(_name, f.get("fixVersions") or []) if n]
+        rows.append({
+            "key": it["key"],
+            "title": _text(f.get("summary")),
+            "body": _text(f.get("description")),
+            "type": _name(f.get("issuetype")),
+            "labels": [str(x) for x in (f.get("labels") or [])],
+            "components": [n for n in map(_name, f.get("components") or []) if n],
+            "status": _name(f.get("status")),
+            "resolution": _name(f.get("resolution")),
+            "priority": _name(f.get("priority")),
+            "environment": _text(f.get("environment")),
+            "created": f.get("created"),
+            "resolved": f.get("resolutiondate"),
+            "updated": f.get("updated"),
+            "reporter": (reporter.get("name") or reporter.get("displayName") or reporter.get("accountId"))
+            if isinstance(reporter, dict) else reporter,
+            "url": it.get("self"),
+            "milestone": versions[0] if versions else None,
+        })
+    df = pd.DataFrame(rows, columns=["key", "title", "body", "type", "labels", "components", "status", "resolution",
+                                     "priority", "environment", "created", "resolved", "updated", "reporter", "url",
+                                     "milestone"])
+    for col in ("created", "resolved", "updated"):
+        try:
+            df[col] = pd.to_datetime(df[col].astype("string").str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True),
+                                     utc=True, format="ISO8601")
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InputError(path, f"Jira field {col!r} is not an ISO 8601 date ({exc})") from None
+    df["tracker"] = "jira"
+    df["source"] = path
+    return df
