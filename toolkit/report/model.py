@@ -7,6 +7,7 @@ titles): writers must escape it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,3 +46,40 @@ class Report:
     sections: list[Section]
     provenance: dict[str, Any] = field(default_factory=dict)  # inputs read, skipped, versions, commit range
     schema_version: str = "1.0"
+    generated: str | None = None  # ISO-8601 time of the audit; writers use "now" (UTC) when None
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_stem(text: str, default: str = "item") -> str:
+    """A file-name-safe stem for untrusted ``text``: ``[A-Za-z0-9._-]`` only, no leading dot, <= 80 chars."""
+    stem = _UNSAFE.sub("_", str(text)).strip("._")[:80]
+    return stem or default
+
+
+def output_names(report: Report) -> dict[tuple[str, int, int], str]:
+    """Relative output paths for every table and figure, shared by all writers.
+
+    Keys are ``("table", section_index, table_index)`` -> ``tables/<section>__<table>.csv`` and
+    ``("figure", section_index, figure_index)`` -> ``figures/<name>.png``. Names come from
+    untrusted ids, so they are sanitised with :func:`file_stem` and de-duplicated (``_2``, ``_3``...).
+    """
+    names: dict[tuple[str, int, int], str] = {}
+    used: set[str] = set()
+
+    def unique(folder: str, stem: str, ext: str) -> str:
+        candidate, n = f"{folder}/{stem}{ext}", 1
+        while candidate.lower() in used:  # case-insensitive file systems
+            n += 1
+            candidate = f"{folder}/{stem}_{n}{ext}"
+        used.add(candidate.lower())
+        return candidate
+
+    for si, section in enumerate(report.sections):
+        sec = file_stem(section.id, f"section{si + 1}")
+        for ti, table in enumerate(section.tables):
+            names[("table", si, ti)] = unique("tables", f"{sec}__{file_stem(table.name, f'table{ti + 1}')}", ".csv")
+        for fi, fig in enumerate(section.figures):
+            names[("figure", si, fi)] = unique("figures", file_stem(fig.name, f"{sec}_figure{fi + 1}"), ".png")
+    return names

@@ -1,0 +1,183 @@
+"""findings.json: the machine-readable form of a Report, and its JSON Schema.
+
+Every table is written with *all* its rows as records (the HTML and Markdown
+show at most ``Table.max_rows``). Values are made JSON-safe without losing
+meaning: NaN/NaT/NA -> null, timestamps -> ISO-8601 text, numpy scalars ->
+Python numbers, lists/arrays/tuples stay lists, sets become sorted lists.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import math
+from importlib import resources
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit.report.model import Report, output_names
+
+FINDINGS_SCHEMA_VERSION = "1.0"
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` converted to plain JSON types (recursively); see the module docstring for the rules."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating, decimal.Decimal)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
+    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
+        td = pd.Timedelta(value)
+        return None if td is pd.NaT else td.isoformat()
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        items = [json_safe(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series, pd.Index)):
+        return [json_safe(v) for v in list(value)]
+    if isinstance(value, pd.DataFrame):
+        return frame_records(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    if isinstance(value, np.generic):
+        return json_safe(value.item())
+    return str(value)
+
+
+def plain_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a meaningful index moved into columns and column labels made strings.
+
+    A default ``RangeIndex`` is dropped (it is just row numbers); any other index
+    (named, or holding labels such as component names) becomes columns.
+    """
+    out = df
+    idx = df.index
+    if not (isinstance(idx, pd.RangeIndex) and idx.name is None) or isinstance(idx, pd.MultiIndex):
+        out = df.reset_index()
+    if isinstance(out.columns, pd.MultiIndex):
+        cols = [" / ".join(str(p) for p in c if str(p) != "") for c in out.columns]
+    else:
+        cols = [str(c) for c in out.columns]
+    if list(out.columns) != cols:
+        out = out.copy(deep=False)
+        out.columns = cols
+    return out
+
+
+def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """All rows of ``df`` as JSON-safe records (column order kept)."""
+    df = plain_frame(df)
+    cols = list(df.columns)
+    return [{c: json_safe(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False, name=None)]
+
+
+def render_findings(report: Report) -> dict[str, Any]:
+    """The findings.json document for ``report`` (a dict ready for ``json.dumps(..., allow_nan=False)``).
+
+    Shape (validated by :func:`findings_schema`)::
+
+        {schema_version, generated, title, provenance,
+         sections: {id: {title, summary, missing, paragraphs, tables: {name: [records]}, figures: {name: path}}}}
+
+    Duplicate section ids keep the first id and get ``~2``, ``~3`` suffixes so no section is lost.
+    """
+    names = output_names(report)
+    sections: dict[str, Any] = {}
+    for si, sec in enumerate(report.sections):
+        key, n = str(sec.id), 1
+        while key in sections:
+            n += 1
+            key = f"{sec.id}~{n}"
+        tables: dict[str, Any] = {}
+        for ti, table in enumerate(sec.tables):
+            tkey, m = str(table.name), 1
+            while tkey in tables:
+                m += 1
+                tkey = f"{table.name}~{m}"
+            tables[tkey] = frame_records(table.df)
+        sections[key] = {
+            "title": str(sec.title),
+            "summary": json_safe(dict(sec.summary)),
+            "missing": None if sec.missing is None else str(sec.missing),
+            "paragraphs": [str(p) for p in sec.paragraphs],
+            "tables": tables,
+            "table_files": {tname: names[("table", si, ti)] for ti, tname in enumerate(tables)},
+            "figures": {str(f.name): names[("figure", si, fi)] for fi, f in enumerate(sec.figures)},
+        }
+    generated = report.generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return {
+        "schema_version": str(report.schema_version or FINDINGS_SCHEMA_VERSION),
+        "generated": str(generated),
+        "title": str(report.title),
+        "provenance": json_safe(dict(report.provenance)),
+        "sections": sections,
+    }
+
+
+def dumps_findings(report: Report) -> str:
+    """findings.json text: UTF-8-safe, strict JSON (no NaN), stable key order as built."""
+    return json.dumps(render_findings(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def findings_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) shipped with the package for findings.json."""
+    text = resources.files("toolkit.report").joinpath("findings.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def display(value: Any) -> str:
+    """Human-readable text for one value (tables, summary cards); the caller escapes it.
+
+    Missing values (None, NaN, NaT, NA) -> ``""``; ints get thousands separators;
+    floats at most 3 decimals; timestamps ISO to the second; lists joined with ``", "``.
+    """
+    v = json_safe(value) if not isinstance(value, (pd.Timestamp, dt.datetime)) else value
+    if v is None or v is pd.NaT:
+        return ""
+    if isinstance(v, (pd.Timestamp, dt.datetime)):
+        return v.isoformat(sep=" ", timespec="seconds")
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{int(v):,}"
+        if abs(v) >= 0.01:
+            return f"{v:,.3f}".rstrip("0").rstrip(".")
+        return f"{v:.2e}"
+    if isinstance(v, list):
+        return ", ".join(display(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {display(x)}" for k, x in v.items())
+    return str(v)
+
+
+def sort_key(value: Any) -> float | None:
+    """The numeric sort key of a value, or None when it is not a finite number (bools are not numbers)."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating, decimal.Decimal)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return None
