@@ -21,8 +21,9 @@ Binary files
     ``git`` prints ``-`` for their line counts: ``binary`` is True, counts <NA>.
 Text
     Author names and messages are decoded as UTF-8 with replacement characters
-    (git does not guarantee an encoding); paths are decoded with
-    ``surrogateescape`` so they match :meth:`toolkit.load.gitrepo.Repo.list_files`.
+    (git does not guarantee an encoding); paths with bytes that are not UTF-8
+    are decoded with ``backslashreplace`` (``caf\\xe9.py``): pandas' string
+    columns are Arrow-backed and cannot hold lone surrogates.
 
 Results are cached as Parquet under ``cache_dir()/history/`` keyed on the
 resolved commit id and the arguments, so a second run is near-instant.
@@ -168,11 +169,11 @@ def _stream(repo: Repo, args: list[str]) -> tuple[list, list]:
                 added, deleted, path = tok.split(b"\t", 2)
                 old = None
                 if not path:  # rename/copy: old and new path follow as their own fields
-                    old = toks[i].decode("utf-8", "surrogateescape")
+                    old = toks[i].decode("utf-8", "backslashreplace")
                     path = toks[i + 1]
                     i += 2
                 f_sha.append(sha)
-                f_path.append(path.decode("utf-8", "surrogateescape"))
+                f_path.append(path.decode("utf-8", "backslashreplace"))
                 f_old.append(old)
                 binary = added == b"-"
                 f_bin.append(binary)

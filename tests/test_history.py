@@ -1,0 +1,217 @@
+"""load_history on real git repositories built in tmp_path with fixed dates."""
+from __future__ import annotations
+
+import os
+import subprocess
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from toolkit import schema
+from toolkit.errors import InputError, SkippedInputWarning
+from toolkit.load import history as history_mod
+from toolkit.load.history import follow_renames, load_history
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_BUNDLE = ROOT / "data" / "sample" / "repo.bundle"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
+
+
+def git(repo: Path, *args: str, day: int = 1, name: str = "Ann", input: bytes | None = None) -> str:
+    date = f"2024-01-{day:02d}T12:00:00+00:00"
+    env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date, GIT_AUTHOR_NAME=name,
+               GIT_AUTHOR_EMAIL=f"{name.lower()}@example.com", GIT_COMMITTER_NAME=name,
+               GIT_COMMITTER_EMAIL=f"{name.lower()}@example.com")
+    res = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env, input=input)
+    return res.stdout.decode()
+
+
+def write(repo: Path, rel: str, text: str | bytes) -> None:
+    p = repo / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(text if isinstance(text, bytes) else text.encode())
+
+
+def init(tmp_path: Path) -> Path:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    return repo
+
+
+BODY = "".join(f"line {i}\n" for i in range(30))
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    r = init(tmp_path)
+    write(r, "pkg/a.py", BODY)
+    write(r, "logo.png", bytes(range(256)))
+    git(r, "add", "-A")
+    git(r, "commit", "-q", "-m", "first\n\nwith a body", day=1)
+    write(r, "pkg/a.py", BODY + "more\n")
+    write(r, "pkg/b.py", "x = 1\ny = 2\n")
+    git(r, "add", "-A")
+    git(r, "commit", "-q", "-m", "second", day=2, name="Bob")
+    git(r, "mv", "pkg/a.py", "pkg/renamed.py")
+    git(r, "commit", "-q", "-m", "rename", day=3)
+    return r
+
+
+def test_commits_and_changes(repo):
+    h = load_history(repo)
+    schema.check(h.commits, "commits")
+    schema.check(h.file_changes, "file_changes")
+    c = h.commits
+    assert list(c["message"].str.strip()) == ["rename", "second", "first\n\nwith a body"]
+    assert list(c["author"]) == ["Ann", "Bob", "Ann"]
+    assert c["email"].iloc[1] == "bob@example.com"
+    assert c["timestamp"].iloc[2] == pd.Timestamp("2024-01-01T12:00:00Z")
+    assert c["parents"].iloc[0] == [c["sha"].iloc[1]] and c["parents"].iloc[2] == []
+    assert not c["is_merge"].any()
+    assert h.head == c["sha"].iloc[0] and h.shallow is False
+    fc = h.file_changes.set_index(["sha", "path"])
+    first, second, third = c["sha"].iloc[2], c["sha"].iloc[1], c["sha"].iloc[0]
+    png = fc.loc[(first, "logo.png")]
+    assert png["binary"] and pd.isna(png["added"]) and pd.isna(png["deleted"])
+    assert fc.loc[(first, "pkg/a.py")]["added"] == 30
+    assert fc.loc[(second, "pkg/b.py")][["added", "deleted"]].tolist() == [2, 0]
+    ren = fc.loc[(third, "pkg/renamed.py")]
+    assert ren["old_path"] == "pkg/a.py" and ren["added"] == 0 and not ren["binary"]
+    assert pd.isna(fc.loc[(second, "pkg/a.py")]["old_path"])
+
+
+def test_no_renames_gives_delete_plus_add(repo):
+    h = load_history(repo, renames=False)
+    third = h.commits["sha"].iloc[0]
+    rows = h.file_changes[h.file_changes["sha"] == third].set_index("path")
+    assert rows.loc["pkg/a.py", "deleted"] == 31 and rows.loc["pkg/renamed.py", "added"] == 31
+    assert h.file_changes["old_path"].isna().all()
+
+
+def test_follow_renames(repo):
+    fc = load_history(repo).file_changes
+    assert sorted(set(follow_renames(fc))) == ["logo.png", "pkg/b.py", "pkg/renamed.py"]
+    # a path reused after its file was renamed away is a different file
+    write(repo, "pkg/a.py", "new file\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "reuse", day=4)
+    fc = load_history(repo).file_changes
+    followed = list(follow_renames(fc))
+    assert followed[0] == "pkg/a.py"
+    assert followed.count("pkg/renamed.py") == 3
+
+
+def test_non_utf8_message(tmp_path):
+    r = init(tmp_path)
+    write(r, "a.py", "a\n")
+    git(r, "add", "-A")
+    (tmp_path / "msg").write_bytes(b"caf\xe9 latin1\n")
+    git(r, "-c", "i18n.commitEncoding=latin1", "commit", "-q", "-F", str(tmp_path / "msg"))
+    write(r, "a.py", "b\n")
+    git(r, "add", "-A")
+    git(r, "commit", "-q", "--cleanup=verbatim", "-F", "-", input=b"raw \xff\xfe bytes\n", day=2)
+    msgs = list(load_history(r).commits["message"])
+    assert msgs[1].startswith("caf\u00e9 latin1")  # declared encoding: git re-encodes to UTF-8
+    assert msgs[0].startswith("raw ") and msgs[0].rstrip().endswith(" bytes")  # undeclared bytes: never a crash
+
+
+def test_non_utf8_path(tmp_path):
+    r = init(tmp_path)
+    name = b"caf\xe9.py"
+    (r / os.fsdecode(name)).write_bytes(b"x\n")
+    git(r, "add", "-A")
+    git(r, "commit", "-q", "-m", "latin1 file name")
+    skips = []
+    h = load_history(r, skips=skips)
+    assert h.file_changes["path"].iloc[0] == "caf\\xe9.py"  # readable, and storable in Arrow strings
+    assert skips == []
+    before = history_mod.git_log_runs
+    assert load_history(r).file_changes["path"].iloc[0] == "caf\\xe9.py"  # from the cache
+    assert history_mod.git_log_runs == before
+
+
+def test_merges_counted_once_and_first_parent(tmp_path):
+    r = init(tmp_path)
+    write(r, "a.py", "a\n")
+    git(r, "add", "-A")
+    git(r, "commit", "-q", "-m", "base", day=1)
+    git(r, "checkout", "-q", "-b", "side")
+    write(r, "side.py", "s\n")
+    git(r, "add", "-A")
+    git(r, "commit", "-q", "-m", "side work", day=2)
+    git(r, "checkout", "-q", "main")
+    write(r, "a.py", "a\nb\n")
+    git(r, "commit", "-q", "-am", "main work", day=3)
+    git(r, "merge", "-q", "--no-ff", "-m", "merge side", "side", day=4)
+    h = load_history(r)
+    assert len(h.commits) == 4 and h.commits["is_merge"].sum() == 1
+    merge = h.commits.loc[h.commits["is_merge"], "sha"].iloc[0]
+    assert (h.file_changes["sha"] == merge).sum() == 0  # merges carry no changes: counted once, on side work
+    assert list(h.file_changes["path"]).count("side.py") == 1
+    fp = load_history(r, first_parent=True)
+    assert list(fp.commits["message"].str.strip()) == ["merge side", "main work", "base"]
+    assert fp.file_changes.loc[fp.file_changes["sha"] == merge, "path"].tolist() == ["side.py"]
+
+
+def test_empty_repo(tmp_path):
+    h = load_history(init(tmp_path))
+    assert h.commits.empty and h.file_changes.empty and h.head is None
+    schema.check(h.file_changes, "file_changes")
+
+
+def test_since_until_paths_and_bad_rev(repo):
+    h = load_history(repo, since="2024-01-02")
+    assert list(h.commits["message"].str.strip()) == ["rename", "second"]
+    h = load_history(repo, until=pd.Timestamp("2024-01-02T18:00:00Z"))
+    assert list(h.commits["message"].str.strip()) == ["second", "first\n\nwith a body"]
+    h = load_history(repo, paths=["pkg/b.py"])
+    assert list(h.file_changes["path"]) == ["pkg/b.py"]
+    with pytest.raises(InputError, match="does-not-exist"):
+        load_history(repo, "does-not-exist")
+
+
+def test_cache_hit_does_not_run_git_log(repo):
+    before = history_mod.git_log_runs
+    h1 = load_history(repo)
+    assert history_mod.git_log_runs == before + 1
+    h2 = load_history(repo)
+    assert history_mod.git_log_runs == before + 1
+    pd.testing.assert_frame_equal(h1.commits, h2.commits)
+    pd.testing.assert_frame_equal(h1.file_changes, h2.file_changes)
+    assert h2.commits["parents"].iloc[0] == h1.commits["parents"].iloc[0]
+    load_history(repo, renames=False)  # other arguments: another entry
+    load_history(repo, cache=False)
+    assert history_mod.git_log_runs == before + 3
+    write(repo, "pkg/b.py", "changed\n")
+    git(repo, "commit", "-q", "-am", "new", day=5)
+    assert len(load_history(repo).commits) == 4  # a new HEAD misses the cache
+
+
+def test_shallow_clone_warns(repo, tmp_path):
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{repo}", str(clone)], check=True)
+    skips = []
+    h = load_history(clone, skips=skips)
+    assert h.shallow and len(h.commits) == 2
+    assert len(skips) == 1 and "shallow" in skips[0].reason
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        load_history(clone)
+    assert any(issubclass(x.category, SkippedInputWarning) for x in w)
+
+
+def test_sample_bundle():
+    if not SAMPLE_BUNDLE.exists():
+        pytest.skip("data/sample/repo.bundle not built")
+    h = load_history(SAMPLE_BUNDLE)
+    schema.check(h.commits, "commits")
+    schema.check(h.file_changes, "file_changes")
+    assert len(h.commits) > 0 and len(h.file_changes) > 0
+    assert set(h.file_changes["sha"]) <= set(h.commits["sha"])
