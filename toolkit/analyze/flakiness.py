@@ -35,13 +35,14 @@ from toolkit.load.test_runs import natural_key
 __all__ = ["flakiness", "failures_by_environment"]
 
 _KEYS = ["test_id", "environment", "commit"]
+_NO_COMMIT = "\x1b<no commit>"  # NA commits must form a group (groupby drops NA keys)
 
 
 def _per_run(test_results: pd.DataFrame) -> pd.DataFrame:
     """One row per test per run: failed / passed / reruns, in run order."""
     df = test_results
     outcome = df["outcome"].astype(object)
-    commit = df["commit"].astype(object).where(df["commit"].notna(), "\x00")  # NA must group, not drop
+    commit = df["commit"].astype(object).where(df["commit"].notna(), _NO_COMMIT)  # NA must group, not drop
     run_seq = df["run_seq"] if "run_seq" in df.columns else pd.Series(pd.NA, index=df.index, dtype="Int64")
     work = pd.DataFrame({
         "test_id": df["test_id"].astype(object),
@@ -94,7 +95,7 @@ def flakiness(test_results: pd.DataFrame) -> pd.DataFrame:
     g["flips"] = flips.reindex(g.index, fill_value=0)
     g["is_flaky"] = ((g["passed"] > 0) & (g["failed"] > 0)) | g["rerun_pass"]
     out = g.drop(columns="rerun_pass").reset_index()
-    out["commit"] = out["commit"].where(out["commit"] != "\x00", None)
+    out["commit"] = out["commit"].where(out["commit"] != _NO_COMMIT, None)
     out = out.sort_values(["is_flaky", "flips", "failed", "test_id"], ascending=[False, False, False, True], kind="stable")
     out = out.reset_index(drop=True)
     for c in ("runs", "passed", "failed", "reruns", "flips"):
