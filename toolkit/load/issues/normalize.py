@@ -184,7 +184,7 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
         year = p[2].astype(int)
         year = year.where(year >= 100, year + np.where(year < 70, 2000, 1900))
         hour = p[3].fillna("0").astype(int)
-        ampm = p[6].str.lower()
+        ampm = p[6].str.lower().fillna("")
         hour = hour.where(~((ampm == "p") & (hour < 12)), hour + 12)
         hour = hour.where(~((ampm == "a") & (hour == 12)), 0)
         frame = pd.DataFrame(
