@@ -29,3 +29,9 @@ def from_nodeid(nodeid: str) -> str:
 def from_source(path: str, qualname: str) -> str:
     """test_id of a test function found in source: file path + ``Class.test_name``."""
     return f"{module_name(path)}.{qualname}"
+
+
+def base_test_id(test_id: str) -> str:
+    """test_id without pytest parameters (``t.test_a[1-x]`` -> ``t.test_a``): what source-level facts match on."""
+    i = test_id.find("[")
+    return test_id[:i] if i >= 0 and test_id.endswith("]") else test_id

@@ -1,0 +1,336 @@
+"""Mocked boundaries: every mechanism in a real test file of a real git repo, targets and scopes asserted."""
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from toolkit import schema
+from toolkit.components import ComponentMap, is_test_path, module_name
+from toolkit.external_services import external_service
+from toolkit.load.mocks import scan_mocks
+from toolkit.testids import base_test_id
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+REPO = {
+    "shop/__init__.py": "",
+    "shop/orders/__init__.py": "",
+    "shop/orders/service.py": """\
+        import requests
+        from shop import payments
+        from shop.payments.gateway import PaymentGateway
+
+
+        def place(amount):
+            requests.post("http://x")
+            return payments.charge(amount)
+        """,
+    "shop/payments/__init__.py": "def charge(amount):\n    return amount\n",
+    "shop/payments/gateway.py": "class PaymentGateway:\n    def pay(self):\n        return 1\n",
+    "shop/inventory/__init__.py": "",
+    "shop/inventory/stock.py": "class Stock:\n    pass\n\n\ndef reserve():\n    pass\n\n\ndef release():\n    pass\n",
+    "shop/notifications/__init__.py": "",
+    "shop/notifications/sender.py": "def send():\n    pass\n",
+    "tests/__init__.py": "",
+    "tests/conftest.py": """\
+        import pytest
+
+        from shop.payments.gateway import PaymentGateway
+
+
+        class FakePaymentGateway(PaymentGateway):
+            def pay(self):
+                return 0
+
+
+        @pytest.fixture
+        def gateway():
+            return FakePaymentGateway()
+
+
+        @pytest.fixture(autouse=True)
+        def no_email(monkeypatch):
+            monkeypatch.setattr("shop.notifications.sender.send", lambda *a: None)
+        """,
+    "tests/unit/test_orders.py": """\
+        import unittest
+        from unittest import mock
+        from unittest.mock import MagicMock, create_autospec, patch
+
+        import pytest
+        import responses
+
+        from shop.inventory import stock
+        from shop.inventory.stock import Stock
+        from shop.orders import service
+
+
+        class InMemoryStock:
+            pass
+
+
+        @patch("shop.orders.service.payments.charge")
+        def test_decorator(charge):
+            service.place(1)
+
+
+        def test_context_manager():
+            with mock.patch.object(service, "payments"):
+                service.place(1)
+
+
+        def test_start():
+            p = patch("shop.inventory.stock.reserve")
+            p.start()
+
+
+        def test_dict():
+            with patch.dict("os.environ", {"A": "1"}):
+                pass
+
+
+        @patch.multiple("shop.inventory.stock", reserve=mock.DEFAULT, release=mock.DEFAULT)
+        def test_multiple(reserve, release):
+            pass
+
+
+        def test_spec():
+            MagicMock(spec=Stock)
+            create_autospec(service.place)
+
+
+        def test_mocker(mocker):
+            mocker.patch("shop.orders.service.requests.post")
+            mocker.patch.object(stock, "reserve")
+
+
+        def test_monkeypatch(monkeypatch):
+            monkeypatch.setattr(service, "payments", None)
+            monkeypatch.setattr("shop.payments.charge", lambda a: a)
+
+
+        @responses.activate
+        def test_responses():
+            responses.add(responses.GET, "http://x")
+            responses.add(responses.POST, "http://y")
+
+
+        def test_requests_mock(requests_mock):
+            pass
+
+
+        def test_fake(gateway):
+            pass
+
+
+        def test_in_memory():
+            InMemoryStock()
+
+
+        @pytest.fixture
+        def patched_stock():
+            with patch("shop.inventory.stock.release"):
+                yield
+
+
+        @pytest.fixture
+        def outer(patched_stock):
+            return 1
+
+
+        def test_fixture_chain(outer):
+            pass
+
+
+        @pytest.mark.usefixtures("patched_stock")
+        def test_usefixtures():
+            pass
+
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_plain(n):
+            pass
+
+
+        @patch("shop.payments.charge")
+        class TestClassScope:
+            def test_a(self, charge):
+                pass
+
+            def test_b(self, charge):
+                pass
+
+
+        class TestSetup(unittest.TestCase):
+            def setUp(self):
+                self.p = patch("shop.inventory.stock.reserve")
+                self.p.start()
+
+            def test_x(self):
+                pass
+        """,
+    "tests/integration/test_http.py": """\
+        import pytest
+
+        pytestmark = pytest.mark.vcr
+
+
+        def test_recorded():
+            pass
+        """,
+    "tests/integration/test_broken.py": "def test_(:\n",
+}
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "init")
+    return root
+
+
+def small_structure(paths: list[str], imports: list[tuple[str, str, str | None]]):
+    """The structure tables this module reads, built directly (files + imports)."""
+    cm = ComponentMap.from_files(paths)
+    files = pd.DataFrame({"path": paths, "component": [cm.component_of(p) for p in paths],
+                          "module": [module_name(p) if p.endswith(".py") else None for p in paths],
+                          "kind": "python", "is_test": [is_test_path(p) for p in paths], "loc": 1})
+    imp = pd.DataFrame([{"path": m.replace(".", "/") + ".py", "line": 1, "module": m, "component": cm.component_of_module(m),
+                         "target_module": t, "target_symbol": s, "target_component": cm.component_of_module(t),
+                         "is_relative": False, "is_conditional": False, "is_type_checking": False,
+                         "is_function_local": False} for m, t, s in imports])
+    return SimpleNamespace(components=cm, files=schema.conform(files, "files"), imports=schema.conform(imp, "imports"),
+                           call_sites=schema.empty("call_sites"))
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    root = make_repo(tmp_path_factory.mktemp("mockrepo"), REPO)
+    st = small_structure(sorted(REPO), [("shop.orders.service", "requests", None),
+                                        ("shop.orders.service", "shop.payments", None),
+                                        ("shop.orders.service", "shop.payments.gateway", "PaymentGateway")])
+    skips: list = []
+    df = scan_mocks(st, root, skips=skips)
+    return df, skips, root, st
+
+
+def rows(df: pd.DataFrame, test: str) -> set[tuple]:
+    sub = df[df.test_id == "tests.unit.test_orders." + test]
+    return {(m, q, None if pd.isna(c) else c) for m, q, c in zip(sub.mechanism, sub.target_qualname, sub.target_component)
+            if not (m == "monkeypatch" and q == "shop.notifications.sender.send")}
+
+
+def test_schema_and_skips(scanned):
+    df, skips, _, _ = scanned
+    schema.check(df, "mocks")
+    assert [s.path for s in skips] == ["tests/integration/test_broken.py"]
+
+
+@pytest.mark.parametrize("test, expected", [
+    ("test_decorator", {("patch", "shop.payments.charge", "payments")}),
+    ("test_context_manager", {("patch.object", "shop.payments", "payments")}),
+    ("test_start", {("patch", "shop.inventory.stock.reserve", "inventory")}),
+    ("test_dict", {("patch.dict", "os.environ", None)}),
+    ("test_multiple", {("patch.multiple", "shop.inventory.stock.reserve", "inventory"),
+                       ("patch.multiple", "shop.inventory.stock.release", "inventory")}),
+    ("test_spec", {("magicmock_spec", "shop.inventory.stock.Stock", "inventory"),
+                   ("autospec", "shop.orders.service.place", "orders")}),
+    ("test_mocker", {("mocker.patch", "requests.post", None),
+                     ("mocker.patch.object", "shop.inventory.stock.reserve", "inventory")}),
+    ("test_monkeypatch", {("monkeypatch", "shop.payments", "payments"),
+                          ("monkeypatch", "shop.payments.charge", "payments")}),
+    ("test_responses", {("responses", "requests", None)}),
+    ("test_requests_mock", {("requests_mock", "requests", None)}),
+    ("test_fake", {("fake_class", "shop.payments.gateway.PaymentGateway", "payments")}),
+    ("test_in_memory", {("fake_class", "shop.inventory.stock.Stock", "inventory")}),
+    ("test_fixture_chain", {("patch", "shop.inventory.stock.release", "inventory")}),
+    ("test_usefixtures", {("patch", "shop.inventory.stock.release", "inventory")}),
+    ("test_plain", set()),
+    ("TestClassScope.test_a", {("patch", "shop.payments.charge", "payments")}),
+    ("TestClassScope.test_b", {("patch", "shop.payments.charge", "payments")}),
+    ("TestSetup.test_x", {("patch", "shop.inventory.stock.reserve", "inventory")}),
+])
+def test_mechanisms_targets_and_scopes(scanned, test, expected):
+    df, *_ = scanned
+    assert rows(df, test) == expected
+
+
+def test_external_services_and_http_dedup(scanned):
+    df, *_ = scanned
+    ext = df[df.test_id == "tests.unit.test_orders.test_mocker"].set_index("mechanism")["external_service"]
+    assert ext["mocker.patch"] == "http"
+    resp = df[(df.test_id == "tests.unit.test_orders.test_responses") & (df.mechanism != "monkeypatch")]
+    assert list(resp.external_service) == ["http"]  # two responses.add calls + the decorator: one row
+    vcr = df[df.test_id == "tests.integration.test_http.test_recorded"]
+    assert {(m, s) for m, s in zip(vcr.mechanism, vcr.external_service) if m != "monkeypatch"} == {("vcr", "http")}
+    assert df.loc[df.mechanism == "patch.dict", "external_service"].isna().all()
+
+
+def test_autouse_conftest_fixture_applies_to_every_test(scanned):
+    df, *_ = scanned
+    auto = df[(df.mechanism == "monkeypatch") & (df.target_qualname == "shop.notifications.sender.send")]
+    assert auto.target_component.eq("notifications").all()
+    assert set(auto.test_id) == set(df.test_id)
+    assert "tests.unit.test_orders.test_plain" in set(auto.test_id)
+    assert "tests.integration.test_http.test_recorded" in set(auto.test_id)
+
+
+def test_reads_a_revision_too(scanned):
+    df, _, root, st = scanned
+    at_head = scan_mocks(st, root, "HEAD", skips=[])
+    pd.testing.assert_frame_equal(df, at_head)
+
+
+def test_external_service_table():
+    assert external_service("requests.post") == "http"
+    assert external_service("boto3.sqs") == "queue" and external_service("boto3.client") == "cloud"
+    assert external_service("smtplib.SMTP") == "email" and external_service("shop.x") is None
+
+
+def test_base_test_id():
+    assert base_test_id("tests.t.test_a[1-x]") == "tests.t.test_a"
+    assert base_test_id("tests.t.TestA.test_b") == "tests.t.TestA.test_b"
+
+
+def test_with_real_structure_loader(tmp_path):
+    structure = pytest.importorskip("toolkit.load.structure")
+    root = make_repo(tmp_path / "r", {k: v for k, v in REPO.items() if "broken" not in k})
+    st = structure.load_structure(root)
+    df = scan_mocks(st, root, skips=[])
+    got = {(t.rsplit(".", 1)[-1], q, c) for t, q, c in zip(df.test_id, df.target_qualname, df.target_component)
+           if not pd.isna(c)}
+    assert ("test_decorator", "shop.payments.charge", "payments") in got
+    assert ("test_context_manager", "shop.payments", "payments") in got
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample system not built yet (data/sample)")
+def test_sample_mocked_seams_match_truth():
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    expected = truth.get("mocked_seams") or truth.get("mocks")
+    if not expected:
+        pytest.skip("truth.json lists no mocked seams")
+    from toolkit.load.structure import load_structure
+
+    st = load_structure(SAMPLE / "repo.bundle")
+    df = scan_mocks(st, SAMPLE / "repo.bundle", skips=[])
+    got = set(zip(df.test_id.map(base_test_id), df.target_component.astype(object)))
+    items = expected if isinstance(expected, list) else [{"test_id": k, "target_component": v}
+                                                         for k, vs in expected.items() for v in vs]
+    for e in items:
+        if isinstance(e, dict) and "test_id" in e and "target_component" in e:
+            assert (base_test_id(e["test_id"]), e["target_component"]) in got, e

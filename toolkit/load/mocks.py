@@ -1,0 +1,644 @@
+"""Mocked boundaries: which test replaces which symbol of which component — read statically.
+
+A *mocked seam* is a test replacing a symbol that another component owns: the
+test passes whatever that component would really do. This module finds every
+replacement in test source with :mod:`ast` (test code is never imported or run):
+
+=====================  =========================================================
+mechanism              recognised as
+=====================  =========================================================
+patch                  ``unittest.mock.patch`` / ``mock.patch`` (decorator, ``with``, ``.start()``)
+patch.object           ``patch.object(obj, "attr")`` — ``obj`` resolved through the file's imports
+patch.dict             ``patch.dict(target, ...)``
+patch.multiple         ``patch.multiple(target, a=..., b=...)`` — one row per keyword
+mocker.patch[...]      pytest-mock ``mocker.patch``/``.object``/``.dict``/``.multiple``
+monkeypatch            ``monkeypatch.setattr(obj, "name", v)`` / ``setattr("dotted.path", v)`` / ``delattr``
+magicmock_spec         ``Mock``/``MagicMock``/``AsyncMock(spec=X | spec_set=X)`` (also ``mocker.``)
+autospec               ``create_autospec(X)``
+responses, requests_mock, respx, httpx_mock, httpretty, vcr
+                       HTTP stubs (decorators, context managers, fixtures, ``@pytest.mark.vcr``);
+                       ``external_service = "http"``
+fake_class             classes named ``Fake*``/``Stub*``/``Dummy*``/``InMemory*`` in test code that
+                       subclass a production class or stand in for one of the same name
+                       (``FakePaymentGateway`` -> ``PaymentGateway``)
+=====================  =========================================================
+
+Scope: a mock in a test's decorators or body applies to that test; on a test
+class (decorator, ``setUp``/``setup_method``/``setUpClass``) to all its tests; at
+module level (or ``setup_module``) to all tests in the file; in a fixture to every
+test requesting that fixture — directly, through other fixtures, via
+``usefixtures`` or ``autouse=True`` — with pytest's lookup order (class, module,
+``conftest.py`` of the same then parent directories). A fake class applies to the
+tests and fixtures whose code names it.
+
+Target resolution: the dotted target is walked against the repository's modules;
+when a prefix is a module and the next name is bound in it by an import, the
+binding is followed (patching ``shop.orders.service.payments.charge`` where
+``service`` did ``from shop import payments`` replaces ``shop.payments.charge``,
+owned by ``payments``). Targets outside the repository get ``target_component``
+<NA> and ``external_service`` from :mod:`toolkit.external_services`.
+
+test_id is :func:`toolkit.testids.from_source` of the test function — without
+pytest parameters. A parametrised test's JUnit ids carry ``[...]``: consumers
+match on :func:`toolkit.testids.base_test_id`.
+"""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import pandas as pd
+
+from toolkit import schema
+from toolkit.components import module_name
+from toolkit.errors import Skip, report_skip
+from toolkit.external_services import external_service
+from toolkit.load.gitrepo import Repo
+from toolkit.testids import from_source
+
+MOCK_MODULES = ("unittest.mock.", "mock.")
+MOCKER_FIXTURES = frozenset({"mocker", "class_mocker", "module_mocker", "package_mocker", "session_mocker"})
+SPEC_MOCKS = frozenset({"Mock", "MagicMock", "NonCallableMock", "NonCallableMagicMock", "AsyncMock"})
+FAKE_PREFIXES = ("Fake", "Stub", "Dummy", "InMemory")
+#: library prefix -> (mechanism, what it replaces)
+HTTP_STUBS = {
+    "responses": ("responses", "requests"),
+    "requests_mock": ("requests_mock", "requests"),
+    "respx": ("respx", "httpx"),
+    "pytest_httpx": ("httpx_mock", "httpx"),
+    "httpretty": ("httpretty", "socket"),
+    "vcr": ("vcr", "http.client"),
+}
+#: fixtures provided by HTTP-stub plugins
+HTTP_FIXTURES = {
+    "requests_mock": ("requests_mock", "requests"),
+    "respx_mock": ("respx", "httpx"),
+    "httpx_mock": ("httpx_mock", "httpx"),
+    "vcr": ("vcr", "http.client"),
+    "vcr_cassette": ("vcr", "http.client"),
+    "responses": ("responses", "requests"),
+}
+HTTP_MARKERS = {"vcr": ("vcr", "http.client"), "default_cassette": ("vcr", "http.client"),
+                "httpx_mock": ("httpx_mock", "httpx"), "respx": ("respx", "httpx")}
+CLASS_SETUP = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
+MODULE_SETUP = frozenset({"setup_module", "setUpModule", "setup_function"})
+
+
+# ---- the static model of test files ------------------------------------------------------
+
+@dataclass
+class MockHit:
+    """One replacement found in source, before its target is resolved to a component."""
+
+    line: int
+    mechanism: str
+    target: str
+    target_qualname: str | None
+    service: str | None = None  # preset for HTTP stubs
+
+
+@dataclass
+class Func:
+    """A test, fixture or setup function of a test file."""
+
+    name: str
+    qualname: str
+    line: int
+    cls: str | None
+    params: list[str]
+    usefixtures: list[str]
+    markers: list[str]
+    mocks: list[MockHit]
+    refs: set[str]
+    calls: set[str]
+    fixture_name: str | None = None  # set for fixtures
+    autouse: bool = False
+
+
+@dataclass
+class FakeClass:
+    name: str
+    line: int
+    bases: list[str]  # resolved dotted names
+
+
+@dataclass
+class TestFile:
+    """What one parsed test file (or conftest.py) declares."""
+
+    path: str
+    module: str
+    bindings: dict[str, str]
+    tests: list[Func] = field(default_factory=list)
+    fixtures: list[Func] = field(default_factory=list)
+    class_mocks: dict[str, list[MockHit]] = field(default_factory=dict)
+    class_markers: dict[str, list[str]] = field(default_factory=dict)
+    class_usefixtures: dict[str, list[str]] = field(default_factory=dict)
+    file_mocks: list[MockHit] = field(default_factory=list)
+    module_markers: list[str] = field(default_factory=list)
+    module_usefixtures: list[str] = field(default_factory=list)
+    fakes: list[FakeClass] = field(default_factory=list)
+
+    @property
+    def is_conftest(self) -> bool:
+        return PurePosixPath(self.path).name == "conftest.py"
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _bindings(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
+    """Local name -> dotted name, from every import in the file (function-local ones too)."""
+    out: dict[str, str] = {}
+    pkg_parts = module.split(".") if is_package else module.split(".")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = a.name
+                else:
+                    head = a.name.split(".")[0]
+                    out[head] = head
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg_parts[: len(pkg_parts) - (node.level - 1)] if node.level - 1 <= len(pkg_parts) else []
+                src = ".".join(base + ([node.module] if node.module else []))
+            else:
+                src = node.module or ""
+            for a in node.names:
+                if a.name != "*":
+                    out[a.asname or a.name] = f"{src}.{a.name}" if src else a.name
+    return out
+
+
+def _marker_names(decorators: Iterable[ast.expr], bindings: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(marker names, usefixtures names) of ``@pytest.mark.X`` decorators or ``pytestmark`` values."""
+    markers, use = [], []
+    for d in decorators:
+        call = d if isinstance(d, ast.Call) else None
+        name = _dotted(call.func if call else d)
+        if not name:
+            continue
+        head, _, rest = name.partition(".")
+        full = bindings.get(head, head) + ("." + rest if rest else "")
+        if full.startswith("pytest.mark."):
+            m = full[len("pytest.mark."):].split(".")[0]
+            markers.append(m)
+            if m == "usefixtures" and call:
+                use.extend(a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+    return markers, use
+
+
+def _pytestmark(value: ast.expr) -> list[ast.expr]:
+    return list(value.elts) if isinstance(value, (ast.List, ast.Tuple)) else [value]
+
+
+class _Scanner:
+    """Finds mock hits in expressions of one file."""
+
+    def __init__(self, bindings: dict[str, str]):
+        self.b = bindings
+
+    def full(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        head, _, rest = name.partition(".")
+        base = self.b.get(head)
+        if base is None:
+            return None
+        return base + ("." + rest if rest else "")
+
+    def resolve_expr(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Call):
+            node = node.func
+        return self.full(_dotted(node))
+
+    @staticmethod
+    def _str(node: ast.AST | None) -> str | None:
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    def _kw(self, call: ast.Call, *names: str) -> ast.expr | None:
+        for k in call.keywords:
+            if k.arg in names:
+                return k.value
+        return None
+
+    def hits_of_call(self, call: ast.Call) -> list[MockHit]:
+        name = _dotted(call.func)
+        if not name:
+            return []
+        head, _, rest = name.partition(".")
+        line = call.lineno
+        if head in MOCKER_FIXTURES and head not in self.b:
+            return self._mock_op(rest, call, line, prefix="mocker.")
+        if head == "monkeypatch" and head not in self.b:
+            if rest in ("setattr", "delattr") and call.args:
+                first = self._str(call.args[0])
+                if first is not None and (len(call.args) < 3 if rest == "setattr" else len(call.args) < 2):
+                    return [MockHit(line, "monkeypatch", first, first)]
+                attr = self._str(call.args[1]) if len(call.args) > 1 else None
+                base = self.resolve_expr(call.args[0])
+                if attr is not None:
+                    written = ast.unparse(call.args[0]) + "." + attr
+                    return [MockHit(line, "monkeypatch", written, f"{base}.{attr}" if base else None)]
+            return []
+        full = self.full(name)
+        if full is None:
+            if name.endswith(".use_cassette"):
+                return [MockHit(line, "vcr", "vcr", "http.client", "http")]
+            return []
+        for p in MOCK_MODULES:
+            if full.startswith(p):
+                return self._mock_op(full[len(p):], call, line, prefix="")
+        return self.http_hit(full, line)
+
+    def http_hit(self, full: str, line: int) -> list[MockHit]:
+        for lib, (mech, replaced) in HTTP_STUBS.items():
+            if full == lib or full.startswith(lib + "."):
+                return [MockHit(line, mech, mech, replaced, "http")]
+        return []
+
+    def _mock_op(self, op: str, call: ast.Call, line: int, prefix: str) -> list[MockHit]:
+        a = call.args
+        if op == "patch":
+            t = self._str(a[0]) if a else self._str(self._kw(call, "target"))
+            if t is None:
+                src = ast.unparse(a[0]) if a else "?"
+                return [MockHit(line, prefix + "patch", src, None)]
+            return [MockHit(line, prefix + "patch", t, t)]
+        if op == "patch.object" and len(a) >= 2:
+            attr = self._str(a[1])
+            base = self.resolve_expr(a[0])
+            written = ast.unparse(a[0]) + "." + (attr or ast.unparse(a[1]))
+            return [MockHit(line, prefix + "patch.object", written, f"{base}.{attr}" if base and attr else None)]
+        if op == "patch.dict" and a:
+            t = self._str(a[0])
+            return [MockHit(line, prefix + "patch.dict", t or ast.unparse(a[0]), t or self.resolve_expr(a[0]))]
+        if op == "patch.multiple" and a:
+            t = self._str(a[0])
+            base = t or self.resolve_expr(a[0])
+            written = t or ast.unparse(a[0])
+            return [MockHit(line, prefix + "patch.multiple", f"{written}.{k.arg}", f"{base}.{k.arg}" if base else None)
+                    for k in call.keywords if k.arg]
+        if op in SPEC_MOCKS:
+            spec = self._kw(call, "spec", "spec_set") or (a[0] if a else None)
+            if spec is None or (isinstance(spec, ast.Constant) and not isinstance(spec.value, str)):
+                return []
+            t = self._str(spec)
+            return [MockHit(line, "magicmock_spec", t or ast.unparse(spec), t or self.resolve_expr(spec))]
+        if op == "create_autospec" and a:
+            return [MockHit(line, "autospec", ast.unparse(a[0]), self.resolve_expr(a[0]))]
+        return []
+
+    def hits(self, nodes: Iterable[ast.AST], *, decorators: bool = False) -> list[MockHit]:
+        out: list[MockHit] = []
+        for top in nodes:
+            if decorators and not isinstance(top, ast.Call):
+                full = self.full(_dotted(top))
+                if full:
+                    out.extend(self.http_hit(full, top.lineno))
+                continue
+            for node in ast.walk(top):
+                if isinstance(node, ast.Call):
+                    out.extend(self.hits_of_call(node))
+                elif isinstance(node, ast.withitem) and not isinstance(node.context_expr, ast.Call):
+                    full = self.full(_dotted(node.context_expr))
+                    if full:
+                        out.extend(self.http_hit(full, node.context_expr.lineno))
+        return out
+
+
+def _is_fixture(dec: ast.expr, bindings: dict[str, str]) -> tuple[bool, bool, str | None]:
+    call = dec if isinstance(dec, ast.Call) else None
+    name = _dotted(call.func if call else dec)
+    if not name:
+        return False, False, None
+    head, _, rest = name.partition(".")
+    full = bindings.get(head, head) + ("." + rest if rest else "")
+    if full not in ("pytest.fixture", "pytest.yield_fixture", "pytest_asyncio.fixture", "fixture"):
+        return False, False, None
+    autouse, fname = False, None
+    if call:
+        for k in call.keywords:
+            if k.arg == "autouse" and isinstance(k.value, ast.Constant):
+                autouse = bool(k.value.value)
+            if k.arg == "name" and isinstance(k.value, ast.Constant):
+                fname = k.value.value
+    return True, autouse, fname
+
+
+def _func(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: str | None, sc: _Scanner) -> Func:
+    args = fn.args
+    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs if a.arg not in ("self", "cls")]
+    markers, use = _marker_names(fn.decorator_list, sc.b)
+    hits = sc.hits(fn.decorator_list, decorators=True) + sc.hits(fn.body)
+    for m in markers:
+        if m in HTTP_MARKERS:
+            mech, replaced = HTTP_MARKERS[m]
+            hits.append(MockHit(fn.lineno, mech, mech, replaced, "http"))
+    refs = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+    calls = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call):
+            f = sc.full(_dotted(n.func))
+            if f:
+                calls.add(f)
+    return Func(fn.name, qualname, fn.lineno, cls, params, use, markers, hits, refs, calls)
+
+
+def parse_test_file(path: str, source: bytes) -> TestFile:
+    """Parse one test file (raises ``SyntaxError``/``ValueError`` when it does not parse)."""
+    tree = ast.parse(source, filename=path)
+    mod = module_name(path)
+    tf = TestFile(path, mod, _bindings(tree, mod, PurePosixPath(path).name == "__init__.py"))
+    sc = _Scanner(tf.bindings)
+
+    def fake(node: ast.ClassDef) -> None:
+        if node.name.startswith(FAKE_PREFIXES) and len(node.name) > 4:
+            bases = [b for b in (sc.resolve_expr(x) for x in node.bases) if b]
+            tf.fakes.append(FakeClass(node.name, node.lineno, bases))
+
+    def visit_class(node: ast.ClassDef, prefix: str) -> None:
+        qual = prefix + node.name
+        markers, use = _marker_names(node.decorator_list, sc.b)
+        hits = sc.hits(node.decorator_list, decorators=True)
+        for m in markers:
+            if m in HTTP_MARKERS:
+                mech, replaced = HTTP_MARKERS[m]
+                hits.append(MockHit(node.lineno, mech, mech, replaced, "http"))
+        for st in node.body:
+            if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in st.targets):
+                m2, u2 = _marker_names(_pytestmark(st.value), sc.b)
+                markers += m2
+                use += u2
+        tf.class_markers[qual] = markers
+        tf.class_usefixtures[qual] = use
+        tf.class_mocks[qual] = hits
+        for st in node.body:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                fx = [_is_fixture(d, sc.b) for d in st.decorator_list]
+                fx = next((f for f in fx if f[0]), None)
+                if fx:
+                    f = _func(st, f"{qual}.{st.name}", qual, sc)
+                    f.fixture_name, f.autouse = fx[2] or st.name, fx[1]
+                    tf.fixtures.append(f)
+                elif st.name.startswith("test"):
+                    tf.tests.append(_func(st, f"{qual}.{st.name}", qual, sc))
+                elif st.name in CLASS_SETUP:
+                    tf.class_mocks[qual].extend(sc.hits(st.body))
+            elif isinstance(st, ast.ClassDef):
+                if st.name.startswith("Test"):
+                    visit_class(st, qual + ".")
+                fake(st)
+
+    for st in tree.body:
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            fx = next((f for f in (_is_fixture(d, sc.b) for d in st.decorator_list) if f[0]), None)
+            if fx:
+                f = _func(st, st.name, None, sc)
+                f.fixture_name, f.autouse = fx[2] or st.name, fx[1]
+                tf.fixtures.append(f)
+            elif st.name.startswith("test"):
+                tf.tests.append(_func(st, st.name, None, sc))
+            elif st.name in MODULE_SETUP:
+                tf.file_mocks.extend(sc.hits(st.body))
+        elif isinstance(st, ast.ClassDef):
+            is_test_class = st.name.startswith("Test") or any(
+                (_dotted(b) or "").endswith("TestCase") for b in st.bases)
+            if is_test_class:
+                visit_class(st, "")
+            fake(st)
+        elif isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in st.targets):
+            m, u = _marker_names(_pytestmark(st.value), sc.b)
+            tf.module_markers += m
+            tf.module_usefixtures += u
+            for mk in m:
+                if mk in HTTP_MARKERS:
+                    mech, replaced = HTTP_MARKERS[mk]
+                    tf.file_mocks.append(MockHit(st.lineno, mech, mech, replaced, "http"))
+        elif not isinstance(st, (ast.Import, ast.ImportFrom)):
+            tf.file_mocks.extend(sc.hits([st]))
+    return tf
+
+
+def read_test_files(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None) -> dict[str, TestFile]:
+    """Parse every Python test file of ``structure.files`` (``is_test``); unparsable files become skips."""
+    files = structure.files
+    paths = sorted(files.loc[files["is_test"].astype(bool) & files["path"].str.endswith(".py"), "path"].astype(str))
+    r = repo if isinstance(repo, Repo) else Repo.open(repo)
+    out: dict[str, TestFile] = {}
+    for path, data in r.read_files(paths, rev):
+        try:
+            out[path] = parse_test_file(path, data)
+        except (SyntaxError, ValueError) as exc:
+            report_skip(skips, path, f"test file does not parse: {exc}", getattr(exc, "lineno", None))
+    return out
+
+
+# ---- fixtures and scopes -------------------------------------------------------------------
+
+@dataclass
+class TestInfo:
+    """One statically collected test with everything that applies to it."""
+
+    test_id: str
+    file: str
+    qualname: str
+    line: int
+    markers: list[str]
+    fixtures: list[str]  # the transitive fixture closure, in request order
+    mocks: list[MockHit]
+    refs: set[str]
+    calls: set[str]
+
+
+def _conftests_for(path: str, files: dict[str, TestFile]) -> list[TestFile]:
+    """conftest.py files that apply to ``path``: same directory first, then parents."""
+    out = []
+    d = PurePosixPath(path).parent
+    while True:
+        c = str(d / "conftest.py") if str(d) != "." else "conftest.py"
+        if c in files and c != path:
+            out.append(files[c])
+        if str(d) in (".", "/", ""):
+            break
+        d = d.parent
+    return out
+
+
+def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
+    """Every test function/method found in source, with its fixture closure and applicable mocks."""
+    out: list[TestInfo] = []
+    for tf in test_files.values():
+        if not tf.tests:
+            continue
+        scopes_base = [tf] + _conftests_for(tf.path, test_files)
+        for t in tf.tests:
+            classes = []
+            if t.cls:
+                parts = t.cls.split(".")
+                classes = [".".join(parts[: i + 1]) for i in range(len(parts))][::-1]  # innermost first
+            # fixture definitions visible to this test, nearest first
+            visible: list[Func] = []
+            for c in classes:
+                visible += [f for f in tf.fixtures if f.cls == c]
+            visible += [f for f in tf.fixtures if f.cls is None]
+            for conf in scopes_base[1:]:
+                visible += [f for f in conf.fixtures if f.cls is None]
+            by_name: dict[str, Func] = {}
+            for f in visible:
+                by_name.setdefault(f.fixture_name or f.name, f)
+            mocks = list(t.mocks) + list(tf.file_mocks)
+            markers = list(t.markers) + list(tf.module_markers)
+            requested = list(t.params) + list(t.usefixtures) + list(tf.module_usefixtures)
+            for c in classes:
+                mocks += tf.class_mocks.get(c, [])
+                markers += tf.class_markers.get(c, [])
+                requested += tf.class_usefixtures.get(c, [])
+            requested += [f.fixture_name or f.name for f in visible if f.autouse
+                          and by_name.get(f.fixture_name or f.name) is f]
+            refs, calls = set(t.refs), set(t.calls)
+            closure: list[str] = []
+            queue = list(requested)
+            while queue:
+                name = queue.pop(0)
+                if name in closure:
+                    continue
+                closure.append(name)
+                if name in HTTP_FIXTURES:
+                    mech, replaced = HTTP_FIXTURES[name]
+                    mocks.append(MockHit(t.line, mech, mech, replaced, "http"))
+                f = by_name.get(name)
+                if f is None:
+                    continue
+                mocks += f.mocks
+                refs |= f.refs
+                calls |= f.calls
+                queue += f.params + f.usefixtures
+            out.append(TestInfo(from_source(tf.path, t.qualname), tf.path, t.qualname, t.line,
+                                list(dict.fromkeys(markers)), closure, mocks, refs, calls))
+    return out
+
+
+# ---- resolving targets to components -----------------------------------------------------------
+
+class SymbolResolver:
+    """Follows dotted names through the repository's modules and import bindings to an owning component."""
+
+    def __init__(self, structure):
+        files = structure.files
+        py = files[files["module"].notna()]
+        self.module_component: dict[str, str | None] = {
+            m: (None if pd.isna(c) else c) for m, c in zip(py["module"].astype(str), py["component"].astype(object))}
+        self.bindings: dict[str, dict[str, str]] = {}
+        imp = structure.imports
+        alias_col = next((c for c in ("alias", "asname", "bound_name", "name") if c in imp.columns), None)
+        for row in imp.itertuples(index=False):
+            mod = getattr(row, "module")
+            tmod = getattr(row, "target_module")
+            if pd.isna(mod) or pd.isna(tmod):
+                continue
+            sym = getattr(row, "target_symbol")
+            target = f"{tmod}.{sym}" if not pd.isna(sym) else str(tmod)
+            alias = getattr(row, alias_col) if alias_col else None
+            name = alias if alias is not None and not pd.isna(alias) else target.split(".")[-1]
+            self.bindings.setdefault(str(mod), {}).setdefault(str(name), target)
+        self.symbols: dict[str, set[str]] = {}  # bare name -> qualified names seen in the repo
+        for row in imp.itertuples(index=False):
+            sym = getattr(row, "target_symbol")
+            if not pd.isna(sym) and not pd.isna(getattr(row, "target_component")):
+                self.symbols.setdefault(str(sym), set()).add(f"{row.target_module}.{sym}")
+        cs = getattr(structure, "call_sites", None)
+        if cs is not None and len(cs):
+            for callee, comp in zip(cs["callee"].astype(object), cs["callee_component"].astype(object)):
+                if isinstance(callee, str) and not pd.isna(comp):
+                    self.symbols.setdefault(callee.rsplit(".", 1)[-1], set()).add(callee)
+
+    def resolve(self, qualname: str) -> tuple[str, str | None, bool]:
+        """(resolved qualname, owning component or None, inside the repository)."""
+        q = qualname
+        for _ in range(16):
+            parts = q.split(".")
+            i = len(parts)
+            while i > 0 and ".".join(parts[:i]) not in self.module_component:
+                i -= 1
+            if i == 0:
+                return q, None, False
+            mod = ".".join(parts[:i])
+            if i == len(parts):
+                return q, self.module_component[mod], True
+            tgt = self.bindings.get(mod, {}).get(parts[i])
+            if tgt is None or tgt == f"{mod}.{parts[i]}":
+                return q, self.module_component[mod], True
+            q = ".".join([tgt] + parts[i + 1:])
+        return q, None, True
+
+    def stand_in_for(self, fake: FakeClass, bindings: dict[str, str]) -> str | None:
+        """The production class a fake replaces: a base inside the repo, else the same name without the prefix."""
+        for b in fake.bases:
+            _, comp, inside = self.resolve(b)
+            if inside and comp is not None:
+                return b
+        prefix = next(p for p in FAKE_PREFIXES if fake.name.startswith(p))
+        bare = fake.name[len(prefix):]
+        if bare in bindings:
+            return bindings[bare]
+        cands = self.symbols.get(bare, set())
+        return next(iter(cands)) if len(cands) == 1 else None
+
+
+def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None) -> pd.DataFrame:
+    """The ``mocks`` table: every symbol a test replaces, with its owning component.
+
+    ``structure`` is a :class:`toolkit.load.structure.Structure` (``files``,
+    ``imports``, optionally ``call_sites``); ``repo`` a :class:`Repo` or path,
+    read at ``rev``. See the module docstring for mechanisms, scope and resolution.
+    """
+    test_files = read_test_files(structure, repo, rev, skips=skips)
+    return mocks_table(collect_tests(test_files), test_files, SymbolResolver(structure))
+
+
+def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: SymbolResolver) -> pd.DataFrame:
+    """Build the ``mocks`` table from collected tests (shared with :mod:`toolkit.load.test_kinds`)."""
+    fakes: dict[str, list[tuple[TestFile, FakeClass]]] = {}
+    for tf in test_files.values():
+        for fk in tf.fakes:
+            fakes.setdefault(fk.name, []).append((tf, fk))
+    rows = []
+    seen: set[tuple] = set()
+    for t in tests:
+        hits = list(t.mocks)
+        for name in sorted(t.refs & fakes.keys()):
+            tf, fk = next(((a, b) for a, b in fakes[name] if a.path == t.file), fakes[name][0])
+            target = resolver.stand_in_for(fk, tf.bindings)
+            hits.append(MockHit(fk.line, "fake_class", fk.name, target))
+        for h in hits:
+            comp, service = None, h.service
+            qual = h.target_qualname
+            if qual:
+                qual, comp, inside = resolver.resolve(qual)
+                if not inside and service is None:
+                    service = external_service(qual)
+            key = (t.test_id, h.line, h.mechanism, h.target) if service != "http" or h.mechanism not in \
+                {m for m, _ in HTTP_STUBS.values()} else (t.test_id, h.mechanism)
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append({"test_file": t.file, "test_id": t.test_id, "line": h.line, "mechanism": h.mechanism,
+                         "target": h.target, "target_qualname": qual, "target_component": comp,
+                         "external_service": service})
+    if not rows:
+        return schema.empty("mocks")
+    df = pd.DataFrame(rows).sort_values(["test_id", "line", "mechanism", "target"], kind="stable")
+    return schema.conform(df.reset_index(drop=True), "mocks")
+
