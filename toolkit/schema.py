@@ -31,7 +31,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("module", "string", "dotted module name for Python files, <NA> otherwise"),
         ("kind", "string", "python, sql, openapi, json_schema, protobuf, pact, template, other"),
         ("is_test", "bool", "test code (toolkit.components.is_test_path)"),
-        ("loc", "int64", "non-blank lines"),
+        ("loc", "Int64", "non-blank lines of Python files; <NA> for other files (not read)"),
     ),
     "imports": _t(
         ("path", "string", "importing file"),
@@ -90,7 +90,15 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("afferent", "int64", "Ca: components that depend on it"),
         ("efferent", "int64", "Ce: components it depends on"),
         ("instability", "float64", "Ce / (Ca + Ce); 0 when isolated"),
-        ("cohesion", "float64", "share of its references (imports + call sites) that stay inside it"),
+        ("cohesion", "float64", "share of its references (imports + import-resolved call/subclass references) that stay inside it; NaN when it has none"),
+    ),
+    "seams": _t(
+        ("seam", "string", "caller_component->callee_component"),
+        ("caller_component", "string", "component whose code imports/calls"),
+        ("callee_component", "string", "component imported/called"),
+        ("imports", "int64", "import statements in caller files naming a module of the callee"),
+        ("call_sites", "int64", "cross-component call sites on the seam (call_sites rows)"),
+        ("callees", "int64", "distinct callee names on the seam"),
     ),
     # ---- tests (toolkit.load.junit, coverage_contexts, mocks, test_kinds) ----
     "test_results": _t(

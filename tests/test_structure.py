@@ -1,0 +1,306 @@
+"""Static repository structure: imports and cross-component call sites, read from real git repositories."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from toolkit import schema
+from toolkit.errors import ConfigError, InputError, Skip
+from toolkit.load.structure import load_structure
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FILES = {
+    "app/__init__.py": "",
+    "app/settings.py": "def get():\n    return {}\n",
+    "app/core/__init__.py": "from .models import Account\n",
+    "app/core/models.py": """\
+        class Account:
+            def __init__(self, owner):
+                self.owner = owner
+
+
+        class Base:
+            pass
+
+
+        def make_account(owner):
+            return Account(owner)
+        """,
+    "app/core/util.py": "def helper():\n    return 1\n",
+    "app/billing/__init__.py": "",
+    "app/billing/invoice.py": """\
+        import app.core.util
+        import app.core.util as cu
+        from app.core import models
+        from app.core.models import make_account, Base
+        from app import core
+        from typing import TYPE_CHECKING
+        from ..core import Account
+
+        if TYPE_CHECKING:
+            from app.api.views import View
+
+
+        class Invoice(Base):
+            def total(self):
+                a = models.Account("x")
+                b = make_account("y")
+                c = cu.helper()
+                d = app.core.util.helper()
+                e = Account("z")
+                f = core.Account("w")
+                return helper_local()
+
+
+        def helper_local():
+            from app.api import views
+            return views.render()
+
+
+        def shadowed(models):
+            return models.Account("no")
+        """,
+    "app/api/__init__.py": "",
+    "app/api/views.py": """\
+        try:
+            import json
+        except ImportError:
+            json = None
+        from app.billing.invoice import Invoice
+        from app import settings
+
+
+        def render():
+            return Invoice().total() + len(settings.get())
+        """,
+    "app/api/broken.py": "def f(:\n    pass\n",
+    "app/api/legacy.py": "print 'hello'\n",
+    "tests/test_invoice.py": """\
+        from app.billing.invoice import Invoice
+
+
+        def test_total():
+            assert Invoice().total()
+        """,
+    "README.md": "demo\n",
+}
+
+INVOICE = "app/billing/invoice.py"
+EXPECTED_SITES = {
+    # (path, line, caller, callee, kind, seam)
+    (INVOICE, 13, "app.billing.invoice", "app.core.models.Base", "subclass", "billing->core"),
+    (INVOICE, 15, "app.billing.invoice.Invoice.total", "app.core.models.Account", "instantiate", "billing->core"),
+    (INVOICE, 16, "app.billing.invoice.Invoice.total", "app.core.models.make_account", "call", "billing->core"),
+    (INVOICE, 17, "app.billing.invoice.Invoice.total", "app.core.util.helper", "call", "billing->core"),
+    (INVOICE, 18, "app.billing.invoice.Invoice.total", "app.core.util.helper", "call", "billing->core"),
+    (INVOICE, 19, "app.billing.invoice.Invoice.total", "app.core.models.Account", "instantiate", "billing->core"),
+    (INVOICE, 20, "app.billing.invoice.Invoice.total", "app.core.models.Account", "instantiate", "billing->core"),
+    (INVOICE, 26, "app.billing.invoice.helper_local", "app.api.views.render", "call", "billing->api"),
+    ("app/api/views.py", 10, "app.api.views.render", "app.billing.invoice.Invoice", "instantiate", "api->billing"),
+    ("app/api/views.py", 10, "app.api.views.render", "app.settings.get", "call", "api->app"),
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True).stdout
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "t")
+    write(root, files)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    return make_repo(tmp_path / "repo", FILES)
+
+
+def sites(structure) -> set[tuple]:
+    cs = structure.call_sites
+    return set(cs[["path", "line", "caller", "callee", "kind", "seam"]].itertuples(index=False, name=None))
+
+
+def test_call_sites_every_import_form(repo):
+    skips: list[Skip] = []
+    s = load_structure(repo, skips=skips, workers=1)
+    for table in ("files", "imports", "call_sites"):
+        schema.check(getattr(s, table), table)
+    assert sites(s) == EXPECTED_SITES
+    row = s.call_sites.set_index("call_site_id").loc[f"{INVOICE}:16:app.core.models.make_account"]
+    assert (row.caller_component, row.callee_component) == ("billing", "core")
+    assert s.commit == git(repo, "rev-parse", "HEAD").strip()
+    assert s.call_sites.call_site_id.is_unique
+
+
+def test_unparsable_files_are_skipped_not_fatal(repo):
+    skips: list[Skip] = []
+    s = load_structure(repo, skips=skips, workers=1)
+    assert sorted(sk.path for sk in skips) == ["app/api/broken.py", "app/api/legacy.py"]
+    broken = next(sk for sk in skips if sk.path == "app/api/broken.py")
+    assert broken.line == 1 and "does not parse" in broken.reason
+    assert set(s.skipped) == set(skips)
+    # the rest is still analysed
+    assert not s.call_sites.empty
+
+
+def test_imports_table_flags_and_resolution(repo):
+    s = load_structure(repo, skips=[], workers=1)
+    imp = s.imports
+    inv = imp[imp.path == INVOICE].set_index("line")
+    assert (inv.loc[3, "target_module"], pd.isna(inv.loc[3, "target_symbol"])) == ("app.core.models", True)
+    rel = inv.loc[7]
+    assert (rel.target_module, rel.target_symbol, rel.target_component, bool(rel.is_relative)) == (
+        "app.core", "Account", "core", True)
+    tc = inv.loc[10]
+    assert bool(tc.is_type_checking) and bool(tc.is_conditional) and not bool(tc.is_function_local)
+    assert (tc.target_module, tc.target_symbol, tc.target_component) == ("app.api.views", "View", "api")
+    local = inv.loc[25]
+    assert bool(local.is_function_local) and not bool(local.is_conditional)
+    assert local.target_module == "app.api.views"
+    assert not inv.loc[1, "is_conditional"]
+    views = imp[imp.path == "app/api/views.py"].set_index("target_module")
+    assert bool(views.loc["json", "is_conditional"]) and pd.isna(views.loc["json", "target_component"])
+    # tests are parsed (their imports are needed later) but belong to no component
+    t = imp[imp.path == "tests/test_invoice.py"]
+    assert list(t.target_module) == ["app.billing.invoice"] and t.component.isna().all()
+    assert not (s.call_sites.path == "tests/test_invoice.py").any()
+
+
+def test_files_table(repo):
+    s = load_structure(repo, skips=[], workers=1)
+    f = s.files.set_index("path")
+    assert f.loc["app/core/models.py", "component"] == "core"
+    assert f.loc["app/core/models.py", "module"] == "app.core.models"
+    assert f.loc["app/core/util.py", "loc"] == 2
+    assert bool(f.loc["tests/test_invoice.py", "is_test"]) and pd.isna(f.loc["tests/test_invoice.py", "component"])
+    assert f.loc["README.md", "kind"] == "other" and pd.isna(f.loc["README.md", "loc"])
+    assert sorted(s.components.names) == ["api", "app", "billing", "core"]
+
+
+def test_past_revision_leaves_work_tree_alone(repo):
+    first = git(repo, "rev-parse", "HEAD").strip()
+    write(repo, {"app/api/views.py": "from app.core.util import helper\n\n\ndef render():\n    return helper()\n"})
+    git(repo, "commit", "-q", "-am", "views call core")
+    (repo / "app/core/util.py").write_text("def helper():\n    return 2\n")  # uncommitted change
+    before = git(repo, "status", "--porcelain")
+    old = load_structure(repo, rev=first, skips=[], workers=1)
+    assert sites(old) == EXPECTED_SITES
+    assert old.commit == first
+    assert git(repo, "status", "--porcelain") == before
+    new = load_structure(repo, skips=[], workers=1)
+    views = new.call_sites[new.call_sites.path == "app/api/views.py"]
+    assert set(zip(views.line, views.callee, views.seam)) == {(5, "app.core.util.helper", "api->core")}
+
+
+def test_mapping_argument_and_config_file(repo):
+    mapping = {"app/core/**": "domain", "app/billing/**": "domain", "app/api/**": "web", "app/settings.py": "web",
+               "app/__init__.py": "web"}
+    s = load_structure(repo, mapping=mapping, skips=[], workers=1)
+    assert set(s.call_sites.seam) == {"domain->web", "web->domain"}
+    assert "app/core/models.py:" not in " ".join(s.call_sites.call_site_id)  # domain-internal calls dropped
+    # the same mapping from the analysed repository's seamscope.toml
+    toml = "[components]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in mapping.items())
+    write(repo, {"seamscope.toml": toml})
+    from_file = load_structure(repo, skips=[], workers=1)
+    pd.testing.assert_frame_equal(from_file.call_sites, s.call_sites)
+    # an explicit argument beats the file
+    other = load_structure(repo, mapping={"app/**": "all"}, skips=[], workers=1)
+    assert other.call_sites.empty
+
+
+def test_mapping_errors_surface(repo):
+    with pytest.raises(ConfigError, match="matches no file"):
+        load_structure(repo, mapping={"lib/**": "x"}, skips=[], workers=1)
+    with pytest.raises(ConfigError, match="several component patterns"):
+        load_structure(repo, mapping={"app/**": "a", "app/core/**": "b"}, skips=[], workers=1)
+    write(repo, {"pyproject.toml": "[tool.seamscope.components]\n\"nowhere/**\" = \"x\"\n"})
+    with pytest.raises(ConfigError, match="pyproject.toml"):
+        load_structure(repo, skips=[], workers=1)
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_structure(tmp_path / "missing")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(InputError, match="not a git repository"):
+        load_structure(plain)
+    docs = make_repo(tmp_path / "docs", {"README.md": "hi\n"})
+    with pytest.raises(InputError, match="no Python files") as exc:
+        load_structure(docs)
+    assert exc.value.hint
+
+
+def test_cache_reuses_parses(repo):
+    first = load_structure(repo, skips=[], workers=1)
+    assert first.stats["parsed"] == 12 and not first.stats["result_cached"]
+    skips: list[Skip] = []
+    second = load_structure(repo, skips=skips, workers=1)
+    assert second.stats == {"parsed": 0, "cached": 12, "result_cached": 1}
+    assert len(skips) == 2  # skips are reported again from the cache
+    for table in ("files", "imports", "call_sites"):
+        pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
+    (repo / "app/core/util.py").write_text("def helper():\n    return 3\n\n\ndef other():\n    pass\n")
+    third = load_structure(repo, skips=[], workers=1)
+    assert third.stats == {"parsed": 1, "cached": 11, "result_cached": 0}
+    assert sites(third) == EXPECTED_SITES
+    uncached = load_structure(repo, skips=[], workers=1, cache=False)
+    assert uncached.stats["parsed"] == 12
+
+
+def test_process_pool_gives_same_tables(repo):
+    single = load_structure(repo, skips=[], workers=1, cache=False)
+    with cf.ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = load_structure(repo, skips=[], executor=pool, cache=False)
+    for table in ("files", "imports", "call_sites"):
+        pd.testing.assert_frame_equal(getattr(single, table), getattr(pooled, table))
+
+
+def test_bundle_reads_head(repo, tmp_path):
+    bundle = tmp_path / "repo.bundle"
+    git(repo, "bundle", "create", "-q", str(bundle), "--all")
+    s = load_structure(bundle, skips=[], workers=1)
+    assert sites(s) == EXPECTED_SITES
+
+
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth.json").exists() or not (SAMPLE / "repo.bundle").exists(),
+                    reason="the sample system (data/sample) has not been built")
+def test_sample_truth_call_sites_and_seams():
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    s = load_structure(SAMPLE / "repo.bundle", skips=[])
+    found = set(zip(s.call_sites.path, s.call_sites.callee))
+    listed = truth.get("call_sites") or truth.get("interactions") or []
+    assert listed, "truth.json lists no call sites"
+    missing = [(c["path"], c["callee"]) for c in listed if (c["path"], c["callee"]) not in found]
+    assert not missing, missing
+    if "seams" in truth:
+        seams = {x if isinstance(x, str) else x["seam"] for x in truth["seams"]}
+        assert set(s.call_sites.seam) == seams

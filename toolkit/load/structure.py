@@ -1,0 +1,355 @@
+"""Repository structure: files, imports and cross-component call sites, read statically.
+
+An *interaction* is one place where production code of one component calls,
+instantiates or subclasses a name defined in another component (resolved
+through the file's imports, following re-exports through package
+``__init__`` modules). Interactions are what integration tests should
+exercise; :func:`load_structure` lists them in the ``call_sites`` table.
+
+How it reads: the file list and contents come from :class:`~toolkit.load.gitrepo.Repo`
+(the work tree on disk, or git objects for a revision or bundle — never a
+checkout). Each Python file is parsed once with ``ast`` in a process pool
+(:mod:`toolkit.load.python_ast`); the per-file results are cached under
+``cache_dir()/structure/`` keyed on the file's git blob id and the parser version, so
+an unchanged file is never parsed twice, and the finished tables are cached
+keyed on every file's id plus the component mapping. Names are resolved to
+their defining module after the parallel pass, because that needs every file.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit import schema
+from toolkit.components import ComponentMap, file_kind, is_test_path, module_name, read_mapping_config, seam_name
+from toolkit.errors import InputError, Skip, report_skip
+from toolkit.load.gitrepo import Repo, cache_dir
+from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
+from toolkit.progress import progress
+
+#: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
+RESULT_VERSION = "structure-2"
+_CONFIG_FILES = ("seamscope.toml", "pyproject.toml")
+_MAX_REEXPORT_HOPS = 4
+_PARALLEL_MIN_FILES = 64  # below this, a process pool costs more than it saves
+
+
+@dataclass(frozen=True, eq=False)
+class Structure:
+    """The static structure of a repository at one revision.
+
+    ``files``, ``imports``, ``call_sites``: tables of :mod:`toolkit.schema`.
+    ``commit``: the commit read (for a work tree: its HEAD; the files may differ from it), ``None`` for an
+    empty repository. ``skipped``: files left out (do not parse). ``internal_references``: per component,
+    the import-resolved call/subclass references that stay inside it (``call_sites`` holds only crossing
+    ones; :func:`toolkit.analyze.structural_coupling.structural_coupling` needs both for cohesion).
+    ``stats``: ``parsed`` (files parsed by this call), ``cached`` (files taken from the cache),
+    ``result_cached`` (the whole result came from the cache).
+    """
+
+    components: ComponentMap
+    files: pd.DataFrame
+    imports: pd.DataFrame
+    call_sites: pd.DataFrame
+    commit: str | None
+    skipped: tuple[Skip, ...] = ()
+    internal_references: Mapping[str, int] = field(default_factory=dict)
+    stats: Mapping[str, int] = field(default_factory=dict)
+
+
+def _blob_id(data: bytes) -> str:
+    """git's blob id of ``data`` — the same key whether a file is read from disk or from git objects."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def _facts_key(path: str, blob: str) -> str:
+    return hashlib.sha1(f"{PARSER_VERSION}\0{path}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class _Cache:
+    """Per-repository pickle store: ``facts.pkl`` (file key -> FileFacts) and ``result-<digest>.pkl`` files."""
+
+    def __init__(self, repo: Repo, enabled: bool) -> None:
+        self.enabled = enabled
+        repo_id = hashlib.sha1(str(repo.git_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        self.dir = cache_dir() / "structure" / repo_id
+        self._facts: dict[str, FileFacts] | None = None
+
+    def _load(self, path: Path) -> object | None:
+        if not self.enabled or not path.exists():
+            return None
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+            return None  # a corrupt or outdated cache entry is rebuilt, never trusted
+
+    def _store(self, path: Path, obj: object) -> None:
+        if not self.enabled:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def facts(self) -> dict[str, FileFacts]:
+        if self._facts is None:
+            got = self._load(self.dir / "facts.pkl")
+            self._facts = got if isinstance(got, dict) else {}
+        return self._facts
+
+    def save_facts(self, used: set[str]) -> None:
+        facts = self.facts()
+        if len(facts) > 3 * max(len(used), 1000):  # keep a few revisions' worth, drop the rest
+            facts = {k: v for k, v in facts.items() if k in used}
+            self._facts = facts
+        self._store(self.dir / "facts.pkl", facts)
+
+    def result(self, digest: str) -> dict | None:
+        got = self._load(self.dir / f"result-{digest}.pkl")
+        return got if isinstance(got, dict) else None
+
+    def save_result(self, digest: str, result: dict) -> None:
+        self._store(self.dir / f"result-{digest}.pkl", result)
+
+
+def _list_with_blobs(repo: Repo, rev: str | None) -> tuple[list[str], dict[str, str] | None, str | None]:
+    """All paths, their blob ids when known without reading (a revision), and the commit."""
+    if rev is None and repo.work_tree is not None:
+        return repo.list_files(None), None, repo.resolve("HEAD")
+    commit = repo.resolve(rev or "HEAD")
+    if commit is None:
+        return [], {}, None
+    out = repo.git("ls-tree", "-r", "-z", "--full-tree", commit, text=False).stdout
+    blobs: dict[str, str] = {}
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, path = rec.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            blobs[path.decode("utf-8", "surrogateescape")] = parts[2].decode()
+    return sorted(blobs), blobs, commit
+
+
+def _chunks(items: list, n: int) -> list[list]:
+    """Split into ``n`` lists of about equal total size (largest first, greedy), so workers finish together."""
+    bins: list[list] = [[] for _ in range(n)]
+    sizes = [0] * n
+    for it in sorted(items, key=lambda x: -len(x[2])):
+        i = sizes.index(min(sizes))
+        bins[i].append(it)
+        sizes[i] += len(it[2])
+    return [b for b in bins if b]
+
+
+def _parse_all(items: list[tuple[str, str, bytes]], workers: int | None, executor: cf.Executor | None) -> list[FileFacts]:
+    if not items:
+        return []
+    if executor is None and (workers == 1 or (workers is None and len(items) < _PARALLEL_MIN_FILES)):
+        return scan_many(items)
+    n = workers or min(os.cpu_count() or 1, 8)
+    chunks = _chunks(items, n * 4)
+    out: list[FileFacts] = []
+    if executor is not None:
+        for res in progress(executor.map(scan_many, chunks), desc="parse", total=len(chunks), unit="chunk"):
+            out.extend(res)
+        return out
+    with cf.ProcessPoolExecutor(max_workers=n) as pool:
+        for res in progress(pool.map(scan_many, chunks), desc="parse", total=len(chunks), unit="chunk"):
+            out.extend(res)
+    return out
+
+
+def _mapping_from_repo(repo: Repo, paths: list[str], rev: str | None) -> tuple[dict[str, str] | None, str]:
+    present = [p for p in _CONFIG_FILES if p in set(paths)]
+    if not present:
+        return None, "mapping"
+    contents = dict(repo.read_files(present, rev))
+    mapping, source = read_mapping_config(contents)
+    return mapping, source or "mapping"
+
+
+def load_structure(
+    repo: Repo | str | os.PathLike,
+    rev: str | None = None,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    skips: list[Skip] | None = None,
+    workers: int | None = None,
+    executor: cf.Executor | None = None,
+    cache: bool = True,
+) -> Structure:
+    """Read a repository's files, imports and cross-component call sites (tables ``files``, ``imports``,
+    ``call_sites`` of :mod:`toolkit.schema`).
+
+    ``rev``: a commit/tag/branch read from git objects; ``None`` reads the work tree as it is on disk (HEAD
+    for bundles and bare repositories). ``mapping``: glob -> component, overriding ``seamscope.toml`` /
+    ``pyproject.toml`` of the analysed revision and the default package rule (:mod:`toolkit.components`).
+    ``skips`` collects files that do not parse (else a warning each). ``workers`` / ``executor``: how the
+    per-file parse fans out (default: a process pool over every core for 64+ files to parse).
+    ``cache``: reuse and store parse results under ``cache_dir()/structure``.
+
+    Raises :class:`InputError` when the repository has no Python file, :class:`ConfigError` when the
+    mapping matches nothing or gives a file two components.
+    """
+    if not isinstance(repo, Repo):
+        repo = Repo.open(repo)
+    paths, blobs, commit = _list_with_blobs(repo, rev)
+    py_paths = [p for p in paths if p.endswith(".py")]
+    where = f" at {rev}" if rev else ""
+    if not py_paths:
+        raise InputError(repo.origin, f"has no Python files{where}", flag="REPO",
+                         hint="seamscope analyses Python repositories; check the path and the revision (--at)")
+
+    if mapping is None:
+        mapping, source = _mapping_from_repo(repo, paths, rev)
+    else:
+        mapping, source = dict(mapping), "mapping"
+    components = ComponentMap.from_files(paths, mapping, source=source)
+
+    store = _Cache(repo, cache)
+    contents: dict[str, bytes] = {}
+    if blobs is None:  # work tree: the content is the key, so read every Python file
+        contents = dict(repo.read_files(py_paths, None))
+        blobs = {p: _blob_id(b) for p, b in contents.items()}
+    digest = hashlib.sha1(repr((RESULT_VERSION, PARSER_VERSION, sorted(mapping.items()) if mapping else None,
+                                source, paths, [blobs.get(p) for p in py_paths])).encode("utf-8", "surrogateescape")
+                          ).hexdigest()
+    cached = store.result(digest)
+    if cached is not None:
+        for s in cached["skipped"]:
+            report_skip(skips, s.path, s.reason, s.line)
+        return Structure(components=components, files=cached["files"], imports=cached["imports"],
+                         call_sites=cached["call_sites"], commit=commit, skipped=tuple(cached["skipped"]),
+                         internal_references=cached["internal_references"],
+                         stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
+
+    known = store.facts() if cache else {}
+    keys = {p: _facts_key(p, blobs[p]) for p in py_paths}
+    facts: dict[str, FileFacts] = {p: known[k] for p, k in keys.items() if k in known}
+    todo = [p for p in py_paths if p not in facts]
+    if todo:
+        missing = [p for p in todo if p not in contents]
+        if missing:
+            contents.update(repo.read_files(missing, rev))
+        items = [(p, module_name(p), contents[p]) for p in todo if p in contents]
+        for f in _parse_all(items, workers, executor):
+            facts[f.path] = f
+            known[keys[f.path]] = f
+        if cache:
+            store.save_facts(set(keys.values()))
+
+    files, imports, call_sites, skipped, internal = _build_tables(paths, facts, components)
+    if cache:
+        store.save_result(digest, {"files": files, "imports": imports, "call_sites": call_sites,
+                                   "skipped": skipped, "internal_references": internal})
+    for s in skipped:
+        report_skip(skips, s.path, s.reason, s.line)
+    return Structure(components=components, files=files, imports=imports, call_sites=call_sites, commit=commit,
+                     skipped=tuple(skipped), internal_references=internal,
+                     stats={"parsed": len(todo), "cached": len(py_paths) - len(todo), "result_cached": 0})
+
+
+class _Resolver:
+    """Maps a dotted name to the module that defines it, following import re-exports."""
+
+    def __init__(self, facts: Mapping[str, FileFacts]) -> None:
+        self.by_module: dict[str, FileFacts] = {}
+        for f in facts.values():
+            # a production module wins over a test module of the same dotted name
+            if f.module not in self.by_module or is_test_path(self.by_module[f.module].path):
+                self.by_module[f.module] = f
+
+    def resolve(self, name: str) -> tuple[FileFacts, list[str]] | None:
+        """``(defining module's facts, remaining attribute path)``; ``None`` when no repository module holds it."""
+        for _ in range(_MAX_REEXPORT_HOPS + 1):
+            parts = name.split(".")
+            for i in range(len(parts), 0, -1):
+                f = self.by_module.get(".".join(parts[:i]))
+                if f is not None:
+                    break
+            else:
+                return None
+            rest = parts[i:]
+            if not rest or rest[0] in f.defined or rest[0] in f.classes or rest[0] not in f.exports:
+                return f, rest
+            target = f.exports[rest[0]]
+            nxt = ".".join([target] + rest[1:])
+            if nxt == name:
+                return f, rest
+            name = nxt
+        return f, rest
+
+
+def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: ComponentMap):
+    skipped: list[Skip] = []
+    comp_of: dict[str, str | None] = {p: components.component_of(p) for p in paths}
+    resolver = _Resolver({p: f for p, f in facts.items() if f.error is None})
+    modules = resolver.by_module
+
+    def target_component(module: str) -> str | None:
+        f = modules.get(module)
+        if f is not None:
+            return comp_of.get(f.path)
+        return components.component_of_module(module)
+
+    file_rows = []
+    for p in paths:
+        f = facts.get(p)
+        is_py = p.endswith(".py")
+        file_rows.append((p, comp_of[p], module_name(p) if is_py else None, file_kind(p), is_test_path(p),
+                          f.loc if f is not None else None))
+    files = pd.DataFrame(file_rows, columns=["path", "component", "module", "kind", "is_test", "loc"])
+
+    imp_rows = []
+    site_rows: dict[str, tuple] = {}
+    internal: dict[str, int] = {}
+    for p in sorted(facts):
+        f = facts[p]
+        if f.error is not None:
+            skipped.append(Skip(p, f.error[0], f.error[1]))
+            continue
+        comp = comp_of.get(p)
+        for line, mod, sym, rel, cond, tc, local in f.imports:
+            if sym is not None and f"{mod}.{sym}" in modules:
+                mod, sym = f"{mod}.{sym}", None
+            imp_rows.append((p, line, f.module, comp, mod, sym, target_component(mod), rel, cond, tc, local))
+        if comp is None:
+            continue
+        for line, caller, target, kind in f.refs:
+            got = resolver.resolve(target)
+            if got is None:
+                continue
+            df, rest = got
+            callee_comp = comp_of.get(df.path)
+            if callee_comp is None:
+                continue
+            if callee_comp == comp:
+                internal[comp] = internal.get(comp, 0) + 1
+                continue
+            callee = ".".join([df.module] + rest) if rest else df.module
+            if kind == "call" and rest and ".".join(rest) in df.classes:
+                kind = "instantiate"
+            sid = f"{p}:{line}:{callee}"
+            if sid not in site_rows:
+                site_rows[sid] = (sid, p, line, caller, comp, callee, callee_comp, kind, seam_name(comp, callee_comp))
+    imports = pd.DataFrame(imp_rows, columns=schema.columns("imports"))
+    call_sites = pd.DataFrame(list(site_rows.values()), columns=schema.columns("call_sites"))
+    return (schema.conform(files, "files"), schema.conform(imports, "imports"),
+            schema.conform(call_sites, "call_sites"), skipped, internal)
