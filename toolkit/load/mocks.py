@@ -128,6 +128,8 @@ class FakeClass:
 class TestFile:
     """What one parsed test file (or conftest.py) declares."""
 
+    __test__ = False  # not a pytest test class
+
     path: str
     module: str
     bindings: dict[str, str]
@@ -450,6 +452,8 @@ def read_test_files(structure, repo, rev: str | None = None, *, skips: list[Skip
 @dataclass
 class TestInfo:
     """One statically collected test with everything that applies to it."""
+
+    __test__ = False
 
     test_id: str
     file: str

@@ -1,0 +1,224 @@
+"""Test classification: table-driven over a small real git repo, with and without coverage evidence."""
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from toolkit import schema
+from toolkit.components import ComponentMap, is_test_path, module_name
+from toolkit.load.test_kinds import TestKindRules, classify_tests
+from toolkit.testids import base_test_id
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+REPO = {
+    "shop/__init__.py": "",
+    "shop/orders/__init__.py": "from shop import payments\n\n\ndef place():\n    return payments.charge()\n",
+    "shop/payments/__init__.py": "def charge():\n    return 1\n",
+    "tests/__init__.py": "",
+    "tests/unit/test_a.py": """\
+        import pytest
+
+        from shop import orders
+
+
+        def test_plain():
+            orders.place()
+
+
+        @pytest.mark.integration
+        def test_marked_in_unit_dir():
+            pass
+        """,
+    "tests/integration/test_b.py": "def test_in_dir():\n    pass\n",
+    "tests/e2e/test_c.py": "class TestFlow:\n    def test_checkout(self):\n        pass\n",
+    "tests/acceptance/test_d.py": "def test_story():\n    pass\n",
+    "tests/with_dummyserver/test_e.py": "def test_dummy():\n    pass\n",
+    "tests/test_orders_integration.py": "def test_named():\n    pass\n",
+    "tests/test_module_mark.py": "import pytest\n\npytestmark = [pytest.mark.e2e]\n\n\ndef test_m():\n    pass\n",
+    "tests/test_evidence.py": """\
+        import subprocess
+        import unittest
+
+        import requests
+        import responses
+
+
+        def test_server(live_server):
+            pass
+
+
+        def test_browser(page):
+            pass
+
+
+        def test_subprocess():
+            subprocess.run(["true"])
+
+
+        def test_real_http():
+            requests.get("http://localhost")
+
+
+        @responses.activate
+        def test_stubbed_http():
+            requests.get("http://localhost")
+
+
+        class TestCaseStyle(unittest.TestCase):
+            def test_x(self):
+                pass
+        """,
+    "tests/test_two_components.py": """\
+        from shop import orders, payments
+
+
+        def test_both():
+            orders.place()
+            payments.charge()
+        """,
+    "tests/test_isolated.py": """\
+        from unittest.mock import patch
+
+        from shop import orders
+
+
+        @patch("shop.orders.payments.charge")
+        def test_isolated(charge):
+            orders.place()
+        """,
+    "tests/test_cov.py": """\
+        from unittest.mock import patch
+
+
+        def test_cov_real():
+            pass
+
+
+        @patch("shop.payments.charge")
+        def test_cov_mocked(charge):
+            pass
+        """,
+}
+IMPORTS = [("shop.orders", "shop.payments", None)]
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "init"]):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+    return root
+
+
+def small_structure(paths: list[str], imports: list[tuple[str, str, str | None]]):
+    """The structure tables classification reads (files, imports), built directly."""
+    cm = ComponentMap.from_files(paths)
+    files = pd.DataFrame({"path": paths, "component": [cm.component_of(p) for p in paths],
+                          "module": [module_name(p) for p in paths], "kind": "python",
+                          "is_test": [is_test_path(p) for p in paths], "loc": 1})
+    imp = pd.DataFrame([{"path": m.replace(".", "/") + "/__init__.py", "line": 1, "module": m,
+                         "component": cm.component_of_module(m), "target_module": t, "target_symbol": s,
+                         "target_component": cm.component_of_module(t), "is_relative": False,
+                         "is_conditional": False, "is_type_checking": False, "is_function_local": False}
+                        for m, t, s in imports])
+    return SimpleNamespace(components=cm, files=schema.conform(files, "files"),
+                           imports=schema.conform(imp, "imports"), call_sites=schema.empty("call_sites"))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    root = make_repo(tmp_path_factory.mktemp("kinds"), REPO)
+    return root, small_structure(sorted(REPO), IMPORTS)
+
+
+@pytest.fixture(scope="module")
+def kinds(repo):
+    root, st = repo
+    cov = pd.DataFrame({"test_id": ["tests.test_cov.test_cov_real"] * 2 + ["tests.test_cov.test_cov_mocked"],
+                        "component": ["orders", "payments", "orders"], "lines": [3, 2, 3]})
+    results = pd.DataFrame({"test_id": ["tests.unit.test_a.test_plain", "tests.integration.test_gone.test_old[1]"],
+                            "file": [pd.NA, pd.NA]})
+    df = classify_tests(st, root, test_components=schema.conform(cov, "test_components"), test_results=results,
+                        skips=[])
+    schema.check(df, "test_kinds")
+    return df.set_index("test_id")
+
+
+CASES = [
+    ("tests.unit.test_a.test_plain", "unit", "path: under a 'unit' directory"),
+    ("tests.unit.test_a.test_marked_in_unit_dir", "integration", "marker: @pytest.mark.integration"),
+    ("tests.integration.test_b.test_in_dir", "integration", "path: under a 'integration' directory"),
+    ("tests.e2e.test_c.TestFlow.test_checkout", "e2e", "path: under a 'e2e' directory"),
+    ("tests.acceptance.test_d.test_story", "e2e", "path: under a 'acceptance' directory"),
+    ("tests.with_dummyserver.test_e.test_dummy", "integration", "path: under a 'with_dummyserver' directory"),
+    ("tests.test_orders_integration.test_named", "integration", "path: file name 'test_orders_integration.py'"),
+    ("tests.test_module_mark.test_m", "e2e", "marker: @pytest.mark.e2e"),
+    ("tests.test_evidence.test_server", "integration", "evidence: starts a real server/container through fixture(s) live_server"),
+    ("tests.test_evidence.test_browser", "e2e", "evidence: drives a browser/UI through fixture(s) page"),
+    ("tests.test_evidence.test_subprocess", "integration", "evidence: uses a real process/socket (subprocess.run)"),
+    ("tests.test_evidence.test_real_http", "integration", "evidence: calls external client libraries for real (http)"),
+    ("tests.test_evidence.test_stubbed_http", "unit", "default:"),
+    ("tests.test_evidence.TestCaseStyle.test_x", "unit", "default:"),
+    ("tests.test_two_components.test_both", "integration", "imports: uses 2 components and mocks none of them"),
+    ("tests.test_isolated.test_isolated", "unit", "mocks: replaces every neighbour of orders (payments)"),
+    ("tests.test_cov.test_cov_real", "integration", "coverage: executes 2 production components without mocking"),
+    ("tests.test_cov.test_cov_mocked", "unit", "coverage: executes 1 unmocked production component(s) (orders)"),
+    ("tests.integration.test_gone.test_old", "integration", "seen only in test results"),
+]
+
+
+@pytest.mark.parametrize("test_id, kind, reason", CASES, ids=[c[0].split(".", 1)[1] for c in CASES])
+def test_classification_table(kinds, test_id, kind, reason):
+    row = kinds.loc[test_id]
+    assert row["kind"] == kind, row["reasons"]
+    assert any(r.startswith(reason) for r in row["reasons"]), row["reasons"]
+
+
+def test_every_source_test_has_exactly_one_row(kinds):
+    assert kinds.index.is_unique
+    assert len(kinds) == len(CASES)
+
+
+def test_marker_beats_path_and_says_so(kinds):
+    reasons = kinds.loc["tests.unit.test_a.test_marked_in_unit_dir", "reasons"]
+    assert reasons[0] == "marker: @pytest.mark.integration"
+    assert reasons[1].startswith("overridden: path: under a 'unit' directory") and reasons[1].endswith("-> unit")
+
+
+def test_components_and_mocked_components(kinds):
+    assert kinds.loc["tests.test_cov.test_cov_real", "components"] == ["orders", "payments"]
+    assert kinds.loc["tests.test_isolated.test_isolated", "mocked_components"] == ["payments"]
+    assert kinds.loc["tests.test_two_components.test_both", "components"] == ["orders", "payments"]
+
+
+def test_rules_are_configurable(repo):
+    root, st = repo
+    rules = TestKindRules(integration_dirs=(), min_components=3)
+    df = classify_tests(st, root, rules=rules, skips=[]).set_index("test_id")
+    assert df.loc["tests.integration.test_b.test_in_dir", "kind"] == "unit"
+    assert df.loc["tests.test_two_components.test_both", "kind"] == "unit"
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample system not built yet (data/sample)")
+def test_sample_test_kinds_match_truth():
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    expected = truth.get("test_kinds")
+    if not expected:
+        pytest.skip("truth.json has no test kinds")
+    from toolkit.load.structure import load_structure
+
+    st = load_structure(SAMPLE / "repo.bundle")
+    df = classify_tests(st, SAMPLE / "repo.bundle", skips=[]).set_index("test_id")
+    items = expected.items() if isinstance(expected, dict) else ((e["test_id"], e["kind"]) for e in expected)
+    for tid, kind in items:
+        assert df.loc[base_test_id(tid), "kind"] == kind, (tid, df.loc[base_test_id(tid), "reasons"])

@@ -1,0 +1,251 @@
+"""Unit, integration or end-to-end: THE one definition of a test's kind, with its reasons.
+
+Every test found in source (``test_*`` functions and methods of ``Test*``/
+``TestCase`` classes, read with :mod:`ast`) or in JUnit results gets one row.
+The kind is decided by the first layer that has an opinion, in this order:
+
+1. **explicit marker** — ``@pytest.mark.e2e`` / ``integration`` / ``unit`` on the
+   test, its class or the module's ``pytestmark`` (names in :class:`TestKindRules`);
+2. **path / name convention** — a directory such as ``tests/e2e``,
+   ``acceptance``, ``functional``, ``tests/integration``, ``with_dummyserver``,
+   ``tests/unit``, or a file named ``test_*_integration.py``;
+3. **evidence**, strongest first:
+   a browser fixture (``page``, ``browser``, ``selenium``...) -> e2e;
+   a real server/process/socket (fixtures like ``live_server``, ``httpserver``,
+   ``*_container``; calls to ``subprocess``/``socket``) -> integration;
+   per-test coverage executing >= ``min_components`` production components that
+   it does not mock -> integration;
+   calling an external client library (HTTP, DB, queue...) without stubbing it -> integration;
+   (without coverage for the test) importing >= ``min_components`` components and mocking none
+   of them -> integration;
+   mocking every neighbour of the one component it imports -> unit;
+4. otherwise **unit** (no sign of crossing a component boundary).
+
+Explicit beats convention beats evidence because a team's own label is a
+statement of intent; the evidence that disagrees is still listed in ``reasons``
+(prefixed ``"overridden: "``) so a reviewer sees the mismatch.
+
+Parametrised tests have one row under the id without ``[...]``; match JUnit ids
+with :func:`toolkit.testids.base_test_id`.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import pandas as pd
+
+from toolkit import schema
+from toolkit.errors import Skip
+from toolkit.external_services import external_service
+from toolkit.load.mocks import SymbolResolver, TestFile, TestInfo, collect_tests, mocks_table, read_test_files
+from toolkit.testids import base_test_id
+
+UNIT, INTEGRATION, E2E = "unit", "integration", "e2e"
+
+
+@dataclass(frozen=True)
+class TestKindRules:
+    """Patterns and thresholds of the classification (module docstring); every field can be overridden."""
+
+    __test__ = False  # not a pytest test class
+
+    e2e_markers: tuple[str, ...] = ("e2e", "end_to_end", "endtoend", "acceptance", "system", "ui", "browser")
+    integration_markers: tuple[str, ...] = ("integration", "integration_test", "contract", "db", "database",
+                                            "requires_db", "docker", "network", "online")
+    unit_markers: tuple[str, ...] = ("unit", "unit_test", "unittest")
+    e2e_dirs: tuple[str, ...] = ("e2e", "end_to_end", "endtoend", "acceptance", "functional", "system", "ui")
+    integration_dirs: tuple[str, ...] = ("integration", "integration_tests", "integrationtests", "it",
+                                         "with_dummyserver", "contract", "contracts")
+    unit_dirs: tuple[str, ...] = ("unit", "unit_tests", "unittests")
+    e2e_files: tuple[str, ...] = ("test_*_e2e.py", "test_e2e_*.py", "*_e2e_test.py")
+    integration_files: tuple[str, ...] = ("test_*_integration.py", "test_integration_*.py", "*_integration_test.py",
+                                          "test_*_it.py")
+    e2e_fixtures: tuple[str, ...] = ("browser", "page", "selenium", "driver", "webdriver", "playwright*",
+                                     "splinter*", "live_browser")
+    server_fixtures: tuple[str, ...] = ("live_server", "httpserver", "http_server", "*_server", "server",
+                                        "docker*", "*_container", "container", "testcontainer*", "*_service_url",
+                                        "unused_tcp_port*", "xprocess", "postgresql", "redis_proc", "mongodb")
+    process_calls: tuple[str, ...] = ("subprocess.*", "socket.socket", "socket.create_connection",
+                                      "http.server.*", "multiprocessing.Process", "asyncio.create_subprocess_*")
+    min_components: int = 2
+    use_imports: bool = True
+
+
+def _path_parts(file: str) -> list[str]:
+    return [p.lower() for p in PurePosixPath(file).parts[:-1]]
+
+
+def _convention(file: str | None, rules: TestKindRules) -> tuple[str, str] | None:
+    if not file:
+        return None
+    dirs = _path_parts(file)
+    name = PurePosixPath(file).name
+    for kind, names in ((E2E, rules.e2e_dirs), (INTEGRATION, rules.integration_dirs), (UNIT, rules.unit_dirs)):
+        hit = next((d for d in dirs if d in names), None)
+        if hit:
+            return kind, f"path: under a {hit!r} directory ({file})"
+    for kind, pats in ((E2E, rules.e2e_files), (INTEGRATION, rules.integration_files)):
+        if any(fnmatch.fnmatchcase(name, p) for p in pats):
+            return kind, f"path: file name {name!r} follows the {kind} convention"
+    return None
+
+
+def _marker(markers: list[str], rules: TestKindRules) -> tuple[str, str] | None:
+    for kind, names in ((E2E, rules.e2e_markers), (INTEGRATION, rules.integration_markers), (UNIT, rules.unit_markers)):
+        hit = next((m for m in markers if m in names), None)
+        if hit:
+            return kind, f"marker: @pytest.mark.{hit}"
+    return None
+
+
+def _match(name: str, pats: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in pats)
+
+
+def _file_from_test_id(test_id: str) -> str:
+    """Best-effort path of a results-only test (``tests.integration.test_x.T.t`` -> ``tests/integration/...``)."""
+    return "/".join(base_test_id(test_id).split(".")[:-1]) + ".py"
+
+
+def classify_tests(structure, repo, rev: str | None = None, *, mocks: pd.DataFrame | None = None,
+                   test_components: pd.DataFrame | None = None, test_results: pd.DataFrame | None = None,
+                   rules: TestKindRules | None = None, skips: list[Skip] | None = None) -> pd.DataFrame:
+    """The ``test_kinds`` table for every test in source and in ``test_results``.
+
+    ``structure`` (files, imports, call_sites) and ``repo``/``rev`` give the test
+    source; ``mocks`` (table ``mocks``) is computed when not given;
+    ``test_components`` (table ``test_components``, from per-test coverage) and
+    ``test_results`` (table ``test_results``) are optional evidence.
+    """
+    files = read_test_files(structure, repo, rev, skips=skips)
+    tests = collect_tests(files)
+    resolver = SymbolResolver(structure)
+    if mocks is None:
+        mocks = mocks_table(tests, files, resolver)
+    return classify(tests, files, resolver, neighbours(structure), mocks=mocks, test_components=test_components,
+                    test_results=test_results, rules=rules)
+
+
+def neighbours(structure) -> dict[str, set[str]]:
+    """component -> components it imports or calls (from structure.imports and structure.call_sites)."""
+    out: dict[str, set[str]] = {}
+    pairs = []
+    imp = structure.imports
+    if len(imp):
+        pairs.append(imp[["component", "target_component"]].set_axis(["a", "b"], axis=1))
+    cs = getattr(structure, "call_sites", None)
+    if cs is not None and len(cs):
+        pairs.append(cs[["caller_component", "callee_component"]].set_axis(["a", "b"], axis=1))
+    if pairs:
+        both = pd.concat(pairs).dropna()
+        for a, b in zip(both["a"].astype(str), both["b"].astype(str)):
+            if a != b:
+                out.setdefault(a, set()).add(b)
+    return out
+
+
+def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: SymbolResolver,
+             neighbours: dict[str, set[str]], *, mocks: pd.DataFrame | None = None,
+             test_components: pd.DataFrame | None = None, test_results: pd.DataFrame | None = None,
+             rules: TestKindRules | None = None) -> pd.DataFrame:
+    """Classify already collected tests (what :func:`classify_tests` does after reading the source)."""
+    rules = rules or TestKindRules()
+    mocked: dict[str, set[str]] = {}
+    stubbed_services: dict[str, set[str]] = {}
+    if mocks is not None and len(mocks):
+        for t, c, s in zip(mocks["test_id"].map(base_test_id), mocks["target_component"].astype(object),
+                           mocks["external_service"].astype(object)):
+            if not pd.isna(c):
+                mocked.setdefault(t, set()).add(c)
+            if not pd.isna(s):
+                stubbed_services.setdefault(t, set()).add(s)
+    executed: dict[str, set[str]] | None = None
+    if test_components is not None:
+        executed = {}
+        for t, c in zip(test_components["test_id"].astype(str).map(base_test_id), test_components["component"].astype(str)):
+            executed.setdefault(t, set()).add(c)
+    imported: dict[str, set[str]] = {}
+    for tf in test_files.values():
+        comps = set()
+        for target in tf.bindings.values():
+            _, comp, inside = resolver.resolve(target)
+            if inside and comp:
+                comps.add(comp)
+        imported[tf.path] = comps
+
+    rows = []
+    seen = set()
+    for t in tests:
+        seen.add(t.test_id)
+        rows.append(_decide(t.test_id, t.file, t.markers, t.fixtures, t.calls, imported.get(t.file, set()),
+                            mocked.get(t.test_id, set()), stubbed_services.get(t.test_id, set()),
+                            executed, neighbours, rules))
+    if test_results is not None and len(test_results):
+        res = test_results.drop_duplicates("test_id")
+        for tid, file in zip(res["test_id"].astype(str), res["file"].astype(object)):
+            base = base_test_id(tid)
+            if base in seen:
+                continue
+            seen.add(base)
+            f = None if pd.isna(file) else str(file)
+            row = _decide(base, f or _file_from_test_id(base), [], [], set(), set(), mocked.get(base, set()),
+                          stubbed_services.get(base, set()), executed, neighbours, rules)
+            row["file"] = f
+            row["reasons"] = ["seen only in test results (no source found)"] + row["reasons"]
+            rows.append(row)
+    if not rows:
+        return schema.empty("test_kinds")
+    df = pd.DataFrame(rows).sort_values("test_id", kind="stable").reset_index(drop=True)
+    return schema.conform(df, "test_kinds")
+
+
+def _decide(test_id: str, file: str | None, markers: list[str], fixtures: list[str], calls: set[str],
+            imported: set[str], mocked: set[str], stubbed: set[str], executed: dict[str, set[str]] | None,
+            neighbours: dict[str, set[str]], rules: TestKindRules) -> dict:
+    decisions: list[tuple[str, str]] = []  # (kind, reason) in precedence order
+    m = _marker(markers, rules)
+    if m:
+        decisions.append(m)
+    c = _convention(file, rules)
+    if c:
+        decisions.append(c)
+    ex = executed.get(test_id) if executed is not None else None  # a test absent from the coverage run: unknown
+    browser = [f for f in fixtures if _match(f, rules.e2e_fixtures)]
+    if browser:
+        decisions.append((E2E, f"evidence: drives a browser/UI through fixture(s) {', '.join(browser)}"))
+    servers = [f for f in fixtures if _match(f, rules.server_fixtures)]
+    if servers:
+        decisions.append((INTEGRATION, f"evidence: starts a real server/container through fixture(s) {', '.join(servers)}"))
+    procs = sorted(x for x in calls if _match(x, rules.process_calls))
+    if procs:
+        decisions.append((INTEGRATION, f"evidence: uses a real process/socket ({', '.join(procs[:3])})"))
+    if ex is not None:
+        real = sorted(ex - mocked)
+        if len(real) >= rules.min_components:
+            decisions.append((INTEGRATION, f"coverage: executes {len(real)} production components without mocking "
+                                           f"them ({', '.join(real)})"))
+    services = sorted({s for s in (external_service(x) for x in calls) if s and s not in stubbed
+                       and s not in ("process", "socket")})
+    if services:
+        decisions.append((INTEGRATION, f"evidence: calls external client libraries for real ({', '.join(services)})"))
+    if ex is None and rules.use_imports and len(imported) >= rules.min_components and not (imported & mocked):
+        decisions.append((INTEGRATION, f"imports: uses {len(imported)} components and mocks none of them "
+                                       f"({', '.join(sorted(imported))})"))
+    if len(imported) == 1 and mocked:
+        (subject,) = imported
+        nb = neighbours.get(subject, set())
+        if nb and nb <= mocked:
+            decisions.append((UNIT, f"mocks: replaces every neighbour of {subject} ({', '.join(sorted(nb))})"))
+    if ex is not None and len(ex - mocked) < rules.min_components and not decisions:
+        decisions.append((UNIT, f"coverage: executes {len(ex - mocked)} unmocked production component(s)"
+                                + (f" ({', '.join(sorted(ex - mocked))})" if ex - mocked else "")))
+    if decisions:
+        kind = decisions[0][0]
+        reasons = [decisions[0][1]] + [r if k == kind else f"overridden: {r} -> {k}" for k, r in decisions[1:]]
+    else:
+        kind, reasons = UNIT, ["default: no marker, path convention or evidence of crossing a component boundary"]
+    components = sorted(ex) if ex is not None else sorted(imported)
+    return {"test_id": test_id, "file": file, "kind": kind, "reasons": reasons, "components": components,
+            "mocked_components": sorted(mocked)}
