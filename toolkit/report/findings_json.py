@@ -155,6 +155,8 @@ def display(value: Any) -> str:
     if v is None or v is pd.NaT:
         return ""
     if isinstance(v, (pd.Timestamp, dt.datetime)):
+        if v.tzinfo is None and (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+            return v.date().isoformat()  # a plain date; "00:00:00" would suggest a precision that is not there
         return v.isoformat(sep=" ", timespec="seconds")
     if isinstance(v, bool):
         return "yes" if v else "no"

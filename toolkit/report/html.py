@@ -34,15 +34,14 @@ SCRIPT = """
 (function () {
   function key(cell) {
     var v = cell ? cell.getAttribute("data-v") : null;
-    if (v !== null && v !== "" && isFinite(Number(v))) { return { n: true, v: Number(v) }; }
-    return { n: false, v: cell ? cell.textContent.trim().toLowerCase() : "" };
+    if (v !== null && v !== "" && isFinite(Number(v))) { return { n: true, v: Number(v), e: false }; }
+    var t = cell ? cell.textContent.trim().toLowerCase() : "";
+    return { n: false, v: t, e: t === "" };
   }
   function cmp(a, b) {
     if (a.n && b.n) { return a.v - b.v; }
     if (a.n !== b.n) { return a.n ? -1 : 1; }
     if (a.v === b.v) { return 0; }
-    if (a.v === "") { return 1; }
-    if (b.v === "") { return -1; }
     return a.v < b.v ? -1 : 1;
   }
   var tables = document.querySelectorAll("table.sortable");
@@ -58,7 +57,11 @@ SCRIPT = """
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
         var rows = Array.prototype.slice.call(body.rows);
         var keyed = rows.map(function (r, i) { return { r: r, k: key(r.cells[idx]), i: i }; });
-        keyed.sort(function (x, y) { var c = cmp(x.k, y.k); return (asc ? c : -c) || (x.i - y.i); });
+        keyed.sort(function (x, y) {
+          if (x.k.e !== y.k.e) { return x.k.e ? 1 : -1; }  /* empty cells last in both directions */
+          var c = cmp(x.k, y.k);
+          return (asc ? c : -c) || (x.i - y.i);
+        });
         keyed.forEach(function (x) { body.appendChild(x.r); });
       });
     });
