@@ -45,14 +45,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from toolkit import schema, testids
 from toolkit.errors import InputError
 
-__all__ = ["load_junit", "MESSAGE_LIMIT"]
+__all__ = ["load_junit", "read_columns", "frame", "parse_seconds", "MESSAGE_LIMIT"]
 
 MESSAGE_LIMIT = 4000
 _CHUNK = 1 << 20
@@ -100,13 +102,17 @@ def parse_seconds(value: str | None) -> float:
         return float("nan")
 
 
+_NO_SUITE = (None, None, None)
+
+
 class _Collector:
-    """expat callbacks that append one row per ``<testcase>`` to column lists."""
+    """expat callbacks that keep one tuple per ``<testcase>`` (nothing else is kept)."""
 
     def __init__(self) -> None:
         self.expat = None
         self.root_seen = False
         self.suites: list[tuple[str | None, str | None, str | None]] = []  # (name, timestamp, file)
+        self.suite = _NO_SUITE  # innermost open suite
         self.in_case = False
         self.depth = 0  # element depth inside the current testcase
         self.case: dict[str, str] = {}
@@ -116,17 +122,10 @@ class _Collector:
         self.rerun_kind: str | None = None
         self.capture: list[str] | None = None
         self.capture_kind: str | None = None
-        self.suite: list = []
-        self.classname: list = []
-        self.name: list = []
-        self.file: list = []
-        self.outcome: list = []
-        self.duration: list = []
-        self.message: list = []
-        self.timestamp: list = []
-        self.reruns_col: list = []
+        # (suite, classname, name, file, outcome, time, message, reruns)
+        self.rows: list[tuple] = []
 
-    def close(self) -> None:  # called by XMLParser.close(); the columns are the result
+    def close(self) -> None:  # called by XMLParser.close(); the rows are the result
         return None
 
     # -- expat handlers ------------------------------------------------------------------
@@ -155,11 +154,12 @@ class _Collector:
             self.kind = self.kind_msg = self.rerun_kind = None
             self.reruns = 0
         elif tag == "testsuite":
-            outer = self.suites[-1] if self.suites else (None, None, None)
+            outer = self.suite
             file = attrib.get("file")
             if file and file.endswith(("/", "\\")):
                 file = None
-            self.suites.append((attrib.get("name"), attrib.get("timestamp") or outer[1], file or outer[2]))
+            self.suites.append(outer)
+            self.suite = (attrib.get("name"), attrib.get("timestamp") or outer[1], file or outer[2])
         elif not self.root_seen:
             if tag != "testsuites":
                 raise _NotJUnit(tag, self.expat.CurrentLineNumber)
@@ -176,58 +176,55 @@ class _Collector:
                     self.expat.CharacterDataHandler = len  # cheapest C callable: ignore text
                 self.depth -= 1
                 return
-            self._emit()
             self.in_case = False
+            a = self.case
+            kind = self.kind or self.rerun_kind
+            if kind is None:
+                kind = "passed"
+                status = a.get("status")
+                result = a.get("result")
+                if status or result:
+                    status = (status or "").lower()
+                    if status in _SKIP_STATUS or (result or "").lower() in _SKIP_STATUS:
+                        kind = "skipped"
+                    elif status in _FAIL_STATUS:
+                        kind = "failed"
+                    elif status in _ERROR_STATUS:
+                        kind = "error"
+            suite = self.suite
+            t = a.get("time")
+            self.rows.append((
+                suite, a.get("classname") or a.get("class") or None, a.get("name", ""), a.get("file") or suite[2],
+                kind, a.get("duration") if t is None else t, self.kind_msg, self.reruns,
+            ))
             return
         if "}" in tag:
             tag = _local(tag)
         if tag == "testsuite" and self.suites:
-            self.suites.pop()
-
-    def _emit(self) -> None:
-        a = self.case
-        suite = self.suites[-1] if self.suites else (None, None, None)
-        kind, msg = self.kind, self.kind_msg
-        if kind is None and self.rerun_kind is not None:
-            kind = self.rerun_kind
-        if kind is None:
-            status = (a.get("status") or "").lower()
-            if status in _SKIP_STATUS or (a.get("result") or "").lower() in _SKIP_STATUS:
-                kind = "skipped"
-            elif status in _FAIL_STATUS:
-                kind = "failed"
-            elif status in _ERROR_STATUS:
-                kind = "error"
-            else:
-                kind = "passed"
-        classname = a.get("classname") or a.get("class") or None
-        self.suite.append(suite[0])
-        self.classname.append(classname)
-        self.name.append(a.get("name", ""))
-        self.file.append(a.get("file") or suite[2])
-        self.outcome.append(kind)
-        t = a.get("time")
-        if t is None:
-            t = a.get("duration")
-        if t is None:
-            self.duration.append(float("nan"))
-        else:
-            try:
-                self.duration.append(float(t))
-            except ValueError:
-                self.duration.append(parse_seconds(t))
-        self.message.append(msg)
-        self.timestamp.append(suite[1])
-        self.reruns_col.append(self.reruns)
+            self.suite = self.suites.pop()
 
 
-def _to_utc(values: list[str | None]) -> pd.Series:
-    """Suite timestamps to UTC; each distinct string is parsed once (naive means UTC)."""
-    parsed: dict[str | None, pd.Timestamp] = {}
-    for v in set(values):
-        ts = pd.NaT if not v else pd.to_datetime(v.strip(), utc=True, errors="coerce")
-        parsed[v] = ts
-    return pd.Series(pd.DatetimeIndex([parsed[v] for v in values], dtype="datetime64[ns, UTC]"))
+def _durations(raw: tuple) -> np.ndarray:
+    """``time`` strings to seconds: vectorised for plain numbers, :func:`parse_seconds` for the rest."""
+    out = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    for i in np.flatnonzero(np.isnan(out)):
+        if raw[i] is not None:
+            out[i] = parse_seconds(raw[i])
+    return out
+
+
+def _to_utc(values: pa.ChunkedArray) -> pd.Series:
+    """Suite timestamps (strings) to UTC; each distinct string is parsed once, naive means UTC."""
+    enc = values.combine_chunks().dictionary_encode() if values.num_chunks else pa.array([], pa.string()).dictionary_encode()
+    uniq = pd.Series(enc.dictionary.to_pylist(), dtype=object)
+    parsed = pd.to_datetime(uniq.str.strip(), utc=True, errors="coerce", format="ISO8601")
+    for i in np.flatnonzero(parsed.isna().to_numpy() & uniq.notna().to_numpy()):
+        parsed.iat[i] = pd.to_datetime(uniq.iat[i].strip(), utc=True, errors="coerce")  # e.g. "... UTC"
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    values_ns = parsed.astype("datetime64[ns, UTC]").array
+    out = values_ns.take(np.where(np.isnan(codes), -1, codes).astype("int64") if codes.dtype.kind == "f" else codes,
+                         allow_fill=True)
+    return pd.Series(out, dtype="datetime64[ns, UTC]")
 
 
 def _parse(path: Path) -> _Collector:
@@ -283,6 +280,61 @@ def _parse(path: Path) -> _Collector:
     return col
 
 
+_STRING_COLS = ("suite", "classname", "name", "test_id", "file", "outcome", "message", "timestamp")
+
+
+def read_columns(path: str | os.PathLike) -> dict:
+    """Parse one file into compact columns (Arrow strings, NumPy numbers); the unit of work per file.
+
+    Raises :class:`InputError` like :func:`load_junit`. The result pickles cheaply, so
+    files can be parsed in worker processes.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a JUnit XML file", hint="use toolkit.load.test_runs.load_test_runs")
+    rows = _parse(path).rows
+    if not rows:
+        return {"n": 0}
+    suite, classname, name, file, outcome, time, message, reruns = zip(*rows)
+    suite_name = [s[0] for s in suite]
+    from_junit = testids.from_junit
+    lists = {
+        "suite": suite_name, "classname": classname, "name": name,
+        "test_id": [from_junit(c, nm, s) for c, nm, s in zip(classname, name, suite_name)],
+        "file": file, "outcome": outcome, "message": message, "timestamp": [s[1] for s in suite],
+    }
+    out: dict = {k: pa.array(v, type=pa.string()) for k, v in lists.items()}
+    out["duration_s"] = _durations(time)
+    out["reruns"] = np.asarray(reruns, dtype="int64")
+    out["n"] = len(rows)
+    return out
+
+
+def frame(parts: list[tuple[dict, str, str, str | None, str]]) -> pd.DataFrame:
+    """One ``test_results`` table from ``(columns, run_id, environment, commit, source)`` parts."""
+    parts = [p for p in parts if p[0]["n"]]
+    if not parts:
+        return schema.empty("test_results")
+
+    def strings(chunks: list) -> pd.arrays.ArrowStringArray:
+        return pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.string()))
+
+    def const(i: int) -> pd.arrays.ArrowStringArray:
+        return strings([pa.repeat(p[i], p[0]["n"]).cast(pa.string()) if p[i] is not None
+                        else pa.nulls(p[0]["n"], pa.string()) for p in parts])
+
+    data: dict = {"run_id": const(1), "environment": const(2)}
+    for c in _STRING_COLS:
+        if c != "timestamp":
+            data[c] = strings([p[0][c] for p in parts])
+    data["duration_s"] = np.concatenate([p[0]["duration_s"] for p in parts])
+    data["timestamp"] = _to_utc(pa.chunked_array([p[0]["timestamp"] for p in parts], type=pa.string())).array
+    data["reruns"] = np.concatenate([p[0]["reruns"] for p in parts])
+    data["commit"] = const(3)
+    data["source"] = const(4)
+    return schema.conform(pd.DataFrame(data), "test_results")
+
+
 def load_junit(
     path: str | os.PathLike,
     *,
@@ -298,33 +350,5 @@ def load_junit(
     non-XML, truncated XML, XML that is not JUnit, or a DTD/entity declaration.
     """
     path = Path(path)
-    if path.is_dir():
-        raise InputError(path, "is a folder, not a JUnit XML file", hint="use toolkit.load.test_runs.load_test_runs")
-    col = _parse(path)
-    n = len(col.name)
-    if n == 0:
-        out = schema.empty("test_results")
-        return out
-    names = col.name
-    classnames = col.classname
-    suites = col.suite
-    from_junit = testids.from_junit
-    test_ids = [from_junit(c, nm, s) for c, nm, s in zip(classnames, names, suites)]
-    src = str(path)
-    df = pd.DataFrame({
-        "run_id": pd.array([run_id if run_id is not None else path.stem] * n, dtype="string"),
-        "environment": pd.array([environment] * n, dtype="string"),
-        "suite": pd.array(suites, dtype="string"),
-        "classname": pd.array(classnames, dtype="string"),
-        "name": pd.array(names, dtype="string"),
-        "test_id": pd.array(test_ids, dtype="string"),
-        "file": pd.array(col.file, dtype="string"),
-        "outcome": pd.array(col.outcome, dtype="string"),
-        "duration_s": pd.array(col.duration, dtype="float64"),
-        "message": pd.array(col.message, dtype="string"),
-        "timestamp": _to_utc(col.timestamp),
-        "reruns": pd.array(col.reruns_col, dtype="int64"),
-        "commit": pd.array([commit] * n, dtype="string"),
-        "source": pd.array([src] * n, dtype="string"),
-    })
-    return schema.conform(df, "test_results")
+    cols = read_columns(path)
+    return frame([(cols, run_id if run_id is not None else path.stem, environment, commit, str(path))])

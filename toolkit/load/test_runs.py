@@ -54,7 +54,7 @@ import pandas as pd
 
 from toolkit import environments, schema
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.junit import load_junit
+from toolkit.load.junit import frame, read_columns
 from toolkit.progress import progress
 
 __all__ = ["load_test_runs", "environment_name", "natural_key"]
@@ -163,10 +163,9 @@ def _expand(paths: Iterable[str | os.PathLike]) -> tuple[list[_Run], list[Path]]
     return runs, roots
 
 
-def _load_run_file(args: tuple) -> tuple[pd.DataFrame | None, tuple | None]:
-    path, run_id, env, commit = args
+def _read(path: Path) -> tuple[dict | None, tuple | None]:
     try:
-        return load_junit(path, run_id=run_id, environment=env, commit=commit), None
+        return read_columns(path), None
     except InputError as e:
         return None, (os.fspath(path), e.what + (f"; {e.hint}" if e.hint else ""), e.line)
 
@@ -218,25 +217,24 @@ def load_test_runs(
             for i, r in enumerate(sorted(env_runs, key=lambda r: natural_key(r.key)), 1):
                 r.seq = i
 
-    jobs = [(f, r.key, r.environment, r.commit) for r in runs for f in r.files]
-    seq_of = {r.key: r.seq for r in runs}
+    jobs = [(f, r) for r in runs for f in r.files]
+    paths = [f for f, _ in jobs]
     if executor is not None:
-        results = executor.map(_load_run_file, jobs, chunksize=max(1, len(jobs) // 64))
+        results = executor.map(_read, paths, chunksize=max(1, len(paths) // 64))
     else:
-        results = map(_load_run_file, jobs)
-    frames: list[pd.DataFrame] = []
+        results = map(_read, paths)
+    parts: list[tuple] = []
     errors: list[tuple] = []
-    for df, err in progress(results, desc="JUnit files", total=len(jobs), unit="file"):
+    for (path, run), (cols, err) in zip(jobs, progress(results, desc="JUnit files", total=len(jobs), unit="file")):
         if err is not None:
             errors.append(err)
             report_skip(skips, err[0], err[1], err[2])
-        elif len(df):
-            frames.append(df)
+        else:
+            parts.append((cols, run.key, run.environment, run.commit, str(path)))
     if len(errors) == len(jobs):
         path, what, line = errors[0]
         raise InputError(path, f"none of the {len(jobs)} JUnit files could be read; first: {what}", line=line)
-    if not frames:
-        return schema.empty("test_results")
-    out = pd.concat(frames, ignore_index=True)
+    out = frame(parts)
+    seq_of = {r.key: r.seq for r in runs}
     out["run_seq"] = pd.array(out["run_id"].map(seq_of), dtype="Int64")
     return schema.conform(out, "test_results")
