@@ -98,7 +98,7 @@ def _as_git_date(value: object, name: str) -> tuple[str | None, bool]:
 
 def _git_args(head: str, since: str | None, until: str | None, paths: list[str] | None,
               first_parent: bool, renames: bool, limit: int | None) -> list[str]:
-    args = ["log", "-z", "--numstat", _FORMAT, "--no-color", "--no-ext-diff", "--no-textconv"]
+    args = ["log", "-z", "--numstat", _FORMAT, "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature"]
     args.append("-M" if renames else "--no-renames")
     if first_parent:
         args += ["--first-parent", "--diff-merges=first-parent"]
