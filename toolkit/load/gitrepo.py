@@ -79,7 +79,8 @@ class Repo:
             return cls._from_bundle(p, flag)
         try:
             out = subprocess.run(
-                ["git", "-C", str(p), "rev-parse", "--git-dir", "--is-bare-repository", "--show-toplevel"],
+                ["git", "-C", str(p), "rev-parse", "--absolute-git-dir", "--is-bare-repository",
+                 "--is-inside-work-tree"],
                 capture_output=True, text=True, env=_env(), check=False,
             )
         except FileNotFoundError as exc:  # pragma: no cover - git is a documented prerequisite
@@ -89,10 +90,11 @@ class Repo:
                              hint="run seamscope on a git clone (git init/clone), or pass a .bundle file")
         lines = out.stdout.splitlines()
         git_dir = Path(lines[0])
-        if not git_dir.is_absolute():
-            git_dir = (p / git_dir).resolve()
-        bare = lines[1].strip() == "true"
-        work_tree = None if bare else Path(lines[2]).resolve()
+        work_tree = None
+        if lines[1].strip() != "true" and lines[2].strip() == "true":
+            top = subprocess.run(["git", "-C", str(p), "rev-parse", "--show-toplevel"], capture_output=True,
+                                 text=True, env=_env(), check=False)
+            work_tree = Path(top.stdout.strip()).resolve() if top.returncode == 0 else None
         return cls(git_dir=git_dir, work_tree=work_tree, origin=str(p))
 
     @classmethod

@@ -1,0 +1,5 @@
+"""Analyses: one module per detection method and root-cause signal.
+
+Each is a plain function over loaded tables (toolkit.evidence.Evidence) returning
+documented DataFrames/graphs plus a small summary dict; none reads files.
+"""
