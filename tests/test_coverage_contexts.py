@@ -252,6 +252,18 @@ def test_other_sqlite_database_is_rejected_and_left_alone(tmp_path):
     assert db.read_bytes() == before
 
 
+def test_incompatible_schema_version(tmp_path):
+    db = tmp_path / ".coverage"
+    con = sqlite3.connect(db)
+    con.execute("create table coverage_schema (version integer)")
+    con.execute("insert into coverage_schema values (99)")
+    con.commit()
+    con.close()
+    with pytest.raises(InputError) as err:
+        cc.load_coverage(db, ["a.py"])
+    assert str(db) in str(err.value) and "schema" in str(err.value)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         cc.load_coverage(tmp_path / "nope", [])

@@ -144,8 +144,8 @@ def _read_api(data, files: list[str]) -> Iterable[tuple[str, np.ndarray, list[st
         yield f, np.asarray(lines, dtype=np.int32), ctxs
 
 
-def _read_sql(path: Path, has_arcs: bool) -> tuple[pd.DataFrame, dict[int, str], dict[int, str]]:
-    """All (file_id, context_id, line) triples, decoded with numpy; plus the id -> name tables."""
+def _read_sql(path: Path, has_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, str], dict[int, str]]:
+    """All executed (file_id, context_id, line) triples as numpy arrays, plus the id -> name tables."""
     con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
     try:
         files = dict(con.execute("select id, path from file"))
@@ -155,8 +155,7 @@ def _read_sql(path: Path, has_arcs: bool) -> tuple[pd.DataFrame, dict[int, str],
                 "select file_id, context_id, fromno from arc where fromno > 0 "
                 "union select file_id, context_id, tono from arc where tono > 0").fetchall(), dtype=np.int64)
             rows = rows.reshape(-1, 3)
-            trip = pd.DataFrame({"file_id": rows[:, 0], "context_id": rows[:, 1], "line": rows[:, 2].astype(np.int32)})
-            return trip, files, contexts
+            return rows[:, 0], rows[:, 1], rows[:, 2].astype(np.int32), files, contexts
         fids, cids, blobs = [], [], []
         for fid, cid, nb in con.execute("select file_id, context_id, numbits from line_bits"):
             fids.append(fid)
@@ -165,16 +164,27 @@ def _read_sql(path: Path, has_arcs: bool) -> tuple[pd.DataFrame, dict[int, str],
     finally:
         con.close()
     if not blobs:
-        return pd.DataFrame({"file_id": [], "context_id": [], "line": np.array([], np.int32)}), files, contexts
+        empty = np.array([], np.int64)
+        return empty, empty, np.array([], np.int32), files, contexts
+    # numbits: bit k of byte j is line 8*j + k; decode all rows at once
     lens = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     bits = np.unpackbits(np.frombuffer(b"".join(blobs), dtype=np.uint8), bitorder="little")
     pos = np.flatnonzero(bits)
     row = np.searchsorted(starts * 8, pos, side="right") - 1
     line = (pos - starts[row] * 8).astype(np.int32)
-    trip = pd.DataFrame({"file_id": np.asarray(fids, np.int64)[row], "context_id": np.asarray(cids, np.int64)[row],
-                         "line": line})
-    return trip, files, contexts
+    return np.asarray(fids, np.int64)[row], np.asarray(cids, np.int64)[row], line, files, contexts
+
+
+def _lookup(ids: dict[int, str | None]) -> tuple[np.ndarray, list[str]]:
+    """A code table indexed by id (-1 for None) and the sorted category names."""
+    cats = sorted({v for v in ids.values() if v is not None})
+    index = {c: i for i, c in enumerate(cats)}
+    table = np.full(max(ids, default=0) + 1, -1, dtype=np.int64)
+    for i, v in ids.items():
+        if v is not None:
+            table[i] = index[v]
+    return table, cats
 
 
 def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: dict[str, str] | None = None,
@@ -205,12 +215,22 @@ def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: d
     if reader == "auto":
         reader = "sql" if coverage.sqldata.SCHEMA_VERSION == _KNOWN_SCHEMA else "api"
     if reader == "sql":
-        trip, file_names, ctx_names = _read_sql(p, data.has_arcs())
-        fid_to_path = {fid: mapping.get(name) for fid, name in file_names.items()}
-        cid_to_test = {cid: context_test_id(c) for cid, c in ctx_names.items()}
-        paths = trip["file_id"].map(fid_to_path)
-        tests = trip["context_id"].map(cid_to_test)
-        df = pd.DataFrame({"test_id": tests, "path": paths, "line": trip["line"]})
+        fid, cid, line, file_names, ctx_names = _read_sql(p, data.has_arcs())
+        ptab, pcats = _lookup({i: mapping.get(name) for i, name in file_names.items()})
+        ttab, tcats = _lookup({i: context_test_id(c) for i, c in ctx_names.items()})
+        pcode, tcode = ptab[fid], ttab[cid]
+        keep = (pcode >= 0) & (tcode >= 0)
+        pcode, tcode, line = pcode[keep], tcode[keep], line[keep]
+        # several contexts of one test (setup/run/teardown) or two recorded files on one path repeat rows
+        repeats = len(set(ttab[ttab >= 0].tolist())) < int((ttab >= 0).sum()) or \
+            len(set(ptab[ptab >= 0].tolist())) < int((ptab >= 0).sum())
+        if repeats and len(line):
+            key = (tcode * len(pcats) + pcode) * (1 << 31) + line.astype(np.int64)
+            _, first = np.unique(key, return_index=True)
+            first.sort()
+            pcode, tcode, line = pcode[first], tcode[first], line[first]
+        df = pd.DataFrame({"test_id": pd.Categorical.from_codes(tcode, categories=tcats),
+                           "path": pd.Categorical.from_codes(pcode, categories=pcats), "line": line})
     elif reader == "api":
         parts = []
         for f, lines, ctxs in _read_api(data, files):
@@ -219,16 +239,11 @@ def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: d
             t = pd.Series(ctxs, dtype=object).map(context_test_id)
             parts.append(pd.DataFrame({"test_id": t.to_numpy(), "path": mapping[f], "line": lines}))
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"test_id": [], "path": [], "line": []})
+        df = df.dropna(subset=["test_id", "path"]).drop_duplicates()
+        df = pd.DataFrame({"test_id": df["test_id"].astype("category"), "path": df["path"].astype("category"),
+                           "line": df["line"].astype(np.int32)}).reset_index(drop=True)
     else:
         raise ValueError(f"reader must be 'auto', 'sql' or 'api', not {reader!r}")
-    df = df.dropna(subset=["test_id", "path"])
-    df = pd.DataFrame({"test_id": df["test_id"].astype("category"), "path": df["path"].astype("category"),
-                       "line": df["line"].astype(np.int32)})
-    # merged phases (setup/run/teardown) and two recorded files mapping to one path repeat rows
-    key = (df["test_id"].cat.codes.to_numpy(np.int64) * len(df["path"].cat.categories)
-           + df["path"].cat.codes.to_numpy(np.int64)) * (1 << 31) + df["line"].to_numpy(np.int64)
-    _, first = np.unique(key, return_index=True)
-    df = df.iloc[np.sort(first)].reset_index(drop=True)
     df["test_id"] = df["test_id"].cat.remove_unused_categories()
     df["path"] = df["path"].cat.remove_unused_categories()
     return schema.conform(df, "test_lines")
@@ -237,7 +252,11 @@ def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: d
 # ---- joins with structure --------------------------------------------------------------------
 
 def _path_line_key(paths: pd.Series, lines: pd.Series, categories: pd.Index) -> np.ndarray:
-    codes = pd.Index(categories).get_indexer(paths.astype(object)).astype(np.int64)
+    """One int64 per (path, line): the path's position in ``categories`` << 32 | line; -1 for unknown paths."""
+    if isinstance(paths.dtype, pd.CategoricalDtype) and paths.cat.categories.equals(categories):
+        codes = paths.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes = pd.Index(categories).get_indexer(paths.astype(object)).astype(np.int64)
     key = codes * (1 << 32) + lines.to_numpy(np.int64)
     key[codes < 0] = -1
     return key
@@ -257,8 +276,15 @@ def exercised_call_sites(test_lines: pd.DataFrame, call_sites: pd.DataFrame) -> 
     cs_key = _path_line_key(call_sites["path"], call_sites["line"], cats)
     cs = pd.DataFrame({"key": cs_key, "call_site_id": call_sites["call_site_id"].astype(object).to_numpy()})
     cs = cs[cs["key"] >= 0]
-    keep = np.isin(tl_key, cs["key"].to_numpy())
-    tl = pd.DataFrame({"key": tl_key[keep], "test_id": test_lines["test_id"].to_numpy()[keep]})
+    if cs.empty:
+        return schema.empty("test_exercises")
+    wanted = np.unique(cs["key"].to_numpy())
+    at = np.minimum(np.searchsorted(wanted, tl_key), len(wanted) - 1)
+    keep = wanted[at] == tl_key  # membership without sorting the (huge) test-line keys
+    tests = test_lines["test_id"]
+    tl = pd.DataFrame({"key": tl_key[keep], "test_id": np.asarray(tests.astype(object))[keep]
+                       if not isinstance(tests.dtype, pd.CategoricalDtype)
+                       else np.asarray(tests.cat.categories.astype(object))[tests.cat.codes.to_numpy()[keep]]})
     out = tl.merge(cs, on="key", how="inner")[["test_id", "call_site_id"]].drop_duplicates()
     out["test_id"] = out["test_id"].astype(object)
     out = out.sort_values(["test_id", "call_site_id"], kind="stable").reset_index(drop=True)
@@ -279,3 +305,6 @@ def test_components(test_lines: pd.DataFrame, components: ComponentMap) -> pd.Da
     df = df.dropna(subset=["component"])
     out = df.groupby(["test_id", "component"], sort=True).size().rename("lines").reset_index()
     return schema.conform(out, "test_components")
+
+
+test_components.__test__ = False  # a loader, not a pytest test, wherever it is imported
