@@ -209,16 +209,22 @@ def test_rules_are_configurable(repo):
     assert df.loc["tests.test_two_components.test_both", "kind"] == "unit"
 
 
-@pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample system not built yet (data/sample)")
-def test_sample_test_kinds_match_truth():
-    truth = json.loads((SAMPLE / "truth.json").read_text())
-    expected = truth.get("test_kinds")
-    if not expected:
-        pytest.skip("truth.json has no test kinds")
+def check_sample_kinds(sample: Path) -> None:
+    """Every test of the sample's JUnit results is classified as truth.json says."""
+    from toolkit.load.gitrepo import Repo
     from toolkit.load.structure import load_structure
 
-    st = load_structure(SAMPLE / "repo.bundle")
-    df = classify_tests(st, SAMPLE / "repo.bundle", skips=[]).set_index("test_id")
-    items = expected.items() if isinstance(expected, dict) else ((e["test_id"], e["kind"]) for e in expected)
-    for tid, kind in items:
-        assert df.loc[base_test_id(tid), "kind"] == kind, (tid, df.loc[base_test_id(tid), "reasons"])
+    truth = json.loads((sample / "truth.json").read_text())
+    repo = Repo.open(sample / "repo.bundle")
+    st = load_structure(repo, skips=[])
+    results = pd.DataFrame({"test_id": list(truth["tests"]), "file": pd.NA})
+    df = classify_tests(st, repo, test_results=results, skips=[]).set_index("test_id")
+    wrong = {tid: (info["kind"], df.loc[base_test_id(tid), "kind"], df.loc[base_test_id(tid), "reasons"])
+             for tid, info in truth["tests"].items() if df.loc[base_test_id(tid), "kind"] != info["kind"]}
+    assert not wrong
+    assert not any(r[0].startswith("seen only in test results") for r in df["reasons"])
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample system not built yet (data/sample)")
+def test_sample_test_kinds_match_truth():
+    check_sample_kinds(SAMPLE)
