@@ -346,3 +346,14 @@ def test_display_of_numbers_in_cards():
     doc = render_html(rep)
     assert ">1,234,567<" in doc and ">0.123<" in doc
     assert math.isnan(rep.sections[0].summary["none"])  # writers never mutate the report
+
+
+def test_dumps_findings_equals_plain_json_dump_and_puts_records_on_lines():
+    rep = evil_report()
+    rep.sections.append(Section("empty", "E", tables=[Table("none", pd.DataFrame({"a": []}))]))
+    text = dumps_findings(rep)
+    assert json.loads(text) == json.loads(json.dumps(render_findings(rep)))
+    assert not re.search(r"@@[0-9a-f]{32}:\d+@@", text)  # no placeholder left behind
+    first = json.dumps(render_findings(rep)["sections"]["summary"]["tables"][P][0], ensure_ascii=False)
+    assert first + "," in text.splitlines()  # one record per line
+    assert '"none": []' in text

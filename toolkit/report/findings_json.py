@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import uuid
 from importlib import resources
 from pathlib import PurePath
 from typing import Any
@@ -88,7 +89,22 @@ def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """All rows of ``df`` as JSON-safe records (column order kept)."""
     df = plain_frame(df)
     cols = list(df.columns)
-    return [{c: json_safe(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False, name=None)]
+    values = [_column_values(df.iloc[:, i]) for i in range(len(cols))]
+    return [dict(zip(cols, row)) for row in zip(*values)] if cols else [{} for _ in range(len(df))]
+
+
+def _column_values(col: pd.Series) -> list[Any]:
+    """One column as JSON-safe values; whole-column conversions for the common dtypes (tables can be large)."""
+    dtype = col.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not col.hasnans:
+        return [bool(v) for v in col.tolist()]
+    if pd.api.types.is_integer_dtype(dtype) and isinstance(dtype, np.dtype):
+        return col.tolist()
+    if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
+        return [v if math.isfinite(v) else None for v in col.tolist()]
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return [None if v is pd.NaT else v.isoformat() for v in col.tolist()]
+    return [json_safe(v) for v in col.tolist()]
 
 
 def render_findings(report: Report) -> dict[str, Any]:
@@ -135,8 +151,25 @@ def render_findings(report: Report) -> dict[str, Any]:
 
 
 def dumps_findings(report: Report) -> str:
-    """findings.json text: UTF-8-safe, strict JSON (no NaN), stable key order as built."""
-    return json.dumps(render_findings(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """findings.json text: strict JSON (no NaN), indented, each table record on one line.
+
+    ``json.dumps(indent=...)`` falls back to the pure-Python encoder, which is slow on
+    large tables; so tables are swapped for unique placeholders, the skeleton is
+    indented, and each record is encoded compactly by the C encoder.
+    """
+    doc = render_findings(report)
+    token = uuid.uuid4().hex  # random, so report text can never collide with a placeholder
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for sec in doc["sections"].values():
+        for name, records in sec["tables"].items():
+            key = f"@@{token}:{len(tables)}@@"
+            tables[key] = records
+            sec["tables"][name] = key
+    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    for key, records in tables.items():
+        body = ",\n".join(json.dumps(r, ensure_ascii=False, allow_nan=False) for r in records)
+        text = text.replace(json.dumps(key), "[\n" + body + "\n]" if records else "[]", 1)
+    return text + "\n"
 
 
 def findings_schema() -> dict[str, Any]:
