@@ -357,3 +357,17 @@ def test_dumps_findings_equals_plain_json_dump_and_puts_records_on_lines():
     first = json.dumps(render_findings(rep)["sections"]["summary"]["tables"][P][0], ensure_ascii=False)
     assert first + "," in text.splitlines()  # one record per line
     assert '"none": []' in text
+
+
+def test_duplicate_columns_and_labelled_index_survive_every_format(tmp_path):
+    df = pd.DataFrame([[1, "=x", 3], [4, "y", 6]], columns=["a", "b", "a"],
+                      index=pd.Index(["orders", "payments"], name="component"))
+    rep = Report("R", [Section("s", "S", tables=[Table("t", df)])])
+    records = render_findings(rep)["sections"]["s"]["tables"]["t"]
+    assert records == [{"component": "orders", "a": 1, "b": "=x", "a~2": 3},
+                       {"component": "payments", "a": 4, "b": "y", "a~2": 6}]
+    write_report(rep, tmp_path / "o")
+    back = pd.read_csv(tmp_path / "o" / "tables" / "s__t.csv")
+    assert list(back.columns) == ["component", "a", "b", "a~2"] and back["b"].tolist() == ["'=x", "y"]
+    assert "<th scope=\"col\"><button type=\"button\">a~2</button></th>" in render_html(rep)
+    assert "| component | a | b | a\\~2 |" in render_markdown(rep)

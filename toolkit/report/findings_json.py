@@ -66,7 +66,7 @@ def json_safe(value: Any) -> Any:
 
 
 def plain_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with a meaningful index moved into columns and column labels made strings.
+    """``df`` with a meaningful index moved into columns and column labels made unique strings.
 
     A default ``RangeIndex`` is dropped (it is just row numbers); any other index
     (named, or holding labels such as component names) becomes columns.
@@ -79,6 +79,14 @@ def plain_frame(df: pd.DataFrame) -> pd.DataFrame:
         cols = [" / ".join(str(p) for p in c if str(p) != "") for c in out.columns]
     else:
         cols = [str(c) for c in out.columns]
+    seen: set[str] = set()
+    for i, c in enumerate(cols):  # duplicate labels would overwrite each other in records
+        name, n = c, 1
+        while name in seen:
+            n += 1
+            name = f"{c}~{n}"
+        seen.add(name)
+        cols[i] = name
     if list(out.columns) != cols:
         out = out.copy(deep=False)
         out.columns = cols

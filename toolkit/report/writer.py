@@ -54,8 +54,8 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     text_like = [pd.api.types.is_object_dtype(dt) or pd.api.types.is_string_dtype(dt)
                  or isinstance(dt, pd.CategoricalDtype) for dt in out.dtypes]
-    for col in out.columns[text_like]:
-        out[col] = out[col].astype(object).map(_csv_cell)
+    for i in [i for i, t in enumerate(text_like) if t]:
+        out.isetitem(i, out.iloc[:, i].astype(object).map(_csv_cell))
     return out
 
 
