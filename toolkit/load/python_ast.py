@@ -120,6 +120,8 @@ class _Visitor:
             ast.ClassDef: self.v_class,
             ast.Call: self.v_call,
             ast.Name: self.v_name,
+            ast.Attribute: self.v_attribute,
+            ast.Expr: self.v_expr,
             ast.Constant: self.v_leaf,
             ast.Global: self.v_global,
             ast.Nonlocal: self.v_global,
@@ -168,6 +170,23 @@ class _Visitor:
 
     def v_leaf(self, node: ast.AST) -> None:
         return None
+
+    # the commonest nodes, visited without the generic field loop
+    def v_attribute(self, node: ast.Attribute) -> None:
+        v = node.value
+        h = self.handlers.get(type(v))
+        if h is None:
+            self.generic(v)
+        else:
+            h(v)
+
+    def v_expr(self, node: ast.Expr) -> None:
+        v = node.value
+        h = self.handlers.get(type(v))
+        if h is None:
+            self.generic(v)
+        else:
+            h(v)
 
     # ---- bindings -------------------------------------------------------
     def bind_local(self, name: str) -> None:

@@ -1,0 +1,150 @@
+"""Static structure loading: ours vs a bare ``ast.parse`` loop, warm vs cold, and vs grimp's import graph.
+
+Rows (ratio = ours / baseline):
+  structure_cold_<repo>      load_structure without cache vs one process reading + ``ast.parse``-ing the same
+                             Python files and nothing else (target <= 1.5)
+  structure_cpu_<repo>       the same, counting CPU seconds (this process + worker/git children) instead of wall
+                             time: robust to other load on the machine; with 2 cores, wall ~ CPU / 2
+  structure_warm_<repo>      second load_structure (cache warm) vs the cold one (target < 0.05)
+  structure_vs_grimp         load_structure cold on a repository holding only some stdlib packages vs
+                             ``grimp.build_graph`` of the same importable packages (imports only; for reference)
+
+Default repository: the running Python's stdlib (``sysconfig.get_paths()["stdlib"]``, without
+site-packages), copied once into a git repository under ``benchmarks/.work/``.
+``python benchmarks/bench_structure.py [repo] [--quick]`` (``--quick``: stdlib's ``email``/``json``/... only).
+"""
+from __future__ import annotations
+
+import ast
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from toolkit.load.gitrepo import Repo  # noqa: E402
+from toolkit.load.structure import load_structure  # noqa: E402
+
+WORK = ROOT / "benchmarks" / ".work"
+REPEAT = 3
+GRIMP_PACKAGES = ("email", "json", "http", "xml", "importlib", "asyncio", "concurrent", "urllib", "logging")
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True)
+
+
+def _stdlib_repo(name: str, packages: tuple[str, ...] | None = None) -> Path:
+    """A git repository holding a copy of the stdlib's .py files (or only ``packages``), made once."""
+    dest = WORK / name
+    if (dest / ".git").exists():
+        return dest
+    src = Path(sysconfig.get_paths()["stdlib"])
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=WORK))
+    for path in src.rglob("*.py"):
+        rel = path.relative_to(src)
+        if rel.parts[0] in ("site-packages", "dist-packages") or "__pycache__" in rel.parts:
+            continue
+        if packages is not None and rel.parts[0] not in packages:
+            continue
+        out = tmp / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, out)
+    _git(tmp, "init", "-q")
+    _git(tmp, "add", "-A")
+    _git(tmp, "-c", "user.email=bench@example.com", "-c", "user.name=bench", "commit", "-q", "-m", "stdlib copy")
+    os.replace(tmp, dest)
+    return dest
+
+
+def _bare_parse(repo: Repo) -> float:
+    """The baseline: read every Python file and ``ast.parse`` it in one process, keeping nothing."""
+    paths = [p for p in repo.list_files(None) if p.endswith(".py")]
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _, data in repo.read_files(paths, None):
+            try:
+                ast.parse(data)
+            except (SyntaxError, ValueError):
+                pass
+    return time.perf_counter() - t
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(fn) -> tuple[float, object]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def _cold_warm(path: Path, label: str, cache: Path) -> list[dict]:
+    repo = Repo.open(path)
+    base_s = cold_s = base_cpu = cold_cpu = float("inf")
+    for _ in range(REPEAT):  # best of REPEAT, alternating, so that load from other processes hits both alike
+        c0 = _cpu()
+        base_s = min(base_s, _bare_parse(repo))
+        c1 = _cpu()
+        shutil.rmtree(cache / "structure", ignore_errors=True)
+        t, s = _timed(lambda: load_structure(repo, skips=[]))
+        c2 = _cpu()
+        assert s.stats["parsed"] > 0
+        cold_s = min(cold_s, t)
+        base_cpu, cold_cpu = min(base_cpu, c1 - c0), min(cold_cpu, c2 - c1)
+    warm_s, w = _timed(lambda: load_structure(repo, skips=[]))
+    assert w.stats["parsed"] == 0
+    n = int((s.files.kind == "python").sum())
+    print(f"# {label}: {n} Python files, {len(s.imports)} imports, {len(s.call_sites)} cross-component call sites, "
+          f"{len(s.skipped)} skipped", file=sys.stderr)
+    return [
+        {"name": f"structure_cold_{label}", "ours_s": cold_s, "baseline": "bare ast.parse loop",
+         "baseline_s": base_s, "ratio": cold_s / base_s},
+        {"name": f"structure_cpu_{label}", "ours_s": cold_cpu, "baseline": "bare ast.parse loop (CPU s)",
+         "baseline_s": base_cpu, "ratio": cold_cpu / base_cpu},
+        {"name": f"structure_warm_{label}", "ours_s": warm_s, "baseline": "ours cold",
+         "baseline_s": cold_s, "ratio": warm_s / cold_s},
+    ]
+
+
+def _vs_grimp(cache: Path) -> dict:
+    import grimp
+
+    path = _stdlib_repo("stdlib_grimp", GRIMP_PACKAGES)
+    ours_s = min(_timed(lambda: load_structure(path, skips=[], cache=False))[0] for _ in range(REPEAT))
+    grimp_s = min(_timed(lambda: grimp.build_graph(*GRIMP_PACKAGES, cache_dir=None))[0] for _ in range(REPEAT))
+    return {"name": "structure_vs_grimp", "ours_s": ours_s, "baseline": "grimp.build_graph (imports only)",
+            "baseline_s": grimp_s, "ratio": ours_s / grimp_s}
+
+
+def run(repo: str | os.PathLike | None = None, quick: bool = False) -> list[dict]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory(dir=WORK) as cache:
+        os.environ["SEAMSCOPE_CACHE"] = cache
+        if quick:
+            rows += _cold_warm(_stdlib_repo("stdlib_grimp", GRIMP_PACKAGES), "stdlib_subset", Path(cache))
+        else:
+            rows += _cold_warm(_stdlib_repo("stdlib"), "stdlib", Path(cache))
+        rows.append(_vs_grimp(Path(cache)))
+        if repo:
+            rows += _cold_warm(Path(repo), Path(repo).name, Path(cache))
+    return rows
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    for row in run(args[0] if args else None, quick="--quick" in sys.argv):
+        print(f"{row['name']}: ours {row['ours_s']:.3f} s, baseline {row['baseline_s']:.3f} s, "
+              f"ratio {row['ratio']:.3f}")
