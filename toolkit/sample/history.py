@@ -95,7 +95,7 @@ EXPLICIT: list[Commit] = [
     Commit("gitignore-junit", "maria", "Ignore local JUnit files"),
     Commit("fix-charge-order", "maria", "Fix charge before stock reservation (SHOP-10)\n\nReserve every line first and release the reservations when the charge\nfails, so customers are never charged for items we cannot ship.\nOutOfStock now carries the SKU so checkout can report it."),
     Commit("alerts", "jonas", "Low-stock alerts for the warehouse (SHOP-15)"),
-    Commit("move-tracker", "aiko", "Point contributors to GitHub issues\n\nJira is read-only from July on (SHOP-16)."),
+    Commit("move-tracker", "aiko", "Point contributors to GitHub issues\n\nThe Jira project is read-only from now on (SHOP-16)."),
     Commit("fix-retry", "aiko", "Do not retry charges that timed out\n\nA timed out charge may have succeeded at the gateway; retrying it charged\ncustomers twice. Send an Idempotency-Key and only retry connection errors.\n\nfixes #21"),
     Commit("refunds", "maria", "Add refunds through the gateway (#22)"),
     Commit("fix-accents", "tomas", "Fold accents when tokenising. Closes #23"),
