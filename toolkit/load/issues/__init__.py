@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -109,7 +110,7 @@ def _classify_json(values: list[object], path: str) -> tuple[str, list[dict]]:
 def detect_format(raw: bytes, path: str = "<input>") -> str:
     """Name the export format of ``raw`` (one of :data:`FORMATS`, or ``empty``) or raise InputError saying what it is."""
     head = raw[:8192]
-    if not raw.strip():
+    if re.match(rb"\s*\Z", raw):
         raise InputError(path, "empty file", hint=_EXPORT_HINT)
     if b"\x00" in head:
         raise InputError(path, "binary file (NUL bytes)", hint=_EXPORT_HINT)
@@ -121,7 +122,7 @@ def detect_format(raw: bytes, path: str = "<input>") -> str:
     if text[:1] in "[{":
         fmt, _ = _classify_json(_json_values(jira_csv.decode(raw, path)[0], path), path)
         return fmt
-    names = {n.strip().lower() for n in jira_csv.header(jira_csv.decode(raw, path)[0])}
+    names = {n.strip().lower() for n in jira_csv.header(raw[: 1 << 20].decode("utf-8-sig", errors="replace"))}
     if names & jira_csv.MARKERS:
         return "jira_csv"
     if len(names) > 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.jira_csv import decode, read_cells
+from toolkit.load.issues.jira_csv import list_column, read_columns, text_column
 from toolkit.load.issues.normalize import parse_dates
 
 FIELDS = ("key", "title", "body", "type", "labels", "components", "status", "resolution", "priority", "created",
@@ -26,23 +26,27 @@ def records(raw: bytes, path: str, mapping: dict[str, str]) -> tuple[pd.DataFram
     if "key" not in mapping:
         raise InputError(path, "mapping has no 'key' column", hint='e.g. mapping={"key": "ID", "title": "Subject"}',
                          flag="mapping")
-    text, encoding = decode(raw, path)
-    names, cells = read_cells(text, path)
-    lower = [n.lower() for n in names]
-    data = {}
-    for field, head in mapping.items():
-        idx = [i for i, n in enumerate(lower) if n == str(head).strip().lower()]
-        if not idx:
-            raise InputError(path, f"mapping {field!r} -> {head!r}: no such column",
-                             hint=f"columns are {', '.join(n for n in names if n)[:300]}", flag="mapping")
-        if field in ("labels", "components"):
-            data[field] = pd.Series(
-                [[p.strip() for v in row for p in str(v).replace(",", ";").split(";") if p.strip()]
-                 for row in cells[:, idx].tolist()], dtype=object)
-        else:
-            col = pd.Series(cells[:, idx[0]], dtype="string").str.strip()
-            data[field] = col.where(col != "")
-    df = pd.DataFrame(data, index=range(len(cells)))
+    def pick(names: list[str]) -> dict[str, list[int]]:
+        lower = [n.lower() for n in names]
+        out = {}
+        for field, head in mapping.items():
+            out[field] = [i for i, n in enumerate(lower) if n == str(head).strip().lower()]
+            if not out[field]:
+                raise InputError(path, f"mapping {field!r} -> {head!r}: no such column",
+                                 hint=f"columns are {', '.join(n for n in names if n)[:300]}", flag="mapping")
+        return out
+
+    chosen: dict[str, list[int]] = {}
+
+    def wanted(names: list[str]) -> list[int]:
+        chosen.update(pick(names))
+        return [i for idx in chosen.values() for i in idx]
+
+    names, frame, encoding = read_columns(raw, path, wanted)
+    n = len(frame)
+    data = {f: list_column(frame, idx, n, split=";") if f in ("labels", "components") else text_column(frame, idx, n)
+            for f, idx in chosen.items()}
+    df = pd.DataFrame(data, index=range(n))
     df = df[df["key"].notna()].reset_index(drop=True)
     df["key"] = df["key"].where(~df["key"].str.fullmatch(r"\d+"), "#" + df["key"])
     for field in ("created", "resolved", "updated"):

@@ -29,6 +29,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from toolkit import environments, schema
 from toolkit.errors import InputError, Skip, report_skip
@@ -71,26 +73,18 @@ def type_of(name: object) -> str | None:
 
 # ---------------------------------------------------------------- environment
 _STRONG_ENV_WORDS = ("production", "prod", "prd", "staging", "stg", "preprod", "pre-prod", "pre-production", "uat")
-_WORD_RE = r"(?i)\b(" + "|".join(re.escape(w) for w in sorted(_STRONG_ENV_WORDS, key=len, reverse=True)) + r")\b"
-_BODY_LINE_RE = r"(?im)^[ \t>*_-]*(?:environment|env|entorno|environnement|umgebung|ambiente)[*_ \t]*[:=][ \t]*(.+?)[ \t]*$"
+_WORD_RE = r"(?i)\b(?P<w>" + "|".join(re.escape(w) for w in sorted(_STRONG_ENV_WORDS, key=len, reverse=True)) + r")\b"
+_BODY_LINE_RE = (r"(?im)^[ \t>*_-]*(?:environment|env|entorno|environnement|umgebung|ambiente)[*_ \t]*[:=][ \t]*"
+                 r"(?P<v>[^\r\n]*[^\s])")
+_ENV_WORDS = r"(?i)env|entorno|umgebung|ambiente"
 _ENV_LABEL = re.compile(r"^(?:env|environment|entorno|environnement)\s*[:/=]\s*(.+)$", re.I)
 
 
-def _label_env(labels: object) -> tuple[str, str] | None:
-    if not isinstance(labels, list):
-        return None
-    for lab in labels:
-        text = str(lab).strip()
-        m = _ENV_LABEL.match(text)
-        if m:
-            env = environments.normalize(m.group(1))
-        elif text.lower() in environments._LOOKUP:
-            env = environments._LOOKUP[text.lower()]
-        else:
-            continue
-        if env != environments.UNKNOWN:
-            return env, text
-    return None
+def _label_env(label: str) -> str:
+    m = _ENV_LABEL.match(label.strip())
+    if m:
+        return environments.normalize(m.group(1))
+    return environments._LOOKUP.get(label.strip().lower(), environments.UNKNOWN)
 
 
 def _map_unique(values: pd.Series, fn) -> pd.Series:
@@ -98,45 +92,72 @@ def _map_unique(values: pd.Series, fn) -> pd.Series:
     return values.map(dict(zip(uniq, map(fn, uniq)))).astype(object)
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string").fillna(""), type=pa.string())
+
+
+def _extract(values: pd.Series, pattern: str, group: str) -> pd.Series:
+    """First match of ``pattern``'s ``group`` per row (<NA> where none), vectorised in Arrow (RE2 syntax)."""
+    st = pc.extract_regex(_arrow(values), pattern)
+    if not len(st):
+        return pd.Series([], index=values.index, dtype="string")
+    got = pc.struct_field(st, group).to_numpy(zero_copy_only=False)
+    return pd.Series(got, index=values.index, dtype="string")
+
+
 def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(environment, environment_evidence) per row, by the four rules in the module docstring."""
     n = len(df)
-    env = pd.Series([environments.UNKNOWN] * n, index=df.index, dtype=object)
-    evidence = pd.Series(["none"] * n, index=df.index, dtype=object)
-    open_ = pd.Series(True, index=df.index)
+    env = np.full(n, environments.UNKNOWN, dtype=object)
+    evidence = np.full(n, "none", dtype=object)
+    open_ = np.ones(n, dtype=bool)
 
     field = df["environment"].astype("string").str.strip()
     field = field.where(field != "")
     fenv = _map_unique(field, environments.normalize)
-    hit = fenv.notna() & (fenv != environments.UNKNOWN)
-    env[hit] = fenv[hit]
-    evidence[hit] = "field: " + field[hit].str.slice(0, 60)
+    hit = (fenv.notna() & (fenv != environments.UNKNOWN)).to_numpy(dtype=bool)
+    env[hit] = fenv.to_numpy(dtype=object)[hit]
+    evidence[hit] = ("field: " + field[hit].str.slice(0, 60)).to_numpy(dtype=object)
     open_ &= ~hit
 
-    if open_.any():
-        lab = df.loc[open_, "labels"].map(_label_env)
-        hit_idx = lab.dropna().index
-        env[hit_idx] = [v[0] for v in lab[hit_idx]]
-        evidence[hit_idx] = ["label: " + v[1] for v in lab[hit_idx]]
-        open_[hit_idx] = False
+    labels = df["labels"].to_numpy(dtype=object)
+    env_labels: dict[str, str] = {}
+    for labs in labels[open_]:
+        if isinstance(labs, list):
+            for lab in labs:
+                if lab not in env_labels:
+                    env_labels[lab] = _label_env(str(lab))
+    env_labels = {k: v for k, v in env_labels.items() if v != environments.UNKNOWN}
+    if env_labels:
+        for i in np.flatnonzero(open_):
+            labs = labels[i]
+            found = next((lab for lab in labs if lab in env_labels), None) if isinstance(labs, list) else None
+            if found is not None:
+                env[i] = env_labels[found]
+                evidence[i] = f"label: {found}"
+                open_[i] = False
 
-    body = df["body"].astype("string").fillna("")
     if open_.any():
-        line = body[open_].str.extract(_BODY_LINE_RE, expand=False)
+        has_env = pc.match_substring_regex(_arrow(df["body"]), _ENV_WORDS).to_numpy(zero_copy_only=False)
+        open_line = open_ & has_env
+    if open_.any() and open_line.any():
+        line = _extract(df["body"][open_line], _BODY_LINE_RE, "v")
         lenv = _map_unique(line, environments.normalize)
-        hit = lenv.notna() & (lenv != environments.UNKNOWN)
-        hit_idx = hit[hit].index
-        env[hit_idx] = lenv[hit_idx]
-        evidence[hit_idx] = "body: Environment: " + line[hit_idx].str.slice(0, 60)
-        open_[hit_idx] = False
+        ok = (lenv.notna() & (lenv != environments.UNKNOWN)).to_numpy(dtype=bool)
+        pos = np.flatnonzero(open_line)[ok]
+        env[pos] = lenv.to_numpy(dtype=object)[ok]
+        evidence[pos] = ("body: Environment: " + line[ok].str.slice(0, 60)).to_numpy(dtype=object)
+        open_[pos] = False
 
-    if open_.any():
-        text = df.loc[open_, "title"].astype("string").fillna("") + "\n" + body[open_]
-        word = text.str.extract(_WORD_RE, expand=False).str.lower()
-        hit_idx = word.dropna().index
-        env[hit_idx] = word[hit_idx].map(environments.normalize)
-        evidence[hit_idx] = "text: " + word[hit_idx]
-    return env, evidence
+    for col in ("title", "body"):
+        if open_.any():
+            word = _extract(df[col][open_], _WORD_RE, "w").str.lower()
+            ok = (word.notna() & (word != "")).to_numpy(dtype=bool)
+            pos = np.flatnonzero(open_)[ok]
+            env[pos] = word[ok].map(environments.normalize).to_numpy(dtype=object)
+            evidence[pos] = ("text: " + word[ok]).to_numpy(dtype=object)
+            open_[pos] = False
+    return pd.Series(env, index=df.index), pd.Series(evidence, index=df.index)
 
 
 # ---------------------------------------------------------------- dates
@@ -155,11 +176,39 @@ _MONTHS = {
     12: "dec december déc décembre decembre dic diciembre dez dezember dezembro",
 }
 MONTHS = {unicodedata.normalize("NFC", w): m for m, words in _MONTHS.items() for w in words.split()}
-_LOCAL_DATE = re.compile(
-    r"^\s*(\d{1,2})[/.\- ]([^\W\d_]+)\.?[/.\- ](\d{2}|\d{4})"
-    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap])?\.?\s*(?:m\.?)?)?\s*$",
-    re.I,
+_MONTH_NAMES = pa.array(list(MONTHS))
+_MONTH_NUMS = np.array(list(MONTHS.values()) + [0], dtype="int64")  # index -1 (unknown) -> 0
+_LOCAL_DATE = (
+    r"^\s*(?P<d>\d{1,2})[/.\- ](?P<m>[^\d\s/.\-]+)\.?[/.\- ](?P<y>\d{4}|\d{2})"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<p>[ap])?\.?\s*(?:m\.?)?)?\s*$"
 )
+
+
+def _ints(arr: pa.Array) -> np.ndarray:
+    """Digit strings (empty = 0) -> int64 numpy array."""
+    arr = pc.if_else(pc.equal(arr, ""), "0", arr)
+    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _parse_local(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(ok mask, datetime64[ns]) for Jira-style ``dd/Mon/yy [h:mm AM]`` strings; all in Arrow/NumPy, no Python loop."""
+    st = pc.extract_regex(pc.utf8_normalize(pc.utf8_lower(arr), "NFC"), _LOCAL_DATE)
+    matched = pc.is_valid(st).to_numpy(zero_copy_only=False)
+    defaults = {"d": "1", "m": "jan", "y": "70", "H": "", "M": "", "S": "", "p": ""}
+    f = {k: pc.fill_null(pc.struct_field(st, k), v) for k, v in defaults.items()}
+    month = _MONTH_NUMS[pc.fill_null(pc.index_in(f["m"], value_set=_MONTH_NAMES), -1).to_numpy()]
+    day, year = _ints(f["d"]), _ints(f["y"])
+    year = np.where(year >= 100, year, np.where(year < 70, year + 2000, year + 1900))
+    hour, minute, second = _ints(f["H"]), _ints(f["M"]), _ints(f["S"])
+    ampm = f["p"].to_numpy(zero_copy_only=False).astype(str)
+    hour = np.where((ampm == "p") & (hour < 12), hour + 12, np.where((ampm == "a") & (hour == 12), 0, hour))
+    month_start = (year - 1970) * 12 + (np.clip(month, 1, 12) - 1)
+    first = month_start.astype("datetime64[M]").astype("datetime64[D]")
+    days_in_month = ((month_start + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(int)
+    ok = matched & (month > 0) & (day >= 1) & (day <= days_in_month) & (hour < 24) & (minute < 60) & (second < 60)
+    stamp = (first + (day - 1).astype("timedelta64[D]")).astype("datetime64[ns]") + (
+        hour * 3600 + minute * 60 + second).astype("timedelta64[s]")
+    return ok, stamp
 
 
 def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
@@ -168,51 +217,30 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
     Empty cells are NaT. A non-empty value no format reads raises
     :class:`InputError` naming the column and a sample value.
     """
-    s = values.astype("string").str.strip()
-    s = s.where(s != "")
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
-    todo = s.notna()
-    if not todo.any():
-        return out
-    sub = s[todo]
-    parts = sub.str.extract(_LOCAL_DATE)
-    local = parts[0].notna()
-    if local.any():
-        p = parts[local]
-        month = p[1].str.lower().str.normalize("NFC").map(MONTHS)
-        ok = month.notna()
-        year = p[2].astype(int)
-        year = year.where(year >= 100, year + np.where(year < 70, 2000, 1900))
-        hour = p[3].fillna("0").astype(int)
-        ampm = p[6].str.lower().fillna("")
-        hour = hour.where(~((ampm == "p") & (hour < 12)), hour + 12)
-        hour = hour.where(~((ampm == "a") & (hour == 12)), 0)
-        frame = pd.DataFrame(
-            {
-                "year": year, "month": month.fillna(1).astype(int), "day": p[0].astype(int),
-                "hour": hour, "minute": p[4].fillna("0").astype(int), "second": p[5].fillna("0").astype(int),
-            }
-        )
-        parsed = pd.to_datetime(frame, errors="coerce").dt.tz_localize("UTC")
-        parsed[~ok] = pd.NaT
-        out[parsed.index] = parsed
-    rest = sub[~local | out[sub.index].isna()]
-    rest = rest[~rest.index.isin(out.dropna().index)]
-    if len(rest):
-        iso = pd.to_datetime(rest.str.replace("/", "-", regex=False), errors="coerce", utc=True, format="ISO8601")
-        out[iso.index] = iso
-        if iso.isna().any():
-            mixed = pd.to_datetime(rest[iso.isna()], errors="coerce", utc=True, format="mixed")
-            out[mixed.index] = mixed
-    bad = s.notna() & out.isna()
-    if bad.any():
-        sample = s[bad].iloc[0]
-        raise InputError(
-            path,
-            f"column {column!r}: unknown date format, e.g. {sample!r}",
-            hint="expected a Jira date like '24/Nov/26 3:04 PM' (en/es/fr/de/pt month names) or ISO 8601",
-        )
-    return out
+    s = values.astype("string").str.strip().reset_index(drop=True)
+    present = (s.notna() & (s != "")).to_numpy(dtype=bool)
+    out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if present.any():
+        ok, stamp = _parse_local(pa.array(s.fillna(""), type=pa.string()))
+        ok &= present
+        out[ok] = stamp[ok]
+        rest = present & ~ok
+        if rest.any():
+            sub = s[rest]
+            iso = pd.to_datetime(sub.str.replace("/", "-", regex=False), errors="coerce", utc=True, format="ISO8601")
+            if iso.isna().any():
+                iso = iso.fillna(pd.to_datetime(sub[iso.isna()], errors="coerce", utc=True, format="mixed"))
+            out[rest] = iso.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+            bad = rest.copy()
+            bad[rest] = iso.isna().to_numpy()
+            if bad.any():
+                sample = s[bad].iloc[0]
+                raise InputError(
+                    path,
+                    f"column {column!r}: unknown date format, e.g. {sample!r}",
+                    hint="expected a Jira date like '24/Nov/26 3:04 PM' (en/es/fr/de/pt month names) or ISO 8601",
+                )
+    return pd.Series(out, index=values.index).dt.tz_localize("UTC")
 
 
 # ---------------------------------------------------------------- reporter
@@ -261,7 +289,7 @@ def finish(raw: pd.DataFrame, *, pseudonymize: bool | str = False) -> pd.DataFra
 
 def deduplicate(df: pd.DataFrame, skips: list[Skip] | None) -> pd.DataFrame:
     """Keep one row per (tracker, key): the one updated last (ties: the later page); report the others as Skips."""
-    if df.empty:
+    if df.empty or not df.duplicated(["tracker", "key"]).any():
         return df
     order = df.assign(_pos=np.arange(len(df)), _upd=df["updated"].fillna(pd.Timestamp.min.tz_localize("UTC")))
     order = order.sort_values(["_upd", "_pos"], kind="stable")
