@@ -91,9 +91,10 @@ nav.toc ol { margin: 4px 0; padding-left: 22px; }
 nav.toc a { color: var(--accent); text-decoration: none; }
 nav.toc a:hover { text-decoration: underline; }
 .tag { font-size: 12px; color: var(--warn); }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; align-items: flex-start; }
 .card { flex: 1 1 180px; max-width: 260px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--bg2); }
 .card .v { font-size: 26px; font-weight: 600; line-height: 1.2; overflow-wrap: anywhere; }
+.card .v.long { font-size: 16px; font-weight: 500; }
 .card .k { font-size: 13px; color: var(--muted); overflow-wrap: anywhere; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
 dl.kv dt { color: var(--muted); overflow-wrap: anywhere; }
@@ -135,11 +136,12 @@ def _label(key: Any) -> str:
 def _cards(summary: dict[str, Any]) -> str:
     if not summary:
         return ""
-    items = "".join(
-        f'<div class="card"><div class="v">{_e(display(v))}</div><div class="k">{_label(k)}</div></div>'
-        for k, v in summary.items()
-    )
-    return f'<div class="cards">{items}</div>'
+    cards = []
+    for k, v in summary.items():
+        text = display(v)
+        cls = "v long" if len(text) > 14 else "v"  # long text values would dwarf the numbers
+        cards.append(f'<div class="card"><div class="{cls}">{_e(text)}</div><div class="k">{_label(k)}</div></div>')
+    return f'<div class="cards">{"".join(cards)}</div>'
 
 
 def _kv(summary: dict[str, Any]) -> str:
