@@ -103,8 +103,9 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     from toolkit.load.test_kinds import classify_tests
     with stage("mocks and test kinds"):
         ev.mocks = scan_mocks(structure, repo, rev=config.at, skips=skips)
-        ev.test_kinds = classify_tests(structure, ev.mocks, test_components=ev.test_components,
-                                       test_results=ev.test_results)
+        ev.test_kinds = classify_tests(structure, repo, config.at, mocks=ev.mocks,
+                                       test_components=ev.test_components, test_results=ev.test_results,
+                                       skips=skips)
 
     if config.issues:
         from toolkit.load.issues import load_issues
