@@ -1,0 +1,302 @@
+"""Deployment environment testing: what only a more integrated environment (or production) reveals.
+
+A test that passes with fakes (``isolated``) and fails with the real neighbours
+(``integrated``) points at an interaction nobody tested in isolation; a bug
+first seen in production is one no lower environment caught. Both say where the
+cheaper environments are not enough.
+
+Definitions
+    outcome of a test in a run
+        failed if any of its rows in that run failed or errored, else passed if any
+        passed, else skipped (skipped runs are not counted anywhere).
+    failure rate per environment
+        failed / executions, over test × run outcomes that ran.
+    environment-only failure (``lower`` -> ``higher``)
+        a test that passed in every lower-environment run it ran in (at least one),
+        failed in more than half of its higher-environment runs, and is not flaky
+        in either environment (``flakiness`` table: passed and failed at the same
+        environment and commit, or rerun to pass). Flaky tests fail for timing and
+        ordering reasons, not because the environment differs.
+    escape
+        a bug issue (``type == "bug"``) whose environment is ``production``
+        (:func:`toolkit.environments.is_escape`). Its components are those its fix
+        commits touched (``links.issue_components``); its seams are the unordered
+        pairs of those components (a fix touching both sides of a pair is evidence
+        the defect lived between them).
+    significance
+        Fisher's exact test (two-sided) on the 2×2 table of failed/passed
+        executions in the lower vs the higher environment (tests flaky in either
+        environment left out, as above), overall and per
+        component (executions of the tests that execute that component, per
+        ``test_components``). Effect sizes: risk difference (higher rate − lower
+        rate) and the odds ratio with a Haldane correction (+0.5 in every cell, so
+        a zero cell gives a finite ratio). Below ``min_executions`` in either
+        environment the verdict is "not enough data" and no p-value is given.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import fisher_exact
+
+from toolkit import schema
+from toolkit.components import pair_name
+from toolkit.environments import ORDER, is_escape, rank
+from toolkit.testids import base_test_id
+
+__all__ = ["EnvironmentComparison", "environment_comparison", "fisher_row"]
+
+
+@dataclass(frozen=True)
+class EnvironmentComparison:
+    """Tables (schemas of the same names in :mod:`toolkit.schema`) and a ``summary`` dict.
+
+    ``failure_rates`` (environment_failure_rates), ``env_only_failures``, ``escapes``,
+    ``escapes_by_component``, ``escapes_by_seam``, ``significance`` (environment_significance),
+    ``bugs_by_environment``.
+    """
+
+    failure_rates: pd.DataFrame
+    env_only_failures: pd.DataFrame
+    escapes: pd.DataFrame
+    escapes_by_component: pd.DataFrame
+    escapes_by_seam: pd.DataFrame
+    significance: pd.DataFrame
+    bugs_by_environment: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _per_run(test_results: pd.DataFrame) -> pd.DataFrame:
+    """One row per test × environment × run that ran: failed (bool), plus the first failure message."""
+    outcome = test_results["outcome"].astype(object)
+    work = pd.DataFrame({
+        "test_id": test_results["test_id"].astype(object),
+        "environment": test_results["environment"].astype(object),
+        "run_id": test_results["run_id"].astype(object),
+        "failed": outcome.isin(("failed", "error")).to_numpy(),
+        "passed": (outcome == "passed").to_numpy(),
+        "message": test_results["message"].astype(object).where(outcome.isin(("failed", "error")), None),
+    })
+    runs = work.groupby(["test_id", "environment", "run_id"], sort=True).agg(
+        failed=("failed", "any"), passed=("passed", "any"), message=("message", "first")).reset_index()
+    return runs[runs["failed"] | runs["passed"]].reset_index(drop=True)
+
+
+def _rates(runs: pd.DataFrame) -> pd.DataFrame:
+    if runs.empty:
+        return schema.empty("environment_failure_rates")
+    g = runs.groupby("environment", sort=False).agg(
+        tests=("test_id", "nunique"), runs=("run_id", "nunique"), executions=("test_id", "size"),
+        failed=("failed", "sum")).reset_index()
+    g["failure_rate"] = (g["failed"] / g["executions"]).astype("float64")
+    g["_k"] = [(rank(e) if rank(e) >= 0 else len(ORDER), e) for e in g["environment"]]
+    g = g.sort_values("_k").drop(columns="_k").reset_index(drop=True)
+    for c in ("tests", "runs", "executions", "failed"):
+        g[c] = g[c].astype("int64")
+    return schema.conform(g, "environment_failure_rates")
+
+
+def fisher_row(scope: str, lower_failed: int, lower_passed: int, higher_failed: int, higher_passed: int, *,
+               lower: str = "lower", higher: str = "higher", min_executions: int = 10,
+               alpha: float = 0.05) -> dict[str, Any]:
+    """One ``environment_significance`` row: rates, risk difference, Haldane odds ratio, Fisher p, verdict."""
+    n_low, n_high = lower_failed + lower_passed, higher_failed + higher_passed
+    lo_rate = lower_failed / n_low if n_low else float("nan")
+    hi_rate = higher_failed / n_high if n_high else float("nan")
+    odds = ((higher_failed + 0.5) * (lower_passed + 0.5)) / ((higher_passed + 0.5) * (lower_failed + 0.5))
+    row = {"scope": scope, "lower_failed": lower_failed, "lower_passed": lower_passed,
+           "higher_failed": higher_failed, "higher_passed": higher_passed, "lower_rate": lo_rate,
+           "higher_rate": hi_rate, "risk_difference": hi_rate - lo_rate, "odds_ratio": odds,
+           "p_value": float("nan")}
+    if n_low < min_executions or n_high < min_executions:
+        row["verdict"] = (f"not enough data: {n_low} {lower} and {n_high} {higher} executions "
+                          f"(at least {min_executions} each are needed)")
+        return row
+    _, p = fisher_exact([[higher_failed, higher_passed], [lower_failed, lower_passed]], alternative="two-sided")
+    row["p_value"] = float(p)
+    if p < alpha:
+        more = "more" if hi_rate > lo_rate else "less"
+        row["verdict"] = (f"{higher} fails {more} often than {lower} ({hi_rate:.1%} vs {lo_rate:.1%}, "
+                          f"p={p:.2g}): unlikely to be chance")
+    else:
+        row["verdict"] = (f"no significant difference ({hi_rate:.1%} {higher} vs {lo_rate:.1%} {lower}, "
+                          f"p={p:.2g})")
+    return row
+
+
+def _components_by_test(test_components: pd.DataFrame | None) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    if test_components is None or test_components.empty:
+        return out
+    for t, c in zip(test_components["test_id"].astype(object), test_components["component"].astype(object)):
+        out.setdefault(str(t), set()).add(str(c))
+        out.setdefault(base_test_id(str(t)), set()).add(str(c))
+    return out
+
+
+def _seams_by_test(test_exercises: pd.DataFrame | None, call_sites: pd.DataFrame | None) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    if test_exercises is None or call_sites is None or test_exercises.empty or call_sites.empty:
+        return out
+    seam_of = dict(zip(call_sites["call_site_id"].astype(object), call_sites["seam"].astype(object)))
+    for t, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
+        if cs in seam_of:
+            out.setdefault(str(t), set()).add(seam_of[cs])
+            out.setdefault(base_test_id(str(t)), set()).add(seam_of[cs])
+    return out
+
+
+def _lookup(index: dict[str, set[str]], test_id: str) -> list[str]:
+    return sorted(index.get(test_id) or index.get(base_test_id(test_id)) or ())
+
+
+def environment_comparison(
+    test_results: pd.DataFrame,
+    *,
+    flaky: pd.DataFrame | None = None,
+    issues: pd.DataFrame | None = None,
+    links: Any = None,
+    call_sites: pd.DataFrame | None = None,
+    test_components: pd.DataFrame | None = None,
+    test_exercises: pd.DataFrame | None = None,
+    lower: str = "isolated",
+    higher: str = "integrated",
+    min_executions: int = 10,
+    alpha: float = 0.05,
+) -> EnvironmentComparison:
+    """Compare test outcomes between ``lower`` and ``higher`` and count production escapes.
+
+    ``test_results``: schema ``test_results``. ``flaky``: the ``flakiness`` table
+    (computed from ``test_results`` when omitted). ``issues``/``links``
+    (:class:`toolkit.load.links.Links`): for escapes. ``test_components``,
+    ``test_exercises`` + ``call_sites``: which components and seams a failing
+    test touches. See the module docstring for every definition.
+    """
+    if test_results is None:
+        raise ValueError("test_results is required (the test_results table, possibly empty)")
+    runs = _per_run(test_results) if len(test_results) else pd.DataFrame(
+        columns=["test_id", "environment", "run_id", "failed", "passed", "message"])
+    rates = _rates(runs)
+
+    if flaky is None:
+        from toolkit.analyze.flakiness import flakiness
+        flaky = flakiness(test_results)
+    flaky_in = {(str(t), str(e)) for t, e, f in zip(flaky["test_id"], flaky["environment"], flaky["is_flaky"]) if f}
+    comps_of = _components_by_test(test_components)
+    seams_of = _seams_by_test(test_exercises, call_sites)
+
+    # ---- environment-only failures
+    per_env = runs.groupby(["test_id", "environment"], sort=True).agg(
+        n=("failed", "size"), failed=("failed", "sum")).reset_index()
+    low = per_env[per_env["environment"] == lower].set_index("test_id")
+    high = per_env[per_env["environment"] == higher].set_index("test_id")
+    rows = []
+    for tid in sorted(set(low.index) & set(high.index)):
+        lo, hi = low.loc[tid], high.loc[tid]
+        if (tid, lower) in flaky_in or (tid, higher) in flaky_in:
+            continue
+        if int(lo["failed"]) == 0 and int(hi["failed"]) * 2 > int(hi["n"]):
+            msgs = runs[(runs["test_id"] == tid) & (runs["environment"] == higher) & runs["failed"]]["message"]
+            msgs = msgs.dropna()
+            rows.append({"test_id": tid, "lower_runs": int(lo["n"]), "higher_runs": int(hi["n"]),
+                         "higher_failed": int(hi["failed"]),
+                         "higher_failure_share": float(hi["failed"]) / float(hi["n"]),
+                         "components": _lookup(comps_of, tid), "seams": _lookup(seams_of, tid),
+                         "message": msgs.iloc[0] if len(msgs) else None})
+    env_only = schema.conform(pd.DataFrame(rows), "env_only_failures") if rows else schema.empty("env_only_failures")
+
+    # ---- significance: executions of tests flaky in neither environment, overall and per component
+    unstable = {t for t, e in flaky_in if e in (lower, higher)}
+    stable = runs[~runs["test_id"].isin(unstable)] if len(runs) else runs
+    lh = stable[stable["environment"].isin((lower, higher))]
+
+    def counts(frame: pd.DataFrame) -> tuple[int, int, int, int]:
+        lo = frame[frame["environment"] == lower]["failed"]
+        hi = frame[frame["environment"] == higher]["failed"]
+        return int(lo.sum()), int((~lo.astype(bool)).sum()), int(hi.sum()), int((~hi.astype(bool)).sum())
+
+    sig_rows = [fisher_row("overall", *counts(lh), lower=lower, higher=higher, min_executions=min_executions,
+                           alpha=alpha)]
+    if comps_of and len(lh):
+        test_comps = {t: _lookup(comps_of, t) for t in lh["test_id"].unique()}
+        all_comps = sorted(set(itertools.chain.from_iterable(test_comps.values())))
+        for comp in all_comps:
+            mask = np.array([comp in test_comps[t] for t in lh["test_id"]], dtype=bool)
+            sig_rows.append(fisher_row(comp, *counts(lh[mask]), lower=lower, higher=higher,
+                                       min_executions=min_executions, alpha=alpha))
+    sig = pd.DataFrame(sig_rows)
+    for c in ("lower_failed", "lower_passed", "higher_failed", "higher_passed"):
+        sig[c] = sig[c].astype("int64")
+    for c in ("lower_rate", "higher_rate", "risk_difference", "odds_ratio", "p_value"):
+        sig[c] = sig[c].astype("float64")
+    sig = schema.conform(sig, "environment_significance")
+
+    # ---- bugs per environment and escapes
+    escapes, by_comp, by_seam, by_env = _escapes(issues, links)
+
+    overall = sig.iloc[0]
+    summary: dict[str, Any] = {
+        "lower": lower,
+        "higher": higher,
+        "environments": rates["environment"].astype(object).tolist(),
+        "env_only_failures": env_only["test_id"].astype(object).tolist(),
+        "flaky_excluded": sorted(unstable),
+        "p_value": None if pd.isna(overall["p_value"]) else float(overall["p_value"]),
+        "risk_difference": None if pd.isna(overall["risk_difference"]) else float(overall["risk_difference"]),
+        "odds_ratio": float(overall["odds_ratio"]),
+        "verdict": str(overall["verdict"]),
+        "bugs": int(by_env["bugs"].sum()) if len(by_env) else 0,
+        "escapes": int(len(escapes)),
+        "escape_share": (len(escapes) / by_env["bugs"].sum()) if len(by_env) and by_env["bugs"].sum() else None,
+        "issues_given": issues is not None,
+    }
+    return EnvironmentComparison(rates, env_only, escapes, by_comp, by_seam, sig, by_env, summary)
+
+
+def _escapes(issues: pd.DataFrame | None, links: Any) -> tuple[pd.DataFrame, ...]:
+    if issues is None or issues.empty:
+        return (schema.empty("escapes"), schema.empty("escapes_by_component"), schema.empty("escapes_by_seam"),
+                schema.empty("bugs_by_environment"))
+    bugs = issues[issues["type"].astype(object) == "bug"]
+    if "is_pull_request" in bugs.columns:
+        bugs = bugs[~bugs["is_pull_request"].fillna(False).astype(bool)]
+    env = bugs["environment"].astype(object).fillna("unknown")
+    by_env = env.value_counts().rename_axis("environment").rename("bugs").reset_index()
+    by_env["share"] = (by_env["bugs"] / len(bugs)).astype("float64") if len(bugs) else pd.Series(dtype="float64")
+    by_env["_k"] = [(rank(e) if rank(e) >= 0 else len(ORDER), e) for e in by_env["environment"]]
+    by_env = by_env.sort_values("_k").drop(columns="_k").reset_index(drop=True)
+    by_env["bugs"] = by_env["bugs"].astype("int64")
+    by_env = schema.conform(by_env, "bugs_by_environment")
+
+    comps: dict[str, list[str]] = {}
+    if links is not None and links.issue_components is not None and not links.issue_components.empty:
+        ic = links.issue_components
+        for k, c in zip(ic["issue_key"].astype(object), ic["component"].astype(object)):
+            comps.setdefault(k, []).append(c)
+    esc_rows, comp_rows, pair_rows = [], [], []
+    for key, title, e in zip(bugs["key"].astype(object), bugs["title"].astype(object), env):
+        cs = sorted(set(comps.get(key, [])))
+        pairs = [pair_name(a, b) for a, b in itertools.combinations(cs, 2)]
+        esc = is_escape(e)
+        if esc:
+            esc_rows.append({"issue_key": key, "title": title, "components": cs, "pairs": pairs})
+        comp_rows += [{"component": c, "escape": esc} for c in cs]
+        pair_rows += [{"pair": p, "escape": esc} for p in pairs]
+    escapes = schema.conform(pd.DataFrame(esc_rows), "escapes") if esc_rows else schema.empty("escapes")
+
+    def tally(rows: list[dict], key: str, table: str) -> pd.DataFrame:
+        if not rows:
+            return schema.empty(table)
+        df = pd.DataFrame(rows).groupby(key, sort=True).agg(bugs=("escape", "size"), escapes=("escape", "sum"))
+        df = df.reset_index()
+        df["bugs"] = df["bugs"].astype("int64")
+        df["escapes"] = df["escapes"].astype("int64")
+        df["escape_share"] = (df["escapes"] / df["bugs"]).astype("float64")
+        df = df.sort_values(["escapes", "bugs", key], ascending=[False, False, True], kind="stable")
+        return schema.conform(df.reset_index(drop=True), table)
+
+    return escapes, tally(comp_rows, "component", "escapes_by_component"), tally(pair_rows, "pair", "escapes_by_seam"), by_env

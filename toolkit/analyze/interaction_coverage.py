@@ -1,0 +1,280 @@
+"""Integration test coverage of component interactions: which seams a test exercises for real.
+
+Unit tests that replace a neighbour with a mock pass whatever that neighbour
+would really do; only a test that runs both sides of a seam can catch the two
+sides disagreeing. This method measures, per seam and per call site, whether
+some test executed the interaction *without* replacing the callee.
+
+Definitions (THE definition used by every report and notebook)
+    interaction
+        a cross-component seam ``caller->callee`` (a component pair) and, finer,
+        each cross-component call site on it (``call_sites`` table).
+    a test mocks the callee of a call site
+        the test (matched on :func:`toolkit.testids.base_test_id`, since mocks are
+        found in source without pytest parameters) has a ``mocks`` row whose
+        ``target_qualname`` equals the callee's qualified name or is a prefix of it
+        (the symbol itself, or its enclosing module/class, was replaced). With
+        ``match="component"`` any mock row whose ``target_component`` is the
+        callee component counts too (stricter: a test that fakes any part of the
+        callee is not trusted to exercise the seam for real).
+    call-site status (basis ``coverage``: per-test coverage, ``test_exercises``)
+        ``integration``    executed by at least one test that does not mock the callee;
+        ``isolation_only`` executed only by tests that mock the callee, or never
+                           executed while some test mocks that callee (the
+                           interaction is only ever exercised in isolation);
+        ``untested``       neither executed nor mocked by any test.
+        Each call site lists ``tests_real`` and ``tests_mocked`` (the executing
+        tests split by that rule).
+    seam status
+        ``integration`` when at least one of its call sites is ``integration``;
+        ``mocks_only`` when none is but some call site is ``isolation_only`` or
+        some test mocks the callee from the caller's side; ``untested`` otherwise.
+        ``pct_integration`` = integration call sites / call sites × 100.
+        ``tests_real``: tests executing any call site of the seam without mocking
+        its callee; ``tests_mocking``: tests with a mock of a callee-component
+        symbol that is (or encloses, or is enclosed by) a callee of the seam, or
+        that is patched where the caller component looks it up.
+    summary
+        ``pct_seams_integration`` (seams covered for integration / seams × 100),
+        ``pct_call_sites_integration``, ``mocks_only_seams`` and ``untested_seams``.
+
+Without coverage data (``basis="static"``) the result is a clearly labelled
+estimate: a seam is estimated covered when some test file imports both the
+caller and the callee component without any mock of the callee component in that
+file; estimated ``mocks_only`` when test files import both but mock the callee,
+or any test mocks the callee component; ``untested`` otherwise. Every status
+carries the suffix ``_estimated`` and ``summary["basis_note"]`` says so. Call
+sites take their seam's estimate (imports cannot tell call sites apart).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from toolkit import schema
+from toolkit.components import is_test_path, module_name, split_seam
+from toolkit.testids import base_test_id
+
+__all__ = ["InteractionCoverage", "interaction_coverage"]
+
+ESTIMATED = "_estimated"
+STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test file imports "
+               "both its caller and its callee component without mocking the callee; call sites take their "
+               "seam's estimate. Record coverage with --cov-context=test for a measured answer.")
+COVERAGE_NOTE = ("measured: per-test coverage (test_exercises) says which test executed which call site; "
+                 "mocks found in test source say which of those tests replaced the callee.")
+
+
+@dataclass(frozen=True)
+class InteractionCoverage:
+    """``call_sites`` (schema ``interaction_call_sites``), ``seams`` (schema ``interaction_seams``),
+    ``summary`` (numbers and lists, see the module docstring), ``basis`` (``coverage`` or ``static``)."""
+
+    call_sites: pd.DataFrame
+    seams: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+    basis: str = "coverage"
+
+
+def _relates(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _replaces(callee: str, mocked: str) -> bool:
+    """A mock of ``mocked`` stands in for calls to ``callee``: the same symbol or an enclosing module/class."""
+    return callee == mocked or callee.startswith(mocked + ".")
+
+
+def _mock_index(mocks: pd.DataFrame | None) -> dict[str, list[tuple[str | None, str | None, str | None]]]:
+    """base test_id -> [(target_qualname, target_component, target as written)]."""
+    out: dict[str, list[tuple[str | None, str | None, str | None]]] = {}
+    if mocks is None or mocks.empty:
+        return out
+    def val(v: Any) -> str | None:
+        return None if pd.isna(v) else str(v)
+    for tid, q, comp, target in zip(mocks["test_id"], mocks["target_qualname"], mocks["target_component"],
+                                    mocks["target"]):
+        if pd.isna(tid):
+            continue
+        out.setdefault(base_test_id(str(tid)), []).append((val(q), val(comp), val(target)))
+    return out
+
+
+def _sorted_list(values) -> list[str]:
+    return sorted(set(values))
+
+
+def interaction_coverage(
+    call_sites: pd.DataFrame,
+    *,
+    test_exercises: pd.DataFrame | None = None,
+    mocks: pd.DataFrame | None = None,
+    test_kinds: pd.DataFrame | None = None,
+    imports: pd.DataFrame | None = None,
+    match: Literal["symbol", "component"] = "symbol",
+) -> InteractionCoverage:
+    """Share of component interactions exercised by integration (non-mocking) tests.
+
+    ``call_sites`` (schema ``call_sites``) lists the interactions; ``test_exercises``
+    (per-test coverage) decides the basis: given (even empty) -> measured, ``None`` ->
+    static estimate from ``imports`` of test files. ``mocks`` (schema ``mocks``) says
+    which tests replace which symbols; ``match`` picks the mock rule (module docstring).
+    ``test_kinds`` adds, per seam, how many of the real tests are classified
+    integration/e2e. Returns :class:`InteractionCoverage`.
+    """
+    if match not in ("symbol", "component"):
+        raise ValueError(f"match must be 'symbol' or 'component', not {match!r}")
+    if test_exercises is None:
+        return _static(call_sites, mocks=mocks, imports=imports)
+    mock_idx = _mock_index(mocks)
+    all_mocks = [(t, q, c, w) for t, ms in mock_idx.items() for q, c, w in ms]
+
+    def mocks_callee(test_id: str, callee: str, callee_comp: str) -> bool:
+        for q, comp, _w in mock_idx.get(base_test_id(test_id), ()):
+            if q is not None and _replaces(callee, q):
+                return True
+            if match == "component" and comp == callee_comp:
+                return True
+        return False
+
+    ran_by: dict[str, set[str]] = {}
+    for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
+        ran_by.setdefault(cs, set()).add(tid)
+
+    rows = []
+    for cs in call_sites.itertuples(index=False):
+        tests = ran_by.get(cs.call_site_id, set())
+        mocked = {t for t in tests if mocks_callee(t, cs.callee, cs.callee_component)}
+        real = tests - mocked
+        mocked_anywhere = {t for t, q, _c, _w in all_mocks if q is not None and _replaces(cs.callee, q)}
+        status = "integration" if real else ("isolation_only" if (tests or mocked_anywhere) else "untested")
+        rows.append({**cs._asdict(), "status": status, "tests_real": _sorted_list(real),
+                     "tests_mocked": _sorted_list(mocked | mocked_anywhere)})
+    sites = pd.DataFrame(rows, columns=list(call_sites.columns) + ["status", "tests_real", "tests_mocked"])
+    sites = _conform_sites(sites)
+
+    kinds = _kinds(test_kinds)
+    seam_rows = []
+    for seam, grp in sites.groupby("seam", sort=True):
+        caller, callee_comp = split_seam(seam)
+        callees = set(grp["callee"].astype(object))
+        n = len(grp)
+        counts = grp["status"].value_counts()
+        real = set().union(*grp["tests_real"]) if n else set()
+        mocking = set()
+        for t, q, comp, written in all_mocks:
+            if comp != callee_comp:
+                continue
+            if (q is not None and any(_relates(c, q) for c in callees)) or \
+                    (written is not None and _patched_in(written, caller, grp)):
+                mocking.add(t)
+        mocking |= set().union(*grp["tests_mocked"]) if n else set()
+        integ = int(counts.get("integration", 0))
+        iso = int(counts.get("isolation_only", 0))
+        status = "integration" if integ else ("mocks_only" if (iso or mocking) else "untested")
+        seam_rows.append({
+            "seam": seam, "caller_component": caller, "callee_component": callee_comp, "call_sites": n,
+            "integration": integ, "isolation_only": iso, "untested": int(counts.get("untested", 0)),
+            "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status,
+            "tests_real": len(real), "tests_mocking": len(mocking),
+            "integration_kind_tests": sum(1 for t in real if kinds.get(base_test_id(t)) in ("integration", "e2e")),
+            "tests_real_list": sorted(real), "tests_mocking_list": sorted(mocking),
+        })
+    seams = _conform_seams(seam_rows)
+    return InteractionCoverage(sites, seams, _summary(sites, seams, "coverage", COVERAGE_NOTE), "coverage")
+
+
+def _patched_in(written: str, caller: str, grp: pd.DataFrame) -> bool:
+    """The mock target as written is looked up in a module of the caller component (``patch("caller.mod.Name")``)."""
+    module = written.rpartition(".")[0]
+    if not module:
+        return False
+    caller_paths = grp["path"].astype(object)
+    # module names of the caller's files that hold call sites on this seam
+    return any(module == module_name(p) for p in caller_paths)
+
+
+def _kinds(test_kinds: pd.DataFrame | None) -> dict[str, str]:
+    if test_kinds is None or test_kinds.empty:
+        return {}
+    return {base_test_id(str(t)): str(k) for t, k in zip(test_kinds["test_id"], test_kinds["kind"])}
+
+
+def _conform_sites(sites: pd.DataFrame) -> pd.DataFrame:
+    sites = sites.sort_values(["seam", "path", "line", "callee"], kind="stable").reset_index(drop=True)
+    return schema.conform(sites, "interaction_call_sites")
+
+
+def _conform_seams(rows: list[dict]) -> pd.DataFrame:
+    if not rows:
+        return schema.empty("interaction_seams")
+    df = pd.DataFrame(rows)
+    for c in ("call_sites", "integration", "isolation_only", "untested", "tests_real", "tests_mocking",
+              "integration_kind_tests"):
+        df[c] = df[c].astype("int64")
+    df["pct_integration"] = df["pct_integration"].astype("float64")
+    return schema.conform(df.reset_index(drop=True), "interaction_seams")
+
+
+def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) -> dict[str, Any]:
+    suffix = ESTIMATED if basis == "static" else ""
+    covered = seams["status"] == "integration" + suffix
+    n_seams, n_sites = len(seams), len(sites)
+    site_cov = int((sites["status"] == "integration" + suffix).sum())
+    return {
+        "basis": basis,
+        "basis_note": note,
+        "seams": n_seams,
+        "seams_integration": int(covered.sum()),
+        "pct_seams_integration": 100.0 * covered.sum() / n_seams if n_seams else float("nan"),
+        "call_sites": n_sites,
+        "call_sites_integration": site_cov,
+        "pct_call_sites_integration": 100.0 * site_cov / n_sites if n_sites else float("nan"),
+        "mocks_only_seams": sorted(seams.loc[seams["status"] == "mocks_only" + suffix, "seam"].astype(object)),
+        "untested_seams": sorted(seams.loc[seams["status"] == "untested" + suffix, "seam"].astype(object)),
+    }
+
+
+def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd.DataFrame | None) -> InteractionCoverage:
+    """Estimate from test files' imports when no per-test coverage exists (module docstring)."""
+    imported: dict[str, set[str]] = {}  # test file -> components it imports
+    if imports is not None and not imports.empty:
+        for path, comp in zip(imports["path"].astype(object), imports["target_component"]):
+            if is_test_path(str(path)) and not pd.isna(comp):
+                imported.setdefault(str(path), set()).add(str(comp))
+    mocked_in_file: dict[str, set[str]] = {}
+    mocked_comps: set[str] = set()
+    if mocks is not None and not mocks.empty:
+        for f, comp in zip(mocks["test_file"].astype(object), mocks["target_component"]):
+            if not pd.isna(comp):
+                mocked_in_file.setdefault(str(f), set()).add(str(comp))
+                mocked_comps.add(str(comp))
+
+    seam_rows, status_of = [], {}
+    for seam, grp in call_sites.groupby("seam", sort=True):
+        caller, callee = split_seam(seam)
+        both = [f for f, comps in imported.items() if caller in comps and callee in comps]
+        real = sorted(f for f in both if callee not in mocked_in_file.get(f, set()))
+        mocking = sorted(f for f, comps in mocked_in_file.items() if callee in comps)
+        status = "integration" if real else ("mocks_only" if (both or callee in mocked_comps) else "untested")
+        status_of[seam] = status + ESTIMATED
+        n = len(grp)
+        integ = n if status == "integration" else 0
+        iso = n if status == "mocks_only" else 0
+        seam_rows.append({
+            "seam": seam, "caller_component": caller, "callee_component": callee, "call_sites": n,
+            "integration": integ, "isolation_only": iso, "untested": n - integ - iso,
+            "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status + ESTIMATED,
+            "tests_real": len(real), "tests_mocking": len(mocking), "integration_kind_tests": 0,
+            # static basis: these are test *files*, not test ids
+            "tests_real_list": real, "tests_mocking_list": mocking,
+        })
+    sites = call_sites.copy()
+    sites["status"] = [status_of[s] for s in sites["seam"]] if len(sites) else pd.Series(dtype="string")
+    sites["tests_real"] = [[] for _ in range(len(sites))]
+    sites["tests_mocked"] = [[] for _ in range(len(sites))]
+    sites = _conform_sites(sites)
+    seams = _conform_seams(seam_rows)
+    return InteractionCoverage(sites, seams, _summary(sites, seams, "static", STATIC_NOTE), "static")
