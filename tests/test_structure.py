@@ -80,6 +80,31 @@ FILES = {
         def render():
             return Invoice().total() + len(settings.get())
         """,
+    "app/api/jobs.py": """\
+        from app.billing.invoice import Invoice
+        from app.core.models import make_account
+
+
+        def build() -> "Invoice":
+            return Invoice()
+
+
+        def run(flag):
+            inv = Invoice()
+            inv.total()
+            again = build()
+            again.total()
+            acc = make_account("x")
+            acc.owner.strip()
+            other = Invoice()
+            other = None
+            other.total()
+            if flag:
+                x = Invoice()
+            else:
+                x = make_account("y")
+            x.total()
+        """,
     "app/api/broken.py": "def f(:\n    pass\n",
     "app/api/legacy.py": "print 'hello'\n",
     "tests/test_invoice.py": """\
@@ -105,6 +130,16 @@ EXPECTED_SITES = {
     (INVOICE, 26, "app.billing.invoice.helper_local", "app.api.views.render", "call", "billing->api"),
     ("app/api/views.py", 10, "app.api.views.render", "app.billing.invoice.Invoice", "instantiate", "api->billing"),
     ("app/api/views.py", 10, "app.api.views.render", "app.settings.get", "call", "api->app"),
+    # instances: a name bound once to a class's instance, or to a call annotated to return one
+    ("app/api/jobs.py", 6, "app.api.jobs.build", "app.billing.invoice.Invoice", "instantiate", "api->billing"),
+    ("app/api/jobs.py", 10, "app.api.jobs.run", "app.billing.invoice.Invoice", "instantiate", "api->billing"),
+    ("app/api/jobs.py", 11, "app.api.jobs.run", "app.billing.invoice.Invoice.total", "call", "api->billing"),
+    ("app/api/jobs.py", 13, "app.api.jobs.run", "app.billing.invoice.Invoice.total", "call", "api->billing"),
+    ("app/api/jobs.py", 14, "app.api.jobs.run", "app.core.models.make_account", "call", "api->core"),
+    ("app/api/jobs.py", 16, "app.api.jobs.run", "app.billing.invoice.Invoice", "instantiate", "api->billing"),
+    ("app/api/jobs.py", 20, "app.api.jobs.run", "app.billing.invoice.Invoice", "instantiate", "api->billing"),
+    ("app/api/jobs.py", 22, "app.api.jobs.run", "app.core.models.make_account", "call", "api->core"),
+    # not: 15 (make_account's result has no known class), 18 and 23 (the name is bound twice)
 }
 
 
@@ -258,19 +293,19 @@ def test_bad_inputs(tmp_path):
 
 def test_cache_reuses_parses(repo):
     first = load_structure(repo, skips=[], workers=1)
-    assert first.stats["parsed"] == 12 and not first.stats["result_cached"]
+    assert first.stats["parsed"] == 13 and not first.stats["result_cached"]
     skips: list[Skip] = []
     second = load_structure(repo, skips=skips, workers=1)
-    assert second.stats == {"parsed": 0, "cached": 12, "result_cached": 1}
+    assert second.stats == {"parsed": 0, "cached": 13, "result_cached": 1}
     assert len(skips) == 2  # skips are reported again from the cache
     for table in ("files", "imports", "call_sites"):
         pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
     (repo / "app/core/util.py").write_text("def helper():\n    return 3\n\n\ndef other():\n    pass\n")
     third = load_structure(repo, skips=[], workers=1)
-    assert third.stats == {"parsed": 1, "cached": 11, "result_cached": 0}
+    assert third.stats == {"parsed": 1, "cached": 12, "result_cached": 0}
     assert sites(third) == EXPECTED_SITES
     uncached = load_structure(repo, skips=[], workers=1, cache=False)
-    assert uncached.stats["parsed"] == 12
+    assert uncached.stats["parsed"] == 13
 
 
 def test_process_pool_gives_same_tables(repo):
@@ -294,13 +329,14 @@ SAMPLE = ROOT / "data" / "sample"
 @pytest.mark.skipif(not (SAMPLE / "truth.json").exists() or not (SAMPLE / "repo.bundle").exists(),
                     reason="the sample system (data/sample) has not been built")
 def test_sample_truth_call_sites_and_seams():
+    """Every call site the sample's truth lists is found, on the same seams. We find a few more: the truth
+    follows import aliases only, we also follow ``x = Cls(...)`` / annotated returns to ``x.method()``."""
     truth = json.loads((SAMPLE / "truth.json").read_text())
     s = load_structure(SAMPLE / "repo.bundle", skips=[])
-    found = set(zip(s.call_sites.path, s.call_sites.callee))
-    listed = truth.get("call_sites") or truth.get("interactions") or []
-    assert listed, "truth.json lists no call sites"
-    missing = [(c["path"], c["callee"]) for c in listed if (c["path"], c["callee"]) not in found]
-    assert not missing, missing
-    if "seams" in truth:
-        seams = {x if isinstance(x, str) else x["seam"] for x in truth["seams"]}
-        assert set(s.call_sites.seam) == seams
+    found = set(zip(s.call_sites.path, s.call_sites.line, s.call_sites.callee))
+    listed = {(c["path"], c["line"], c["callee"]) for seam in truth["seams"].values() for c in seam["call_sites"]}
+    assert listed and listed <= found, sorted(listed - found)
+    assert set(s.call_sites.seam) == set(truth["seams"])
+    by_id = s.call_sites.set_index("call_site_id")
+    # the payment gateway's client is reached through an instance made by a classmethod annotated -> "GatewayClient"
+    assert by_id.loc["shop/payments/charges.py:15:shop.gateway.client.GatewayClient.charge", "seam"] == "payments->gateway"

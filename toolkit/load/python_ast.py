@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 
 #: Bump when FileFacts or the way they are computed changes: invalidates the per-file cache.
-PARSER_VERSION = "seamscope-pyast-3"
+PARSER_VERSION = "seamscope-pyast-4"
 
 # imports rows: (line, module, symbol|None, is_relative, is_conditional, is_type_checking, is_function_local)
 ImportRow = tuple[int, str, "str | None", bool, bool, bool, bool]
@@ -43,11 +43,12 @@ class FileFacts:
     classes: frozenset = frozenset()  # class qualnames relative to the module ("A", "A.B")
     defined: frozenset = frozenset()  # names bound at module level other than by import
     exports: dict = field(default_factory=dict)  # module-level import bindings: name -> dotted target
-    refs: list = field(default_factory=list)  # list[RefRow]
+    refs: list = field(default_factory=list)  # list[RefRow]; a target "a.f().m" is method m of what a.f returns
+    returns: dict = field(default_factory=dict)  # function qualname in module -> dotted class its annotation names
 
 
 class _Scope:
-    __slots__ = ("kind", "qual", "parent", "imports", "locals", "globals")
+    __slots__ = ("kind", "qual", "parent", "imports", "locals", "globals", "origins", "ambiguous")
 
     def __init__(self, kind: str, qual: str, parent: "_Scope | None") -> None:
         self.kind = kind  # module, class, function
@@ -56,6 +57,8 @@ class _Scope:
         self.imports: dict[str, str] = {}
         self.locals: set[str] = set()
         self.globals: set[str] = set()
+        self.origins: dict[str, list[str]] = {}  # name -> chain of the call whose result it holds
+        self.ambiguous: set[str] = set()  # names bound more than once: their origin is unknown
 
 
 def _chain(node: ast.AST) -> list[str] | None:
@@ -110,6 +113,7 @@ class _Visitor:
         self.imports: list = []
         self.classes: set[str] = set()
         self.raw_refs: list = []  # (scope, line, caller, chain, kind)
+        self.raw_returns: list = []  # (function qualname in module, scope of the def or None, chain)
         self.class_path: list[str] = []  # enclosing class names while not inside a function
         self.handlers = {
             ast.Import: self.v_import,
@@ -122,6 +126,7 @@ class _Visitor:
             ast.Name: self.v_name,
             ast.Attribute: self.v_attribute,
             ast.Expr: self.v_expr,
+            ast.Assign: self.v_assign,
             ast.Constant: self.v_leaf,
             ast.Global: self.v_global,
             ast.Nonlocal: self.v_global,
@@ -191,10 +196,11 @@ class _Visitor:
     # ---- bindings -------------------------------------------------------
     def bind_local(self, name: str) -> None:
         s = self.scope
-        if name not in s.globals:
-            s.locals.add(name)
-        else:
-            self.module_scope.locals.add(name)
+        if name in s.globals:
+            s = self.module_scope
+        if name in s.origins:
+            s.ambiguous.add(name)
+        s.locals.add(name)
 
     def bind_import(self, name: str, target: str) -> None:
         s = self.scope
@@ -270,6 +276,8 @@ class _Visitor:
             self.visit(node.returns)
         self.bind_local(node.name)
         parent = self.scope
+        if self.func == 0:
+            self._record_return(node, parent)
         scope = _Scope("function", f"{parent.qual}.{node.name}", parent)
         scope.locals.update(self._args(node.args))
         self.scope, saved_classes = scope, self.class_path
@@ -278,6 +286,25 @@ class _Visitor:
         self.visit_list(node.body)
         self.func -= 1
         self.scope, self.class_path = parent, saved_classes
+
+    def _record_return(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
+        """What a module-level function or a method returns, when its annotation (or ``return cls(...)`` in a
+        classmethod) names a class: lets ``c = Client.from_settings(); c.charge()`` resolve ``charge``."""
+        qual = ".".join(self.class_path + [node.name])
+        ann = node.returns
+        if type(ann) is ast.Constant and type(ann.value) is str:
+            chain = ann.value.strip().split(".") if ann.value.strip().replace(".", "_").isidentifier() else None
+        elif ann is not None:
+            chain = _chain(ann)
+        elif self.class_path and any(_chain(d) == ["classmethod"] for d in node.decorator_list) and any(
+                type(n) is ast.Return and type(n.value) is ast.Call and type(n.value.func) is ast.Name
+                and n.value.func.id == node.args.args[0].arg for n in ast.walk(node) if node.args.args):
+            self.raw_returns.append((qual, None, [self.module] + self.class_path))
+            return
+        else:
+            chain = None
+        if chain:
+            self.raw_returns.append((qual, scope, chain))
 
     def v_lambda(self, node: ast.Lambda) -> None:
         self._visit_arg_exprs(node.args)
@@ -315,6 +342,23 @@ class _Visitor:
         if chain is not None:
             self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call"))
         self.generic(node)
+
+    def v_assign(self, node: ast.Assign) -> None:
+        """``x = f(...)`` remembers that ``x`` holds the result of ``f``, so ``x.m()`` can be resolved later."""
+        target = node.targets[0] if len(node.targets) == 1 else None
+        name = target.id if type(target) is ast.Name else None
+        s = self.scope
+        if name is not None and name in s.globals:
+            s = self.module_scope
+        seen = name is not None and name in s.locals
+        self.generic(node)
+        value = node.value
+        if name is not None and type(value) is ast.Call:
+            chain = _chain(value.func)
+            if chain is not None and not seen and name not in s.ambiguous:
+                s.origins[name] = chain
+            elif seen:
+                s.ambiguous.add(name)
 
     # ---- conditions -----------------------------------------------------
     def v_if(self, node: ast.If) -> None:
@@ -359,15 +403,68 @@ class _Visitor:
             first = False
         return None
 
+    def qualify(self, scope: _Scope, chain: list[str]) -> str | None:
+        """Dotted name of ``chain`` seen from ``scope``: through an import, or a name this module defines."""
+        target = self.lookup(scope, chain[0])
+        if target is None:
+            if chain[0] in self.module_scope.locals and chain[0] not in self.module_scope.imports and (
+                    scope is self.module_scope or not self._bound_below_module(scope, chain[0])):
+                target = f"{self.module}.{chain[0]}"
+            else:
+                return None
+        return target + "." + ".".join(chain[1:]) if len(chain) > 1 else target
+
+    def _bound_below_module(self, scope: _Scope, name: str) -> bool:
+        s: _Scope | None = scope
+        while s is not None and s is not self.module_scope:
+            if s.kind != "class" and name in s.locals and name not in s.globals:
+                return True
+            s = s.parent
+        return False
+
+    def origin(self, scope: _Scope, name: str) -> str | None:
+        """``"<dotted callee>()"`` when ``name`` holds the result of exactly one call, else ``None``."""
+        s: _Scope | None = scope
+        first = True
+        while s is not None:
+            if s.kind == "class" and not first:
+                s = s.parent
+                continue
+            if name in s.globals:
+                s, first = self.module_scope, False
+                continue
+            if name in s.imports:
+                return None
+            if name in s.locals:
+                chain = s.origins.get(name)
+                if chain is None or name in s.ambiguous:
+                    return None
+                callee = self.qualify(s, chain)
+                return None if callee is None else callee + "()"
+            s, first = s.parent, False
+        return None
+
     def refs(self) -> list:
         out = []
         for scope, line, caller, chain, kind in self.raw_refs:
             target = self.lookup(scope, chain[0])
             if target is None:
-                continue
+                if len(chain) < 2 or kind != "call":
+                    continue
+                target = self.origin(scope, chain[0])  # x = Client(); x.charge()
+                if target is None:
+                    continue
             if len(chain) > 1:
                 target = target + "." + ".".join(chain[1:])
             out.append((line, caller, target, kind))
+        return out
+
+    def returns(self) -> dict[str, str]:
+        out = {}
+        for qual, scope, chain in self.raw_returns:
+            target = ".".join(chain) if scope is None else self.qualify(scope, chain)
+            if target is not None:
+                out[qual] = target
         return out
 
 
@@ -401,6 +498,7 @@ def scan_source(path: str, module: str, source: bytes) -> FileFacts:
     facts.defined = frozenset(v.module_scope.locals)
     facts.exports = dict(v.module_scope.imports)
     facts.refs = v.refs()
+    facts.returns = v.returns()
     return facts
 
 

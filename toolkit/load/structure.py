@@ -36,7 +36,7 @@ from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
 from toolkit.progress import progress
 
 #: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
-RESULT_VERSION = "structure-2"
+RESULT_VERSION = "structure-3"
 _CONFIG_FILES = ("seamscope.toml", "pyproject.toml")
 _MAX_REEXPORT_HOPS = 4
 _PARALLEL_MIN_FILES = 64  # below this, a process pool costs more than it saves
@@ -276,6 +276,31 @@ class _Resolver:
             if f.module not in self.by_module or is_test_path(self.by_module[f.module].path):
                 self.by_module[f.module] = f
 
+    def resolve_ref(self, target: str) -> tuple[FileFacts, list[str]] | None:
+        """Like :meth:`resolve`, and ``"a.f().m"`` (method ``m`` of what ``a.f`` returns) through the class
+        ``a.f`` is or is annotated to return."""
+        base, sep, method = target.partition("().")
+        if not sep:
+            return self.resolve(target.removesuffix("()"))
+        cls = self.instance_type(base)
+        return None if cls is None else self.resolve(f"{cls}.{method}")
+
+    def instance_type(self, name: str) -> str | None:
+        got = self.resolve(name)
+        if got is None:
+            return None
+        f, rest = got
+        symbol = ".".join(rest)
+        if symbol in f.classes:
+            return f"{f.module}.{symbol}"
+        ret = f.returns.get(symbol)
+        if ret is None:
+            return None
+        got = self.resolve(ret)
+        if got is None or ".".join(got[1]) not in got[0].classes:
+            return None
+        return ".".join([got[0].module] + got[1])
+
     def resolve(self, name: str) -> tuple[FileFacts, list[str]] | None:
         """``(defining module's facts, remaining attribute path)``; ``None`` when no repository module holds it."""
         for _ in range(_MAX_REEXPORT_HOPS + 1):
@@ -333,7 +358,7 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
         if comp is None:
             continue
         for line, caller, target, kind in f.refs:
-            got = resolver.resolve(target)
+            got = resolver.resolve_ref(target)
             if got is None:
                 continue
             df, rest = got
