@@ -1,0 +1,90 @@
+"""The walking skeleton end to end: the CLI audits the sample and real user input, with clear errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit.cli import main
+from toolkit.config import SAMPLE_DIR, load_toml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["audit", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+def test_audit_without_arguments_reports_on_the_sample(sample_report):
+    for name in ("report.html", "report.md", "findings.json"):
+        assert (sample_report / name).stat().st_size > 500
+    findings = json.loads((sample_report / "findings.json").read_text())
+    truth = json.loads((SAMPLE_DIR / "truth.json").read_text())
+    summary = findings["sections"]["summary"]["summary"]
+    # one genuine finding from each of the four inputs
+    assert summary["components"] == len(truth["components"])
+    assert summary["seams"] >= len(truth["seams"])
+    assert summary["flaky_tests"] >= 1
+    assert summary["bugs"] >= 10 and summary["bugs_linked_to_fixes"] >= 5
+    tests = findings["sections"]["tests"]["tables"]["failures_by_environment"]
+    assert {row["environment"] for row in tests} == {"isolated", "integrated"}
+
+
+def test_report_html_is_self_contained_and_names_components(sample_report):
+    html = (sample_report / "report.html").read_text()
+    assert "payments" in html and "search_index" in html
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+
+
+def test_missing_repo_is_one_line_exit_2(capsys):
+    assert main(["audit", "/nonexistent"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "/nonexistent" in err[0] and "does not exist" in err[0]
+
+
+def test_not_a_repo_and_missing_flag_input(tmp_path, capsys):
+    assert main(["audit", str(tmp_path)]) == 2
+    assert "is not a git repository" in capsys.readouterr().err
+    assert main(["audit", "--coverage", str(tmp_path / "nope.coverage")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.coverage" in err and "--coverage" in err
+
+
+def test_console_script_runs_as_a_process(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "toolkit", "audit", "/nonexistent"], capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_audit_a_users_repository_with_flags(tmp_path):
+    repo = tmp_path / "r"
+    (repo / "app" / "api").mkdir(parents=True)
+    (repo / "app" / "db").mkdir()
+    for d in ("app", "app/api", "app/db"):
+        (repo / d / "__init__.py").write_text("")
+    (repo / "app" / "db" / "store.py").write_text("def save(x):\n    return x\n")
+    (repo / "app" / "api" / "views.py").write_text("from app.db import store\n\ndef post(x):\n    return store.save(x)\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-qm", "init"], check=True)
+    out = tmp_path / "out"
+    assert main(["audit", str(repo), "--quiet", "--out", str(out), "--tests",
+                 str(SAMPLE_DIR / "results" / "isolated")]) == 0
+    findings = json.loads((out / "findings.json").read_text())
+    assert findings["sections"]["coupling"]["summary"]["seams"] == 1
+    assert findings["sections"]["issues"]["missing"]  # says why the issues section is empty
+
+
+def test_toml_config_paths_are_relative_to_the_file(tmp_path):
+    cfg = tmp_path / "seamscope.toml"
+    cfg.write_text('repo = "repo"\ntests = ["results"]\nissues = "jira.csv"\n[components]\n"src/**" = "core"\n')
+    conf = load_toml(cfg)
+    assert conf.repo == (tmp_path / "repo").resolve() and conf.issues == ((tmp_path / "jira.csv").resolve(),)
+    assert conf.components == {"src/**": "core"}
+    cfg.write_text('colour = "blue"\n')
+    with pytest.raises(Exception, match="unknown keys"):
+        load_toml(cfg)
