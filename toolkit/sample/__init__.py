@@ -38,7 +38,7 @@ def build(out_dir: Path) -> dict:
         bundle = out_dir / "repo.bundle"
         if bundle.exists():
             bundle.unlink()
-        subprocess.run(["git", "bundle", "create", "-q", str(bundle), "--all"], cwd=repo, check=True,
+        subprocess.run(["git", "-c", "pack.threads=1", "bundle", "create", "-q", str(bundle), "--all"], cwd=repo, check=True,
                        capture_output=True, timeout=120)
         manifest, checkout_root = runs.run_all(repo, out_dir, shas[-1])
         (out_dir / "results" / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

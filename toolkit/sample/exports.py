@@ -147,8 +147,8 @@ ISSUES: list[Issue] = [
           "priya", "priya", "task", fixes=("e2e", "merge-e2e"), labels=("testing",), days_before_fix=4),
     Issue("#31", "Bug", "Checkout hangs for 5 s when the gateway is down",
           "During the gateway maintenance window every checkout spun for five seconds before failing.\n\n"
-          "Environment: production", "ops", "aiko", "integration", "production", ("payments", "gateway"),
-          ("payments", "gateway"), seam="payments->gateway", intro="gateway", fixes=("timeout",),
+          "Environment: production", "ops", "aiko", "component", "production", ("config",),
+          ("shop",), intro="gateway", fixes=("timeout",),
           labels=("bug",), days_before_fix=6),
     Issue("#32", "Bug", "test_charge_card_succeeds fails on the integrated CI job",
           "Since the timeout change the integrated job is red on every run; the isolated job is green.\n\n"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,8 +45,12 @@ def run_all(repo: Path, out_dir: Path, head: str) -> tuple[dict, str]:
     Returns the manifest data and the (now deleted) checkout root that the coverage file's paths start with.
     """
     manifest: dict = {"runs": {}}
-    with tempfile.TemporaryDirectory(prefix="seamscope-sample-") as tmp:
-        work = checkout(repo, Path(tmp) / "shop")
+    # a fixed checkout location keeps the paths recorded in the coverage file stable across builds
+    base = Path(tempfile.gettempdir()) / "seamscope-sample-checkout"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    try:
+        work = checkout(repo, base / "shop")
         coverage_file = out_dir / "coverage" / ".coverage"
         coverage_file.parent.mkdir(parents=True, exist_ok=True)
         if coverage_file.exists():
@@ -55,4 +60,6 @@ def run_all(repo: Path, out_dir: Path, head: str) -> tuple[dict, str]:
                 cov = coverage_file if (environment, run) == ("integrated", 1) else None
                 run_suite(work, environment, run, out_dir / "results" / environment / f"run{run}" / "junit.xml", cov)
                 manifest["runs"][f"{environment}/run{run}"] = {"environment": environment, "commit": head, "run": run}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     return manifest, str(work)
