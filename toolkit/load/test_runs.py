@@ -230,11 +230,8 @@ def load_test_runs(
             errors.append(err)
             report_skip(skips, err[0], err[1], err[2])
         else:
-            parts.append((cols, run.key, run.environment, run.commit, str(path)))
+            parts.append((cols, run.key, run.environment, run.commit, str(path), run.seq))
     if len(errors) == len(jobs):
         path, what, line = errors[0]
         raise InputError(path, f"none of the {len(jobs)} JUnit files could be read; first: {what}", line=line)
-    out = frame(parts)
-    seq_of = {r.key: r.seq for r in runs}
-    out["run_seq"] = pd.array(out["run_id"].map(seq_of), dtype="Int64")
-    return schema.conform(out, "test_results")
+    return frame(parts)
