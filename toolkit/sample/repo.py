@@ -109,14 +109,10 @@ def make_plan() -> Plan:
             doc_edits += [(key, path, chunk) for _name, chunk in batch]
             fillers.append((epos[added[path]], PlannedCommit(key, owners[_component(path)], subject, "", "docstring", (path,))))
     notes: dict[str, list[tuple[str, str]]] = {}
-    for n, (author, path, text) in enumerate(h.DOC_NOTES + component_pages()):
+    for n, (author, path, text, after, subject) in enumerate(h.DOC_NOTES + component_pages()):
         key = f"notes-{n}"
         notes.setdefault(path, []).append((key, text))
-        title = text.strip().splitlines()[0].lstrip("# ").strip()
-        verb = "Start" if len(notes[path]) == 1 else "Extend"
-        subject = f"docs: {verb.lower()} {Path(path).name} ({title})"
-        earliest = min(len(explicit) - 1, (n * len(explicit)) // (len(h.DOC_NOTES) + 10))
-        fillers.append((earliest, PlannedCommit(key, author, subject, "", "notes")))
+        fillers.append((epos[after], PlannedCommit(key, author, subject, "", "notes")))
     fillers.sort(key=lambda f: f[0])
     # weave: after each explicit commit, insert fillers that are ready (at most 2)
     ordered: list[PlannedCommit] = []
@@ -163,15 +159,16 @@ def make_plan() -> Plan:
         prev = version
     added["CHANGELOG.md"] = releases[0][0]
     for path, items in notes.items():
-        added[path] = items[0][0]
+        added[path] = min((k for k, _ in items), key=lambda k: pos[k])
     return Plan(dated, pos, edits, added, notes, releases)
 
 
-def component_pages() -> list[tuple[str, str, str]]:
+def component_pages() -> list[tuple[str, str, str, str, str]]:
     """One docs page per component listing its public functions (from the HEAD sources)."""
     owners = {"users": "priya", "notifications": "priya", "catalog": "jonas", "inventory": "jonas",
               "search_index": "tomas", "documents": "tomas", "gateway": "aiko",
               "payments": "maria", "orders": "maria"}
+    epos = {c.key: i for i, c in enumerate(h.EXPLICIT)}
     out = []
     for comp, author in owners.items():
         lines = [f"# {comp}\n\nPublic functions:\n\n"]
@@ -181,7 +178,11 @@ def component_pages() -> list[tuple[str, str, str]]:
             for node in tree.body:
                 if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
                     lines.append(f"- `{mod}.{node.name}`\n")
-        out.append((author, f"docs/components/{comp}.md", "".join(lines)))
+        # written once the component's API has settled: after its last explicit change
+        keys = [h.ADDED[p] for p in h.ADDED if p.startswith(f"shop/{comp}/")]
+        keys += [e.at for e in h.EDITS if e.path.startswith(f"shop/{comp}/") and e.at in epos]
+        after = max(keys, key=lambda k: epos[k])
+        out.append((author, f"docs/components/{comp}.md", "".join(lines), after, f"docs: {comp} API reference page"))
     return out
 
 
