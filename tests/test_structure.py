@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from toolkit import schema
-from toolkit.errors import ConfigError, InputError, Skip
+from toolkit.errors import ConfigError, InputError, Skip, SkippedInputWarning
 from toolkit.load.structure import load_structure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,9 +193,15 @@ def test_call_sites_every_import_form(repo):
 
 
 def test_unparsable_files_are_skipped_not_fatal(repo):
+    (repo / "app/api/latin.py").write_bytes(b"name = '\xe9t\xe9'\n")  # not UTF-8, no coding cookie
+    (repo / "app/api/nul.py").write_bytes(b"x = 1\x00\n")
+    (repo / "app/api/cookie.py").write_bytes(b"# -*- coding: latin-1 -*-\nname = '\xe9t\xe9'\n")
     skips: list[Skip] = []
     s = load_structure(repo, skips=skips, workers=1)
-    assert sorted(sk.path for sk in skips) == ["app/api/broken.py", "app/api/legacy.py"]
+    assert sorted(sk.path for sk in skips) == ["app/api/broken.py", "app/api/latin.py", "app/api/legacy.py",
+                                               "app/api/nul.py"]
+    with pytest.warns(SkippedInputWarning):  # no list given: each skip is a warning, never silent
+        load_structure(repo, workers=1)
     broken = next(sk for sk in skips if sk.path == "app/api/broken.py")
     assert broken.line == 1 and "does not parse" in broken.reason
     assert set(s.skipped) == set(skips)

@@ -328,11 +328,13 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
     resolver = _Resolver({p: f for p, f in facts.items() if f.error is None})
     modules = resolver.by_module
 
+    target_cache: dict[str, str | None] = {}
+
     def target_component(module: str) -> str | None:
-        f = modules.get(module)
-        if f is not None:
-            return comp_of.get(f.path)
-        return components.component_of_module(module)
+        if module not in target_cache:
+            f = modules.get(module)
+            target_cache[module] = comp_of.get(f.path) if f is not None else components.component_of_module(module)
+        return target_cache[module]
 
     file_rows = []
     for p in paths:
