@@ -203,6 +203,18 @@ def test_gh_cli_json_and_pages_glued(tmp_path):
     assert sorted(load_issues(nd)["key"]) == ["#1", "#3"]
 
 
+def test_bare_work_labels_are_not_environments(tmp_path):
+    p = tmp_path / "x.json"
+    items = [{"number": 1, "title": "flaky", "state": "open", "labels": ["testing", "ci"]},
+             {"number": 2, "title": "x", "state": "open", "labels": ["ci", "env:integration"]},
+             {"number": 3, "title": "x", "state": "open", "labels": ["Production"]}]
+    p.write_text(json.dumps(items))
+    df = load_issues(p).set_index("key")
+    assert df.loc["#1", "environment"] == "unknown" and df.loc["#1", "type"] == "task"
+    assert df.loc["#2", "environment"] == "integrated" and df.loc["#2", "environment_evidence"] == "label: env:integration"
+    assert df.loc["#3", "environment"] == "production"
+
+
 def test_html_kept_verbatim(tmp_path):
     title = '<script>alert("x")</script> & <b>bold</b>'
     p = tmp_path / "x.json"
@@ -227,9 +239,11 @@ def test_generic_csv_with_mapping(tmp_path):
 def test_type_of_labels():
     assert type_of("type: bug") == "bug"
     assert type_of("kind/bug") == "bug"
-    assert type_of("enhancement") == "improvement"
+    assert type_of("enhancement") == "feature"  # GitHub's "New feature or request"
+    assert type_of("Improvement") == "improvement"
+    assert type_of("testing") == "task"
     assert type_of("Bogue") == "bug"
-    assert type_of("documentation") is None
+    assert type_of("wontfix") is None
 
 
 def test_missing_path():

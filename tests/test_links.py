@@ -65,6 +65,7 @@ def test_explicit_reference_merge_pr_and_namespaces():
         ("#12", "a1"): "explicit",
         ("SHOP-8", "a2"): "reference",
         ("#13", "a3"): "explicit",  # via PR #40 whose body closes #13
+        ("#40", "a3"): "explicit",  # the PR itself: its merge commit
         ("SHOP-7", "a5"): "explicit",
         ("#12", "a5"): "reference",
     }
@@ -106,22 +107,31 @@ def test_empty_inputs():
     schema.check(res.links, "links")
 
 
-@pytest.mark.skipif(not (SAMPLE / "truth.json").is_file() or not (SAMPLE / "repo.bundle").is_file(),
+@pytest.mark.skipif(not all((SAMPLE / p).exists() for p in ("truth.json", "repo.bundle", "issues")),
                     reason="sample system not built yet")
 def test_sample_truth_bugs_are_linked():
     history = pytest.importorskip("toolkit.load.history")
     truth = json.loads((SAMPLE / "truth.json").read_text())
-    paths = [p for p in (SAMPLE / "issues" / "jira_export.csv", SAMPLE / "issues" / "github_issues.json") if p.is_file()]
-    issues = load_issues(paths)
-    h = history.load_history(SAMPLE / "repo.bundle")
+    issues = load_issues(SAMPLE / "issues")
+    h = history.load_history(SAMPLE / "repo.bundle", cache=False)
     res = link_issues(issues, h.commits, file_changes=h.file_changes)
-    planted = truth.get("bugs") or truth.get("issues") or []
-    assert planted, "truth.json lists no bugs"
-    linked = res.links.groupby("issue_key")["sha"].agg(set)
-    env = issues.set_index("key")["environment"]
-    for bug in planted:
-        key = bug["key"]
-        fixes = set(bug.get("fix_commits") or bug.get("fix_shas") or [])
-        assert fixes <= linked.get(key, set()), key
-        if bug.get("environment"):
-            assert env[key] == bug["environment"], key
+    linked = {k: set(v) for k, v in res.links.groupby("issue_key")["sha"]}
+    by_key = issues.set_index("key")
+    unlinked_truth = set(truth["unlinked_fixes"])
+    for t in truth["issues"]:
+        key = t["key"]
+        assert key in by_key.index, key
+        got = linked.get(key, set())
+        assert set(t["fix_commits_mentioning_key"]) <= got, key
+        assert bool(by_key.loc[key, "is_pull_request"]) == (t["type"] == "pull_request"), key
+        if t["type"] != "pull_request":
+            assert by_key.loc[key, "type"] == t["type"], key
+        if t["environment"]:
+            assert by_key.loc[key, "environment"] == t["environment"], (key, by_key.loc[key, "environment_evidence"])
+    for planted in truth["planted"].values():
+        assert set(planted["fix_commits"]) <= linked.get(planted["issue"], set()), planted["issue"]
+    unl = set(res.unlinked["issue_key"])
+    assert unlinked_truth <= unl
+    assert unl & {k for k, v in linked.items() if v} == set()
+    ic = res.issue_components
+    assert {"payments", "inventory"} <= set(ic.loc[ic["issue_key"] == "SHOP-10", "component"])

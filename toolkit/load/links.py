@@ -8,6 +8,8 @@ Confidence
     ``reference`` a non-merge commit message names the key without such a word, or a
                   merged pull request is linked to the issue without closing it
                   (see ``issues.linked_prs``);
+    A pull request exported with the issues is linked to its own merge commit
+    (``explicit``) and to commits naming it, like an issue.
     ``heuristic`` (only with ``heuristic=True``) a commit within ``window_days`` after
                   the issue was created (and not after it was resolved) touching one
                   of the issue's tracker components, for bugs nothing else links.
@@ -100,8 +102,7 @@ def link_issues(
     merge_pr_key = ("#" + merge_pr).fillna("").to_numpy(dtype=object)[refs["row"].to_numpy()]
     refs = refs[refs["key"].fillna("").to_numpy(dtype=object) != merge_pr_key]
 
-    bugs_etc = pd.DataFrame({"issue_key": keys[~is_pr]})
-    direct = refs[~refs["is_merge"]].merge(bugs_etc, left_on="key", right_on="issue_key")
+    direct = refs[~refs["is_merge"]].merge(pd.DataFrame({"issue_key": keys}), left_on="key", right_on="issue_key")
     direct = pd.DataFrame({
         "issue_key": direct["issue_key"], "sha": direct["sha"],
         "evidence": "message: " + direct["text"],
@@ -140,7 +141,10 @@ def link_issues(
                 "confidence": pairs["closes"].map({True: "explicit", False: "reference"}),
             })
 
-    links = pd.concat([direct, via_pr], ignore_index=True)
+    own = pr_commits[pr_commits["how"] == "merge of PR "].merge(pd.DataFrame({"pr": pr_keys}), on="pr")
+    own = pd.DataFrame({"issue_key": own["pr"], "sha": own["sha"], "evidence": "merge of PR " + own["pr"],
+                        "confidence": "explicit"})
+    links = pd.concat([direct, via_pr, own], ignore_index=True)
 
     changes = None
     if file_changes is not None and len(file_changes):

@@ -15,6 +15,7 @@ import re
 import pandas as pd
 
 from toolkit.errors import InputError
+from toolkit.load.issues.normalize import parse_iso
 
 _MENTION = re.compile(r"(?<![\w/])#(\d+)\b")
 
@@ -66,10 +67,7 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
                                      "resolved", "updated", "reporter", "url", "milestone", "is_pull_request",
                                      "closing_refs"])
     for col in ("created", "resolved", "updated"):
-        try:
-            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
-        except (ValueError, TypeError) as exc:
-            raise InputError(path, f"GitHub field {col!r} is not an ISO 8601 date ({exc})") from None
+        df[col] = parse_iso(df[col], field=col, path=path, tracker="GitHub")
     df["linked_prs"] = _linked_prs(df)
     df["tracker"] = "github"
     df["source"] = path

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
+from toolkit.load.issues.normalize import parse_iso
 
 
 def records(items: list[dict], path: str) -> pd.DataFrame:
@@ -38,10 +39,7 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["key", "title", "body", "type", "labels", "status", "created", "resolved",
                                      "updated", "reporter", "url", "milestone"])
     for col in ("created", "resolved", "updated"):
-        try:
-            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
-        except (ValueError, TypeError) as exc:
-            raise InputError(path, f"GitLab field {col!r} is not an ISO 8601 date ({exc})") from None
+        df[col] = parse_iso(df[col], field=col, path=path, tracker="GitLab")
     df["tracker"] = "gitlab"
     df["source"] = path
     return df

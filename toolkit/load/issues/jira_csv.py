@@ -132,6 +132,10 @@ def list_column(frame: pd.DataFrame, idx: list[int], n: int, split: str | None =
     """Non-empty stripped values of all ``idx`` columns per row, as lists (optionally split on ``split``)."""
     if not idx:
         return pd.Series([[] for _ in range(n)], dtype=object)
+    return pd.Series(_fill_lists(frame, idx, n, split), dtype=object)
+
+
+def _fill_lists(frame: pd.DataFrame, idx: list[int], n: int, split: str | None) -> list[list[str]]:
     rows: list[list[str]] = [[] for _ in range(n)]
     for i in idx:
         # only non-empty cells reach Python: exports are mostly empty in repeated columns
@@ -145,7 +149,7 @@ def list_column(frame: pd.DataFrame, idx: list[int], n: int, split: str | None =
         else:
             for pos, v in zip(positions, values):
                 rows[pos].append(v)
-    return pd.Series(rows, dtype=object)
+    return rows
 
 
 def columns_for(names: list[str], field: str) -> list[int]:

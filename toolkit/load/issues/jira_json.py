@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
+from toolkit.load.issues.normalize import parse_iso
 
 
 def _text(v: object) -> str | None:
@@ -71,11 +72,7 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
                                      "priority", "environment", "created", "resolved", "updated", "reporter", "url",
                                      "milestone"])
     for col in ("created", "resolved", "updated"):
-        try:
-            df[col] = pd.to_datetime(df[col].astype("string").str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True),
-                                     utc=True, format="ISO8601")
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise InputError(path, f"Jira field {col!r} is not an ISO 8601 date ({exc})") from None
+        df[col] = parse_iso(df[col], field=col, path=path, tracker="Jira")
     df["tracker"] = "jira"
     df["source"] = path
     return df

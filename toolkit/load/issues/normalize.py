@@ -8,18 +8,20 @@ hands it to :func:`finish`, so that the definitions below hold for all trackers.
 Type
     ``bug``, ``feature``, ``task``, ``improvement``, ``question`` or ``other``:
     the tracker's issue type when it names one of these (in en/es/fr/de/pt),
-    else the first label that does (``bug``, ``type: bug``, ``kind/bug``).
+    else the first label that does (``bug``, ``type: bug``, ``kind/bug``;
+    GitHub's ``enhancement`` is a feature request, ``testing``/``docs`` are tasks).
 Environment (``environment_evidence`` says which rule applied)
-    1. ``field``: the tracker's Environment field, 2. ``label``: a label such as
-    ``env:production`` or ``production``, 3. ``body``: a body line
+    1. ``field``: the tracker's Environment field, 2. ``label``: ``env:<name>``,
+    or a bare label that can only name a place (``production``, ``staging``,
+    ``uat``; not ``testing`` or ``ci``, which name work), 3. ``body``: a body line
     ``Environment: ...``, 4. ``text``: a distinctive word (``production``,
     ``staging``, ``uat``, ...) in title or body; else ``unknown``/``none``.
     Values go through :func:`toolkit.environments.normalize`.
 Dates
     Jira CSV dates are localised (``24/Nov/26 3:04 PM``, ``10/nov/25``,
     ``10/oct./16 11:54 AM``, ``06/août/15``) and carry no zone; they are read as
-    UTC. :func:`parse_dates` is vectorised: a regex split, a month-name table, and
-    one ``pd.to_datetime`` over the parts.
+    UTC. :func:`parse_dates` is vectorised in Arrow/NumPy: one RE2 extraction,
+    a month-name lookup (en/es/fr/de/pt), integer date arithmetic; ISO 8601 as fallback.
 """
 from __future__ import annotations
 
@@ -45,11 +47,13 @@ _TYPE_WORDS = {
         "feature", "new feature", "feature request", "story", "user story", "historia", "récit", "epic", "épopée",
         "epopeya", "nouvelle fonctionnalité", "nueva función", "nueva funcionalidad", "funktion", "neue funktion",
         "nova funcionalidade", "história", "épico", "funcionalidade", "fonctionnalité",
+        "enhancement",  # GitHub's default label: "New feature or request"
     ),
-    "improvement": ("improvement", "enhancement", "amélioration", "mejora", "verbesserung", "melhoria", "refactor"),
+    "improvement": ("improvement", "amélioration", "mejora", "verbesserung", "melhoria", "refactor"),
     "task": (
         "task", "sub-task", "subtask", "tâche", "sous-tâche", "tarea", "subtarea", "sub-tarea", "aufgabe",
-        "unteraufgabe", "tarefa", "subtarefa", "chore", "maintenance", "mco",
+        "unteraufgabe", "tarefa", "subtarefa", "chore", "maintenance", "mco", "test", "testing", "tests",
+        "documentation", "docs",
     ),
     "question": ("question", "support", "help", "pregunta", "support request", "frage", "pergunta", "help wanted"),
 }
@@ -84,7 +88,9 @@ def _label_env(label: str) -> str:
     m = _ENV_LABEL.match(label.strip())
     if m:
         return environments.normalize(m.group(1))
-    return environments._LOOKUP.get(label.strip().lower(), environments.UNKNOWN)
+    word = label.strip().lower()
+    # a bare "testing"/"ci"/"unit" label names work, not a place: only distinctive words count
+    return environments._LOOKUP[word] if word in _STRONG_ENV_WORDS else environments.UNKNOWN
 
 
 def _map_unique(values: pd.Series, fn) -> pd.Series:
@@ -241,6 +247,19 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
                     hint="expected a Jira date like '24/Nov/26 3:04 PM' (en/es/fr/de/pt month names) or ISO 8601",
                 )
     return pd.Series(out, index=values.index).dt.tz_localize("UTC")
+
+
+def parse_iso(values: pd.Series, *, field: str, path: str, tracker: str) -> pd.Series:
+    """ISO 8601 strings (JSON APIs) -> UTC; anything else non-null raises InputError naming the field."""
+    bad = values.map(lambda v: v is not None and not isinstance(v, str) and not (isinstance(v, float) and np.isnan(v)))
+    if bad.any():
+        raise InputError(path, f"{tracker} field {field!r} is not a date string: {values[bad].iloc[0]!r}",
+                         record=int(np.flatnonzero(bad.to_numpy())[0]))
+    text = values.astype("string").str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+    try:
+        return pd.to_datetime(text, utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(path, f"{tracker} field {field!r} is not an ISO 8601 date ({exc})") from None
 
 
 # ---------------------------------------------------------------- reporter
