@@ -25,6 +25,7 @@ REPO = {
     "shop/orders/service.py": """\
         import requests
         from shop import payments
+        from shop.inventory import stock as inv
         from shop.payments.gateway import PaymentGateway
 
 
@@ -79,6 +80,11 @@ REPO = {
         @patch("shop.orders.service.payments.charge")
         def test_decorator(charge):
             service.place(1)
+
+
+        @patch("shop.orders.service.inv.reserve")
+        def test_alias(reserve):
+            pass
 
 
         def test_context_manager():
@@ -244,6 +250,8 @@ def test_schema_and_skips(scanned):
 @pytest.mark.parametrize("test, expected", [
     ("test_decorator", {("patch", "shop.payments.charge", "payments")}),
     ("test_context_manager", {("patch.object", "shop.payments", "payments")}),
+    # the alias is only in the source of service.py, not in the imports table
+    ("test_alias", {("patch", "shop.inventory.stock.reserve", "inventory")}),
     ("test_start", {("patch", "shop.inventory.stock.reserve", "inventory")}),
     ("test_dict", {("patch.dict", "os.environ", None)}),
     ("test_multiple", {("patch.multiple", "shop.inventory.stock.reserve", "inventory"),

@@ -159,11 +159,24 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _bindings(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
-    """Local name -> dotted name, from every import in the file (function-local ones too)."""
+def _top_level(tree: ast.Module) -> Iterable[ast.AST]:
+    """Statements that run at import time (module body, into if/try/with, not into defs or classes)."""
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            for name in ("body", "orelse", "finalbody", "handlers"):
+                todo.extend(getattr(node, name, []) or [])
+        elif isinstance(node, ast.ExceptHandler):
+            todo.extend(node.body)
+
+
+def _bindings(tree: ast.Module, module: str, is_package: bool, *, top_level_only: bool = False) -> dict[str, str]:
+    """Local name -> dotted name, from the file's imports (function-local ones too unless ``top_level_only``)."""
     out: dict[str, str] = {}
     pkg_parts = module.split(".") if is_package else module.split(".")[:-1]
-    for node in ast.walk(tree):
+    for node in (_top_level(tree) if top_level_only else ast.walk(tree)):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -537,13 +550,22 @@ def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
 # ---- resolving targets to components -----------------------------------------------------------
 
 class SymbolResolver:
-    """Follows dotted names through the repository's modules and import bindings to an owning component."""
+    """Follows dotted names through the repository's modules and import bindings to an owning component.
 
-    def __init__(self, structure):
+    A module's bindings come from parsing its source when ``repo`` is given
+    (aliases such as ``from shop.users import service as users`` are only
+    visible there), else from ``structure.imports`` (bound under the imported
+    name's last part).
+    """
+
+    def __init__(self, structure, repo: Repo | None = None, rev: str | None = None):
         files = structure.files
-        py = files[files["module"].notna()]
+        py = files[files["module"].notna() & files["path"].str.endswith(".py")]
         self.module_component: dict[str, str | None] = {
             m: (None if pd.isna(c) else c) for m, c in zip(py["module"].astype(str), py["component"].astype(object))}
+        self.module_path: dict[str, str] = dict(zip(py["module"].astype(str), py["path"].astype(str)))
+        self.repo, self.rev = repo, rev
+        self._parsed: dict[str, dict[str, str] | None] = {}
         self.bindings: dict[str, dict[str, str]] = {}
         imp = structure.imports
         alias_col = next((c for c in ("alias", "asname", "bound_name", "name") if c in imp.columns), None)
@@ -581,11 +603,26 @@ class SymbolResolver:
             mod = ".".join(parts[:i])
             if i == len(parts):
                 return q, self.module_component[mod], True
-            tgt = self.bindings.get(mod, {}).get(parts[i])
+            tgt = self._module_bindings(mod).get(parts[i])
             if tgt is None or tgt == f"{mod}.{parts[i]}":
                 return q, self.module_component[mod], True
             q = ".".join([tgt] + parts[i + 1:])
         return q, None, True
+
+    def _module_bindings(self, mod: str) -> dict[str, str]:
+        if self.repo is None or mod not in self.module_path:
+            return self.bindings.get(mod, {})
+        if mod not in self._parsed:
+            path = self.module_path[mod]
+            found = dict(self.repo.read_files([path], self.rev))
+            try:
+                tree = ast.parse(found[path], filename=path) if path in found else None
+            except (SyntaxError, ValueError):
+                tree = None  # structure already reported it; fall back to the imports table
+            self._parsed[mod] = None if tree is None else _bindings(
+                tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True)
+        parsed = self._parsed[mod]
+        return self.bindings.get(mod, {}) if parsed is None else parsed
 
     def stand_in_for(self, fake: FakeClass, bindings: dict[str, str]) -> str | None:
         """The production class a fake replaces: a base inside the repo, else the same name without the prefix."""
@@ -608,8 +645,9 @@ def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | N
     ``imports``, optionally ``call_sites``); ``repo`` a :class:`Repo` or path,
     read at ``rev``. See the module docstring for mechanisms, scope and resolution.
     """
-    test_files = read_test_files(structure, repo, rev, skips=skips)
-    return mocks_table(collect_tests(test_files), test_files, SymbolResolver(structure))
+    r = repo if isinstance(repo, Repo) else Repo.open(repo)
+    test_files = read_test_files(structure, r, rev, skips=skips)
+    return mocks_table(collect_tests(test_files), test_files, SymbolResolver(structure, r, rev))
 
 
 def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: SymbolResolver) -> pd.DataFrame:

@@ -39,6 +39,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.errors import Skip
 from toolkit.external_services import external_service
+from toolkit.load.gitrepo import Repo
 from toolkit.load.mocks import SymbolResolver, TestFile, TestInfo, collect_tests, mocks_table, read_test_files
 from toolkit.testids import base_test_id
 
@@ -119,9 +120,10 @@ def classify_tests(structure, repo, rev: str | None = None, *, mocks: pd.DataFra
     ``test_components`` (table ``test_components``, from per-test coverage) and
     ``test_results`` (table ``test_results``) are optional evidence.
     """
-    files = read_test_files(structure, repo, rev, skips=skips)
+    r = repo if isinstance(repo, Repo) else Repo.open(repo)
+    files = read_test_files(structure, r, rev, skips=skips)
     tests = collect_tests(files)
-    resolver = SymbolResolver(structure)
+    resolver = SymbolResolver(structure, r, rev)
     if mocks is None:
         mocks = mocks_table(tests, files, resolver)
     return classify(tests, files, resolver, neighbours(structure), mocks=mocks, test_components=test_components,
