@@ -221,8 +221,10 @@ def environment_comparison(
 
     sig_rows = [fisher_row("overall", *counts(lh), lower=lower, higher=higher, min_executions=min_executions,
                            alpha=alpha)]
-    if comps_of and len(lh):
-        test_comps = {t: _lookup(comps_of, t) for t in lh["test_id"].unique()}
+    if comps_of and len(runs):
+        # every component a compared test executes gets a row, even when only flaky tests reach it
+        compared = runs.loc[runs["environment"].isin((lower, higher)), "test_id"].unique()
+        test_comps = {t: _lookup(comps_of, t) for t in compared}
         all_comps = sorted(set(itertools.chain.from_iterable(test_comps.values())))
         for comp in all_comps:
             mask = np.array([comp in test_comps[t] for t in lh["test_id"]], dtype=bool)

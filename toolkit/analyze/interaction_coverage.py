@@ -17,14 +17,21 @@ Definitions (THE definition used by every report and notebook)
         ``match="component"`` any mock row whose ``target_component`` is the
         callee component counts too (stricter: a test that fakes any part of the
         callee is not trusted to exercise the seam for real).
+        Coverage can contradict a mock: when the same test executed a call site
+        whose enclosing function (``caller``) is the replaced symbol or lies inside
+        it, the real symbol ran, so the mock did not act in the recorded run (a
+        mock applied only in another environment, e.g. under ``if ENV != ...``).
+        Such a mock is ignored for that test's executed call sites; the test
+        still counts among the seam's ``tests_mocking``.
     call-site status (basis ``coverage``: per-test coverage, ``test_exercises``)
         ``integration``    executed by at least one test that does not mock the callee;
         ``isolation_only`` executed only by tests that mock the callee, or never
                            executed while some test mocks that callee (the
                            interaction is only ever exercised in isolation);
         ``untested``       neither executed nor mocked by any test.
-        Each call site lists ``tests_real`` and ``tests_mocked`` (the executing
-        tests split by that rule).
+        Each call site lists ``tests_real`` (executed it, callee not mocked) and
+        ``tests_mocked`` (executed it with the callee mocked, or mock that callee
+        without executing it; source-level ids without parameters).
     seam status
         ``integration`` when at least one of its call sites is ``integration``;
         ``mocks_only`` when none is but some call site is ``isolation_only`` or
@@ -131,17 +138,28 @@ def interaction_coverage(
     mock_idx = _mock_index(mocks)
     all_mocks = [(t, q, c, w) for t, ms in mock_idx.items() for q, c, w in ms]
 
+    ran_by: dict[str, set[str]] = {}
+    for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
+        ran_by.setdefault(cs, set()).add(tid)
+    caller_of = dict(zip(call_sites["call_site_id"].astype(object), call_sites["caller"].astype(object)))
+    ran_inside: dict[str, set[str]] = {}  # test -> enclosing functions of the call sites it executed
+    for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
+        if isinstance(caller_of.get(cs), str):
+            ran_inside.setdefault(tid, set()).add(caller_of[cs])
+
+    def acted(test_id: str, q: str | None) -> bool:
+        """False when coverage shows the test ran code inside the replaced symbol (the mock did not act)."""
+        return q is None or not any(_replaces(c, q) for c in ran_inside.get(test_id, ()))
+
     def mocks_callee(test_id: str, callee: str, callee_comp: str) -> bool:
         for q, comp, _w in mock_idx.get(base_test_id(test_id), ()):
+            if not acted(test_id, q):
+                continue
             if q is not None and _replaces(callee, q):
                 return True
             if match == "component" and comp == callee_comp:
                 return True
         return False
-
-    ran_by: dict[str, set[str]] = {}
-    for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
-        ran_by.setdefault(cs, set()).add(tid)
 
     rows = []
     for cs in call_sites.itertuples(index=False):
@@ -149,6 +167,7 @@ def interaction_coverage(
         mocked = {t for t in tests if mocks_callee(t, cs.callee, cs.callee_component)}
         real = tests - mocked
         mocked_anywhere = {t for t, q, _c, _w in all_mocks if q is not None and _replaces(cs.callee, q)}
+        mocked_anywhere -= {base_test_id(t) for t in real}  # listed once, as real (its mock did not act)
         status = "integration" if real else ("isolation_only" if (tests or mocked_anywhere) else "untested")
         rows.append({**cs._asdict(), "status": status, "tests_real": _sorted_list(real),
                      "tests_mocked": _sorted_list(mocked | mocked_anywhere)})
