@@ -114,3 +114,17 @@ def test_sample_flaky_tests_found():
     fl = flakiness(load_test_runs(SAMPLE / "results"))
     found = set(fl.loc[fl["is_flaky"], "test_id"])
     assert found & expected, (sorted(found)[:10], sorted(expected)[:10])
+
+
+@pytest.mark.skipif(not (SAMPLE / "results").is_dir() or not (SAMPLE / "truth.json").is_file(),
+                    reason="sample results/truth not generated yet")
+def test_sample_env_only_failures_are_stable_not_flaky():
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    expected = set(truth.get("env_only_failures", []))
+    df = load_test_runs(SAMPLE / "results")
+    assert df["commit"].notna().all()  # the sample's manifest gives every run its commit
+    fl = flakiness(df)
+    failing = fl[(fl["failed"] == fl["runs"]) & ~fl["is_flaky"]]
+    only_integrated = set(failing.loc[failing["environment"] == "integrated", "test_id"]) - set(
+        fl.loc[(fl["environment"] == "isolated") & (fl["failed"] > 0), "test_id"])
+    assert expected and expected <= only_integrated, (expected, only_integrated)

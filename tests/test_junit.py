@@ -480,3 +480,26 @@ def test_sample_results_two_environments_three_runs():
     schema.check(df, "test_results")
     per_env = df.groupby("environment")["run_id"].nunique()
     assert len(per_env) == 2 and (per_env == 3).all(), per_env.to_dict()
+
+
+@pytest.mark.parametrize("stamp,expected", [
+    ("2021-03-07T10:36:56 UTC", "2021-03-07T10:36:56Z"), ("2021-03-07T10:36:56Z", "2021-03-07T10:36:56Z"),
+    ("2021-03-07 12:36:56+02:00", "2021-03-07T10:36:56Z"), ("9999-12-31T00:00:00", None), ("0001-01-01", None),
+    ("yesterday-ish", None), ("", None),
+])
+def test_suite_timestamps(tmp_path, stamp, expected):
+    df = load(tmp_path, f"<testsuite timestamp='{stamp}'><testcase name='a'/></testsuite>")
+    got = df["timestamp"][0]
+    assert pd.isna(got) if expected is None else got == pd.Timestamp(expected)
+
+
+def test_large_file_spans_several_batches(tmp_path):
+    from toolkit.load import junit
+
+    n = junit._BATCH * 2 + 7
+    cases = "".join(f"<testcase classname='c' name='t{i}' time='{i % 3}'>{'<failure/>' if i % 1000 == 0 else ''}</testcase>"
+                    for i in range(n))
+    df = load(tmp_path, f"<testsuite name='s' timestamp='2024-01-01T00:00:00'>{cases}</testsuite>")
+    assert len(df) == n and df["name"].iloc[-1] == f"t{n - 1}" and df["test_id"].iloc[junit._BATCH] == f"c.t{junit._BATCH}"
+    assert (df["outcome"] == "failed").sum() == len(range(0, n, 1000))
+    assert df["timestamp"].notna().all() and df["duration_s"].sum() == sum(i % 3 for i in range(n))

@@ -227,7 +227,8 @@ def _durations(raw: tuple) -> np.ndarray:
     return out
 
 
-_NAT = np.iinfo("int64").min  # NaT as int64 nanoseconds
+_NAT = int(np.iinfo("int64").min)  # NaT as int64 nanoseconds
+_NS_MAX = int(np.iinfo("int64").max)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -240,11 +241,15 @@ def timestamp_ns(text: str | None) -> int:
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        ts = pd.to_datetime(text, utc=True, errors="coerce")  # e.g. "2021-03-07T10:36:56 UTC"
-        return _NAT if pd.isna(ts) else int(ts.as_unit("ns").value)
+        try:
+            ts = pd.to_datetime(text, utc=True, errors="coerce")  # e.g. "2021-03-07T10:36:56 UTC"
+            return _NAT if pd.isna(ts) else int(ts.as_unit("ns").value)
+        except (ValueError, OverflowError, TypeError):
+            return _NAT
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return (dt - _EPOCH) // timedelta(microseconds=1) * 1000
+    ns = (dt - _EPOCH) // timedelta(microseconds=1) * 1000
+    return ns if _NAT < ns <= _NS_MAX else _NAT  # datetime64[ns] spans 1677..2262
 
 
 def _parse(path: Path) -> _Collector:
