@@ -317,3 +317,10 @@ def check_sample_exercised(sample: Path) -> None:
 @pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample system not built yet (data/sample)")
 def test_sample_exercised_call_sites_match_truth():
     check_sample_exercised(SAMPLE)
+
+
+def test_drop_unused_categories_keeps_values():
+    col = pd.Series(pd.Categorical(["b", "d", "b", None], categories=["a", "b", "c", "d"]))
+    out = cc._drop_unused(col)
+    assert list(out.cat.categories) == ["b", "d"]
+    assert out.astype(object).tolist()[:3] == ["b", "d", "b"] and pd.isna(out.iloc[3])

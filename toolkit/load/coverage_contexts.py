@@ -171,7 +171,10 @@ def _read_sql(path: Path, has_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.nd
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     bits = np.unpackbits(np.frombuffer(b"".join(blobs), dtype=np.uint8), bitorder="little")
     pos = np.flatnonzero(bits)
-    row = np.searchsorted(starts * 8, pos, side="right") - 1
+    nonempty = lens > 0
+    counts = np.zeros(len(blobs), dtype=np.int64)
+    counts[nonempty] = np.add.reduceat(bits, starts[nonempty] * 8, dtype=np.int64)
+    row = np.repeat(np.arange(len(blobs)), counts)  # pos is ascending, so rows come in blob order
     line = (pos - starts[row] * 8).astype(np.int32)
     return np.asarray(fids, np.int64)[row], np.asarray(cids, np.int64)[row], line, files, contexts
 
@@ -185,6 +188,18 @@ def _lookup(ids: dict[int, str | None]) -> tuple[np.ndarray, list[str]]:
         if v is not None:
             table[i] = index[v]
     return table, cats
+
+
+def _drop_unused(col: pd.Series) -> pd.Series:
+    """``cat.remove_unused_categories`` by counting codes (no sort of a column with millions of rows)."""
+    codes = col.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories)) > 0
+    if used.all():
+        return col
+    remap = np.cumsum(used) - 1
+    new_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=col.cat.categories[used]), index=col.index,
+                     name=col.name)
 
 
 def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: dict[str, str] | None = None,
@@ -244,8 +259,8 @@ def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: d
                            "line": df["line"].astype(np.int32)}).reset_index(drop=True)
     else:
         raise ValueError(f"reader must be 'auto', 'sql' or 'api', not {reader!r}")
-    df["test_id"] = df["test_id"].cat.remove_unused_categories()
-    df["path"] = df["path"].cat.remove_unused_categories()
+    df["test_id"] = _drop_unused(df["test_id"])
+    df["path"] = _drop_unused(df["path"])
     return schema.conform(df, "test_lines")
 
 

@@ -25,6 +25,9 @@ Explicit beats convention beats evidence because a team's own label is a
 statement of intent; the evidence that disagrees is still listed in ``reasons``
 (prefixed ``"overridden: "``) so a reviewer sees the mismatch.
 
+``components`` lists the production components the test executed (per-test
+coverage) or, when the test is not in the coverage data, the components its file
+imports; ``mocked_components`` those whose symbols it replaces (``mocks`` table).
 Parametrised tests have one row under the id without ``[...]``; match JUnit ids
 with :func:`toolkit.testids.base_test_id`.
 """
@@ -166,7 +169,8 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
     executed: dict[str, set[str]] | None = None
     if test_components is not None:
         executed = {}
-        for t, c in zip(test_components["test_id"].astype(str).map(base_test_id), test_components["component"].astype(str)):
+        tids = test_components["test_id"].astype(str).map(base_test_id)
+        for t, c in zip(tids, test_components["component"].astype(str)):
             executed.setdefault(t, set()).add(c)
     imported: dict[str, set[str]] = {}
     for tf in test_files.values():
@@ -219,7 +223,8 @@ def _decide(test_id: str, file: str | None, markers: list[str], fixtures: list[s
         decisions.append((E2E, f"evidence: drives a browser/UI through fixture(s) {', '.join(browser)}"))
     servers = [f for f in fixtures if _match(f, rules.server_fixtures)]
     if servers:
-        decisions.append((INTEGRATION, f"evidence: starts a real server/container through fixture(s) {', '.join(servers)}"))
+        decisions.append((INTEGRATION, "evidence: starts a real server/container through fixture(s) "
+                                       + ", ".join(servers)))
     procs = sorted(x for x in calls if _match(x, rules.process_calls))
     if procs:
         decisions.append((INTEGRATION, f"evidence: uses a real process/socket ({', '.join(procs[:3])})"))
