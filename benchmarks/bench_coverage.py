@@ -64,8 +64,12 @@ def generate(n_tests: int, n_files: int) -> tuple[Path, list[str], pd.DataFrame]
     return data_path, files, sites
 
 
-def run(quick: bool = False, api: bool = False) -> list[dict]:
+def run(argv: list[str] | None = None) -> list[dict]:
+    """Rows for benchmarks/run.py; ``argv`` may hold ``--quick`` and ``--api``."""
     import coverage
+
+    argv = list(argv or [])
+    quick, api = "--quick" in argv, "--api" in argv
 
     n_tests, n_files = (1000, 200) if quick else (10_000, 2_000)
     t0 = time.perf_counter()
@@ -96,8 +100,7 @@ def run(quick: bool = False, api: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    for r in run(quick=quick, api="--api" in sys.argv):
+    for r in run(sys.argv[1:]):
         print(f"{r['name']}: ours {r['ours_s']:.2f} s (target < 30 s), baseline {r['baseline_s']:.3f} s "
               f"[{r['baseline']}], ratio {r['ratio']:.1f}  "
               f"({r['test_lines']:,} test lines, {r['exercised']:,} test->call-site pairs; data generated in {r['generate_s']:.0f} s)")

@@ -99,8 +99,9 @@ def recorded(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     root = tmp_path_factory.mktemp("repo")
     files = _write_repo(root)
     data = root.parent / (root.name + ".coverage")
-    env = dict(os.environ, COVERAGE_FILE=str(data), PYTHONPATH=str(root))
-    env.pop("COV_CORE_SOURCE", None)
+    # a clean child: no coverage/pytest settings inherited from an outer `pytest --cov` or PYTEST_ADDOPTS
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE_", "PYTEST_", "COVERAGE_"))}
+    env.update(COVERAGE_FILE=str(data), PYTHONPATH=str(root))
     res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                           "--cov=shop", "--cov-context=test", "--cov-report=", "tests"],
                          cwd=root, env=env, capture_output=True, text=True)
