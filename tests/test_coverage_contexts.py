@@ -325,3 +325,19 @@ def test_drop_unused_categories_keeps_values():
     out = cc._drop_unused(col)
     assert list(out.cat.categories) == ["b", "d"]
     assert out.astype(object).tolist()[:3] == ["b", "d", "b"] and pd.isna(out.iloc[3])
+
+
+def test_branch_data_readers_agree(tmp_path):
+    data = tmp_path / ".coverage"
+    d = coverage.CoverageData(basename=str(data))
+    f = str(tmp_path / "shop" / "a.py")
+    d.set_context("tests/test_a.py::test_x|run")
+    d.add_arcs({f: {(-1, 1), (1, 2), (2, 5), (5, -1)}})
+    d.set_context("tests/test_a.py::test_y|run")
+    d.add_arcs({f: {(-1, 1), (1, 3), (3, -1)}})
+    d.write()
+    a = cc.load_coverage(data, ["shop/a.py"], reader="api")
+    b = cc.load_coverage(data, ["shop/a.py"], reader="sql")
+    norm = lambda df: sorted(zip(df.test_id.astype(str), df.line.astype(int)))  # noqa: E731
+    assert norm(a) == norm(b) == [("tests.test_a.test_x", 1), ("tests.test_a.test_x", 2), ("tests.test_a.test_x", 5),
+                                  ("tests.test_a.test_y", 1), ("tests.test_a.test_y", 3)]
