@@ -59,7 +59,7 @@ def _per_run(test_results: pd.DataFrame) -> pd.DataFrame:
     # run order: run_seq, then the run's earliest suite timestamp, then natural run_id
     meta = pd.DataFrame({"environment": work["environment"], "run_id": work["run_id"],
                          "seq": run_seq.astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
-                         "ts": df["timestamp"].to_numpy()})
+                         "ts": df["timestamp"].dt.tz_convert(None).to_numpy()})
     order = meta.groupby(["environment", "run_id"], sort=False).agg(seq=("seq", "min"), ts=("ts", "min")).reset_index()
     def key(seq: float, ts: pd.Timestamp, run_id: str) -> tuple:
         return ((1, 0.0) if np.isnan(seq) else (0, seq), (1, 0) if pd.isna(ts) else (0, ts.value), natural_key(run_id))
