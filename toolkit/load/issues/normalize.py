@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -80,7 +81,6 @@ _STRONG_ENV_WORDS = ("production", "prod", "prd", "staging", "stg", "preprod", "
 _WORD_RE = r"(?i)\b(?P<w>" + "|".join(re.escape(w) for w in sorted(_STRONG_ENV_WORDS, key=len, reverse=True)) + r")\b"
 _BODY_LINE_RE = (r"(?im)^[ \t>*_-]*(?:environment|env|entorno|environnement|umgebung|ambiente)[*_ \t]*[:=][ \t]*"
                  r"(?P<v>[^\r\n]*[^\s])")
-_ENV_WORDS = r"(?i)env|entorno|umgebung|ambiente"
 _ENV_LABEL = re.compile(r"^(?:env|environment|entorno|environnement)\s*[:/=]\s*(.+)$", re.I)
 
 
@@ -91,6 +91,29 @@ def _label_env(label: str) -> str:
     word = label.strip().lower()
     # a bare "testing"/"ci"/"unit" label names work, not a place: only distinctive words count
     return environments._LOOKUP[word] if word in _STRONG_ENV_WORDS else environments.UNKNOWN
+
+
+def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Series:
+    """Per row (where ``rows``), ``(fn(label), label)`` for its first label with ``fn(label) != none``, else <NA>.
+
+    Vectorised over the flattened labels: ``fn`` runs once per distinct label.
+    """
+    out = pd.Series(pd.NA, index=labels.index, dtype=object)
+    lists = [v if isinstance(v, list) else [] for v in labels.to_numpy(dtype=object)]
+    lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    if not lens.sum():
+        return out
+    flat = pd.Series(list(chain.from_iterable(lists)), dtype=object)
+    row = np.repeat(np.arange(len(lists)), lens)
+    uniq = flat.drop_duplicates()
+    value = flat.map(dict(zip(uniq, map(lambda v: fn(str(v)), uniq)))).to_numpy(dtype=object)
+    keep = (value != none) & rows[row]
+    if not keep.any():
+        return out
+    rows_hit, first = np.unique(row[keep], return_index=True)
+    vals, labs = value[keep][first], flat.to_numpy(dtype=object)[keep][first]
+    out.iloc[rows_hit] = list(zip(vals, map(str, labs)))
+    return out
 
 
 def _map_unique(values: pd.Series, fn) -> pd.Series:
@@ -126,26 +149,20 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     evidence[hit] = ("field: " + field[hit].str.slice(0, 60)).to_numpy(dtype=object)
     open_ &= ~hit
 
-    labels = df["labels"].to_numpy(dtype=object)
-    env_labels: dict[str, str] = {}
-    for labs in labels[open_]:
-        if isinstance(labs, list):
-            for lab in labs:
-                if lab not in env_labels:
-                    env_labels[lab] = _label_env(str(lab))
-    env_labels = {k: v for k, v in env_labels.items() if v != environments.UNKNOWN}
-    if env_labels:
-        for i in np.flatnonzero(open_):
-            labs = labels[i]
-            found = next((lab for lab in labs if lab in env_labels), None) if isinstance(labs, list) else None
-            if found is not None:
-                env[i] = env_labels[found]
-                evidence[i] = f"label: {found}"
-                open_[i] = False
+    first = _first_label(df["labels"], _label_env, environments.UNKNOWN, open_)
+    pos = np.flatnonzero(first.notna().to_numpy())
+    if len(pos):
+        found = first.iloc[pos]
+        env[pos] = [v[0] for v in found]
+        evidence[pos] = ["label: " + v[1] for v in found]
+        open_[pos] = False
 
     if open_.any():
-        has_env = pc.match_substring_regex(_arrow(df["body"]), _ENV_WORDS).to_numpy(zero_copy_only=False)
-        open_line = open_ & has_env
+        body = _arrow(df["body"])
+        has_env = pc.match_substring(body, "env", ignore_case=True)  # environment, environnement, env
+        for word in ("entorno", "umgebung", "ambiente"):
+            has_env = pc.or_(has_env, pc.match_substring(body, word, ignore_case=True))
+        open_line = open_ & has_env.to_numpy(zero_copy_only=False)
     if open_.any() and open_line.any():
         line = _extract(df["body"][open_line], _BODY_LINE_RE, "v")
         lenv = _map_unique(line, environments.normalize)
@@ -198,7 +215,10 @@ def _ints(arr: pa.Array) -> np.ndarray:
 
 def _parse_local(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(ok mask, datetime64[ns]) for Jira-style ``dd/Mon/yy [h:mm AM]`` strings; all in Arrow/NumPy, no Python loop."""
-    st = pc.extract_regex(pc.utf8_normalize(pc.utf8_lower(arr), "NFC"), _LOCAL_DATE)
+    low = pc.utf8_lower(arr)
+    if not pc.all(pc.string_is_ascii(low)).as_py():
+        low = pc.utf8_normalize(low, "NFC")
+    st = pc.extract_regex(low, _LOCAL_DATE)
     matched = pc.is_valid(st).to_numpy(zero_copy_only=False)
     defaults = {"d": "1", "m": "jan", "y": "70", "H": "", "M": "", "S": "", "p": ""}
     f = {k: pc.fill_null(pc.struct_field(st, k), v) for k, v in defaults.items()}
@@ -223,16 +243,20 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
     Empty cells are NaT. A non-empty value no format reads raises
     :class:`InputError` naming the column and a sample value.
     """
-    s = values.astype("string").str.strip().reset_index(drop=True)
-    present = (s.notna() & (s != "")).to_numpy(dtype=bool)
-    out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    arr = pc.utf8_trim_whitespace(_arrow(values))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    coded = pc.dictionary_encode(arr)  # exports repeat timestamps (Updated == Resolved): parse each once
+    uniq = pd.Series(coded.dictionary.to_numpy(zero_copy_only=False), dtype="string")
+    present = (uniq != "").to_numpy(dtype=bool)
+    out = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
     if present.any():
-        ok, stamp = _parse_local(pa.array(s.fillna(""), type=pa.string()))
+        ok, stamp = _parse_local(coded.dictionary)
         ok &= present
         out[ok] = stamp[ok]
         rest = present & ~ok
         if rest.any():
-            sub = s[rest]
+            sub = uniq[rest]
             iso = pd.to_datetime(sub.str.replace("/", "-", regex=False), errors="coerce", utc=True, format="ISO8601")
             if iso.isna().any():
                 iso = iso.fillna(pd.to_datetime(sub[iso.isna()], errors="coerce", utc=True, format="mixed"))
@@ -240,13 +264,14 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
             bad = rest.copy()
             bad[rest] = iso.isna().to_numpy()
             if bad.any():
-                sample = s[bad].iloc[0]
+                sample = uniq[bad].iloc[0]
                 raise InputError(
                     path,
                     f"column {column!r}: unknown date format, e.g. {sample!r}",
                     hint="expected a Jira date like '24/Nov/26 3:04 PM' (en/es/fr/de/pt month names) or ISO 8601",
                 )
-    return pd.Series(out, index=values.index).dt.tz_localize("UTC")
+    full = out[coded.indices.to_numpy(zero_copy_only=False)] if len(arr) else out[:0]
+    return pd.Series(full, index=values.index).dt.tz_localize("UTC")
 
 
 def parse_iso(values: pd.Series, *, field: str, path: str, tracker: str) -> pd.Series:
@@ -288,12 +313,11 @@ def finish(raw: pd.DataFrame, *, pseudonymize: bool | str = False) -> pd.DataFra
             df[col] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
 
     tracker_type = _map_unique(df["type"].astype(object), type_of)
-    need = tracker_type.isna()
+    need = tracker_type.isna().to_numpy(dtype=bool)
     if need.any():
-        from_labels = df.loc[need, "labels"].map(
-            lambda labs: next((t for t in map(type_of, labs) if t), None) if isinstance(labs, list) else None
-        )
-        tracker_type[need] = from_labels.astype(object)
+        from_labels = _first_label(df["labels"], type_of, None, need)
+        hit = from_labels.notna()
+        tracker_type[hit] = [v[0] for v in from_labels[hit]]
     df["type"] = tracker_type.fillna("other")
     env, evidence = infer_environment(df)
     df["environment"] = env
