@@ -122,6 +122,16 @@ def test_coverage_contradicting_a_mock_means_the_mock_did_not_act():
     assert seam["tests_mocking_list"] == ["t.fake", "t.real"]  # t.real does mock b (where it acts)
 
 
+def test_a_mock_patched_where_the_caller_looks_it_up_counts_for_the_seam():
+    # patch("a.y.helper") resolves to c.m.other (owned by c): not a callee of a->c, but patched in a.y, the
+    # module holding a->c's call site, so the test isolates a from c. It is nothing to b->c (b/z.py is b.z).
+    extra = [("tests/test_v.py", "v.test_five", 2, "patch", "a.y.helper", "c.m.other", "c")]
+    res = interaction_coverage(_sites(), test_exercises=_exercises(), mocks=_mocks(extra))
+    s = res.seams.set_index("seam")
+    assert s.loc["a->c", "tests_mocking_list"] == ["t.test_three", "v.test_five"]
+    assert s.loc["b->c", "tests_mocking_list"] == ["u.test_four"]
+
+
 def test_test_kinds_count_integration_tests_among_the_real_ones():
     kinds = pd.DataFrame({"test_id": ["t.test_one"], "kind": ["integration"]})
     res = interaction_coverage(_sites(), test_exercises=_exercises(), mocks=_mocks(), test_kinds=kinds)

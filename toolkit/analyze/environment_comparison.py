@@ -253,7 +253,7 @@ def environment_comparison(
         "verdict": str(overall["verdict"]),
         "bugs": int(by_env["bugs"].sum()) if len(by_env) else 0,
         "escapes": int(len(escapes)),
-        "escape_share": (len(escapes) / by_env["bugs"].sum()) if len(by_env) and by_env["bugs"].sum() else None,
+        "escape_share": float(len(escapes) / by_env["bugs"].sum()) if len(by_env) and by_env["bugs"].sum() else None,
         "issues_given": issues is not None,
     }
     return EnvironmentComparison(rates, env_only, escapes, by_comp, by_seam, sig, by_env, summary)

@@ -85,8 +85,10 @@ class InteractionCoverage:
     basis: str = "coverage"
 
 
-def _relates(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+def _prefixes(dotted: str) -> list[str]:
+    """``a.b.c`` -> ``["a", "a.b", "a.b.c"]``."""
+    parts = dotted.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def _replaces(callee: str, mocked: str) -> bool:
@@ -137,19 +139,34 @@ def interaction_coverage(
         return _static(call_sites, mocks=mocks, imports=imports)
     mock_idx = _mock_index(mocks)
     all_mocks = [(t, q, c, w) for t, ms in mock_idx.items() for q, c, w in ms]
+    by_qualname: dict[str, set[str]] = {}  # replaced symbol -> tests replacing it
+    by_component: dict[str, list[tuple[str, str | None, str | None]]] = {}  # component -> (test, qualname, target)
+    for t, q, c, w in all_mocks:
+        if q is not None:
+            by_qualname.setdefault(q, set()).add(t)
+        if c is not None:
+            by_component.setdefault(c, []).append((t, q, w))
+
+    def replacing(callee: str) -> set[str]:
+        """Tests mocking ``callee`` or an enclosing module/class (a lookup per dotted prefix)."""
+        out: set[str] = set()
+        for p in _prefixes(callee):
+            out |= by_qualname.get(p, set())
+        return out
 
     ran_by: dict[str, set[str]] = {}
     for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
         ran_by.setdefault(cs, set()).add(tid)
     caller_of = dict(zip(call_sites["call_site_id"].astype(object), call_sites["caller"].astype(object)))
-    ran_inside: dict[str, set[str]] = {}  # test -> enclosing functions of the call sites it executed
+    ran_inside: dict[str, set[str]] = {}  # test -> every dotted prefix of the functions enclosing its call sites
     for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
-        if isinstance(caller_of.get(cs), str):
-            ran_inside.setdefault(tid, set()).add(caller_of[cs])
+        caller = caller_of.get(cs)
+        if isinstance(caller, str):
+            ran_inside.setdefault(tid, set()).update(_prefixes(caller))
 
     def acted(test_id: str, q: str | None) -> bool:
         """False when coverage shows the test ran code inside the replaced symbol (the mock did not act)."""
-        return q is None or not any(_replaces(c, q) for c in ran_inside.get(test_id, ()))
+        return q is None or q not in ran_inside.get(test_id, ())
 
     def mocks_callee(test_id: str, callee: str, callee_comp: str) -> bool:
         for q, comp, _w in mock_idx.get(base_test_id(test_id), ()):
@@ -166,7 +183,7 @@ def interaction_coverage(
         tests = ran_by.get(cs.call_site_id, set())
         mocked = {t for t in tests if mocks_callee(t, cs.callee, cs.callee_component)}
         real = tests - mocked
-        mocked_anywhere = {t for t, q, _c, _w in all_mocks if q is not None and _replaces(cs.callee, q)}
+        mocked_anywhere = replacing(cs.callee)
         mocked_anywhere -= {base_test_id(t) for t in real}  # listed once, as real (its mock did not act)
         status = "integration" if real else ("isolation_only" if (tests or mocked_anywhere) else "untested")
         rows.append({**cs._asdict(), "status": status, "tests_real": _sorted_list(real),
@@ -182,12 +199,13 @@ def interaction_coverage(
         n = len(grp)
         counts = grp["status"].value_counts()
         real = set().union(*grp["tests_real"]) if n else set()
+        caller_modules = {module_name(p) for p in grp["path"].astype(object)}
         mocking = set()
-        for t, q, comp, written in all_mocks:
-            if comp != callee_comp:
-                continue
-            if (q is not None and any(_relates(c, q) for c in callees)) or \
-                    (written is not None and _patched_in(written, caller, grp)):
+        callee_prefixes = {p for c in callees for p in _prefixes(c)}
+        for t, q, written in by_component.get(callee_comp, ()):
+            # q relates to a callee: q encloses it (q is one of its prefixes) or lies inside it
+            if (q is not None and (q in callee_prefixes or not callees.isdisjoint(_prefixes(q)))) or \
+                    (written is not None and written.rpartition(".")[0] in caller_modules):
                 mocking.add(t)
         mocking |= set().union(*grp["tests_mocked"]) if n else set()
         integ = int(counts.get("integration", 0))
@@ -203,16 +221,6 @@ def interaction_coverage(
         })
     seams = _conform_seams(seam_rows)
     return InteractionCoverage(sites, seams, _summary(sites, seams, "coverage", COVERAGE_NOTE), "coverage")
-
-
-def _patched_in(written: str, caller: str, grp: pd.DataFrame) -> bool:
-    """The mock target as written is looked up in a module of the caller component (``patch("caller.mod.Name")``)."""
-    module = written.rpartition(".")[0]
-    if not module:
-        return False
-    caller_paths = grp["path"].astype(object)
-    # module names of the caller's files that hold call sites on this seam
-    return any(module == module_name(p) for p in caller_paths)
 
 
 def _kinds(test_kinds: pd.DataFrame | None) -> dict[str, str]:
