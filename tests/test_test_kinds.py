@@ -67,6 +67,10 @@ REPO = {
             requests.get("http://localhost")
 
 
+        def test_builds_request_object():
+            requests.Request("GET", "http://localhost")
+
+
         @responses.activate
         def test_stubbed_http():
             requests.get("http://localhost")
@@ -168,6 +172,7 @@ CASES = [
     ("tests.test_evidence.test_subprocess", "integration", "evidence: uses a real process/socket (subprocess.run)"),
     ("tests.test_evidence.test_real_http", "integration", "evidence: calls external client libraries for real (http)"),
     ("tests.test_evidence.test_stubbed_http", "unit", "default:"),
+    ("tests.test_evidence.test_builds_request_object", "unit", "default:"),  # a data class reaches nothing
     ("tests.test_evidence.TestCaseStyle.test_x", "unit", "default:"),
     ("tests.test_two_components.test_both", "integration", "imports: uses 2 components and mocks none of them"),
     ("tests.test_isolated.test_isolated", "unit", "mocks: replaces every neighbour of orders (payments)"),

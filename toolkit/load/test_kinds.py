@@ -73,6 +73,11 @@ class TestKindRules:
                                         "unused_tcp_port*", "xprocess", "postgresql", "redis_proc", "mongodb")
     process_calls: tuple[str, ...] = ("subprocess.*", "socket.socket", "socket.create_connection",
                                       "http.server.*", "multiprocessing.Process", "asyncio.create_subprocess_*")
+    #: a call to an external library counts as reaching the service when it is a function (``requests.get``,
+    #: ``psycopg2.connect``) or a class named like a connection; data classes (``HTTPResponse``,
+    #: ``Request``, exceptions) do not reach anything.
+    client_classes: tuple[str, ...] = ("*Connection", "*Client", "*Session", "SMTP*", "Redis", "StrictRedis",
+                                       "*Producer", "*Consumer", "MongoClient", "*Pool")
     min_components: int = 2
     use_imports: bool = True
 
@@ -185,7 +190,9 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
     seen = set()
     for t in tests:
         seen.add(t.test_id)
-        rows.append(_decide(t.test_id, t.file, t.markers, t.fixtures, t.calls, imported.get(t.file, set()),
+        # names defined in the repository are the code under test, never "an external library"
+        calls = {c for c in t.calls if not resolver.resolve(c)[2]}
+        rows.append(_decide(t.test_id, t.file, t.markers, t.fixtures, calls, imported.get(t.file, set()),
                             mocked.get(t.test_id, set()), stubbed_services.get(t.test_id, set()),
                             executed, neighbours, rules))
     if test_results is not None and len(test_results):
@@ -210,6 +217,7 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
 def _decide(test_id: str, file: str | None, markers: list[str], fixtures: list[str], calls: set[str],
             imported: set[str], mocked: set[str], stubbed: set[str], executed: dict[str, set[str]] | None,
             neighbours: dict[str, set[str]], rules: TestKindRules) -> dict:
+    """One test's kind; ``calls`` are the dotted names it (and its fixtures) call outside the repository."""
     decisions: list[tuple[str, str]] = []  # (kind, reason) in precedence order
     m = _marker(markers, rules)
     if m:
@@ -233,7 +241,9 @@ def _decide(test_id: str, file: str | None, markers: list[str], fixtures: list[s
         if len(real) >= rules.min_components:
             decisions.append((INTEGRATION, f"coverage: executes {len(real)} production components without mocking "
                                            f"them ({', '.join(real)})"))
-    services = sorted({s for s in (external_service(x) for x in calls) if s and s not in stubbed
+    reaching = [x for x in calls if not x.rsplit(".", 1)[-1][:1].isupper()
+                or _match(x.rsplit(".", 1)[-1], rules.client_classes)]
+    services = sorted({s for s in (external_service(x) for x in reaching) if s and s not in stubbed
                        and s not in ("process", "socket")})
     if services:
         decisions.append((INTEGRATION, f"evidence: calls external client libraries for real ({', '.join(services)})"))
