@@ -39,7 +39,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
@@ -192,43 +191,39 @@ def environment_comparison(
     # ---- environment-only failures
     per_env = runs.groupby(["test_id", "environment"], sort=True).agg(
         n=("failed", "size"), failed=("failed", "sum")).reset_index()
-    low = per_env[per_env["environment"] == lower].set_index("test_id")
-    high = per_env[per_env["environment"] == higher].set_index("test_id")
-    rows = []
-    for tid in sorted(set(low.index) & set(high.index)):
-        lo, hi = low.loc[tid], high.loc[tid]
-        if (tid, lower) in flaky_in or (tid, higher) in flaky_in:
-            continue
-        if int(lo["failed"]) == 0 and int(hi["failed"]) * 2 > int(hi["n"]):
-            msgs = runs[(runs["test_id"] == tid) & (runs["environment"] == higher) & runs["failed"]]["message"]
-            msgs = msgs.dropna()
-            rows.append({"test_id": tid, "lower_runs": int(lo["n"]), "higher_runs": int(hi["n"]),
-                         "higher_failed": int(hi["failed"]),
-                         "higher_failure_share": float(hi["failed"]) / float(hi["n"]),
-                         "components": _lookup(comps_of, tid), "seams": _lookup(seams_of, tid),
-                         "message": msgs.iloc[0] if len(msgs) else None})
+    low = per_env[per_env["environment"] == lower]
+    high = per_env[per_env["environment"] == higher]
+    both = low.merge(high, on="test_id", suffixes=("_lo", "_hi"))
+    flaky_tests = {t for t, e in flaky_in if e in (lower, higher)}
+    hits = both[(both["failed_lo"] == 0) & (both["failed_hi"] * 2 > both["n_hi"]) & ~both["test_id"].isin(flaky_tests)]
+    failed_hi = runs[(runs["environment"] == higher) & runs["failed"]].dropna(subset=["message"])
+    first_msg = failed_hi.groupby("test_id", sort=False)["message"].first()
+    rows = [{"test_id": t, "lower_runs": int(nl), "higher_runs": int(nh), "higher_failed": int(fh),
+             "higher_failure_share": float(fh) / float(nh), "components": _lookup(comps_of, t),
+             "seams": _lookup(seams_of, t), "message": first_msg.get(t)}
+            for t, nl, nh, fh in zip(hits["test_id"], hits["n_lo"], hits["n_hi"], hits["failed_hi"])]
     env_only = schema.conform(pd.DataFrame(rows), "env_only_failures") if rows else schema.empty("env_only_failures")
 
     # ---- significance: executions of tests flaky in neither environment, overall and per component
-    unstable = {t for t, e in flaky_in if e in (lower, higher)}
-    stable = runs[~runs["test_id"].isin(unstable)] if len(runs) else runs
-    lh = stable[stable["environment"].isin((lower, higher))]
+    lh = per_env[per_env["environment"].isin((lower, higher)) & ~per_env["test_id"].isin(flaky_tests)]
 
     def counts(frame: pd.DataFrame) -> tuple[int, int, int, int]:
-        lo = frame[frame["environment"] == lower]["failed"]
-        hi = frame[frame["environment"] == higher]["failed"]
-        return int(lo.sum()), int((~lo.astype(bool)).sum()), int(hi.sum()), int((~hi.astype(bool)).sum())
+        lo = frame[frame["environment"] == lower]
+        hi = frame[frame["environment"] == higher]
+        return (int(lo["failed"].sum()), int((lo["n"] - lo["failed"]).sum()),
+                int(hi["failed"].sum()), int((hi["n"] - hi["failed"]).sum()))
 
     sig_rows = [fisher_row("overall", *counts(lh), lower=lower, higher=higher, min_executions=min_executions,
                            alpha=alpha)]
-    if comps_of and len(runs):
+    if comps_of and len(per_env):
         # every component a compared test executes gets a row, even when only flaky tests reach it
-        compared = runs.loc[runs["environment"].isin((lower, higher)), "test_id"].unique()
-        test_comps = {t: _lookup(comps_of, t) for t in compared}
-        all_comps = sorted(set(itertools.chain.from_iterable(test_comps.values())))
-        for comp in all_comps:
-            mask = np.array([comp in test_comps[t] for t in lh["test_id"]], dtype=bool)
-            sig_rows.append(fisher_row(comp, *counts(lh[mask]), lower=lower, higher=higher,
+        compared = per_env.loc[per_env["environment"].isin((lower, higher)), "test_id"].unique()
+        pairs = pd.DataFrame([(t, c) for t in compared for c in _lookup(comps_of, t)],
+                             columns=["test_id", "component"])
+        joined = pairs.merge(lh, on="test_id", how="left")
+        for comp in sorted(pairs["component"].unique()):
+            part = joined[joined["component"] == comp].dropna(subset=["environment"])
+            sig_rows.append(fisher_row(comp, *counts(part), lower=lower, higher=higher,
                                        min_executions=min_executions, alpha=alpha))
     sig = pd.DataFrame(sig_rows)
     for c in ("lower_failed", "lower_passed", "higher_failed", "higher_passed"):
@@ -246,7 +241,7 @@ def environment_comparison(
         "higher": higher,
         "environments": rates["environment"].astype(object).tolist(),
         "env_only_failures": env_only["test_id"].astype(object).tolist(),
-        "flaky_excluded": sorted(unstable),
+        "flaky_excluded": sorted(flaky_tests),
         "p_value": None if pd.isna(overall["p_value"]) else float(overall["p_value"]),
         "risk_difference": None if pd.isna(overall["risk_difference"]) else float(overall["risk_difference"]),
         "odds_ratio": float(overall["odds_ratio"]),
