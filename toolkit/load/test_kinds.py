@@ -68,7 +68,7 @@ class TestKindRules:
                                           "test_*_it.py")
     e2e_fixtures: tuple[str, ...] = ("browser", "page", "selenium", "driver", "webdriver", "playwright*",
                                      "splinter*", "live_browser")
-    server_fixtures: tuple[str, ...] = ("live_server", "httpserver", "http_server", "*_server", "server",
+    server_fixtures: tuple[str, ...] = ("live_server", "httpserver", "http_server", "*_server", "server", "httpbin*",
                                         "docker*", "*_container", "container", "testcontainer*", "*_service_url",
                                         "unused_tcp_port*", "xprocess", "postgresql", "redis_proc", "mongodb")
     process_calls: tuple[str, ...] = ("subprocess.*", "socket.socket", "socket.create_connection",
