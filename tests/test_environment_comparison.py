@@ -91,6 +91,11 @@ def test_rates_env_only_failures_and_significance_by_hand():
     assert sig.loc["orders", "p_value"] == pytest.approx(2 / 11)
     assert sig.loc["payments", "verdict"].startswith("not enough data") and math.isnan(sig.loc["payments", "p_value"])
     assert res.summary["p_value"] == pytest.approx(2 / 11)
+    # per seam: only a executes orders->payments: lower 0/3, higher 3/3 -> 3 + 3 executions, below 5 -> not enough
+    assert sig.loc["orders->payments", ["lower_failed", "lower_passed", "higher_failed", "higher_passed"]].tolist() \
+        == [0, 3, 3, 0]
+    assert sig.loc["orders->payments", "verdict"].startswith("not enough data")
+    assert list(sig.index) == ["overall", "orders", "payments", "orders->payments"]
 
     # the default minimum (10 executions per environment) refuses to read 6 vs 6
     default = environment_comparison(_results())

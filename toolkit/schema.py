@@ -288,7 +288,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("escape_share", "float64", "escapes / bugs"),
     ),
     "environment_significance": _t(
-        ("scope", "string", "overall, or the component whose tests are compared"),
+        ("scope", "string", "overall, a component (tests executing it) or a seam a->b (tests executing its call sites)"),
         ("lower_failed", "int64", "failed executions in the lower environment"),
         ("lower_passed", "int64", "passed executions in the lower environment"),
         ("higher_failed", "int64", "failed executions in the higher environment"),

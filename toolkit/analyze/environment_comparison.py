@@ -26,9 +26,9 @@ Definitions
     significance
         Fisher's exact test (two-sided) on the 2×2 table of failed/passed
         executions in the lower vs the higher environment (tests flaky in either
-        environment left out, as above), overall and per
-        component (executions of the tests that execute that component, per
-        ``test_components``). Effect sizes: risk difference (higher rate − lower
+        environment left out, as above), overall, per component (executions of
+        the tests that execute that component, per ``test_components``) and per
+        seam (tests executing one of its call sites, per ``test_exercises``). Effect sizes: risk difference (higher rate − lower
         rate) and the odds ratio with a Haldane correction (+0.5 in every cell, so
         a zero cell gives a finite ratio). Below ``min_executions`` in either
         environment the verdict is "not enough data" and no p-value is given.
@@ -215,15 +215,16 @@ def environment_comparison(
 
     sig_rows = [fisher_row("overall", *counts(lh), lower=lower, higher=higher, min_executions=min_executions,
                            alpha=alpha)]
-    if comps_of and len(per_env):
-        # every component a compared test executes gets a row, even when only flaky tests reach it
-        compared = per_env.loc[per_env["environment"].isin((lower, higher)), "test_id"].unique()
-        pairs = pd.DataFrame([(t, c) for t in compared for c in _lookup(comps_of, t)],
-                             columns=["test_id", "component"])
+    compared = per_env.loc[per_env["environment"].isin((lower, higher)), "test_id"].unique()
+    for index in (comps_of, seams_of):  # components, then seams (names with "->")
+        if not index:
+            continue
+        # every component/seam a compared test touches gets a row, even when only flaky tests reach it
+        pairs = pd.DataFrame([(t, c) for t in compared for c in _lookup(index, t)], columns=["test_id", "scope"])
         joined = pairs.merge(lh, on="test_id", how="left")
-        for comp in sorted(pairs["component"].unique()):
-            part = joined[joined["component"] == comp].dropna(subset=["environment"])
-            sig_rows.append(fisher_row(comp, *counts(part), lower=lower, higher=higher,
+        for scope in sorted(pairs["scope"].unique()):
+            part = joined[joined["scope"] == scope].dropna(subset=["environment"])
+            sig_rows.append(fisher_row(scope, *counts(part), lower=lower, higher=higher,
                                        min_executions=min_executions, alpha=alpha))
     sig = pd.DataFrame(sig_rows)
     for c in ("lower_failed", "lower_passed", "higher_failed", "higher_passed"):
