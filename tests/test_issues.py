@@ -138,6 +138,12 @@ def test_jira_csv_repeated_columns_bom_and_cp1252(tmp_path):
         assert two["type"] == "feature"
 
 
+@pytest.mark.parametrize("value", ["31/feb/24", "10/xyz/24", "10/oct/", "10/oct/24 25:00", "10/oct/24 3:00 xm", "soon"])
+def test_parse_dates_rejects(value):
+    with pytest.raises(InputError, match="unknown date format"):
+        parse_dates(pd.Series([value]), column="Created", path="x")
+
+
 def test_unknown_date_format_names_column_and_value(tmp_path):
     p = tmp_path / "j.csv"
     p.write_text("Issue key,Summary,Created\nX-1,a,yesterday-ish\n")
@@ -155,6 +161,9 @@ def test_unknown_date_format_names_column_and_value(tmp_path):
     ("05/dez/23 08:00", "2023-12-05 08:00"),
     ("2016-03-03T13:40:01.000+0000", "2016-03-03 13:40:01"),
     ("2024-01-02", "2024-01-02"),
+    ("7/jan./2024 12:00 PM", "2024-01-07 12:00"),
+    ("10/nov/25 4:51 p. m.", "2025-11-10 16:51"),
+    ("10/oct/16 11:54:07", "2016-10-10 11:54:07"),
 ])
 def test_parse_dates(value, expected):
     got = parse_dates(pd.Series([value, ""]), column="Created", path="x")

@@ -201,38 +201,64 @@ _MONTHS = {
 MONTHS = {unicodedata.normalize("NFC", w): m for m, words in _MONTHS.items() for w in words.split()}
 _MONTH_NAMES = pa.array(list(MONTHS))
 _MONTH_NUMS = np.array(list(MONTHS.values()) + [0], dtype="int64")  # index -1 (unknown) -> 0
-_LOCAL_DATE = (
-    r"^\s*(?P<d>\d{1,2})[/.\- ](?P<m>[^\d\s/.\-]+)\.?[/.\- ](?P<y>\d{4}|\d{2})"
-    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<p>[ap])?\.?\s*(?:m\.?)?)?\s*$"
-)
+def _split(arr: pa.Array, sep: str, parts: int) -> list[pa.Array]:
+    """The first ``parts`` fields of ``arr`` split on ``sep`` ("" where missing; the last keeps the rest).
+
+    Padding with separators first guarantees every list is long enough, so no
+    per-row length check (a costly Arrow ``if_else`` on lists) is needed.
+    """
+    padded = pc.binary_join_element_wise(arr, sep * (parts - 1), "")
+    lists = pc.split_pattern(padded, sep, max_splits=parts - 1)
+    out = [pc.list_element(lists, k) for k in range(parts)]
+    out[-1] = pc.utf8_rtrim(out[-1], characters=sep)
+    return out
 
 
-def _ints(arr: pa.Array) -> np.ndarray:
-    """Digit strings (empty = 0) -> int64 numpy array."""
-    arr = pc.if_else(pc.equal(arr, ""), "0", arr)
-    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+def _digits(arr: pa.Array, default: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ok, value): decimal strings to int64 (empty -> ``default``)."""
+    empty = pc.equal(arr, "")
+    ok = pc.or_(empty, pc.and_(pc.ascii_is_decimal(arr), pc.less_equal(pc.utf8_length(arr), 4)))
+    clean = pc.if_else(ok, pc.if_else(empty, str(default), arr), "0")
+    return ok.to_numpy(zero_copy_only=False), pc.cast(clean, pa.int64()).to_numpy(zero_copy_only=False)
 
 
 def _parse_local(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(ok mask, datetime64[ns]) for Jira-style ``dd/Mon/yy [h:mm AM]`` strings; all in Arrow/NumPy, no Python loop."""
+    """(ok mask, datetime64[ns]) for Jira-style ``dd/Mon/yy [h:mm[:ss] [AM|PM]]`` strings.
+
+    Literal splits in Arrow (several times faster than a capturing regex), a
+    month-name lookup and integer date arithmetic in NumPy; no Python loop.
+    """
     low = pc.utf8_lower(arr)
     if not pc.all(pc.string_is_ascii(low)).as_py():
         low = pc.utf8_normalize(low, "NFC")
-    st = pc.extract_regex(low, _LOCAL_DATE)
-    matched = pc.is_valid(st).to_numpy(zero_copy_only=False)
-    defaults = {"d": "1", "m": "jan", "y": "70", "H": "", "M": "", "S": "", "p": ""}
-    f = {k: pc.fill_null(pc.struct_field(st, k), v) for k, v in defaults.items()}
-    month = _MONTH_NUMS[pc.fill_null(pc.index_in(f["m"], value_set=_MONTH_NAMES), -1).to_numpy()]
-    day, year = _ints(f["d"]), _ints(f["y"])
+    day_s, mon_s, rest = _split(low, "/", 3)
+    mon_s = pc.utf8_rtrim(mon_s, characters=".")
+    year_s, time_s = _split(pc.utf8_trim_whitespace(rest), " ", 2)
+    time_s = pc.utf8_trim_whitespace(time_s)
+    hm_s, ampm = _split(time_s, " ", 2)
+    ampm = pc.replace_substring(pc.replace_substring(ampm, ".", ""), " ", "")
+    ampm = ampm.to_numpy(zero_copy_only=False).astype(str)
+    colons = pc.count_substring(hm_s, ":").to_numpy(zero_copy_only=False)
+    hour_s, minute_s, second_s = _split(hm_s, ":", 3)
+    has_time = pc.not_equal(time_s, "").to_numpy(zero_copy_only=False)
+    three = pc.equal(pc.count_substring(low, "/"), 2).to_numpy(zero_copy_only=False)
+
+    month = _MONTH_NUMS[pc.fill_null(pc.index_in(mon_s, value_set=_MONTH_NAMES), -1).to_numpy()]
+    ok_d, day = _digits(day_s, 0)
+    ok_y, year = _digits(year_s, -1)
+    ok_y &= pc.not_equal(year_s, "").to_numpy(zero_copy_only=False)
+    ok_h, hour = _digits(hour_s, 0)
+    ok_m, minute = _digits(minute_s, 0)
+    ok_s, second = _digits(second_s, 0)
     year = np.where(year >= 100, year, np.where(year < 70, year + 2000, year + 1900))
-    hour, minute, second = _ints(f["H"]), _ints(f["M"]), _ints(f["S"])
-    ampm = f["p"].to_numpy(zero_copy_only=False).astype(str)
-    hour = np.where((ampm == "p") & (hour < 12), hour + 12, np.where((ampm == "a") & (hour == 12), 0, hour))
-    month_start = (year - 1970) * 12 + (np.clip(month, 1, 12) - 1)
+    hour = np.where((ampm == "pm") & (hour < 12), hour + 12, np.where((ampm == "am") & (hour == 12), 0, hour))
+    ok_time = ~has_time | (((colons == 1) | (colons == 2)) & np.isin(ampm, ("", "am", "pm")))
+    month_start = (np.clip(year, 1678, 2261) - 1970) * 12 + (np.clip(month, 1, 12) - 1)
     first = month_start.astype("datetime64[M]").astype("datetime64[D]")
     days_in_month = ((month_start + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(int)
-    ok = matched & (month > 0) & (day >= 1) & (day <= days_in_month) & (hour < 24) & (minute < 60) & (second < 60)
-    stamp = (first + (day - 1).astype("timedelta64[D]")).astype("datetime64[ns]") + (
+    ok = (three & ok_d & ok_y & ok_h & ok_m & ok_s & ok_time & (month > 0) & (day >= 1) & (day <= days_in_month)
+          & (hour < 24) & (minute < 60) & (second < 60) & (year >= 1678) & (year <= 2261))
+    stamp = (first + (np.clip(day, 1, 31) - 1).astype("timedelta64[D]")).astype("datetime64[ns]") + (
         hour * 3600 + minute * 60 + second).astype("timedelta64[s]")
     return ok, stamp
 
