@@ -73,7 +73,7 @@ TIE_ORDER: tuple[str, ...] = ("component", "integration", "environment", "not_a_
 FEATURES: dict[str, tuple[str, float, str]] = {
     "fix_multi_component": ("integration", 3.0, "fix commits touched >= 2 production components"),
     "fix_single_component": ("component", 2.0, "fix commits touched exactly one production component"),
-    "interface_file": ("integration", 2.0, "fix touched an interface file (sql/openapi/json_schema/protobuf/pact/...)"),
+    "interface_file": ("integration", 2.5, "fix touched an interface file (sql/openapi/json_schema/protobuf/pact/...)"),
     "interface_module": ("integration", 0.5, "fix touched a module that another component imports"),
     "config_only_fix": ("environment", 1.5, "fix changed only configuration files"),
     "integration_tests_added": ("integration", 2.5, "fix added/changed integration or e2e tests"),
@@ -133,7 +133,8 @@ VOCABULARY: dict[str, tuple[tuple[str, str, float], ...]] = {
                             r"|takes \d+ positional|wrong (?:number of )?arguments?|signature", 1.0),
         ("works in isolation", r"works? (?:fine |well |correctly |ok |okay )?(?:in isolation|on its own|separately"
                                r"|individually|locally)|in isolation", 1.0),
-        ("tests pass", r"(?:unit |all |the |our )?tests? (?:are |is |all |still )?(?:green|pass(?:es|ed|ing)?)", 1.0),
+        ("tests pass", r"(?:unit |all |the |our )?tests? (?:are |is |all |still )?(?:green|pass(?:es|ed|ing)?)"
+                       r"|pass(?:es|ed)? (?:their|its|all|the) (?:own )?(?:unit )?tests", 1.0),
         ("end-to-end", r"end[- ]to[- ]end|e2e", 1.0),
         ("integration", r"integrat\w*", 1.0),
         ("propagation", r"propagat\w*", 1.0),

@@ -1,0 +1,320 @@
+"""Bug categorization: exact categories and evidence on hand-built tables, labels, classifier, the sample."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import schema
+from toolkit.analyze.bug_categorization import DEFAULT_WEIGHTS, categorize_bugs
+from toolkit.load.links import Links
+
+TRUTH = Path(__file__).resolve().parents[1] / "data" / "sample" / "truth.json"
+
+
+def issue(key, title, body="", *, type="bug", labels=(), components=(), resolution=None, environment="unknown",
+          created="2025-01-10", resolved="2025-01-20", pr=False):
+    return {"tracker": "github", "key": key, "title": title, "body": body, "type": type, "labels": list(labels),
+            "components": list(components), "status": "closed", "resolution": resolution, "priority": None,
+            "created": pd.Timestamp(created, tz="UTC"),
+            "resolved": pd.Timestamp(resolved, tz="UTC") if resolved else pd.NaT,
+            "environment": environment, "environment_evidence": None, "is_pull_request": pr}
+
+
+def issues(*rows):
+    return schema.conform(pd.DataFrame(list(rows)), "issues")
+
+
+def links(fixes: dict[str, list[str]], components: dict[str, list[str]]) -> Links:
+    ln = pd.DataFrame([(k, s, f"message: fixes {k}", "explicit") for k, shas in fixes.items() for s in shas],
+                      columns=["issue_key", "sha", "evidence", "confidence"])
+    ic = pd.DataFrame([(k, c, 1, 10) for k, cs in components.items() for c in cs],
+                      columns=["issue_key", "component", "files", "churn"])
+    return Links(schema.conform(ln, "links"), schema.conform(ic, "issue_components"), schema.empty("unlinked_issues"))
+
+
+def changes(rows):
+    df = pd.DataFrame([{"sha": s, "path": p, "old_path": None, "added": 3, "deleted": 1, "binary": False}
+                       for s, p in rows])
+    return schema.conform(df, "file_changes")
+
+
+def row(result, key):
+    return result.bugs.set_index("key").loc[key]
+
+
+def test_cross_component_fix_is_integration_with_evidence_strongest_first():
+    iss = issues(issue("#1", "Orders fail after the upgrade", "Both services pass their tests.",
+                       environment="production", labels=["regression"]))
+    ln = links({"#1": ["a1"]}, {"#1": ["orders", "payments"]})
+    fc = changes([("a1", "app/orders/service.py"), ("a1", "app/payments/api.py"),
+                  ("a1", "tests/integration/test_checkout.py")])
+    r = categorize_bugs(iss, links=ln, file_changes=fc)
+    schema.check(r.bugs, "bug_categories")
+    b = row(r, "#1")
+    assert b["category"] == "integration" and b["source"] == "rules"
+    assert b["evidence"] == [
+        "fix touched 2 components: orders, payments (+3 → integration)",
+        "fix added/changed integration test tests/integration/test_checkout.py (+2.5 → integration)",
+        "seen in production, fix spans components (+1 → integration)",
+        'word "tests pass" in title/body (+1 → integration)',
+        "label/component 'regression' (+0.5 → integration)",
+    ]
+    assert b["score_integration"] == 8.0 and b["score_component"] == 0.0
+    assert b["confidence"] == 1.0
+    assert b["components"] == ["orders", "payments"] and b["pairs"] == ["orders<->payments"]
+    assert b["fix_commits"] == 1
+
+
+def test_single_component_fix_with_rounding_words_is_component():
+    iss = issues(issue("#2", "Total is off by a cent", "We truncate instead of rounding."))
+    ln = links({"#2": ["b1"]}, {"#2": ["billing"]})
+    fc = changes([("b1", "app/billing/money.py"), ("b1", "tests/unit/test_money.py")])
+    r = categorize_bugs(iss, links=ln, file_changes=fc)
+    b = row(r, "#2")
+    assert b["category"] == "component"
+    assert b["evidence"] == [
+        "fix touched one component: billing (+2 → component)",
+        'word "rounding" in title/body (+1 → component)',
+        "fix added/changed unit tests only (tests/unit/test_money.py) (+0.5 → component)",
+    ]
+    assert b["confidence"] == 1.0
+
+
+def test_configuration_only_fix_in_production_is_environment():
+    iss = issues(issue("#3", "Mail fails in prod", "The SMTP_HOST env var is missing in production.",
+                       environment="production"))
+    ln = links({"#3": ["c1"]}, {"#3": ["app"]})
+    fc = changes([("c1", "deploy/production.env"), ("c1", "app/settings.py")])
+    r = categorize_bugs(iss, links=ln, file_changes=fc)
+    b = row(r, "#3")
+    assert b["category"] == "environment"
+    assert "fix changed only configuration: app/settings.py, deploy/production.env (+1.5 → environment)" in b["evidence"]
+    assert "seen in production and the text names configuration (+1 → environment)" in b["evidence"]
+    assert b["score_environment"] > b["score_component"]
+
+
+@pytest.mark.parametrize("resolution", ["Won't Fix", "Duplicate", "Cannot Reproduce", "Not a Bug", "not_planned",
+                                        "Invalid"])
+def test_not_a_bug_resolutions(resolution):
+    r = categorize_bugs(issues(issue("#4", "Button is blue", resolution=resolution)))
+    b = row(r, "#4")
+    assert b["category"] == "not_a_bug"
+    assert b["evidence"] == [f"resolution {resolution!r} (+4 → not_a_bug)"]
+
+
+def test_only_bugs_are_categorized():
+    iss = issues(issue("#5", "Add export", type="feature"), issue("#6", "Fix crash", pr=True),
+                 issue("#7", "Crash on start"))
+    r = categorize_bugs(iss)
+    assert r.bugs["key"].tolist() == ["#7"]
+
+
+def test_no_evidence_is_component_with_zero_confidence_and_ties_go_to_component():
+    iss = issues(issue("#8", "It does the wrong thing"),
+                 issue("#9", "Timeout when saving", "Saving a draft typo'd the name."))  # timeout vs typo: a tie
+    r = categorize_bugs(iss)
+    assert row(r, "#8")["category"] == "component" and row(r, "#8")["confidence"] == 0.0
+    assert row(r, "#8")["evidence"] == []
+    b = row(r, "#9")
+    assert b["score_integration"] == b["score_component"] == 1.0
+    assert b["category"] == "component" and b["confidence"] == 0.0
+
+
+def test_words_match_at_boundaries_only():
+    # "rapid", "capital", "reformatting", "retrying" vs api/format/retry; "configured" is a stem hit.
+    r = categorize_bugs(issues(issue("#10", "Rapid capital gains"), issue("#11", "Retrying the upload"),
+                               issue("#12", "Wrongly configured")))
+    assert row(r, "#10")["evidence"] == []
+    assert row(r, "#11")["evidence"] == ['word "retry" in title/body (+1 → integration)']
+    assert row(r, "#12")["evidence"] == ['word "config" in title/body (+1 → environment)']
+
+
+def test_html_in_title_and_body_stays_text():
+    title = "<script>alert('x')</script> <b>timeout</b>"
+    body = "<img src=x onerror=alert(1)> <p>schema mismatch</p>"
+    r = categorize_bugs(issues(issue("#13", title, body)))
+    b = row(r, "#13")
+    assert b["title"] == title
+    assert b["category"] == "integration"
+    assert not any("<" in e for e in b["evidence"])
+    assert {e.split(" in ")[0] for e in b["evidence"]} == {'word "timeout"', 'word "schema"', 'word "mismatch"'}
+
+
+def test_interface_file_and_imported_module():
+    files = schema.conform(pd.DataFrame([
+        {"path": "app/db/migrations/001.sql", "component": "db", "module": None, "kind": "sql", "is_test": False},
+        {"path": "app/db/models.py", "component": "db", "module": "app.db.models", "kind": "python", "is_test": False},
+        {"path": "app/web/views.py", "component": "web", "module": "app.web.views", "kind": "python", "is_test": False},
+    ]), "files")
+    imports = pd.DataFrame([{"path": "app/web/views.py", "module": "app.web.views", "component": "web",
+                             "target_module": "app.db.models", "target_component": "db"}])
+    iss = issues(issue("#14", "Save fails"), issue("#15", "Save fails too"))
+    ln = links({"#14": ["d1"], "#15": ["d2"]}, {"#14": ["db"], "#15": ["db"]})
+    fc = changes([("d1", "app/db/migrations/001.sql"), ("d2", "app/db/models.py")])
+    r = categorize_bugs(iss, links=ln, file_changes=fc, files=files, imports=imports)
+    assert "fix touched interface file app/db/migrations/001.sql (+2.5 → integration)" in row(r, "#14")["evidence"]
+    assert row(r, "#14")["category"] == "integration"
+    assert "fix touched app/db/models.py, imported by another component (+0.5 → integration)" in row(r, "#15")["evidence"]
+    assert row(r, "#15")["category"] == "component"
+
+
+def test_tracker_fields_labels_and_where_labels():
+    iss = issues(issue("#16", "Broken", components=["Orders", "Payments"]),
+                 issue("#17", "Broken", labels=["env:staging"]),
+                 issue("#18", "Broken", labels=["area/config"]),
+                 issue("#19", "Broken", labels=["contract-break"]),
+                 issue("#20", "Broken", environment="integrated"))
+    r = categorize_bugs(iss)
+    assert row(r, "#16")["evidence"] == ["tracker names 2 components: Orders, Payments (+1.5 → integration)"]
+    assert row(r, "#17")["evidence"] == []  # says where it was seen, not why
+    assert row(r, "#18")["evidence"] == ["label/component 'area/config' (+2 → environment)"]
+    assert row(r, "#19")["category"] == "integration"
+    assert row(r, "#20")["evidence"] == ["first seen in the integrated environment (+2 → integration)"]
+
+
+def test_fix_commit_messages_are_text_evidence():
+    commits = pd.DataFrame({"sha": ["e1"], "message": ["Send the idempotency key on every retry\n\nfixes #21"]})
+    r = categorize_bugs(issues(issue("#21", "Charged twice")), links=links({"#21": ["e1"]}, {}), commits=commits)
+    assert row(r, "#21")["evidence"] == ['word "retry" in fix message (+1 → integration)',
+                                         'word "idempotency" in fix message (+1 → integration)']
+
+
+def test_text_contribution_is_capped():
+    body = "schema contract payload interface protocol handshake upstream mismatch"
+    r = categorize_bugs(issues(issue("#22", "x", body)))
+    assert row(r, "#22")["score_integration"] == DEFAULT_WEIGHTS["text_cap"]
+
+
+def test_labels_win_and_weights_override():
+    iss = issues(issue("#23", "Orders fail"))
+    ln = links({"#23": ["f1"]}, {"#23": ["orders", "payments"]})
+    labels = pd.DataFrame({"key": ["#23"], "category": ["environment"], "note": [""], "reviewer": [None],
+                           "decided_at": [pd.NaT]})
+    r = categorize_bugs(iss, links=ln, labels=labels)
+    b = row(r, "#23")
+    assert (b["category"], b["source"], b["confidence"], b["rules_category"]) == ("environment", "label", 1.0,
+                                                                                  "integration")
+    assert r.summary["labelled"] == 1 and r.summary["by_source"]["label"] == 1
+    r2 = categorize_bugs(iss, links=ln, weights={"fix_multi_component": 0})
+    assert row(r2, "#23")["category"] == "component" and row(r2, "#23")["evidence"] == []
+    assert r2.rules_weights["fix_multi_component"] == 0
+    with pytest.raises(ValueError, match="unknown bug-categorization weights"):
+        categorize_bugs(iss, weights={"nope": 1})
+
+
+def test_summary_by_pair_and_by_quarter():
+    iss = issues(issue("#30", "a", created="2025-01-05", environment="production"),
+                 issue("#31", "b", created="2025-02-05", environment="production"),
+                 issue("#32", "c", created="2025-04-05", environment="staging"),
+                 issue("#33", "d", created="2025-04-06", resolution="Duplicate", environment="production"))
+    ln = links({"#30": ["s1"], "#31": ["s2"], "#32": ["s3"]},
+               {"#30": ["a", "b"], "#31": ["a"], "#32": ["a", "b", "c"]})
+    r = categorize_bugs(iss, links=ln)
+    schema.check(r.by_pair, "bugs_by_pair")
+    schema.check(r.by_quarter, "bugs_by_quarter")
+    assert r.by_pair.set_index("pair")["integration"].to_dict() == {"a<->b": 2, "a<->c": 1, "b<->c": 1}
+    assert r.by_quarter.set_index("quarter")[["integration", "component", "not_a_bug", "bugs"]].to_dict("index") == {
+        "2025Q1": {"integration": 1, "component": 1, "not_a_bug": 0, "bugs": 2},
+        "2025Q2": {"integration": 1, "component": 0, "not_a_bug": 1, "bugs": 2}}
+    assert r.summary["counts"] == {"integration": 2, "component": 1, "environment": 0, "not_a_bug": 1}
+    assert r.summary["production_bugs"] == 2 and r.summary["production_integration_share"] == 0.5
+    assert r.summary["integration_share"] == pytest.approx(2 / 3)
+
+
+def test_empty_input():
+    r = categorize_bugs(schema.empty("issues"))
+    schema.check(r.bugs, "bug_categories")
+    assert r.bugs.empty and r.by_pair.empty and r.by_quarter.empty and r.summary["bugs"] == 0
+
+
+# ---- the optional classifier ----
+
+VOC = {
+    "integration": ["schema", "contract", "payload", "upstream", "serialization", "handshake"],
+    "component": ["rounding", "typo", "regex", "validation", "overflow", "index"],
+    "environment": ["certificate", "dns", "secret", "deploy", "permission", "config"],
+}
+
+
+def labelled_set(n_per_class=12, seed=7):
+    rng = np.random.default_rng(seed)
+    rows, lab = [], []
+    filler = ["the", "page", "user", "order", "report", "after", "when", "fails", "error", "shows"]
+    for cat, words in VOC.items():
+        for j in range(n_per_class):
+            key = f"#{cat[:3]}{j}"
+            text = " ".join(rng.choice(words, 2).tolist() + rng.choice(filler, 5).tolist())
+            rows.append(issue(key, text))
+            lab.append({"key": key, "category": cat, "note": "", "reviewer": None, "decided_at": pd.NaT})
+    return issues(*rows), pd.DataFrame(lab)
+
+
+def test_classifier_evaluation_beside_rules_is_deterministic():
+    from toolkit.analyze.bug_classifier import apply_classifier, evaluate_classifier, train_classifier
+    iss, labels = labelled_set()
+    cats = categorize_bugs(iss)
+    ev1 = evaluate_classifier(cats, labels, cv=4)
+    ev2 = evaluate_classifier(cats, labels, cv=4)
+    schema.check(ev1, "classifier_evaluation")
+    pd.testing.assert_frame_equal(ev1, ev2)
+    assert ev1["category"].tolist() == ["integration", "component", "environment", "macro avg"]
+    assert ev1["support"].tolist() == [12, 12, 12, 36]
+    assert ev1.set_index("category").loc["macro avg", "model_f1"] > 0.8
+    # the rules on the same labels: recomputed here by hand
+    truth = labels.set_index("key")["category"]
+    rules = cats.bugs.set_index("key")["rules_category"].reindex(truth.index)
+    for cat in ("integration", "component", "environment"):
+        tp = ((rules == cat) & (truth == cat)).sum()
+        recall = tp / (truth == cat).sum()
+        assert ev1.set_index("category").loc[cat, "rules_recall"] == pytest.approx(recall)
+    model = train_classifier(cats, labels)
+    applied = apply_classifier(cats, model)
+    assert set(applied.bugs["source"]) == {"model"}
+    assert (applied.bugs.set_index("key")["category"] == truth).mean() > 0.9
+
+
+def test_classifier_too_few_labels_is_a_clear_error():
+    from toolkit.analyze.bug_classifier import NotEnoughLabels, evaluate_classifier, train_classifier
+    iss, labels = labelled_set(n_per_class=3)
+    cats = categorize_bugs(iss)
+    one_each = labels.groupby("category").head(1)
+    with pytest.raises(NotEnoughLabels, match="at least 2 labels in each of 2 categories"):
+        evaluate_classifier(cats, one_each)
+    with pytest.raises(NotEnoughLabels, match="at least 2 categories"):
+        train_classifier(cats, labels[labels["category"] == "component"])
+    ev = evaluate_classifier(cats, labels, cv=5)  # 3 per class: folds shrink, with a note
+    assert ev.attrs["cv"] == 3 and "cv reduced from 5 to 3" in ev.attrs["notes"][0]
+    partial = pd.concat([labels[labels["category"] != "environment"], labels[labels["category"] == "environment"][:1]])
+    ev = evaluate_classifier(cats, partial, cv=3)
+    assert "environment" not in ev["category"].tolist()
+    assert ev.attrs["notes"][0] == "left out (fewer than 2 labels): environment"
+
+
+def test_classifier_without_scikit_learn_names_the_extra(monkeypatch):
+    from toolkit.analyze import bug_classifier
+    iss, labels = labelled_set(n_per_class=3)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(ImportError, match=r"pip install seamscope\[ml\]"):
+        bug_classifier.train_classifier(categorize_bugs(iss), labels)
+
+
+# ---- the embedded sample ----
+
+@pytest.mark.skipif(not TRUTH.exists(), reason="data/sample/truth.json not generated yet")
+def test_sample_planted_integration_bugs_are_integration_and_component_bugs_are_not():
+    from toolkit.config import sample_config
+    from toolkit.evidence import load_evidence
+    ev = load_evidence(sample_config())
+    r = categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes, files=ev.structure.files,
+                        imports=ev.structure.imports, commits=ev.history.commits, labels=ev.labels)
+    truth = json.loads(TRUTH.read_text())
+    got = r.bugs.set_index("key")["category"]
+    planted = {p["issue"] for p in truth["planted"].values() if p["category"] == "integration"}
+    assert planted and {k: got[k] for k in planted} == {k: "integration" for k in planted}
+    component = [i["key"] for i in truth["issues"] if i["category"] == "component"]
+    assert component and not [k for k in component if got[k] == "integration"]
