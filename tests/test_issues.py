@@ -258,3 +258,25 @@ def test_type_of_labels():
 def test_missing_path():
     with pytest.raises(InputError, match="no such file"):
         load_issues("/nonexistent/issues.json")
+
+
+def test_jira_rest_v3_description_and_format_mismatch(tmp_path):
+    page = {"issues": [{"key": "SHOP-3", "fields": {
+        "summary": "Upload fails", "issuetype": {"name": "Bug"}, "labels": ["uploads"],
+        "components": [{"name": "documents"}], "environment": "PROD eu-west", "created": "2024-02-01T10:00:00.000+0100",
+        "resolutiondate": None, "description": {"type": "doc", "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "It <b>fails</b>"}]}]}}}]}
+    p = tmp_path / "search.json"
+    p.write_text(json.dumps(page))
+    row = load_issues(p).iloc[0]
+    assert row["body"] == "It <b>fails</b>" and row["components"] == ["documents"] and row["type"] == "bug"
+    assert row["environment"] == "production" and row["environment_evidence"].startswith("field")
+    assert row["created"] == pd.Timestamp("2024-02-01 09:00", tz="UTC")
+    with pytest.raises(InputError, match="format='github'"):
+        load_issues(p, format="github")
+
+
+@needs_corpus
+def test_french_trailing_empty_headers_do_not_shift_columns():
+    fr = load_issues(CORPUS / "jira" / "jira_server_fr_github-csv-tools.csv")
+    assert fr["key"].str.fullmatch(r"[A-Z]+-\d+").all()
