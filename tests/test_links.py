@@ -56,6 +56,7 @@ def test_explicit_reference_merge_pr_and_namespaces():
         ("a4", "Merge branch 'fix-15': closes #15", "2024-01-05", ["a3", "b2"]),
         ("a5", "resolved SHOP-7 in the gateway; also GH-12", "2024-01-06", ["a4"]),
         ("a6", "mention #7 (a Jira number, not a GitHub key) and shop-8 lowercase", "2024-01-07", ["a5"]),
+        ("a7", "Fix rounding in totals (SHOP-8)\n\nRefs #12", "2024-01-08", ["a6"]),
     ])
     res = link_issues(ISSUES, commits)
     schema.check(res.links, "links")
@@ -68,10 +69,13 @@ def test_explicit_reference_merge_pr_and_namespaces():
         ("#40", "a3"): "explicit",  # the PR itself: its merge commit
         ("SHOP-7", "a5"): "explicit",
         ("#12", "a5"): "reference",
+        ("SHOP-8", "a7"): "explicit",  # subject starts with "Fix" and names the key
+        ("#12", "a7"): "reference",  # only in the body, after "Refs"
     }
     ev = res.links.set_index(["issue_key", "sha"])["evidence"]
     assert ev[("#12", "a1")] == "message: Fixes #12"
     assert "PR #40" in ev[("#13", "a3")]
+    assert ev[("SHOP-8", "a7")] == "message: Fix rounding in totals (SHOP-8)"
     unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
     assert unl == {"#14": "no commit mentions it", "#15": "mentioned only in merge commits"}
 

@@ -2,7 +2,9 @@
 
 Confidence
     ``explicit``  a non-merge commit message says ``fixes/fixed/fix/closes/closed/
-                  resolves/resolved`` + the key, or a merged pull request (``Merge
+                  resolves/resolved`` + the key, or (when no key follows such a word) its
+                  subject line starts with one and names the key (``Fix charge order
+                  (SHOP-10)``), or a merged pull request (``Merge
                   pull request #40``, or a squash commit naming ``#40``) whose body
                   closes the issue;
     ``reference`` a non-merge commit message names the key without such a word, or a
@@ -96,6 +98,20 @@ def link_issues(
     is_merge = com["is_merge"].fillna(False).astype(bool).to_numpy() if "is_merge" in com else \
         com["parents"].map(lambda p: len(p) > 1 if isinstance(p, list) else False).to_numpy()
     refs = _references(messages, projects)
+    # "Fix charge before stock reservation (SHOP-10)": a subject starting with a fix word closes its keys too
+    subject = messages.str.extract(r"^([^\n]*)", expand=False).fillna("")
+    fix_subject = subject.str.contains(rf"^\s*{_KW}", regex=True).to_numpy(dtype=bool)
+    if fix_subject.any():
+        subj = _references(subject[fix_subject], projects)
+        subj = pd.DataFrame({"row": subj["row"].to_numpy(), "key": subj["key"].to_numpy(), "in_fix_subject": True})
+        refs = refs.merge(subj.drop_duplicates(), on=["row", "key"], how="left")
+        # ...unless the message already puts a fix word right before a key ("resolved SHOP-7; also GH-12")
+        direct_rows = refs.loc[refs["explicit"], "row"].unique()
+        promote = (refs["in_fix_subject"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                   & ~refs["row"].isin(direct_rows).to_numpy())
+        refs.loc[promote, "text"] = subject.to_numpy(dtype=object)[refs.loc[promote, "row"].to_numpy()]
+        refs.loc[promote, "explicit"] = True
+        refs = refs.drop(columns="in_fix_subject")
     refs["sha"] = com["sha"].astype("string").to_numpy()[refs["row"].to_numpy()]
     refs["is_merge"] = is_merge[refs["row"].to_numpy()]
     merge_pr = messages.str.extract(r"^Merge pull request #(\d+)\b", expand=False)
