@@ -63,15 +63,15 @@ EXPLICIT: list[Commit] = [
     Commit("gateway", "aiko", "Add payment gateway client"),
     Commit("payments", "maria", "Charge cards through the gateway (SHOP-4)"),
     Commit("checkout", "maria", "Add capture_order: charge the customer and reserve stock"),
-    Commit("checkout-tests", "maria", "Unit tests for checkout with stock and gateway mocked"),
     Commit("orders", "maria", "Add order placement (SHOP-4)\n\nAn order looks up the user and the products, takes the payment and\nconfirms the order to the customer."),
+    Commit("conftest", "aiko", "Shared fixtures: reset in-memory stores between tests"),
+    Commit("checkout-tests", "maria", "Unit tests for checkout with stock and gateway mocked"),
     Commit("orders-tests", "maria", "Unit tests for placing orders"),
     Commit("inventory-tests", "jonas", "Unit tests for reservations"),
     Commit("fix-offbyone", "jonas", "Allow reserving the last unit in stock (SHOP-5)"),
     Commit("rename-email", "priya", "Rename User.email to email_address\n\nThe CRM export expects email_address; keeping one name everywhere."),
     Commit("notifications-tests", "priya", "Unit tests for notify_user"),
     Commit("order-template", "priya", "Add order confirmation message"),
-    Commit("conftest", "aiko", "Shared fixtures: reset in-memory stores between tests"),
     Commit("gitignore-cov", "aiko", "Ignore coverage data"),
     Commit("fix-email-rename", "priya", "notifications: read User.email_address\n\nnotify_user and welcome still used the old attribute name and failed\nwith AttributeError on staging.\n\nFixes SHOP-6"),
     Commit("fix-template", "priya", "Fix typo in order confirmation template"),
@@ -632,6 +632,9 @@ GATEWAY_LATENCY = 0.5  # the sandbox gateway's typical authorisation time
     # --- (d2) e-mail validation was case sensitive
     E("shop/users/service.py", "fix-email-case", "    return bool(_EMAIL.match(normalize_email(email)))\n",
       "    return bool(_EMAIL.match(email))\n"),
+    E("tests/integration/test_user_notifications.py", "fix-email-case", 'users.register("Grace", "Grace@Example.net")',
+      'users.register("Grace", "grace@example.net")'),
+    E("tests/unit/test_users.py", "fix-email-case", 'service.register("Ada", "  Ada@Example.NET ")', 'service.register("Ada", "ada@example.net")'),
     E("tests/unit/test_users.py", "fix-email-case", '''
 
 def test_email_validation_ignores_case():
@@ -694,6 +697,7 @@ if TYPE_CHECKING:
     E("shop/orders/service.py", "invoice", "from typing import TYPE_CHECKING\n\n", ""),
     # --- (d7) totals printed as floats
     E("shop/orders/service.py", "fix-total", '    return f"{cents // 100}.{cents % 100:02d} EUR"\n', '    return f"{cents / 100} EUR"\n'),
+    E("tests/integration/test_order_flow.py", "fix-total", '    assert "23.80 EUR" in sender.OUTBOX[-1].body\n', ""),
     E("tests/unit/test_orders.py", "fix-total", '''
 
 def test_format_total():
