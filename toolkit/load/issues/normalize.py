@@ -177,7 +177,7 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
             word = _extract(df[col][open_], _WORD_RE, "w").str.lower()
             ok = (word.notna() & (word != "")).to_numpy(dtype=bool)
             pos = np.flatnonzero(open_)[ok]
-            env[pos] = word[ok].map(environments.normalize).to_numpy(dtype=object)
+            env[pos] = _map_unique(word[ok], environments.normalize).to_numpy(dtype=object)
             evidence[pos] = ("text: " + word[ok]).to_numpy(dtype=object)
             open_[pos] = False
     return pd.Series(env, index=df.index), pd.Series(evidence, index=df.index)
