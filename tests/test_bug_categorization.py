@@ -59,7 +59,7 @@ def test_cross_component_fix_is_integration_with_evidence_strongest_first():
     assert b["category"] == "integration" and b["source"] == "rules"
     assert b["evidence"] == [
         "fix touched 2 components: orders, payments (+3 → integration)",
-        "fix added/changed integration test tests/integration/test_checkout.py (+2.5 → integration)",
+        "fix added integration test code in tests/integration/test_checkout.py (+2.5 → integration)",
         "seen in production, fix spans components (+1 → integration)",
         'word "tests pass" in title/body (+1 → integration)',
         "label/component 'regression' (+0.5 → integration)",
@@ -80,7 +80,7 @@ def test_single_component_fix_with_rounding_words_is_component():
     assert b["evidence"] == [
         "fix touched one component: billing (+2 → component)",
         'word "rounding" in title/body (+1 → component)',
-        "fix added/changed unit tests only (tests/unit/test_money.py) (+0.5 → component)",
+        "fix added unit test code only (tests/unit/test_money.py) (+0.5 → component)",
     ]
     assert b["confidence"] == 1.0
 
@@ -318,3 +318,21 @@ def test_sample_planted_integration_bugs_are_integration_and_component_bugs_are_
     assert planted and {k: got[k] for k in planted} == {k: "integration" for k in planted}
     component = [i["key"] for i in truth["issues"] if i["category"] == "component"]
     assert component and not [k for k in component if got[k] == "integration"]
+
+
+def test_edited_integration_test_is_weaker_than_added_test_code():
+    iss = issues(issue("#40", "Sign-up rejects some addresses"))
+    ln = links({"#40": ["g1"]}, {"#40": ["users"]})
+    fc = schema.conform(pd.DataFrame([
+        {"sha": "g1", "path": "app/users/service.py", "old_path": None, "added": 1, "deleted": 1, "binary": False},
+        {"sha": "g1", "path": "tests/integration/test_signup.py", "old_path": None, "added": 1, "deleted": 1,
+         "binary": False},
+        {"sha": "g1", "path": "tests/unit/test_users.py", "old_path": None, "added": 5, "deleted": 1, "binary": False},
+    ]), "file_changes")
+    b = row(categorize_bugs(iss, links=ln, file_changes=fc), "#40")
+    assert b["category"] == "component"
+    assert b["evidence"] == [
+        "fix touched one component: users (+2 → component)",
+        "fix edited integration test tests/integration/test_signup.py (+0.5 → integration)",
+        "fix added unit test code only (tests/unit/test_users.py) (+0.5 → component)",
+    ]

@@ -20,9 +20,10 @@ Evidence features (:data:`FEATURES`; default weights in :data:`DEFAULT_WEIGHTS`)
       openapi, json_schema, protobuf, pact, graphql, avro) → integration; a fix
       touching a module another component imports (``imports``) → weak
       integration; a fix changing only configuration files → environment;
-    * tests the fix added or changed: under an ``integration``/``e2e``/
-      ``contract``/``acceptance``/``system`` path → strong integration; unit
-      tests only → weak component;
+    * tests the fix added: test code (more lines added than deleted) under an
+      ``integration``/``e2e``/``contract``/``acceptance``/``system`` path →
+      strong integration; integration tests only edited (an expectation
+      updated) → weak integration; unit test code only → weak component;
     * the tracker: its components field naming >= 2 → integration, exactly one →
       weak component; labels and tracker components whose words say integration,
       contract, api, ... → integration, config, env, deploy, infra, ... →
@@ -76,8 +77,9 @@ FEATURES: dict[str, tuple[str, float, str]] = {
     "interface_file": ("integration", 2.5, "fix touched an interface file (sql/openapi/json_schema/protobuf/pact/...)"),
     "interface_module": ("integration", 0.5, "fix touched a module that another component imports"),
     "config_only_fix": ("environment", 1.5, "fix changed only configuration files"),
-    "integration_tests_added": ("integration", 2.5, "fix added/changed integration or e2e tests"),
-    "unit_tests_only": ("component", 0.5, "fix added/changed unit tests only"),
+    "integration_tests_added": ("integration", 2.5, "fix added integration or e2e test code (more lines added than deleted)"),
+    "integration_tests_changed": ("integration", 0.5, "fix only edited integration or e2e tests (no net additions)"),
+    "unit_tests_only": ("component", 0.5, "fix added unit test code and no integration test code"),
     "tracker_multi_component": ("integration", 1.5, "tracker components field names >= 2 components"),
     "tracker_single_component": ("component", 0.5, "tracker components field names exactly one component"),
     "label_integration": ("integration", 2.0, "a label/tracker component says integration, contract, api, ..."),
@@ -365,16 +367,18 @@ def categorize_bugs(
             mod = files[["path", "module"]].dropna()
             interface_paths = {p for p, m in zip(mod["path"].astype(str), mod["module"].astype(str)) if m in imported}
 
-    changed: dict[str, list[str]] = {}
+    changed: dict[str, dict[str, int]] = {}  # issue -> path -> net lines added
     if file_changes is not None and len(file_changes) and fix_shas:
         sha_keys: dict[str, list[str]] = {}
         for k, shas in fix_shas.items():
             for s in shas:
                 sha_keys.setdefault(s, []).append(k)
         fc = file_changes[file_changes["sha"].astype(str).isin(sha_keys)]
-        for s, p in zip(fc["sha"].astype(str), fc["path"].astype(str)):
+        net = (fc["added"].fillna(0).astype("int64") - fc["deleted"].fillna(0).astype("int64")).tolist()
+        for s, p, d in zip(fc["sha"].astype(str), fc["path"].astype(str), net):
             for k in sha_keys[s]:
-                changed.setdefault(k, []).append(p)
+                per = changed.setdefault(k, {})
+                per[p] = per.get(p, 0) + d
 
     messages: dict[str, str] = {}
     if commits is not None and len(commits) and fix_shas:
@@ -407,11 +411,16 @@ def categorize_bugs(
             add(i, "interface_module", f"fix touched {mods[0]}, imported by another component")
         if prod and all(_is_config_file(p) for p in prod):
             add(i, "config_only_fix", f"fix changed only configuration: {', '.join(prod[:3])}")
+        grew = changed[k]
         itests = [p for p in tests if _is_integration_test(p)]
-        if itests:
-            add(i, "integration_tests_added", f"fix added/changed integration test {itests[0]}")
-        elif tests:
-            add(i, "unit_tests_only", f"fix added/changed unit tests only ({tests[0]})")
+        added_i = [p for p in itests if grew[p] > 0]
+        added_u = [p for p in tests if p not in itests and grew[p] > 0]
+        if added_i:
+            add(i, "integration_tests_added", f"fix added integration test code in {added_i[0]}")
+        elif itests:
+            add(i, "integration_tests_changed", f"fix edited integration test {itests[0]}")
+        if added_u and not added_i:
+            add(i, "unit_tests_only", f"fix added unit test code only ({added_u[0]})")
 
     # ---- the tracker: components, labels, resolution
     known = {c.lower() for cs in comps_of.values() for c in cs}
