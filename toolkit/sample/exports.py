@@ -130,7 +130,7 @@ ISSUES: list[Issue] = [
           labels=("bug", "env:production"), days_before_fix=18),
     Issue("#25", "Story", "Filter documents by tag in search", "Would be nice to restrict a search to one tag.",
           "customer", "tomas", "feature", code_components=("search_index", "documents"), open=True,
-          intro="merge-fix-index", labels=("enhancement",), days_before_fix=-9),
+          intro="fix-accents", labels=("enhancement",), days_before_fix=-3),
     Issue("#26", "Bug", "Order total shows 23.8 EUR",
           "Confirmation mail says `Total: 23.8 EUR`. Seen on staging.", "priya", "maria", "component", "staging",
           code_components=("orders",), intro="orders", fixes=("fix-total",), labels=("bug", "env:staging"), days_before_fix=4),
@@ -150,20 +150,20 @@ ISSUES: list[Issue] = [
           "Environment: production", "ops", "aiko", "component", "production", ("config",),
           ("shop",), intro="gateway", fixes=("timeout",),
           labels=("bug",), days_before_fix=6),
-    Issue("#32", "Bug", "test_charge_card_succeeds fails on the integrated CI job",
+    Issue("#33", "Bug", "test_charge_card_succeeds fails on the integrated CI job",
           "Since the timeout change the integrated job is red on every run; the isolated job is green.\n\n"
           "```\nPaymentFailed: payment for order 1 failed: charge timed out after 0.2s\n```\n\n"
           "The sandbox takes about half a second to authorise.", "aiko", "aiko", "integration",
           "integrated CI job (SHOP_ENV=integrated)", ("payments", "gateway"), ("payments", "gateway"), seam="payments->gateway",
           intro="timeout", open=True, labels=("bug", "ci", "env:integration"), days_before_fix=-2),
-    Issue("#33", "PR", "End-to-end storefront test", "Closes #30", "priya", "priya", "task", fixes=("merge-e2e",),
+    Issue("#32", "PR", "End-to-end storefront test", "Closes #30", "priya", "priya", "task", fixes=("merge-e2e",),
           pull_request=True, days_before_fix=1),
-    Issue("#34", "PR", "Log gateway latency per request", "Draft: helps with #32.", "aiko", "aiko", "task",
+    Issue("#34", "PR", "Log gateway latency per request", "Draft: helps with #33.", "aiko", "aiko", "task",
           open=True, pull_request=True, intro="timeout", days_before_fix=-5),
     Issue("#35", "Bug", "Warehouse did not get a low stock mail for B-7",
           "B-7 went to 2 units and nobody was told.\n\nEnvironment: production", "jonas", "jonas", "not_a_bug",
-          "production", code_components=("inventory",), intro="alerts", open=False, state_reason="not_planned",
-          labels=("bug", "wontfix"), days_before_fix=-20),
+          "production", code_components=("inventory",), intro="flaky-worker", open=False, state_reason="not_planned",
+          labels=("bug", "wontfix"), days_before_fix=-3),
 ]
 
 
@@ -190,6 +190,41 @@ def _clamp(plan: Plan, issue: Issue, created: dt.datetime) -> dt.datetime:
     return max(created, switch + dt.timedelta(hours=1))
 
 
+def _number(key: str) -> tuple[int, int]:
+    return (0, int(key.split("-")[1])) if key.startswith("SHOP-") else (1, int(key[1:]))
+
+
+def issue_dates(plan: Plan) -> dict[str, tuple[dt.datetime, dt.datetime | None]]:
+    """Created/closed per issue key: derived from the commits, then made monotonic in the key number.
+
+    Trackers number issues in creation order, so a later key is never older. Each issue is
+    first moved earlier (not before the commit that introduced its problem) and then later
+    (never after its fix) until that holds; an impossible plan raises.
+    """
+    ordered = sorted(ISSUES, key=lambda i: _number(i.key))
+    raw = {}
+    for issue in ordered:
+        created, closed = _dates(plan, issue)
+        raw[issue.key] = [_clamp(plan, issue, created), closed]
+    hour = dt.timedelta(hours=1)
+    floor = {i.key: (dt.datetime.fromisoformat(plan.commits[plan.pos[i.intro]].date) + hour
+                     if i.intro and i.type in ("Bug", "PR") else None) for i in ordered}
+    for a, b in zip(reversed(ordered[:-1]), reversed(ordered[1:])):
+        later = raw[b.key][0] - hour
+        if raw[a.key][0] > later and (floor[a.key] is None or later >= floor[a.key]):
+            raw[a.key][0] = later
+    for a, b in zip(ordered[:-1], ordered[1:]):
+        if raw[b.key][0] <= raw[a.key][0]:
+            raw[b.key][0] = raw[a.key][0] + hour
+    for issue in ordered:
+        created, closed = raw[issue.key]
+        if closed is not None and closed <= created:
+            raise AssertionError(f"{issue.key}: created {created} after it was closed {closed}; adjust days_before_fix")
+        if floor[issue.key] is not None and created < floor[issue.key]:
+            raise AssertionError(f"{issue.key}: reported before the commit that introduced it")
+    return {k: (v[0], v[1]) for k, v in raw.items()}
+
+
 def jira_date(d: dt.datetime) -> str:
     hour = d.hour % 12 or 12
     return f"{d.day:02d}/{d.strftime('%b')}/{d.strftime('%y')} {hour}:{d.minute:02d} {'AM' if d.hour < 12 else 'PM'}"
@@ -212,13 +247,11 @@ JIRA_HEADER = ["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Prio
 def write_jira(plan: Plan, path: Path) -> list[str]:
     """Jira Cloud "Export CSV (all fields)" shape, newest first like Jira's default order."""
     rows = []
+    dates = issue_dates(plan)
     for issue in ISSUES:
         if not issue.key.startswith("SHOP-"):
             continue
-        created, resolved = _dates(plan, issue)
-        created = _clamp(plan, issue, created)
-        if resolved is not None and resolved < created:
-            resolved = created + dt.timedelta(hours=4)
+        created, resolved = dates[issue.key]
         labels = list(issue.labels) or (["customer-reported"] if issue.reporter == "support" else [])
         if issue.category == "integration" and issue.type == "Bug":
             labels = labels + ["regression"]
@@ -248,14 +281,12 @@ def _iso(d: dt.datetime | None) -> str | None:
 def write_github(plan: Plan, path: Path) -> list[str]:
     """GitHub REST ``GET /repos/{owner}/{repo}/issues?state=all`` list (newest first), PRs included."""
     items = []
+    dates = issue_dates(plan)
     for issue in ISSUES:
         if not issue.key.startswith("#"):
             continue
         number = int(issue.key[1:])
-        created, closed = _dates(plan, issue)
-        created = _clamp(plan, issue, created)
-        if closed is not None and closed < created:
-            closed = created + dt.timedelta(hours=4)
+        created, closed = dates[issue.key]
         labels = list(issue.labels)
         kind = "pull" if issue.pull_request else "issues"
         item = {

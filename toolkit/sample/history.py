@@ -110,7 +110,7 @@ EXPLICIT: list[Commit] = [
     Commit("deactivate", "priya", "Allow deactivating users; block their orders (#29)"),
     Commit("catalog-tags", "jonas", "Filter catalogue listings by tag"),
     Commit("e2e", "priya", "Add end-to-end storefront test (#30)"),
-    Commit("merge-e2e", "priya", "Merge pull request #33 from dev/e2e-storefront\n\nEnd-to-end storefront test"),
+    Commit("merge-e2e", "priya", "Merge pull request #32 from dev/e2e-storefront\n\nEnd-to-end storefront test"),
     Commit("ci-checkout", "aiko", "CI: bump actions/checkout to v4"),
     Commit("invoice", "maria", "Attach invoice documents to orders"),
     Commit("timeout", "aiko", "Fail fast when the gateway is slow (#31)\n\nCheckout hung for five seconds when the gateway was unreachable.\nLower the client timeout to 200 ms in every environment."),

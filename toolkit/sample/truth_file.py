@@ -16,7 +16,7 @@ PLANTED = {
     "renamed_user_email": "SHOP-6",
     "gateway_retry_double_charge": "#21",
     "production_config_missing_sender": "SHOP-11",
-    "open_gateway_timeout_integrated": "#32",
+    "open_gateway_timeout_integrated": "#33",
 }
 
 
