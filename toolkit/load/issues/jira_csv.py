@@ -48,7 +48,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "milestone": ("Fix Version/s", "Versión de corrección", "Versiones de corrección", "Version(s) corrigée(s)",
                   "Version corrigée", "Lösungsversion/en", "Versão de correção", "Versões de correção"),
 }
-LIST_FIELDS = ("labels", "components", "milestone")
+LIST_FIELDS = ("labels", "components")
+FIRST_OF_FIELDS = ("milestone",)  # repeated columns of which only the first non-empty value is kept
 DATE_FIELDS = ("created", "resolved", "updated")
 #: headers that mark a Jira export (any one suffices for detection).
 MARKERS = frozenset(a.lower() for a in ALIASES["key"][:-1]) | {"issue id", "id de la incidencia", "issue type"}
@@ -128,6 +129,17 @@ def text_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
     return col.where(col.str.strip() != "")
 
 
+def first_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
+    """Per row, the first non-empty stripped value among the ``idx`` columns (<NA> when none)."""
+    if not idx:
+        return pd.Series(pd.NA, index=range(n), dtype="string")
+    cols = []
+    for i in idx:
+        col = pc.utf8_trim_whitespace(pa.array(frame[i].astype("string").fillna(""), type=pa.string()))
+        cols.append(pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col))
+    return pd.Series(pc.coalesce(*cols).to_numpy(zero_copy_only=False), dtype="string")
+
+
 def list_column(frame: pd.DataFrame, idx: list[int], n: int, split: str | None = None) -> pd.Series:
     """Non-empty stripped values of all ``idx`` columns per row, as lists (optionally split on ``split``)."""
     if not idx:
@@ -176,9 +188,13 @@ def records(raw: bytes, path: str) -> tuple[pd.DataFrame, str]:
     data: dict[str, pd.Series] = {}
     for field in ALIASES:
         idx = columns_for(names, field)
-        data[field] = list_column(frame, idx, n) if field in LIST_FIELDS else text_column(frame, idx, n)
+        if field in LIST_FIELDS:
+            data[field] = list_column(frame, idx, n)
+        elif field in FIRST_OF_FIELDS:
+            data[field] = first_column(frame, idx, n)
+        else:
+            data[field] = text_column(frame, idx, n)
     df = pd.DataFrame(data)
-    df["milestone"] = pd.Series([v[0] if v else None for v in df["milestone"]], dtype="string")
     df = df[df["key"].notna()].reset_index(drop=True)
     df["key"] = df["key"].str.strip()
     for field in DATE_FIELDS:
