@@ -90,26 +90,99 @@ class Code:
 
 
 # ----------------------------------------------------------------------------- call sites
+def _definition(code: Code, symbol: str) -> tuple[str, ast.AST] | None:
+    """(module, ClassDef/FunctionDef) defining ``symbol`` (``mod.func``, ``mod.Class`` or ``mod.Class.method``)."""
+    parts = symbol.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        mod = ".".join(parts[:i])
+        if mod not in code.trees:
+            continue
+        scope: list[ast.stmt] = code.trees[mod].body
+        node = None
+        for name in parts[i:]:
+            node = next((n for n in scope if isinstance(n, (ast.ClassDef, ast.FunctionDef)) and n.name == name), None)
+            if node is None:
+                return None
+            scope = node.body if isinstance(node, ast.ClassDef) else []
+        return mod, node
+    return None
+
+
+def _type_of_call(code: Code, symbol: str) -> str | None:
+    """The class an expression ``symbol(...)`` evaluates to: the class itself, or a function's return annotation."""
+    found = _definition(code, symbol)
+    if found is None:
+        return None
+    mod, node = found
+    if isinstance(node, ast.ClassDef):
+        return symbol
+    ann = node.returns
+    name = ann.value if isinstance(ann, ast.Constant) and isinstance(ann.value, str) else _dotted(ann) if ann else None
+    if not name:
+        return None
+    head, _, rest = name.partition(".")
+    if head in code.aliases[mod]:
+        return code.resolve(code.aliases[mod][head] + ("." + rest if rest else ""))
+    if any(isinstance(n, ast.ClassDef) and n.name == head for n in code.trees[mod].body):
+        return f"{mod}.{name}"
+    return None
+
+
 def call_sites(code: Code) -> list[dict]:
-    """Cross-component calls in the application code: path, line, caller, callee (qualified), components."""
+    """Cross-component interactions in the application code: calls and instantiations (``kind`` ``call``),
+    including methods called on a local variable whose class is known from the call that produced it
+    (a class, or a function's return annotation), and subclassing (``kind`` ``subclass``, at the class line).
+    """
     out = []
     for mod, tree in sorted(code.trees.items()):
         path = code.modules[mod]
         if not mod.startswith("shop") or "/tests/" in path:
             continue
         caller = code.cmap.component_of(path)
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            name = _dotted(node.func)
-            if not name or name.split(".")[0] not in code.aliases[mod]:
-                continue
+        aliases = code.aliases[mod]
+
+        def symbol_of(name: str, local_types: dict[str, str]) -> str | None:
             head, _, rest = name.partition(".")
-            symbol = code.resolve(code.aliases[mod][head] + ("." + rest if rest else ""))
-            callee = code.component_of_symbol(symbol)
+            if head in local_types and rest:
+                return f"{local_types[head]}.{rest}"
+            if head in aliases:
+                return code.resolve(aliases[head] + ("." + rest if rest else ""))
+            return None
+
+        def add(node: ast.AST, symbol: str | None, kind: str) -> None:
+            callee = code.component_of_symbol(symbol) if symbol else None
             if callee and caller and callee != caller:
                 out.append({"path": path, "line": node.lineno, "caller": caller, "callee_component": callee,
-                            "callee": symbol, "seam": seam_name(caller, callee)})
+                            "callee": symbol, "kind": kind, "seam": seam_name(caller, callee)})
+
+        scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        seen: set[int] = set()
+        for scope in scopes:
+            local_types: dict[str, str] = {}
+            body_nodes = [n for stmt in (scope.body if scope is not tree else [s for s in tree.body
+                          if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))])
+                          for n in ast.walk(stmt)]
+            for node in sorted((n for n in body_nodes if isinstance(n, (ast.Assign, ast.Call))),
+                               key=lambda n: (n.lineno, n.col_offset, isinstance(n, ast.Call))):
+                if isinstance(node, ast.Assign):
+                    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
+                        name = _dotted(node.value.func)
+                        sym = symbol_of(name, local_types) if name else None
+                        typ = _type_of_call(code, sym) if sym else None
+                        if typ:
+                            local_types[node.targets[0].id] = typ
+                    continue
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                name = _dotted(node.func)
+                if name:
+                    add(node, symbol_of(name, local_types), "call")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for base in node.bases:
+                    name = _dotted(base)
+                    add(node, symbol_of(name, {}) if name else None, "subclass")
     out.sort(key=lambda c: (c["seam"], c["path"], c["line"]))
     return out
 
@@ -295,10 +368,12 @@ def compute(files: dict[str, str], results_dir: Path, coverage_file: Path, check
         mocked_anywhere = sorted(t for t, ms in mocks.items()
                                  if any(_replaces(site["callee"], m) and drives(t, site["caller"], via) for m, via, _i in ms))
         status = "integration" if real else ("isolation_only" if (ran_by or mocked_anywhere) else "untested")
+        if site["kind"] != "call":
+            status = "structural"  # a class statement runs at import time, outside any test
         entry = seams.setdefault(site["seam"], {"caller": site["caller"], "callee": site["callee_component"],
                                                 "call_sites": []})
         entry["call_sites"].append({"path": site["path"], "line": site["line"], "callee": site["callee"],
-                                    "status": status, "executed_by": ran_by, "integration_tests": real,
+                                    "kind": site["kind"], "status": status, "executed_by": ran_by, "integration_tests": real,
                                     "mocked_by": sorted(set(mocking) | set(mocked_anywhere))})
     for name, entry in seams.items():
         callees = {s["callee"] for s in entry["call_sites"]}
