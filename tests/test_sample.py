@@ -213,3 +213,28 @@ def test_templates_are_not_importable_or_collectable():
 def test_sample_is_small():
     size = sum(f.stat().st_size for f in SAMPLE.rglob("*") if f.is_file())
     assert size < 5 * 1024 * 1024
+
+
+def test_issue_dates_follow_history(repo, truth):
+    """Trackers number issues in creation order; bugs are reported after they were introduced, closed after the fix."""
+    import datetime as dt
+
+    github = json.loads((SAMPLE / "issues" / "github_issues.json").read_text(encoding="utf-8"))
+    created = sorted((i["number"], i["created_at"]) for i in github)
+    assert [c for _, c in created] == sorted(c for _, c in created)
+    with (SAMPLE / "issues" / "jira_export.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    h = rows[0]
+    jira = {r[h.index("Issue key")]: dt.datetime.strptime(r[h.index("Created")], "%d/%b/%y %I:%M %p") for r in rows[1:]}
+    ordered = [jira[k] for k in sorted(jira, key=lambda k: int(k.split("-")[1]))]
+    assert ordered == sorted(ordered)
+    assert max(d.date() for d in jira.values()) < min(dt.date.fromisoformat(c[:10]) for _, c in created)
+    gh = {f"#{i['number']}": i for i in github}
+    for issue in truth["issues"]:
+        if issue["tracker"] != "github" or not issue["fix_commits"] or issue["type"] != "bug":
+            continue
+        fixed = git(repo, "show", "-s", "--format=%cI", issue["fix_commits"][-1]).strip()
+        fixed_utc = dt.datetime.fromisoformat(fixed).astimezone(dt.timezone.utc)
+        closed = dt.datetime.fromisoformat(gh[issue["key"]]["closed_at"].replace("Z", "+00:00"))
+        opened = dt.datetime.fromisoformat(gh[issue["key"]]["created_at"].replace("Z", "+00:00"))
+        assert opened < fixed_utc <= closed, issue["key"]
