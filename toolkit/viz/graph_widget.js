@@ -159,8 +159,13 @@ function render({ model, el }) {
     matches = new Set(q ? nodes.filter((n) => n.label.toLowerCase().includes(q) || n.id.toLowerCase().includes(q)).map((n) => n.id) : []);
   }
 
+  // room on the right for the labels drawn right of each node
+  function baseXY(n) {
+    const padR = Math.min(110, W * 0.15);
+    return [PAD + n.x * (W - PAD - padR), PAD + n.y * (H - 2 * PAD)];
+  }
   function toScreen(n) {
-    const bx = PAD + n.x * (W - 2 * PAD), by = PAD + n.y * (H - 2 * PAD);
+    const [bx, by] = baseXY(n);
     return [(bx - W / 2) * zoom + W / 2 + panX, (by - H / 2) * zoom + H / 2 + panY];
   }
 
@@ -357,7 +362,7 @@ function render({ model, el }) {
     const n = byId.get(id);
     if (!n) return;
     zoom = Math.max(zoom, 2.5);
-    const bx = PAD + n.x * (W - 2 * PAD), by = PAD + n.y * (H - 2 * PAD);
+    const [bx, by] = baseXY(n);
     panX = -(bx - W / 2) * zoom;
     panY = -(by - H / 2) * zoom;
     schedule();

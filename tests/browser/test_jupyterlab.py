@@ -1,0 +1,119 @@
+"""The widgets in a real JupyterLab in headless Chromium, and the demo notebook run headless by nbclient."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+DEMO = "widgets_demo.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+FILE_TIMEOUT_S = 60
+
+
+def _wait_for_file_text(path: Path, needle: str, timeout: float = FILE_TIMEOUT_S) -> str:
+    """Poll ``path`` until it contains ``needle`` (the kernel saves asynchronously to the click)."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        if path.exists():
+            text = path.read_text()
+            if needle in text:
+                return text
+        time.sleep(0.25)
+    raise AssertionError(f"{path} never contained {needle!r}; last content:\n{text}")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.xdist_group("browser")
+def test_widgets_in_jupyterlab(lab, page):
+    if not (lab.root_dir / DEMO).exists():
+        pytest.skip(f"{DEMO} is not in the served folder {lab.root_dir}")
+    labels = lab.root_dir / "demo-labels.csv"
+    labels.unlink(missing_ok=True)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+
+    lab.open_notebook(page, DEMO)
+    lab.screenshot(page, "01-notebook-open")
+    lab.run_all_cells(page)
+
+    graph = page.locator('[data-testid="seamscope-graph"]')
+    graph.wait_for(state="visible", timeout=120_000)
+    page.wait_for_selector('[data-testid="seamscope-graph"][data-rendered="true"]', timeout=60_000)
+    review = page.locator('[data-testid="seamscope-review"]')
+    review.wait_for(state="visible", timeout=60_000)
+    body = page.locator(".jp-NotebookPanel").inner_text()
+    assert "Error displaying widget" not in body, console
+    assert "Loading widget" not in body, console
+    assert "demo ready: 6 components, 3 bugs" in body
+    assert graph.get_attribute("data-node-count") == "6"
+    lab.screenshot(page, "02-all-cells-run")
+
+    # click the 'payments' node where the widget says it is drawn
+    graph.scroll_into_view_if_needed()
+    pos = graph.evaluate("el => el.seamscope.nodeClientPosition('payments')")
+    assert pos is not None
+    page.mouse.click(pos["x"], pos["y"])
+    detail = page.locator('[data-testid="seamscope-detail"]')
+    page.wait_for_selector('[data-testid="seamscope-detail"][data-detail-id="payments"]', timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"seamscope-detail\"]').textContent.includes('checkout.py:42')",
+        timeout=60_000,
+    )
+    text = detail.inner_text()
+    assert "component payments" in text
+    assert "shop/orders/checkout.py:42" in text and "shop/orders/refunds.py:17" in text
+    assert "mocked" in text and "SHOP-1" in text
+    graph.screenshot(path=str(lab.screenshot(page, "03-node-clicked").with_name("03-graph-widget.png")))
+
+    # the untrusted '<b>search</b>' title is shown as text, not markup
+    review.scroll_into_view_if_needed()
+    assert "0 of 3 reviewed" in review.inner_text()
+    assert page.locator('[data-testid="seamscope-review-key"]').inner_text() == "SHOP-1"
+
+    # relabel SHOP-1 (suggested: integration) as environment: on disk at once
+    page.locator('[data-testid="seamscope-label-environment"]').click()
+    saved = _wait_for_file_text(labels, "SHOP-1,environment")
+    assert saved.splitlines()[0] == "key,category,note,decided_at,reviewer"
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"seamscope-review-key\"]').textContent === 'SHOP-2'",
+        timeout=60_000,
+    )
+    assert "1 of 3 reviewed" in review.inner_text()
+    assert page.locator('[data-testid="seamscope-review-key"]').inner_text() == "SHOP-2"
+    title = review.locator(".ss-title").inner_text()
+    assert title == "<b>search</b> shows deleted products"
+    lab.screenshot(page, "04-relabelled")
+
+    # keyboard: focus the widget, 'i' labels SHOP-2 as integration
+    review.focus()
+    page.keyboard.press("i")
+    _wait_for_file_text(labels, "SHOP-2,integration")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"seamscope-review-progress\"]').textContent.startsWith('2 of 3')",
+        timeout=60_000,
+    )
+    lab.screenshot(page, "05-keyboard-label")
+    assert "SHOP-1,environment" in labels.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("browser")
+def test_demo_notebook_runs_headless(tmp_path):
+    """nbclient runs the demo top to bottom; each widget output carries its static PNG fallback."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    shutil.copy(NOTEBOOKS / DEMO, tmp_path / DEMO)
+    nb = nbformat.read(tmp_path / DEMO, as_version=4)
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    graph_out = next(o for o in outputs if "CouplingGraphWidget" in o.get("data", {}).get("text/plain", ""))
+    assert "application/vnd.jupyter.widget-view+json" in graph_out["data"]
+    assert graph_out["data"]["image/png"]
+    assert any("demo ready: 6 components, 3 bugs" in o.get("text", "") for o in outputs)
+    assert not (tmp_path / "demo-labels.csv").exists()  # opening the review decides nothing
