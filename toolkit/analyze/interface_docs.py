@@ -1,0 +1,451 @@
+"""Interface documentation review: are the interfaces components really use of each other documented,
+and did their signatures drift away from their docs and their callers?
+
+Two components that each pass their unit tests break when combined because one
+side's idea of the other's interface is wrong. The cheapest defence is an
+interface that says what it takes, returns and raises — and a change history
+in which a signature change travels together with its documentation and its
+callers. This method measures both.
+
+Definitions
+    interface
+        a function, class or method of a component that another component uses:
+        the callee of a cross-component call site (``call_sites``), or a public
+        (no leading underscore) function/class imported by another component
+        (``imports`` rows with ``target_symbol``; re-exports through package
+        ``__init__`` modules are followed to the defining module). ``used_by``
+        lists the using components; ``call_sites`` counts the call sites.
+        Callees that are not a ``def``/``class`` in the source (module-level
+        instances, inherited methods) are listed with kind ``unresolved`` and no
+        score.
+    checks (per interface, from the defining module parsed with ``ast``)
+        ``has_docstring``; ``params_documented`` — share of parameters (without
+        self/cls; for a class, the ``__init__`` parameters or data-class fields)
+        named in the docstring in Google (``Args:``), NumPy (``Parameters`` +
+        dashes) or Sphinx (``:param x:``) style, <NA> without parameters;
+        ``returns_documented`` — a Returns/Yields section, or no value is
+        returned (classes: True); ``raises_documented`` — a Raises section when
+        the body raises, <NA> when it does not; ``annotations_complete`` — share
+        of parameters and return annotated, <NA> when there is nothing to
+        annotate; ``data_contract`` — the annotations (or the class itself) name a
+        dataclass / attrs class / TypedDict / NamedTuple / pydantic model defined
+        in the repository, or the component has a contract file (``files.kind`` in
+        :data:`CONTRACT_KINDS`).
+    score
+        the :data:`WEIGHTS`-weighted mean of the applicable checks (booleans as
+        0/1, shares as they are), in 0..1. ``fully_documented``: docstring, every
+        parameter, return and raise documented and annotations complete (the data
+        contract is reported, not required).
+    seam
+        ``caller->callee`` for each interface and each component using it;
+        ``mean_score`` over the seam's interfaces and the share fully documented.
+    drift (from git history)
+        For each commit that changed an interface's defining file (renames
+        followed; newest first, at most ``max_drift_commits`` commits), the
+        interface's signature (parameter names, kinds, defaults, annotations,
+        return annotation) is compared between the commit and its first parent.
+        When it changed: ``signature changed, docstring unchanged`` if the
+        docstring is identical; ``callers in other components left unchanged in
+        the same commit`` if none of the files using it from other components
+        (its call sites' and importers' files, as they exist at ``rev``, and only
+        those that existed at that commit) changed in that commit.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit import schema
+from toolkit.analyze.interface_drift import (Definition, ModuleDefs, describe_change, documented_params,
+                                             documents_raises, documents_returns, parse_module)
+from toolkit.components import seam_name
+from toolkit.load.history import follow_renames
+from toolkit.progress import progress
+
+#: Weight of each check in an interface's score (not-applicable checks are left out and the rest renormalised).
+WEIGHTS: dict[str, float] = {
+    "docstring": 0.30,
+    "params": 0.20,
+    "returns": 0.15,
+    "raises": 0.05,
+    "annotations": 0.15,
+    "contract": 0.15,
+}
+#: ``files.kind`` values that are a machine-readable contract of a component's data or API.
+CONTRACT_KINDS = frozenset({"json_schema", "openapi", "protobuf", "avro", "pact", "sql"})
+DRIFT_DOC = "signature changed, docstring unchanged"
+DRIFT_CALLERS = "callers in other components left unchanged in the same commit"
+_MAX_HOPS = 4
+_READ_THREADS = 4
+
+
+@dataclass(frozen=True)
+class InterfaceDocs:
+    """``interfaces`` (schema ``interface_docs``), ``seams`` (``interface_doc_seams``), ``drift``
+    (``interface_drift``) and ``summary``: interfaces, share_docstring, share_fully_documented, mean_score,
+    drift_events, drift_commits_examined, drift_capped, worst_seams (lowest mean score first)."""
+
+    interfaces: pd.DataFrame
+    seams: pd.DataFrame
+    drift: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class _Modules:
+    """Module name -> path of the analysed revision, and parsed modules read in batches through the Repo."""
+
+    def __init__(self, structure, repo, rev: str | None) -> None:
+        files = structure.files
+        py = files[files["module"].notna()].sort_values("is_test", kind="stable")
+        self.path_of: dict[str, str] = {}
+        for mod, path in zip(py["module"].tolist(), py["path"].tolist()):
+            self.path_of.setdefault(mod, path)  # production module wins over a test of the same name
+        self.module_of = {p: m for m, p in self.path_of.items()}
+        self.repo, self.rev = repo, rev
+        self.parsed: dict[str, ModuleDefs] = {}
+
+    def split(self, dotted: str) -> tuple[str, str] | None:
+        """``(module, qualname)`` for a dotted name, by the longest module prefix of the repository."""
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            mod = ".".join(parts[:i])
+            if mod in self.path_of:
+                return mod, ".".join(parts[i:])
+        return None
+
+    def load(self, modules: set[str]) -> None:
+        todo = sorted(m for m in modules if m not in self.parsed and m in self.path_of)
+        if not todo:
+            return
+        got = dict(self.repo.read_files([self.path_of[m] for m in todo], self.rev))
+        for m in todo:
+            path = self.path_of[m]
+            self.parsed[m] = parse_module(got[path], m, path.endswith("__init__.py")) if path in got \
+                else ModuleDefs({}, {}, error="missing")
+
+    def resolve(self, dotted: str) -> tuple[str, Definition | None]:
+        """Follow import re-exports to the defining module (modules must be loaded; see :meth:`resolve_all`)."""
+        name = dotted
+        for _ in range(_MAX_HOPS + 1):
+            sp = self.split(name)
+            if sp is None:
+                return name, None
+            mod, qual = sp
+            md = self.parsed.get(mod)
+            if md is None or not qual:
+                return name, None
+            d = md.defs.get(qual)
+            if d is not None:
+                return name, d
+            head, _, rest = qual.partition(".")
+            target = md.bindings.get(head)
+            if target is None:
+                return name, None
+            nxt = f"{target}.{rest}" if rest else target
+            if nxt == name:
+                return name, None
+            name = nxt
+        return name, None
+
+    def resolve_all(self, names: set[str]) -> dict[str, tuple[str, Definition | None]]:
+        pending = set(names)
+        for _ in range(_MAX_HOPS + 1):
+            needed = set()
+            for n in pending:
+                name = n
+                for _hop in range(_MAX_HOPS + 1):
+                    sp = self.split(name)
+                    if sp is None:
+                        break
+                    mod, qual = sp
+                    if mod not in self.parsed:
+                        needed.add(mod)
+                        break
+                    md = self.parsed[mod]
+                    if not qual or qual in md.defs:
+                        break
+                    head, _, rest = qual.partition(".")
+                    target = md.bindings.get(head)
+                    if target is None:
+                        break
+                    nxt = f"{target}.{rest}" if rest else target
+                    if nxt == name:
+                        break
+                    name = nxt
+            if not needed:
+                break
+            self.load(needed)
+        return {n: self.resolve(n) for n in names}
+
+
+def _score(checks: dict[str, float | None]) -> float:
+    num = den = 0.0
+    for k, v in checks.items():
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        num += WEIGHTS[k] * float(v)
+        den += WEIGHTS[k]
+    return num / den if den else float("nan")
+
+
+def _is_public(qual: str) -> bool:
+    return not any(p.startswith("_") and not (p.startswith("__") and p.endswith("__")) for p in qual.split("."))
+
+
+def interface_docs(
+    structure,
+    repo,
+    *,
+    history=None,
+    rev: str | None = None,
+    drift: bool = True,
+    max_drift_commits: int = 2000,
+) -> InterfaceDocs:
+    """Review the documentation of every interface used across components, and its drift in git history.
+
+    ``structure``: :class:`toolkit.load.structure.Structure`; ``repo``: the
+    :class:`toolkit.load.gitrepo.Repo` it was read from (sources are read at
+    ``rev`` through ``Repo.read_files``; ``None``: the work tree, HEAD for
+    bundles); ``history``: :class:`toolkit.load.history.History` (drift is
+    skipped without it or with ``drift=False``); ``max_drift_commits``: newest
+    commits changing an interface file that are compared with their parent.
+    Returns :class:`InterfaceDocs` (definitions in the module docstring).
+    """
+    mods = _Modules(structure, repo, rev)
+    cs = structure.call_sites
+    imp = structure.imports
+
+    # ---- which names are used across components --------------------------------------------------------
+    uses: dict[str, dict[str, Any]] = {}  # dotted name as written -> {"component", "users", "files", "sites"}
+
+    def use(name: str, comp: str, user: str, path: str, site: bool) -> None:
+        u = uses.setdefault(name, {"component": comp, "users": set(), "files": set(), "sites": 0})
+        u["users"].add(user)
+        u["files"].add(path)
+        u["sites"] += int(site)
+
+    cross = cs[cs["caller_component"] != cs["callee_component"]]
+    for callee, comp, caller, path in zip(cross["callee"].tolist(), cross["callee_component"].tolist(),
+                                         cross["caller_component"].tolist(), cross["path"].tolist()):
+        use(callee, comp, caller, path, True)
+    m = imp["target_symbol"].notna() & imp["target_component"].notna() & imp["component"].notna()
+    m &= imp["component"] != imp["target_component"]
+    sel = imp[m.fillna(False)]
+    imported: set[str] = set()
+    for mod, sym, comp, user, path in zip(sel["target_module"].tolist(), sel["target_symbol"].tolist(),
+                                          sel["target_component"].tolist(), sel["component"].tolist(),
+                                          sel["path"].tolist()):
+        if sym.startswith("_"):
+            continue
+        name = f"{mod}.{sym}"
+        imported.add(name)
+        use(name, comp, user, path, False)
+
+    resolved = mods.resolve_all(set(uses))
+
+    # merge names that resolve to the same definition (re-exports), drop imported non-callables
+    merged: dict[str, dict[str, Any]] = {}
+    for name, u in uses.items():
+        final, d = resolved[name]
+        if d is None and (name in imported and u["sites"] == 0):
+            continue  # an imported constant or module attribute, not a function/class
+        if d is not None and not _is_public(d.qualname) and u["sites"] == 0:
+            continue
+        key = final if d is not None else name
+        t = merged.setdefault(key, {"component": u["component"], "users": set(), "files": set(), "sites": 0,
+                                    "def": d})
+        t["users"] |= u["users"]
+        t["files"] |= u["files"]
+        t["sites"] += u["sites"]
+
+    # ---- data contracts: classes the annotations name ---------------------------------------------------
+    files = structure.files
+    contract_comps = set(files.loc[files["kind"].isin(CONTRACT_KINDS) & files["component"].notna(),
+                                   "component"].tolist())
+    ann_targets: dict[str, set[str]] = {}
+    for key, t in merged.items():
+        d = t["def"]
+        if d is None:
+            continue
+        mod = mods.split(key)[0]
+        md = mods.parsed[mod]
+        targets = set()
+        for a in d.ann_names:
+            head, _, rest = a.partition(".")
+            if head in md.bindings:
+                targets.add(f"{md.bindings[head]}.{rest}" if rest else md.bindings[head])
+            else:
+                targets.add(f"{mod}.{a}")
+        ann_targets[key] = targets
+    ann_resolved = mods.resolve_all(set().union(*ann_targets.values()) if ann_targets else set())
+
+    # ---- the interfaces table ----------------------------------------------------------------------------
+    rows = []
+    for key, t in sorted(merged.items()):
+        d: Definition | None = t["def"]
+        sp = mods.split(key)
+        mod, qual = sp if sp else (None, key)
+        path = mods.path_of.get(mod) if mod else None
+        comp = t["component"]
+        if d is None:
+            rows.append((key, comp, mod, qual, "unresolved", path, None, sorted(t["users"]), t["sites"],
+                         False, np.nan, None, None, np.nan, comp in contract_comps, np.nan, False))
+            continue
+        documented = documented_params(d.doc)
+        params = [p for p in d.params]
+        p_doc = (sum(p in documented for p in params) / len(params)) if params else np.nan
+        returns = True if d.kind == "class" or not d.returns_value else documents_returns(d.doc)
+        raises = documents_raises(d.doc) if d.raises else None
+        ann = d.annotated / d.annotatable if d.annotatable else np.nan
+        contract = d.is_data or comp in contract_comps or any(
+            r[1] is not None and r[1].is_data for r in (ann_resolved[x] for x in ann_targets.get(key, ())))
+        checks = {"docstring": float(bool(d.doc)), "params": p_doc, "returns": float(returns),
+                  "raises": None if raises is None else float(raises), "annotations": ann,
+                  "contract": float(contract)}
+        full = bool(d.doc) and (not params or p_doc == 1.0) and returns and raises is not False and (
+            not d.annotatable or d.annotated == d.annotatable)
+        rows.append((key, comp, mod, qual, d.kind, path, d.line, sorted(t["users"]), t["sites"], bool(d.doc),
+                     p_doc, returns, raises, ann, contract, _score(checks), full))
+    interfaces = pd.DataFrame(rows, columns=["interface", "component", "module", "qualname", "kind", "path", "line",
+                                             "used_by", "call_sites", "has_docstring", "params_documented",
+                                             "returns_documented", "raises_documented", "annotations_complete",
+                                             "data_contract", "score", "fully_documented"])
+    interfaces["line"] = interfaces["line"].astype("Int64")
+    for c in ("returns_documented", "raises_documented"):
+        interfaces[c] = interfaces[c].astype("boolean")
+
+    # ---- drift -------------------------------------------------------------------------------------------
+    drift_df = schema.empty("interface_drift")
+    examined, capped = 0, False
+    if drift and history is not None and len(interfaces):
+        drift_df, examined, capped = _drift(interfaces, merged, mods, history, max_drift_commits)
+    counts = drift_df.groupby("interface").size() if len(drift_df) else pd.Series(dtype="int64")
+    interfaces["drift_events"] = interfaces["interface"].map(counts).fillna(0).astype("int64")
+    interfaces = schema.conform(interfaces, "interface_docs")
+
+    # ---- seams -------------------------------------------------------------------------------------------
+    seam_rows = []
+    for iface, comp, users, score, full, n in zip(interfaces["interface"], interfaces["component"],
+                                                  interfaces["used_by"], interfaces["score"],
+                                                  interfaces["fully_documented"], interfaces["drift_events"]):
+        for u in users:
+            seam_rows.append((seam_name(u, comp), u, comp, iface, score, bool(full), int(n)))
+    sr = pd.DataFrame(seam_rows, columns=["seam", "caller_component", "callee_component", "interface", "score",
+                                          "full", "drift"])
+    if len(sr):
+        seams = sr.groupby(["seam", "caller_component", "callee_component"], as_index=False).agg(
+            interfaces=("interface", "size"), mean_score=("score", "mean"),
+            share_fully_documented=("full", "mean"), drift_events=("drift", "sum"))
+        seams = seams.sort_values(["mean_score", "seam"], na_position="last", kind="stable").reset_index(drop=True)
+    else:
+        seams = schema.empty("interface_doc_seams")
+    seams = schema.conform(seams, "interface_doc_seams")
+
+    scored = interfaces[interfaces["kind"] != "unresolved"]
+    summary = {
+        "interfaces": int(len(interfaces)),
+        "unresolved": int(len(interfaces) - len(scored)),
+        "share_docstring": float(scored["has_docstring"].mean()) if len(scored) else float("nan"),
+        "share_fully_documented": float(scored["fully_documented"].mean()) if len(scored) else float("nan"),
+        "mean_score": float(scored["score"].mean()) if len(scored) else float("nan"),
+        "drift_events": int(len(drift_df)),
+        "drift_commits_examined": examined,
+        "drift_capped": capped,
+        "worst_seams": seams["seam"].head(5).tolist(),
+        "weights": dict(WEIGHTS),
+    }
+    return InterfaceDocs(interfaces=interfaces, seams=seams, drift=drift_df, summary=summary)
+
+
+def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[str, str], bytes]:
+    """``(rev, path) -> bytes``: one ``Repo.read_files`` batch per revision, a few revisions at a time."""
+    out: dict[tuple[str, str], bytes] = {}
+
+    def one(rev: str) -> list[tuple[str, str, bytes]]:
+        return [(rev, p, b) for p, b in mods.repo.read_files(sorted(wanted[rev]), rev)]
+
+    revs = sorted(wanted)
+    workers = max(1, min(_READ_THREADS, (os.cpu_count() or 1) * 2, len(revs)))
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+        for got in progress(pool.map(one, revs), desc="interface drift", total=len(revs), unit="rev"):
+            for rev, p, b in got:
+                out[(rev, p)] = b
+    return out
+
+
+def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_commits: int):
+    ifaces = interfaces[interfaces["kind"] != "unresolved"]
+    by_path: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # path -> (interface, qualname, component)
+    for iface, qual, path, comp in zip(ifaces["interface"], ifaces["qualname"], ifaces["path"], ifaces["component"]):
+        by_path[path].append((iface, qual, comp))
+    fc = history.file_changes
+    commits = history.commits
+    if not len(fc) or not by_path:
+        return schema.empty("interface_drift"), 0, False
+    followed = follow_renames(fc).to_numpy(dtype=object, na_value=None)
+    shas = fc["sha"].to_numpy(dtype=object)
+    paths = fc["path"].to_numpy(dtype=object, na_value=None)
+    olds = fc["old_path"].to_numpy(dtype=object, na_value=None)
+    changed_in: dict[str, set[str]] = defaultdict(set)  # sha -> followed paths it changed
+    first_seen: dict[str, str] = {}  # followed path -> oldest sha changing it (file_changes are newest first)
+    for s, f in zip(shas, followed):
+        changed_in[s].add(f)
+        first_seen[f] = s
+    order = {s: i for i, s in enumerate(commits["sha"].tolist())}  # newest first
+    parent_of = {s: (p[0] if len(p) else None) for s, p in zip(commits["sha"].tolist(), commits["parents"].tolist())}
+    ts_of = dict(zip(commits["sha"].tolist(), commits["timestamp"].tolist()))
+
+    pairs = [(s, p, o if o else p, f) for s, p, o, f in zip(shas, paths, olds, followed) if f in by_path]
+    distinct = sorted({s for s, *_ in pairs}, key=lambda s: order.get(s, len(order)))
+    capped = len(distinct) > max_commits
+    keep = set(distinct[:max_commits])
+    pairs = [x for x in pairs if x[0] in keep and parent_of.get(x[0])]
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for s, p, before, _f in pairs:
+        wanted[s].add(p)
+        wanted[parent_of[s]].add(before)
+    contents = _read_revisions(mods, wanted)
+
+    parsed: dict[tuple[str, bytes], ModuleDefs] = {}
+
+    def defs_of(rev: str, path: str, head_path: str) -> ModuleDefs | None:
+        data = contents.get((rev, path))
+        if data is None:
+            return None
+        mod = mods.module_of.get(head_path, "")
+        key = (mod, hashlib.sha1(data).digest())
+        if key not in parsed:
+            parsed[key] = parse_module(data, mod, head_path.endswith("__init__.py"))
+        return parsed[key]
+
+    callers: dict[str, set[str]] = {}
+    for iface, t in merged.items():
+        callers[iface] = set(t["files"])
+    rows = []
+    for s, p, before, head_path in pairs:
+        after_md = defs_of(s, p, head_path)
+        before_md = defs_of(parent_of[s], before, head_path)
+        if after_md is None or before_md is None:
+            continue
+        for iface, qual, comp in by_path[head_path]:
+            a, b = after_md.defs.get(qual), before_md.defs.get(qual)
+            if a is None or b is None or a.signature == b.signature:
+                continue
+            what = describe_change(b.signature, a.signature)
+            if a.doc == b.doc:
+                rows.append((iface, comp, s, ts_of.get(s), DRIFT_DOC, what))
+            existing = sorted(c for c in callers.get(iface, ())
+                              if c in first_seen and order.get(first_seen[c], -1) >= order.get(s, 0))
+            if existing and not (set(existing) & changed_in[s]):
+                rows.append((iface, comp, s, ts_of.get(s), DRIFT_CALLERS, f"{what}; not changed: {', '.join(existing)}"))
+    df = pd.DataFrame(rows, columns=schema.columns("interface_drift"))
+    if len(rows):
+        df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
+    return schema.conform(df, "interface_drift"), len(keep), capped
