@@ -376,6 +376,45 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("median_days", "float64", "median days created -> resolved"),
         ("mean_days", "float64", "mean days created -> resolved"),
     ),
+    # ---- interface documentation review (toolkit.analyze.interface_docs) ----
+    "interface_docs": _t(
+        ("interface", "string", "dotted name of the function/class/method in its defining module"),
+        ("component", "string", "component defining it"),
+        ("module", "string", "defining module"),
+        ("qualname", "string", "name inside the module (Class.method)"),
+        ("kind", "string", "function, class, method, or unresolved (not a def/class in the source)"),
+        ("path", "string", "defining file"),
+        ("line", "Int64", "line of the definition"),
+        ("used_by", "object", "list of components calling or importing it"),
+        ("call_sites", "int64", "cross-component call sites calling it"),
+        ("has_docstring", "bool", "has a docstring"),
+        ("params_documented", "float64", "share of parameters named in the docstring; NaN without parameters"),
+        ("returns_documented", "boolean", "return value documented, or none returned"),
+        ("raises_documented", "boolean", "raised exceptions documented; <NA> when the body raises nothing"),
+        ("annotations_complete", "float64", "share of parameters + return annotated; NaN when nothing to annotate"),
+        ("data_contract", "bool", "annotations name a repository data class, or the component has a contract file"),
+        ("score", "float64", "weighted mean of the applicable checks, 0..1 (interface_docs.WEIGHTS)"),
+        ("fully_documented", "bool", "docstring, parameters, return, raises documented and annotations complete"),
+        ("drift_events", "int64", "rows of interface_drift for it"),
+    ),
+    "interface_doc_seams": _t(
+        ("seam", "string", "caller_component->callee_component"),
+        ("caller_component", "string", "component using the interfaces"),
+        ("callee_component", "string", "component defining them"),
+        ("interfaces", "int64", "interfaces of callee_component used by caller_component"),
+        ("mean_score", "float64", "mean interface score"),
+        ("share_fully_documented", "float64", "share of those interfaces fully documented"),
+        ("drift_events", "int64", "drift events of those interfaces"),
+    ),
+    "interface_drift": _t(
+        ("interface", "string", "interface (interface_docs)"),
+        ("component", "string", "component defining it"),
+        ("sha", "string", "commit that changed its signature"),
+        ("timestamp", "datetime64[ns, UTC]", "author date of the commit"),
+        ("change", "string", "'signature changed, docstring unchanged' or 'callers in other components left "
+                             "unchanged in the same commit'"),
+        ("detail", "string", "old => new signature (and the callers not changed)"),
+    ),
 }
 
 
