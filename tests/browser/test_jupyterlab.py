@@ -99,6 +99,18 @@ def test_widgets_in_jupyterlab(lab, page):
     lab.screenshot(page, "05-keyboard-label")
     assert "SHOP-1,environment" in labels.read_text()
 
+    # 'a' accepts the suggestion for SHOP-3 and is not JupyterLab's "insert cell above"
+    cells = page.locator(".jp-NotebookPanel .jp-Cell").count()
+    review.focus()
+    page.keyboard.press("a")
+    _wait_for_file_text(labels, "SHOP-3,environment")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"seamscope-review-progress\"]').textContent.startsWith('3 of 3')",
+        timeout=60_000,
+    )
+    assert page.locator(".jp-NotebookPanel .jp-Cell").count() == cells
+    lab.screenshot(page, "06-all-reviewed")
+
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")

@@ -85,6 +85,8 @@ function renderTable(rows) {
 
 function render({ model, el }) {
   const root = h("div", { class: "ss-graph", "data-testid": "seamscope-graph", tabindex: "0" });
+  // our keys (a/i/c/e/n, arrows, typing in the search box) must not reach JupyterLab's command-mode shortcuts
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   el.appendChild(root);
 
   // ---- toolbar

@@ -23,6 +23,8 @@ function table(rows, cols) {
 
 function render({ model, el }) {
   const root = h("div", { class: "ss-review", "data-testid": "seamscope-review", tabindex: "0" });
+  // our keys (a/i/c/e/n, arrows, typing in the search box) must not reach JupyterLab's command-mode shortcuts
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   el.appendChild(root);
 
   const top = h("div", { class: "ss-top" });
