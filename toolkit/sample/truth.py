@@ -368,8 +368,6 @@ def compute(files: dict[str, str], results_dir: Path, coverage_file: Path, check
         mocked_anywhere = sorted(t for t, ms in mocks.items()
                                  if any(_replaces(site["callee"], m) and drives(t, site["caller"], via) for m, via, _i in ms))
         status = "integration" if real else ("isolation_only" if (ran_by or mocked_anywhere) else "untested")
-        if site["kind"] != "call":
-            status = "structural"  # a class statement runs at import time, outside any test
         entry = seams.setdefault(site["seam"], {"caller": site["caller"], "callee": site["callee_component"],
                                                 "call_sites": []})
         entry["call_sites"].append({"path": site["path"], "line": site["line"], "callee": site["callee"],

@@ -66,8 +66,8 @@ def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root:
             "call_site": "path (repo-relative), line (1-based, the call's first line), callee (qualified symbol)",
             "call_site_status": "integration: executed (integrated run 1 coverage) by a test that does not replace the "
                                 "callee; isolation_only: executed only under tests that replace it, or only "
-                                "referenced by mocks; untested: neither; structural: a subclass statement (kind subclass), "
-                                "which runs at import time and has no per-test status",
+                                "referenced by mocks; untested: neither (a subclass statement, kind subclass, runs at import "
+                                "time outside any test context, so it is untested by this rule)",
         },
         "head": shas[-1],
         "commit_count": len(shas),
