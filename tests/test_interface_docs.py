@@ -353,3 +353,15 @@ def test_sample():
         user = res.drift[res.drift["interface"] == "shop.users.models.User"]
         assert (user["change"] == DRIFT_DOC).any()
         assert user["detail"].str.contains(r"email: str.*=> .*email_address: str").any()
+
+
+def test_def_headers_prefilter():
+    from toolkit.analyze.interface_drift import def_headers
+
+    v1 = b"class A:\n    def run(self,\n            x: int = 1,  # note: x\n            ) -> int:\n        return x\n"
+    body_only = v1.replace(b"return x", b"return x + 1")
+    default = v1.replace(b"x: int = 1", b"x: int = 2")
+    assert def_headers(v1, "run") == [b"    def run(self,\n            x: int = 1,  # note: x\n            ) -> int:\n"]
+    assert def_headers(v1, "run") == def_headers(body_only, "run")
+    assert def_headers(v1, "run") != def_headers(default, "run")
+    assert def_headers(v1, "runner") == [] and def_headers(b'def f(a="#)", b=1):\n  pass\n', "f")

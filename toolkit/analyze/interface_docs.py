@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.analyze.interface_drift import (Definition, ModuleDefs, describe_change, documented_params,
+from toolkit.analyze.interface_drift import (Definition, ModuleDefs, def_headers, describe_change, documented_params,
                                              documents_raises, documents_returns, parse_module)
 from toolkit.components import seam_name
 from toolkit.load.history import follow_renames
@@ -382,9 +382,10 @@ def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[s
 
 def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_commits: int):
     ifaces = interfaces[interfaces["kind"] != "unresolved"]
-    by_path: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # path -> (interface, qualname, component)
-    for iface, qual, path, comp in zip(ifaces["interface"], ifaces["qualname"], ifaces["path"], ifaces["component"]):
-        by_path[path].append((iface, qual, comp))
+    by_path: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)  # path -> (interface, qual, comp, kind)
+    for iface, qual, path, comp, kind in zip(ifaces["interface"], ifaces["qualname"], ifaces["path"],
+                                             ifaces["component"], ifaces["kind"]):
+        by_path[path].append((iface, qual, comp, kind))
     fc = history.file_changes
     commits = history.commits
     if not len(fc) or not by_path:
@@ -401,47 +402,60 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
     order = {s: i for i, s in enumerate(commits["sha"].tolist())}  # newest first
     parent_of = {s: (p[0] if len(p) else None) for s, p in zip(commits["sha"].tolist(), commits["parents"].tolist())}
     ts_of = dict(zip(commits["sha"].tolist(), commits["timestamp"].tolist()))
+    linear = not bool(commits["is_merge"].any())
 
     pairs = [(s, p, o if o else p, f) for s, p, o, f in zip(shas, paths, olds, followed) if f in by_path]
     distinct = sorted({s for s, *_ in pairs}, key=lambda s: order.get(s, len(order)))
     capped = len(distinct) > max_commits
     keep = set(distinct[:max_commits])
     pairs = [x for x in pairs if x[0] in keep and parent_of.get(x[0])]
+    # In a history without merges, a file's content before one change is its content after its previous change
+    # (every commit's changes are listed), so only the oldest examined change of each file needs its parent read.
+    before_src: dict[tuple[str, str], tuple[str, str]] = {}  # (sha, followed) -> (rev, path) holding the "before"
+    if linear:
+        by_file: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        for s, p, before, f in pairs:
+            by_file[f].append((s, p, before))
+        for f, changes in by_file.items():  # newest first
+            for (s, _p, before), (older, older_path, _b) in zip(changes, changes[1:]):
+                if older_path == before:
+                    before_src[(s, f)] = (older, older_path)
     wanted: dict[str, set[str]] = defaultdict(set)
-    for s, p, before, _f in pairs:
+    for s, p, before, f in pairs:
         wanted[s].add(p)
-        wanted[parent_of[s]].add(before)
+        rev, path = before_src.get((s, f), (parent_of[s], before))
+        wanted[rev].add(path)
     contents = _read_revisions(mods, wanted)
 
     parsed: dict[tuple[str, bytes], ModuleDefs] = {}
+    only_of = {path: frozenset(q for _i, q, _c, _k in lst) for path, lst in by_path.items()}
 
-    def defs_of(rev: str, path: str, head_path: str) -> ModuleDefs | None:
-        data = contents.get((rev, path))
-        if data is None:
-            return None
+    def defs_of(data: bytes, head_path: str) -> ModuleDefs:
         mod = mods.module_of.get(head_path, "")
-        key = (mod, hashlib.sha1(data).digest())
+        key = (head_path, hashlib.sha1(data).digest())
         if key not in parsed:
-            parsed[key] = parse_module(data, mod, head_path.endswith("__init__.py"))
+            parsed[key] = parse_module(data, mod, head_path.endswith("__init__.py"), only=only_of[head_path])
         return parsed[key]
 
-    callers: dict[str, set[str]] = {}
-    for iface, t in merged.items():
-        callers[iface] = set(t["files"])
     rows = []
-    for s, p, before, head_path in pairs:
-        after_md = defs_of(s, p, head_path)
-        before_md = defs_of(parent_of[s], before, head_path)
-        if after_md is None or before_md is None:
+    for s, p, before, head_path in progress(pairs, desc="interface drift", unit="change"):
+        after_data = contents.get((s, p))
+        before_data = contents.get(before_src.get((s, head_path), (parent_of[s], before)))
+        if after_data is None or before_data is None or after_data == before_data:
             continue
-        for iface, qual, comp in by_path[head_path]:
+        candidates = by_path[head_path]
+        if all(k != "class" and def_headers(before_data, q.rsplit(".", 1)[-1]) ==
+               def_headers(after_data, q.rsplit(".", 1)[-1]) for _i, q, _c, k in candidates):
+            continue
+        after_md, before_md = defs_of(after_data, head_path), defs_of(before_data, head_path)
+        for iface, qual, comp, _k in candidates:
             a, b = after_md.defs.get(qual), before_md.defs.get(qual)
             if a is None or b is None or a.signature == b.signature:
                 continue
             what = describe_change(b.signature, a.signature)
             if a.doc == b.doc:
                 rows.append((iface, comp, s, ts_of.get(s), DRIFT_DOC, what))
-            existing = sorted(c for c in callers.get(iface, ())
+            existing = sorted(c for c in merged[iface]["files"]
                               if c in first_seen and order.get(first_seen[c], -1) >= order.get(s, 0))
             if existing and not (set(existing) & changed_in[s]):
                 rows.append((iface, comp, s, ts_of.get(s), DRIFT_CALLERS, f"{what}; not changed: {', '.join(existing)}"))

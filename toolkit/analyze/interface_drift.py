@@ -96,7 +96,7 @@ def _own_nodes(body: list[ast.stmt]):
                 stack.append(child)
 
 
-def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str, kind: str) -> Definition:
+def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str, kind: str, body: bool = True) -> Definition:
     a = node.args
     positional = [*a.posonlyargs, *a.args]
     defaults: list[ast.AST | None] = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
@@ -116,7 +116,7 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str, kind: str
         _ann_names(ann, names)
     _ann_names(node.returns, names)
     returns_value = raises = False
-    for sub in _own_nodes(node.body):
+    for sub in _own_nodes(node.body) if body else ():
         if isinstance(sub, ast.Return) and sub.value is not None and not (
                 isinstance(sub.value, ast.Constant) and sub.value.value is None):
             returns_value = True
@@ -169,8 +169,13 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: str | N
     return ".".join(base + ([target] if target else []))
 
 
-def parse_module(source: bytes, module: str, is_package: bool) -> ModuleDefs:
-    """Every top-level function and class (and each class's methods, ``Class.method``) of one module."""
+def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[str] | None = None) -> ModuleDefs:
+    """Every top-level function and class (and each class's methods, ``Class.method``) of one module.
+
+    ``only``: just these qualnames, with signature and docstring only (``returns_value``/``raises`` left False)
+    — what drift detection compares, at a fraction of the cost.
+    """
+    body = only is None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)
@@ -185,17 +190,21 @@ def parse_module(source: bytes, module: str, is_package: bool) -> ModuleDefs:
         methods: dict[str, Definition] = {}
         for st in node.body:
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                m = _function(st, f"{qual}.{st.name}", "method")
-                methods.setdefault(st.name, m)
-                defs.setdefault(m.qualname, m)
+                mq = f"{qual}.{st.name}"
+                if only is None or mq in only or (st.name == "__init__" and qual in only):
+                    m = _function(st, mq, "method", body)
+                    methods.setdefault(st.name, m)
+                    defs.setdefault(m.qualname, m)
             elif isinstance(st, ast.ClassDef):
                 visit_class(st, f"{qual}.")
-        defs[qual] = _class(node, qual, methods)
+        if only is None or qual in only:
+            defs[qual] = _class(node, qual, methods)
 
     def visit_block(body: list[ast.stmt]) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                defs[node.name] = _function(node, node.name, "function")
+                if only is None or node.name in only:
+                    defs[node.name] = _function(node, node.name, "function", body)
             elif isinstance(node, ast.ClassDef):
                 visit_class(node, "")
             elif isinstance(node, ast.ImportFrom):
@@ -311,3 +320,30 @@ def describe_change(before: tuple, after: tuple) -> str:
         out = f"({', '.join(parts)})"
         return out + (f" -> {sig[1]}" if sig[1] else "")
     return f"{fmt(before)} => {fmt(after)}"
+
+
+def def_headers(source: bytes, name: str) -> list[bytes]:
+    """The source text of every ``def name(...)`` header line block (through the line ending in ``:``).
+
+    A cheap test for "this function's signature cannot have changed": when these
+    texts are equal in two versions of a file, so are the signatures. A header
+    that fools the bracket count only makes the text longer (never shorter), so
+    equality stays a safe reason to skip parsing.
+    """
+    pat = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(", re.MULTILINE)
+    out = []
+    n = len(source)
+    for m in pat.finditer(source):
+        start = pos = m.start()
+        depth = 0
+        while pos < n:
+            end = source.find(b"\n", pos)
+            end = n if end < 0 else end
+            line = source[pos:end]
+            depth += (line.count(b"(") + line.count(b"[") + line.count(b"{")
+                      - line.count(b")") - line.count(b"]") - line.count(b"}"))
+            pos = end + 1
+            if depth <= 0 and line.split(b"#", 1)[0].rstrip().endswith(b":"):
+                break
+        out.append(source[start:pos])
+    return out
