@@ -365,3 +365,24 @@ def test_def_headers_prefilter():
     assert def_headers(v1, "run") == def_headers(body_only, "run")
     assert def_headers(v1, "run") != def_headers(default, "run")
     assert def_headers(v1, "runner") == [] and def_headers(b'def f(a="#)", b=1):\n  pass\n', "f")
+
+
+def test_drift_on_a_branch_merged_back(tmp_path):
+    """With merges in the history each change is compared with its own parent (read from git)."""
+    repo = tmp_path / "m"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, {"pkg/__init__.py": "", "pkg/core/__init__.py": "", "pkg/app/__init__.py": "",
+                 "pkg/core/api.py": API_V1,
+                 "pkg/app/main.py": "from pkg.core.api import place\n\n\ndef run():\n    return place(1)\n"})
+    commit(repo, "initial", 1)
+    git(repo, "checkout", "-q", "-b", "feat")
+    write(repo, {"pkg/core/api.py": API_V1.replace("(order_id: int)", "(order_id: int, qty: int = 1)")})
+    c2 = commit(repo, "quantity, docs and callers not updated", 2)
+    git(repo, "checkout", "-q", "main")
+    write(repo, {"pkg/app/main.py": "from pkg.core.api import place\n\n\ndef run():\n    return place(2)\n"})
+    commit(repo, "order two", 3)
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge feat", "feat", day=4)
+    res = review(repo)
+    assert res.drift[["sha", "change"]].values.tolist() == [[c2, DRIFT_DOC], [c2, DRIFT_CALLERS]]
+    assert res.drift["detail"].iloc[0] == "(order_id: int) -> int => (order_id: int, qty: int = 1) -> int"
