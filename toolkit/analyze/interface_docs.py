@@ -458,7 +458,8 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
             existing = sorted(c for c in merged[iface]["files"]
                               if c in first_seen and order.get(first_seen[c], -1) >= order.get(s, 0))
             if existing and not (set(existing) & changed_in[s]):
-                rows.append((iface, comp, s, ts_of.get(s), DRIFT_CALLERS, f"{what}; not changed: {', '.join(existing)}"))
+                rows.append((iface, comp, s, ts_of.get(s), DRIFT_CALLERS,
+                             f"{what}; not changed: {', '.join(existing)}"))
     df = pd.DataFrame(rows, columns=schema.columns("interface_drift"))
     if len(rows):
         df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
