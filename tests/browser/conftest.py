@@ -54,7 +54,8 @@ class LabSession:
     proc: subprocess.Popen = field(repr=False)
 
     def url(self, notebook: str) -> str:
-        return f"{self.base}/lab/tree/{notebook}?token={self.token}"
+        """A fresh workspace each time, so tabs from an earlier test are not restored next to it."""
+        return f"{self.base}/lab/workspaces/t{secrets.token_hex(6)}/tree/{notebook}?token={self.token}"
 
     def log_tail(self, n: int = 60) -> str:
         try:
@@ -72,11 +73,11 @@ class LabSession:
     def open_notebook(self, page, notebook: str) -> None:
         """Open ``notebook`` and wait until its kernel is idle."""
         page.goto(self.url(notebook), wait_until="domcontentloaded", timeout=LAB_START_TIMEOUT_S * 1000)
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=LAB_START_TIMEOUT_S * 1000)
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=LAB_START_TIMEOUT_S * 1000)
         self.wait_kernel_idle(page)
 
     def wait_kernel_idle(self, page) -> None:
-        page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
+        page.wait_for_selector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]',
                                state="attached", timeout=KERNEL_TIMEOUT_S * 1000)
 
     def run_all_cells(self, page) -> None:
@@ -101,7 +102,7 @@ class LabSession:
         # every code cell gets an execution count, and the kernel returns to idle
         page.wait_for_function(
             """() => {
-                const prompts = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt')];
+                const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
                 return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
             }""",
             timeout=KERNEL_TIMEOUT_S * 1000,

@@ -51,7 +51,11 @@ function renderValue(v) {
     }
     return dl;
   }
-  return h("span", {}, v);
+  return h("span", {}, fmt(v));
+}
+
+function fmt(v) {
+  return typeof v === "number" && !Number.isInteger(v) ? String(+v.toFixed(4)) : v;
 }
 
 function renderTable(rows) {
@@ -72,7 +76,7 @@ function renderTable(rows) {
       let v = c === "where" && hasWhere ? `${r.path ?? ""}:${r.line ?? ""}` : r[c];
       const td = h("td");
       if (v !== null && typeof v === "object") td.appendChild(renderValue(v));
-      else td.textContent = v === null || v === undefined ? "" : String(v);
+      else td.textContent = v === null || v === undefined ? "" : String(fmt(v));
       row.appendChild(td);
     }
     table.appendChild(row);
@@ -189,7 +193,9 @@ function render({ model, el }) {
   let frame = 0;
   function schedule() { if (!frame) frame = requestAnimationFrame(() => { frame = 0; draw(); }); }
 
+  let lastDrawMs = null;
   function draw() {
+    const t0 = performance.now();
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
@@ -257,6 +263,7 @@ function render({ model, el }) {
     status.textContent = `${nodes.length} components, ${vis.length} of ${edges.length} seams shown` +
       (matches.size ? `, ${matches.size} match “${model.get("search")}”` : "") +
       " — drag to pan, wheel to zoom, click for details";
+    lastDrawMs = performance.now() - t0;
     root.setAttribute("data-rendered", "true");
   }
 
@@ -434,6 +441,12 @@ function render({ model, el }) {
       const r = canvas.getBoundingClientRect();
       return { x: r.left + n.sx, y: r.top + n.sy };
     },
+    nodeAtClient(x, y) {
+      const r = canvas.getBoundingClientRect();
+      const n = hitNode(x - r.left, y - r.top);
+      return n ? n.id : null;
+    },
+    drawTimeMs() { draw(); return lastDrawMs; },
     edgeClientPosition(id) {
       const e = edges.find((x) => x.id === id);
       if (!e) return null;
