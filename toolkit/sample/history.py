@@ -94,6 +94,7 @@ EXPLICIT: list[Commit] = [
     Commit("order-flow-it", "maria", "Integration test: place an order with real users and catalogue"),
     Commit("gitignore-junit", "maria", "Ignore local JUnit files"),
     Commit("fix-charge-order", "maria", "Fix charge before stock reservation (SHOP-10)\n\nReserve every line first and release the reservations when the charge\nfails, so customers are never charged for items we cannot ship.\nOutOfStock now carries the SKU so checkout can report it."),
+    Commit("hints-reservation", "jonas", "Type hints on the checkout/stock interface"),
     Commit("alerts", "jonas", "Low-stock alerts for the warehouse (SHOP-15)"),
     Commit("move-tracker", "aiko", "Point contributors to GitHub issues\n\nThe Jira project is read-only from now on (SHOP-16)."),
     Commit("fix-retry", "aiko", "Do not retry charges that timed out\n\nA timed out charge may have succeeded at the gateway; retrying it charged\ncustomers twice. Send an Idempotency-Key and only retry connection errors.\n\nfixes #21"),
@@ -102,6 +103,7 @@ EXPLICIT: list[Commit] = [
     Commit("fix-total", "maria", "Show two decimals in order totals"),
     Commit("fix-doc-record", "tomas", "Send document metadata in the indexer's record format\n\nThe indexer needs `title` and a list of tags; records with doc_title were\nskipped without a trace, so uploads never showed up in search. Document\nthe record format and add the JSON schema for it.\n\nRefs #24"),
     Commit("merge-fix-index", "tomas", "Merge pull request #27 from dev/fix-index\n\nFix document metadata sent to the search index"),
+    Commit("hints-records", "tomas", "Type hints for document uploads and index records"),
     Commit("licence", "aiko", "Add SPDX licence headers to all Python files"),
     Commit("overrides", "aiko", "Allow SHOP_<KEY> environment overrides of settings"),
     Commit("gateway-it", "aiko", "Integration tests for charges against the sandbox gateway (#28)"),
@@ -737,6 +739,16 @@ def test_format_total():
     E(".github/workflows/tests.yml", "ci-checkout", "actions/checkout@v4", "actions/checkout@v3"),
     E(".gitignore", "gitignore-cov", ".coverage\nhtmlcov/\n", ""),
     E(".gitignore", "gitignore-junit", "junit*.xml\n", ""),
+    # --- co-changes of files that belong together
+    E("shop/payments/checkout.py", "hints-reservation", "def capture_order(order) -> dict:\n", "def capture_order(order):\n"),
+    E("shop/inventory/stock.py", "hints-reservation", "def level(sku: str) -> int:\n", "def level(sku):\n"),
+    E("shop/inventory/stock.py", "hints-reservation", "def reserve(sku: str, quantity: int) -> None:\n", "def reserve(sku, quantity):\n"),
+    E("shop/documents/upload.py", "hints-records", 'def upload(owner: "User", title: str, content: bytes, tags=()) -> DocumentMeta:\n',
+      "def upload(owner, title, content, tags=()):\n"),
+    E("shop/documents/upload.py", "hints-records", "import hashlib\nfrom typing import TYPE_CHECKING\n", "import hashlib\n"),
+    E("shop/documents/upload.py", "hints-records", "\nif TYPE_CHECKING:\n    from shop.users.models import User\n", ""),
+    E("shop/search_index/indexer.py", "hints-records", "def index_record(record: dict) -> bool:\n", "def index_record(record):\n"),
+    E("shop/search_index/indexer.py", "hints-records", "def tokenize(text: str) -> list:\n", "def tokenize(text):\n"),
     # --- README gains the environment switch
     E("README.md", "readme-envs", '''    pip install pytest
     SHOP_ENV=isolated pytest          # in-process fakes
