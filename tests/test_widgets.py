@@ -199,6 +199,12 @@ def test_messages_from_the_browser(tmp_path):
     assert w.index == 1
     w._on_msg(w, {"type": "decide", "category": "flaky"}, [])
     assert "unknown category" in w.error and len(read_labels(p)) == 1
+    w._on_msg(w, {"type": "go", "index": 0}, [])
+    w._on_msg(w, {"type": "note", "note": "checked with the team"}, [])  # note edited after deciding
+    assert read_labels(p).loc[0, "note"] == "checked with the team" and w.index == 0
+    w.go(1)
+    w._on_msg(w, {"type": "note", "note": "undecided: nothing to save"}, [])
+    assert len(read_labels(p)) == 1
     w.go(2)
     w.accept()  # SHOP-3 has no suggestion
     assert "no suggestion" in w.error and len(read_labels(p)) == 1

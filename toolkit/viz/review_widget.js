@@ -138,6 +138,8 @@ function render({ model, el }) {
     help.textContent = `keys: a accept · ${keys} · ← → move (click the widget first; typing in the note is safe)`;
   }
 
+  // a changed note on a decided bug is saved when the field loses focus
+  note.addEventListener("change", () => model.send({ type: "note", note: note.value }));
   prev.addEventListener("click", () => go(model.get("index") - 1));
   next.addEventListener("click", () => go(model.get("index") + 1));
   undecided.addEventListener("click", () => model.send({ type: "next_undecided" }));

@@ -146,6 +146,14 @@ class BugReviewWidget(anywidget.AnyWidget):
         else:
             self._show(self.index)
 
+    def set_note(self, note: str) -> None:
+        """Change the current bug's note; saved at once when the bug is already decided."""
+        if not len(self._bugs):
+            return
+        key = self.bug_keys[self.index]
+        if key in self._decided and self._decided[key]["note"] != note:
+            self.decide(self._decided[key]["category"], note, advance=False)
+
     def accept(self, note: str | None = None) -> None:
         """Record the suggested category for the current bug."""
         key = self.bug_keys[self.index] if len(self._bugs) else None
@@ -192,6 +200,8 @@ class BugReviewWidget(anywidget.AnyWidget):
             self.decide(str(content.get("category")), note)
         elif kind == "accept":
             self.accept(note)
+        elif kind == "note":
+            self.set_note(str(note or ""))
         elif kind == "go":
             self.go(int(content.get("index", self.index)))
         elif kind == "next_undecided":
