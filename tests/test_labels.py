@@ -59,6 +59,12 @@ def test_write_labels_rejects_unknown_category(tmp_path):
     assert not (tmp_path / "l.csv").exists()
 
 
+def test_overlong_note_is_refused_before_writing(tmp_path):
+    with pytest.raises(ValueError, match="note"):
+        save_label(tmp_path / "l.csv", "A", "integration", "x" * 30_000)
+    assert not (tmp_path / "l.csv").exists()
+
+
 def test_hand_written_minimal_csv_and_json(tmp_path):
     p = tmp_path / "l.csv"
     p.write_text("key,category,note,decided_at\nA-1,integration,,\nA-2,not_a_bug,dup,2026-01-02\n")
@@ -79,6 +85,7 @@ def test_hand_written_minimal_csv_and_json(tmp_path):
         (b"\xff\xfe\x00bad", "not UTF-8"),
         (b'{"A": "integration",', "not valid JSON"),
         (b'{"A": "sometimes"}', "unknown category"),
+        (b"key,category,note,decided_at\nA,integration," + b"x" * 200_000 + b",\n", "not valid CSV"),
     ],
 )
 def test_corrupted_file_names_backup_to_restore(tmp_path, content, needle):

@@ -48,6 +48,7 @@ from toolkit.errors import InputError
 CATEGORIES: tuple[str, ...] = ("integration", "component", "environment", "not_a_bug")
 REQUIRED = ("key", "category", "note", "decided_at")
 HEADER = (*REQUIRED, "reviewer")
+MAX_NOTE_CHARS = 20_000  # well below the csv module's field limit (131,072), so every file we write reads back
 
 
 def backup_path(path: str | os.PathLike) -> Path:
@@ -77,7 +78,10 @@ def _parse(path: Path, data: bytes, categories: Sequence[str]) -> pd.DataFrame:
         return _empty()
     if text.lstrip().startswith("{"):
         return _parse_json(path, text, categories, hint)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # e.g. NUL bytes from a crashed editor
+        raise InputError(path, f"labels file is not valid CSV ({exc})", hint=hint) from None
     header = [h.strip() for h in rows[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing or len(set(header)) != len(header):
@@ -218,6 +222,8 @@ def write_labels(path: str | os.PathLike, df: pd.DataFrame, *, categories: Seque
     bad = sorted(set(df["category"]) - set(categories))
     if bad:
         raise ValueError(f"unknown categories {bad}; known: {list(categories)}")
+    if df["note"].fillna("").astype(str).str.len().gt(MAX_NOTE_CHARS).any():
+        raise ValueError(f"a note is longer than {MAX_NOTE_CHARS} characters; shorten it")
     if df["key"].isna().any() or df["key"].duplicated().any():
         raise ValueError("label keys must be present and unique")
     df["decided_at"] = pd.to_datetime(df["decided_at"], utc=True)

@@ -132,7 +132,7 @@ class BugReviewWidget(anywidget.AnyWidget):
             note = self._decided.get(key, {}).get("note", "")
         try:
             save_label(self._path, key, category, note, reviewer=self._reviewer, categories=self._cats)
-        except (InputError, OSError) as exc:  # shown in the widget; the decision is not lost silently
+        except (InputError, OSError, ValueError) as exc:  # shown in the widget; the decision is not lost silently
             self.error = f"not saved: {exc}"
             return
         self._decided[key] = {"category": category, "note": note}
