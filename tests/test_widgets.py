@@ -167,6 +167,17 @@ def test_review_shows_bug_with_fixes_and_suggestion(tmp_path):
     assert w.bug["suggestion"]["other"] == {"confidence": 0.8}
 
 
+def test_links_bundle_and_bug_categories_as_suggestions(tmp_path):
+    from types import SimpleNamespace
+
+    cats = suggestions().assign(title=["t1", "t2"], source=["rules", "rules"], score_integration=[2.0, 0.0])
+    w = BugReviewWidget(bugs(), labels_path=tmp_path / "l.csv", suggestions=cats,
+                        links=SimpleNamespace(links=links(), issue_components=comps(), unlinked=None))
+    assert w.bug["fixes"][0]["evidence"] == "message: fixes SHOP-1"
+    assert len(w.bug["touched"]) == 2
+    assert w.bug["suggestion"]["other"] == {"confidence": 0.8, "source": "rules"}
+
+
 def test_every_decision_is_on_disk_at_once_and_resume(tmp_path):
     p = tmp_path / "labels.csv"
     w = BugReviewWidget(bugs(), labels_path=p, suggestions=suggestions())

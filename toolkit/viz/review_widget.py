@@ -48,8 +48,10 @@ class BugReviewWidget(anywidget.AnyWidget):
     ``components`` — the tracker's — and ``environment``), e.g. the ``issues``
     table filtered to bugs. ``suggestions``: ``key`` (or ``issue_key``),
     ``category`` and ``evidence`` (list of str) per bug, plus any other columns
-    (shown as they are). ``links`` (table ``links``) and ``issue_components``
-    (table ``issue_components``) give the fix commits and the components they touch.
+    (shown as they are) — the ``bug_categories`` table fits as is. ``links``
+    (table ``links``, or a :class:`toolkit.load.links.Links` bundle) and
+    ``issue_components`` (table ``issue_components``) give the fix commits and
+    the components they touch.
     """
 
     _esm = _HERE / "review_widget.js"
@@ -73,7 +75,7 @@ class BugReviewWidget(anywidget.AnyWidget):
         labels_path: str | os.PathLike,
         categories: Sequence[str] = CATEGORIES,
         suggestions: pd.DataFrame | None = None,
-        links: pd.DataFrame | None = None,
+        links: Any = None,
         issue_components: pd.DataFrame | None = None,
         body_chars: int = 1500,
         reviewer: str | None = None,
@@ -92,6 +94,10 @@ class BugReviewWidget(anywidget.AnyWidget):
         self._reviewer = reviewer
         self._body_chars = body_chars
         self._suggest = _by_key(suggestions)
+        if links is not None and hasattr(links, "issue_components") and hasattr(links, "links"):
+            # a toolkit.load.links.Links bundle: both tables at once
+            issue_components = links.issue_components if issue_components is None else issue_components
+            links = links.links
         self._links = _group(links, "issue_key")
         self._comps = _group(issue_components, "issue_key")
         labels = read_labels(self._path, categories=self._cats)  # InputError (naming the .bak) if corrupted
@@ -179,7 +185,7 @@ class BugReviewWidget(anywidget.AnyWidget):
                           "confidence": link.get("confidence")})
         touched = [{"component": c.get("component"), "files": c.get("files"), "churn": c.get("churn")}
                    for c in self._comps.get(key, [])]
-        sug = dict(self._suggest.get(key, {}))
+        sug = {k: v for k, v in self._suggest.get(key, {}).items() if k not in _SHOWN_ELSEWHERE}
         evidence = sug.pop("evidence", None)
         if evidence is not None and not isinstance(evidence, (list, tuple)):
             evidence = [evidence] if not (isinstance(evidence, float) and pd.isna(evidence)) else []
@@ -208,6 +214,11 @@ class BugReviewWidget(anywidget.AnyWidget):
             self.go(self.first_undecided())
         else:
             self.error = f"unknown message {kind!r}"
+
+
+#: bug_categories columns the card already shows (or that add nothing to a decision)
+_SHOWN_ELSEWHERE = frozenset({"title", "created", "environment", "components", "fix_commits",
+                              "score_integration", "score_component", "score_environment", "score_not_a_bug"})
 
 
 def _by_key(df: pd.DataFrame | None) -> dict[str, dict]:
