@@ -262,7 +262,9 @@ function render({ model, el }) {
     ctx.globalAlpha = 1;
     status.textContent = `${nodes.length} components, ${vis.length} of ${edges.length} seams shown` +
       (matches.size ? `, ${matches.size} match “${model.get("search")}”` : "") +
-      " — drag to pan, wheel to zoom, click for details";
+      (model.get("color_by") === "integration_coverage" ? " · colour: integration coverage, red = none, green = full"
+        : " · colour: risk, green = low, red = high") + ", grey = unknown; size: " + model.get("size_by") +
+      " — drag to pan, wheel to zoom, double-click to reset, click for details";
     lastDrawMs = performance.now() - t0;
     root.setAttribute("data-rendered", "true");
   }
