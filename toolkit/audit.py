@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,17 @@ from toolkit import __version__
 from toolkit.config import AuditConfig
 from toolkit.errors import GateFailed, InputError
 from toolkit.evidence import Evidence, load_evidence
+from toolkit.findings import Findings
 from toolkit.report import sections as S
 from toolkit.report.model import Report, Section
 
 #: detection methods and root-cause sections, in report order; ``--only`` picks from these keys
 METHODS: dict[str, Any] = {
+    "interaction_coverage": S.interaction_section,
+    "bug_categorization": S.bug_categorization_section,
+    "interface_documentation": S.interface_section,
+    "cross_component_bugs": S.cross_bugs_section,
+    "environments": S.environment_section,
     "coupling": S.coupling_section,
     "tests": S.tests_section,
     "issues": S.issues_section,
@@ -57,12 +64,15 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     if unknown:
         raise InputError(None, f"unknown method(s) {unknown}", flag="--only", hint=f"choose from {sorted(METHODS)}")
     ev = load_evidence(config)
+    f = Findings(ev)
     sections: list[Section] = []
     for key, make in METHODS.items():
         if only and key not in only:
             continue
-        sections.append(make(ev))
-    summary = S.summary_section(ev, sections)
+        t0 = time.perf_counter()
+        sections.append(make(f))
+        ev.timings[f"analysis: {key}"] = time.perf_counter() - t0
+    summary = S.summary_section(f, sections)
     report = Report(title=f"Integration-testing audit — {config.name or Path(config.repo).name}",
                     sections=[summary, *sections], provenance=provenance(ev))
     if compare is not None:

@@ -1,7 +1,7 @@
 """Turn evidence and analysis results into report Sections (presentation only, no analysis).
 
-Each ``*_section(ev)`` calls the analysis functions of its method and arranges
-their outputs as summary numbers, tables and figures.
+Each ``*_section(f)`` reads the cached analysis results in ``f`` (toolkit.findings)
+and arranges them as summary numbers, tables and figures.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.evidence import Evidence
+from toolkit.findings import Findings
 from toolkit.report.model import Figure, Section, Table
 
 
@@ -17,16 +17,11 @@ def _missing(id_: str, title: str, reason: str) -> Section:
     return Section(id=id_, title=title, missing=reason)
 
 
-def coupling_section(ev: Evidence) -> Section:
-    from toolkit.analyze.change_coupling import logical_coupling
-    from toolkit.analyze.coupling_graph import coupling_graph
-    from toolkit.analyze.structural_coupling import seam_table, structural_coupling
+def coupling_section(f: Findings) -> Section:
     from toolkit.viz.plots import coupling_graph_png
 
-    seams = seam_table(ev.structure)
-    struct = structural_coupling(ev.structure)
-    logical = logical_coupling(ev.history, level="component", components=ev.components)
-    g = coupling_graph(seams, logical, history=ev.history, components=ev.components)
+    ev = f.ev
+    seams, struct, logical, g = f.seams, f.structural_coupling, f.logical_coupling, f.coupling_graph
     sec = Section(
         id="coupling",
         title="Components and their coupling",
@@ -53,14 +48,14 @@ def coupling_section(ev: Evidence) -> Section:
     return sec
 
 
-def tests_section(ev: Evidence) -> Section:
+def tests_section(f: Findings) -> Section:
+    ev = f.ev
     if ev.test_results is None or ev.test_results.empty:
         return _missing("tests", "Test results", ev.missing.get("test results", "no test results were read"))
-    from toolkit.analyze.flakiness import failures_by_environment, flakiness
+    from toolkit.analyze.flakiness import failures_by_environment
 
     by_env = failures_by_environment(ev.test_results)
-    flaky = flakiness(ev.test_results)
-    flaky = flaky[flaky["is_flaky"]]
+    flaky = f.flakiness[f.flakiness["is_flaky"]]
     tables = [Table("failures_by_environment", by_env, "Test outcomes per environment"),
               Table("flaky_tests", flaky, "Tests that both passed and failed in the same environment and commit")]
     summary: dict[str, Any] = {
@@ -82,7 +77,8 @@ def tests_section(ev: Evidence) -> Section:
                                "mistaken for integration failures."])
 
 
-def issues_section(ev: Evidence) -> Section:
+def issues_section(f: Findings) -> Section:
+    ev = f.ev
     if ev.issues is None:
         return _missing("issues", "Issue-tracker history", ev.missing.get("issues", "no issues were read"))
     issues = ev.issues
@@ -109,7 +105,7 @@ def issues_section(ev: Evidence) -> Section:
                     "(explicit 'fixes KEY' > bare reference). Unlinked bugs cannot be placed on a seam."])
 
 
-def summary_section(ev: Evidence, sections: list[Section]) -> Section:
+def summary_section(f: Findings, sections: list[Section]) -> Section:
     """The executive summary: the headline numbers of every section, flattened."""
     summary: dict[str, Any] = {}
     for s in sections:
@@ -130,3 +126,160 @@ def compare_section(report, previous: dict) -> Section:
             rows.append({"metric": k, "previous": prev[k], "now": v, "delta": v - prev[k]})
     return Section(id="compare", title="Since the previous audit", summary={"new_untested_seams": []},
                    tables=[Table("deltas", pd.DataFrame(rows, columns=["metric", "previous", "now", "delta"]))])
+
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None or pd.isna(x) else round(float(x), 1)
+
+
+def interaction_section(f: Findings) -> Section:
+    ic = f.interaction
+    s = ic.summary
+    seams = ic.seams.drop(columns=[c for c in ("tests_real_list", "tests_mocking_list") if c in ic.seams.columns])
+    paras = [
+        "A call site between two components is covered for integration only when a test executes it without "
+        "replacing the callee with a mock. Executed only with the callee mocked = covered only in isolation; "
+        "never executed = untested. Seams exercised only through mocks are where two components can disagree "
+        "while every unit test stays green.",
+        s.get("basis_note", ""),
+    ]
+    if s.get("mocks_only_seams"):
+        paras.append("Seams exercised only through mocks: " + ", ".join(s["mocks_only_seams"]) + ".")
+    if s.get("untested_seams"):
+        paras.append("Seams no test executes at all: " + ", ".join(s["untested_seams"]) + ".")
+    return Section(
+        id="interaction_coverage", title="1. Integration test coverage of component interactions",
+        summary={"interaction_coverage": _pct(s.get("pct_seams_integration")),
+                 "call_site_coverage": _pct(s.get("pct_call_sites_integration")),
+                 "seams_only_mocked": len(s.get("mocks_only_seams", [])),
+                 "untested_seams": len(s.get("untested_seams", [])),
+                 "coverage_basis": ic.basis},
+        paragraphs=[p for p in paras if p],
+        tables=[Table("seams", seams, "Per seam: call sites covered for integration, only in isolation, untested"),
+                Table("call_sites", ic.call_sites, "Per call site: status and the tests behind it")])
+
+
+def environment_section(f: Findings) -> Section:
+    ec = f.environments
+    if ec is None:
+        return _missing("environments", "5. Deployment environment testing",
+                        f.ev.missing.get("test results", "no test results were read"))
+    s = ec.summary
+    paras = [
+        f"Tests passing in '{s['lower']}' but failing in '{s['higher']}' (beyond flakiness) point at interactions "
+        "that only break when components are wired together. Bugs first seen in production are escapes: no "
+        "lower environment caught them. A Fisher exact test says whether the failure-rate difference is more "
+        "than chance.",
+        f"Overall: {s['verdict']} (p = {s['p_value'] if s['p_value'] is not None else 'n/a'}, risk difference "
+        f"{s['risk_difference'] if s['risk_difference'] is not None else 'n/a'}).",
+    ]
+    tables = [Table("failure_rates", ec.failure_rates, "Failure rate per environment"),
+              Table("env_only_failures", ec.env_only_failures,
+                    f"Tests passing in {s['lower']} but failing in {s['higher']} (flaky tests excluded)"),
+              Table("significance", ec.significance, "Fisher exact tests with effect sizes"),
+              Table("escapes", ec.escapes, "Bugs found in production (escapes)"),
+              Table("escapes_by_seam", ec.escapes_by_seam, "Escapes per component pair"),
+              Table("bugs_by_environment", ec.bugs_by_environment, "Bugs per environment")]
+    figures = []
+    if len(ec.failure_rates):
+        from toolkit.viz.plots import bar_png
+        rates = ec.failure_rates.set_index("environment")
+        col = next((c for c in ("failure_rate", "rate") if c in rates.columns), None)
+        if col:
+            figures.append(Figure("environment_failure_rates",
+                                  bar_png(rates[col].astype(float), title="Failure rate per environment",
+                                          xlabel="failure rate"), "Failure rate per environment"))
+    return Section(
+        id="environments", title="5. Deployment environment testing",
+        summary={"env_only_failures": len(s.get("env_only_failures", [])),
+                 "production_escapes": s.get("escapes"),
+                 "escape_share_pct": _pct(100 * s["escape_share"]) if s.get("escape_share") is not None else None,
+                 "env_difference_p_value": s.get("p_value")},
+        paragraphs=paras, tables=tables, figures=figures)
+
+
+def bug_categorization_section(f: Findings) -> Section:
+    bc = f.bugs
+    if bc is None:
+        return _missing("bug_categorization", "2. Production bug categorization",
+                        f.ev.missing.get("issues", "no issues were read"))
+    s = bc.summary
+    bugs = bc.bugs.copy()
+    share = s.get("production_integration_share")
+    paras = [
+        "Each bug is categorized integration, component-specific, environment/configuration or not-a-bug from "
+        "weighted evidence: how many components its fix commits touched, interface files changed, words in its "
+        "title, body and fix messages, labels, the environment it appeared in, and whether the fix added an "
+        "integration test. Analyst labels (bug-review widget) always win.",
+    ]
+    if share is not None and not pd.isna(share):
+        paras.append(f"{100 * share:.0f}% of the {s.get('production_bugs', 0)} production bugs are integration bugs.")
+    figures = []
+    if len(bc.by_quarter):
+        from toolkit.viz.plots import stacked_bar_png
+        q = bc.by_quarter.set_index("quarter")[["integration", "component", "environment", "not_a_bug"]]
+        if len(q):
+            figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category"),
+                                  "Bugs per quarter by category"))
+    return Section(
+        id="bug_categorization", title="2. Production bug categorization",
+        summary={"integration_bug_share_pct": _pct(100 * s["integration_share"]) if s.get("integration_share") is not None
+                 and not pd.isna(s["integration_share"]) else None,
+                 "production_integration_bug_share_pct": _pct(100 * share) if share is not None and not pd.isna(share)
+                 else None,
+                 "analyst_labelled_bugs": s.get("labelled", 0)},
+        paragraphs=paras,
+        tables=[Table("bugs", bugs, "Every bug with its category, confidence and evidence"),
+                Table("by_pair", bc.by_pair, "Bug categories per component pair"),
+                Table("by_quarter", bc.by_quarter, "Bug categories over time")],
+        figures=figures)
+
+
+def interface_section(f: Findings) -> Section:
+    idoc = f.interfaces
+    s = idoc.summary
+    paras = [
+        "Every interface used across components (callees of cross-component call sites, public names imported by "
+        "another component) is checked for a docstring, documented parameters/returns/raises, complete type "
+        "annotations and a data contract. Interface drift: its signature changed in history while its docstring "
+        "did not, or while callers in other components were left unchanged in the same commit.",
+    ]
+    if s.get("worst_seams"):
+        paras.append("Least documented seams: " + ", ".join(map(str, s["worst_seams"])) + ".")
+    return Section(
+        id="interface_documentation", title="3. Interface documentation review",
+        summary={"interfaces": s.get("interfaces"),
+                 "interfaces_documented_pct": _pct(100 * s["share_fully_documented"])
+                 if s.get("share_fully_documented") is not None else None,
+                 "interface_doc_score": round(float(s["mean_score"]), 2) if s.get("mean_score") is not None
+                 and not pd.isna(s["mean_score"]) else None,
+                 "interface_drift_events": s.get("drift_events")},
+        paragraphs=paras,
+        tables=[Table("seams", idoc.seams, "Documentation score per seam"),
+                Table("interfaces", idoc.interfaces, "Each cross-component interface and its checks"),
+                Table("drift", idoc.drift, "Interface drift events")])
+
+
+def cross_bugs_section(f: Findings) -> Section:
+    cb = f.cross_bugs
+    if cb is None:
+        return _missing("cross_component_bugs", "4. Cross-component bug analysis",
+                        f.ev.missing.get("issues", "no issues were read"))
+    s = cb.summary
+    figures = []
+    if cb.matrix.shape[0]:
+        from toolkit.viz.plots import heatmap_png
+        figures.append(Figure("bug_matrix", heatmap_png(cb.matrix, title="Bugs per component pair"),
+                              "Bugs whose fixes touched both components (diagonal: one component only)"))
+    share = s.get("share_crossing")
+    return Section(
+        id="cross_component_bugs", title="4. Cross-component bug analysis",
+        summary={"bugs_crossing_components_pct": _pct(100 * share) if share is not None and not pd.isna(share) else None,
+                 "recurring_bug_pairs": s.get("recurring_pairs")},
+        paragraphs=["Bugs whose fixes span components show where the seams break in practice. A pair that "
+                    f"breaks again within {s.get('recurrence_months')} months is a seam whose tests did not "
+                    "improve after the first failure."],
+        tables=[Table("pairs", cb.pairs, "Bugs per component pair"),
+                Table("recurrence", cb.recurrence, "Pairs that broke again"),
+                Table("resolve_times", cb.resolve_times, "Time to resolve: integration vs component bugs")],
+        figures=figures)

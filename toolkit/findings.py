@@ -1,0 +1,131 @@
+"""Every analysis of one audit, each computed once and shared.
+
+``Findings(ev)`` is what the report sections, the seam ranking and the
+notebooks read: ``f.interaction.seams``, ``f.environments.escapes``, ... Each
+property runs its analysis the first time it is read and keeps the result
+(the ranking and the report use the same objects, so nothing is computed twice).
+Thresholds and weights come from the audit configuration.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from toolkit.evidence import Evidence
+
+#: component-level change coupling: code-maat's defaults are made for files; components change far less often
+COMPONENT_COUPLING_DEFAULTS = {"min_revs": 3, "min_shared_revs": 3, "min_coupling": 10}
+
+
+class Findings:
+    """Lazily computed, cached results of every detection method for one ``Evidence``."""
+
+    def __init__(self, ev: Evidence) -> None:
+        self.ev = ev
+
+    def _thresholds(self, keys: dict[str, Any]) -> dict[str, Any]:
+        t = self.ev.config.thresholds
+        return {k: t.get(k, v) for k, v in keys.items()}
+
+    # ---- structure and coupling ------------------------------------------
+    @cached_property
+    def seams(self) -> pd.DataFrame:
+        from toolkit.analyze.structural_coupling import seam_table
+        return seam_table(self.ev.structure)
+
+    @cached_property
+    def structural_coupling(self) -> pd.DataFrame:
+        from toolkit.analyze.structural_coupling import structural_coupling
+        return structural_coupling(self.ev.structure)
+
+    @cached_property
+    def logical_coupling(self) -> pd.DataFrame:
+        from toolkit.analyze.change_coupling import logical_coupling
+        return logical_coupling(self.ev.history, level="component", components=self.ev.components,
+                                **self._thresholds(COMPONENT_COUPLING_DEFAULTS))
+
+    @cached_property
+    def coupling_graph(self) -> nx.DiGraph:
+        from toolkit.analyze.coupling_graph import coupling_graph
+        return coupling_graph(self.seams, self.logical_coupling, history=self.ev.history,
+                              components=self.ev.components, files=self.ev.structure.files)
+
+    # ---- tests ---------------------------------------------------------------
+    @cached_property
+    def flakiness(self) -> pd.DataFrame | None:
+        if self.ev.test_results is None:
+            return None
+        from toolkit.analyze.flakiness import flakiness
+        return flakiness(self.ev.test_results)
+
+    # ---- detection methods ---------------------------------------------------
+    @cached_property
+    def interaction(self):
+        """toolkit.analyze.interaction_coverage.InteractionCoverage (static estimate without coverage)."""
+        from toolkit.analyze.interaction_coverage import interaction_coverage
+        ev = self.ev
+        return interaction_coverage(ev.structure.call_sites, test_exercises=ev.test_exercises, mocks=ev.mocks,
+                                    test_kinds=ev.test_kinds, imports=ev.structure.imports)
+
+    @cached_property
+    def environments(self):
+        """toolkit.analyze.environment_comparison.EnvironmentComparison, or None without test results."""
+        ev = self.ev
+        if ev.test_results is None or ev.test_results.empty:
+            return None
+        from toolkit.analyze.environment_comparison import environment_comparison
+        envs = set(ev.test_results["environment"].dropna())
+        lower, higher = self._env_pair(envs)
+        return environment_comparison(ev.test_results, flaky=self.flakiness, issues=ev.issues, links=ev.links,
+                                      call_sites=ev.structure.call_sites, test_components=ev.test_components,
+                                      test_exercises=ev.test_exercises, lower=lower, higher=higher)
+
+    def _env_pair(self, envs: set[str]) -> tuple[str, str]:
+        from toolkit.environments import rank
+        t = self.ev.config.thresholds
+        if "lower_environment" in t and "higher_environment" in t:
+            return t["lower_environment"], t["higher_environment"]
+        known = sorted(envs, key=rank)
+        if len(known) >= 2:
+            return known[0], known[-1]
+        return ("isolated", "integrated")
+
+    @cached_property
+    def bugs(self):
+        """toolkit.analyze.bug_categorization.BugCategories, or None without issues."""
+        ev = self.ev
+        if ev.issues is None:
+            return None
+        from toolkit.analyze.bug_categorization import categorize_bugs
+        return categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes,
+                               files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
+                               imports=ev.structure.imports)
+
+    @cached_property
+    def cross_bugs(self):
+        """toolkit.analyze.cross_component_bugs.CrossComponentBugs, or None without issues."""
+        if self.bugs is None or self.ev.links is None:
+            return None
+        from toolkit.analyze.cross_component_bugs import cross_component_bugs
+        return cross_component_bugs(self.bugs, self.ev.links.issue_components,
+                                    recurrence_months=int(self.ev.config.thresholds.get("recurrence_months", 6)))
+
+    @cached_property
+    def interfaces(self):
+        """toolkit.analyze.interface_docs.InterfaceDocs."""
+        from toolkit.analyze.interface_docs import interface_docs
+        ev = self.ev
+        return interface_docs(ev.structure, ev.repo, history=ev.history, rev=ev.config.at,
+                              max_drift_commits=int(ev.config.thresholds.get("max_drift_commits", 2000)))
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The coupling graph with bug counts on its edges (when issues were given)."""
+        g = self.coupling_graph.copy()
+        if self.cross_bugs is not None:
+            from toolkit.analyze.cross_component_bugs import bug_overlay
+            bug_overlay(g, self.cross_bugs)
+        return g
