@@ -105,27 +105,43 @@ def issues_section(f: Findings) -> Section:
                     "(explicit 'fixes KEY' > bare reference). Unlinked bugs cannot be placed on a seam."])
 
 
-def summary_section(f: Findings, sections: list[Section]) -> Section:
-    """The executive summary: the headline numbers of every section, flattened."""
-    summary: dict[str, Any] = {}
+#: the executive summary's headline numbers, in reading order; every other number stays in its section
+HEADLINES = (
+    "top_risky_seams",
+    "interaction_coverage", "call_site_coverage", "seams_only_mocked", "untested_seams",
+    "production_integration_bug_share_pct", "production_escapes", "env_only_failures",
+    "bugs_crossing_components_pct", "interfaces_documented_pct", "interface_drift_events", "flaky_tests",
+    "coverage_basis",
+)
+
+
+def all_metrics(sections: list[Section]) -> dict[str, Any]:
+    """Every scalar summary value of every section, flattened (first section wins a name clash)."""
+    out: dict[str, Any] = {}
     for s in sections:
         for k, v in s.summary.items():
             if isinstance(v, (int, float, str)) or v is None:
-                summary.setdefault(k, v)
+                out.setdefault(k, v)
+    return out
+
+
+def summary_section(f: Findings, sections: list[Section]) -> Section:
+    """The executive summary: a few headline numbers (HEADLINES) and what could not be computed."""
+    metrics = all_metrics(sections)
+    for s in sections:  # lists (e.g. top risky seams) are allowed for headline keys only
+        for k, v in s.summary.items():
+            if k in HEADLINES and isinstance(v, list):
+                metrics.setdefault(k, v)
+    summary = {k: metrics[k] for k in HEADLINES if k in metrics}
     missing = [f"{s.title}: {s.missing}" for s in sections if s.missing]
     return Section(id="summary", title="Executive summary", summary=summary, paragraphs=missing)
 
 
 def compare_section(report, previous: dict) -> Section:
-    """What got better or worse since a previous findings.json."""
-    cur = report.sections[0].summary
-    prev = (previous.get("sections", {}).get("summary", {}) or {}).get("summary", {})
-    rows = []
-    for k, v in cur.items():
-        if isinstance(v, (int, float)) and isinstance(prev.get(k), (int, float)):
-            rows.append({"metric": k, "previous": prev[k], "now": v, "delta": v - prev[k]})
-    return Section(id="compare", title="Since the previous audit", summary={"new_untested_seams": []},
-                   tables=[Table("deltas", pd.DataFrame(rows, columns=["metric", "previous", "now", "delta"]))])
+    """What got better or worse since a previous findings.json (toolkit.report.compare)."""
+    from toolkit.report.compare import compare_section as compare
+
+    return compare(report, previous)
 
 
 def _pct(x: float | None) -> float | None:
