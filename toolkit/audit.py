@@ -6,18 +6,18 @@ a method whose inputs are missing contributes a section that says why.
 """
 from __future__ import annotations
 
-import json
 import platform
 import time
 from pathlib import Path
 from typing import Any
 
-from toolkit import __version__
+from toolkit import __version__, progress
 from toolkit.config import AuditConfig
 from toolkit.errors import GateFailed, InputError
 from toolkit.evidence import Evidence, load_evidence
 from toolkit.findings import Findings
 from toolkit.report import sections as S
+from toolkit.report.compare import read_findings
 from toolkit.report.model import Report, Section
 
 #: detection methods and root-cause sections, in report order; ``--only`` picks from these keys
@@ -57,62 +57,129 @@ def provenance(ev: Evidence) -> dict[str, Any]:
     return prov
 
 
+class StageProgress:
+    """One status bar over the loading stages (``load_evidence``'s ``on_stage`` hook).
+
+    Silent when progress is disabled (``--quiet``, stderr not a TTY): see toolkit.progress.
+    """
+
+    def __init__(self, desc: str = "loading") -> None:
+        self.bar = None
+        if progress.is_enabled():
+            from tqdm.auto import tqdm
+            self.bar = tqdm(desc=desc, unit="stage", leave=False, bar_format="{desc}: {n_fmt} stages {postfix}")
+
+    def __call__(self, stage: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(stage)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Path | None = None,
               verbose: bool = False) -> tuple[Report, Evidence]:
-    """Audit ``config``'s inputs; return the report (not yet written) and the evidence it used."""
+    """Audit ``config``'s inputs; return the report (not yet written) and the evidence it used.
+
+    ``only``: keys of :data:`METHODS` to run (default all). ``compare``: a previous
+    findings.json; adds the ``compare`` section (toolkit.report.compare). Stage and
+    analysis timings land in ``Evidence.timings`` (``analysis: <method>``).
+    ``verbose`` is accepted for the callers' convenience; timings are always kept.
+    """
     unknown = sorted(set(only or []) - set(METHODS))
     if unknown:
         raise InputError(None, f"unknown method(s) {unknown}", flag="--only", hint=f"choose from {sorted(METHODS)}")
-    ev = load_evidence(config)
+    previous = read_findings(Path(compare)) if compare is not None else None  # fail before the long work
+    bar = StageProgress("loading evidence")
+    try:
+        ev = load_evidence(config, on_stage=bar)
+    finally:
+        bar.close()
     f = Findings(ev)
     sections: list[Section] = []
-    for key, make in METHODS.items():
-        if only and key not in only:
-            continue
+    todo = [(k, make) for k, make in METHODS.items() if not only or k in only]
+    for key, make in progress.progress(todo, desc="analyses", unit="method"):
         t0 = time.perf_counter()
         sections.append(make(f))
         ev.timings[f"analysis: {key}"] = time.perf_counter() - t0
     summary = S.summary_section(f, sections)
     report = Report(title=f"Integration-testing audit — {config.name or Path(config.repo).name}",
                     sections=[summary, *sections], provenance=provenance(ev))
-    if compare is not None:
-        report.sections.append(S.compare_section(report, _read_findings(compare)))
+    if previous is not None:
+        t0 = time.perf_counter()
+        report.sections.append(S.compare_section(report, previous))
+        ev.timings["compare"] = time.perf_counter() - t0
+        report.provenance["compared with"] = str(compare)
     return report, ev
 
 
-def _read_findings(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(path, "does not exist", flag="--compare") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"is not a findings.json: {exc}", flag="--compare") from exc
+#: conditions of ``--fail-on`` -> (compare summary key, message)
+FAIL_ON = {
+    "new-untested-seam": ("new_untested_seams", "new untested seam(s)"),
+    "new-mocks-only-seam": ("new_mocks_only_seams", "new seam(s) exercised only through mocks"),
+}
 
 
-def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) -> None:
-    """Raise GateFailed when a ``metric=value`` floor or a ``condition`` is violated."""
-    summary = report.sections[0].summary
-    failures = []
+def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> list[tuple[str, float]]:
+    """Check gate syntax before any work: ``METRIC=NUMBER`` floors and known conditions.
+
+    Returns the floors as ``(summary_key, value)``. Raises InputError (exit 2) for
+    a malformed floor, an unknown condition, or a condition that needs ``--compare``
+    without it.
+    """
+    floors = []
     for spec in fail_under:
-        metric, _, value = spec.partition("=")
-        key = metric.strip().replace("-", "_")
-        if key not in summary:
-            raise InputError(None, f"unknown gate metric {metric!r}", flag="--fail-under",
-                             hint=f"known: {sorted(k.replace('_', '-') for k, v in summary.items() if isinstance(v, (int, float)))}")
+        metric, eq, value = spec.partition("=")
+        if not eq or not metric.strip():
+            raise InputError(None, f"gate {spec!r} is not METRIC=NUMBER", flag="--fail-under",
+                             hint="e.g. --fail-under interaction-coverage=60")
         try:
             floor = float(value)
         except ValueError as exc:
-            raise InputError(None, f"gate {spec!r} needs a number after '='", flag="--fail-under") from exc
-        if summary[key] is None or summary[key] < floor:
-            failures.append(f"{metric} is {summary[key]} < {floor}")
-    conditions = {s.id: s for s in report.sections}.get("compare")
+            raise InputError(None, f"gate {spec!r} needs a number after '='", flag="--fail-under",
+                             hint="e.g. --fail-under interaction-coverage=60") from exc
+        floors.append((metric.strip().replace("-", "_"), floor))
     for cond in fail_on:
-        key = cond.strip()
-        if key == "new-untested-seam":
-            new = (conditions.summary.get("new_untested_seams") if conditions else None) or []
-            if new:
-                failures.append(f"new untested seam(s): {', '.join(new)}")
-        else:
-            raise InputError(None, f"unknown gate condition {cond!r}", flag="--fail-on", hint="known: new-untested-seam")
+        if cond.strip() not in FAIL_ON:
+            raise InputError(None, f"unknown gate condition {cond!r}", flag="--fail-on",
+                             hint=f"known: {', '.join(FAIL_ON)}")
+        if not compare:
+            raise InputError(None, f"gate {cond!r} compares with a previous audit", flag="--fail-on",
+                             hint="add --compare PREVIOUS/findings.json (the previous run's findings.json)")
+    return floors
+
+
+def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) -> None:
+    """Raise GateFailed when a ``metric=value`` floor or a ``--fail-on`` condition is violated.
+
+    Metrics are the summary numbers of every section (findings.json ``sections.*.summary``;
+    hyphens or underscores);
+    a metric the audit could not compute (``None``) fails its floor. An unknown
+    metric is an InputError.
+    """
+    compare = next((s for s in report.sections if s.id == "compare"), None)
+    floors = parse_gates(fail_under, fail_on, compare=compare is not None)
+    summary = S.all_metrics(report.sections)  # any scalar number of any section
+    failures = []
+    for (key, floor), spec in zip(floors, fail_under):
+        metric = spec.partition("=")[0].strip()
+        if key not in summary or isinstance(summary[key], (str, bool)):
+            known = sorted(k.replace("_", "-") for k, v in summary.items()
+                           if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+            raise InputError(None, f"unknown gate metric {metric!r} (not a number in this audit's summary)",
+                             flag="--fail-under", hint=f"known: {', '.join(known)}")
+        if summary[key] is None:
+            failures.append(f"{metric} could not be computed (its input is missing)")
+        elif summary[key] < floor:
+            failures.append(f"{metric} is {summary[key]} < {floor:g}")
+    for cond in fail_on:
+        key, text = FAIL_ON[cond.strip()]
+        found = compare.summary.get(key)
+        if found is None:
+            failures.append(f"{cond}: cannot tell (one of the audits has no interaction-coverage seams table)")
+        elif found:
+            failures.append(f"{text}: {', '.join(found)}")
     if failures:
         raise GateFailed("; ".join(failures))

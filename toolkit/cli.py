@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit import progress
-from toolkit.errors import GateFailed, SeamscopeError
+from toolkit.errors import GateFailed, InputError, SeamscopeError
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
@@ -51,27 +51,76 @@ def _audit_config(args: argparse.Namespace):
         changes["at"] = args.at
     if args.pseudonymize:
         changes["pseudonymize"] = True
+    if args.threshold:
+        changes["thresholds"] = {**conf.thresholds, **_key_values(args.threshold, "--threshold", number=False)}
+    if args.weight:
+        changes["weights"] = {**conf.weights, **_key_values(args.weight, "--weight", number=True)}
+    if args.labels and not Path(args.labels).exists():
+        raise InputError(args.labels, "does not exist", flag="--labels", hint="give the labels CSV the bug-review "
+                         "widget saved, or leave --labels out")
     return conf.with_(**changes) if changes else conf
 
 
+def _key_values(specs: list[str], flag: str, *, number: bool) -> dict:
+    """``KEY=VALUE`` flags; values are numbers when they look like one (always for weights)."""
+    out: dict = {}
+    for spec in specs:
+        key, eq, value = spec.partition("=")
+        if not eq or not key.strip():
+            raise InputError(None, f"{spec!r} is not KEY=VALUE", flag=flag)
+        try:
+            out[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError as exc:
+            if number:
+                raise InputError(None, f"{spec!r} needs a number after '='", flag=flag) from exc
+            out[key.strip()] = value.strip()
+    return out
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
-    from toolkit.audit import run_audit
+    import time
+
+    from toolkit.audit import check_gates, parse_gates, run_audit
     from toolkit.report.writer import write_report
 
+    t_start = time.perf_counter()
+    fail_under, fail_on = args.fail_under or [], args.fail_on or []
+    parse_gates(fail_under, fail_on, compare=bool(args.compare))  # bad gate syntax: exit 2 before the work
     conf = _audit_config(args)
     report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
                            verbose=args.verbose)
-    paths = write_report(report, Path(args.out))
+    t0 = time.perf_counter()
+    paths = write_report(report, Path(args.out))  # written first: a failed gate still leaves its report
+    ev.timings["write report"] = time.perf_counter() - t0
     if args.verbose:
+        width = max(len(k) for k in ev.timings) + 2
         print("stage timings:", file=sys.stderr)
         for stage, secs in ev.timings.items():
-            print(f"  {stage:<28} {secs:8.2f} s", file=sys.stderr)
+            print(f"  {stage:<{width}} {secs:8.2f} s", file=sys.stderr)
+        print(f"  {'total':<{width}} {time.perf_counter() - t_start:8.2f} s", file=sys.stderr)
     if ev.skips and not args.quiet:
         print(f"{len(ev.skips)} input part(s) skipped — listed in the report's provenance section", file=sys.stderr)
-    if args.fail_under or args.fail_on:
-        from toolkit.audit import check_gates
-        check_gates(report, fail_under=args.fail_under or [], fail_on=args.fail_on or [])
+    missing = [s.title for s in report.sections if s.missing]
+    if missing and not args.quiet:
+        print(f"{len(missing)} section(s) without their input — the report says why: {', '.join(missing)}",
+              file=sys.stderr)
     print(f"report: {Path(paths['html']).resolve()}")
+    if fail_under or fail_on:
+        check_gates(report, fail_under=fail_under, fail_on=fail_on)
+    return EXIT_OK
+
+
+def cmd_audit_many(args: argparse.Namespace) -> int:
+    from toolkit.many import audit_many, executor_for, read_targets
+
+    targets = read_targets(Path(args.root))
+    with executor_for(args.scheduler, args.workers) as pool:
+        result = audit_many(targets, Path(args.out), executor=pool)
+    failed = [r for r in result["repos"] if r["error"]]
+    for r in failed:
+        print(f"seamscope: {r['name']}: {r['error']}", file=sys.stderr)
+    print(f"index: {Path(result['paths']['html']).resolve()} ({len(result['repos']) - len(failed)} audited, "
+          f"{len(failed)} failed)")
     return EXIT_OK
 
 
@@ -138,12 +187,40 @@ def cmd_issues(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+AUDIT_EPILOG = """\
+configuration:
+  Flags override a seamscope.toml given with --config (paths there are relative to the file):
+    repo = "."   tests = ["results/"]   coverage = ".coverage"   issues = ["jira.csv"]
+    labels = "labels.csv"   at = "HEAD"   name = "shown in the title"   pseudonymize = false
+    [components]  "src/app/api/**" = "api"      glob -> component
+    [thresholds]  (also --threshold KEY=VALUE)
+      min_revs, min_shared_revs, min_coupling   component change coupling (defaults 3, 3, 10)
+      recurrence_months                         a pair breaking again within this is recurring (6)
+      max_drift_commits                         commits read for interface drift (2000)
+      lower_environment, higher_environment     environments compared (default: lowest/highest seen)
+    [weights]     (also --weight KEY=VALUE)     bug-categorization evidence weights
+      keys: toolkit.analyze.bug_categorization.DEFAULT_WEIGHTS
+
+CI gates (the report is written before gates are checked):
+  --fail-under interaction-coverage=60     any summary number of any section (findings.json
+                                           sections.*.summary), hyphens or underscores
+  --fail-on new-untested-seam              needs --compare PREVIOUS/findings.json
+
+exit codes:
+  0  ok            1  a CI gate failed            2  bad input (one line on stderr)
+  130  interrupted (no partial report is left behind)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seamscope", description="Find where integration testing is inadequate.")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    a = sub.add_parser("audit", help="audit a repository (default: the embedded sample) and write reports")
+    a = sub.add_parser("audit", help="audit a repository (default: the embedded sample) and write reports",
+                       description="Audit a repository's integration testing and write report.html, report.md, "
+                       "findings.json and tables/*.csv. Without arguments: the embedded sample system.",
+                       epilog=AUDIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("repo", nargs="?", help="git work tree, bare repository or .bundle (default: the sample)")
     a.add_argument("--config", help="seamscope.toml with all inputs")
     a.add_argument("--tests", nargs="+", metavar="PATH", help="JUnit XML files or folders <environment>/<run>/*.xml")
@@ -154,12 +231,31 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="seamscope-report", help="output folder (default: %(default)s)")
     a.add_argument("--only", nargs="+", metavar="METHOD", help="run only these detection methods")
     a.add_argument("--compare", metavar="FINDINGS_JSON", help="a previous findings.json to compare with")
-    a.add_argument("--fail-under", action="append", metavar="METRIC=VALUE", help="CI gate, e.g. interaction-coverage=60")
-    a.add_argument("--fail-on", action="append", metavar="CONDITION", help="CI gate, e.g. new-untested-seam")
+    a.add_argument("--fail-under", action="append", metavar="METRIC=VALUE", help="CI gate (repeatable): exit 1 when a summary number of the report is below VALUE, "
+                   "e.g. interaction-coverage=60")
+    a.add_argument("--fail-on", action="append", metavar="CONDITION", help="CI gate (repeatable, needs --compare): new-untested-seam or new-mocks-only-seam")
+    a.add_argument("--threshold", action="append", metavar="KEY=VALUE",
+                   help="override a [thresholds] entry of seamscope.toml (repeatable; keys below)")
+    a.add_argument("--weight", action="append", metavar="KEY=VALUE",
+                   help="override a [weights] entry of seamscope.toml (repeatable; keys below)")
     a.add_argument("--pseudonymize", action="store_true", help="replace reporter names by stable pseudonyms")
     a.add_argument("--verbose", "-v", action="store_true", help="print a stage breakdown with timings")
     a.add_argument("--quiet", "-q", action="store_true", dest="quiet_sub", help="no progress bars")
     a.set_defaults(func=cmd_audit)
+
+    m = sub.add_parser("audit-many", help="audit many repositories (in parallel) and write an index report",
+                       description="Audit every repository under ROOT (its subfolders; each may hold a seamscope.toml) "
+                       "or listed in a text file (one repository or seamscope.toml path per line, # comments), "
+                       "writing OUT/<name>/report.* per repository and OUT/index.{html,md,json} across them. "
+                       "A repository that fails is listed in the index with its error.",
+                       epilog="Exit codes: 0 done (even when some repositories failed; see the index), 2 bad input.")
+    m.add_argument("root", metavar="ROOT_OR_LIST", help="folder of repositories, or a text file listing them")
+    m.add_argument("--out", default="seamscope-reports", help="output folder (default: %(default)s)")
+    m.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local worker processes (default: CPU count)")
+    m.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run on a Dask distributed cluster instead (pip install seamscope[dask])")
+    m.set_defaults(func=cmd_audit_many)
 
     s = sub.add_parser("sample", help="(re)build the sample system into DIR")
     s.add_argument("dir")

@@ -1,0 +1,200 @@
+"""What got better or worse since a previous audit (``seamscope audit --compare PREVIOUS/findings.json``).
+
+Two comparisons, both presentation of numbers the audits already hold:
+
+* **metric deltas** — every summary number of every section present in both
+  audits (interaction_coverage, call_site_coverage, bug shares, ...), with
+  the delta and whether the change is *better* or *worse* (:data:`DIRECTION`;
+  metrics without a known direction are only reported);
+* **seam status changes** — the per-seam status of the interaction-coverage
+  ``seams`` table, matched by seam name. Status order: ``integration`` (a test
+  runs the seam with both sides real) > ``mocks_only`` (only with the callee
+  mocked) > ``untested``; the ``_estimated`` suffix of a static estimate is
+  ignored. A seam is *new untested* when it is untested now and was not before
+  (including seams that did not exist before): that is what
+  ``--fail-on new-untested-seam`` gates on.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit.errors import InputError
+from toolkit.report.model import Report, Section, Table
+
+__all__ = ["DIRECTION", "STATUS_RANK", "compare_section", "current_metrics", "metric_deltas", "read_findings",
+           "seam_changes", "seam_status"]
+
+#: +1: higher is better, -1: lower is better; metrics not listed are reported without a verdict
+DIRECTION: dict[str, int] = {
+    "interaction_coverage": +1, "call_site_coverage": +1, "seams_only_mocked": -1, "untested_seams": -1,
+    "integration_bug_share_pct": -1, "production_integration_bug_share_pct": -1,
+    "interfaces_documented_pct": +1, "interface_doc_score": +1, "interface_drift_events": -1,
+    "bugs_crossing_components_pct": -1, "recurring_bug_pairs": -1, "env_only_failures": -1,
+    "production_escapes": -1, "escape_share_pct": -1, "flaky_tests": -1, "integration_tests": +1,
+    "e2e_tests": +1, "link_rate_pct": +1, "bugs": -1,
+}
+STATUS_RANK = {"untested": 0, "mocks_only": 1, "integration": 2}
+DELTA_COLUMNS = ["metric", "previous", "now", "delta", "change"]
+SEAM_COLUMNS = ["seam", "previous_status", "status", "change"]
+
+
+def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
+    """Read a previous ``findings.json``; an unusable file is an InputError naming it and ``flag``."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "does not exist", flag=flag, hint="give the findings.json of a previous audit") from exc
+    except IsADirectoryError as exc:
+        raise InputError(path, "is a directory", flag=flag, hint=f"give {path / 'findings.json'}") from exc
+    except PermissionError as exc:
+        raise InputError(path, "cannot be read (permission denied)", flag=flag) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"is not a findings.json: {exc}", flag=flag) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("sections"), dict):
+        raise InputError(path, "is not a findings.json: no 'sections' object", flag=flag,
+                         hint="give the findings.json that `seamscope audit` wrote")
+    return doc
+
+
+def seam_status(status: Any) -> str | None:
+    """The comparable status of a seam: ``integration``/``mocks_only``/``untested`` (estimate suffix dropped)."""
+    if not isinstance(status, str):
+        return None
+    s = status.removesuffix("_estimated")
+    return s if s in STATUS_RANK else None
+
+
+def _metrics(sections: list[tuple[str, dict]]) -> dict[str, Any]:
+    """Every scalar summary number of every section, flattened, first section winning a clash.
+
+    The same flattening as ``toolkit.report.sections.all_metrics``; the ``compare``
+    section of a previous comparison is left out.
+    """
+    out: dict[str, Any] = {}
+    for sid, summary in sections:
+        if sid == "compare" or not isinstance(summary, dict):
+            continue
+        for k, v in summary.items():
+            if isinstance(v, (int, float, str)) or v is None:
+                out.setdefault(k, v)
+    return out
+
+
+def current_metrics(report: Report) -> dict[str, Any]:
+    """All numbers of ``report`` by name: what ``--fail-under`` and the metric deltas read."""
+    return _metrics([(s.id, s.summary) for s in report.sections])
+
+
+def _previous_metrics(previous: dict) -> dict[str, Any]:
+    return _metrics([(sid, (sec or {}).get("summary") if isinstance(sec, dict) else None)
+                     for sid, sec in previous.get("sections", {}).items()])
+
+
+def _previous_seams(previous: dict) -> dict[str, str | None] | None:
+    sec = previous.get("sections", {}).get("interaction_coverage")
+    if not isinstance(sec, dict) or not isinstance((sec.get("tables") or {}).get("seams"), list):
+        return None
+    return {str(r["seam"]): seam_status(r.get("status")) for r in sec["tables"]["seams"]
+            if isinstance(r, dict) and r.get("seam") is not None}
+
+
+def _current_seams(report: Report) -> dict[str, str | None] | None:
+    sec = next((s for s in report.sections if s.id == "interaction_coverage"), None)
+    table = next((t for t in sec.tables if t.name == "seams"), None) if sec is not None else None
+    if table is None:
+        return None
+    return {str(s): seam_status(st) for s, st in zip(table.df["seam"], table.df["status"])}
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v  # NaN is not a number here
+
+
+def metric_deltas(current: dict[str, Any], previous: dict[str, Any]) -> pd.DataFrame:
+    """One row per numeric headline present in both summaries: previous, now, delta, better/worse/unchanged."""
+    rows = []
+    for k, v in current.items():
+        p = previous.get(k)
+        if not (_is_num(v) and _is_num(p)):
+            continue
+        delta = round(float(v) - float(p), 6)
+        if delta == 0:
+            change = "unchanged"
+        elif k in DIRECTION:
+            change = "better" if delta * DIRECTION[k] > 0 else "worse"
+        else:
+            change = "changed"
+        rows.append({"metric": k, "previous": float(p), "now": float(v), "delta": delta, "change": change})
+    return pd.DataFrame(rows, columns=DELTA_COLUMNS)
+
+
+def seam_changes(current: dict[str, str | None], previous: dict[str, str | None]) -> pd.DataFrame:
+    """Seams whose status changed, appeared or disappeared (unchanged seams are left out)."""
+    rows = []
+    for seam in sorted(set(current) | set(previous)):
+        now, before = current.get(seam), previous.get(seam)
+        if seam not in previous:
+            change = "new seam"
+        elif seam not in current:
+            change = "removed seam"
+        elif now == before or now is None or before is None:
+            continue
+        else:
+            change = "better" if STATUS_RANK[now] > STATUS_RANK[before] else "worse"
+        rows.append({"seam": seam, "previous_status": before if seam in previous else None,
+                     "status": now if seam in current else None, "change": change})
+    return pd.DataFrame(rows, columns=SEAM_COLUMNS)
+
+
+def compare_section(report: Report, previous: dict[str, Any]) -> Section:
+    """The ``compare`` section: metric deltas and seam status changes against ``previous`` (a findings.json).
+
+    Summary keys: ``metrics_better``/``metrics_worse`` (counts), ``new_untested_seams``,
+    ``new_mocks_only_seams``, ``newly_covered_seams``, ``new_seams``, ``removed_seams`` (sorted lists of
+    seam names; ``None`` when either audit lacks the interaction-coverage seams table), ``previous_generated``.
+    """
+    deltas = metric_deltas(current_metrics(report), _previous_metrics(previous))
+    summary: dict[str, Any] = {
+        "previous_generated": previous.get("generated"),
+        "metrics_better": int((deltas["change"] == "better").sum()),
+        "metrics_worse": int((deltas["change"] == "worse").sum()),
+    }
+    paragraphs = [f"Compared with the audit of {previous.get('generated') or 'an unknown date'}: "
+                  f"{summary['metrics_better']} headline number(s) got better, {summary['metrics_worse']} worse."]
+    cur, prev = _current_seams(report), _previous_seams(previous)
+    tables = [Table("metric_deltas", deltas, "Headline numbers then and now (change: better/worse by the "
+                                              "metric's direction)")]
+    if cur is None or prev is None:
+        which = "this audit" if cur is None else "the previous audit"
+        paragraphs.append(f"Seam status changes are not shown: {which} has no interaction-coverage seams table.")
+        for k in ("new_untested_seams", "new_mocks_only_seams", "newly_covered_seams", "new_seams", "removed_seams"):
+            summary[k] = None
+    else:
+        changes = seam_changes(cur, prev)
+
+        def names(mask) -> list[str]:
+            return sorted(changes.loc[mask, "seam"].tolist())
+
+        was = changes["previous_status"]
+        summary.update({
+            "new_untested_seams": names((changes["status"] == "untested") & (was != "untested")),
+            "new_mocks_only_seams": names((changes["status"] == "mocks_only")
+                                          & (was.isna() | (was == "integration"))),
+            "newly_covered_seams": names((changes["status"] == "integration") & (was != "integration")),
+            "new_seams": names(changes["change"] == "new seam"),
+            "removed_seams": names(changes["change"] == "removed seam"),
+        })
+        for key, text in (("new_untested_seams", "New untested seams"),
+                          ("new_mocks_only_seams", "New seams exercised only through mocks"),
+                          ("newly_covered_seams", "Seams now covered by integration tests")):
+            if summary[key]:
+                paragraphs.append(f"{text}: {', '.join(summary[key])}.")
+        tables.append(Table("seam_changes", changes, "Seams whose integration-test status changed, appeared or "
+                                                     "disappeared"))
+    return Section(id="compare", title="Since the previous audit", summary=summary, paragraphs=paragraphs,
+                   tables=tables)
