@@ -1,0 +1,213 @@
+"""Would the seam ranking have pointed at the seams that broke next? A backtest on the team's own history.
+
+Procedure
+    1. *Known at REV*: structure and history as of ``at`` (``load_evidence(config.with_(at=REV))``);
+       issues created up to REV's commit date, with later resolutions hidden (``resolved`` after REV
+       becomes NaT) and re-linked to the commits up to REV only; analyst labels dropped (they were
+       decided later). Test results are kept only for runs on commits that are REV or its ancestors
+       and dated no later than REV; coverage only when its recorded time is before REV — otherwise
+       they are dropped and ``notes`` says so.
+    2. *What happened next*: from the full evidence, every bug categorised ``integration`` or whose
+       fix crossed components, with linked fix commits *after* REV (not REV or its ancestors). Such a
+       fix "lands in" every unordered pair of production components its post-REV fix commits touched.
+       Bugs whose later fixes touched fewer than two components cannot land on a seam; they are
+       counted in ``unplaced``.
+    3. *Scores* for each ranking of the seams known at REV (ties broken by seam name):
+       ``precision@k`` = share of the top k seams whose pair a later fix landed in;
+       ``recall@k`` = share of the hit pairs with a seam in the top k;
+       ``top20_share`` = share of placed later fixes with a pair among the top ⌈20 %⌉ seams.
+    Baselines on the same seams and data: ``churn`` (lines added + deleted in both components up to
+    REV) and ``change_coupling`` (code-maat degree of the pair up to REV with every threshold at its
+    minimum, so the baseline sees every co-change).
+"""
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import pandas as pd
+
+from toolkit.components import pair_name
+from toolkit.config import AuditConfig
+
+__all__ = ["BacktestResult", "backtest", "score_ranking"]
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """``scores``: one row per ranking (``ranking``, ``k``, ``precision_at_k``, ``recall_at_k``,
+    ``top20_share``, ``top_seams``). ``rankings``: ranking name -> seams best first.
+    ``later_fixes``: bug key, fix commits after REV, components, pairs. ``ranking``: the full
+    :class:`~toolkit.analyze.seam_ranking.SeamRanking` table at REV. ``notes``: what was dropped and why."""
+
+    at: str
+    scores: pd.DataFrame
+    rankings: dict[str, list[str]]
+    later_fixes: pd.DataFrame
+    ranking: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    unplaced: int = 0
+
+    def beats_baselines(self) -> bool:
+        """Ours is at least as good as each baseline on every score and better on at least one."""
+        s = self.scores.set_index("ranking")[["precision_at_k", "recall_at_k", "top20_share"]]
+        ours = s.loc["ours"]
+        return all((ours >= s.loc[b]).all() and (ours > s.loc[b]).any() for b in s.index if b != "ours")
+
+    def text(self) -> str:
+        cols = ["ranking", "precision_at_k", "recall_at_k", "top20_share", "top_seams"]
+        lines = [f"Backtest at {self.at[:12]}: {len(self.later_fixes)} later integration/cross-component fix(es)"
+                 f" on {len({p for ps in self.later_fixes['pairs'] for p in ps})} pair(s); {self.unplaced} unplaced",
+                 self.scores[cols].to_string(index=False)]
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+
+
+def _coverage_when(path) -> pd.Timestamp | None:
+    """The time coverage.py recorded in its data file's ``meta`` table, or None."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute("select value from meta where key = 'when'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    if not row:
+        return None
+    ts = pd.to_datetime(row[0], errors="coerce")
+    if pd.isna(ts):
+        return None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _evidence_at(config: AuditConfig, at: str, notes: list[str]):
+    from toolkit.evidence import load_evidence
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.history import load_history
+
+    repo = Repo.open(config.repo)
+    hist = load_history(repo, rev=at, skips=[])
+    known = set(hist.commits["sha"].astype(str))
+    when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
+    cfg = config.with_(at=at, labels=None)
+    if config.labels is not None:
+        notes.append("analyst labels dropped: they were decided after the revision")
+    if config.coverage is not None:
+        rec = _coverage_when(config.coverage)
+        if rec is None or rec > when:
+            cfg = cfg.with_(coverage=None)
+            notes.append(f"coverage dropped: recorded {'at an unknown time' if rec is None else f'{rec:%Y-%m-%d}'}, "
+                         f"not before the revision ({when:%Y-%m-%d})")
+    ev = load_evidence(cfg)
+    if ev.test_results is not None:
+        tr = ev.test_results
+        ok = tr["commit"].astype(str).isin(known) & ~(pd.to_datetime(tr["timestamp"], utc=True) > when)
+        if not ok.all():
+            notes.append(f"test results: {int((~ok).sum())} of {len(tr)} rows dropped (run on a later commit "
+                         "or after the revision)")
+        ev.test_results = tr[ok.to_numpy()].reset_index(drop=True) if ok.any() else None
+        if ev.test_results is None:
+            ev.missing["test results"] = "no test run from before the revision"
+    if ev.issues is not None:
+        from toolkit.load.links import link_issues
+        iss = ev.issues[~(ev.issues["created"] > when)].copy()
+        later = iss["resolved"] > when
+        iss.loc[later, "resolved"] = pd.NaT
+        notes.append(f"issues: {len(iss)} of {len(ev.issues)} created by the revision; "
+                     f"{int(later.sum())} resolved later treated as open")
+        ev.issues = iss.reset_index(drop=True)
+        ev.links = link_issues(ev.issues, ev.history.commits, file_changes=ev.history.file_changes,
+                               components=ev.components)
+    return ev, known, when
+
+
+def _later_fixes(full_ev, full_f, known: set[str]) -> tuple[pd.DataFrame, int]:
+    cols = ["key", "category", "fix_commits", "components", "pairs"]
+    if full_ev.issues is None or full_ev.links is None or full_f.bugs is None:
+        return pd.DataFrame(columns=cols), 0
+    bugs = full_f.bugs.bugs
+    wanted = {k for k, c, cs in zip(bugs["key"].astype(str), bugs["category"].astype(object), bugs["components"])
+              if c == "integration" or len(cs) >= 2}
+    cat = dict(zip(bugs["key"].astype(str), bugs["category"].astype(object)))
+    links = full_ev.links.links
+    links = links[links["issue_key"].astype(str).isin(wanted) & ~links["sha"].astype(str).isin(known)]
+    fc = full_ev.history.file_changes
+    comp_of = full_ev.components.component_of
+    rows, unplaced = [], 0
+    for key, grp in links.groupby("issue_key", sort=True):
+        shas = sorted(set(grp["sha"].astype(str)))
+        paths = fc.loc[fc["sha"].astype(str).isin(shas), "path"].dropna()
+        comps = sorted({c for c in (comp_of(p) for p in pd.unique(paths)) if c})
+        pairs = sorted(pair_name(a, b) for a, b in combinations(comps, 2))
+        if not pairs:
+            unplaced += 1
+            continue
+        rows.append((str(key), cat.get(str(key)), shas, comps, pairs))
+    return pd.DataFrame(rows, columns=cols), unplaced
+
+
+def score_ranking(seams: list[str], pairs_of: dict[str, str], fixes: list[list[str]], k: int) -> dict[str, Any]:
+    """precision@k, recall@k and top-20 % share of one ranking (module docstring)."""
+    hit = {p for ps in fixes for p in ps}
+    top = seams[:k]
+    top_pairs = {pairs_of[s] for s in top}
+    n20 = max(1, math.ceil(0.2 * len(seams))) if seams else 0
+    pairs20 = {pairs_of[s] for s in seams[:n20]}
+    return {
+        "k": k,
+        "precision_at_k": sum(1 for s in top if pairs_of[s] in hit) / k if k else float("nan"),
+        "recall_at_k": len(hit & top_pairs) / len(hit) if hit else float("nan"),
+        "top20_share": sum(1 for ps in fixes if set(ps) & pairs20) / len(fixes) if fixes else float("nan"),
+        "top_seams": ", ".join(top),
+    }
+
+
+def backtest(config: AuditConfig, at: str, *, k: int = 3, horizon: str | None = None) -> BacktestResult:
+    """Rank seams from what was known at ``at`` and score the ranking against the fixes that came later.
+
+    ``horizon``: an optional revision; only fixes that are ancestors of it count (default: everything
+    in the full evidence). Returns :class:`BacktestResult`.
+    """
+    from toolkit.analyze.change_coupling import logical_coupling
+    from toolkit.analyze.seam_ranking import rank_seams
+    from toolkit.evidence import load_evidence
+    from toolkit.findings import Findings
+
+    notes: list[str] = []
+    full_cfg = config.with_(at=horizon) if horizon else config
+    full_ev = load_evidence(full_cfg)
+    full_f = Findings(full_ev)
+    ev, known, _when = _evidence_at(config, at, notes)
+    f = Findings(ev)
+    ranking = rank_seams(f).table
+    seams = ranking["seam"].astype(str).tolist()
+    pairs_of = {s: pair_name(a, b) for s, a, b in zip(seams, ranking["caller_component"], ranking["callee_component"])}
+    later, unplaced = _later_fixes(full_ev, full_f, known)
+    fixes = later["pairs"].tolist()
+
+    comp_of = ev.components.component_of
+    fc = ev.history.file_changes
+    churn_by = (fc.assign(component=fc["path"].map(lambda p: comp_of(p) if isinstance(p, str) else None),
+                          lines=fc["added"].fillna(0) + fc["deleted"].fillna(0))
+                .dropna(subset=["component"]).groupby("component")["lines"].sum())
+    lc = logical_coupling(ev.history, level="component", components=ev.components, min_revs=1,
+                          min_shared_revs=1, min_coupling=0)
+    degree = {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])}
+    callers = dict(zip(seams, ranking["caller_component"].astype(str)))
+    callees = dict(zip(seams, ranking["callee_component"].astype(str)))
+
+    def by(score: dict[str, float]) -> list[str]:
+        return sorted(seams, key=lambda s: (-score[s], s))
+
+    rankings = {
+        "ours": seams,
+        "churn": by({s: float(churn_by.get(callers[s], 0) + churn_by.get(callees[s], 0)) for s in seams}),
+        "change_coupling": by({s: degree.get(pairs_of[s], 0.0) for s in seams}),
+    }
+    rows = [{"ranking": name, **score_ranking(order, pairs_of, fixes, k)} for name, order in rankings.items()]
+    scores = pd.DataFrame(rows, columns=["ranking", "k", "precision_at_k", "recall_at_k", "top20_share", "top_seams"])
+    return BacktestResult(at=at, scores=scores, rankings=rankings, later_fixes=later, ranking=ranking, notes=notes,
+                          unplaced=unplaced)

@@ -1,0 +1,318 @@
+"""Which seams to test first: one transparent risk score per seam, every factor visible.
+
+The score is a weighted sum of factors, each normalised to 0..1 so a weight says
+how much that kind of evidence matters (``DEFAULT_WEIGHTS``; ``AuditConfig.weights``
+overrides by key). Every factor's contribution (factor × weight) is its own
+column, so a reader can see *why* a seam ranks where it does.
+
+Factors (all read from the cached analyses of a :class:`toolkit.findings.Findings`)
+    structural
+        call sites + import statements across the seam (``f.seams``),
+        log-scaled: ``log1p(n) / log1p(max n over seams)``.
+    change_coupling
+        code-maat coupling degree of the component pair (``f.logical_coupling``)
+        / 100. Pair-level: both directions of a pair get it.
+    bug_history
+        integration bugs whose fixes touched both components
+        (``f.cross_bugs.pairs.integration_bugs``), production escapes on the pair
+        (``f.environments.escapes_by_seam``) and *open* integration/crossing bugs
+        whose tracker components name both components (known, not yet fixed);
+        ``log1p(n) / log1p(max n)``. Pair-level.
+    integration_gap
+        ``1 − integration call sites / call sites`` (``f.interaction.seams``);
+        1 for seams exercised only through mocks or never; 1 for seams with no
+        call site (imports only) that no test covers.
+    mock_overuse
+        ``tests mocking the callee side / (tests mocking + tests exercising it for real)``.
+    doc_gap
+        ``1 − mean interface-documentation score`` of the callee's interfaces used
+        across the seam (``f.interfaces.seams``); 0.5 when unknown.
+    drift
+        interface drift events on the seam, ``log1p(n) / log1p(max n)``.
+    environment
+        tests failing only in the higher environment whose executed seams include
+        this one (``f.environments.env_only_failures``), ``log1p``-scaled.
+    recent_change
+        commits in the last ``recent_days`` (default 90) before the newest commit
+        that touched the seam's caller *and* callee component together, plus
+        half-weight for commits touching only one side, ``log1p``-scaled. Recent
+        edits next to an unverified seam are when breakage is introduced.
+
+Extra seams (e.g. service-level seams from another analysis) can be passed as a
+table with at least ``seam``, ``caller_component``, ``callee_component`` and a
+``level`` column; their factor columns, when present, are used as given.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from toolkit import schema
+from toolkit.components import pair_name, split_seam
+
+__all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "rank_seams"]
+
+#: factor -> weight; ``AuditConfig.weights`` overrides by key
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "structural": 1.0,
+    "change_coupling": 1.0,
+    "bug_history": 2.0,
+    "integration_gap": 2.0,
+    "mock_overuse": 1.5,
+    "doc_gap": 0.5,
+    "drift": 0.5,
+    "environment": 1.0,
+    "recent_change": 1.0,
+}
+FACTORS: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
+RECENT_DAYS = 90
+
+
+@dataclass(frozen=True)
+class SeamRanking:
+    """``table``: schema ``seam_ranking`` (best first). ``weights``: the weights used.
+    ``summary``: ``top`` (list of "seam: reason" for the top 3), ``seams``, ``basis``."""
+
+    table: pd.DataFrame
+    weights: dict[str, float]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _weights(f: Any, weights: Mapping[str, float] | None) -> dict[str, float]:
+    w = dict(DEFAULT_WEIGHTS)
+    cfg = getattr(getattr(getattr(f, "ev", None), "config", None), "weights", None) or {}
+    for src in (cfg, weights or {}):
+        for k, v in src.items():
+            if k in w:  # config weights are shared with other methods: only our keys apply
+                w[k] = float(v)
+            elif src is weights:
+                raise ValueError(f"unknown seam-ranking weight {k!r}; known: {sorted(w)}")
+    return w
+
+
+def _scaled(values: pd.Series) -> pd.Series:
+    """log1p(v) / log1p(max v); 0 when every value is 0."""
+    v = values.astype(float).clip(lower=0).fillna(0.0)
+    top = float(v.max()) if len(v) else 0.0
+    return np.log1p(v) / math.log1p(top) if top > 0 else v * 0.0
+
+
+def _pair_counts(keys_by_pair: Mapping[str, float], seams: pd.DataFrame) -> pd.Series:
+    return pd.Series([float(keys_by_pair.get(pair_name(a, b), 0.0))
+                      for a, b in zip(seams["caller_component"], seams["callee_component"])], index=seams.index)
+
+
+def _open_bug_pairs(f: Any) -> dict[str, list[str]]:
+    """pair -> open integration/crossing bugs (no linked fix) whose tracker components name both sides."""
+    ev = f.ev
+    if ev.issues is None or getattr(f, "bugs", None) is None:
+        return {}
+    names = set(ev.components.names)
+    linked = set(ev.links.links["issue_key"].astype(str)) if ev.links is not None else set()
+    bugs = f.bugs.bugs
+    cat = dict(zip(bugs["key"].astype(str), bugs["category"].astype(object)))
+    out: dict[str, list[str]] = defaultdict(list)
+    iss = ev.issues
+    for key, comps, resolved in zip(iss["key"].astype(str), iss["components"], iss["resolved"]):
+        if key not in cat or cat[key] not in ("integration",) or key in linked or not pd.isna(resolved):
+            continue
+        named = sorted({str(c).strip().lower() for c in (comps if isinstance(comps, (list, tuple, np.ndarray)) else [])}
+                       & names)
+        for i, a in enumerate(named):
+            for b in named[i + 1:]:
+                out[pair_name(a, b)].append(key)
+    return dict(out)
+
+
+def _recent(f: Any, seams: pd.DataFrame, days: int) -> pd.Series:
+    h = f.ev.history
+    commits, fc = h.commits, h.file_changes
+    if commits is None or len(commits) == 0 or len(fc) == 0:
+        return pd.Series(0.0, index=seams.index)
+    end = commits["timestamp"].max()
+    recent = set(commits.loc[commits["timestamp"] >= end - pd.Timedelta(days=days), "sha"].astype(str))
+    sub = fc[fc["sha"].astype(str).isin(recent)]
+    comp_of = f.ev.components.component_of
+    lookup = {p: comp_of(p) for p in pd.unique(sub["path"].dropna())}
+    touched: dict[str, set[str]] = defaultdict(set)
+    for sha, p in zip(sub["sha"].astype(str), sub["path"]):
+        c = lookup.get(p)
+        if c:
+            touched[sha].add(c)
+    vals = []
+    for a, b in zip(seams["caller_component"], seams["callee_component"]):
+        both = sum(1 for cs in touched.values() if a in cs and b in cs)
+        one = sum(1 for cs in touched.values() if (a in cs) != (b in cs))
+        vals.append(both + 0.5 * one)
+    return pd.Series(vals, index=seams.index, dtype=float)
+
+
+def _refine_static(t: pd.DataFrame, kinds: pd.DataFrame) -> None:
+    """Without coverage, count tests from ``test_kinds`` (per test, not per importing file): a test is
+    real on a seam when both components are among its ``components`` and the callee is not among its
+    ``mocked_components``; mocking when the caller is among its components and the callee is mocked.
+    A file such as ``conftest.py`` importing everything no longer makes a seam look covered."""
+    def as_set(v: Any) -> set[str]:
+        return {str(x) for x in v} if isinstance(v, (list, tuple, np.ndarray)) else set()
+    rows = [(as_set(c), as_set(m)) for c, m in zip(kinds["components"], kinds["mocked_components"])]
+    real, mocking = [], []
+    for a, b in zip(t["caller_component"], t["callee_component"]):
+        real.append(sum(1 for c, m in rows if a in c and b in c and b not in m))
+        mocking.append(sum(1 for c, m in rows if a in c and b in m))
+    t["tests_real"] = pd.Series(real, index=t.index, dtype="int64")
+    t["tests_mocking"] = pd.Series(mocking, index=t.index, dtype="int64")
+    no_real = (t["tests_real"] == 0).to_numpy()
+    t["integration_sites"] = np.where(no_real, 0, t["integration_sites"].to_numpy()).astype("int64")
+    st = np.where(t["tests_mocking"].to_numpy() > 0, "mocks_only_estimated", "untested_estimated")
+    t["status"] = pd.Series(np.where(no_real, st, t["status"].astype(object).to_numpy()), index=t.index,
+                            dtype="string")
+
+
+def _sites_list(f: Any, seam: str, limit: int = 3) -> str:
+    cs = f.interaction.call_sites
+    sub = cs[(cs["seam"] == seam) & ~cs["status"].astype(str).str.startswith("integration")]
+    locs = [f"{p}:{ln}" for p, ln in zip(sub["path"], sub["line"])]
+    return ", ".join(locs[:limit]) + (f" (+{len(locs) - limit} more)" if len(locs) > limit else "")
+
+
+def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seams: pd.DataFrame | None = None,
+               recent_days: int = RECENT_DAYS) -> SeamRanking:
+    """Rank every seam of ``f.seams`` (plus ``extra_seams``) by the weighted factors of the module docstring.
+
+    ``f``: :class:`toolkit.findings.Findings` (its cached analyses are reused, nothing is recomputed).
+    ``weights``: overrides of :data:`DEFAULT_WEIGHTS` by key (on top of ``f.ev.config.weights``).
+    Returns :class:`SeamRanking` whose table follows schema ``seam_ranking``.
+    """
+    w = _weights(f, weights)
+    base = f.seams[["seam", "caller_component", "callee_component", "imports", "call_sites"]].copy()
+    base["level"] = "component"
+    if extra_seams is not None and len(extra_seams):
+        extra = extra_seams.copy()
+        for c in ("imports", "call_sites"):
+            if c not in extra:
+                extra[c] = 0
+        if "level" not in extra:
+            extra["level"] = "service"
+        base = pd.concat([base, extra], ignore_index=True)
+    t = base.reset_index(drop=True)
+    t["imports"] = t["imports"].fillna(0).astype("int64")
+    t["call_sites"] = t["call_sites"].fillna(0).astype("int64")
+    given = set(extra_seams.columns) if extra_seams is not None else set()
+
+    # --- raw evidence per seam ------------------------------------------------
+    lc = f.logical_coupling
+    degree = {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])} if len(lc) else {}
+    t["coupling_degree"] = _pair_counts(degree, t)
+
+    bugs_on: dict[str, float] = {}
+    if f.cross_bugs is not None and len(f.cross_bugs.pairs):
+        p = f.cross_bugs.pairs
+        bugs_on = dict(zip(p["pair"].astype(str), p["integration_bugs"].astype(float)))
+    escapes_on: dict[str, float] = {}
+    env_fail: dict[str, float] = defaultdict(float)
+    if f.environments is not None:
+        e = f.environments.escapes_by_seam
+        escapes_on = dict(zip(e["pair"].astype(str), e["escapes"].astype(float)))
+        for seams_list in f.environments.env_only_failures["seams"]:
+            for s in (seams_list if isinstance(seams_list, (list, tuple, np.ndarray)) else []):
+                env_fail[str(s)] += 1
+    open_bugs = _open_bug_pairs(f)
+    t["integration_bugs"] = _pair_counts(bugs_on, t).astype("int64")
+    t["escapes"] = _pair_counts(escapes_on, t).astype("int64")
+    t["open_bugs"] = _pair_counts({k: len(v) for k, v in open_bugs.items()}, t).astype("int64")
+    t["env_only_failures"] = t["seam"].map(lambda s: env_fail.get(s, 0.0)).astype("int64")
+
+    ic = f.interaction.seams.set_index("seam")
+    t["status"] = t["seam"].map(ic["status"]).astype("string")
+    t["integration_sites"] = t["seam"].map(ic["integration"]).fillna(0).astype("int64")
+    t["tests_real"] = t["seam"].map(ic["tests_real"]).fillna(0).astype("int64")
+    t["tests_mocking"] = t["seam"].map(ic["tests_mocking"]).fillna(0).astype("int64")
+    if getattr(f.interaction, "basis", "coverage") == "static" and f.ev.test_kinds is not None \
+            and len(f.ev.test_kinds):
+        _refine_static(t, f.ev.test_kinds)
+
+    ids = f.interfaces.seams.set_index("seam")
+    t["doc_score"] = t["seam"].map(ids["mean_score"]).astype(float)
+    t["drift_events"] = t["seam"].map(ids["drift_events"]).fillna(0).astype("int64")
+    t["recent_commits"] = _recent(f, t, recent_days)
+
+    # --- factors, 0..1 ----------------------------------------------------------
+    fac: dict[str, pd.Series] = {}
+    fac["structural"] = _scaled(t["call_sites"] + t["imports"])
+    fac["change_coupling"] = (t["coupling_degree"] / 100.0).clip(0, 1)
+    fac["bug_history"] = _scaled(t["integration_bugs"] + t["escapes"] + t["open_bugs"])
+    status = t["status"].fillna("untested").astype(str).str.replace("_estimated", "", regex=False)
+    gap = (1.0 - t["integration_sites"] / t["call_sites"].where(t["call_sites"] > 0)).fillna(0.0)
+    fac["integration_gap"] = gap.where(status == "integration", 1.0).clip(0, 1)
+    denom = (t["tests_mocking"] + t["tests_real"]).astype(float)
+    fac["mock_overuse"] = (t["tests_mocking"] / denom.where(denom > 0)).fillna(0.0)
+    fac["doc_gap"] = (1.0 - t["doc_score"]).fillna(0.5).clip(0, 1)
+    fac["drift"] = _scaled(t["drift_events"])
+    fac["environment"] = _scaled(t["env_only_failures"])
+    fac["recent_change"] = _scaled(t["recent_commits"])
+    for name in FACTORS:
+        col = f"f_{name}"
+        given_rows = t[col] if col in given and col in t else None
+        t[col] = fac[name] if given_rows is None else given_rows.fillna(fac[name])
+        t[f"c_{name}"] = t[col] * w[name]
+    t["score"] = t[[f"c_{n}" for n in FACTORS]].sum(axis=1)
+    t = t.sort_values(["score", "seam"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    t["rank"] = np.arange(1, len(t) + 1, dtype="int64")
+    t["reason"] = [_reason(r, w) for r in t.itertuples(index=False)]
+    t["recommendation"] = [_recommend(f, r) for r in t.itertuples(index=False)]
+    t = schema.conform(t, "seam_ranking")
+    top = [f"{s}: {r}" for s, r in zip(t["seam"].head(3), t["reason"].head(3))]
+    return SeamRanking(table=t, weights=w, summary={"top": top, "seams": int(len(t)),
+                                                     "basis": getattr(f.interaction, "basis", None)})
+
+
+def _reason(r: Any, w: Mapping[str, float]) -> str:
+    """The strongest contributing factors, each said with its real numbers."""
+    said = {
+        "structural": f"{r.call_sites} call site(s), {r.imports} import(s)",
+        "integration_gap": (f"{r.call_sites} call site(s), {r.integration_sites} exercised for real"
+                            if r.call_sites else "no test exercises it for real"),
+        "mock_overuse": f"mocked by {r.tests_mocking} test(s) vs {r.tests_real} real",
+        "bug_history": ", ".join(x for x in (
+            f"{r.integration_bugs} integration bug(s) fixed across the pair" if r.integration_bugs else "",
+            f"{r.escapes} production escape(s)" if r.escapes else "",
+            f"{r.open_bugs} open integration bug(s) naming both sides" if r.open_bugs else "") if x),
+        "change_coupling": f"change-coupled {r.coupling_degree:.0f}%",
+        "doc_gap": f"callee docs score {r.doc_score:.2f}" if not pd.isna(r.doc_score) else "callee interfaces undocumented",
+        "drift": f"{r.drift_events} interface drift event(s)",
+        "environment": f"{r.env_only_failures} test(s) fail only in the higher environment",
+        "recent_change": f"{r.recent_commits:g} recent commit(s) on its sides",
+    }
+    contrib = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS if getattr(r, f"c_{n}") > 0), reverse=True)
+    parts, seen = [], set()
+    for _c, n in contrib[:4]:
+        text = said[n]
+        if text and text not in seen:
+            seen.add(text)
+            parts.append(text)
+    return "; ".join(parts) if parts else "no risk evidence"
+
+
+def _recommend(f: Any, r: Any) -> str:
+    """Map the strongest factor to the seed's remedies."""
+    order = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS), reverse=True)
+    top = [n for c, n in order if c > 0][:2]
+    for n in top:
+        if n == "integration_gap" and r.call_sites:
+            sites = _sites_list(f, r.seam) if getattr(r, "level", "component") == "component" else ""
+            return f"add an integration test for these call sites: {sites}" if sites else \
+                "add an integration test exercising this seam for real"
+        if n == "mock_overuse":
+            return "reduce mocks here: replace the callee mocks with the real component or a contract test"
+        if n in ("bug_history", "change_coupling", "drift"):
+            return "add contract tests at this seam (both sides verify the same interface)"
+        if n == "environment":
+            return "staging parity: align the configuration this seam uses across environments"
+        if n == "doc_gap":
+            return "document the interface (parameters, returns, raises, data contract)"
+    return "add an integration test exercising this seam for real"
