@@ -3,9 +3,20 @@
 Analyses never read files: they take an ``Evidence`` (or the tables in it).
 Missing inputs leave their fields ``None`` and a reason in ``missing``, so a
 partial input set still produces a report that says what it could not do.
+
+Every table read here is cached (:mod:`toolkit.cache`) under a key made of the
+content of the inputs it came from: the repository's state (commit id, plus the
+content of uncommitted changes for a work tree), the content hashes of the JUnit,
+coverage and issue files, and the arguments. A second audit of unchanged inputs
+reads Parquet instead of parsing; ``Evidence.keys`` carries those keys so that
+analyses can cache their results on them too. ``SEAMSCOPE_NO_CACHE=1`` turns
+the cache off.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit import cache
 from toolkit.config import AuditConfig
 from toolkit.errors import Skip
 
@@ -38,6 +50,7 @@ class Evidence:
     skips: list[Skip] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)  # input -> why it is absent
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    keys: dict[str, str] = field(default_factory=dict)  # input -> cache key of its content (toolkit.cache)
 
     @property
     def components(self):
@@ -51,6 +64,30 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
         yield
     finally:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+
+
+def _enabled() -> bool:
+    return os.environ.get("SEAMSCOPE_NO_CACHE", "").strip().lower() in ("", "0", "false", "no")
+
+
+def repo_state(repo, rev: str | None) -> str:
+    """What the repository's files are at ``rev``: its commit id; for the work tree (``rev=None``) the HEAD
+    commit plus ``git status`` and the content of every changed or untracked file."""
+    from toolkit.load.gitrepo import _env
+
+    if rev is not None or repo.work_tree is None:
+        return f"commit:{repo.resolve(rev or 'HEAD')}"
+    head = repo.resolve("HEAD")
+    status = subprocess.run(["git", "-C", str(repo.work_tree), "status", "--porcelain=v1", "-z",
+                             "--untracked-files=all", "--no-renames"], capture_output=True, env=_env(), check=False)
+    if status.returncode != 0:
+        return f"uncacheable:{time.time_ns()}"
+    h = hashlib.sha256(status.stdout)
+    for rec in status.stdout.split(b"\0"):
+        if len(rec) > 3:
+            p = repo.work_tree / rec[3:].decode("utf-8", "surrogateescape")
+            h.update(cache.fingerprint(p).encode())
+    return f"worktree:{head}:{h.hexdigest()}"
 
 
 def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None = None) -> Evidence:
@@ -73,48 +110,80 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
             on_stage(name)
         return _stage(timings, name)
 
+    use_cache = _enabled()
+    keys: dict[str, str] = {}
+
+    def k(name: str, *parts) -> str | None:
+        keys[name] = cache.key(name, *parts)
+        return keys[name] if use_cache else None
+
     with stage("open repository"):
         repo = Repo.open(config.repo)
+        state = repo_state(repo, config.at)
+    mapping = sorted(config.components.items()) if config.components else None
+    k("repository", state, mapping)
     with stage("structure"):
-        structure = load_structure(repo, rev=config.at, mapping=config.components, skips=skips)
+        structure = load_structure(repo, rev=config.at, mapping=config.components, skips=skips, cache=use_cache)
     with stage("git history"):
-        history = load_history(repo, rev=config.at or "HEAD", skips=skips)
+        history = load_history(repo, rev=config.at or "HEAD", skips=skips, cache=use_cache)
     ev = Evidence(config=config, repo=repo, structure=structure, history=history, skips=skips, missing=missing,
-                  timings=timings)
+                  timings=timings, keys=keys)
+    rkey = keys["repository"]
 
     if config.tests:
         from toolkit.load.test_runs import load_test_runs
+
+        def read_tests(own: list[Skip]) -> pd.DataFrame | None:
+            frames = [load_test_runs(p, skips=own) for p in config.tests]
+            return pd.concat(frames, ignore_index=True) if frames else None
+
         with stage("test results"):
-            frames = [load_test_runs(p, skips=skips) for p in config.tests]
-            ev.test_results = pd.concat(frames, ignore_index=True) if frames else None
+            tkey = k("test_results", [str(p) for p in config.tests], cache.fingerprint(*config.tests))
+            ev.test_results = cache.cached("evidence", tkey, read_tests, skips)
     else:
         missing["test results"] = "no JUnit XML given (--tests)"
 
     if config.coverage is not None:
         from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
         with stage("coverage"):
-            ev.test_lines = load_coverage(config.coverage, structure.files["path"].tolist(), skips=skips)
-            ev.test_exercises = exercised_call_sites(ev.test_lines, structure.call_sites)
-            ev.test_components = test_components(ev.test_lines, structure.components)
+            ckey = k("coverage", rkey, str(config.coverage), cache.fingerprint(config.coverage))
+            ev.test_lines = cache.cached(
+                "evidence", ckey and ckey + "-lines",
+                lambda own: load_coverage(config.coverage, structure.files["path"].tolist(), skips=own), skips)
+            ev.test_exercises = cache.cached(
+                "evidence", ckey and ckey + "-exercises",
+                lambda own: exercised_call_sites(ev.test_lines, structure.call_sites), skips)
+            ev.test_components = cache.cached(
+                "evidence", ckey and ckey + "-components",
+                lambda own: test_components(ev.test_lines, structure.components), skips)
     else:
         missing["coverage"] = "no coverage data given (--coverage); integration coverage falls back to a static estimate"
 
     from toolkit.load.mocks import scan_mocks
     from toolkit.load.test_kinds import classify_tests
     with stage("mocks and test kinds"):
-        ev.mocks = scan_mocks(structure, repo, rev=config.at, skips=skips)
-        ev.test_kinds = classify_tests(structure, repo, config.at, mocks=ev.mocks,
+        ev.mocks = cache.cached("evidence", k("mocks", rkey),
+                                lambda own: scan_mocks(structure, repo, rev=config.at, skips=own), skips)
+        ev.test_kinds = cache.cached(
+            "evidence", k("test_kinds", rkey, keys.get("test_results"), keys.get("coverage")),
+            lambda own: classify_tests(structure, repo, config.at, mocks=ev.mocks,
                                        test_components=ev.test_components, test_results=ev.test_results,
-                                       skips=skips)
+                                       skips=own), skips)
 
     if config.issues:
         from toolkit.load.issues import load_issues
         from toolkit.load.links import link_issues
         with stage("issues"):
-            ev.issues = load_issues(list(config.issues), pseudonymize=config.pseudonymize, skips=skips)
+            ikey = k("issues", [str(p) for p in config.issues], cache.fingerprint(*config.issues),
+                     bool(config.pseudonymize))
+            ev.issues = cache.cached(
+                "evidence", ikey,
+                lambda own: load_issues(list(config.issues), pseudonymize=config.pseudonymize, skips=own), skips)
         with stage("issue links"):
-            ev.links = link_issues(ev.issues, history.commits, file_changes=history.file_changes,
-                                   components=structure.components)
+            ev.links = cache.cached(
+                "evidence", k("links", keys["issues"], rkey),
+                lambda own: link_issues(ev.issues, history.commits, file_changes=history.file_changes,
+                                        components=structure.components), skips)
     else:
         missing["issues"] = "no issue-tracker export given (--issues)"
 

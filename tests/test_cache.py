@@ -1,0 +1,178 @@
+"""toolkit.cache: content keys, atomic and concurrent writes, self-healing, and the evidence it caches."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import cache
+from toolkit.errors import Skip
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("SEAMSCOPE_NO_CACHE", raising=False)
+
+
+def _frame(n: int = 50, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "name": pd.array([f"t{i}" for i in range(n)], dtype="string"),
+        "count": pd.array(rng.integers(0, 9, n), dtype="Int64"),
+        "when": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="h"),
+        "tags": [[f"a{i}", "b"] if i % 3 else [] for i in range(n)],
+        "ok": rng.random(n) < 0.5,
+    })
+
+
+def test_frame_round_trip_with_lists_and_skips():
+    df = _frame()
+    skips = [Skip("x.xml", "not XML", 3)]
+    calls = []
+
+    def compute(own):
+        calls.append(1)
+        own.extend(skips)
+        return df
+
+    got1, got2 = [], []
+    a = cache.cached("t", cache.key("frame", 1), compute, got1)
+    b = cache.cached("t", cache.key("frame", 1), compute, got2)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(a, df)
+    pd.testing.assert_frame_equal(b, df)
+    assert isinstance(b["tags"].iloc[1], list)
+    assert got1 == got2 == skips
+    assert list((Path(os.environ["SEAMSCOPE_CACHE"]) / "t").glob("*.parquet"))
+
+
+def test_object_entries_are_pickled():
+    value = {"a": [1, 2], "b": _frame(5)}
+    assert cache.cached("t", "k1", lambda own: value) is value
+    got = cache.cached("t", "k1", lambda own: pytest.fail("recomputed"))
+    assert got["a"] == [1, 2]
+    pd.testing.assert_frame_equal(got["b"], value["b"])
+
+
+def test_none_key_disables_caching():
+    calls = []
+    for _ in range(2):
+        cache.cached("t", None, lambda own: calls.append(1))
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("damage", [b"", b"PAR1garbage", b"\x80\x04garbage"])
+def test_corrupt_entry_is_removed_and_recomputed(damage):
+    k = cache.key("corrupt")
+    cache.cached("t", k, lambda own: _frame())
+    path = next((Path(os.environ["SEAMSCOPE_CACHE"]) / "t").glob(f"{k}.*"))
+    path.write_bytes(damage)
+    calls = []
+    got = cache.cached("t", k, lambda own: calls.append(1) or _frame())
+    assert calls == [1]
+    pd.testing.assert_frame_equal(got, _frame())
+    assert cache.get("t", k) is not None  # rewritten whole
+
+
+def test_fingerprint_follows_content_not_timestamps(tmp_path):
+    f = tmp_path / "in" / "a.xml"
+    f.parent.mkdir()
+    f.write_text("<a/>")
+    fp = cache.fingerprint(f.parent)
+    os.utime(f, (1, 1))
+    assert cache.fingerprint(f.parent) == fp  # touched, same content: same key
+    f.write_text("<b/>")
+    os.utime(f, (1, 1))
+    assert cache.fingerprint(f.parent) != fp  # same size and mtime, other content: another key
+    (f.parent / "b.xml").write_text("")
+    assert cache.fingerprint(f.parent) != cache.fingerprint(f)
+    assert cache.fingerprint(tmp_path / "missing") != cache.fingerprint(tmp_path / "missing2")
+
+
+def _worker(args) -> tuple[int, int]:
+    root, k, rounds, seed = args
+    os.environ["SEAMSCOPE_CACHE"] = root
+    expected = _frame(20000, 1)
+    complete = 0
+    for i in range(rounds):
+        if seed == 2 or i % 2:  # the third process only reads
+            hit = cache.get("c", k)
+            if hit is not None:
+                pd.testing.assert_frame_equal(hit[0], expected)
+                complete += 1
+        else:
+            cache.put("c", k, _frame(20000, 1), [Skip("p", "r")])
+    return seed, complete
+
+
+def test_two_writers_and_a_reader_only_ever_see_complete_entries(tmp_path):
+    root = os.environ["SEAMSCOPE_CACHE"]
+    k = cache.key("concurrent")
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        results = pool.map(_worker, [(root, k, 30, s) for s in range(3)])
+    assert sum(c for _, c in results) > 0
+    left = list((Path(root) / "c").iterdir())
+    assert [p.name for p in left] == [f"{k}.parquet"]  # no temporary files left behind
+    pd.testing.assert_frame_equal(cache.get("c", k)[0], _frame(20000, 1))
+
+
+# ---- evidence -----------------------------------------------------------------
+SAMPLE = Path(__file__).resolve().parents[1] / "toolkit" / "sample"
+
+
+def _sample_config(tmp_path: Path):
+    from toolkit.config import sample_config
+
+    try:
+        return sample_config()
+    except Exception as exc:  # noqa: BLE001 - the sample is shipped, but a stripped install may lack it
+        pytest.skip(f"sample missing: {exc}")
+
+
+def _tables(ev) -> dict:
+    return {"test_results": ev.test_results, "test_lines": ev.test_lines, "test_exercises": ev.test_exercises,
+            "test_components": ev.test_components, "mocks": ev.mocks, "test_kinds": ev.test_kinds,
+            "issues": ev.issues, "links": ev.links.links, "issue_components": ev.links.issue_components,
+            "unlinked": ev.links.unlinked}
+
+
+def test_warm_evidence_equals_cold_and_a_changed_input_invalidates(tmp_path):
+    from toolkit.evidence import load_evidence
+
+    conf = _sample_config(tmp_path)
+    cache.stats.update(hits=0, misses=0)
+    cold = load_evidence(conf)
+    assert cache.stats["hits"] == 0
+    warm = load_evidence(conf)
+    assert cache.stats["hits"] >= 8
+    assert warm.keys == cold.keys
+    for name, df in _tables(cold).items():
+        pd.testing.assert_frame_equal(_tables(warm)[name], df, obj=name)
+    assert [str(s) for s in warm.skips] == [str(s) for s in cold.skips]
+
+    # copy one issue export, change one byte of it: only the issue-derived entries are recomputed
+    issues = [Path(p) for p in conf.issues]
+    changed = tmp_path / issues[0].name
+    text = issues[0].read_bytes()
+    changed.write_bytes(text.replace(b"a", b"b", 1))
+    conf2 = conf.with_(issues=(changed, *issues[1:]))
+    cache.stats.update(hits=0, misses=0)
+    third = load_evidence(conf2)
+    assert third.keys["issues"] != cold.keys["issues"] and third.keys["links"] != cold.keys["links"]
+    assert third.keys["test_results"] == cold.keys["test_results"]
+    assert cache.stats["misses"] == 2  # issues and links
+
+
+def test_no_cache_switch(tmp_path, monkeypatch):
+    from toolkit.evidence import load_evidence
+
+    conf = _sample_config(tmp_path)
+    monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
+    load_evidence(conf)
+    assert not (Path(os.environ["SEAMSCOPE_CACHE"]) / "evidence").exists()

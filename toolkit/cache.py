@@ -1,0 +1,251 @@
+"""One content-keyed, atomic, concurrency-safe cache for loaders and analyses.
+
+Keys
+    :func:`key` hashes its parts (input fingerprints, revision ids, arguments)
+    together with :data:`CODE_VERSION` — a hash of seamscope's own source — so an
+    entry is reused only for the same inputs read by the same code.
+    :func:`fingerprint` of a file is a SHA-256 of its **content**; of a folder,
+    of every file's relative path and content. For files above
+    :data:`FULL_HASH_LIMIT` (64 MB) the content hash is taken over the first and
+    last MiB plus size, path and ``mtime_ns`` (hashing gigabytes would cost more
+    than the cache saves; an in-place edit that keeps size and mtime of such a
+    file is the only change it can miss). A small file is always hashed whole,
+    so touching it without changing it keeps the entry and editing it within the
+    same second invalidates it.
+Files
+    ``cache_dir()/<namespace>/<key>.parquet`` for one DataFrame (Parquet through
+    pyarrow; list columns and the entry's skips ride in the file's metadata) and
+    ``<key>.pkl`` for anything else (pickle). A frame Parquet cannot hold (mixed
+    object columns) falls back to pickle.
+Concurrency and damage
+    Writers write a temporary file in the same folder, ``fsync`` it and
+    ``os.replace`` it onto the final name, so a reader only ever opens a complete
+    file, and two writers of one key just replace equal content. A file that
+    cannot be read (truncated, corrupt, from an incompatible library) is removed
+    and its value recomputed: the cache never turns into an error for the user.
+    An unwritable cache folder only means nothing is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit.errors import Skip
+
+#: files above this size are fingerprinted by head + tail + size + mtime instead of their whole content
+FULL_HASH_LIMIT = 64 << 20
+_EDGE = 1 << 20
+_META = b"seamscope"
+#: How many entries were served from / written to the cache by this process (lets tests prove a hit).
+stats = {"hits": 0, "misses": 0, "writes": 0, "healed": 0}
+
+
+def root() -> Path:
+    from toolkit.load.gitrepo import cache_dir
+    return cache_dir()
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Hash of every ``toolkit/**/*.py`` source: any code change invalidates every entry."""
+    h = hashlib.sha256()
+    base = Path(__file__).resolve().parent
+    for p in sorted(base.rglob("*.py")):
+        h.update(str(p.relative_to(base)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _hash_file(path: Path, h: "hashlib._Hash") -> None:
+    st = path.stat()
+    h.update(b"%d\0" % st.st_size)
+    with open(path, "rb") as fh:
+        if st.st_size <= FULL_HASH_LIMIT:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        else:
+            h.update(fh.read(_EDGE))
+            fh.seek(-_EDGE, os.SEEK_END)
+            h.update(fh.read(_EDGE))
+            h.update(b"%s\0%d" % (str(path.resolve()).encode("utf-8", "surrogateescape"), st.st_mtime_ns))
+
+
+def fingerprint(*paths: str | os.PathLike | None) -> str:
+    """Content hash of files and folders (folders: every file below, by relative path). Missing paths hash
+    as missing, so creating one changes the fingerprint."""
+    h = hashlib.sha256()
+    for p in paths:
+        if p is None:
+            h.update(b"<none>\0")
+            continue
+        p = Path(p)
+        if p.is_file():
+            h.update(b"F\0")
+            _hash_file(p, h)
+        elif p.is_dir():
+            h.update(b"D\0")
+            for f in sorted(x for x in p.rglob("*") if x.is_file()):
+                h.update(str(f.relative_to(p)).encode("utf-8", "surrogateescape") + b"\0")
+                _hash_file(f, h)
+        else:
+            h.update(b"M\0" + str(p).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def frame_digest(*frames: pd.DataFrame | None) -> str:
+    """Content hash of DataFrames (values, index and column names) — for keys derived from other tables."""
+    h = hashlib.sha256()
+    for df in frames:
+        if df is None:
+            h.update(b"<none>")
+            continue
+        h.update(repr((list(df.columns), [str(t) for t in df.dtypes], len(df))).encode())
+        if len(df):
+            hashable = df.apply(lambda c: c.map(repr) if c.dtype == object else c)
+            h.update(pd.util.hash_pandas_object(hashable, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def key(*parts: Any) -> str:
+    """The entry key of ``parts`` (JSON-able values or reprs) under the current code version."""
+    blob = json.dumps([code_version(), *parts], default=repr, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+
+
+# ---- files -------------------------------------------------------------------
+def _path(namespace: str, k: str, ext: str) -> Path:
+    return root() / namespace / f"{k}.{ext}"
+
+
+def _atomic_write(target: Path, write: Callable[[Any], None]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _discard(path: Path) -> None:
+    stats["healed"] += 1
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _skips_json(skips: list[Skip]) -> list[list]:
+    return [[None if s.path is None else str(s.path), s.reason, s.line] for s in skips]
+
+
+def _skips_from(rows: list[list]) -> list[Skip]:
+    return [Skip(path, reason, line) for path, reason, line in rows]
+
+
+def _write_parquet(df: pd.DataFrame, skips: list[Skip], fh) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lists = [c for c in df.columns if df[c].dtype == object and len(df)
+             and df[c].map(lambda v: isinstance(v, list)).any()]
+    table = pa.Table.from_pandas(df, preserve_index=None)
+    meta = dict(table.schema.metadata or {})
+    meta[_META] = json.dumps({"skips": _skips_json(skips), "lists": [str(c) for c in lists],
+                              "columns": [str(c) for c in df.columns]}).encode()
+    pq.write_table(table.replace_schema_metadata(meta), fh)
+
+
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[Skip]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    info = json.loads(table.schema.metadata[_META])
+    df = table.to_pandas()
+    for c in info["lists"]:
+        df[c] = pd.Series([None if v is None else list(v) for v in df[c]], index=df.index, dtype=object)
+    return df, _skips_from(info["skips"])
+
+
+def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:
+    """``(value, skips)`` stored under ``k``, or ``None`` (absent, or damaged and now removed)."""
+    for ext in ("parquet", "pkl"):
+        path = _path(namespace, k, ext)
+        try:
+            if ext == "parquet":
+                got = _read_parquet(path)
+            else:
+                with open(path, "rb") as fh:
+                    got = pickle.load(fh)
+                if not (isinstance(got, tuple) and len(got) == 2):
+                    raise ValueError("not a cache entry")
+                got = (got[0], _skips_from(got[1]))
+        except FileNotFoundError:
+            continue
+        except Exception:  # noqa: BLE001 - any unreadable entry is dropped and recomputed, by design
+            _discard(path)
+            continue
+        stats["hits"] += 1
+        return got
+    return None
+
+
+def put(namespace: str, k: str, value: Any, skips: Iterable[Skip] = ()) -> None:
+    """Store ``value`` (and the skips computing it reported) under ``k``; failures to store are not errors."""
+    skips = list(skips)
+    try:
+        if isinstance(value, pd.DataFrame):
+            try:
+                _atomic_write(_path(namespace, k, "parquet"), lambda fh: _write_parquet(value, skips, fh))
+                stats["writes"] += 1
+                return
+            except (ValueError, TypeError, ImportError, UnicodeEncodeError, _arrow_error()):
+                pass  # Parquet cannot hold this frame: pickle it
+        _atomic_write(_path(namespace, k, "pkl"),
+                      lambda fh: pickle.dump((value, _skips_json(skips)), fh, protocol=pickle.HIGHEST_PROTOCOL))
+        stats["writes"] += 1
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pass  # a read-only or full cache folder, or an unpicklable value: the result is still returned
+
+
+def _arrow_error() -> type[Exception]:
+    import pyarrow as pa
+    return pa.ArrowException
+
+
+def cached(namespace: str, k: str | None, compute: Callable[[list[Skip]], Any],
+           skips: list[Skip] | None = None) -> Any:
+    """The value of ``compute(skips)`` under ``k``: read it from the cache, or compute and store it.
+
+    ``compute`` receives a fresh skip list; its skips are stored with the value and
+    replayed into ``skips`` on every hit, so a warm run reports what a cold one did.
+    ``k=None`` disables caching for this call.
+    """
+    if k is not None:
+        hit = get(namespace, k)
+        if hit is not None:
+            value, found = hit
+            if skips is not None:
+                skips.extend(found)
+            return value
+    stats["misses"] += 1
+    own: list[Skip] = []
+    value = compute(own)
+    if skips is not None:
+        skips.extend(own)
+    if k is not None:
+        put(namespace, k, value, own)
+    return value
