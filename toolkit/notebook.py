@@ -1,0 +1,301 @@
+"""Presentation glue for the guided notebooks: load from the parameters cell, show tables, pictures, widget details.
+
+The notebooks hold no logic: every finding comes from :class:`toolkit.findings.Findings`;
+this module only turns the parameters cell into an :class:`~toolkit.config.AuditConfig`,
+shows a clear one-line error for bad inputs, and arranges results for display
+(HTML tables with every cell escaped, PNGs from :mod:`toolkit.viz.plots`, the
+coupling widget's side panel). Nothing here computes a finding.
+"""
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit.config import AuditConfig
+from toolkit.errors import InputError, SeamscopeError
+
+__all__ = ["config_from_params", "load", "need", "show_table", "show_summary", "png", "headline",
+           "details_for_graph", "review_widget", "seam_status_png", "interface_scores_png", "bugs_by_quarter_png",
+           "failure_rates_png", "report_contents", "PARAMETER_OF_FLAG"]
+
+#: which notebook parameter stands for which CLI flag in AuditConfig's errors
+PARAMETER_OF_FLAG = {"REPO": "repo", "--tests": "tests", "--coverage": "coverage", "--issues": "issues",
+                     "--labels": "labels", "--config": "config"}
+
+
+def _paths(value: str | os.PathLike | Iterable[str | os.PathLike] | None) -> tuple[Path, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, os.PathLike)):
+        return (Path(value).expanduser(),)
+    return tuple(Path(v).expanduser() for v in value)
+
+
+def config_from_params(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike | None = None,
+                       issues: Any = (), labels: str | os.PathLike | None = None, at: str | None = None,
+                       *, name: str | None = None, **extra: Any) -> AuditConfig:
+    """The ``AuditConfig`` a notebook's parameters cell describes (strings or lists of strings; None = not given)."""
+    return AuditConfig(repo=Path(repo).expanduser(), tests=_paths(tests),
+                       coverage=Path(coverage).expanduser() if coverage else None, issues=_paths(issues),
+                       labels=Path(labels).expanduser() if labels else None, at=at or None, name=name, **extra)
+
+
+def _short_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
+    """IPython custom exception handler: a seamscope error is one clear line, not a traceback into the library."""
+    stb = [f"{etype.__name__}: {value}"]
+    # IPython only calls the handler; _showtraceback sends the error output (ename, evalue, this short traceback)
+    # that Jupyter shows and papermill/nbclient report, exactly as for any other error
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _install_short_errors() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: exceptions propagate as usual
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((SeamscopeError,), _short_error)
+
+
+def load(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike | None = None, issues: Any = (),
+         labels: str | os.PathLike | None = None, at: str | None = None, *, name: str | None = None):
+    """Read every input of the parameters cell once; return ``(evidence, findings)``.
+
+    A path that does not exist raises :class:`~toolkit.errors.InputError` naming
+    the path and the notebook parameter that gave it (not the CLI flag). Inside a
+    notebook seamscope errors are shown as that one line instead of a traceback.
+    """
+    from toolkit.evidence import load_evidence
+    from toolkit.findings import Findings
+
+    _install_short_errors()
+    config = config_from_params(repo, tests, coverage, issues, labels, at, name=name)
+    try:
+        config.check_paths()
+    except InputError as exc:
+        param = PARAMETER_OF_FLAG.get(exc.flag or "", exc.flag)
+        raise InputError(exc.path, exc.what, line=exc.line, record=exc.record, hint=exc.hint,
+                         flag=f"the parameter {param!r} in the notebook's parameters cell") from None
+    ev = load_evidence(config)
+    return ev, Findings(ev)
+
+
+def need(result: Any, parameter: str, what: str = "this notebook"):
+    """``result`` when the analysis could run; else an InputError saying which parameter to set."""
+    if result is None:
+        raise InputError(None, f"{what} needs the notebook parameter {parameter!r}, which was not given",
+                         hint=f"set {parameter} in the parameters cell and run all cells again")
+    return result
+
+
+# ---- display ---------------------------------------------------------------------------------------------------
+def _cell(value: Any, limit: int) -> str:
+    if isinstance(value, (list, tuple, set, frozenset)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0)):
+        items = list(value.tolist() if hasattr(value, "tolist") else value)
+        text = ", ".join(str(v) for v in items)
+    elif value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        text = ""
+    elif isinstance(value, float):
+        text = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    elif isinstance(value, pd.Timestamp):
+        text = f"{value:%Y-%m-%d}"
+    else:
+        text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text)
+
+
+class HTMLTable:
+    """An escaped HTML table (rich display in Jupyter, plain text elsewhere)."""
+
+    def __init__(self, markup: str, text: str) -> None:
+        self.markup = markup
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def show_table(df: pd.DataFrame | None, *, max_rows: int = 15, page: int = 1, sort_by: str | Sequence[str] | None = None,
+               ascending: bool = True, columns: Sequence[str] | None = None, caption: str | None = None,
+               max_chars: int = 120) -> HTMLTable:
+    """One page of ``df`` as an HTML table: ``max_rows`` rows of page ``page``, sorted by ``sort_by``.
+
+    Every cell is escaped (bug titles and paths are untrusted text), lists are
+    joined with commas and long text is cut at ``max_chars``. The footer says
+    which rows are shown and how to see the next page.
+    """
+    if df is None:
+        return HTMLTable("<p><em>no data (the input this table needs was not given)</em></p>", "no data")
+    d = df if columns is None else df[list(columns)]
+    if sort_by is not None:
+        d = d.sort_values(sort_by, ascending=ascending, kind="stable")
+    total = len(d)
+    pages = max(1, -(-total // max_rows))
+    page = min(max(1, page), pages)
+    start = (page - 1) * max_rows
+    shown = d.iloc[start:start + max_rows]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v, max_chars)}</td>" for v in row) + "</tr>"
+                   for row in shown.itertuples(index=False, name=None))
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    if total == 0:
+        foot = "no rows"
+    else:
+        foot = f"rows {start + 1}–{start + len(shown)} of {total}"
+        if sort_by is not None:
+            foot += f", sorted by {sort_by} ({'ascending' if ascending else 'descending'})"
+        if page < pages:
+            foot += f"; page {page} of {pages}: pass page={page + 1} for the next rows"
+    markup = (f'<div class="seamscope-table" style="max-height:32em;overflow:auto">'
+              f'<table class="dataframe">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+              f'<p style="font-size:85%;color:#555">{html.escape(foot)}</p></div>')
+    text = shown.to_string(max_colwidth=40) + f"\n[{foot}]" if total else foot
+    return HTMLTable(markup, text)
+
+
+def show_summary(summary: dict[str, Any], *, caption: str | None = None) -> HTMLTable:
+    """A method's ``summary`` dict as a two-column table (lists joined)."""
+    rows = pd.DataFrame({"measure": list(summary), "value": list(summary.values())})
+    return show_table(rows, max_rows=max(1, len(rows)), caption=caption, max_chars=300)
+
+
+def png(data: bytes):
+    """PNG bytes (from :mod:`toolkit.viz.plots`) as an inline image."""
+    from IPython.display import Image
+
+    return Image(data=data, format="png")
+
+
+def headline(f) -> HTMLTable:
+    """The report's executive-summary numbers for ``f`` (the same sections the audit report shows)."""
+    from toolkit.audit import METHODS
+    from toolkit.report.sections import summary_section
+
+    sections = [make(f) for make in METHODS.values()]
+    s = summary_section(f, sections)
+    rows = pd.DataFrame({"measure": list(s.summary), "value": list(s.summary.values())})
+    gaps = [html.escape(p) for p in s.paragraphs]
+    table = show_table(rows, max_rows=max(1, len(rows)), caption="Headline numbers", max_chars=300)
+    if gaps:
+        table.markup += "<p><strong>Not measured:</strong></p><ul>" + "".join(f"<li>{g}</li>" for g in gaps) + "</ul>"
+        table.text += "\nNot measured: " + "; ".join(s.paragraphs)
+    return table
+
+
+# ---- pictures ----------------------------------------------------------------------------------------------------
+def seam_status_png(f) -> bytes:
+    """Call sites per seam by status (integration / isolation only / untested), least covered first."""
+    from toolkit.viz.plots import stacked_bar_png
+
+    seams = f.interaction.seams
+    cols = [c for c in ("integration", "isolation_only", "untested") if c in seams.columns]
+    d = seams.sort_values(["pct_integration", "call_sites"], ascending=[True, False]).set_index("seam")[cols]
+    return stacked_bar_png(d, title=f"Call sites per seam by status ({f.interaction.basis})")
+
+
+def interface_scores_png(f) -> bytes:
+    """Mean documentation score (0..1) per seam, worst first."""
+    from toolkit.viz.plots import bar_png
+
+    seams = f.interfaces.seams.sort_values("mean_score").set_index("seam")["mean_score"]
+    return bar_png(seams, title="Interface documentation score per seam (worst first)", xlabel="mean score (0..1)")
+
+
+def bugs_by_quarter_png(f) -> bytes:
+    """Bugs per quarter, stacked by category."""
+    from toolkit.labels import CATEGORIES
+    from toolkit.viz.plots import stacked_bar_png
+
+    q = f.bugs.by_quarter.set_index("quarter")
+    return stacked_bar_png(q[[c for c in CATEGORIES if c in q.columns]], title="Bugs per quarter by category")
+
+
+def failure_rates_png(f) -> bytes:
+    """Test failure rate per environment, environments in their order of integration."""
+    from toolkit.viz.plots import bar_png
+
+    rates = f.environments.failure_rates.set_index("environment")["failure_rate"]
+    return bar_png(rates, title="Test failure rate per environment", xlabel="failed / executions")
+
+
+# ---- widgets -------------------------------------------------------------------------------------------------
+def review_widget(f, labels: str | os.PathLike, **kwargs: Any):
+    """The bug-review widget over ``f``'s bugs, suggestions from the categorization, decisions saved to ``labels``."""
+    from toolkit.analyze.bug_categorization import bug_issues
+    from toolkit.viz.review_widget import BugReviewWidget
+
+    path = Path(labels).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bugs = need(f.bugs, "issues", "bug review")
+    return BugReviewWidget(bug_issues(f.ev.issues), labels_path=path, suggestions=bugs.bugs, links=f.ev.links,
+                           **kwargs)
+
+
+# ---- the coupling widget's side panel ----------------------------------------------------------------------------
+def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, list[dict]]]:
+    """``details(id)`` for :class:`~toolkit.viz.graph_widget.CouplingGraphWidget`.
+
+    For a component (node): the call sites on its seams (both directions); for a
+    seam ``a->b`` (edge): that seam's call sites. With them the tests that execute
+    them for real (``exercises="real"``) or only with the callee mocked
+    (``"mocked"``), and the bugs whose fixes touched the component (or both
+    sides of the seam). Lists are capped at ``max_rows``.
+    """
+    cs = f.interaction.call_sites
+    ic = f.ev.links.issue_components if f.ev.links is not None else None
+    bugs = f.bugs.bugs.set_index("key") if f.bugs is not None else None
+
+    def _bug_rows(keys: Iterable[str]) -> list[dict]:
+        out = []
+        for k in sorted(set(keys)):
+            row = {"key": k}
+            if bugs is not None and k in bugs.index:
+                b = bugs.loc[k]
+                row.update({"title": b["title"], "category": b["category"], "environment": b["environment"]})
+            out.append(row)
+        return out[:max_rows]
+
+    def details(ident: str) -> dict[str, list[dict]]:
+        if "->" in ident:
+            a, _, b = ident.partition("->")
+            rows = cs[cs["seam"] == ident]
+            keys: set[str] = set()
+            if ic is not None:
+                per = ic.groupby("issue_key")["component"].agg(set)
+                keys = {k for k, comps in per.items() if a in comps and b in comps}
+        else:
+            rows = cs[(cs["caller_component"] == ident) | (cs["callee_component"] == ident)]
+            keys = set(ic.loc[ic["component"] == ident, "issue_key"]) if ic is not None else set()
+        rows = rows.sort_values(["path", "line"])
+        sites = [{"path": r["path"], "line": int(r["line"]), "seam": r["seam"], "callee": r["callee"],
+                  "status": r["status"]} for r in rows.head(max_rows).to_dict("records")]
+        real: set[str] = set()
+        mocked: set[str] = set()
+        for r in rows.to_dict("records"):
+            real.update(r.get("tests_real") if r.get("tests_real") is not None else ())
+            mocked.update(r.get("tests_mocked") if r.get("tests_mocked") is not None else ())
+        tests = ([{"test_id": t, "exercises": "real"} for t in sorted(real)]
+                 + [{"test_id": t, "exercises": "mocked"} for t in sorted(mocked - real)])
+        return {"call_sites": sites, "tests": tests[:max_rows], "bugs": _bug_rows(keys)}
+
+    return details
+
+
+def report_contents(report) -> HTMLTable:
+    """One row per report section: its title, tables and figures, or why it is missing."""
+    rows = pd.DataFrame([{"section": s.title, "tables": [t.name for t in s.tables],
+                          "figures": [fig.name for fig in s.figures], "missing": s.missing or ""}
+                         for s in report.sections])
+    return show_table(rows, max_rows=max(1, len(rows)), caption="Report sections")
