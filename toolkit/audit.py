@@ -22,11 +22,13 @@ from toolkit.report.model import Report, Section
 
 #: detection methods and root-cause sections, in report order; ``--only`` picks from these keys
 METHODS: dict[str, Any] = {
+    "seam_ranking": S.ranking_section,
     "interaction_coverage": S.interaction_section,
     "bug_categorization": S.bug_categorization_section,
     "interface_documentation": S.interface_section,
     "cross_component_bugs": S.cross_bugs_section,
     "environments": S.environment_section,
+    "root_causes": S.root_causes_section,
     "coupling": S.coupling_section,
     "tests": S.tests_section,
     "issues": S.issues_section,

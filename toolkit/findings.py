@@ -129,3 +129,16 @@ class Findings:
             from toolkit.analyze.cross_component_bugs import bug_overlay
             bug_overlay(g, self.cross_bugs)
         return g
+
+    # ---- root causes and the seam ranking (read the analyses above, compute nothing again) ----
+    @cached_property
+    def root_causes(self):
+        """toolkit.analyze.root_causes.RootCauses."""
+        from toolkit.analyze.root_causes import root_causes
+        return root_causes(self)
+
+    @cached_property
+    def ranking(self):
+        """toolkit.analyze.seam_ranking.SeamRanking (weights from the audit configuration)."""
+        from toolkit.analyze.seam_ranking import rank_seams
+        return rank_seams(self)

@@ -416,6 +416,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("detail", "string", "old => new signature (and the callers not changed)"),
     ),
     # ---- seam risk ranking (toolkit.analyze.seam_ranking) ----
+    "root_cause_signals": _t(
+        ("where", "string", "component, seam a->b or pair a<->b"),
+        ("signal", "string", "no_integration_tests, no_integration_test, high_efferent_coupling, high_instability, low_cohesion, mock_overuse, external_service, env_only_failures, production_escapes"),
+        ("value", "float64", "the measured value"),
+        ("threshold", "string", "what flags it (toolkit.analyze.root_causes.THRESHOLDS)"),
+        ("severity", "string", "high, medium or low"),
+        ("explanation", "string", "one sentence with the numbers"),
+    ),
     "seam_ranking": _t(
         ("rank", "int64", "1 = riskiest"),
         ("seam", "string", "caller->callee"),

@@ -299,3 +299,34 @@ def cross_bugs_section(f: Findings) -> Section:
                 Table("recurrence", cb.recurrence, "Pairs that broke again"),
                 Table("resolve_times", cb.resolve_times, "Time to resolve: integration vs component bugs")],
         figures=figures)
+
+
+def ranking_section(f: Findings) -> Section:
+    """The seams to test first, with every factor's contribution, the reason and the remedy."""
+    from toolkit.analyze.seam_ranking import FACTORS
+    r = f.ranking
+    t = r.table
+    weights = ", ".join(f"{k} {v:g}" for k, v in r.weights.items())
+    return Section(
+        id="seam_ranking", title="Seams to test first",
+        summary={"top_risky_seams": list(r.summary.get("top", []))},
+        paragraphs=["Each seam's score is the sum of its factors (each normalised to 0..1) times their weights "
+                    f"({weights}; override with [weights] in seamscope.toml). The c_* columns show each factor's "
+                    "contribution; the reason names the strongest factors with their numbers."],
+        tables=[Table("seam_ranking", t[["rank", "seam", "level", "score", "reason", "recommendation"]
+                                        + [f"c_{n}" for n in FACTORS]], "Seams ranked by integration risk"),
+                Table("seam_ranking_evidence", t, "Every factor and the evidence behind it")])
+
+
+def root_causes_section(f: Findings) -> Section:
+    """Why integration testing is inadequate: testing strategy, coupling, mocks, external services, environments."""
+    rc = f.root_causes
+    return Section(
+        id="root_causes", title="Root causes",
+        summary={"root_cause_signals": rc.summary.get("signals", 0)},
+        paragraphs=["Signals per component and seam with the threshold that flags them "
+                    "(toolkit.analyze.root_causes.THRESHOLDS, override in [thresholds])."],
+        tables=[Table("signals", rc.signals, "Root-cause signals, most severe first"),
+                Table("test_pyramid", rc.pyramid, "Unit, integration and e2e tests per component"),
+                Table("mock_ratio", rc.mocks, "Tests mocking vs exercising each seam for real"),
+                Table("external_services", rc.external, "External services production code talks to")])

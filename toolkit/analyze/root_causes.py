@@ -1,0 +1,149 @@
+"""Why integration testing is inadequate where it is: root-cause signals per component and seam.
+
+Every signal is one row (schema ``root_cause_signals``): where (component or seam), which signal,
+its value, the threshold that flags it, a severity and a sentence. The tables behind the signals
+are kept too, so a reader can check the numbers.
+
+Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by key)
+    testing_strategy
+        test pyramid per component (``test_kinds``; a test targets the components its
+        ``components`` list names): flagged ``no_integration_tests`` when a component with
+        unit tests has no integration/e2e test; per seam ``no_integration_test`` when the seam has
+        no test exercising it for real (``f.interaction.seams``).
+    coupling
+        ``structural_coupling``: efferent >= ``max_efferent`` (4), instability >= ``max_instability``
+        (0.8) with efferent >= 2, cohesion < ``min_cohesion`` (0.4).
+    mock_overuse
+        per seam ``tests_mocking / (tests_mocking + tests_real)`` >= ``max_mock_ratio`` (0.5) with at
+        least one mocking test.
+    external_services
+        production files importing a module of :data:`toolkit.external_services.EXTERNAL_SERVICES`
+        (http, db, queue, cache, cloud, rpc, ...), per component and service kind.
+    environment
+        env-only failures per seam and production escapes per component and pair (``f.environments``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit import schema
+from toolkit.external_services import external_service
+
+__all__ = ["RootCauses", "THRESHOLDS", "root_causes"]
+
+THRESHOLDS: dict[str, float] = {"max_efferent": 4, "max_instability": 0.8, "min_cohesion": 0.4,
+                                "max_mock_ratio": 0.5}
+
+
+@dataclass(frozen=True)
+class RootCauses:
+    """``signals`` (schema ``root_cause_signals``), ``pyramid`` (component, unit, integration, e2e),
+    ``external`` (component, service, modules, files), ``mocks`` (seam, tests_mocking, tests_real,
+    mock_ratio), ``summary`` (signal counts)."""
+
+    signals: pd.DataFrame
+    pyramid: pd.DataFrame
+    external: pd.DataFrame
+    mocks: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_list(v: Any) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else []
+
+
+def root_causes(f: Any) -> RootCauses:
+    """Root-cause signals from the cached analyses of ``f`` (:class:`toolkit.findings.Findings`)."""
+    ev = f.ev
+    th = {k: float(ev.config.thresholds.get(k, v)) for k, v in THRESHOLDS.items()}
+    sig: list[dict[str, Any]] = []
+
+    def add(where: str, signal: str, value: float, threshold: str, severity: str, text: str) -> None:
+        sig.append({"where": where, "signal": signal, "value": float(value), "threshold": threshold,
+                    "severity": severity, "explanation": text})
+
+    # testing strategy: pyramid per component
+    counts = {c: {"unit": 0, "integration": 0, "e2e": 0} for c in ev.components.names}
+    if ev.test_kinds is not None:
+        for kind, comps, file in zip(ev.test_kinds["kind"].astype(str), ev.test_kinds["components"],
+                                     ev.test_kinds["file"].astype(str)):
+            # the component a test targets: named in its file name (test_payments_gateway.py), else all it runs
+            stem = file.rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_").removesuffix("_test")
+            named = [c for c in counts if c in stem or c.rstrip("s") in stem.split("_")]
+            for c in named or _as_list(comps):
+                if c in counts and kind in counts[c]:
+                    counts[c][kind] += 1
+    pyramid = pd.DataFrame([{"component": c, **v} for c, v in sorted(counts.items())],
+                           columns=["component", "unit", "integration", "e2e"])
+    for r in pyramid.itertuples(index=False):
+        if r.unit > 0 and r.integration + r.e2e == 0:
+            add(r.component, "no_integration_tests", 0, "integration + e2e tests >= 1", "high",
+                f"{r.unit} unit test(s) but no integration or e2e test exercises {r.component}")
+    ic = f.interaction.seams
+    for r in ic.itertuples(index=False):
+        if not str(r.status).startswith("integration"):
+            add(r.seam, "no_integration_test", r.integration, "call sites exercised for real >= 1", "high",
+                f"none of its {r.call_sites} call site(s) is exercised by a test without mocks ({r.status})")
+    # coupling and cohesion
+    for r in f.structural_coupling.itertuples(index=False):
+        if r.efferent >= th["max_efferent"]:
+            add(r.component, "high_efferent_coupling", r.efferent, f">= {th['max_efferent']:g}", "medium",
+                f"depends on {r.efferent} other components: every one is a seam to test")
+        if r.instability >= th["max_instability"] and r.efferent >= 2:
+            add(r.component, "high_instability", r.instability, f">= {th['max_instability']:g}", "low",
+                f"instability {r.instability:.2f}: changes in its {r.efferent} dependencies reach it")
+        if not pd.isna(r.cohesion) and r.cohesion < th["min_cohesion"]:
+            add(r.component, "low_cohesion", r.cohesion, f"< {th['min_cohesion']:g}", "medium",
+                f"only {100 * r.cohesion:.0f}% of its references stay inside it")
+    # mock overuse per seam
+    denom = (ic["tests_mocking"] + ic["tests_real"]).astype(float)
+    mocks = pd.DataFrame({"seam": ic["seam"], "tests_mocking": ic["tests_mocking"], "tests_real": ic["tests_real"],
+                          "mock_ratio": (ic["tests_mocking"] / denom.where(denom > 0)).astype(float)})
+    for r in mocks.itertuples(index=False):
+        if r.tests_mocking > 0 and r.mock_ratio >= th["max_mock_ratio"]:
+            add(r.seam, "mock_overuse", r.mock_ratio, f">= {th['max_mock_ratio']:g}",
+                "high" if r.tests_real == 0 else "medium",
+                f"{r.tests_mocking} test(s) mock the callee, {r.tests_real} exercise it for real")
+    # external services imported by production code
+    imp = ev.structure.imports
+    prod = imp[imp["component"].notna() & imp["target_component"].isna()]
+    ext_rows: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for comp, mod, path in zip(prod["component"].astype(str), prod["target_module"].astype(object),
+                               prod["path"].astype(str)):
+        kind = external_service(mod if isinstance(mod, str) else None)
+        if kind:
+            d = ext_rows.setdefault((comp, kind), {"modules": set(), "files": set()})
+            d["modules"].add(str(mod))
+            d["files"].add(path)
+    external = pd.DataFrame([{"component": c, "service": k, "modules": sorted(d["modules"]), "files": len(d["files"])}
+                             for (c, k), d in sorted(ext_rows.items())],
+                            columns=["component", "service", "modules", "files"])
+    for r in external.itertuples(index=False):
+        add(r.component, "external_service", r.files, "any", "medium",
+            f"calls a {r.service} service ({', '.join(r.modules)}) from {r.files} file(s): needs a contract or "
+            "an integration test against a real or containerised service")
+    # environment differences
+    if f.environments is not None:
+        env = f.environments
+        per_seam: dict[str, int] = {}
+        for seams in env.env_only_failures["seams"]:
+            for s in _as_list(seams):
+                per_seam[s] = per_seam.get(s, 0) + 1
+        for s, n in sorted(per_seam.items()):
+            add(s, "env_only_failures", n, ">= 1", "high",
+                f"{n} test(s) pass in {env.summary.get('lower')} but fail in {env.summary.get('higher')}")
+        for r in env.escapes_by_seam.itertuples(index=False):
+            if r.escapes > 0:
+                add(r.pair, "production_escapes", r.escapes, ">= 1", "high",
+                    f"{r.escapes} of {r.bugs} bug(s) on this pair were first seen in production")
+    out = pd.DataFrame(sig, columns=schema.columns("root_cause_signals"))
+    sev = {"high": 0, "medium": 1, "low": 2}
+    out = out.sort_values(["severity", "signal", "where"], key=lambda c: c.map(sev) if c.name == "severity" else c,
+                          kind="stable").reset_index(drop=True)
+    out = schema.conform(out, "root_cause_signals")
+    summary = {"signals": int(len(out)), **{f"signals_{k}": int(v) for k, v in out["signal"].value_counts().items()}}
+    return RootCauses(signals=out, pyramid=pyramid, external=external, mocks=mocks, summary=summary)
