@@ -99,7 +99,7 @@ def _scaled(values: pd.Series) -> pd.Series:
     """log1p(v) / log1p(max v); 0 when every value is 0."""
     v = values.astype(float).clip(lower=0).fillna(0.0)
     top = float(v.max()) if len(v) else 0.0
-    return np.log1p(v) / math.log1p(top) if top > 0 else v * 0.0
+    return (np.log1p(v) / math.log1p(top)).clip(0.0, 1.0) if top > 0 else v * 0.0
 
 
 def _pair_counts(keys_by_pair: Mapping[str, float], seams: pd.DataFrame) -> pd.Series:
