@@ -187,6 +187,40 @@ def cmd_issues(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: revision the sample backtest runs at when REPO and --at are omitted: after the document-metadata bug
+#: was introduced and before it or the charge-before-reservation bug was fixed (see data/sample)
+SAMPLE_BACKTEST_REV = "fa89f66e6e65c2ad677a31be0d347bde23e7ec81"
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from toolkit import config as cfg
+    from toolkit.analyze.backtest import backtest
+
+    if args.repo is None:
+        conf, at = cfg.sample_config(), args.at or SAMPLE_BACKTEST_REV
+    else:
+        if not args.at:
+            raise SeamscopeError("--at REV is required for a repository (the revision to rank seams at)")
+        conf, at = cfg.AuditConfig(repo=Path(args.repo)), args.at
+    changes = {}
+    if args.tests:
+        changes["tests"] = tuple(Path(p) for p in args.tests)
+    if args.coverage:
+        changes["coverage"] = Path(args.coverage)
+    if args.issues:
+        changes["issues"] = tuple(Path(p) for p in args.issues)
+    result = backtest(conf.with_(**changes) if changes else conf, at, k=args.k)
+    if args.format == "json":
+        sys.stdout.write(_json.dumps({"at": result.at, "scores": result.scores.to_dict(orient="records"),
+                                      "later_fixes": result.later_fixes.to_dict(orient="records"),
+                                      "unplaced": result.unplaced, "notes": result.notes}, indent=1) + "\n")
+    else:
+        sys.stdout.write(result.text() + "\n")
+    return EXIT_OK
+
+
 AUDIT_EPILOG = """\
 configuration:
   Flags override a seamscope.toml given with --config (paths there are relative to the file):
@@ -275,6 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=["csv", "json"], default="csv")
     t.add_argument("--out")
     t.set_defaults(func=cmd_tests)
+
+    b = sub.add_parser("backtest", help="rank seams as of a revision and score against later integration-bug fixes")
+    b.add_argument("repo", nargs="?", default=None, help="repository (default: the embedded sample)")
+    b.add_argument("--at", help="revision to rank at (required except for the sample)")
+    b.add_argument("--tests", nargs="+", metavar="PATH")
+    b.add_argument("--issues", nargs="+", metavar="FILE")
+    b.add_argument("--coverage", metavar="FILE")
+    b.add_argument("--k", type=int, default=3, help="top k seams scored (default 3)")
+    b.add_argument("--format", choices=["text", "json"], default="text")
+    b.set_defaults(func=cmd_backtest)
 
     i = sub.add_parser("issues", help="load issue-tracker exports into one table")
     i.add_argument("files", nargs="+")
