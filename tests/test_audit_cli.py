@@ -1,0 +1,366 @@
+"""``seamscope audit`` as a user and a CI job meet it: --compare, gates and exit codes, flags and
+seamscope.toml, progress, partial inputs, missing inputs named with their flag, Ctrl-C safety."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from toolkit import progress
+from toolkit.audit import check_gates, parse_gates, run_audit
+from toolkit.cli import build_parser, main
+from toolkit.config import SAMPLE_DIR, AuditConfig
+from toolkit.errors import GateFailed, InputError
+from toolkit.report.compare import compare_section, metric_deltas, seam_changes
+from toolkit.report.model import Report, Section, Table
+
+ROOT = Path(__file__).resolve().parents[1]
+GIT = ["-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+
+VIEWS = """from app.db import store
+from app.cache import lru
+{extra_import}
+
+def post(x):
+    lru.get(x)
+    {extra_call}
+    return store.save(x)
+"""
+TEST_V1 = """from unittest import mock
+
+from app.api import views
+from app.db import store
+
+
+def test_post():
+    with mock.patch("app.cache.lru.get"):
+        assert views.post(1) == store.save(1)
+"""
+TEST_V2 = """from app.api import views
+from app.cache import lru
+
+
+def test_post():
+    assert views.post(1) == 1 and lru.get(1) is None
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+
+def _commit(repo: Path, msg: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *GIT, "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(repo), *GIT, "commit", "-qm", msg], check=True)
+
+
+def make_repo(repo: Path) -> Path:
+    """v1: api calls db (integration-tested) and cache (tested only with cache mocked)."""
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    _write(repo, {
+        "app/__init__.py": "", "app/api/__init__.py": "", "app/db/__init__.py": "", "app/cache/__init__.py": "",
+        "app/db/store.py": "def save(x):\n    return x\n",
+        "app/cache/lru.py": "def get(x):\n    return None\n",
+        "app/api/views.py": VIEWS.format(extra_import="", extra_call=""),
+        "tests/test_views.py": TEST_V1,
+    })
+    _commit(repo, "v1")
+    return repo
+
+
+def make_v2(repo: Path) -> None:
+    """v2: a new mail component called from api, untested; the db test went away; cache now tested for real."""
+    _write(repo, {
+        "app/mail/__init__.py": "", "app/mail/smtp.py": "def send(x):\n    return x\n",
+        "app/api/views.py": VIEWS.format(extra_import="from app.mail import smtp", extra_call="smtp.send(x)"),
+        "tests/test_views.py": TEST_V2,
+    })
+    _commit(repo, "v2")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_progress():
+    yield
+    progress.set_enabled(None)
+
+
+@pytest.fixture(scope="module")
+def sample_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample") / "report"
+    assert main(["audit", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+# ---- --compare -------------------------------------------------------------------------------
+
+def test_compare_finds_new_untested_covered_and_new_seams_and_gates_on_them(tmp_path, capsys):
+    repo = make_repo(tmp_path / "repo")
+    assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "v1")]) == 0
+    v1 = json.loads((tmp_path / "v1" / "findings.json").read_text())
+    status = {r["seam"]: r["status"] for r in v1["sections"]["interaction_coverage"]["tables"]["seams"]}
+    assert status == {"api->db": "integration_estimated", "api->cache": "mocks_only_estimated"}
+
+    # unchanged repository: the gate passes
+    prev = str(tmp_path / "v1" / "findings.json")
+    assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "same"), "--compare", prev,
+                 "--fail-on", "new-untested-seam"]) == 0
+    same = json.loads((tmp_path / "same" / "findings.json").read_text())["sections"]["compare"]
+    assert same["summary"]["new_untested_seams"] == [] and same["tables"]["seam_changes"] == []
+    assert {r["change"] for r in same["tables"]["metric_deltas"]} == {"unchanged"}
+
+    make_v2(repo)
+    capsys.readouterr()
+    rc = main(["audit", str(repo), "-q", "--out", str(tmp_path / "v2"), "--compare", prev,
+               "--fail-on", "new-untested-seam"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "gate failed" in err and "api->db" in err and "api->mail" in err
+    # the report was written before the gate failed
+    doc = json.loads((tmp_path / "v2" / "findings.json").read_text())
+    cmp = doc["sections"]["compare"]
+    assert cmp["summary"]["new_untested_seams"] == ["api->db", "api->mail"]
+    assert cmp["summary"]["newly_covered_seams"] == ["api->cache"]
+    assert cmp["summary"]["new_seams"] == ["api->mail"] and cmp["summary"]["removed_seams"] == []
+    changes = {r["seam"]: (r["previous_status"], r["status"], r["change"]) for r in cmp["tables"]["seam_changes"]}
+    assert changes == {"api->cache": ("mocks_only", "integration", "better"),
+                       "api->db": ("integration", "untested", "worse"),
+                       "api->mail": (None, "untested", "new seam")}
+    deltas = {r["metric"]: r for r in cmp["tables"]["metric_deltas"]}
+    assert deltas["untested_seams"]["previous"] == 0 and deltas["untested_seams"]["now"] == 2
+    assert deltas["untested_seams"]["change"] == "worse" and deltas["seams_only_mocked"]["change"] == "better"
+    assert (tmp_path / "v2" / "tables" / "compare__seam_changes.csv").exists()
+    assert "Since the previous audit" in (tmp_path / "v2" / "report.html").read_text()
+
+
+def test_compare_logic_on_hand_made_findings():
+    cur = {"interaction_coverage": 50.0, "untested_seams": 1, "bugs": 3, "coverage_basis": "static", "x": 2}
+    prev = {"interaction_coverage": 40.0, "untested_seams": 1, "bugs": 5, "coverage_basis": "coverage", "x": 1}
+    d = metric_deltas(cur, prev).set_index("metric")
+    assert d.loc["interaction_coverage", "change"] == "better" and d.loc["interaction_coverage", "delta"] == 10
+    assert d.loc["untested_seams", "change"] == "unchanged" and d.loc["bugs", "change"] == "better"
+    assert d.loc["x", "change"] == "changed" and "coverage_basis" not in d.index
+    ch = seam_changes({"a->b": "untested", "b->c": "mocks_only", "c->d": "integration"},
+                      {"a->b": "mocks_only", "b->c": "mocks_only", "d->e": "untested"})
+    assert ch.set_index("seam")["change"].to_dict() == {"a->b": "worse", "c->d": "new seam", "d->e": "removed seam"}
+    # a previous audit without the seams table (e.g. --only): deltas still, seam lists unknown -> gate cannot pass
+    rep = Report("t", [Section("summary", "S", summary={"interaction_coverage": 10.0}),
+                       Section("interaction_coverage", "I", summary={"interaction_coverage": 10.0},
+                               tables=[Table("seams", pd.DataFrame({"seam": ["a->b"], "status": ["untested"]}))])])
+    sec = compare_section(rep, {"sections": {"summary": {"summary": {"interaction_coverage": 20.0}}}})
+    assert sec.summary["new_untested_seams"] is None and sec.summary["metrics_worse"] == 1
+    rep.sections.append(sec)
+    with pytest.raises(GateFailed, match="cannot tell"):
+        check_gates(rep, fail_under=[], fail_on=["new-untested-seam"])
+
+
+# ---- gates and exit codes ----------------------------------------------------------------------
+
+def test_fail_under_any_summary_number_hyphen_or_underscore(sample_out, tmp_path, capsys):
+    doc = json.loads((sample_out / "findings.json").read_text())
+    cov = doc["sections"]["summary"]["summary"]["interaction_coverage"]
+    out = tmp_path / "o"
+    assert main(["audit", "-q", "--out", str(out), "--fail-under", f"interaction-coverage={cov}",
+                 "--fail-under", "link_rate_pct=1"]) == 0
+    (out / "report.html").unlink()
+    capsys.readouterr()
+    assert main(["audit", "-q", "--out", str(out), "--fail-under", f"interaction_coverage={cov + 0.1}"]) == 1
+    err = capsys.readouterr().err
+    assert "gate failed" in err and f"interaction_coverage is {cov}" in err
+    assert (out / "report.html").exists()  # written before the gate
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--fail-under", "no-such-metric=3"], "unknown gate metric 'no-such-metric'"),
+    (["--fail-under", "interaction-coverage"], "is not METRIC=NUMBER"),
+    (["--fail-under", "interaction-coverage=lots"], "needs a number"),
+    (["--fail-on", "new-untested-seam"], "add --compare"),
+    (["--fail-on", "everything-bad"], "unknown gate condition"),
+])
+def test_bad_gates_exit_2_with_the_flag_named(argv, needle, tmp_path, capsys):
+    assert main(["audit", "-q", "--out", str(tmp_path / "o"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and argv[0] in err and len(err.splitlines()) == 1
+
+
+def test_syntax_errors_in_gates_stop_before_the_audit(tmp_path):
+    assert main(["audit", "-q", "--out", str(tmp_path / "o"), "--fail-on", "new-untested-seam"]) == 2
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(InputError, match="--compare"):
+        parse_gates([], ["new-untested-seam"], compare=False)
+    assert parse_gates(["a-b=1", "c=2.5"], [], compare=False) == [("a_b", 1.0), ("c", 2.5)]
+
+
+def test_exit_codes_are_documented_in_help():
+    text = build_parser()._subparsers._group_actions[0].choices["audit"].format_help()
+    for needle in ("exit codes", "0  ok", "1  a CI gate failed", "2  bad input", "[thresholds]", "[weights]",
+                   "min_coupling", "recurrence_months", "--fail-on new-untested-seam"):
+        assert needle in text, needle
+
+
+# ---- configuration ---------------------------------------------------------------------------
+
+def test_toml_thresholds_reach_the_config_and_flags_override_them(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    toml = tmp_path / "seamscope.toml"
+    toml.write_text('repo = "repo"\n[thresholds]\nmin_coupling = 55\nrecurrence_months = 3\n'
+                    '[weights]\nfix_spans_components = 2.5\n')
+    from toolkit.cli import _audit_config
+    args = build_parser().parse_args(["audit", "--config", str(toml), "--threshold", "min_coupling=70",
+                                      "--threshold", "lower_environment=dev", "--weight", "title_words=0.5"])
+    conf = _audit_config(args)
+    assert conf.repo == repo.resolve()
+    assert conf.thresholds == {"min_coupling": 70, "recurrence_months": 3, "lower_environment": "dev"}
+    assert conf.weights == {"fix_spans_components": 2.5, "title_words": 0.5}
+    bad = build_parser().parse_args(["audit", "--weight", "w=heavy"])
+    with pytest.raises(InputError, match="--weight"):
+        _audit_config(bad)
+
+
+def test_a_threshold_changes_the_result(sample_out, tmp_path):
+    before = json.loads((sample_out / "findings.json").read_text())["sections"]["coupling"]["summary"]
+    assert before["logically_coupled_pairs"] > 0
+    out = tmp_path / "o"
+    assert main(["audit", "-q", "--out", str(out), "--threshold", "min_coupling=101", "--only", "coupling"]) == 0
+    after = json.loads((out / "findings.json").read_text())["sections"]["coupling"]["summary"]
+    assert after["logically_coupled_pairs"] == 0  # coupling is a percentage: nothing reaches 101
+
+
+# ---- missing and unreadable inputs --------------------------------------------------------------
+
+@pytest.mark.parametrize("flag", ["--tests", "--coverage", "--issues", "--labels", "--config", "--compare"])
+def test_missing_input_names_path_and_flag(flag, tmp_path, capsys):
+    missing = tmp_path / f"nope{flag.strip('-')}.x"
+    assert main(["audit", "-q", "--out", str(tmp_path / "o"), flag, str(missing)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(missing) in err and flag in err and "does not exist" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("content, needle", [("{not json", "is not a findings.json"),
+                                             ('{"a": 1}', "no 'sections'"),
+                                             (None, "is a directory")])
+def test_unusable_compare_file(content, needle, tmp_path, capsys):
+    prev = tmp_path / "prev"
+    if content is None:
+        prev.mkdir()
+    else:
+        prev.write_text(content)
+    assert main(["audit", "-q", "--out", str(tmp_path / "o"), "--compare", str(prev)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and str(prev) in err and "--compare" in err
+
+
+def test_unreadable_toml_names_the_file(tmp_path, capsys):
+    cfg = tmp_path / "seamscope.toml"
+    cfg.write_text("repo = [unclosed\n")
+    assert main(["audit", "-q", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert str(cfg) in err and "--config" in err and "TOML" in err
+
+
+# ---- partial inputs ----------------------------------------------------------------------------
+
+def test_repo_only_report_says_which_sections_are_missing_and_why(tmp_path, capsys):
+    repo = make_repo(tmp_path / "repo")
+    assert main(["audit", str(repo), "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "section(s) without their input" in err
+    doc = json.loads((tmp_path / "o" / "findings.json").read_text())
+    missing = {k: v["missing"] for k, v in doc["sections"].items() if v["missing"]}
+    assert "--tests" in missing["tests"] and "--tests" in missing["environments"]
+    assert "--issues" in missing["issues"] and "--issues" in missing["bug_categorization"]
+    assert doc["sections"]["interaction_coverage"]["missing"] is None
+    md = (tmp_path / "o" / "report.md").read_text()
+    assert "no JUnit XML given" in md and "no issue-tracker export given" in md  # Markdown escapes the brackets
+
+
+def test_repo_and_tests_only(tmp_path):
+    out = tmp_path / "o"
+    assert main(["audit", str(SAMPLE_DIR / "repo.bundle"), "-q", "--out", str(out),
+                 "--tests", str(SAMPLE_DIR / "results")]) == 0
+    doc = json.loads((out / "findings.json").read_text())
+    s = doc["sections"]
+    assert s["tests"]["missing"] is None and s["tests"]["summary"]["tests"] > 0
+    assert s["environments"]["missing"] is None
+    assert "--issues" in s["issues"]["missing"] and "--issues" in s["cross_component_bugs"]["missing"]
+    assert doc["provenance"]["missing"]["coverage"].startswith("no coverage data given (--coverage)")
+
+
+# ---- progress and --verbose -----------------------------------------------------------------------
+
+def test_progress_bars_for_stages_and_analyses_when_enabled(capsys):
+    progress.set_enabled(True)
+    run_audit(AuditConfig(repo=SAMPLE_DIR / "repo.bundle"), only=["coupling"])
+    err = capsys.readouterr().err
+    assert "loading evidence" in err and "analyses" in err
+    progress.set_enabled(False)
+    run_audit(AuditConfig(repo=SAMPLE_DIR / "repo.bundle"), only=["coupling"])
+    assert capsys.readouterr().err == ""
+
+
+def test_no_bars_when_stderr_is_not_a_tty_and_verbose_breakdown(tmp_path, capsys):
+    assert main(["audit", "--out", str(tmp_path / "o"), "--verbose"]) == 0  # pytest's stderr is no TTY
+    err = capsys.readouterr().err
+    assert "loading evidence" not in err and "\r" not in err
+    lines = err.split("stage timings:")[1].splitlines()
+    names = [ln.rsplit(None, 2)[0].strip() for ln in lines if ln.strip().endswith(" s")]
+    assert {"structure", "git history", "analysis: interaction_coverage", "analysis: environments",
+            "write report", "total"} <= set(names)
+
+
+# ---- Ctrl-C -----------------------------------------------------------------------------------
+
+def _complete(out: Path) -> dict:
+    doc = json.loads((out / "findings.json").read_text())
+    html = (out / "report.html").read_text()
+    assert html.rstrip().endswith("</html>")
+    for rel in (f for sec in doc["sections"].values() for f in (sec.get("table_files") or {}).values()):
+        assert (out / rel).is_file(), rel
+    return doc
+
+
+def test_ctrl_c_leaves_the_previous_or_a_complete_report_and_the_cache_is_reused(tmp_path):
+    env = {**os.environ, "SEAMSCOPE_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    env.pop("SEAMSCOPE_NO_CACHE", None)
+    out = tmp_path / "report"
+    cmd = [sys.executable, "-m", "toolkit", "audit", "-q", "--out", str(out)]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    previous = _complete(out)["generated"]
+    outcomes = []
+    rng = random.Random(20261125)  # "random" moments, the same in every run
+    for delay in sorted(rng.uniform(0.2, 4.0) for _ in range(4)):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+        assert "Traceback" not in err, err
+        assert proc.returncode in (0, 130), (proc.returncode, err)
+        doc = _complete(out)  # never half-written: the previous report or the new one, whole
+        if proc.returncode == 130:
+            assert "no partial report was written" in err
+        else:
+            assert doc["generated"] >= previous
+        previous = doc["generated"]
+        outcomes.append(proc.returncode)
+        assert not list(tmp_path.glob(".report.tmp-*")), "temporary folder left behind"
+    # a full run after the interruptions: served from the cache (no entry is written again)
+    cache_files = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    assert cache_files, "the first run stored nothing in the cache"
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    after = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    rewritten = [p for p in cache_files if after.get(p) != cache_files[p]]
+    assert rewritten == [] and set(after) >= set(cache_files)
+    _complete(out)
+    print("Ctrl-C outcomes (130 = interrupted, 0 = finished first):", outcomes)
