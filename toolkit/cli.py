@@ -288,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local worker processes (default: CPU count)")
     m.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="run on a Dask distributed cluster instead (pip install seamscope[dask])")
+                   help="run on a Dask distributed cluster instead (pip install seamscope[dask]); OUT must be "
+                   "on a file system the workers share")
+    m.add_argument("--quiet", "-q", action="store_true", dest="quiet_sub", help="no progress bars")
     m.set_defaults(func=cmd_audit_many)
 
     s = sub.add_parser("sample", help="(re)build the sample system into DIR")
