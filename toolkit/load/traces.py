@@ -1,0 +1,345 @@
+"""Distributed traces: OTLP JSON (collector file exporter) and Jaeger JSON -> spans and the observed service graph.
+
+Which services really call which, per environment, is read from spans: a span whose parent span belongs to
+another service is one observed call across a service seam (typically a CLIENT span in A whose child SERVER
+span is in B, or a PRODUCER span in A whose CONSUMER child — or linked span — is in B).
+
+Formats
+    OTLP JSON
+        what the OpenTelemetry collector's ``file`` exporter writes: one ``{"resourceSpans": [...]}`` object per
+        line (a single pretty-printed object is read too). ``service.name`` and ``deployment.environment.name``
+        (or the older ``deployment.environment``) come from resource attributes; ``scopeSpans`` and the older
+        ``instrumentationLibrarySpans`` are both read; span kinds as numbers or ``SPAN_KIND_*`` names.
+    Jaeger JSON
+        the query API / UI export ``{"data": [{"traceID", "spans": [...], "processes": {...}}]}``; ``span.kind``,
+        ``error`` and ``otel.status_code`` tags; the parent is the first ``CHILD_OF`` (else ``FOLLOWS_FROM``)
+        reference.
+    Attributes of both semantic-convention generations are read: ``http.request.method``/``http.method``,
+    ``http.route``, ``url.path``/``http.target``, ``http.response.status_code``/``http.status_code``,
+    ``messaging.destination.name``/``messaging.destination``.
+Environment
+    the resource attribute, else the per-file argument, else the name of a folder on the file's path that is
+    an environment word (``traces/production/x.json``), else ``unknown`` (:mod:`toolkit.environments`).
+Robustness
+    a line that is not JSON is skipped with its line number; a span whose parent is not in the data is
+    counted in ``stats["missing_parents"]``; a child span starting before or ending after its parent in
+    another service by more than ``skew_tolerance_ns`` is counted in ``stats["clock_skew"]`` — both are
+    reported, neither is an error.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from toolkit import schema
+from toolkit.components import seam_name
+from toolkit.environments import SYNONYMS, UNKNOWN, normalize
+from toolkit.errors import InputError, Skip, report_skip
+from toolkit.load.services import normalize_path
+from toolkit.progress import progress
+
+__all__ = ["Traces", "load_traces", "trace_edges", "service_graph"]
+
+_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer",
+          "SPAN_KIND_UNSPECIFIED": "unspecified", "SPAN_KIND_INTERNAL": "internal", "SPAN_KIND_SERVER": "server",
+          "SPAN_KIND_CLIENT": "client", "SPAN_KIND_PRODUCER": "producer", "SPAN_KIND_CONSUMER": "consumer",
+          "server": "server", "client": "client", "producer": "producer", "consumer": "consumer",
+          "internal": "internal"}
+_SPAN_KEYS = frozenset({"http.request.method", "http.method", "http.route", "url.path", "http.target",
+                        "http.response.status_code", "http.status_code", "messaging.destination.name",
+                        "messaging.destination", "span.kind", "error", "otel.status_code",
+                        "deployment.environment.name", "deployment.environment"})
+_RES_KEYS = frozenset({"service.name", "deployment.environment.name", "deployment.environment"})
+_COLS = ("trace_id", "span_id", "parent_span_id", "service", "environment", "kind", "name", "method", "route",
+         "destination", "status_code", "is_error", "start_ns", "end_ns", "source")
+
+
+@dataclass(frozen=True)
+class Traces:
+    """``spans`` (schema ``spans``), ``edges`` (``trace_edges``), ``stats`` (spans, traces, files,
+    missing_parents, clock_skew, bad_lines), ``skipped``."""
+
+    spans: pd.DataFrame
+    edges: pd.DataFrame
+    stats: Mapping[str, int] = field(default_factory=dict)
+    skipped: tuple[Skip, ...] = ()
+
+
+def _otlp_attrs(attrs: Any, keys: frozenset) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if attrs:
+        for a in attrs:
+            k = a.get("key")
+            if k in keys:
+                v = a.get("value")
+                if isinstance(v, dict) and v:
+                    out[k] = next(iter(v.values()))
+    return out
+
+
+class _Columns:
+    def __init__(self) -> None:
+        self.data: dict[str, list] = {c: [] for c in _COLS}
+        self.env_cache: dict[Any, str] = {}
+
+    def env(self, value: Any, default: str) -> str:
+        if value is None:
+            return default
+        got = self.env_cache.get(value)
+        if got is None:
+            got = self.env_cache[value] = normalize(value)
+        return got
+
+
+def _route(attrs: Mapping[str, Any]) -> str | None:
+    r = attrs.get("http.route")
+    if r is None:
+        r = attrs.get("url.path") or attrs.get("http.target")
+    return normalize_path(str(r)) if r else None
+
+
+def _status(attrs: Mapping[str, Any]) -> int | None:
+    s = attrs.get("http.response.status_code", attrs.get("http.status_code"))
+    try:
+        return None if s is None else int(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def _otlp(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
+    d = cols.data
+    tid, sid, pid, svc_c, env_c, kind_c, name_c = (d["trace_id"], d["span_id"], d["parent_span_id"], d["service"],
+                                                    d["environment"], d["kind"], d["name"])
+    meth_c, route_c, dest_c, code_c, err_c, st_c, en_c, src_c = (d["method"], d["route"], d["destination"],
+                                                                  d["status_code"], d["is_error"], d["start_ns"],
+                                                                  d["end_ns"], d["source"])
+    for rs in doc.get("resourceSpans") or ():
+        res = _otlp_attrs((rs.get("resource") or {}).get("attributes"), _RES_KEYS)
+        service = res.get("service.name") or "unknown_service"
+        env = cols.env(res.get("deployment.environment.name") or res.get("deployment.environment"), default_env)
+        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
+            for sp in ss.get("spans") or ():
+                attrs = _otlp_attrs(sp.get("attributes"), _SPAN_KEYS)
+                parent = sp.get("parentSpanId") or None
+                kind = _KINDS.get(sp.get("kind", 0), "unspecified")
+                if parent is None and kind == "consumer" and sp.get("links"):
+                    parent = sp["links"][0].get("spanId") or None
+                status = sp.get("status") or {}
+                code = _status(attrs)
+                tid.append(sp.get("traceId"))
+                sid.append(sp.get("spanId"))
+                pid.append(parent)
+                svc_c.append(service)
+                env_c.append(env)
+                kind_c.append(kind)
+                name_c.append(sp.get("name"))
+                meth_c.append(attrs.get("http.request.method") or attrs.get("http.method"))
+                route_c.append(_route(attrs))
+                dest_c.append(attrs.get("messaging.destination.name") or attrs.get("messaging.destination"))
+                code_c.append(code)
+                err_c.append(status.get("code") in (2, "STATUS_CODE_ERROR") or (code is not None and code >= 500))
+                st_c.append(int(sp.get("startTimeUnixNano") or 0))
+                en_c.append(int(sp.get("endTimeUnixNano") or 0))
+                src_c.append(source)
+
+
+def _jaeger(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
+    d = cols.data
+    for trace in doc.get("data") or ():
+        processes = trace.get("processes") or {}
+        proc_info: dict[str, tuple[str, str]] = {}
+        for pid_key, proc in processes.items():
+            tags = {t.get("key"): t.get("value") for t in proc.get("tags") or ()}
+            env = tags.get("deployment.environment.name") or tags.get("deployment.environment")
+            proc_info[pid_key] = (proc.get("serviceName") or "unknown_service", cols.env(env, default_env))
+        for sp in trace.get("spans") or ():
+            tags = {t.get("key"): t.get("value") for t in sp.get("tags") or () if t.get("key") in _SPAN_KEYS}
+            service, env = proc_info.get(sp.get("processID"), (None, default_env))
+            if service is None and isinstance(sp.get("process"), dict):
+                service = sp["process"].get("serviceName")
+            parent = None
+            refs = sp.get("references") or ()
+            for want in ("CHILD_OF", "FOLLOWS_FROM"):
+                parent = next((r.get("spanID") for r in refs if r.get("refType") == want), None)
+                if parent:
+                    break
+            code = _status(tags)
+            start = int(sp.get("startTime") or 0) * 1000
+            d["trace_id"].append(sp.get("traceID") or trace.get("traceID"))
+            d["span_id"].append(sp.get("spanID"))
+            d["parent_span_id"].append(parent)
+            d["service"].append(service or "unknown_service")
+            d["environment"].append(cols.env(tags.get("deployment.environment.name")
+                                             or tags.get("deployment.environment"), env))
+            d["kind"].append(_KINDS.get(str(tags.get("span.kind", "")).lower(), "unspecified"))
+            d["name"].append(sp.get("operationName"))
+            d["method"].append(tags.get("http.request.method") or tags.get("http.method"))
+            d["route"].append(_route(tags))
+            d["destination"].append(tags.get("messaging.destination.name") or tags.get("messaging.destination"))
+            d["status_code"].append(code)
+            err = tags.get("error") in (True, "true") or tags.get("otel.status_code") == "ERROR"
+            d["is_error"].append(bool(err or (code is not None and code >= 500)))
+            d["start_ns"].append(start)
+            d["end_ns"].append(start + int(sp.get("duration") or 0) * 1000)
+            d["source"].append(source)
+
+
+def _dispatch(doc: Any, source: str, env: str, cols: _Columns, line: int | None, skips: list[Skip]) -> None:
+    if isinstance(doc, dict) and "resourceSpans" in doc:
+        _otlp(doc, source, env, cols)
+    elif isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        _jaeger(doc, source, env, cols)
+    else:
+        report_skip(skips, source, "neither OTLP JSON (resourceSpans) nor Jaeger JSON (data[].spans)", line)
+
+
+_ENV_WORDS = frozenset(w for words in SYNONYMS.values() for w in words)
+
+
+def _env_from_path(path: Path) -> str:
+    """The innermost folder named exactly like an environment (``traces/production/x.json``), else unknown."""
+    for part in reversed(path.parent.parts):
+        if part.lower() in _ENV_WORDS:
+            return normalize(part)
+    return UNKNOWN
+
+
+def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: dict[str, int]) -> None:
+    source = str(path)
+    with open(path, "rb") as fh:
+        first = True
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                doc = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                if first:  # a single pretty-printed document
+                    fh.seek(0)
+                    try:
+                        doc = json.loads(fh.read())
+                    except (json.JSONDecodeError, UnicodeDecodeError) as exc2:
+                        raise InputError(path, f"is not JSON or JSON lines: {exc2}", line=getattr(exc2, "lineno", n),
+                                         flag="--traces", hint="give OTLP JSON (collector file exporter) or a "
+                                                               "Jaeger JSON export") from exc
+                    _dispatch(doc, source, env, cols, None, skips)
+                    return
+                stats["bad_lines"] += 1
+                report_skip(skips, path, f"line is not JSON ({exc.__class__.__name__}): left out", n)
+                continue
+            first = False
+            _dispatch(doc, source, env, cols, n, skips)
+
+
+def _files(paths: Iterable[Any]) -> list[tuple[Path, str | None]]:
+    out: list[tuple[Path, str | None]] = []
+    for item in paths:
+        path, env = (item if isinstance(item, tuple) else (item, None))
+        path = Path(path)
+        if path.is_dir():
+            out += [(q, env) for q in sorted(path.rglob("*")) if q.is_file()
+                    and q.suffix.lower() in (".json", ".jsonl", ".ndjson")]
+        elif path.exists():
+            out.append((path, env))
+        else:
+            raise InputError(path, "does not exist", flag="--traces")
+    return out
+
+
+def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str]], *,
+                environment: str | None = None, skew_tolerance_ns: int = 1_000_000,
+                skips: list[Skip] | None = None) -> Traces:
+    """Read OTLP/Jaeger JSON files (or folders of them) into spans and observed service-to-service edges.
+
+    ``paths``: files/folders, or ``(path, environment)`` pairs for files whose resources name no
+    environment; ``environment``: the default for all of them. Returns :class:`Traces`.
+    """
+    mine: list[Skip] = []
+    cols = _Columns()
+    stats = {"files": 0, "bad_lines": 0}
+    for path, env in progress(_files(paths), desc="traces"):
+        default = normalize(env or environment) if (env or environment) else _env_from_path(path)
+        stats["files"] += 1
+        _read_file(path, default, cols, mine, stats)
+    d = cols.data
+    df = pd.DataFrame({c: d[c] for c in _COLS})
+    df["status_code"] = pd.array(d["status_code"], dtype="Int64")
+    df["start_ns"] = df["start_ns"].astype("int64")
+    df["end_ns"] = df["end_ns"].astype("int64")
+    df["is_error"] = df["is_error"].astype("bool")
+    del cols
+    edges, graph_stats = trace_edges(df, skew_tolerance_ns=skew_tolerance_ns)
+    stats.update(graph_stats)
+    if stats["missing_parents"]:
+        report_skip(mine, "traces", f"{stats['missing_parents']} spans name a parent span that is not in the data "
+                                    "(incomplete export or sampling): their caller is unknown")
+    if stats["clock_skew"]:
+        report_skip(mine, "traces", f"{stats['clock_skew']} cross-service spans lie outside their parent's time "
+                                    "span (clock skew between hosts); edges are kept")
+    for s in mine:
+        report_skip(skips, s.path, s.reason, s.line)
+    for c in ("trace_id", "span_id", "parent_span_id", "service", "environment", "kind", "name", "method", "route",
+              "destination", "source"):
+        df[c] = df[c].astype("string")
+    return Traces(spans=schema.conform(df, "spans"), edges=edges, stats=stats, skipped=tuple(mine))
+
+
+def trace_edges(spans: pd.DataFrame, *, skew_tolerance_ns: int = 1_000_000) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Observed service -> service calls (schema ``trace_edges``) from a spans table, and counts of problems.
+
+    An edge is a span whose parent span (same trace) belongs to another service: caller = the parent's
+    service, callee = the span's. Kind ``message`` when the parent is a PRODUCER or the child a CONSUMER,
+    ``http`` when the parent is a CLIENT or the child a SERVER, else ``other``. The endpoint is the child's
+    method and route (messages: the destination). An edge call is in error when either span is.
+    """
+    stats = {"spans": int(len(spans)), "traces": int(spans["trace_id"].nunique()) if len(spans) else 0}
+    has_parent = spans["parent_span_id"].notna()
+    child = spans.loc[has_parent, ["trace_id", "parent_span_id", "service", "environment", "kind", "method", "route",
+                                   "destination", "is_error", "start_ns", "end_ns"]]
+    parent = spans[["trace_id", "span_id", "service", "kind", "route", "destination", "is_error", "start_ns",
+                    "end_ns"]].drop_duplicates(["trace_id", "span_id"])
+    m = child.merge(parent, left_on=["trace_id", "parent_span_id"], right_on=["trace_id", "span_id"], how="left",
+                    suffixes=("", "_p"), indicator=True)
+    found = m["_merge"] == "both"
+    stats["missing_parents"] = int((~found).sum())
+    m = m[found & (m["service"] != m["service_p"])]
+    stats["cross_service_spans"] = int(len(m))
+    skew = (m["start_ns"] < m["start_ns_p"] - skew_tolerance_ns) | (m["end_ns"] > m["end_ns_p"] + skew_tolerance_ns)
+    stats["clock_skew"] = int(skew.sum())
+    message = (m["kind_p"] == "producer") | (m["kind"] == "consumer")
+    http = (m["kind_p"] == "client") | (m["kind"] == "server")
+    kind = pd.Series("other", index=m.index).where(~http, "http").where(~message, "message")
+    route = m["route"].where(m["route"].notna(), m["route_p"])
+    route = route.where(~message, m["destination"].where(m["destination"].notna(), m["destination_p"]))
+    e = pd.DataFrame({"environment": m["environment"], "caller_service": m["service_p"], "callee_service": m["service"],
+                      "kind": kind, "method": m["method"].where(~message, None), "route": route,
+                      "err": m["is_error"] | m["is_error_p"]})
+    if e.empty:
+        return schema.empty("trace_edges"), stats
+    g = (e.groupby(["environment", "caller_service", "callee_service", "kind", "method", "route"], dropna=False,
+                   sort=True)["err"].agg(calls="size", errors="sum").reset_index())
+    g["seam"] = [seam_name(a, b) for a, b in zip(g["caller_service"], g["callee_service"])]
+    g["errors"] = g["errors"].astype("int64")
+    g["error_rate"] = g["errors"] / g["calls"]
+    return schema.conform(g, "trace_edges"), stats
+
+
+def service_graph(edges: pd.DataFrame, environment: str | None = None) -> nx.DiGraph:
+    """The observed service graph: nodes are services, edges carry ``calls``, ``errors``, ``error_rate`` and
+    ``endpoints`` (list of "METHOD route"); ``environment`` restricts it to one environment."""
+    if environment is not None:
+        edges = edges[edges["environment"] == environment]
+    g = nx.DiGraph()
+    for (a, b), grp in edges.groupby(["caller_service", "callee_service"], sort=True):
+        calls, errors = int(grp["calls"].sum()), int(grp["errors"].sum())
+        eps = sorted({f"{m} {r}" if pd.notna(m) else str(r) for m, r in zip(grp["method"], grp["route"])})
+        g.add_edge(a, b, calls=calls, errors=errors, error_rate=errors / calls if calls else float("nan"),
+                   endpoints=eps, kinds=sorted(set(grp["kind"])))
+    return g
