@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from gitutil import commit, git, make_repo, when, write
 from toolkit import schema
 from toolkit.analyze.change_coupling import logical_coupling, sum_of_coupling
 from toolkit.components import ComponentMap
@@ -34,40 +35,29 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
 
 
-def git(repo: Path, *args: str, day: int = 1) -> str:
-    date = f"2024-01-{day:02d}T12:00:00+00:00"
-    env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date, GIT_AUTHOR_NAME="Ann",
-               GIT_AUTHOR_EMAIL="ann@example.com", GIT_COMMITTER_NAME="Ann", GIT_COMMITTER_EMAIL="ann@example.com")
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env=env).stdout
-
-
-def commit(repo: Path, files: list[str], day: int, msg: str = "change") -> None:
+def change(repo: Path, files: list[str], day: int, msg: str = "change") -> None:
+    """One commit on 2024-01-<day> appending a line to each of ``files`` (created with 20 lines if new)."""
     for f in files:
         p = repo / f
-        p.parent.mkdir(parents=True, exist_ok=True)
         old = p.read_text() if p.exists() else "".join(f"line {i} of {f}\n" for i in range(20))
-        p.write_text(old + f"edit {day}\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", msg, day=day)
+        write(repo, {f: old + f"edit {day}\n"})
+    commit(repo, msg, date=when(day))
 
 
 @pytest.fixture()
 def coupled_repo(tmp_path: Path) -> Path:
     """c1 a,b  c2 a,b  c3 a,c  c4 a,b,c  c5 bulk(34 files)  c6 b  c7 c  c8 rename a->z  c9 z,b."""
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    commit(repo, ["a.py", "b.py"], 1)
-    commit(repo, ["a.py", "b.py"], 2)
-    commit(repo, ["a.py", "c.py"], 3)
-    commit(repo, ["a.py", "b.py", "c.py"], 4)
-    commit(repo, ["a.py", "b.py", "c.py", "d.py"] + [f"gen/e{i}.py" for i in range(30)], 5, "bulk")
-    commit(repo, ["b.py"], 6)
-    commit(repo, ["c.py"], 7)
+    repo = make_repo(tmp_path / "r")
+    change(repo, ["a.py", "b.py"], 1)
+    change(repo, ["a.py", "b.py"], 2)
+    change(repo, ["a.py", "c.py"], 3)
+    change(repo, ["a.py", "b.py", "c.py"], 4)
+    change(repo, ["a.py", "b.py", "c.py", "d.py"] + [f"gen/e{i}.py" for i in range(30)], 5, "bulk")
+    change(repo, ["b.py"], 6)
+    change(repo, ["c.py"], 7)
     git(repo, "mv", "a.py", "z.py")
-    git(repo, "commit", "-q", "-m", "rename", day=8)
-    commit(repo, ["z.py", "b.py"], 9)
+    git(repo, "commit", "-q", "-m", "rename", date=when(8))
+    change(repo, ["z.py", "b.py"], 9)
     return repo
 
 
@@ -105,14 +95,12 @@ def test_bulk_commit_counts_when_within_max_changeset_size(coupled_repo):
 
 
 def test_default_thresholds(tmp_path):
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q")
+    repo = make_repo(tmp_path / "r")
     for day in range(1, 7):
-        commit(repo, ["x.py", "y.py"], day)
+        change(repo, ["x.py", "y.py"], day)
     for day in range(7, 11):
-        commit(repo, ["p.py", "q.py"], day)   # only 4 shared revisions: below min_shared_revs=5
-    commit(repo, ["x.py"], 11)
+        change(repo, ["p.py", "q.py"], day)   # only 4 shared revisions: below min_shared_revs=5
+    change(repo, ["x.py"], 11)
     out = logical_coupling(load_history(repo))
     assert as_dict(out) == {("x.py", "y.py"): (92, 7)}  # 6 / 6.5
     assert logical_coupling(load_history(repo), max_coupling=90).empty
@@ -121,13 +109,11 @@ def test_default_thresholds(tmp_path):
 
 
 def test_component_level_and_sum_of_coupling(tmp_path):
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q")
+    repo = make_repo(tmp_path / "r")
     base = ["pkg/__init__.py", "pkg/a/__init__.py", "pkg/b/__init__.py"]
-    commit(repo, base, 1)
+    change(repo, base, 1)
     for day in range(2, 8):
-        commit(repo, ["pkg/a/m1.py", "pkg/a/m2.py", "pkg/b/n.py", "tests/test_a.py"], day)
+        change(repo, ["pkg/a/m1.py", "pkg/a/m2.py", "pkg/b/n.py", "tests/test_a.py"], day)
     h = load_history(repo)
     comps = ComponentMap.from_files(git(repo, "ls-files").split())
     out = logical_coupling(h, level="component", components=comps)
@@ -145,9 +131,7 @@ def test_component_level_and_sum_of_coupling(tmp_path):
 
 
 def test_empty_history(tmp_path):
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q")
+    repo = make_repo(tmp_path / "r")
     out = logical_coupling(load_history(repo))
     assert out.empty
     schema.check(out, "logical_coupling")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gitutil import make_repo
 from toolkit.cli import main
 from toolkit.config import SAMPLE_DIR, load_toml
 
@@ -62,17 +63,10 @@ def test_console_script_runs_as_a_process(tmp_path):
 
 
 def test_audit_a_users_repository_with_flags(tmp_path):
-    repo = tmp_path / "r"
-    (repo / "app" / "api").mkdir(parents=True)
-    (repo / "app" / "db").mkdir()
-    for d in ("app", "app/api", "app/db"):
-        (repo / d / "__init__.py").write_text("")
-    (repo / "app" / "db" / "store.py").write_text("def save(x):\n    return x\n")
-    (repo / "app" / "api" / "views.py").write_text("from app.db import store\n\ndef post(x):\n    return store.save(x)\n")
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e"]
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run(git + ["add", "."], check=True)
-    subprocess.run(git + ["commit", "-qm", "init"], check=True)
+    repo = make_repo(tmp_path / "r", {
+        "app/__init__.py": "", "app/api/__init__.py": "", "app/db/__init__.py": "",
+        "app/db/store.py": "def save(x):\n    return x\n",
+        "app/api/views.py": "from app.db import store\n\ndef post(x):\n    return store.save(x)\n"})
     out = tmp_path / "out"
     assert main(["audit", str(repo), "--quiet", "--out", str(out), "--tests",
                  str(SAMPLE_DIR / "results" / "isolated")]) == 0

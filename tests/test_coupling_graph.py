@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import networkx as nx
 import pandas as pd
 import pytest
 
+from gitutil import commit, git, make_repo, when, write
 from toolkit.analyze.change_coupling import logical_coupling
 from toolkit.analyze.coupling_graph import coupling_graph, to_graphml, to_node_link_json
 from toolkit.components import ComponentMap
@@ -21,36 +20,25 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
 
 
-def git(repo: Path, *args: str, day: int = 1) -> None:
-    date = f"2024-02-{day:02d}T09:00:00+00:00"
-    env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date, GIT_AUTHOR_NAME="Ann",
-               GIT_AUTHOR_EMAIL="ann@example.com", GIT_COMMITTER_NAME="Ann", GIT_COMMITTER_EMAIL="ann@example.com")
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
-
-
-def commit(repo: Path, edits: dict[str, int], day: int) -> None:
-    """edits: path -> lines to append."""
+def change(repo: Path, edits: dict[str, int], day: int) -> None:
+    """One commit on 2024-02-<day> 09:00; edits: path -> lines to append."""
     for rel, n in edits.items():
         p = repo / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "a") as fh:
-            fh.write("".join(f"v{day}_{i} = {i}\n" for i in range(n)))
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", f"day {day}", day=day)
+        old = p.read_text() if p.exists() else ""
+        write(repo, {rel: old + "".join(f"v{day}_{i} = {i}\n" for i in range(n))})
+    commit(repo, f"day {day}", date=when(day, month=2, hour=9))
 
 
 @pytest.fixture()
 def setup(tmp_path):
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    commit(repo, {"shop/__init__.py": 1, "shop/orders/__init__.py": 1, "shop/orders/svc.py": 10,
+    repo = make_repo(tmp_path / "r")
+    change(repo, {"shop/__init__.py": 1, "shop/orders/__init__.py": 1, "shop/orders/svc.py": 10,
                   "shop/payments/__init__.py": 1, "shop/payments/api.py": 5, "shop/audit/__init__.py": 1}, 1)
     for day in range(2, 8):
-        commit(repo, {"shop/orders/svc.py": 2, "shop/payments/api.py": 1, "tests/test_orders.py": 3}, day)
+        change(repo, {"shop/orders/svc.py": 2, "shop/payments/api.py": 1, "tests/test_orders.py": 3}, day)
     for day in range(8, 14):
-        commit(repo, {"shop/orders/svc.py": 1, "shop/audit/__init__.py": 1}, day)
-    files = subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, text=True).stdout.split()
+        change(repo, {"shop/orders/svc.py": 1, "shop/audit/__init__.py": 1}, day)
+    files = git(repo, "ls-files").split()
     comps = ComponentMap.from_files(files)
     h = load_history(repo)
     seams = pd.DataFrame({"seam": ["orders->payments"], "caller_component": ["orders"],

@@ -14,6 +14,7 @@ import coverage
 import pandas as pd
 import pytest
 
+from gitutil import write
 from toolkit import schema
 from toolkit.components import ComponentMap
 from toolkit.errors import InputError
@@ -80,14 +81,6 @@ FILES = {
 }
 
 
-def _write_repo(root: Path) -> list[str]:
-    for rel, text in FILES.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
-    return sorted(FILES)
-
-
 def _line_of(rel: str, needle: str) -> int:
     lines = textwrap.dedent(FILES[rel]).splitlines()
     return next(i for i, line in enumerate(lines, 1) if needle in line)
@@ -97,7 +90,8 @@ def _line_of(rel: str, needle: str) -> int:
 def recorded(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     """A real pytest-cov run with per-test contexts over the tiny two-component repo."""
     root = tmp_path_factory.mktemp("repo")
-    files = _write_repo(root)
+    write(root, FILES)
+    files = sorted(FILES)
     data = root.parent / (root.name + ".coverage")
     # a clean child: no coverage/pytest settings inherited from an outer `pytest --cov` or PYTEST_ADDOPTS
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE_", "PYTEST_", "COVERAGE_"))}

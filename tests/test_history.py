@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from gitutil import commit, git, make_repo, when, write
 from toolkit import schema
 from toolkit.errors import InputError, SkippedInputWarning
 from toolkit.load import history as history_mod
@@ -23,44 +24,16 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
 
 
-def git(repo: Path, *args: str, day: int = 1, name: str = "Ann", input: bytes | None = None) -> str:
-    date = f"2024-01-{day:02d}T12:00:00+00:00"
-    env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date, GIT_AUTHOR_NAME=name,
-               GIT_AUTHOR_EMAIL=f"{name.lower()}@example.com", GIT_COMMITTER_NAME=name,
-               GIT_COMMITTER_EMAIL=f"{name.lower()}@example.com")
-    res = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env, input=input)
-    return res.stdout.decode()
-
-
-def write(repo: Path, rel: str, text: str | bytes) -> None:
-    p = repo / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(text if isinstance(text, bytes) else text.encode())
-
-
-def init(tmp_path: Path) -> Path:
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    return repo
-
-
 BODY = "".join(f"line {i}\n" for i in range(30))
 
 
 @pytest.fixture()
 def repo(tmp_path: Path) -> Path:
-    r = init(tmp_path)
-    write(r, "pkg/a.py", BODY)
-    write(r, "logo.png", bytes(range(256)))
-    git(r, "add", "-A")
-    git(r, "commit", "-q", "-m", "first\n\nwith a body", day=1)
-    write(r, "pkg/a.py", BODY + "more\n")
-    write(r, "pkg/b.py", "x = 1\ny = 2\n")
-    git(r, "add", "-A")
-    git(r, "commit", "-q", "-m", "second", day=2, name="Bob")
+    r = make_repo(tmp_path / "r", {"pkg/a.py": BODY, "logo.png": bytes(range(256))},
+                  message="first\n\nwith a body", date=when(1))
+    commit(r, "second", {"pkg/a.py": BODY + "more\n", "pkg/b.py": "x = 1\ny = 2\n"}, date=when(2), author="Bob")
     git(r, "mv", "pkg/a.py", "pkg/renamed.py")
-    git(r, "commit", "-q", "-m", "rename", day=3)
+    git(r, "commit", "-q", "-m", "rename", date=when(3))
     return r
 
 
@@ -99,9 +72,7 @@ def test_follow_renames(repo):
     fc = load_history(repo).file_changes
     assert sorted(set(follow_renames(fc))) == ["logo.png", "pkg/b.py", "pkg/renamed.py"]
     # a path reused after its file was renamed away is a different file
-    write(repo, "pkg/a.py", "new file\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "reuse", day=4)
+    commit(repo, "reuse", {"pkg/a.py": "new file\n"}, date=when(4))
     fc = load_history(repo).file_changes
     followed = list(follow_renames(fc))
     assert followed[0] == "pkg/a.py"
@@ -109,21 +80,21 @@ def test_follow_renames(repo):
 
 
 def test_non_utf8_message(tmp_path):
-    r = init(tmp_path)
-    write(r, "a.py", "a\n")
+    r = make_repo(tmp_path / "r")
+    write(r, {"a.py": "a\n"})
     git(r, "add", "-A")
     (tmp_path / "msg").write_bytes(b"caf\xe9 latin1\n")
     git(r, "-c", "i18n.commitEncoding=latin1", "commit", "-q", "-F", str(tmp_path / "msg"))
-    write(r, "a.py", "b\n")
+    write(r, {"a.py": "b\n"})
     git(r, "add", "-A")
-    git(r, "commit", "-q", "--cleanup=verbatim", "-F", "-", input=b"raw \xff\xfe bytes\n", day=2)
+    git(r, "commit", "-q", "--cleanup=verbatim", "-F", "-", input=b"raw \xff\xfe bytes\n", date=when(2))
     msgs = list(load_history(r).commits["message"])
     assert msgs[1].startswith("caf\u00e9 latin1")  # declared encoding: git re-encodes to UTF-8
     assert msgs[0].startswith("raw ") and msgs[0].rstrip().endswith(" bytes")  # undeclared bytes: never a crash
 
 
 def test_non_utf8_path(tmp_path):
-    r = init(tmp_path)
+    r = make_repo(tmp_path / "r")
     name = b"caf\xe9.py"
     (r / os.fsdecode(name)).write_bytes(b"x\n")
     git(r, "add", "-A")
@@ -138,18 +109,12 @@ def test_non_utf8_path(tmp_path):
 
 
 def test_merges_counted_once_and_first_parent(tmp_path):
-    r = init(tmp_path)
-    write(r, "a.py", "a\n")
-    git(r, "add", "-A")
-    git(r, "commit", "-q", "-m", "base", day=1)
+    r = make_repo(tmp_path / "r", {"a.py": "a\n"}, message="base", date=when(1))
     git(r, "checkout", "-q", "-b", "side")
-    write(r, "side.py", "s\n")
-    git(r, "add", "-A")
-    git(r, "commit", "-q", "-m", "side work", day=2)
+    commit(r, "side work", {"side.py": "s\n"}, date=when(2))
     git(r, "checkout", "-q", "main")
-    write(r, "a.py", "a\nb\n")
-    git(r, "commit", "-q", "-am", "main work", day=3)
-    git(r, "merge", "-q", "--no-ff", "-m", "merge side", "side", day=4)
+    commit(r, "main work", {"a.py": "a\nb\n"}, date=when(3))
+    git(r, "merge", "-q", "--no-ff", "-m", "merge side", "side", date=when(4))
     h = load_history(r)
     assert len(h.commits) == 4 and h.commits["is_merge"].sum() == 1
     merge = h.commits.loc[h.commits["is_merge"], "sha"].iloc[0]
@@ -161,7 +126,7 @@ def test_merges_counted_once_and_first_parent(tmp_path):
 
 
 def test_empty_repo(tmp_path):
-    h = load_history(init(tmp_path))
+    h = load_history(make_repo(tmp_path / "r"))
     assert h.commits.empty and h.file_changes.empty and h.head is None
     schema.check(h.file_changes, "file_changes")
 
@@ -189,8 +154,7 @@ def test_cache_hit_does_not_run_git_log(repo):
     load_history(repo, renames=False)  # other arguments: another entry
     load_history(repo, cache=False)
     assert history_mod.git_log_runs == before + 3
-    write(repo, "pkg/b.py", "changed\n")
-    git(repo, "commit", "-q", "-am", "new", day=5)
+    commit(repo, "new", {"pkg/b.py": "changed\n"}, date=when(5))
     assert len(load_history(repo).commits) == 4  # a new HEAD misses the cache
 
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from gitutil import commit, git, make_repo, when, write
 from toolkit import schema
 from toolkit.analyze.interface_docs import DRIFT_CALLERS, DRIFT_DOC, WEIGHTS, interface_docs
 from toolkit.analyze.interface_drift import documented_params, documents_raises, documents_returns, parse_module
@@ -26,25 +25,9 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
 
 
-def git(repo: Path, *args: str, day: int = 1) -> str:
-    date = f"2024-03-{day:02d}T12:00:00+00:00"
-    env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date, GIT_AUTHOR_NAME="Ann",
-               GIT_AUTHOR_EMAIL="ann@example.com", GIT_COMMITTER_NAME="Ann", GIT_COMMITTER_EMAIL="ann@example.com")
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env,
-                          text=True).stdout
-
-
-def write(repo: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = repo / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text).lstrip("\n"))
-
-
-def commit(repo: Path, msg: str, day: int) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", msg, day=day)
-    return git(repo, "rev-parse", "HEAD").strip()
+def day(n: int) -> str:
+    """The commit date of this file's histories: 2024-03-<n>."""
+    return when(n, month=3)
 
 
 def review(repo: Path, **kw):
@@ -83,21 +66,19 @@ API_V3 = API_V2.replace("qty: int = 1) -> int:", "qty: int = 1, note: str = '') 
 
 @pytest.fixture
 def drift_repo(tmp_path):
-    repo = tmp_path / "r"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = make_repo(tmp_path / "r")
     write(repo, {"pkg/__init__.py": "", "pkg/core/__init__.py": "", "pkg/app/__init__.py": "",
                  "pkg/core/api.py": API_V1,
                  "pkg/app/main.py": "from pkg.core.api import place\n\n\ndef run():\n    return place(1)\n"})
-    c1 = commit(repo, "initial", 1)
+    c1 = commit(repo, "initial", date=day(1))
     write(repo, {"pkg/core/api.py": API_V2,
                  "pkg/app/main.py": "from pkg.core.api import place\n\n\ndef run():\n    return place(1, qty=2)\n"})
-    c2 = commit(repo, "place takes a quantity; callers and docs updated", 2)
+    c2 = commit(repo, "place takes a quantity; callers and docs updated", date=day(2))
     write(repo, {"pkg/core/api.py": API_V3})
-    c3 = commit(repo, "place takes a note", 3)
+    c3 = commit(repo, "place takes a note", date=day(3))
     git(repo, "mv", "pkg/core/api.py", "pkg/core/orders.py")
     write(repo, {"pkg/app/main.py": "from pkg.core.orders import place\n\n\ndef run():\n    return place(1, qty=2)\n"})
-    c4 = commit(repo, "rename api to orders", 4)
+    c4 = commit(repo, "rename api to orders", date=day(4))
     return repo, (c1, c2, c3, c4)
 
 
@@ -245,9 +226,7 @@ def test_parse_module_signatures_and_bodies():
 # ---- annotations, data-class contracts, contract files, re-exports --------------------------------------
 @pytest.fixture
 def contract_repo(tmp_path):
-    repo = tmp_path / "c"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = make_repo(tmp_path / "c")
     write(repo, {
         "pkg/__init__.py": "",
         "pkg/models/__init__.py": "from .records import Invoice\n",
@@ -299,7 +278,7 @@ def contract_repo(tmp_path):
                 return x
             ''',
     })
-    commit(repo, "initial", 1)
+    commit(repo, "initial", date=day(1))
     return repo
 
 
@@ -329,7 +308,7 @@ def test_annotations_and_contracts(contract_repo):
 
 def test_contract_without_contract_file(contract_repo):
     (contract_repo / "pkg/billing/schema/invoice.schema.json").unlink()
-    commit(contract_repo, "drop schema", 2)
+    commit(contract_repo, "drop schema", date=day(2))
     t = review(contract_repo).interfaces.set_index("interface")
     assert not t.loc["pkg.billing.api.total", "data_contract"]
     assert t.loc["pkg.billing.api.bill", "data_contract"]  # still names the Invoice dataclass
@@ -369,20 +348,18 @@ def test_def_headers_prefilter():
 
 def test_drift_on_a_branch_merged_back(tmp_path):
     """With merges in the history each change is compared with its own parent (read from git)."""
-    repo = tmp_path / "m"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = make_repo(tmp_path / "m")
     write(repo, {"pkg/__init__.py": "", "pkg/core/__init__.py": "", "pkg/app/__init__.py": "",
                  "pkg/core/api.py": API_V1,
                  "pkg/app/main.py": "from pkg.core.api import place\n\n\ndef run():\n    return place(1)\n"})
-    commit(repo, "initial", 1)
+    commit(repo, "initial", date=day(1))
     git(repo, "checkout", "-q", "-b", "feat")
     write(repo, {"pkg/core/api.py": API_V1.replace("(order_id: int)", "(order_id: int, qty: int = 1)")})
-    c2 = commit(repo, "quantity, docs and callers not updated", 2)
+    c2 = commit(repo, "quantity, docs and callers not updated", date=day(2))
     git(repo, "checkout", "-q", "main")
     write(repo, {"pkg/app/main.py": "from pkg.core.api import place\n\n\ndef run():\n    return place(2)\n"})
-    commit(repo, "order two", 3)
-    git(repo, "merge", "-q", "--no-ff", "-m", "merge feat", "feat", day=4)
+    commit(repo, "order two", date=day(3))
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge feat", "feat", date=day(4))
     res = review(repo)
     assert res.drift[["sha", "change"]].values.tolist() == [[c2, DRIFT_DOC], [c2, DRIFT_CALLERS]]
     assert res.drift["detail"].iloc[0] == "(order_id: int) -> int => (order_id: int, qty: int = 1) -> int"

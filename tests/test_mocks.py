@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
+from gitutil import make_repo
 from toolkit import schema
 from toolkit.components import ComponentMap, is_test_path, module_name
 from toolkit.external_services import external_service
@@ -193,21 +192,6 @@ REPO = {
         """,
     "tests/integration/test_broken.py": "def test_(:\n",
 }
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
-
-
-def make_repo(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "init")
-    return root
 
 
 def small_structure(paths: list[str], imports: list[tuple[str, str, str | None]]):

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import textwrap
-from pathlib import Path
 
 import pytest
 
+from gitutil import make_repo
 from toolkit import schema
 from toolkit.analyze.structural_coupling import seam_table, structural_coupling
 from toolkit.load.structure import load_structure
@@ -55,15 +53,7 @@ FILES = {
 @pytest.fixture
 def structure(tmp_path, monkeypatch):
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    for rel, text in FILES.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
-    for args in (["init", "-q"], ["add", "-A"],
-                 ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init"]):
-        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
-    return load_structure(root, skips=[], workers=1)
+    return load_structure(make_repo(tmp_path / "repo", FILES), skips=[], workers=1)
 
 
 def test_martin_metrics(structure):

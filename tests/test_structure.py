@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
-import subprocess
-import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from gitutil import git, make_repo, write
 from toolkit import schema
 from toolkit.errors import ConfigError, InputError, Skip, SkippedInputWarning
 from toolkit.load.structure import load_structure
@@ -141,28 +140,6 @@ EXPECTED_SITES = {
     ("app/api/jobs.py", 22, "app.api.jobs.run", "app.core.models.make_account", "call", "api->core"),
     # not: 15 (make_account's result has no known class), 18 and 23 (the name is bound twice)
 }
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True).stdout
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
-
-
-def make_repo(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    git(root, "init", "-q")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "t")
-    write(root, files)
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-    return root
 
 
 @pytest.fixture(autouse=True)
