@@ -2,8 +2,9 @@
 
 Keys
     :func:`key` hashes its parts (input fingerprints, revision ids, arguments)
-    together with :data:`CODE_VERSION` — a hash of seamscope's own source — so an
-    entry is reused only for the same inputs read by the same code.
+    together with :func:`code_version` — a hash of the source of the modules that
+    compute the entry and of every seamscope module they import — so an entry is
+    reused only for the same inputs read by the same code.
     :func:`fingerprint` of a file is a SHA-256 of its **content**; of a folder,
     of every file's relative path and content. For files above
     :data:`FULL_HASH_LIMIT` (64 MB) the content hash is taken over the first and
@@ -31,7 +32,9 @@ import hashlib
 import json
 import os
 import pickle
+import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -54,12 +57,45 @@ def root() -> Path:
     return cache_dir()
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """Hash of every ``toolkit/**/*.py`` source: any code change invalidates every entry."""
-    h = hashlib.sha256()
+@lru_cache(maxsize=None)
+def code_version(*modules: str) -> str:
+    """Hash of the source of ``modules`` (dotted ``toolkit.*`` names) and of every ``toolkit`` module they
+    import, transitively: changing any code that produced an entry invalidates it, and only those entries.
+    With no module: every ``toolkit/**/*.py``."""
+    import ast
+
     base = Path(__file__).resolve().parent
-    for p in sorted(base.rglob("*.py")):
+    if not modules:
+        files = sorted(base.rglob("*.py"))
+    else:
+        seen: dict[str, Path] = {}
+        todo = list(modules) + [__name__]
+        while todo:
+            name = todo.pop()
+            if name in seen or not name.startswith("toolkit"):
+                continue
+            rel = Path(*name.split(".")[1:])
+            found = [f for f in ((base / f"{rel}.py") if rel.parts else None, base / rel / "__init__.py")
+                     if f is not None and f.is_file()]
+            if not found:
+                continue  # a name imported from a module, not a module
+            seen[name] = found[0]
+            todo.append(name.rpartition(".")[0])  # importing a.b.c runs a/__init__ and a/b/__init__
+            tree = ast.parse(seen[name].read_bytes())
+            pkg = name if seen[name].name == "__init__.py" else name.rpartition(".")[0]
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    todo += [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    mod = node.module or ""
+                    if node.level:
+                        parent = pkg.rsplit(".", node.level - 1)[0] if node.level > 1 else pkg
+                        mod = f"{parent}.{mod}" if mod else parent
+                    todo.append(mod)
+                    todo += [f"{mod}.{a.name}" for a in node.names]  # submodules imported by name
+        files = sorted(set(seen.values()))
+    h = hashlib.sha256()
+    for p in files:
         h.update(str(p.relative_to(base)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -101,6 +137,32 @@ def fingerprint(*paths: str | os.PathLike | None) -> str:
     return h.hexdigest()
 
 
+def enabled() -> bool:
+    """False when ``SEAMSCOPE_NO_CACHE`` is set (to anything but 0/false/no)."""
+    return os.environ.get("SEAMSCOPE_NO_CACHE", "").strip().lower() in ("", "0", "false", "no")
+
+
+def repo_state(repo, rev: str | None) -> str:
+    """What the repository's files are at ``rev``: its commit id; for the work tree (``rev=None``) the HEAD
+    commit plus ``git status`` and the content of every changed or untracked file."""
+    from toolkit.load.gitrepo import _env
+
+    if rev is not None or repo.work_tree is None:
+        return f"commit:{repo.resolve(rev or 'HEAD')}"
+    head = repo.resolve("HEAD")
+    status = subprocess.run(["git", "-C", str(repo.work_tree), "status", "--porcelain=v1", "-z",
+                             "--untracked-files=all", "--no-renames"], capture_output=True, env=_env(), check=False)
+    if status.returncode != 0:
+        return f"uncacheable:{time.time_ns()}"
+    h = hashlib.sha256(status.stdout)
+    for rec in status.stdout.split(b"\0"):
+        if len(rec) > 3:
+            p = repo.work_tree / rec[3:].decode("utf-8", "surrogateescape")
+            h.update(fingerprint(p).encode())
+    return f"worktree:{head}:{h.hexdigest()}"
+
+
+
 def frame_digest(*frames: pd.DataFrame | None) -> str:
     """Content hash of DataFrames (values, index and column names) — for keys derived from other tables."""
     h = hashlib.sha256()
@@ -115,9 +177,10 @@ def frame_digest(*frames: pd.DataFrame | None) -> str:
     return h.hexdigest()
 
 
-def key(*parts: Any) -> str:
-    """The entry key of ``parts`` (JSON-able values or reprs) under the current code version."""
-    blob = json.dumps([code_version(), *parts], default=repr, sort_keys=True)
+def key(*parts: Any, code: Iterable[str] = ()) -> str:
+    """The entry key of ``parts`` (JSON-able values or reprs) under the current version of the ``code``
+    modules (dotted names, with what they import; empty: all of seamscope)."""
+    blob = json.dumps([code_version(*sorted(code)), *parts], default=repr, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()[:40]
 
 

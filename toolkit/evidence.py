@@ -14,9 +14,6 @@ the cache off.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,30 +63,6 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
 
 
-def _enabled() -> bool:
-    return os.environ.get("SEAMSCOPE_NO_CACHE", "").strip().lower() in ("", "0", "false", "no")
-
-
-def repo_state(repo, rev: str | None) -> str:
-    """What the repository's files are at ``rev``: its commit id; for the work tree (``rev=None``) the HEAD
-    commit plus ``git status`` and the content of every changed or untracked file."""
-    from toolkit.load.gitrepo import _env
-
-    if rev is not None or repo.work_tree is None:
-        return f"commit:{repo.resolve(rev or 'HEAD')}"
-    head = repo.resolve("HEAD")
-    status = subprocess.run(["git", "-C", str(repo.work_tree), "status", "--porcelain=v1", "-z",
-                             "--untracked-files=all", "--no-renames"], capture_output=True, env=_env(), check=False)
-    if status.returncode != 0:
-        return f"uncacheable:{time.time_ns()}"
-    h = hashlib.sha256(status.stdout)
-    for rec in status.stdout.split(b"\0"):
-        if len(rec) > 3:
-            p = repo.work_tree / rec[3:].decode("utf-8", "surrogateescape")
-            h.update(cache.fingerprint(p).encode())
-    return f"worktree:{head}:{h.hexdigest()}"
-
-
 def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None = None) -> Evidence:
     """Read the repository, history, test results, coverage, mocks, issues and labels of ``config``.
 
@@ -110,18 +83,18 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
             on_stage(name)
         return _stage(timings, name)
 
-    use_cache = _enabled()
+    use_cache = cache.enabled()
     keys: dict[str, str] = {}
 
-    def k(name: str, *parts) -> str | None:
-        keys[name] = cache.key(name, *parts)
+    def k(name: str, *parts, code: tuple[str, ...]) -> str | None:
+        keys[name] = cache.key(name, *parts, code=code)
         return keys[name] if use_cache else None
 
     with stage("open repository"):
         repo = Repo.open(config.repo)
-        state = repo_state(repo, config.at)
+        state = cache.repo_state(repo, config.at)
     mapping = sorted(config.components.items()) if config.components else None
-    k("repository", state, mapping)
+    k("repository", state, mapping, code=("toolkit.load.structure", "toolkit.load.history"))
     with stage("structure"):
         structure = load_structure(repo, rev=config.at, mapping=config.components, skips=skips, cache=use_cache)
     with stage("git history"):
@@ -138,7 +111,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
             return pd.concat(frames, ignore_index=True) if frames else None
 
         with stage("test results"):
-            tkey = k("test_results", [str(p) for p in config.tests], cache.fingerprint(*config.tests))
+            tkey = k("test_results", [str(p) for p in config.tests], cache.fingerprint(*config.tests),
+                     code=("toolkit.load.test_runs",))
             ev.test_results = cache.cached("evidence", tkey, read_tests, skips)
     else:
         missing["test results"] = "no JUnit XML given (--tests)"
@@ -146,7 +120,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     if config.coverage is not None:
         from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
         with stage("coverage"):
-            ckey = k("coverage", rkey, str(config.coverage), cache.fingerprint(config.coverage))
+            ckey = k("coverage", rkey, str(config.coverage), cache.fingerprint(config.coverage),
+                     code=("toolkit.load.coverage_contexts",))
             ev.test_lines = cache.cached(
                 "evidence", ckey and ckey + "-lines",
                 lambda own: load_coverage(config.coverage, structure.files["path"].tolist(), skips=own), skips)
@@ -162,10 +137,11 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     from toolkit.load.mocks import scan_mocks
     from toolkit.load.test_kinds import classify_tests
     with stage("mocks and test kinds"):
-        ev.mocks = cache.cached("evidence", k("mocks", rkey),
+        ev.mocks = cache.cached("evidence", k("mocks", rkey, code=("toolkit.load.mocks",)),
                                 lambda own: scan_mocks(structure, repo, rev=config.at, skips=own), skips)
         ev.test_kinds = cache.cached(
-            "evidence", k("test_kinds", rkey, keys.get("test_results"), keys.get("coverage")),
+            "evidence", k("test_kinds", keys["mocks"], keys.get("test_results"), keys.get("coverage"),
+                              code=("toolkit.load.test_kinds",)),
             lambda own: classify_tests(structure, repo, config.at, mocks=ev.mocks,
                                        test_components=ev.test_components, test_results=ev.test_results,
                                        skips=own), skips)
@@ -175,13 +151,13 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
         from toolkit.load.links import link_issues
         with stage("issues"):
             ikey = k("issues", [str(p) for p in config.issues], cache.fingerprint(*config.issues),
-                     bool(config.pseudonymize))
+                     bool(config.pseudonymize), code=("toolkit.load.issues",))
             ev.issues = cache.cached(
                 "evidence", ikey,
                 lambda own: load_issues(list(config.issues), pseudonymize=config.pseudonymize, skips=own), skips)
         with stage("issue links"):
             ev.links = cache.cached(
-                "evidence", k("links", keys["issues"], rkey),
+                "evidence", k("links", keys["issues"], rkey, code=("toolkit.load.links",)),
                 lambda own: link_issues(ev.issues, history.commits, file_changes=history.file_changes,
                                         components=structure.components), skips)
     else:

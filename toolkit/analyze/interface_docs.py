@@ -52,9 +52,7 @@ Definitions
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,7 +81,6 @@ CONTRACT_KINDS = frozenset({"json_schema", "openapi", "protobuf", "avro", "pact"
 DRIFT_DOC = "signature changed, docstring unchanged"
 DRIFT_CALLERS = "callers in other components left unchanged in the same commit"
 _MAX_HOPS = 4
-_READ_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -217,7 +214,25 @@ def interface_docs(
     skipped without it or with ``drift=False``); ``max_drift_commits``: newest
     commits changing an interface file that are compared with their parent.
     Returns :class:`InterfaceDocs` (definitions in the module docstring).
+
+    The result is cached (:mod:`toolkit.cache`) on the repository's content at ``rev``, the structure
+    tables, the history's head and the arguments: reading thousands of revisions is the slow part.
     """
+    from toolkit import cache
+
+    k = None
+    if cache.enabled():
+        fc = history.file_changes if history is not None else None
+        k = cache.key("interface_docs", cache.repo_state(repo, rev), cache.frame_digest(
+            structure.files, structure.imports, structure.call_sites),
+            None if history is None else [history.head, len(history.commits), len(fc), history.shallow],
+            drift, max_drift_commits, code=(__name__,))
+    return cache.cached("analysis", k, lambda own: _interface_docs(structure, repo, history=history, rev=rev,
+                                                                   drift=drift, max_drift_commits=max_drift_commits))
+
+
+def _interface_docs(structure, repo, *, history, rev: str | None, drift: bool, max_drift_commits: int
+                    ) -> InterfaceDocs:
     mods = _Modules(structure, repo, rev)
     cs = structure.call_sites
     imp = structure.imports
@@ -365,19 +380,10 @@ def interface_docs(
 
 
 def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[str, str], bytes]:
-    """``(rev, path) -> bytes``: one ``Repo.read_files`` batch per revision, a few revisions at a time."""
-    out: dict[tuple[str, str], bytes] = {}
-
-    def one(rev: str) -> list[tuple[str, str, bytes]]:
-        return [(rev, p, b) for p, b in mods.repo.read_files(sorted(wanted[rev]), rev)]
-
-    revs = sorted(wanted)
-    workers = max(1, min(_READ_THREADS, (os.cpu_count() or 1) * 2, len(revs)))
-    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
-        for got in progress(pool.map(one, revs), desc="interface drift", total=len(revs), unit="rev"):
-            for rev, p, b in got:
-                out[(rev, p)] = b
-    return out
+    """``(rev, path) -> bytes`` for every wanted file, all revisions through one ``git cat-file --batch``."""
+    pairs = [(rev, p) for rev in sorted(wanted) for p in sorted(wanted[rev])]
+    return {k: b for k, b in progress(mods.repo.read_blobs(pairs), desc="interface drift", total=len(pairs),
+                                      unit="file") if b is not None}
 
 
 def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_commits: int):

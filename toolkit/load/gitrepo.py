@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,3 +189,59 @@ class Repo:
             proc.stdin.close()
             proc.stdout.close()
             proc.wait()
+
+    def read_blobs(self, pairs: Iterable[tuple[str | None, str]]) -> Iterator[tuple[tuple[str | None, str], bytes | None]]:
+        """Yield ``((rev, path), content)`` for each pair, in order; ``None`` when ``path`` does not exist at
+        ``rev`` (or is not a file there).
+
+        Every revision is read through ONE ``git cat-file --batch`` process (object names ``rev:path``;
+        revisions are not resolved one by one), with requests written on a thread while answers are read, so
+        thousands of revisions cost one process. ``rev=None`` reads the work tree (HEAD for bundles and bare
+        repositories), as :meth:`read_files` does.
+        """
+        pairs = list(pairs)
+        if not pairs:
+            return
+        on_disk = self.work_tree is not None
+        batch = [(r, p) for r, p in pairs if r is not None or not on_disk]
+        proc = subprocess.Popen(["git", "--git-dir", str(self.git_dir), "cat-file", "--batch"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
+                                bufsize=1 << 16)
+        assert proc.stdin and proc.stdout
+        stdin = proc.stdin
+
+        def feed() -> None:
+            try:
+                for r, p in batch:
+                    if "\n" in p:  # cannot be named on a --batch line; asked as a name that cannot exist
+                        p = "\0"
+                    stdin.write(f"{r or 'HEAD'}:{p}\n".encode("utf-8", "surrogateescape"))
+                stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass  # the reader stopped early (generator closed); nothing more to ask
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        out = proc.stdout
+        try:
+            for rev, path in pairs:
+                if rev is None and on_disk:
+                    f = self.work_tree / path
+                    yield (rev, path), (f.read_bytes() if f.is_file() else None)
+                    continue
+                header = out.readline()
+                if not header:
+                    raise InputError(self.origin, "git cat-file --batch stopped answering")
+                parts = header.split()
+                if len(parts) == 3 and parts[1] in (b"blob", b"tree", b"commit", b"tag"):
+                    data = out.read(int(parts[2]))
+                    out.read(1)  # trailing newline
+                    yield (rev, path), (data if parts[1] == b"blob" else None)
+                else:  # "<name> missing" / "ambiguous"
+                    yield (rev, path), None
+        finally:
+            out.close()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            writer.join()
