@@ -201,3 +201,18 @@ def test_sample_matches_truth(sample):
     assert sorted(res.summary["untested_seams"]) == truth["untested_seams"]
     covered = sorted(seams.index[seams["status"] == "integration"])
     assert covered == truth["integration_covered_seams"]
+
+
+def test_static_estimate_on_the_sample_keeps_planted_seams_mock_only():
+    """Without coverage, conftest.py (which imports every component for fixtures) must not count as a test."""
+    from toolkit.config import SAMPLE_DIR, sample_config
+    from toolkit.evidence import load_evidence
+
+    if not (SAMPLE_DIR / "truth.json").exists():
+        pytest.skip("sample not generated")
+    ev = load_evidence(sample_config().with_(coverage=None))
+    ic = interaction_coverage(ev.structure.call_sites, mocks=ev.mocks, imports=ev.structure.imports)
+    status = dict(zip(ic.seams["seam"], ic.seams["status"]))
+    assert ic.basis == "static"
+    for seam in ("payments->inventory", "documents->search_index"):
+        assert status[seam] == "mocks_only_estimated"

@@ -46,7 +46,8 @@ Definitions (THE definition used by every report and notebook)
         ``pct_call_sites_integration``, ``mocks_only_seams`` and ``untested_seams``.
 
 Without coverage data (``basis="static"``) the result is a clearly labelled
-estimate: a seam is estimated covered when some test file imports both the
+estimate: a seam is estimated covered when some test file (not a ``conftest.py``,
+which only provides fixtures) imports both the
 caller and the callee component without any mock of the callee component in that
 file; estimated ``mocks_only`` when test files import both but mock the callee,
 or any test mocks the callee component; ``untested`` otherwise. Every status
@@ -269,7 +270,8 @@ def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd
     imported: dict[str, set[str]] = {}  # test file -> components it imports
     if imports is not None and not imports.empty:
         for path, comp in zip(imports["path"].astype(object), imports["target_component"]):
-            if is_test_path(str(path)) and not pd.isna(comp):
+            # conftest.py only provides fixtures: importing everything there exercises nothing by itself
+            if is_test_path(str(path)) and not str(path).endswith("conftest.py") and not pd.isna(comp):
                 imported.setdefault(str(path), set()).add(str(comp))
     mocked_in_file: dict[str, set[str]] = {}
     mocked_comps: set[str] = set()
