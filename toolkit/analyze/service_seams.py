@@ -1,0 +1,299 @@
+"""Service-level seams: which services talk, whether their contracts agree, and whether tests exercise them.
+
+The code-level method (:mod:`toolkit.analyze.interaction_coverage`) asks whether a test ran both sides of a
+call between components. Across a network the same question is answered by traces: a span recorded during
+an integration-test run whose parent is in another service proves the test exercised that service seam
+for real.
+
+Definitions (THE definitions for service seams)
+    service seam
+        ``caller->callee`` (:func:`toolkit.components.seam_name`, the same names as code seams) with
+        ``level="service"``: a static HTTP call in the caller resolved to the callee
+        (:mod:`toolkit.load.services`), a topic the caller publishes and the callee subscribes to, or a
+        cross-service parent/child span pair in traces (:mod:`toolkit.load.traces`).
+    exercised by tests
+        some trace edge on the seam was recorded in a *test environment* (default: ``dev``, ``isolated``,
+        ``test``, ``integrated`` — runs of the test suite); ``production_only``: observed in ``production``
+        traces and never in a test environment.
+    coverage
+        ``pct_static_exercised`` = static seams exercised by tests / static seams × 100;
+        ``pct_production_exercised`` = production-observed seams exercised by tests / production-observed
+        seams × 100. ``None`` when no test (resp. production) traces were given.
+    contract review (``contract_findings``)
+        ``undocumented_call``: a call to a provider that has a spec, on a method+path the spec does not list;
+        ``unrouted_call``: a call to a provider without a spec whose routes (found in code) do not include it;
+        ``unused_endpoint``: a spec endpoint no static call, Pact interaction or trace uses;
+        ``pact_path`` / ``pact_method``: a Pact request the provider's spec (else routes) has no path / no
+        such method for; ``pact_required_field``: the spec requires a request field the Pact request omits;
+        ``pact_missing_response_field``: a response field the consumer reads that the spec no longer
+        returns; ``pact_unknown_provider``: nothing describes the provider. Paths are compared with
+        parameter names erased (:func:`toolkit.load.services.path_key`). ``contract_drift`` on a seam counts
+        its findings except ``unused_endpoint``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from toolkit import schema
+from toolkit.components import seam_name, split_seam
+from toolkit.load.services import path_key
+
+__all__ = ["ServiceSeams", "service_seams", "review_contracts", "message_seams", "service_seam_table",
+           "TEST_ENVIRONMENTS", "PRODUCTION_ENVIRONMENTS"]
+
+TEST_ENVIRONMENTS = ("dev", "isolated", "test", "integrated")
+PRODUCTION_ENVIRONMENTS = ("production",)
+RANKING_COLUMNS = ["seam", "caller_component", "callee_component", "level", "call_sites", "exercised_by_tests",
+                   "contract_drift", "production_only"]
+
+
+@dataclass(frozen=True)
+class ServiceSeams:
+    """``seams`` (schema ``service_seams``), ``contract_findings`` (``contract_findings``), ``messages``
+    (publisher->subscriber pairs per topic), ``trace_edges`` (``trace_edges`` or ``None``), ``summary``."""
+
+    seams: pd.DataFrame
+    contract_findings: pd.DataFrame
+    messages: pd.DataFrame
+    trace_edges: pd.DataFrame | None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def message_seams(messages: pd.DataFrame) -> pd.DataFrame:
+    """Publisher -> subscriber pairs of services sharing a topic: columns seam, caller_service,
+    callee_service, topic, broker, publish_sites."""
+    cols = ["seam", "caller_service", "callee_service", "topic", "broker", "publish_sites"]
+    m = messages.dropna(subset=["topic"])
+    pub = m[m["direction"] == "publish"].groupby(["service", "topic", "broker"]).size().rename("publish_sites").reset_index()
+    sub = m[m["direction"] == "subscribe"][["service", "topic"]].drop_duplicates()
+    j = pub.merge(sub, on="topic", suffixes=("", "_sub"))
+    j = j[j["service"] != j["service_sub"]]
+    if j.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "publish_sites" else "string") for c in cols})
+    out = pd.DataFrame({"caller_service": j["service"], "callee_service": j["service_sub"], "topic": j["topic"],
+                        "broker": j["broker"], "publish_sites": j["publish_sites"].astype("int64")})
+    out.insert(0, "seam", [seam_name(a, b) for a, b in zip(out["caller_service"], out["callee_service"])])
+    return out.astype({c: "string" for c in cols if c != "publish_sites"}).sort_values(["seam", "topic"]).reset_index(drop=True)
+
+
+def _finding(kind: str, consumer: Any, provider: Any, method: Any, path: Any, fld: Any, detail: str, source: str) -> dict:
+    return {"finding": kind, "seam": seam_name(consumer, provider) if consumer and provider else None,
+            "consumer": consumer, "provider": provider, "method": method, "path_template": path, "field": fld,
+            "detail": detail, "source": source}
+
+
+def _segments_match(template_key: str, path: str) -> bool:
+    a, b = template_key.split("/"), path_key(path).split("/")
+    return len(a) == len(b) and all(x == y or x == "{}" or y == "{}" for x, y in zip(a, b))
+
+
+def _find(keys: dict[str, set[str]] | None, path: str) -> str | None:
+    """The key of ``keys`` (path keys of one provider) that ``path`` — a template or a concrete path — names."""
+    if not keys:
+        return None
+    k = path_key(path)
+    if k in keys:
+        return k
+    hits = [t for t in keys if _segments_match(t, path)]
+    # the most literal template wins (/stock/levels before /stock/{sku})
+    return min(hits, key=lambda t: (t.count("{}"), t)) if hits else None
+
+
+def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: Any = None,
+                     trace_edges: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Compare code (calls, routes), specs and Pacts (schema ``contract_findings``; definitions above).
+
+    ``contracts``: :class:`toolkit.load.contracts.Contracts` or ``None`` (then only calls vs routes).
+    """
+    spec = contracts.endpoints if contracts is not None else schema.empty("contract_endpoints")
+    pacts = contracts.pacts if contracts is not None else schema.empty("pact_interactions")
+    rows: list[dict] = []
+    spec_keys: dict[str, dict[str, set[str]]] = {}  # service -> path key -> methods
+    spec_rows: dict[tuple[str, str, str], Any] = {}
+    spec_path: dict[str, str] = {}
+    for r in spec.itertuples(index=False):
+        spec_path[path_key(r.path_template)] = r.path_template
+        k = path_key(r.path_template)
+        spec_keys.setdefault(r.service, {}).setdefault(k, set()).add(r.method)
+        spec_rows[(r.service, r.method, k)] = r
+    route_keys: dict[str, dict[str, set[str]]] = {}
+    for r in endpoints.itertuples(index=False):
+        route_keys.setdefault(r.service, {}).setdefault(path_key(r.path_template), set()).add(r.method)
+
+    def allows(methods: set[str], method: Any) -> bool:
+        return method is None or pd.isna(method) or "ANY" in methods or method in methods
+
+    used: set[tuple[str, str, str]] = set()
+    for r in calls.dropna(subset=["callee_service"]).itertuples(index=False):
+        method = None if pd.isna(r.method) else r.method
+        where = f"{r.path}:{r.line}"
+        k = _find(spec_keys.get(r.callee_service), r.path_template) or path_key(r.path_template)
+        for m in ([method] if method else ["GET", "POST", "PUT", "PATCH", "DELETE"]):
+            used.add((r.callee_service, m, k))
+        if r.callee_service in spec_keys:
+            methods = spec_keys[r.callee_service].get(k)
+            if methods is None or not allows(methods, method):
+                rows.append(_finding("undocumented_call", r.caller_service, r.callee_service, method, r.path_template,
+                                     None, f"{r.callee_service}'s spec documents no {method or 'request'} "
+                                           f"{r.path_template}", where))
+        elif r.callee_service in route_keys:
+            rk = _find(route_keys[r.callee_service], r.path_template)
+            methods = route_keys[r.callee_service].get(rk) if rk else None
+            if methods is None or not allows(methods, method):
+                rows.append(_finding("unrouted_call", r.caller_service, r.callee_service, method, r.path_template,
+                                     None, f"{r.callee_service} declares no route {method or ''} {r.path_template}".strip(),
+                                     where))
+    for r in pacts.itertuples(index=False):
+        used.add((r.provider, r.method, _find(spec_keys.get(r.provider), r.path_template) or ""))
+    if trace_edges is not None:
+        for r in trace_edges[trace_edges["kind"] == "http"].itertuples(index=False):
+            if pd.notna(r.route) and pd.notna(r.method):
+                used.add((r.callee_service, r.method, _find(spec_keys.get(r.callee_service), r.route) or ""))
+    for (svc, method, k), r in sorted(spec_rows.items()):
+        if (svc, method, k) not in used:
+            rows.append(_finding("unused_endpoint", None, svc, method, r.path_template, None,
+                                 "no call in the code, Pact interaction or traced request uses it", r.source))
+
+    for r in pacts.itertuples(index=False):
+        provider, consumer = r.provider, r.consumer
+        where = r.source
+        if provider in spec_keys:
+            k = _find(spec_keys[provider], r.path_template)
+            if k is None:
+                rows.append(_finding("pact_path", consumer, provider, r.method, r.path_template, None,
+                                     f"{provider}'s spec has no path {r.path_template} (pact: {r.description})", where))
+                continue
+            methods = spec_keys[provider][k]
+            tpl = spec_path[k]
+            if r.method not in methods:
+                rows.append(_finding("pact_method", consumer, provider, r.method, tpl, None,
+                                     f"{provider}'s spec allows {', '.join(sorted(methods))} on {r.path_template}, "
+                                     f"the pact uses {r.method}", where))
+                continue
+            ep = spec_rows[(provider, r.method, k)]
+            sent = set(r.request_fields or [])
+            for f in ep.required_request_fields or []:
+                if not f.startswith("?") and f not in sent:
+                    rows.append(_finding("pact_required_field", consumer, provider, r.method, tpl, f,
+                                         f"the spec requires request field {f!r}; the pact request does not send it",
+                                         where))
+            returned = set(ep.response_fields or [])
+            if returned:
+                for f in r.response_fields or []:
+                    if f not in returned:
+                        rows.append(_finding("pact_missing_response_field", consumer, provider, r.method, tpl, f, f"{consumer} reads {f!r}; {provider}'s spec no longer "
+                                                                 f"returns it", where))
+        elif provider in route_keys:
+            rk = _find(route_keys[provider], r.path_template)
+            methods = route_keys[provider].get(rk) if rk else None
+            if methods is None:
+                rows.append(_finding("pact_path", consumer, provider, r.method, r.path_template, None,
+                                     f"{provider} declares no route {r.path_template}", where))
+            elif not allows(methods, r.method):
+                rows.append(_finding("pact_method", consumer, provider, r.method, r.path_template, None,
+                                     f"{provider} routes {', '.join(sorted(methods))} on {r.path_template}, "
+                                     f"the pact uses {r.method}", where))
+        else:
+            rows.append(_finding("pact_unknown_provider", consumer, provider, r.method, r.path_template, None,
+                                 f"no spec or route describes provider {provider!r}", where))
+    df = pd.DataFrame(rows, columns=schema.columns("contract_findings"))
+    return schema.conform(df, "contract_findings")
+
+
+def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
+                  test_environments: Iterable[str] = TEST_ENVIRONMENTS,
+                  production_environments: Iterable[str] = PRODUCTION_ENVIRONMENTS) -> ServiceSeams:
+    """Service seams from code, traces and contracts, with their test coverage (definitions above).
+
+    ``scan``: :class:`toolkit.load.services.ServiceScan`; ``contracts``:
+    :class:`toolkit.load.contracts.Contracts` or ``None``; ``traces``: :class:`toolkit.load.traces.Traces`
+    or ``None``.
+    """
+    tests_env, prod_env = set(test_environments), set(production_environments)
+    calls = scan.calls
+    msgs = message_seams(scan.messages)
+    edges = traces.edges if traces is not None else None
+    findings = review_contracts(calls, scan.endpoints, contracts, edges)
+
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(seam: str) -> dict[str, Any]:
+        if seam not in rows:
+            a, b = split_seam(seam)
+            rows[seam] = {"seam": seam, "caller_component": a, "callee_component": b, "level": "service",
+                          "kinds": set(), "call_sites": 0, "static": False, "test_calls": 0, "production_calls": 0,
+                          "production_errors": 0}
+        return rows[seam]
+
+    for seam, n in calls.dropna(subset=["seam"]).groupby("seam").size().items():
+        r = row(seam)
+        r["call_sites"] += int(n)
+        r["static"] = True
+        r["kinds"].add("http")
+    for seam, n in msgs.groupby("seam")["publish_sites"].sum().items():
+        r = row(seam)
+        r["call_sites"] += int(n)
+        r["static"] = True
+        r["kinds"].add("message")
+    has_test = has_prod = False
+    if edges is not None and len(edges):
+        has_test = bool(edges["environment"].isin(tests_env).any())
+        has_prod = bool(edges["environment"].isin(prod_env).any())
+        for r_ in edges.itertuples(index=False):
+            r = row(r_.seam)
+            if r_.kind in ("http", "message"):
+                r["kinds"].add(r_.kind)
+            if r_.environment in tests_env:
+                r["test_calls"] += int(r_.calls)
+            elif r_.environment in prod_env:
+                r["production_calls"] += int(r_.calls)
+                r["production_errors"] += int(r_.errors)
+    drift = findings[findings["finding"] != "unused_endpoint"].dropna(subset=["seam"]).groupby("seam").size()
+    out = []
+    for seam in sorted(rows):
+        r = rows[seam]
+        r["kind"] = "+".join(sorted(r.pop("kinds"))) or "other"
+        r["exercised_by_tests"] = r["test_calls"] > 0
+        r["production_only"] = r["production_calls"] > 0 and r["test_calls"] == 0
+        r["contract_drift"] = int(drift.get(seam, 0))
+        r["status"] = ("not_traced" if not has_test else "tested" if r["exercised_by_tests"]
+                       else "production_only" if r["production_only"] else "untested")
+        out.append(r)
+    seams = schema.conform(pd.DataFrame(out, columns=schema.columns("service_seams")), "service_seams")
+
+    static = seams[seams["static"]]
+    prod = seams[seams["production_calls"] > 0]
+
+    def pct(part: pd.DataFrame, whole: pd.DataFrame) -> float | None:
+        return round(100.0 * len(part) / len(whole), 1) if len(whole) else None
+
+    summary: dict[str, Any] = {
+        "service_seams": int(len(seams)),
+        "static_service_seams": int(len(static)),
+        "static_http_calls": int(len(calls)),
+        "unresolved_http_calls": int(calls["callee_service"].isna().sum()),
+        "endpoints_in_code": int(len(scan.endpoints)),
+        "message_topics": int(scan.messages["topic"].nunique()),
+        "pct_static_service_seams_exercised": pct(static[static["exercised_by_tests"]], static) if has_test else None,
+        "pct_production_service_seams_exercised": pct(prod[prod["exercised_by_tests"]], prod)
+        if (has_prod and has_test) else None,
+        "production_only_seams": sorted(seams.loc[seams["production_only"], "seam"].tolist()),
+        "untested_static_service_seams": sorted(static.loc[~static["exercised_by_tests"], "seam"].tolist())
+        if has_test else [],
+        "contract_findings": int(len(findings)),
+        "contract_drift": int((findings["finding"] != "unused_endpoint").sum()),
+        "traced": bool(edges is not None),
+    }
+    if traces is not None:
+        summary.update({f"trace_{k}": int(v) for k, v in traces.stats.items()})
+    return ServiceSeams(seams=seams, contract_findings=findings, messages=msgs, trace_edges=edges, summary=summary)
+
+
+def service_seam_table(result: ServiceSeams) -> pd.DataFrame:
+    """The service seams in the shape the seam ranking takes as extra seams: columns seam, caller_component,
+    callee_component, level (``service``), call_sites, exercised_by_tests, contract_drift, production_only."""
+    return result.seams[RANKING_COLUMNS].reset_index(drop=True)
