@@ -1,9 +1,7 @@
 """Bug categorization: exact categories and evidence on hand-built tables, labels, classifier, the sample."""
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +10,6 @@ import pytest
 from toolkit import schema
 from toolkit.analyze.bug_categorization import DEFAULT_WEIGHTS, categorize_bugs
 from toolkit.load.links import Links
-
-TRUTH = Path(__file__).resolve().parents[1] / "data" / "sample" / "truth.json"
 
 
 def issue(key, title, body="", *, type="bug", labels=(), components=(), resolution=None, environment="unknown",
@@ -305,14 +301,10 @@ def test_classifier_without_scikit_learn_names_the_extra(monkeypatch):
 
 # ---- the embedded sample ----
 
-@pytest.mark.skipif(not TRUTH.exists(), reason="data/sample/truth.json not generated yet")
-def test_sample_planted_integration_bugs_are_integration_and_component_bugs_are_not():
-    from toolkit.config import sample_config
-    from toolkit.evidence import load_evidence
-    ev = load_evidence(sample_config())
+def test_sample_planted_integration_bugs_are_integration_and_component_bugs_are_not(sample_evidence, sample_truth):
+    ev, truth = sample_evidence, sample_truth
     r = categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes, files=ev.structure.files,
                         imports=ev.structure.imports, commits=ev.history.commits, labels=ev.labels)
-    truth = json.loads(TRUTH.read_text())
     got = r.bugs.set_index("key")["category"]
     planted = {p["issue"] for p in truth["planted"].values() if p["category"] == "integration"}
     assert planted and {k: got[k] for k in planted} == {k: "integration" for k in planted}

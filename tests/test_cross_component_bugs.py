@@ -1,8 +1,6 @@
 """Cross-component bugs: pair matrix, share crossing, recurrence, resolve times, graph overlay."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import networkx as nx
 import pandas as pd
 import pytest
@@ -10,8 +8,6 @@ import pytest
 from toolkit import schema
 from toolkit.analyze.bug_categorization import categorize_bugs
 from toolkit.analyze.cross_component_bugs import bug_overlay, cross_component_bugs
-
-TRUTH = Path(__file__).resolve().parents[1] / "data" / "sample" / "truth.json"
 
 
 def bug(key, created, resolved=None, *, type="bug", pr=False, resolution=None):
@@ -105,10 +101,7 @@ def test_empty_inputs():
     schema.check(r.resolve_times, "bug_resolve_times")
 
 
-@pytest.mark.skipif(not TRUTH.exists(), reason="data/sample/truth.json not generated yet")
-def test_sample_crossing_pairs_are_planted_seams():
-    from toolkit.config import sample_config
-    from toolkit.evidence import load_evidence
-    ev = load_evidence(sample_config())
+def test_sample_crossing_pairs_are_planted_seams(sample_evidence):
+    ev = sample_evidence
     r = cross_component_bugs(ev.issues, ev.links.issue_components)
     assert {"inventory<->payments", "documents<->search_index"} <= set(r.pairs["pair"])

@@ -1,7 +1,6 @@
 """Environment comparison: hand-built runs and issues with hand-computed answers, then the sample's truth."""
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
@@ -9,8 +8,6 @@ import pytest
 
 from toolkit import schema
 from toolkit.analyze.environment_comparison import environment_comparison, fisher_row
-from toolkit.config import SAMPLE_DIR
-from toolkit.errors import InputError
 from toolkit.load.links import Links
 
 # outcome per run: isolated i1..i3, integrated g1..g3
@@ -156,22 +153,8 @@ def test_without_issues_or_results():
 
 
 # ----------------------------------------------------------------------------- the sample, end to end
-@pytest.fixture(scope="module")
-def sample():
-    truth_file = SAMPLE_DIR / "truth.json"
-    if not truth_file.exists() or not (SAMPLE_DIR / "repo.bundle").exists():
-        pytest.skip("the sample system is not generated (python -m toolkit.sample data/sample)")
-    try:
-        from toolkit.config import sample_config
-        from toolkit.evidence import load_evidence
-        ev = load_evidence(sample_config())
-    except (ImportError, TypeError, AttributeError, InputError) as exc:  # a loader or the sample being rebuilt
-        pytest.skip(f"evidence cannot be loaded yet: {exc!r}")
-    return ev, json.loads(truth_file.read_text(encoding="utf-8"))
-
-
-def test_sample_env_only_failures_and_escapes_match_truth(sample):
-    ev, truth = sample
+def test_sample_env_only_failures_and_escapes_match_truth(sample_evidence, sample_truth):
+    ev, truth = sample_evidence, sample_truth
     if ev.test_results is None:
         pytest.skip("the sample's test results were not read")
     res = environment_comparison(ev.test_results, issues=ev.issues, links=ev.links,

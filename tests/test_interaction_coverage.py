@@ -1,7 +1,6 @@
 """Integration coverage of interactions: hand-built tables with hand-computed answers, then the sample's truth."""
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
@@ -9,8 +8,6 @@ import pytest
 
 from toolkit import schema
 from toolkit.analyze.interaction_coverage import interaction_coverage
-from toolkit.config import SAMPLE_DIR
-from toolkit.errors import InputError
 
 
 def _sites() -> pd.DataFrame:
@@ -171,22 +168,8 @@ def test_static_estimate_is_labelled_and_uses_test_file_imports():
 
 
 # ----------------------------------------------------------------------------- the sample, end to end
-@pytest.fixture(scope="module")
-def sample():
-    truth_file = SAMPLE_DIR / "truth.json"
-    if not truth_file.exists() or not (SAMPLE_DIR / "repo.bundle").exists():
-        pytest.skip("the sample system is not generated (python -m toolkit.sample data/sample)")
-    try:
-        from toolkit.config import sample_config
-        from toolkit.evidence import load_evidence
-        ev = load_evidence(sample_config())
-    except (ImportError, TypeError, AttributeError, InputError) as exc:  # a loader or the sample being rebuilt
-        pytest.skip(f"evidence cannot be loaded yet: {exc!r}")
-    return ev, json.loads(truth_file.read_text(encoding="utf-8"))
-
-
-def test_sample_matches_truth(sample):
-    ev, truth = sample
+def test_sample_matches_truth(sample_evidence, sample_truth):
+    ev, truth = sample_evidence, sample_truth
     res = interaction_coverage(ev.structure.call_sites, test_exercises=ev.test_exercises, mocks=ev.mocks,
                                test_kinds=ev.test_kinds)
     seams = res.seams.set_index("seam")

@@ -1,7 +1,6 @@
 """Interface documentation review and interface drift, on real git repositories built in tmp_path."""
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -15,9 +14,6 @@ from toolkit.analyze.interface_drift import documented_params, documents_raises,
 from toolkit.load.gitrepo import Repo
 from toolkit.load.history import load_history
 from toolkit.load.structure import load_structure
-
-ROOT = Path(__file__).resolve().parents[1]
-TRUTH = ROOT / "data" / "sample" / "truth.json"
 
 
 @pytest.fixture(autouse=True)
@@ -315,13 +311,8 @@ def test_contract_without_contract_file(contract_repo):
 
 
 # ---- the sample ---------------------------------------------------------------------------------------------
-@pytest.mark.skipif(not TRUTH.exists(), reason="no sample truth")
-def test_sample():
-    from toolkit.config import sample_config
-    from toolkit.evidence import load_evidence
-
-    truth = json.loads(TRUTH.read_text())
-    ev = load_evidence(sample_config())
+def test_sample(sample_evidence, sample_truth):
+    ev, truth = sample_evidence, sample_truth
     res = interface_docs(ev.structure, ev.repo, history=ev.history, rev=ev.config.at)
     names = set(res.interfaces["interface"])
     callees = {cs["callee"] for s in truth["seams"].values() for cs in s["call_sites"]}

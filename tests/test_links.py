@@ -1,7 +1,6 @@
 """Issue <-> fix-commit linking on small hand-made tables (and the sample system when built)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -111,11 +110,11 @@ def test_empty_inputs():
     schema.check(res.links, "links")
 
 
-@pytest.mark.skipif(not all((SAMPLE / p).exists() for p in ("truth.json", "repo.bundle", "issues")),
+@pytest.mark.skipif(not all((SAMPLE / p).exists() for p in ("repo.bundle", "issues")),
                     reason="sample system not built yet")
-def test_sample_truth_bugs_are_linked():
+def test_sample_truth_bugs_are_linked(sample_truth):
     history = pytest.importorskip("toolkit.load.history")
-    truth = json.loads((SAMPLE / "truth.json").read_text())
+    truth = sample_truth
     issues = load_issues(SAMPLE / "issues")
     h = history.load_history(SAMPLE / "repo.bundle", cache=False)
     res = link_issues(issues, h.commits, file_changes=h.file_changes)

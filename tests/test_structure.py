@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -309,12 +308,12 @@ def test_bundle_reads_head(repo, tmp_path):
 SAMPLE = ROOT / "data" / "sample"
 
 
-@pytest.mark.skipif(not (SAMPLE / "truth.json").exists() or not (SAMPLE / "repo.bundle").exists(),
+@pytest.mark.skipif(not (SAMPLE / "repo.bundle").exists(),
                     reason="the sample system (data/sample) has not been built")
-def test_sample_truth_call_sites_and_seams():
+def test_sample_truth_call_sites_and_seams(sample_truth):
     """Every call site the sample's truth lists is found, on the same seams. We find a few more: the truth
     follows import aliases only, we also follow ``x = Cls(...)`` / annotated returns to ``x.method()``."""
-    truth = json.loads((SAMPLE / "truth.json").read_text())
+    truth = sample_truth
     s = load_structure(SAMPLE / "repo.bundle", skips=[])
     found = set(zip(s.call_sites.path, s.call_sites.line, s.call_sites.callee))
     listed = {(c["path"], c["line"], c["callee"]) for seam in truth["seams"].values() for c in seam["call_sites"]}
