@@ -28,6 +28,7 @@ Robustness
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -98,11 +99,21 @@ class _Columns:
         return got
 
 
+_ROUTE_CACHE: dict[str, str] = {}
+
+
 def _route(attrs: Mapping[str, Any]) -> str | None:
     r = attrs.get("http.route")
     if r is None:
         r = attrs.get("url.path") or attrs.get("http.target")
-    return normalize_path(str(r)) if r else None
+    if not r:
+        return None
+    got = _ROUTE_CACHE.get(r)
+    if got is None:
+        got = normalize_path(str(r))
+        if len(_ROUTE_CACHE) < 100_000:  # routes repeat; raw paths with ids may not
+            _ROUTE_CACHE[r] = got
+    return got
 
 
 def _status(attrs: Mapping[str, Any]) -> int | None:
@@ -264,10 +275,17 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
     mine: list[Skip] = []
     cols = _Columns()
     stats = {"files": 0, "bad_lines": 0}
-    for path, env in progress(_files(paths), desc="traces"):
-        default = normalize(env or environment) if (env or environment) else _env_from_path(path)
-        stats["files"] += 1
-        _read_file(path, default, cols, mine, stats)
+    # the cyclic GC would re-traverse every parsed span on each collection: nothing here forms cycles
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for path, env in progress(_files(paths), desc="traces"):
+            default = normalize(env or environment) if (env or environment) else _env_from_path(path)
+            stats["files"] += 1
+            _read_file(path, default, cols, mine, stats)
+    finally:
+        if enabled:
+            gc.enable()
     d = cols.data
     df = pd.DataFrame({c: d[c] for c in _COLS})
     df["status_code"] = pd.array(d["status_code"], dtype="Int64")
