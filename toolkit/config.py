@@ -11,6 +11,8 @@ One ``AuditConfig`` drives the CLI, the notebooks (their parameters cell) and
     issues = ["jira.csv", "github_issues.json"]
     labels = "labels.csv"           # analyst labels (bug-review widget)
     at = "HEAD"                     # audit as of a revision
+    contracts = ["specs/", "pacts/"] # OpenAPI/Swagger specs and Pact files
+    traces = ["traces/"]            # OTLP JSON (collector file exporter) or Jaeger JSON exports
     [components]                    # glob -> component (overrides the package rule)
     "src/app/api/**" = "api"
     [thresholds]
@@ -45,6 +47,8 @@ class AuditConfig:
     weights: dict[str, float] = field(default_factory=dict)
     pseudonymize: bool = False
     name: str | None = None  # shown in the report title
+    contracts: tuple[Path, ...] = ()  # OpenAPI/Swagger specs and Pact files (files or folders)
+    traces: tuple[Path, ...] = ()  # OTLP JSON / Jaeger JSON trace exports (files or folders)
 
     def with_(self, **changes: Any) -> "AuditConfig":
         return replace(self, **changes)
@@ -53,7 +57,8 @@ class AuditConfig:
         """Raise InputError naming the first missing input and the flag that pointed at it."""
         if not self.repo.exists():
             raise InputError(self.repo, "does not exist", flag="REPO", hint="give a git repository, bare repo or .bundle")
-        for flag, paths in (("--tests", self.tests), ("--issues", self.issues)):
+        for flag, paths in (("--tests", self.tests), ("--issues", self.issues), ("--contracts", self.contracts),
+                            ("--traces", self.traces)):
             for p in paths:
                 if not p.exists():
                     raise InputError(p, "does not exist", flag=flag)
@@ -69,6 +74,8 @@ def sample_config(sample_dir: Path = SAMPLE_DIR) -> AuditConfig:
                          hint="run seamscope from a clone of the seamscope repository, or `seamscope sample DIR`")
     issues = tuple(sorted(p for p in (sample_dir / "issues").glob("*") if p.suffix in (".csv", ".json")))
     labels = sample_dir / "labels.csv"
+    contracts = tuple(p for p in (sample_dir / "contracts",) if p.exists())
+    traces = tuple(p for p in (sample_dir / "traces",) if p.exists())
     return AuditConfig(
         repo=sample_dir / "repo.bundle",
         tests=(sample_dir / "results",),
@@ -76,6 +83,8 @@ def sample_config(sample_dir: Path = SAMPLE_DIR) -> AuditConfig:
         issues=issues,
         labels=labels if labels.exists() else None,
         name="seamscope sample system (shop)",
+        contracts=contracts,
+        traces=traces,
     )
 
 
@@ -97,7 +106,7 @@ def load_toml(path: Path) -> AuditConfig:
         return tuple(p(x) for x in ([v] if isinstance(v, str) else v))
 
     known = {"repo", "tests", "coverage", "issues", "labels", "at", "components", "thresholds", "weights",
-             "pseudonymize", "name"}
+             "pseudonymize", "name", "contracts", "traces"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(path, f"unknown keys {sorted(unknown)}", hint=f"known keys: {sorted(known)}")
@@ -113,4 +122,6 @@ def load_toml(path: Path) -> AuditConfig:
         weights={k: float(v) for k, v in data.get("weights", {}).items()},
         pseudonymize=bool(data.get("pseudonymize", False)),
         name=data.get("name"),
+        contracts=many("contracts"),
+        traces=many("traces"),
     )
