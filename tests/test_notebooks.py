@@ -1,0 +1,288 @@
+"""The guided notebooks: run top to bottom with papermill on the sample and on a second, different system.
+
+Every notebook is executed twice (the shop sample; the generated ``ledger`` system without coverage) by the
+papermill CLI in parallel subprocesses with the venv's ``python3`` kernel and one shared cache. A bad path in
+the parameters cell must stop at the load cell with the library's one-line ``InputError``. The notebooks in
+git carry no outputs and start with a ``parameters``-tagged cell. The display glue in ``toolkit.notebook``
+is tested in-process.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from toolkit.config import SAMPLE_DIR, sample_config
+from toolkit.errors import InputError
+from toolkit.sample.small import build_small
+
+ROOT = Path(__file__).resolve().parents[1]
+NB_DIR = ROOT / "notebooks"
+NOTEBOOKS = ["00_overview", "01_integration_test_coverage", "02_bug_categorization", "03_interface_documentation",
+             "04_cross_component_bugs", "05_environment_comparison", "06_audit_report"]
+PARAMETERS = {"repo", "tests", "coverage", "issues", "labels", "at", "out"}
+pytestmark = pytest.mark.xdist_group("notebooks")
+
+
+def _tree_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("seamscope-cache")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> dict:
+    return build_small(tmp_path_factory.mktemp("ledger"))
+
+
+def _papermill(name: str, out: Path, params: dict, cache: Path) -> subprocess.CompletedProcess:
+    """Run one notebook with the papermill CLI (its own process: kernels never share an event loop)."""
+    pfile = out.with_suffix(".params.json")
+    pfile.write_text(json.dumps(params))
+    env = dict(os.environ, SEAMSCOPE_CACHE=str(cache), PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    cmd = [sys.executable, "-m", "papermill", str(NB_DIR / f"{name}.ipynb"), str(out), "-f", str(pfile),
+           "-k", "python3", "--cwd", str(NB_DIR), "--no-progress-bar", "--execution-timeout", "300"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def sample_before() -> str:
+    """The sample's content before any notebook ran."""
+    return _tree_digest(SAMPLE_DIR)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory, small, cache, sample_before) -> dict[tuple[str, str], tuple[nbformat.NotebookNode | None, str, dict]]:
+    """(dataset, notebook) -> (executed notebook, papermill's stderr, parameters); all 14 runs, two at a time."""
+    work = tmp_path_factory.mktemp("executed")
+    datasets = {
+        "sample": {"labels": str(work / "sample-labels.csv"), "out": str(work / "sample-report")},
+        "ledger": {"repo": small["repo"], "tests": small["tests"], "coverage": None, "issues": small["issues"],
+                   "labels": str(work / "ledger-labels.csv"), "out": str(work / "ledger-report")},
+    }
+    jobs = [(ds, name) for ds in datasets for name in NOTEBOOKS]
+
+    def run(job):
+        ds, name = job
+        out = work / f"{ds}-{name}.ipynb"
+        proc = _papermill(name, out, datasets[ds], cache)
+        nb = nbformat.read(out, as_version=4) if out.exists() else None
+        return job, (nb, proc.stderr if proc.returncode else "", datasets[ds])
+
+    # cache warm-up on one notebook per dataset first, so parallel runs read the cache instead of racing to fill it
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = dict(pool.map(run, [("sample", NOTEBOOKS[0]), ("ledger", NOTEBOOKS[0])]))
+    with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2))) as pool:
+        rest = dict(pool.map(run, [j for j in jobs if j[1] != NOTEBOOKS[0]]))
+    return {**first, **rest}
+
+
+def _outputs(nb) -> list[dict]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def _text(nb) -> str:
+    parts = []
+    for o in _outputs(nb):
+        data = o.get("data", {})
+        parts.append("".join(data.get("text/html", "")) + "".join(data.get("text/plain", "")) + "".join(o.get("text", "")))
+    return "\n".join(parts)
+
+
+# ---- committed notebooks ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_notebook_is_clean_and_parameterised(name):
+    nb = nbformat.read(NB_DIR / f"{name}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), f"{name} has committed outputs"
+    assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be tagged 'parameters'"
+    assigned = {t.id for node in ast.parse(code[0].source).body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    assert PARAMETERS <= assigned
+    assert "data/sample" not in code[0].source  # paths come from toolkit.config.SAMPLE_DIR (any cwd)
+    # no logic in notebooks: no loops, no function definitions, no table wrangling
+    for cell in code[1:]:
+        tree = ast.parse(cell.source)
+        bad = [type(n).__name__ for n in ast.walk(tree)
+               if isinstance(n, (ast.For, ast.While, ast.FunctionDef, ast.Lambda, ast.ListComp, ast.DictComp))]
+        calls = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in {"groupby", "merge", "apply", "pivot", "pivot_table", "agg", "join", "query"}]
+        assert not bad and not calls, f"{name}: logic in a notebook cell: {bad + calls}\n{cell.source}"
+    assert any(c.cell_type == "markdown" and "What to do next" in c.source for c in nb.cells)
+
+
+# ---- execution ----------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["sample", "ledger"])
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_top_to_bottom(executed, dataset, name):
+    nb, err, params = executed[(dataset, name)]
+    assert nb is not None and not err, err[-3000:]
+    errors = [o for o in _outputs(nb) if o.output_type == "error"]
+    assert not errors, errors
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code)
+    assert not Path(params["labels"]).exists()  # opening the review widget (or reading labels) decides nothing
+    text = _text(nb)
+    if name == "01_integration_test_coverage":
+        assert ("static estimate" in text) == (dataset == "ledger")
+        assert ("journal-&gt;rates" in text) == (dataset == "ledger")  # the ledger's mocked seam, escaped
+    if name == "00_overview":
+        widget = next(o for o in _outputs(nb) if "CouplingGraphWidget" in "".join(o.get("data", {}).get("text/plain", "")))
+        assert widget["data"]["image/png"] and "application/vnd.jupyter.widget-view+json" in widget["data"]
+        assert ("5 components" if dataset == "ledger" else "10 components") in "".join(widget["data"]["text/plain"])
+    if name == "06_audit_report":
+        report = Path(params["out"])
+        assert (report / "report.html").exists() and (report / "findings.json").exists()
+        findings = json.loads((report / "findings.json").read_text())
+        assert findings
+
+
+def test_running_the_notebooks_writes_nothing_into_the_sample(sample_before, executed):
+    assert len(executed) == 2 * len(NOTEBOOKS)  # every notebook has run by now
+    assert _tree_digest(SAMPLE_DIR) == sample_before
+    assert not (SAMPLE_DIR / "labels.csv").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("param", ["repo", "tests", "issues"])
+def test_missing_path_stops_at_the_load_cell_with_one_line(tmp_path, cache, param, monkeypatch):
+    from papermill import execute_notebook
+    from papermill.exceptions import PapermillExecutionError
+
+    missing = tmp_path / "no-such-input"
+    value = str(missing) if param == "repo" else [str(missing)]
+    out = tmp_path / "out.ipynb"
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(cache))
+    with pytest.raises(PapermillExecutionError) as info:
+        execute_notebook(str(NB_DIR / "01_integration_test_coverage.ipynb"), str(out), kernel_name="python3",
+                         parameters={param: value, "labels": str(tmp_path / "l.csv"), "out": str(tmp_path / "r")},
+                         cwd=str(NB_DIR), progress_bar=False)
+    exc = info.value
+    assert exc.ename == "InputError"
+    assert str(missing) in exc.evalue and repr(param) in exc.evalue
+    nb = nbformat.read(out, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    failed = next(i for i, c in enumerate(code) if c.execution_count == exc.exec_count)
+    # papermill's injected parameters cell comes right after the tagged one; the load cell is the next
+    assert "injected-parameters" in code[failed - 1].metadata.get("tags", [])
+    assert "ev, f = load(" in code[failed].source  # the first cell that uses the paths
+    assert exc.traceback == [f"InputError: {exc.evalue}"]  # one line, no frames inside the library
+    later = code[failed + 1:]
+    assert all(not c.outputs and c.execution_count is None for c in later)
+
+
+# ---- toolkit.notebook in-process ------------------------------------------------------------------------------------
+def test_load_names_the_parameter_not_the_cli_flag(tmp_path):
+    from toolkit.notebook import load
+
+    with pytest.raises(InputError) as info:
+        load(SAMPLE_DIR / "repo.bundle", tests=[tmp_path / "nope"])
+    assert info.value.path == str(tmp_path / "nope") and "'tests'" in str(info.value)
+    assert "--tests" not in str(info.value)
+
+
+def test_show_table_escapes_pages_and_sorts():
+    from toolkit.notebook import show_table
+
+    df = pd.DataFrame({"key": [f"K-{i}" for i in range(25)], "title": ["<script>alert(1)</script>"] * 25,
+                       "n": range(25), "tests": [["a", "b"]] * 25})
+    t = show_table(df, max_rows=10, sort_by="n", ascending=False)
+    html = t._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "K-24" in html and "K-14" not in html and "rows 1–10 of 25" in html and "page=2" in html
+    assert "a, b" in html
+    last = show_table(df, max_rows=10, page=3)._repr_html_()
+    assert "K-20" in last and "K-19" not in last and "rows 21–25 of 25" in last and "page=" not in last
+    assert "no data" in show_table(None)._repr_html_()
+
+
+@pytest.fixture(scope="module")
+def ledger_findings(small, cache):
+    from toolkit.notebook import load
+
+    old = os.environ.get("SEAMSCOPE_CACHE")
+    os.environ["SEAMSCOPE_CACHE"] = str(cache)
+    try:
+        yield load(small["repo"], tests=small["tests"], issues=small["issues"])
+    finally:
+        if old is None:
+            os.environ.pop("SEAMSCOPE_CACHE", None)
+        else:
+            os.environ["SEAMSCOPE_CACHE"] = old
+
+
+def test_graph_details_list_call_sites_tests_and_bugs(ledger_findings):
+    from toolkit.notebook import details_for_graph
+    from toolkit.viz.graph_widget import CouplingGraphWidget
+
+    ev, f = ledger_findings
+    w = CouplingGraphWidget(f.graph, details=details_for_graph(f))
+    w.select("journal")
+    sections = w.detail["sections"]
+    sites = {(s["path"], s["line"]) for s in sections["call_sites"]}
+    expected = {(r.path, int(r.line)) for r in ev.structure.call_sites.itertuples()
+                if "journal" in (r.caller_component, r.callee_component)}
+    assert sites == expected and ("ledger/journal/post.py", 10) in sites
+    by_test = {t["test_id"]: t["exercises"] for t in sections["tests"]}
+    assert set(by_test.values()) <= {"real", "mocked"} and by_test
+    assert {b["key"] for b in sections["bugs"]} == {"#3", "#5", "#7"}
+    w.select("journal->rates", "edge")
+    assert {s["seam"] for s in w.detail["sections"]["call_sites"]} == {"journal->rates"}
+    assert {b["key"] for b in w.detail["sections"]["bugs"]} == {"#3", "#5"}
+
+
+def test_graph_details_on_the_sample_separate_real_from_mocked(cache, monkeypatch):
+    from toolkit.notebook import details_for_graph, load
+
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(cache))
+    c = sample_config()
+    ev, f = load(c.repo, tests=c.tests, coverage=c.coverage, issues=c.issues)
+    d = details_for_graph(f)("documents->search_index")  # exercised only through mocks (sample truth)
+    assert d["call_sites"] and all(s["status"] == "isolation_only" for s in d["call_sites"])
+    assert d["tests"] and {t["exercises"] for t in d["tests"]} == {"mocked"}
+
+
+def test_labels_feed_back_into_categorization(small, ledger_findings, tmp_path, cache, monkeypatch):
+    from toolkit.notebook import load, review_widget
+
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(cache))
+    _, f = ledger_findings
+    labels = tmp_path / "new" / "labels.csv"
+    review = review_widget(f, labels)
+    key = review.bug_keys[review.index]
+    before = f.bugs.bugs.set_index("key").loc[key, "category"]
+    relabel = "environment" if before != "environment" else "component"
+    review.decide(relabel)
+    assert f"{key},{relabel}" in labels.read_text()
+    _, f2 = load(small["repo"], tests=small["tests"], issues=small["issues"], labels=labels)
+    row = f2.bugs.bugs.set_index("key").loc[key]
+    assert row["category"] == relabel and f2.bugs.summary["labelled"] == 1
+
+
+def test_small_dataset_is_deterministic_and_different(tmp_path):
+    a, b = build_small(tmp_path / "a"), build_small(tmp_path / "b")
+    assert a["head"] == b["head"] and a["commits"] == 20
+    assert (tmp_path / "a" / "issues" / "github_issues.json").read_bytes() == \
+        (tmp_path / "b" / "issues" / "github_issues.json").read_bytes()
+    assert a["coverage"] is None and not list((tmp_path / "a").rglob(".coverage"))
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=a["repo"], capture_output=True, text=True, check=True)
+    assert "Fix #3" in log.stdout
