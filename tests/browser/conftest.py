@@ -7,7 +7,8 @@ notebooks — to run the same machinery over them) and always stops it, killing
 its whole process group (kernels included). ``page`` is a Playwright page in
 Debian's ``/usr/bin/chromium`` (Playwright cannot download browsers here); the
 tests skip loudly when it is missing (``make browser`` installs it).
-Screenshots go to ``test-artifacts/browser/`` at the project root.
+Screenshots go to ``test-artifacts/browser/`` at the project root. The server's ``TMPDIR`` is a folder of
+the session (``LabSession.tmp``), so the guided notebooks' default labels and report land there.
 """
 from __future__ import annotations
 
@@ -52,6 +53,11 @@ class LabSession:
     root_dir: Path
     log: Path
     proc: subprocess.Popen = field(repr=False)
+
+    @property
+    def tmp(self) -> Path:
+        """The kernels' ``tempfile.gettempdir()``."""
+        return self.root_dir.parent / "tmp"
 
     def url(self, notebook: str) -> str:
         """A fresh workspace each time, so tabs from an earlier test are not restored next to it."""
@@ -129,7 +135,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="module")
 def notebooks_dir() -> Path:
-    """The folder served by ``lab``: ``$SEAMSCOPE_NOTEBOOKS`` or the demo notebooks."""
+    """The folder served by ``lab``: ``$SEAMSCOPE_NOTEBOOKS`` or the demo notebooks (a test module may override it)."""
     return Path(os.environ.get("SEAMSCOPE_NOTEBOOKS", DEMO_NOTEBOOKS)).resolve()
 
 
@@ -154,7 +160,10 @@ def lab(request, tmp_path_factory, notebooks_dir) -> LabSession:
         "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"),
         "JUPYTER_PLATFORM_DIRS": "1",
+        # the guided notebooks default their labels/report to tempfile.gettempdir(): keep them inside this session
+        "TMPDIR": str(home / "tmp"),
     })
+    (home / "tmp").mkdir()
     notif = home / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notif.parent.mkdir(parents=True)
     notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
