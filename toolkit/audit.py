@@ -28,6 +28,7 @@ METHODS: dict[str, Any] = {
     "interface_documentation": S.interface_section,
     "cross_component_bugs": S.cross_bugs_section,
     "environments": S.environment_section,
+    "service_seams": S.service_section,
     "root_causes": S.root_causes_section,
     "coupling": S.coupling_section,
     "tests": S.tests_section,

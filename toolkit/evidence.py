@@ -48,6 +48,9 @@ class Evidence:
     missing: dict[str, str] = field(default_factory=dict)  # input -> why it is absent
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     keys: dict[str, str] = field(default_factory=dict)  # input -> cache key of its content (toolkit.cache)
+    service_scan: Any = None  # toolkit.load.services.ServiceScan (static HTTP calls, routes, messages)
+    contracts: Any = None  # toolkit.load.contracts.Contracts, when --contracts given
+    traces: Any = None  # toolkit.load.traces.Traces, when --traces given
 
     @property
     def components(self):
@@ -167,4 +170,28 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
         from toolkit.labels import read_labels
         with stage("labels"):
             ev.labels = read_labels(config.labels)
+
+    # ---- service level: static HTTP/message interactions, contracts, traces (toolkit.load.services, ...) ----
+    from toolkit.load.services import scan_services
+    with stage("service interactions"):
+        ev.service_scan = cache.cached("evidence", k("service_scan", rkey, code=("toolkit.load.services",)),
+                                       lambda own: scan_services(structure, repo, config.at, skips=own), skips)
+    if config.contracts:
+        from toolkit.load.contracts import load_contracts
+        with stage("contracts"):
+            ev.contracts = cache.cached(
+                "evidence", k("contracts", [str(p) for p in config.contracts], cache.fingerprint(*config.contracts),
+                              code=("toolkit.load.contracts",)),
+                lambda own: load_contracts(config.contracts, skips=own), skips)
+    else:
+        missing["contracts"] = "no OpenAPI/Swagger spec or Pact file given (--contracts)"
+    if config.traces:
+        from toolkit.load.traces import load_traces
+        with stage("traces"):
+            ev.traces = cache.cached(
+                "evidence", k("traces", [str(p) for p in config.traces], cache.fingerprint(*config.traces),
+                              code=("toolkit.load.traces",)),
+                lambda own: load_traces(config.traces, skips=own), skips)
+    else:
+        missing["traces"] = "no trace export given (--traces); service-level test coverage is unknown"
     return ev

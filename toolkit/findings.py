@@ -142,3 +142,18 @@ class Findings:
         """toolkit.analyze.seam_ranking.SeamRanking (weights from the audit configuration)."""
         from toolkit.analyze.seam_ranking import rank_seams
         return rank_seams(self)
+
+    # ---- service level (HTTP/message seams, contracts, traces) ----
+    @cached_property
+    def services(self):
+        """toolkit.analyze.service_seams.ServiceSeams: service seams (level "service"), contract review, trace
+        coverage. ``service_seam_table(f.services)`` is the extra seams table for the ranking."""
+        from toolkit.analyze.service_seams import service_seams
+        from toolkit.load.services import scan_services
+        ev = self.ev
+        scan = ev.service_scan
+        if scan is None:  # an Evidence built by hand without the service scan
+            scan = scan_services(ev.structure, ev.repo, ev.config.at, skips=ev.skips)
+        t = ev.config.thresholds
+        kw = {k: tuple(t[k]) for k in ("test_environments", "production_environments") if k in t}
+        return service_seams(scan, ev.contracts, ev.traces, **kw)

@@ -330,3 +330,34 @@ def root_causes_section(f: Findings) -> Section:
                 Table("test_pyramid", rc.pyramid, "Unit, integration and e2e tests per component"),
                 Table("mock_ratio", rc.mocks, "Tests mocking vs exercising each seam for real"),
                 Table("external_services", rc.external, "External services production code talks to")])
+
+
+def service_section(f: Findings) -> Section:
+    """Service seams: HTTP/message interactions, their contracts and which of them tests exercise (traces)."""
+    s = f.services
+    ev = f.ev
+    scan = ev.service_scan
+    tables = [Table("service_seams", s.seams, "Service seams (level 'service'): static calls, traced calls in test "
+                                              "and production environments, contract drift")]
+    if scan is not None:
+        tables += [Table("service_calls", scan.calls, "Outgoing HTTP calls found in the code, with the callee service "
+                                                      "or the reason it is unknown"),
+                   Table("service_endpoints", scan.endpoints, "Routes the services declare"),
+                   Table("service_messages", scan.messages, "Message publish/subscribe calls")]
+    if len(s.contract_findings):
+        tables.append(Table("contract_findings", s.contract_findings,
+                            "Where code, OpenAPI specs and Pact files disagree"))
+    if s.trace_edges is not None:
+        tables.append(Table("trace_edges", s.trace_edges, "Observed service-to-service calls per environment"))
+    paragraphs = [
+        "A service seam is a pair of services where one calls the other over HTTP or publishes a topic the other "
+        "consumes. Calls are found statically (requests/httpx/aiohttp/urllib, Kafka/RabbitMQ/SNS/SQS/Redis); "
+        "trace spans recorded during integration-test runs show which seams the tests really exercise, and "
+        "production traces show seams no test covers.",
+    ]
+    for what, why in (("contracts", ev.missing.get("contracts")), ("traces", ev.missing.get("traces"))):
+        if why:
+            paragraphs.append(f"Not available: {why}.")
+    summary = {k: v for k, v in s.summary.items() if not k.startswith("trace_")}
+    return Section(id="service_seams", title="Service seams: HTTP, messages, contracts and traces", summary=summary,
+                   paragraphs=paragraphs, tables=tables)
