@@ -21,7 +21,7 @@ from toolkit.errors import InputError, SeamscopeError
 
 __all__ = ["config_from_params", "load", "need", "show_table", "show_summary", "png", "headline",
            "details_for_graph", "review_widget", "seam_status_png", "interface_scores_png", "bugs_by_quarter_png",
-           "failure_rates_png", "report_contents", "PARAMETER_OF_FLAG"]
+           "failure_rates_png", "report_contents", "report_table", "PARAMETER_OF_FLAG"]
 
 #: which notebook parameter stands for which CLI flag in AuditConfig's errors
 PARAMETER_OF_FLAG = {"REPO": "repo", "--tests": "tests", "--coverage": "coverage", "--issues": "issues",
@@ -299,3 +299,14 @@ def report_contents(report) -> HTMLTable:
                           "figures": [fig.name for fig in s.figures], "missing": s.missing or ""}
                          for s in report.sections])
     return show_table(rows, max_rows=max(1, len(rows)), caption="Report sections")
+
+
+def report_table(report, section: str, table: str) -> pd.DataFrame:
+    """The table ``table`` of the report section with id ``section`` (what the report's CSV of it holds)."""
+    for s in report.sections:
+        if s.id == section:
+            for t in s.tables:
+                if t.name == table:
+                    return t.df
+            raise KeyError(f"section {section!r} has no table {table!r}; it has {[t.name for t in s.tables]}")
+    raise KeyError(f"the report has no section {section!r}; it has {[s.id for s in report.sections]}")
