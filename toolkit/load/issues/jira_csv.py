@@ -126,7 +126,11 @@ def text_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
     if not idx:
         return pd.Series(pd.NA, index=range(n), dtype="string")
     col = frame[idx[0]].astype("string")
-    return col.where(col.str.strip() != "")
+    arr = pa.array(col.fillna(""), type=pa.string())
+    # blank = empty or whitespace only; utf8_is_space stops at the first other character, unlike a strip of
+    # every (long, multi-line) description
+    blank = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)).to_numpy(zero_copy_only=False)
+    return col.where(~blank)
 
 
 def first_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
@@ -148,6 +152,20 @@ def list_column(frame: pd.DataFrame, idx: list[int], n: int, split: str | None =
 
 
 def _fill_lists(frame: pd.DataFrame, idx: list[int], n: int, split: str | None) -> list[list[str]]:
+    if split is None:
+        # interleave the columns row by row, drop empty cells, slice one flat list per row
+        cols = [pc.utf8_trim_whitespace(pa.array(frame[i].astype("string").fillna(""), type=pa.string()))
+                for i in idx]
+        k = len(cols)
+        stacked = pa.concat_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in cols])
+        order = (np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()
+        cells = pc.take(stacked, pa.array(order))
+        mask = pc.not_equal(cells, "").to_numpy(zero_copy_only=False)
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(mask.reshape(n, k).sum(axis=1), out=offsets[1:])
+        values = pc.filter(cells, pa.array(mask)).to_numpy(zero_copy_only=False).tolist()
+        bounds = offsets.tolist()
+        return [values[a:b] for a, b in zip(bounds, bounds[1:])]
     rows: list[list[str]] = [[] for _ in range(n)]
     for i in idx:
         # only non-empty cells reach Python: exports are mostly empty in repeated columns

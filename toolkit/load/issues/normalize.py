@@ -103,22 +103,27 @@ def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Se
     lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     if not lens.sum():
         return out
-    flat = pd.Series(list(chain.from_iterable(lists)), dtype=object)
+    flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lens.sum()))
     row = np.repeat(np.arange(len(lists)), lens)
-    uniq = flat.drop_duplicates()
-    value = flat.map(dict(zip(uniq, map(lambda v: fn(str(v)), uniq)))).to_numpy(dtype=object)
-    keep = (value != none) & rows[row]
+    codes, uniq = pd.factorize(flat)
+    found = [fn(str(v)) for v in uniq]
+    hit = np.fromiter((v != none for v in found), dtype=bool, count=len(found))
+    keep = hit[codes] & rows[row]
     if not keep.any():
         return out
     rows_hit, first = np.unique(row[keep], return_index=True)
-    vals, labs = value[keep][first], flat.to_numpy(dtype=object)[keep][first]
-    out.iloc[rows_hit] = list(zip(vals, map(str, labs)))
+    names = [str(u) for u in uniq]
+    out.iloc[rows_hit] = [(found[c], names[c]) for c in codes[keep][first].tolist()]
     return out
 
 
 def _map_unique(values: pd.Series, fn) -> pd.Series:
-    uniq = values.dropna().unique()
-    return values.map(dict(zip(uniq, map(fn, uniq)))).astype(object)
+    """``fn`` of every value (<NA> stays <NA>), computed once per distinct value."""
+    codes, uniq = pd.factorize(values)
+    mapped = np.empty(len(uniq) + 1, dtype=object)
+    mapped[:-1] = [fn(u) for u in uniq]
+    mapped[-1] = np.nan
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 def _arrow(values: pd.Series) -> pa.Array:
@@ -158,11 +163,13 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         open_[pos] = False
 
     if open_.any():
-        body = _arrow(df["body"])
-        has_env = pc.match_substring(body, "env", ignore_case=True)  # environment, environnement, env
-        for word in ("entorno", "umgebung", "ambiente"):
-            has_env = pc.or_(has_env, pc.match_substring(body, word, ignore_case=True))
-        open_line = open_ & has_env.to_numpy(zero_copy_only=False)
+        # environment, environnement, env, entorno, umgebung, ambiente: one case-insensitive pass over the bodies
+        # of the rows still open only
+        still = np.flatnonzero(open_)
+        body = _arrow(df["body"].iloc[still])
+        has_env = pc.match_substring_regex(body, "env|entorno|umgebung|ambiente", ignore_case=True)
+        open_line = np.zeros(n, dtype=bool)
+        open_line[still] = has_env.to_numpy(zero_copy_only=False)
     if open_.any() and open_line.any():
         line = _extract(df["body"][open_line], _BODY_LINE_RE, "v")
         lenv = _map_unique(line, environments.normalize)
@@ -263,6 +270,38 @@ def _parse_local(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return ok, stamp
 
 
+_EPOCH_DAY = "01/jan/70 "
+
+
+def _parse_local_parts(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_parse_local` of many distinct timestamps through their few distinct parts.
+
+    Exports hold tens of thousands of distinct timestamps but only thousands of
+    distinct days and ~1,440 distinct times of day: each value is split at its
+    first space, the distinct day parts and time parts are parsed once each, and
+    the stamps are sums. A value whose parts do not parse is parsed whole, so the
+    result is exactly :func:`_parse_local`'s.
+    """
+    if len(arr) < 2048:
+        return _parse_local(arr)
+    day_s, time_s = _split(arr, " ", 2)
+    day_codes = pc.dictionary_encode(day_s)
+    time_codes = pc.dictionary_encode(pc.utf8_trim_whitespace(time_s))
+    ok_d, stamp_d = _parse_local(day_codes.dictionary)
+    times = time_codes.dictionary
+    ok_t, stamp_t = _parse_local(pc.binary_join_element_wise(_EPOCH_DAY, times, ""))
+    di = day_codes.indices.to_numpy(zero_copy_only=False)
+    ti = time_codes.indices.to_numpy(zero_copy_only=False)
+    ok = ok_d[di] & ok_t[ti]
+    stamp = stamp_d[di] + (stamp_t[ti] - np.datetime64(0, "ns"))
+    bad = np.flatnonzero(~ok)
+    if len(bad):
+        ok_b, stamp_b = _parse_local(pc.take(arr, pa.array(bad)))
+        ok[bad] = ok_b
+        stamp[bad] = stamp_b
+    return ok, stamp
+
+
 def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
     """Parse a column of tracker dates (Jira localised, ISO 8601, ``YYYY/MM/DD``) to UTC.
 
@@ -277,7 +316,7 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
     present = (uniq != "").to_numpy(dtype=bool)
     out = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
     if present.any():
-        ok, stamp = _parse_local(coded.dictionary)
+        ok, stamp = _parse_local_parts(coded.dictionary)
         ok &= present
         out[ok] = stamp[ok]
         rest = present & ~ok
