@@ -170,6 +170,9 @@ def audit_many(targets: list[Target], out: Path, *, executor: Executor | None = 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     own = executor is None
+    if own:  # forked local workers inherit what is imported now instead of each importing it again
+        import toolkit.audit  # noqa: F401
+        import toolkit.report.writer  # noqa: F401
     pool = ProcessPoolExecutor(max_workers=workers) if own else executor
     try:
         futures = {pool.submit(audit_one, t.name, t.repo, t.config, str(out)): t for t in targets}
