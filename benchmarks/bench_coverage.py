@@ -15,7 +15,6 @@ coverage's own ``CoverageData.read()`` + ``measured_files()`` as the baseline.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +22,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import WORK, main, parse_argv, timed  # noqa: E402
 
 from toolkit.load import coverage_contexts as cc  # noqa: E402
-
-WORK = ROOT / "benchmarks" / ".work"
 FILES_PER_TEST, LINES_PER_FILE, FILE_LINES, SITES_PER_FILE = 30, 40, 200, 10
 
 
@@ -68,29 +68,25 @@ def run(argv: list[str] | None = None) -> list[dict]:
     """Rows for benchmarks/run.py; ``argv`` may hold ``--quick`` and ``--api``."""
     import coverage
 
-    argv = list(argv or [])
-    quick, api = "--quick" in argv, "--api" in argv
+    args = parse_argv(argv)
+    n_tests, n_files = (1000, 200) if args.quick else (10_000, 2_000)
+    gen_s, (data_path, files, sites) = timed(lambda: generate(n_tests, n_files))
 
-    n_tests, n_files = (1000, 200) if quick else (10_000, 2_000)
-    t0 = time.perf_counter()
-    data_path, files, sites = generate(n_tests, n_files)
-    gen_s = time.perf_counter() - t0
+    def baseline() -> set[str]:
+        d = coverage.CoverageData(basename=str(data_path))
+        d.read()
+        return d.measured_files()
 
-    t0 = time.perf_counter()
-    d = coverage.CoverageData(basename=str(data_path))
-    d.read()
-    measured = d.measured_files()
-    baseline_s = time.perf_counter() - t0
+    baseline_s, measured = timed(baseline)
     assert len(measured) == n_files
 
     rows = []
-    readers = ["sql"] + (["api"] if api else [])
+    readers = ["sql"] + (["api"] if "--api" in args.flags else [])
     for reader in readers:
-        t0 = time.perf_counter()
         skips: list = []
-        tl = cc.load_coverage(data_path, files, skips=skips, reader=reader)
-        ex = cc.exercised_call_sites(tl, sites)
-        ours_s = time.perf_counter() - t0
+        load_s, tl = timed(lambda: cc.load_coverage(data_path, files, skips=skips, reader=reader))  # noqa: B023
+        map_s, ex = timed(lambda: cc.exercised_call_sites(tl, sites))  # noqa: B023
+        ours_s = load_s + map_s
         assert not skips and tl["test_id"].nunique() == n_tests
         rows.append({"name": "coverage mapping" + ("" if reader == "sql" else " (api reader)"), "ours_s": ours_s,
                      "baseline": "CoverageData.read()+measured_files()", "baseline_s": baseline_s,
@@ -100,7 +96,4 @@ def run(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for r in run(sys.argv[1:]):
-        print(f"{r['name']}: ours {r['ours_s']:.2f} s (target < 30 s), baseline {r['baseline_s']:.3f} s "
-              f"[{r['baseline']}], ratio {r['ratio']:.1f}  "
-              f"({r['test_lines']:,} test lines, {r['exercised']:,} test->call-site pairs; data generated in {r['generate_s']:.0f} s)")
+    main(run)

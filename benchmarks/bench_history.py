@@ -16,60 +16,43 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common import best_of, main, parse_argv, peak_rss_mib, timed  # noqa: E402
 from synthetic_repo import generate  # noqa: E402
 
 from toolkit.load.gitrepo import Repo  # noqa: E402
 from toolkit.load.history import load_history  # noqa: E402
 
 
-def _timed(fn) -> tuple[float, object]:
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
-
-
-def _best(fn, repeat: int = 3) -> float:
-    return min(_timed(fn)[0] for _ in range(repeat))
-
-
 def _rss_child(repo: Path) -> tuple[float, float]:
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) forking parent
-    code = (
-        "import re, sys; sys.path.insert(0, %r)\n"
-        "import pandas, pyarrow\n"
-        "if sys.argv[1] == 'load':\n"
-        "    from toolkit.load.history import load_history\n"
-        "    h = load_history(sys.argv[2], cache=False)\n"
-        "status = open('/proc/self/status').read()\n"
-        "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024)\n"
-    ) % str(ROOT)
-    base = float(subprocess.run([sys.executable, "-c", code, "base"], capture_output=True, text=True,
-                                check=True).stdout)
-    load = float(subprocess.run([sys.executable, "-c", code, "load", str(repo)], capture_output=True, text=True,
-                                check=True).stdout)
-    return load, base
+    """Peak MiB of a fresh process loading the whole history, and of one only importing pandas and pyarrow."""
+    code = ("import pandas, pyarrow\n"
+            "if sys.argv[1] == 'load':\n"
+            "    from toolkit.load.history import load_history\n"
+            "    h = load_history(sys.argv[2], cache=False)\n")
+    return peak_rss_mib(code, "load", str(repo)), peak_rss_mib(code, "base")
 
 
-def run(repo: str | os.PathLike | None = None, quick: bool = False) -> list[dict]:
-    path = Path(repo) if repo else generate(commits=4000 if quick else 20000, files=1000 if quick else 3000)
+def run(argv: list[str] | None = None) -> list[dict]:
+    args = parse_argv(argv)
+    quick = args.quick
+    path = Path(args.repo) if args.repo else generate(commits=4000 if quick else 20000, files=1000 if quick else 3000)
     r = Repo.open(path)
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         os.environ["SEAMSCOPE_CACHE"] = cache
-        git_s = _best(lambda: subprocess.run(["git", "--git-dir", str(r.git_dir), "log", "--numstat", "-M", "HEAD"],
-                                             stdout=subprocess.DEVNULL, check=True))
-        ours_s = _best(lambda: load_history(r, cache=False))
+        git_s = best_of(lambda: subprocess.run(["git", "--git-dir", str(r.git_dir), "log", "--numstat", "-M", "HEAD"],
+                                               stdout=subprocess.DEVNULL, check=True))
+        ours_s = best_of(lambda: load_history(r, cache=False))
         rows.append({"name": "history_cold_vs_git_log", "ours_s": ours_s, "baseline": "git log --numstat",
                      "baseline_s": git_s, "ratio": ours_s / git_s})
-        cold_s, h = _timed(lambda: load_history(r))
-        warm_s = _best(lambda: load_history(r))
+        cold_s, h = timed(lambda: load_history(r))
+        warm_s = best_of(lambda: load_history(r))
         rows.append({"name": "history_warm_vs_cold", "ours_s": warm_s, "baseline": "ours cold",
                      "baseline_s": cold_s, "ratio": warm_s / cold_s})
         n = 500 if quick else 1500
@@ -84,8 +67,8 @@ def run(repo: str | os.PathLike | None = None, quick: bool = False) -> list[dict
                     touched += f.added_lines + f.deleted_lines
             return touched
 
-        pyd_s, _ = _timed(pydriller)
-        ours_n = _best(lambda: load_history(r, cache=False, limit=n))
+        pyd_s, _ = timed(pydriller)
+        ours_n = best_of(lambda: load_history(r, cache=False, limit=n))
         rows.append({"name": f"history_vs_pydriller_{n}", "ours_s": ours_n, "baseline": "pydriller",
                      "baseline_s": pyd_s, "ratio": ours_n / pyd_s})
     load_mib, base_mib = _rss_child(path)
@@ -95,7 +78,4 @@ def run(repo: str | os.PathLike | None = None, quick: bool = False) -> list[dict
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    for row in run(args[0] if args else None, quick="--quick" in sys.argv):
-        print(f"{row['name']}: ours {row['ours_s']:.3f} s, baseline {row['baseline_s']:.3f} s, "
-              f"ratio {row['ratio']:.3f}")
+    main(run)

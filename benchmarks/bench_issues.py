@@ -13,19 +13,20 @@ from __future__ import annotations
 import csv
 import random
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import WORK, best_of, main, parse_argv  # noqa: E402
 
 from toolkit import schema  # noqa: E402
 from toolkit.load.issues import load_issues  # noqa: E402
 from toolkit.load.links import link_issues  # noqa: E402
 
-WORK = ROOT / "benchmarks" / ".work"
 MONTHS_EN = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 MONTHS_ES = "ene feb mar abr may jun jul ago sep oct nov dic".split()
 COMPONENTS = ["payments", "orders", "catalog", "search", "users", "gateway", "inventory", "notifications"]
@@ -99,26 +100,16 @@ def make_commits(n: int, n_issues: int) -> pd.DataFrame:
     return schema.conform(df, "commits")
 
 
-def _best(fn, repeat: int = 3) -> float:
-    """Best of ``repeat`` wall-clock runs (the machine may be shared; the minimum is the least noisy)."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def run(quick: bool = False) -> list[dict]:
-    n = 10_000 if quick else 100_000
+def run(argv: list[str] | None = None) -> list[dict]:
+    n = 10_000 if parse_argv(argv).quick else 100_000
     path = make_jira_csv(n)
-    base, ours = _best(lambda: pd.read_csv(path)), _best(lambda: load_issues(path))
+    base, ours = best_of(lambda: pd.read_csv(path)), best_of(lambda: load_issues(path))
     issues = load_issues(path)
     assert len(issues) == n, len(issues)
     rows = [{"name": "jira csv", "ours_s": ours, "baseline": "pandas.read_csv", "baseline_s": base,
              "ratio": ours / base}]
     commits = make_commits(n, n)
-    link_s = _best(lambda: link_issues(issues, commits))
+    link_s = best_of(lambda: link_issues(issues, commits))
     res = link_issues(issues, commits)
     rows.append({"name": "linking", "ours_s": link_s, "baseline": "none", "baseline_s": float("nan"),
                  "ratio": float("nan"), "links": len(res.links)})
@@ -126,9 +117,4 @@ def run(quick: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv[1:]):
-        if row["baseline"] == "none":
-            print(f"{row['name']}: ours {row['ours_s']:.2f} s ({row.get('links')} links)")
-        else:
-            print(f"{row['name']}: ours {row['ours_s']:.2f} s, baseline({row['baseline']}) {row['baseline_s']:.2f} s, "
-                  f"ratio {row['ratio']:.2f}")
+    main(run)

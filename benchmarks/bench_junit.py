@@ -8,23 +8,23 @@ failure output, Bazel test.xml files, laid out as ``<environment>/<run>/``.
 Ours: ``load_test_runs`` over the folder (the full ``test_results`` table, in
 one process, then again with 2 processes). Times are the best of 3 interleaved runs. Baseline: ``junitparser`` reading
 the same files and touching every case's name, classname, time and result.
-Peak memory of ours is measured in a fresh subprocess (``ru_maxrss``).
+Peak memory of ours is measured in a fresh subprocess (VmHWM, worker processes included).
 
 Usage: ``python benchmarks/bench_junit.py [--quick]`` (``--quick``: ~40 MB).
 """
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-WORK = ROOT / "benchmarks" / ".work"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import WORK, main, parse_argv, peak_rss_mib, timed  # noqa: E402
+
 VERSION = 3
 REPEAT = 3
 LOREM = ("the quick brown fox jumps over the lazy dog while the integration service waits for the "
@@ -186,40 +186,26 @@ def ours(root: Path, workers: int = 1) -> int:
 
 
 def _peak_rss_mib(root: Path, workers: int) -> float:
-    """Peak RSS of a fresh interpreter running ours: max of ru_maxrss (self + worker children) and VmHWM.
-
-    Call it before the parent grows: Linux carries ru_maxrss across fork+exec, so a
-    child started from a large parent reports the parent's peak.
-    """
-    code = ("import resource, sys; sys.path.insert(0, %r); from benchmarks.bench_junit import ours; "
-            "from pathlib import Path; ours(Path(%r), %d); "
-            "hwm = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
-            "print(hwm / 1024, max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)") % (str(ROOT), str(root), workers)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    hwm, maxrss = map(float, out.stdout.strip().splitlines()[-1].split())
-    return max(hwm, maxrss)
+    """Peak RSS of a fresh interpreter running ours, its worker processes included."""
+    code = "from pathlib import Path; from bench_junit import ours; ours(Path(sys.argv[1]), int(sys.argv[2]))"
+    return peak_rss_mib(code, str(root), str(workers), children=True)
 
 
-def run(quick: bool | None = None) -> list[dict]:
-    quick = bool(os.environ.get("SEAMSCOPE_BENCH_QUICK")) if quick is None else quick
-    root = generate(quick)
+def run(argv: list[str] | None = None) -> list[dict]:
+    root = generate(parse_argv(argv).quick)
     files = xml_files(root)
     size_mb = sum(f.stat().st_size for f in files) / 1e6
-    rss1 = _peak_rss_mib(root, 1)  # first, while this process is still small
+    rss1 = _peak_rss_mib(root, 1)
     from toolkit.load.test_runs import load_test_runs  # noqa: F401  (import time is not parse time)
     # best of REPEAT, interleaved, so a busy machine penalises both sides alike
     ours_s = ours2_s = base_s = float("inf")
     for _ in range(REPEAT):
-        t = time.perf_counter()
-        n_ours = ours(root, 1)
-        ours_s = min(ours_s, time.perf_counter() - t)
-        t = time.perf_counter()
-        n_base = baseline_junitparser(files)
-        base_s = min(base_s, time.perf_counter() - t)
-        t = time.perf_counter()
-        n_ours2 = ours(root, 2)
-        ours2_s = min(ours2_s, time.perf_counter() - t)
+        t, n_ours = timed(lambda: ours(root, 1))
+        ours_s = min(ours_s, t)
+        t, n_base = timed(lambda: baseline_junitparser(files))
+        base_s = min(base_s, t)
+        t, n_ours2 = timed(lambda: ours(root, 2))
+        ours2_s = min(ours2_s, t)
     assert n_ours == n_base == n_ours2, (n_ours, n_base, n_ours2)
     rows = [
         {"name": "junit", "ours_s": ours_s, "baseline": "junitparser", "baseline_s": base_s, "ratio": ours_s / base_s,
@@ -231,7 +217,4 @@ def run(quick: bool | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run("--quick" in sys.argv[1:] or None):
-        extra = f", peak memory {row['peak_mib']:.0f} MiB" if "peak_mib" in row else ""
-        print(f"{row['name']}: ours {row['ours_s']:.2f} s, baseline({row['baseline']}) {row['baseline_s']:.2f} s, "
-              f"ratio {row['ratio']:.2f} ({row['files']} files, {row['mb']:.0f} MB, {row['cases']} cases){extra}")
+    main(run)

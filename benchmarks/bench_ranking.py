@@ -18,6 +18,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from common import main, parse_argv  # noqa: E402
+
 from toolkit.analyze.root_causes import root_causes  # noqa: E402
 from toolkit.analyze.seam_ranking import rank_seams  # noqa: E402
 from toolkit.config import AuditConfig  # noqa: E402
@@ -38,16 +40,15 @@ def _measure(repo: Path, name: str) -> dict:
             "ratio": round(ours / base, 4) if base else float("nan")}
 
 
-def run(quick: bool = False, repo: str | None = None) -> list[dict]:
-    if repo:
-        return [_measure(Path(repo), f"ranking on {Path(repo).name}")]
+def run(argv: list[str] | None = None) -> list[dict]:
+    args = parse_argv(argv)
+    if args.repo:
+        return [_measure(Path(args.repo), f"ranking on {Path(args.repo).name}")]
     import synthetic_repo
-    commits, files = (3000, 600) if quick else (20000, 3000)
+    commits, files = (3000, 600) if args.quick else (20000, 3000)
     path = synthetic_repo.generate(HERE / ".work" / f"synthetic-{commits}-{files}", commits=commits, files=files)
     return [_measure(path, f"ranking+root causes, synthetic {commits} commits / {files} files")]
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--quick"]
-    for r in run(quick="--quick" in sys.argv, repo=args[0] if args else None):
-        print(f"{r['name']}: ours {r['ours_s']} s, baseline {r['baseline_s']} s, ratio {r['ratio']}")
+    main(run)

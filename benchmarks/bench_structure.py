@@ -29,11 +29,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import WORK, best_of, main, parse_argv, timed  # noqa: E402
 
 from toolkit.load.gitrepo import Repo  # noqa: E402
 from toolkit.load.structure import load_structure  # noqa: E402
 
-WORK = ROOT / "benchmarks" / ".work"
 REPEAT = 3
 GRIMP_PACKAGES = ("email", "json", "http", "xml", "importlib", "asyncio", "concurrent", "urllib", "logging")
 
@@ -84,12 +86,6 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _timed(fn) -> tuple[float, object]:
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
-
-
 def _cold_warm(path: Path, label: str, cache: Path) -> list[dict]:
     repo = Repo.open(path)
     base_s = cold_s = base_cpu = cold_cpu = float("inf")
@@ -98,14 +94,14 @@ def _cold_warm(path: Path, label: str, cache: Path) -> list[dict]:
         base_s = min(base_s, _bare_parse(repo))
         c1 = _cpu()
         shutil.rmtree(cache / "structure", ignore_errors=True)
-        t, s = _timed(lambda: load_structure(repo, skips=[]))
+        t, s = timed(lambda: load_structure(repo, skips=[]))
         c2 = _cpu()
         assert s.stats["parsed"] > 0
         cold_s = min(cold_s, t)
         base_cpu, cold_cpu = min(base_cpu, c1 - c0), min(cold_cpu, c2 - c1)
     warm_s = float("inf")
     for _ in range(REPEAT):
-        t, w = _timed(lambda: load_structure(repo, skips=[]))
+        t, w = timed(lambda: load_structure(repo, skips=[]))
         assert w.stats["parsed"] == 0
         warm_s = min(warm_s, t)
     n = int((s.files.kind == "python").sum())
@@ -125,13 +121,15 @@ def _vs_grimp(cache: Path) -> dict:
     import grimp
 
     path = _stdlib_repo("stdlib_grimp", GRIMP_PACKAGES)
-    ours_s = min(_timed(lambda: load_structure(path, skips=[], cache=False))[0] for _ in range(REPEAT))
-    grimp_s = min(_timed(lambda: grimp.build_graph(*GRIMP_PACKAGES, cache_dir=None))[0] for _ in range(REPEAT))
+    ours_s = best_of(lambda: load_structure(path, skips=[], cache=False), REPEAT)
+    grimp_s = best_of(lambda: grimp.build_graph(*GRIMP_PACKAGES, cache_dir=None), REPEAT)
     return {"name": "structure_vs_grimp", "ours_s": ours_s, "baseline": "grimp.build_graph (imports only)",
             "baseline_s": grimp_s, "ratio": ours_s / grimp_s}
 
 
-def run(repo: str | os.PathLike | None = None, quick: bool = False) -> list[dict]:
+def run(argv: list[str] | None = None) -> list[dict]:
+    args = parse_argv(argv)
+    repo, quick = args.repo, args.quick
     WORK.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory(dir=WORK) as cache:
@@ -147,7 +145,4 @@ def run(repo: str | os.PathLike | None = None, quick: bool = False) -> list[dict
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    for row in run(args[0] if args else None, quick="--quick" in sys.argv):
-        print(f"{row['name']}: ours {row['ours_s']:.3f} s, baseline {row['baseline_s']:.3f} s, "
-              f"ratio {row['ratio']:.3f}")
+    main(run)

@@ -1,6 +1,7 @@
 """Run every benchmark (benchmarks/bench_*.py) and print `name: ours X s, baseline Y s, ratio Z`.
 
-Each module exposes ``run(argv) -> list[dict]`` or ``run() -> list[dict]`` with rows
+Each module exposes ``run(argv) -> list[dict]`` (``argv``: ``[REPO] [--quick]``, read with
+``common.parse_argv``) or ``run() -> list[dict]`` with rows
 ``{"name", "ours_s", "baseline", "baseline_s", "ratio"}`` (ratio = ours / baseline;
 lower is better unless a row says otherwise in ``note``). Usage:
 
@@ -18,15 +19,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-
-def format_row(row: dict) -> str:
-    line = f"{row['name']}: ours {row['ours_s']:.3f} s"
-    if row.get("baseline_s") is not None:
-        line += f", baseline({row.get('baseline', '?')}) {row['baseline_s']:.3f} s, ratio {row['ratio']:.3f}"
-    if row.get("note"):
-        line += f"  [{row['note']}]"
-    return line
+from common import format_row  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,8 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller generated inputs")
     ap.add_argument("repo", nargs="?", help="a real repository to measure on, where a benchmark supports it")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(HERE.parent))
-    sys.path.insert(0, str(HERE))
     failed = 0
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")

@@ -1,0 +1,86 @@
+"""What every benchmark shares: its command line, best-of-N timing, a child's peak memory, and its printed rows.
+
+A benchmark module exposes ``run(argv: list[str] | None = None) -> list[dict]``: ``benchmarks/run.py`` passes
+``[REPO] [--quick]`` and running the file alone passes ``sys.argv[1:]`` (``main(run)`` does that and prints the
+rows), so both read the same arguments with :func:`parse_argv`.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / ".work"
+ROW_KEYS = ("name", "ours_s", "baseline", "baseline_s", "ratio", "note")
+
+
+@dataclass(frozen=True)
+class Args:
+    repo: str | None = None  # a real repository to measure on, where the benchmark supports one
+    quick: bool = False  # smaller generated inputs
+    flags: frozenset[str] = field(default_factory=frozenset)  # every ``--flag`` given, --quick included
+
+
+def parse_argv(argv: list[str] | None) -> Args:
+    """``[REPO] [--quick] [--other-flag ...]``; a non-empty ``SEAMSCOPE_BENCH_QUICK`` other than 0 also means quick."""
+    argv = list(argv or [])
+    flags = frozenset(a for a in argv if a.startswith("--"))
+    paths = [a for a in argv if not a.startswith("--")]
+    quick = "--quick" in flags or os.environ.get("SEAMSCOPE_BENCH_QUICK", "").strip() not in ("", "0")
+    return Args(repo=paths[0] if paths else None, quick=quick, flags=flags)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall-clock seconds of one call, and what it returned."""
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
+    """Best of ``repeat`` wall-clock runs: the machine may be shared, and the minimum is the least noisy."""
+    return min(timed(fn)[0] for _ in range(repeat))
+
+
+_PEAK_EPILOGUE = """
+import resource as _resource
+_hwm = [int(_l.split()[1]) for _l in open('/proc/self/status') if _l.startswith('VmHWM')][0]
+_kids = _resource.getrusage(_resource.RUSAGE_CHILDREN).ru_maxrss if %r else 0
+print(max(_hwm, _kids) / 1024)
+"""
+
+
+def peak_rss_mib(code: str, *args: str, children: bool = False) -> float:
+    """Peak resident memory (MiB) of a fresh interpreter running ``code`` with ``sys.argv[1:] == args``.
+
+    The child has the project root and benchmarks/ on ``sys.path``. It reports its own VmHWM, not ``ru_maxrss``:
+    Linux carries ``ru_maxrss`` over fork+exec, so a child of a large benchmark process would report the parent's
+    peak. ``children``: the largest process the child waited for (a worker pool's) counts too.
+    """
+    prelude = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'benchmarks')!r}]\n"
+    done = subprocess.run([sys.executable, "-c", prelude + code + _PEAK_EPILOGUE % children, *args],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def format_row(row: dict) -> str:
+    """``name: ours X s, baseline(B) Y s, ratio Z  [note]``."""
+    line = f"{row['name']}: ours {row['ours_s']:.3f} s"
+    if row.get("baseline_s") is not None and row["baseline_s"] == row["baseline_s"]:  # not None, not NaN
+        line += f", baseline({row.get('baseline', '?')}) {row['baseline_s']:.3f} s, ratio {row['ratio']:.3f}"
+    if row.get("note"):
+        line += f"  [{row['note']}]"
+    return line
+
+
+def main(run: Callable[[list[str]], list[dict]]) -> None:
+    """Run a benchmark from its own command line and print each row, with its extra scalar figures."""
+    for row in run(sys.argv[1:]):
+        extras = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
+                           if k not in ROW_KEYS and isinstance(v, (int, float, str)))
+        print(format_row(row) + (f"  ({extras})" if extras else ""), flush=True)
