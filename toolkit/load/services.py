@@ -8,7 +8,8 @@ What is found (tables ``service_calls``, ``service_endpoints``, ``service_messag
     HTTP calls
         ``requests``/``httpx`` module functions and ``Session``/``Client``/``AsyncClient`` objects (``base_url``
         honoured), ``aiohttp.ClientSession`` objects, ``urllib3`` ``request``/``PoolManager().request`` and
-        ``urllib.request.urlopen`` (of a URL or a ``Request(url, method=...)``). The URL expression is evaluated
+        ``urllib.request.urlopen`` of a URL, and ``urllib.request.Request(url, method=...)`` where it is built
+        (a ``urlopen(request)`` of a Request built elsewhere is not counted twice). The URL expression is evaluated
         symbolically through the file's assignments: literals stay, f-string holes and concatenated variables
         become ``{param}``, ``os.environ[...]``/``os.getenv``/``settings.X``/``settings["x"]`` become the *base*
         (the setting that names the callee).
@@ -165,6 +166,8 @@ class _FileScan:
         self.endpoints: list[dict] = []
         self.messages: list[dict] = []
         self.module_assign: dict[str, ast.AST] = {}
+        self.builds_requests = any(isinstance(n, ast.Call) and self.qual(n.func) == "urllib.request.Request"
+                                   for n in ast.walk(tree))
         for node in tree.body:
             self._collect_assign(node, self.module_assign)
 
@@ -350,6 +353,9 @@ class _FileScan:
             if q in ("urllib.request.urlopen",):
                 self._urlopen(call, local)
                 return
+            if q == "urllib.request.Request":
+                self._request(call, local)
+                return
             if q in ("kafka.KafkaConsumer", "aiokafka.AIOKafkaConsumer") and call.args:
                 for t in self._topics_list(call, local):
                     self._add_msg(call.lineno, "subscribe", t, "kafka", "kafka-python")
@@ -379,18 +385,23 @@ class _FileScan:
                 parts = self.value(base, local) + parts
         self._add_call(call.lineno, method, parts, library)
 
+    def _request(self, target: ast.Call, local) -> None:
+        """``urllib.request.Request(url, data=..., method=...)``: the request is built, so the call is here."""
+        url = target.args[0] if target.args else self._kw(target, "url")
+        m = self._kw(target, "method")
+        method = m.value.upper() if isinstance(m, ast.Constant) and isinstance(m.value, str) else (
+            "POST" if (len(target.args) > 1 or self._kw(target, "data") is not None) else "GET")
+        self._add_call(target.lineno, method, self.value(url, local), "urllib.request")
+
     def _urlopen(self, call: ast.Call, local) -> None:
         arg = call.args[0] if call.args else self._kw(call, "url")
         target = arg
         if isinstance(arg, ast.Name):
             target = self.lookup(arg.id, local) or arg
         if isinstance(target, ast.Call) and (self.qual(target.func) or "").endswith("urllib.request.Request"):
-            url = target.args[0] if target.args else self._kw(target, "url")
-            m = self._kw(target, "method")
-            method = m.value.upper() if isinstance(m, ast.Constant) and isinstance(m.value, str) else (
-                "POST" if (len(target.args) > 1 or self._kw(target, "data") is not None) else "GET")
-            self._add_call(call.lineno, method, self.value(url, local), "urllib.request")
-            return
+            return  # recorded where the Request is built
+        if isinstance(target, ast.Name) and self.builds_requests:
+            return  # a Request built by a caller of this helper, recorded there
         method = "POST" if len(call.args) > 1 or self._kw(call, "data") is not None else "GET"
         self._add_call(call.lineno, method, self.value(arg, local), "urllib.request")
 

@@ -22,9 +22,9 @@ Environment
     an environment word (``traces/production/x.json``), else ``unknown`` (:mod:`toolkit.environments`).
 Robustness
     a line that is not JSON is skipped with its line number; a span whose parent is not in the data is
-    counted in ``stats["missing_parents"]``; a child span starting before or ending after its parent in
-    another service by more than ``skew_tolerance_ns`` is counted in ``stats["clock_skew"]`` — both are
-    reported, neither is an error.
+    counted in ``stats["missing_parents"]``; a child span starting before or (synchronous calls only) ending
+    after its parent in another service by more than ``skew_tolerance_ns`` is counted in
+    ``stats["clock_skew"]`` — both are reported, neither is an error.
 """
 from __future__ import annotations
 
@@ -329,9 +329,12 @@ def trace_edges(spans: pd.DataFrame, *, skew_tolerance_ns: int = 1_000_000) -> t
     stats["missing_parents"] = int((~found).sum())
     m = m[found & (m["service"] != m["service_p"])]
     stats["cross_service_spans"] = int(len(m))
-    skew = (m["start_ns"] < m["start_ns_p"] - skew_tolerance_ns) | (m["end_ns"] > m["end_ns_p"] + skew_tolerance_ns)
-    stats["clock_skew"] = int(skew.sum())
     message = (m["kind_p"] == "producer") | (m["kind"] == "consumer")
+    # a synchronous callee runs inside its caller's span; a message is consumed after it was produced, maybe
+    # long after the producer span ended — for messages only a start before the producer's start is skew
+    early = m["start_ns"] < m["start_ns_p"] - skew_tolerance_ns
+    late = (m["end_ns"] > m["end_ns_p"] + skew_tolerance_ns) & ~message
+    stats["clock_skew"] = int((early | late).sum())
     http = (m["kind_p"] == "client") | (m["kind"] == "server")
     kind = pd.Series("other", index=m.index).where(~http, "http").where(~message, "message")
     route = m["route"].where(m["route"].notna(), m["route_p"])
