@@ -250,10 +250,11 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
     For a component (node): the call sites on its seams (both directions); for a
     seam ``a->b`` (edge): that seam's call sites. With them the tests that execute
     them for real (``exercises="real"``) or only with the callee mocked
-    (``"mocked"``), and the bugs whose fixes touched the component (or both
+    (``"mocked"``) — test files for the static estimate — and the bugs whose fixes touched the component (or both
     sides of the seam). Lists are capped at ``max_rows``.
     """
     cs = f.interaction.call_sites
+    seams = f.interaction.seams
     ic = f.ev.links.issue_components if f.ev.links is not None else None
     bugs = f.bugs.bugs.set_index("key") if f.bugs is not None else None
 
@@ -281,13 +282,23 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
         rows = rows.sort_values(["path", "line"])
         sites = [{"path": r["path"], "line": int(r["line"]), "seam": r["seam"], "callee": r["callee"],
                   "status": r["status"]} for r in rows.head(max_rows).to_dict("records")]
-        real: set[str] = set()
-        mocked: set[str] = set()
-        for r in rows.to_dict("records"):
-            real.update(r.get("tests_real") if r.get("tests_real") is not None else ())
-            mocked.update(r.get("tests_mocked") if r.get("tests_mocked") is not None else ())
-        tests = ([{"test_id": t, "exercises": "real"} for t in sorted(real)]
-                 + [{"test_id": t, "exercises": "mocked"} for t in sorted(mocked - real)])
+        # per (test, seam): call-site lists (measured coverage) plus the seam lists (which also hold the static
+        # estimate's test files); "real" wins over "mocked" on the same seam
+        on_seams = seams[seams["seam"] == ident] if "->" in ident else \
+            seams[(seams["caller_component"] == ident) | (seams["callee_component"] == ident)]
+        how: dict[tuple[str, str], str] = {}
+        for r in [*rows.to_dict("records"), *on_seams.to_dict("records")]:
+            for col, kind in (("tests_real", "real"), ("tests_real_list", "real"), ("tests_mocked", "mocked"),
+                              ("tests_mocking_list", "mocked")):
+                v = r.get(col)
+                if v is not None and not isinstance(v, (int, float)):
+                    for t in v:
+                        if kind == "real":
+                            how[(str(t), r["seam"])] = "real"
+                        else:
+                            how.setdefault((str(t), r["seam"]), "mocked")
+        tests = [{"test_id": t, "seam": seam, "exercises": kind}
+                 for (t, seam), kind in sorted(how.items(), key=lambda kv: (kv[1] != "real", kv[0]))]
         return {"call_sites": sites, "tests": tests[:max_rows], "bugs": _bug_rows(keys)}
 
     return details
