@@ -312,16 +312,16 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     coded = pc.dictionary_encode(arr)  # exports repeat timestamps (Updated == Resolved): parse each once
-    uniq = pd.Series(coded.dictionary.to_numpy(zero_copy_only=False), dtype="string")
-    present = (uniq != "").to_numpy(dtype=bool)
-    out = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
+    present = pc.not_equal(coded.dictionary, "").to_numpy(zero_copy_only=False)
+    out = np.full(len(present), np.datetime64("NaT"), dtype="datetime64[ns]")
     if present.any():
         ok, stamp = _parse_local_parts(coded.dictionary)
         ok &= present
         out[ok] = stamp[ok]
         rest = present & ~ok
-        if rest.any():
-            sub = uniq[rest]
+        if rest.any():  # only values the Jira formats do not read reach Python objects
+            sub = pd.Series(pc.filter(coded.dictionary, pa.array(rest)).to_numpy(zero_copy_only=False),
+                            dtype="string")
             iso = pd.to_datetime(sub.str.replace("/", "-", regex=False), errors="coerce", utc=True, format="ISO8601")
             if iso.isna().any():
                 iso = iso.fillna(pd.to_datetime(sub[iso.isna()], errors="coerce", utc=True, format="mixed"))
@@ -329,7 +329,7 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
             bad = rest.copy()
             bad[rest] = iso.isna().to_numpy()
             if bad.any():
-                sample = uniq[bad].iloc[0]
+                sample = sub[iso.isna().to_numpy()].iloc[0]
                 raise InputError(
                     path,
                     f"column {column!r}: unknown date format, e.g. {sample!r}",
