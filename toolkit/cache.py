@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import subprocess
 import tempfile
 import time
@@ -57,47 +58,62 @@ def root() -> Path:
     return cache_dir()
 
 
+_FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w., \t]+)", re.M)
+
+
+@lru_cache(maxsize=None)
+def _module_source(name: str) -> tuple[Path | None, bytes, tuple[str, ...]]:
+    """(file, source, toolkit modules it may import) of a dotted ``toolkit`` name; (None, b"", ()) if no module."""
+    base = Path(__file__).resolve().parent
+    rel = Path(*name.split(".")[1:])
+    found = [f for f in ((base / f"{rel}.py") if rel.parts else None, base / rel / "__init__.py")
+             if f is not None and f.is_file()]
+    if not found:
+        return None, b"", ()  # a name imported from a module, not a module
+    src = found[0].read_bytes()
+    pkg = name if found[0].name == "__init__.py" else name.rpartition(".")[0]
+    deps = [name.rpartition(".")[0]]  # importing a.b.c runs a/__init__ and a/b/__init__
+    for m in _FROM.finditer(src):  # a regex, not ast: this runs on every audit, and over-matching is harmless
+        mod = m.group(1).decode()
+        level = len(mod) - len(mod.lstrip("."))
+        mod = mod.lstrip(".")
+        if level:
+            parent = pkg.rsplit(".", level - 1)[0] if level > 1 else pkg
+            mod = f"{parent}.{mod}" if mod else parent
+        deps.append(mod)
+        names = m.group(2).decode().strip("()")
+        deps += [f"{mod}.{n.split()[0]}" for n in names.replace("\n", " ").split(",") if n.split()]
+    for m in _IMPORT.finditer(src):
+        deps += [n.split()[0] for n in m.group(1).decode().split(",") if n.split()]
+    return found[0], src, tuple(d for d in deps if d.startswith("toolkit"))
+
+
 @lru_cache(maxsize=None)
 def code_version(*modules: str) -> str:
     """Hash of the source of ``modules`` (dotted ``toolkit.*`` names) and of every ``toolkit`` module they
     import, transitively: changing any code that produced an entry invalidates it, and only those entries.
     With no module: every ``toolkit/**/*.py``."""
-    import ast
-
     base = Path(__file__).resolve().parent
     if not modules:
-        files = sorted(base.rglob("*.py"))
+        files = {p: p.read_bytes() for p in sorted(base.rglob("*.py"))}
     else:
-        seen: dict[str, Path] = {}
+        files = {}
+        seen: set[str] = set()
         todo = list(modules) + [__name__]
         while todo:
             name = todo.pop()
             if name in seen or not name.startswith("toolkit"):
                 continue
-            rel = Path(*name.split(".")[1:])
-            found = [f for f in ((base / f"{rel}.py") if rel.parts else None, base / rel / "__init__.py")
-                     if f is not None and f.is_file()]
-            if not found:
-                continue  # a name imported from a module, not a module
-            seen[name] = found[0]
-            todo.append(name.rpartition(".")[0])  # importing a.b.c runs a/__init__ and a/b/__init__
-            tree = ast.parse(seen[name].read_bytes())
-            pkg = name if seen[name].name == "__init__.py" else name.rpartition(".")[0]
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    todo += [a.name for a in node.names]
-                elif isinstance(node, ast.ImportFrom):
-                    mod = node.module or ""
-                    if node.level:
-                        parent = pkg.rsplit(".", node.level - 1)[0] if node.level > 1 else pkg
-                        mod = f"{parent}.{mod}" if mod else parent
-                    todo.append(mod)
-                    todo += [f"{mod}.{a.name}" for a in node.names]  # submodules imported by name
-        files = sorted(set(seen.values()))
+            seen.add(name)
+            path, src, deps = _module_source(name)
+            if path is not None:
+                files[path] = src
+                todo += deps
     h = hashlib.sha256()
-    for p in files:
+    for p in sorted(files):
         h.update(str(p.relative_to(base)).encode())
-        h.update(p.read_bytes())
+        h.update(files[p])
     return h.hexdigest()[:16]
 
 
