@@ -13,7 +13,6 @@ commits, 100 files each). Generated repositories live in ``benchmarks/.work/many
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import synthetic_repo  # noqa: E402
+from common import parse_argv  # noqa: E402
 
 from toolkit import progress  # noqa: E402
 from toolkit.many import audit_many, read_targets  # noqa: E402
@@ -49,7 +49,9 @@ def _timed(root: Path, workers: int) -> tuple[float, dict]:
     return time.perf_counter() - t0, result
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(argv: list[str] | None = None) -> list[dict]:
+    """``[--quick]`` (a REPO argument is ignored: the benchmark needs 8 repositories of one size)."""
+    quick = parse_argv(argv).quick
     os.environ["SEAMSCOPE_NO_CACHE"] = "1"  # inherited by the worker processes: every run does all the work
     progress.set_enabled(False)
     commits, files = (500, 100) if quick else (3000, 600)
@@ -79,16 +81,12 @@ def run(quick: bool = False) -> list[dict]:
              "per_repo_slowdown": round(per_repo_2[len(per_repo_2) // 2] / per_repo[len(per_repo) // 2], 2)}]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    a = ap.parse_args()
-    for row in run(quick=a.quick):
+def main(argv: list[str] | None = None) -> None:
+    for row in run(sys.argv[1:] if argv is None else argv):
         print(f"{row['name']}: ours(2 workers) {row['ours_s']} s, baseline(1 worker) {row['baseline_s']} s, "
               f"ratio {row['ratio']}  ({row['repos']} repos x {row['commits_each']} commits, "
               f"median {row['per_repo_s_median']} s per repo, parallelism {row['parallelism']}, per-repo slowdown "
-              f"{row['per_repo_slowdown']}, {row['cpus']} CPUs, "
-              f"load {row['loadavg_1min']})")
+              f"{row['per_repo_slowdown']}, {row['cpus']} CPUs, load {row['loadavg_1min']})")
 
 
 if __name__ == "__main__":
