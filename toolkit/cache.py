@@ -253,10 +253,26 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[Skip]]:
 
     table = pq.read_table(path)
     info = json.loads(table.schema.metadata[_META])
-    df = table.to_pandas()
-    for c in info["lists"]:
-        df[c] = pd.Series([None if v is None else list(v) for v in df[c]], index=df.index, dtype=object)
-    return df, _skips_from(info["skips"])
+    lists = {c: _python_lists(table.column(c)) for c in info["lists"]}
+    df = table.drop_columns(list(lists)).to_pandas() if lists else table.to_pandas()
+    for c, values in lists.items():
+        df[c] = pd.Series(values, index=df.index, dtype=object)
+    return df[info["columns"]] if lists else df, _skips_from(info["skips"])
+
+
+def _python_lists(col) -> list[list | None]:
+    """A Parquet list column as Python lists, sliced from one flat list (``to_pylist`` per row is slow)."""
+    import pyarrow as pa
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    flat = arr.values.to_numpy(zero_copy_only=False).tolist()
+    bounds = arr.offsets.to_numpy().tolist()
+    base = bounds[0]
+    out = [flat[a - base:b - base] for a, b in zip(bounds, bounds[1:])]
+    if arr.null_count:
+        for i in (arr.is_null().to_numpy(zero_copy_only=False)).nonzero()[0].tolist():
+            out[i] = None
+    return out
 
 
 def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:

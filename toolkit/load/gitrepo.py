@@ -153,8 +153,10 @@ class Repo:
         if rev is None and self.work_tree is not None:
             res = subprocess.run(["git", "-C", str(self.work_tree), "ls-files", "-z", "--cached", "--others",
                                   "--exclude-standard"], capture_output=True, env=_env(), check=True)
+            root = str(self.work_tree)
+            isfile = os.path.isfile  # pathlib per path costs more than the stat on big trees
             return sorted({p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0")
-                           if p and (self.work_tree / p).is_file()})
+                           if p and isfile(os.path.join(root, p))})
         commit = self.resolve(rev or "HEAD")
         if commit is None:
             return []
