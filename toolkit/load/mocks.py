@@ -56,6 +56,7 @@ from toolkit.components import module_name
 from toolkit.errors import Skip, report_skip
 from toolkit.external_services import external_service
 from toolkit.load.gitrepo import Repo
+from toolkit.load.python_ast import dotted_name, import_bindings, import_time_statements
 from toolkit.testids import from_source
 
 MOCK_MODULES = ("unittest.mock.", "mock.")
@@ -148,52 +149,9 @@ class TestFile:
         return PurePosixPath(self.path).name == "conftest.py"
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-def _top_level(tree: ast.Module) -> Iterable[ast.AST]:
-    """Statements that run at import time (module body, into if/try/with, not into defs or classes)."""
-    todo = list(tree.body)
-    while todo:
-        node = todo.pop(0)
-        yield node
-        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
-            for name in ("body", "orelse", "finalbody", "handlers"):
-                todo.extend(getattr(node, name, []) or [])
-        elif isinstance(node, ast.ExceptHandler):
-            todo.extend(node.body)
-
-
 def _bindings(tree: ast.Module, module: str, is_package: bool, *, top_level_only: bool = False) -> dict[str, str]:
     """Local name -> dotted name, from the file's imports (function-local ones too unless ``top_level_only``)."""
-    out: dict[str, str] = {}
-    pkg_parts = module.split(".") if is_package else module.split(".")[:-1]
-    for node in (_top_level(tree) if top_level_only else ast.walk(tree)):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.asname:
-                    out[a.asname] = a.name
-                else:
-                    head = a.name.split(".")[0]
-                    out[head] = head
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = pkg_parts[: len(pkg_parts) - (node.level - 1)] if node.level - 1 <= len(pkg_parts) else []
-                src = ".".join(base + ([node.module] if node.module else []))
-            else:
-                src = node.module or ""
-            for a in node.names:
-                if a.name != "*":
-                    out[a.asname or a.name] = f"{src}.{a.name}" if src else a.name
-    return out
+    return import_bindings(import_time_statements(tree) if top_level_only else ast.walk(tree), module, is_package)
 
 
 def _marker_names(decorators: Iterable[ast.expr], bindings: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -201,7 +159,7 @@ def _marker_names(decorators: Iterable[ast.expr], bindings: dict[str, str]) -> t
     markers, use = [], []
     for d in decorators:
         call = d if isinstance(d, ast.Call) else None
-        name = _dotted(call.func if call else d)
+        name = dotted_name(call.func if call else d)
         if not name:
             continue
         head, _, rest = name.partition(".")
@@ -236,7 +194,7 @@ class _Scanner:
     def resolve_expr(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Call):
             node = node.func
-        return self.full(_dotted(node))
+        return self.full(dotted_name(node))
 
     @staticmethod
     def _str(node: ast.AST | None) -> str | None:
@@ -249,7 +207,7 @@ class _Scanner:
         return None
 
     def hits_of_call(self, call: ast.Call) -> list[MockHit]:
-        name = _dotted(call.func)
+        name = dotted_name(call.func)
         if not name:
             return []
         head, _, rest = name.partition(".")
@@ -319,7 +277,7 @@ class _Scanner:
         out: list[MockHit] = []
         for top in nodes:
             if decorators and not isinstance(top, ast.Call):
-                full = self.full(_dotted(top))
+                full = self.full(dotted_name(top))
                 if full:
                     out.extend(self.http_hit(full, top.lineno))
                 continue
@@ -327,7 +285,7 @@ class _Scanner:
                 if isinstance(node, ast.Call):
                     out.extend(self.hits_of_call(node))
                 elif isinstance(node, ast.withitem) and not isinstance(node.context_expr, ast.Call):
-                    full = self.full(_dotted(node.context_expr))
+                    full = self.full(dotted_name(node.context_expr))
                     if full:
                         out.extend(self.http_hit(full, node.context_expr.lineno))
         return out
@@ -335,7 +293,7 @@ class _Scanner:
 
 def _is_fixture(dec: ast.expr, bindings: dict[str, str]) -> tuple[bool, bool, str | None]:
     call = dec if isinstance(dec, ast.Call) else None
-    name = _dotted(call.func if call else dec)
+    name = dotted_name(call.func if call else dec)
     if not name:
         return False, False, None
     head, _, rest = name.partition(".")
@@ -365,7 +323,7 @@ def _func(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: str | 
     calls = set()
     for n in ast.walk(fn):
         if isinstance(n, ast.Call):
-            f = sc.full(_dotted(n.func))
+            f = sc.full(dotted_name(n.func))
             if f:
                 calls.add(f)
     return Func(fn.name, qualname, fn.lineno, cls, params, use, markers, hits, refs, calls)
@@ -429,7 +387,7 @@ def parse_test_file(path: str, source: bytes) -> TestFile:
                 tf.file_mocks.extend(sc.hits(st.body))
         elif isinstance(st, ast.ClassDef):
             is_test_class = st.name.startswith("Test") or any(
-                (_dotted(b) or "").endswith("TestCase") for b in st.bases)
+                (dotted_name(b) or "").endswith("TestCase") for b in st.bases)
             if is_test_class:
                 visit_class(st, "")
             fake(st)

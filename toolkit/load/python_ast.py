@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 import gc
 import warnings
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 #: Bump when FileFacts or the way they are computed changes: invalidates the per-file cache.
@@ -91,6 +93,51 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     if target:
         parts = parts + target.split(".")
     return ".".join(parts) if parts else None
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` -> ``"a.b.c"``; ``None`` when the root is not a plain name (a call, a subscript, ...)."""
+    chain = _chain(node)
+    return ".".join(chain) if chain else None
+
+
+def import_time_statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """The statements that run when the module is imported: its body, into if/try/with, not into defs or classes."""
+    todo = deque(tree.body)
+    while todo:
+        node = todo.popleft()
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            for name in ("body", "orelse", "finalbody", "handlers"):
+                todo.extend(getattr(node, name, []) or [])
+        elif isinstance(node, ast.ExceptHandler):
+            todo.extend(node.body)
+
+
+def import_bindings(nodes: Iterable[ast.AST], module: str, is_package: bool) -> dict[str, str]:
+    """Name -> dotted target bound by the import statements among ``nodes`` (other nodes are ignored).
+
+    ``import a.b`` binds ``a``; ``import a.b as c`` binds ``c`` -> ``a.b``; ``from .x import y as z`` in
+    ``pkg.mod`` binds ``z`` -> ``pkg.x.y``. A relative import climbing above the top package binds its target as
+    if it were absolute. One flat mapping, a later import winning: pass ``ast.walk(tree)`` for every import of the
+    file or :func:`import_time_statements` for the module's own namespace.
+    """
+    out: dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = a.name
+                else:
+                    head = a.name.split(".", 1)[0]
+                    out[head] = head
+        elif isinstance(node, ast.ImportFrom):
+            src = (resolve_relative(module, is_package, node.level, node.module) if node.level else None) \
+                or node.module or ""
+            for a in node.names:
+                if a.name != "*":
+                    out[a.asname or a.name] = f"{src}.{a.name}" if src else a.name
+    return out
 
 
 # fields that never hold a node with children worth visiting (identifiers, flags, operators, contexts)
