@@ -1,7 +1,7 @@
 """The guided notebooks: run top to bottom with papermill on the sample and on a second, different system.
 
-Every notebook is executed twice (the shop sample; the generated ``ledger`` system without coverage) by the
-papermill CLI in parallel subprocesses with the venv's ``python3`` kernel and one shared cache. A bad path in
+Every notebook is executed twice (the shop sample; the generated ``ledger`` system without coverage) by
+papermill, one kernel per core at a time, with the venv's ``python3`` kernel and one shared cache. A bad path in
 the parameters cell must stop at the load cell with the library's one-line ``InputError``. The notebooks in
 git carry no outputs and start with a ``parameters``-tagged cell. The display glue in ``toolkit.notebook``
 is tested in-process.
@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,7 +42,7 @@ def _tree_digest(folder: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
+def nb_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("seamscope-cache")
 
 
@@ -52,25 +51,32 @@ def small(tmp_path_factory) -> dict:
     return build_small(tmp_path_factory.mktemp("ledger"))
 
 
-def _papermill(name: str, out: Path, params: dict, cache: Path) -> subprocess.CompletedProcess:
-    """Run one notebook with the papermill CLI (its own process: kernels never share an event loop)."""
-    pfile = out.with_suffix(".params.json")
-    pfile.write_text(json.dumps(params))
-    env = dict(os.environ, SEAMSCOPE_CACHE=str(cache), PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    cmd = [sys.executable, "-m", "papermill", str(NB_DIR / f"{name}.ipynb"), str(out), "-f", str(pfile),
-           "-k", "python3", "--cwd", str(NB_DIR), "--no-progress-bar", "--execution-timeout", "300"]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def sample_before() -> str:
     """The sample's content before any notebook ran."""
     return _tree_digest(SAMPLE_DIR)
 
 
+def _execute(name: str, out: Path, params: dict) -> str:
+    """Run one notebook with papermill and a fresh ``python3`` kernel; return the error text ('' when it ran).
+
+    No ``cwd``: papermill would ``os.chdir`` the whole process, which threads cannot share. The kernel then
+    starts in the test's working directory, which also shows the notebooks need none of their own.
+    """
+    from papermill import execute_notebook
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(out), parameters=params, kernel_name="python3",
+                         progress_bar=False, execution_timeout=300)
+    except PapermillExecutionError as exc:
+        return str(exc)
+    return ""
+
+
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory, small, cache, sample_before) -> dict[tuple[str, str], tuple[nbformat.NotebookNode | None, str, dict]]:
-    """(dataset, notebook) -> (executed notebook, papermill's stderr, parameters); all 14 runs, two at a time."""
+def executed(tmp_path_factory, small, nb_cache, sample_before) -> dict[tuple[str, str], tuple]:
+    """(dataset, notebook) -> (executed notebook, error text, parameters); all 14 runs, one kernel per core."""
     work = tmp_path_factory.mktemp("executed")
     datasets = {
         "sample": {"labels": str(work / "sample-labels.csv"), "out": str(work / "sample-report")},
@@ -82,14 +88,14 @@ def executed(tmp_path_factory, small, cache, sample_before) -> dict[tuple[str, s
     def run(job):
         ds, name = job
         out = work / f"{ds}-{name}.ipynb"
-        proc = _papermill(name, out, datasets[ds], cache)
-        nb = nbformat.read(out, as_version=4) if out.exists() else None
-        return job, (nb, proc.stderr if proc.returncode else "", datasets[ds])
+        err = _execute(name, out, datasets[ds])
+        return job, (nbformat.read(out, as_version=4), err, datasets[ds])
 
-    # cache warm-up on one notebook per dataset first, so parallel runs read the cache instead of racing to fill it
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    workers = max(2, os.cpu_count() or 2)
+    with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(max_workers=workers) as pool:
+        mp.setenv("SEAMSCOPE_CACHE", str(nb_cache))  # kernels inherit it: every run shares one cache
+        # one notebook per dataset first, so the parallel runs read the cache instead of racing to fill it
         first = dict(pool.map(run, [("sample", NOTEBOOKS[0]), ("ledger", NOTEBOOKS[0])]))
-    with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2))) as pool:
         rest = dict(pool.map(run, [j for j in jobs if j[1] != NOTEBOOKS[0]]))
     return {**first, **rest}
 
@@ -135,7 +141,7 @@ def test_committed_notebook_is_clean_and_parameterised(name):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_top_to_bottom(executed, dataset, name):
     nb, err, params = executed[(dataset, name)]
-    assert nb is not None and not err, err[-3000:]
+    assert not err, err[-3000:]
     errors = [o for o in _outputs(nb) if o.output_type == "error"]
     assert not errors, errors
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -164,18 +170,18 @@ def test_running_the_notebooks_writes_nothing_into_the_sample(sample_before, exe
 
 @pytest.mark.slow
 @pytest.mark.parametrize("param", ["repo", "tests", "issues"])
-def test_missing_path_stops_at_the_load_cell_with_one_line(tmp_path, cache, param, monkeypatch):
+def test_missing_path_stops_at_the_load_cell_with_one_line(tmp_path, nb_cache, param, monkeypatch):
     from papermill import execute_notebook
     from papermill.exceptions import PapermillExecutionError
 
     missing = tmp_path / "no-such-input"
     value = str(missing) if param == "repo" else [str(missing)]
     out = tmp_path / "out.ipynb"
-    monkeypatch.setenv("SEAMSCOPE_CACHE", str(cache))
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
     with pytest.raises(PapermillExecutionError) as info:
         execute_notebook(str(NB_DIR / "01_integration_test_coverage.ipynb"), str(out), kernel_name="python3",
                          parameters={param: value, "labels": str(tmp_path / "l.csv"), "out": str(tmp_path / "r")},
-                         cwd=str(NB_DIR), progress_bar=False)
+                         progress_bar=False)
     exc = info.value
     assert exc.ename == "InputError"
     assert str(missing) in exc.evalue and repr(param) in exc.evalue
@@ -216,11 +222,11 @@ def test_show_table_escapes_pages_and_sorts():
 
 
 @pytest.fixture(scope="module")
-def ledger_findings(small, cache):
+def ledger_findings(small, nb_cache):
     from toolkit.notebook import load
 
     old = os.environ.get("SEAMSCOPE_CACHE")
-    os.environ["SEAMSCOPE_CACHE"] = str(cache)
+    os.environ["SEAMSCOPE_CACHE"] = str(nb_cache)
     try:
         yield load(small["repo"], tests=small["tests"], issues=small["issues"])
     finally:
@@ -252,10 +258,10 @@ def test_graph_details_list_call_sites_tests_and_bugs(ledger_findings):
     assert {b["key"] for b in w.detail["sections"]["bugs"]} == {"#3", "#5"}
 
 
-def test_graph_details_on_the_sample_separate_real_from_mocked(cache, monkeypatch):
+def test_graph_details_on_the_sample_separate_real_from_mocked(nb_cache, monkeypatch):
     from toolkit.notebook import details_for_graph, load
 
-    monkeypatch.setenv("SEAMSCOPE_CACHE", str(cache))
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
     c = sample_config()
     ev, f = load(c.repo, tests=c.tests, coverage=c.coverage, issues=c.issues)
     d = details_for_graph(f)("documents->search_index")  # exercised only through mocks (sample truth)
@@ -263,10 +269,10 @@ def test_graph_details_on_the_sample_separate_real_from_mocked(cache, monkeypatc
     assert d["tests"] and {t["exercises"] for t in d["tests"]} == {"mocked"}
 
 
-def test_labels_feed_back_into_categorization(small, ledger_findings, tmp_path, cache, monkeypatch):
+def test_labels_feed_back_into_categorization(small, ledger_findings, tmp_path, nb_cache, monkeypatch):
     from toolkit.notebook import load, review_widget
 
-    monkeypatch.setenv("SEAMSCOPE_CACHE", str(cache))
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
     _, f = ledger_findings
     labels = tmp_path / "new" / "labels.csv"
     review = review_widget(f, labels)
