@@ -176,3 +176,26 @@ def test_no_cache_switch(tmp_path, monkeypatch):
     monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
     load_evidence(conf)
     assert not (Path(os.environ["SEAMSCOPE_CACHE"]) / "evidence").exists()
+
+
+def test_evidence_cached_results_follow_inputs_and_config(tmp_path):
+    from toolkit.evidence import load_evidence
+
+    conf = _sample_config(tmp_path)
+    ev = load_evidence(conf)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(ev.test_results)}
+
+    assert ev.cached("count", compute, code="toolkit.evidence") == {"n": len(ev.test_results)}
+    again = load_evidence(conf)
+    assert again.cached("count", compute, code="toolkit.evidence") == {"n": len(ev.test_results)}
+    assert len(calls) == 1  # the second evidence of the same inputs reads the result
+    changed = load_evidence(conf.with_(thresholds={**conf.thresholds, "recurrence_months": 99}))
+    assert changed.keys["config"] != ev.keys["config"]
+    changed.cached("count", compute, code="toolkit.evidence")
+    assert len(calls) == 2  # another configuration is another result
+    ev.cached("count", compute, code="toolkit.evidence", params="other")
+    assert len(calls) == 3

@@ -56,6 +56,20 @@ class Evidence:
     def components(self):
         return self.structure.components
 
+    def cached(self, name: str, compute: Callable[[], Any], *, code: str | tuple[str, ...],
+               params: Any = None) -> Any:
+        """``compute()``, cached (:mod:`toolkit.cache`) on the content keys of every input of this evidence,
+        the audit configuration, ``params`` and the source of the ``code`` modules (with what they import).
+
+        For analyses whose result is a pure function of the evidence: a warm audit of unchanged inputs then
+        reads results instead of recomputing them. Not cached when the cache is off.
+        """
+        k = None
+        if cache.enabled() and self.keys:
+            k = cache.key("analysis", name, sorted(self.keys.items()), params,
+                          code=(code,) if isinstance(code, str) else tuple(code))
+        return cache.cached("analysis", k, lambda own: compute())
+
 
 @contextmanager
 def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
@@ -166,6 +180,10 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     else:
         missing["issues"] = "no issue-tracker export given (--issues)"
 
+    # what analyses depend on besides the inputs' content (Evidence.cached keys on all of ``keys``)
+    k("config", config.at, mapping, sorted((config.thresholds or {}).items()), sorted((config.weights or {}).items()),
+      bool(config.pseudonymize), cache.fingerprint(config.labels) if config.labels is not None else None,
+      code=("toolkit.config",))
     if config.labels is not None and config.labels.exists():
         from toolkit.labels import read_labels
         with stage("labels"):
