@@ -344,12 +344,12 @@ def test_ctrl_c_leaves_the_previous_or_a_complete_report_and_the_cache_is_reused
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=300)
-        assert "Traceback" not in err, err
-        assert proc.returncode in (0, 130), (proc.returncode, err)
+        # 130: seamscope's handler; -SIGINT: interrupted while Python was still importing, before seamscope ran
+        assert proc.returncode in (0, 130, -signal.SIGINT), (delay, proc.returncode, err)
         doc = _complete(out)  # never half-written: the previous report or the new one, whole
         if proc.returncode == 130:
-            assert "no partial report was written" in err
-        else:
+            assert "no partial report was written" in err and "Traceback" not in err, err
+        elif proc.returncode == 0:
             assert doc["generated"] >= previous
         previous = doc["generated"]
         outcomes.append(proc.returncode)
@@ -361,6 +361,6 @@ def test_ctrl_c_leaves_the_previous_or_a_complete_report_and_the_cache_is_reused
     assert again.returncode == 0, again.stderr
     after = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()}
     rewritten = [p for p in cache_files if after.get(p) != cache_files[p]]
-    assert rewritten == [] and set(after) >= set(cache_files)
+    assert rewritten == [] and set(after) == set(cache_files)  # nothing recomputed: every entry reused
     _complete(out)
     print("Ctrl-C outcomes (130 = interrupted, 0 = finished first):", outcomes)
