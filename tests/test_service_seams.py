@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -190,3 +191,69 @@ def test_message_seams_skip_self_subscriptions():
                       {"service": "a", "direction": "subscribe", "topic": "t", "broker": "kafka"},
                       {"service": "b", "direction": "subscribe", "topic": "t", "broker": "kafka"}])
     assert list(message_seams(m)["seam"]) == ["a->b"]
+
+
+# ---- the embedded sample: analyses against truth.json ---------------------------------------------------
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
+    if "services" not in truth:
+        pytest.skip("the sample was built without services")
+    from toolkit.config import sample_config
+    from toolkit.evidence import load_evidence
+    from toolkit.findings import Findings
+    return truth["services"], Findings(load_evidence(sample_config(SAMPLE)))
+
+
+def test_sample_static_interactions_match_truth(sample):
+    truth, f = sample
+    scan = f.ev.service_scan
+    resolved = scan.calls.dropna(subset=["callee_service"])
+    got = {(r.path, r.line, r.method, r.path_template, r.caller_service, r.callee_service) for r in resolved.itertuples()}
+    assert got == {(c["path"], c["line"], c["method"], c["path_template"], c["caller"], c["callee"]) for c in truth["calls"]}
+    unresolved = {(r.path, r.line) for r in scan.calls[scan.calls["callee_service"].isna()].itertuples()}
+    assert unresolved == {(c["path"], c["line"]) for c in truth["unresolved_calls"]}
+    assert {(r.path, r.line, r.direction, r.topic, r.service) for r in scan.messages.itertuples()} == {
+        (m["path"], m["line"], m["direction"], m["topic"], m["service"]) for m in truth["messages"]}
+    assert {(r.path, r.line, r.method, r.path_template, r.service) for r in scan.endpoints.itertuples()} == {
+        (e["path"], e["line"], e["method"], e["path_template"], e["service"]) for e in truth["endpoints"]}
+
+
+def test_sample_service_seams_and_coverage_match_truth(sample):
+    truth, f = sample
+    s = f.services
+    seams = s.seams.set_index("seam")
+    assert set(seams.index) == set(truth["seams"])
+    for seam, t in truth["seams"].items():
+        row = seams.loc[seam]
+        assert (row["kind"], row["call_sites"], bool(row["exercised_by_tests"]), bool(row["production_only"]),
+                row["test_calls"], row["production_calls"]) == (t["kind"], t["call_sites"], t["exercised_by_tests"],
+                                                                t["production_only"], t["test_calls"],
+                                                                t["production_calls"]), seam
+    assert s.summary["production_only_seams"] == truth["production_only"]
+    assert s.summary["pct_static_service_seams_exercised"] == truth["pct_static_exercised"]
+    assert s.summary["pct_production_service_seams_exercised"] == truth["pct_production_exercised"]
+    assert s.summary["trace_missing_parents"] == truth["trace_missing_parents"]
+    assert s.summary["trace_clock_skew"] == 0
+
+
+def test_sample_contract_drift_is_found_and_nothing_else(sample):
+    truth, f = sample
+    cf = f.services.contract_findings
+    drift = cf[cf["finding"] != "unused_endpoint"]
+    assert {(r.finding, r.seam, r.method, r.path_template, r.field) for r in drift.itertuples()} == {
+        (d["finding"], d["seam"], d["method"], d["path_template"], d["field"]) for d in truth["contract_drift"]}
+    unused = cf[cf["finding"] == "unused_endpoint"]
+    assert {(r.provider, r.method, r.path_template) for r in unused.itertuples()} == {
+        (u["service"], u["method"], u["path_template"]) for u in truth["unused_endpoints"]}
+
+
+def test_sample_report_section(sample):
+    from toolkit.report.sections import service_section
+    _, f = sample
+    sec = service_section(f)
+    assert sec.summary["production_only_seams"] == ["orders->notifications"]
+    assert {t.name for t in sec.tables} >= {"service_seams", "service_calls", "contract_findings", "trace_edges"}

@@ -340,8 +340,9 @@ def service_section(f: Findings) -> Section:
     tables = [Table("service_seams", s.seams, "Service seams (level 'service'): static calls, traced calls in test "
                                               "and production environments, contract drift")]
     if scan is not None:
-        tables += [Table("service_calls", scan.calls, "Outgoing HTTP calls found in the code, with the callee service "
-                                                      "or the reason it is unknown"),
+        # base_default holds literal URLs: left out so the report links to nothing outside itself
+        tables += [Table("service_calls", scan.calls.drop(columns=["base_default"]),
+                         "Outgoing HTTP calls found in the code, with the callee service or the reason it is unknown"),
                    Table("service_endpoints", scan.endpoints, "Routes the services declare"),
                    Table("service_messages", scan.messages, "Message publish/subscribe calls")]
     if len(s.contract_findings):

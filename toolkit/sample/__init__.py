@@ -25,11 +25,11 @@ def build_history(workdir: str | Path) -> list[str]:
 
 def build(out_dir: Path) -> dict:
     """Build the repository bundle, run its tests, export its issues and write the truth file into ``out_dir``."""
-    from toolkit.sample import exports, runs, truth_file
+    from toolkit.sample import exports, runs, services, truth_file
 
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for sub in ("results", "coverage", "issues"):
+    for sub in ("results", "coverage", "issues", "contracts", "traces"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
     plan = make_plan()
     with tempfile.TemporaryDirectory(prefix="seamscope-sample-build-") as tmp:
@@ -44,8 +44,10 @@ def build(out_dir: Path) -> dict:
         (out_dir / "results" / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         jira = exports.write_jira(plan, out_dir / "issues" / "jira_export.csv")
         github = exports.write_github(plan, out_dir / "issues" / "github_issues.json")
+        services.write(out_dir)
         truth = truth_file.write(out_dir, plan, shas, repo, checkout_root)
     summary = {"commits": len(shas), "head": shas[-1], "jira_issues": len(jira), "github_items": len(github),
                "seams": len(truth["seams"]), "tests": len(truth["tests"]),
-               "flaky_tests": truth["flaky_tests"], "env_only_failures": truth["env_only_failures"]}
+               "flaky_tests": truth["flaky_tests"], "env_only_failures": truth["env_only_failures"],
+               "service_seams": len(truth["services"]["seams"])}
     return summary

@@ -118,6 +118,9 @@ EXPLICIT: list[Commit] = [
     Commit("timeout", "aiko", "Fail fast when the gateway is slow (#31)\n\nCheckout hung for five seconds when the gateway was unreachable.\nLower the client timeout to 200 ms in every environment."),
     Commit("flaky-worker", "priya", "Test that the outbox drains from a background worker"),
     Commit("readme-envs", "aiko", "Document SHOP_ENV=isolated|integrated in the README"),
+    Commit("services", "maria", "Run inventory and payments as HTTP services; announce orders on Kafka\n\n"
+           "orders calls the inventory and payments APIs when the shop runs split\n(deploy/docker-compose.yml) and "
+           "publishes order-placed, which notifications\nconsumes to send the confirmation e-mail."),
 ]
 
 TRACKER_SWITCH = "move-tracker"  # issues reported after this commit live on GitHub
@@ -182,6 +185,12 @@ ADDED: dict[str, str] = {
     "tests/e2e/__init__.py": "e2e",
     "tests/e2e/test_storefront.py": "e2e",
     "CHANGELOG.md": "release-0.1.0",
+    # the service split (toolkit.sample.services): HTTP APIs, clients, a Kafka topic, a compose file
+    "shop/orders/remote.py": "services",
+    "shop/inventory/api.py": "services",
+    "shop/payments/api.py": "services",
+    "shop/notifications/consumer.py": "services",
+    "deploy/docker-compose.yml": "services",
 }
 
 #: (old path, new path, commit key) — done with ``git mv``.

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from toolkit.environments import normalize
-from toolkit.sample import exports, history, truth
+from toolkit.sample import exports, history, services, truth
 from toolkit.sample.repo import Plan, tree_at
 
 #: The planted problems and the issues that tell their story.
@@ -94,6 +94,7 @@ def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root:
         "coverage": {"file": "coverage/.coverage", "environment": "integrated", "run": 1,
                      "recorded_root": checkout_root},
         "junit_family": {"isolated": "xunit1", "integrated": "xunit2"},
+        "services": services.truth(head_files),
     }
     expected_risky = ["documents->search_index", "payments->inventory"]
     if risky != expected_risky:
@@ -118,6 +119,8 @@ the same test outcomes every run); nothing needs generating at demo time.
 | `coverage/.coverage` | coverage.py data with per-test contexts (`--cov-context=test`) from integrated run 1; file paths are those of the builder's temporary checkout (see `truth.json: coverage.recorded_root`) |
 | `issues/jira_export.csv` | the first half of the issues, Jira Cloud "Export CSV (all fields)" |
 | `issues/github_issues.json` | the second half, GitHub REST `/issues?state=all` (a few pull requests included) |
+| `contracts/` | the inventory (OpenAPI 3) and payments (Swagger 2) specs and the orders->inventory Pact (v3) |
+| `traces/<environment>/spans.jsonl` | OTLP JSON (collector file-exporter format) of the `integrated` test run and of `production`, generated from the declared traffic (`toolkit/sample/services.py`) |
 | `truth.json` | what really happened — **only tests read it**, never analyses |
 
 ## The application
@@ -136,5 +139,9 @@ Tests: `tests/unit` (mock their neighbours heavily), `tests/integration`, `tests
   production-only configuration gap, each introduced and fixed;
 * several single-component bugs for contrast; two fixes whose messages name no issue;
 * an open integration problem that fails only in the `integrated` environment, and a flaky test;
-* a seam no test executes (`inventory->notifications`).
+* a seam no test executes (`inventory->notifications`);
+* at the service level (`deploy/docker-compose.yml`): `orders` calls the `inventory` and `payments` HTTP APIs
+  and publishes `order-placed` for `notifications`; the inventory spec renamed `level` to `available` while
+  the orders Pact and code still read `level`; only production traces carry `order-placed` — a service seam
+  no test exercises.
 """
