@@ -429,8 +429,9 @@ class _Visitor:
         self.generic(node)
 
     # ---- resolution -----------------------------------------------------
-    def lookup(self, scope: _Scope, name: str) -> str | None:
-        """The dotted import target ``name`` refers to in ``scope``, or ``None`` (local, builtin, unknown)."""
+    def binding_scope(self, scope: _Scope, name: str) -> _Scope | None:
+        """The scope whose import or assignment ``name`` refers to when used in ``scope`` (Python's order:
+        enclosing functions but not class bodies, ``global`` to the module), or ``None`` (builtin, unknown)."""
         s: _Scope | None = scope
         first = True
         while s is not None:
@@ -438,17 +439,17 @@ class _Visitor:
                 s = s.parent
                 continue
             if name in s.globals:
-                s = self.module_scope
-                first = False
+                s, first = self.module_scope, False
                 continue
-            target = s.imports.get(name)
-            if target is not None:
-                return target
-            if name in s.locals:
-                return None
-            s = s.parent
-            first = False
+            if name in s.imports or name in s.locals:
+                return s
+            s, first = s.parent, False
         return None
+
+    def lookup(self, scope: _Scope, name: str) -> str | None:
+        """The dotted import target ``name`` refers to in ``scope``, or ``None`` (local, builtin, unknown)."""
+        s = self.binding_scope(scope, name)
+        return None if s is None else s.imports.get(name)
 
     def qualify(self, scope: _Scope, chain: list[str]) -> str | None:
         """Dotted name of ``chain`` seen from ``scope``: through an import, or a name this module defines."""
@@ -471,25 +472,14 @@ class _Visitor:
 
     def origin(self, scope: _Scope, name: str) -> str | None:
         """``"<dotted callee>()"`` when ``name`` holds the result of exactly one call, else ``None``."""
-        s: _Scope | None = scope
-        first = True
-        while s is not None:
-            if s.kind == "class" and not first:
-                s = s.parent
-                continue
-            if name in s.globals:
-                s, first = self.module_scope, False
-                continue
-            if name in s.imports:
-                return None
-            if name in s.locals:
-                chain = s.origins.get(name)
-                if chain is None or name in s.ambiguous:
-                    return None
-                callee = self.qualify(s, chain)
-                return None if callee is None else callee + "()"
-            s, first = s.parent, False
-        return None
+        s = self.binding_scope(scope, name)
+        if s is None or name in s.imports:
+            return None
+        chain = s.origins.get(name)
+        if chain is None or name in s.ambiguous:
+            return None
+        callee = self.qualify(s, chain)
+        return None if callee is None else callee + "()"
 
     def refs(self) -> list:
         out = []
