@@ -73,6 +73,7 @@ RATES = {("EUR", "USD"): 1.08, ("USD", "EUR"): 0.93}
 
 
 def convert(amount, source, target):
+    """Convert ``amount`` between currencies."""
     if source == target:
         return amount
     return round(amount * RATES[(source, target)], 2)
@@ -155,6 +156,35 @@ def test_cross_currency_trial_balance():
 ''',
 }
 
+#: earlier texts of a file, by the commit (index into COMMITS) that wrote them: before "Fix #3" the journal
+#: converted only into the debit account's currency and ``convert`` took no source currency — a signature
+#: change whose docstring stayed the same (interface drift)
+EARLY: dict[str, dict[int, str]] = {
+    "ledger/rates/convert.py": {3: '''"""Currency conversion rates."""
+RATES = {("EUR", "USD"): 1.08, ("USD", "EUR"): 0.93}
+
+
+def convert(amount, target):
+    """Convert ``amount`` between currencies."""
+    return round(amount * RATES.get(("EUR", target), 1.0), 2)
+'''},
+    "ledger/journal/post.py": {k: '''"""Post entries to the journal."""
+from ledger.accounts.model import get_account
+from ledger.rates.convert import convert
+
+ENTRIES: list[dict] = []
+
+
+def post(debit, credit, amount, currency):
+    """Move ``amount`` from ``credit`` to ``debit``."""
+    d, c = get_account(debit), get_account(credit)
+    d.postings.append(convert(amount, d.currency))
+    c.postings.append(-amount)
+    ENTRIES.append({"debit": debit, "credit": credit, "amount": amount, "currency": currency})
+    return len(ENTRIES)
+''' + ("" if k == 10 else "\n# first version\n") for k in (5, 10)},
+}
+
 #: (message, paths it writes); one day apart from 2025-03-03; a path's text is FILES[path], plus a revision marker
 #: while a later commit still changes it
 COMMITS: list[tuple[str, list[str]]] = [
@@ -217,6 +247,8 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
 
 def _text(path: str, step: int) -> str:
     """The content of ``path`` at commit ``step``: the final text, with a marker line for earlier revisions."""
+    if step in EARLY.get(path, {}):
+        return EARLY[path][step]
     final = FILES[path]
     if not any(path in paths for _, paths in COMMITS[step + 1:]):
         return final
