@@ -182,8 +182,11 @@ def test_without_traces_status_is_not_traced(tmp_path):
 
 
 def test_ranking_table(result):
-    t = service_seam_table(result)
+    t = service_seam_table(result, factors=False)
     assert list(t.columns) == RANKING_COLUMNS and set(t["level"]) == {"service"}
+    f = service_seam_table(result).set_index("seam")
+    assert f.loc["orders->inventory", "f_integration_gap"] == 0 and f.loc["orders->notifications", "f_integration_gap"] == 1
+    assert f.loc["orders->inventory", "f_drift"] == 1 and f.loc["orders->payments", "f_environment"] == 1
 
 
 def test_message_seams_skip_self_subscriptions():
@@ -257,3 +260,14 @@ def test_sample_report_section(sample):
     sec = service_section(f)
     assert sec.summary["production_only_seams"] == ["orders->notifications"]
     assert {t.name for t in sec.tables} >= {"service_seams", "service_calls", "contract_findings", "trace_edges"}
+
+
+def test_sample_service_seams_rank_with_the_code_seams(sample):
+    from toolkit.analyze.seam_ranking import rank_seams
+    from toolkit.analyze.service_seams import service_seam_table
+    _, f = sample
+    t = rank_seams(f, extra_seams=service_seam_table(f.services)).table
+    svc = t[t["level"] == "service"].set_index("seam")
+    assert set(svc.index) == {"orders->inventory", "orders->payments", "orders->notifications"}
+    # untested and production-only outranks the tested seams at the service level
+    assert svc.loc["orders->notifications", "rank"] < svc.loc["orders->payments", "rank"]

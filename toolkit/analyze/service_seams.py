@@ -32,6 +32,7 @@ Definitions (THE definitions for service seams)
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -293,7 +294,23 @@ def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
     return ServiceSeams(seams=seams, contract_findings=findings, messages=msgs, trace_edges=edges, summary=summary)
 
 
-def service_seam_table(result: ServiceSeams) -> pd.DataFrame:
-    """The service seams in the shape the seam ranking takes as extra seams: columns seam, caller_component,
-    callee_component, level (``service``), call_sites, exercised_by_tests, contract_drift, production_only."""
-    return result.seams[RANKING_COLUMNS].reset_index(drop=True)
+def service_seam_table(result: ServiceSeams, *, factors: bool = True) -> pd.DataFrame:
+    """The service seams in the shape the seam ranking takes as extra seams.
+
+    Columns seam, caller_component, callee_component, level (``service``), call_sites, exercised_by_tests,
+    contract_drift, production_only; with ``factors`` also the ranking factors this evidence decides
+    (:mod:`toolkit.analyze.seam_ranking`, used as given): ``f_integration_gap`` (0 when test traces exercise
+    the seam, 1 when they do not, NaN without test traces), ``f_drift`` (contract drift,
+    ``log1p(n) / log1p(max n)``) and ``f_environment`` (1 when only production exercises it). Pass it as
+    ``rank_seams(f, extra_seams=service_seam_table(f.services))``.
+    """
+    t = result.seams[RANKING_COLUMNS].reset_index(drop=True)
+    if factors:
+        traced = bool(result.summary.get("pct_static_service_seams_exercised") is not None
+                      or (result.seams["test_calls"] > 0).any())
+        t["f_integration_gap"] = (~t["exercised_by_tests"]).astype(float) if traced else float("nan")
+        drift = t["contract_drift"].astype(float)
+        top = drift.max() if len(drift) else 0.0
+        t["f_drift"] = (drift.map(math.log1p) / math.log1p(top)) if top > 0 else 0.0
+        t["f_environment"] = t["production_only"].astype(float)
+    return t
