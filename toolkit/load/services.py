@@ -166,6 +166,7 @@ class _FileScan:
         self.endpoints: list[dict] = []
         self.messages: list[dict] = []
         self.module_assign: dict[str, ast.AST] = {}
+        self._self_attrs: dict[str, ast.AST] | None = None
         self.builds_requests = any(isinstance(n, ast.Call) and self.qual(n.func) == "urllib.request.Request"
                                    for n in ast.walk(tree))
         for node in tree.body:
@@ -269,13 +270,15 @@ class _FileScan:
         return [("param", "value")]
 
     def _self_attr(self, attr: str) -> ast.AST | None:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Assign):
-                for t in node.targets:
-                    if isinstance(t, ast.Attribute) and t.attr == attr and isinstance(t.value, ast.Name) \
-                            and t.value.id == "self":
-                        return node.value
-        return None
+        """What ``self.<attr>`` was first assigned anywhere in the file (one walk, then a lookup)."""
+        if self._self_attrs is None:
+            self._self_attrs = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.Assign):
+                    for t in node.targets:
+                        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                            self._self_attrs.setdefault(t.attr, node.value)
+        return self._self_attrs.get(attr)
 
     # ---- scanning -------------------------------------------------------
     def run(self) -> None:
@@ -727,6 +730,8 @@ def _resolve(row: dict, lookup: Mapping[str, str], env_hosts: Mapping[str, str])
 
 
 def _path_part(url: str, base: str | None) -> str:
+    if base is None and url.startswith("{"):
+        return url  # host and path both unknown (a helper's parameters): keep the template as written
     if base is not None and url.startswith("{" + base + "}"):
         rest = url[len(base) + 2:]
     elif "://" in url:
