@@ -61,21 +61,21 @@ def provenance(ev: Evidence) -> dict[str, Any]:
 
 
 class StageProgress:
-    """One status bar over the loading stages (``load_evidence``'s ``on_stage`` hook).
+    """A one-line status over the loading stages (``load_evidence``'s ``on_stage`` hook): stage name, count, time.
 
     Silent when progress is disabled (``--quiet``, stderr not a TTY): see toolkit.progress.
     """
 
     def __init__(self, desc: str = "loading") -> None:
-        self.bar = None
+        self.desc, self.bar = desc, None
         if progress.is_enabled():
             from tqdm.auto import tqdm
-            self.bar = tqdm(desc=desc, unit="stage", leave=False, bar_format="{desc}: {n_fmt} stages {postfix}")
+            self.bar = tqdm(desc=desc, leave=False, bar_format="{desc} [{elapsed}]")
 
     def __call__(self, stage: str) -> None:
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix_str(stage)
+            self.bar.set_description_str(f"{self.desc}: stage {self.bar.n}, {stage}")
 
     def close(self) -> None:
         if self.bar is not None:
