@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.components import pair_name
 from toolkit.config import AuditConfig
 from toolkit.errors import InputError, SeamscopeError
 
@@ -257,6 +258,8 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
     seams = f.interaction.seams
     ic = f.ev.links.issue_components if f.ev.links is not None else None
     bugs = f.bugs.bugs.set_index("key") if f.bugs is not None else None
+    # bugs whose fixes touched both components of a pair: the cross-component analysis's own lists
+    pair_keys = dict(zip(f.cross_bugs.pairs["pair"], f.cross_bugs.pairs["keys"])) if f.cross_bugs is not None else {}
 
     def _bug_rows(keys: Iterable[str]) -> list[dict]:
         out = []
@@ -272,10 +275,7 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
         if "->" in ident:
             a, _, b = ident.partition("->")
             rows = cs[cs["seam"] == ident]
-            keys: set[str] = set()
-            if ic is not None:
-                per = ic.groupby("issue_key")["component"].agg(set)
-                keys = {k for k, comps in per.items() if a in comps and b in comps}
+            keys = set(pair_keys.get(pair_name(a, b), ()))
         else:
             rows = cs[(cs["caller_component"] == ident) | (cs["callee_component"] == ident)]
             keys = set(ic.loc[ic["component"] == ident, "issue_key"]) if ic is not None else set()
