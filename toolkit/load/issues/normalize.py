@@ -126,17 +126,32 @@ def _map_unique(values: pd.Series, fn) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
-def _arrow(values: pd.Series) -> pa.Array:
+def _arrow(values: pd.Series, rows: np.ndarray | None = None) -> pa.Array:
+    """``values`` (only ``rows``, a boolean mask, when given) as an Arrow string array, "" for missing.
+
+    Arrow-backed text (long descriptions) is taken without a pandas copy and filtered in Arrow.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        arr = pa.array(values.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if rows is not None:
+            arr = pc.filter(arr, pa.array(rows))
+        return pc.fill_null(arr.cast(pa.string()), "")
+    if rows is not None:
+        values = values[rows]
     return pa.array(values.astype("string").fillna(""), type=pa.string())
 
 
-def _extract(values: pd.Series, pattern: str, group: str) -> pd.Series:
-    """First match of ``pattern``'s ``group`` per row (<NA> where none), vectorised in Arrow (RE2 syntax)."""
-    st = pc.extract_regex(_arrow(values), pattern)
+def _extract(values: pd.Series, pattern: str, group: str, rows: np.ndarray | None = None) -> pd.Series:
+    """First match of ``pattern``'s ``group`` per row (of ``rows`` when given; <NA> where none), vectorised in
+    Arrow (RE2 syntax)."""
+    index = values.index if rows is None else values.index[rows]
+    st = pc.extract_regex(_arrow(values, rows), pattern)
     if not len(st):
-        return pd.Series([], index=values.index, dtype="string")
-    got = pc.struct_field(st, group).to_numpy(zero_copy_only=False)
-    return pd.Series(got, index=values.index, dtype="string")
+        return pd.Series([], index=index, dtype="string")
+    got = pc.struct_field(st, group)
+    return pd.Series(pd.arrays.ArrowStringArray(got.cast(pa.large_string())), index=index).astype("string")
 
 
 def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -165,13 +180,12 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if open_.any():
         # environment, environnement, env, entorno, umgebung, ambiente: one case-insensitive pass over the bodies
         # of the rows still open only
-        still = np.flatnonzero(open_)
-        body = _arrow(df["body"].iloc[still])
+        body = _arrow(df["body"], open_)
         has_env = pc.match_substring_regex(body, "env|entorno|umgebung|ambiente", ignore_case=True)
         open_line = np.zeros(n, dtype=bool)
-        open_line[still] = has_env.to_numpy(zero_copy_only=False)
+        open_line[open_] = has_env.to_numpy(zero_copy_only=False)
     if open_.any() and open_line.any():
-        line = _extract(df["body"][open_line], _BODY_LINE_RE, "v")
+        line = _extract(df["body"], _BODY_LINE_RE, "v", open_line)
         lenv = _map_unique(line, environments.normalize)
         ok = (lenv.notna() & (lenv != environments.UNKNOWN)).to_numpy(dtype=bool)
         pos = np.flatnonzero(open_line)[ok]
@@ -181,7 +195,7 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
     for col in ("title", "body"):
         if open_.any():
-            word = _extract(df[col][open_], _WORD_RE, "w").str.lower()
+            word = _extract(df[col], _WORD_RE, "w", open_).str.lower()
             ok = (word.notna() & (word != "")).to_numpy(dtype=bool)
             pos = np.flatnonzero(open_)[ok]
             env[pos] = _map_unique(word[ok], environments.normalize).to_numpy(dtype=object)
