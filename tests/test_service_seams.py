@@ -271,3 +271,15 @@ def test_sample_service_seams_rank_with_the_code_seams(sample):
     assert set(svc.index) == {"orders->inventory", "orders->payments", "orders->notifications"}
     # untested and production-only outranks the tested seams at the service level
     assert svc.loc["orders->notifications", "rank"] < svc.loc["orders->payments", "rank"]
+
+
+def test_config_reads_contracts_and_traces(tmp_path):
+    from toolkit.config import load_toml
+    from toolkit.errors import InputError as IE
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "seamscope.toml").write_text('repo = "."\ncontracts = ["specs/"]\ntraces = "traces/"\n', encoding="utf-8")
+    c = load_toml(tmp_path / "seamscope.toml")
+    assert c.contracts == ((tmp_path / "specs").resolve(),) and c.traces == ((tmp_path / "traces").resolve(),)
+    with pytest.raises(IE) as err:
+        c.check_paths()
+    assert err.value.flag == "--traces"
