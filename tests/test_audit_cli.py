@@ -213,17 +213,29 @@ def test_toml_thresholds_reach_the_config_and_flags_override_them(tmp_path):
     repo = make_repo(tmp_path / "repo")
     toml = tmp_path / "seamscope.toml"
     toml.write_text('repo = "repo"\n[thresholds]\nmin_coupling = 55\nrecurrence_months = 3\n'
-                    '[weights]\nfix_spans_components = 2.5\n')
+                    '[weights]\nbug_history = 2.5\n')
     from toolkit.cli import _audit_config
     args = build_parser().parse_args(["audit", "--config", str(toml), "--threshold", "min_coupling=70",
-                                      "--threshold", "lower_environment=dev", "--weight", "title_words=0.5"])
+                                      "--threshold", "lower_environment=dev", "--weight", "doc_gap=0.25"])
     conf = _audit_config(args)
     assert conf.repo == repo.resolve()
     assert conf.thresholds == {"min_coupling": 70, "recurrence_months": 3, "lower_environment": "dev"}
-    assert conf.weights == {"fix_spans_components": 2.5, "title_words": 0.5}
+    assert conf.weights == {"bug_history": 2.5, "doc_gap": 0.25}
     bad = build_parser().parse_args(["audit", "--weight", "w=heavy"])
     with pytest.raises(InputError, match="--weight"):
         _audit_config(bad)
+
+
+def test_weights_from_the_toml_reach_the_ranking(tmp_path):
+    from toolkit.config import load_toml
+    from toolkit.evidence import load_evidence
+    from toolkit.findings import Findings
+
+    toml = tmp_path / "seamscope.toml"
+    toml.write_text(f'repo = "{SAMPLE_DIR / "repo.bundle"}"\n[weights]\nintegration_gap = 0\nbug_history = 7\n')
+    ev = load_evidence(load_toml(toml))
+    assert Findings(ev).ranking.weights["bug_history"] == 7.0
+    assert Findings(ev).ranking.weights["integration_gap"] == 0.0
 
 
 def test_a_threshold_changes_the_result(sample_out, tmp_path):

@@ -232,8 +232,10 @@ configuration:
       recurrence_months                         a pair breaking again within this is recurring (6)
       max_drift_commits                         commits read for interface drift (2000)
       lower_environment, higher_environment     environments compared (default: lowest/highest seen)
-    [weights]     (also --weight KEY=VALUE)     bug-categorization evidence weights
-      keys: toolkit.analyze.bug_categorization.DEFAULT_WEIGHTS
+      test_environments, production_environments  service-seam trace/contract environments (lists)
+    [weights]     (also --weight KEY=VALUE)     seam-ranking factor weights (toolkit.analyze.seam_ranking):
+      structural, change_coupling, bug_history, integration_gap, mock_overuse, doc_gap, drift,
+      environment, recent_change
 
 CI gates (the report is written before gates are checked):
   --fail-under interaction-coverage=60     any summary number of any section (findings.json
