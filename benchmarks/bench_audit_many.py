@@ -8,7 +8,8 @@ Row (ratio = ours / baseline; target <= 0.625, i.e. a speedup >= 1.6x):
 The ideal ratio is 0.5 on a machine with >= 2 idle cores; the index writing and the slowest
 repository's tail are serial. Also printed: ``parallelism`` (repositories in flight on average in the
 2-worker run) and ``per_repo_slowdown`` (a repository's median time with 2 workers / with 1): a
-slowdown near 2 with parallelism near 2 means the fan-out is fine and the CPUs were busy with other work. ``python benchmarks/bench_audit_many.py [--quick]`` (``--quick``: 500
+slowdown near 2 with parallelism near 2 means the fan-out is fine and the CPUs were busy with other work.
+``python benchmarks/bench_audit_many.py [--quick]`` (``--quick``: 500
 commits, 100 files each). Generated repositories live in ``benchmarks/.work/many/``.
 """
 from __future__ import annotations

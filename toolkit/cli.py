@@ -267,9 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="seamscope-report", help="output folder (default: %(default)s)")
     a.add_argument("--only", nargs="+", metavar="METHOD", help="run only these detection methods")
     a.add_argument("--compare", metavar="FINDINGS_JSON", help="a previous findings.json to compare with")
-    a.add_argument("--fail-under", action="append", metavar="METRIC=VALUE", help="CI gate (repeatable): exit 1 when a summary number of the report is below VALUE, "
+    a.add_argument("--fail-under", action="append", metavar="METRIC=VALUE",
+                   help="CI gate (repeatable): exit 1 when a summary number of the report is below VALUE, "
                    "e.g. interaction-coverage=60")
-    a.add_argument("--fail-on", action="append", metavar="CONDITION", help="CI gate (repeatable, needs --compare): new-untested-seam or new-mocks-only-seam")
+    a.add_argument("--fail-on", action="append", metavar="CONDITION",
+                   help="CI gate (repeatable, needs --compare): new-untested-seam or new-mocks-only-seam")
     a.add_argument("--threshold", action="append", metavar="KEY=VALUE",
                    help="override a [thresholds] entry of seamscope.toml (repeatable; keys below)")
     a.add_argument("--weight", action="append", metavar="KEY=VALUE",

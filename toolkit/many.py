@@ -98,7 +98,8 @@ def read_targets(root: Path, flag: str = "ROOT_OR_LIST") -> list[Target]:
             name = path.name.removesuffix(".bundle").removesuffix(".git") or path.name
             targets.append(Target(_unique(name, used), repo=str(path)))
     if not targets:
-        raise InputError(root, "lists no repositories", flag=flag, hint="one repository or seamscope.toml path per line")
+        raise InputError(root, "lists no repositories", flag=flag,
+                         hint="one repository or seamscope.toml path per line")
     return targets
 
 
