@@ -280,3 +280,14 @@ def test_jira_rest_v3_description_and_format_mismatch(tmp_path):
 def test_french_trailing_empty_headers_do_not_shift_columns():
     fr = load_issues(CORPUS / "jira" / "jira_server_fr_github-csv-tools.csv")
     assert fr["key"].str.fullmatch(r"[A-Z]+-\d+").all()
+
+
+def test_scalar_where_a_list_belongs_does_not_crash(tmp_path):
+    """Found by the property test: a Jira REST export with `labels: 5` raised TypeError."""
+    import json as _json
+
+    p = tmp_path / "search.json"
+    p.write_text(_json.dumps({"issues": [{"key": "A-1", "fields": {"summary": "s", "labels": 5, "components": None,
+                                                                     "fixVersions": "1.0"}}]}))
+    df = load_issues(p)
+    assert df.loc[0, "labels"] == [] and df.loc[0, "components"] == [] and df.loc[0, "milestone"] == "1.0"

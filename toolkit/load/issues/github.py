@@ -15,24 +15,9 @@ import re
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import parse_iso
+from toolkit.load.issues.normalize import field_name, name_list, parse_iso
 
 _MENTION = re.compile(r"(?<![\w/])#(\d+)\b")
-
-
-def _name(v: object, *keys: str) -> str | None:
-    if isinstance(v, dict):
-        for k in keys:
-            if v.get(k) is not None:
-                return str(v[k])
-        return None
-    return None if v is None else str(v)
-
-
-def _labels(v: object) -> list[str]:
-    if not isinstance(v, list):
-        return []
-    return [n for n in (_name(x, "name") if isinstance(x, dict) else (str(x) if x is not None else None) for x in v) if n]
 
 
 def records(items: list[dict], path: str) -> pd.DataFrame:
@@ -51,15 +36,15 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             "number": it["number"],
             "title": it.get("title"),
             "body": it.get("body"),
-            "labels": _labels(it.get("labels")),
+            "labels": name_list(it.get("labels"), "name"),
             "status": str(it["state"]).lower() if it.get("state") is not None else None,
             "resolution": str(state_reason).lower() if state_reason else None,
             "created": it.get("created_at", it.get("createdAt")),
             "resolved": it.get("closed_at", it.get("closedAt")),
             "updated": it.get("updated_at", it.get("updatedAt")),
-            "reporter": _name(it.get("user", it.get("author")), "login", "name"),
+            "reporter": field_name(it.get("user", it.get("author")), "login", "name"),
             "url": url,
-            "milestone": _name(it.get("milestone"), "title"),
+            "milestone": field_name(it.get("milestone"), "title"),
             "is_pull_request": bool(is_pr),
             "closing_refs": [c.get("number") for c in closing if isinstance(c, dict)] if isinstance(closing, list) else [],
         })

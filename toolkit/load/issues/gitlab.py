@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import parse_iso
+from toolkit.load.issues.normalize import field_name, name_list, parse_iso
 
 
 def records(items: list[dict], path: str) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             "title": it.get("title"),
             "body": it.get("description"),
             "type": "incident" if str(issue_type).lower() == "incident" else None,
-            "labels": [str(x) if not isinstance(x, dict) else str(x.get("name")) for x in (it.get("labels") or [])],
+            "labels": name_list(it.get("labels"), "name"),
             "status": it.get("state"),
             "created": it.get("created_at"),
             "resolved": it.get("closed_at"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import parse_iso
+from toolkit.load.issues.normalize import field_name, name_list, parse_iso
 
 
 def _text(v: object) -> str | None:
@@ -32,12 +32,7 @@ def _text(v: object) -> str | None:
 
 
 def _name(v: object) -> str | None:
-    if isinstance(v, dict):
-        for k in ("name", "value", "displayName"):
-            if v.get(k) is not None:
-                return str(v[k])
-        return None
-    return None if v is None else str(v)
+    return field_name(v, "name", "value", "displayName")
 
 
 def records(items: list[dict], path: str) -> pd.DataFrame:
@@ -48,14 +43,14 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
                              hint="expected the JSON of GET /rest/api/2/search")
         f = it["fields"]
         reporter = f.get("reporter")
-        versions = [n for n in map(_name, f.get("fixVersions") or []) if n]
+        versions = name_list(f.get("fixVersions"), "name", "value", "displayName")
         rows.append({
             "key": it["key"],
             "title": _text(f.get("summary")),
             "body": _text(f.get("description")),
             "type": _name(f.get("issuetype")),
-            "labels": [str(x) for x in (f.get("labels") or [])],
-            "components": [n for n in map(_name, f.get("components") or []) if n],
+            "labels": name_list(f.get("labels"), "name"),
+            "components": name_list(f.get("components"), "name", "value", "displayName"),
             "status": _name(f.get("status")),
             "resolution": _name(f.get("resolution")),
             "priority": _name(f.get("priority")),

@@ -424,3 +424,26 @@ def deduplicate(df: pd.DataFrame, skips: list[Skip] | None) -> pd.DataFrame:
                 f"duplicate issue {row['key']}: kept the copy updated last (from {kept[(row['tracker'], row['key'])]})",
             )
     return order[~dup].sort_values("_pos").drop(columns=["_pos", "_upd"]).reset_index(drop=True)
+
+
+def field_name(v: object, *keys: str) -> str | None:
+    """A JSON field that is either a plain value or an object naming it (``{"name": ...}``): its text."""
+    if isinstance(v, dict):
+        for k in keys:
+            if v.get(k) is not None:
+                return str(v[k])
+        return None
+    return None if v is None else str(v)
+
+
+def name_list(v: object, *keys: str) -> list[str]:
+    """A JSON list of names or of named objects (labels, components, versions) as strings.
+
+    Exports from odd tools put a scalar or ``null`` where a list belongs; those
+    give ``[]`` (a scalar string gives ``[it]``) rather than failing on iteration.
+    """
+    if isinstance(v, str):
+        return [v] if v else []
+    if not isinstance(v, list):
+        return []
+    return [n for n in (field_name(x, *keys) for x in v) if n]
