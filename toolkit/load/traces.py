@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from toolkit import schema
@@ -106,14 +107,7 @@ def _route(attrs: Mapping[str, Any]) -> str | None:
     r = attrs.get("http.route")
     if r is None:
         r = attrs.get("url.path") or attrs.get("http.target")
-    if not r:
-        return None
-    got = _ROUTE_CACHE.get(r)
-    if got is None:
-        got = normalize_path(str(r))
-        if len(_ROUTE_CACHE) < 100_000:  # routes repeat; raw paths with ids may not
-            _ROUTE_CACHE[r] = got
-    return got
+    return _cached_route(r)
 
 
 def _status(attrs: Mapping[str, Any]) -> int | None:
@@ -124,26 +118,66 @@ def _status(attrs: Mapping[str, Any]) -> int | None:
         return None
 
 
+#: span attribute -> slot in the per-span value list (both semantic-convention generations)
+_SLOTS = {"http.request.method": 0, "http.method": 1, "http.route": 2, "url.path": 3, "http.target": 4,
+          "http.response.status_code": 5, "http.status_code": 6, "messaging.destination.name": 7,
+          "messaging.destination": 8}
+_ERROR_CODES = frozenset({2, "STATUS_CODE_ERROR", "2"})
+
+
+def _cached_route(r: Any) -> str | None:
+    if not r:
+        return None
+    got = _ROUTE_CACHE.get(r)
+    if got is None:
+        got = normalize_path(str(r))
+        if len(_ROUTE_CACHE) < 100_000:
+            _ROUTE_CACHE[r] = got
+    return got
+
+
 def _otlp(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
+    # the hot loop of the module (a million spans): plain locals, one pass over each span's attributes
     d = cols.data
     tid, sid, pid, svc_c, env_c, kind_c, name_c = (d["trace_id"], d["span_id"], d["parent_span_id"], d["service"],
                                                     d["environment"], d["kind"], d["name"])
     meth_c, route_c, dest_c, code_c, err_c, st_c, en_c, src_c = (d["method"], d["route"], d["destination"],
                                                                   d["status_code"], d["is_error"], d["start_ns"],
                                                                   d["end_ns"], d["source"])
+    slot_of = _SLOTS.get
+    kinds = _KINDS
+    route_cache = _ROUTE_CACHE
     for rs in doc.get("resourceSpans") or ():
         res = _otlp_attrs((rs.get("resource") or {}).get("attributes"), _RES_KEYS)
         service = res.get("service.name") or "unknown_service"
         env = cols.env(res.get("deployment.environment.name") or res.get("deployment.environment"), default_env)
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
             for sp in ss.get("spans") or ():
-                attrs = _otlp_attrs(sp.get("attributes"), _SPAN_KEYS)
+                v = [None] * 9
+                for a in sp.get("attributes") or ():
+                    i = slot_of(a.get("key"))
+                    if i is not None:
+                        val = a.get("value")
+                        if val:
+                            for x in val.values():
+                                v[i] = x
+                                break
                 parent = sp.get("parentSpanId") or None
-                kind = _KINDS.get(sp.get("kind", 0), "unspecified")
+                kind = kinds.get(sp.get("kind", 0), "unspecified")
                 if parent is None and kind == "consumer" and sp.get("links"):
                     parent = sp["links"][0].get("spanId") or None
-                status = sp.get("status") or {}
-                code = _status(attrs)
+                raw = v[5] if v[5] is not None else v[6]
+                code = None
+                if raw is not None:
+                    try:
+                        code = int(raw)
+                    except (TypeError, ValueError):
+                        code = None
+                r = v[2] or v[3] or v[4]
+                route = route_cache.get(r) if r else None
+                if r and route is None:
+                    route = _cached_route(r)
+                status = sp.get("status")
                 tid.append(sp.get("traceId"))
                 sid.append(sp.get("spanId"))
                 pid.append(parent)
@@ -151,11 +185,11 @@ def _otlp(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
                 env_c.append(env)
                 kind_c.append(kind)
                 name_c.append(sp.get("name"))
-                meth_c.append(attrs.get("http.request.method") or attrs.get("http.method"))
-                route_c.append(_route(attrs))
-                dest_c.append(attrs.get("messaging.destination.name") or attrs.get("messaging.destination"))
+                meth_c.append(v[0] or v[1])
+                route_c.append(route)
+                dest_c.append(v[7] or v[8])
                 code_c.append(code)
-                err_c.append(status.get("code") in (2, "STATUS_CODE_ERROR") or (code is not None and code >= 500))
+                err_c.append(bool(status and status.get("code") in _ERROR_CODES) or (code is not None and code >= 500))
                 st_c.append(int(sp.get("startTimeUnixNano") or 0))
                 en_c.append(int(sp.get("endTimeUnixNano") or 0))
                 src_c.append(source)
@@ -264,6 +298,19 @@ def _files(paths: Iterable[Any]) -> list[tuple[Path, str | None]]:
     return out
 
 
+_STRING_COLS = frozenset({"trace_id", "span_id", "parent_span_id", "service", "environment", "kind", "name",
+                          "method", "route", "destination", "source"})
+
+
+def _strings(values: list) -> pd.Series:
+    """A ``string`` column straight from a list (through Arrow: no object-column detour)."""
+    try:
+        import pyarrow as pa
+        return pd.Series(pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string())))
+    except (ImportError, TypeError, ValueError):  # pyarrow missing, or values that are not all str/None
+        return pd.Series([None if v is None else str(v) for v in values], dtype="string")
+
+
 def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str]], *,
                 environment: str | None = None, skew_tolerance_ns: int = 1_000_000,
                 skips: list[Skip] | None = None) -> Traces:
@@ -287,12 +334,12 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
         if enabled:
             gc.enable()
     d = cols.data
-    df = pd.DataFrame({c: d[c] for c in _COLS})
+    df = pd.DataFrame({c: (_strings(d[c]) if c in _STRING_COLS else d[c]) for c in _COLS})
     df["status_code"] = pd.array(d["status_code"], dtype="Int64")
-    df["start_ns"] = df["start_ns"].astype("int64")
-    df["end_ns"] = df["end_ns"].astype("int64")
-    df["is_error"] = df["is_error"].astype("bool")
-    del cols
+    df["start_ns"] = np.asarray(d["start_ns"], dtype="int64")
+    df["end_ns"] = np.asarray(d["end_ns"], dtype="int64")
+    df["is_error"] = np.asarray(d["is_error"], dtype="bool")
+    del cols, d
     edges, graph_stats = trace_edges(df, skew_tolerance_ns=skew_tolerance_ns)
     stats.update(graph_stats)
     if stats["missing_parents"]:
@@ -303,9 +350,6 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
                                     "span (clock skew between hosts); edges are kept")
     for s in mine:
         report_skip(skips, s.path, s.reason, s.line)
-    for c in ("trace_id", "span_id", "parent_span_id", "service", "environment", "kind", "name", "method", "route",
-              "destination", "source"):
-        df[c] = df[c].astype("string")
     return Traces(spans=schema.conform(df, "spans"), edges=edges, stats=stats, skipped=tuple(mine))
 
 
