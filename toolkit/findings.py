@@ -123,11 +123,32 @@ class Findings:
 
     @cached_property
     def graph(self) -> nx.DiGraph:
-        """The coupling graph with bug counts on its edges (when issues were given)."""
+        """The coupling graph overlaid with the findings, for the widget and the report picture.
+
+        Edges gain ``bugs`` (bugs fixed across the pair), ``risk`` (ranking score / best
+        score, 0..1) and ``integration_coverage`` (share of call sites covered for
+        integration, 0..1; absent for import-only seams); nodes gain ``risk`` (their
+        riskiest seam) and ``bugs`` (bugs whose fixes touched them).
+        """
         g = self.coupling_graph.copy()
         if self.cross_bugs is not None:
             from toolkit.analyze.cross_component_bugs import bug_overlay
             bug_overlay(g, self.cross_bugs)
+            touched = self.bugs.bugs.explode("components")["components"].dropna().value_counts()
+            for node in g.nodes:
+                g.nodes[node]["bugs"] = int(touched.get(node, 0))
+        table = self.ranking.table
+        top = float(table["score"].max()) if len(table) else 0.0
+        risk = {seam: (float(score) / top if top > 0 else 0.0) for seam, score in zip(table["seam"], table["score"])}
+        cover = dict(zip(self.interaction.seams["seam"], self.interaction.seams["pct_integration"] / 100.0))
+        for u, v, data in g.edges(data=True):
+            seam = data.get("seam") or f"{u}->{v}"
+            data["risk"] = risk.get(seam, 0.0)
+            if seam in cover and not pd.isna(cover[seam]):
+                data["integration_coverage"] = float(cover[seam])
+        for node in g.nodes:
+            edges = list(g.in_edges(node, data="risk")) + list(g.out_edges(node, data="risk"))
+            g.nodes[node]["risk"] = max((r for *_, r in edges), default=0.0)
         return g
 
     # ---- root causes and the seam ranking (read the analyses above, compute nothing again) ----
