@@ -143,6 +143,15 @@ def test_trace_coverage(result):
     assert sm["pct_static_service_seams_exercised"] == pytest.approx(33.3)
     assert sm["pct_production_service_seams_exercised"] == 50.0
     assert sm["production_only_seams"] == ["orders->payments"]
+    schema.check(result.interactions, "service_interactions")
+    inter = {(r.seam, r.method, r.path_template): (r.call_sites, r.test_calls, r.production_calls)
+             for r in result.interactions.itertuples()}
+    assert inter == {("orders->inventory", "GET", "/stock/{sku}"): (1, 1, 1),
+                     ("orders->inventory", "POST", "/stock/{sku}/reserve"): (1, 0, 0),
+                     ("orders->payments", "POST", "/charges"): (1, 0, 2),
+                     ("orders->notifications", "PUBLISH", "order-placed"): (1, 0, 0)}
+    assert sm["pct_static_service_interactions_exercised"] == 25.0
+    assert sm["pct_production_service_interactions_exercised"] == 50.0
 
 
 def test_contract_review(result):
@@ -240,6 +249,11 @@ def test_sample_service_seams_and_coverage_match_truth(sample):
     assert s.summary["pct_static_service_seams_exercised"] == truth["pct_static_exercised"]
     assert s.summary["pct_production_service_seams_exercised"] == truth["pct_production_exercised"]
     assert s.summary["trace_missing_parents"] == truth["trace_missing_parents"]
+    inter = {(r.seam, r.method, r.path_template): (bool(r.exercised_by_tests), bool(r.production_only))
+             for r in s.interactions.itertuples()}
+    assert inter == {(i["seam"], i["method"], i["path_template"]): (i["exercised_by_tests"], i["production_only"])
+                     for i in truth["interactions"]}
+    assert s.summary["pct_static_service_interactions_exercised"] == truth["pct_static_interactions_exercised"]
     assert s.summary["trace_clock_skew"] == 0
 
 

@@ -503,6 +503,17 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("detail", "string", "what disagrees, in words"),
         ("source", "string", "file:line of the call, or the spec/pact file"),
     ),
+    "service_interactions": _t(
+        ("seam", "string", "caller->callee service seam"),
+        ("kind", "string", "http or message"),
+        ("method", "string", "HTTP method; PUBLISH for messages"),
+        ("path_template", "string", "path template (static) or observed route; the topic for messages"),
+        ("call_sites", "int64", "static calls / publish calls of this interaction (0: only observed in traces)"),
+        ("test_calls", "int64", "calls observed in traces of test environments"),
+        ("production_calls", "int64", "calls observed in production traces"),
+        ("exercised_by_tests", "bool", "test_calls > 0"),
+        ("production_only", "bool", "observed in production, never in test traces"),
+    ),
     "service_seams": _t(
         ("seam", "string", "caller->callee service seam (toolkit.components.seam_name)"),
         ("caller_component", "string", "calling service (a component, or a service_map name)"),

@@ -16,9 +16,11 @@ Definitions (THE definitions for service seams)
         ``test``, ``integrated`` — runs of the test suite); ``production_only``: observed in ``production``
         traces and never in a test environment.
     coverage
-        ``pct_static_exercised`` = static seams exercised by tests / static seams × 100;
-        ``pct_production_exercised`` = production-observed seams exercised by tests / production-observed
-        seams × 100. ``None`` when no test (resp. production) traces were given.
+        ``pct_static_service_seams_exercised`` = static seams exercised by tests / static seams × 100;
+        ``pct_production_service_seams_exercised`` = production-observed seams exercised by tests /
+        production-observed seams × 100. ``None`` when no test (resp. production) traces were given. The same
+        per interaction — one endpoint (seam, method, path template) or one topic — in ``interactions`` and
+        ``pct_static_service_interactions_exercised`` / ``pct_production_service_interactions_exercised``.
     contract review (``contract_findings``)
         ``undocumented_call``: a call to a provider that has a spec, on a method+path the spec does not list;
         ``unrouted_call``: a call to a provider without a spec whose routes (found in code) do not include it;
@@ -55,13 +57,15 @@ RANKING_COLUMNS = ["seam", "caller_component", "callee_component", "level", "cal
 @dataclass(frozen=True)
 class ServiceSeams:
     """``seams`` (schema ``service_seams``), ``contract_findings`` (``contract_findings``), ``messages``
-    (publisher->subscriber pairs per topic), ``trace_edges`` (``trace_edges`` or ``None``), ``summary``."""
+    (publisher->subscriber pairs per topic), ``trace_edges`` (``trace_edges`` or ``None``), ``summary``,
+    ``interactions`` (schema ``service_interactions``: the same coverage per endpoint/topic)."""
 
     seams: pd.DataFrame
     contract_findings: pd.DataFrame
     messages: pd.DataFrame
     trace_edges: pd.DataFrame | None
     summary: dict[str, Any] = field(default_factory=dict)
+    interactions: pd.DataFrame | None = None
 
 
 def message_seams(messages: pd.DataFrame) -> pd.DataFrame:
@@ -266,8 +270,11 @@ def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
         out.append(r)
     seams = schema.conform(pd.DataFrame(out, columns=schema.columns("service_seams")), "service_seams")
 
+    inter = _interactions(calls, msgs, edges, tests_env, prod_env)
     static = seams[seams["static"]]
     prod = seams[seams["production_calls"] > 0]
+    s_inter = inter[inter["call_sites"] > 0]
+    p_inter = inter[inter["production_calls"] > 0]
 
     def pct(part: pd.DataFrame, whole: pd.DataFrame) -> float | None:
         return round(100.0 * len(part) / len(whole), 1) if len(whole) else None
@@ -282,6 +289,11 @@ def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
         "pct_static_service_seams_exercised": pct(static[static["exercised_by_tests"]], static) if has_test else None,
         "pct_production_service_seams_exercised": pct(prod[prod["exercised_by_tests"]], prod)
         if (has_prod and has_test) else None,
+        "static_service_interactions": int(len(s_inter)),
+        "pct_static_service_interactions_exercised": pct(s_inter[s_inter["exercised_by_tests"]], s_inter)
+        if has_test else None,
+        "pct_production_service_interactions_exercised": pct(p_inter[p_inter["exercised_by_tests"]], p_inter)
+        if (has_prod and has_test) else None,
         "production_only_seams": sorted(seams.loc[seams["production_only"], "seam"].tolist()),
         "untested_static_service_seams": sorted(static.loc[~static["exercised_by_tests"], "seam"].tolist())
         if has_test else [],
@@ -291,7 +303,44 @@ def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
     }
     if traces is not None:
         summary.update({f"trace_{k}": int(v) for k, v in traces.stats.items()})
-    return ServiceSeams(seams=seams, contract_findings=findings, messages=msgs, trace_edges=edges, summary=summary)
+    return ServiceSeams(seams=seams, contract_findings=findings, messages=msgs, trace_edges=edges, summary=summary,
+                        interactions=inter)
+
+
+def _interactions(calls: pd.DataFrame, msgs: pd.DataFrame, edges: pd.DataFrame | None, tests_env: set[str],
+                  prod_env: set[str]) -> pd.DataFrame:
+    """Per endpoint (seam, method, path template) or topic: static call sites and traced calls.
+
+    A traced HTTP call counts for a static interaction of the same seam and method whose path template
+    matches its route (parameter names ignored, a concrete path matches a template); a traced message for
+    the static publish of its topic. Traced calls matching no static interaction become rows of their own.
+    """
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in calls.dropna(subset=["seam"]).itertuples(index=False):
+        key = (r.seam, "http", r.method if pd.notna(r.method) else "ANY", r.path_template)
+        rows.setdefault(key, {"call_sites": 0, "test_calls": 0, "production_calls": 0})["call_sites"] += 1
+    for r in msgs.itertuples(index=False):
+        key = (r.seam, "message", "PUBLISH", r.topic)
+        rows.setdefault(key, {"call_sites": 0, "test_calls": 0, "production_calls": 0})["call_sites"] += int(r.publish_sites)
+    if edges is not None:
+        for e in edges.itertuples(index=False):
+            if e.environment in tests_env:
+                col = "test_calls"
+            elif e.environment in prod_env:
+                col = "production_calls"
+            else:
+                continue
+            kind = "message" if e.kind == "message" else "http"
+            method = "PUBLISH" if kind == "message" else (e.method if pd.notna(e.method) else "ANY")
+            route = e.route if pd.notna(e.route) else ""
+            match = [k for k in rows if k[0] == e.seam and k[1] == kind and (k[2] == method or "ANY" in (k[2], method))
+                     and (k[3] == route if kind == "message" else _segments_match(path_key(k[3]), route))]
+            key = min(match, key=lambda k: (k[3].count("{"), k[3])) if match else (e.seam, kind, method, route)
+            rows.setdefault(key, {"call_sites": 0, "test_calls": 0, "production_calls": 0})[col] += int(e.calls)
+    out = [{"seam": k[0], "kind": k[1], "method": k[2], "path_template": k[3], **v,
+            "exercised_by_tests": v["test_calls"] > 0,
+            "production_only": v["production_calls"] > 0 and v["test_calls"] == 0} for k, v in sorted(rows.items())]
+    return schema.conform(pd.DataFrame(out, columns=schema.columns("service_interactions")), "service_interactions")
 
 
 def service_seam_table(result: ServiceSeams, *, factors: bool = True) -> pd.DataFrame:

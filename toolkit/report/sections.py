@@ -345,6 +345,9 @@ def service_section(f: Findings) -> Section:
                          "Outgoing HTTP calls found in the code, with the callee service or the reason it is unknown"),
                    Table("service_endpoints", scan.endpoints, "Routes the services declare"),
                    Table("service_messages", scan.messages, "Message publish/subscribe calls")]
+    if s.interactions is not None and len(s.interactions):
+        tables.append(Table("service_interactions", s.interactions,
+                            "Each endpoint or topic: static call sites and traced calls in tests and production"))
     if len(s.contract_findings):
         tables.append(Table("contract_findings", s.contract_findings,
                             "Where code, OpenAPI specs and Pact files disagree"))

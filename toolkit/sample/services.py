@@ -293,6 +293,20 @@ def truth(head_files: dict[str, str]) -> dict:
         out_seams[seam] = {"kind": "+".join(sorted(st["kind"])), "call_sites": st["call_sites"],
                            "exercised_by_tests": tested, "production_only": obs.get("production", 0) > 0 and not tested,
                            "test_calls": obs.get("integrated", 0), "production_calls": obs.get("production", 0)}
+    interactions = []
+    traffic: dict[tuple[str, str, str], set[str]] = {}
+    for env, rows in TRAFFIC.items():
+        for a, b, kind, m, r, calls, _e in rows:
+            if calls:
+                traffic.setdefault((f"{a}->{b}", "PUBLISH" if kind == "message" else m, r), set()).add(env)
+    declared = [(f"{a}->{b}", m, t) for _p, _n, m, t, a, b in CALLS] + [
+        (f"{s_}->{o}", "PUBLISH", topic) for _p, _n, d, topic, s_ in MESSAGES if d == "publish"
+        for _p2, _n2, d2, t2, o in MESSAGES if d2 == "subscribe" and t2 == topic and o != s_]
+    for seam, method, tpl in sorted(set(declared)):
+        envs = traffic.get((seam, method, tpl), set())
+        interactions.append({"seam": seam, "method": method, "path_template": tpl,
+                             "exercised_by_tests": "integrated" in envs,
+                             "production_only": "production" in envs and "integrated" not in envs})
     static = [s for s in out_seams.values() if s["call_sites"]]
     prod = [s for s in out_seams.values() if s["production_calls"]]
     return {
@@ -307,6 +321,9 @@ def truth(head_files: dict[str, str]) -> dict:
                       for p, needle, m, t, s in ENDPOINTS],
         "contract_drift": [DRIFT],
         "unused_endpoints": [{"service": "payments", "method": "POST", "path_template": "/refunds"}],
+        "interactions": interactions,
+        "pct_static_interactions_exercised": round(
+            100.0 * sum(i["exercised_by_tests"] for i in interactions) / len(interactions), 1),
         "production_only": sorted(k for k, v in out_seams.items() if v["production_only"]),
         "pct_static_exercised": round(100.0 * sum(s["exercised_by_tests"] for s in static) / len(static), 1),
         "pct_production_exercised": round(100.0 * sum(s["exercised_by_tests"] for s in prod) / len(prod), 1),
