@@ -181,3 +181,27 @@ def test_load_contracts_folder_mix(tmp_path):
     assert any("neither an OpenAPI" in s.reason for s in skips)
     with pytest.raises(InputError):
         load_contracts([tmp_path / "missing"])
+
+
+def test_contracts_committed_in_the_repository(tmp_path):
+    from gitutil import make_repo
+    from toolkit.load.contracts import contracts_in_repo, merge_contracts
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.structure import load_structure
+    files = {
+        "app/__init__.py": "", "app/inventory/__init__.py": "", "app/orders/__init__.py": "",
+        "app/inventory/openapi.yaml": textwrap.dedent(OPENAPI).lstrip("\n"),
+        "app/orders/pacts/orders-inventory.pact.json": json.dumps(pact("3.0.0")),
+        "app/orders/swagger.yaml": "swagger: '2.0'\npaths:\n  /x: {get: [oops\n",
+    }
+    root = make_repo(tmp_path / "repo", files)
+    repo = Repo.open(root)
+    skips: list[Skip] = []
+    c = contracts_in_repo(load_structure(repo, cache=False), repo, skips=skips)
+    # openapi.yaml names no service: the component whose folder holds it is the provider
+    assert set(c.endpoints["service"]) == {"inventory"} and len(c.pacts) == 1
+    bad = [s for s in skips if s.path == "app/orders/swagger.yaml"]
+    assert bad and bad[0].line >= 3 and "does not parse" in bad[0].reason
+    merged = merge_contracts(None, c, c)
+    assert len(merged.endpoints) == 2 * len(c.endpoints)
+    assert merge_contracts(None) is None

@@ -194,15 +194,19 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     with stage("service interactions"):
         ev.service_scan = cache.cached("evidence", k("service_scan", rkey, code=("toolkit.load.services",)),
                                        lambda own: scan_services(structure, repo, config.at, skips=own), skips)
-    if config.contracts:
-        from toolkit.load.contracts import load_contracts
-        with stage("contracts"):
-            ev.contracts = cache.cached(
+    from toolkit.load.contracts import contracts_in_repo, load_contracts, merge_contracts
+    with stage("contracts"):
+        in_repo = cache.cached("evidence", k("repo_contracts", rkey, code=("toolkit.load.contracts",)),
+                               lambda own: contracts_in_repo(structure, repo, config.at, skips=own), skips)
+        given = None
+        if config.contracts:
+            given = cache.cached(
                 "evidence", k("contracts", [str(p) for p in config.contracts], cache.fingerprint(*config.contracts),
                               code=("toolkit.load.contracts",)),
                 lambda own: load_contracts(config.contracts, skips=own), skips)
-    else:
-        missing["contracts"] = "no OpenAPI/Swagger spec or Pact file given (--contracts)"
+        ev.contracts = merge_contracts(given, in_repo)
+    if ev.contracts is None:
+        missing["contracts"] = "no OpenAPI/Swagger spec or Pact file in the repository or given (--contracts)"
     if config.traces:
         from toolkit.load.traces import load_traces
         with stage("traces"):

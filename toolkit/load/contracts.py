@@ -32,7 +32,8 @@ from toolkit import schema
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.services import normalize_path
 
-__all__ = ["Contracts", "load_contracts", "load_openapi", "load_pact", "read_document"]
+__all__ = ["Contracts", "load_contracts", "load_openapi", "load_pact", "read_document", "contracts_in_repo",
+           "merge_contracts"]
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _MAX_DEPTH = 6
@@ -344,3 +345,59 @@ def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | No
     pc = pd.concat(pacts, ignore_index=True) if pacts else schema.empty("pact_interactions")
     return Contracts(endpoints=schema.conform(ep, "contract_endpoints"), pacts=schema.conform(pc, "pact_interactions"),
                      skipped=tuple(mine))
+
+
+# ----------------------------------------------------------------------------- specs kept in the repository
+_GENERIC_STEMS = {"openapi", "swagger", "api", "spec", "pact"}
+
+
+def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None) -> Contracts:
+    """The OpenAPI/Swagger specs and Pact files committed in the analysed repository (files whose kind is
+    ``openapi`` or ``pact``, :func:`toolkit.components.file_kind`), read from git objects or the work tree.
+
+    A spec named only ``openapi.yaml`` documents the component whose directory holds it (unless it says
+    ``x-service``). A file that does not parse is skipped with its line: a broken spec in a repository
+    should not stop an audit.
+    """
+    import yaml
+
+    files = structure.files
+    wanted = files[files["kind"].isin(["openapi", "pact"])]
+    comp = dict(zip(wanted["path"], wanted["component"]))
+    mine: list[Skip] = []
+    specs, pacts = [], []
+    for path, raw in repo.read_files(sorted(comp), rev):
+        try:
+            text = raw.decode("utf-8")
+            doc = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
+        except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = getattr(exc, "lineno", None) or (None if mark is None else mark.line + 1)
+            report_skip(mine, path, f"contract file does not parse: {getattr(exc, 'problem', None) or exc}", line)
+            continue
+        if isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc):
+            stem = Path(path).name.lower().split(".")[0]
+            generic = stem in _GENERIC_STEMS and not (doc.get("x-service") or doc.get("x-service-name"))
+            service = comp.get(path) if generic and isinstance(comp.get(path), str) else None
+            specs.append(load_openapi(path, service=service, skips=mine, doc=doc))
+        elif isinstance(doc, dict) and "consumer" in doc and "provider" in doc:
+            pacts.append(load_pact(path, skips=mine, doc=doc))
+        else:
+            report_skip(mine, path, "named like a contract but neither an OpenAPI/Swagger spec nor a Pact file")
+    for s_ in mine:
+        report_skip(skips, s_.path, s_.reason, s_.line)
+    ep = pd.concat(specs, ignore_index=True) if specs else schema.empty("contract_endpoints")
+    pc = pd.concat(pacts, ignore_index=True) if pacts else schema.empty("pact_interactions")
+    return Contracts(endpoints=schema.conform(ep, "contract_endpoints"), pacts=schema.conform(pc, "pact_interactions"),
+                     skipped=tuple(mine))
+
+
+def merge_contracts(*parts: Contracts | None) -> Contracts | None:
+    """One :class:`Contracts` of several (``None`` parts ignored); ``None`` when nothing is left."""
+    got = [p for p in parts if p is not None and (len(p.endpoints) or len(p.pacts))]
+    if not got:
+        return None
+    return Contracts(endpoints=schema.conform(pd.concat([p.endpoints for p in got], ignore_index=True),
+                                              "contract_endpoints"),
+                     pacts=schema.conform(pd.concat([p.pacts for p in got], ignore_index=True), "pact_interactions"),
+                     skipped=tuple(s for p in got for s in p.skipped))
