@@ -217,3 +217,29 @@ def test_path_normalisation():
     assert normalize_path("^x/(?P<id>\\d+)$") == "/x/{id}"
     assert normalize_path("/a/:id?q=1") == "/a/{id}"
     assert path_key("/a/{id}/b") == path_key("/a/{other}/b/") == "/a/{}/b"
+
+
+def test_aiohttp_sessions_and_urllib3_pools():
+    src = b"""
+import aiohttp
+import urllib3
+import os
+
+http = urllib3.PoolManager()
+
+async def fetch(uid):
+    async with aiohttp.ClientSession(os.environ["USERS_URL"]) as session:
+        async with session.get(f"/users/{uid}") as resp:
+            return await resp.json()
+
+def ping():
+    return http.request("HEAD", "http://search:9200/_cluster/health")
+
+def plain():
+    return urllib3.request("GET", os.getenv("CATALOG_URL") + "/products")
+"""
+    calls, _, _ = scan_source("m.py", "m", src, "web")
+    got = {(c["library"], c["method"], c["url_template"]) for c in calls}
+    assert got == {("aiohttp", "GET", "{USERS_URL}/users/{uid}"),
+                   ("urllib3", "HEAD", "http://search:9200/_cluster/health"),
+                   ("urllib3", "GET", "{CATALOG_URL}/products")}
