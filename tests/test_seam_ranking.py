@@ -42,7 +42,10 @@ def test_contributions_add_up_and_rank_is_ordered(sample_findings):
     assert t["score"].is_monotonic_decreasing and t["rank"].tolist() == list(range(1, len(t) + 1))
     for n in FACTORS:
         assert t[f"f_{n}"].between(0, 1).all(), n
-    assert set(t["seam"]) == set(sample_findings.seams["seam"])
+    code = t[t["level"] == "component"]
+    assert set(code["seam"]) == set(sample_findings.seams["seam"])
+    # service-level seams rank in the same table
+    assert set(t.loc[t["level"] == "service", "seam"]) >= {"orders->inventory", "orders->notifications"}
 
 
 def test_pair_level_factors_apply_to_both_directions(sample_findings):
@@ -101,7 +104,7 @@ def test_weights_change_the_order_in_the_expected_direction(hand_built):
     assert mocks_first.set_index("seam").loc["a->c", "tests_mocking"] >= 1
     structure_first = rank_seams(hand_built, weights={n: 0.0 for n in FACTORS} | {"structural": 1.0}).table
     assert structure_first["seam"].tolist()[0] == "a->b"
-    assert "3 call site(s)" in structure_first["reason"].iloc[0]
+    assert "4 static reference(s)" in structure_first["reason"].iloc[0]  # 3 call sites + 1 import
 
 
 def test_config_weights_override_defaults(hand_built):

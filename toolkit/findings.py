@@ -162,7 +162,9 @@ class Findings:
     def ranking(self):
         """toolkit.analyze.seam_ranking.SeamRanking (weights from the audit configuration)."""
         from toolkit.analyze.seam_ranking import rank_seams
-        return rank_seams(self)
+        from toolkit.analyze.service_seams import service_seam_table
+        services = service_seam_table(self.services)
+        return rank_seams(self, extra_seams=services if len(services) else None)
 
     # ---- service level (HTTP/message seams, contracts, traces) ----
     @cached_property

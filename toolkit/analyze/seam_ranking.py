@@ -225,20 +225,22 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
     t["integration_bugs"] = _pair_counts(bugs_on, t).astype("int64")
     t["escapes"] = _pair_counts(escapes_on, t).astype("int64")
     t["open_bugs"] = _pair_counts({k: len(v) for k, v in open_bugs.items()}, t).astype("int64")
-    t["env_only_failures"] = t["seam"].map(lambda s: env_fail.get(s, 0.0)).astype("int64")
+    # call-site evidence belongs to code seams only: a service seam may carry the same name ("orders->payments")
+    code = t["level"] == "component"
+    t["env_only_failures"] = t["seam"].map(lambda s: env_fail.get(s, 0.0)).where(code, 0).astype("int64")
 
     ic = f.interaction.seams.set_index("seam")
-    t["status"] = t["seam"].map(ic["status"]).astype("string")
-    t["integration_sites"] = t["seam"].map(ic["integration"]).fillna(0).astype("int64")
-    t["tests_real"] = t["seam"].map(ic["tests_real"]).fillna(0).astype("int64")
-    t["tests_mocking"] = t["seam"].map(ic["tests_mocking"]).fillna(0).astype("int64")
+    t["status"] = t["seam"].map(ic["status"]).where(code).astype("string")
+    t["integration_sites"] = t["seam"].map(ic["integration"]).where(code).fillna(0).astype("int64")
+    t["tests_real"] = t["seam"].map(ic["tests_real"]).where(code).fillna(0).astype("int64")
+    t["tests_mocking"] = t["seam"].map(ic["tests_mocking"]).where(code).fillna(0).astype("int64")
     if getattr(f.interaction, "basis", "coverage") == "static" and f.ev.test_kinds is not None \
             and len(f.ev.test_kinds):
         _refine_static(t, f.ev.test_kinds)
 
     ids = f.interfaces.seams.set_index("seam")
-    t["doc_score"] = t["seam"].map(ids["mean_score"]).astype(float)
-    t["drift_events"] = t["seam"].map(ids["drift_events"]).fillna(0).astype("int64")
+    t["doc_score"] = t["seam"].map(ids["mean_score"]).where(code).astype(float)
+    t["drift_events"] = t["seam"].map(ids["drift_events"]).where(code).fillna(0).astype("int64")
     t["recent_commits"] = _recent(f, t, recent_days)
 
     # --- factors, 0..1 ----------------------------------------------------------
@@ -274,7 +276,7 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
 def _reason(r: Any, w: Mapping[str, float]) -> str:
     """The strongest contributing factors, each said with its real numbers."""
     said = {
-        "structural": f"{r.call_sites} call site(s), {r.imports} import(s)",
+        "structural": f"{r.call_sites + r.imports} static reference(s) across it",
         "integration_gap": (f"{r.call_sites} call site(s), {r.integration_sites} exercised for real"
                             if r.call_sites else "no test exercises it for real"),
         "mock_overuse": f"mocked by {r.tests_mocking} test(s) vs {r.tests_real} real",
@@ -285,8 +287,9 @@ def _reason(r: Any, w: Mapping[str, float]) -> str:
         "change_coupling": f"change-coupled {r.coupling_degree:.0f}%",
         "doc_gap": f"callee docs score {r.doc_score:.2f}" if not pd.isna(r.doc_score) else "callee interfaces undocumented",
         "drift": f"{r.drift_events} interface drift event(s)",
-        "environment": f"{r.env_only_failures} test(s) fail only in the higher environment",
-        "recent_change": f"{r.recent_commits:g} recent commit(s) on its sides",
+        "environment": (f"{r.env_only_failures} test(s) fail only in the higher environment" if r.level == "component"
+                        else "seen in production traces, exercised by no test"),
+        "recent_change": f"{r.recent_commits:g} recent commit(s) per side",
     }
     contrib = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS if getattr(r, f"c_{n}") > 0), reverse=True)
     parts, seen = [], set()
