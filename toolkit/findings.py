@@ -20,6 +20,22 @@ from toolkit.evidence import Evidence
 COMPONENT_COUPLING_DEFAULTS = {"min_revs": 3, "min_shared_revs": 3, "min_coupling": 10}
 
 
+def analysis(*code: str):
+    """Like ``cached_property``, and the value is also kept in the on-disk cache (toolkit.cache).
+
+    The key is the evidence's input keys, the audit configuration and the source
+    of the ``code`` modules (with what they import), so a warm audit of unchanged
+    inputs reads each result instead of recomputing it (Evidence.cached).
+    """
+    def deco(fn):
+        def compute(self):
+            return self.ev.cached(fn.__name__, lambda: fn(self), code=code)
+        compute.__doc__ = fn.__doc__
+        compute.__name__ = fn.__name__
+        return cached_property(compute)
+    return deco
+
+
 class Findings:
     """Lazily computed, cached results of every detection method for one ``Evidence``."""
 
@@ -31,30 +47,30 @@ class Findings:
         return {k: t.get(k, v) for k, v in keys.items()}
 
     # ---- structure and coupling ------------------------------------------
-    @cached_property
+    @analysis("toolkit.analyze.structural_coupling")
     def seams(self) -> pd.DataFrame:
         from toolkit.analyze.structural_coupling import seam_table
         return seam_table(self.ev.structure)
 
-    @cached_property
+    @analysis("toolkit.analyze.structural_coupling")
     def structural_coupling(self) -> pd.DataFrame:
         from toolkit.analyze.structural_coupling import structural_coupling
         return structural_coupling(self.ev.structure)
 
-    @cached_property
+    @analysis("toolkit.analyze.change_coupling")
     def logical_coupling(self) -> pd.DataFrame:
         from toolkit.analyze.change_coupling import logical_coupling
         return logical_coupling(self.ev.history, level="component", components=self.ev.components,
                                 **self._thresholds(COMPONENT_COUPLING_DEFAULTS))
 
-    @cached_property
+    @analysis("toolkit.analyze.coupling_graph")
     def coupling_graph(self) -> nx.DiGraph:
         from toolkit.analyze.coupling_graph import coupling_graph
         return coupling_graph(self.seams, self.logical_coupling, history=self.ev.history,
                               components=self.ev.components, files=self.ev.structure.files)
 
     # ---- tests ---------------------------------------------------------------
-    @cached_property
+    @analysis("toolkit.analyze.flakiness")
     def flakiness(self) -> pd.DataFrame | None:
         if self.ev.test_results is None:
             return None
@@ -62,7 +78,7 @@ class Findings:
         return flakiness(self.ev.test_results)
 
     # ---- detection methods ---------------------------------------------------
-    @cached_property
+    @analysis("toolkit.analyze.interaction_coverage")
     def interaction(self):
         """toolkit.analyze.interaction_coverage.InteractionCoverage (static estimate without coverage)."""
         from toolkit.analyze.interaction_coverage import interaction_coverage
@@ -70,7 +86,7 @@ class Findings:
         return interaction_coverage(ev.structure.call_sites, test_exercises=ev.test_exercises, mocks=ev.mocks,
                                     test_kinds=ev.test_kinds, imports=ev.structure.imports)
 
-    @cached_property
+    @analysis("toolkit.analyze.environment_comparison")
     def environments(self):
         """toolkit.analyze.environment_comparison.EnvironmentComparison, or None without test results."""
         ev = self.ev
@@ -93,7 +109,7 @@ class Findings:
             return known[0], known[-1]
         return ("isolated", "integrated")
 
-    @cached_property
+    @analysis("toolkit.analyze.bug_categorization")
     def bugs(self):
         """toolkit.analyze.bug_categorization.BugCategories, or None without issues."""
         ev = self.ev
@@ -104,7 +120,7 @@ class Findings:
                                files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
                                imports=ev.structure.imports)
 
-    @cached_property
+    @analysis("toolkit.analyze.cross_component_bugs")
     def cross_bugs(self):
         """toolkit.analyze.cross_component_bugs.CrossComponentBugs, or None without issues."""
         if self.bugs is None or self.ev.links is None:
@@ -152,13 +168,13 @@ class Findings:
         return g
 
     # ---- root causes and the seam ranking (read the analyses above, compute nothing again) ----
-    @cached_property
+    @analysis("toolkit.analyze.root_causes")
     def root_causes(self):
         """toolkit.analyze.root_causes.RootCauses."""
         from toolkit.analyze.root_causes import root_causes
         return root_causes(self)
 
-    @cached_property
+    @analysis("toolkit.analyze.seam_ranking", "toolkit.analyze.service_seams")
     def ranking(self):
         """toolkit.analyze.seam_ranking.SeamRanking (weights from the audit configuration)."""
         from toolkit.analyze.seam_ranking import rank_seams
