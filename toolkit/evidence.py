@@ -151,17 +151,25 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     else:
         missing["coverage"] = "no coverage data given (--coverage); integration coverage falls back to a static estimate"
 
-    from toolkit.load.mocks import scan_mocks
+    from toolkit.load.mocks import read_test_files, scan_mocks
     from toolkit.load.test_kinds import classify_tests
+    parsed: dict = {}  # test sources read and parsed once, only if a cache entry is missing
+
+    def test_files(own: list[Skip]):
+        if "files" not in parsed:
+            parsed["files"] = read_test_files(structure, repo, config.at, skips=own)
+        return parsed["files"]
+
     with stage("mocks and test kinds"):
         ev.mocks = cache.cached("evidence", k("mocks", rkey, code=("toolkit.load.mocks",)),
-                                lambda own: scan_mocks(structure, repo, rev=config.at, skips=own), skips)
+                                lambda own: scan_mocks(structure, repo, rev=config.at, skips=own,
+                                                       test_files=test_files(own)), skips)
         ev.test_kinds = cache.cached(
             "evidence", k("test_kinds", keys["mocks"], keys.get("test_results"), keys.get("coverage"),
                               code=("toolkit.load.test_kinds",)),
             lambda own: classify_tests(structure, repo, config.at, mocks=ev.mocks,
                                        test_components=ev.test_components, test_results=ev.test_results,
-                                       skips=own), skips)
+                                       skips=own, test_files=test_files(own)), skips)
 
     if config.issues:
         from toolkit.load.issues import load_issues

@@ -596,15 +596,19 @@ class SymbolResolver:
         return next(iter(cands)) if len(cands) == 1 else None
 
 
-def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None) -> pd.DataFrame:
+def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None,
+               test_files: dict[str, TestFile] | None = None) -> pd.DataFrame:
     """The ``mocks`` table: every symbol a test replaces, with its owning component.
 
     ``structure`` is a :class:`toolkit.load.structure.Structure` (``files``,
     ``imports``, optionally ``call_sites``); ``repo`` a :class:`Repo` or path,
-    read at ``rev``. See the module docstring for mechanisms, scope and resolution.
+    read at ``rev``. ``test_files`` (from :func:`read_test_files`) saves reading
+    and parsing the tests again when the caller already has them. See the module
+    docstring for mechanisms, scope and resolution.
     """
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
-    test_files = read_test_files(structure, r, rev, skips=skips)
+    if test_files is None:
+        test_files = read_test_files(structure, r, rev, skips=skips)
     return mocks_table(collect_tests(test_files), test_files, SymbolResolver(structure, r, rev))
 
 

@@ -120,16 +120,18 @@ def _file_from_test_id(test_id: str) -> str:
 
 def classify_tests(structure, repo, rev: str | None = None, *, mocks: pd.DataFrame | None = None,
                    test_components: pd.DataFrame | None = None, test_results: pd.DataFrame | None = None,
-                   rules: TestKindRules | None = None, skips: list[Skip] | None = None) -> pd.DataFrame:
+                   rules: TestKindRules | None = None, skips: list[Skip] | None = None,
+                   test_files: dict[str, TestFile] | None = None) -> pd.DataFrame:
     """The ``test_kinds`` table for every test in source and in ``test_results``.
 
     ``structure`` (files, imports, call_sites) and ``repo``/``rev`` give the test
     source; ``mocks`` (table ``mocks``) is computed when not given;
     ``test_components`` (table ``test_components``, from per-test coverage) and
-    ``test_results`` (table ``test_results``) are optional evidence.
+    ``test_results`` (table ``test_results``) are optional evidence; ``test_files``
+    (from :func:`toolkit.load.mocks.read_test_files`) avoids parsing the tests twice.
     """
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
-    files = read_test_files(structure, r, rev, skips=skips)
+    files = test_files if test_files is not None else read_test_files(structure, r, rev, skips=skips)
     tests = collect_tests(files)
     resolver = SymbolResolver(structure, r, rev)
     if mocks is None:
