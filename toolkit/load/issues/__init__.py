@@ -36,7 +36,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.issues import generic_csv, github, gitlab, jira_csv, jira_json
-from toolkit.load.issues.normalize import deduplicate, finish
+from toolkit.load.issues.normalize import conform, deduplicate, finish
 
 FORMATS = ("github", "jira_json", "jira_csv", "gitlab", "generic_csv")
 _EXPORT_HINT = "expected a GitHub/Jira/GitLab issue export or a CSV with mapping="
@@ -227,7 +227,7 @@ def load_issues(
     if not frames:
         out = schema.empty("issues")
     else:
-        out = deduplicate(pd.concat(frames, ignore_index=True), skips)
-        out = schema.conform(out, "issues")
+        out = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        out = conform(deduplicate(out, skips))
     out.attrs["encodings"] = encodings
     return out

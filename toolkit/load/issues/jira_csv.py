@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import parse_dates
+from toolkit.load.issues.normalize import _arrow, parse_dates
 
 #: canonical field -> header names, most specific first (compared case-insensitively, stripped).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -121,16 +121,30 @@ def read_columns(raw: bytes, path: str, wanted: Callable[[list[str]], list[int]]
     return names, frame, enc
 
 
+def _cells(frame: pd.DataFrame, i: int) -> pa.Array:
+    """Column ``i`` of ``frame`` as one Arrow string array ("" for missing), without a pandas copy."""
+    return _arrow(frame[i])
+
+
+def _string_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """An Arrow string array as a pandas ``string`` Series (nulls are <NA>), built in that dtype directly."""
+    return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), copy=False)
+
+
+def _blank_to_null(arr: pa.Array) -> pa.Array:
+    """Empty or whitespace-only cells as nulls (``utf8_is_space`` stops at the first other character, unlike a
+    strip of every long, multi-line description)."""
+    blank = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))
+    if not pc.any(blank).as_py():
+        return arr
+    return pc.if_else(blank, pa.scalar(None, arr.type), arr)
+
+
 def text_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
     """The first of ``idx`` as a string Series (<NA> for empty cells), or all <NA>."""
     if not idx:
         return pd.Series(pd.NA, index=range(n), dtype="string")
-    col = frame[idx[0]].astype("string")
-    arr = pa.array(col.fillna(""), type=pa.string())
-    # blank = empty or whitespace only; utf8_is_space stops at the first other character, unlike a strip of
-    # every (long, multi-line) description
-    blank = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)).to_numpy(zero_copy_only=False)
-    return col.where(~blank)
+    return _string_series(_blank_to_null(_cells(frame, idx[0])))
 
 
 def first_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
