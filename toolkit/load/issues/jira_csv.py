@@ -168,16 +168,21 @@ def list_column(frame: pd.DataFrame, idx: list[int], n: int, split: str | None =
 def _fill_lists(frame: pd.DataFrame, idx: list[int], n: int, split: str | None) -> list[list[str]]:
     if split is None:
         # interleave the columns row by row, drop empty cells, slice one flat list per row
-        cols = [pc.utf8_trim_whitespace(pa.array(frame[i].astype("string").fillna(""), type=pa.string()))
-                for i in idx]
+        cols = [pc.utf8_trim_whitespace(_cells(frame, i)) for i in idx]
         k = len(cols)
-        stacked = pa.concat_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in cols])
-        order = (np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()
-        cells = pc.take(stacked, pa.array(order))
+        if k == 1:
+            cells = cols[0]
+        else:
+            order = (np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()
+            cells = pc.take(pa.concat_arrays(cols), pa.array(order))
         mask = pc.not_equal(cells, "").to_numpy(zero_copy_only=False)
-        offsets = np.zeros(n + 1, dtype=np.int32)
+        offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(mask.reshape(n, k).sum(axis=1), out=offsets[1:])
-        values = pc.filter(cells, pa.array(mask)).to_numpy(zero_copy_only=False).tolist()
+        # labels repeat: one Python string per distinct value, shared by the rows (strings are immutable)
+        coded = pc.dictionary_encode(pc.filter(cells, pa.array(mask)))
+        distinct = np.empty(len(coded.dictionary), dtype=object)
+        distinct[:] = coded.dictionary.to_pylist()
+        values = distinct[coded.indices.to_numpy(zero_copy_only=False)].tolist()
         bounds = offsets.tolist()
         return [values[a:b] for a, b in zip(bounds, bounds[1:])]
     rows: list[list[str]] = [[] for _ in range(n)]

@@ -99,13 +99,25 @@ def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Se
     Vectorised over the flattened labels: ``fn`` runs once per distinct label.
     """
     out = pd.Series(pd.NA, index=labels.index, dtype=object)
-    lists = [v if isinstance(v, list) else [] for v in labels.to_numpy(dtype=object)]
-    lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    if not lens.sum():
-        return out
-    flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lens.sum()))
-    row = np.repeat(np.arange(len(lists)), lens)
-    codes, uniq = pd.factorize(flat)
+    where = np.flatnonzero(rows)  # only the rows asked about are flattened
+    lists = [v if isinstance(v, list) else [] for v in labels.to_numpy(dtype=object)[where]]
+    try:  # flattened and factorised in Arrow when every label is text (always, from the loaders)
+        nested = pa.array(lists, type=pa.list_(pa.string()))
+        coded = pc.dictionary_encode(nested.flatten())
+        if coded.null_count:
+            raise pa.ArrowInvalid("a null label")
+        if not len(coded):
+            return out
+        codes = coded.indices.to_numpy(zero_copy_only=False)
+        uniq = coded.dictionary.to_pylist()
+        row = where[pc.list_parent_indices(nested).to_numpy(zero_copy_only=False)]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        if not lens.sum():
+            return out
+        flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lens.sum()))
+        row = where[np.repeat(np.arange(len(lists)), lens)]
+        codes, uniq = pd.factorize(flat)
     found = [fn(str(v)) for v in uniq]
     hit = np.fromiter((v != none for v in found), dtype=bool, count=len(found))
     keep = hit[codes] & rows[row]
