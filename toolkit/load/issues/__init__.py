@@ -148,13 +148,25 @@ def _expand(paths: str | os.PathLike | list) -> list[tuple[Path, bool]]:
     return out
 
 
+_HEAD = 1 << 20  # bytes read to detect the format; a larger Jira CSV is not read into memory whole
+
+
 def _load_one(path: Path, fmt: str | None, mapping: dict[str, str] | None) -> tuple[pd.DataFrame | None, str | None]:
+    p = os.fspath(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(_HEAD)
+            whole = not fh.read(1)
+        if not whole and not raw.strip():
+            raw, whole = path.read_bytes(), True
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror}") from None
-    p = os.fspath(path)
     detected = detect_format(raw, p)
+    if not whole and (fmt or detected) != "jira_csv":
+        try:  # JSON and generic CSVs are parsed from memory; a large Jira CSV is read by pandas from the file
+            raw, whole = path.read_bytes(), True
+        except OSError as exc:
+            raise InputError(path, f"cannot read: {exc.strerror}") from None
     if fmt is None and detected == "generic_csv" and mapping is None:
         raise InputError(p, "a CSV that is not a Jira export (no issue key column)",
                          hint='pass mapping={"key": "<id column>", "title": ..., ...} to read it as a generic CSV')
@@ -170,7 +182,7 @@ def _load_one(path: Path, fmt: str | None, mapping: dict[str, str] | None) -> tu
         _, items = _classify_json(_json_values(jira_csv.decode(raw, p)[0], p), p)
         return {"github": github, "gitlab": gitlab, "jira_json": jira_json}[fmt].records(items, p), None
     if fmt == "jira_csv":
-        return jira_csv.records(raw, p)
+        return jira_csv.records(raw if whole else path, p)
     if mapping is None:
         raise InputError(p, "format='generic_csv' needs mapping=", flag="mapping")
     return generic_csv.records(raw, p, mapping)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -80,16 +81,27 @@ def _encoding(raw: bytes) -> str:
     return "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
 
 
-def read_columns(raw: bytes, path: str, wanted: Callable[[list[str]], list[int]] | None = None
+def _source(raw: bytes | os.PathLike) -> tuple[io.BytesIO | os.PathLike, bytes]:
+    """(what pandas reads, the first MiB) for file content or a file."""
+    if isinstance(raw, (bytes, bytearray)):
+        return io.BytesIO(raw), raw[:1 << 20]
+    with open(raw, "rb") as fh:
+        return raw, fh.read(1 << 20)
+
+
+def read_columns(raw: bytes | os.PathLike, path: str, wanted: Callable[[list[str]], list[int]] | None = None
                  ) -> tuple[list[str], pd.DataFrame, str]:
     """(header names, the data rows as string columns labelled by position, encoding).
 
-    Repeated header names survive because the header is read as a data row.
-    ``wanted(names)`` picks the column positions to keep (default: all): parsing
-    only those is what makes a 100,000-row export load in well under a second.
+    ``raw`` is the file's content, or the file itself (pandas then reads it
+    without a copy of the whole file in memory). Repeated header names survive
+    because the header is read as a data row. ``wanted(names)`` picks the column
+    positions to keep (default: all): parsing only those is what makes a
+    100,000-row export load in well under a second.
     """
-    enc = _encoding(raw)
-    names = [h.strip() for h in header(raw[:1 << 20].decode(enc, errors="ignore"))]
+    source, head = _source(raw)
+    enc = _encoding(head)
+    names = [h.strip() for h in header(head.decode(enc, errors="ignore"))]
     if not names:
         raise InputError(path, "empty CSV file")
     use = sorted(set(wanted(names))) if wanted else list(range(len(names)))
@@ -99,15 +111,21 @@ def read_columns(raw: bytes, path: str, wanted: Callable[[list[str]], list[int]]
                 skip_blank_lines=True)
     try:
         try:
-            frame = pd.read_csv(io.BytesIO(raw), **opts)
+            frame = pd.read_csv(source, **opts)
         except UnicodeDecodeError:
+            if not isinstance(raw, (bytes, bytearray)):
+                with open(raw, "rb") as fh:
+                    raw = fh.read()
             decode(raw, path)  # raises InputError when cp1252 cannot read it either
             enc = opts["encoding"] = "cp1252"
             names = [h.strip() for h in header(raw[:1 << 20].decode(enc, errors="replace"))]
-            frame = pd.read_csv(io.BytesIO(raw), **opts)
+            source = io.BytesIO(raw)
+            frame = pd.read_csv(source, **opts)
         odd = [c for c in frame.columns if str(frame[c].dtype) != "str"]
         if odd:  # a column parsed as numbers in some chunk: read those again as text, losing nothing ("1.10")
-            again = pd.read_csv(io.BytesIO(raw), **{**opts, "usecols": odd}, dtype=str)
+            if isinstance(source, io.BytesIO):
+                source.seek(0)
+            again = pd.read_csv(source, **{**opts, "usecols": odd}, dtype=str)
             for c in odd:
                 frame[c] = again[c]
     except pd.errors.ParserError as exc:
@@ -211,8 +229,8 @@ def columns_for(names: list[str], field: str) -> list[int]:
     return []
 
 
-def records(raw: bytes, path: str) -> tuple[pd.DataFrame, str]:
-    """Jira CSV bytes -> (raw frame for :func:`normalize.finish`, encoding used)."""
+def records(raw: bytes | os.PathLike, path: str) -> tuple[pd.DataFrame, str]:
+    """Jira CSV bytes (or file) -> (raw frame for :func:`normalize.finish`, encoding used)."""
     def wanted(names: list[str]) -> list[int]:
         return [i for field in ALIASES for i in columns_for(names, field)]
 
