@@ -166,6 +166,30 @@ def _extract(values: pd.Series, pattern: str, group: str, rows: np.ndarray | Non
     return pd.Series(pd.arrays.ArrowStringArray(got.cast(pa.large_string())), index=index).astype("string")
 
 
+def _by_value(values: pd.Series, prefix: str, known_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ok, environment, evidence) per row of ``values``, computed once per distinct value.
+
+    environment = ``environments.normalize(value)``, evidence = ``prefix`` + the value's first 60
+    characters; ok where the value is present (and, when ``known_only``, names a known environment).
+    """
+    codes, uniq = pd.factorize(values)
+    words = [str(u) for u in uniq]
+    env = np.empty(len(words) + 1, dtype=object)  # the last slot is for missing values (code -1)
+    env[:-1] = [environments.normalize(w) for w in words]
+    env[-1] = None
+    evidence = np.empty(len(words) + 1, dtype=object)
+    evidence[:-1] = [prefix + w[:60] for w in words]
+    ok = np.fromiter((e != environments.UNKNOWN if known_only else w != "" for w, e in zip(words, env)),
+                     dtype=bool, count=len(words))
+    ok = np.append(ok, False)[codes]
+    return ok, env[codes], evidence[codes]
+
+
+def _strings(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """Python strings as a pandas ``string`` Series, converted once in Arrow."""
+    return pd.Series(pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string())), index=index, copy=False)
+
+
 def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(environment, environment_evidence) per row, by the four rules in the module docstring."""
     n = len(df)
@@ -174,11 +198,9 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     open_ = np.ones(n, dtype=bool)
 
     field = df["environment"].astype("string").str.strip()
-    field = field.where(field != "")
-    fenv = _map_unique(field, environments.normalize)
-    hit = (fenv.notna() & (fenv != environments.UNKNOWN)).to_numpy(dtype=bool)
-    env[hit] = fenv.to_numpy(dtype=object)[hit]
-    evidence[hit] = ("field: " + field[hit].str.slice(0, 60)).to_numpy(dtype=object)
+    hit, fenv, fevidence = _by_value(field.where(field != ""), "field: ", known_only=True)
+    env[hit] = fenv[hit]
+    evidence[hit] = fevidence[hit]
     open_ &= ~hit
 
     first = _first_label(df["labels"], _label_env, environments.UNKNOWN, open_)
@@ -197,23 +219,22 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         open_line = np.zeros(n, dtype=bool)
         open_line[open_] = has_env.to_numpy(zero_copy_only=False)
     if open_.any() and open_line.any():
-        line = _extract(df["body"], _BODY_LINE_RE, "v", open_line)
-        lenv = _map_unique(line, environments.normalize)
-        ok = (lenv.notna() & (lenv != environments.UNKNOWN)).to_numpy(dtype=bool)
+        ok, lenv, levidence = _by_value(_extract(df["body"], _BODY_LINE_RE, "v", open_line),
+                                        "body: Environment: ", known_only=True)
         pos = np.flatnonzero(open_line)[ok]
-        env[pos] = lenv.to_numpy(dtype=object)[ok]
-        evidence[pos] = ("body: Environment: " + line[ok].str.slice(0, 60)).to_numpy(dtype=object)
+        env[pos] = lenv[ok]
+        evidence[pos] = levidence[ok]
         open_[pos] = False
 
     for col in ("title", "body"):
         if open_.any():
-            word = _extract(df[col], _WORD_RE, "w", open_).str.lower()
-            ok = (word.notna() & (word != "")).to_numpy(dtype=bool)
+            ok, wenv, wevidence = _by_value(_extract(df[col], _WORD_RE, "w", open_).str.lower(), "text: ",
+                                            known_only=False)
             pos = np.flatnonzero(open_)[ok]
-            env[pos] = _map_unique(word[ok], environments.normalize).to_numpy(dtype=object)
-            evidence[pos] = ("text: " + word[ok]).to_numpy(dtype=object)
+            env[pos] = wenv[ok]
+            evidence[pos] = wevidence[ok]
             open_[pos] = False
-    return pd.Series(env, index=df.index), pd.Series(evidence, index=df.index)
+    return _strings(env, df.index), _strings(evidence, df.index)
 
 
 # ---------------------------------------------------------------- dates
@@ -403,7 +424,7 @@ def finish(raw: pd.DataFrame, *, pseudonymize: bool | str = False) -> pd.DataFra
         if col not in df.columns:
             df[col] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
 
-    tracker_type = _map_unique(df["type"].astype(object), type_of)
+    tracker_type = _map_unique(df["type"], type_of)
     need = tracker_type.isna().to_numpy(dtype=bool)
     if need.any():
         from_labels = _first_label(df["labels"], type_of, None, need)
