@@ -145,8 +145,26 @@ class Findings:
         score, 0..1) and ``integration_coverage`` (share of call sites covered for
         integration, 0..1; absent for import-only seams); nodes gain ``risk`` (their
         riskiest seam) and ``bugs`` (bugs whose fixes touched them).
+
+        Service seams (``f.services.seams``) overlay the same ``a->b`` edge: ``service_calls``
+        (static HTTP call sites and message publish sites), ``service_kind`` (``http``, ``message``,
+        ``http+message``; ``other`` for traced-only non-HTTP spans), ``service_exercised`` (a test-environment
+        trace crossed it) and ``service_production_only`` (traced in production, never in a test). A service
+        seam with no code seam gets its own edge with ``structural=False`` (as hidden dependencies do) and
+        zero code counts.
         """
+        from toolkit.analyze.coupling_graph import _EDGE_INTS
         g = self.coupling_graph.copy()
+        for r in self.services.seams.itertuples(index=False):
+            u, v = r.caller_component, r.callee_component
+            for c in (u, v):
+                if c not in g:
+                    g.add_node(c, component=c, size=0, churn=0, revisions=0)
+            if not g.has_edge(u, v):
+                g.add_edge(u, v, seam=r.seam, structural=False, **{k: 0 for k in _EDGE_INTS})
+            g.edges[u, v].update(service_calls=int(r.call_sites), service_kind=str(r.kind),
+                                 service_exercised=bool(r.exercised_by_tests),
+                                 service_production_only=bool(r.production_only))
         if self.cross_bugs is not None:
             from toolkit.analyze.cross_component_bugs import bug_overlay
             bug_overlay(g, self.cross_bugs)
