@@ -269,6 +269,44 @@ def test_graph_details_on_the_sample_separate_real_from_mocked(nb_cache, monkeyp
     assert d["tests"] and {t["exercises"] for t in d["tests"]} == {"mocked"}
 
 
+def test_graph_shows_service_seams_with_their_interactions(nb_cache, monkeypatch):
+    from toolkit.notebook import details_for_graph, load
+    from toolkit.viz.graph_widget import CouplingGraphWidget
+
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
+    c = sample_config()
+    assert c.contracts and c.traces
+    ev, f = load(c.repo, tests=c.tests, coverage=c.coverage, issues=c.issues, contracts=c.contracts, traces=c.traces)
+    g = f.graph
+    note = g.edges["orders", "notifications"]  # sample truth: published to kafka, traced only in production
+    assert note["service_kind"] == "message" and note["service_calls"] == 1
+    assert note["service_production_only"] and not note["service_exercised"]
+    inv = g.edges["orders", "inventory"]  # HTTP only: no code seam, so an edge of its own
+    assert inv["structural"] is False and inv["call_sites"] == 0 and inv["service_calls"] == 2 and inv["service_exercised"]
+    assert "service_calls" not in g.edges["documents", "search_index"]
+    w = CouplingGraphWidget(g, details=details_for_graph(f), edge_kind="service_calls")
+    assert {e["id"] for e in w.edges if (e["attrs"].get("service_calls") or 0) > 0} == \
+        {"orders->inventory", "orders->notifications", "orders->payments"}
+    w.select("orders->notifications", "edge")
+    rows = w.detail["sections"]["service_interactions"]
+    assert rows == [{"seam": "orders->notifications", "kind": "message", "interaction": "topic order-placed",
+                     "where": "shop/orders/remote.py:43", "tests": "only seen in production", "test_calls": 0,
+                     "production_calls": rows[0]["production_calls"]}] and rows[0]["production_calls"] > 0
+    w.select("inventory")
+    got = {(r["interaction"], r["where"], r["tests"]) for r in w.detail["sections"]["service_interactions"]}
+    assert got == {("GET /stock/{sku}", "shop/orders/remote.py:23", "exercised by tests"),
+                   ("POST /stock/{sku}/reserve", "shop/orders/remote.py:28", "exercised by tests")}
+
+
+def test_no_services_no_service_details(ledger_findings):
+    from toolkit.notebook import details_for_graph
+
+    _, f = ledger_findings
+    assert f.services.seams.empty
+    assert not any("service_calls" in d for *_, d in f.graph.edges(data=True))
+    assert details_for_graph(f)("journal")["service_interactions"] == []
+
+
 def test_labels_feed_back_into_categorization(small, ledger_findings, tmp_path, nb_cache, monkeypatch):
     from toolkit.notebook import load, review_widget
 

@@ -46,7 +46,9 @@ def test_graph_widget_sends_nodes_edges_and_positions():
     e = {x["id"]: x for x in w.edges}
     assert e["orders->payments"]["attrs"]["call_sites"] == 5
     assert next(n for n in w.nodes if n["id"] == "catalog")["attrs"].get("risk") is None
-    assert set(w.edge_kinds.values()) == {"imports", "call_sites", "co_changes", "bugs"}
+    assert set(w.edge_kinds.values()) == {"imports", "call_sites", "co_changes", "bugs", "service_calls"}
+    assert w.edge_kinds["service calls"] == "service_calls"
+    assert CouplingGraphWidget(small_graph(), edge_kind="service_calls").edge_kind == "service_calls"
 
 
 def test_selection_answers_with_details():

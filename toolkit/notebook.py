@@ -26,7 +26,7 @@ __all__ = ["config_from_params", "load", "need", "show_table", "show_summary", "
 
 #: which notebook parameter stands for which CLI flag in AuditConfig's errors
 PARAMETER_OF_FLAG = {"REPO": "repo", "--tests": "tests", "--coverage": "coverage", "--issues": "issues",
-                     "--labels": "labels", "--config": "config"}
+                     "--labels": "labels", "--config": "config", "--contracts": "contracts", "--traces": "traces"}
 
 
 def _paths(value: str | os.PathLike | Iterable[str | os.PathLike] | None) -> tuple[Path, ...]:
@@ -66,8 +66,12 @@ def _install_short_errors() -> None:
 
 
 def load(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike | None = None, issues: Any = (),
-         labels: str | os.PathLike | None = None, at: str | None = None, *, name: str | None = None):
+         labels: str | os.PathLike | None = None, at: str | None = None, *, name: str | None = None,
+         contracts: Any = (), traces: Any = ()):
     """Read every input of the parameters cell once; return ``(evidence, findings)``.
+
+    ``contracts`` (OpenAPI/Swagger specs, Pact files) and ``traces`` (OTLP/Jaeger JSON) feed the service-level
+    seams (``f.services``); empty means static HTTP/message calls only.
 
     A path that does not exist raises :class:`~toolkit.errors.InputError` naming
     the path and the notebook parameter that gave it (not the CLI flag). Inside a
@@ -77,7 +81,8 @@ def load(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike |
     from toolkit.findings import Findings
 
     _install_short_errors()
-    config = config_from_params(repo, tests, coverage, issues, labels, at, name=name)
+    config = config_from_params(repo, tests, coverage, issues, labels, at, name=name, contracts=_paths(contracts),
+                                traces=_paths(traces))
     try:
         config.check_paths()
     except InputError as exc:
@@ -252,7 +257,10 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
     seam ``a->b`` (edge): that seam's call sites. With them the tests that execute
     them for real (``exercises="real"``) or only with the callee mocked
     (``"mocked"``) — test files for the static estimate — and the bugs whose fixes touched the component (or both
-    sides of the seam). Lists are capped at ``max_rows``.
+    sides of the seam). ``service_interactions``: the HTTP endpoints (method + path) and message topics on the
+    component's (the seam's) service seams, one row per static call/publish site (``where`` = file:line; traced-only
+    interactions have none) with whether test traces exercised it (``tests``: ``exercised by tests``, ``only seen
+    in production``, ``not exercised by tests`` or ``no test traces``). Lists are capped at ``max_rows``.
     """
     cs = f.interaction.call_sites
     seams = f.interaction.seams
@@ -270,6 +278,8 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
                 row.update({"title": b["title"], "category": b["category"], "environment": b["environment"]})
             out.append(row)
         return out[:max_rows]
+
+    service_rows = _service_interactions(f)
 
     def details(ident: str) -> dict[str, list[dict]]:
         if "->" in ident:
@@ -299,9 +309,56 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
                             how.setdefault((str(t), r["seam"]), "mocked")
         tests = [{"test_id": t, "seam": seam, "exercises": kind}
                  for (t, seam), kind in sorted(how.items(), key=lambda kv: (kv[1] != "real", kv[0]))]
-        return {"call_sites": sites, "tests": tests[:max_rows], "bugs": _bug_rows(keys)}
+        return {"call_sites": sites, "tests": tests[:max_rows], "bugs": _bug_rows(keys),
+                "service_interactions": service_rows(ident)[:max_rows]}
 
     return details
+
+
+def _service_interactions(f) -> Callable[[str], list[dict]]:
+    """``rows(id)``: the service interactions on a seam ``a->b`` or on a component's seams (see details_for_graph)."""
+    svc = f.services
+    inter = svc.interactions
+    traced = svc.trace_edges is not None and bool(svc.summary.get("pct_static_service_seams_exercised") is not None
+                                                   or (svc.seams["test_calls"] > 0).any())
+    scan = f.ev.service_scan
+    sites: dict[tuple, list[str]] = {}
+    if scan is not None:
+        for r in scan.calls.dropna(subset=["seam"]).itertuples(index=False):
+            key = (r.seam, "http", r.method if pd.notna(r.method) else "ANY", r.path_template)
+            sites.setdefault(key, []).append(f"{r.path}:{int(r.line)}")
+        pubs = scan.messages[scan.messages["direction"] == "publish"].dropna(subset=["topic"])
+        for m in svc.messages.itertuples(index=False):
+            here = pubs[(pubs["service"] == m.caller_service) & (pubs["topic"] == m.topic)]
+            sites.setdefault((m.seam, "message", "PUBLISH", m.topic), []).extend(
+                f"{p}:{int(n)}" for p, n in zip(here["path"], here["line"]))
+
+    def tested(r: dict) -> str:
+        if r["exercised_by_tests"]:
+            return "exercised by tests"
+        if r["production_only"]:
+            return "only seen in production"
+        return "not exercised by tests" if traced else "no test traces"
+
+    def rows(ident: str) -> list[dict]:
+        if inter is None or inter.empty:
+            return []
+        if "->" in ident:
+            on = inter[inter["seam"] == ident]
+        else:
+            a_b = inter["seam"].str.partition("->")
+            on = inter[(a_b[0] == ident) | (a_b[2] == ident)]
+        out = []
+        for r in on.sort_values(["seam", "kind", "path_template", "method"]).to_dict("records"):
+            what = f"topic {r['path_template']}" if r["kind"] == "message" else f"{r['method']} {r['path_template']}"
+            here = sites.get((r["seam"], r["kind"], r["method"], r["path_template"]), [])
+            for where in sorted(here) or ["(traces only)" if r["call_sites"] == 0 else ""]:
+                out.append({"seam": r["seam"], "kind": r["kind"], "interaction": what, "where": where,
+                            "tests": tested(r), "test_calls": int(r["test_calls"]),
+                            "production_calls": int(r["production_calls"])})
+        return out
+
+    return rows
 
 
 def report_contents(report) -> HTMLTable:

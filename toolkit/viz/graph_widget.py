@@ -3,7 +3,9 @@
 The graph is :func:`toolkit.analyze.coupling_graph.coupling_graph`'s DiGraph
 (node attributes ``component, size, churn, revisions`` and optionally ``risk,
 integration_coverage, bugs``; edge attributes ``seam, imports, call_sites,
-co_changes, degree, bugs`` and optionally ``risk, integration_coverage``).
+co_changes, degree, bugs`` and optionally ``risk, integration_coverage`` and the service-seam overlay
+``service_calls, service_kind, service_exercised, service_production_only`` from
+:attr:`toolkit.findings.Findings.graph`).
 
 The widget is an anywidget module (``graph_widget.js``/``.css`` next to this
 file, no CDN): positions are computed here once, the browser draws on one
@@ -34,7 +36,8 @@ from toolkit.components import seam_name
 _HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 
-EDGE_KINDS: dict[str, str] = {"imports": "imports", "call sites": "call_sites", "co-change": "co_changes", "bugs": "bugs"}
+EDGE_KINDS: dict[str, str] = {"imports": "imports", "call sites": "call_sites", "co-change": "co_changes", "bugs": "bugs",
+                              "service calls": "service_calls"}
 COLOR_BY = ("risk", "integration_coverage")
 SIZE_BY = ("churn", "bugs")
 SPRING_MAX_NODES = 500
