@@ -358,31 +358,30 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
     arr = pc.utf8_trim_whitespace(_arrow(values))
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    coded = pc.dictionary_encode(arr)  # exports repeat timestamps (Updated == Resolved): parse each once
-    present = pc.not_equal(coded.dictionary, "").to_numpy(zero_copy_only=False)
-    out = np.full(len(present), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if present.any():
-        ok, stamp = _parse_local_parts(coded.dictionary)
-        ok &= present
-        out[ok] = stamp[ok]
-        rest = present & ~ok
-        if rest.any():  # only values the Jira formats do not read reach Python objects
-            sub = pd.Series(pc.filter(coded.dictionary, pa.array(rest)).to_numpy(zero_copy_only=False),
-                            dtype="string")
+    full = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
+    present = pc.not_equal(arr, "").to_numpy(zero_copy_only=False)
+    where = np.flatnonzero(present)
+    if len(where):
+        # distinct timestamps are nearly as many as rows: no dedupe of whole values, _parse_local_parts
+        # parses each distinct day and time of day once
+        given = arr if len(where) == len(arr) else pc.filter(arr, pa.array(present))
+        ok, stamp = _parse_local_parts(given)
+        full[where[ok]] = stamp[ok]
+        if not ok.all():  # only values the Jira formats do not read reach Python objects, each distinct one once
+            coded = pc.dictionary_encode(pc.filter(given, pa.array(~ok)))
+            sub = pd.Series(coded.dictionary.to_numpy(zero_copy_only=False), dtype="string")
             iso = pd.to_datetime(sub.str.replace("/", "-", regex=False), errors="coerce", utc=True, format="ISO8601")
             if iso.isna().any():
                 iso = iso.fillna(pd.to_datetime(sub[iso.isna()], errors="coerce", utc=True, format="mixed"))
-            out[rest] = iso.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-            bad = rest.copy()
-            bad[rest] = iso.isna().to_numpy()
-            if bad.any():
+            if iso.isna().any():
                 sample = sub[iso.isna().to_numpy()].iloc[0]
                 raise InputError(
                     path,
                     f"column {column!r}: unknown date format, e.g. {sample!r}",
                     hint="expected a Jira date like '24/Nov/26 3:04 PM' (en/es/fr/de/pt month names) or ISO 8601",
                 )
-    full = out[coded.indices.to_numpy(zero_copy_only=False)] if len(arr) else out[:0]
+            parsed = iso.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+            full[where[~ok]] = parsed[coded.indices.to_numpy(zero_copy_only=False)]
     return pd.Series(full, index=values.index).dt.tz_localize("UTC")
 
 
