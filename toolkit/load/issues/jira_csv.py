@@ -188,19 +188,17 @@ def _fill_lists(frame: pd.DataFrame, idx: list[int], n: int, split: str | None) 
         # interleave the columns row by row, drop empty cells, slice one flat list per row
         cols = [pc.utf8_trim_whitespace(_cells(frame, i)) for i in idx]
         k = len(cols)
-        if k == 1:
-            cells = cols[0]
-        else:
-            order = (np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()
-            cells = pc.take(pa.concat_arrays(cols), pa.array(order))
-        mask = pc.not_equal(cells, "").to_numpy(zero_copy_only=False)
+        # labels repeat: one dictionary over all cells, one Python string per distinct value shared by the
+        # rows (strings are immutable); cells are interleaved row by row as integer codes, not as strings
+        coded = pc.dictionary_encode(cols[0] if k == 1 else pa.concat_arrays(cols))
+        codes = coded.indices.to_numpy(zero_copy_only=False).reshape(k, n).T.ravel()
+        words = coded.dictionary.to_pylist()
+        distinct = np.empty(len(words), dtype=object)
+        distinct[:] = words
+        mask = codes != (words.index("") if "" in words else -1)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(mask.reshape(n, k).sum(axis=1), out=offsets[1:])
-        # labels repeat: one Python string per distinct value, shared by the rows (strings are immutable)
-        coded = pc.dictionary_encode(pc.filter(cells, pa.array(mask)))
-        distinct = np.empty(len(coded.dictionary), dtype=object)
-        distinct[:] = coded.dictionary.to_pylist()
-        values = distinct[coded.indices.to_numpy(zero_copy_only=False)].tolist()
+        values = distinct[codes[mask]].tolist()
         bounds = offsets.tolist()
         return [values[a:b] for a, b in zip(bounds, bounds[1:])]
     rows: list[list[str]] = [[] for _ in range(n)]
