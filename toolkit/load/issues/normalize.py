@@ -93,12 +93,14 @@ def _label_env(label: str) -> str:
     return environments._LOOKUP[word] if word in _STRONG_ENV_WORDS else environments.UNKNOWN
 
 
-def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Series:
-    """Per row (where ``rows``), ``(fn(label), label)`` for its first label with ``fn(label) != none``, else <NA>.
+def _first_label_codes(labels: pd.Series, fn, none: object, rows: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, list, list[str]]:
+    """(rows hit, their distinct-label number, ``fn`` per distinct label, distinct labels): per row of ``rows``, its
+    first label with ``fn(label) != none``.
 
     Vectorised over the flattened labels: ``fn`` runs once per distinct label.
     """
-    out = pd.Series(pd.NA, index=labels.index, dtype=object)
+    nothing = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [], [])
     where = np.flatnonzero(rows)  # only the rows asked about are flattened
     lists = [v if isinstance(v, list) else [] for v in labels.to_numpy(dtype=object)[where]]
     try:  # flattened and factorised in Arrow when every label is text (always, from the loaders)
@@ -107,14 +109,14 @@ def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Se
         if coded.null_count:
             raise pa.ArrowInvalid("a null label")
         if not len(coded):
-            return out
+            return nothing
         codes = coded.indices.to_numpy(zero_copy_only=False)
         uniq = coded.dictionary.to_pylist()
         row = where[pc.list_parent_indices(nested).to_numpy(zero_copy_only=False)]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         lens = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         if not lens.sum():
-            return out
+            return nothing
         flat = np.fromiter(chain.from_iterable(lists), dtype=object, count=int(lens.sum()))
         row = where[np.repeat(np.arange(len(lists)), lens)]
         codes, uniq = pd.factorize(flat)
@@ -122,10 +124,17 @@ def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Se
     hit = np.fromiter((v != none for v in found), dtype=bool, count=len(found))
     keep = hit[codes] & rows[row]
     if not keep.any():
-        return out
+        return nothing
     rows_hit, first = np.unique(row[keep], return_index=True)
-    names = [str(u) for u in uniq]
-    out.iloc[rows_hit] = [(found[c], names[c]) for c in codes[keep][first].tolist()]
+    return rows_hit, codes[keep][first], found, [str(u) for u in uniq]
+
+
+def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Series:
+    """Per row (where ``rows``), ``(fn(label), label)`` for its first label with ``fn(label) != none``, else <NA>."""
+    out = pd.Series(pd.NA, index=labels.index, dtype=object)
+    rows_hit, which, found, names = _first_label_codes(labels, fn, none, rows)
+    if len(rows_hit):
+        out.iloc[rows_hit] = [(found[c], names[c]) for c in which.tolist()]
     return out
 
 
@@ -166,49 +175,62 @@ def _extract(values: pd.Series, pattern: str, group: str, rows: np.ndarray | Non
     return pd.Series(pd.arrays.ArrowStringArray(got.cast(pa.large_string())), index=index).astype("string")
 
 
-def _by_value(values: pd.Series, prefix: str, known_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ok, environment, evidence) per row of ``values``, computed once per distinct value.
+class _Vocabulary:
+    """Distinct strings numbered in order of first use: a result column is kept as integer codes per row and
+    becomes Arrow strings once at the end (no per-row Python objects)."""
+
+    def __init__(self, first: str) -> None:
+        self.words: list[str] = [first]
+        self.numbers: dict[str, int] = {first: 0}
+
+    def codes(self, words: list[str]) -> np.ndarray:
+        return np.fromiter((self.numbers.setdefault(w, len(self.numbers)) for w in words), dtype=np.int32,
+                           count=len(words))
+
+    def series(self, codes: np.ndarray, index: pd.Index) -> pd.Series:
+        self.words.extend(list(self.numbers)[len(self.words):])
+        text = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()),
+                                              pa.array(self.words, type=pa.large_string()))
+        return pd.Series(pd.arrays.ArrowStringArray(text.cast(pa.large_string())), index=index, copy=False)
+
+
+def _by_value(values: pd.Series, prefix: str, known_only: bool, envs: _Vocabulary, notes: _Vocabulary
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ok, environment code, evidence code) per row of ``values``, computed once per distinct value.
 
     environment = ``environments.normalize(value)``, evidence = ``prefix`` + the value's first 60
     characters; ok where the value is present (and, when ``known_only``, names a known environment).
     """
     codes, uniq = pd.factorize(values)
     words = [str(u) for u in uniq]
-    env = np.empty(len(words) + 1, dtype=object)  # the last slot is for missing values (code -1)
-    env[:-1] = [environments.normalize(w) for w in words]
-    env[-1] = None
-    evidence = np.empty(len(words) + 1, dtype=object)
-    evidence[:-1] = [prefix + w[:60] for w in words]
+    env = [environments.normalize(w) for w in words]
     ok = np.fromiter((e != environments.UNKNOWN if known_only else w != "" for w, e in zip(words, env)),
                      dtype=bool, count=len(words))
+    # the last slot is for missing values (code -1)
     ok = np.append(ok, False)[codes]
-    return ok, env[codes], evidence[codes]
-
-
-def _strings(values: np.ndarray, index: pd.Index) -> pd.Series:
-    """Python strings as a pandas ``string`` Series, converted once in Arrow."""
-    return pd.Series(pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string())), index=index, copy=False)
+    env_codes = np.append(envs.codes(env), 0)[codes]
+    note_codes = np.append(notes.codes([prefix + w[:60] for w in words]), 0)[codes]
+    return ok, env_codes, note_codes
 
 
 def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(environment, environment_evidence) per row, by the four rules in the module docstring."""
     n = len(df)
-    env = np.full(n, environments.UNKNOWN, dtype=object)
-    evidence = np.full(n, "none", dtype=object)
+    envs, notes = _Vocabulary(environments.UNKNOWN), _Vocabulary("none")
+    env = np.zeros(n, dtype=np.int32)
+    evidence = np.zeros(n, dtype=np.int32)
     open_ = np.ones(n, dtype=bool)
 
     field = df["environment"].astype("string").str.strip()
-    hit, fenv, fevidence = _by_value(field.where(field != ""), "field: ", known_only=True)
+    hit, fenv, fevidence = _by_value(field.where(field != ""), "field: ", True, envs, notes)
     env[hit] = fenv[hit]
     evidence[hit] = fevidence[hit]
     open_ &= ~hit
 
-    first = _first_label(df["labels"], _label_env, environments.UNKNOWN, open_)
-    pos = np.flatnonzero(first.notna().to_numpy())
+    pos, which, found, names = _first_label_codes(df["labels"], _label_env, environments.UNKNOWN, open_)
     if len(pos):
-        found = first.iloc[pos]
-        env[pos] = [v[0] for v in found]
-        evidence[pos] = ["label: " + v[1] for v in found]
+        env[pos] = envs.codes(found)[which]
+        evidence[pos] = notes.codes(["label: " + name for name in names])[which]
         open_[pos] = False
 
     if open_.any():
@@ -220,7 +242,7 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         open_line[open_] = has_env.to_numpy(zero_copy_only=False)
     if open_.any() and open_line.any():
         ok, lenv, levidence = _by_value(_extract(df["body"], _BODY_LINE_RE, "v", open_line),
-                                        "body: Environment: ", known_only=True)
+                                        "body: Environment: ", True, envs, notes)
         pos = np.flatnonzero(open_line)[ok]
         env[pos] = lenv[ok]
         evidence[pos] = levidence[ok]
@@ -229,12 +251,12 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     for col in ("title", "body"):
         if open_.any():
             ok, wenv, wevidence = _by_value(_extract(df[col], _WORD_RE, "w", open_).str.lower(), "text: ",
-                                            known_only=False)
+                                            False, envs, notes)
             pos = np.flatnonzero(open_)[ok]
             env[pos] = wenv[ok]
             evidence[pos] = wevidence[ok]
             open_[pos] = False
-    return _strings(env, df.index), _strings(evidence, df.index)
+    return envs.series(env, df.index), notes.series(evidence, df.index)
 
 
 # ---------------------------------------------------------------- dates
