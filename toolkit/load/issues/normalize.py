@@ -496,7 +496,7 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
 
 def deduplicate(df: pd.DataFrame, skips: list[Skip] | None) -> pd.DataFrame:
     """Keep one row per (tracker, key): the one updated last (ties: the later page); report the others as Skips."""
-    if df.empty or not df.duplicated(["tracker", "key"]).any():
+    if df.empty or df["key"].is_unique or not df.duplicated(["tracker", "key"]).any():
         return df
     order = df.assign(_pos=np.arange(len(df)), _upd=df["updated"].fillna(pd.Timestamp.min.tz_localize("UTC")))
     order = order.sort_values(["_upd", "_pos"], kind="stable")
