@@ -247,12 +247,20 @@ def records(raw: bytes | os.PathLike, path: str) -> tuple[pd.DataFrame, str]:
             data[field] = first_column(frame, idx, n)
         else:
             data[field] = text_column(frame, idx, n)
-    df = pd.DataFrame(data)
-    df = df[df["key"].notna()].reset_index(drop=True)
-    df["key"] = df["key"].str.strip()
+    df = pd.DataFrame(data, copy=False)
+    keyed = df["key"].notna()
+    if not keyed.all():  # a filter copies every column, ~60 MB of descriptions: only when rows lack a key
+        df = df[keyed].reset_index(drop=True)
+    df["key"] = _string_series(pc.utf8_trim_whitespace(_arrow(df["key"])))
     for field in DATE_FIELDS:
         idx = columns_for(names, field)
         df[field] = parse_dates(df[field], column=names[idx[0]] if idx else field, path=path)
-    df["tracker"] = "jira"
-    df["source"] = path
+    df["tracker"] = _constant("jira", len(df))
+    df["source"] = _constant(path, len(df))
     return df, encoding
+
+
+def _constant(value: str, n: int) -> pd.Series:
+    """``value`` n times as a ``string`` Series, built in Arrow (one copy of the text, int codes per row)."""
+    codes = pa.array(np.zeros(n, dtype=np.int32))
+    return _string_series(pa.DictionaryArray.from_arrays(codes, pa.array([value], type=pa.large_string())))
