@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import _arrow, parse_dates
+from toolkit.load.issues.normalize import _arrow, empty_lists, parse_dates
 
 #: canonical field -> header names, most specific first (compared case-insensitively, stripped).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -179,7 +179,7 @@ def first_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
 def list_column(frame: pd.DataFrame, idx: list[int], n: int, split: str | None = None) -> pd.Series:
     """Non-empty stripped values of all ``idx`` columns per row, as lists (optionally split on ``split``)."""
     if not idx:
-        return pd.Series([[] for _ in range(n)], dtype=object)
+        return pd.Series(empty_lists(n), dtype=object)
     return pd.Series(_fill_lists(frame, idx, n, split), dtype=object)
 
 
@@ -201,7 +201,7 @@ def _fill_lists(frame: pd.DataFrame, idx: list[int], n: int, split: str | None) 
         values = distinct[codes[mask]].tolist()
         bounds = offsets.tolist()
         return [values[a:b] for a, b in zip(bounds, bounds[1:])]
-    rows: list[list[str]] = [[] for _ in range(n)]
+    rows: list[list[str]] = empty_lists(n)
     for i in idx:
         # only non-empty cells reach Python: exports are mostly empty in repeated columns
         col = pc.utf8_trim_whitespace(pa.array(frame[i].astype("string").fillna(""), type=pa.string()))
