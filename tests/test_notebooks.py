@@ -81,6 +81,7 @@ def executed(tmp_path_factory, small, nb_cache, sample_before) -> dict[tuple[str
     datasets = {
         "sample": {"labels": str(work / "sample-labels.csv"), "out": str(work / "sample-report")},
         "ledger": {"repo": small["repo"], "tests": small["tests"], "coverage": None, "issues": small["issues"],
+                   "contracts": [], "traces": [],  # no services (00 and 01 read them; the others ignore them)
                    "labels": str(work / "ledger-labels.csv"), "out": str(work / "ledger-report")},
     }
     jobs = [(ds, name) for ds in datasets for name in NOTEBOOKS]
@@ -151,6 +152,13 @@ def test_notebook_runs_top_to_bottom(executed, dataset, name):
     if name == "01_integration_test_coverage":
         assert ("static estimate" in text) == (dataset == "ledger")
         assert ("journal-&gt;rates" in text) == (dataset == "ledger")  # the ledger's mocked seam, escaped
+    if name in ("00_overview", "01_integration_test_coverage"):  # the service-level step
+        assert "Service seams" in text and "Service-level coverage" in text
+        if dataset == "sample":
+            assert "orders-&gt;notifications" in text and "production_only" in text  # traced in production only
+            assert "pact_missing_response_field" in text
+        else:
+            assert "no rows: this system has no service seams" in text
     if name == "00_overview":
         widget = next(o for o in _outputs(nb) if "CouplingGraphWidget" in "".join(o.get("data", {}).get("text/plain", "")))
         assert widget["data"]["image/png"] and "application/vnd.jupyter.widget-view+json" in widget["data"]
@@ -169,7 +177,7 @@ def test_running_the_notebooks_writes_nothing_into_the_sample(sample_before, exe
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("param", ["repo", "tests", "issues"])
+@pytest.mark.parametrize("param", ["repo", "tests", "issues", "traces"])
 def test_missing_path_stops_at_the_load_cell_with_one_line(tmp_path, nb_cache, param, monkeypatch):
     from papermill import execute_notebook
     from papermill.exceptions import PapermillExecutionError

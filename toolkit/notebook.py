@@ -135,18 +135,21 @@ class HTMLTable:
 
 def show_table(df: pd.DataFrame | None, *, max_rows: int = 15, page: int = 1, sort_by: str | Sequence[str] | None = None,
                ascending: bool = True, columns: Sequence[str] | None = None, caption: str | None = None,
-               max_chars: int = 120) -> HTMLTable:
+               max_chars: int = 120, empty: str | None = None) -> HTMLTable:
     """One page of ``df`` as an HTML table: ``max_rows`` rows of page ``page``, sorted by ``sort_by``.
 
     Every cell is escaped (bug titles and paths are untrusted text), lists are
     joined with commas and long text is cut at ``max_chars``. The footer says
-    which rows are shown and how to see the next page.
+    which rows are shown and how to see the next page; ``empty`` is the sentence shown
+    under a table without rows (why it is empty, e.g. the system has no services).
     """
     if df is None:
         return HTMLTable("<p><em>no data (the input this table needs was not given)</em></p>", "no data")
-    d = df if columns is None else df[list(columns)]
-    if sort_by is not None:
+    d = df
+    if sort_by is not None:  # before choosing columns: a table may be sorted by a column it does not show
         d = d.sort_values(sort_by, ascending=ascending, kind="stable")
+    if columns is not None:
+        d = d[list(columns)]
     total = len(d)
     pages = max(1, -(-total // max_rows))
     page = min(max(1, page), pages)
@@ -157,7 +160,7 @@ def show_table(df: pd.DataFrame | None, *, max_rows: int = 15, page: int = 1, so
                    for row in shown.itertuples(index=False, name=None))
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     if total == 0:
-        foot = "no rows"
+        foot = f"no rows: {empty}" if empty else "no rows"
     else:
         foot = f"rows {start + 1}–{start + len(shown)} of {total}"
         if sort_by is not None:
