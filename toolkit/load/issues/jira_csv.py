@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import _arrow, empty_lists, parse_dates
+from toolkit.load.issues.normalize import _arrow, empty_lists, parse_date_columns, parse_dates
 
 #: canonical field -> header names, most specific first (compared case-insensitively, stripped).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -252,9 +252,17 @@ def records(raw: bytes | os.PathLike, path: str) -> tuple[pd.DataFrame, str]:
     if not keyed.all():  # a filter copies every column, ~60 MB of descriptions: only when rows lack a key
         df = df[keyed].reset_index(drop=True)
     df["key"] = _string_series(pc.utf8_trim_whitespace(_arrow(df["key"])))
+    headers = {}
     for field in DATE_FIELDS:
         idx = columns_for(names, field)
-        df[field] = parse_dates(df[field], column=names[idx[0]] if idx else field, path=path)
+        headers[field] = names[idx[0]] if idx else field
+    if len(set(headers.values())) == len(headers):
+        parsed = parse_date_columns({headers[f]: df[f] for f in DATE_FIELDS}, path=path)
+        for field in DATE_FIELDS:
+            df[field] = parsed[headers[field]]
+    else:
+        for field in DATE_FIELDS:
+            df[field] = parse_dates(df[field], column=headers[field], path=path)
     df["tracker"] = _constant("jira", len(df))
     df["source"] = _constant(path, len(df))
     return df, encoding

@@ -392,9 +392,36 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
     Empty cells are NaT. A non-empty value no format reads raises
     :class:`InputError` naming the column and a sample value.
     """
+    return pd.Series(_parse_array(_trimmed(values), column, path), index=values.index).dt.tz_localize("UTC")
+
+
+def parse_date_columns(columns: dict[str, pd.Series], *, path: str) -> dict[str, pd.Series]:
+    """:func:`parse_dates` of several columns (header -> values) in one pass over their values.
+
+    Created, Updated and Resolved share days and times of day, so each distinct day and time of day is
+    parsed once for all of them. An unreadable value raises as :func:`parse_dates` of its column would.
+    """
+    if len(columns) < 2:
+        return {c: parse_dates(v, column=c, path=path) for c, v in columns.items()}
+    arrays = [_trimmed(v) for v in columns.values()]
+    try:
+        full = _parse_array(pa.concat_arrays(arrays), "", path)
+    except InputError:
+        for c, v in columns.items():  # raises naming the first column with an unreadable value
+            parse_dates(v, column=c, path=path)
+        raise
+    ends = np.cumsum([len(a) for a in arrays])
+    return {c: pd.Series(part, index=v.index).dt.tz_localize("UTC")
+            for (c, v), part in zip(columns.items(), np.split(full, ends[:-1]))}
+
+
+def _trimmed(values: pd.Series) -> pa.Array:
     arr = pc.utf8_trim_whitespace(_arrow(values))
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _parse_array(arr: pa.Array, column: str, path: str) -> np.ndarray:
+    """:func:`parse_dates` of trimmed Arrow strings, as naive UTC ``datetime64[ns]``."""
     full = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
     present = pc.not_equal(arr, "").to_numpy(zero_copy_only=False)
     where = np.flatnonzero(present)
@@ -419,7 +446,7 @@ def parse_dates(values: pd.Series, *, column: str, path: str) -> pd.Series:
                 )
             parsed = iso.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
             full[where[~ok]] = parsed[coded.indices.to_numpy(zero_copy_only=False)]
-    return pd.Series(full, index=values.index).dt.tz_localize("UTC")
+    return full
 
 
 def parse_iso(values: pd.Series, *, field: str, path: str, tracker: str) -> pd.Series:
