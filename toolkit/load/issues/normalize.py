@@ -129,15 +129,6 @@ def _first_label_codes(labels: pd.Series, fn, none: object, rows: np.ndarray
     return rows_hit, codes[keep][first], found, [str(u) for u in uniq]
 
 
-def _first_label(labels: pd.Series, fn, none: object, rows: np.ndarray) -> pd.Series:
-    """Per row (where ``rows``), ``(fn(label), label)`` for its first label with ``fn(label) != none``, else <NA>."""
-    out = pd.Series(pd.NA, index=labels.index, dtype=object)
-    rows_hit, which, found, names = _first_label_codes(labels, fn, none, rows)
-    if len(rows_hit):
-        out.iloc[rows_hit] = [(found[c], names[c]) for c in which.tolist()]
-    return out
-
-
 def _map_unique(values: pd.Series, fn) -> pd.Series:
     """``fn`` of every value (<NA> stays <NA>), computed once per distinct value."""
     codes, uniq = pd.factorize(values)
@@ -492,13 +483,17 @@ def finish(raw: pd.DataFrame, *, pseudonymize: bool | str = False) -> pd.DataFra
         if col not in df.columns:
             df[col] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
 
-    tracker_type = _map_unique(df["type"], type_of)
-    need = tracker_type.isna().to_numpy(dtype=bool)
+    # the tracker's type, else the first label naming one, else "other"; per distinct value, as codes
+    codes, uniq = pd.factorize(df["type"])
+    found = [type_of(u) for u in uniq]
+    kinds = _Vocabulary("other")
+    type_codes = np.append(kinds.codes([f or "other" for f in found]), 0)[codes]
+    need = ~np.append(np.fromiter((f is not None for f in found), dtype=bool, count=len(found)), False)[codes]
     if need.any():
-        from_labels = _first_label(df["labels"], type_of, None, need)
-        hit = from_labels.notna()
-        tracker_type[hit] = [v[0] for v in from_labels[hit]]
-    df["type"] = tracker_type.fillna("other")
+        pos, which, from_labels, _ = _first_label_codes(df["labels"], type_of, None, need)
+        if len(pos):
+            type_codes[pos] = kinds.codes([f or "other" for f in from_labels])[which]
+    df["type"] = kinds.series(type_codes, df.index)
     env, evidence = infer_environment(df)
     df["environment"] = env
     df["environment_evidence"] = evidence
