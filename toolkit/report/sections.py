@@ -21,7 +21,8 @@ def coupling_section(f: Findings) -> Section:
     from toolkit.viz.plots import coupling_graph_png
 
     ev = f.ev
-    seams, struct, logical, g = f.seams, f.structural_coupling, f.logical_coupling, f.coupling_graph
+    seams, struct, logical, g = f.seams, f.structural_coupling, f.logical_coupling, f.graph
+    risky = set(f.ranking.table.sort_values("rank").head(3)["seam"])  # the seams the ranking puts first
     sec = Section(
         id="coupling",
         title="Components and their coupling",
@@ -42,8 +43,10 @@ def coupling_section(f: Findings) -> Section:
             Table("structural_coupling", struct, "Afferent/efferent coupling, instability and cohesion per component"),
             Table("logical_coupling", logical, "Components that change together (code-maat coupling)"),
         ],
-        figures=[Figure("coupling_graph", coupling_graph_png(g, title="Component coupling (width: call sites)"),
-                        "Components (size: files) and seams (width: call sites)")],
+        figures=[Figure("coupling_graph", coupling_graph_png(g, highlight=risky,
+                                                             title="Component coupling (width: call sites)"),
+                        "Components (size: files) and seams (width: call sites; service-only seams thin); "
+                        "red: the three riskiest seams of the ranking")],
     )
     return sec
 
