@@ -162,6 +162,12 @@ def text_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
     """The first of ``idx`` as a string Series (<NA> for empty cells), or all <NA>."""
     if not idx:
         return pd.Series(pd.NA, index=range(n), dtype="string")
+    col = frame[idx[0]]
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        cells = pa.array(col.array)  # the parser's chunks as they are: no copy of ~60 MB of descriptions
+        if cells.type != pa.large_string():
+            cells = cells.cast(pa.large_string())
+        return _string_series(_blank_to_null(pc.fill_null(cells, "") if cells.null_count else cells))
     return _string_series(_blank_to_null(_cells(frame, idx[0])))
 
 

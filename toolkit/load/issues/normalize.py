@@ -145,10 +145,10 @@ def _arrow(values: pd.Series, rows: np.ndarray | None = None) -> pa.Array:
     """
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         arr = pa.array(values.array)
+        if rows is not None:  # before combining chunks: only the rows kept are copied
+            arr = pc.filter(arr, pa.array(rows))
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
-        if rows is not None:
-            arr = pc.filter(arr, pa.array(rows))
         return pc.fill_null(arr.cast(pa.string()), "")
     if rows is not None:
         values = values[rows]
