@@ -11,7 +11,6 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
-import pytest
 
 from toolkit.viz.plots import MAX_GRAPH_NODES, _select_nodes, bar_png, coupling_graph_png, heatmap_png, stacked_bar_png
 

@@ -1,7 +1,6 @@
 """Static service interactions: HTTP calls, routes and messages read from real git repositories."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import pytest

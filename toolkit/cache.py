@@ -34,7 +34,6 @@ import os
 import pickle
 import re
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -43,6 +42,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.atomic import atomic_write
 from toolkit.errors import Skip
 
 #: files above this size are fingerprinted by head + tail + size + mtime instead of their whole content
@@ -205,20 +205,6 @@ def _path(namespace: str, k: str, ext: str) -> Path:
     return root() / namespace / f"{k}.{ext}"
 
 
-def _atomic_write(target: Path, write: Callable[[Any], None]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _discard(path: Path) -> None:
     stats["healed"] += 1
     try:
@@ -304,12 +290,12 @@ def put(namespace: str, k: str, value: Any, skips: Iterable[Skip] = ()) -> None:
     try:
         if isinstance(value, pd.DataFrame):
             try:
-                _atomic_write(_path(namespace, k, "parquet"), lambda fh: _write_parquet(value, skips, fh))
+                atomic_write(_path(namespace, k, "parquet"), lambda fh: _write_parquet(value, skips, fh))
                 stats["writes"] += 1
                 return
             except (ValueError, TypeError, ImportError, UnicodeEncodeError, _arrow_error()):
                 pass  # Parquet cannot hold this frame: pickle it
-        _atomic_write(_path(namespace, k, "pkl"),
+        atomic_write(_path(namespace, k, "pkl"),
                       lambda fh: pickle.dump((value, _skips_json(skips)), fh, protocol=pickle.HIGHEST_PROTOCOL))
         stats["writes"] += 1
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):

@@ -35,7 +35,6 @@ import getpass
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit import schema
+from toolkit.atomic import atomic_write
 from toolkit.errors import InputError
 
 CATEGORIES: tuple[str, ...] = ("integration", "component", "environment", "not_a_bug")
@@ -175,30 +175,6 @@ def _render(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # platforms without directory fds (Windows): os.replace is still atomic there
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _current_good(path: Path, categories: Sequence[str]) -> bytes | None:
     """The current file's bytes if it parses (a backup candidate), else None."""
     try:
@@ -230,9 +206,8 @@ def write_labels(path: str | os.PathLike, df: pd.DataFrame, *, categories: Seque
     p.parent.mkdir(parents=True, exist_ok=True)
     old = _current_good(p, categories)
     if old is not None:
-        _atomic_write_bytes(backup_path(p), old)
-    _atomic_write_bytes(p, _render(df))
-    _fsync_dir(p.parent)
+        atomic_write(backup_path(p), old)
+    atomic_write(p, _render(df), durable=True)
 
 
 def save_label(

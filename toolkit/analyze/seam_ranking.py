@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.components import pair_name, split_seam
+from toolkit.components import pair_name
 
 __all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "rank_seams"]
 

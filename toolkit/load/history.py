@@ -33,8 +33,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
+from toolkit.atomic import atomic_write
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir
 from toolkit.progress import progress
@@ -234,15 +233,7 @@ def _read_cache(key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
 
 
 def _atomic_parquet(df: pd.DataFrame, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=target.parent)
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, lambda fh: df.to_parquet(fh, index=False))
 
 
 def _write_cache(key: str, commits: pd.DataFrame, changes: pd.DataFrame, skips: list[Skip] | None,

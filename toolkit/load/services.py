@@ -34,7 +34,6 @@ Resolving a call's callee service, in order
 from __future__ import annotations
 
 import ast
-import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -44,7 +43,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from toolkit import schema
-from toolkit.components import ComponentMap, is_test_path, seam_name
+from toolkit.components import ComponentMap, seam_name
 from toolkit.errors import Skip, report_skip
 
 __all__ = ["ServiceScan", "scan_services", "scan_source", "known_services", "normalize_path", "path_key",

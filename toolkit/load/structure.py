@@ -21,7 +21,6 @@ import concurrent.futures as cf
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit import schema
+from toolkit.atomic import atomic_write
 from toolkit.components import ComponentMap, file_kind, is_test_path, module_name, read_mapping_config, seam_name
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir
@@ -97,15 +97,7 @@ class _Cache:
     def _store(self, path: Path, obj: object) -> None:
         if not self.enabled:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.dir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda fh: pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
     def facts(self) -> dict[str, FileFacts]:
         if self._facts is None:

@@ -52,7 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit import environments, schema
+from toolkit import environments
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.junit import frame, read_columns
 from toolkit.progress import progress

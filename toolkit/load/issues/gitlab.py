@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import field_name, name_list, parse_iso
+from toolkit.load.issues.normalize import name_list, parse_iso
 
 
 def records(items: list[dict], path: str) -> pd.DataFrame:

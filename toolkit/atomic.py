@@ -1,0 +1,49 @@
+"""Write a file so that readers only ever see the old or the new complete version.
+
+The content goes to a temporary file in the target's folder, is flushed and
+``fsync``-ed, and replaces the target with ``os.replace`` (atomic on POSIX and
+Windows). With ``durable=True`` the folder is ``fsync``-ed too, so the rename
+itself survives a power cut (analyst labels); caches skip that cost. One
+definition for the cache, the history/structure caches and the labels file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+def fsync_dir(directory: Path) -> None:
+    """Persist a directory entry change (a rename); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(target: str | os.PathLike, content: bytes | Callable[[BinaryIO], None], *,
+                 durable: bool = False) -> None:
+    """Replace ``target`` with ``content`` (bytes, or a function writing to a binary file) atomically."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(content, (bytes, bytearray, memoryview)):
+                fh.write(content)
+            else:
+                content(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_dir(target.parent)
