@@ -27,6 +27,18 @@ def _table_out(df, fmt: str, out: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _input_flags(args: argparse.Namespace) -> dict:
+    """The input paths given by --tests/--coverage/--issues, as AuditConfig changes."""
+    changes: dict = {}
+    if args.tests:
+        changes["tests"] = tuple(Path(p) for p in args.tests)
+    if args.coverage:
+        changes["coverage"] = Path(args.coverage)
+    if args.issues:
+        changes["issues"] = tuple(Path(p) for p in args.issues)
+    return changes
+
+
 def _audit_config(args: argparse.Namespace):
     from toolkit import config as cfg
 
@@ -36,15 +48,9 @@ def _audit_config(args: argparse.Namespace):
         conf = cfg.sample_config()
     else:
         conf = cfg.AuditConfig(repo=Path(args.repo))
-    changes = {}
+    changes = _input_flags(args)
     if args.repo is not None and args.config:
         changes["repo"] = Path(args.repo)
-    if args.tests:
-        changes["tests"] = tuple(Path(p) for p in args.tests)
-    if args.coverage:
-        changes["coverage"] = Path(args.coverage)
-    if args.issues:
-        changes["issues"] = tuple(Path(p) for p in args.issues)
     if args.labels:
         changes["labels"] = Path(args.labels)
     if args.at:
@@ -204,13 +210,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         if not args.at:
             raise SeamscopeError("--at REV is required for a repository (the revision to rank seams at)")
         conf, at = cfg.AuditConfig(repo=Path(args.repo)), args.at
-    changes = {}
-    if args.tests:
-        changes["tests"] = tuple(Path(p) for p in args.tests)
-    if args.coverage:
-        changes["coverage"] = Path(args.coverage)
-    if args.issues:
-        changes["issues"] = tuple(Path(p) for p in args.issues)
+    changes = _input_flags(args)
     result = backtest(conf.with_(**changes) if changes else conf, at, k=args.k)
     if args.format == "json":
         sys.stdout.write(_json.dumps({"at": result.at, "scores": result.scores.to_dict(orient="records"),
