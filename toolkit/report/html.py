@@ -96,6 +96,10 @@ nav.toc a:hover { text-decoration: underline; }
 .card .v { font-size: 26px; font-weight: 600; line-height: 1.2; overflow-wrap: anywhere; }
 .card .v.long { font-size: 16px; font-weight: 500; }
 .card .k { font-size: 13px; color: var(--muted); overflow-wrap: anywhere; }
+.listcard { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--bg2); margin: 12px 0; }
+.listcard .k { font-size: 13px; color: var(--muted); }
+.listcard ol { margin: 6px 0 0 0; padding-left: 22px; }
+.listcard li { margin: 4px 0; overflow-wrap: anywhere; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
 dl.kv dt { color: var(--muted); overflow-wrap: anywhere; }
 dl.kv dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
@@ -136,18 +140,27 @@ def _label(key: Any) -> str:
 def _cards(summary: dict[str, Any]) -> str:
     if not summary:
         return ""
-    cards = []
+    cards, lists = [], []
     for k, v in summary.items():
+        if isinstance(v, (list, tuple)) and v:  # e.g. the top risky seams, each with its reason: a list, not a card
+            items = "".join(f"<li>{_e(display(x))}</li>" for x in v)
+            lists.append(f'<div class="listcard"><div class="k">{_label(k)}</div><ol>{items}</ol></div>')
+            continue
         text = display(v)
         cls = "v long" if len(text) > 14 else "v"  # long text values would dwarf the numbers
         cards.append(f'<div class="card"><div class="{cls}">{_e(text)}</div><div class="k">{_label(k)}</div></div>')
-    return f'<div class="cards">{"".join(cards)}</div>'
+    return "".join(lists) + f'<div class="cards">{"".join(cards)}</div>'
 
 
 def _kv(summary: dict[str, Any]) -> str:
     if not summary:
         return ""
-    rows = "".join(f"<dt>{_label(k)}</dt><dd>{_e(display(v))}</dd>" for k, v in summary.items())
+    def dd(v: Any) -> str:
+        if isinstance(v, (list, tuple)) and v and any(len(display(x)) > 40 for x in v):
+            return "<dd><ol>" + "".join(f"<li>{_e(display(x))}</li>" for x in v) + "</ol></dd>"
+        return f"<dd>{_e(display(v))}</dd>"
+
+    rows = "".join(f"<dt>{_label(k)}</dt>{dd(v)}" for k, v in summary.items())
     return f'<dl class="kv">{rows}</dl>'
 
 
