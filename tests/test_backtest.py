@@ -44,3 +44,30 @@ def test_ours_beats_both_baselines_on_the_sample(result):
     assert s.loc["ours", "precision_at_k"] > max(s.loc["churn", "precision_at_k"],
                                                  s.loc["change_coupling", "precision_at_k"])
     assert "precision_at_k" in result.text()
+
+
+def test_reusing_the_audit_evidence_gives_the_reloaded_result(result, sample_evidence):
+    """The as-of-REV evidence derived from the full audit equals the one reloaded from scratch."""
+    import pandas as pd
+
+    from toolkit.analyze.backtest import _backtest_reloaded, _evidence_as_of, _evidence_at
+    from toolkit.findings import Findings
+
+    at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
+    ref = _backtest_reloaded(sample_config(), at, k=3)
+    for got in (result, backtest(sample_config(), at, evidence=sample_evidence, k=3),
+                backtest(sample_config(), at, findings=Findings(sample_evidence), k=3)):
+        pd.testing.assert_frame_equal(got.scores, ref.scores)
+        pd.testing.assert_frame_equal(got.ranking, ref.ranking)
+        pd.testing.assert_frame_equal(got.later_fixes, ref.later_fixes)
+        assert got.rankings == ref.rankings and got.notes == ref.notes and got.unplaced == ref.unplaced
+
+    new, known_new, when_new = _evidence_as_of(sample_evidence, at, [])
+    old, known_old, when_old = _evidence_at(sample_config(), at, [])
+    assert known_new == known_old and when_new == when_old and len(known_new) < len(sample_evidence.history.commits)
+    pd.testing.assert_frame_equal(new.history.commits, old.history.commits)
+    pd.testing.assert_frame_equal(new.history.file_changes, old.history.file_changes)
+    pd.testing.assert_frame_equal(new.links.links, old.links.links)
+    assert new.test_results is None and old.test_results is None  # the sample's runs are all after the revision
+    pd.testing.assert_frame_equal(new.test_kinds, old.test_kinds)
+    pd.testing.assert_frame_equal(new.mocks, old.mocks)

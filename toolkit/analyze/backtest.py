@@ -1,10 +1,10 @@
 """Would the seam ranking have pointed at the seams that broke next? A backtest on the team's own history.
 
 Procedure
-    1. *Known at REV*: structure and history as of ``at`` (``load_evidence(config.with_(at=REV))``);
-       issues created up to REV's commit date, with later resolutions hidden (``resolved`` after REV
-       becomes NaT) and re-linked to the commits up to REV only; analyst labels dropped (they were
-       decided later). Test results are kept only for runs on commits that are REV or its ancestors
+    1. *Known at REV*: the structure at ``at``, and the full history restricted to REV and its
+       ancestors (what ``git log REV`` gives); issues created up to REV's commit date, with later
+       resolutions hidden (``resolved`` after REV becomes NaT) and re-linked to the commits up to REV
+       only; analyst labels dropped (they were decided later). Test results are kept only for runs on commits that are REV or its ancestors
        and dated no later than REV; coverage only when its recorded time is before REV — otherwise
        they are dropped and ``notes`` says so.
     2. *What happened next*: from the full evidence, every bug categorised ``integration`` or whose
@@ -19,6 +19,10 @@ Procedure
     Baselines on the same seams and data: ``churn`` (lines added + deleted in both components up to
     REV) and ``change_coupling`` (code-maat degree of the pair up to REV with every threshold at its
     minimum, so the baseline sees every co-change).
+
+The as-of-REV evidence is derived from the full audit's evidence rather than loaded again: only the
+structure at REV (per-blob cached) and the mocks/test kinds of REV's test files are read, so a backtest
+adds little to an audit whose evidence is already loaded (issue 8).
 """
 from __future__ import annotations
 
@@ -84,6 +88,8 @@ def _coverage_when(path) -> pd.Timestamp | None:
 
 
 def _evidence_at(config: AuditConfig, at: str, notes: list[str]):
+    """Reference path: everything reloaded with ``load_evidence`` at ``at`` (slow; tests check
+    :func:`_evidence_as_of` gives the same result)."""
     from toolkit.evidence import load_evidence
     from toolkit.load.gitrepo import Repo
     from toolkit.load.history import load_history
@@ -121,6 +127,98 @@ def _evidence_at(config: AuditConfig, at: str, notes: list[str]):
         ev.issues = iss.reset_index(drop=True)
         ev.links = link_issues(ev.issues, ev.history.commits, file_changes=ev.history.file_changes,
                                components=ev.components)
+    return ev, known, when
+
+
+def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:
+    """Keep test results run on REV or its ancestors no later than REV (``tests``: the full table)."""
+    if tests is None:
+        return
+    ok = tests["commit"].astype(str).isin(known) & ~(pd.to_datetime(tests["timestamp"], utc=True) > when)
+    if not ok.all():
+        notes.append(f"test results: {int((~ok).sum())} of {len(tests)} rows dropped (run on a later commit "
+                     "or after the revision)")
+    ev.test_results = tests[ok.to_numpy()].reset_index(drop=True) if ok.any() else None
+    if ev.test_results is None:
+        ev.missing["test results"] = "no test run from before the revision"
+
+
+def _evidence_as_of(full_ev, at: str, notes: list[str]):
+    """What was known at ``at``, derived from the full evidence ``full_ev`` (same result as
+    :func:`_evidence_at`): history = the full history restricted to ``at`` and its ancestors (one
+    ``git rev-list``), issues filtered by date and re-linked; only the structure, mocks and test
+    kinds at ``at`` are read (cached like :func:`toolkit.evidence.load_evidence` caches them)."""
+    from toolkit import cache
+    from toolkit.evidence import Evidence
+    from toolkit.load.history import History, load_history
+    from toolkit.load.mocks import read_test_files, scan_mocks
+    from toolkit.load.structure import load_structure
+    from toolkit.load.test_kinds import classify_tests
+
+    config, repo = full_ev.config, full_ev.repo
+    head = repo.resolve(at)
+    known = set(repo.git("rev-list", head).stdout.split())
+    full_h = full_ev.history
+    commits = full_h.commits
+    in_full = commits["sha"].astype(str).isin(known)
+    if int(in_full.sum()) == len(known):
+        hist = History(commits[in_full.to_numpy()].reset_index(drop=True),
+                       full_h.file_changes[full_h.file_changes["sha"].astype(str).isin(known).to_numpy()]
+                       .reset_index(drop=True), head, full_h.shallow)
+    else:  # REV is not an ancestor of the full evidence's revision (e.g. past ``horizon``)
+        hist = load_history(repo, rev=head, skips=[])
+    when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
+
+    cfg = config.with_(at=at, labels=None)
+    if config.labels is not None:
+        notes.append("analyst labels dropped: they were decided after the revision")
+    if config.coverage is not None:
+        rec = _coverage_when(config.coverage)
+        if rec is None or rec > when:
+            cfg = cfg.with_(coverage=None)
+            notes.append(f"coverage dropped: recorded {'at an unknown time' if rec is None else f'{rec:%Y-%m-%d}'}, "
+                         f"not before the revision ({when:%Y-%m-%d})")
+    use_cache = cache.enabled()
+    skips: list = []
+    mapping = sorted(config.components.items()) if config.components else None
+    rkey = cache.key("repository", cache.repo_state(repo, at), mapping,
+                     code=("toolkit.load.structure", "toolkit.load.history"))
+    structure = load_structure(repo, rev=at, mapping=config.components, skips=skips, cache=use_cache)
+    ev = Evidence(config=cfg, repo=repo, structure=structure, history=hist, skips=skips,
+                  missing=dict(full_ev.missing))
+    ev.missing.pop("test results", None)
+    if cfg.coverage is not None:
+        from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
+        ev.test_lines = load_coverage(cfg.coverage, structure.files["path"].tolist(), skips=skips)
+        ev.test_exercises = exercised_call_sites(ev.test_lines, structure.call_sites)
+        ev.test_components = test_components(ev.test_lines, structure.components)
+    else:
+        ev.missing["coverage"] = "dropped: not recorded before the revision"
+    parsed: dict = {}
+
+    def test_files(own: list):
+        if "files" not in parsed:
+            parsed["files"] = read_test_files(structure, repo, at, skips=own)
+        return parsed["files"]
+
+    mkey = cache.key("mocks", rkey, code=("toolkit.load.mocks",))
+    ev.mocks = cache.cached("evidence", mkey if use_cache else None,
+                            lambda own: scan_mocks(structure, repo, rev=at, skips=own, test_files=test_files(own)),
+                            skips)
+    # as in _evidence_at: test kinds see every test result given, before the by-revision filter
+    ev.test_kinds = classify_tests(structure, repo, at, mocks=ev.mocks, test_components=ev.test_components,
+                                   test_results=full_ev.test_results, skips=skips, test_files=test_files(skips))
+    _drop_after(ev, full_ev.test_results, known, when, notes)
+    if full_ev.issues is not None:
+        from toolkit.load.links import link_issues
+        iss = full_ev.issues[~(full_ev.issues["created"] > when)].copy()
+        later = iss["resolved"] > when
+        iss.loc[later, "resolved"] = pd.NaT
+        notes.append(f"issues: {len(iss)} of {len(full_ev.issues)} created by the revision; "
+                     f"{int(later.sum())} resolved later treated as open")
+        ev.issues = iss.reset_index(drop=True)
+        ev.links = link_issues(ev.issues, hist.commits, file_changes=hist.file_changes,
+                               components=structure.components)
     return ev, known, when
 
 
@@ -165,22 +263,44 @@ def score_ranking(seams: list[str], pairs_of: dict[str, str], fixes: list[list[s
     }
 
 
-def backtest(config: AuditConfig, at: str, *, k: int = 3, horizon: str | None = None) -> BacktestResult:
+def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: int = 3,
+             horizon: str | None = None) -> BacktestResult:
     """Rank seams from what was known at ``at`` and score the ranking against the fixes that came later.
 
-    ``horizon``: an optional revision; only fixes that are ancestors of it count (default: everything
-    in the full evidence). Returns :class:`BacktestResult`.
+    ``evidence``/``findings``: the full audit's already loaded :class:`~toolkit.evidence.Evidence` /
+    :class:`~toolkit.findings.Findings` of ``config`` (at ``horizon`` when given), reused instead of
+    loading it again; the evidence as of ``at`` is derived from it. ``horizon``: an optional revision;
+    only fixes that are ancestors of it count (default: everything in the full evidence).
+    Returns :class:`BacktestResult`.
     """
-    from toolkit.analyze.change_coupling import logical_coupling
-    from toolkit.analyze.seam_ranking import rank_seams
+    from toolkit.evidence import load_evidence
+    from toolkit.findings import Findings
+
+    full_ev = findings.ev if findings is not None else evidence
+    if full_ev is None:
+        full_ev = load_evidence(config.with_(at=horizon) if horizon else config)
+    full_f = findings if findings is not None else Findings(full_ev)
+    notes: list[str] = []
+    ev, known, _when = _evidence_as_of(full_ev, at, notes)
+    return _score(at, ev, known, full_ev, full_f, notes, k)
+
+
+def _backtest_reloaded(config: AuditConfig, at: str, *, k: int = 3, horizon: str | None = None) -> BacktestResult:
+    """The reference implementation: both evidences loaded from scratch (for equivalence tests)."""
     from toolkit.evidence import load_evidence
     from toolkit.findings import Findings
 
     notes: list[str] = []
-    full_cfg = config.with_(at=horizon) if horizon else config
-    full_ev = load_evidence(full_cfg)
-    full_f = Findings(full_ev)
+    full_ev = load_evidence(config.with_(at=horizon) if horizon else config)
     ev, known, _when = _evidence_at(config, at, notes)
+    return _score(at, ev, known, full_ev, Findings(full_ev), notes, k)
+
+
+def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
+    from toolkit.analyze.change_coupling import logical_coupling
+    from toolkit.analyze.seam_ranking import rank_seams
+    from toolkit.findings import Findings
+
     f = Findings(ev)
     ranking = rank_seams(f).table
     seams = ranking["seam"].astype(str).tolist()
