@@ -71,3 +71,20 @@ def test_reusing_the_audit_evidence_gives_the_reloaded_result(result, sample_evi
     assert new.test_results is None and old.test_results is None  # the sample's runs are all after the revision
     pd.testing.assert_frame_equal(new.test_kinds, old.test_kinds)
     pd.testing.assert_frame_equal(new.mocks, old.mocks)
+
+
+def test_a_second_backtest_at_the_revision_reads_its_cache(sample_evidence, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from toolkit import cache
+
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path))
+    monkeypatch.delenv("SEAMSCOPE_NO_CACHE", raising=False)
+    at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
+    cold = backtest(sample_config(), at, evidence=sample_evidence, k=3)
+    hits = cache.stats["hits"]
+    warm = backtest(sample_config(), at, evidence=sample_evidence, k=3)
+    assert cache.stats["hits"] > hits
+    pd.testing.assert_frame_equal(warm.ranking, cold.ranking)
+    pd.testing.assert_frame_equal(warm.scores, cold.scores)
+    assert warm.rankings == cold.rankings and warm.notes == cold.notes

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from toolkit.components import pair_name
@@ -127,7 +128,15 @@ def _evidence_at(config: AuditConfig, at: str, notes: list[str]):
         ev.issues = iss.reset_index(drop=True)
         ev.links = link_issues(ev.issues, ev.history.commits, file_changes=ev.history.file_changes,
                                components=ev.components)
+    ev.keys = {}  # the keys are those of an unfiltered audit at ``at``: analyses must not be cached under them
     return ev, known, when
+
+
+def _isin(col: pd.Series, values: set[str]) -> pd.Series:
+    """``col.astype(str).isin(values)``, fast for long columns of few distinct values (commit ids)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    hit = np.fromiter((str(u) in values for u in uniques), dtype=bool, count=len(uniques))
+    return pd.Series(np.where(codes >= 0, hit[codes], False), index=col.index)
 
 
 def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:
@@ -160,10 +169,10 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     known = set(repo.git("rev-list", head).stdout.split())
     full_h = full_ev.history
     commits = full_h.commits
-    in_full = commits["sha"].astype(str).isin(known)
+    in_full = _isin(commits["sha"], known)
     if int(in_full.sum()) == len(known):
         hist = History(commits[in_full.to_numpy()].reset_index(drop=True),
-                       full_h.file_changes[full_h.file_changes["sha"].astype(str).isin(known).to_numpy()]
+                       full_h.file_changes[_isin(full_h.file_changes["sha"], known).to_numpy()]
                        .reset_index(drop=True), head, full_h.shallow)
     else:  # REV is not an ancestor of the full evidence's revision (e.g. past ``horizon``)
         hist = load_history(repo, rev=head, skips=[])
@@ -206,8 +215,13 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
                             lambda own: scan_mocks(structure, repo, rev=at, skips=own, test_files=test_files(own)),
                             skips)
     # as in _evidence_at: test kinds see every test result given, before the by-revision filter
-    ev.test_kinds = classify_tests(structure, repo, at, mocks=ev.mocks, test_components=ev.test_components,
-                                   test_results=full_ev.test_results, skips=skips, test_files=test_files(skips))
+    tkey = cache.key("test_kinds", mkey, full_ev.keys.get("test_results"),
+                     full_ev.keys.get("coverage") if cfg.coverage is not None else None,
+                     code=("toolkit.load.test_kinds",))
+    ev.test_kinds = cache.cached(
+        "evidence", tkey if use_cache and full_ev.keys else None,
+        lambda own: classify_tests(structure, repo, at, mocks=ev.mocks, test_components=ev.test_components,
+                                   test_results=full_ev.test_results, skips=own, test_files=test_files(own)), skips)
     _drop_after(ev, full_ev.test_results, known, when, notes)
     if full_ev.issues is not None:
         from toolkit.load.links import link_issues
@@ -219,6 +233,9 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
         ev.issues = iss.reset_index(drop=True)
         ev.links = link_issues(ev.issues, hist.commits, file_changes=hist.file_changes,
                                components=structure.components)
+    if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)
+        ev.keys = {"repository": rkey, "as_of": cache.key("backtest_as_of", at, head, sorted(full_ev.keys.items()),
+                                                         code=("toolkit.analyze.backtest",))}
     return ev, known, when
 
 
@@ -231,7 +248,7 @@ def _later_fixes(full_ev, full_f, known: set[str]) -> tuple[pd.DataFrame, int]:
               if c == "integration" or len(cs) >= 2}
     cat = dict(zip(bugs["key"].astype(str), bugs["category"].astype(object)))
     links = full_ev.links.links
-    links = links[links["issue_key"].astype(str).isin(wanted) & ~links["sha"].astype(str).isin(known)]
+    links = links[links["issue_key"].astype(str).isin(wanted) & ~_isin(links["sha"], known)]
     fc = full_ev.history.file_changes
     comp_of = full_ev.components.component_of
     rows, unplaced = [], 0
@@ -296,26 +313,35 @@ def _backtest_reloaded(config: AuditConfig, at: str, *, k: int = 3, horizon: str
     return _score(at, ev, known, full_ev, Findings(full_ev), notes, k)
 
 
-def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
+def _baselines(ev) -> tuple[dict[str, float], dict[str, float]]:
+    """component -> churn (lines added + deleted) and pair -> code-maat coupling degree, up to REV."""
     from toolkit.analyze.change_coupling import logical_coupling
+
+    comp_of = ev.components.component_of
+    fc = ev.history.file_changes
+    comp_by_path = {p: comp_of(p) for p in pd.unique(fc["path"].dropna())}
+    churn_by = (fc.assign(component=fc["path"].map(comp_by_path),
+                          lines=fc["added"].fillna(0) + fc["deleted"].fillna(0))
+                .dropna(subset=["component"]).groupby("component")["lines"].sum())
+    lc = logical_coupling(ev.history, level="component", components=ev.components, min_revs=1,
+                          min_shared_revs=1, min_coupling=0)
+    return ({str(c): float(v) for c, v in churn_by.items()},
+            {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])})
+
+
+def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
     from toolkit.analyze.seam_ranking import rank_seams
     from toolkit.findings import Findings
 
     f = Findings(ev)
-    ranking = rank_seams(f).table
+    ranking = ev.cached("backtest_ranking", lambda: rank_seams(f).table, code="toolkit.analyze.seam_ranking")
     seams = ranking["seam"].astype(str).tolist()
     pairs_of = {s: pair_name(a, b) for s, a, b in zip(seams, ranking["caller_component"], ranking["callee_component"])}
     later, unplaced = _later_fixes(full_ev, full_f, known)
     fixes = later["pairs"].tolist()
 
-    comp_of = ev.components.component_of
-    fc = ev.history.file_changes
-    churn_by = (fc.assign(component=fc["path"].map(lambda p: comp_of(p) if isinstance(p, str) else None),
-                          lines=fc["added"].fillna(0) + fc["deleted"].fillna(0))
-                .dropna(subset=["component"]).groupby("component")["lines"].sum())
-    lc = logical_coupling(ev.history, level="component", components=ev.components, min_revs=1,
-                          min_shared_revs=1, min_coupling=0)
-    degree = {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])}
+    churn_by, degree = ev.cached("backtest_baselines", lambda: _baselines(ev),
+                                 code=("toolkit.analyze.backtest", "toolkit.analyze.change_coupling"))
     callers = dict(zip(seams, ranking["caller_component"].astype(str)))
     callees = dict(zip(seams, ranking["callee_component"].astype(str)))
 
