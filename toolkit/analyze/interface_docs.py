@@ -61,7 +61,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.analyze.interface_drift import (Definition, ModuleDefs, def_headers, describe_change, documented_params,
+from toolkit.analyze.interface_drift import (Definition, ModuleDefs, all_def_headers, describe_change,
+                                             documented_params,
                                              documents_raises, documents_returns, parse_module)
 from toolkit.components import seam_name
 from toolkit.load.history import follow_renames
@@ -379,6 +380,16 @@ def _interface_docs(structure, repo, *, history, rev: str | None, drift: bool, m
     return InterfaceDocs(interfaces=interfaces, seams=seams, drift=drift_df, summary=summary)
 
 
+#: (commit, path, path before, module, is package) -> ``_SAME`` (no change to compare) or ``{"hdr": def name ->
+#: headers equal, "sig": (qualname, kind) -> (description, docstring unchanged) or None}``.
+#: A commit id fixes both versions of the file, and a definition's parse does not depend on which other
+#: definitions are asked for, so one process's audit and its backtests at earlier revisions (whose sets of
+#: interfaces differ) share these comparisons instead of re-reading and re-parsing the files.
+_CHANGE_MEMO: dict[tuple, Any] = {}
+_SAME = object()
+_MEMO_LIMIT = 500_000
+
+
 def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[str, str], bytes]:
     """``(rev, path) -> bytes`` for every wanted file, all revisions through one ``git cat-file --batch``."""
     pairs = [(rev, p) for rev in sorted(wanted) for p in sorted(wanted[rev])]
@@ -426,15 +437,39 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
             for (s, _p, before), (older, older_path, _b) in zip(changes, changes[1:]):
                 if older_path == before:
                     before_src[(s, f)] = (older, older_path)
+    only_of = {path: frozenset(q for _i, q, _c, _k in lst) for path, lst in by_path.items()}
+
+    def memo_key(s: str, p: str, before: str, head_path: str) -> tuple:
+        return (s, p, before, mods.module_of.get(head_path, ""), head_path.endswith("__init__.py"))
+
+    def headers_equal(facts: dict, q: str, k: str) -> bool:
+        return k != "class" and facts["hdr"].get(q.rsplit(".", 1)[-1], True)
+
+    def known(mk: tuple, head_path: str) -> bool:
+        """Whether the memo answers this change for the file's interfaces without reading it."""
+        got = _CHANGE_MEMO.get(mk)
+        if got is None:
+            return False
+        if got is _SAME:
+            return True
+        candidates = by_path[head_path]
+        if all(headers_equal(got, q, k) for _i, q, _c, k in candidates):
+            return True
+        return all((q, k) in got["sig"] for _i, q, _c, k in candidates)
+
+    if len(_CHANGE_MEMO) > _MEMO_LIMIT:
+        _CHANGE_MEMO.clear()
+    keys = [memo_key(s, p, before, f) for s, p, before, f in pairs]
     wanted: dict[str, set[str]] = defaultdict(set)
-    for s, p, before, f in pairs:
+    for (s, p, before, f), mk in zip(pairs, keys):
+        if known(mk, f):
+            continue
         wanted[s].add(p)
         rev, path = before_src.get((s, f), (parent_of[s], before))
         wanted[rev].add(path)
-    contents = _read_revisions(mods, wanted)
+    contents = _read_revisions(mods, wanted) if wanted else {}
 
     parsed: dict[tuple[str, bytes], ModuleDefs] = {}
-    only_of = {path: frozenset(q for _i, q, _c, _k in lst) for path, lst in by_path.items()}
 
     def defs_of(data: bytes, head_path: str) -> ModuleDefs:
         mod = mods.module_of.get(head_path, "")
@@ -443,23 +478,50 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
             parsed[key] = parse_module(data, mod, head_path.endswith("__init__.py"), only=only_of[head_path])
         return parsed[key]
 
-    rows = []
-    for s, p, before, head_path in progress(pairs, desc="interface drift", unit="change"):
+    def compare(mk: tuple, s: str, p: str, before: str, head_path: str) -> None:
+        """Fill the memo for this change: whether each ``def`` name's headers are equal (every name in the
+        file, so other revisions' interfaces are answered too) and the asked interfaces' signature changes."""
         after_data = contents.get((s, p))
         before_data = contents.get(before_src.get((s, head_path), (parent_of[s], before)))
         if after_data is None or before_data is None or after_data == before_data:
+            _CHANGE_MEMO[mk] = _SAME
+            return
+        facts = _CHANGE_MEMO.get(mk)
+        if facts is None:
+            hb, ha = all_def_headers(before_data), all_def_headers(after_data)
+            facts = _CHANGE_MEMO[mk] = {"hdr": {n: hb.get(n, []) == ha.get(n, []) for n in hb.keys() | ha.keys()},
+                                        "sig": {}}
+        candidates = by_path[head_path]
+        if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
+            return  # no signature can have changed: parsing is not needed
+        after_md = before_md = None
+        for _i, q, _c, k in candidates:
+            if (q, k) in facts["sig"]:
+                continue
+            if after_md is None:
+                after_md, before_md = defs_of(after_data, head_path), defs_of(before_data, head_path)
+            a, b = after_md.defs.get(q), before_md.defs.get(q)
+            change = None
+            if a is not None and b is not None and a.signature != b.signature:
+                change = (describe_change(b.signature, a.signature), a.doc == b.doc)
+            facts["sig"][(q, k)] = change
+
+    rows = []
+    for (s, p, before, head_path), mk in progress(list(zip(pairs, keys)), desc="interface drift", unit="change"):
+        if not known(mk, head_path):
+            compare(mk, s, p, before, head_path)
+        facts = _CHANGE_MEMO[mk]
+        if facts is _SAME:
             continue
         candidates = by_path[head_path]
-        if all(k != "class" and def_headers(before_data, q.rsplit(".", 1)[-1]) ==
-               def_headers(after_data, q.rsplit(".", 1)[-1]) for _i, q, _c, k in candidates):
+        if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
             continue
-        after_md, before_md = defs_of(after_data, head_path), defs_of(before_data, head_path)
-        for iface, qual, comp, _k in candidates:
-            a, b = after_md.defs.get(qual), before_md.defs.get(qual)
-            if a is None or b is None or a.signature == b.signature:
+        for iface, qual, comp, k in candidates:
+            change = facts["sig"][(qual, k)]
+            if change is None:
                 continue
-            what = describe_change(b.signature, a.signature)
-            if a.doc == b.doc:
+            what, same_doc = change
+            if same_doc:
                 rows.append((iface, comp, s, ts_of.get(s), DRIFT_DOC, what))
             existing = sorted(c for c in merged[iface]["files"]
                               if c in first_seen and order.get(first_seen[c], -1) >= order.get(s, 0))
