@@ -354,3 +354,37 @@ def test_drift_on_a_branch_merged_back(tmp_path):
     res = review(repo)
     assert res.drift[["sha", "change"]].values.tolist() == [[c2, DRIFT_DOC], [c2, DRIFT_CALLERS]]
     assert res.drift["detail"].iloc[0] == "(order_id: int) -> int => (order_id: int, qty: int = 1) -> int"
+
+
+def test_drift_memo_shared_across_revisions_gives_the_same_rows(tmp_path, monkeypatch):
+    """The per-change memo (keyed on commit ids) filled by a review at HEAD, whose interfaces differ, must not
+    change a review at an earlier revision: same rows as with an empty memo."""
+    import toolkit.analyze.interface_docs as idocs
+    monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
+    repo = make_repo(tmp_path / "s")
+    two = "def a(x: int) -> int:\n    return x\n\n\ndef b(x: int) -> int:\n    return x\n"
+    write(repo, {"pkg/__init__.py": "", "pkg/core/__init__.py": "", "pkg/app/__init__.py": "",
+                 "pkg/core/api.py": two,
+                 "pkg/app/main.py": "from pkg.core.api import b\n\n\ndef run():\n    return b(1)\n"})
+    commit(repo, "initial", date=day(1))
+    write(repo, {"pkg/core/api.py": two.replace("def a(x: int)", "def a(x: int, y: int = 0)")
+                 .replace("def b(x: int)", "def b(x: int, z: int = 0)")})
+    rev = commit(repo, "a and b change; callers not updated", date=day(2))
+    write(repo, {"pkg/app/main.py": "from pkg.core.api import a\n\n\ndef run():\n    return a(1)\n"})
+    commit(repo, "app uses a instead", date=day(3))
+    r = Repo.open(repo)
+
+    def at(revision):
+        return interface_docs(load_structure(r, rev=revision, cache=False), r, rev=revision,
+                              history=load_history(r, rev=revision or "HEAD", cache=False))
+
+    idocs._CHANGE_MEMO.clear()
+    cold = at(rev).drift
+    idocs._CHANGE_MEMO.clear()
+    head = at(None).drift
+    assert set(head["interface"]) == {"pkg.core.api.a"}
+    warm = at(rev).drift
+    pd.testing.assert_frame_equal(cold, warm)
+    assert set(cold["interface"]) == {"pkg.core.api.b"}
+    idocs._CHANGE_MEMO.clear()
+    assert at(None).drift.equals(head)
