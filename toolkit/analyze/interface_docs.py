@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.analyze.interface_drift import (Definition, ModuleDefs, all_def_headers, describe_change,
+from toolkit.analyze.interface_drift import (Definition, ModuleDefs, def_headers, describe_change,
                                              documented_params,
                                              documents_raises, documents_returns, parse_module)
 from toolkit.components import seam_name
@@ -96,6 +96,12 @@ class InterfaceDocs:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+#: (module, is package, SHA-1 of the source) -> its parse (read only): an audit and a backtest at an earlier
+#: revision share the modules that did not change in between.
+_MODULE_MEMO: dict[tuple[str, bool, bytes], ModuleDefs] = {}
+_MODULE_MEMO_LIMIT = 20_000
+
+
 class _Modules:
     """Module name -> path of the analysed revision, and parsed modules read in batches through the Repo."""
 
@@ -123,10 +129,18 @@ class _Modules:
         if not todo:
             return
         got = dict(self.repo.read_files([self.path_of[m] for m in todo], self.rev))
+        if len(_MODULE_MEMO) > _MODULE_MEMO_LIMIT:
+            _MODULE_MEMO.clear()
         for m in todo:
             path = self.path_of[m]
-            self.parsed[m] = parse_module(got[path], m, path.endswith("__init__.py")) if path in got \
-                else ModuleDefs({}, {}, error="missing")
+            if path not in got:
+                self.parsed[m] = ModuleDefs({}, {}, error="missing")
+                continue
+            key = (m, path.endswith("__init__.py"), hashlib.sha1(got[path]).digest())
+            md = _MODULE_MEMO.get(key)
+            if md is None:
+                md = _MODULE_MEMO[key] = parse_module(got[path], m, key[1])
+            self.parsed[m] = md
 
     def resolve(self, dotted: str) -> tuple[str, Definition | None]:
         """Follow import re-exports to the defining module (modules must be loaded; see :meth:`resolve_all`)."""
@@ -381,13 +395,14 @@ def _interface_docs(structure, repo, *, history, rev: str | None, drift: bool, m
 
 
 #: (commit, path, path before, module, is package) -> ``_SAME`` (no change to compare) or ``{"hdr": def name ->
-#: headers equal, "sig": (qualname, kind) -> (description, docstring unchanged) or None}``.
+#: headers equal, "sig": (qualname, kind) -> (description, docstring unchanged) or None}`` for the names asked
+#: so far (a revision asking for others reads the file again and adds them).
 #: A commit id fixes both versions of the file, and a definition's parse does not depend on which other
 #: definitions are asked for, so one process's audit and its backtests at earlier revisions (whose sets of
 #: interfaces differ) share these comparisons instead of re-reading and re-parsing the files.
 _CHANGE_MEMO: dict[tuple, Any] = {}
-_SAME = object()
 _MEMO_LIMIT = 500_000
+_SAME = object()
 
 
 def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[str, str], bytes]:
@@ -443,7 +458,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         return (s, p, before, mods.module_of.get(head_path, ""), head_path.endswith("__init__.py"))
 
     def headers_equal(facts: dict, q: str, k: str) -> bool:
-        return k != "class" and facts["hdr"].get(q.rsplit(".", 1)[-1], True)
+        return k != "class" and facts["hdr"][q.rsplit(".", 1)[-1]]
 
     def known(mk: tuple, head_path: str) -> bool:
         """Whether the memo answers this change for the file's interfaces without reading it."""
@@ -453,6 +468,8 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         if got is _SAME:
             return True
         candidates = by_path[head_path]
+        if any(k != "class" and q.rsplit(".", 1)[-1] not in got["hdr"] for _i, q, _c, k in candidates):
+            return False
         if all(headers_equal(got, q, k) for _i, q, _c, k in candidates):
             return True
         return all((q, k) in got["sig"] for _i, q, _c, k in candidates)
@@ -479,8 +496,8 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         return parsed[key]
 
     def compare(mk: tuple, s: str, p: str, before: str, head_path: str) -> None:
-        """Fill the memo for this change: whether each ``def`` name's headers are equal (every name in the
-        file, so other revisions' interfaces are answered too) and the asked interfaces' signature changes."""
+        """Fill the memo for this change: whether the interfaces' ``def`` headers are equal, and (unless all
+        are) their signature changes."""
         after_data = contents.get((s, p))
         before_data = contents.get(before_src.get((s, head_path), (parent_of[s], before)))
         if after_data is None or before_data is None or after_data == before_data:
@@ -488,9 +505,11 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
             return
         facts = _CHANGE_MEMO.get(mk)
         if facts is None:
-            hb, ha = all_def_headers(before_data), all_def_headers(after_data)
-            facts = _CHANGE_MEMO[mk] = {"hdr": {n: hb.get(n, []) == ha.get(n, []) for n in hb.keys() | ha.keys()},
-                                        "sig": {}}
+            facts = _CHANGE_MEMO[mk] = {"hdr": {}, "sig": {}}
+        for _i, q, _c, k in by_path[head_path]:
+            name = q.rsplit(".", 1)[-1]
+            if k != "class" and name not in facts["hdr"]:
+                facts["hdr"][name] = def_headers(before_data, name) == def_headers(after_data, name)
         candidates = by_path[head_path]
         if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
             return  # no signature can have changed: parsing is not needed
