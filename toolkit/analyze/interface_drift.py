@@ -347,26 +347,3 @@ def def_headers(source: bytes, name: str) -> list[bytes]:
                 break
         out.append(source[start:pos])
     return out
-
-
-_ANY_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([^\s(]+)[ \t]*\(", re.MULTILINE)
-
-
-def all_def_headers(source: bytes) -> dict[str, list[bytes]]:
-    """:func:`def_headers` of every ``def`` name in ``source`` at once (one scan instead of one per name)."""
-    out: dict[str, list[bytes]] = {}
-    n = len(source)
-    for m in _ANY_DEF.finditer(source):
-        start = pos = m.start()
-        depth = 0
-        while pos < n:
-            end = source.find(b"\n", pos)
-            end = n if end < 0 else end
-            line = source[pos:end]
-            depth += (line.count(b"(") + line.count(b"[") + line.count(b"{")
-                      - line.count(b")") - line.count(b"]") - line.count(b"}"))
-            pos = end + 1
-            if depth <= 0 and line.split(b"#", 1)[0].rstrip().endswith(b":"):
-                break
-        out.setdefault(m.group(1).decode("utf-8", "surrogateescape"), []).append(source[start:pos])
-    return out
