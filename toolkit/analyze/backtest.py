@@ -99,35 +99,10 @@ def _evidence_at(config: AuditConfig, at: str, notes: list[str]):
     hist = load_history(repo, rev=at, skips=[])
     known = set(hist.commits["sha"].astype(str))
     when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
-    cfg = config.with_(at=at, labels=None)
-    if config.labels is not None:
-        notes.append("analyst labels dropped: they were decided after the revision")
-    if config.coverage is not None:
-        rec = _coverage_when(config.coverage)
-        if rec is None or rec > when:
-            cfg = cfg.with_(coverage=None)
-            notes.append(f"coverage dropped: recorded {'at an unknown time' if rec is None else f'{rec:%Y-%m-%d}'}, "
-                         f"not before the revision ({when:%Y-%m-%d})")
+    cfg = _config_at(config, at, when, notes)
     ev = load_evidence(cfg)
-    if ev.test_results is not None:
-        tr = ev.test_results
-        ok = tr["commit"].astype(str).isin(known) & ~(pd.to_datetime(tr["timestamp"], utc=True) > when)
-        if not ok.all():
-            notes.append(f"test results: {int((~ok).sum())} of {len(tr)} rows dropped (run on a later commit "
-                         "or after the revision)")
-        ev.test_results = tr[ok.to_numpy()].reset_index(drop=True) if ok.any() else None
-        if ev.test_results is None:
-            ev.missing["test results"] = "no test run from before the revision"
-    if ev.issues is not None:
-        from toolkit.load.links import link_issues
-        iss = ev.issues[~(ev.issues["created"] > when)].copy()
-        later = iss["resolved"] > when
-        iss.loc[later, "resolved"] = pd.NaT
-        notes.append(f"issues: {len(iss)} of {len(ev.issues)} created by the revision; "
-                     f"{int(later.sum())} resolved later treated as open")
-        ev.issues = iss.reset_index(drop=True)
-        ev.links = link_issues(ev.issues, ev.history.commits, file_changes=ev.history.file_changes,
-                               components=ev.components)
+    _drop_after(ev, ev.test_results, known, when, notes)
+    _issues_at(ev, ev.issues, when, notes)
     ev.keys = {}  # the keys are those of an unfiltered audit at ``at``: analyses must not be cached under them
     return ev, known, when
 
@@ -137,6 +112,36 @@ def _isin(col: pd.Series, values: set[str]) -> pd.Series:
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     hit = np.fromiter((str(u) in values for u in uniques), dtype=bool, count=len(uniques))
     return pd.Series(np.where(codes >= 0, hit[codes], False), index=col.index)
+
+
+def _config_at(config, at: str, when, notes: list[str]):
+    """The audit configuration as of ``at``: no analyst labels (decided later), and coverage only when it
+    was recorded no later than the revision."""
+    cfg = config.with_(at=at, labels=None)
+    if config.labels is not None:
+        notes.append("analyst labels dropped: they were decided after the revision")
+    if config.coverage is not None:
+        rec = _coverage_when(config.coverage)
+        if rec is None or rec > when:
+            cfg = cfg.with_(coverage=None)
+            notes.append(f"coverage dropped: recorded {'at an unknown time' if rec is None else f'{rec:%Y-%m-%d}'}, "
+                         f"not before the revision ({when:%Y-%m-%d})")
+    return cfg
+
+
+def _issues_at(ev, issues, when, notes: list[str]) -> None:
+    """Keep issues created by ``when`` (later resolutions count as open) and re-link them to ``ev``'s history."""
+    if issues is None:
+        return
+    from toolkit.load.links import link_issues
+    iss = issues[~(issues["created"] > when)].copy()
+    later = iss["resolved"] > when
+    iss.loc[later, "resolved"] = pd.NaT
+    notes.append(f"issues: {len(iss)} of {len(issues)} created by the revision; "
+                 f"{int(later.sum())} resolved later treated as open")
+    ev.issues = iss.reset_index(drop=True)
+    ev.links = link_issues(ev.issues, ev.history.commits, file_changes=ev.history.file_changes,
+                           components=ev.structure.components)
 
 
 def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:
@@ -178,15 +183,7 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
         hist = load_history(repo, rev=head, skips=[])
     when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
 
-    cfg = config.with_(at=at, labels=None)
-    if config.labels is not None:
-        notes.append("analyst labels dropped: they were decided after the revision")
-    if config.coverage is not None:
-        rec = _coverage_when(config.coverage)
-        if rec is None or rec > when:
-            cfg = cfg.with_(coverage=None)
-            notes.append(f"coverage dropped: recorded {'at an unknown time' if rec is None else f'{rec:%Y-%m-%d}'}, "
-                         f"not before the revision ({when:%Y-%m-%d})")
+    cfg = _config_at(config, at, when, notes)
     use_cache = cache.enabled()
     skips: list = []
     mapping = sorted(config.components.items()) if config.components else None
@@ -223,16 +220,7 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
         lambda own: classify_tests(structure, repo, at, mocks=ev.mocks, test_components=ev.test_components,
                                    test_results=full_ev.test_results, skips=own, test_files=test_files(own)), skips)
     _drop_after(ev, full_ev.test_results, known, when, notes)
-    if full_ev.issues is not None:
-        from toolkit.load.links import link_issues
-        iss = full_ev.issues[~(full_ev.issues["created"] > when)].copy()
-        later = iss["resolved"] > when
-        iss.loc[later, "resolved"] = pd.NaT
-        notes.append(f"issues: {len(iss)} of {len(full_ev.issues)} created by the revision; "
-                     f"{int(later.sum())} resolved later treated as open")
-        ev.issues = iss.reset_index(drop=True)
-        ev.links = link_issues(ev.issues, hist.commits, file_changes=hist.file_changes,
-                               components=structure.components)
+    _issues_at(ev, full_ev.issues, when, notes)
     if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)
         ev.keys = {"repository": rkey, "as_of": cache.key("backtest_as_of", at, head, sorted(full_ev.keys.items()),
                                                          code=("toolkit.analyze.backtest",))}
