@@ -291,3 +291,15 @@ def test_scalar_where_a_list_belongs_does_not_crash(tmp_path):
                                                                      "fixVersions": "1.0"}}]}))
     df = load_issues(p)
     assert df.loc[0, "labels"] == [] and df.loc[0, "components"] == [] and df.loc[0, "milestone"] == "1.0"
+
+
+def test_json_export_larger_than_the_detection_head_loads(tmp_path):
+    """Format detection reads the first MiB; a GitHub export bigger than that must still parse whole."""
+    items = [{"number": i, "title": "x" * 200, "state": "closed", "created_at": "2024-01-01T00:00:00Z",
+              "closed_at": "2024-01-02T00:00:00Z", "html_url": f"https://github.com/o/r/issues/{i}"}
+             for i in range(1, 6001)]
+    p = tmp_path / "big.json"
+    p.write_text(json.dumps(items))
+    assert p.stat().st_size > 1 << 20
+    df = load_issues(p)
+    assert len(df) == 6000 and set(df["key"]) == {f"#{i}" for i in range(1, 6001)}

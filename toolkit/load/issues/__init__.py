@@ -159,11 +159,14 @@ def _load_one(path: Path, fmt: str | None, mapping: dict[str, str] | None) -> tu
             whole = not fh.read(1)
         if not whole and not raw.strip():
             raw, whole = path.read_bytes(), True
+        # JSON is classified by parsing it, so a JSON export larger than the head is read whole first
+        if not whole and raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+            raw, whole = path.read_bytes(), True
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror}") from None
     detected = detect_format(raw, p)
     if not whole and (fmt or detected) != "jira_csv":
-        try:  # JSON and generic CSVs are parsed from memory; a large Jira CSV is read by pandas from the file
+        try:  # generic CSVs are parsed from memory; a large Jira CSV is read by pandas from the file
             raw, whole = path.read_bytes(), True
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror}") from None
