@@ -238,12 +238,18 @@ def _later_fixes(full_ev, full_f, known: set[str]) -> tuple[pd.DataFrame, int]:
     links = full_ev.links.links
     links = links[links["issue_key"].astype(str).isin(wanted) & ~_isin(links["sha"], known)]
     fc = full_ev.history.file_changes
+    fc = fc[_isin(fc["sha"], set(links["sha"].astype(str)))]
     comp_of = full_ev.components.component_of
+    comps_of_sha: dict[str, set[str]] = {}
+    for sha, path in zip(fc["sha"].astype(str), fc["path"]):
+        c = comp_of(path) if isinstance(path, str) else None
+        got = comps_of_sha.setdefault(sha, set())
+        if c:
+            got.add(c)
     rows, unplaced = [], 0
     for key, grp in links.groupby("issue_key", sort=True):
         shas = sorted(set(grp["sha"].astype(str)))
-        paths = fc.loc[fc["sha"].astype(str).isin(shas), "path"].dropna()
-        comps = sorted({c for c in (comp_of(p) for p in pd.unique(paths)) if c})
+        comps = sorted(set().union(*(comps_of_sha.get(s, set()) for s in shas)))
         pairs = sorted(pair_name(a, b) for a, b in combinations(comps, 2))
         if not pairs:
             unplaced += 1

@@ -112,16 +112,18 @@ def cross_component_bugs(
     bugs = bugs.sort_values(["created", "key"], kind="stable", na_position="last").reset_index(drop=True)
 
     names = sorted({c for cs in bugs["components"] for c in cs})
-    matrix = pd.DataFrame(0, index=pd.Index(names, name="component"), columns=pd.Index(names, name="component"),
-                          dtype="int64")
+    at = {c: i for i, c in enumerate(names)}
+    counts = np.zeros((len(names), len(names)), dtype="int64")
     rows = []
     for key, cs, integ, created in zip(bugs["key"], bugs["components"], bugs["integration"], bugs["created"]):
         if len(cs) == 1:
-            matrix.loc[cs[0], cs[0]] += 1
+            counts[at[cs[0]], at[cs[0]]] += 1
         for a, b in itertools.combinations(cs, 2):
-            matrix.loc[a, b] += 1
-            matrix.loc[b, a] += 1
+            counts[at[a], at[b]] += 1
+            counts[at[b], at[a]] += 1
             rows.append((pair_name(a, b), a, b, key, bool(integ), created))
+    matrix = pd.DataFrame(counts, index=pd.Index(names, name="component"),
+                          columns=pd.Index(names, name="component"))
     long = pd.DataFrame(rows, columns=["pair", "a", "b", "key", "integration", "created"])
 
     if long.empty:
