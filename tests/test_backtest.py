@@ -88,3 +88,24 @@ def test_a_second_backtest_at_the_revision_reads_its_cache(sample_evidence, tmp_
     pd.testing.assert_frame_equal(warm.ranking, cold.ranking)
     pd.testing.assert_frame_equal(warm.scores, cold.scores)
     assert warm.rankings == cold.rankings and warm.notes == cold.notes
+
+
+def test_test_kinds_at_the_revision_ignore_tests_seen_only_in_later_runs(sample_evidence):
+    """A test that only later runs name (no source at REV) is not classified as if it existed at REV."""
+    import dataclasses
+
+    import pandas as pd
+
+    from toolkit.analyze.backtest import _evidence_as_of
+
+    at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
+    res = sample_evidence.test_results
+    later = res.iloc[:1].copy()
+    later["test_id"], later["file"] = "tests.test_added_later.test_new_flow", "tests/test_added_later.py"
+    full = dataclasses.replace(sample_evidence, test_results=pd.concat([res, later], ignore_index=True), keys={})
+    from toolkit.load.test_kinds import classify_tests
+    everything = classify_tests(full.structure, full.repo, None, mocks=full.mocks, test_results=full.test_results)
+    assert "tests.test_added_later.test_new_flow" in set(everything["test_id"])  # the table does list such tests
+    ev, _known, _when = _evidence_as_of(full, at, [])
+    assert "tests.test_added_later.test_new_flow" not in set(ev.test_kinds["test_id"])
+    assert len(ev.test_kinds) and not ev.test_kinds["reasons"].map(lambda r: r[0].startswith("seen only")).any()

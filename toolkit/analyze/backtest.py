@@ -4,9 +4,10 @@ Procedure
     1. *Known at REV*: the structure at ``at``, and the full history restricted to REV and its
        ancestors (what ``git log REV`` gives); issues created up to REV's commit date, with later
        resolutions hidden (``resolved`` after REV becomes NaT) and re-linked to the commits up to REV
-       only; analyst labels dropped (they were decided later). Test results are kept only for runs on commits that are REV or its ancestors
-       and dated no later than REV; coverage only when its recorded time is before REV — otherwise
-       they are dropped and ``notes`` says so.
+       only; analyst labels dropped (they were decided later). Test results are kept only for runs on
+       commits that are REV or its ancestors and dated no later than REV (test kinds see only those);
+       coverage only when its recorded time is before REV — otherwise they are dropped and ``notes``
+       says so.
     2. *What happened next*: from the full evidence, every bug categorised ``integration`` or whose
        fix crossed components, with linked fix commits *after* REV (not REV or its ancestors). Such a
        fix "lands in" every unordered pair of production components its post-REV fix commits touched.
@@ -101,7 +102,12 @@ def _evidence_at(config: AuditConfig, at: str, notes: list[str]):
     when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
     cfg = _config_at(config, at, when, notes)
     ev = load_evidence(cfg)
-    _drop_after(ev, ev.test_results, known, when, notes)
+    everything = ev.test_results
+    _drop_after(ev, everything, known, when, notes)
+    if ev.test_results is not everything:  # the kinds were classified with results from after the revision
+        from toolkit.load.test_kinds import classify_tests
+        ev.test_kinds = classify_tests(ev.structure, ev.repo, at, mocks=ev.mocks, test_components=ev.test_components,
+                                       test_results=ev.test_results)
     _issues_at(ev, ev.issues, when, notes)
     ev.keys = {}  # the keys are those of an unfiltered audit at ``at``: analyses must not be cached under them
     return ev, known, when
@@ -211,15 +217,15 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     ev.mocks = cache.cached("evidence", mkey if use_cache else None,
                             lambda own: scan_mocks(structure, repo, rev=at, skips=own, test_files=test_files(own)),
                             skips)
-    # as in _evidence_at: test kinds see every test result given, before the by-revision filter
-    tkey = cache.key("test_kinds", mkey, full_ev.keys.get("test_results"),
+    _drop_after(ev, full_ev.test_results, known, when, notes)
+    # test kinds see only the results known at REV (as in _evidence_at): later runs may name tests REV lacks
+    tkey = cache.key("test_kinds", mkey, full_ev.keys.get("test_results"), head,
                      full_ev.keys.get("coverage") if cfg.coverage is not None else None,
-                     code=("toolkit.load.test_kinds",))
+                     code=("toolkit.load.test_kinds", "toolkit.analyze.backtest"))
     ev.test_kinds = cache.cached(
         "evidence", tkey if use_cache and full_ev.keys else None,
         lambda own: classify_tests(structure, repo, at, mocks=ev.mocks, test_components=ev.test_components,
-                                   test_results=full_ev.test_results, skips=own, test_files=test_files(own)), skips)
-    _drop_after(ev, full_ev.test_results, known, when, notes)
+                                   test_results=ev.test_results, skips=own, test_files=test_files(own)), skips)
     _issues_at(ev, full_ev.issues, when, notes)
     if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)
         ev.keys = {"repository": rkey, "as_of": cache.key("backtest_as_of", at, head, sorted(full_ev.keys.items()),
