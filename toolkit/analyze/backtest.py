@@ -195,7 +195,7 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     mapping = sorted(config.components.items()) if config.components else None
     rkey = cache.key("repository", cache.repo_state(repo, at), mapping,
                      code=("toolkit.load.structure", "toolkit.load.history"))
-    structure = load_structure(repo, rev=at, mapping=config.components, skips=skips, cache=use_cache)
+    structure = load_structure(repo, rev=head, mapping=config.components, skips=skips, cache=use_cache)
     ev = Evidence(config=cfg, repo=repo, structure=structure, history=hist, skips=skips,
                   missing=dict(full_ev.missing))
     ev.missing.pop("test results", None)
@@ -210,12 +210,12 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
 
     def test_files(own: list):
         if "files" not in parsed:
-            parsed["files"] = read_test_files(structure, repo, at, skips=own)
+            parsed["files"] = read_test_files(structure, repo, head, skips=own)
         return parsed["files"]
 
     mkey = cache.key("mocks", rkey, code=("toolkit.load.mocks",))
     ev.mocks = cache.cached("evidence", mkey if use_cache else None,
-                            lambda own: scan_mocks(structure, repo, rev=at, skips=own, test_files=test_files(own)),
+                            lambda own: scan_mocks(structure, repo, rev=head, skips=own, test_files=test_files(own)),
                             skips)
     _drop_after(ev, full_ev.test_results, known, when, notes)
     # test kinds see only the results known at REV (as in _evidence_at): later runs may name tests REV lacks
@@ -224,7 +224,7 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
                      code=("toolkit.load.test_kinds", "toolkit.analyze.backtest"))
     ev.test_kinds = cache.cached(
         "evidence", tkey if use_cache and full_ev.keys else None,
-        lambda own: classify_tests(structure, repo, at, mocks=ev.mocks, test_components=ev.test_components,
+        lambda own: classify_tests(structure, repo, head, mocks=ev.mocks, test_components=ev.test_components,
                                    test_results=ev.test_results, skips=own, test_files=test_files(own)), skips)
     _issues_at(ev, full_ev.issues, when, notes)
     if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)

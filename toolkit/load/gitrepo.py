@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -50,6 +51,10 @@ def _file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_RESOLVED: dict[tuple[Path, str], str] = {}  # (git dir, object id) -> commit id
 
 
 @dataclass(frozen=True)
@@ -134,14 +139,25 @@ class Repo:
                                 stderr=subprocess.PIPE, env=_env())
 
     def resolve(self, rev: str = "HEAD") -> str | None:
-        """The commit id of ``rev``, or ``None`` for an empty repository at HEAD."""
+        """The commit id of ``rev``, or ``None`` for an empty repository at HEAD.
+
+        An object id always names the same commit, so its answer is remembered (readers resolve the
+        revision they read at on every call); names such as branches are asked each time, as they move."""
+        fixed = _OBJECT_ID.fullmatch(rev) is not None
+        if fixed and (self.git_dir, rev) in _RESOLVED:
+            return _RESOLVED[(self.git_dir, rev)]
         res = self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
         if res.returncode != 0:
             if rev == "HEAD":
                 return None
             raise InputError(self.origin, f"revision {rev!r} does not exist", flag="--at",
                              hint="give a commit id, tag or branch of this repository")
-        return res.stdout.strip()
+        commit = res.stdout.strip()
+        if fixed:
+            if len(_RESOLVED) > 10_000:
+                _RESOLVED.clear()
+            _RESOLVED[(self.git_dir, rev)] = commit
+        return commit
 
     def is_shallow(self) -> bool:
         return self.git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"

@@ -45,6 +45,7 @@ match on :func:`toolkit.testids.base_test_id`.
 from __future__ import annotations
 
 import ast
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -410,12 +411,29 @@ def read_test_files(structure, repo, rev: str | None = None, *, skips: list[Skip
     paths = sorted(files.loc[files["is_test"].astype(bool) & files["path"].str.endswith(".py"), "path"].astype(str))
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     out: dict[str, TestFile] = {}
+    if len(_TEST_FILE_MEMO) > _MEMO_LIMIT:
+        _TEST_FILE_MEMO.clear()
     for path, data in r.read_files(paths, rev):
-        try:
-            out[path] = parse_test_file(path, data)
-        except (SyntaxError, ValueError) as exc:
-            report_skip(skips, path, f"test file does not parse: {exc}", getattr(exc, "lineno", None))
+        key = (path, hashlib.sha1(data).digest())
+        got = _TEST_FILE_MEMO.get(key)
+        if got is None:
+            try:
+                got = parse_test_file(path, data)
+            except (SyntaxError, ValueError) as exc:
+                got = exc
+            _TEST_FILE_MEMO[key] = got
+        if isinstance(got, TestFile):
+            out[path] = got
+        else:
+            report_skip(skips, path, f"test file does not parse: {got}", getattr(got, "lineno", None))
     return out
+
+
+#: Parses by file content, shared by every revision read in this process: an audit and its backtest at an
+#: earlier revision parse each unchanged test file (and production module) once. Values are never mutated.
+_TEST_FILE_MEMO: dict[tuple[str, bytes], "TestFile | SyntaxError | ValueError"] = {}
+_BINDINGS_MEMO: dict[tuple[str, str, bytes], dict[str, str] | None] = {}
+_MEMO_LIMIT = 50_000
 
 
 # ---- fixtures and scopes -------------------------------------------------------------------
@@ -572,13 +590,23 @@ class SymbolResolver:
             return self.bindings.get(mod, {})
         if mod not in self._parsed:
             path = self.module_path[mod]
-            found = dict(self.repo.read_files([path], self.rev))
-            try:
-                tree = ast.parse(found[path], filename=path) if path in found else None
-            except (SyntaxError, ValueError):
-                tree = None  # structure already reported it; fall back to the imports table
-            self._parsed[mod] = None if tree is None else _bindings(
-                tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True)
+            data = dict(self.repo.read_files([path], self.rev)).get(path)
+            key = None if data is None else (mod, path, hashlib.sha1(data).digest())
+            if key is None or key not in _BINDINGS_MEMO:
+                try:
+                    tree = None if data is None else ast.parse(data, filename=path)
+                except (SyntaxError, ValueError):
+                    tree = None  # structure already reported it; fall back to the imports table
+                parsed = None if tree is None else _bindings(
+                    tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True)
+                if key is None:
+                    self._parsed[mod] = parsed
+                else:
+                    if len(_BINDINGS_MEMO) > _MEMO_LIMIT:
+                        _BINDINGS_MEMO.clear()
+                    _BINDINGS_MEMO[key] = parsed
+            if key is not None:
+                self._parsed[mod] = _BINDINGS_MEMO[key]
         parsed = self._parsed[mod]
         return self.bindings.get(mod, {}) if parsed is None else parsed
 
