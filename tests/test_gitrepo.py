@@ -107,3 +107,16 @@ def test_read_blobs_bare_clone(history, tmp_path):
     r = Repo.open(bare)
     assert dict(r.read_blobs([(None, "big.txt"), (revs[1], "a.py")])) == {
         (None, "big.txt"): expected[(revs[3], "big.txt")], (revs[1], "a.py"): b"x = 2\n"}
+
+
+def test_resolve_remembers_object_ids_but_asks_again_for_names_that_move(history):
+    repo, revs, _ = history
+    r = Repo.open(repo)
+    assert r.resolve(revs[0]) == revs[0] and r.resolve(revs[0]) == revs[0]  # second answer from memory
+    assert r.resolve("main") == revs[-1]
+    (repo / "new.py").write_text("z = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "moves main")
+    assert r.resolve("main") == git(repo, "rev-parse", "HEAD") != revs[-1]
+    with pytest.raises(Exception, match="does not exist"):
+        r.resolve("0" * 40)

@@ -334,3 +334,27 @@ def check_sample_mocks(sample: Path) -> None:
 @pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample system not built yet (data/sample)")
 def test_sample_mocked_seams_match_truth():
     check_sample_mocks(SAMPLE)
+
+
+def test_unchanged_test_files_are_parsed_once_across_revisions(tmp_path):
+    """An audit and its backtest at an earlier revision share the parse of a test file whose content is the same."""
+    from gitutil import git, write
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.mocks import read_test_files
+    from toolkit.load.structure import load_structure
+
+    write(tmp_path, {"app/core.py": "def f():\n    return 1\n",
+                     "tests/test_core.py": "from app.core import f\n\ndef test_f():\n    assert f() == 1\n",
+                     "tests/test_more.py": "def test_g():\n    assert True\n"})
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    first = git(tmp_path, "rev-parse", "HEAD").strip()
+    write(tmp_path, {"tests/test_more.py": "def test_g():\n    assert 1\n"})
+    git(tmp_path, "commit", "-qam", "two")
+    repo = Repo.open(tmp_path)
+    now = read_test_files(load_structure(repo, cache=False), repo)
+    then = read_test_files(load_structure(repo, rev=first, cache=False), repo, first)
+    assert then["tests/test_core.py"] is now["tests/test_core.py"]  # same content: one parse
+    assert then["tests/test_more.py"] is not now["tests/test_more.py"]  # changed: parsed at each revision
+    assert [t.name for t in then["tests/test_more.py"].tests] == ["test_g"]
