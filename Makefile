@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/seamscope audit --out $(OUT)
+	$(BIN)/seamscope audit --backtest --out $(OUT)
 
 # Browser tests need Debian's chromium; installed here when missing and we are root.
 browser:

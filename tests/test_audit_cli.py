@@ -376,3 +376,28 @@ def test_ctrl_c_leaves_the_previous_or_a_complete_report_and_the_cache_is_reused
     assert rewritten == [] and set(after) == set(cache_files)  # nothing recomputed: every entry reused
     _complete(out)
     print("Ctrl-C outcomes (130 = interrupted, 0 = finished first):", outcomes)
+
+
+def test_audit_with_a_backtest_section_after_the_ranking(tmp_path, capsys):
+    """`audit --backtest` (the sample's revision by default) adds the backtest to the report and findings.json,
+    computed from the audit's own evidence."""
+    from toolkit.config import sample_backtest_rev
+
+    out = tmp_path / "bt"
+    assert main(["audit", "--quiet", "--out", str(out), "--backtest"]) == 0
+    findings = json.loads((out / "findings.json").read_text())
+    ids = list(findings["sections"])
+    assert ids.index("backtest") == ids.index("seam_ranking") + 1
+    bt = findings["sections"]["backtest"]
+    assert bt["summary"]["backtest_at"] == sample_backtest_rev()
+    assert bt["summary"]["backtest_beats_baselines"] is True and bt["summary"]["backtest_later_fixes"] == 2
+    assert "Would this ranking have warned you?" in (out / "report.html").read_text()
+    capsys.readouterr()
+    assert main(["backtest", "--format", "json"]) == 0  # the standalone command's sample default, same revision
+    assert json.loads(capsys.readouterr().out)["at"] == sample_backtest_rev()
+
+
+def test_backtest_on_a_repository_needs_a_revision(tmp_path, capsys):
+    repo = make_repo(tmp_path / "r")
+    assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "o"), "--backtest"]) == 2
+    assert "--backtest needs a revision" in capsys.readouterr().err

@@ -83,13 +83,16 @@ class StageProgress:
 
 
 def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Path | None = None,
-              verbose: bool = False) -> tuple[Report, Evidence]:
+              verbose: bool = False, backtest_at: str | None = None, backtest_k: int = 3
+              ) -> tuple[Report, Evidence]:
     """Audit ``config``'s inputs; return the report (not yet written) and the evidence it used.
 
     ``only``: keys of :data:`METHODS` to run (default all). ``compare``: a previous
     findings.json; adds the ``compare`` section (toolkit.report.compare). Stage and
     analysis timings land in ``Evidence.timings`` (``analysis: <method>``).
     ``verbose`` is accepted for the callers' convenience; timings are always kept.
+    ``backtest_at``: a revision; adds the ``backtest`` section (toolkit.analyze.backtest) after the
+    ranking, computed from this audit's evidence and analyses (timing ``backtest``).
     """
     unknown = sorted(set(only or []) - set(METHODS))
     if unknown:
@@ -107,6 +110,13 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
         t0 = time.perf_counter()
         sections.append(make(f))
         ev.timings[f"analysis: {key}"] = time.perf_counter() - t0
+    if backtest_at is not None:
+        from toolkit.analyze.backtest import backtest
+        t0 = time.perf_counter()
+        result = backtest(config, backtest_at, findings=f, k=backtest_k)
+        after = next((i + 1 for i, s in enumerate(sections) if s.id == "seam_ranking"), len(sections))
+        sections.insert(after, S.backtest_section(result))
+        ev.timings["backtest"] = time.perf_counter() - t0
     summary = S.summary_section(f, sections)
     report = Report(title=f"Integration-testing audit — {config.name or Path(config.repo).name}",
                     sections=[summary, *sections], provenance=provenance(ev))

@@ -93,8 +93,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     fail_under, fail_on = args.fail_under or [], args.fail_on or []
     parse_gates(fail_under, fail_on, compare=bool(args.compare))  # bad gate syntax: exit 2 before the work
     conf = _audit_config(args)
+    at = args.backtest
+    if at == "" and args.repo is None and not args.config:
+        from toolkit.config import sample_backtest_rev
+        at = sample_backtest_rev()
+    elif at == "":
+        raise SeamscopeError("--backtest needs a revision for a repository (--backtest REV)")
     report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
-                           verbose=args.verbose)
+                           verbose=args.verbose, backtest_at=at)
     t0 = time.perf_counter()
     paths = write_report(report, Path(args.out))  # written first: a failed gate still leaves its report
     ev.timings["write report"] = time.perf_counter() - t0
@@ -193,11 +199,6 @@ def cmd_issues(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-#: revision the sample backtest runs at when REPO and --at are omitted: after the document-metadata bug
-#: was introduced and before it or the charge-before-reservation bug was fixed (see data/sample)
-SAMPLE_BACKTEST_REV = "fa89f66e6e65c2ad677a31be0d347bde23e7ec81"
-
-
 def cmd_backtest(args: argparse.Namespace) -> int:
     import json as _json
 
@@ -205,7 +206,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from toolkit.analyze.backtest import backtest
 
     if args.repo is None:
-        conf, at = cfg.sample_config(), args.at or SAMPLE_BACKTEST_REV
+        conf, at = cfg.sample_config(), args.at or cfg.sample_backtest_rev()
     else:
         if not args.at:
             raise SeamscopeError("--at REV is required for a repository (the revision to rank seams at)")
@@ -267,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="seamscope-report", help="output folder (default: %(default)s)")
     a.add_argument("--only", nargs="+", metavar="METHOD", help="run only these detection methods")
     a.add_argument("--compare", metavar="FINDINGS_JSON", help="a previous findings.json to compare with")
+    a.add_argument("--backtest", nargs="?", const="", metavar="REV",
+                   help="add a backtest: rank seams as of REV and score them against the integration-bug fixes "
+                        "that came later (REV may be omitted for the sample)")
     a.add_argument("--fail-under", action="append", metavar="METRIC=VALUE",
                    help="CI gate (repeatable): exit 1 when a summary number of the report is below VALUE, "
                    "e.g. interaction-coverage=60")

@@ -67,6 +67,19 @@ class AuditConfig:
                 raise InputError(p, "does not exist", flag=flag)
 
 
+def sample_backtest_rev(sample_dir: Path = SAMPLE_DIR) -> str:
+    """The revision the sample's backtest runs at by default: after the document-metadata bug was introduced and
+    before it or the charge-before-reservation bug was fixed (recorded by the sample builder in truth.json)."""
+    import json
+
+    truth = sample_dir / "truth.json"
+    try:
+        return str(json.loads(truth.read_text(encoding="utf-8"))["backtest_rev"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(truth, f"cannot read the sample's backtest revision: {exc}",
+                         hint="rebuild the sample with `seamscope sample data/sample`") from None
+
+
 def sample_config(sample_dir: Path = SAMPLE_DIR) -> AuditConfig:
     """The embedded sample system: the default of every command."""
     if not (sample_dir / "repo.bundle").exists():

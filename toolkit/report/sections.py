@@ -321,6 +321,31 @@ def ranking_section(f: Findings) -> Section:
                 Table("seam_ranking_evidence", t, "Every factor and the evidence behind it")])
 
 
+def backtest_section(result) -> Section:
+    """How much to trust the ranking: it, ranked as of an earlier revision, scored against the fixes that came
+    later, beside the churn and change-coupling baselines (toolkit.analyze.backtest.BacktestResult)."""
+    s = result.scores.set_index("ranking")
+    ours = s.loc["ours"]
+    verdict = ("beats both baselines" if result.beats_baselines()
+               else "does not beat both baselines on this history")
+    return Section(
+        id="backtest", title="Would this ranking have warned you? (backtest)",
+        summary={"backtest_at": result.at, "backtest_later_fixes": int(len(result.later_fixes)),
+                 "backtest_unplaced_fixes": int(result.unplaced), "backtest_k": int(ours["k"]),
+                 "backtest_precision_at_k": ours["precision_at_k"], "backtest_recall_at_k": ours["recall_at_k"],
+                 "backtest_top20_share": ours["top20_share"], "backtest_beats_baselines": result.beats_baselines()},
+        paragraphs=[f"The seams were ranked from what was known at {result.at}: the code, history, test runs and "
+                    "issues up to then (later resolutions hidden, analyst labels dropped). The ranking is scored "
+                    "against the integration and cross-component bug fixes that landed afterwards: precision and "
+                    "recall at k, and the share of later fixes that fall in the top 20 % of seams. Churn-only and "
+                    f"change-coupling-only rankings of the same seams are the baselines. Here the ranking {verdict}.",
+                    *[f"Note: {n}" for n in result.notes]],
+        tables=[Table("backtest_scores", result.scores, "Ranking vs baselines on later fixes"),
+                Table("backtest_later_fixes", result.later_fixes, "Integration/cross-component fixes after the revision"),
+                Table("backtest_ranking", result.ranking[["rank", "seam", "score", "reason"]],
+                      "The ranking as of the revision")])
+
+
 def root_causes_section(f: Findings) -> Section:
     """Why integration testing is inadequate: testing strategy, coupling, mocks, external services, environments."""
     rc = f.root_causes
