@@ -82,6 +82,7 @@ def executed(tmp_path_factory, small, nb_cache, sample_before) -> dict[tuple[str
         "sample": {"labels": str(work / "sample-labels.csv"), "out": str(work / "sample-report")},
         "ledger": {"repo": small["repo"], "tests": small["tests"], "coverage": None, "issues": small["issues"],
                    "contracts": [], "traces": [],  # no services (00 and 01 read them; the others ignore them)
+                   "backtest_at": None,  # 06: the sample's backtest revision is not in this history
                    "labels": str(work / "ledger-labels.csv"), "out": str(work / "ledger-report")},
     }
     jobs = [(ds, name) for ds in datasets for name in NOTEBOOKS]
@@ -168,6 +169,9 @@ def test_notebook_runs_top_to_bottom(executed, dataset, name):
         assert (report / "report.html").exists() and (report / "findings.json").exists()
         findings = json.loads((report / "findings.json").read_text())
         assert findings
+        assert ("backtest" in findings["sections"]) == (dataset == "sample")  # backtest_at: the sample's default
+        if dataset == "sample":
+            assert findings["sections"]["backtest"]["summary"]["backtest_beats_baselines"] is True
 
 
 def test_running_the_notebooks_writes_nothing_into_the_sample(sample_before, executed):
