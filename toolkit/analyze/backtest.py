@@ -135,10 +135,12 @@ def _config_at(config, at: str, when, notes: list[str]):
     return cfg
 
 
-def _issues_at(ev, issues, when, notes: list[str]) -> None:
-    """Keep issues created by ``when`` (later resolutions count as open) and re-link them to ``ev``'s history."""
+def _issues_at(ev, issues, when, notes: list[str], key: str | None = None) -> None:
+    """Keep issues created by ``when`` (later resolutions count as open) and re-link them to ``ev``'s history
+    (cached under ``key`` when given: what the full links were computed from, plus the revision)."""
     if issues is None:
         return
+    from toolkit import cache
     from toolkit.load.links import link_issues
     iss = issues[~(issues["created"] > when)].copy()
     later = iss["resolved"] > when
@@ -146,8 +148,8 @@ def _issues_at(ev, issues, when, notes: list[str]) -> None:
     notes.append(f"issues: {len(iss)} of {len(issues)} created by the revision; "
                  f"{int(later.sum())} resolved later treated as open")
     ev.issues = iss.reset_index(drop=True)
-    ev.links = link_issues(ev.issues, ev.history.commits, file_changes=ev.history.file_changes,
-                           components=ev.structure.components)
+    ev.links = cache.cached("evidence", key, lambda own: link_issues(
+        ev.issues, ev.history.commits, file_changes=ev.history.file_changes, components=ev.structure.components))
 
 
 def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:
@@ -226,7 +228,11 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
         "evidence", tkey if use_cache and full_ev.keys else None,
         lambda own: classify_tests(structure, repo, head, mocks=ev.mocks, test_components=ev.test_components,
                                    test_results=ev.test_results, skips=own, test_files=test_files(own)), skips)
-    _issues_at(ev, full_ev.issues, when, notes)
+    lkey = None
+    if use_cache and "links" in full_ev.keys:
+        lkey = cache.key("links_as_of", full_ev.keys["links"], rkey, head,
+                         code=("toolkit.load.links", "toolkit.analyze.backtest"))
+    _issues_at(ev, full_ev.issues, when, notes, lkey)
     if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)
         ev.keys = {"repository": rkey, "as_of": cache.key("backtest_as_of", at, head, sorted(full_ev.keys.items()),
                                                          code=("toolkit.analyze.backtest",))}

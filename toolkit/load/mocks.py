@@ -542,27 +542,31 @@ class SymbolResolver:
         self.module_path: dict[str, str] = dict(zip(py["module"].astype(str), py["path"].astype(str)))
         self.repo, self.rev = repo, rev
         self._parsed: dict[str, dict[str, str] | None] = {}
+        imp = structure.imports
+        by_tests = imp["component"].isna() & imp["target_component"].notna()
+        self._first_read: list[str] = sorted(set(imp.loc[by_tests, "target_module"].dropna().astype(str)))
         self.bindings: dict[str, dict[str, str]] = {}
         imp = structure.imports
+
+        def col(name: str) -> list:  # plain Python values, <NA>/NaN as None (row loops over arrow columns are slow)
+            return imp[name].astype(object).where(imp[name].notna(), None).tolist()
+
+        mods, tmods, syms, tcomps = col("module"), col("target_module"), col("target_symbol"), col("target_component")
         alias_col = next((c for c in ("alias", "asname", "bound_name", "name") if c in imp.columns), None)
-        for row in imp.itertuples(index=False):
-            mod = getattr(row, "module")
-            tmod = getattr(row, "target_module")
-            if pd.isna(mod) or pd.isna(tmod):
+        aliases = col(alias_col) if alias_col else [None] * len(mods)
+        for mod, tmod, sym, alias in zip(mods, tmods, syms, aliases):
+            if mod is None or tmod is None:
                 continue
-            sym = getattr(row, "target_symbol")
-            target = f"{tmod}.{sym}" if not pd.isna(sym) else str(tmod)
-            alias = getattr(row, alias_col) if alias_col else None
-            name = alias if alias is not None and not pd.isna(alias) else target.split(".")[-1]
+            target = f"{tmod}.{sym}" if sym is not None else str(tmod)
+            name = alias if alias is not None else target.split(".")[-1]
             self.bindings.setdefault(str(mod), {}).setdefault(str(name), target)
         self.symbols: dict[str, set[str]] = {}  # bare name -> qualified names seen in the repo
-        for row in imp.itertuples(index=False):
-            sym = getattr(row, "target_symbol")
-            if not pd.isna(sym) and not pd.isna(getattr(row, "target_component")):
-                self.symbols.setdefault(str(sym), set()).add(f"{row.target_module}.{sym}")
+        for tmod, sym, tcomp in zip(tmods, syms, tcomps):
+            if sym is not None and tcomp is not None:
+                self.symbols.setdefault(str(sym), set()).add(f"{tmod}.{sym}")
         cs = getattr(structure, "call_sites", None)
         if cs is not None and len(cs):
-            for callee, comp in zip(cs["callee"].astype(object), cs["callee_component"].astype(object)):
+            for callee, comp in zip(cs["callee"].astype(object).tolist(), cs["callee_component"].astype(object).tolist()):
                 if isinstance(callee, str) and not pd.isna(comp):
                     self.symbols.setdefault(callee.rsplit(".", 1)[-1], set()).add(callee)
 
@@ -589,26 +593,36 @@ class SymbolResolver:
         if self.repo is None or mod not in self.module_path:
             return self.bindings.get(mod, {})
         if mod not in self._parsed:
-            path = self.module_path[mod]
-            data = dict(self.repo.read_files([path], self.rev)).get(path)
-            key = None if data is None else (mod, path, hashlib.sha1(data).digest())
-            if key is None or key not in _BINDINGS_MEMO:
-                try:
-                    tree = None if data is None else ast.parse(data, filename=path)
-                except (SyntaxError, ValueError):
-                    tree = None  # structure already reported it; fall back to the imports table
-                parsed = None if tree is None else _bindings(
-                    tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True)
-                if key is None:
-                    self._parsed[mod] = parsed
-                else:
-                    if len(_BINDINGS_MEMO) > _MEMO_LIMIT:
-                        _BINDINGS_MEMO.clear()
-                    _BINDINGS_MEMO[key] = parsed
-            if key is not None:
-                self._parsed[mod] = _BINDINGS_MEMO[key]
+            if self._first_read:  # the modules tests import are the ones asked about: one git read for them all
+                self._first_read = [m for m in self._first_read if m in self.module_path]
+                self._read_bindings(self._first_read + [mod])
+                self._first_read = []
+            else:
+                self._read_bindings([mod])
         parsed = self._parsed[mod]
         return self.bindings.get(mod, {}) if parsed is None else parsed
+
+    def _read_bindings(self, mods: list[str]) -> None:
+        """Parse the top-level import bindings of ``mods`` (shared by content across revisions)."""
+        todo = {self.module_path[m]: m for m in mods if m not in self._parsed}
+        found = dict(self.repo.read_files(sorted(todo), self.rev))
+        if len(_BINDINGS_MEMO) > _MEMO_LIMIT:
+            _BINDINGS_MEMO.clear()
+        for path, mod in todo.items():
+            data = found.get(path)
+            key = None if data is None else (mod, path, hashlib.sha1(data).digest())
+            if key is not None and key in _BINDINGS_MEMO:
+                self._parsed[mod] = _BINDINGS_MEMO[key]
+                continue
+            try:
+                tree = None if data is None else ast.parse(data, filename=path)
+            except (SyntaxError, ValueError):
+                tree = None  # structure already reported it; fall back to the imports table
+            parsed = None if tree is None else _bindings(
+                tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True)
+            self._parsed[mod] = parsed
+            if key is not None:
+                _BINDINGS_MEMO[key] = parsed
 
     def stand_in_for(self, fake: FakeClass, bindings: dict[str, str]) -> str | None:
         """The production class a fake replaces: a base inside the repo, else the same name without the prefix."""
