@@ -388,3 +388,18 @@ def test_drift_memo_shared_across_revisions_gives_the_same_rows(tmp_path, monkey
     assert set(cold["interface"]) == {"pkg.core.api.b"}
     idocs._CHANGE_MEMO.clear()
     assert at(None).drift.equals(head)
+
+
+def test_module_bindings_follow_run_time_order_one_definition_with_mocks():
+    """A later module-level import of a name wins, as when the module runs; interface docs and mocks agree."""
+    import ast
+
+    from toolkit.load.mocks import _bindings
+
+    src = (b"import typing\nif typing.TYPE_CHECKING:\n    from shop.a import Thing\nfrom shop.c import Thing\n"
+           b"try:\n    from shop.fast import codec\nexcept ImportError:\n    from shop.slow import codec\n"
+           b"with open('x') as fh:\n    from shop.w import w\n\ndef f():\n    from shop.local import hidden\n")
+    md = parse_module(src, "shop.m", False)
+    assert md.bindings["Thing"] == "shop.c.Thing" and md.bindings["codec"] == "shop.slow.codec"
+    assert md.bindings["w"] == "shop.w.w" and "hidden" not in md.bindings
+    assert md.bindings == _bindings(ast.parse(src), "shop.m", False, top_level_only=True)

@@ -19,6 +19,8 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+from toolkit.load.python_ast import import_bindings, import_time_statements
+
 #: Decorators (last dotted part, or full name for attrs' short ones) that make a class a data class.
 _DATA_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass", "attr.s", "attr.attrs", "attrs.define",
                               "attrs.frozen", "attr.define", "attr.frozen", "define", "frozen", "attrs.mutable",
@@ -160,15 +162,6 @@ def _class(node: ast.ClassDef, qual: str, methods: dict[str, Definition]) -> Def
                       is_data)
 
 
-def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    if not level:
-        return target or ""
-    parts = module.split(".") if module else []
-    keep = len(parts) - level + (1 if is_package else 0)
-    base = parts[:max(keep, 0)]
-    return ".".join(base + ([target] if target else []))
-
-
 def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[str] | None = None) -> ModuleDefs:
     """Every top-level function and class (and each class's methods, ``Class.method``) of one module.
 
@@ -183,7 +176,6 @@ def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[s
     except (SyntaxError, ValueError) as exc:
         return ModuleDefs({}, {}, error=str(exc))
     defs: dict[str, Definition] = {}
-    bindings: dict[str, str] = {}
 
     def visit_class(node: ast.ClassDef, prefix: str) -> None:
         qual = f"{prefix}{node.name}"
@@ -207,26 +199,14 @@ def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[s
                     defs[node.name] = _function(node, node.name, "function", body)
             elif isinstance(node, ast.ClassDef):
                 visit_class(node, "")
-            elif isinstance(node, ast.ImportFrom):
-                base = _resolve_relative(module, is_package, node.level, node.module)
-                for alias in node.names:
-                    if alias.name != "*":
-                        bindings[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        bindings[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        bindings[top] = top
-            elif isinstance(node, (ast.If, ast.Try)):  # TYPE_CHECKING / optional imports and defs
+            elif isinstance(node, (ast.If, ast.Try)):  # TYPE_CHECKING / optional defs
                 visit_block(node.body)
                 for h in getattr(node, "handlers", []):
                     visit_block(h.body)
                 visit_block(node.orelse)
 
     visit_block(tree.body)
-    return ModuleDefs(defs, bindings)
+    return ModuleDefs(defs, import_bindings(import_time_statements(tree), module, is_package))
 
 
 # ---- docstrings -------------------------------------------------------------

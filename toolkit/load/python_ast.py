@@ -102,16 +102,19 @@ def dotted_name(node: ast.AST) -> str | None:
 
 
 def import_time_statements(tree: ast.Module) -> Iterator[ast.AST]:
-    """The statements that run when the module is imported: its body, into if/try/with, not into defs or classes."""
-    todo = deque(tree.body)
-    while todo:
-        node = todo.popleft()
+    """The statements that run when the module is imported: its body, into if/try/with, not into defs or classes.
+
+    In source order (depth first), so that with :func:`import_bindings` a later import of a name wins, as at run time.
+    """
+    stack = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
         yield node
         if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
-            for name in ("body", "orelse", "finalbody", "handlers"):
-                todo.extend(getattr(node, name, []) or [])
+            inner = [n for name in ("body", "handlers", "orelse", "finalbody") for n in getattr(node, name, []) or []]
+            stack.extend(reversed(inner))
         elif isinstance(node, ast.ExceptHandler):
-            todo.extend(node.body)
+            stack.extend(reversed(node.body))
 
 
 def import_bindings(nodes: Iterable[ast.AST], module: str, is_package: bool) -> dict[str, str]:
