@@ -49,7 +49,7 @@ def test_no_temp_files_left_behind(tmp_path):
     p = tmp_path / "labels.csv"
     for i in range(5):
         save_label(p, f"K-{i}", CATEGORIES[i % 4])
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["labels.csv", "labels.csv.bak"]
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["labels.csv", "labels.csv.bak", "labels.csv.lock"]
 
 
 def test_write_labels_rejects_unknown_category(tmp_path):
@@ -157,3 +157,12 @@ def test_decisions_survive_a_new_process(tmp_path):
         cwd=ROOT, check=True, capture_output=True, text=True,
     )
     assert out.stdout.strip().split(",") == [f"K-{i:04d}" for i in range(30)]
+
+
+def test_analysts_saving_at_the_same_time_keep_every_decision(tmp_path):
+    """Three processes save different bugs into one file at once: no decision is lost to a concurrent rewrite."""
+    p = tmp_path / "labels.csv"
+    procs = [subprocess.Popen(_child(p, start, 40), cwd=ROOT, stdout=subprocess.DEVNULL) for start in (0, 100, 200)]
+    assert [proc.wait() for proc in procs] == [0, 0, 0]
+    keys = set(read_labels(p)["key"])
+    assert keys == {f"K-{i:04d}" for start in (0, 100, 200) for i in range(start, start + 40)}

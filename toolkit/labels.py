@@ -26,7 +26,8 @@ directory, is flushed and ``fsync``-ed, and replaces the file with
 :func:`os.replace`; the directory is ``fsync``-ed too. The previous good file is
 kept as ``<name>.bak`` (itself replaced atomically), so a crash at any moment
 leaves either the old or the new complete file and a corrupted file can be
-recovered from the backup.
+recovered from the backup. :func:`save_label` holds an advisory lock (``<name>.lock``) while it reads, changes
+and writes the file, so analysts saving into one file at the same time keep every decision.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ import getpass
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -229,16 +231,35 @@ def save_label(
         raise ValueError(f"unknown category {category!r}; known: {list(categories)}")
     if reviewer is None:
         reviewer = os.environ.get("SEAMSCOPE_REVIEWER") or _user()
-    df = read_labels(path, categories=categories)
-    row = {
-        "key": str(key), "category": category, "note": note or "", "reviewer": reviewer,
-        "decided_at": pd.Timestamp(datetime.now(timezone.utc)),
-    }
-    records = {r["key"]: r for r in df.to_dict("records")}
-    records[str(key)] = row  # an earlier decision is replaced in place, a new one is appended
-    new = _frame(records.values())
-    write_labels(path, new, categories=categories)
+    with _locked(Path(path)):  # read-modify-write: two analysts saving at once must not lose a decision
+        df = read_labels(path, categories=categories)
+        row = {
+            "key": str(key), "category": category, "note": note or "", "reviewer": reviewer,
+            "decided_at": pd.Timestamp(datetime.now(timezone.utc)),
+        }
+        records = {r["key"]: r for r in df.to_dict("records")}
+        records[str(key)] = row  # an earlier decision is replaced in place, a new one is appended
+        new = _frame(records.values())
+        write_labels(path, new, categories=categories)
     return new
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``<name>.lock`` beside ``path`` (POSIX ``flock``; released if the
+    process dies). Where ``fcntl`` does not exist (Windows) saves are not serialised between processes."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _user() -> str | None:
