@@ -38,6 +38,28 @@ LAB_START_TIMEOUT_S = 120
 KERNEL_TIMEOUT_S = 180
 
 
+FILE_TIMEOUT_S = 60
+
+
+def _wait_for_file_text(path: Path, needle: str, timeout: float = FILE_TIMEOUT_S) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        if path.exists():
+            text = path.read_text()
+            if needle in text:
+                return text
+        time.sleep(0.25)
+    raise AssertionError(f"{path} never contained {needle!r}; last content:\n{text}")
+
+
+@pytest.fixture
+def wait_for_file_text():
+    """``wait(path, needle)``: poll ``path`` until it contains ``needle`` and return its text (the kernel saves a
+    decision asynchronously to the click that made it)."""
+    return _wait_for_file_text
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -5,30 +5,16 @@ in the server's ``TMPDIR`` (``lab.tmp``), so a decision made in the browser is c
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FILE_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
 def notebooks_dir() -> Path:
     return ROOT / "notebooks"
-
-
-def _wait_for_file_text(path: Path, needle: str, timeout: float = FILE_TIMEOUT_S) -> str:
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        if path.exists():
-            text = path.read_text()
-            if needle in text:
-                return text
-        time.sleep(0.25)
-    raise AssertionError(f"{path} never contained {needle!r}; last content:\n{text}")
 
 
 def _assert_no_widget_errors(page, console: list[str]) -> None:
@@ -71,7 +57,7 @@ def test_overview_graph_click_shows_call_sites(lab, page):
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
-def test_bug_review_relabel_writes_labels_file(lab, page):
+def test_bug_review_relabel_writes_labels_file(lab, page, wait_for_file_text):
     labels = lab.tmp / "seamscope-notebooks" / "labels.csv"
     labels.unlink(missing_ok=True)
     console: list[str] = []
@@ -86,7 +72,7 @@ def test_bug_review_relabel_writes_labels_file(lab, page):
     key = page.locator('[data-testid="seamscope-review-key"]').inner_text()
     assert key
     page.locator('[data-testid="seamscope-label-environment"]').click()
-    saved = _wait_for_file_text(labels, f"{key},environment")
+    saved = wait_for_file_text(labels, f"{key},environment")
     assert saved.splitlines()[0] == "key,category,note,decided_at,reviewer"
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"seamscope-review-progress\"]').textContent.startsWith('1 of')",

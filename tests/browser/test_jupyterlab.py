@@ -3,33 +3,18 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 DEMO = "widgets_demo.ipynb"
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
-FILE_TIMEOUT_S = 60
-
-
-def _wait_for_file_text(path: Path, needle: str, timeout: float = FILE_TIMEOUT_S) -> str:
-    """Poll ``path`` until it contains ``needle`` (the kernel saves asynchronously to the click)."""
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        if path.exists():
-            text = path.read_text()
-            if needle in text:
-                return text
-        time.sleep(0.25)
-    raise AssertionError(f"{path} never contained {needle!r}; last content:\n{text}")
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
-def test_widgets_in_jupyterlab(lab, page):
+def test_widgets_in_jupyterlab(lab, page, wait_for_file_text):
     if not (lab.root_dir / DEMO).exists():
         pytest.skip(f"{DEMO} is not in the served folder {lab.root_dir}")
     labels = lab.root_dir / "demo-labels.csv"
@@ -77,7 +62,7 @@ def test_widgets_in_jupyterlab(lab, page):
 
     # relabel SHOP-1 (suggested: integration) as environment: on disk at once
     page.locator('[data-testid="seamscope-label-environment"]').click()
-    saved = _wait_for_file_text(labels, "SHOP-1,environment")
+    saved = wait_for_file_text(labels, "SHOP-1,environment")
     assert saved.splitlines()[0] == "key,category,note,decided_at,reviewer"
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"seamscope-review-key\"]').textContent === 'SHOP-2'",
@@ -92,7 +77,7 @@ def test_widgets_in_jupyterlab(lab, page):
     # keyboard: focus the widget, 'i' labels SHOP-2 as integration
     review.focus()
     page.keyboard.press("i")
-    _wait_for_file_text(labels, "SHOP-2,integration")
+    wait_for_file_text(labels, "SHOP-2,integration")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"seamscope-review-progress\"]').textContent.startsWith('2 of 3')",
         timeout=60_000,
@@ -104,7 +89,7 @@ def test_widgets_in_jupyterlab(lab, page):
     cells = page.locator(".jp-NotebookPanel .jp-Cell").count()
     review.focus()
     page.keyboard.press("a")
-    _wait_for_file_text(labels, "SHOP-3,environment")
+    wait_for_file_text(labels, "SHOP-3,environment")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"seamscope-review-progress\"]').textContent.startsWith('3 of 3')",
         timeout=60_000,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import gc
 import warnings
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
