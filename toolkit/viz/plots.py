@@ -215,8 +215,14 @@ def bar_png(series: pd.Series, *, title: str, xlabel: str) -> bytes:
         return _png(fig)
     y = np.arange(len(s))
     ax.barh(y, s.to_numpy(dtype=float), color=_NODE)
+    return _finish_barh(fig, ax, s.index, xlabel)
+
+
+def _finish_barh(fig: Figure, ax, labels, xlabel: str) -> bytes:
+    """Label the bars (first at the top), a light x grid, no top/right frame; the PNG."""
+    y = np.arange(len(labels))
     ax.set_yticks(y)
-    ax.set_yticklabels([_t(x, 36) for x in s.index], fontsize=9)
+    ax.set_yticklabels([_t(x, 36) for x in labels], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel(_t(xlabel, 80))
     ax.grid(axis="x", alpha=0.3)
@@ -249,14 +255,5 @@ def stacked_bar_png(df: pd.DataFrame, *, title: str) -> bytes:
         colour = _KIND_COLOURS.get(str(col).lower(), fallback[i % len(fallback)])
         ax.barh(y, vals, left=left, color=colour, label=_t(col, 24))
         left += vals
-    ax.set_yticks(y)
-    ax.set_yticklabels([_t(x, 36) for x in d.index], fontsize=9)
-    ax.invert_yaxis()
-    ax.set_xlabel("tests")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_axisbelow(True)
-    for spine in ("top", "right"):
-        ax.spines[spine].set_visible(False)
-    fig.tight_layout()
-    return _png(fig)
+    return _finish_barh(fig, ax, d.index, "tests")
