@@ -391,6 +391,9 @@ def test_audit_with_a_backtest_section_after_the_ranking(tmp_path, capsys):
     bt = findings["sections"]["backtest"]
     assert bt["summary"]["backtest_at"] == sample_backtest_rev()
     assert bt["summary"]["backtest_beats_baselines"] is True and bt["summary"]["backtest_later_fixes"] == 2
+    headline = findings["sections"]["summary"]["summary"]  # the executive summary says how far to trust the list
+    assert headline["backtest_beats_baselines"] is True
+    assert headline["backtest_top20_share"] == bt["summary"]["backtest_top20_share"]
     assert "Would this ranking have warned you?" in (out / "report.html").read_text()
     capsys.readouterr()
     assert main(["backtest", "--format", "json"]) == 0  # the standalone command's sample default, same revision

@@ -110,7 +110,7 @@ def issues_section(f: Findings) -> Section:
 
 #: the executive summary's headline numbers, in reading order; every other number stays in its section
 HEADLINES = (
-    "top_risky_seams",
+    "top_risky_seams", "backtest_beats_baselines", "backtest_top20_share",  # the list, and how far to trust it
     "interaction_coverage", "call_site_coverage", "seams_only_mocked", "untested_seams",
     "production_integration_bug_share_pct", "production_escapes", "env_only_failures",
     "bugs_crossing_components_pct", "interfaces_documented_pct", "interface_drift_events", "flaky_tests",
