@@ -400,7 +400,10 @@ def test_audit_with_a_backtest_section_after_the_ranking(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["at"] == sample_backtest_rev()
 
 
-def test_backtest_on_a_repository_needs_a_revision(tmp_path, capsys):
+def test_backtest_on_a_repository_needs_a_revision_and_issues(tmp_path, capsys):
     repo = make_repo(tmp_path / "r")
     assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "o"), "--backtest"]) == 2
     assert "--backtest needs a revision" in capsys.readouterr().err
+    assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "o"), "--backtest", "HEAD"]) == 0
+    section = json.loads((tmp_path / "o" / "findings.json").read_text())["sections"]["backtest"]
+    assert "no issue-tracker export" in section["missing"]  # nothing to score against, said instead of zeros

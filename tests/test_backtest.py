@@ -15,6 +15,16 @@ def test_score_ranking_by_hand():
     s = score_ranking(seams, pairs, [["a<->b"], ["e<->f"]], k=2)
     assert s["precision_at_k"] == 0.5 and s["recall_at_k"] == 0.5
     assert s["top20_share"] == 0.5  # ceil(0.2 * 5) = 1 seam: a->b
+    none = score_ranking(seams, pairs, [], k=2)  # no later fix: nothing to score, not a score of 0
+    assert all(none[m] != none[m] for m in ("precision_at_k", "recall_at_k", "top20_share"))
+
+
+def test_a_revision_with_no_later_fix_is_not_scored(sample_evidence):
+    head = sample_evidence.history.head
+    r = backtest(sample_config(), head, evidence=sample_evidence, k=3)
+    assert r.later_fixes.empty and not r.beats_baselines()
+    assert r.scores["precision_at_k"].isna().all()
+    assert any("nothing to score" in n for n in r.notes)
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,10 @@ class BacktestResult:
     unplaced: int = 0
 
     def beats_baselines(self) -> bool:
-        """Ours is at least as good as each baseline on every score and better on at least one."""
+        """Ours is at least as good as each baseline on every score and better on at least one (False when no
+        later fix could be placed on a seam: there is nothing to score)."""
+        if not len(self.later_fixes):
+            return False
         s = self.scores.set_index("ranking")[["precision_at_k", "recall_at_k", "top20_share"]]
         ours = s.loc["ours"]
         return all((ours >= s.loc[b]).all() and (ours > s.loc[b]).any() for b in s.index if b != "ours")
@@ -279,7 +282,7 @@ def score_ranking(seams: list[str], pairs_of: dict[str, str], fixes: list[list[s
     pairs20 = {pairs_of[s] for s in seams[:n20]}
     return {
         "k": k,
-        "precision_at_k": sum(1 for s in top if pairs_of[s] in hit) / k if k else float("nan"),
+        "precision_at_k": sum(1 for s in top if pairs_of[s] in hit) / k if k and fixes else float("nan"),
         "recall_at_k": len(hit & top_pairs) / len(hit) if hit else float("nan"),
         "top20_share": sum(1 for ps in fixes if set(ps) & pairs20) / len(fixes) if fixes else float("nan"),
         "top_seams": ", ".join(top),
@@ -359,6 +362,9 @@ def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: i
         "churn": by({s: float(churn_by.get(callers[s], 0) + churn_by.get(callees[s], 0)) for s in seams}),
         "change_coupling": by({s: degree.get(pairs_of[s], 0.0) for s in seams}),
     }
+    if not fixes:
+        notes.append("no integration or cross-component bug fix after the revision touched two components: "
+                     "nothing to score the ranking against (pick an earlier revision, or give --issues)")
     rows = [{"ranking": name, **score_ranking(order, pairs_of, fixes, k)} for name, order in rankings.items()]
     scores = pd.DataFrame(rows, columns=["ranking", "k", "precision_at_k", "recall_at_k", "top20_share", "top_seams"])
     return BacktestResult(at=at, scores=scores, rankings=rankings, later_fixes=later, ranking=ranking, notes=notes,

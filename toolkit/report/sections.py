@@ -321,15 +321,26 @@ def ranking_section(f: Findings) -> Section:
                 Table("seam_ranking_evidence", t, "Every factor and the evidence behind it")])
 
 
+BACKTEST_TITLE = "Would this ranking have warned you? (backtest)"
+
+
+def backtest_missing(reason: str) -> Section:
+    return _missing("backtest", BACKTEST_TITLE, reason)
+
+
 def backtest_section(result) -> Section:
     """How much to trust the ranking: it, ranked as of an earlier revision, scored against the fixes that came
     later, beside the churn and change-coupling baselines (toolkit.analyze.backtest.BacktestResult)."""
     s = result.scores.set_index("ranking")
     ours = s.loc["ours"]
-    verdict = ("beats both baselines" if result.beats_baselines()
-               else "does not beat both baselines on this history")
+    if not len(result.later_fixes):
+        verdict = "cannot be scored: no later integration fix landed on a seam"
+    elif result.beats_baselines():
+        verdict = "beats both baselines"
+    else:
+        verdict = "does not beat both baselines on this history"
     return Section(
-        id="backtest", title="Would this ranking have warned you? (backtest)",
+        id="backtest", title=BACKTEST_TITLE,
         summary={"backtest_at": result.at, "backtest_later_fixes": int(len(result.later_fixes)),
                  "backtest_unplaced_fixes": int(result.unplaced), "backtest_k": int(ours["k"]),
                  "backtest_precision_at_k": ours["precision_at_k"], "backtest_recall_at_k": ours["recall_at_k"],
