@@ -181,6 +181,65 @@ REPO = {
             def test_x(self):
                 pass
         """,
+    "tests/unit/test_conditional.py": """\
+        import os
+        from unittest.mock import patch
+
+        import pytest
+        import responses
+
+        from shop.inventory import stock
+
+        OFF_CI = os.environ.get("CI") != "integration"
+
+        try:
+            import fancy_lib
+        except ImportError:
+            patch.dict("sys.modules", {"fancy_lib": None}).start()
+
+
+        @pytest.fixture
+        def maybe_fake_stock(monkeypatch):
+            if OFF_CI:
+                monkeypatch.setattr(stock, "release", lambda: None)
+            yield
+
+
+        @patch("shop.payments.charge")
+        def test_branches(charge, mocker, monkeypatch):
+            mocker.patch("shop.inventory.stock.reserve")
+            if OFF_CI:
+                monkeypatch.setattr("shop.payments.gateway.PaymentGateway.pay", lambda self: 0)
+            elif os.environ.get("CI") == "nightly":
+                mocker.patch("shop.orders.service.place")
+            gateway = mocker.patch("shop.payments.gateway.PaymentGateway") if OFF_CI else None
+            try:
+                mocker.patch.object(stock, "Stock")
+            except RuntimeError:
+                mocker.patch("shop.notifications.sender")
+            match os.environ.get("MODE"):
+                case "offline":
+                    mocker.patch("shop.payments.gateway")
+
+
+        def test_fixture_one(maybe_fake_stock):
+            pass
+
+
+        def test_fixture_two(maybe_fake_stock):
+            pass
+
+
+        @responses.activate
+        def test_stub_always():
+            if OFF_CI:
+                responses.add(responses.GET, "http://x")
+
+
+        def test_stub_sometimes():
+            if OFF_CI:
+                responses.add(responses.GET, "http://x")
+        """,
     "tests/integration/test_http.py": """\
         import pytest
 
@@ -260,6 +319,44 @@ def test_schema_and_skips(scanned):
 def test_mechanisms_targets_and_scopes(scanned, test, expected):
     df, *_ = scanned
     assert rows(df, test) == expected
+
+
+def conditional_rows(df: pd.DataFrame, test: str) -> set[tuple]:
+    """(mechanism, target, conditional) of one test of test_conditional.py, without the autouse conftest mock."""
+    sub = df[(df.test_id == "tests.unit.test_conditional." + test) & (df.target != "shop.notifications.sender.send")]
+    return {(m, t, bool(c)) for m, t, c in zip(sub.mechanism, sub.target, sub.conditional)}
+
+
+FANCY = ("patch.dict", "sys.modules", True)  # module level, in an except branch: conditional for every test
+
+
+@pytest.mark.parametrize("test, expected", [
+    ("test_branches", {("patch", "shop.payments.charge", False),  # decorator
+                       ("mocker.patch", "shop.inventory.stock.reserve", False),
+                       ("monkeypatch", "shop.payments.gateway.PaymentGateway.pay", True),  # if
+                       ("mocker.patch", "shop.orders.service.place", True),  # elif
+                       ("mocker.patch", "shop.payments.gateway.PaymentGateway", True),  # x if c else y
+                       ("mocker.patch.object", "stock.Stock", False),  # try body always runs
+                       ("mocker.patch", "shop.notifications.sender", True),  # except
+                       ("mocker.patch", "shop.payments.gateway", True),  # match case
+                       FANCY}),
+    # a fixture's conditional mock stays conditional for each test using it
+    ("test_fixture_one", {("monkeypatch", "stock.release", True), FANCY}),
+    ("test_fixture_two", {("monkeypatch", "stock.release", True), FANCY}),
+    # one HTTP-stub row per test: conditional only when every occurrence is
+    ("test_stub_always", {("responses", "responses", False), FANCY}),
+    ("test_stub_sometimes", {("responses", "responses", True), FANCY}),
+])
+def test_conditional_mocks(scanned, test, expected):
+    df, *_ = scanned
+    assert conditional_rows(df, test) == expected
+
+
+def test_unconditional_mocks_stay_unconditional(scanned):
+    df, *_ = scanned
+    assert df["conditional"].dtype == bool
+    others = df[df.test_file != "tests/unit/test_conditional.py"]
+    assert len(others) > 20 and not others["conditional"].any()
 
 
 def test_external_services_and_http_dedup(scanned):

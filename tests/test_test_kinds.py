@@ -97,6 +97,17 @@ REPO = {
         def test_isolated(charge):
             orders.place()
         """,
+    "tests/test_isolated_off_ci.py": """\
+        import os
+
+        from shop import orders
+
+
+        def test_isolated_off_ci(monkeypatch):
+            if os.environ.get("CI") != "integration":
+                monkeypatch.setattr("shop.orders.payments.charge", lambda: 0)
+            orders.place()
+        """,
     "tests/test_cov.py": """\
         from unittest.mock import patch
 
@@ -165,6 +176,7 @@ CASES = [
     ("tests.test_evidence.TestCaseStyle.test_x", "unit", "default:"),
     ("tests.test_two_components.test_both", "integration", "imports: uses 2 components and mocks none of them"),
     ("tests.test_isolated.test_isolated", "unit", "mocks: replaces every neighbour of orders (payments)"),
+    ("tests.test_isolated_off_ci.test_isolated_off_ci", "unit", "mocks: replaces every neighbour of orders (payments)"),
     ("tests.test_cov.test_cov_real", "integration", "coverage: executes 2 production components without mocking"),
     ("tests.test_cov.test_cov_mocked", "unit", "coverage: executes 1 unmocked production component(s) (orders)"),
     ("tests.integration.test_gone.test_old", "integration", "seen only in test results"),
@@ -193,6 +205,16 @@ def test_components_and_mocked_components(kinds):
     assert kinds.loc["tests.test_cov.test_cov_real", "components"] == ["orders", "payments"]
     assert kinds.loc["tests.test_isolated.test_isolated", "mocked_components"] == ["payments"]
     assert kinds.loc["tests.test_two_components.test_both", "components"] == ["orders", "payments"]
+
+
+def test_reasons_say_which_mocked_neighbours_are_replaced_only_under_a_condition(kinds):
+    """A mock under ``if`` still makes the test a unit test (same decision), and the reason says it is conditional."""
+    sometimes = kinds.loc["tests.test_isolated_off_ci.test_isolated_off_ci"]
+    assert sometimes["reasons"] == ["mocks: replaces every neighbour of orders (payments) "
+                                    "(payments only under a condition)"]
+    assert sometimes["mocked_components"] == ["payments"]
+    assert kinds.loc["tests.test_isolated.test_isolated", "reasons"] == [
+        "mocks: replaces every neighbour of orders (payments)"]
 
 
 def test_rules_are_configurable(repo):

@@ -162,6 +162,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("target_qualname", "string", "resolved qualified name of the replaced symbol"),
         ("target_component", "string", "component owning it (<NA> when external)"),
         ("external_service", "string", "http, db, queue, ... when an external client is stubbed, else <NA>"),
+        ("conditional", "bool", "applied under if/match/conditional expression/except: may not replace the target in every run"),
     ),
     "test_kinds": _t(
         ("test_id", "string", "test"),

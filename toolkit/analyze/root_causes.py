@@ -15,7 +15,9 @@ Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by 
         (0.8) with efferent >= 2, cohesion < ``min_cohesion`` (0.4).
     mock_overuse
         per seam ``tests_mocking / (tests_mocking + tests_real)`` >= ``max_mock_ratio`` (0.5) with at
-        least one mocking test.
+        least one mocking test. A mock applied under a condition (``mocks.conditional``) counts like any
+        other; the mock table's ``conditional_mock_tests`` says how many of the mocking tests replace
+        the seam's callee side only conditionally (they may exercise the seam for real in some runs).
     external_services
         production files importing a module of :data:`toolkit.external_services.EXTERNAL_SERVICES`
         (http, db, queue, cache, cloud, rpc, ...), per component and service kind.
@@ -32,6 +34,7 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.external_services import external_service
+from toolkit.testids import base_test_id
 
 __all__ = ["RootCauses", "THRESHOLDS", "root_causes"]
 
@@ -43,7 +46,9 @@ THRESHOLDS: dict[str, float] = {"max_efferent": 4, "max_instability": 0.8, "min_
 class RootCauses:
     """``signals`` (schema ``root_cause_signals``), ``pyramid`` (component, unit, integration, e2e),
     ``external`` (component, service, modules, files), ``mocks`` (seam, tests_mocking, tests_real,
-    mock_ratio), ``summary`` (signal counts)."""
+    mock_ratio, conditional_mock_tests: int64, of tests_mocking those whose every mock of the seam's
+    callee side is conditional — test files on the static basis, like tests_mocking), ``summary``
+    (signal counts)."""
 
     signals: pd.DataFrame
     pyramid: pd.DataFrame
@@ -54,6 +59,53 @@ class RootCauses:
 
 def _as_list(v: Any) -> list[str]:
     return [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else []
+
+
+def _enclosing(dotted: str) -> list[str]:
+    """``a.b.c`` -> ``["a", "a.b", "a.b.c"]``: the symbol and the modules/classes enclosing it."""
+    parts = dotted.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _text(v: Any) -> str | None:
+    return None if pd.isna(v) else str(v)
+
+
+def _mock_conditions(mocks: pd.DataFrame | None, by_file: bool) -> dict[str, list[tuple[str | None, str | None, bool]]]:
+    """Base test id (test file when ``by_file``) -> [(target_component, target_qualname, conditional)]."""
+    out: dict[str, list[tuple[str | None, str | None, bool]]] = {}
+    if mocks is None or mocks.empty or "conditional" not in mocks.columns:
+        return out
+    keys = mocks["test_file"] if by_file else mocks["test_id"].map(lambda t: base_test_id(str(t)))
+    for key, comp, q, cond in zip(keys.astype(object), mocks["target_component"].astype(object),
+                                  mocks["target_qualname"].astype(object), mocks["conditional"].astype(bool)):
+        out.setdefault(str(key), []).append((_text(comp), _text(q), bool(cond)))
+    return out
+
+
+def _conditional_mock_tests(interaction: Any, mocks: pd.DataFrame | None) -> list[int]:
+    """Per seam of ``interaction.seams``: its mocking tests whose every mock of the callee side is conditional.
+
+    The callee side is a mock of the callee component or of a callee (or what encloses it). Such a test
+    still counts as mocking (CI usually takes the branch), but a reader should know the seam may run for real.
+    """
+    seams = interaction.seams
+    index = _mock_conditions(mocks, by_file=interaction.basis == "static")
+    cs = interaction.call_sites
+    callees: dict[str, set[str]] = {}
+    for seam, callee in zip(cs["seam"].astype(object), cs["callee"].astype(object)):
+        callees.setdefault(str(seam), set()).update(_enclosing(str(callee)) if isinstance(callee, str) else ())
+    out = []
+    for seam, comp, tests in zip(seams["seam"].astype(str), seams["callee_component"].map(_text),
+                                 seams["tests_mocking_list"]):
+        prefixes = callees.get(seam, set())
+        n = 0
+        for t in _as_list(tests):
+            key = t if interaction.basis == "static" else base_test_id(t)
+            flags = [cond for c, q, cond in index.get(key, ()) if (c is not None and c == comp) or q in prefixes]
+            n += bool(flags) and all(flags)
+        out.append(n)
+    return out
 
 
 def root_causes(f: Any) -> RootCauses:
@@ -102,7 +154,9 @@ def root_causes(f: Any) -> RootCauses:
     # mock overuse per seam
     denom = (ic["tests_mocking"] + ic["tests_real"]).astype(float)
     mocks = pd.DataFrame({"seam": ic["seam"], "tests_mocking": ic["tests_mocking"], "tests_real": ic["tests_real"],
-                          "mock_ratio": (ic["tests_mocking"] / denom.where(denom > 0)).astype(float)})
+                          "mock_ratio": (ic["tests_mocking"] / denom.where(denom > 0)).astype(float),
+                          "conditional_mock_tests": pd.Series(_conditional_mock_tests(f.interaction, ev.mocks),
+                                                              index=ic.index, dtype="int64")})
     for r in mocks.itertuples(index=False):
         if r.tests_mocking > 0 and r.mock_ratio >= th["max_mock_ratio"]:
             add(r.seam, "mock_overuse", r.mock_ratio, f">= {th['max_mock_ratio']:g}",

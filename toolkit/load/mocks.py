@@ -38,6 +38,14 @@ binding is followed (patching ``shop.orders.service.payments.charge`` where
 owned by ``payments``). Targets outside the repository get ``target_component``
 <NA> and ``external_service`` from :mod:`toolkit.external_services`.
 
+Conditional: a replacement inside an ``if`` (either branch), a conditional
+expression, a ``match`` case or the ``except``/``else``/``finally`` part of a
+``try`` of the scanned scope (test/fixture/setup body, module level) may not act
+in every run — ``if os.environ.get("CI") != "integration": monkeypatch...`` —
+so its row says ``conditional``. Decorators, markers, plugin fixtures and fake
+classes always apply. A fixture's conditional mock is conditional for every test
+using it.
+
 test_id is :func:`toolkit.testids.from_source` of the test function — without
 pytest parameters. A parametrised test's JUnit ids carry ``[...]``: consumers
 match on :func:`toolkit.testids.base_test_id`.
@@ -46,7 +54,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -99,6 +108,7 @@ class MockHit:
     target: str
     target_qualname: str | None
     service: str | None = None  # preset for HTTP stubs
+    conditional: bool = False  # under if/match/conditional expression/except: may not act in every run
 
 
 @dataclass
@@ -171,6 +181,31 @@ def _marker_names(decorators: Iterable[ast.expr], bindings: dict[str, str]) -> t
             if m == "usefixtures" and call:
                 use.extend(a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
     return markers, use
+
+
+#: fields of these nodes whose code runs only under a condition (the test/subject/``try`` body always runs)
+CONDITIONAL_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.If: ("body", "orelse"), ast.IfExp: ("body", "orelse"), ast.Match: ("cases",),
+    ast.Try: ("handlers", "orelse", "finalbody"), ast.TryStar: ("handlers", "orelse", "finalbody"),
+}
+
+
+def walk_conditional(node: ast.AST) -> Iterator[tuple[ast.AST, bool]]:
+    """``ast.walk`` order (breadth first), each node with whether it sits in a conditional part below ``node``.
+
+    A mock in such a part may not replace its target in every run (e.g. only off CI), which a reader
+    must know before trusting "this seam is only ever mocked".
+    """
+    todo = deque([(node, False)])
+    while todo:
+        n, cond = todo.popleft()
+        yield n, cond
+        branches = CONDITIONAL_FIELDS.get(type(n), ())
+        for name, value in ast.iter_fields(n):
+            inner = cond or name in branches
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    todo.append((child, inner))
 
 
 def _pytestmark(value: ast.expr) -> list[ast.expr]:
@@ -275,6 +310,7 @@ class _Scanner:
         return []
 
     def hits(self, nodes: Iterable[ast.AST], *, decorators: bool = False) -> list[MockHit]:
+        """Mock hits in ``nodes``; a decorator always applies, code in a conditional part is ``conditional``."""
         out: list[MockHit] = []
         for top in nodes:
             if decorators and not isinstance(top, ast.Call):
@@ -282,14 +318,21 @@ class _Scanner:
                 if full:
                     out.extend(self.http_hit(full, top.lineno))
                 continue
-            for node in ast.walk(top):
-                if isinstance(node, ast.Call):
-                    out.extend(self.hits_of_call(node))
-                elif isinstance(node, ast.withitem) and not isinstance(node.context_expr, ast.Call):
-                    full = self.full(dotted_name(node.context_expr))
-                    if full:
-                        out.extend(self.http_hit(full, node.context_expr.lineno))
+            for node, cond in walk_conditional(top):
+                found = self._node_hits(node)
+                for h in found:
+                    h.conditional = cond and not decorators
+                out.extend(found)
         return out
+
+    def _node_hits(self, node: ast.AST) -> list[MockHit]:
+        if isinstance(node, ast.Call):
+            return self.hits_of_call(node)
+        if isinstance(node, ast.withitem) and not isinstance(node.context_expr, ast.Call):
+            full = self.full(dotted_name(node.context_expr))
+            if full:
+                return self.http_hit(full, node.context_expr.lineno)
+        return []
 
 
 def _is_fixture(dec: ast.expr, bindings: dict[str, str]) -> tuple[bool, bool, str | None]:
@@ -660,8 +703,8 @@ def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver
     for tf in test_files.values():
         for fk in tf.fakes:
             fakes.setdefault(fk.name, []).append((tf, fk))
-    rows = []
-    seen: set[tuple] = set()
+    rows: list[dict] = []
+    seen: dict[tuple, dict] = {}  # dedup key -> its row
     for t in tests:
         hits = list(t.mocks)
         for name in sorted(t.refs & fakes.keys()):
@@ -677,12 +720,13 @@ def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver
                     service = external_service(qual)
             key = (t.test_id, h.line, h.mechanism, h.target) if service != "http" or h.mechanism not in \
                 {m for m, _ in HTTP_STUBS.values()} else (t.test_id, h.mechanism)
-            if key in seen:
+            if key in seen:  # one unconditional occurrence makes the replacement unconditional
+                seen[key]["conditional"] &= h.conditional
                 continue
-            seen.add(key)
-            rows.append({"test_file": t.file, "test_id": t.test_id, "line": h.line, "mechanism": h.mechanism,
+            seen[key] = {"test_file": t.file, "test_id": t.test_id, "line": h.line, "mechanism": h.mechanism,
                          "target": h.target, "target_qualname": qual, "target_component": comp,
-                         "external_service": service})
+                         "external_service": service, "conditional": h.conditional}
+            rows.append(seen[key])
     if not rows:
         return schema.empty("mocks")
     df = pd.DataFrame(rows).sort_values(["test_id", "line", "mechanism", "target"], kind="stable")

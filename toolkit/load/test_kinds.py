@@ -28,6 +28,9 @@ statement of intent; the evidence that disagrees is still listed in ``reasons``
 ``components`` lists the production components the test executed (per-test
 coverage) or, when the test is not in the coverage data, the components its file
 imports; ``mocked_components`` those whose symbols it replaces (``mocks`` table).
+A mock applied under a condition (``mocks.conditional``) still counts as a mock,
+since CI runs usually take that branch; a reason naming mocked components adds
+which of them are replaced only under a condition.
 Parametrised tests have one row under the id without ``[...]``; match JUnit ids
 with :func:`toolkit.testids.base_test_id`.
 """
@@ -164,15 +167,7 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
              rules: TestKindRules | None = None) -> pd.DataFrame:
     """Classify already collected tests (what :func:`classify_tests` does after reading the source)."""
     rules = rules or TestKindRules()
-    mocked: dict[str, set[str]] = {}
-    stubbed_services: dict[str, set[str]] = {}
-    if mocks is not None and len(mocks):
-        for t, c, s in zip(mocks["test_id"].map(base_test_id), mocks["target_component"].astype(object),
-                           mocks["external_service"].astype(object)):
-            if not pd.isna(c):
-                mocked.setdefault(t, set()).add(c)
-            if not pd.isna(s):
-                stubbed_services.setdefault(t, set()).add(s)
+    mocked, conditionally, stubbed_services = _mocked_by_test(mocks)
     executed: dict[str, set[str]] | None = None
     if test_components is not None:
         executed = {}
@@ -196,7 +191,7 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
         calls = {c for c in t.calls if not resolver.resolve(c)[2]}
         rows.append(_decide(t.test_id, t.file, t.markers, t.fixtures, calls, imported.get(t.file, set()),
                             mocked.get(t.test_id, set()), stubbed_services.get(t.test_id, set()),
-                            executed, neighbours, rules))
+                            executed, neighbours, rules, conditionally.get(t.test_id, set())))
     if test_results is not None and len(test_results):
         res = test_results.drop_duplicates("test_id")
         for tid, file in zip(res["test_id"].astype(str), res["file"].astype(object)):
@@ -206,7 +201,7 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
             seen.add(base)
             f = None if pd.isna(file) else str(file)
             row = _decide(base, f or _file_from_test_id(base), [], [], set(), set(), mocked.get(base, set()),
-                          stubbed_services.get(base, set()), executed, neighbours, rules)
+                          stubbed_services.get(base, set()), executed, neighbours, rules, conditionally.get(base, set()))
             row["file"] = f
             row["reasons"] = ["seen only in test results (no source found)"] + row["reasons"]
             rows.append(row)
@@ -216,10 +211,46 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
     return schema.conform(df, "test_kinds")
 
 
+def _mocked_by_test(mocks: pd.DataFrame | None) -> tuple[dict[str, set[str]], dict[str, set[str]],
+                                                         dict[str, set[str]]]:
+    """Per base test id: components it mocks, those it mocks only conditionally, external services it stubs.
+
+    A component is mocked only conditionally when every one of the test's mocks of it is ``conditional``
+    (tables without that column count as unconditional).
+    """
+    mocked: dict[str, set[str]] = {}
+    always: dict[str, set[str]] = {}
+    stubbed: dict[str, set[str]] = {}
+    if mocks is None or not len(mocks):
+        return mocked, {}, stubbed
+    cond = mocks["conditional"].astype(bool) if "conditional" in mocks.columns else pd.Series(False, mocks.index)
+    for t, c, s, when in zip(mocks["test_id"].map(base_test_id), mocks["target_component"].astype(object),
+                             mocks["external_service"].astype(object), cond):
+        if not pd.isna(c):
+            mocked.setdefault(t, set()).add(c)
+            if not when:
+                always.setdefault(t, set()).add(c)
+        if not pd.isna(s):
+            stubbed.setdefault(t, set()).add(s)
+    conditionally = {t: comps - always.get(t, set()) for t, comps in mocked.items()}
+    return mocked, {t: c for t, c in conditionally.items() if c}, stubbed
+
+
+def _only_under_condition(components: set[str], conditional: set[str]) -> str:
+    """`` (payments only under a condition)`` for the named components mocked only conditionally, else ``""``."""
+    named = sorted(components & conditional)
+    return f" ({', '.join(named)} only under a condition)" if named else ""
+
+
 def _decide(test_id: str, file: str | None, markers: list[str], fixtures: list[str], calls: set[str],
             imported: set[str], mocked: set[str], stubbed: set[str], executed: dict[str, set[str]] | None,
-            neighbours: dict[str, set[str]], rules: TestKindRules) -> dict:
-    """One test's kind; ``calls`` are the dotted names it (and its fixtures) call outside the repository."""
+            neighbours: dict[str, set[str]], rules: TestKindRules,
+            conditional: set[str] | frozenset[str] = frozenset()) -> dict:
+    """One test's kind; ``calls`` are the dotted names it (and its fixtures) call outside the repository.
+
+    ``conditional`` (of ``mocked``) only changes wording: a mock under a condition still counts, since the
+    run that matters (CI) usually takes that branch.
+    """
     decisions: list[tuple[str, str]] = []  # (kind, reason) in precedence order
     m = _marker(markers, rules)
     if m:
@@ -256,7 +287,8 @@ def _decide(test_id: str, file: str | None, markers: list[str], fixtures: list[s
         (subject,) = imported
         nb = neighbours.get(subject, set())
         if nb and nb <= mocked:
-            decisions.append((UNIT, f"mocks: replaces every neighbour of {subject} ({', '.join(sorted(nb))})"))
+            decisions.append((UNIT, f"mocks: replaces every neighbour of {subject} ({', '.join(sorted(nb))})"
+                                    + _only_under_condition(nb, conditional)))
     if ex is not None and len(ex - mocked) < rules.min_components and not decisions:
         decisions.append((UNIT, f"coverage: executes {len(ex - mocked)} unmocked production component(s)"
                                 + (f" ({', '.join(sorted(ex - mocked))})" if ex - mocked else "")))
