@@ -217,6 +217,8 @@ REPO = {
                 mocker.patch.object(stock, "Stock")
             except RuntimeError:
                 mocker.patch("shop.notifications.sender")
+            finally:
+                mocker.patch("shop.orders.service.cancel")
             match os.environ.get("MODE"):
                 case "offline":
                     mocker.patch("shop.payments.gateway")
@@ -338,6 +340,7 @@ FANCY = ("patch.dict", "sys.modules", True)  # module level, in an except branch
                        ("mocker.patch", "shop.payments.gateway.PaymentGateway", True),  # x if c else y
                        ("mocker.patch.object", "stock.Stock", False),  # try body always runs
                        ("mocker.patch", "shop.notifications.sender", True),  # except
+                       ("mocker.patch", "shop.orders.service.cancel", False),  # finally always runs
                        ("mocker.patch", "shop.payments.gateway", True),  # match case
                        FANCY}),
     # a fixture's conditional mock stays conditional for each test using it

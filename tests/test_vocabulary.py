@@ -42,3 +42,15 @@ def test_skips_are_collected_or_warned():
         warnings.simplefilter("always")
         report_skip(None, "b.py", "not JUnit")
     assert w and issubclass(w[0].category, SkippedInputWarning)
+
+
+def test_conform_fills_an_absent_flag_with_false_and_other_columns_with_missing():
+    """A table built without a newer column must not read as if every row had the flag set."""
+    import pandas as pd
+
+    from toolkit import schema
+
+    df = pd.DataFrame({"test_file": ["tests/test_a.py", "tests/test_b.py"], "test_id": ["a", "b"]})
+    out = schema.conform(df, "mocks")
+    assert out["conditional"].tolist() == [False, False]
+    assert out["target"].isna().all() and list(out.columns[:2]) == ["test_file", "test_id"]

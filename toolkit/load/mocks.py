@@ -39,8 +39,8 @@ owned by ``payments``). Targets outside the repository get ``target_component``
 <NA> and ``external_service`` from :mod:`toolkit.external_services`.
 
 Conditional: a replacement inside an ``if`` (either branch), a conditional
-expression, a ``match`` case or the ``except``/``else``/``finally`` part of a
-``try`` of the scanned scope (test/fixture/setup body, module level) may not act
+expression, a ``match`` case or the ``except``/``else`` part of a ``try`` (not
+``finally``, which always runs) of the scanned scope (test/fixture/setup body, module level) may not act
 in every run — ``if os.environ.get("CI") != "integration": monkeypatch...`` —
 so its row says ``conditional``. Decorators, markers, plugin fixtures and fake
 classes always apply. A fixture's conditional mock is conditional for every test
@@ -186,7 +186,7 @@ def _marker_names(decorators: Iterable[ast.expr], bindings: dict[str, str]) -> t
 #: fields of these nodes whose code runs only under a condition (the test/subject/``try`` body always runs)
 CONDITIONAL_FIELDS: dict[type, tuple[str, ...]] = {
     ast.If: ("body", "orelse"), ast.IfExp: ("body", "orelse"), ast.Match: ("cases",),
-    ast.Try: ("handlers", "orelse", "finalbody"), ast.TryStar: ("handlers", "orelse", "finalbody"),
+    ast.Try: ("handlers", "orelse"), ast.TryStar: ("handlers", "orelse"),  # ``finally`` always runs
 }
 
 
