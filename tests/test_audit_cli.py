@@ -394,7 +394,9 @@ def test_audit_with_a_backtest_section_after_the_ranking(tmp_path, capsys):
     headline = findings["sections"]["summary"]["summary"]  # the executive summary says how far to trust the list
     assert headline["backtest_beats_baselines"] is True
     assert headline["backtest_top20_share"] == bt["summary"]["backtest_top20_share"]
-    assert "Would this ranking have warned you?" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "Would this ranking have warned you?" in html and "Ours vs ranking by churn only" in html
+    assert (out / "figures" / "backtest_top20.png").stat().st_size > 1000
     capsys.readouterr()
     assert main(["backtest", "--format", "json"]) == 0  # the standalone command's sample default, same revision
     assert json.loads(capsys.readouterr().out)["at"] == sample_backtest_rev()

@@ -331,6 +331,7 @@ def backtest_missing(reason: str) -> Section:
 def backtest_section(result) -> Section:
     """How much to trust the ranking: it, ranked as of an earlier revision, scored against the fixes that came
     later, beside the churn and change-coupling baselines (toolkit.analyze.backtest.BacktestResult)."""
+    from toolkit.viz.plots import bar_png
     s = result.scores.set_index("ranking")
     ours = s.loc["ours"]
     if not len(result.later_fixes):
@@ -351,6 +352,10 @@ def backtest_section(result) -> Section:
                     "recall at k, and the share of later fixes that fall in the top 20 % of seams. Churn-only and "
                     f"change-coupling-only rankings of the same seams are the baselines. Here the ranking {verdict}.",
                     *[f"Note: {n}" for n in result.notes]],
+        figures=[Figure("backtest_top20", bar_png(s["top20_share"].astype(float) * 100,
+                                                  title="Later integration fixes in the top 20 % of seams",
+                                                  xlabel="% of later fixes"),
+                        "Ours vs ranking by churn only and by change coupling only")] if len(result.later_fixes) else [],
         tables=[Table("backtest_scores", result.scores, "Ranking vs baselines on later fixes"),
                 Table("backtest_later_fixes", result.later_fixes, "Integration/cross-component fixes after the revision"),
                 Table("backtest_ranking", result.ranking[["rank", "seam", "score", "reason"]],
