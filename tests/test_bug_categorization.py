@@ -328,3 +328,22 @@ def test_edited_integration_test_is_weaker_than_added_test_code():
         "fix edited integration test tests/integration/test_signup.py (+0.5 → integration)",
         "fix added unit test code only (tests/unit/test_users.py) (+0.5 → component)",
     ]
+
+
+@pytest.mark.parametrize("test_path, integration", [
+    ("tests/test_checkout_it.py", True),  # the test-kind file convention (test_*_it.py)
+    ("tests/test_contract_orders.py", True),
+    ("tests/functional/test_checkout.py", True),  # an e2e directory runs components together too
+    ("tests/unit/test_checkout.py", False),
+    ("tests/test_checkout.py", False),
+])
+def test_fix_test_code_is_judged_by_the_test_kind_path_convention(test_path, integration):
+    """One definition of "an integration test by its path" (toolkit.load.test_kinds.path_kind) for fixes too."""
+    from toolkit.load.test_kinds import path_kind
+
+    iss = issues(issue("#9", "Checkout breaks"))
+    fc = changes([("c1", "app/orders/service.py"), ("c1", test_path)])
+    b = row(categorize_bugs(iss, links=links({"#9": ["c1"]}, {"#9": ["orders"]}), file_changes=fc), "#9")
+    said = [e for e in b["evidence"] if test_path in e]
+    assert said and said[0].startswith("fix added integration test code" if integration else "fix added unit test code")
+    assert (path_kind(test_path) in ("integration", "e2e")) == integration

@@ -51,6 +51,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -60,6 +61,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.components import file_kind, is_test_path, pair_name
 from toolkit.environments import SYNONYMS
+from toolkit.load.test_kinds import E2E, INTEGRATION, path_kind
 
 __all__ = [
     "BugCategories", "CATEGORIES", "DEFAULT_WEIGHTS", "FEATURES", "TIE_ORDER", "VOCABULARY",
@@ -199,10 +201,6 @@ NOT_A_BUG_WORDS = frozenset({
     "notreproducible", "worksforme", "notabug", "invalid", "notplanned", "worksasdesigned", "worksasintended",
     "bydesign", "usererror",
 })
-#: Test paths whose directories say the test runs components together.
-INTEGRATION_TEST_DIRS = frozenset({"integration", "integration_tests", "integrationtests", "it", "e2e",
-                                   "end_to_end", "endtoend", "acceptance", "system", "contract", "contracts",
-                                   "functional"})
 INTERFACE_KINDS = frozenset({"sql", "openapi", "json_schema", "protobuf", "pact", "graphql", "avro"})
 _CONFIG_NAMES = re.compile(
     r"(?:^|[._-])(?:config|configuration|settings|conf|env|environment|environments)(?:[._-]|$)"
@@ -272,6 +270,7 @@ def _is_where_label(words: set[str]) -> bool:
     return bool(words & _WHERE_WORDS) and bool(words - _WHERE_WORDS) and words <= (_ENV_NAMES | _WHERE_WORDS)
 
 
+@lru_cache(maxsize=1 << 14)
 def _is_config_file(path: str) -> bool:
     p = PurePosixPath(path)
     if file_kind(path) in INTERFACE_KINDS or file_kind(path) == "openapi":
@@ -280,10 +279,8 @@ def _is_config_file(path: str) -> bool:
 
 
 def _is_integration_test(path: str) -> bool:
-    parts = [d.lower() for d in PurePosixPath(path).parts[:-1]]
-    name = PurePosixPath(path).stem.lower()
-    return any(d in INTEGRATION_TEST_DIRS for d in parts) or bool(
-        re.search(r"(?:^|_)(?:integration|e2e|contract|acceptance)(?:_|$)", name))
+    """A test file that runs components together by its path (integration or e2e, toolkit.load.test_kinds)."""
+    return path_kind(path) in (INTEGRATION, E2E)
 
 
 def _as_list(v: object) -> list:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 import pandas as pd
@@ -68,7 +69,8 @@ class TestKindRules:
     unit_dirs: tuple[str, ...] = ("unit", "unit_tests", "unittests")
     e2e_files: tuple[str, ...] = ("test_*_e2e.py", "test_e2e_*.py", "*_e2e_test.py")
     integration_files: tuple[str, ...] = ("test_*_integration.py", "test_integration_*.py", "*_integration_test.py",
-                                          "test_*_it.py")
+                                          "test_*_it.py", "test_contract_*.py", "test_*_contract.py",
+                                          "test_acceptance_*.py", "test_*_acceptance.py")
     e2e_fixtures: tuple[str, ...] = ("browser", "page", "selenium", "driver", "webdriver", "playwright*",
                                      "splinter*", "live_browser")
     server_fixtures: tuple[str, ...] = ("live_server", "httpserver", "http_server", "*_server", "server", "httpbin*",
@@ -102,6 +104,15 @@ def _convention(file: str | None, rules: TestKindRules) -> tuple[str, str] | Non
         if any(fnmatch.fnmatchcase(name, p) for p in pats):
             return kind, f"path: file name {name!r} follows the {kind} convention"
     return None
+
+
+@lru_cache(maxsize=1 << 14)
+def path_kind(file: str | None, rules: TestKindRules = TestKindRules()) -> str | None:
+    """The kind a test file's path says by convention (directories, then file name): ``unit``, ``integration``,
+    ``e2e`` or None. The one definition of "an integration test by its path", also used where only paths are
+    known (e.g. the files a bug fix touched, toolkit.analyze.bug_categorization)."""
+    got = _convention(file, rules)
+    return got[0] if got else None
 
 
 def _marker(markers: list[str], rules: TestKindRules) -> tuple[str, str] | None:
