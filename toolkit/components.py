@@ -75,6 +75,7 @@ def is_test_path(path: str) -> bool:
     return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
 
 
+@lru_cache(maxsize=1 << 16)
 def file_kind(path: str) -> str:
     """Classify a file: ``python``, an interface kind (``sql``, ``openapi``, ...), or ``other``."""
     p = PurePosixPath(path)
