@@ -409,3 +409,24 @@ def test_backtest_on_a_repository_needs_a_revision_and_issues(tmp_path, capsys):
     assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "o"), "--backtest", "HEAD"]) == 0
     section = json.loads((tmp_path / "o" / "findings.json").read_text())["sections"]["backtest"]
     assert "no issue-tracker export" in section["missing"]  # nothing to score against, said instead of zeros
+
+
+def test_backtest_at_several_revisions(tmp_path, capsys):
+    """One revision is an anecdote: several give one row each and a count of those where the ranking won."""
+    from toolkit.config import sample_backtest_rev
+
+    revs = [f"{sample_backtest_rev()}~3", sample_backtest_rev()]
+    out = tmp_path / "bt"
+    assert main(["audit", "--quiet", "--out", str(out), "--backtest", *revs]) == 0
+    sec = json.loads((out / "findings.json").read_text())["sections"]["backtest"]
+    rows = sec["tables"]["backtest_by_revision"]
+    assert [r["at"] for r in rows] == revs and sec["summary"]["backtest_at"] == revs
+    scored = [r for r in rows if r["later_fixes"] > 0]
+    wins = sum(r["beats_baselines"] for r in scored)
+    assert sec["summary"]["backtest_revisions_beating_baselines"] == f"{wins} of {len(scored)}"
+    assert sec["summary"]["backtest_beats_baselines"] is (wins == len(scored) > 0)
+    assert {r["at"] for r in sec["tables"]["backtest_scores"]} == set(revs)
+    capsys.readouterr()
+    assert main(["backtest", "--at", *revs, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["at"] for r in doc["results"]] == revs and doc["by_revision"] == rows

@@ -83,7 +83,7 @@ class StageProgress:
 
 
 def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Path | None = None,
-              verbose: bool = False, backtest_at: str | None = None, backtest_k: int = 3
+              verbose: bool = False, backtest_at: str | list[str] | None = None, backtest_k: int = 3
               ) -> tuple[Report, Evidence]:
     """Audit ``config``'s inputs; return the report (not yet written) and the evidence it used.
 
@@ -91,8 +91,8 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     findings.json; adds the ``compare`` section (toolkit.report.compare). Stage and
     analysis timings land in ``Evidence.timings`` (``analysis: <method>``).
     ``verbose`` is accepted for the callers' convenience; timings are always kept.
-    ``backtest_at``: a revision; adds the ``backtest`` section (toolkit.analyze.backtest) after the
-    ranking, computed from this audit's evidence and analyses (timing ``backtest``).
+    ``backtest_at``: a revision or a list of them; adds the ``backtest`` section (toolkit.analyze.backtest)
+    after the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
     """
     unknown = sorted(set(only or []) - set(METHODS))
     if unknown:
@@ -111,13 +111,14 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
         sections.append(make(f))
         ev.timings[f"analysis: {key}"] = time.perf_counter() - t0
     if backtest_at is not None:
-        from toolkit.analyze.backtest import backtest
+        from toolkit.analyze.backtest import backtest_many
         t0 = time.perf_counter()
+        revisions = [backtest_at] if isinstance(backtest_at, str) else list(backtest_at)
         if ev.issues is None:  # the later bug fixes are what the ranking is scored against
             section = S.backtest_missing("no issue-tracker export given (--issues): the backtest scores the "
                                          "ranking against the bug fixes that came after the revision")
         else:
-            section = S.backtest_section(backtest(config, backtest_at, findings=f, k=backtest_k))
+            section = S.backtest_section(backtest_many(config, revisions, findings=f, k=backtest_k))
         after = next((i + 1 for i, s in enumerate(sections) if s.id == "seam_ranking"), len(sections))
         sections.insert(after, section)
         ev.timings["backtest"] = time.perf_counter() - t0

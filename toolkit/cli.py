@@ -93,12 +93,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     fail_under, fail_on = args.fail_under or [], args.fail_on or []
     parse_gates(fail_under, fail_on, compare=bool(args.compare))  # bad gate syntax: exit 2 before the work
     conf = _audit_config(args)
-    at = args.backtest
-    if at == "" and args.repo is None and not args.config:
+    at = args.backtest  # None: no backtest; []: the flag alone
+    if at == [] and args.repo is None and not args.config:
         from toolkit.config import sample_backtest_rev
-        at = sample_backtest_rev()
-    elif at == "":
-        raise SeamscopeError("--backtest needs a revision for a repository (--backtest REV)")
+        at = [sample_backtest_rev()]
+    elif at == []:
+        raise SeamscopeError("--backtest needs a revision for a repository (--backtest REV [REV ...])")
     report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
                            verbose=args.verbose, backtest_at=at)
     t0 = time.perf_counter()
@@ -203,22 +203,27 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     import json as _json
 
     from toolkit import config as cfg
-    from toolkit.analyze.backtest import backtest
+    from toolkit.analyze.backtest import backtest_many, by_revision
+    from toolkit.report.findings_json import json_safe
 
     if args.repo is None:
-        conf, at = cfg.sample_config(), args.at or cfg.sample_backtest_rev()
+        conf, revisions = cfg.sample_config(), args.at or [cfg.sample_backtest_rev()]
     else:
         if not args.at:
             raise SeamscopeError("--at REV is required for a repository (the revision to rank seams at)")
-        conf, at = cfg.AuditConfig(repo=Path(args.repo)), args.at
+        conf, revisions = cfg.AuditConfig(repo=Path(args.repo)), args.at
     changes = _input_flags(args)
-    result = backtest(conf.with_(**changes) if changes else conf, at, k=args.k)
+    results = backtest_many(conf.with_(**changes) if changes else conf, revisions, k=args.k)
     if args.format == "json":
-        sys.stdout.write(_json.dumps({"at": result.at, "scores": result.scores.to_dict(orient="records"),
-                                      "later_fixes": result.later_fixes.to_dict(orient="records"),
-                                      "unplaced": result.unplaced, "notes": result.notes}, indent=1) + "\n")
+        docs = [json_safe({"at": r.at, "scores": r.scores, "later_fixes": r.later_fixes, "unplaced": r.unplaced,
+                           "notes": r.notes, "beats_baselines": r.beats_baselines()}) for r in results]
+        sys.stdout.write(_json.dumps(docs[0] if len(docs) == 1 else {"results": docs,
+                                                                     "by_revision": json_safe(by_revision(results))},
+                                     indent=1) + "\n")
     else:
-        sys.stdout.write(result.text() + "\n")
+        sys.stdout.write("\n\n".join(r.text() for r in results) + "\n")
+        if len(results) > 1:
+            sys.stdout.write("\n" + by_revision(results).to_string(index=False) + "\n")
     return EXIT_OK
 
 
@@ -268,9 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="seamscope-report", help="output folder (default: %(default)s)")
     a.add_argument("--only", nargs="+", metavar="METHOD", help="run only these detection methods")
     a.add_argument("--compare", metavar="FINDINGS_JSON", help="a previous findings.json to compare with")
-    a.add_argument("--backtest", nargs="?", const="", metavar="REV",
-                   help="add a backtest: rank seams as of REV and score them against the integration-bug fixes "
-                        "that came later (REV may be omitted for the sample)")
+    a.add_argument("--backtest", nargs="*", metavar="REV",
+                   help="add a backtest: rank seams as of each REV and score them against the integration-bug "
+                        "fixes that came later (REV may be omitted for the sample)")
     a.add_argument("--fail-under", action="append", metavar="METRIC=VALUE",
                    help="CI gate (repeatable): exit 1 when a summary number of the report is below VALUE, "
                    "e.g. interaction-coverage=60")
@@ -322,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("backtest", help="rank seams as of a revision and score against later integration-bug fixes")
     b.add_argument("repo", nargs="?", default=None, help="repository (default: the embedded sample)")
-    b.add_argument("--at", help="revision to rank at (required except for the sample)")
+    b.add_argument("--at", nargs="+", metavar="REV", help="revision(s) to rank at (required except for the sample)")
     b.add_argument("--tests", nargs="+", metavar="PATH")
     b.add_argument("--issues", nargs="+", metavar="FILE")
     b.add_argument("--coverage", metavar="FILE")

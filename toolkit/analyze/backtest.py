@@ -39,7 +39,7 @@ import pandas as pd
 from toolkit.components import pair_name
 from toolkit.config import AuditConfig
 
-__all__ = ["BacktestResult", "backtest", "score_ranking"]
+__all__ = ["BacktestResult", "backtest", "backtest_many", "by_revision", "score_ranking"]
 
 
 @dataclass(frozen=True)
@@ -309,6 +309,36 @@ def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: i
     notes: list[str] = []
     ev, known, _when = _evidence_as_of(full_ev, at, notes)
     return _score(at, ev, known, full_ev, full_f, notes, k)
+
+
+def backtest_many(config: AuditConfig, revisions: list[str], *, evidence=None, findings=None,
+                  k: int = 3) -> list[BacktestResult]:
+    """:func:`backtest` at each of ``revisions`` (oldest first is clearest), the full evidence loaded once.
+
+    One revision is an anecdote; several show whether the ranking warned in time again and again."""
+    from toolkit.evidence import load_evidence
+    from toolkit.findings import Findings
+
+    if findings is None:
+        findings = Findings(evidence if evidence is not None else load_evidence(config))
+    return [backtest(config, at, findings=findings, k=k) for at in revisions]
+
+
+def by_revision(results: list[BacktestResult]) -> pd.DataFrame:
+    """One row per backtest: ``at``, ``later_fixes``, ``unplaced``, ours' ``precision_at_k``/``recall_at_k``/
+    ``top20_share``, the better baseline's ``baseline_top20_share`` and ``beats_baselines`` (False when nothing
+    could be scored)."""
+    rows = []
+    for r in results:
+        s = r.scores.set_index("ranking")
+        base = s.drop(index="ours")["top20_share"]
+        rows.append({"at": r.at, "later_fixes": int(len(r.later_fixes)), "unplaced": int(r.unplaced),
+                     "precision_at_k": s.loc["ours", "precision_at_k"], "recall_at_k": s.loc["ours", "recall_at_k"],
+                     "top20_share": s.loc["ours", "top20_share"],
+                     "baseline_top20_share": float(base.max()) if base.notna().any() else float("nan"),
+                     "beats_baselines": r.beats_baselines()})
+    return pd.DataFrame(rows, columns=["at", "later_fixes", "unplaced", "precision_at_k", "recall_at_k",
+                                       "top20_share", "baseline_top20_share", "beats_baselines"])
 
 
 def _backtest_reloaded(config: AuditConfig, at: str, *, k: int = 3, horizon: str | None = None) -> BacktestResult:

@@ -328,38 +328,70 @@ def backtest_missing(reason: str) -> Section:
     return _missing("backtest", BACKTEST_TITLE, reason)
 
 
-def backtest_section(result) -> Section:
-    """How much to trust the ranking: it, ranked as of an earlier revision, scored against the fixes that came
-    later, beside the churn and change-coupling baselines (toolkit.analyze.backtest.BacktestResult)."""
+def backtest_section(results) -> Section:
+    """How much to trust the ranking: it, ranked as of earlier revisions, scored against the fixes that came
+    later, beside the churn and change-coupling baselines (a BacktestResult or a list, toolkit.analyze.backtest)."""
+    from toolkit.analyze.backtest import by_revision
     from toolkit.viz.plots import bar_png
-    s = result.scores.set_index("ranking")
-    ours = s.loc["ours"]
-    if not len(result.later_fixes):
+
+    results = results if isinstance(results, list) else [results]
+    table = by_revision(results)
+    scored = table[table["later_fixes"] > 0]
+    beats = bool(len(scored)) and bool(scored["beats_baselines"].all())
+    if not len(scored):
         verdict = "cannot be scored: no later integration fix landed on a seam"
-    elif result.beats_baselines():
-        verdict = "beats both baselines"
+    elif len(results) == 1:
+        verdict = "beats both baselines" if beats else "does not beat both baselines on this history"
     else:
-        verdict = "does not beat both baselines on this history"
+        verdict = (f"beats both baselines at {int(scored['beats_baselines'].sum())} of {len(scored)} revision(s) "
+                   "with later fixes")
+    when = results[0].at if len(results) == 1 else f"each of {len(results)} revisions"
+    summary = {"backtest_at": results[0].at if len(results) == 1 else [r.at for r in results],
+               "backtest_later_fixes": int(table["later_fixes"].sum()),
+               "backtest_unplaced_fixes": int(table["unplaced"].sum()), "backtest_k": int(results[0].scores["k"].iloc[0]),
+               "backtest_precision_at_k": _mean(scored["precision_at_k"]), "backtest_recall_at_k": _mean(scored["recall_at_k"]),
+               "backtest_top20_share": _mean(scored["top20_share"]), "backtest_beats_baselines": beats}
+    if len(results) > 1:
+        summary["backtest_revisions_beating_baselines"] = f"{int(scored['beats_baselines'].sum())} of {len(scored)}"
+    one = results[0]
+    figures = []
+    if len(results) == 1 and len(one.later_fixes):
+        s1 = one.scores.set_index("ranking")
+        figures.append(Figure("backtest_top20", bar_png(s1["top20_share"].astype(float) * 100,
+                                                        title="Later integration fixes in the top 20 % of seams",
+                                                        xlabel="% of later fixes"),
+                              "Ours vs ranking by churn only and by change coupling only"))
+    elif len(scored):
+        figures.append(Figure("backtest_top20", bar_png(
+            (scored.set_index("at")["top20_share"] - scored.set_index("at")["baseline_top20_share"]) * 100,
+            title="Top-20 % share of later fixes: ours minus the better baseline", xlabel="percentage points"),
+            "Per revision; above zero the ranking warned better than churn or change coupling alone"))
+
+    def tagged(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat([f.assign(at=r.at)[["at", *f.columns]] for f, r in zip(frames, results)], ignore_index=True)
+
+    tables = [Table("backtest_scores", tagged([r.scores for r in results]), "Ranking vs baselines on later fixes"),
+              Table("backtest_later_fixes", tagged([r.later_fixes for r in results]),
+                    "Integration/cross-component fixes after the revision")]
+    if len(results) > 1:
+        tables.insert(0, Table("backtest_by_revision", table, "One row per revision: ours vs the better baseline"))
+    tables.append(Table("backtest_ranking", results[-1].ranking[["rank", "seam", "score", "reason"]],
+                        f"The ranking as of {results[-1].at}"))
+    notes = [f"Note ({r.at[:12]}): {n}" if len(results) > 1 else f"Note: {n}" for r in results for n in r.notes]
     return Section(
-        id="backtest", title=BACKTEST_TITLE,
-        summary={"backtest_at": result.at, "backtest_later_fixes": int(len(result.later_fixes)),
-                 "backtest_unplaced_fixes": int(result.unplaced), "backtest_k": int(ours["k"]),
-                 "backtest_precision_at_k": ours["precision_at_k"], "backtest_recall_at_k": ours["recall_at_k"],
-                 "backtest_top20_share": ours["top20_share"], "backtest_beats_baselines": result.beats_baselines()},
-        paragraphs=[f"The seams were ranked from what was known at {result.at}: the code, history, test runs and "
+        id="backtest", title=BACKTEST_TITLE, summary=summary,
+        paragraphs=[f"The seams were ranked from what was known at {when}: the code, history, test runs and "
                     "issues up to then (later resolutions hidden, analyst labels dropped). The ranking is scored "
                     "against the integration and cross-component bug fixes that landed afterwards: precision and "
                     "recall at k, and the share of later fixes that fall in the top 20 % of seams. Churn-only and "
                     f"change-coupling-only rankings of the same seams are the baselines. Here the ranking {verdict}.",
-                    *[f"Note: {n}" for n in result.notes]],
-        figures=[Figure("backtest_top20", bar_png(s["top20_share"].astype(float) * 100,
-                                                  title="Later integration fixes in the top 20 % of seams",
-                                                  xlabel="% of later fixes"),
-                        "Ours vs ranking by churn only and by change coupling only")] if len(result.later_fixes) else [],
-        tables=[Table("backtest_scores", result.scores, "Ranking vs baselines on later fixes"),
-                Table("backtest_later_fixes", result.later_fixes, "Integration/cross-component fixes after the revision"),
-                Table("backtest_ranking", result.ranking[["rank", "seam", "score", "reason"]],
-                      "The ranking as of the revision")])
+                    *notes],
+        figures=figures, tables=tables)
+
+
+def _mean(values: pd.Series) -> float | None:
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    return float(v.mean()) if len(v) else None
 
 
 def root_causes_section(f: Findings) -> Section:
