@@ -248,6 +248,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("tests_real", "int64", "tests exercising a call site of the seam for real (static: test files)"),
         ("tests_mocking", "int64", "tests replacing the callee side of the seam (static: test files)"),
         ("integration_kind_tests", "int64", "of tests_real, those classified integration or e2e (test_kinds)"),
+        ("tests_mocking_conditional", "int64", "of tests_mocking, those that mock the seam only under a condition "
+                                               "(mocks.conditional): they may exercise it for real in some runs"),
         ("tests_real_list", "object", "list of those tests"),
         ("tests_mocking_list", "object", "list of those tests"),
     ),

@@ -136,6 +136,20 @@ def interaction_coverage(
     """
     if match not in ("symbol", "component"):
         raise ValueError(f"match must be 'symbol' or 'component', not {match!r}")
+    got = _coverage(call_sites, test_exercises, mocks, test_kinds, imports, match)
+    only_if = [0] * len(got.seams)
+    if mocks is not None and "conditional" in mocks.columns and bool(mocks["conditional"].any()):
+        # the same rule again without the mocks applied under a condition: who mocks a seam only conditionally
+        sure = _coverage(call_sites, test_exercises, mocks[~mocks["conditional"].astype(bool)], test_kinds, imports,
+                         match).seams.set_index("seam")["tests_mocking_list"]
+        only_if = [len(set(ts) - set(sure.get(seam, [])))
+                   for seam, ts in zip(got.seams["seam"], got.seams["tests_mocking_list"])]
+    got.seams["tests_mocking_conditional"] = pd.Series(only_if, index=got.seams.index, dtype="int64")
+    return got
+
+
+def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, mocks: pd.DataFrame | None,
+              test_kinds: pd.DataFrame | None, imports: pd.DataFrame | None, match: str) -> InteractionCoverage:
     if test_exercises is None:
         return _static(call_sites, mocks=mocks, imports=imports)
     mock_idx = _mock_index(mocks)

@@ -34,7 +34,6 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.external_services import external_service
-from toolkit.testids import base_test_id
 
 __all__ = ["RootCauses", "THRESHOLDS", "root_causes"]
 
@@ -46,9 +45,8 @@ THRESHOLDS: dict[str, float] = {"max_efferent": 4, "max_instability": 0.8, "min_
 class RootCauses:
     """``signals`` (schema ``root_cause_signals``), ``pyramid`` (component, unit, integration, e2e),
     ``external`` (component, service, modules, files), ``mocks`` (seam, tests_mocking, tests_real,
-    mock_ratio, conditional_mock_tests: int64, of tests_mocking those whose every mock of the seam's
-    callee side is conditional — test files on the static basis, like tests_mocking), ``summary``
-    (signal counts)."""
+    mock_ratio, conditional_mock_tests: int64, of tests_mocking those that mock the seam only under a
+    condition — interaction coverage's ``tests_mocking_conditional``), ``summary`` (signal counts)."""
 
     signals: pd.DataFrame
     pyramid: pd.DataFrame
@@ -59,53 +57,6 @@ class RootCauses:
 
 def _as_list(v: Any) -> list[str]:
     return [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else []
-
-
-def _enclosing(dotted: str) -> list[str]:
-    """``a.b.c`` -> ``["a", "a.b", "a.b.c"]``: the symbol and the modules/classes enclosing it."""
-    parts = dotted.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-
-
-def _text(v: Any) -> str | None:
-    return None if pd.isna(v) else str(v)
-
-
-def _mock_conditions(mocks: pd.DataFrame | None, by_file: bool) -> dict[str, list[tuple[str | None, str | None, bool]]]:
-    """Base test id (test file when ``by_file``) -> [(target_component, target_qualname, conditional)]."""
-    out: dict[str, list[tuple[str | None, str | None, bool]]] = {}
-    if mocks is None or mocks.empty or "conditional" not in mocks.columns:
-        return out
-    keys = mocks["test_file"] if by_file else mocks["test_id"].map(lambda t: base_test_id(str(t)))
-    for key, comp, q, cond in zip(keys.astype(object), mocks["target_component"].astype(object),
-                                  mocks["target_qualname"].astype(object), mocks["conditional"].astype(bool)):
-        out.setdefault(str(key), []).append((_text(comp), _text(q), bool(cond)))
-    return out
-
-
-def _conditional_mock_tests(interaction: Any, mocks: pd.DataFrame | None) -> list[int]:
-    """Per seam of ``interaction.seams``: its mocking tests whose every mock of the callee side is conditional.
-
-    The callee side is a mock of the callee component or of a callee (or what encloses it). Such a test
-    still counts as mocking (CI usually takes the branch), but a reader should know the seam may run for real.
-    """
-    seams = interaction.seams
-    index = _mock_conditions(mocks, by_file=interaction.basis == "static")
-    cs = interaction.call_sites
-    callees: dict[str, set[str]] = {}
-    for seam, callee in zip(cs["seam"].astype(object), cs["callee"].astype(object)):
-        callees.setdefault(str(seam), set()).update(_enclosing(str(callee)) if isinstance(callee, str) else ())
-    out = []
-    for seam, comp, tests in zip(seams["seam"].astype(str), seams["callee_component"].map(_text),
-                                 seams["tests_mocking_list"]):
-        prefixes = callees.get(seam, set())
-        n = 0
-        for t in _as_list(tests):
-            key = t if interaction.basis == "static" else base_test_id(t)
-            flags = [cond for c, q, cond in index.get(key, ()) if (c is not None and c == comp) or q in prefixes]
-            n += bool(flags) and all(flags)
-        out.append(n)
-    return out
 
 
 def root_causes(f: Any) -> RootCauses:
@@ -155,8 +106,7 @@ def root_causes(f: Any) -> RootCauses:
     denom = (ic["tests_mocking"] + ic["tests_real"]).astype(float)
     mocks = pd.DataFrame({"seam": ic["seam"], "tests_mocking": ic["tests_mocking"], "tests_real": ic["tests_real"],
                           "mock_ratio": (ic["tests_mocking"] / denom.where(denom > 0)).astype(float),
-                          "conditional_mock_tests": pd.Series(_conditional_mock_tests(f.interaction, ev.mocks),
-                                                              index=ic.index, dtype="int64")})
+                          "conditional_mock_tests": ic["tests_mocking_conditional"].astype("int64")})
     for r in mocks.itertuples(index=False):
         if r.tests_mocking > 0 and r.mock_ratio >= th["max_mock_ratio"]:
             add(r.seam, "mock_overuse", r.mock_ratio, f">= {th['max_mock_ratio']:g}",

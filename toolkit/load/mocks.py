@@ -589,7 +589,6 @@ class SymbolResolver:
         by_tests = imp["component"].isna() & imp["target_component"].notna()
         self._first_read: list[str] = sorted(set(imp.loc[by_tests, "target_module"].dropna().astype(str)))
         self.bindings: dict[str, dict[str, str]] = {}
-        imp = structure.imports
 
         def col(name: str) -> list:  # plain Python values, <NA>/NaN as None (row loops over arrow columns are slow)
             return imp[name].astype(object).where(imp[name].notna(), None).tolist()
