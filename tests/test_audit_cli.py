@@ -406,6 +406,9 @@ def test_backtest_on_a_repository_needs_a_revision_and_issues(tmp_path, capsys):
     repo = make_repo(tmp_path / "r")
     assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "o"), "--backtest"]) == 2
     assert "--backtest needs a revision" in capsys.readouterr().err
+    assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "o"), "--backtest", "no-such-tag"]) == 2
+    err = capsys.readouterr().err
+    assert "backtest revision 'no-such-tag' does not exist" in err and "--backtest" in err
     assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "o"), "--backtest", "HEAD"]) == 0
     section = json.loads((tmp_path / "o" / "findings.json").read_text())["sections"]["backtest"]
     assert "no issue-tracker export" in section["missing"]  # nothing to score against, said instead of zeros
@@ -430,3 +433,16 @@ def test_backtest_at_several_revisions(tmp_path, capsys):
     assert main(["backtest", "--at", *revs, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [r["at"] for r in doc["results"]] == revs and doc["by_revision"] == rows
+
+
+def test_audit_as_of_a_past_revision_with_results_from_later_runs(tmp_path):
+    """`audit --at` an older revision while the results name tests that revision lacks: those tests have no
+    source file, and every section still comes out (root causes used to crash on the missing file)."""
+    from toolkit.config import sample_backtest_rev
+
+    out = tmp_path / "past"
+    assert main(["audit", "-q", "--out", str(out), "--at", sample_backtest_rev()]) == 0
+    sections = json.loads((out / "findings.json").read_text())["sections"]
+    kinds = pd.DataFrame(sections["tests"]["tables"]["test_kinds"])
+    assert kinds["file"].isna().any()  # the case under test: results-only tests without a file
+    assert sections["root_causes"]["missing"] is None and sections["root_causes"]["tables"]["test_pyramid"]

@@ -98,6 +98,9 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     if unknown:
         raise InputError(None, f"unknown method(s) {unknown}", flag="--only", hint=f"choose from {sorted(METHODS)}")
     previous = read_findings(Path(compare)) if compare is not None else None  # fail before the long work
+    revisions = None if backtest_at is None else [backtest_at] if isinstance(backtest_at, str) else list(backtest_at)
+    if revisions:
+        _check_revisions(config, revisions)
     bar = StageProgress("loading evidence")
     try:
         ev = load_evidence(config, on_stage=bar)
@@ -113,7 +116,6 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     if backtest_at is not None:
         from toolkit.analyze.backtest import backtest_many
         t0 = time.perf_counter()
-        revisions = [backtest_at] if isinstance(backtest_at, str) else list(backtest_at)
         if ev.issues is None:  # the later bug fixes are what the ranking is scored against
             section = S.backtest_missing("no issue-tracker export given (--issues): the backtest scores the "
                                          "ranking against the bug fixes that came after the revision")
@@ -131,6 +133,19 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
         ev.timings["compare"] = time.perf_counter() - t0
         report.provenance["compared with"] = str(compare)
     return report, ev
+
+
+def _check_revisions(config: AuditConfig, revisions: list[str]) -> None:
+    """Every backtest revision names a commit of the repository; else an InputError naming ``--backtest``."""
+    from toolkit.load.gitrepo import Repo
+
+    repo = Repo.open(config.repo)
+    for rev in revisions:
+        try:
+            repo.resolve(rev)
+        except InputError:
+            raise InputError(repo.origin, f"backtest revision {rev!r} does not exist", flag="--backtest",
+                             hint="give commit ids, tags or branches of this repository") from None
 
 
 #: conditions of ``--fail-on`` -> (compare summary key, message)

@@ -73,9 +73,11 @@ def root_causes(f: Any) -> RootCauses:
     counts = {c: {"unit": 0, "integration": 0, "e2e": 0} for c in ev.components.names}
     if ev.test_kinds is not None:
         for kind, comps, file in zip(ev.test_kinds["kind"].astype(str), ev.test_kinds["components"],
-                                     ev.test_kinds["file"].astype(str)):
-            # the component a test targets: named in its file name (test_payments_gateway.py), else all it runs
-            stem = file.rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_").removesuffix("_test")
+                                     ev.test_kinds["file"].astype(object)):
+            # the component a test targets: named in its file name (test_payments_gateway.py), else all it runs;
+            # a test seen only in results may have no file
+            name = file.rsplit("/", 1)[-1] if isinstance(file, str) else ""
+            stem = name.removesuffix(".py").removeprefix("test_").removesuffix("_test")
             named = [c for c in counts if c in stem or c.rstrip("s") in stem.split("_")]
             for c in named or _as_list(comps):
                 if c in counts and kind in counts[c]:
