@@ -446,3 +446,34 @@ def test_audit_as_of_a_past_revision_with_results_from_later_runs(tmp_path):
     kinds = pd.DataFrame(sections["tests"]["tables"]["test_kinds"])
     assert kinds["file"].isna().any()  # the case under test: results-only tests without a file
     assert sections["root_causes"]["missing"] is None and sections["root_causes"]["tables"]["test_pyramid"]
+
+
+def test_an_error_caused_by_ctrl_c_still_exits_130_without_a_traceback(monkeypatch, capsys):
+    """Ctrl-C during a C extension's import can surface later as another error (pybind11: "type is already
+    registered"); after an interrupt the CLI says interrupted (130) instead of crashing with exit 1."""
+    import toolkit.cli as cli
+
+    def interrupted_import(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise ImportError('generic_type: type "ObjSense" is already registered!') from None
+        raise AssertionError("SIGINT was not delivered")
+
+    monkeypatch.setattr(cli, "cmd_audit", interrupted_import)
+    before = signal.getsignal(signal.SIGINT)
+    assert cli.main(["audit", "-q"]) == 130
+    assert "interrupted; no partial report was written" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
+
+
+def test_errors_without_an_interrupt_keep_their_exit_codes(monkeypatch, capsys):
+    import toolkit.cli as cli
+
+    def broken(args):
+        raise ImportError("a real import error")
+
+    monkeypatch.setattr(cli, "cmd_audit", broken)
+    with pytest.raises(ImportError, match="a real import error"):
+        cli.main(["audit", "-q"])

@@ -6,7 +6,9 @@ Unexpected errors still show a traceback: they are bugs to report.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -349,17 +351,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.quiet = bool(args.quiet or getattr(args, "quiet_sub", False))
     progress.set_enabled(False if args.quiet else None)
+    interrupted: list[bool] = []
+
+    def on_sigint(signum, frame):  # as Python's own handler, but remembered
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         return args.func(args)
-    except GateFailed as exc:
-        print(f"seamscope: gate failed: {exc}", file=sys.stderr)
-        return EXIT_GATE
-    except SeamscopeError as exc:
-        print(f"seamscope: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
     except KeyboardInterrupt:
-        print("seamscope: interrupted; no partial report was written", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except Exception as exc:
+        # an error raised after Ctrl-C is its consequence (e.g. a C extension whose import was cut short fails
+        # to import again): the user interrupted, so say that, not a traceback
+        if interrupted:
+            return _interrupted()
+        if isinstance(exc, GateFailed):
+            print(f"seamscope: gate failed: {exc}", file=sys.stderr)
+            return EXIT_GATE
+        if isinstance(exc, SeamscopeError):
+            print(f"seamscope: error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted() -> int:
+    print("seamscope: interrupted; no partial report was written", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
