@@ -429,6 +429,8 @@ def test_backtest_at_several_revisions(tmp_path, capsys):
     assert sec["summary"]["backtest_revisions_beating_baselines"] == f"{wins} of {len(scored)}"
     assert sec["summary"]["backtest_beats_baselines"] is (wins == len(scored) > 0)
     assert {r["at"] for r in sec["tables"]["backtest_scores"]} == set(revs)
+    fixes = sec["tables"]["backtest_later_fixes"]  # a bug fixed after both revisions is listed for each
+    assert sec["summary"]["backtest_later_fixes"] == len({r["key"] for r in fixes}) < len(fixes)
     capsys.readouterr()
     assert main(["backtest", "--at", *revs, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)

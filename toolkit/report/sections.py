@@ -348,7 +348,7 @@ def backtest_section(results) -> Section:
                    "with later fixes")
     when = results[0].at if len(results) == 1 else f"each of {len(results)} revisions"
     summary = {"backtest_at": results[0].at if len(results) == 1 else [r.at for r in results],
-               "backtest_later_fixes": int(table["later_fixes"].sum()),
+               "backtest_later_fixes": len({k for r in results for k in r.later_fixes["key"]}),  # distinct bugs
                "backtest_unplaced_fixes": int(table["unplaced"].sum()), "backtest_k": int(results[0].scores["k"].iloc[0]),
                "backtest_precision_at_k": _mean(scored["precision_at_k"]), "backtest_recall_at_k": _mean(scored["recall_at_k"]),
                "backtest_top20_share": _mean(scored["top20_share"]), "backtest_beats_baselines": beats}
