@@ -199,3 +199,22 @@ def test_evidence_cached_results_follow_inputs_and_config(tmp_path):
     assert len(calls) == 2  # another configuration is another result
     ev.cached("count", compute, code="toolkit.evidence", params="other")
     assert len(calls) == 3
+
+
+def test_coverage_mapping_is_reused_by_a_commit_that_keeps_the_file_list(tmp_path):
+    """Re-auditing after a commit that only edits files reuses the per-test coverage mapping: its key follows
+    the coverage file and the files' paths/components, not every byte of the repository."""
+    from toolkit.evidence import load_evidence
+    from toolkit.load.gitrepo import Repo
+
+    conf = _sample_config(tmp_path)
+    repo = Repo.open(conf.repo)
+    shas = repo.git("rev-list", "--first-parent", "HEAD").stdout.split()
+    files = {s: repo.list_files(s) for s in shas[:40]}
+    newer, parent = next((a, b) for a, b in zip(shas, shas[1:40]) if files[a] == files[b])
+    other = next(s for s in shas[:40] if files[s] != files[newer])
+    a, b, c = (load_evidence(conf.with_(at=s)) for s in (newer, parent, other))
+    assert a.keys["repository"] != b.keys["repository"]  # different code...
+    assert a.keys["coverage"] == b.keys["coverage"]  # ...same coverage mapping
+    assert c.keys["coverage"] != a.keys["coverage"]  # another file list maps coverage anew
+    pd.testing.assert_frame_equal(a.test_lines, b.test_lines)

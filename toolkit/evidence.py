@@ -137,13 +137,17 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     if config.coverage is not None:
         from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
         with stage("coverage"):
-            ckey = k("coverage", rkey, str(config.coverage), cache.fingerprint(config.coverage),
-                     code=("toolkit.load.coverage_contexts",))
+            # keyed on what each table is computed from, not on the whole repository: a new commit that leaves
+            # the file list (or the call sites) as they were reuses the coverage mapping of the previous audit
+            code = ("toolkit.load.coverage_contexts",)
+            ckey = k("coverage", str(config.coverage), cache.fingerprint(config.coverage),
+                     cache.frame_digest(structure.files[["path", "component"]]), code=code)
             ev.test_lines = cache.cached(
                 "evidence", ckey and ckey + "-lines",
                 lambda own: load_coverage(config.coverage, structure.files["path"].tolist(), skips=own), skips)
             ev.test_exercises = cache.cached(
-                "evidence", ckey and ckey + "-exercises",
+                "evidence", ckey and cache.key("coverage_exercises", ckey, cache.frame_digest(structure.call_sites),
+                                               code=code),
                 lambda own: exercised_call_sites(ev.test_lines, structure.call_sites), skips)
             ev.test_components = cache.cached(
                 "evidence", ckey and ckey + "-components",
