@@ -179,3 +179,33 @@ def test_sample_bundle():
     schema.check(h.file_changes, "file_changes")
     assert len(h.commits) > 0 and len(h.file_changes) > 0
     assert set(h.file_changes["sha"]) <= set(h.commits["sha"])
+
+
+def test_commits_since_a_cached_head_are_read_alone_and_give_the_full_read(repo, monkeypatch):
+    """A re-audit after new commits reads only those (git log OLD..NEW) on top of the cached history, when they
+    form a chain; after a merge it reads everything again. Either way the tables equal a full uncached read."""
+    first = load_history(repo)
+    commit(repo, "four", {"pkg/b.py": "x = 2\n"}, date=when(5))
+    git(repo, "mv", "pkg/b.py", "pkg/c.py")
+    git(repo, "commit", "-q", "-m", "five: rename", date=when(6))
+    read = []
+    real = history_mod._stream
+    monkeypatch.setattr(history_mod, "_stream", lambda r, args: read.append(args[-2]) or real(r, args))
+    grown = load_history(repo)
+    assert read == [f"{first.head}..{grown.head}"]
+    full = load_history(repo, cache=False)
+    pd.testing.assert_frame_equal(grown.commits, full.commits)
+    pd.testing.assert_frame_equal(grown.file_changes, full.file_changes)
+    assert list(follow_renames(grown.file_changes)) == list(follow_renames(full.file_changes))
+
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, "side", {"side.py": "s\n"}, date=when(7))
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "main", {"pkg/c.py": "x = 3\n"}, date=when(8))
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge side", "side", date=when(9))
+    read.clear()
+    merged = load_history(repo)
+    assert read == [merged.head]  # a merge since the cached head: the whole history is read
+    full = load_history(repo, cache=False)
+    pd.testing.assert_frame_equal(merged.commits, full.commits)
+    pd.testing.assert_frame_equal(merged.file_changes, full.file_changes)

@@ -288,10 +288,57 @@ def load_history(
         hit = _read_cache(key)
         if hit is not None:
             return History(hit[0], hit[1], head, shallow)
-    commits, changes = _frames(*_stream(repo, args))
+    # the same history of an earlier head, when only a chain of commits came since: read just those
+    plain = not (since or until or paths or limit is not None or shallow)
+    family = _family(repo, args[:-2]) if use_cache and plain else None
+    got = _extend_cached(repo, head, family, lambda rng: _git_args(rng, None, None, None, first_parent, renames, None))
+    commits, changes = got if got is not None else _frames(*_stream(repo, args))
     if use_cache:
         _write_cache(key, commits, changes, skips, repo.origin)
+        if family is not None:
+            _remember(family, head, key)
     return History(commits, changes, head, shallow)
+
+
+def _family(repo: Repo, args: list[str]) -> Path:
+    """The file listing the cached heads of one repository read with the same ``git log`` options."""
+    sig = hashlib.sha256(json.dumps([FORMAT_VERSION, str(repo.git_dir.resolve()), args]).encode()).hexdigest()[:24]
+    return cache_dir() / "history" / f"heads-{sig}.json"
+
+
+def _remember(family: Path, head: str, key: str) -> None:
+    try:
+        known = [e for e in json.loads(family.read_text()) if e[0] != head] if family.exists() else []
+    except (OSError, ValueError):
+        known = []  # a damaged list is rebuilt
+    atomic_write(family, json.dumps((known + [[head, key]])[-16:]).encode())
+
+
+def _extend_cached(repo: Repo, head: str, family: Path | None, args_for) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """``(commits, file_changes)`` of ``head`` as the commits since a cached earlier head plus that head's cached
+    tables, or None. Only when the commits since form one chain (no merge): then ``git log head`` walks them
+    first, one at a time, and then exactly what ``git log`` of the earlier head gives, so the rows and their
+    order equal a full read."""
+    if family is None or not family.exists():
+        return None
+    try:
+        known = json.loads(family.read_text())
+    except (OSError, ValueError):
+        return None
+    for old_head, old_key in reversed(known[-4:]):
+        if repo.git("merge-base", "--is-ancestor", old_head, head, check=False).returncode != 0:
+            continue
+        if repo.git("rev-list", "--count", "--merges", f"{old_head}..{head}").stdout.strip() != "0":
+            continue
+        old = _read_cache(old_key)
+        if old is None:
+            continue
+        new_c, new_f = _frames(*_stream(repo, args_for(f"{old_head}..{head}")))
+        commits = pd.concat([new_c, old[0]], ignore_index=True)
+        commits["parents"] = pd.Series(list(new_c["parents"]) + list(old[0]["parents"]), dtype=object)
+        return schema.conform(commits, "commits"), schema.conform(pd.concat([new_f, old[1]], ignore_index=True),
+                                                                  "file_changes")
+    return None
 
 
 def follow_renames(file_changes: pd.DataFrame) -> pd.Series:
