@@ -403,3 +403,46 @@ def test_module_bindings_follow_run_time_order_one_definition_with_mocks():
     assert md.bindings["Thing"] == "shop.c.Thing" and md.bindings["codec"] == "shop.slow.codec"
     assert md.bindings["w"] == "shop.w.w" and "hidden" not in md.bindings
     assert md.bindings == _bindings(ast.parse(src), "shop.m", False, top_level_only=True)
+
+
+def test_memos_persist_for_the_next_process_and_give_the_same_review(tmp_path, monkeypatch):
+    """A later process (a re-audit after a new commit) reads the parses and drift comparisons an earlier one
+    stored for the repository: it reads git for the new change only, and its review equals a fresh one."""
+    import toolkit.analyze.interface_docs as idocs
+
+    monkeypatch.delenv("SEAMSCOPE_NO_CACHE", raising=False)
+    repo = make_repo(tmp_path / "p")
+    write(repo, {"pkg/__init__.py": "", "pkg/core/__init__.py": "", "pkg/app/__init__.py": "",
+                 "pkg/core/api.py": API_V1,
+                 "pkg/app/main.py": "from pkg.core.api import place\n\n\ndef run():\n    return place(1)\n"})
+    commit(repo, "initial", date=day(1))
+    write(repo, {"pkg/core/api.py": API_V1.replace("(order_id: int)", "(order_id: int, qty: int = 1)")})
+    commit(repo, "quantity, callers not updated", date=day(2))
+    r = Repo.open(repo)
+
+    def new_process():
+        idocs._CHANGE_MEMO.clear()
+        idocs._MODULE_MEMO.clear()
+        idocs._LOADED.clear()
+
+    def review_now():  # the analysis itself, not its cached result: the memos are what is under test
+        return idocs._interface_docs(load_structure(r, cache=False), r, rev=None,
+                                     history=load_history(r, cache=False), drift=True, max_drift_commits=2000)
+
+    new_process()
+    review_now()
+    assert list((tmp_path / "cache" / "interface_docs").glob("*.pkl"))
+    write(repo, {"pkg/core/api.py": API_V1.replace("(order_id: int)", "(order_id: int, qty: int = 2)")})
+    commit(repo, "default quantity two", date=day(3))
+    new_process()
+    asked = []
+    real = idocs._read_revisions
+    monkeypatch.setattr(idocs, "_read_revisions", lambda mods, wanted: asked.append(wanted) or real(mods, wanted))
+    warm = review_now()
+    assert sum(len(paths) for w in asked for paths in w.values()) == 2  # the new change: its after and before
+    monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
+    new_process()
+    fresh = review_now()
+    pd.testing.assert_frame_equal(warm.drift, fresh.drift)
+    pd.testing.assert_frame_equal(warm.interfaces, fresh.interfaces)
+    assert len(fresh.drift) >= 2

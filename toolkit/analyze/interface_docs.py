@@ -53,8 +53,10 @@ Definitions
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,6 +66,7 @@ from toolkit import schema
 from toolkit.analyze.interface_drift import (Definition, ModuleDefs, def_headers, describe_change,
                                              documented_params,
                                              documents_raises, documents_returns, parse_module)
+from toolkit.atomic import atomic_write
 from toolkit.components import seam_name
 from toolkit.load.history import follow_renames
 from toolkit.progress import progress
@@ -114,6 +117,9 @@ class _Modules:
         self.module_of = {p: m for m, p in self.path_of.items()}
         self.repo, self.rev = repo, rev
         self.parsed: dict[str, ModuleDefs] = {}
+        self.used_modules: set[tuple] = set()  # _MODULE_MEMO / _CHANGE_MEMO keys this analysis used
+        self.used_changes: set[tuple] = set()
+        self.new_work = False  # whether it parsed or compared anything the memos did not hold
 
     def split(self, dotted: str) -> tuple[str, str] | None:
         """``(module, qualname)`` for a dotted name, by the longest module prefix of the repository."""
@@ -140,6 +146,8 @@ class _Modules:
             md = _MODULE_MEMO.get(key)
             if md is None:
                 md = _MODULE_MEMO[key] = parse_module(got[path], m, key[1])
+                self.new_work = True
+            self.used_modules.add(key)
             self.parsed[m] = md
 
     def resolve(self, dotted: str) -> tuple[str, Definition | None]:
@@ -248,7 +256,17 @@ def interface_docs(
 
 def _interface_docs(structure, repo, *, history, rev: str | None, drift: bool, max_drift_commits: int
                     ) -> InterfaceDocs:
+    store = _memo_file(repo)
+    _load_memos(store)
     mods = _Modules(structure, repo, rev)
+    try:
+        return _review(structure, mods, history=history, drift=drift, max_drift_commits=max_drift_commits)
+    finally:
+        if mods.new_work:
+            _save_memos(store, mods)
+
+
+def _review(structure, mods: _Modules, *, history, drift: bool, max_drift_commits: int) -> InterfaceDocs:
     cs = structure.call_sites
     imp = structure.imports
 
@@ -402,7 +420,67 @@ def _interface_docs(structure, repo, *, history, rev: str | None, drift: bool, m
 #: interfaces differ) share these comparisons instead of re-reading and re-parsing the files.
 _CHANGE_MEMO: dict[tuple, Any] = {}
 _MEMO_LIMIT = 500_000
-_SAME = object()
+_SAME = "<same>"  # a string, so the marker survives pickling (toolkit's memo file); compared with ==
+
+#: Both memos also persist per repository (``_memo_file``): the next process — a re-audit after new commits, a
+#: backtest run later — reads and parses only what changed. Loaded once per process; saved when an analysis
+#: parsed or compared something new, keeping the newest ``_PERSIST_LIMIT`` entries of each.
+_LOADED: set[Path] = set()
+_PERSIST_LIMIT = {"modules": 20_000, "changes": 200_000}
+
+
+def _memo_file(repo) -> Path | None:
+    from toolkit import cache
+
+    if not cache.enabled():
+        return None
+    repo_id = hashlib.sha1(str(repo.git_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    version = cache.code_version(__name__)[:16]  # another parser or comparison: another file
+    return cache.root() / "interface_docs" / f"{repo_id}-{version}.pkl"
+
+
+def _load_memos(path: Path | None) -> None:
+    if path is None or path in _LOADED:
+        return
+    _LOADED.add(path)
+    try:
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)
+        modules, changes = saved["modules"], saved["changes"]
+    except FileNotFoundError:
+        return
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, KeyError):
+        return  # a damaged file is replaced by the next save, never trusted
+    for k, v in modules.items():
+        _MODULE_MEMO.setdefault(k, v)
+    for k, v in changes.items():
+        _CHANGE_MEMO.setdefault(k, v)
+
+
+def _save_memos(path: Path | None, mods: _Modules) -> None:
+    """Write what this analysis used after what the file held (newest last, capped), atomically."""
+    if path is None:
+        return
+    try:
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)
+        old_m, old_c = dict(saved["modules"]), dict(saved["changes"])
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, KeyError):
+        old_m, old_c = {}, {}
+    for k in mods.used_modules:
+        if k in _MODULE_MEMO:
+            old_m.pop(k, None)
+            old_m[k] = _MODULE_MEMO[k]
+    for k in mods.used_changes:
+        if k in _CHANGE_MEMO:
+            old_c.pop(k, None)
+            old_c[k] = _CHANGE_MEMO[k]
+    keep = {"modules": dict(list(old_m.items())[-_PERSIST_LIMIT["modules"]:]),
+            "changes": dict(list(old_c.items())[-_PERSIST_LIMIT["changes"]:])}
+    try:
+        atomic_write(path, lambda fh: pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only or full cache folder: the memo stays in this process only
 
 
 def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[str, str], bytes]:
@@ -465,7 +543,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         got = _CHANGE_MEMO.get(mk)
         if got is None:
             return False
-        if got is _SAME:
+        if got == _SAME:
             return True
         candidates = by_path[head_path]
         if any(k != "class" and q.rsplit(".", 1)[-1] not in got["hdr"] for _i, q, _c, k in candidates):
@@ -477,6 +555,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
     if len(_CHANGE_MEMO) > _MEMO_LIMIT:
         _CHANGE_MEMO.clear()
     keys = [memo_key(s, p, before, f) for s, p, before, f in pairs]
+    mods.used_changes.update(keys)
     wanted: dict[str, set[str]] = defaultdict(set)
     for (s, p, before, f), mk in zip(pairs, keys):
         if known(mk, f):
@@ -485,6 +564,8 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         rev, path = before_src.get((s, f), (parent_of[s], before))
         wanted[rev].add(path)
     contents = _read_revisions(mods, wanted) if wanted else {}
+    if wanted:
+        mods.new_work = True
 
     parsed: dict[tuple[str, bytes], ModuleDefs] = {}
 
@@ -530,7 +611,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         if not known(mk, head_path):
             compare(mk, s, p, before, head_path)
         facts = _CHANGE_MEMO[mk]
-        if facts is _SAME:
+        if facts == _SAME:
             continue
         candidates = by_path[head_path]
         if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
