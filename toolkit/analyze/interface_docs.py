@@ -425,7 +425,7 @@ _SAME = "<same>"  # a string, so the marker survives pickling (toolkit's memo fi
 #: Both memos also persist per repository (``_memo_file``): the next process — a re-audit after new commits, a
 #: backtest run later — reads and parses only what changed. Loaded once per process; saved when an analysis
 #: parsed or compared something new, keeping the newest ``_PERSIST_LIMIT`` entries of each.
-_LOADED: set[Path] = set()
+_LOADED: dict[Path, dict[str, dict]] = {}  # memo file -> what it holds (as loaded or last saved by this process)
 _PERSIST_LIMIT = {"modules": 20_000, "changes": 200_000}
 
 
@@ -442,15 +442,16 @@ def _memo_file(repo) -> Path | None:
 def _load_memos(path: Path | None) -> None:
     if path is None or path in _LOADED:
         return
-    _LOADED.add(path)
+    _LOADED[path] = {"modules": {}, "changes": {}}
     try:
         with open(path, "rb") as fh:
             saved = pickle.load(fh)
-        modules, changes = saved["modules"], saved["changes"]
+        modules, changes = dict(saved["modules"]), dict(saved["changes"])
     except FileNotFoundError:
         return
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, KeyError):
         return  # a damaged file is replaced by the next save, never trusted
+    _LOADED[path] = {"modules": modules, "changes": changes}
     for k, v in modules.items():
         _MODULE_MEMO.setdefault(k, v)
     for k, v in changes.items():
@@ -458,15 +459,12 @@ def _load_memos(path: Path | None) -> None:
 
 
 def _save_memos(path: Path | None, mods: _Modules) -> None:
-    """Write what this analysis used after what the file held (newest last, capped), atomically."""
+    """Write what this analysis used after what the file held (newest last, capped), atomically. Another
+    process's save in between is overwritten: the file is a cache, and the next run refills what it lacks."""
     if path is None:
         return
-    try:
-        with open(path, "rb") as fh:
-            saved = pickle.load(fh)
-        old_m, old_c = dict(saved["modules"]), dict(saved["changes"])
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, KeyError):
-        old_m, old_c = {}, {}
+    held = _LOADED.setdefault(path, {"modules": {}, "changes": {}})
+    old_m, old_c = held["modules"], held["changes"]
     for k in mods.used_modules:
         if k in _MODULE_MEMO:
             old_m.pop(k, None)
@@ -477,6 +475,7 @@ def _save_memos(path: Path | None, mods: _Modules) -> None:
             old_c[k] = _CHANGE_MEMO[k]
     keep = {"modules": dict(list(old_m.items())[-_PERSIST_LIMIT["modules"]:]),
             "changes": dict(list(old_c.items())[-_PERSIST_LIMIT["changes"]:])}
+    _LOADED[path] = keep
     try:
         atomic_write(path, lambda fh: pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
