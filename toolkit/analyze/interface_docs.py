@@ -567,6 +567,15 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         mods.new_work = True
 
     parsed: dict[tuple[str, bytes], ModuleDefs] = {}
+    headers: dict[tuple[int, str], list[bytes]] = {}  # (id of a version held in ``contents``, name) -> headers
+
+    def headers_of(data: bytes, name: str) -> list[bytes]:
+        """``def_headers``, once per file version: in a linear history one version is the "after" of a change
+        and the "before" of the next (the same object of ``contents``)."""
+        k = (id(data), name)
+        if k not in headers:
+            headers[k] = def_headers(data, name)
+        return headers[k]
 
     def defs_of(data: bytes, head_path: str) -> ModuleDefs:
         mod = mods.module_of.get(head_path, "")
@@ -589,7 +598,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         for _i, q, _c, k in by_path[head_path]:
             name = q.rsplit(".", 1)[-1]
             if k != "class" and name not in facts["hdr"]:
-                facts["hdr"][name] = def_headers(before_data, name) == def_headers(after_data, name)
+                facts["hdr"][name] = headers_of(before_data, name) == headers_of(after_data, name)
         candidates = by_path[head_path]
         if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
             return  # no signature can have changed: parsing is not needed
