@@ -510,7 +510,6 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         first_seen[f] = s
     order = {s: i for i, s in enumerate(commits["sha"].tolist())}  # newest first
     parent_of = {s: (p[0] if len(p) else None) for s, p in zip(commits["sha"].tolist(), commits["parents"].tolist())}
-    ts_of = dict(zip(commits["sha"].tolist(), commits["timestamp"].tolist()))
     linear = not bool(commits["is_merge"].any())
 
     pairs = [(s, p, o if o else p, f) for s, p, o, f in zip(shas, paths, olds, followed) if f in by_path]
@@ -630,13 +629,14 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
                 continue
             what, same_doc = change
             if same_doc:
-                rows.append((iface, comp, s, ts_of.get(s), DRIFT_DOC, what))
+                rows.append((iface, comp, s, None, DRIFT_DOC, what))
             existing = sorted(c for c in merged[iface]["files"]
                               if c in first_seen and order.get(first_seen[c], -1) >= order.get(s, 0))
             if existing and not (set(existing) & changed_in[s]):
-                rows.append((iface, comp, s, ts_of.get(s), DRIFT_CALLERS,
+                rows.append((iface, comp, s, None, DRIFT_CALLERS,
                              f"{what}; not changed: {', '.join(existing)}"))
     df = pd.DataFrame(rows, columns=schema.columns("interface_drift"))
-    if len(rows):
-        df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
+    if len(rows):  # looked up for the rows only: 20k commit times as Timestamp objects cost more than the rest
+        when = pd.Series(pd.to_datetime(commits["timestamp"], utc=True).array, index=commits["sha"].astype(str))
+        df["timestamp"] = when.reindex(df["sha"].astype(str)).array
     return schema.conform(df, "interface_drift"), len(keep), capped

@@ -118,8 +118,8 @@ def _open_bug_pairs(f: Any) -> dict[str, list[str]]:
     cat = dict(zip(bugs["key"].astype(str), bugs["category"].astype(object)))
     out: dict[str, list[str]] = defaultdict(list)
     iss = ev.issues
-    for key, comps, resolved in zip(iss["key"].astype(str), iss["components"], iss["resolved"]):
-        if key not in cat or cat[key] not in ("integration",) or key in linked or not pd.isna(resolved):
+    for key, comps, open_ in zip(iss["key"].astype(str), iss["components"], iss["resolved"].isna().to_numpy()):
+        if key not in cat or cat[key] not in ("integration",) or key in linked or not open_:
             continue
         named = sorted({str(c).strip().lower() for c in (comps if isinstance(comps, (list, tuple, np.ndarray)) else [])}
                        & names)
