@@ -84,3 +84,18 @@ def test_toml_config_paths_are_relative_to_the_file(tmp_path):
     cfg.write_text('colour = "blue"\n')
     with pytest.raises(Exception, match="unknown keys"):
         load_toml(cfg)
+
+
+def test_the_command_keeps_loaded_evidence_out_of_collection_but_an_in_process_call_does_not(tmp_path):
+    """``seamscope`` as a process freezes what it loaded (gc.freeze: full collections no longer walk it);
+    ``main([...])`` called by a program (or these tests) must not, or cyclic garbage would never be freed."""
+    import gc
+    import os
+
+    code = ("import gc, sys\nfrom toolkit.cli import main\nsys.argv = ['seamscope', 'audit', '-q', '--out', "
+            f"{str(tmp_path / 'r')!r}]\nrc = main()\nprint(rc, gc.get_freeze_count() > 0)")
+    env = {**os.environ, "SEAMSCOPE_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.split()[-2:] == ["0", "True"], done.stderr
+    assert main(["audit", "-q", "--out", str(tmp_path / "r2")]) == 0
+    assert gc.get_freeze_count() == 0

@@ -351,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.quiet = bool(args.quiet or getattr(args, "quiet_sub", False))
     progress.set_enabled(False if args.quiet else None)
+    if argv is None:  # the process is this command (not a caller's in-process use): it ends with it
+        from toolkit.evidence import freeze_after_loading
+        freeze_after_loading()
     interrupted: list[bool] = []
 
     def on_sigint(signum, frame):  # as Python's own handler, but remembered
