@@ -7,10 +7,15 @@ Every audit runs in a fresh cache directory (cold), as a first audit of a system
 Rows
     ranking + root causes: ``rank_seams`` + ``root_causes`` on the audit's analyses, against the in-process
         audit (``run_audit``: evidence + every analysis) that produced them.
-    backtest, first at REV: ``seamscope audit --backtest REV`` through the CLI; ours = its ``backtest``
-        stage (``--verbose``), baseline = the rest of the same run (the audit without the backtest: start,
-        evidence, analyses, report writing). REV is the first-parent commit ~80 % of the way from the root.
-    backtest, again at REV: the same command again with the same cache (a team re-running its audit).
+    backtest, first at REV: what ``--backtest REV`` adds to the wall time of ``seamscope audit`` through the
+        CLI, each run with a fresh cache: median wall of ``PAIRS`` runs with it minus the median of ``PAIRS``
+        runs without it (alternated, so a slow spell of the machine hits both), against the latter. The ranking
+        as of REV is prepared in a forked process beside the audit's analyses (toolkit.alongside), so the note
+        also gives what the run spends on it in CPU (user + system of the whole process tree) and the
+        ``backtest`` stage (what the audit waited for: scoring, and any preparation still running).
+        REV is the first-parent commit ~80 % of the way from the root.
+    backtest, again at REV: the same pair of commands again on the caches they filled (a team re-running its
+        audit).
     With ``REPO`` alone (no issues: the CLI reports the backtest as missing) the backtest row is measured in
     process instead: ``backtest(findings=...)`` after the audit, against that audit.
 
@@ -22,7 +27,9 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,18 +67,53 @@ def _inputs(args) -> tuple[str, list[str]]:
             [str(b.repo), "--tests", str(b.junit), "--coverage", str(b.coverage), "--issues", str(b.issues)])
 
 
-def _cli_audit(inputs: list[str], rev: str, cache: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds of ``seamscope audit --backtest REV``, its backtest stage seconds)."""
-    cmd = [sys.executable, "-m", "toolkit", "--quiet", "audit", *inputs, "--backtest", rev, "--out", str(out),
-           "--verbose", "--quiet"]
+PAIRS = 3
+
+
+def _cli_audit(inputs: list[str], rev: str | None, cache: Path, out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of the process tree, ``backtest`` stage seconds or 0) of one
+    ``seamscope audit`` run, with ``--backtest REV`` when ``rev`` is given."""
+    cmd = [sys.executable, "-m", "toolkit", "--quiet", "audit", *inputs, "--out", str(out), "--verbose", "--quiet"]
+    if rev:
+        cmd += ["--backtest", rev]
     env = dict(os.environ, SEAMSCOPE_CACHE=str(cache), PYTHONPATH=str(ROOT))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode != 0:
         raise RuntimeError(f"audit failed ({res.returncode}):\n{res.stderr[-4000:]}")
     stages = {m.group(1): float(m.group(2)) for line in res.stderr.splitlines() if (m := _STAGE.match(line))}
-    return wall, stages["backtest"]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, stages.get("backtest", 0.0)
+
+
+def _added_rows(inputs: list[str], label: str, rev: str, work: Path) -> list[dict]:
+    """The two CLI rows: first (cold caches) and again (the caches those runs filled)."""
+    runs: dict[tuple[str, bool], list[tuple[float, float, float]]] = {}
+    for i in range(PAIRS):
+        for with_bt in (True, False) if i % 2 == 0 else (False, True):
+            tag = f"{i}-{'bt' if with_bt else 'plain'}"
+            runs.setdefault(("first", with_bt), []).append(
+                _cli_audit(inputs, rev if with_bt else None, work / f"cache-{tag}", work / f"out-{tag}"))
+    for with_bt in (True, False):  # again, on the first pair's caches
+        tag = f"0-{'bt' if with_bt else 'plain'}"
+        runs.setdefault(("again", with_bt), []).append(
+            _cli_audit(inputs, rev if with_bt else None, work / f"cache-{tag}", work / f"out-{tag}"))
+    rows = []
+    for when in ("first", "again"):
+        med = {bt: [statistics.median(x[j] for x in runs[(when, bt)]) for j in range(3)] for bt in (True, False)}
+        added, base = med[True][0] - med[False][0], med[False][0]
+        n = len(runs[(when, True)])
+        rows.append({"name": f"backtest {when} at REV, {label}", "ours_s": round(added, 3),
+                     "baseline": "the same `seamscope audit` without --backtest", "baseline_s": round(base, 3),
+                     "ratio": round(added / base, 4),
+                     "note": f"REV {rev[:12]}, cache {'cold' if when == 'first' else 'warm'}, median of {n} "
+                             f"run(s) each; walls with {[round(x[0], 2) for x in runs[(when, True)]]} / without "
+                             f"{[round(x[0], 2) for x in runs[(when, False)]]} s; CPU added "
+                             f"{med[True][1] - med[False][1]:.2f} s; backtest stage {med[True][2]:.2f} s"})
+    return rows
 
 
 def _inprocess_rows(inputs: list[str], label: str, rev: str, work: Path, with_backtest: bool) -> list[dict]:
@@ -116,13 +158,8 @@ def run(argv: list[str] | None = None) -> list[dict]:
     try:
         with_issues = "--issues" in inputs
         rows = _inprocess_rows(inputs, label, rev, work, with_backtest=not with_issues)
-        cache = work / "cache-cli"
-        for when in ("first", "again") if with_issues else ():
-            wall, bt = _cli_audit(inputs, rev, cache, work / f"out-{when}")
-            rows.append({"name": f"backtest {when} at REV, {label}", "ours_s": round(bt, 3),
-                         "baseline": "the same `seamscope audit` without its backtest stage",
-                         "baseline_s": round(wall - bt, 3), "ratio": round(bt / (wall - bt), 4),
-                         "note": f"REV {rev[:12]}, cache {'cold' if when == 'first' else 'warm'}"})
+        if with_issues:
+            rows += _added_rows(inputs, label, rev, work)
         return rows
     finally:
         if old is None:

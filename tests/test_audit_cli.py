@@ -3,6 +3,7 @@ seamscope.toml, progress, partial inputs, missing inputs named with their flag, 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -378,6 +379,45 @@ def test_ctrl_c_leaves_the_previous_or_a_complete_report_and_the_cache_is_reused
     print("Ctrl-C outcomes (130 = interrupted, 0 = finished first):", outcomes)
 
 
+def _processes_naming(text: str) -> list[int]:
+    """Live processes whose command line holds ``text`` (a forked child keeps its parent's command line)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and text in (d / "cmdline").read_bytes().decode("utf-8", "replace") \
+                    and "Z" not in (d / "stat").read_text().rsplit(")", 1)[1].split()[0]:
+                found.append(int(d.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to list processes")
+def test_ctrl_c_during_a_backtest_leaves_no_process_behind(tmp_path):
+    """The backtest's ranking is prepared in a forked child while the analyses run: Ctrl-C at any moment
+    ends the audit as usual and the child with it."""
+    env = {**os.environ, "SEAMSCOPE_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    env.pop("SEAMSCOPE_NO_CACHE", None)
+    out = tmp_path / "report-with-backtest"
+    cmd = [sys.executable, "-m", "toolkit", "audit", "-q", "--out", str(out), "--backtest"]
+    outcomes = []
+    for i, delay in enumerate((0.9, 1.4, 2.0)):
+        proc = subprocess.Popen([*cmd[:-2], f"{out}-{i}", cmd[-1]], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode in (0, 130, -signal.SIGINT), (delay, proc.returncode, err)
+        assert "Traceback" not in err, err
+        deadline = time.monotonic() + 10
+        while _processes_naming(f"{out}-{i}") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _processes_naming(f"{out}-{i}") == [], f"a process of the audit outlived it (delay {delay})"
+        assert not list((tmp_path / "cache").rglob("*.tmp")), "a half-written cache file was left behind"
+        outcomes.append(proc.returncode)
+    print("Ctrl-C outcomes with a backtest (130 = interrupted, 0 = finished first):", outcomes)
+
+
 def test_audit_with_a_backtest_section_after_the_ranking(tmp_path, capsys):
     """`audit --backtest` (the sample's revision by default) adds the backtest to the report and findings.json,
     computed from the audit's own evidence."""
@@ -397,6 +437,7 @@ def test_audit_with_a_backtest_section_after_the_ranking(tmp_path, capsys):
     html = (out / "report.html").read_text()
     assert "Would this ranking have warned you?" in html and "Ours vs ranking by churn only" in html
     assert (out / "figures" / "backtest_top20.png").stat().st_size > 1000
+    assert multiprocessing.active_children() == []  # the ranking prepared beside the analyses: process ended
     capsys.readouterr()
     assert main(["backtest", "--format", "json"]) == 0  # the standalone command's sample default, same revision
     assert json.loads(capsys.readouterr().out)["at"] == sample_backtest_rev()

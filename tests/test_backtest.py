@@ -119,3 +119,58 @@ def test_test_kinds_at_the_revision_ignore_tests_seen_only_in_later_runs(sample_
     ev, _known, _when = _evidence_as_of(full, at, [])
     assert "tests.test_added_later.test_new_flow" not in set(ev.test_kinds["test_id"])
     assert len(ev.test_kinds) and not ev.test_kinds["reasons"].map(lambda r: r[0].startswith("seen only")).any()
+
+
+def test_rankings_prepared_beside_the_audit_are_what_the_backtest_reads(sample_evidence, tmp_path, monkeypatch):
+    """``prepare`` computes the ranking as of REV in a forked child; the backtest then computes nothing of it
+    itself (no cache miss) and gives what it gives without the child."""
+    import pandas as pd
+
+    from toolkit import alongside, cache
+    from toolkit.analyze.backtest import prepare
+    from toolkit.findings import Findings
+
+    if not alongside.available():
+        pytest.skip("no fork start method here")
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("SEAMSCOPE_NO_CACHE", raising=False)
+    at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
+    f = Findings(sample_evidence)
+    f.bugs  # noqa: B018 - the full audit's own analysis (the later fixes), not the prepared part
+    h = prepare(f, [at])
+    assert h is not None and h.wait() is None
+    misses = cache.stats["misses"]
+    got = backtest(sample_config(), at, findings=f, prepared=h)
+    assert cache.stats["misses"] == misses + 1  # the scored result alone: its evidence and ranking were prepared
+    assert prepare(f, [at]) is None  # the whole result is stored now: nothing left to prepare
+
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "other"))
+    plain = backtest(sample_config(), at, findings=Findings(sample_evidence))
+    assert cache.stats["misses"] > misses  # computed here this time
+    pd.testing.assert_frame_equal(got.ranking, plain.ranking)
+    pd.testing.assert_frame_equal(got.scores, plain.scores)
+    assert got.rankings == plain.rankings and got.notes == plain.notes
+
+
+def test_a_failed_preparation_is_noted_and_the_backtest_computed_after(sample_evidence, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from toolkit import alongside
+    from toolkit.findings import Findings
+
+    if not alongside.available():
+        pytest.skip("no fork start method here")
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
+    at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
+    failed = alongside.start(_no_such_revision, (), what="backtest rankings")
+    got = backtest(sample_config(), at, findings=Findings(sample_evidence), prepared=failed)
+    assert got.notes[0] == ("ranking as of the revision was not prepared beside the audit (InputError: <input>: no such "
+                            "revision); computed after it")
+    plain = backtest(sample_config(), at, findings=Findings(sample_evidence))
+    pd.testing.assert_frame_equal(got.ranking, plain.ranking)
+    assert got.notes[1:] == plain.notes
+
+
+def _no_such_revision() -> None:
+    from toolkit.errors import InputError
+    raise InputError(None, "no such revision")

@@ -284,6 +284,11 @@ def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:
     return None
 
 
+def has(namespace: str, k: str) -> bool:
+    """Whether an entry is stored under ``k`` (without reading it: it may still turn out damaged)."""
+    return any(_path(namespace, k, ext).is_file() for ext in ("parquet", "pkl"))
+
+
 def put(namespace: str, k: str, value: Any, skips: Iterable[Skip] = ()) -> None:
     """Store ``value`` (and the skips computing it reported) under ``k``; failures to store are not errors."""
     skips = list(skips)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -39,7 +39,7 @@ import pandas as pd
 from toolkit.components import pair_name
 from toolkit.config import AuditConfig
 
-__all__ = ["BacktestResult", "backtest", "backtest_many", "by_revision", "score_ranking"]
+__all__ = ["BacktestResult", "backtest", "backtest_many", "by_revision", "prepare", "score_ranking"]
 
 
 @dataclass(frozen=True)
@@ -289,15 +289,49 @@ def score_ranking(seams: list[str], pairs_of: dict[str, str], fixes: list[list[s
     }
 
 
+def prepare(findings, revisions: list[str], k: int = 3):
+    """Start ranking the seams as of each of ``revisions`` in a forked process (:mod:`toolkit.alongside`) while
+    the caller runs the full audit's analyses on ``findings``; pass the returned handle to :func:`backtest` /
+    :func:`backtest_many`, which wait for it and read its rankings from the cache.
+
+    The ranking at REV depends only on the evidence known at REV, never on the full audit's analyses, so it can
+    run beside them: on a machine with a second core the backtest then adds little to the audit's wall time
+    (issue 8; it still costs the same CPU). None when there is nothing to hand over (no cache, no issues to
+    score against) or no fork here.
+    """
+    from toolkit import alongside, cache
+
+    ev = findings.ev
+    if not revisions or ev.issues is None or not ev.keys or not cache.enabled():
+        return None
+    todo = [at for at in revisions if not cache.has("analysis", _result_key(ev, at, k))]
+    return alongside.start(_prepare, (ev, todo), what="backtest rankings") if todo else None
+
+
+def _result_key(full_ev, at: str, k: int) -> str | None:
+    """Cache key of a whole backtest: the revision (as named and as resolved), k and the full evidence's inputs."""
+    from toolkit import cache
+
+    if not (cache.enabled() and full_ev.keys):
+        return None
+    return cache.key("backtest", at, full_ev.repo.resolve(at), k, sorted(full_ev.keys.items()), code=(__name__,))
+
+
+def _prepare(full_ev, revisions: list[str]) -> None:
+    for at in revisions:
+        ev, _known, _when = _evidence_as_of(full_ev, at, [])
+        _ranked(ev)
+
+
 def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: int = 3,
-             horizon: str | None = None) -> BacktestResult:
+             horizon: str | None = None, prepared=None) -> BacktestResult:
     """Rank seams from what was known at ``at`` and score the ranking against the fixes that came later.
 
     ``evidence``/``findings``: the full audit's already loaded :class:`~toolkit.evidence.Evidence` /
     :class:`~toolkit.findings.Findings` of ``config`` (at ``horizon`` when given), reused instead of
     loading it again; the evidence as of ``at`` is derived from it. ``horizon``: an optional revision;
-    only fixes that are ancestors of it count (default: everything in the full evidence).
-    Returns :class:`BacktestResult`.
+    only fixes that are ancestors of it count (default: everything in the full evidence). ``prepared``: the
+    handle of :func:`prepare`, waited for first. Returns :class:`BacktestResult`.
     """
     from toolkit.evidence import load_evidence
     from toolkit.findings import Findings
@@ -306,22 +340,43 @@ def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: i
     if full_ev is None:
         full_ev = load_evidence(config.with_(at=horizon) if horizon else config)
     full_f = findings if findings is not None else Findings(full_ev)
-    notes: list[str] = []
-    ev, known, _when = _evidence_as_of(full_ev, at, notes)
-    return _score(at, ev, known, full_ev, full_f, notes, k)
+    from toolkit import cache
+
+    def compute(_own: list) -> BacktestResult:
+        notes: list[str] = []
+        ev, known, _when = _evidence_as_of(full_ev, at, notes)
+        return _score(at, ev, known, full_ev, full_f, notes, k)
+
+    why = prepared.wait() if prepared is not None else None  # before reading what it prepared
+    result = cache.cached("analysis", _result_key(full_ev, at, k), compute)
+    if why is not None:
+        result = replace(result, notes=[
+            f"ranking as of the revision was not prepared beside the audit ({why}); computed after it",
+            *result.notes])
+    return result
 
 
 def backtest_many(config: AuditConfig, revisions: list[str], *, evidence=None, findings=None,
-                  k: int = 3) -> list[BacktestResult]:
+                  k: int = 3, prepared=None) -> list[BacktestResult]:
     """:func:`backtest` at each of ``revisions`` (oldest first is clearest), the full evidence loaded once.
+    ``prepared``: :func:`prepare`'s handle for these revisions; without ``findings`` the rankings are prepared
+    here, beside the full evidence's bug categorization that scores them.
 
     One revision is an anecdote; several show whether the ranking warned in time again and again."""
     from toolkit.evidence import load_evidence
     from toolkit.findings import Findings
 
+    own = None
     if findings is None:
         findings = Findings(evidence if evidence is not None else load_evidence(config))
-    return [backtest(config, at, findings=findings, k=k) for at in revisions]
+        if prepared is None:
+            prepared = own = prepare(findings, revisions, k)
+    try:
+        findings.bugs  # noqa: B018 - what the later fixes are read from; computed while the rankings are
+        return [backtest(config, at, findings=findings, k=k, prepared=prepared) for at in revisions]
+    finally:
+        if own is not None:
+            own.cancel()
 
 
 def by_revision(results: list[BacktestResult]) -> pd.DataFrame:
@@ -368,19 +423,26 @@ def _baselines(ev) -> tuple[dict[str, float], dict[str, float]]:
             {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])})
 
 
-def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
+def _ranked(ev) -> tuple[pd.DataFrame, tuple[dict[str, float], dict[str, float]]]:
+    """The seam ranking of the evidence as of REV and the baselines' scores (:func:`_baselines`), cached on
+    that evidence: what :func:`prepare` computes ahead and :func:`_score` reads."""
     from toolkit.analyze.seam_ranking import rank_seams
     from toolkit.findings import Findings
 
     f = Findings(ev)
     ranking = ev.cached("backtest_ranking", lambda: rank_seams(f).table, code="toolkit.analyze.seam_ranking")
+    baselines = ev.cached("backtest_baselines", lambda: _baselines(ev),
+                          code=("toolkit.analyze.backtest", "toolkit.analyze.change_coupling"))
+    return ranking, baselines
+
+
+def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
+    ranking, (churn_by, degree) = _ranked(ev)
     seams = ranking["seam"].astype(str).tolist()
     pairs_of = {s: pair_name(a, b) for s, a, b in zip(seams, ranking["caller_component"], ranking["callee_component"])}
     later, unplaced = _later_fixes(full_ev, full_f, known)
     fixes = later["pairs"].tolist()
 
-    churn_by, degree = ev.cached("backtest_baselines", lambda: _baselines(ev),
-                                 code=("toolkit.analyze.backtest", "toolkit.analyze.change_coupling"))
     callers = dict(zip(seams, ranking["caller_component"].astype(str)))
     callees = dict(zip(seams, ranking["callee_component"].astype(str)))
 
