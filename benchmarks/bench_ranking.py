@@ -14,8 +14,8 @@ Rows
         also gives what the run spends on it in CPU (user + system of the whole process tree) and the
         ``backtest`` stage (what the audit waited for: scoring, and any preparation still running).
         REV is the first-parent commit ~80 % of the way from the root.
-    backtest, again at REV: the same pair of commands again on the caches they filled (a team re-running its
-        audit).
+    backtest, again at REV: the same ``PAIRS`` pairs of commands again, each on the cache it filled (a team
+        re-running its audit).
     With ``REPO`` alone (no issues: the CLI reports the backtest as missing) the backtest row is measured in
     process instead: ``backtest(findings=...)`` after the audit, against that audit.
 
@@ -97,10 +97,11 @@ def _added_rows(inputs: list[str], label: str, rev: str, work: Path) -> list[dic
             tag = f"{i}-{'bt' if with_bt else 'plain'}"
             runs.setdefault(("first", with_bt), []).append(
                 _cli_audit(inputs, rev if with_bt else None, work / f"cache-{tag}", work / f"out-{tag}"))
-    for with_bt in (True, False):  # again, on the first pair's caches
-        tag = f"0-{'bt' if with_bt else 'plain'}"
-        runs.setdefault(("again", with_bt), []).append(
-            _cli_audit(inputs, rev if with_bt else None, work / f"cache-{tag}", work / f"out-{tag}"))
+    for i in range(PAIRS):  # again, each on the cache its first run filled
+        for with_bt in (True, False) if i % 2 == 0 else (False, True):
+            tag = f"{i}-{'bt' if with_bt else 'plain'}"
+            runs.setdefault(("again", with_bt), []).append(
+                _cli_audit(inputs, rev if with_bt else None, work / f"cache-{tag}", work / f"out-{tag}"))
     rows = []
     for when in ("first", "again"):
         med = {bt: [statistics.median(x[j] for x in runs[(when, bt)]) for j in range(3)] for bt in (True, False)}
