@@ -100,3 +100,19 @@ def test_no_fork_inside_a_jupyter_kernel_though_importing_ipykernel_is_fine():
     root = str(Path(__file__).resolve().parents[1])
     NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": root}}, timeout=120).execute()
     assert nb.cells[0].outputs[0]["text"].strip() == "False"
+
+
+def _available_in_a_daemon(conn) -> None:
+    conn.send(alongside.available())
+
+
+def test_a_daemon_process_does_the_work_in_order():
+    """multiprocessing forbids daemons (e.g. some worker pools) to start processes: no fork there."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_available_in_a_daemon, args=(send,), daemon=True)
+    p.start()
+    assert recv.recv() is False
+    p.join()

@@ -31,6 +31,7 @@ def available() -> bool:
     """Whether :func:`start` can fork here (module docstring)."""
     chosen = multiprocessing.get_start_method(allow_none=True)  # None: the platform default, listed first
     return ((chosen or multiprocessing.get_all_start_methods()[0]) == "fork" and sys.platform == "linux"
+            and not multiprocessing.current_process().daemon  # (a daemon may not start processes)
             and not _in_jupyter_kernel())
 
 
