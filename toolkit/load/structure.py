@@ -76,6 +76,12 @@ def _facts_key(path: str, blob: str) -> str:
     return hashlib.sha1(f"{PARSER_VERSION}\0{path}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
+#: store folder -> the facts it holds, as this process loaded or last saved them: the structure at a second
+#: revision (a backtest, in this process or a forked one) does not read the store again. Keys are content keys,
+#: so missing another process's newer entries only costs parsing those files again.
+_FACTS: dict[Path, dict[str, FileFacts]] = {}
+
+
 class _Cache:
     """Per-repository pickle store: ``facts.pkl`` (file key -> FileFacts) and ``result-<digest>.pkl`` files."""
 
@@ -101,15 +107,17 @@ class _Cache:
 
     def facts(self) -> dict[str, FileFacts]:
         if self._facts is None:
+            self._facts = _FACTS.get(self.dir)
+        if self._facts is None:
             got = self._load(self.dir / "facts.pkl")
-            self._facts = got if isinstance(got, dict) else {}
+            self._facts = _FACTS[self.dir] = got if isinstance(got, dict) else {}
         return self._facts
 
     def save_facts(self, used: set[str]) -> None:
         facts = self.facts()
         if len(facts) > 3 * max(len(used), 1000):  # keep a few revisions' worth, drop the rest
             facts = {k: v for k, v in facts.items() if k in used}
-            self._facts = facts
+            self._facts = _FACTS[self.dir] = facts
         self._store(self.dir / "facts.pkl", facts)
 
     def result(self, digest: str) -> dict | None:
