@@ -260,3 +260,47 @@ def page(request, browser):
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             p.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
         context.close()
+
+
+def _click_graph_node(page, graph, node_id: str, *, attempts: int = 4, wait_s: float = 20) -> str:
+    """Click ``node_id`` of a seamscope graph widget where it is drawn, as a user would, and wait for the details
+    panel to answer; returns the id the panel shows (the node on top there, when nodes overlap).
+
+    JupyterLab may still be laying the notebook out (cells render lazily as they scroll into view, outputs
+    arrive), so a position read a moment ago can be stale by the time the click lands: wait until the graph
+    stops moving, check that the canvas itself is what is under that point, and click again if no answer came.
+    """
+    last = None
+    for _ in range(attempts):
+        graph.scroll_into_view_if_needed()
+        box = None
+        for _settle in range(50):
+            now = graph.bounding_box()
+            if now is not None and now == box:
+                break
+            box = now
+            page.wait_for_timeout(100)
+        pos = graph.evaluate(f"el => el.seamscope.nodeClientPosition({json.dumps(node_id)})")
+        assert pos is not None, f"{node_id} is not drawn"
+        under = graph.evaluate(f"el => el.seamscope.nodeAtClient({pos['x']}, {pos['y']})")
+        assert under is not None, f"no node where {node_id} is drawn"
+        on_top = page.evaluate(f"() => {{ const el = document.elementFromPoint({pos['x']}, {pos['y']});"
+                               "return el ? el.tagName + '.' + el.className : null; }")
+        last = (pos, under, on_top)
+        if on_top is None or not on_top.startswith("CANVAS"):
+            page.wait_for_timeout(500)  # something lies over the graph for now (a tooltip, a toast)
+            continue
+        page.mouse.click(pos["x"], pos["y"])
+        try:
+            page.wait_for_selector(f'[data-testid="seamscope-detail"][data-detail-id="{under}"]',
+                                   timeout=wait_s * 1000)
+            return under
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again from a fresh position
+            continue
+    raise AssertionError(f"clicking {node_id} never showed its details (last position, node, element: {last})")
+
+
+@pytest.fixture
+def click_graph_node():
+    """:func:`_click_graph_node`: click a graph node and wait for its details, robust to layout still moving."""
+    return _click_graph_node

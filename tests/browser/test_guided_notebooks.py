@@ -26,7 +26,7 @@ def _assert_no_widget_errors(page, console: list[str]) -> None:
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
-def test_overview_graph_click_shows_call_sites(lab, page):
+def test_overview_graph_click_shows_call_sites(lab, page, click_graph_node):
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
     lab.open_notebook(page, "00_overview.ipynb")
@@ -37,12 +37,7 @@ def test_overview_graph_click_shows_call_sites(lab, page):
     _assert_no_widget_errors(page, console)
     lab.screenshot(page, "guided-00-overview")
 
-    graph.scroll_into_view_if_needed()
-    pos = graph.evaluate("el => el.seamscope.nodeClientPosition('payments')")
-    under = graph.evaluate(f"el => el.seamscope.nodeAtClient({pos['x']}, {pos['y']})")
-    assert under == "payments"  # nothing drawn on top of it in the sample's layout
-    page.mouse.click(pos["x"], pos["y"])
-    page.wait_for_selector('[data-testid="seamscope-detail"][data-detail-id="payments"]', timeout=60_000)
+    assert click_graph_node(page, graph, "payments") == "payments"  # nothing drawn on top of it in the sample
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"seamscope-detail\"]').textContent.includes('checkout.py:')",
         timeout=60_000)

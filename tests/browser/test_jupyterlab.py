@@ -14,7 +14,7 @@ NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
-def test_widgets_in_jupyterlab(lab, page, wait_for_file_text):
+def test_widgets_in_jupyterlab(lab, page, wait_for_file_text, click_graph_node):
     if not (lab.root_dir / DEMO).exists():
         pytest.skip(f"{DEMO} is not in the served folder {lab.root_dir}")
     labels = lab.root_dir / "demo-labels.csv"
@@ -39,12 +39,8 @@ def test_widgets_in_jupyterlab(lab, page, wait_for_file_text):
     lab.screenshot(page, "02-all-cells-run")
 
     # click the 'payments' node where the widget says it is drawn
-    graph.scroll_into_view_if_needed()
-    pos = graph.evaluate("el => el.seamscope.nodeClientPosition('payments')")
-    assert pos is not None
-    page.mouse.click(pos["x"], pos["y"])
+    assert click_graph_node(page, graph, "payments") == "payments"
     detail = page.locator('[data-testid="seamscope-detail"]')
-    page.wait_for_selector('[data-testid="seamscope-detail"][data-detail-id="payments"]', timeout=60_000)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"seamscope-detail\"]').textContent.includes('checkout.py:42')",
         timeout=60_000,
@@ -126,7 +122,7 @@ def test_demo_notebook_runs_headless(tmp_path):
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
-def test_large_graph_stays_usable(lab, page):
+def test_large_graph_stays_usable(lab, page, click_graph_node):
     """2,000 components / 4,000 seams on one canvas: renders, and a click still finds the node under it."""
     if not (lab.root_dir / "large_graph.ipynb").exists():
         pytest.skip(f"large_graph.ipynb is not in the served folder {lab.root_dir}")
@@ -139,11 +135,7 @@ def test_large_graph_stays_usable(lab, page):
     ms = graph.evaluate("el => el.seamscope.drawTimeMs()")
     print(f"full redraw of 2,000 nodes / 4,000 edges: {ms:.1f} ms")  # reported, not asserted
     # click where component_0007 is drawn; overlapping nodes are allowed, so ask which node is on top there
-    pos = graph.evaluate("el => el.seamscope.nodeClientPosition('component_0007')")
-    under = graph.evaluate(f"el => el.seamscope.nodeAtClient({pos['x']}, {pos['y']})")
-    assert under is not None
-    page.mouse.click(pos["x"], pos["y"])
-    page.wait_for_selector(f'[data-testid="seamscope-detail"][data-detail-id="{under}"]', timeout=60_000)
+    under = click_graph_node(page, graph, "component_0007")
     assert f"src/{under}.py:1" in page.locator('[data-testid="seamscope-detail"]').inner_text()
     # the search box focuses (zooms to and selects) a component
     page.locator('[data-testid="seamscope-search"]').fill("component_0042")
