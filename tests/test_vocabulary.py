@@ -54,3 +54,15 @@ def test_conform_fills_an_absent_flag_with_false_and_other_columns_with_missing(
     out = schema.conform(df, "mocks")
     assert out["conditional"].tolist() == [False, False]
     assert out["target"].isna().all() and list(out.columns[:2]) == ["test_file", "test_id"]
+
+
+def test_conform_fills_an_absent_count_with_zero_and_keeps_its_dtype():
+    """int64 cannot hold NA: an absent count used to become a float column of NaN, against the schema."""
+    import pandas as pd
+
+    from toolkit import schema
+
+    df = pd.DataFrame({"test_id": ["a", "b"], "environment": ["ci", "ci"]})
+    out = schema.conform(df, "flakiness")
+    schema.check(out, "flakiness")
+    assert out["runs"].tolist() == [0, 0] and out["flips"].tolist() == [0, 0]

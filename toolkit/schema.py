@@ -609,8 +609,10 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """Order and cast ``df``'s columns to the table's schema (extra columns are kept at the end)."""
     out = df.copy()
     for c in TABLES[table]:
-        if c.name not in out.columns:  # absent: False for flags (an empty bool Series would fill True), else NA
-            out[c.name] = pd.Series(False if c.dtype == "bool" else None, index=out.index, dtype=c.dtype)
+        if c.name not in out.columns:  # absent: nothing flagged or counted where the dtype cannot hold NA (an
+            # empty bool Series would fill True, an int64 one float NaN); NA elsewhere
+            fill = {"bool": False, "int64": 0}.get(c.dtype)
+            out[c.name] = pd.Series(fill, index=out.index, dtype=c.dtype)
         elif str(out[c.name].dtype) != c.dtype and c.dtype != "object":
             out[c.name] = out[c.name].astype(c.dtype)
     names = columns(table)
