@@ -322,3 +322,33 @@ def test_sample_truth_call_sites_and_seams(sample_truth):
     by_id = s.call_sites.set_index("call_site_id")
     # the payment gateway's client is reached through an instance made by a classmethod annotated -> "GatewayClient"
     assert by_id.loc["shop/payments/charges.py:15:shop.gateway.client.GatewayClient.charge", "seam"] == "payments->gateway"
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_joins_with_history(tmp_path):
+    """An old repository may hold a Latin-1 file name. Structure (work tree and revision) and history name it the
+    same way (``\\xNN`` for the odd byte), its call sites are found, and the audit runs (it crashed in Arrow)."""
+    import os
+
+    from toolkit.cli import main
+    from toolkit.load.gitrepo import Repo, path_bytes, path_text
+    from toolkit.load.history import load_history
+
+    repo = make_repo(tmp_path / "r", {"app/__init__.py": "", "app/core/__init__.py": "", "app/web/__init__.py": "",
+                                      "app/core/base.py": "def f():\n    return 1\n"})
+    raw = b"app/web/caf\xe9.py"
+    with open(os.path.join(os.fsencode(repo), raw), "wb") as fh:
+        fh.write(b"from app.core.base import f\n\n\ndef g():\n    return f()\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a view with a Latin-1 name")
+    name = path_text(raw)
+    assert name == "app/web/caf\\xe9.py" and path_bytes(name) == raw
+    r = Repo.open(repo)
+    for rev in (None, "HEAD"):
+        s = load_structure(r, rev=rev, cache=False)
+        sites = s.call_sites[s.call_sites["path"] == name]
+        assert len(sites) == 1 and (sites["caller_component"].iloc[0], sites["callee_component"].iloc[0]) == \
+            ("web", "core"), rev
+        assert dict(r.read_files([name], rev))[name].startswith(b"from app.core")
+    hist = load_history(r, cache=False)
+    assert name in set(hist.file_changes["path"]) and set(hist.file_changes["path"]) <= set(s.files["path"])
+    assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "report")]) == 0

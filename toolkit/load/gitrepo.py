@@ -28,6 +28,24 @@ from pathlib import Path
 from toolkit.errors import InputError
 
 _GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+_ESCAPED_BYTE = re.compile(rb"\\x([89a-f][0-9a-f])")
+
+
+def path_text(raw: bytes) -> str:
+    """A path as every table holds it: UTF-8, each byte that is not valid UTF-8 written ``\\xNN``.
+
+    One definition for every loader: git reports paths as bytes, a repository may hold names that are not
+    UTF-8 (Latin-1 from an old system), Arrow strings cannot hold the surrogates Python would decode those to,
+    and structure, history and everything joined on paths must name a file the same way.
+    """
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def path_bytes(path: str) -> bytes:
+    """The bytes git knows ``path`` by: the inverse of :func:`path_text` (a valid UTF-8 name that itself holds
+    a literal ``\\x80``-``\\xff`` would be misread; no real repository we know of has one)."""
+    raw = path.encode("utf-8", "surrogateescape")
+    return _ESCAPED_BYTE.sub(lambda m: bytes([int(m.group(1), 16)]), raw) if b"\\x" in raw else raw
 
 
 def cache_dir() -> Path:
@@ -169,22 +187,26 @@ class Repo:
         if rev is None and self.work_tree is not None:
             res = subprocess.run(["git", "-C", str(self.work_tree), "ls-files", "-z", "--cached", "--others",
                                   "--exclude-standard"], capture_output=True, env=_env(), check=True)
-            root = str(self.work_tree)
+            root = os.fsencode(self.work_tree)
             isfile = os.path.isfile  # pathlib per path costs more than the stat on big trees
-            return sorted({p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0")
-                           if p and isfile(os.path.join(root, p))})
+            return sorted({path_text(p) for p in res.stdout.split(b"\0") if p and isfile(os.path.join(root, p))})
         commit = self.resolve(rev or "HEAD")
         if commit is None:
             return []
         res = self.git("ls-tree", "-r", "-z", "--name-only", commit, text=False)
-        return sorted(p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+        return sorted(path_text(p) for p in res.stdout.split(b"\0") if p)
+
+    def _on_disk(self, path: str) -> Path:
+        """The work-tree file of a table path (:func:`path_text`)."""
+        assert self.work_tree is not None
+        return self.work_tree / os.fsdecode(path_bytes(path))
 
     def read_files(self, paths: Iterable[str], rev: str | None = None) -> Iterator[tuple[str, bytes]]:
         """Yield ``(path, content)`` for each path, from disk (work tree, ``rev=None``) or from git objects."""
         paths = list(paths)
         if rev is None and self.work_tree is not None:
             for p in paths:
-                yield p, (self.work_tree / p).read_bytes()
+                yield p, self._on_disk(p).read_bytes()
             return
         commit = self.resolve(rev or "HEAD")
         if commit is None:
@@ -194,7 +216,7 @@ class Repo:
         assert proc.stdin and proc.stdout
         try:
             for p in paths:
-                proc.stdin.write(f"{commit}:{p}\n".encode("utf-8", "surrogateescape"))
+                proc.stdin.write(f"{commit}:".encode() + path_bytes(p) + b"\n")
                 proc.stdin.flush()
                 header = proc.stdout.readline().split()
                 if len(header) < 3 or header[1] == b"missing":
@@ -233,7 +255,7 @@ class Repo:
                 for r, p in batch:
                     if "\n" in p:  # cannot be named on a --batch line; asked as a name that cannot exist
                         p = "\0"
-                    stdin.write(f"{r or 'HEAD'}:{p}\n".encode("utf-8", "surrogateescape"))
+                    stdin.write(f"{r or 'HEAD'}:".encode("utf-8", "surrogateescape") + path_bytes(p) + b"\n")
                 stdin.close()
             except (BrokenPipeError, ValueError):
                 pass  # the reader stopped early (generator closed); nothing more to ask
@@ -244,7 +266,7 @@ class Repo:
         try:
             for rev, path in pairs:
                 if rev is None and on_disk:
-                    f = self.work_tree / path
+                    f = self._on_disk(path)
                     yield (rev, path), (f.read_bytes() if f.is_file() else None)
                     continue
                 header = out.readline()

@@ -21,9 +21,9 @@ Binary files
     ``git`` prints ``-`` for their line counts: ``binary`` is True, counts <NA>.
 Text
     Author names and messages are decoded as UTF-8 with replacement characters
-    (git does not guarantee an encoding); paths with bytes that are not UTF-8
-    are decoded with ``backslashreplace`` (``caf\\xe9.py``): pandas' string
-    columns are Arrow-backed and cannot hold lone surrogates.
+    (git does not guarantee an encoding); paths as every table names them
+    (:func:`toolkit.load.gitrepo.path_text`: ``caf\\xe9.py`` for a byte that
+    is not UTF-8), so they join with the structure's.
 
 Results are cached as Parquet under ``cache_dir()/history/`` keyed on the
 resolved commit id and the arguments, so a second run is near-instant.
@@ -43,7 +43,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.atomic import atomic_write
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.gitrepo import Repo, cache_dir
+from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.progress import progress
 
 #: Bumped whenever the parsed tables change shape or meaning (invalidates the cache).
@@ -168,11 +168,11 @@ def _stream(repo: Repo, args: list[str]) -> tuple[list, list]:
                 added, deleted, path = tok.split(b"\t", 2)
                 old = None
                 if not path:  # rename/copy: old and new path follow as their own fields
-                    old = toks[i].decode("utf-8", "backslashreplace")
+                    old = path_text(toks[i])
                     path = toks[i + 1]
                     i += 2
                 f_sha.append(sha)
-                f_path.append(path.decode("utf-8", "backslashreplace"))
+                f_path.append(path_text(path))
                 f_old.append(old)
                 binary = added == b"-"
                 f_bin.append(binary)

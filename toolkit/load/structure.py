@@ -31,7 +31,7 @@ from toolkit import schema
 from toolkit.atomic import atomic_write
 from toolkit.components import ComponentMap, file_kind, is_test_path, module_name, read_mapping_config, seam_name
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.gitrepo import Repo, cache_dir
+from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
 from toolkit.progress import progress
 
@@ -143,7 +143,7 @@ def _list_with_blobs(repo: Repo, rev: str | None) -> tuple[list[str], dict[str, 
         meta, _, path = rec.partition(b"\t")
         parts = meta.split()
         if len(parts) == 3 and parts[1] == b"blob":
-            blobs[path.decode("utf-8", "surrogateescape")] = parts[2].decode()
+            blobs[path_text(path)] = parts[2].decode()
     return sorted(blobs), blobs, commit
 
 
