@@ -331,8 +331,10 @@ def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: i
     :class:`~toolkit.findings.Findings` of ``config`` (at ``horizon`` when given), reused instead of
     loading it again; the evidence as of ``at`` is derived from it. ``horizon``: an optional revision;
     only fixes that are ancestors of it count (default: everything in the full evidence). ``prepared``: the
-    handle of :func:`prepare`, waited for first. Returns :class:`BacktestResult`.
+    handle of :func:`prepare`, waited for first. Returns :class:`BacktestResult`, cached on the full evidence's
+    inputs, the revision and ``k`` (a re-run of an audit reads it).
     """
+    from toolkit import cache
     from toolkit.evidence import load_evidence
     from toolkit.findings import Findings
 
@@ -340,16 +342,17 @@ def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: i
     if full_ev is None:
         full_ev = load_evidence(config.with_(at=horizon) if horizon else config)
     full_f = findings if findings is not None else Findings(full_ev)
-    from toolkit import cache
+    computed: list[bool] = []
 
     def compute(_own: list) -> BacktestResult:
+        computed.append(True)
         notes: list[str] = []
         ev, known, _when = _evidence_as_of(full_ev, at, notes)
         return _score(at, ev, known, full_ev, full_f, notes, k)
 
     why = prepared.wait() if prepared is not None else None  # before reading what it prepared
     result = cache.cached("analysis", _result_key(full_ev, at, k), compute)
-    if why is not None:
+    if why is not None and computed:
         result = replace(result, notes=[
             f"ranking as of the revision was not prepared beside the audit ({why}); computed after it",
             *result.notes])
