@@ -67,7 +67,7 @@ def _inputs(args) -> tuple[str, list[str]]:
             [str(b.repo), "--tests", str(b.junit), "--coverage", str(b.coverage), "--issues", str(b.issues)])
 
 
-PAIRS = 3
+PAIRS = 5
 
 
 def _cli_audit(inputs: list[str], rev: str | None, cache: Path, out: Path) -> tuple[float, float, float]:

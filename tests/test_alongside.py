@@ -116,3 +116,15 @@ def test_a_daemon_process_does_the_work_in_order():
     p.start()
     assert recv.recv() is False
     p.join()
+
+
+def _write_niceness(path: str) -> None:
+    _write(path, str(os.getpriority(os.PRIO_PROCESS, 0)))
+
+
+def test_the_child_runs_at_a_lower_priority(tmp_path):
+    """It is meant to use idle cores, not to slow down the caller it works for."""
+    out = tmp_path / "nice"
+    h = alongside.start(_write_niceness, (str(out),), what="test")
+    assert h.wait() is None
+    assert int(out.read_text()) == min(os.getpriority(os.PRIO_PROCESS, 0) + alongside.NICENESS, 19)

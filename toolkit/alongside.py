@@ -2,7 +2,8 @@
 
 Why: an audit's analyses run in one Python thread, so on a machine with two or more cores the others sit
 idle meanwhile. Work the audit needs later that does not depend on those analyses (the backtest's ranking as
-of an earlier revision) can run on an idle core in the meantime, and the audit's user waits for less.
+of an earlier revision) can run on an idle core in the meantime, and the audit's user waits for less. The
+child runs at a lower priority (``nice``), so it takes what is idle rather than slowing the caller down.
 
 How: the child is a fork of this process, so it starts with everything already loaded (no pickling, no
 imports). It returns nothing but an error message. What it computes goes to :mod:`toolkit.cache`, whose
@@ -25,6 +26,9 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Alongside", "available", "start"]
+
+#: How much lower the child's scheduling priority is than the caller's (``nice``): it runs on what is idle.
+NICENESS = 10
 
 
 def available() -> bool:
@@ -101,6 +105,9 @@ def _child(fn: Callable[..., Any], args: tuple, conn) -> None:
     # second progress bar, warning or git message from here).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _exit_on_term)
+    # Idle cores only: the caller (and the git processes it starts) keeps its CPU, which is what it waits for;
+    # the child's own workers inherit this.
+    os.nice(NICENESS)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
