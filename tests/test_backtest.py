@@ -121,9 +121,9 @@ def test_test_kinds_at_the_revision_ignore_tests_seen_only_in_later_runs(sample_
     assert len(ev.test_kinds) and not ev.test_kinds["reasons"].map(lambda r: r[0].startswith("seen only")).any()
 
 
-def test_rankings_prepared_beside_the_audit_are_what_the_backtest_reads(sample_evidence, tmp_path, monkeypatch):
-    """``prepare`` computes the ranking as of REV in a forked child; the backtest then computes nothing of it
-    itself (no cache miss) and gives what it gives without the child."""
+def test_a_backtest_prepared_beside_the_audit_is_what_the_backtest_reads(sample_evidence, tmp_path, monkeypatch):
+    """``prepare`` runs the backtest at REV in a forked child; the caller then computes nothing of it itself (no
+    cache miss) and gets what it gets without the child."""
     import pandas as pd
 
     from toolkit import alongside, cache
@@ -141,8 +141,8 @@ def test_rankings_prepared_beside_the_audit_are_what_the_backtest_reads(sample_e
     assert h is not None and h.wait() is None
     misses = cache.stats["misses"]
     got = backtest(sample_config(), at, findings=f, prepared=h)
-    assert cache.stats["misses"] == misses + 1  # the scored result alone: its evidence and ranking were prepared
-    assert prepare(f, [at]) is None  # the whole result is stored now: nothing left to prepare
+    assert cache.stats["misses"] == misses
+    assert prepare(f, [at]) is None  # the whole result is stored: nothing left to prepare
 
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "other"))
     plain = backtest(sample_config(), at, findings=Findings(sample_evidence))
@@ -162,10 +162,10 @@ def test_a_failed_preparation_is_noted_and_the_backtest_computed_after(sample_ev
         pytest.skip("no fork start method here")
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
     at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
-    failed = alongside.start(_no_such_revision, (), what="backtest rankings")
+    failed = alongside.start(_no_such_revision, (), what="backtests")
     got = backtest(sample_config(), at, findings=Findings(sample_evidence), prepared=failed)
-    assert got.notes[0] == ("ranking as of the revision was not prepared beside the audit (InputError: <input>: no such "
-                            "revision); computed after it")
+    assert got.notes[0] == ("the backtest was not prepared beside the audit (InputError: <input>: no such revision); "
+                            "computed after it")
     plain = backtest(sample_config(), at, findings=Findings(sample_evidence))
     pd.testing.assert_frame_equal(got.ranking, plain.ranking)
     assert got.notes[1:] == plain.notes

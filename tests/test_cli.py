@@ -99,3 +99,38 @@ def test_the_command_keeps_loaded_evidence_out_of_collection_but_an_in_process_c
     assert done.stdout.split()[-2:] == ["0", "True"], done.stderr
     assert main(["audit", "-q", "--out", str(tmp_path / "r2")]) == 0
     assert gc.get_freeze_count() == 0
+
+
+def test_ctrl_c_inside_a_weakref_callback_prints_no_traceback(monkeypatch):
+    """A SIGINT that lands in a weakref callback cannot be raised there: Python hands it to ``sys.unraisablehook``,
+    which prints "Exception ignored" with a traceback. The CLI keeps that one case quiet (it reports the
+    interruption itself); other errors in callbacks still reach the hook."""
+    import gc
+    import weakref
+
+    from toolkit.cli import interrupts_in_callbacks_kept_quiet
+
+    seen: list[type] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: seen.append(info.exc_type))
+
+    class Thing:
+        pass
+
+    def interrupt(_ref):
+        raise KeyboardInterrupt
+
+    def fail(_ref):
+        raise ValueError("a real bug in a callback")
+
+    keep = []
+    with interrupts_in_callbacks_kept_quiet():
+        for callback in (interrupt, fail):
+            t = Thing()
+            keep.append(weakref.ref(t, callback))
+            del t
+            gc.collect()
+    assert seen == [ValueError]
+    t = Thing()
+    keep.append(weakref.ref(t, interrupt))
+    del t
+    assert seen == [ValueError, KeyboardInterrupt]  # outside the block: Python's own behaviour again

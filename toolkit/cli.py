@@ -9,7 +9,8 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from toolkit import progress
@@ -363,7 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
         else None
     try:
-        return args.func(args)
+        with interrupts_in_callbacks_kept_quiet():
+            done = args.func(args)
+        # Ctrl-C that landed in a finalizer or weakref callback could not stop the command there; it still asked
+        return _interrupted() if interrupted else done
     except KeyboardInterrupt:
         return _interrupted()
     except Exception as exc:
@@ -381,6 +385,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def interrupts_in_callbacks_kept_quiet() -> Iterator[None]:
+    """Python cannot raise a KeyboardInterrupt that lands in a finalizer or a weakref callback: it prints
+    "Exception ignored in ..." with a traceback and goes on. Inside this block that one case prints nothing (the
+    SIGINT handler remembered it; the command reports the interruption); every other such error still prints."""
+    previous = sys.unraisablehook
+
+    def hook(info) -> None:
+        if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+            return
+        previous(info)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _interrupted() -> int:

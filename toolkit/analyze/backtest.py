@@ -290,14 +290,14 @@ def score_ranking(seams: list[str], pairs_of: dict[str, str], fixes: list[list[s
 
 
 def prepare(findings, revisions: list[str], k: int = 3):
-    """Start ranking the seams as of each of ``revisions`` in a forked process (:mod:`toolkit.alongside`) while
-    the caller runs the full audit's analyses on ``findings``; pass the returned handle to :func:`backtest` /
-    :func:`backtest_many`, which wait for it and read its rankings from the cache.
+    """Start the backtest at each of ``revisions`` in a forked process (:mod:`toolkit.alongside`) while the caller
+    runs the full audit's analyses on ``findings``; pass the returned handle to :func:`backtest` /
+    :func:`backtest_many`, which wait for it and read its results from the cache.
 
     The ranking at REV depends only on the evidence known at REV, never on the full audit's analyses, so it can
     run beside them: on a machine with a second core the backtest then adds little to the audit's wall time
     (issue 8; it still costs the same CPU). None when there is nothing to hand over (no cache, no issues to
-    score against) or no fork here.
+    score against, every result stored already) or no fork here.
     """
     from toolkit import alongside, cache
 
@@ -305,7 +305,7 @@ def prepare(findings, revisions: list[str], k: int = 3):
     if not revisions or ev.issues is None or not ev.keys or not cache.enabled():
         return None
     todo = [at for at in revisions if not cache.has("analysis", _result_key(ev, at, k))]
-    return alongside.start(_prepare, (ev, todo), what="backtest rankings") if todo else None
+    return alongside.start(_prepare, (ev, todo, k), what="backtests") if todo else None
 
 
 def _result_key(full_ev, at: str, k: int) -> str | None:
@@ -317,10 +317,14 @@ def _result_key(full_ev, at: str, k: int) -> str | None:
     return cache.key("backtest", at, full_ev.repo.resolve(at), k, sorted(full_ev.keys.items()), code=(__name__,))
 
 
-def _prepare(full_ev, revisions: list[str]) -> None:
+def _prepare(full_ev, revisions: list[str], k: int) -> None:
+    # The whole backtest, so the caller only reads it. Its scores need the full audit's bug categorization: by the
+    # time the ranking as of REV is done the caller has usually stored it, and a fresh Findings reads it back.
+    from toolkit.findings import Findings
+
+    full_f = Findings(full_ev)
     for at in revisions:
-        ev, _known, _when = _evidence_as_of(full_ev, at, [])
-        _ranked(ev)
+        backtest(full_ev.config, at, findings=full_f, k=k)
 
 
 def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: int = 3,
@@ -354,7 +358,7 @@ def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: i
     result = cache.cached("analysis", _result_key(full_ev, at, k), compute)
     if why is not None and computed:
         result = replace(result, notes=[
-            f"ranking as of the revision was not prepared beside the audit ({why}); computed after it",
+            f"the backtest was not prepared beside the audit ({why}); computed after it",
             *result.notes])
     return result
 
