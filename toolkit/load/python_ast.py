@@ -62,7 +62,7 @@ class _Scope:
         self.ambiguous: set[str] = set()  # names bound more than once: their origin is unknown
 
 
-def _chain(node: ast.AST) -> list[str] | None:
+def name_chain(node: ast.AST) -> list[str] | None:
     """``a.b.c`` -> ``["a", "b", "c"]``; ``None`` when the root is not a plain name."""
     parts = []
     while type(node) is ast.Attribute:
@@ -96,7 +96,7 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
 
 def dotted_name(node: ast.AST) -> str | None:
     """``a.b.c`` -> ``"a.b.c"``; ``None`` when the root is not a plain name (a call, a subscript, ...)."""
-    chain = _chain(node)
+    chain = name_chain(node)
     return ".".join(chain) if chain else None
 
 
@@ -313,7 +313,7 @@ class _Visitor:
 
     def _decorators(self, decorators: list) -> None:
         for d in decorators:
-            chain = _chain(d)
+            chain = name_chain(d)
             if chain is not None:  # a bare decorator is called with the function
                 self.raw_refs.append((self.scope, d.lineno, self.scope.qual, chain, "call"))
             self.visit(d)
@@ -344,8 +344,8 @@ class _Visitor:
         if type(ann) is ast.Constant and type(ann.value) is str:
             chain = ann.value.strip().split(".") if ann.value.strip().replace(".", "_").isidentifier() else None
         elif ann is not None:
-            chain = _chain(ann)
-        elif self.class_path and any(_chain(d) == ["classmethod"] for d in node.decorator_list) and any(
+            chain = name_chain(ann)
+        elif self.class_path and any(name_chain(d) == ["classmethod"] for d in node.decorator_list) and any(
                 type(n) is ast.Return and type(n.value) is ast.Call and type(n.value.func) is ast.Name
                 and n.value.func.id == node.args.args[0].arg for n in ast.walk(node) if node.args.args):
             self.raw_returns.append((qual, None, [self.module] + self.class_path))
@@ -369,7 +369,7 @@ class _Visitor:
     def v_class(self, node: ast.ClassDef) -> None:
         self._decorators(node.decorator_list)
         for b in node.bases:
-            chain = _chain(b)
+            chain = name_chain(b)
             if chain is not None:
                 self.raw_refs.append((self.scope, b.lineno, self.scope.qual, chain, "subclass"))
             self.visit(b)
@@ -387,7 +387,7 @@ class _Visitor:
 
     # ---- references -----------------------------------------------------
     def v_call(self, node: ast.Call) -> None:
-        chain = _chain(node.func)
+        chain = name_chain(node.func)
         if chain is not None:
             self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call"))
         self.generic(node)
@@ -403,7 +403,7 @@ class _Visitor:
         self.generic(node)
         value = node.value
         if name is not None and type(value) is ast.Call:
-            chain = _chain(value.func)
+            chain = name_chain(value.func)
             if chain is not None and not seen and name not in s.ambiguous:
                 s.origins[name] = chain
             elif seen:

@@ -45,6 +45,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.components import ComponentMap, seam_name
 from toolkit.errors import Skip, report_skip
+from toolkit.load.python_ast import name_chain
 
 __all__ = ["ServiceScan", "scan_services", "scan_source", "known_services", "normalize_path", "path_key",
            "service_of_name"]
@@ -145,17 +146,6 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> dict[str, str]:
     return out
 
 
-def _chain(node: ast.AST) -> list[str] | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return parts[::-1]
-    return None
-
-
 class _FileScan:
     def __init__(self, path: str, module: str, tree: ast.Module, service: str | None) -> None:
         self.path, self.service = path, service
@@ -174,7 +164,7 @@ class _FileScan:
     # ---- names ----------------------------------------------------------
     def qual(self, node: ast.AST) -> str | None:
         """Dotted name of ``node`` through the file's imports (``requests.get``), or ``None``."""
-        chain = _chain(node)
+        chain = name_chain(node)
         if not chain:
             return None
         target = self.aliases.get(chain[0])
@@ -228,7 +218,7 @@ class _FileScan:
                 return got
             return [("param", node.id)]
         if isinstance(node, ast.Attribute):
-            chain = _chain(node)
+            chain = name_chain(node)
             if chain and chain[0] == "self" and len(chain) == 2:
                 assigned = self.lookup("self." + chain[1], local) or self._self_attr(chain[1])
                 if assigned is not None:
@@ -246,7 +236,7 @@ class _FileScan:
             name = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
             args = node.args
             if q in ("os.getenv", "os.environ.get") or (name in ("get", "getenv") and isinstance(func, ast.Attribute)
-                                                        and _chain(func.value) and _chain(func.value)[-1] in
+                                                        and name_chain(func.value) and name_chain(func.value)[-1] in
                                                         ("environ", "settings", "config", "env", "SETTINGS")):
                 if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
                     default = None
@@ -511,7 +501,7 @@ class _FileScan:
                     first = d.args[0] if d.args else self._kw(d, "path") or self._kw(d, "rule")
                     if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                         continue
-                    owner = _chain(d.func.value)
+                    owner = name_chain(d.func.value)
                     prefix = prefixes.get(owner[-1], "") if owner else ""
                     if verb in ("route", "api_route"):
                         m = self._kw(d, "methods")
@@ -528,7 +518,7 @@ class _FileScan:
                 if q in ("django.urls.path", "django.urls.re_path", "django.conf.urls.url") and node.args and \
                         isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                     view = node.args[1] if len(node.args) > 1 else None
-                    handler = ".".join(_chain(view) or []) if view is not None else None
+                    handler = ".".join(name_chain(view) or []) if view is not None else None
                     self.endpoints.append({"path": self.path, "line": node.lineno, "service": self.service,
                                            "method": "ANY", "path_template": normalize_path(node.args[0].value),
                                            "framework": "django", "handler": handler or None})

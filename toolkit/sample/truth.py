@@ -17,6 +17,7 @@ import defusedxml.ElementTree as ET
 from toolkit import testids
 from toolkit.components import ComponentMap, seam_name
 from toolkit.environments import normalize
+from toolkit.load.python_ast import dotted_name
 
 
 # ----------------------------------------------------------------------------- imports and names
@@ -40,17 +41,6 @@ def _aliases(module: str, tree: ast.AST, is_package: bool) -> dict[str, str]:
             for a in node.names:
                 out[a.asname or a.name] = f"{base}.{a.name}"
     return out
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 class Code:
@@ -117,7 +107,7 @@ def _type_of_call(code: Code, symbol: str) -> str | None:
     if isinstance(node, ast.ClassDef):
         return symbol
     ann = node.returns
-    name = ann.value if isinstance(ann, ast.Constant) and isinstance(ann.value, str) else _dotted(ann) if ann else None
+    name = ann.value if isinstance(ann, ast.Constant) and isinstance(ann.value, str) else dotted_name(ann) if ann else None
     if not name:
         return None
     head, _, rest = name.partition(".")
@@ -166,7 +156,7 @@ def call_sites(code: Code) -> list[dict]:
                                key=lambda n: (n.lineno, n.col_offset, isinstance(n, ast.Call))):
                 if isinstance(node, ast.Assign):
                     if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
-                        name = _dotted(node.value.func)
+                        name = dotted_name(node.value.func)
                         sym = symbol_of(name, local_types) if name else None
                         typ = _type_of_call(code, sym) if sym else None
                         if typ:
@@ -175,13 +165,13 @@ def call_sites(code: Code) -> list[dict]:
                 if id(node) in seen:
                     continue
                 seen.add(id(node))
-                name = _dotted(node.func)
+                name = dotted_name(node.func)
                 if name:
                     add(node, symbol_of(name, local_types), "call")
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 for base in node.bases:
-                    name = _dotted(base)
+                    name = dotted_name(base)
                     add(node, symbol_of(name, {}) if name else None, "subclass")
     out.sort(key=lambda c: (c["seam"], c["path"], c["line"]))
     return out
@@ -197,7 +187,7 @@ def _mock_targets(code: Code, mod: str, node: ast.AST) -> list[tuple[str, str | 
     out = []
 
     def resolve_expr(expr: ast.AST) -> str | None:
-        name = _dotted(expr)
+        name = dotted_name(expr)
         if not name:
             return None
         head, _, rest = name.partition(".")
@@ -216,7 +206,7 @@ def _mock_targets(code: Code, mod: str, node: ast.AST) -> list[tuple[str, str | 
             visit(n.test, isolated_only)
             return
         if isinstance(n, ast.Call):
-            fn = _dotted(n.func) or ""
+            fn = dotted_name(n.func) or ""
             last = fn.rpartition(".")[2]
             args = n.args
             if (fn in _PATCHERS or fn.endswith(".patch")) and args and isinstance(args[0], ast.Constant) \
