@@ -128,3 +128,14 @@ def test_the_child_runs_at_a_lower_priority(tmp_path):
     h = alongside.start(_write_niceness, (str(out),), what="test")
     assert h.wait() is None
     assert int(out.read_text()) == min(os.getpriority(os.PRIO_PROCESS, 0) + alongside.NICENESS, 19)
+
+
+def test_a_process_bound_to_one_core_does_the_work_in_order():
+    import subprocess
+    import sys
+
+    code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); " \
+           "from toolkit import alongside; print(alongside.available())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.strip() == "False"

@@ -10,9 +10,9 @@ imports). It returns nothing but an error message. What it computes goes to :mod
 writes are atomic. The caller then computes as usual and hits the cache. If the child failed or was stopped,
 the caller computes the same thing itself, so a result never depends on the child.
 
-Only where ``fork`` is the platform's default start method (Linux), and never inside a Jupyter kernel (its
-threads own sockets that a forked child must not touch). Elsewhere :func:`start` returns None and the work is
-done in order.
+Only where ``fork`` is the platform's default start method (Linux) and the process may run on more than one
+core, and never inside a Jupyter kernel (its threads own sockets that a forked child must not touch).
+Elsewhere :func:`start` returns None and the work is done in order.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def available() -> bool:
     """Whether :func:`start` can fork here (module docstring)."""
     chosen = multiprocessing.get_start_method(allow_none=True)  # None: the platform default, listed first
     return ((chosen or multiprocessing.get_all_start_methods()[0]) == "fork" and sys.platform == "linux"
+            and len(os.sched_getaffinity(0)) > 1  # one core: nothing would run beside the caller
             and not multiprocessing.current_process().daemon  # (a daemon may not start processes)
             and not _in_jupyter_kernel())
 
