@@ -57,6 +57,7 @@ sites take their seam's estimate (imports cannot tell call sites apart).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import pandas as pd
@@ -86,10 +87,11 @@ class InteractionCoverage:
     basis: str = "coverage"
 
 
-def _prefixes(dotted: str) -> list[str]:
-    """``a.b.c`` -> ``["a", "a.b", "a.b.c"]``."""
+@lru_cache(maxsize=1 << 16)
+def _prefixes(dotted: str) -> tuple[str, ...]:
+    """``a.b.c`` -> ``("a", "a.b", "a.b.c")`` (asked for again and again: once per test that ran each call site)."""
     parts = dotted.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return tuple(".".join(parts[:i]) for i in range(1, len(parts) + 1))
 
 
 def _replaces(callee: str, mocked: str) -> bool:
