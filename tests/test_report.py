@@ -370,3 +370,16 @@ def test_duplicate_columns_and_labelled_index_survive_every_format(tmp_path):
     assert list(back.columns) == ["component", "a", "b", "a~2"] and back["b"].tolist() == ["'=x", "y"]
     assert "<th scope=\"col\"><button type=\"button\">a~2</button></th>" in render_html(rep)
     assert "| component | a | b | a\\~2 |" in render_markdown(rep)
+
+
+def test_text_columns_of_the_string_dtype_are_guarded_and_missing_values_are_null(tmp_path):
+    """Tables from the loaders hold text as pandas' string dtype (written column by column, not cell by cell):
+    formulas are still neutralised in CSV, and a missing value is empty in CSV and null in findings.json."""
+    df = pd.DataFrame({"title": pd.array(["=cmd|' /C calc'!A0", None, "-2+3", "fine"], dtype="string"),
+                       "n": [1, 2, 3, 4]})
+    rep = Report(title="t", sections=[Section("s", "S", tables=[Table("t", df)])], generated="2026-01-01T00:00:00+00:00")
+    write_report(rep, tmp_path / "out", formats=("json", "csv"))
+    back = pd.read_csv(tmp_path / "out" / output_names(rep)[("table", 0, 0)], keep_default_na=False)
+    assert back["title"].tolist() == ["'=cmd|' /C calc'!A0", "", "'-2+3", "fine"]
+    rows = json.loads((tmp_path / "out" / "findings.json").read_text())["sections"]["s"]["tables"]["t"]
+    assert [r["title"] for r in rows] == ["=cmd|' /C calc'!A0", None, "-2+3", "fine"]

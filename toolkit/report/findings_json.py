@@ -112,6 +112,8 @@ def _column_values(col: pd.Series) -> list[Any]:
         return [v if math.isfinite(v) else None for v in col.tolist()]
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return [None if v is pd.NaT else v.isoformat() for v in col.tolist()]
+    if isinstance(dtype, pd.StringDtype):  # text, or a missing marker (NA or NaN, by the dtype's storage)
+        return [None if missing else v for v, missing in zip(col.tolist(), col.isna().to_numpy())]
     return [json_safe(v) for v in col.tolist()]
 
 

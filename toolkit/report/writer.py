@@ -55,7 +55,15 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     text_like = [pd.api.types.is_object_dtype(dt) or pd.api.types.is_string_dtype(dt)
                  or isinstance(dt, pd.CategoricalDtype) for dt in out.dtypes]
     for i in [i for i, t in enumerate(text_like) if t]:
-        out.isetitem(i, out.iloc[:, i].astype(object).map(_csv_cell))
+        col = out.iloc[:, i]
+        if isinstance(col.dtype, pd.StringDtype):  # only text or NA: the formula guard, for the whole column
+            guarded = col.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            values = col.astype(object)
+            if guarded.any():
+                values[guarded] = "'" + values[guarded]
+            out.isetitem(i, values)
+        else:
+            out.isetitem(i, col.astype(object).map(_csv_cell))
     return out
 
 
