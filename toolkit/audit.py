@@ -110,7 +110,7 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     sections: list[Section] = []
     todo = [(k, make) for k, make in METHODS.items() if not only or k in only]
     prepared = None
-    if revisions:  # the rankings as of the revisions are computed beside the analyses, on another core
+    if revisions:  # the backtests run beside the analyses, on another core (toolkit.alongside)
         from toolkit.analyze.backtest import prepare
         prepared = prepare(f, revisions, backtest_k)
     try:
@@ -137,7 +137,7 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
 def _with_backtest(config: AuditConfig, f: Findings, sections: list[Section], revisions: list[str], k: int,
                    prepared) -> list[Section]:
     """``sections`` with the backtest section after the ranking (timing ``backtest``: what the audit waited
-    for it; ``backtest, alongside the analyses``: what its prepared part took on another core)."""
+    for it; ``backtest, beside the analyses``: what the prepared backtests took on another core)."""
     from toolkit.analyze.backtest import backtest_many
 
     ev = f.ev
@@ -150,7 +150,7 @@ def _with_backtest(config: AuditConfig, f: Findings, sections: list[Section], re
     after = next((i + 1 for i, s in enumerate(sections) if s.id == "seam_ranking"), len(sections))
     ev.timings["backtest"] = time.perf_counter() - t0
     if prepared is not None and prepared.seconds is not None:
-        ev.timings["backtest, alongside the analyses"] = prepared.seconds
+        ev.timings["backtest, beside the analyses"] = prepared.seconds
     return [*sections[:after], section, *sections[after:]]
 
 
