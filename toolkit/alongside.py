@@ -57,7 +57,7 @@ class Alongside:
         self.proc = ctx.Process(target=_child, args=(fn, args, send), name=f"seamscope {what}", daemon=False)
         # Objects that exist now are left out of garbage collection until the child ends: a collection walks
         # every tracked object and writes to its header, which would copy each page the two processes share.
-        # (Unless the process had frozen objects already: it ends soon, toolkit.evidence.freeze_after_loading.)
+        # (Unless the process had frozen objects already: that was its own decision, kept.)
         self._unfreeze_at_end = gc.get_freeze_count() == 0
         gc.freeze()
         self.proc.start()

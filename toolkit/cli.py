@@ -352,9 +352,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.quiet = bool(args.quiet or getattr(args, "quiet_sub", False))
     progress.set_enabled(False if args.quiet else None)
-    if argv is None:  # the process is this command (not a caller's in-process use): it ends with it
-        from toolkit.evidence import freeze_after_loading
-        freeze_after_loading()
     interrupted: list[bool] = []
 
     def on_sigint(signum, frame):  # as Python's own handler, but remembered
@@ -364,7 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
         else None
     try:
-        with interrupts_in_callbacks_kept_quiet():
+        from toolkit.evidence import collection_paused  # (not at import: --help needs no pandas)
+        with interrupts_in_callbacks_kept_quiet(), collection_paused():
             done = args.func(args)
         # Ctrl-C that landed in a finalizer or weakref callback could not stop the command there; it still asked
         return _interrupted() if interrupted else done

@@ -370,6 +370,14 @@ def backtest_many(config: AuditConfig, revisions: list[str], *, evidence=None, f
     here, beside the full evidence's bug categorization that scores them.
 
     One revision is an anecdote; several show whether the ranking warned in time again and again."""
+    from toolkit.evidence import collection_paused
+
+    with collection_paused():
+        return _backtest_many(config, revisions, evidence=evidence, findings=findings, k=k, prepared=prepared)
+
+
+def _backtest_many(config: AuditConfig, revisions: list[str], *, evidence, findings, k: int, prepared
+                   ) -> list[BacktestResult]:
     from toolkit.evidence import load_evidence
     from toolkit.findings import Findings
 
