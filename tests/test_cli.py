@@ -112,13 +112,14 @@ def test_no_garbage_collection_runs_during_an_audit_and_it_is_back_on_after(tmp_
         gc.disable()  # a caller that had it off keeps it off
         run_audit(sample_config())
         assert not gc.isenabled()
+        gc.enable()
+        garbage: list = [[]]
+        garbage[0].append(garbage)  # a cycle: only the collector frees it, and it runs again
+        del garbage
+        assert gc.collect() > 0 and collections
     finally:
         gc.enable()
         gc.callbacks.remove(count)
-    garbage = [[]]
-    garbage[0].append(garbage)  # a cycle: only the collector frees it, and it runs again
-    del garbage
-    assert gc.collect() > 0 and collections
 
 
 def test_ctrl_c_inside_a_weakref_callback_prints_no_traceback(monkeypatch):

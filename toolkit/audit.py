@@ -14,7 +14,8 @@ from typing import Any
 from toolkit import __version__, progress
 from toolkit.config import AuditConfig
 from toolkit.errors import GateFailed, InputError
-from toolkit.evidence import Evidence, collection_paused, load_evidence
+from toolkit.evidence import Evidence, load_evidence
+from toolkit.gcpause import collection_paused
 from toolkit.findings import Findings
 from toolkit.report import sections as S
 from toolkit.report.compare import read_findings
@@ -93,7 +94,7 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     ``verbose`` is accepted for the callers' convenience; timings are always kept.
     ``backtest_at``: a revision or a list of them; adds the ``backtest`` section (toolkit.analyze.backtest)
     after the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
-    Python's cyclic garbage collection is paused meanwhile (:func:`toolkit.evidence.collection_paused`).
+    Python's cyclic garbage collection is paused meanwhile (:func:`toolkit.gcpause.collection_paused`).
     """
     with collection_paused():
         return _run_audit(config, only=only, compare=compare, backtest_at=backtest_at, backtest_k=backtest_k)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from toolkit import progress
 from toolkit.errors import GateFailed, InputError, SeamscopeError
+from toolkit.gcpause import collection_paused
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
@@ -361,7 +362,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
         else None
     try:
-        from toolkit.evidence import collection_paused  # (not at import: --help needs no pandas)
         with interrupts_in_callbacks_kept_quiet(), collection_paused():
             done = args.func(args)
         # Ctrl-C that landed in a finalizer or weakref callback could not stop the command there; it still asked

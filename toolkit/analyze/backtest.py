@@ -370,7 +370,7 @@ def backtest_many(config: AuditConfig, revisions: list[str], *, evidence=None, f
     here, beside the full evidence's bug categorization that scores them.
 
     One revision is an anecdote; several show whether the ranking warned in time again and again."""
-    from toolkit.evidence import collection_paused
+    from toolkit.gcpause import collection_paused
 
     with collection_paused():
         return _backtest_many(config, revisions, evidence=evidence, findings=findings, k=k, prepared=prepared)

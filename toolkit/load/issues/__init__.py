@@ -23,18 +23,16 @@ copy updated last, each reported as a Skip.
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from toolkit import schema
 from toolkit.errors import InputError, Skip, report_skip
+from toolkit.gcpause import collection_paused
 from toolkit.load.issues import generic_csv, github, gitlab, jira_csv, jira_json
 from toolkit.load.issues.normalize import conform, deduplicate, finish
 
@@ -191,28 +189,6 @@ def _load_one(path: Path, fmt: str | None, mapping: dict[str, str] | None) -> tu
     return generic_csv.records(raw, p, mapping)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: building 100,000s of small lists triggers needless collections (no cycles are made).
-
-    On exit the objects built are moved to the oldest generation unscanned, unless the caller froze objects
-    itself (``gc.freeze``), which is left as it is.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            if not gc.get_freeze_count():
-                # the objects built meanwhile are mostly the result (a list per row and list column): move them to
-                # the oldest generation (freeze + unfreeze, no scan) rather than scanning ~200,000 lists in the
-                # first young collection; any cyclic garbage among them waits for the next full collection
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
 def _load_all(paths: str | os.PathLike | list, format: str | None, mapping: dict[str, str] | None,
               pseudonymize: bool | str, skips: list[Skip] | None, frames: list, encodings: dict) -> None:
     for path, named in _expand(paths):
@@ -247,7 +223,7 @@ def load_issues(
     ``df.attrs["encodings"]`` maps each CSV to the encoding it was read with.
     """
     frames, encodings = [], {}
-    with _gc_paused():
+    with collection_paused():
         _load_all(paths, format, mapping, pseudonymize, skips, frames, encodings)
     if not frames:
         out = schema.empty("issues")
