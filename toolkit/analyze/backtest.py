@@ -438,21 +438,15 @@ def _baselines(ev) -> tuple[dict[str, float], dict[str, float]]:
             {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])})
 
 
-def _ranked(ev) -> tuple[pd.DataFrame, tuple[dict[str, float], dict[str, float]]]:
-    """The seam ranking of the evidence as of REV and the baselines' scores (:func:`_baselines`), cached on
-    that evidence: what :func:`prepare` computes ahead and :func:`_score` reads."""
+def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
     from toolkit.analyze.seam_ranking import rank_seams
     from toolkit.findings import Findings
 
+    # cached on the evidence as of REV (not only as part of the whole result): another k reuses them
     f = Findings(ev)
     ranking = ev.cached("backtest_ranking", lambda: rank_seams(f).table, code="toolkit.analyze.seam_ranking")
-    baselines = ev.cached("backtest_baselines", lambda: _baselines(ev),
-                          code=("toolkit.analyze.backtest", "toolkit.analyze.change_coupling"))
-    return ranking, baselines
-
-
-def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
-    ranking, (churn_by, degree) = _ranked(ev)
+    churn_by, degree = ev.cached("backtest_baselines", lambda: _baselines(ev),
+                                 code=("toolkit.analyze.backtest", "toolkit.analyze.change_coupling"))
     seams = ranking["seam"].astype(str).tolist()
     pairs_of = {s: pair_name(a, b) for s, a, b in zip(seams, ranking["caller_component"], ranking["callee_component"])}
     later, unplaced = _later_fixes(full_ev, full_f, known)

@@ -434,9 +434,8 @@ def _memo_file(repo) -> Path | None:
 
     if not cache.enabled():
         return None
-    repo_id = hashlib.sha1(str(repo.git_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     version = cache.code_version(__name__)[:16]  # another parser or comparison: another file
-    return cache.root() / "interface_docs" / f"{repo_id}-{version}.pkl"
+    return cache.root() / "interface_docs" / f"{repo.cache_id}-{version}.pkl"
 
 
 def _load_memos(path: Path | None) -> None:

@@ -88,6 +88,11 @@ class Repo:
     work_tree: Path | None
     origin: str
 
+    @property
+    def cache_id(self) -> str:
+        """A short stable name for this repository's files in seamscope's cache (its git folder, hashed)."""
+        return hashlib.sha1(str(self.git_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
     # ---- opening -------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike, *, flag: str = "REPO") -> "Repo":

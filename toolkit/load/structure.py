@@ -87,9 +87,7 @@ class _Cache:
 
     def __init__(self, repo: Repo, enabled: bool) -> None:
         self.enabled = enabled
-        repo_id = hashlib.sha1(str(repo.git_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        self.dir = cache_dir() / "structure" / repo_id
-        self._facts: dict[str, FileFacts] | None = None
+        self.dir = cache_dir() / "structure" / repo.cache_id
 
     def _load(self, path: Path) -> object | None:
         if not self.enabled or not path.exists():
@@ -106,18 +104,16 @@ class _Cache:
         atomic_write(path, lambda fh: pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
     def facts(self) -> dict[str, FileFacts]:
-        if self._facts is None:
-            self._facts = _FACTS.get(self.dir)
-        if self._facts is None:
+        facts = _FACTS.get(self.dir)
+        if facts is None:
             got = self._load(self.dir / "facts.pkl")
-            self._facts = _FACTS[self.dir] = got if isinstance(got, dict) else {}
-        return self._facts
+            facts = _FACTS[self.dir] = got if isinstance(got, dict) else {}
+        return facts
 
     def save_facts(self, used: set[str]) -> None:
         facts = self.facts()
         if len(facts) > 3 * max(len(used), 1000):  # keep a few revisions' worth, drop the rest
-            facts = {k: v for k, v in facts.items() if k in used}
-            self._facts = _FACTS[self.dir] = facts
+            facts = _FACTS[self.dir] = {k: v for k, v in facts.items() if k in used}
         self._store(self.dir / "facts.pkl", facts)
 
     def result(self, digest: str) -> dict | None:
