@@ -80,6 +80,39 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
 
 
+def repository_key(repo, rev: str | None, components: dict[str, str] | None) -> str:
+    """Cache key of the code at ``rev`` under a component mapping: what structure, history and mocks are read
+    from (an audit's, and a backtest's at an earlier revision)."""
+    mapping = sorted(components.items()) if components else None
+    return cache.key("repository", cache.repo_state(repo, rev), mapping,
+                     code=("toolkit.load.structure", "toolkit.load.history"))
+
+
+def test_file_reader(structure, repo, rev: str | None) -> Callable[[list[Skip]], Any]:
+    """``read(skips)``: the test sources at ``rev``, read and parsed on the first call only, so mocks and test
+    kinds share them, and a run whose cache holds both never reads them."""
+    from toolkit.load.mocks import read_test_files
+
+    parsed: dict = {}
+
+    def read(own: list[Skip]):
+        if "files" not in parsed:
+            parsed["files"] = read_test_files(structure, repo, rev, skips=own)
+        return parsed["files"]
+    return read
+
+
+def cached_mocks(structure, repo, rev: str | None, rkey: str, test_files: Callable[[list[Skip]], Any],
+                 skips: list[Skip]) -> tuple[pd.DataFrame, str]:
+    """(``scan_mocks`` at ``rev``, its cache key): cached on the repository key ``rkey`` (:func:`repository_key`)."""
+    from toolkit.load.mocks import scan_mocks
+
+    mkey = cache.key("mocks", rkey, code=("toolkit.load.mocks",))
+    mocks = cache.cached("evidence", mkey if cache.enabled() else None,
+                         lambda own: scan_mocks(structure, repo, rev=rev, skips=own, test_files=test_files(own)), skips)
+    return mocks, mkey
+
+
 def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None = None) -> Evidence:
     """Read the repository, history, test results, coverage, mocks, issues and labels of ``config``.
 
@@ -109,9 +142,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
 
     with stage("open repository"):
         repo = Repo.open(config.repo)
-        state = cache.repo_state(repo, config.at)
+        keys["repository"] = repository_key(repo, config.at, config.components)
     mapping = sorted(config.components.items()) if config.components else None
-    k("repository", state, mapping, code=("toolkit.load.structure", "toolkit.load.history"))
     with stage("structure"):
         structure = load_structure(repo, rev=config.at, mapping=config.components, skips=skips, cache=use_cache)
     with stage("git history"):
@@ -155,19 +187,11 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     else:
         missing["coverage"] = "no coverage data given (--coverage); integration coverage falls back to a static estimate"
 
-    from toolkit.load.mocks import read_test_files, scan_mocks
     from toolkit.load.test_kinds import classify_tests
-    parsed: dict = {}  # test sources read and parsed once, only if a cache entry is missing
-
-    def test_files(own: list[Skip]):
-        if "files" not in parsed:
-            parsed["files"] = read_test_files(structure, repo, config.at, skips=own)
-        return parsed["files"]
+    test_files = test_file_reader(structure, repo, config.at)
 
     with stage("mocks and test kinds"):
-        ev.mocks = cache.cached("evidence", k("mocks", rkey, code=("toolkit.load.mocks",)),
-                                lambda own: scan_mocks(structure, repo, rev=config.at, skips=own,
-                                                       test_files=test_files(own)), skips)
+        ev.mocks, keys["mocks"] = cached_mocks(structure, repo, config.at, rkey, test_files, skips)
         ev.test_kinds = cache.cached(
             "evidence", k("test_kinds", keys["mocks"], keys.get("test_results"), keys.get("coverage"),
                               code=("toolkit.load.test_kinds",)),

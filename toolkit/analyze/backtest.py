@@ -174,9 +174,8 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     ``git rev-list``), issues filtered by date and re-linked; only the structure, mocks and test
     kinds at ``at`` are read (cached like :func:`toolkit.evidence.load_evidence` caches them)."""
     from toolkit import cache
-    from toolkit.evidence import Evidence
+    from toolkit.evidence import Evidence, cached_mocks, repository_key, test_file_reader
     from toolkit.load.history import History, load_history
-    from toolkit.load.mocks import read_test_files, scan_mocks
     from toolkit.load.structure import load_structure
     from toolkit.load.test_kinds import classify_tests
 
@@ -197,9 +196,7 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     cfg = _config_at(config, at, when, notes)
     use_cache = cache.enabled()
     skips: list = []
-    mapping = sorted(config.components.items()) if config.components else None
-    rkey = cache.key("repository", cache.repo_state(repo, at), mapping,
-                     code=("toolkit.load.structure", "toolkit.load.history"))
+    rkey = repository_key(repo, at, config.components)
     structure = load_structure(repo, rev=head, mapping=config.components, skips=skips, cache=use_cache)
     ev = Evidence(config=cfg, repo=repo, structure=structure, history=hist, skips=skips,
                   missing=dict(full_ev.missing))
@@ -211,17 +208,8 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
         ev.test_components = test_components(ev.test_lines, structure.components)
     else:
         ev.missing["coverage"] = "dropped: not recorded before the revision"
-    parsed: dict = {}
-
-    def test_files(own: list):
-        if "files" not in parsed:
-            parsed["files"] = read_test_files(structure, repo, head, skips=own)
-        return parsed["files"]
-
-    mkey = cache.key("mocks", rkey, code=("toolkit.load.mocks",))
-    ev.mocks = cache.cached("evidence", mkey if use_cache else None,
-                            lambda own: scan_mocks(structure, repo, rev=head, skips=own, test_files=test_files(own)),
-                            skips)
+    test_files = test_file_reader(structure, repo, head)
+    ev.mocks, mkey = cached_mocks(structure, repo, head, rkey, test_files, skips)
     _drop_after(ev, full_ev.test_results, known, when, notes)
     # test kinds see only the results known at REV (as in _evidence_at): later runs may name tests REV lacks
     tkey = cache.key("test_kinds", mkey, full_ev.keys.get("test_results"), head,
