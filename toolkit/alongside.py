@@ -62,24 +62,27 @@ class Alongside:
         gc.freeze()
         self.proc.start()
         send.close()  # the child holds the only write end: EOF when it dies without reporting
-        self._outcome: tuple[str | None] | None = None
+        self._ended = False
+        self._why: str | None = None  # once ended: None when the child did all its work, else why not
 
     def wait(self) -> str | None:
         """Block until the child ends. None when it did all its work; else why not (the caller then does the
         work itself). Later calls return the same answer at once."""
-        if self._outcome is None:
+        if not self._ended:
             try:
-                msg, seconds = self._recv.recv()
-                self.seconds = seconds
+                self._why, self.seconds = self._recv.recv()
             except EOFError:
-                msg = None
+                self._why = None
             self.proc.join()
-            if msg is None and self.proc.exitcode != 0:
-                msg = f"the process ended with exit code {self.proc.exitcode} before it was done"
-            self._recv.close()
-            self._outcome = (msg,)
-            self._thaw()
-        return self._outcome[0]
+            if self._why is None and self.proc.exitcode != 0:
+                self._why = f"the process ended with exit code {self.proc.exitcode} before it was done"
+            self._end()
+        return self._why
+
+    def _end(self) -> None:
+        self._recv.close()
+        self._ended = True
+        self._thaw()
 
     def _thaw(self) -> None:
         if self._unfreeze_at_end:
@@ -94,10 +97,9 @@ class Alongside:
             if self.proc.is_alive():  # stuck where no exception reaches: stop it outright
                 self.proc.kill()
         self.proc.join()
-        if self._outcome is None:
-            self._recv.close()
-            self._outcome = ("cancelled",)
-        self._thaw()
+        if not self._ended:
+            self._why = "cancelled"
+            self._end()
 
 
 def _child(fn: Callable[..., Any], args: tuple, conn) -> None:
