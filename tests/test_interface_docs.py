@@ -446,3 +446,63 @@ def test_memos_persist_for_the_next_process_and_give_the_same_review(tmp_path, m
     pd.testing.assert_frame_equal(warm.drift, fresh.drift)
     pd.testing.assert_frame_equal(warm.interfaces, fresh.interfaces)
     assert len(fresh.drift) >= 2
+
+
+# ---- class_headers: the cheap "this class's signature cannot have changed" test used by drift ----------------
+_CLASS_BASE = b'''import dataclasses
+
+@dataclasses.dataclass(
+    frozen=True,
+)
+class Point:
+    """A point.
+
+Text at column 0 inside the docstring must not end the class.
+"""
+    x: int
+    y: int = 0
+
+    def norm(self):
+        return (self.x ** 2 + self.y ** 2) ** 0.5
+
+
+class Client:
+    # a comment at the body's indentation
+# and one at column 0
+    def __init__(self, host: str,
+                 port: int = 80):
+        self.host = host
+
+    def get(self, path):
+        return path
+'''
+
+
+@pytest.mark.parametrize("old, new, same", [
+    (b"return (self.x ** 2 + self.y ** 2) ** 0.5", b"return abs(complex(self.x, self.y))", True),  # a body
+    (b"        return path", b"        return '/' + path", True),
+    (b"    y: int = 0", b"    y: int = 1", False),  # a field's default
+    (b"    frozen=True,", b"    frozen=False,", False),  # a decorator's continuation line
+    (b"@dataclasses.dataclass(\n    frozen=True,\n)\n", b"", False),  # no longer a data class
+    (b"                 port: int = 80):", b"                 port: int = 8080):", False),  # a multi-line __init__
+])
+def test_class_headers_differ_exactly_when_the_signature_can_change(old, new, same):
+    from toolkit.analyze.interface_drift import class_headers, parse_module
+
+    after = _CLASS_BASE.replace(old, new)
+    assert after != _CLASS_BASE
+    for name in ("Point", "Client"):
+        equal = class_headers(_CLASS_BASE, name) == class_headers(after, name)
+        sig_equal = (parse_module(_CLASS_BASE, "m", False).defs[name].signature
+                     == parse_module(after, "m", False).defs[name].signature)
+        assert not (equal and not sig_equal), f"{name}: texts equal although the signature changed"
+    changed = [n for n in ("Point", "Client") if class_headers(_CLASS_BASE, n) != class_headers(after, n)]
+    assert (changed == []) == same
+
+
+def test_class_headers_unsure_and_absent():
+    from toolkit.analyze.interface_drift import class_headers
+
+    assert class_headers(b"x = 1\n", "Point") == []
+    assert class_headers(b"class Point:\n    s = '''a''' + \"\"\"b\"\"\"\n", "Point") is None
+    assert len(class_headers(b"class A:\n    pass\nif x:\n    class A:\n        pass\n", "A")) == 2

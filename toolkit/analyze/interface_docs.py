@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.analyze.interface_drift import (Definition, ModuleDefs, def_headers, describe_change,
+from toolkit.analyze.interface_drift import (Definition, ModuleDefs, class_headers, def_headers, describe_change,
                                              documented_params,
                                              documents_raises, documents_returns, parse_module)
 from toolkit.atomic import atomic_write
@@ -532,8 +532,12 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
     def memo_key(s: str, p: str, before: str, head_path: str) -> tuple:
         return (s, p, before, mods.module_of.get(head_path, ""), head_path.endswith("__init__.py"))
 
+    def hdr_key(q: str, k: str) -> str:
+        name = q.rsplit(".", 1)[-1]
+        return f"class {name}" if k == "class" else name
+
     def headers_equal(facts: dict, q: str, k: str) -> bool:
-        return k != "class" and facts["hdr"][q.rsplit(".", 1)[-1]]
+        return facts["hdr"][hdr_key(q, k)]
 
     def known(mk: tuple, head_path: str) -> bool:
         """Whether the memo answers this change for the file's interfaces without reading it."""
@@ -543,7 +547,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         if got == _SAME:
             return True
         candidates = by_path[head_path]
-        if any(k != "class" and q.rsplit(".", 1)[-1] not in got["hdr"] for _i, q, _c, k in candidates):
+        if any(hdr_key(q, k) not in got["hdr"] for _i, q, _c, k in candidates):
             return False
         if all(headers_equal(got, q, k) for _i, q, _c, k in candidates):
             return True
@@ -565,14 +569,14 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         mods.new_work = True
 
     parsed: dict[tuple[str, bytes], ModuleDefs] = {}
-    headers: dict[tuple[int, str], list[bytes]] = {}  # (id of a version held in ``contents``, name) -> headers
+    headers: dict[tuple[int, str], list[bytes] | None] = {}  # (id of a version held in ``contents``, name) -> headers
 
-    def headers_of(data: bytes, name: str) -> list[bytes]:
-        """``def_headers``, once per file version: in a linear history one version is the "after" of a change
-        and the "before" of the next (the same object of ``contents``)."""
-        k = (id(data), name)
+    def headers_of(data: bytes, key: str) -> list[bytes] | None:
+        """``def_headers`` (``class_headers`` for a class), once per file version: in a linear history one
+        version is the "after" of a change and the "before" of the next (the same object of ``contents``)."""
+        k = (id(data), key)
         if k not in headers:
-            headers[k] = def_headers(data, name)
+            headers[k] = (class_headers(data, key[6:]) if key.startswith("class ") else def_headers(data, key))
         return headers[k]
 
     def defs_of(data: bytes, head_path: str) -> ModuleDefs:
@@ -594,9 +598,10 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         if facts is None:
             facts = _CHANGE_MEMO[mk] = {"hdr": {}, "sig": {}}
         for _i, q, _c, k in by_path[head_path]:
-            name = q.rsplit(".", 1)[-1]
-            if k != "class" and name not in facts["hdr"]:
-                facts["hdr"][name] = headers_of(before_data, name) == headers_of(after_data, name)
+            key = hdr_key(q, k)
+            if key not in facts["hdr"]:
+                before_h, after_h = headers_of(before_data, key), headers_of(after_data, key)
+                facts["hdr"][key] = before_h is not None and before_h == after_h
         candidates = by_path[head_path]
         if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
             return  # no signature can have changed: parsing is not needed

@@ -327,3 +327,96 @@ def def_headers(source: bytes, name: str) -> list[bytes]:
                 break
         out.append(source[start:pos])
     return out
+
+
+def _indent_of(line: bytes) -> int:
+    return len(line) - len(line.lstrip(b" \t"))
+
+
+def _code(line: bytes) -> bytes:
+    return line.split(b"#", 1)[0].strip()
+
+
+def _depth(line: bytes) -> int:
+    return (line.count(b"(") + line.count(b"[") + line.count(b"{")
+            - line.count(b")") - line.count(b"]") - line.count(b"}"))
+
+
+_INIT = re.compile(rb"(?:async[ \t]+)?def[ \t]+__init__\b")
+_DEF_OR_CLASS = re.compile(rb"(?:async[ \t]+)?def\b|class\b")
+_TRIPLE_D, _TRIPLE_S = b'"""', b"'''"
+
+
+def class_headers(source: bytes, name: str) -> list[bytes] | None:
+    """The text of every ``class name`` that its signature can depend on, or ``None`` when unsure.
+
+    A class's signature (:func:`parse_module`) is its ``__init__``'s, or its fields' for a data class, and
+    depends on its decorators and bases. This keeps the decorator lines, the ``class`` header, every
+    statement that starts at the body's indentation (fields with their continuation lines, the first line of
+    each method), the whole ``__init__`` header, and every line inside a multi-line string; it leaves out
+    method bodies, which are what most changes touch. So, like :func:`def_headers`, equal texts in two
+    versions mean equal signatures. ``None`` (both quote styles on one line) means "parse to be sure".
+    """
+    word = name.encode()
+    if word not in source:  # the common case: a file version without this class at all
+        return []
+    found = []  # (line number, indentation) of each ``class name``; "class" first lets the regex scan fast
+    for m in re.finditer(rb"class[ \t]+" + re.escape(word) + rb"\b", source):
+        line_start = source.rfind(b"\n", 0, m.start()) + 1
+        if not source[line_start:m.start()].strip(b" \t"):
+            found.append((source.count(b"\n", 0, line_start), m.start() - line_start))
+    lines = source.split(b"\n") if found else []
+    out: list[bytes] = []
+    for i, ind in found:
+        first_dec, j = None, i - 1
+        while j >= 0:  # decorators above the class line, with their continuation lines
+            up = lines[j]
+            stripped = up.lstrip()
+            if _code(up) and _indent_of(up) <= ind and not stripped.startswith((b"@", b")", b"]", b"}")):
+                break
+            if stripped.startswith(b"@") and _indent_of(up) == ind:
+                first_dec = j
+            j -= 1
+        kept = list(lines[first_dec:i]) if first_dec is not None else []
+        k, depth = i, 0
+        while k < len(lines):  # the class header, through its colon
+            depth += _depth(lines[k])
+            kept.append(lines[k])
+            k += 1
+            if depth <= 0 and _code(lines[k - 1]).endswith(b":"):
+                break
+        body_ind, depth, in_init, quotes = None, 0, False, 0
+        for ln in lines[k:]:  # per line of the class: kept cheap, a class can be most of a file
+            inside_string = quotes % 2 == 1
+            if _TRIPLE_D in ln or _TRIPLE_S in ln:
+                if _TRIPLE_D in ln and _TRIPLE_S in ln:
+                    return None
+                quotes += ln.count(_TRIPLE_D) + ln.count(_TRIPLE_S)
+            if inside_string:
+                kept.append(ln)
+                continue
+            stripped = ln.lstrip()
+            if not stripped or stripped[:1] == b"#":
+                continue
+            ind_k = len(ln) - len(stripped)
+            if depth > 0 or in_init:  # a continuation of a kept statement
+                kept.append(ln)
+                depth += _depth(ln)
+                in_init = in_init and not (depth <= 0 and _code(ln).endswith(b":"))
+                continue
+            if body_ind is None:
+                body_ind = ind_k
+            if ind_k <= ind:
+                break
+            if ind_k != body_ind:
+                if quotes % 2:
+                    kept.append(ln)
+                continue
+            kept.append(ln)
+            if _INIT.match(stripped):
+                depth = _depth(ln)
+                in_init = not (depth <= 0 and _code(ln).endswith(b":"))
+            elif not _DEF_OR_CLASS.match(stripped):
+                depth = max(_depth(ln), 0)
+        out.append(b"\n".join(kept))
+    return out
