@@ -310,11 +310,15 @@ def def_headers(source: bytes, name: str) -> list[bytes]:
     that fools the bracket count only makes the text longer (never shorter), so
     equality stays a safe reason to skip parsing.
     """
-    pat = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(", re.MULTILINE)
     out = []
     n = len(source)
-    for m in pat.finditer(source):
-        start = pos = m.start()
+    # "def" first lets the regex scan fast (a pattern starting with ``^`` in multi-line mode tries every position)
+    for m in re.finditer(rb"def[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(", source):
+        line_start = source.rfind(b"\n", 0, m.start()) + 1
+        prefix = source[line_start:m.start()].strip(b" \t")
+        if prefix not in (b"", b"async"):
+            continue
+        start = pos = line_start
         depth = 0
         while pos < n:
             end = source.find(b"\n", pos)
@@ -352,9 +356,9 @@ def class_headers(source: bytes, name: str) -> list[bytes] | None:
 
     A class's signature (:func:`parse_module`) is its ``__init__``'s, or its fields' for a data class, and
     depends on its decorators and bases. This keeps the decorator lines, the ``class`` header, every
-    statement that starts at the body's indentation (fields with their continuation lines, the first line of
-    each method), the whole ``__init__`` header, and every line inside a multi-line string; it leaves out
-    method bodies, which are what most changes touch. So, like :func:`def_headers`, equal texts in two
+    statement but ``def``/``class`` that starts at the body's indentation (fields with their continuation
+    lines, decorators), the whole ``__init__`` header, and every line inside a multi-line string; it leaves
+    out other methods, which are what most changes touch. So, like :func:`def_headers`, equal texts in two
     versions mean equal signatures. ``None`` (both quote styles on one line) means "parse to be sure".
     """
     word = name.encode()
@@ -412,11 +416,12 @@ def class_headers(source: bytes, name: str) -> list[bytes] | None:
                 if quotes % 2:
                     kept.append(ln)
                 continue
-            kept.append(ln)
             if _INIT.match(stripped):
+                kept.append(ln)
                 depth = _depth(ln)
                 in_init = not (depth <= 0 and _code(ln).endswith(b":"))
-            elif not _DEF_OR_CLASS.match(stripped):
+            elif not _DEF_OR_CLASS.match(stripped):  # other methods' headers: no part of the class's signature
+                kept.append(ln)
                 depth = max(_depth(ln), 0)
         out.append(b"\n".join(kept))
     return out
