@@ -8,18 +8,35 @@ replacement in test source with :mod:`ast` (test code is never imported or run):
 mechanism              recognised as
 =====================  =========================================================
 patch                  ``unittest.mock.patch`` / ``mock.patch`` (decorator, ``with``, ``.start()``)
-patch.object           ``patch.object(obj, "attr")`` — ``obj`` resolved through the file's imports
-patch.dict             ``patch.dict(target, ...)``
+patch.object           ``patch.object(obj, "attr")`` — ``obj`` resolved through the file's imports, or a
+                       local built from an imported class (``pool = Pool(); patch.object(pool, "get")``
+                       replaces ``Pool.get``)
+patch.dict             ``patch.dict(target, ...)``; on a module's namespace (``mod.__dict__``,
+                       ``vars(mod)``, ``sys.modules``) with literal keys, one row per replaced name
 patch.multiple         ``patch.multiple(target, a=..., b=...)`` — one row per keyword
-mocker.patch[...]      pytest-mock ``mocker.patch``/``.object``/``.dict``/``.multiple``
-monkeypatch            ``monkeypatch.setattr(obj, "name", v)`` / ``setattr("dotted.path", v)`` / ``delattr``
+mocker.patch[...]      pytest-mock ``mocker.patch``/``.object``/``.dict``/``.multiple``; ``mocker.spy`` wraps
+                       the real thing and is no replacement (no row)
+monkeypatch            ``monkeypatch.setattr(obj, "name", v)`` / ``setattr("dotted.path", v)`` / ``delattr``;
+                       ``setitem``/``delitem`` on a module's namespace or ``sys.modules`` (not
+                       ``os.environ``); also on ``with monkeypatch.context() as mp`` and
+                       ``mp = MonkeyPatch()``
+assignment             ``mod.func = fake``, ``Class.method = fake``, ``setattr(mod, "f", fake)`` on a name
+                       the file imports, restored or not (the first assignment of a scope is the
+                       replacement, a later one puts the original back). Not a mock: ``self.x = ...``, an
+                       attribute of a local or a parameter, state on an object a module holds
+                       (``flask.g.user = ...``) — the owner must be a module or a class (see
+                       :meth:`SymbolResolver.replaces_definition`)
+fixture_mock           a fixture that builds a ``Mock``/``MagicMock`` without ``spec`` and returns or yields
+                       it: the target is the one repository symbol its name names (``mock_cache`` ->
+                       ``Cache``), else unresolved
 magicmock_spec         ``Mock``/``MagicMock``/``AsyncMock(spec=X | spec_set=X)`` (also ``mocker.``)
 autospec               ``create_autospec(X)``
 responses, requests_mock, respx, httpx_mock, httpretty, vcr
                        HTTP stubs (decorators, context managers, fixtures, ``@pytest.mark.vcr``);
                        ``external_service = "http"``
-fake_class             classes named ``Fake*``/``Stub*``/``Dummy*``/``InMemory*`` in test code that
-                       subclass a production class or stand in for one of the same name
+fake_class             classes named ``Fake*``/``Stub*``/``Dummy*``/``InMemory*``/``Mock*`` or ``*Fake``/
+                       ``*Stub``/``*Mock`` anywhere in test code (also inside a fixture) that subclass a
+                       production class or stand in for one of the same name
                        (``FakePaymentGateway`` -> ``PaymentGateway``)
 =====================  =========================================================
 
@@ -28,7 +45,8 @@ class (decorator, ``setUp``/``setup_method``/``setUpClass``) to all its tests; a
 module level (or ``setup_module``) to all tests in the file; in a fixture to every
 test requesting that fixture — directly, through other fixtures, via
 ``usefixtures`` or ``autouse=True`` — with pytest's lookup order (class, module,
-``conftest.py`` of the same then parent directories). A fake class applies to the
+``conftest.py`` of the same then parent directories). A ``conftest.py``'s own
+module-level replacements apply to every test below it. A fake class applies to the
 tests and fixtures whose code names it.
 
 Target resolution: the dotted target is walked against the repository's modules;
@@ -239,6 +257,7 @@ class Scope:
     stored: set[str] = field(default_factory=set)
     calls: list[ast.Call] = field(default_factory=list)
     mp_aliases: set[str] = field(default_factory=set)
+    instances: dict[str, str | None] = field(default_factory=dict)  # local -> class it was built from
     gives: bool = False
 
 
@@ -248,6 +267,7 @@ class _Scanner:
     def __init__(self, bindings: dict[str, str]):
         self.b = bindings
         self.mp_aliases: set[str] = set()  # names of MonkeyPatch objects in the scope being scanned
+        self.instances: dict[str, str] = {}  # locals of the scope built from an imported class -> that class
         self.local: set[str] = set()  # names the scope binds itself (parameters, assignments): not imports
 
     def full(self, name: str | None) -> str | None:
@@ -298,14 +318,36 @@ class _Scanner:
                 elif isinstance(n, ast.Call):
                     sc.calls.append(n)
                 elif isinstance(n, ast.withitem):
-                    if isinstance(n.optional_vars, ast.Name) and self._makes_monkeypatch(n.context_expr):
-                        sc.mp_aliases.add(n.optional_vars.id)
+                    if isinstance(n.optional_vars, ast.Name):
+                        self._bind(sc, n.optional_vars.id, n.context_expr)
                 elif isinstance(n, ast.Assign):
-                    if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and self._makes_monkeypatch(n.value):
-                        sc.mp_aliases.add(n.targets[0].id)
+                    if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                        self._bind(sc, n.targets[0].id, n.value)
                 elif isinstance(n, (ast.Return, ast.Yield)):
                     sc.gives |= n.value is not None
+        sc.instances = {k: v for k, v in sc.instances.items() if v is not None}
         return sc
+
+    def _bind(self, sc: "Scope", name: str, value: ast.expr) -> None:
+        """Note a local bound to a MonkeyPatch, or to an instance of an imported class (``pool = Pool(...)``, ``with
+        Pool(...) as pool``: ``patch.object(pool, "get")`` replaces ``Pool.get``); bound twice to different
+        classes, the name stays unresolved."""
+        if self._makes_monkeypatch(value):
+            sc.mp_aliases.add(name)
+        elif isinstance(value, ast.Call):
+            cls = self.full(dotted_name(value.func))
+            if cls and cls.rsplit(".", 1)[-1][:1].isupper():
+                sc.instances[name] = cls if sc.instances.get(name, cls) == cls else None
+
+    def target_of(self, node: ast.AST) -> str | None:
+        """The dotted symbol an object argument of ``patch.object``/``setattr`` names: through the file's imports,
+        or the class of a local instance of an imported class."""
+        got = self.resolve_expr(node)
+        if got is None and not isinstance(node, ast.Call):
+            head, _, rest = (dotted_name(node) or "").partition(".")
+            cls = self.instances.get(head)
+            got = None if cls is None else cls + ("." + rest if rest else "")
+        return got
 
     def _module_dict_item(self, mapping: ast.expr, key: ast.expr) -> str | None:
         """The symbol a ``setitem``/``delitem`` on a module's namespace replaces: ``sys.modules["m"]`` -> ``m``,
@@ -374,7 +416,7 @@ class _Scanner:
                 if first is not None and (len(call.args) < 3 if rest == "setattr" else len(call.args) < 2):
                     return [MockHit(line, "monkeypatch", first, first)]
                 attr = self._str(call.args[1]) if len(call.args) > 1 else None
-                base = self.resolve_expr(call.args[0])
+                base = self.target_of(call.args[0])
                 if attr is not None:
                     written = ast.unparse(call.args[0]) + "." + attr
                     return [MockHit(line, "monkeypatch", written, f"{base}.{attr}" if base else None)]
@@ -405,11 +447,17 @@ class _Scanner:
             return [MockHit(line, prefix + "patch", t, t)]
         if op == "patch.object" and len(a) >= 2:
             attr = self._str(a[1])
-            base = self.resolve_expr(a[0])
+            base = self.target_of(a[0])
             written = ast.unparse(a[0]) + "." + (attr or ast.unparse(a[1]))
             return [MockHit(line, prefix + "patch.object", written, f"{base}.{attr}" if base and attr else None)]
         if op == "patch.dict" and a:
             t = self._str(a[0])
+            values = a[1] if len(a) > 1 else self._kw(call, "values", "in_dict")
+            if t is None and isinstance(values, ast.Dict):  # a module's namespace: one row per replaced name
+                quals = [(k, self._module_dict_item(a[0], k)) for k in values.keys if k is not None]
+                if quals and all(q for _, q in quals):
+                    return [MockHit(line, prefix + "patch.dict", f"{ast.unparse(a[0])}[{k.value!r}]", q)
+                            for k, q in quals]
             return [MockHit(line, prefix + "patch.dict", t or ast.unparse(a[0]), t or self.resolve_expr(a[0]))]
         if op == "patch.multiple" and a:
             t = self._str(a[0])
@@ -433,14 +481,14 @@ class _Scanner:
         caller has it); a decorator always applies, code in a conditional part is ``conditional``. Of several
         assignments to one target (a fake, then the original put back) the first is the replacement."""
         nodes = list(nodes)
-        saved = self.mp_aliases, self.local
+        saved = self.mp_aliases, self.local, self.instances
         if scope is None:
             scope = Scope() if decorators else self.scope(nodes)
-        self.mp_aliases, self.local = scope.mp_aliases, set(params) | scope.stored
+        self.mp_aliases, self.local, self.instances = scope.mp_aliases, set(params) | scope.stored, scope.instances
         try:
             return self._hits(nodes, decorators)
         finally:
-            self.mp_aliases, self.local = saved
+            self.mp_aliases, self.local, self.instances = saved
 
     def _hits(self, nodes: list[ast.AST], decorators: bool) -> list[MockHit]:
         out: list[MockHit] = []
