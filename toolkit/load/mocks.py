@@ -343,10 +343,8 @@ class _Scanner:
         """The dotted symbol an object argument of ``patch.object``/``setattr`` names: through the file's imports,
         or the class of a local instance of an imported class."""
         got = self.resolve_expr(node)
-        if got is None and not isinstance(node, ast.Call):
-            head, _, rest = (dotted_name(node) or "").partition(".")
-            cls = self.instances.get(head)
-            got = None if cls is None else cls + ("." + rest if rest else "")
+        if got is None and isinstance(node, ast.Name):  # ``pool``, not ``pool.conn.__class__``: its class is unknown
+            got = self.instances.get(node.id)
         return got
 
     def _module_dict_item(self, mapping: ast.expr, key: ast.expr) -> str | None:
@@ -568,7 +566,8 @@ def parse_test_file(path: str, source: bytes) -> TestFile:
     """Parse one test file (raises ``SyntaxError``/``ValueError`` when it does not parse)."""
     tree = ast.parse(source, filename=path)
     mod = module_name(path)
-    tf = TestFile(path, mod, _bindings(tree, mod, PurePosixPath(path).name == "__init__.py"))
+    every = list(ast.walk(tree))  # one walk for the imports and the stand-in classes
+    tf = TestFile(path, mod, import_bindings(every, mod, PurePosixPath(path).name == "__init__.py"))
     sc = _Scanner(tf.bindings)
 
     def fake(node: ast.ClassDef) -> None:
@@ -635,7 +634,7 @@ def parse_test_file(path: str, source: bytes) -> TestFile:
                     tf.file_mocks.append(MockHit(st.lineno, mech, mech, replaced, "http"))
         elif not isinstance(st, (ast.Import, ast.ImportFrom)):
             tf.file_mocks.extend(sc.hits([st]))
-    for node in ast.walk(tree):  # stand-in classes anywhere: module level, in a test class, in a fixture's body
+    for node in every:  # stand-in classes anywhere: module level, in a test class, in a fixture's body
         if isinstance(node, ast.ClassDef):
             fake(node)
     return tf
