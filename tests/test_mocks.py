@@ -576,6 +576,9 @@ FORMS = {
 
             def test_parameter_shadows_import(self, transport):
                 transport.connect = None
+
+            def test_metadata_is_no_replacement(self):
+                Transport.__test__ = False
         """,
     "tests/test_monkeypatch_forms.py": """\
         import os
@@ -777,10 +780,11 @@ def test_real_suite_forms(forms, test, expected):
 
 
 @pytest.mark.parametrize("test", ["TestNegative.test_local_object", "TestNegative.test_module_instance",
-                                  "TestNegative.test_parameter_shadows_import"])
+                                  "TestNegative.test_parameter_shadows_import",
+                                  "TestNegative.test_metadata_is_no_replacement"])
 def test_assignment_to_locals_self_or_instances_is_no_mock(forms, test):
     """``self.x = ...``, ``obj.attr = ...`` on a local, state on an instance a module holds, a parameter that
-    shadows an import: none replaces a symbol of another component."""
+    shadows an import, a metadata attribute: none replaces a symbol of another component."""
     assert form_rows(forms, "tests.test_assign." + test) == set()
 
 

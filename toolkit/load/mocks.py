@@ -130,6 +130,8 @@ HTTP_MARKERS = {"vcr": ("vcr", "http.client"), "default_cassette": ("vcr", "http
                 "httpx_mock": ("httpx_mock", "httpx"), "respx": ("respx", "httpx")}
 CLASS_SETUP = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
 MODULE_SETUP = frozenset({"setup_module", "setUpModule", "setup_function"})
+#: attributes whose assignment labels an object rather than replacing behaviour (``Imported.__test__ = False``)
+METADATA_ATTRS = frozenset({"__test__", "__doc__", "__module__", "__name__", "__qualname__", "__file__", "__all__"})
 
 
 # ---- the static model of test files ------------------------------------------------------
@@ -384,11 +386,12 @@ class _Scanner:
                 return []
             written = f"{base}.{self._str(node.args[1])}"
             full = self.full(written)
-            return [MockHit(node.lineno, "assignment", written, full)] if full else []
+            return [MockHit(node.lineno, "assignment", written, full)] if full and \
+                self._str(node.args[1]) not in METADATA_ATTRS else []
         out = []
         for t in targets:
             name = dotted_name(t) if isinstance(t, ast.Attribute) else None
-            if name is None or name.split(".")[0] in self.local:
+            if name is None or name.split(".")[0] in self.local or t.attr in METADATA_ATTRS:
                 continue
             full = self.full(name)
             if full:
