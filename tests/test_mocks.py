@@ -458,3 +458,345 @@ def test_unchanged_test_files_are_parsed_once_across_revisions(tmp_path):
     assert then["tests/test_core.py"] is now["tests/test_core.py"]  # same content: one parse
     assert then["tests/test_more.py"] is not now["tests/test_more.py"]  # changed: parsed at each revision
     assert [t.name for t in then["tests/test_more.py"].tests] == ["test_g"]
+
+
+# ---- mocks the way real suites write them: assignment, MonkeyPatch objects, mocker, patch.object, fake fixtures ----
+
+FORMS = {
+    "kit/__init__.py": "",
+    "kit/net/__init__.py": "",
+    "kit/net/transport.py": """\
+        class Transport:
+            def send(self):
+                return 1
+
+
+        def connect():
+            return Transport()
+
+
+        DEFAULT = Transport()  # an instance the module holds, not a definition
+        REGISTRY = {}
+        """,
+    "kit/net/wire.py": "def encode(x):\n    return x\n",
+    "kit/api/__init__.py": "",
+    "kit/api/client.py": """\
+        from kit.net import transport as tr
+        from kit.net.transport import Transport, connect
+        from kit.store.cache import Cache
+
+
+        class Client:
+            def get(self):
+                return connect().send()
+        """,
+    "kit/store/__init__.py": "",
+    "kit/store/cache.py": "class Cache:\n    pass\n\n\ndef lookup():\n    pass\n",
+    "tests/__init__.py": "",
+    "tests/conftest.py": """\
+        import pytest
+        from unittest import mock
+
+
+        @pytest.fixture
+        def mock_cache():
+            m = mock.Mock()
+            return m
+
+
+        @pytest.fixture
+        def fake_transport():
+            class TransportStub:
+                pass
+            return TransportStub()
+
+
+        @pytest.fixture
+        def plain_value():
+            return mock.sentinel.value
+        """,
+    "tests/test_assign.py": """\
+        import pytest
+        from unittest.mock import Mock
+
+        import kit.net.transport
+        from kit.api import client as api
+        from kit.net import transport
+        from kit.net.transport import Transport
+
+
+        def test_module_attr():
+            transport.connect = lambda: None
+
+
+        def test_dotted_module_attr_restored():
+            orig = kit.net.transport.connect
+            kit.net.transport.connect = lambda: None
+            try:
+                pass
+            finally:
+                kit.net.transport.connect = orig
+
+
+        def test_class_method():
+            Transport.send = lambda self: None
+
+
+        def test_through_alias():
+            api.tr.connect = Mock()
+
+
+        def test_setattr_builtin():
+            setattr(api.Client, "get", lambda self: 1)
+
+
+        @pytest.fixture
+        def patched_send():
+            Transport.send = lambda self: None
+            yield
+
+
+        def test_assignment_in_fixture(patched_send):
+            pass
+
+
+        class TestNegative:
+            def setup_method(self):
+                self.client = api.Client()
+                self.client.timeout = 1
+
+            def test_local_object(self):
+                c = api.Client()
+                c.get = lambda: 1
+                t = Transport()
+                t.send = None
+
+            def test_module_instance(self):
+                transport.DEFAULT.timeout = 3
+
+            def test_parameter_shadows_import(self, transport):
+                transport.connect = None
+
+            def test_metadata_is_no_replacement(self):
+                Transport.__test__ = False
+        """,
+    "tests/test_monkeypatch_forms.py": """\
+        import os
+        import sys
+
+        from pytest import MonkeyPatch
+
+        from kit.api.client import Client
+        from kit.net import transport
+
+
+        def test_object_target(monkeypatch):
+            monkeypatch.setattr(transport, "connect", lambda: None)
+
+
+        def test_string_target(monkeypatch):
+            monkeypatch.setattr("kit.api.client.tr.connect", lambda: None)
+
+
+        def test_context(monkeypatch):
+            with monkeypatch.context() as m:
+                m.setattr(Client, "get", lambda self: 1)
+
+
+        def test_monkeypatch_object():
+            mp = MonkeyPatch()
+            mp.setattr(transport.Transport, "send", None)
+            mp.undo()
+
+
+        def test_module_dicts(monkeypatch):
+            monkeypatch.setitem(transport.__dict__, "connect", None)
+            monkeypatch.setitem(sys.modules, "kit.store.cache", None)
+
+
+        def test_delattr(monkeypatch):
+            monkeypatch.delattr(Client, "get")
+
+
+        def test_environment_is_no_symbol(monkeypatch):
+            monkeypatch.setitem(os.environ, "X", "1")
+        """,
+    "tests/test_mocker_forms.py": """\
+        from kit.api.client import Client
+        from kit.net import transport
+
+
+        def test_patch(mocker):
+            mocker.patch("kit.api.client.connect")
+
+
+        def test_patch_object(mocker):
+            mocker.patch.object(Client, "get")
+
+
+        def test_patch_dict(mocker):
+            mocker.patch.dict("kit.net.transport.REGISTRY", {"a": 1})
+            mocker.patch.dict(transport.__dict__, {"connect": None})
+
+
+        def test_spy_is_no_replacement(mocker):
+            mocker.spy(transport, "connect")
+
+
+        def test_patch_object_on_instance(mocker):
+            c = Client()
+            mocker.patch.object(c, "get")
+        """,
+    "tests/test_unittest_forms.py": """\
+        import unittest
+        from unittest import mock
+        from unittest.mock import patch
+
+        import kit.api.client
+        from kit.net.transport import Transport
+
+
+        @patch.object(Transport, "send")
+        def test_decorator(send):
+            pass
+
+
+        def test_context_manager():
+            with mock.patch.object(kit.api.client.Client, "get"):
+                pass
+
+
+        class TestStart(unittest.TestCase):
+            def setUp(self):
+                self.p = patch.object(Transport, "send")
+                self.p.start()
+
+            def test_x(self):
+                pass
+        """,
+    "tests/test_fixture_fakes.py": """\
+        def test_mock_fixture(mock_cache):
+            pass
+
+
+        def test_fake_fixture(fake_transport):
+            pass
+
+
+        def test_no_fake(plain_value):
+            pass
+        """,
+    "tests/sub/__init__.py": "",
+    "tests/sub/conftest.py": """\
+        import pytest
+
+        import kit.store.cache
+
+        kit.store.cache.lookup = lambda *a: None  # at import of this conftest: every test below
+
+
+        @pytest.fixture
+        def patched_client(monkeypatch):
+            from kit.api.client import Client
+            monkeypatch.setattr(Client, "get", None)
+        """,
+    "tests/sub/deeper/__init__.py": "",
+    "tests/sub/deeper/test_inherited.py": """\
+        def test_from_parent_conftests(patched_client, mock_cache):
+            pass
+        """,
+}
+
+#: modules of one package as components of their own (as for a flat package): resolution must follow the
+#: structure's component of each module, not the package
+FORMS_MAPPING = {"kit/net/transport.py": "transport", "kit/net/wire.py": "wire", "kit/net/__init__.py": "transport",
+                 "kit/api/*": "api", "kit/store/*": "store", "kit/__init__.py": "api"}
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory):
+    root = make_repo(tmp_path_factory.mktemp("forms"), FORMS)
+    paths = sorted(FORMS)
+    cm = ComponentMap.from_files(paths, FORMS_MAPPING)
+    st = small_structure(paths, [("kit.api.client", "kit.net.transport", None),
+                                 ("kit.api.client", "kit.net.transport", "connect"),
+                                 ("kit.api.client", "kit.net.transport", "Transport"),
+                                 ("kit.api.client", "kit.store.cache", "Cache")])
+    files = st.files.assign(component=[cm.component_of(p) for p in st.files.path])
+    imp = st.imports.assign(component=[cm.component_of(p) for p in st.imports.path],
+                            target_component=[cm.component_of(m.replace(".", "/") + ".py") for m in st.imports.target_module])
+    st = SimpleNamespace(components=cm, files=schema.conform(files, "files"), imports=schema.conform(imp, "imports"),
+                         call_sites=schema.empty("call_sites"))
+    df = scan_mocks(st, root, skips=[])
+    schema.check(df, "mocks")
+    return df
+
+
+def form_rows(df: pd.DataFrame, test_id: str) -> set[tuple]:
+    sub = df[df.test_id == test_id]
+    return {(m, q, None if pd.isna(c) else c) for m, q, c in zip(sub.mechanism, sub.target_qualname, sub.target_component)}
+
+
+@pytest.mark.parametrize("test, expected", [
+    # attribute assignment on an imported module or class, restored or not
+    ("test_assign.test_module_attr", {("assignment", "kit.net.transport.connect", "transport")}),
+    ("test_assign.test_dotted_module_attr_restored", {("assignment", "kit.net.transport.connect", "transport")}),
+    ("test_assign.test_class_method", {("assignment", "kit.net.transport.Transport.send", "transport")}),
+    # through client's own `from kit.net import transport as tr`
+    ("test_assign.test_through_alias", {("assignment", "kit.net.transport.connect", "transport")}),
+    ("test_assign.test_setattr_builtin", {("assignment", "kit.api.client.Client.get", "api")}),
+    ("test_assign.test_assignment_in_fixture", {("assignment", "kit.net.transport.Transport.send", "transport")}),
+    # monkeypatch: object and string targets, its context and MonkeyPatch objects, module dicts, delattr
+    ("test_monkeypatch_forms.test_object_target", {("monkeypatch", "kit.net.transport.connect", "transport")}),
+    ("test_monkeypatch_forms.test_string_target", {("monkeypatch", "kit.net.transport.connect", "transport")}),
+    ("test_monkeypatch_forms.test_context", {("monkeypatch", "kit.api.client.Client.get", "api")}),
+    ("test_monkeypatch_forms.test_monkeypatch_object", {("monkeypatch", "kit.net.transport.Transport.send", "transport")}),
+    ("test_monkeypatch_forms.test_module_dicts", {("monkeypatch", "kit.net.transport.connect", "transport"),
+                                                  ("monkeypatch", "kit.store.cache", "store")}),
+    ("test_monkeypatch_forms.test_delattr", {("monkeypatch", "kit.api.client.Client.get", "api")}),
+    ("test_monkeypatch_forms.test_environment_is_no_symbol", set()),
+    # pytest-mock
+    ("test_mocker_forms.test_patch", {("mocker.patch", "kit.net.transport.connect", "transport")}),
+    ("test_mocker_forms.test_patch_object", {("mocker.patch.object", "kit.api.client.Client.get", "api")}),
+    ("test_mocker_forms.test_patch_dict", {("mocker.patch.dict", "kit.net.transport.REGISTRY", "transport"),
+                                           ("mocker.patch.dict", "kit.net.transport.connect", "transport")}),
+    ("test_mocker_forms.test_patch_object_on_instance", {("mocker.patch.object", "kit.api.client.Client.get", "api")}),
+    # unittest.mock.patch.object as decorator, context manager and start()
+    ("test_unittest_forms.test_decorator", {("patch.object", "kit.net.transport.Transport.send", "transport")}),
+    ("test_unittest_forms.test_context_manager", {("patch.object", "kit.api.client.Client.get", "api")}),
+    ("test_unittest_forms.TestStart.test_x", {("patch.object", "kit.net.transport.Transport.send", "transport")}),
+    # fixtures that return fakes, injected by name from conftest.py
+    ("test_fixture_fakes.test_mock_fixture", {("fixture_mock", "kit.store.cache.Cache", "store")}),
+    ("test_fixture_fakes.test_fake_fixture", {("fake_class", "kit.net.transport.Transport", "transport")}),
+    ("test_fixture_fakes.test_no_fake", set()),
+    # fixtures and module-level replacements of conftest.py files up the tree
+    ("sub.deeper.test_inherited.test_from_parent_conftests", {
+        ("monkeypatch", "kit.api.client.Client.get", "api"),
+        ("fixture_mock", "kit.store.cache.Cache", "store"),
+        ("assignment", "kit.store.cache.lookup", "store")}),
+])
+def test_real_suite_forms(forms, test, expected):
+    assert form_rows(forms, "tests." + test) == expected
+
+
+@pytest.mark.parametrize("test", ["TestNegative.test_local_object", "TestNegative.test_module_instance",
+                                  "TestNegative.test_parameter_shadows_import",
+                                  "TestNegative.test_metadata_is_no_replacement"])
+def test_assignment_to_locals_self_or_instances_is_no_mock(forms, test):
+    """``self.x = ...``, ``obj.attr = ...`` on a local, state on an instance a module holds, a parameter that
+    shadows an import, a metadata attribute: none replaces a symbol of another component."""
+    assert form_rows(forms, "tests.test_assign." + test) == set()
+
+
+def test_spy_is_no_replacement(forms):
+    assert form_rows(forms, "tests.test_mocker_forms.test_spy_is_no_replacement") == set()
+
+
+def test_restored_assignment_is_one_row_at_the_replacement(forms):
+    sub = forms[forms.test_id == "tests.test_assign.test_dotted_module_attr_restored"]
+    assert list(sub.line) == [16]  # `kit.net.transport.connect = lambda: None`, not the restore in `finally`
+
+
+def test_conftest_module_level_mock_stays_below_its_directory(forms):
+    above = forms[(forms.mechanism == "assignment") & (forms.target_qualname == "kit.store.cache.lookup")]
+    assert set(above.test_file) == {"tests/sub/deeper/test_inherited.py"}

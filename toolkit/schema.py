@@ -157,7 +157,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("test_file", "string", "test source file"),
         ("test_id", "string", "test it applies to; a file/class-level or fixture mock is repeated for each test using it"),
         ("line", "int64", "line of the patch/stub"),
-        ("mechanism", "string", "patch, patch.object, patch.dict, patch.multiple, mocker.patch[.object|.dict|.multiple], monkeypatch, autospec, magicmock_spec, responses, requests_mock, respx, httpx_mock, httpretty, vcr, fake_class (toolkit.load.mocks)"),
+        ("mechanism", "string", "patch, patch.object, patch.dict, patch.multiple, mocker.patch[.object|.dict|.multiple], monkeypatch, assignment, autospec, magicmock_spec, fixture_mock, responses, requests_mock, respx, httpx_mock, httpretty, vcr, fake_class (toolkit.load.mocks)"),
         ("target", "string", "target as written"),
         ("target_qualname", "string", "resolved qualified name of the replaced symbol"),
         ("target_component", "string", "component owning it (<NA> when external)"),

@@ -8,18 +8,35 @@ replacement in test source with :mod:`ast` (test code is never imported or run):
 mechanism              recognised as
 =====================  =========================================================
 patch                  ``unittest.mock.patch`` / ``mock.patch`` (decorator, ``with``, ``.start()``)
-patch.object           ``patch.object(obj, "attr")`` — ``obj`` resolved through the file's imports
-patch.dict             ``patch.dict(target, ...)``
+patch.object           ``patch.object(obj, "attr")`` — ``obj`` resolved through the file's imports, or a
+                       local built from an imported class (``pool = Pool(); patch.object(pool, "get")``
+                       replaces ``Pool.get``)
+patch.dict             ``patch.dict(target, ...)``; on a module's namespace (``mod.__dict__``,
+                       ``vars(mod)``, ``sys.modules``) with literal keys, one row per replaced name
 patch.multiple         ``patch.multiple(target, a=..., b=...)`` — one row per keyword
-mocker.patch[...]      pytest-mock ``mocker.patch``/``.object``/``.dict``/``.multiple``
-monkeypatch            ``monkeypatch.setattr(obj, "name", v)`` / ``setattr("dotted.path", v)`` / ``delattr``
+mocker.patch[...]      pytest-mock ``mocker.patch``/``.object``/``.dict``/``.multiple``; ``mocker.spy`` wraps
+                       the real thing and is no replacement (no row)
+monkeypatch            ``monkeypatch.setattr(obj, "name", v)`` / ``setattr("dotted.path", v)`` / ``delattr``;
+                       ``setitem``/``delitem`` on a module's namespace or ``sys.modules`` (not
+                       ``os.environ``); also on ``with monkeypatch.context() as mp`` and
+                       ``mp = MonkeyPatch()``
+assignment             ``mod.func = fake``, ``Class.method = fake``, ``setattr(mod, "f", fake)`` on a name
+                       the file imports, restored or not (the first assignment of a scope is the
+                       replacement, a later one puts the original back). Not a mock: ``self.x = ...``, an
+                       attribute of a local or a parameter, state on an object a module holds
+                       (``flask.g.user = ...``) — the owner must be a module or a class (see
+                       :meth:`SymbolResolver.replaces_definition`)
+fixture_mock           a fixture that builds a ``Mock``/``MagicMock`` without ``spec`` and returns or yields
+                       it: the target is the one repository symbol its name names (``mock_cache`` ->
+                       ``Cache``), else unresolved
 magicmock_spec         ``Mock``/``MagicMock``/``AsyncMock(spec=X | spec_set=X)`` (also ``mocker.``)
 autospec               ``create_autospec(X)``
 responses, requests_mock, respx, httpx_mock, httpretty, vcr
                        HTTP stubs (decorators, context managers, fixtures, ``@pytest.mark.vcr``);
                        ``external_service = "http"``
-fake_class             classes named ``Fake*``/``Stub*``/``Dummy*``/``InMemory*`` in test code that
-                       subclass a production class or stand in for one of the same name
+fake_class             classes named ``Fake*``/``Stub*``/``Dummy*``/``InMemory*``/``Mock*`` or ``*Fake``/
+                       ``*Stub``/``*Mock`` anywhere in test code (also inside a fixture) that subclass a
+                       production class or stand in for one of the same name
                        (``FakePaymentGateway`` -> ``PaymentGateway``)
 =====================  =========================================================
 
@@ -28,7 +45,8 @@ class (decorator, ``setUp``/``setup_method``/``setUpClass``) to all its tests; a
 module level (or ``setup_module``) to all tests in the file; in a fixture to every
 test requesting that fixture — directly, through other fixtures, via
 ``usefixtures`` or ``autouse=True`` — with pytest's lookup order (class, module,
-``conftest.py`` of the same then parent directories). A fake class applies to the
+``conftest.py`` of the same then parent directories). A ``conftest.py``'s own
+module-level replacements apply to every test below it. A fake class applies to the
 tests and fixtures whose code names it.
 
 Target resolution: the dotted target is walked against the repository's modules;
@@ -72,7 +90,24 @@ from toolkit.testids import from_source
 MOCK_MODULES = ("unittest.mock.", "mock.")
 MOCKER_FIXTURES = frozenset({"mocker", "class_mocker", "module_mocker", "package_mocker", "session_mocker"})
 SPEC_MOCKS = frozenset({"Mock", "MagicMock", "NonCallableMock", "NonCallableMagicMock", "AsyncMock"})
-FAKE_PREFIXES = ("Fake", "Stub", "Dummy", "InMemory")
+FAKE_PREFIXES = ("InMemory", "Mocked", "Fake", "Stub", "Dummy", "Mock")
+FAKE_SUFFIXES = ("Fake", "Stub", "Dummy", "Mock")
+#: a fixture named ``mock_session``/``fake_gateway``/``payment_gateway_stub`` stands in for the rest of its name
+FIXTURE_FAKE_AFFIXES = (("mocked_", "mock_", "fake_", "stub_", "dummy_"), ("_mock", "_fake", "_stub", "_dummy"))
+
+
+def fake_stem(name: str) -> str | None:
+    """The name a test class named as a stand-in replaces: ``FakeGateway``/``GatewayStub`` -> ``Gateway``;
+    ``None`` for any other name (``TestFake``, a bare ``Mock``)."""
+    if name.startswith("Test"):
+        return None
+    for p in FAKE_PREFIXES:
+        if name.startswith(p) and name[len(p):len(p) + 1].isupper():
+            return name[len(p):]
+    for sfx in FAKE_SUFFIXES:
+        if name.endswith(sfx) and name[:1].isupper() and len(name) > len(sfx) + 1:
+            return name[: -len(sfx)]
+    return None
 #: library prefix -> (mechanism, what it replaces)
 HTTP_STUBS = {
     "responses": ("responses", "requests"),
@@ -95,6 +130,8 @@ HTTP_MARKERS = {"vcr": ("vcr", "http.client"), "default_cassette": ("vcr", "http
                 "httpx_mock": ("httpx_mock", "httpx"), "respx": ("respx", "httpx")}
 CLASS_SETUP = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
 MODULE_SETUP = frozenset({"setup_module", "setUpModule", "setup_function"})
+#: attributes whose assignment labels an object rather than replacing behaviour (``Imported.__test__ = False``)
+METADATA_ATTRS = frozenset({"__test__", "__doc__", "__module__", "__name__", "__qualname__", "__file__", "__all__"})
 
 
 # ---- the static model of test files ------------------------------------------------------
@@ -126,6 +163,7 @@ class Func:
     refs: set[str]
     calls: set[str]
     fixture_name: str | None = None  # set for fixtures
+    bare_mock: bool = False  # builds a Mock without spec and returns/yields a value
     autouse: bool = False
 
 
@@ -212,11 +250,27 @@ def _pytestmark(value: ast.expr) -> list[ast.expr]:
     return list(value.elts) if isinstance(value, (ast.List, ast.Tuple)) else [value]
 
 
+@dataclass
+class Scope:
+    """One walk of a test's, fixture's or setup's code: the names it reads and binds, its calls, the names it binds
+    to a MonkeyPatch (``with monkeypatch.context() as mp``, ``mp = MonkeyPatch()``), whether it returns/yields."""
+
+    names: set[str] = field(default_factory=set)
+    stored: set[str] = field(default_factory=set)
+    calls: list[ast.Call] = field(default_factory=list)
+    mp_aliases: set[str] = field(default_factory=set)
+    instances: dict[str, str | None] = field(default_factory=dict)  # local -> class it was built from
+    gives: bool = False
+
+
 class _Scanner:
     """Finds mock hits in expressions of one file."""
 
     def __init__(self, bindings: dict[str, str]):
         self.b = bindings
+        self.mp_aliases: set[str] = set()  # names of MonkeyPatch objects in the scope being scanned
+        self.instances: dict[str, str] = {}  # locals of the scope built from an imported class -> that class
+        self.local: set[str] = set()  # names the scope binds itself (parameters, assignments): not imports
 
     def full(self, name: str | None) -> str | None:
         if not name:
@@ -242,6 +296,108 @@ class _Scanner:
                 return k.value
         return None
 
+    def is_monkeypatch(self, head: str) -> bool:
+        """``head`` names a MonkeyPatch: the fixture, or a local bound by :meth:`_monkeypatch_aliases`."""
+        return (head == "monkeypatch" and head not in self.b) or head in self.mp_aliases
+
+    def _makes_monkeypatch(self, node: ast.AST) -> bool:
+        """``monkeypatch.context()``, ``pytest.MonkeyPatch()``, ``MonkeyPatch.context()`` (any import of it)."""
+        if not isinstance(node, ast.Call):
+            return False
+        name = dotted_name(node.func) or ""
+        if name == "monkeypatch.context" and "monkeypatch" not in self.b:
+            return True
+        full = self.full(name) or ""
+        return full.endswith(("MonkeyPatch", "MonkeyPatch.context")) and "monkeypatch" in full.lower()
+
+    def scope(self, nodes: Iterable[ast.AST]) -> "Scope":
+        """What one walk of a scope's code tells the scanner (see :class:`Scope`)."""
+        sc = Scope()
+        for top in nodes:
+            for n in ast.walk(top):
+                if isinstance(n, ast.Name):
+                    (sc.stored if isinstance(n.ctx, ast.Store) else sc.names).add(n.id)
+                elif isinstance(n, ast.Call):
+                    sc.calls.append(n)
+                elif isinstance(n, ast.withitem):
+                    if isinstance(n.optional_vars, ast.Name):
+                        self._bind(sc, n.optional_vars.id, n.context_expr)
+                elif isinstance(n, ast.Assign):
+                    if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                        self._bind(sc, n.targets[0].id, n.value)
+                elif isinstance(n, (ast.Return, ast.Yield)):
+                    sc.gives |= n.value is not None
+        sc.instances = {k: v for k, v in sc.instances.items() if v is not None}
+        return sc
+
+    def _bind(self, sc: "Scope", name: str, value: ast.expr) -> None:
+        """Note a local bound to a MonkeyPatch, or to an instance of an imported class (``pool = Pool(...)``, ``with
+        Pool(...) as pool``: ``patch.object(pool, "get")`` replaces ``Pool.get``); bound twice to different
+        classes, the name stays unresolved."""
+        if self._makes_monkeypatch(value):
+            sc.mp_aliases.add(name)
+        elif isinstance(value, ast.Call):
+            cls = self.full(dotted_name(value.func))
+            if cls and cls.rsplit(".", 1)[-1][:1].isupper():
+                sc.instances[name] = cls if sc.instances.get(name, cls) == cls else None
+
+    def target_of(self, node: ast.AST) -> str | None:
+        """The dotted symbol an object argument of ``patch.object``/``setattr`` names: through the file's imports,
+        or the class of a local instance of an imported class."""
+        got = self.resolve_expr(node)
+        if got is None and isinstance(node, ast.Name):  # ``pool``, not ``pool.conn.__class__``: its class is unknown
+            got = self.instances.get(node.id)
+        return got
+
+    def _module_dict_item(self, mapping: ast.expr, key: ast.expr) -> str | None:
+        """The symbol a ``setitem``/``delitem`` on a module's namespace replaces: ``sys.modules["m"]`` -> ``m``,
+        ``mod.__dict__["f"]`` / ``vars(mod)["f"]`` -> ``mod.f``; ``None`` for any other mapping (``os.environ``)."""
+        k = self._str(key)
+        if k is None:
+            return None
+        if self.full(dotted_name(mapping)) == "sys.modules":
+            return k
+        if isinstance(mapping, ast.Attribute) and mapping.attr == "__dict__":
+            base = self.full(dotted_name(mapping.value))
+        elif isinstance(mapping, ast.Call) and dotted_name(mapping.func) == "vars" and "vars" not in self.b \
+                and len(mapping.args) == 1:
+            base = self.full(dotted_name(mapping.args[0]))
+        else:
+            return None
+        return f"{base}.{k}" if base else None
+
+    def assignment_hits(self, node: ast.AST) -> list[MockHit]:
+        """``mod.func = fake`` / ``Class.method = fake`` / ``setattr(mod, "f", fake)`` on a name the file imports.
+
+        Only the dotted target is read here; whether its owner is a module or a class (and not an instance the
+        module holds, such as a proxy object) is decided with the repository's definitions in :func:`mocks_table`.
+        A name the scope assigns or takes as a parameter shadows the import: ``obj.x = 1`` on a local is not a mock.
+        """
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                targets += t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
+                and node.func.id not in self.b and len(node.args) >= 2 and self._str(node.args[1]) is not None:
+            base = dotted_name(node.args[0])
+            if base is None or base.split(".")[0] in self.local:
+                return []
+            written = f"{base}.{self._str(node.args[1])}"
+            full = self.full(written)
+            return [MockHit(node.lineno, "assignment", written, full)] if full and \
+                self._str(node.args[1]) not in METADATA_ATTRS else []
+        out = []
+        for t in targets:
+            name = dotted_name(t) if isinstance(t, ast.Attribute) else None
+            if name is None or name.split(".")[0] in self.local or t.attr in METADATA_ATTRS:
+                continue
+            full = self.full(name)
+            if full:
+                out.append(MockHit(t.lineno, "assignment", name, full))
+        return out
+
     def hits_of_call(self, call: ast.Call) -> list[MockHit]:
         name = dotted_name(call.func)
         if not name:
@@ -250,13 +406,18 @@ class _Scanner:
         line = call.lineno
         if head in MOCKER_FIXTURES and head not in self.b:
             return self._mock_op(rest, call, line, prefix="mocker.")
-        if head == "monkeypatch" and head not in self.b:
+        if self.is_monkeypatch(head):
+            if rest in ("setitem", "delitem") and len(call.args) >= 2:
+                qual = self._module_dict_item(call.args[0], call.args[1])
+                if qual is not None:
+                    return [MockHit(line, "monkeypatch", f"{ast.unparse(call.args[0])}[{call.args[1].value!r}]", qual)]
+                return []
             if rest in ("setattr", "delattr") and call.args:
                 first = self._str(call.args[0])
                 if first is not None and (len(call.args) < 3 if rest == "setattr" else len(call.args) < 2):
                     return [MockHit(line, "monkeypatch", first, first)]
                 attr = self._str(call.args[1]) if len(call.args) > 1 else None
-                base = self.resolve_expr(call.args[0])
+                base = self.target_of(call.args[0])
                 if attr is not None:
                     written = ast.unparse(call.args[0]) + "." + attr
                     return [MockHit(line, "monkeypatch", written, f"{base}.{attr}" if base else None)]
@@ -287,11 +448,17 @@ class _Scanner:
             return [MockHit(line, prefix + "patch", t, t)]
         if op == "patch.object" and len(a) >= 2:
             attr = self._str(a[1])
-            base = self.resolve_expr(a[0])
+            base = self.target_of(a[0])
             written = ast.unparse(a[0]) + "." + (attr or ast.unparse(a[1]))
             return [MockHit(line, prefix + "patch.object", written, f"{base}.{attr}" if base and attr else None)]
         if op == "patch.dict" and a:
             t = self._str(a[0])
+            values = a[1] if len(a) > 1 else self._kw(call, "values", "in_dict")
+            if t is None and isinstance(values, ast.Dict):  # a module's namespace: one row per replaced name
+                quals = [(k, self._module_dict_item(a[0], k)) for k in values.keys if k is not None]
+                if quals and all(q for _, q in quals):
+                    return [MockHit(line, prefix + "patch.dict", f"{ast.unparse(a[0])}[{k.value!r}]", q)
+                            for k, q in quals]
             return [MockHit(line, prefix + "patch.dict", t or ast.unparse(a[0]), t or self.resolve_expr(a[0]))]
         if op == "patch.multiple" and a:
             t = self._str(a[0])
@@ -309,9 +476,24 @@ class _Scanner:
             return [MockHit(line, "autospec", ast.unparse(a[0]), self.resolve_expr(a[0]))]
         return []
 
-    def hits(self, nodes: Iterable[ast.AST], *, decorators: bool = False) -> list[MockHit]:
-        """Mock hits in ``nodes``; a decorator always applies, code in a conditional part is ``conditional``."""
+    def hits(self, nodes: Iterable[ast.AST], *, decorators: bool = False, params: Iterable[str] = (),
+             scope: "Scope | None" = None) -> list[MockHit]:
+        """Mock hits in ``nodes`` (one scope, whose parameters are ``params``; ``scope``: its :meth:`scope` when the
+        caller has it); a decorator always applies, code in a conditional part is ``conditional``. Of several
+        assignments to one target (a fake, then the original put back) the first is the replacement."""
+        nodes = list(nodes)
+        saved = self.mp_aliases, self.local, self.instances
+        if scope is None:
+            scope = Scope() if decorators else self.scope(nodes)
+        self.mp_aliases, self.local, self.instances = scope.mp_aliases, set(params) | scope.stored, scope.instances
+        try:
+            return self._hits(nodes, decorators)
+        finally:
+            self.mp_aliases, self.local, self.instances = saved
+
+    def _hits(self, nodes: list[ast.AST], decorators: bool) -> list[MockHit]:
         out: list[MockHit] = []
+        assigned: dict[str, MockHit] = {}
         for top in nodes:
             if decorators and not isinstance(top, ast.Call):
                 full = self.full(dotted_name(top))
@@ -322,12 +504,21 @@ class _Scanner:
                 found = self._node_hits(node)
                 for h in found:
                     h.conditional = cond and not decorators
-                out.extend(found)
+                    if h.mechanism == "assignment":
+                        first = assigned.get(h.target)
+                        if first is not None and first.line <= h.line:
+                            continue
+                        if first is not None:
+                            out.remove(first)
+                        assigned[h.target] = h
+                    out.append(h)
         return out
 
     def _node_hits(self, node: ast.AST) -> list[MockHit]:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            return self.assignment_hits(node)
         if isinstance(node, ast.Call):
-            return self.hits_of_call(node)
+            return self.hits_of_call(node) or self.assignment_hits(node)
         if isinstance(node, ast.withitem) and not isinstance(node.context_expr, ast.Call):
             full = self.full(dotted_name(node.context_expr))
             if full:
@@ -358,32 +549,40 @@ def _func(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: str | 
     args = fn.args
     params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs if a.arg not in ("self", "cls")]
     markers, use = _marker_names(fn.decorator_list, sc.b)
-    hits = sc.hits(fn.decorator_list, decorators=True) + sc.hits(fn.body)
+    scope = sc.scope([fn])
+    hits = sc.hits(fn.decorator_list, decorators=True) + sc.hits(fn.body, params=params, scope=scope)
     for m in markers:
         if m in HTTP_MARKERS:
             mech, replaced = HTTP_MARKERS[m]
             hits.append(MockHit(fn.lineno, mech, mech, replaced, "http"))
-    refs = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
     calls = set()
-    for n in ast.walk(fn):
-        if isinstance(n, ast.Call):
-            f = sc.full(dotted_name(n.func))
-            if f:
-                calls.add(f)
-    return Func(fn.name, qualname, fn.lineno, cls, params, use, markers, hits, refs, calls)
+    for n in scope.calls:
+        f = sc.full(dotted_name(n.func))
+        if f:
+            calls.add(f)
+    out = Func(fn.name, qualname, fn.lineno, cls, params, use, markers, hits, scope.names | scope.stored, calls)
+    out.bare_mock = scope.gives and _builds_bare_mock(scope.calls, sc)
+    return out
 
 
 def parse_test_file(path: str, source: bytes) -> TestFile:
     """Parse one test file (raises ``SyntaxError``/``ValueError`` when it does not parse)."""
     tree = ast.parse(source, filename=path)
     mod = module_name(path)
-    tf = TestFile(path, mod, _bindings(tree, mod, PurePosixPath(path).name == "__init__.py"))
+    every = list(ast.walk(tree))  # one walk for the imports and the stand-in classes
+    tf = TestFile(path, mod, import_bindings(every, mod, PurePosixPath(path).name == "__init__.py"))
     sc = _Scanner(tf.bindings)
 
     def fake(node: ast.ClassDef) -> None:
-        if node.name.startswith(FAKE_PREFIXES) and len(node.name) > 4:
+        if fake_stem(node.name) is not None:
             bases = [b for b in (sc.resolve_expr(x) for x in node.bases) if b]
             tf.fakes.append(FakeClass(node.name, node.lineno, bases))
+
+    def as_fixture(f: Func, node: ast.FunctionDef | ast.AsyncFunctionDef, fx: tuple) -> Func:
+        f.fixture_name, f.autouse = fx[2] or node.name, fx[1]
+        if f.bare_mock:  # ``return Mock()``: stands in for what the fixture is named after
+            f.mocks.append(MockHit(node.lineno, "fixture_mock", f.fixture_name, None))
+        return f
 
     def visit_class(node: ast.ClassDef, prefix: str) -> None:
         qual = prefix + node.name
@@ -406,25 +605,19 @@ def parse_test_file(path: str, source: bytes) -> TestFile:
                 fx = [_is_fixture(d, sc.b) for d in st.decorator_list]
                 fx = next((f for f in fx if f[0]), None)
                 if fx:
-                    f = _func(st, f"{qual}.{st.name}", qual, sc)
-                    f.fixture_name, f.autouse = fx[2] or st.name, fx[1]
-                    tf.fixtures.append(f)
+                    tf.fixtures.append(as_fixture(_func(st, f"{qual}.{st.name}", qual, sc), st, fx))
                 elif st.name.startswith("test"):
                     tf.tests.append(_func(st, f"{qual}.{st.name}", qual, sc))
                 elif st.name in CLASS_SETUP:
                     tf.class_mocks[qual].extend(sc.hits(st.body))
-            elif isinstance(st, ast.ClassDef):
-                if st.name.startswith("Test"):
-                    visit_class(st, qual + ".")
-                fake(st)
+            elif isinstance(st, ast.ClassDef) and st.name.startswith("Test"):
+                visit_class(st, qual + ".")
 
     for st in tree.body:
         if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
             fx = next((f for f in (_is_fixture(d, sc.b) for d in st.decorator_list) if f[0]), None)
             if fx:
-                f = _func(st, st.name, None, sc)
-                f.fixture_name, f.autouse = fx[2] or st.name, fx[1]
-                tf.fixtures.append(f)
+                tf.fixtures.append(as_fixture(_func(st, st.name, None, sc), st, fx))
             elif st.name.startswith("test"):
                 tf.tests.append(_func(st, st.name, None, sc))
             elif st.name in MODULE_SETUP:
@@ -434,7 +627,6 @@ def parse_test_file(path: str, source: bytes) -> TestFile:
                 (dotted_name(b) or "").endswith("TestCase") for b in st.bases)
             if is_test_class:
                 visit_class(st, "")
-            fake(st)
         elif isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in st.targets):
             m, u = _marker_names(_pytestmark(st.value), sc.b)
             tf.module_markers += m
@@ -445,7 +637,23 @@ def parse_test_file(path: str, source: bytes) -> TestFile:
                     tf.file_mocks.append(MockHit(st.lineno, mech, mech, replaced, "http"))
         elif not isinstance(st, (ast.Import, ast.ImportFrom)):
             tf.file_mocks.extend(sc.hits([st]))
+    for node in every:  # stand-in classes anywhere: module level, in a test class, in a fixture's body
+        if isinstance(node, ast.ClassDef):
+            fake(node)
     return tf
+
+
+def _builds_bare_mock(calls: list[ast.Call], sc: _Scanner) -> bool:
+    """Whether ``calls`` build a ``Mock``/``MagicMock`` without ``spec`` (a spec'd one is a ``magicmock_spec`` row):
+    a fixture that does and returns or yields a value gives its tests a fake where they asked for the real thing."""
+    for n in calls:
+        name = dotted_name(n.func) or ""
+        head, _, rest = name.partition(".")
+        full = f"mock.{rest}" if head in MOCKER_FIXTURES and head not in sc.b else (sc.full(name) or "")
+        op = next((full[len(p):] for p in MOCK_MODULES if full.startswith(p)), None)
+        if op in SPEC_MOCKS and not n.args and sc._kw(n, "spec", "spec_set") is None:
+            return True
+    return False
 
 
 def read_test_files(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None) -> dict[str, TestFile]:
@@ -475,7 +683,7 @@ def read_test_files(structure, repo, rev: str | None = None, *, skips: list[Skip
 #: Parses by file content, shared by every revision read in this process: an audit and its backtest at an
 #: earlier revision parse each unchanged test file (and production module) once. Values are never mutated.
 _TEST_FILE_MEMO: dict[tuple[str, bytes], "TestFile | SyntaxError | ValueError"] = {}
-_BINDINGS_MEMO: dict[tuple[str, str, bytes], dict[str, str] | None] = {}
+_BINDINGS_MEMO: dict[tuple[str, str, bytes], tuple[dict[str, str], frozenset[str]] | None] = {}
 _MEMO_LIMIT = 50_000
 
 
@@ -535,6 +743,8 @@ def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
             for f in visible:
                 by_name.setdefault(f.fixture_name or f.name, f)
             mocks = list(t.mocks) + list(tf.file_mocks)
+            for conf in scopes_base[1:]:  # a conftest's module-level replacements run before its tests import
+                mocks += conf.file_mocks
             markers = list(t.markers) + list(tf.module_markers)
             requested = list(t.params) + list(t.usefixtures) + list(tf.module_usefixtures)
             for c in classes:
@@ -585,6 +795,7 @@ class SymbolResolver:
         self.module_path: dict[str, str] = dict(zip(py["module"].astype(str), py["path"].astype(str)))
         self.repo, self.rev = repo, rev
         self._parsed: dict[str, dict[str, str] | None] = {}
+        self._classes: dict[str, frozenset[str]] = {}  # module -> classes its top level defines (when read)
         imp = structure.imports
         by_tests = imp["component"].isna() & imp["target_component"].notna()
         self._first_read: list[str] = sorted(set(imp.loc[by_tests, "target_module"].dropna().astype(str)))
@@ -654,17 +865,23 @@ class SymbolResolver:
             data = found.get(path)
             key = None if data is None else (mod, path, hashlib.sha1(data).digest())
             if key is not None and key in _BINDINGS_MEMO:
-                self._parsed[mod] = _BINDINGS_MEMO[key]
+                self._store(mod, _BINDINGS_MEMO[key])
                 continue
             try:
                 tree = None if data is None else ast.parse(data, filename=path)
             except (SyntaxError, ValueError):
                 tree = None  # structure already reported it; fall back to the imports table
-            parsed = None if tree is None else _bindings(
-                tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True)
-            self._parsed[mod] = parsed
+            parsed = None if tree is None else (
+                _bindings(tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True),
+                frozenset(n.name for n in import_time_statements(tree) if isinstance(n, ast.ClassDef)))
+            self._store(mod, parsed)
             if key is not None:
                 _BINDINGS_MEMO[key] = parsed
+
+    def _store(self, mod: str, parsed: tuple[dict[str, str], frozenset[str]] | None) -> None:
+        self._parsed[mod] = None if parsed is None else parsed[0]
+        if parsed is not None:
+            self._classes[mod] = parsed[1]
 
     def stand_in_for(self, fake: FakeClass, bindings: dict[str, str]) -> str | None:
         """The production class a fake replaces: a base inside the repo, else the same name without the prefix."""
@@ -672,12 +889,50 @@ class SymbolResolver:
             _, comp, inside = self.resolve(b)
             if inside and comp is not None:
                 return b
-        prefix = next(p for p in FAKE_PREFIXES if fake.name.startswith(p))
-        bare = fake.name[len(prefix):]
+        bare = fake_stem(fake.name) or fake.name
         if bare in bindings:
             return bindings[bare]
         cands = self.symbols.get(bare, set())
         return next(iter(cands)) if len(cands) == 1 else None
+
+    def named(self, fixture: str) -> str | None:
+        """The one repository symbol a fake fixture is named after: ``mock_pool_manager`` -> ``PoolManager`` (or a
+        function ``pool_manager``); ``None`` when no symbol or several have that name."""
+        stem = fixture
+        for p in FIXTURE_FAKE_AFFIXES[0]:
+            stem = stem[len(p):] if stem.startswith(p) else stem
+        for sfx in FIXTURE_FAKE_AFFIXES[1]:
+            stem = stem[: -len(sfx)] if stem.endswith(sfx) else stem
+        camel = "".join(w[:1].upper() + w[1:] for w in stem.split("_") if w)
+        cands = self.symbols.get(camel, set()) | self.symbols.get(stem, set())
+        return next(iter(cands)) if len(cands) == 1 else None
+
+    def replaces_definition(self, qualname: str) -> bool:
+        """Whether assigning ``qualname`` replaces a module's or a class's attribute (a mock by assignment),
+        rather than setting state on an object a module holds (``flask.g.user = ...``, a proxy or an instance).
+
+        Inside the repository the owner must be a module or a class defined at a module's top level (by the
+        module's source; by the capitalised-class convention when it cannot be read). Outside it, the owner must
+        be a top-level module (``socket.socket``, ``time.sleep``) or be capitalised like a class.
+        """
+        owner, _, _ = qualname.rpartition(".")
+        if not owner:
+            return False
+        q, _, inside = self.resolve(owner)
+        if not inside:
+            return "." not in owner or owner.rsplit(".", 1)[-1][:1].isupper()
+        if q in self.module_component:
+            return True
+        parts = q.split(".")
+        i = len(parts) - 1
+        while i > 0 and ".".join(parts[:i]) not in self.module_component:
+            i -= 1
+        rest = parts[i:]
+        self._module_bindings(".".join(parts[:i]))  # reads the module's classes with its bindings
+        classes = self._classes.get(".".join(parts[:i]))
+        if classes is None:
+            return all(p[:1].isupper() for p in rest)
+        return rest[0] in classes and all(p[:1].isupper() for p in rest[1:])
 
 
 def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None,
@@ -713,6 +968,10 @@ def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver
         for h in hits:
             comp, service = None, h.service
             qual = h.target_qualname
+            if h.mechanism == "fixture_mock":
+                qual = resolver.named(h.target)
+            elif h.mechanism == "assignment" and not resolver.replaces_definition(qual):
+                continue  # state set on an object, not a symbol replaced
             if qual:
                 qual, comp, inside = resolver.resolve(qual)
                 if not inside and service is None:
