@@ -70,13 +70,17 @@ def test_explicit_reference_merge_pr_and_namespaces():
         ("#12", "a5"): "reference",
         ("SHOP-8", "a7"): "explicit",  # subject starts with "Fix" and names the key
         ("#12", "a7"): "reference",  # only in the body, after "Refs"
+        # the merged branch is not in this table (as in a first-parent history): the merge stands for it
+        ("#15", "a4"): "explicit",
     }
     ev = res.links.set_index(["issue_key", "sha"])["evidence"]
     assert ev[("#12", "a1")] == "message: Fixes #12"
     assert "PR #40" in ev[("#13", "a3")]
     assert ev[("SHOP-8", "a7")] == "message: Fix rounding in totals (SHOP-8)"
     unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
-    assert unl == {"#14": "no commit mentions it", "#15": "mentioned only in merge commits"}
+    assert unl == {"#14": "no commit mentions it"}
+    kinds = res.links.set_index(["issue_key", "sha"])["kind"]
+    assert kinds[("#13", "a3")] == "pr" and kinds[("#40", "a3")] == "merge" and kinds[("#15", "a4")] == "merge"
 
 
 def test_issue_components_and_heuristic():
