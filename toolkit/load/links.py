@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,7 +274,7 @@ def link_issues(
     components: ComponentMap | None = None,
     heuristic: bool = False,
     window_days: int = 7,
-    unreachable: pd.DataFrame | None = None,
+    unreachable: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
     max_merge: int = 100,
 ) -> Links:
     """Link ``issues`` (schema ``issues``) to ``commits`` (schema ``commits``); see the module docstring.
@@ -281,8 +282,9 @@ def link_issues(
     ``file_changes`` (schema ``file_changes``) gives the changelog fragments and ``issue_components``: per
     issue and component, the non-test files its fix commits changed and their churn.
     ``components`` maps paths to components (default: derived from the changed paths).
-    ``unreachable`` (``sha``, ``message``): commits of other refs, not reachable from the audited revision,
-    only to say why a bug they name is unlinked. A merge that brought in more than ``max_merge`` commits is
+    ``unreachable`` (``sha``, ``message``, or a function returning them, called only when some bug is
+    unlinked): commits of other refs, not reachable from the audited revision, only to say why
+    a bug they name is unlinked (:func:`toolkit.load.history.unreachable_commits`). A merge that brought in more than ``max_merge`` commits is
     a branch sync, not a fix: its mentions link nothing.
     """
     iss = issues.reset_index(drop=True)
@@ -469,7 +471,7 @@ def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[str, bool]],
-                      empty_merge: dict[str, str], in_history: set, unreachable: pd.DataFrame | None,
+                      empty_merge: dict[str, str], in_history: set, unreachable: object,
                       projects: list[str], known: set) -> list[str]:
     """The true reason each unlinked bug has no fix commit, most specific first."""
     by_issue: dict[str, list[str]] = {}
@@ -480,7 +482,9 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
     info = iss.set_index(iss["key"].astype(str))
     info = info[~info.index.duplicated()]
     elsewhere: dict[str, str] = {}
-    if unreachable is not None and len(unreachable):
+    if callable(unreachable) and len(unl):
+        unreachable = unreachable()
+    if isinstance(unreachable, pd.DataFrame) and len(unreachable):
         u = unreachable.reset_index(drop=True)
         r = _references(u["message"].astype("string").fillna(""), projects)
         for row, key in zip(r["row"], r["key"]):
