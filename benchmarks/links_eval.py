@@ -168,7 +168,9 @@ def handchecked() -> pd.DataFrame:
     """The hand-checked links (``repo, issue, sha, kind, verdict, note``): precision per repository."""
     if not HANDCHECKED.exists():
         return pd.DataFrame()
-    hc = pd.read_csv(HANDCHECKED, comment="#")
+    import io
+    text = "".join(line for line in HANDCHECKED.open() if not line.startswith("# "))  # issue keys hold '#'
+    hc = pd.read_csv(io.StringIO(text), dtype=str)
     return (hc.assign(fix=hc["verdict"].eq("fix"), right=hc["verdict"].isin(["fix", "same-pr"])).groupby("repo")
             .agg(checked=("right", "size"), fix=("fix", "sum"), right=("right", "sum"))
             .assign(**{"precision % (fix or same PR)": lambda d: (100 * d["right"] / d["checked"]).round(1),

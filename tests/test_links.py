@@ -162,7 +162,7 @@ def _github_export(tmp_path):
          "html_url": f"https://github.com/o/r/issues/{n}", "body": ""}
         for n, t in ((1, "crash on empty input"), (2, "crash on None"), (3, "division by zero"),
                      (4, "merged twice"), (5, "work in progress"), (6, "never merged"), (7, "nobody fixed it"),
-                     (8, "slow start"))
+                     (8, "slow start"), (9, "memory leak"))
     ]
     pulls = [  # GitHub REST /pulls items
         {"number": 11, "title": "Fix crash on None", "body": "Fixes #2.", "state": "closed",
@@ -206,6 +206,11 @@ def test_links_follow_merges_squashes_fragments_and_pull_requests(tmp_path):
     c14 = commit(repo, "Cache the config", {"src/pkg/a.py": "x = 4\n"}, date=when(9))
     git(repo, "checkout", "-q", "main")
     m14 = _merge(repo, "speed", "Merge pull request #14 from ann/speed\n\nSpeed up start", 10)
+    # the merged branch's name is the only mention of #9
+    git(repo, "checkout", "-q", "-b", "fix-9")
+    c9 = commit(repo, "Plug the leak", {"src/pkg/b.py": "y = 9\n"}, date=when(10, hour=14))
+    git(repo, "checkout", "-q", "main")
+    _merge(repo, "fix-9", "Merge pull request #15 from ann/fix-9\n\nPlug the leak", 10)
     # a merge that brings in nothing new (its second parent is already merged) names #4
     tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
     empty = git(repo, "commit-tree", tree, "-p", "HEAD", "-p", base, "-m", "Merge branch 'old' (closes #4)",
@@ -232,6 +237,8 @@ def test_links_follow_merges_squashes_fragments_and_pull_requests(tmp_path):
     assert {s for k, s in got if k == "#3"} == {f3}  # not the release commit that deleted the fragment
     assert got[("#8", c14)] == ("pr", "explicit") and ("#8", m14) not in got
     assert not any(s == wip for _, s in got)
+    assert got[("#9", c9)] == ("merge", "reference")  # from the branch name "fix-9"
+    assert not any(k == "#15" for k, _ in got)
     unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
     assert unl["#4"].startswith("mentioned only in a merge that brought in nothing")
     assert unl["#5"] == f"mentioned only in commits not reachable from the audited revision ({wip[:10]})"
@@ -244,7 +251,7 @@ def test_links_follow_merges_squashes_fragments_and_pull_requests(tmp_path):
     assert "#2" in pr.at["#11", "decision"]
     from toolkit.load.links import bug_mask
     counted = set(issues.loc[bug_mask(issues).to_numpy(), "key"])
-    assert counted == {f"#{n}" for n in range(1, 9)} | {"#13"}
+    assert counted == {f"#{n}" for n in range(1, 10)} | {"#13"}
 
 
 def test_first_parent_history_links_the_merge_itself(tmp_path):

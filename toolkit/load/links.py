@@ -6,7 +6,8 @@ Kinds of evidence (``links.kind``)
     ``message``   a non-merge commit message names the key;
     ``merge``     a merge commit names the key (``Merge pull request #40``'s PR, or an issue in its
                   message body, e.g. the PR title ``Fix crash (fixes #12)`` or GitLab's ``Closes #12``):
-                  the non-merge commits it brought in (``M^1..M^2``) are linked, the merge is the evidence. When the
+                  the non-merge commits it brought in (``M^1..M^2``) are linked, the merge is the evidence;
+                  a number the merged branch's name gives (``from ann/fix-1234``) is a ``reference``. When the
                   history does not hold the merged branch (``first_parent`` histories) the merge itself is
                   linked, as it then carries the diff;
     ``squash``    a non-merge commit is a squash merge of a pull request: its subject ends in ``(#40)`` and
@@ -61,9 +62,25 @@ _RANK = {"explicit": 0, "reference": 1, "heuristic": 2}
 #: changelog/news fragment files named after an issue (towncrier, scriv, reno-like layouts)
 FRAGMENT = (r"(?i)(?:^|/)(?:changelog|changelog\.d|changes|changes\.d|news|newsfragments|\.changes|changelog_entries)"
             r"/(?:[^/]+/)?(?P<num>\d+)\.[^/]*$")
-_MERGE_PR = r"^Merge pull request #(?P<n>\d+)\b"
-_GITLAB_MR = r"\bSee merge request [\w./-]*!(?P<n>\d+)\b"
-_SQUASH = r"\(#(?P<n>\d+)\)\s*$"
+_MERGE_PR = r"^Merge pull request #(\d+)\b"
+_GITLAB_MR = r"\bSee merge request [\w./-]*!(\d+)\b"
+_SQUASH = r"\(#(\d+)\)\s*$"
+#: the merged branch of a merge subject (GitHub's ``from owner/branch``, git's and GitLab's ``Merge branch 'x'``)
+_BRANCH = r"^Merge (?:pull request #\d+ from [^/\s]+/|(?:remote-tracking )?branch ')([^\s']+)"
+
+
+def _branch_numbers(branch: str) -> list[int]:
+    """Issue numbers a branch name gives: a number leading its last part (``1234-slow-start``) or following a
+    fix/issue/bug/gh word (``fix-1234``, ``issue_12``, ``fix/issue4295``); not versions (``mypy-0.910``)."""
+    last = branch.rsplit("/", 1)[-1]
+    out = []
+    m = re.match(r"#?(\d{2,})(?:[-_]|$)", last)
+    if m:
+        out.append(int(m.group(1)))
+    for m in re.finditer(r"(?i)(?:^|[-_/])(?:fix|fixes|issue|issues|bug|bugfix|hotfix|gh|closes)[-_/]?#?(\d+)(?![0-9A-Za-z.])",
+                         branch):
+        out.append(int(m.group(1)))
+    return sorted(set(out))
 
 
 @dataclass(frozen=True)
@@ -82,27 +99,36 @@ class Links:
             object.__setattr__(self, "pr_bugs", schema.empty("pr_bugs"))
 
 
-def _pattern(projects: list[str]) -> str:
-    alts = [r"(?:\bGH-|(?<![\w/&])#)(?P<num>\d+)\b", r"(?:(?<=[\w.-]/[\w.-])|(?<![\w/&!]))!(?P<mr>\d+)\b"]
+def _pattern(projects: list[str], mr: bool) -> str:
+    alts = [r"(?:\bGH-|(?<![\w/&])#)(?P<num>\d+)\b"]
+    if mr:  # only when the export holds GitLab merge requests: the alternative costs time on every message
+        alts.append(r"(?:(?<=[\w.-]/[\w.-])|(?<![\w/&!]))!(?P<mr>\d+)\b")
     if projects:
         alts.append(r"\b(?P<jira>(?:" + "|".join(map(re.escape, sorted(projects, key=len, reverse=True))) + r")-\d+)\b")
     return rf"(?P<kw>{_KW}[ \t:]*)?(?P<ref>" + "|".join(alts) + ")"
 
 
-def _references(messages: pd.Series, projects: list[str]) -> pd.DataFrame:
-    """One row per key mention: (row, key, explicit, text)."""
-    m = messages.astype("string").fillna("").str.extractall(_pattern(projects))
+def _references(messages: pd.Series, projects: list[str], mr: bool = False) -> pd.DataFrame:
+    """One row per key mention: (row, key, explicit, text); ``mr``: also GitLab merge requests (``!12``)."""
+    m = messages.astype("string").fillna("").str.extractall(_pattern(projects, mr))
     if m.empty:
         return pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype="string"),
                              "explicit": pd.Series(dtype=bool), "text": pd.Series(dtype="string")})
     jira = m["jira"] if "jira" in m.columns else pd.Series(pd.NA, index=m.index, dtype="string")
-    key = ("#" + m["num"]).where(m["num"].notna(), ("!" + m["mr"]).where(m["mr"].notna(), jira))
+    mrs = ("!" + m["mr"]) if "mr" in m.columns else pd.Series(pd.NA, index=m.index, dtype="string")
+    key = ("#" + m["num"]).where(m["num"].notna(), mrs.where(mrs.notna(), jira))
     return pd.DataFrame({
         "row": m.index.get_level_values(0),
         "key": key.astype("string").to_numpy(),
         "explicit": m["kw"].notna().to_numpy(),
         "text": (m["kw"].fillna("") + m["ref"]).str.strip().to_numpy(),
     })
+
+
+def _isin(values: pd.Series, keys: set) -> np.ndarray:
+    """``values.isin(keys)`` as a bool array: a set lookup per value (pandas' isin on Arrow strings is ~10x slower)."""
+    return np.fromiter((v in keys for v in values.to_numpy(dtype=object, na_value=None)), dtype=bool,
+                       count=len(values))
 
 
 def _projects(iss: pd.DataFrame) -> list[str]:
@@ -123,6 +149,8 @@ def pr_closes(issues: pd.DataFrame, projects: list[str] | None = None) -> dict[s
     (in its body, or through an issue's ``linked_prs``). Only keys of non-PR issues of the export count."""
     iss = issues.reset_index(drop=True)
     is_pr = _pr_mask(iss)
+    if not is_pr.any():
+        return {}
     keys = iss["key"].astype("string")
     issue_keys = set(keys[~is_pr].dropna())
     projects = _projects(iss) if projects is None else projects
@@ -132,7 +160,7 @@ def pr_closes(issues: pd.DataFrame, projects: list[str] | None = None) -> dict[s
     prs = iss[is_pr]
     title = prs["title"].astype("string").fillna("")
     text = title + "\n" + prs["body"].astype("string").fillna("")
-    refs = _references(text.reset_index(drop=True), projects)
+    refs = _references(text.reset_index(drop=True), projects, any(str(k).startswith("!") for k in out))
     pkeys = keys[is_pr].to_numpy(dtype=object)
     titles = title.to_numpy(dtype=object)
     for row, key, explicit, txt in zip(refs["row"], refs["key"], refs["explicit"], refs["text"]):
@@ -169,11 +197,13 @@ def bug_mask(issues: pd.DataFrame) -> pd.Series:
         return bug & ~is_pr
     closes = pr_closes(issues)
     closing = {p for p, d in closes.items() if any(d.values())}
-    return bug & (~is_pr | ~issues["key"].isin(closing))
+    return bug & (~is_pr | ~_isin(issues["key"], closing))
 
 
 def _pr_bugs(iss: pd.DataFrame, closes: dict[str, dict[str, bool]]) -> pd.DataFrame:
     is_pr = _pr_mask(iss)
+    if not is_pr.any():
+        return schema.empty("pr_bugs")
     rows = iss[is_pr & iss["type"].eq("bug").fillna(False)]
     if rows.empty:
         return schema.empty("pr_bugs")
@@ -196,13 +226,14 @@ class _Graph:
         self.idx = {s: i for i, s in enumerate(shas)}
         raw = commits["parents"].tolist() if "parents" in commits else [[] for _ in shas]
         self.raw = [list(p) if isinstance(p, (list, tuple, np.ndarray)) else [] for p in raw]
-        self.par = [[self.idx[p] for p in ps if p in self.idx] for ps in self.raw]
+        self.par: list[list[int]] = []  # parent rows, with generation numbers on the first walk
         self._gen: list[int] | None = None
 
     def gen(self) -> list[int]:
         """Generation numbers (1 + the highest of the parents'), so a walk in decreasing generation
         meets every child before its parents."""
         if self._gen is None:
+            self.par = [[self.idx[p] for p in ps if p in self.idx] for ps in self.raw]
             n = len(self.par)
             g = [0] * n
             done = [False] * n
@@ -302,11 +333,12 @@ def link_issues(
     is_merge = com["is_merge"].fillna(False).astype(bool).to_numpy() if "is_merge" in com else \
         com["parents"].map(lambda p: len(p) > 1 if isinstance(p, list) else False).to_numpy()
     subject = messages.str.extract(r"^([^\n]*)", expand=False).fillna("")
-    refs = _references(messages, projects)
+    mr = any(str(k).startswith("!") for k in pr_keys)
+    refs = _references(messages, projects, mr)
     # "Fix charge before stock reservation (SHOP-10)": a subject starting with a fix word closes its keys too
     fix_subject = subject.str.contains(rf"^\s*{_KW}", regex=True).to_numpy(dtype=bool)
     if fix_subject.any():
-        subj = _references(subject[fix_subject], projects)
+        subj = _references(subject[fix_subject], projects, mr)
         subj = pd.DataFrame({"row": subj["row"].to_numpy(), "key": subj["key"].to_numpy(), "in_fix_subject": True})
         refs = refs.merge(subj.drop_duplicates(), on=["row", "key"], how="left")
         # ...unless the message already puts a fix word right before a key ("resolved SHOP-7; also GH-12")
@@ -316,14 +348,15 @@ def link_issues(
         refs.loc[promote, "text"] = subject.to_numpy(dtype=object)[refs.loc[promote, "row"].to_numpy()]
         refs.loc[promote, "explicit"] = True
         refs = refs.drop(columns="in_fix_subject")
-    refs = refs[refs["key"].isin(issue_keys | pr_keys)].reset_index(drop=True)
+    refs = refs[_isin(refs["key"], issue_keys | pr_keys)].reset_index(drop=True)
     refs["is_merge"] = is_merge[refs["row"].to_numpy()]
 
     # the pull/merge request each commit is the merge (or squash) of
-    own = (("#" + messages.str.extract(_MERGE_PR, expand=False))
-           .fillna("!" + messages.str.extract(_GITLAB_MR, expand=False))
-           .fillna("#" + subject.str.extract(_SQUASH, expand=False)))
-    own = own.where(is_merge | own.isin(pr_keys)).astype("string")
+    named = subject.str.extract(f"{_MERGE_PR}|{_SQUASH}")  # one pass over the subjects
+    own = "#" + named.iloc[:, 0].fillna(named.iloc[:, 1])
+    if mr:
+        own = ("!" + messages.str.extract(_GITLAB_MR, expand=False)).where(is_merge).fillna(own)
+    own = own.where(is_merge | _isin(own, pr_keys)).astype("string")
     if "merge_sha" in iss:
         recorded = iss.loc[is_pr & iss["merge_sha"].notna(), ["key", "merge_sha"]]
         row_of = pd.Series(np.arange(len(com)), index=pd.Index(shas))
@@ -335,13 +368,13 @@ def link_issues(
 
     rows: list[tuple[str, str, str, str, str]] = []  # issue, sha, evidence, confidence, kind
     # 1. non-merge commits naming an issue
-    d = refs[~refs["is_merge"] & refs["key"].isin(issue_keys)]
+    d = refs[~refs["is_merge"] & _isin(refs["key"], issue_keys)]
     direct = pd.DataFrame({
         "issue_key": d["key"], "sha": shas[d["row"].to_numpy()] if len(d) else [],
         "evidence": "message: " + d["text"],
         "confidence": d["explicit"].map({True: "explicit", False: "reference"}), "kind": "message"})
 
-    graph = _Graph(com) if is_merge.any() else None
+    graph: list[_Graph] = []  # built on the first merge that names a key
     empty_merge: dict[str, str] = {}  # issue -> why a merge naming it linked nothing
     ranges: dict[int, list[int] | None] = {}
 
@@ -350,7 +383,9 @@ def link_issues(
         if not is_merge[r]:
             return [r], None
         if r not in ranges:
-            ranges[r] = graph.brought_in(r, max_merge) if graph is not None else None
+            if not graph:
+                graph.append(_Graph(com))
+            ranges[r] = graph[0].brought_in(r, max_merge)
         got = ranges[r]
         if got is None:
             return [r], None
@@ -370,12 +405,20 @@ def link_issues(
             rows.append((issue, shas[t], evidence, confidence, kind))
 
     # 2. merge commits naming an issue: the commits they brought in
-    for r, key, explicit, text in refs.loc[refs["is_merge"] & refs["key"].isin(issue_keys),
+    for r, key, explicit, text in refs.loc[refs["is_merge"] & _isin(refs["key"], issue_keys),
                                            ["row", "key", "explicit", "text"]].itertuples(index=False):
         add(key, r, f"merge {shas[r][:10]}: {subject.iat[r][:80]} ({text})",
             "explicit" if explicit else "reference", "merge")
+    # 2b. the merged branch's name names an issue (``from ann/fix-1234``, ``Merge branch 'issue_12'``)
+    if hash_keys:
+        branch = subject.str.extract(_BRANCH, expand=False).where(is_merge)
+        for r in np.flatnonzero(branch.notna().to_numpy()):
+            for num in _branch_numbers(str(branch.iat[r])):
+                k = f"#{num}"
+                if k in issue_keys and k != own_at[r]:
+                    add(k, r, f"merge {shas[r][:10]}: branch {branch.iat[r]} names {k}", "reference", "merge")
     # 3. a PR's own merge or squash commit: the PR and the issues it closes or names
-    for r in np.flatnonzero(own.isin(pr_keys).to_numpy()):
+    for r in np.flatnonzero(_isin(own, pr_keys)):
         p = own_at[r]
         how = "merge" if is_merge[r] else "squash"
         add(p, r, f"{how} of PR {p} ({shas[r][:10]})", "explicit", how)
@@ -383,7 +426,7 @@ def link_issues(
             add(ik, r, f"PR {p} {'closes' if c else 'names'} {ik}; its {how} {shas[r][:10]}",
                 "explicit" if c else "reference", "pr")
     # 4. non-merge commits naming a PR (not their own): the PR, and weakly what it closes
-    for r, key, text in refs.loc[~refs["is_merge"] & refs["key"].isin(pr_keys),
+    for r, key, text in refs.loc[~refs["is_merge"] & _isin(refs["key"], pr_keys),
                                  ["row", "key", "text"]].itertuples(index=False):
         rows.append((key, shas[r], "message: " + text, "reference", "message"))
         for ik in closes.get(key, {}):
@@ -415,7 +458,7 @@ def link_issues(
     bug = bug_mask(iss)
     if heuristic and changes is not None and "components" in iss:
         linked = set(links["issue_key"])
-        cand = iss[bug & ~keys.isin(linked) & iss["created"].notna()][["key", "components", "created", "resolved"]]
+        cand = iss[bug & ~_isin(keys, linked) & iss["created"].notna()][["key", "components", "created", "resolved"]]
         cand = cand.explode("components").dropna(subset=["components"])
         if len(cand):
             cand["comp"] = cand["components"].astype(str).str.lower()
@@ -447,7 +490,7 @@ def link_issues(
     else:
         issue_components = schema.empty("issue_components")
 
-    unl = keys[bug & ~keys.isin(set(links["issue_key"]))]
+    unl = keys[bug & ~_isin(keys, set(links["issue_key"]))]
     reasons = _unlinked_reasons(iss, unl, closes, empty_merge, set(shas), unreachable, projects,
                                 issue_keys | pr_keys)
     unlinked = schema.conform(pd.DataFrame({"issue_key": unl.to_numpy(), "reason": reasons}), "unlinked_issues") \
@@ -464,7 +507,7 @@ def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
     found = dict(zip(uniq[num.notna()], num[num.notna()]))
     if not found:
         return pd.DataFrame({"path": [], "sha": [], "num": []})
-    fc = file_changes[paths.isin(found.keys()).to_numpy() & (file_changes["added"].fillna(1) > 0).to_numpy()]
+    fc = file_changes[_isin(paths, set(found)) & (file_changes["added"].fillna(1) > 0).to_numpy()]
     first = fc.drop_duplicates("path", keep="last")  # newest first: the last row is the oldest commit
     return pd.DataFrame({"path": first["path"].astype(str).to_numpy(), "sha": first["sha"].astype(str).to_numpy(),
                          "num": first["path"].map(found).astype(int).to_numpy()})
@@ -479,30 +522,37 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
         for ik, c in d.items():
             if c:
                 by_issue.setdefault(ik, []).append(p)
-    info = iss.set_index(iss["key"].astype(str))
-    info = info[~info.index.duplicated()]
+    k_all = iss["key"].astype(str).tolist()
+    is_pr = dict(zip(k_all, _pr_mask(iss).tolist()))
+    merged = dict(zip(k_all, iss["merged"].astype(object).tolist())) if "merged" in iss else {}
+    msha = dict(zip(k_all, iss["merge_sha"].astype(object).tolist())) if "merge_sha" in iss else {}
+
+    def was_merged(key: str) -> bool | None:
+        v = merged.get(key)
+        return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else bool(v)
+
     elsewhere: dict[str, str] = {}
     if callable(unreachable) and len(unl):
         unreachable = unreachable()
     if isinstance(unreachable, pd.DataFrame) and len(unreachable):
         u = unreachable.reset_index(drop=True)
-        r = _references(u["message"].astype("string").fillna(""), projects)
+        r = _references(u["message"].astype("string").fillna(""), projects, any(str(k).startswith("!") for k in known))
         for row, key in zip(r["row"], r["key"]):
             elsewhere.setdefault(key, str(u["sha"].iat[row])[:10])
     out = []
     for k in unl.astype(str):
         why = None
         for p in by_issue.get(k, []):
-            msha = info["merge_sha"].get(p) if "merge_sha" in info else None
-            if _merged(info, p) is False:
+            sha = msha.get(p)
+            if was_merged(p) is False:
                 why = f"closed by PR {p}, which was never merged"
-            elif isinstance(msha, str) and msha not in in_history:
-                why = f"closed by PR {p}, merged as {msha[:10]}, which is not in the audited history"
+            elif isinstance(sha, str) and sha not in in_history:
+                why = f"closed by PR {p}, merged as {sha[:10]}, which is not in the audited history"
             else:
                 why = f"closed by PR {p}, but no merge or squash commit of it is in the history"
             break
-        if why is None and k in info.index and bool(info.at[k, "is_pull_request"]):
-            why = ("a pull request never merged" if _merged(info, k) is False
+        if why is None and is_pr.get(k):
+            why = ("a pull request never merged" if was_merged(k) is False
                    else "a pull request with no merge or squash commit in the history")
         why = why or empty_merge.get(k)
         if why is None and k in elsewhere:
@@ -510,8 +560,3 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
         out.append(why or "no commit mentions it")
     return out
 
-
-def _merged(info: pd.DataFrame, key: str) -> bool | None:
-    """Whether the export says pull request ``key`` was merged (None: it does not say)."""
-    v = info["merged"].get(key) if "merged" in info else None
-    return None if v is None or pd.isna(v) else bool(v)
