@@ -289,3 +289,19 @@ def test_gitlab_merge_requests_and_merge_commits(tmp_path):
     got = {(r.issue_key, r.sha): r.kind for r in res.links.itertuples()}
     assert got == {("#1", c): "pr", ("!3", c): "merge"}
     assert res.unlinked.empty
+
+
+def test_pull_request_title_with_a_jira_key_closes_it():
+    """A GitHub PR titled by its Jira key links that Jira issue to the PR's merge; a '#N' only named in a PR's
+    body (no closing word) is a reference."""
+    issues = _issues([
+        {"tracker": "jira", "key": "SHOP-8", "title": "orders", "type": "Bug"},
+        {"tracker": "github", "key": "#5", "title": "typo", "type": "bug"},
+        {"tracker": "github", "key": "#21", "title": "SHOP-8 round totals", "body": "see also #5",
+         "is_pull_request": True, "merged": True},
+    ])
+    commits = _commits([("m1", "Merge pull request #21 from x/round", "2024-01-04", ["a0", "b1"])])
+    res = link_issues(issues, commits)
+    got = {(r.issue_key, r.sha): (r.kind, r.confidence) for r in res.links.itertuples()}
+    assert got == {("SHOP-8", "m1"): ("pr", "explicit"), ("#5", "m1"): ("pr", "reference"),
+                   ("#21", "m1"): ("merge", "explicit")}
