@@ -5,8 +5,8 @@ a bug is an issue number a changelog entry names, its fix is the commit that add
 a towncrier fragment (``changelog/N.bugfix.rst``; attrs' ``changelog.d/N.change.md``, untyped) or, for
 projects without fragments, the line citing the issue in the changelog file (Flask's ``:issue:`N```) —
 when that commit also changes code and cites at most 3 entries (else the bug is left out: its fix cannot be
-identified from the repository), together with the other commits of the pull request that brought it in (the merge's ``M^1..M^2``, at
-most 100 commits) and that merge. Numbers the history shows as pull requests (``Merge pull request #N``,
+identified from the repository), together with the other commits of the pull request that brought it in
+(the merge's ``M^1..M^2``, at most 100 commits) and that merge. Numbers the history shows as pull requests (``Merge pull request #N``,
 a subject ending in ``(#N)``) are exported as bug-labelled pull requests, as a GitHub export would have
 them. Each repository is linked twice:
 

@@ -69,6 +69,9 @@ _SQUASH = r"\(#(\d+)\)\s*$"
 _BRANCH = r"^Merge (?:pull request #\d+ from [^/\s]+/|(?:remote-tracking )?branch ')([^\s']+)"
 
 
+_BRANCH_WORD = r"(?i)(?:^|[-_/])(?:fix|fixes|issue|issues|bug|bugfix|hotfix|gh|closes)[-_/]?#?(\d+)(?![0-9A-Za-z.])"
+
+
 def _branch_numbers(branch: str) -> list[int]:
     """Issue numbers a branch name gives: a number leading its last part (``1234-slow-start``) or following a
     fix/issue/bug/gh word (``fix-1234``, ``issue_12``, ``fix/issue4295``); not versions (``mypy-0.910``)."""
@@ -77,8 +80,7 @@ def _branch_numbers(branch: str) -> list[int]:
     m = re.match(r"#?(\d{2,})(?:[-_]|$)", last)
     if m:
         out.append(int(m.group(1)))
-    for m in re.finditer(r"(?i)(?:^|[-_/])(?:fix|fixes|issue|issues|bug|bugfix|hotfix|gh|closes)[-_/]?#?(\d+)(?![0-9A-Za-z.])",
-                         branch):
+    for m in re.finditer(_BRANCH_WORD, branch):
         out.append(int(m.group(1)))
     return sorted(set(out))
 
@@ -314,9 +316,10 @@ def link_issues(
     issue and component, the non-test files its fix commits changed and their churn.
     ``components`` maps paths to components (default: derived from the changed paths).
     ``unreachable`` (``sha``, ``message``, or a function returning them, called only when some bug is
-    unlinked): commits of other refs, not reachable from the audited revision, only to say why
-    a bug they name is unlinked (:func:`toolkit.load.history.unreachable_commits`). A merge that brought in more than ``max_merge`` commits is
-    a branch sync, not a fix: its mentions link nothing.
+    unlinked): commits of other refs, not reachable from the audited revision, only to say why a bug they
+    name is unlinked (:func:`toolkit.load.history.unreachable_commits`).
+    A merge that brought in more than ``max_merge`` commits is a branch sync, not a fix: its mentions link
+    nothing.
     """
     iss = issues.reset_index(drop=True)
     com = commits.reset_index(drop=True)
@@ -389,12 +392,12 @@ def link_issues(
         got = ranges[r]
         if got is None:
             return [r], None
-        if not got:
-            return [], f"mentioned only in a merge that brought in nothing ({shas[r][:10]})"
-        got = [c for c in got if not is_merge[c]]  # merges of the base into the branch are syncs, not the fix
-        if len(got) > max_merge:
+        if len(got) > max_merge:  # (the walk stopped at max_merge + 1)
             return [], (f"mentioned only in a merge that brought in more than {max_merge} commits ({shas[r][:10]}), "
                         "a branch sync rather than a fix")
+        got = [c for c in got if not is_merge[c]]  # merges of the base into the branch are syncs, not the fix
+        if not got:
+            return [], f"mentioned only in a merge that brought in nothing ({shas[r][:10]})"
         return got, None
 
     def add(issue: str, r: int, evidence: str, confidence: str, kind: str) -> None:

@@ -7,8 +7,8 @@ requests (items with a ``pull_request`` key, a ``/pull/`` URL, ``merged_at``/
 with ``is_pull_request`` so that merge and squash commits can be linked through them,
 with ``merged`` (from ``merged_at``, ``pull_request.merged_at``, gh's ``state: MERGED``),
 ``merge_sha`` (``merge_commit_sha``, gh's ``mergeCommit.oid``) and ``closes`` (gh's
-``closingIssuesReferences``; closing words in the body are read by :mod:`toolkit.load.links`). ``linked_prs`` of an issue: pull requests of the export
-whose body names the issue (``closes #12``, ``#12``), numbers the issue body
+``closingIssuesReferences``; closing words in the body are read by :mod:`toolkit.load.links`).
+``linked_prs`` of an issue: pull requests of the export whose body names the issue (``closes #12``, ``#12``), numbers the issue body
 mentions that the export knows as pull requests (or every mention when the export
 holds no pull requests, as ``gh issue list`` output), and gh's
 ``closedByPullRequestsReferences``.
