@@ -305,3 +305,12 @@ def test_pull_request_title_with_a_jira_key_closes_it():
     got = {(r.issue_key, r.sha): (r.kind, r.confidence) for r in res.links.itertuples()}
     assert got == {("SHOP-8", "m1"): ("pr", "explicit"), ("#5", "m1"): ("pr", "reference"),
                    ("#21", "m1"): ("merge", "explicit")}
+
+
+def test_merge_subject_ending_in_an_issue_key_links_it():
+    """``Merge branch 'fix' (#12)`` where the export knows #12 as an issue (not a PR) names the issue."""
+    issues = _issues([{"tracker": "gitlab", "key": "#12", "title": "t", "type": "bug"}])
+    commits = _commits([("m1", "Merge branch 'fix' (#12)", "2024-01-04", ["a0", "b1"])])
+    res = link_issues(issues, commits)
+    assert list(zip(res.links["issue_key"], res.links["sha"], res.links["kind"])) == [("#12", "m1", "merge")]
+

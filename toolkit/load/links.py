@@ -356,7 +356,10 @@ def link_issues(
 
     # the pull/merge request each commit is the merge (or squash) of
     named = subject.str.extract(f"{_MERGE_PR}|{_SQUASH}")  # one pass over the subjects
-    own = "#" + named.iloc[:, 0].fillna(named.iloc[:, 1])
+    # "(#N)" ending a subject is the PR a squash (or a merge) landed, unless the export knows #N as an issue
+    squash_n = ("#" + named.iloc[:, 1]).astype("string")
+    squash_n = squash_n.where(~_isin(squash_n, issue_keys))
+    own = ("#" + named.iloc[:, 0]).fillna(squash_n)
     if mr:
         own = ("!" + messages.str.extract(_GITLAB_MR, expand=False)).where(is_merge).fillna(own)
     own = own.where(is_merge | _isin(own, pr_keys)).astype("string")
