@@ -12,7 +12,10 @@ from toolkit.errors import InputError
 from toolkit.load.issues import detect_format, load_issues
 from toolkit.load.issues.normalize import parse_dates, pseudonym, type_of
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "issues"
+# the shared corpus sits beside the checkout (/work/main -> /work/shared) or beside the worktrees' parent
+CORPUS = next((p / "shared" / "corpus" / "issues" for p in Path(__file__).resolve().parents[2:4]
+               if (p / "shared" / "corpus" / "issues").is_dir()),
+              Path(__file__).resolve().parents[2] / "shared" / "corpus" / "issues")
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus absent")
 
 # file -> rows loaded, or the phrase the InputError must contain
@@ -87,6 +90,44 @@ def test_github_rest_fields_and_pull_requests():
     assert pr["is_pull_request"].all()
     two = load_issues(CORPUS / "github" / "perceval_github_issue_2.json").iloc[0]
     assert two["type"] == "bug" and "bug" in two["labels"]
+
+
+@needs_corpus
+def test_bug_labelled_pull_request_is_decided_not_dropped():
+    """A real REST item with a ``pull_request`` key and a ``bug`` label: kept, counted as a bug (it closes no
+    issue of the export), and unlinked with the reason, not silently dropped."""
+    from toolkit.load.links import bug_mask, link_issues
+    df = load_issues(CORPUS / "github" / "perceval_github_issue_2_with_pr.json")
+    assert df["is_pull_request"].all() and (df["type"] == "bug").all()
+    assert df["merged"].isna().all()  # the 2016-era item does not say whether it was merged
+    assert bug_mask(df).all()
+    res = link_issues(df, schema.empty("commits"))
+    assert res.pr_bugs["counted"].all() and res.pr_bugs["decision"].str.startswith("counted as a bug").all()
+    assert list(res.unlinked["reason"]) == ["a pull request with no merge or squash commit in the history"]
+
+
+def test_github_pulls_and_gh_pr_list_merge_state(tmp_path):
+    """REST /pulls items and ``gh pr list --json`` output: merged or not, the merge commit, closing references."""
+    rest = [{"number": 5, "title": "Fix", "state": "closed", "merged_at": "2024-01-02T00:00:00Z",
+             "merge_commit_sha": "a" * 40, "html_url": "https://github.com/o/r/pull/5", "body": "Fixes #1",
+             "created_at": "2024-01-01T00:00:00Z", "labels": []},
+            {"number": 6, "title": "Nope", "state": "closed", "merged_at": None, "merge_commit_sha": "b" * 40,
+             "html_url": "https://github.com/o/r/pull/6", "created_at": "2024-01-01T00:00:00Z", "labels": []},
+            {"number": 7, "title": "Old API", "state": "closed", "created_at": "2024-01-01T00:00:00Z", "labels": [],
+             "pull_request": {"url": "u", "merged_at": None}, "html_url": "https://github.com/o/r/pull/7"}]
+    gh = [{"number": 8, "title": "Fix crash", "state": "MERGED", "mergedAt": "2024-01-03T00:00:00Z",
+           "mergeCommit": {"oid": "c" * 40}, "url": "https://github.com/o/r/pull/8",
+           "closingIssuesReferences": [{"number": 2}], "createdAt": "2024-01-01T00:00:00Z", "labels": []},
+          {"number": 9, "title": "Draft", "state": "OPEN", "url": "https://github.com/o/r/pull/9",
+           "createdAt": "2024-01-01T00:00:00Z", "labels": [], "isDraft": True}]
+    (tmp_path / "rest.json").write_text(json.dumps(rest))
+    (tmp_path / "gh.json").write_text(json.dumps(gh))
+    df = pd.concat([load_issues(tmp_path / "rest.json"), load_issues(tmp_path / "gh.json")]).set_index("key")
+    schema.check(df.reset_index(), "issues")
+    assert df["is_pull_request"].all()
+    assert df["merged"].astype(object).to_dict() == {"#5": True, "#6": False, "#7": False, "#8": True, "#9": False}
+    assert df.at["#5", "merge_sha"] == "a" * 40 and pd.isna(df.at["#6", "merge_sha"])  # test merge of an unmerged PR
+    assert df.at["#8", "merge_sha"] == "c" * 40 and df.at["#8", "closes"] == ["#2"]
 
 
 @needs_corpus

@@ -12,7 +12,10 @@ from toolkit import schema
 from toolkit.errors import InputError
 from toolkit.load.issues import load_issues
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "issues"
+# beside the checkout (/work/main -> /work/shared) or beside the worktrees' parent
+CORPUS = next((p / "shared" / "corpus" / "issues" for p in Path(__file__).resolve().parents[2:4]
+               if (p / "shared" / "corpus" / "issues").is_dir()),
+              Path(__file__).resolve().parents[2] / "shared" / "corpus" / "issues")
 CORPUS_FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file()) if CORPUS.is_dir() else []
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -70,13 +70,17 @@ def test_explicit_reference_merge_pr_and_namespaces():
         ("#12", "a5"): "reference",
         ("SHOP-8", "a7"): "explicit",  # subject starts with "Fix" and names the key
         ("#12", "a7"): "reference",  # only in the body, after "Refs"
+        # the merged branch is not in this table (as in a first-parent history): the merge stands for it
+        ("#15", "a4"): "explicit",
     }
     ev = res.links.set_index(["issue_key", "sha"])["evidence"]
     assert ev[("#12", "a1")] == "message: Fixes #12"
     assert "PR #40" in ev[("#13", "a3")]
     assert ev[("SHOP-8", "a7")] == "message: Fix rounding in totals (SHOP-8)"
     unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
-    assert unl == {"#14": "no commit mentions it", "#15": "mentioned only in merge commits"}
+    assert unl == {"#14": "no commit mentions it"}
+    kinds = res.links.set_index(["issue_key", "sha"])["kind"]
+    assert kinds[("#13", "a3")] == "pr" and kinds[("#40", "a3")] == "merge" and kinds[("#15", "a4")] == "merge"
 
 
 def test_issue_components_and_heuristic():
@@ -138,3 +142,175 @@ def test_sample_truth_bugs_are_linked(sample_truth):
     assert unl & {k for k, v in linked.items() if v} == set()
     ic = res.issue_components
     assert {"payments", "inventory"} <= set(ic.loc[ic["issue_key"] == "SHOP-10", "component"])
+
+
+# ---- real repositories: merges, squash titles, fragments, pull-request exports ----------------------------
+import json  # noqa: E402
+
+from tests.gitutil import commit, git, make_repo, when  # noqa: E402
+from toolkit.load.history import load_history, unreachable_commits  # noqa: E402
+
+
+def _merge(repo, branch: str, message: str, day: int) -> str:
+    git(repo, "merge", "--no-ff", "-q", branch, "-m", message, date=when(day))
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def _github_export(tmp_path):
+    issues = [
+        {"number": n, "title": t, "state": "closed", "labels": [{"name": "bug"}], "created_at": "2024-01-01T00:00:00Z",
+         "html_url": f"https://github.com/o/r/issues/{n}", "body": ""}
+        for n, t in ((1, "crash on empty input"), (2, "crash on None"), (3, "division by zero"),
+                     (4, "merged twice"), (5, "work in progress"), (6, "never merged"), (7, "nobody fixed it"),
+                     (8, "slow start"), (9, "memory leak"))
+    ]
+    pulls = [  # GitHub REST /pulls items
+        {"number": 11, "title": "Fix crash on None", "body": "Fixes #2.", "state": "closed",
+         "merged_at": "2024-01-05T00:00:00Z", "merge_commit_sha": None, "labels": [{"name": "bug"}],
+         "html_url": "https://github.com/o/r/pull/11", "created_at": "2024-01-04T00:00:00Z", "head": {}},
+        {"number": 12, "title": "Try to fix", "body": "Closes #6", "state": "closed", "merged_at": None,
+         "merge_commit_sha": "0" * 40, "labels": [], "html_url": "https://github.com/o/r/pull/12",
+         "created_at": "2024-01-04T00:00:00Z", "head": {}},
+        {"number": 13, "title": "Fix typo in error message", "body": "", "state": "closed",
+         "merged_at": "2024-01-06T00:00:00Z", "labels": [{"name": "bug"}],
+         "html_url": "https://github.com/o/r/pull/13", "created_at": "2024-01-04T00:00:00Z", "head": {}},
+        {"number": 14, "title": "Speed up start", "body": "This resolves #8 by caching.", "state": "closed",
+         "merged_at": "2024-01-07T00:00:00Z", "labels": [], "html_url": "https://github.com/o/r/pull/14",
+         "created_at": "2024-01-04T00:00:00Z", "head": {}},
+    ]
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "issues.json").write_text(json.dumps(issues))
+    (tmp_path / "export" / "pulls.json").write_text(json.dumps(pulls))
+    return load_issues(tmp_path / "export")
+
+
+def test_links_follow_merges_squashes_fragments_and_pull_requests(tmp_path):
+    repo = make_repo(tmp_path / "r", {"src/pkg/a.py": "x = 1\n", "src/pkg/b.py": "y = 1\n"}, date=when(1))
+    base = git(repo, "rev-parse", "HEAD").strip()
+    # a pull request merged with a merge commit whose body (the PR title) fixes #1: its two commits are the fix
+    git(repo, "checkout", "-q", "-b", "fix-1")
+    c1 = commit(repo, "Handle empty input", {"src/pkg/a.py": "x = 2\n"}, date=when(2))
+    c2 = commit(repo, "Add a test", {"tests/test_a.py": "def test(): pass\n"}, date=when(2, hour=13))
+    git(repo, "checkout", "-q", "main")
+    m1 = _merge(repo, "fix-1", "Merge pull request #10 from ann/fix-1\n\nHandle empty input (fixes #1)", 3)
+    # squash merges: PR #11 closes #2; PR #13 is a bug-labelled PR that closes nothing
+    s11 = commit(repo, "Fix crash on None (#11)", {"src/pkg/a.py": "x = 3\n"}, date=when(5))
+    s13 = commit(repo, "Fix typo in error message (#13)", {"src/pkg/b.py": "y = 2\n"}, date=when(6))
+    # a changelog fragment names #3; the release commit later deletes it (that commit is no fix)
+    f3 = commit(repo, "Guard the division", {"src/pkg/b.py": "y = 3\n", "changelog/3.bugfix.rst": "Fixed it.\n"},
+                date=when(7))
+    git(repo, "rm", "-q", "changelog/3.bugfix.rst")
+    commit(repo, "Release 1.0", date=when(8))
+    # PR #14 merged with a merge commit; its body resolves #8
+    git(repo, "checkout", "-q", "-b", "speed")
+    c14 = commit(repo, "Cache the config", {"src/pkg/a.py": "x = 4\n"}, date=when(9))
+    git(repo, "checkout", "-q", "main")
+    m14 = _merge(repo, "speed", "Merge pull request #14 from ann/speed\n\nSpeed up start", 10)
+    # the merged branch's name is the only mention of #9
+    git(repo, "checkout", "-q", "-b", "fix-9")
+    c9 = commit(repo, "Plug the leak", {"src/pkg/b.py": "y = 9\n"}, date=when(10, hour=14))
+    git(repo, "checkout", "-q", "main")
+    _merge(repo, "fix-9", "Merge pull request #15 from ann/fix-9\n\nPlug the leak", 10)
+    # a merge that brings in nothing new (its second parent is already merged) names #4
+    tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
+    empty = git(repo, "commit-tree", tree, "-p", "HEAD", "-p", base, "-m", "Merge branch 'old' (closes #4)",
+                date=when(11)).strip()
+    git(repo, "update-ref", "refs/heads/main", empty)
+    # an unmerged branch fixes #5
+    git(repo, "checkout", "-q", "-b", "wip")
+    wip = commit(repo, "Fix #5 for real", {"src/pkg/a.py": "x = 5\n"}, date=when(12))
+    git(repo, "checkout", "-q", "main")
+
+    issues = _github_export(tmp_path)
+    hist = load_history(repo, cache=False)
+    res = link_issues(issues, hist.commits, file_changes=hist.file_changes,
+                      unreachable=lambda: unreachable_commits(repo))
+    schema.check(res.links, "links")
+    got = {(r.issue_key, r.sha): (r.kind, r.confidence) for r in res.links.itertuples()}
+    assert got[("#1", c1)] == ("merge", "explicit") and got[("#1", c2)] == ("merge", "explicit")
+    assert ("#1", m1) not in got  # the merge is the evidence, its branch's commits are the fix
+    assert "Merge pull request #10" in res.links.set_index(["issue_key", "sha"]).at[("#1", c1), "evidence"]
+    assert ("#10", c1) not in got  # "#10" names the pull request, not an issue
+    assert got[("#2", s11)] == ("pr", "explicit") and got[("#11", s11)] == ("squash", "explicit")
+    assert got[("#13", s13)] == ("squash", "explicit")
+    assert got[("#3", f3)] == ("fragment", "explicit")
+    assert {s for k, s in got if k == "#3"} == {f3}  # not the release commit that deleted the fragment
+    assert got[("#8", c14)] == ("pr", "explicit") and ("#8", m14) not in got
+    assert not any(s == wip for _, s in got)
+    assert got[("#9", c9)] == ("merge", "reference")  # from the branch name "fix-9"
+    assert not any(k == "#15" for k, _ in got)
+    unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
+    assert unl["#4"].startswith("mentioned only in a merge that brought in nothing")
+    assert unl["#5"] == f"mentioned only in commits not reachable from the audited revision ({wip[:10]})"
+    assert unl["#6"] == "closed by PR #12, which was never merged"
+    assert unl["#7"] == "no commit mentions it"
+    assert set(unl) == {"#4", "#5", "#6", "#7"}
+    # bug-labelled pull requests: #13 closes nothing and is counted (linked through its squash), #11 is not
+    pr = res.pr_bugs.set_index("key")
+    assert bool(pr.at["#13", "counted"]) and not bool(pr.at["#11", "counted"])
+    assert "#2" in pr.at["#11", "decision"]
+    from toolkit.load.links import bug_mask
+    counted = set(issues.loc[bug_mask(issues).to_numpy(), "key"])
+    assert counted == {f"#{n}" for n in range(1, 10)} | {"#13"}
+
+
+def test_first_parent_history_links_the_merge_itself(tmp_path):
+    """With first_parent=True the branch commits are not in the table: the merge carries the diff and is linked."""
+    repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"}, date=when(1))
+    git(repo, "checkout", "-q", "-b", "f")
+    commit(repo, "work", {"a.py": "x = 2\n"}, date=when(2))
+    git(repo, "checkout", "-q", "main")
+    m = _merge(repo, "f", "Merge branch 'f'\n\nFixes #1", 3)
+    issues = _issues([{"tracker": "github", "key": "#1", "title": "t", "type": "bug"}])
+    hist = load_history(repo, first_parent=True, cache=False)
+    res = link_issues(issues, hist.commits, file_changes=hist.file_changes)
+    assert list(zip(res.links["issue_key"], res.links["sha"], res.links["kind"])) == [("#1", m, "merge")]
+
+
+def test_gitlab_merge_requests_and_merge_commits(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"}, date=when(1))
+    git(repo, "checkout", "-q", "-b", "fix")
+    c = commit(repo, "Correct the rounding", {"a.py": "x = 2\n"}, date=when(2))
+    git(repo, "checkout", "-q", "main")
+    m = _merge(repo, "fix", "Merge branch 'fix' into 'main'\n\nCorrect the rounding\n\nSee merge request grp/proj!3", 3)
+    export = [
+        {"iid": 1, "title": "Rounding is off", "state": "closed", "labels": ["bug"], "created_at": "2024-01-01T00:00:00Z",
+         "web_url": "https://gitlab.com/grp/proj/-/issues/1", "description": ""},
+        {"iid": 3, "title": "Correct the rounding", "state": "merged", "labels": [], "description": "Closes #1",
+         "created_at": "2024-01-02T00:00:00Z", "web_url": "https://gitlab.com/grp/proj/-/merge_requests/3",
+         "merge_commit_sha": m, "source_branch": "fix"},
+    ]
+    (tmp_path / "gl.json").write_text(json.dumps(export))
+    issues = load_issues(tmp_path / "gl.json").set_index("key", drop=False)
+    assert issues.at["!3", "is_pull_request"] and bool(issues.at["!3", "merged"]) and issues.at["!3", "merge_sha"] == m
+    assert not issues.at["#1", "is_pull_request"]
+    hist = load_history(repo, cache=False)
+    res = link_issues(issues, hist.commits, file_changes=hist.file_changes)
+    got = {(r.issue_key, r.sha): r.kind for r in res.links.itertuples()}
+    assert got == {("#1", c): "pr", ("!3", c): "merge"}
+    assert res.unlinked.empty
+
+
+def test_pull_request_title_with_a_jira_key_closes_it():
+    """A GitHub PR titled by its Jira key links that Jira issue to the PR's merge; a '#N' only named in a PR's
+    body (no closing word) is a reference."""
+    issues = _issues([
+        {"tracker": "jira", "key": "SHOP-8", "title": "orders", "type": "Bug"},
+        {"tracker": "github", "key": "#5", "title": "typo", "type": "bug"},
+        {"tracker": "github", "key": "#21", "title": "SHOP-8 round totals", "body": "see also #5",
+         "is_pull_request": True, "merged": True},
+    ])
+    commits = _commits([("m1", "Merge pull request #21 from x/round", "2024-01-04", ["a0", "b1"])])
+    res = link_issues(issues, commits)
+    got = {(r.issue_key, r.sha): (r.kind, r.confidence) for r in res.links.itertuples()}
+    assert got == {("SHOP-8", "m1"): ("pr", "explicit"), ("#5", "m1"): ("pr", "reference"),
+                   ("#21", "m1"): ("merge", "explicit")}
+
+
+def test_merge_subject_ending_in_an_issue_key_links_it():
+    """``Merge branch 'fix' (#12)`` where the export knows #12 as an issue (not a PR) names the issue."""
+    issues = _issues([{"tracker": "gitlab", "key": "#12", "title": "t", "type": "bug"}])
+    commits = _commits([("m1", "Merge branch 'fix' (#12)", "2024-01-04", ["a0", "b1"])])
+    res = link_issues(issues, commits)
+    assert list(zip(res.links["issue_key"], res.links["sha"], res.links["kind"])) == [("#12", "m1", "merge")]
+

@@ -201,6 +201,7 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
 
     if config.issues:
         from toolkit.load.issues import load_issues
+        from toolkit.load.history import unreachable_commits
         from toolkit.load.links import link_issues
         with stage("issues"):
             ikey = k("issues", [str(p) for p in config.issues], cache.fingerprint(*config.issues),
@@ -212,7 +213,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
             ev.links = cache.cached(
                 "evidence", k("links", keys["issues"], rkey, code=("toolkit.load.links",)),
                 lambda own: link_issues(ev.issues, history.commits, file_changes=history.file_changes,
-                                        components=structure.components), skips)
+                                        components=structure.components,
+                                        unreachable=lambda: unreachable_commits(repo, config.at or "HEAD")), skips)
     else:
         missing["issues"] = "no issue-tracker export given (--issues)"
 

@@ -195,12 +195,16 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("source", "string", "file the row came from"),
         ("updated", "datetime64[ns, UTC]", "last updated (NaT when the export omits it); the newest copy wins on duplicates"),
         ("milestone", "string", "milestone or fix version (<NA> when none)"),
+        ("merged", "boolean", "pull/merge requests: merged (True), closed unmerged (False), <NA> unknown or not a PR"),
+        ("merge_sha", "string", "pull/merge requests: the merge or squash commit the tracker recorded"),
+        ("closes", "object", "pull/merge requests: list of issue keys the tracker says it closes"),
     ),
     "links": _t(
         ("issue_key", "string", "issue"),
         ("sha", "string", "fix commit"),
         ("evidence", "string", "what links them (e.g. 'message: fixes #12')"),
         ("confidence", "string", "explicit, reference or heuristic"),
+        ("kind", "string", "message, merge, squash, fragment, pr or heuristic (toolkit.load.links.KINDS)"),
     ),
     "issue_components": _t(
         ("issue_key", "string", "issue"),
@@ -210,7 +214,12 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "unlinked_issues": _t(
         ("issue_key", "string", "bug issue no commit could be linked to"),
-        ("reason", "string", "why: no commit mentions it, only merge commits mention it, ..."),
+        ("reason", "string", "why: no commit mentions it, only a merge that brought in nothing mentions it, ..."),
+    ),
+    "pr_bugs": _t(
+        ("key", "string", "a pull/merge request of the export that carries a bug label or type"),
+        ("counted", "bool", "counted as a bug (its fix is its own commits)"),
+        ("decision", "string", "why it is or is not counted"),
     ),
     # ---- analyst decisions (toolkit.labels) ----
     "labels": _t(

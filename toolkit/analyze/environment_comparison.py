@@ -259,9 +259,8 @@ def _escapes(issues: pd.DataFrame | None, links: Any) -> tuple[pd.DataFrame, ...
     if issues is None or issues.empty:
         return (schema.empty("escapes"), schema.empty("escapes_by_component"), schema.empty("escapes_by_seam"),
                 schema.empty("bugs_by_environment"))
-    bugs = issues[issues["type"].astype(object) == "bug"]
-    if "is_pull_request" in bugs.columns:
-        bugs = bugs[~bugs["is_pull_request"].fillna(False).astype(bool)]
+    from toolkit.load.links import bug_mask
+    bugs = issues[bug_mask(issues).to_numpy()]
     env = bugs["environment"].astype(object).fillna("unknown")
     by_env = env.value_counts().rename_axis("environment").rename("bugs").reset_index()
     by_env["share"] = (by_env["bugs"] / len(bugs)).astype("float64") if len(bugs) else pd.Series(dtype="float64")

@@ -374,3 +374,20 @@ def follow_renames(file_changes: pd.DataFrame) -> pd.Series:
             alias[o] = final
         i = j
     return pd.Series(pd.array(out, dtype="string"), index=file_changes.index, name="path")
+
+
+def unreachable_commits(repo: Repo | str | Path, rev: str = "HEAD") -> pd.DataFrame:
+    """``sha`` and ``message`` of the commits on the repository's other refs that ``rev`` does not reach
+    (unmerged branches, later history): only to tell why a bug is named by a commit yet not linked."""
+    if not isinstance(repo, Repo):
+        repo = Repo.open(repo)
+    head = repo.resolve(rev)
+    if head is None:
+        return pd.DataFrame({"sha": pd.Series(dtype="string"), "message": pd.Series(dtype="string")})
+    out = repo.git("log", "--all", "--not", head, "-z", "--format=%H%x00%B", text=False).stdout
+    parts = out.decode("utf-8", "replace").split("\0")
+    shas, msgs = parts[0::2], parts[1::2]
+    n = min(len(shas), len(msgs))
+    return pd.DataFrame({"sha": pd.array([s.strip() for s in shas[:n]], dtype="string"),
+                         "message": pd.array(msgs[:n], dtype="string")})
+

@@ -1,75 +1,302 @@
-"""Fix links: which commits fixed which issues, with evidence and confidence.
+"""Fix links: which commits fixed which issues, with the evidence, its kind and a confidence.
 
+The one definition of how a bug is linked to a commit. It follows how projects merge:
+
+Kinds of evidence (``links.kind``)
+    ``message``   a non-merge commit message names the key;
+    ``merge``     a merge commit names the key (``Merge pull request #40``'s PR, or an issue in its
+                  message body, e.g. the PR title ``Fix crash (fixes #12)`` or GitLab's ``Closes #12``):
+                  the non-merge commits it brought in (``M^1..M^2``) are linked, the merge is the evidence;
+                  a number the merged branch's name gives (``from ann/fix-1234``) is a ``reference``. When the
+                  history does not hold the merged branch (``first_parent`` histories) the merge itself is
+                  linked, as it then carries the diff;
+    ``squash``    a non-merge commit is a squash merge of a pull request: its subject ends in ``(#40)`` and
+                  #40 is a pull request of the export, or the export records it as the PR's merge commit;
+    ``fragment``  the commit added a changelog/news fragment named after the issue
+                  (``changelog/12.bugfix.rst``, ``news/12.feature``, ``changes/``, ``changelog.d/``,
+                  ``newsfragments/``, ``.changes/``…; the oldest commit that wrote the file);
+    ``pr``        a pull/merge request of the export closes the issue (``Fixes #12``/``Closes``/``Resolves``
+                  in its title or body, gh's ``closingIssuesReferences``, a Jira key in its title) or names
+                  it, and its commits are known through a merge, squash, fragment or the tracker's merge sha;
+    ``heuristic`` (only with ``heuristic=True``) a commit within ``window_days`` after the issue was created
+                  (and not after it was resolved) touching one of the issue's tracker components.
 Confidence
-    ``explicit``  a non-merge commit message says ``fixes/fixed/fix/closes/closed/
-                  resolves/resolved`` + the key, or (when no key follows such a word) its
-                  subject line starts with one and names the key (``Fix charge order
-                  (SHOP-10)``), or a merged pull request (``Merge
-                  pull request #40``, or a squash commit naming ``#40``) whose body
-                  closes the issue;
-    ``reference`` a non-merge commit message names the key without such a word, or a
-                  merged pull request is linked to the issue without closing it
-                  (see ``issues.linked_prs``);
-    A pull request exported with the issues is linked to its own merge commit
-    (``explicit``) and to commits naming it, like an issue.
-    ``heuristic`` (only with ``heuristic=True``) a commit within ``window_days`` after
-                  the issue was created (and not after it was resolved) touching one
-                  of the issue's tracker components, for bugs nothing else links.
+    ``explicit``  a closing word (``fixes/fixed/fix/closes/closed/resolves/resolved``) right before the key,
+                  a subject that starts with one and names the key, a fragment, a merged PR that closes the
+                  issue, or a PR's own merge/squash commit;
+    ``reference`` the key is named without such a word; ``heuristic`` as above.
 Keys
-    ``#123`` and ``GH-123`` match GitHub/GitLab/generic issues keyed ``#123``;
-    ``PROJ-123`` matches Jira issues, for the projects present in ``issues``.
-    Merge commits naming a key directly are not fix links (the fix is on the merged
-    branch); such bugs appear in ``unlinked`` with that reason.
+    ``#123`` and ``GH-123`` match GitHub/GitLab/generic issues and GitHub PRs keyed ``#123`` (GitHub numbers
+    issues and PRs together, so ``Merge pull request #40`` names PR #40, never issue #40); ``!12`` and
+    ``group/proj!12`` GitLab merge requests keyed ``!12``; ``PROJ-123`` Jira issues of the projects present.
 
-Everything is vectorised (one ``str.extractall`` over all messages, then merges),
-so 100,000 commits x 100,000 issues link in seconds.
+Bugs (:func:`bug_mask`): issues of type ``bug``, and pull requests labelled as bugs that close no issue of
+the export (their fix is their own commits); a bug-labelled PR that closes an issue is not counted again.
+``Links.pr_bugs`` records that decision for every bug-labelled PR.
+
+Unlinked bugs get the true reason: closed by a PR that was never merged, or whose merge is not in the
+history; named only by a merge that brought in nothing (or a branch sync of more than ``max_merge``
+commits); named only by commits not reachable from the audited revision (``unreachable``); no mention.
+
+Mentions are found with one vectorised ``str.extractall`` over all messages; merge ranges are walked once
+per merge that names a key of the export, in generation order (git's own merge-base walk), so 100,000
+commits x 100,000 issues link in seconds.
 """
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from toolkit import schema
 from toolkit.components import ComponentMap, is_test_path
 
+#: the kinds of evidence, strongest first when one (issue, commit) pair has several
+KINDS = ("fragment", "squash", "merge", "pr", "message", "heuristic")
 _KW = r"(?i:\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\b)"
 _RANK = {"explicit": 0, "reference": 1, "heuristic": 2}
+#: changelog/news fragment files named after an issue (towncrier, scriv, reno-like layouts)
+FRAGMENT = (r"(?i)(?:^|/)(?:changelog|changelog\.d|changes|changes\.d|news|newsfragments|\.changes|changelog_entries)"
+            r"/(?:[^/]+/)?(?P<num>\d+)\.[^/]*$")
+_MERGE_PR = r"^Merge pull request #(\d+)\b"
+_GITLAB_MR = r"\bSee merge request [\w./-]*!(\d+)\b"
+_SQUASH = r"\(#(\d+)\)\s*$"
+#: the merged branch of a merge subject (GitHub's ``from owner/branch``, git's and GitLab's ``Merge branch 'x'``)
+_BRANCH = r"^Merge (?:pull request #\d+ from [^/\s]+/|(?:remote-tracking )?branch ')([^\s']+)"
+
+
+_BRANCH_WORD = r"(?i)(?:^|[-_/])(?:fix|fixes|issue|issues|bug|bugfix|hotfix|gh|closes)[-_/]?#?(\d+)(?![0-9A-Za-z.])"
+
+
+def _branch_numbers(branch: str) -> list[int]:
+    """Issue numbers a branch name gives: a number leading its last part (``1234-slow-start``) or following a
+    fix/issue/bug/gh word (``fix-1234``, ``issue_12``, ``fix/issue4295``); not versions (``mypy-0.910``)."""
+    last = branch.rsplit("/", 1)[-1]
+    out = []
+    m = re.match(r"#?(\d{2,})(?:[-_]|$)", last)
+    if m:
+        out.append(int(m.group(1)))
+    for m in re.finditer(_BRANCH_WORD, branch):
+        out.append(int(m.group(1)))
+    return sorted(set(out))
 
 
 @dataclass(frozen=True)
 class Links:
     """``links`` (schema ``links``), ``issue_components`` (schema ``issue_components``),
-    ``unlinked`` (schema ``unlinked_issues``: bug issues without a fix link and why)."""
+    ``unlinked`` (schema ``unlinked_issues``: bugs without a fix link and why), ``pr_bugs`` (schema
+    ``pr_bugs``: each bug-labelled pull request and whether it is counted as a bug)."""
 
     links: pd.DataFrame
     issue_components: pd.DataFrame
     unlinked: pd.DataFrame
+    pr_bugs: pd.DataFrame = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.pr_bugs is None:
+            object.__setattr__(self, "pr_bugs", schema.empty("pr_bugs"))
 
 
-def _pattern(projects: list[str]) -> str:
+def _pattern(projects: list[str], mr: bool) -> str:
     alts = [r"(?:\bGH-|(?<![\w/&])#)(?P<num>\d+)\b"]
+    if mr:  # only when the export holds GitLab merge requests: the alternative costs time on every message
+        alts.append(r"(?:(?<=[\w.-]/[\w.-])|(?<![\w/&!]))!(?P<mr>\d+)\b")
     if projects:
         alts.append(r"\b(?P<jira>(?:" + "|".join(map(re.escape, sorted(projects, key=len, reverse=True))) + r")-\d+)\b")
     return rf"(?P<kw>{_KW}[ \t:]*)?(?P<ref>" + "|".join(alts) + ")"
 
 
-def _references(messages: pd.Series, projects: list[str]) -> pd.DataFrame:
-    """One row per key mention: (row, key, explicit, text)."""
-    m = messages.astype("string").fillna("").str.extractall(_pattern(projects))
+def _references(messages: pd.Series, projects: list[str], mr: bool = False) -> pd.DataFrame:
+    """One row per key mention: (row, key, explicit, text); ``mr``: also GitLab merge requests (``!12``)."""
+    m = messages.astype("string").fillna("").str.extractall(_pattern(projects, mr))
     if m.empty:
         return pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype="string"),
                              "explicit": pd.Series(dtype=bool), "text": pd.Series(dtype="string")})
     jira = m["jira"] if "jira" in m.columns else pd.Series(pd.NA, index=m.index, dtype="string")
-    key = ("#" + m["num"]).where(m["num"].notna(), jira)
-    out = pd.DataFrame({
+    mrs = ("!" + m["mr"]) if "mr" in m.columns else pd.Series(pd.NA, index=m.index, dtype="string")
+    key = ("#" + m["num"]).where(m["num"].notna(), mrs.where(mrs.notna(), jira))
+    return pd.DataFrame({
         "row": m.index.get_level_values(0),
         "key": key.astype("string").to_numpy(),
         "explicit": m["kw"].notna().to_numpy(),
         "text": (m["kw"].fillna("") + m["ref"]).str.strip().to_numpy(),
     })
+
+
+def _isin(values: pd.Series, keys: set) -> np.ndarray:
+    """``values.isin(keys)`` as a bool array: a set lookup per value (pandas' isin on Arrow strings is ~10x slower)."""
+    return np.fromiter((v in keys for v in values.to_numpy(dtype=object, na_value=None)), dtype=bool,
+                       count=len(values))
+
+
+def _projects(iss: pd.DataFrame) -> list[str]:
+    keys = iss["key"].astype("string")
+    jira_keys = keys[iss["tracker"].eq("jira") & keys.str.fullmatch(r"[A-Z][A-Z0-9_]*-\d+").fillna(False)]
+    return sorted(set(jira_keys.str.extract(r"^(.*)-\d+$", expand=False).dropna()))
+
+
+def _pr_mask(iss: pd.DataFrame) -> pd.Series:
+    if "is_pull_request" not in iss:
+        return pd.Series(False, index=iss.index)
+    return iss["is_pull_request"].fillna(False).astype(bool)
+
+
+def pr_closes(issues: pd.DataFrame, projects: list[str] | None = None) -> dict[str, dict[str, bool]]:
+    """Per pull request key: {issue key: closes?} — True when its title/body puts a closing word before the key,
+    the tracker lists it in ``closes``, or a Jira key stands in its title; False when it only names the key
+    (in its body, or through an issue's ``linked_prs``). Only keys of non-PR issues of the export count."""
+    iss = issues.reset_index(drop=True)
+    is_pr = _pr_mask(iss)
+    if not is_pr.any():
+        return {}
+    keys = iss["key"].astype("string")
+    issue_keys = set(keys[~is_pr].dropna())
+    projects = _projects(iss) if projects is None else projects
+    out: dict[str, dict[str, bool]] = {k: {} for k in keys[is_pr].dropna()}
+    if not out:
+        return out
+    prs = iss[is_pr]
+    title = prs["title"].astype("string").fillna("")
+    text = title + "\n" + prs["body"].astype("string").fillna("")
+    refs = _references(text.reset_index(drop=True), projects, any(str(k).startswith("!") for k in out))
+    pkeys = keys[is_pr].to_numpy(dtype=object)
+    titles = title.to_numpy(dtype=object)
+    for row, key, explicit, txt in zip(refs["row"], refs["key"], refs["explicit"], refs["text"]):
+        if key not in issue_keys:
+            continue
+        in_title = re.search(rf"(?<![\w-]){re.escape(str(key))}\b", str(titles[row])) is not None
+        closes = bool(explicit) or (in_title and not str(key).startswith(("#", "!")))
+        d = out[pkeys[row]]
+        d[key] = d.get(key, False) or closes
+    if "closes" in prs:
+        for pk, lst in zip(pkeys, prs["closes"]):
+            if isinstance(lst, (list, tuple, np.ndarray)):
+                for k in lst:
+                    if k in issue_keys:
+                        out[pk][k] = True
+    if "linked_prs" in iss:
+        prefix = {k[:1] for k in out}
+        for ik, lst in zip(keys[~is_pr], iss.loc[~is_pr, "linked_prs"]):
+            if isinstance(lst, (list, tuple, np.ndarray)):
+                for n in lst:
+                    for p in prefix:
+                        pk = f"{p}{n}"
+                        if pk in out:
+                            out[pk].setdefault(ik, False)
     return out
+
+
+def bug_mask(issues: pd.DataFrame) -> pd.Series:
+    """The bugs of ``issues`` (see the module docstring): ``type == "bug"``, counting a bug-labelled pull request
+    only when it closes no issue of the export. The one definition the report and the analyses use."""
+    is_pr = _pr_mask(issues)
+    bug = issues["type"].eq("bug").fillna(False).astype(bool)
+    if not (bug & is_pr).any():
+        return bug & ~is_pr
+    closes = pr_closes(issues)
+    closing = {p for p, d in closes.items() if any(d.values())}
+    return bug & (~is_pr | ~_isin(issues["key"], closing))
+
+
+def _pr_bugs(iss: pd.DataFrame, closes: dict[str, dict[str, bool]]) -> pd.DataFrame:
+    is_pr = _pr_mask(iss)
+    if not is_pr.any():
+        return schema.empty("pr_bugs")
+    rows = iss[is_pr & iss["type"].eq("bug").fillna(False)]
+    if rows.empty:
+        return schema.empty("pr_bugs")
+    counted, decision = [], []
+    for k in rows["key"]:
+        closed = sorted(i for i, c in closes.get(k, {}).items() if c)
+        counted.append(not closed)
+        decision.append("counted as a bug: a bug-labelled pull request that closes no issue of the export; "
+                        "its fix is its own commits" if not closed else
+                        f"not counted: it is the fix of {', '.join(closed)}, counted there")
+    return schema.conform(pd.DataFrame({"key": rows["key"].astype("string").to_numpy(), "counted": counted,
+                                        "decision": decision}), "pr_bugs")
+
+
+class _Graph:
+    """The commit graph of a ``commits`` table: what a merge brought in (``M^1..M^2``)."""
+
+    def __init__(self, commits: pd.DataFrame) -> None:
+        shas = commits["sha"].astype(str).tolist()
+        self.idx = {s: i for i, s in enumerate(shas)}
+        raw = commits["parents"].tolist() if "parents" in commits else [[] for _ in shas]
+        self.raw = [list(p) if isinstance(p, (list, tuple, np.ndarray)) else [] for p in raw]
+        self.par: list[list[int]] = []  # parent rows, with generation numbers on the first walk
+        self._gen: list[int] | None = None
+
+    def gen(self) -> list[int]:
+        """Generation numbers (1 + the highest of the parents'), so a walk in decreasing generation
+        meets every child before its parents."""
+        if self._gen is None:
+            self.par = [[self.idx[p] for p in ps if p in self.idx] for ps in self.raw]
+            n = len(self.par)
+            g = [0] * n
+            done = [False] * n
+            for start in range(n - 1, -1, -1):
+                if done[start]:
+                    continue
+                stack = [start]
+                while stack:
+                    c = stack[-1]
+                    if done[c]:
+                        stack.pop()
+                        continue
+                    todo = [p for p in self.par[c] if not done[p]]
+                    if todo:
+                        stack.extend(todo)
+                        continue
+                    g[c] = 1 + max((g[p] for p in self.par[c]), default=0)
+                    done[c] = True
+                    stack.pop()
+            self._gen = g
+        return self._gen
+
+    def brought_in(self, m: int, limit: int | None = None) -> list[int] | None:
+        """Rows of the commits merge ``m`` brought in (reachable from a later parent, not from the first);
+        None when a parent is not in the table (a first-parent or truncated history). With ``limit``, the walk
+        stops after ``limit + 1`` of them (enough to say "more than ``limit``")."""
+        ps = self.raw[m]
+        if len(ps) < 2 or any(p not in self.idx for p in ps):
+            return None
+        gen = self.gen()
+        flag: dict[int, int] = {}
+        heap: list[tuple[int, int]] = []
+        for j, p in enumerate(ps):
+            i = self.idx[p]
+            flag[i] = flag.get(i, 0) | (1 if j == 0 else 2)
+            heapq.heappush(heap, (-gen[i], i))
+        pending = {i for i, f in flag.items() if f == 2}
+        done: set[int] = set()
+        out: list[int] = []
+        while pending and heap:
+            _, c = heapq.heappop(heap)
+            if c in done:
+                continue
+            done.add(c)
+            f = flag[c]
+            pending.discard(c)
+            if f == 2:
+                out.append(c)
+                if limit is not None and len(out) > limit:
+                    break
+            for p in self.par[c]:
+                old = flag.get(p, 0)
+                new = old | f
+                if new != old:
+                    flag[p] = new
+                    heapq.heappush(heap, (-gen[p], p))
+                    if new == 2:
+                        pending.add(p)
+                    else:
+                        pending.discard(p)
+        return out
 
 
 def link_issues(
@@ -80,29 +307,41 @@ def link_issues(
     components: ComponentMap | None = None,
     heuristic: bool = False,
     window_days: int = 7,
+    unreachable: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+    max_merge: int = 100,
 ) -> Links:
     """Link ``issues`` (schema ``issues``) to ``commits`` (schema ``commits``); see the module docstring.
 
-    ``file_changes`` (schema ``file_changes``) gives ``issue_components``: per issue
-    and component, the non-test files its fix commits changed and their churn.
+    ``file_changes`` (schema ``file_changes``) gives the changelog fragments and ``issue_components``: per
+    issue and component, the non-test files its fix commits changed and their churn.
     ``components`` maps paths to components (default: derived from the changed paths).
+    ``unreachable`` (``sha``, ``message``, or a function returning them, called only when some bug is
+    unlinked): commits of other refs, not reachable from the audited revision, only to say why a bug they
+    name is unlinked (:func:`toolkit.load.history.unreachable_commits`).
+    A merge that brought in more than ``max_merge`` commits is a branch sync, not a fix: its mentions link
+    nothing.
     """
     iss = issues.reset_index(drop=True)
     com = commits.reset_index(drop=True)
-    is_pr = iss["is_pull_request"].fillna(False).astype(bool) if "is_pull_request" in iss else pd.Series(False, index=iss.index)
+    is_pr = _pr_mask(iss)
     keys = iss["key"].astype("string")
-    jira_keys = keys[iss["tracker"].eq("jira") & keys.str.fullmatch(r"[A-Z][A-Z0-9_]*-\d+").fillna(False)]
-    projects = sorted(set(jira_keys.str.extract(r"^(.*)-\d+$", expand=False).dropna()))
+    projects = _projects(iss)
+    issue_keys = set(keys[~is_pr].dropna())
+    pr_keys = set(keys[is_pr].dropna())
+    closes = pr_closes(iss, projects)
+    hash_keys = bool(issue_keys | pr_keys) and iss["tracker"].ne("jira").any()
 
     messages = com["message"].astype("string").fillna("")
+    shas = com["sha"].astype("string").to_numpy(dtype=object)
     is_merge = com["is_merge"].fillna(False).astype(bool).to_numpy() if "is_merge" in com else \
         com["parents"].map(lambda p: len(p) > 1 if isinstance(p, list) else False).to_numpy()
-    refs = _references(messages, projects)
-    # "Fix charge before stock reservation (SHOP-10)": a subject starting with a fix word closes its keys too
     subject = messages.str.extract(r"^([^\n]*)", expand=False).fillna("")
+    mr = any(str(k).startswith("!") for k in pr_keys)
+    refs = _references(messages, projects, mr)
+    # "Fix charge before stock reservation (SHOP-10)": a subject starting with a fix word closes its keys too
     fix_subject = subject.str.contains(rf"^\s*{_KW}", regex=True).to_numpy(dtype=bool)
     if fix_subject.any():
-        subj = _references(subject[fix_subject], projects)
+        subj = _references(subject[fix_subject], projects, mr)
         subj = pd.DataFrame({"row": subj["row"].to_numpy(), "key": subj["key"].to_numpy(), "in_fix_subject": True})
         refs = refs.merge(subj.drop_duplicates(), on=["row", "key"], how="left")
         # ...unless the message already puts a fix word right before a key ("resolved SHOP-7; also GH-12")
@@ -112,55 +351,103 @@ def link_issues(
         refs.loc[promote, "text"] = subject.to_numpy(dtype=object)[refs.loc[promote, "row"].to_numpy()]
         refs.loc[promote, "explicit"] = True
         refs = refs.drop(columns="in_fix_subject")
-    refs["sha"] = com["sha"].astype("string").to_numpy()[refs["row"].to_numpy()]
+    refs = refs[_isin(refs["key"], issue_keys | pr_keys)].reset_index(drop=True)
     refs["is_merge"] = is_merge[refs["row"].to_numpy()]
-    merge_pr = messages.str.extract(r"^Merge pull request #(\d+)\b", expand=False)
-    merge_pr_key = ("#" + merge_pr).fillna("").to_numpy(dtype=object)[refs["row"].to_numpy()]
-    refs = refs[refs["key"].fillna("").to_numpy(dtype=object) != merge_pr_key]
 
-    direct = refs[~refs["is_merge"]].merge(pd.DataFrame({"issue_key": keys}), left_on="key", right_on="issue_key")
+    # the pull/merge request each commit is the merge (or squash) of
+    named = subject.str.extract(f"{_MERGE_PR}|{_SQUASH}")  # one pass over the subjects
+    # "(#N)" ending a subject is the PR a squash (or a merge) landed, unless the export knows #N as an issue
+    squash_n = ("#" + named.iloc[:, 1]).astype("string")
+    squash_n = squash_n.where(~_isin(squash_n, issue_keys))
+    own = ("#" + named.iloc[:, 0]).fillna(squash_n)
+    if mr:
+        own = ("!" + messages.str.extract(_GITLAB_MR, expand=False)).where(is_merge).fillna(own)
+    own = own.where(is_merge | _isin(own, pr_keys)).astype("string")
+    if "merge_sha" in iss:
+        recorded = iss.loc[is_pr & iss["merge_sha"].notna(), ["key", "merge_sha"]]
+        row_of = pd.Series(np.arange(len(com)), index=pd.Index(shas))
+        row_of = row_of[~row_of.index.duplicated()]
+        hit = recorded["merge_sha"].astype(str).map(row_of).dropna()
+        own.iloc[hit.astype(int).to_numpy()] = recorded.loc[hit.index, "key"].to_numpy()
+    own_at = own.fillna("").to_numpy(dtype=object)
+    refs = refs[own_at[refs["row"].to_numpy()] != refs["key"].to_numpy(dtype=object)]
+
+    rows: list[tuple[str, str, str, str, str]] = []  # issue, sha, evidence, confidence, kind
+    # 1. non-merge commits naming an issue
+    d = refs[~refs["is_merge"] & _isin(refs["key"], issue_keys)]
     direct = pd.DataFrame({
-        "issue_key": direct["issue_key"], "sha": direct["sha"],
-        "evidence": "message: " + direct["text"],
-        "confidence": direct["explicit"].map({True: "explicit", False: "reference"}),
-    })
+        "issue_key": d["key"], "sha": shas[d["row"].to_numpy()] if len(d) else [],
+        "evidence": "message: " + d["text"],
+        "confidence": d["explicit"].map({True: "explicit", False: "reference"}), "kind": "message"})
 
-    # pull requests: merged by "Merge pull request #N" or named by a squash commit "(#N)"
-    pr_keys = keys[is_pr]
-    pr_commits = pd.concat([
-        pd.DataFrame({"sha": com["sha"].astype("string"), "pr": ("#" + merge_pr).astype("string"),
-                      "how": "merge of PR "}).dropna(subset=["pr"]),
-        refs[~refs["is_merge"] & refs["key"].isin(set(pr_keys))].rename(columns={"key": "pr"})
-        .assign(how="commit names PR ")[["sha", "pr", "how"]],
-    ], ignore_index=True)
-    via_pr = _empty_links()
-    if len(pr_commits):
-        lp = iss.loc[~is_pr, ["key", "linked_prs"]].explode("linked_prs").dropna(subset=["linked_prs"])
-        lp = pd.DataFrame({"issue_key": lp["key"].astype("string"),
-                           "pr": ("#" + lp["linked_prs"].astype(str)).astype("string")})
-        pairs = pr_commits.merge(lp, on="pr")
-        if len(pairs):
-            pr_bodies = iss.loc[is_pr, ["key", "body"]]
-            closing = pr_bodies["body"].astype("string").fillna("").str.extractall(rf"{_KW}[ \t:]*#(?P<n>\d+)\b")
-            closes = pd.DataFrame({
-                "pr": pr_bodies["key"].astype("string").to_numpy()[
-                    pr_bodies.index.get_indexer(closing.index.get_level_values(0))] if len(closing) else [],
-                "issue_key": ("#" + closing["n"]).astype("string").to_numpy() if len(closing) else [],
-                "closes": True,
-            }).drop_duplicates()
-            pairs = pairs.merge(closes, on=["pr", "issue_key"], how="left")
-            pairs["closes"] = pairs["closes"].astype("boolean").fillna(False).astype(bool)
-            via_pr = pd.DataFrame({
-                "issue_key": pairs["issue_key"], "sha": pairs["sha"],
-                "evidence": pairs["how"] + pairs["pr"] + pairs["closes"].map({True: " (closes ", False: " (names "})
-                + pairs["issue_key"] + ")",
-                "confidence": pairs["closes"].map({True: "explicit", False: "reference"}),
-            })
+    graph: list[_Graph] = []  # built on the first merge that names a key
+    empty_merge: dict[str, str] = {}  # issue -> why a merge naming it linked nothing
+    ranges: dict[int, list[int] | None] = {}
 
-    own = pr_commits[pr_commits["how"] == "merge of PR "].merge(pd.DataFrame({"pr": pr_keys}), on="pr")
-    own = pd.DataFrame({"issue_key": own["pr"], "sha": own["sha"], "evidence": "merge of PR " + own["pr"],
-                        "confidence": "explicit"})
-    links = pd.concat([direct, via_pr, own], ignore_index=True)
+    def targets(r: int) -> tuple[list[int], str | None]:
+        """Commits a commit stands for: what a merge brought in (or itself), with why a merge gives none."""
+        if not is_merge[r]:
+            return [r], None
+        if r not in ranges:
+            if not graph:
+                graph.append(_Graph(com))
+            ranges[r] = graph[0].brought_in(r, max_merge)
+        got = ranges[r]
+        if got is None:
+            return [r], None
+        if len(got) > max_merge:  # (the walk stopped at max_merge + 1)
+            return [], (f"mentioned only in a merge that brought in more than {max_merge} commits ({shas[r][:10]}), "
+                        "a branch sync rather than a fix")
+        got = [c for c in got if not is_merge[c]]  # merges of the base into the branch are syncs, not the fix
+        if not got:
+            return [], f"mentioned only in a merge that brought in nothing ({shas[r][:10]})"
+        return got, None
+
+    def add(issue: str, r: int, evidence: str, confidence: str, kind: str) -> None:
+        got, why = targets(r)
+        if why:
+            empty_merge.setdefault(issue, why)
+        for t in got:
+            rows.append((issue, shas[t], evidence, confidence, kind))
+
+    # 2. merge commits naming an issue: the commits they brought in
+    for r, key, explicit, text in refs.loc[refs["is_merge"] & _isin(refs["key"], issue_keys),
+                                           ["row", "key", "explicit", "text"]].itertuples(index=False):
+        add(key, r, f"merge {shas[r][:10]}: {subject.iat[r][:80]} ({text})",
+            "explicit" if explicit else "reference", "merge")
+    # 2b. the merged branch's name names an issue (``from ann/fix-1234``, ``Merge branch 'issue_12'``)
+    if hash_keys:
+        branch = subject.str.extract(_BRANCH, expand=False).where(is_merge)
+        for r in np.flatnonzero(branch.notna().to_numpy()):
+            for num in _branch_numbers(str(branch.iat[r])):
+                k = f"#{num}"
+                if k in issue_keys and k != own_at[r]:
+                    add(k, r, f"merge {shas[r][:10]}: branch {branch.iat[r]} names {k}", "reference", "merge")
+    # 3. a PR's own merge or squash commit: the PR and the issues it closes or names
+    for r in np.flatnonzero(_isin(own, pr_keys)):
+        p = own_at[r]
+        how = "merge" if is_merge[r] else "squash"
+        add(p, r, f"{how} of PR {p} ({shas[r][:10]})", "explicit", how)
+        for ik, c in closes.get(p, {}).items():
+            add(ik, r, f"PR {p} {'closes' if c else 'names'} {ik}; its {how} {shas[r][:10]}",
+                "explicit" if c else "reference", "pr")
+    # 4. non-merge commits naming a PR (not their own): the PR, and weakly what it closes
+    for r, key, text in refs.loc[~refs["is_merge"] & _isin(refs["key"], pr_keys),
+                                 ["row", "key", "text"]].itertuples(index=False):
+        rows.append((key, shas[r], "message: " + text, "reference", "message"))
+        for ik in closes.get(key, {}):
+            rows.append((ik, shas[r], f"commit names PR {key}, which names {ik}", "reference", "pr"))
+    # 5. changelog/news fragments named after an issue or PR, by the commit that added them
+    if hash_keys and file_changes is not None and len(file_changes):
+        for path, sha, num in _fragments(file_changes).itertuples(index=False):
+            k = f"#{num}"
+            if k in issue_keys or k in pr_keys:
+                rows.append((k, sha, f"fragment {path}", "explicit", "fragment"))
+            for ik, c in closes.get(k, {}).items():
+                rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its fragment {path}",
+                             "explicit" if c else "reference", "pr"))
+    links = pd.concat([direct, pd.DataFrame(rows, columns=["issue_key", "sha", "evidence", "confidence", "kind"])],
+                      ignore_index=True)
 
     changes = None
     if file_changes is not None and len(file_changes):
@@ -174,10 +461,10 @@ def link_issues(
             "churn": file_changes["added"].fillna(0).astype("int64") + file_changes["deleted"].fillna(0).astype("int64"),
         }).dropna(subset=["component"])
 
-    bug = iss["type"].eq("bug") & ~is_pr
+    bug = bug_mask(iss)
     if heuristic and changes is not None and "components" in iss:
         linked = set(links["issue_key"])
-        cand = iss[bug & ~keys.isin(linked) & iss["created"].notna()][["key", "components", "created", "resolved"]]
+        cand = iss[bug & ~_isin(keys, linked) & iss["created"].notna()][["key", "components", "created", "resolved"]]
         cand = cand.explode("components").dropna(subset=["components"])
         if len(cand):
             cand["comp"] = cand["components"].astype(str).str.lower()
@@ -190,12 +477,14 @@ def link_issues(
             links = pd.concat([links, pd.DataFrame({
                 "issue_key": hits["key"].astype("string"), "sha": hits["sha"],
                 "evidence": "touches " + hits["component"] + f" within {window_days} days of creation",
-                "confidence": "heuristic",
+                "confidence": "heuristic", "kind": "heuristic",
             })], ignore_index=True)
 
     if len(links):
-        links = (links.assign(_r=links["confidence"].map(_RANK)).sort_values(["_r"], kind="stable")
-                 .drop_duplicates(["issue_key", "sha"]).drop(columns="_r")
+        kind_rank = {k: i for i, k in enumerate(KINDS)}
+        links = (links.assign(_r=links["confidence"].map(_RANK), _k=links["kind"].map(kind_rank))
+                 .sort_values(["_r", "_k"], kind="stable")
+                 .drop_duplicates(["issue_key", "sha"]).drop(columns=["_r", "_k"])
                  .sort_values(["issue_key", "sha"], kind="stable").reset_index(drop=True))
     links = schema.conform(links, "links") if len(links) else schema.empty("links")
 
@@ -207,13 +496,73 @@ def link_issues(
     else:
         issue_components = schema.empty("issue_components")
 
-    unl = keys[bug & ~keys.isin(set(links["issue_key"]))]
-    merge_only = set(refs.loc[refs["is_merge"], "key"])
-    reason = unl.map(lambda k: "mentioned only in merge commits" if k in merge_only else "no commit mentions it")
-    unlinked = schema.conform(pd.DataFrame({"issue_key": unl.to_numpy(), "reason": reason.to_numpy()}), "unlinked_issues") \
+    unl = keys[bug & ~_isin(keys, set(links["issue_key"]))]
+    reasons = _unlinked_reasons(iss, unl, closes, empty_merge, set(shas), unreachable, projects,
+                                issue_keys | pr_keys)
+    unlinked = schema.conform(pd.DataFrame({"issue_key": unl.to_numpy(), "reason": reasons}), "unlinked_issues") \
         if len(unl) else schema.empty("unlinked_issues")
-    return Links(links, issue_components, unlinked)
+    return Links(links, issue_components, unlinked, _pr_bugs(iss, closes))
 
 
-def _empty_links() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="string") for c in ("issue_key", "sha", "evidence", "confidence")})
+def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
+    """(path, sha, number) of each fragment file, by the oldest commit that wrote lines to it (the one that
+    added it; later edits and the release commit deleting it do not count)."""
+    paths = file_changes["path"].astype("string")
+    uniq = pd.Series(paths.dropna().unique(), dtype="string")
+    num = uniq.str.extract(FRAGMENT, expand=False)
+    found = dict(zip(uniq[num.notna()], num[num.notna()]))
+    if not found:
+        return pd.DataFrame({"path": [], "sha": [], "num": []})
+    fc = file_changes[_isin(paths, set(found)) & (file_changes["added"].fillna(1) > 0).to_numpy()]
+    first = fc.drop_duplicates("path", keep="last")  # newest first: the last row is the oldest commit
+    return pd.DataFrame({"path": first["path"].astype(str).to_numpy(), "sha": first["sha"].astype(str).to_numpy(),
+                         "num": first["path"].map(found).astype(int).to_numpy()})
+
+
+def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[str, bool]],
+                      empty_merge: dict[str, str], in_history: set, unreachable: object,
+                      projects: list[str], known: set) -> list[str]:
+    """The true reason each unlinked bug has no fix commit, most specific first."""
+    by_issue: dict[str, list[str]] = {}
+    for p, d in closes.items():
+        for ik, c in d.items():
+            if c:
+                by_issue.setdefault(ik, []).append(p)
+    k_all = iss["key"].astype(str).tolist()
+    is_pr = dict(zip(k_all, _pr_mask(iss).tolist()))
+    merged = dict(zip(k_all, iss["merged"].astype(object).tolist())) if "merged" in iss else {}
+    msha = dict(zip(k_all, iss["merge_sha"].astype(object).tolist())) if "merge_sha" in iss else {}
+
+    def was_merged(key: str) -> bool | None:
+        v = merged.get(key)
+        return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else bool(v)
+
+    elsewhere: dict[str, str] = {}
+    if callable(unreachable) and len(unl):
+        unreachable = unreachable()
+    if isinstance(unreachable, pd.DataFrame) and len(unreachable):
+        u = unreachable.reset_index(drop=True)
+        r = _references(u["message"].astype("string").fillna(""), projects, any(str(k).startswith("!") for k in known))
+        for row, key in zip(r["row"], r["key"]):
+            elsewhere.setdefault(key, str(u["sha"].iat[row])[:10])
+    out = []
+    for k in unl.astype(str):
+        why = None
+        for p in by_issue.get(k, []):
+            sha = msha.get(p)
+            if was_merged(p) is False:
+                why = f"closed by PR {p}, which was never merged"
+            elif isinstance(sha, str) and sha not in in_history:
+                why = f"closed by PR {p}, merged as {sha[:10]}, which is not in the audited history"
+            else:
+                why = f"closed by PR {p}, but no merge or squash commit of it is in the history"
+            break
+        if why is None and is_pr.get(k):
+            why = ("a pull request never merged" if was_merged(k) is False
+                   else "a pull request with no merge or squash commit in the history")
+        why = why or empty_merge.get(k)
+        if why is None and k in elsewhere:
+            why = f"mentioned only in commits not reachable from the audited revision ({elsewhere[k]})"
+        out.append(why or "no commit mentions it")
+    return out
+

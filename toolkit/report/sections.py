@@ -86,7 +86,8 @@ def issues_section(f: Findings) -> Section:
     if ev.issues is None:
         return _missing("issues", "Issue-tracker history", ev.missing.get("issues", "no issues were read"))
     issues = ev.issues
-    bugs = issues[(issues["type"] == "bug") & ~issues["is_pull_request"]]
+    from toolkit.load.links import bug_mask
+    bugs = issues[bug_mask(issues).to_numpy()]
     links = ev.links
     linked = set(links.links["issue_key"]) if links is not None else set()
     by_env = bugs["environment"].value_counts().rename_axis("environment").rename("bugs").reset_index()
@@ -98,15 +99,29 @@ def issues_section(f: Findings) -> Section:
         tables.append(Table("fix_links", links.links, "Issue ↔ fix-commit links with evidence"))
     if links is not None and len(links.unlinked):
         tables.append(Table("unlinked_bugs", links.unlinked, "Bugs no commit could be linked to, and why"))
+    pr_bugs = getattr(links, "pr_bugs", None) if links is not None else None
+    if pr_bugs is not None and len(pr_bugs):
+        tables.append(Table("bug_pull_requests", pr_bugs,
+                            "Pull requests labelled as bugs: counted as bugs, or not (the fix of an issue counted)"))
     n = len(bugs)
+    summary = {"issues": int(len(issues)), "bugs": int(n),
+               "bugs_linked_to_fixes": int(bugs["key"].isin(linked).sum()),
+               "link_rate_pct": round(100.0 * bugs["key"].isin(linked).mean(), 1) if n else None}
+    if pr_bugs is not None and len(pr_bugs):
+        summary["bug_pull_requests_counted"] = int(pr_bugs["counted"].sum())
+        summary["bug_pull_requests_not_counted"] = int((~pr_bugs["counted"]).sum())
+    kinds = ""
+    if links is not None and len(links.links):
+        by_kind = links.links[links.links["issue_key"].isin(bugs["key"])].groupby("kind")["issue_key"].nunique()
+        kinds = " Bugs linked by kind of evidence: " + ", ".join(f"{k} {int(v)}" for k, v in by_kind.items()) + "."
     return Section(
         id="issues", title="Issue-tracker history",
-        summary={"issues": int(len(issues)), "bugs": int(n),
-                 "bugs_linked_to_fixes": int(bugs["key"].isin(linked).sum()),
-                 "link_rate_pct": round(100.0 * bugs["key"].isin(linked).mean(), 1) if n else None},
+        summary=summary,
         tables=tables,
-        paragraphs=["Bugs are linked to the commits that fixed them through keys in commit messages "
-                    "(explicit 'fixes KEY' > bare reference). Unlinked bugs cannot be placed on a seam."])
+        paragraphs=["Bugs are linked to the commits that fixed them: keys in commit messages, merge commits "
+                    "(the commits they brought in), squash-merge titles, changelog fragments named after the "
+                    "issue, and pull requests that close the issue (explicit 'fixes KEY' > bare reference). "
+                    "Unlinked bugs cannot be placed on a seam." + kinds])
 
 
 #: the executive summary's headline numbers, in reading order; every other number stays in its section

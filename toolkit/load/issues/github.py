@@ -1,9 +1,14 @@
-"""GitHub issues: REST ``/repos/{o}/{r}/issues`` pages and ``gh issue list --json ...`` output.
+"""GitHub issues and pull requests: REST ``/repos/{o}/{r}/issues`` and ``/pulls`` pages,
+``gh issue list --json ...`` and ``gh pr list --json ...`` output.
 
-Keys are ``#<number>``. Pull requests (REST items with a ``pull_request`` key or a
-``/pull/`` URL) are kept with ``is_pull_request`` so that merge commits can be
-linked through them. ``linked_prs`` of an issue: pull requests of the export
-whose body names the issue (``closes #12``, ``#12``), numbers the issue body
+Keys are ``#<number>`` (issues and pull requests share GitHub's numbering). Pull
+requests (items with a ``pull_request`` key, a ``/pull/`` URL, ``merged_at``/
+``mergedAt``/``merge_commit_sha``/``mergeCommit``/``headRefName``/``head``) are kept
+with ``is_pull_request`` so that merge and squash commits can be linked through them,
+with ``merged`` (from ``merged_at``, ``pull_request.merged_at``, gh's ``state: MERGED``),
+``merge_sha`` (``merge_commit_sha``, gh's ``mergeCommit.oid``) and ``closes`` (gh's
+``closingIssuesReferences``; closing words in the body are read by :mod:`toolkit.load.links`).
+``linked_prs`` of an issue: pull requests of the export whose body names the issue (``closes #12``, ``#12``), numbers the issue body
 mentions that the export knows as pull requests (or every mention when the export
 holds no pull requests, as ``gh issue list`` output), and gh's
 ``closedByPullRequestsReferences``.
@@ -28,7 +33,10 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             raise InputError(path, "GitHub issue without an integer 'number'", record=i,
                              hint="expected the JSON of GET /repos/{owner}/{repo}/issues or gh issue list --json number,...")
         url = it.get("html_url") or it.get("url")
-        is_pr = "pull_request" in it or "/pull/" in str(url or "") or it.get("isPullRequest") is True
+        is_pr = ("pull_request" in it or "/pull/" in str(url or "") or it.get("isPullRequest") is True
+                 or any(k in it for k in _PR_FIELDS))
+        merged, merge_sha = _merge_state(it) if is_pr else (None, None)
+        closes = it.get("closingIssuesReferences") if is_pr else None
         state_reason = it.get("state_reason", it.get("stateReason"))
         closing = it.get("closedByPullRequestsReferences")
         rows.append({
@@ -46,17 +54,50 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             "url": url,
             "milestone": field_name(it.get("milestone"), "title"),
             "is_pull_request": bool(is_pr),
+            "merged": merged,
+            "merge_sha": merge_sha,
+            "closes": [f"#{c['number']}" for c in closes if isinstance(c, dict) and isinstance(c.get("number"), int)]
+            if isinstance(closes, list) else [],
             "closing_refs": [c.get("number") for c in closing if isinstance(c, dict)] if isinstance(closing, list) else [],
         })
     df = pd.DataFrame(rows, columns=["key", "number", "title", "body", "labels", "status", "resolution", "created",
                                      "resolved", "updated", "reporter", "url", "milestone", "is_pull_request",
-                                     "closing_refs"])
+                                     "merged", "merge_sha", "closes", "closing_refs"])
+    df["merged"] = df["merged"].astype("boolean")
     for col in ("created", "resolved", "updated"):
         df[col] = parse_iso(df[col], field=col, path=path, tracker="GitHub")
     df["linked_prs"] = _linked_prs(df)
     df["tracker"] = "github"
     df["source"] = path
     return df.drop(columns=["number", "closing_refs"])
+
+
+#: fields only pull requests have (REST ``/pulls`` items and ``gh pr list --json`` output)
+_PR_FIELDS = ("merged_at", "mergedAt", "merge_commit_sha", "mergeCommit", "headRefName", "baseRefName", "head",
+              "base", "isDraft", "draft")
+
+
+def _merge_state(it: dict) -> tuple[bool | None, str | None]:
+    """(merged, merge sha) of a pull request item; None where the export does not say."""
+    pr = it.get("pull_request") if isinstance(it.get("pull_request"), dict) else {}
+    state = str(it.get("state") or "").lower()
+    merged: bool | None = None
+    for src, k in ((it, "merged_at"), (it, "mergedAt"), (pr, "merged_at")):
+        if k in src:  # gh prints the zero time for an unmerged PR
+            merged = src[k] not in (None, "", "0001-01-01T00:00:00Z")
+            break
+    else:
+        if isinstance(it.get("merged"), bool):
+            merged = it["merged"]
+        elif state == "merged":
+            merged = True
+        elif state == "open":
+            merged = False
+    sha = it.get("merge_commit_sha")
+    if isinstance(it.get("mergeCommit"), dict):
+        sha = it["mergeCommit"].get("oid")
+    # an unmerged PR's merge_commit_sha is GitHub's test merge, never part of the history
+    return merged, (str(sha) if sha and merged is not False else None)
 
 
 def _linked_prs(df: pd.DataFrame) -> pd.Series:

@@ -1,7 +1,12 @@
-"""GitLab issues API (``/projects/:id/issues`` list pages or one ``/issues/:iid`` object).
+"""GitLab issues API (``/projects/:id/issues`` list pages or one ``/issues/:iid`` object) and
+merge requests (``/projects/:id/merge_requests``).
 
-Keys are ``#<iid>`` (the project-local number commits mention, as in
-``references.short``); ``state`` ``opened``/``closed``; labels are strings.
+Keys are ``#<iid>`` for issues and ``!<iid>`` for merge requests (GitLab numbers
+them apart; commits mention them so, as in ``references.short`` and ``See merge
+request group/proj!12``); ``state`` ``opened``/``closed``/``merged``; labels are
+strings. A merge request (an item with ``merge_commit_sha``/``source_branch`` or a
+``/merge_requests/`` URL) has ``is_pull_request``, ``merged`` and ``merge_sha``
+(its merge commit, else its squash commit).
 """
 from __future__ import annotations
 
@@ -22,8 +27,15 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
         author = it.get("author")
         milestone = it.get("milestone")
         issue_type = it.get("issue_type") or it.get("type")
+        is_mr = any(k in it for k in ("merge_commit_sha", "squash_commit_sha", "source_branch", "merged_at")) or \
+            "/merge_requests/" in str(it.get("web_url") or "")
+        state = str(it.get("state") or "").lower()
         rows.append({
-            "key": refs.get("short") or f"#{iid}",
+            "key": refs.get("short") or f"{'!' if is_mr else '#'}{iid}",
+            "is_pull_request": is_mr,
+            "merged": (state == "merged") if is_mr and state else None,
+            "merge_sha": (it.get("merge_commit_sha") or it.get("squash_commit_sha")) if is_mr and state == "merged"
+            else None,
             "title": it.get("title"),
             "body": it.get("description"),
             "type": "incident" if str(issue_type).lower() == "incident" else None,
@@ -37,7 +49,9 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             "milestone": milestone.get("title") if isinstance(milestone, dict) else None,
         })
     df = pd.DataFrame(rows, columns=["key", "title", "body", "type", "labels", "status", "created", "resolved",
-                                     "updated", "reporter", "url", "milestone"])
+                                     "updated", "reporter", "url", "milestone", "is_pull_request", "merged",
+                                     "merge_sha"])
+    df["merged"] = df["merged"].astype("boolean")
     for col in ("created", "resolved", "updated"):
         df[col] = parse_iso(df[col], field=col, path=path, tracker="GitLab")
     df["tracker"] = "gitlab"

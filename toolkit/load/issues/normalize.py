@@ -471,10 +471,11 @@ def empty_lists(n: int) -> list[list]:
 def finish(raw: pd.DataFrame, *, pseudonymize: bool | str = False) -> pd.DataFrame:
     """Apply the shared rules to a tracker loader's raw frame; returns schema ``issues`` (+ ``updated``, ``milestone``)."""
     df = raw.copy(deep=False)  # copy-on-write: columns are replaced below, never written in place
-    for col in ("title", "body", "environment", "type", "status", "resolution", "priority", "reporter", "url", "milestone"):
+    for col in ("title", "body", "environment", "type", "status", "resolution", "priority", "reporter", "url", "milestone",
+                "merge_sha"):
         if col not in df.columns:
             df[col] = pd.Series(pd.NA, index=df.index, dtype="string")
-    for col in ("labels", "components", "linked_prs"):
+    for col in ("labels", "components", "linked_prs", "closes"):
         if col not in df.columns:
             df[col] = pd.Series(empty_lists(len(df)), index=df.index, dtype=object)
     if "is_pull_request" not in df.columns:

@@ -1,0 +1,200 @@
+"""How well :func:`toolkit.load.links.link_issues` finds fix commits on real repositories (issue 17, "Truth").
+
+No tracker export of these projects is available offline, so the truth comes from each repository itself:
+a bug is an issue number a changelog entry names, its fix is the commit that added that entry —
+a towncrier fragment (``changelog/N.bugfix.rst``; attrs' ``changelog.d/N.change.md``, untyped) or, for
+projects without fragments, the line citing the issue in the changelog file (Flask's ``:issue:`N```) —
+when that commit also changes code and cites at most 3 entries (else the bug is left out: its fix cannot be
+identified from the repository), together with the other commits of the pull request that brought it in
+(the merge's ``M^1..M^2``, at most 100 commits) and that merge. Numbers the history shows as pull requests (``Merge pull request #N``,
+a subject ending in ``(#N)``) are exported as bug-labelled pull requests, as a GitHub export would have
+them. Each repository is linked twice:
+
+``all``           every kind of evidence, as an audit links (fragment links are right by construction here);
+``no fragments``  the fragment files hidden, so the truth is independent of the evidence used.
+
+Printed per repository: bugs, share linked, share linked to a right commit (recall), share of linked bugs
+with a right commit (precision), links by evidence kind, unlinked reasons. ``links_handchecked.csv``
+holds links a person opened and judged (issue, commit, verdict); their precision is printed per repository.
+
+Run: ``PYTHONPATH=. python benchmarks/links_eval.py [/tmp/rr]``
+"""
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.load.gitrepo import Repo
+from toolkit.load.history import load_history
+from toolkit.load.issues.normalize import finish
+from toolkit.load.links import FRAGMENT, _Graph, link_issues
+
+REPOS = ("pytest-dev+pytest", "urllib3+urllib3", "python-attrs+attrs", "pallets+flask")
+CHANGELOG_FILES = ("CHANGES.rst", "CHANGELOG.rst", "CHANGES.md", "CHANGELOG.md", "CHANGES", "HISTORY.rst")
+HANDCHECKED = Path(__file__).with_name("links_handchecked.csv")
+_CITE = re.compile(r":issue:`(\d+)`|(?<![\w/&])#(\d+)\b")
+
+
+def _fragment_truth(history) -> dict[int, set[str]]:
+    """issue number -> {commit that added its fragment}; bug fragments only where fragments are typed."""
+    fc = history.file_changes
+    num = fc["path"].astype(str).str.extract(FRAGMENT, expand=False)
+    frag = fc[num.notna() & (fc["added"].fillna(1) > 0)].assign(num=num[num.notna()].astype(int))
+    kind = frag["path"].astype(str).str.extract(r"/\d+\.([a-z]+)", expand=False)
+    if kind.isin(["bugfix", "bug", "fix"]).sum() >= 20:  # typed fragments (attrs' are all "change")
+        frag = frag[kind.isin(["bugfix", "bug", "fix"])]
+    first = frag.drop_duplicates("path", keep="last")  # newest first: the oldest commit that wrote it
+    out: dict[int, set[str]] = {}
+    for n, sha in zip(first["num"], first["sha"].astype(str)):
+        out.setdefault(int(n), set()).add(sha)
+    return out
+
+
+def _changelog_truth(path: Path) -> dict[int, set[str]]:
+    """issue number -> {oldest commit adding a changelog line citing it} (``:issue:`N``` or ``#N``)."""
+    repo = Repo.open(path)
+    out: dict[int, set[str]] = {}
+    log = repo.git("log", "-p", "--no-merges", "--reverse", "--format=@@commit %H", "--unified=0", "--",
+                   *CHANGELOG_FILES, text=False).stdout.decode("utf-8", "replace")
+    sha = None
+    for line in log.splitlines():
+        if line.startswith("@@commit "):
+            sha = line.split()[1]
+        elif line.startswith("+") and not line.startswith("+++") and sha:
+            for a, b in _CITE.findall(line):
+                n = int(a or b)
+                out.setdefault(n, {sha})
+    return out
+
+
+def _identifiable(hist, truth: dict[int, set[str]]) -> dict[int, set[str]]:
+    """Keep truth commits that can be a fix: reachable, changing a file besides changelogs and fragments, and
+    citing at most 3 entries (a "move changelog to towncrier" or "add missing newsfragments" commit is not
+    the fix). Bugs left without one are dropped: their fix cannot be identified from the repository."""
+    fc = hist.file_changes
+    p = fc["path"].astype(str)
+    notes = p.str.extract(FRAGMENT, expand=False).notna() | p.str.rsplit("/", n=1).str[-1].isin(CHANGELOG_FILES)
+    code = set(fc.loc[~notes, "sha"].astype(str))
+    cites: dict[str, int] = {}
+    for s in truth.values():
+        for c in s:
+            cites[c] = cites.get(c, 0) + 1
+    out = {n: {c for c in s if c in code and cites[c] <= 3} for n, s in truth.items()}
+    return {n: s for n, s in out.items() if s}
+
+
+def _pr_numbers(commits: pd.DataFrame) -> set[int]:
+    msg = commits["message"].astype(str)
+    a = msg.str.extract(r"^Merge pull request #(\d+)", expand=False).dropna()
+    b = msg.str.extract(r"^[^\n]*\(#(\d+)\)\s*(?:\n|$)", expand=False).dropna()
+    return set(a.astype(int)) | set(b.astype(int))
+
+
+def _truth_sets(commits: pd.DataFrame, truth: dict[int, set[str]]) -> dict[int, set[str]]:
+    """Each truth commit plus the other commits of the merge (<= 100 commits) that brought it in, and the merge."""
+    g = _Graph(commits)
+    shas = commits["sha"].astype(str).tolist()
+    merges = [i for i, p in enumerate(g.raw) if len(p) > 1]
+    home: dict[int, list[int]] = {}
+    for m in merges:
+        got = g.brought_in(m, 100)
+        if got and len(got) <= 100:
+            for c in got:
+                if c not in home or len(home[c]) > len(got) + 1:
+                    home[c] = got + [m]
+    row = {s: i for i, s in enumerate(shas)}
+    out = {}
+    for n, fixes in truth.items():
+        s = set(fixes)
+        for f in fixes:
+            if f in row:
+                s |= {shas[c] for c in home.get(row[f], [])}
+        out[n] = s
+    return out
+
+
+def _score(links, truth_sets: dict[int, set[str]]) -> tuple[int, int, int]:
+    """(linked bugs, bugs linked to a right commit, bugs)."""
+    by = {k: set(v) for k, v in links.links.groupby("issue_key")["sha"]}
+    linked = right = 0
+    for n, good in truth_sets.items():
+        got = by.get(f"#{n}")
+        if got:
+            linked += 1
+            right += bool(got & good)
+    return linked, right, len(truth_sets)
+
+
+def evaluate(root: Path, name: str) -> dict:
+    path = root / name
+    hist = load_history(path)
+    truth = _fragment_truth(hist)
+    source = "fragments"
+    if not truth:
+        truth, source = _changelog_truth(path), "changelog lines"
+    truth = _identifiable(hist, truth)
+    prs = _pr_numbers(hist.commits)
+    nums = sorted(truth)
+    issues = finish(pd.DataFrame({"tracker": "github", "key": [f"#{n}" for n in nums], "type": "bug",
+                                  "is_pull_request": [n in prs for n in nums], "source": "changelog"}))
+    truth_sets = _truth_sets(hist.commits, truth)
+    frag = hist.file_changes["path"].astype(str).str.extract(FRAGMENT, expand=False).notna()
+    res = {"repo": name, "truth from": source, "bugs": len(nums), "of them PRs": sum(n in prs for n in nums)}
+    for label, fc in (("all", hist.file_changes), ("no fragments", hist.file_changes[~frag])):
+        t = time.perf_counter()
+        links = link_issues(issues, hist.commits, file_changes=fc)
+        secs = time.perf_counter() - t
+        linked, right, n = _score(links, truth_sets)
+        best = links.links.assign(_r=links.links["kind"].map({k: i for i, k in enumerate(
+            ("fragment", "squash", "merge", "pr", "message"))})).sort_values("_r").drop_duplicates("issue_key")
+        res[label] = {
+            "linked %": round(100 * linked / n, 1) if n else None,
+            "recall %": round(100 * right / n, 1) if n else None,
+            "precision %": round(100 * right / linked, 1) if linked else None,
+            "bugs by strongest kind": best["kind"].value_counts().to_dict(),
+            "links by kind": links.links["kind"].value_counts().to_dict(),
+            "unlinked reasons": links.unlinked["reason"].str.replace(r"\s*\(.*", "", regex=True)
+            .value_counts().to_dict(),
+            "seconds": round(secs, 2),
+        }
+    return res
+
+
+def handchecked() -> pd.DataFrame:
+    """The hand-checked links (``repo, issue, sha, kind, verdict, note``): precision per repository."""
+    if not HANDCHECKED.exists():
+        return pd.DataFrame()
+    import io
+    text = "".join(line for line in HANDCHECKED.open() if not line.startswith("# "))  # issue keys hold '#'
+    hc = pd.read_csv(io.StringIO(text), dtype=str)
+    return (hc.assign(fix=hc["verdict"].eq("fix"), right=hc["verdict"].isin(["fix", "same-pr"])).groupby("repo")
+            .agg(checked=("right", "size"), fix=("fix", "sum"), right=("right", "sum"))
+            .assign(**{"precision % (fix or same PR)": lambda d: (100 * d["right"] / d["checked"]).round(1),
+                       "precision % (the fix itself)": lambda d: (100 * d["fix"] / d["checked"]).round(1)}))
+
+
+def main(argv: list[str]) -> None:
+    root = Path(argv[1]) if len(argv) > 1 else Path("/tmp/rr")
+    for name in REPOS:
+        if not (root / name).is_dir():
+            print(f"{name}: not found under {root}, skipped")
+            continue
+        r = evaluate(root, name)
+        print(f"\n== {r['repo']}  (truth from {r['truth from']}: {r['bugs']} bugs, {r['of them PRs']} of them "
+              "numbered as pull requests)")
+        for label in ("all", "no fragments"):
+            print(f"  [{label}]")
+            for k, v in r[label].items():
+                print(f"    {k}: {v}")
+    hc = handchecked()
+    if len(hc):
+        print("\n== hand-checked links (links_handchecked.csv)")
+        print(hc.to_string())
+
+
+if __name__ == "__main__":
+    main(sys.argv)
