@@ -82,6 +82,11 @@ def test_reasons_and_budget():
         "its own modules outside its subpackages")
 
 
+def test_tooling_only_repository_still_has_components():
+    cm = ComponentMap.from_files(["scripts/a.py", "scripts/b.py", "setup.py"])
+    assert cm.names == ["a", "b"] and cm.excluded == (("setup.py", "build or task script at the repository root", 1),)
+
+
 def test_test_paths_and_kinds():
     assert is_test_path("tests/integration/helpers.py")
     assert is_test_path("pkg/test_thing.py") and is_test_path("pkg/thing_test.py") and is_test_path("conftest.py")

@@ -125,7 +125,7 @@ def module_name(path: str) -> str:
 
 
 #: Bump when the default rules change: cached structures built by older rules are rebuilt.
-RULES_VERSION = 2
+RULES_VERSION = 3
 #: A ``[components]`` value that excludes the files its pattern matches (``""`` does too).
 EXCLUDE = "-"
 #: Split the largest package while there are fewer units than this; never split into more than the maximum.
@@ -237,6 +237,9 @@ class _Rules:
                 kept.append((u, in_src))
         if not kept:
             return []
+        # code that is not shipped whatever imports it: what was just excluded, and tooling folders
+        not_shipped = {p for u, _ in roots for p in u.files} - {p for u, _ in kept for p in u.files}
+        not_shipped.update(p for u, in_src in kept if name_of(u) in TOOLING_DIRS and not in_src for p in u.files)
         importers = self._importers({u.module for u, _ in kept})
         has_src = any(in_src for _, in_src in kept)
         has_packages = any(not u.dir.endswith(".py") for u, _ in kept)
@@ -244,7 +247,8 @@ class _Rules:
         out: list[_Unit] = []
         for u, in_src in kept:
             name = name_of(u)
-            shipped_by = {p for p in importers.get(u.module, ()) if p in self.pyset and p not in u.files}
+            shipped_by = {p for p in importers.get(u.module, ()) if p in self.pyset and p not in not_shipped
+                          and p not in u.files}
             tests_by = {p for p in importers.get(u.module, ()) if p not in self.pyset}
             if name in TOOLING_DIRS and u.reason != "Django app" and not shipped_by and not in_src:
                 self.excluded.append((u.dir + "/", f"documentation, examples or tooling ({name}/)", len(u.files)))
@@ -261,6 +265,9 @@ class _Rules:
                                       len(u.files)))
             else:
                 out.append(u)
+        if not out:  # everything looked like tooling: better the folders as they are than no component at all
+            del self.excluded[len(self.excluded) - len(kept):]
+            return [u for u, _ in kept]
         return out
 
     def _importers(self, tops: set[str]) -> dict[str, set[str]]:
