@@ -82,6 +82,16 @@ def test_reasons_and_budget():
         "its own modules outside its subpackages")
 
 
+def test_only_a_dominant_top_level_package_is_split_further():
+    files = ["app/__init__.py", "app/a/__init__.py", "app/a/core.py", "app/a/more.py", "app/b/__init__.py",
+             "app/b/util.py", "app/c/__init__.py", "app/c/store.py"]
+    sizes = {"app/a/core.py": 500, "app/a/more.py": 500, "app/b/util.py": 10, "app/c/store.py": 10}
+    assert ComponentMap.from_files(files, sizes=sizes).names == ["a", "app", "b", "c"]  # subpackage `a` stays whole
+    big = ["big/__init__.py", "big/x.py", "big/y.py", "big/z.py", "small/__init__.py", "tiny/__init__.py", "one.py"]
+    got = ComponentMap.from_files(big, sizes={"big/x.py": 900, "big/y.py": 900, "big/z.py": 900})
+    assert got.names == ["big", "one", "small", "tiny", "x", "y", "z"]  # a top-level package holding most code is split
+
+
 def test_tooling_only_repository_still_has_components():
     cm = ComponentMap.from_files(["scripts/a.py", "scripts/b.py", "setup.py"])
     assert cm.names == ["a", "b"] and cm.excluded == (("setup.py", "build or task script at the repository root", 1),)

@@ -13,8 +13,8 @@ Component (default rules, :meth:`ComponentMap.from_files`)
     2. *Roots*: each top-level package (optionally under ``src/``/``lib/``), namespace package (a folder of
        ``.py`` files without ``__init__.py``) and top-level module is a unit; a package holding ``apps.py``, or
        ``models.py`` with ``admin.py``/``views.py``/``urls.py``/``migrations/``, is a Django app and stays whole (its migrations and template tags are part of it).
-    3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or the largest package holds more
-       than half of the lines, that package is split into its children: each subpackage is a unit, and so is each module when the package's own
+    3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or a top-level package holds more
+       than half of the lines, the largest package is split into its children: each subpackage is a unit, and so is each module when the package's own
        modules hold at least half of its code (a flat package: ``requests.sessions`` -> ``sessions``);
        otherwise its modules stay together under the package's name (a package organised by subpackages keeps
        its small shared core). A private helper module joins its public sibling by name (``_termui_impl`` ->
@@ -125,7 +125,7 @@ def module_name(path: str) -> str:
 
 
 #: Bump when the default rules change: cached structures built by older rules are rebuilt.
-RULES_VERSION = 3
+RULES_VERSION = 4
 #: A ``[components]`` value that excludes the files its pattern matches (``""`` does too).
 EXCLUDE = "-"
 #: Split the largest package while there are fewer units than this; never split into more than the maximum.
@@ -172,6 +172,7 @@ class _Unit:
     reason: str
     splittable: bool
     extra: list[tuple[str, str]] = field(default_factory=list)  # more (path, dotted) owned: merged helper modules
+    root: bool = False  # a top-level package (or the only child of one): split when it holds most of the code
 
 
 def _is_dunder(path: str) -> bool:
@@ -216,6 +217,7 @@ class _Rules:
                 unit = _Unit(top, key, top, files, "Django app" if django else "top-level package", not django)
             else:
                 unit = _Unit(top, key, top, files, "namespace package (a folder of modules without __init__.py)", True)
+            unit.root = True
             out.append((unit, in_src))
         return out
 
@@ -370,12 +372,14 @@ class _Rules:
             if not cands:
                 break
             u = max(cands, key=lambda x: (self.size(x.files), x.dir))
-            if len(units) >= MIN_COMPONENTS and 2 * self.size(u.files) <= total:
+            if len(units) >= MIN_COMPONENTS and (not u.root or 2 * self.size(u.files) <= total):
                 break
             children, rest = self.split(u, MAX_COMPONENTS - len(units) + 1)
             u.splittable = False
             if not children:
                 continue
+            if len(children) == 1 and not rest:
+                children[0].root = u.root  # a namespace folder around one package: look inside it
             i = units.index(u)
             units[i:i + 1] = ([rest] if rest else []) + children
         counts: dict[str, int] = {}
