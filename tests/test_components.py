@@ -5,7 +5,8 @@ from gitutil import make_repo
 from toolkit import schema
 from toolkit.load.structure import load_structure
 
-from toolkit.components import MAX_COMPONENTS, ComponentMap, file_kind, is_test_path, module_name, pair_name, read_mapping_config, seam_name, split_seam
+from toolkit.components import (MAX_COMPONENTS, ComponentMap, file_kind, is_test_path, module_name, pair_name,
+                                read_mapping_config, seam_name, split_seam)
 from toolkit.errors import ConfigError
 
 SINGLE = ["shop/__init__.py", "shop/config.py", "shop/orders/__init__.py", "shop/orders/service.py",

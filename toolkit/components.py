@@ -12,10 +12,11 @@ Component (default rules, :meth:`ComponentMap.from_files`)
        ``src/`` layout (a test server, a fixtures package); root scripts that no package imports.
     2. *Roots*: each top-level package (optionally under ``src/``/``lib/``), namespace package (a folder of
        ``.py`` files without ``__init__.py``) and top-level module is a unit; a package holding ``apps.py``, or
-       ``models.py`` with ``admin.py``/``views.py``/``urls.py``/``migrations/``, is a Django app and stays whole (its migrations and template tags are part of it).
+       ``models.py`` with ``admin.py``/``views.py``/``urls.py``/``migrations/``, is a Django app and stays whole
+       (its migrations and template tags are part of it).
     3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or a top-level package holds more
-       than half of the lines, the largest package is split into its children: each subpackage is a unit, and so is each module when the package's own
-       modules hold at least half of its code (a flat package: ``requests.sessions`` -> ``sessions``);
+       than half of the lines, the largest package is split into its children: each subpackage is a unit, and
+       so is each module when the package's own modules hold at least half of its code (a flat package: ``requests.sessions`` -> ``sessions``);
        otherwise its modules stay together under the package's name (a package organised by subpackages keeps
        its small shared core). A private helper module joins its public sibling by name (``_termui_impl`` ->
        ``termui``, ``python_api`` -> ``python``): name-prefix grouping is what maintainers write and needs no
@@ -134,7 +135,8 @@ MAX_COMPONENTS = 30
 #: Build, task and entry-point scripts: tooling, not a part of the product.
 TOOLING_FILES = frozenset({"setup.py", "noxfile.py", "tasks.py", "fabfile.py", "manage.py", "toxfile.py",
                            "dodo.py", "pavement.py", "hatch_build.py", "conftest.py"})
-#: Folders of documentation, examples, benchmarks and scripts (excluded unless a Django app or imported by shipped code).
+#: Folders of documentation, examples, benchmarks and scripts: excluded unless a Django app or imported by shipped
+#: code.
 TOOLING_DIRS = frozenset({"docs", "doc", "documentation", "examples", "example", "benchmarks", "benchmark", "bench",
                           "scripts", "script", "tools", "tooling", "ci", "sandbox"})
 #: Imported by test support code (a fixtures package, a test server), not by shipped code.
@@ -427,12 +429,11 @@ class ComponentMap:
         component name that cannot be one.
         """
         paths = [p.replace(os.sep, "/") for p in paths]
-        where = mapping.where if isinstance(mapping, PatternMapping) else (lambda _p: (source or "components mapping", None))
+        label = source or "components mapping"
+        where = mapping.where if isinstance(mapping, PatternMapping) else (lambda _pat: (label, None))
         rules_in: list[tuple[str, str | None]] = []
         for pat, comp in (mapping or {}).items():
             file, line = where(pat)
-            if source is not None and not isinstance(mapping, PatternMapping):
-                file = source
             if not isinstance(comp, str) or any(s in comp for s in (SEAM_SEP, PAIR_SEP)) or comp != comp.strip():
                 raise ConfigError(file, f"component pattern {pat!r} maps to {comp!r}, which cannot be a component "
                                   f"name", line=line, hint=f"use a plain name without '{SEAM_SEP}', or "

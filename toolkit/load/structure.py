@@ -29,8 +29,8 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.atomic import atomic_write
-from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, is_test_path, module_name, read_mapping_config,
-                                 seam_name)
+from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, is_test_path, module_name,
+                                 read_mapping_config, seam_name)
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
@@ -248,8 +248,8 @@ def load_structure(
         contents = dict(repo.read_files(py_paths, None))
         blobs = {p: _blob_id(b) for p, b in contents.items()}
     origin = (mapping.source, sorted(mapping.lines.items())) if mapping else None
-    digest = hashlib.sha1(repr((RESULT_VERSION, RULES_VERSION, PARSER_VERSION, list(mapping.items()) if mapping else None, origin,
-                                paths, [blobs.get(p) for p in py_paths])).encode("utf-8", "surrogateescape")
+    digest = hashlib.sha1(repr((RESULT_VERSION, RULES_VERSION, PARSER_VERSION,
+                                list(mapping.items()) if mapping else None, origin, paths, [blobs.get(p) for p in py_paths])).encode("utf-8", "surrogateescape")
                           ).hexdigest()
     cached = store.result(digest)
     if cached is not None:
@@ -281,8 +281,8 @@ def load_structure(
         skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
                        for pat, line, why in components.unmatched)
     if cache:
-        store.save_result(digest, {"components": components, "files": files, "imports": imports, "call_sites": call_sites,
-                                   "skipped": skipped, "internal_references": internal})
+        store.save_result(digest, {"components": components, "files": files, "imports": imports,
+                                   "call_sites": call_sites, "skipped": skipped, "internal_references": internal})
     for s in skipped:
         report_skip(skips, s.path, s.reason, s.line)
     return Structure(components=components, files=files, imports=imports, call_sites=call_sites, commit=commit,
