@@ -1,7 +1,12 @@
 """The one definition of component, seam and test file."""
 import pytest
 
-from toolkit.components import ComponentMap, file_kind, is_test_path, module_name, pair_name, read_mapping_config, seam_name, split_seam
+from gitutil import make_repo
+from toolkit import schema
+from toolkit.load.structure import load_structure
+
+from toolkit.components import (MAX_COMPONENTS, ComponentMap, file_kind, is_test_path, module_name, pair_name,
+                                read_mapping_config, seam_name, split_seam)
 from toolkit.errors import ConfigError
 
 SINGLE = ["shop/__init__.py", "shop/config.py", "shop/orders/__init__.py", "shop/orders/service.py",
@@ -42,11 +47,55 @@ def test_mapping_overrides_and_falls_back():
     assert "billing" in cm.names
 
 
-def test_mapping_errors_name_the_pattern():
-    with pytest.raises(ConfigError, match="matches no file"):
-        ComponentMap.from_files(SINGLE, {"nope/**": "x"}, source="seamscope.toml")
-    with pytest.raises(ConfigError, match="several component patterns"):
-        ComponentMap.from_files(SINGLE, {"shop/orders/*": "a", "shop/*/service.py": "b"})
+def test_mapping_first_match_wins_excludes_and_keeps_unmatched_patterns():
+    cm = ComponentMap.from_files(SINGLE, {"shop/orders/*": "a", "shop/*/service.py": "b", "shop/payments/sub/**": "-",
+                                          "nope/**": "x"}, source="seamscope.toml")
+    assert cm.component_of("shop/orders/service.py") == "a"  # overlapping patterns: the first one wins
+    assert cm.component_of("shop/payments/sub/x.py") is None  # excluded by "-"
+    assert cm.component_of("shop/payments/checkout.py") == "payments"  # no pattern: the default rules
+    # kept, not refused: a pattern may name paths of the history; a shadowed one is told apart
+    assert [(u[0], u[2].split(":")[0]) for u in cm.unmatched] == [("shop/*/service.py", "is shadowed"),
+                                                                  ("nope/**", "matches no current file (kept")]
+    assert "x" not in cm.names and "b" not in cm.names
+    assert ("shop/payments/sub/**", "user mapping seamscope.toml excludes it", 2) in cm.excluded
+
+
+def test_mapping_errors_name_the_file_and_line():
+    mapping, _ = read_mapping_config({"seamscope.toml": b'# comment\n[components]\n"a/**" = "api"\n\n"b/**" = "x->y"\n'})
+    with pytest.raises(ConfigError) as err:
+        ComponentMap.from_files(SINGLE, mapping)
+    assert str(err.value).startswith("seamscope.toml:5: ") and "'b/**'" in str(err.value)
+    with pytest.raises(ConfigError, match=r"^pyproject.toml:3: .*'c/\*\*' maps to 3"):
+        read_mapping_config({"pyproject.toml": b'[tool.seamscope.components]\n"a/**" = "api"\n"c/**" = 3\n'})
+
+
+def test_reasons_and_budget():
+    # a package whose modules hold the code is split into them; never into more than MAX_COMPONENTS
+    many = ["pkg/__init__.py"] + [f"pkg/m{i:02d}.py" for i in range(MAX_COMPONENTS + 10)]
+    cm = ComponentMap.from_files(many)
+    assert len(cm.names) == MAX_COMPONENTS
+    assert cm.component_of("pkg/m00.py") == "m00" and cm.component_of("pkg/__init__.py") == "pkg"
+    rest = dict((r[0], r) for r in cm.rows)["pkg"]
+    assert rest[2] == len(many) - (MAX_COMPONENTS - 1) and "smallest parts" in rest[1]
+    assert cm.component_of_module("pkg.m00.f") == "m00"
+    # a package organised by subpackages keeps its few loose modules under its own name (the sample's `shop`)
+    assert dict((r[0], r[1]) for r in ComponentMap.from_files(SINGLE).rows)["shop"].endswith(
+        "its own modules outside its subpackages")
+
+
+def test_only_a_dominant_top_level_package_is_split_further():
+    files = ["app/__init__.py", "app/a/__init__.py", "app/a/core.py", "app/a/more.py", "app/b/__init__.py",
+             "app/b/util.py", "app/c/__init__.py", "app/c/store.py"]
+    sizes = {"app/a/core.py": 500, "app/a/more.py": 500, "app/b/util.py": 10, "app/c/store.py": 10}
+    assert ComponentMap.from_files(files, sizes=sizes).names == ["a", "app", "b", "c"]  # subpackage `a` stays whole
+    big = ["big/__init__.py", "big/x.py", "big/y.py", "big/z.py", "small/__init__.py", "tiny/__init__.py", "one.py"]
+    got = ComponentMap.from_files(big, sizes={"big/x.py": 900, "big/y.py": 900, "big/z.py": 900})
+    assert got.names == ["big", "one", "small", "tiny", "x", "y", "z"]  # a top-level package holding most code is split
+
+
+def test_tooling_only_repository_still_has_components():
+    cm = ComponentMap.from_files(["scripts/a.py", "scripts/b.py", "setup.py"])
+    assert cm.names == ["a", "b"] and cm.excluded == (("setup.py", "build or task script at the repository root", 1),)
 
 
 def test_test_paths_and_kinds():
@@ -73,3 +122,140 @@ def test_mapping_config_from_toml():
         read_mapping_config({"seamscope.toml": b"[components\n"})
     with pytest.raises(ConfigError, match="must map"):
         read_mapping_config({"seamscope.toml": b"[components]\nx = 1\n"})
+
+
+# ---- the default rules on small real repositories, one per common layout ----
+
+def _load(tmp_path, files, **kw):
+    return load_structure(make_repo(tmp_path / "r", files), skips=kw.pop("skips", []), workers=1, **kw)
+
+
+def _reasons(s) -> dict[str, str]:
+    return dict(zip(s.component_table["component"], s.component_table["reason"]))
+
+
+def _excluded(s) -> dict[str, str]:
+    return dict(zip(s.excluded_components["path"], s.excluded_components["reason"]))
+
+
+FLAT = {
+    "src/req/__init__.py": "from .api import get\n__version__ = '1'\n",
+    "src/req/__version__.py": "v = 1\n",
+    "src/req/api.py": "from . import sessions\n\ndef get(u):\n    return sessions.Session().send(u)\n",
+    "src/req/sessions.py": ("from .models import Request\nfrom .adapters import Adapter\n\nclass Session:\n"
+                            "    def send(self, u):\n        return Adapter().send(Request(u))\n"),
+    "src/req/models.py": "class Request:\n    def __init__(self, u):\n        self.u = u\n",
+    "src/req/adapters.py": "from ._compat import x\n\nclass Adapter:\n    def send(self, r):\n        return x(r)\n",
+    "src/req/_compat.py": "def x(r):\n    return r\n",
+    "src/req/_adapters_pool.py": "from .adapters import Adapter\n",
+    "tests/test_api.py": "import req\n\ndef test_get():\n    req.get('u')\n",
+    "setup.py": "import setuptools\n",
+    "docs/conf.py": "project = 'req'\n",
+}
+
+
+def test_flat_src_package_splits_into_modules(tmp_path):
+    s = _load(tmp_path, FLAT)
+    cm = s.components
+    assert cm.names == ["_compat", "adapters", "api", "models", "req", "sessions"]
+    r = _reasons(s)
+    assert r["sessions"] == "module of flat package req"
+    assert r["adapters"] == "module of flat package req (with its helper _adapters_pool)"
+    assert cm.component_of("src/req/__version__.py") == "req"  # dunder modules stay with the package
+    assert cm.component_of_module("req.sessions.Session") == "sessions"
+    assert cm.component_of_module("req._adapters_pool") == "adapters"
+    assert {"sessions->models", "sessions->adapters", "api->sessions", "adapters->_compat"} <= set(s.call_sites.seam)
+    assert _excluded(s) == {"setup.py": "build or task script at the repository root",
+                            "docs/": "documentation, examples or tooling (docs/)"}
+    tab = s.component_table
+    schema.check(tab, "components")
+    schema.check(s.excluded_components, "excluded_components")
+    assert tab.set_index("component").loc["sessions", "files"] == 1 and tab["lines"].notna().all()
+
+
+def test_several_top_level_packages_split_the_big_one(tmp_path):
+    files = {"src/attr/__init__.py": "from ._make import attrs\n",
+             "src/attr/_make.py": "from .validators import v\n" + "def attrs():\n    return v()\n" * 1 + "x = 1\n" * 30,
+             "src/attr/validators.py": "def v():\n    return 1\n" + "y = 1\n" * 20,
+             "src/attrs/__init__.py": "from attr import attrs\n",
+             "typing_tests/__init__.py": "", "typing_tests/mypy.py": "import attr\n"}
+    s = _load(tmp_path, files)
+    assert s.components.names == ["_make", "attr", "attrs", "validators"]
+    assert _reasons(s)["attrs"] == "top-level package"
+    assert _excluded(s) == {"typing_tests/": "test code (a folder named like tests)"}
+    assert "_make->validators" in set(s.call_sites.seam)
+
+
+def test_test_server_package_and_noxfile_are_not_components(tmp_path):
+    files = {"src/netlib/__init__.py": "", "src/netlib/pool.py": "from .conn import C\n\ndef make():\n    return C()\n",
+             "src/netlib/conn.py": "class C:\n    pass\n",
+             "dummy/__init__.py": "", "dummy/server.py": "import pytest\nfrom netlib.conn import C\n\ndef serve():\n    return C()\n",
+             "test/__init__.py": "", "test/test_pool.py": "from dummy.server import serve\nimport netlib.pool\n",
+             "noxfile.py": "import nox\n", "bench/run.py": "import netlib\n"}
+    s = _load(tmp_path, files)
+    assert s.components.names == ["conn", "netlib", "pool"]
+    ex = _excluded(s)
+    assert ex["dummy/"] == "test support: imported by 1 test files and by no shipped code"
+    assert ex["noxfile.py"] == "build or task script at the repository root" and "bench/" in ex
+    assert s.components.component_of("dummy/server.py") is None
+    assert not any(seam.startswith("dummy") for seam in s.call_sites.seam)
+    # the same package outside a src/ layout is still test support: it imports a test framework and only tests use it
+    flat = {k.removeprefix("src/"): v for k, v in files.items()}
+    s2 = load_structure(make_repo(tmp_path / "flat", flat), skips=[], workers=1)
+    assert "dummy/" in _excluded(s2) and s2.components.names == ["conn", "netlib", "pool"]
+    # a package that shipped code imports is a component, whatever tests do
+    shipped = dict(files, **{"src/netlib/conn.py": "import dummy.server\nclass C:\n    pass\n"})
+    s3 = load_structure(make_repo(tmp_path / "shipped", shipped), skips=[], workers=1)
+    assert "dummy" in s3.components.names
+
+
+def test_django_apps_are_components(tmp_path):
+    files = {"manage.py": "import os\n",
+             "site/__init__.py": "", "site/settings.py": "X = 1\n", "site/urls.py": "from blog.views import index\n",
+             "blog/__init__.py": "", "blog/models.py": "class Post:\n    pass\n",
+             "blog/views.py": "from .models import Post\nfrom accounts.models import User\n\ndef index():\n    return User(), Post()\n",
+             "blog/migrations/__init__.py": "", "blog/migrations/0001_initial.py": "x = 1\n",
+             "accounts/__init__.py": "", "accounts/apps.py": "X = 1\n", "accounts/models.py": "class User:\n    pass\n",
+             "docs/__init__.py": "", "docs/apps.py": "X = 1\n", "docs/models.py": "class Doc:\n    pass\n"}
+    s = _load(tmp_path, files)
+    assert s.components.names == ["accounts", "blog", "docs", "site"]
+    r = _reasons(s)
+    assert r["blog"] == r["accounts"] == r["docs"] == "Django app" and r["site"] == "top-level package"
+    assert s.components.component_of("blog/migrations/0001_initial.py") == "blog"  # migrations are part of their app
+    assert _excluded(s) == {"manage.py": "build or task script at the repository root"}
+    assert "blog->accounts" in set(s.call_sites.seam)
+
+
+def test_namespace_package(tmp_path):
+    files = {"acme/core/__init__.py": "", "acme/core/base.py": "class B:\n    pass\n",
+             "acme/plugins/x.py": "from acme.core.base import B\n\nclass X(B):\n    pass\n",
+             "acme/cli.py": "from acme.plugins.x import X\n\ndef main():\n    return X()\n",
+             "tests/test_x.py": "import acme.cli\n"}
+    s = _load(tmp_path, files)
+    assert s.components.names == ["acme", "core", "plugins"]
+    r = _reasons(s)
+    assert r["plugins"] == "namespace folder of acme" and r["core"] == "subpackage of acme"
+    assert r["acme"].startswith("namespace package")
+    assert {"plugins->core", "acme->plugins"} <= set(s.call_sites.seam)
+
+
+def test_repository_mapping_first_match_exclusion_and_lines(tmp_path):
+    toml = ('[components]\n"src/req/sessions.py" = "client"\n"src/req/*.py" = "core"\n'
+            '"src/req/_compat.py" = "never"\n"src/req/models.py" = "-"\n"requests/*.py" = "core"\n')
+    skips: list = []
+    s = _load(tmp_path, dict(FLAT, **{"seamscope.toml": toml}), skips=skips)
+    cm = s.components
+    assert cm.component_of("src/req/sessions.py") == "client"
+    assert cm.component_of("src/req/_compat.py") == "core"  # the earlier, broader pattern wins
+    assert cm.component_of("src/req/models.py") == "core"  # ... also over the later exclusion
+    assert _reasons(s) == {"client": "user mapping seamscope.toml:2", "core": "user mapping seamscope.toml:3"}
+    # the historic pattern (requests/ before a src/ move) and the shadowed ones are kept, each a skip with its line
+    assert {(k.path, k.line) for k in skips if "is shadowed" in k.reason} == {("seamscope.toml", 4),
+                                                                               ("seamscope.toml", 5)}
+    assert [(k.path, k.line) for k in skips if "matches no current file" in k.reason] == [("seamscope.toml", 6)]
+    s2 = _load(tmp_path / "b", dict(FLAT, **{"seamscope.toml": '[components]\n"src/req/models.py" = ""\n'}))
+    assert s2.components.component_of("src/req/models.py") is None
+    assert "models" not in s2.components.names
+    assert _excluded(s2)["src/req/models.py"] == "user mapping seamscope.toml:2 excludes it"
+    with pytest.raises(ConfigError, match=r"^seamscope.toml:3: "):
+        _load(tmp_path / "c", dict(FLAT, **{"seamscope.toml": '[components]\n"a" = "x"\n"b" = 1\n'}))

@@ -250,13 +250,16 @@ def test_mapping_argument_and_config_file(repo):
     assert other.call_sites.empty
 
 
-def test_mapping_errors_surface(repo):
-    with pytest.raises(ConfigError, match="matches no file"):
-        load_structure(repo, mapping={"lib/**": "x"}, skips=[], workers=1)
-    with pytest.raises(ConfigError, match="several component patterns"):
-        load_structure(repo, mapping={"app/**": "a", "app/core/**": "b"}, skips=[], workers=1)
-    write(repo, {"pyproject.toml": "[tool.seamscope.components]\n\"nowhere/**\" = \"x\"\n"})
-    with pytest.raises(ConfigError, match="pyproject.toml"):
+def test_mapping_patterns_overlap_and_unmatched_ones_are_skips(repo):
+    s = load_structure(repo, mapping={"app/**": "a", "app/core/**": "b"}, skips=[], workers=1)
+    assert s.components.names == ["a"]  # the first pattern wins; the overlap is no error
+    write(repo, {"pyproject.toml": "[project]\nname = 'app'\n\n[tool.seamscope.components]\n\"nowhere/**\" = \"x\"\n"})
+    skips: list[Skip] = []
+    load_structure(repo, skips=skips, workers=1)
+    assert [(k.path, k.line) for k in skips if "'nowhere/**' matches no current file" in k.reason] == [
+        ("pyproject.toml", 5)]
+    write(repo, {"pyproject.toml": "[tool.seamscope.components]\n\"app/**\" = \"a->b\"\n"})
+    with pytest.raises(ConfigError, match=r"^pyproject.toml:2: "):
         load_structure(repo, skips=[], workers=1)
 
 

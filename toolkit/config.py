@@ -13,8 +13,9 @@ One ``AuditConfig`` drives the CLI, the notebooks (their parameters cell) and
     at = "HEAD"                     # audit as of a revision
     contracts = ["specs/", "pacts/"] # OpenAPI/Swagger specs and Pact files
     traces = ["traces/"]            # OTLP JSON (collector file exporter) or Jaeger JSON exports
-    [components]                    # glob -> component (overrides the package rule)
+    [components]                    # glob -> component (overrides the default rules; first match wins)
     "src/app/api/**" = "api"
+    "src/app/vendored/**" = "-"     # "-" (or "") excludes the files from every component
     [thresholds]
     min_revs = 5
     [weights]
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from toolkit.components import mapping_from_toml
 from toolkit.errors import ConfigError, InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +106,8 @@ def sample_config(sample_dir: Path = SAMPLE_DIR) -> AuditConfig:
 def load_toml(path: Path) -> AuditConfig:
     """Read an audit configuration from ``seamscope.toml``."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise InputError(path, "does not exist", flag="--config") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -130,7 +133,7 @@ def load_toml(path: Path) -> AuditConfig:
         issues=many("issues"),
         labels=p(data["labels"]) if "labels" in data else None,
         at=data.get("at"),
-        components=data.get("components"),
+        components=mapping_from_toml(data, text, str(path), ("components",)),
         thresholds=dict(data.get("thresholds", {})),
         weights={k: float(v) for k, v in data.get("weights", {}).items()},
         pseudonymize=bool(data.get("pseudonymize", False)),

@@ -57,6 +57,18 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("kind", "string", "call, instantiate or subclass"),
         ("seam", "string", "caller_component->callee_component (toolkit.components.seam_name)"),
     ),
+    "components": _t(
+        ("component", "string", "component name (toolkit.components)"),
+        ("reason", "string", "why it is one: the rule (e.g. 'module of flat package requests', 'Django app') "
+                             "or 'user mapping seamscope.toml:<line>'"),
+        ("files", "int64", "Python files (not tests) it holds"),
+        ("lines", "Int64", "non-blank lines of those files; <NA> when sizes were not read"),
+    ),
+    "excluded_components": _t(
+        ("path", "string", "folder (ending in /), file or mapping pattern left out of every component"),
+        ("reason", "string", "why: tooling, documentation, test support (imported by tests only), a mapping exclusion"),
+        ("files", "int64", "Python files it holds"),
+    ),
     # ---- git history (toolkit.load.history) ----
     "commits": _t(
         ("sha", "string", "commit id"),

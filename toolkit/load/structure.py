@@ -29,14 +29,15 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.atomic import atomic_write
-from toolkit.components import ComponentMap, file_kind, is_test_path, module_name, read_mapping_config, seam_name
+from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, is_test_path, module_name,
+                                 read_mapping_config, seam_name)
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
 from toolkit.progress import progress
 
 #: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
-RESULT_VERSION = "structure-3"
+RESULT_VERSION = "structure-4"
 _CONFIG_FILES = ("seamscope.toml", "pyproject.toml")
 _MAX_REEXPORT_HOPS = 4
 _PARALLEL_MIN_FILES = 64  # below this, a process pool costs more than it saves
@@ -52,7 +53,8 @@ class Structure:
     the import-resolved call/subclass references that stay inside it (``call_sites`` holds only crossing
     ones; :func:`toolkit.analyze.structural_coupling.structural_coupling` needs both for cohesion).
     ``stats``: ``parsed`` (files parsed by this call), ``cached`` (files taken from the cache),
-    ``result_cached`` (the whole result came from the cache).
+    ``result_cached`` (the whole result came from the cache). ``component_table`` / ``excluded_components``:
+    tables ``components`` and ``excluded_components`` (why each component is one; what is none, and why).
     """
 
     components: ComponentMap
@@ -63,6 +65,14 @@ class Structure:
     skipped: tuple[Skip, ...] = ()
     internal_references: Mapping[str, int] = field(default_factory=dict)
     stats: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def component_table(self) -> pd.DataFrame:
+        return self.components.table()
+
+    @property
+    def excluded_components(self) -> pd.DataFrame:
+        return self.components.excluded_table()
 
 
 def _blob_id(data: bytes) -> str:
@@ -172,13 +182,26 @@ def _parse_all(items: list[tuple[str, str, bytes]], workers: int | None, executo
     return out
 
 
-def _mapping_from_repo(repo: Repo, paths: list[str], rev: str | None) -> tuple[dict[str, str] | None, str]:
+def _mapping_from_repo(repo: Repo, paths: list[str], rev: str | None) -> PatternMapping | None:
+    """The ``[components]`` mapping of the analysed revision's ``seamscope.toml`` / ``pyproject.toml``, if any."""
     present = [p for p in _CONFIG_FILES if p in set(paths)]
     if not present:
-        return None, "mapping"
-    contents = dict(repo.read_files(present, rev))
-    mapping, source = read_mapping_config(contents)
-    return mapping, source or "mapping"
+        return None
+    return read_mapping_config(dict(repo.read_files(present, rev)))[0]
+
+
+def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: PatternMapping | None) -> ComponentMap:
+    """Components by :mod:`toolkit.components`' rules, told each file's imports (test support is recognised by
+    who imports it) and lines (which package to split)."""
+    imports: dict[str, set[str]] = {}
+    for p, f in facts.items():
+        names = imports[p] = set()
+        for _line, mod, sym, *_ in f.imports:
+            if mod:
+                names.add(mod)
+                if sym is not None:
+                    names.add(f"{mod}.{sym}")
+    return ComponentMap.from_files(paths, mapping, imports=imports, sizes={p: f.loc for p, f in facts.items()})
 
 
 def load_structure(
@@ -201,8 +224,8 @@ def load_structure(
     per-file parse fans out (default: a process pool over every core for 64+ files to parse).
     ``cache``: reuse and store parse results under ``cache_dir()/structure``.
 
-    Raises :class:`InputError` when the repository has no Python file, :class:`ConfigError` when the
-    mapping matches nothing or gives a file two components.
+    Raises :class:`InputError` when the repository has no Python file, :class:`ConfigError` (naming the
+    file and line) when the mapping is malformed. A mapping pattern that matches no current file is a skip.
     """
     if not isinstance(repo, Repo):
         repo = Repo.open(repo)
@@ -214,24 +237,25 @@ def load_structure(
                          hint="seamscope analyses Python repositories; check the path and the revision (--at)")
 
     if mapping is None:
-        mapping, source = _mapping_from_repo(repo, paths, rev)
-    else:
-        mapping, source = dict(mapping), "mapping"
-    components = ComponentMap.from_files(paths, mapping, source=source)
+        mapping = _mapping_from_repo(repo, paths, rev)
+    elif not isinstance(mapping, PatternMapping):
+        mapping = PatternMapping(mapping, source="components mapping")
+    ComponentMap.from_files([], mapping)  # a malformed mapping fails before any parsing
 
     store = _Cache(repo, cache)
     contents: dict[str, bytes] = {}
     if blobs is None:  # work tree: the content is the key, so read every Python file
         contents = dict(repo.read_files(py_paths, None))
         blobs = {p: _blob_id(b) for p, b in contents.items()}
-    digest = hashlib.sha1(repr((RESULT_VERSION, PARSER_VERSION, sorted(mapping.items()) if mapping else None,
-                                source, paths, [blobs.get(p) for p in py_paths])).encode("utf-8", "surrogateescape")
+    origin = (mapping.source, sorted(mapping.lines.items())) if mapping else None
+    digest = hashlib.sha1(repr((RESULT_VERSION, RULES_VERSION, PARSER_VERSION,
+                                list(mapping.items()) if mapping else None, origin, paths, [blobs.get(p) for p in py_paths])).encode("utf-8", "surrogateescape")
                           ).hexdigest()
     cached = store.result(digest)
     if cached is not None:
         for s in cached["skipped"]:
             report_skip(skips, s.path, s.reason, s.line)
-        return Structure(components=components, files=cached["files"], imports=cached["imports"],
+        return Structure(components=cached["components"], files=cached["files"], imports=cached["imports"],
                          call_sites=cached["call_sites"], commit=commit, skipped=tuple(cached["skipped"]),
                          internal_references=cached["internal_references"],
                          stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
@@ -251,10 +275,14 @@ def load_structure(
         if cache:
             store.save_facts(set(keys.values()))
 
+    components = _component_map(paths, {p: f for p, f in facts.items() if f.error is None}, mapping)
     files, imports, call_sites, skipped, internal = _build_tables(paths, facts, components)
+    if mapping:
+        skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
+                       for pat, line, why in components.unmatched)
     if cache:
-        store.save_result(digest, {"files": files, "imports": imports, "call_sites": call_sites,
-                                   "skipped": skipped, "internal_references": internal})
+        store.save_result(digest, {"components": components, "files": files, "imports": imports,
+                                   "call_sites": call_sites, "skipped": skipped, "internal_references": internal})
     for s in skipped:
         report_skip(skips, s.path, s.reason, s.line)
     return Structure(components=components, files=files, imports=imports, call_sites=call_sites, commit=commit,

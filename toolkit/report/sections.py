@@ -38,8 +38,14 @@ def coupling_section(f: Findings) -> Section:
             "the other. Structural coupling counts imports and call sites across each seam; logical (change) "
             "coupling counts how often two components change in the same commit (code-maat's definition, bulk "
             "commits above the changeset-size limit ignored).",
+            "Components follow the code's layout (toolkit.components): a flat package's modules, a package's "
+            "subpackages, each Django app; tests, tooling, documentation and test-support code are no component. "
+            "Each component's reason is listed below; a [components] table in seamscope.toml overrides them.",
         ],
         tables=[
+            Table("components", ev.structure.component_table, "Components: why each is one, its files and lines"),
+            Table("excluded_components", ev.structure.excluded_components,
+                  "Code that is no component by default or by the mapping, and why"),
             Table("seams", seams, "Seams with their import and call-site counts"),
             Table("structural_coupling", struct, "Afferent/efferent coupling, instability and cohesion per component"),
             Table("logical_coupling", logical, "Components that change together (code-maat coupling)"),
