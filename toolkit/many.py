@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.analyze.interaction_coverage import GAP_STATUSES, SEAM_STATUSES, base_status
 from toolkit.errors import InputError, SeamscopeError
 from toolkit.report.model import Report, Section, Table, file_stem
 
@@ -37,7 +38,7 @@ HEADLINES = ("interaction_coverage", "call_site_coverage", "untested_seams", "se
              "components", "integration_bug_share_pct", "production_escapes", "flaky_tests")
 TOP_SEAMS = 5
 _RESERVED = {"tables", "figures", "index"}  # names the index itself writes into out/
-_STATUS_ORDER = {"untested": 0, "mocks_only": 1, "integration": 2}
+_STATUS_ORDER = {st: i for i, st in enumerate(SEAM_STATUSES)}  # worst first
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,14 @@ def _worst_seams(report: Report, n: int = TOP_SEAMS) -> list[dict[str, Any]]:
     if table is None or table.df.empty:
         return []
     df = table.df
-    status = df["status"].astype(str).str.removesuffix("_estimated")
+    status = df["status"].map(base_status)
     out = pd.DataFrame({
         "seam": df["seam"].astype(str), "status": status,
         "call_sites": df["call_sites"].astype(int),
         "uncovered_call_sites": (df["call_sites"] - df["integration"]).astype(int),
         "pct_integration": df["pct_integration"].astype(float).round(1),
     })
-    out = out[out["status"] != "integration"]
+    out = out[out["status"].isin(GAP_STATUSES)]  # covered and import-only seams are no gap
     out = out.assign(_rank=out["status"].map(_STATUS_ORDER).fillna(3))
     out = out.sort_values(["_rank", "uncovered_call_sites", "seam"], ascending=[True, False, True]).head(n)
     recs = out.drop(columns="_rank").to_dict("records")
