@@ -228,7 +228,8 @@ def index_report(results: list[dict[str, Any]]) -> Report:
                 summary={"repositories": len(results), "audited": len(ok), "failed": len(failed),
                          "median_interaction_coverage": round(float(pd.Series(cov).median()), 1) if cov else None,
                          # over the repositories that measured them; n/a (None) when none could
-                         **{k: _total(r["summary"].get(k) for r in ok) for k in ("untested_seams", "seams_only_mocked")}},
+                         **{k: _total(r["summary"].get(k) for r in ok)
+                            for k in ("untested_seams", "seams_only_mocked")}},
                 paragraphs=["Each repository's own report is in <name>/report.html next to this index. "
                             "interaction_coverage: share of seams with at least one call site exercised by a test "
                             "with both components real."],

@@ -334,7 +334,8 @@ def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) ->
     status = seams["status"].map(base_status)
     covered = status == "integration"
     n_seams, n_sites = int((status != IMPORT_ONLY).sum()), len(sites)  # import-only seams have nothing to test
-    site_cov = int((sites["status"].astype(object).map(lambda x: str(x).removesuffix(ESTIMATED)) == "integration").sum())
+    site_cov = int((sites["status"].astype(object).map(lambda x: str(x).removesuffix(ESTIMATED))
+                    == "integration").sum())
     static = basis == "static"  # call sites take their seam's estimate: no call-site share can be told
     return {
         "basis": basis,
@@ -374,13 +375,17 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
 def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd.DataFrame | None,
             test_kinds: pd.DataFrame | None, seams: pd.DataFrame | None) -> InteractionCoverage:
     """Estimate from the tests' imports and mocks when no per-test coverage exists (module docstring)."""
-    units = _static_units(test_kinds, mocks, imports)
+    by_caller: dict[str, list[tuple[str, set[str], set[str]]]] = {}  # component -> the tests importing it
+    for unit in _static_units(test_kinds, mocks, imports):
+        for c in unit[1]:
+            by_caller.setdefault(c, []).append(unit)
     kinds = _kinds(test_kinds)
     seam_rows, status_of = [], {}
     for seam, grp in call_sites.groupby("seam", sort=True):
         caller, callee = split_seam(seam)
-        real = sorted({u for u, comps, mocked in units if caller in comps and callee in comps and callee not in mocked})
-        mocking = sorted({u for u, comps, mocked in units if caller in comps and callee in mocked})
+        units = by_caller.get(caller, ())
+        real = sorted({u for u, comps, mocked in units if callee in comps and callee not in mocked})
+        mocking = sorted({u for u, comps, mocked in units if callee in mocked})
         n = len(grp)
         status = seam_status(n, len(real), len(mocking), basis="static")
         status_of[seam] = status

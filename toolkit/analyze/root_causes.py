@@ -15,7 +15,7 @@ Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by 
         ``structural_coupling``: efferent >= ``max_efferent`` (4), instability >= ``max_instability``
         (0.8) with efferent >= 2, cohesion < ``min_cohesion`` (0.4).
     mock_overuse
-        per seam (``tests_mocking`` and ``tests_real`` read from ``f.interaction.seams``) ``tests_mocking / (tests_mocking + tests_real)`` >= ``max_mock_ratio`` (0.5) with at
+        per seam (numbers read from ``f.interaction.seams``) ``tests_mocking / (tests_mocking + tests_real)`` >= ``max_mock_ratio`` (0.5) with at
         least one mocking test. A mock applied under a condition (``mocks.conditional``) counts like any
         other; the mock table's ``conditional_mock_tests`` says how many of the mocking tests replace
         the seam's callee side only conditionally (they may exercise the seam for real in some runs).

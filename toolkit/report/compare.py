@@ -32,7 +32,8 @@ __all__ = ["DIRECTION", "STATUS_RANK", "compare_section", "current_metrics", "me
 
 #: +1: higher is better, -1: lower is better; metrics not listed are reported without a verdict
 DIRECTION: dict[str, int] = {
-    "interaction_coverage": +1, "interaction_coverage_estimated": +1, "call_site_coverage": +1, "seams_only_mocked": -1, "untested_seams": -1,
+    "interaction_coverage": +1, "interaction_coverage_estimated": +1,
+    "call_site_coverage": +1, "seams_only_mocked": -1, "untested_seams": -1,
     "integration_bug_share_pct": -1, "production_integration_bug_share_pct": -1,
     "interfaces_documented_pct": +1, "interface_doc_score": +1, "interface_drift_events": -1,
     "bugs_crossing_components_pct": -1, "recurring_bug_pairs": -1, "env_only_failures": -1,

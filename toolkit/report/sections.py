@@ -96,8 +96,9 @@ def measurement_gaps(f: Findings) -> list[Gap]:
         snippet = components_snippet(f, one)
         why = (f"the audit found one component ({one!r}); a seam is a call between two components"
                if one else "the audit found no component (no Python package outside the tests)")
-        fix = ("paste the [components] section shown in the executive summary (and findings.json) into seamscope.toml at the repository root (one component per "
-               "module; merge modules that belong together) and audit again" if snippet else
+        fix = ("paste the [components] section shown in the executive summary (and findings.json) into "
+               "seamscope.toml at the repository root (one component per module; merge modules that belong together) "
+               "and audit again" if snippet else
                "map the code to components in seamscope.toml: [components] with \"glob\" = \"name\" lines")
         gaps.append(Gap("seams between components", why, fix, SEAM_METRICS, snippet))
     elif n_called == 0:
@@ -112,8 +113,9 @@ def measurement_gaps(f: Findings) -> list[Gap]:
                                                                        and len(ev.test_results))
     if not has_tests:
         gaps.append(Gap("whether tests exercise the seams", "no test was found in the repository (test_*.py, "
-                        "*_test.py, tests/) and no JUnit XML was given", "give --tests with the JUnit XML of a test run "
-                        "and --coverage with its per-test coverage", COVERAGE_METRICS + ("interaction_coverage_estimated",)))
+                        "*_test.py, tests/) and no JUnit XML was given",
+                        "give --tests with the JUnit XML of a test run and --coverage with its per-test coverage",
+                        COVERAGE_METRICS + ("interaction_coverage_estimated",)))
     elif ic.basis == "static":
         gaps.append(Gap("which tests run which call sites", "no per-test coverage was given (--coverage); "
                         "'interaction coverage estimated' guesses it from what each test imports and mocks",
