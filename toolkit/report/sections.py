@@ -331,7 +331,7 @@ def interaction_section(f: Findings) -> Section:
     if ic.basis == "static":
         summary["interaction_coverage_estimated"] = _pct(s.get("pct_seams_integration"))
     not_measured = _not_measured(f, summary)
-    paras += [why for k, why in not_measured.items() if k == "interaction_coverage"]
+    paras += [why.partition("\n")[0] for k, why in not_measured.items() if k == "interaction_coverage"]
     return Section(
         id="interaction_coverage", title="1. Integration test coverage of component interactions",
         summary=summary, not_measured=not_measured,
