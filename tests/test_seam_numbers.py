@@ -17,7 +17,7 @@ from toolkit.evidence import load_evidence
 from toolkit.findings import Findings
 from toolkit.report.findings_json import dumps_findings
 
-NUMBERS = ("call_sites", "status", "tests_real", "tests_mocking")
+NUMBERS = ("call_sites", "imports", "status", "tests_real", "tests_mocking")
 
 
 def _rows(records, cols=NUMBERS) -> dict[str, dict]:
@@ -33,6 +33,7 @@ def test_every_table_carrying_seam_numbers_agrees_on_the_sample(basis):
     f = Findings(ev)
     assert f.interaction.basis == basis
     truth = _rows(f.interaction.seams.to_dict("records"))
+    assert all(set(n) == set(NUMBERS) for n in truth.values())
     assert truth, "the sample has seams"
     doc = json.loads(dumps_findings(report))["sections"]
 
@@ -44,6 +45,7 @@ def test_every_table_carrying_seam_numbers_agrees_on_the_sample(basis):
         "ranking table": _rows(f.ranking.table[f.ranking.table["level"] == "component"].to_dict("records")),
         "root causes mocks": _rows(f.root_causes.mocks.to_dict("records")),
     }
+    tables["findings.json coupling.seams"] = _rows(doc["coupling"]["tables"]["seams"], ("call_sites", "imports"))
     from toolkit.viz.graph_widget import CouplingGraphWidget
     widget = CouplingGraphWidget(f.graph)
     tables["graph widget edges"] = {e["id"]: {c: e["attrs"][c] for c in NUMBERS if c in e["attrs"]}
