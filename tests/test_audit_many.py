@@ -108,8 +108,10 @@ def test_local_processes_index_and_failures(root, tmp_path, capsys):
     repos = {r["repository"]: r for r in index["sections"]["repositories"]["tables"]["repositories"]}
     assert set(repos) == {"alpha", "beta", "broken", "delta", "gamma"}
     assert repos["broken"]["status"] == "failed" and "is not a git repository" in repos["broken"]["error"]
-    assert repos["gamma"]["interaction_coverage"] == 0 and repos["gamma"]["untested_seams"] == 1
-    assert repos["alpha"]["seams"] == 2 and repos["alpha"]["interaction_coverage"] == 50
+    # no coverage given: the measured numbers are n/a, the static estimate is its own column
+    assert repos["gamma"]["interaction_coverage"] is None and repos["gamma"]["untested_seams"] is None
+    assert repos["gamma"]["interaction_coverage_estimated"] == 0
+    assert repos["alpha"]["seams"] == 2 and repos["alpha"]["interaction_coverage_estimated"] == 50
     assert index["sections"]["failures"]["tables"]["failures"][0]["repository"] == "broken"
     worst = index["sections"]["worst_seams"]["tables"]["worst_seams"]
     assert [w["status"] for w in worst] == sorted((w["status"] for w in worst), key=["untested", "mocks_only"].index)

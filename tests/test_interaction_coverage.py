@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from toolkit import schema
-from toolkit.analyze.interaction_coverage import interaction_coverage
+from toolkit.analyze.interaction_coverage import interaction_coverage, seam_status
 
 
 def _sites() -> pd.DataFrame:
@@ -156,15 +156,45 @@ def test_static_estimate_is_labelled_and_uses_test_file_imports():
     assert res.basis == "static" and res.summary["basis"] == "static"
     assert "estimate" in res.summary["basis_note"]
     s = res.seams.set_index("seam")["status"].to_dict()
-    # b->c: no file imports both, but c is mocked somewhere -> mocks_only;
+    # b->c: no test file imports b (c is mocked elsewhere, not from b's side) -> untested;
     # c->a: test_ac imports c and a and mocks only c, not the callee a -> covered
     assert s == {"a->b": "integration_estimated", "a->c": "mocks_only_estimated",
-                 "b->c": "mocks_only_estimated", "c->a": "integration_estimated"}
+                 "b->c": "untested_estimated", "c->a": "integration_estimated"}
     assert all(x.endswith("_estimated") for x in res.call_sites["status"])
-    # a->b (2 call sites) + c->a (1) = 3 of 5 call sites -> 60 %; 2 of 4 seams -> 50 %
-    assert res.summary["pct_call_sites_integration"] == 60.0 and res.summary["pct_seams_integration"] == 50.0
-    assert res.summary["untested_seams"] == [] and res.summary["mocks_only_seams"] == ["a->c", "b->c"]
+    # 2 of 4 seams -> 50 %; imports cannot tell call sites apart: no call-site share on this basis
+    assert res.summary["pct_seams_integration"] == 50.0 and math.isnan(res.summary["pct_call_sites_integration"])
+    assert res.summary["untested_seams"] == ["b->c"] and res.summary["mocks_only_seams"] == ["a->c"]
     assert res.seams.set_index("seam").loc["a->b", "tests_real_list"] == ["tests/test_ab.py"]
+
+
+def test_static_estimate_counts_tests_not_files_when_test_kinds_are_given():
+    """Two tests in one file import a and b; one of them mocks b: 1 real, 1 mocking (not "1 file, covered")."""
+    kinds = pd.DataFrame([("tests/test_ab.py::test_real", "tests/test_ab.py", ["a", "b"], []),
+                          ("tests/test_ab.py::test_fake", "tests/test_ab.py", ["a", "b"], ["b"]),
+                          ("tests/test_c.py::test_c", "tests/test_c.py", ["c"], ["a"])],
+                         columns=["test_id", "file", "components", "mocked_components"])
+    kinds["kind"], kinds["reasons"] = "unit", [[] for _ in range(len(kinds))]
+    res = interaction_coverage(_sites(), test_exercises=None, test_kinds=kinds)
+    s = res.seams.set_index("seam")
+    assert s.loc["a->b", ["status", "tests_real", "tests_mocking"]].tolist() == ["integration_estimated", 1, 1]
+    assert s.loc["a->b", "tests_real_list"] == ["tests/test_ab.py::test_real"]
+    # c->a: test_c imports c and mocks a -> mocks only; b->c: nobody imports b and c -> untested
+    assert s.loc["c->a", "status"] == "mocks_only_estimated" and s.loc["b->c", "status"] == "untested_estimated"
+
+
+def test_import_only_seam_is_neither_untested_nor_counted_in_the_share():
+    """A seam with imports but no call site (given the coupling seams table) is ``import_only``."""
+    seams = schema.conform(pd.DataFrame([("a->b", "a", "b", 1, 2, 1), ("d->a", "d", "a", 3, 0, 0)],
+                                        columns=schema.columns("seams")), "seams")
+    for ran in (None, schema.empty("test_exercises")):
+        res = interaction_coverage(_sites(), test_exercises=ran, seams=seams)
+        row = res.seams.set_index("seam").loc["d->a"]
+        assert row["status"] == "import_only" and row["call_sites"] == 0 and row["imports"] == 3
+        assert res.seams.set_index("seam").loc["a->b", "imports"] == 1
+        assert res.summary["import_only_seams"] == ["d->a"] and "d->a" not in res.summary["untested_seams"]
+        assert res.summary["seams"] == 4  # the four seams with call sites; d->a is not in the denominator
+    assert seam_status(0, 0, 0) == "import_only" and seam_status(0, 0, 0, basis="static") == "import_only"
+    assert seam_status(2, 0, 1, basis="static") == "mocks_only_estimated"
 
 
 # ----------------------------------------------------------------------------- the sample, end to end

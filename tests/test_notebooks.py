@@ -260,10 +260,11 @@ def test_graph_details_list_call_sites_tests_and_bugs(ledger_findings):
     expected = {(r.path, int(r.line)) for r in ev.structure.call_sites.itertuples()
                 if "journal" in (r.caller_component, r.callee_component)}
     assert sites == expected and ("ledger/journal/post.py", 10) in sites
-    # no coverage: the static estimate's test files, per seam
+    # no coverage: the static estimate's tests (found in source), per seam
     tests = {(t["test_id"], t["seam"]): t["exercises"] for t in sections["tests"]}
-    assert tests[("tests/unit/test_journal.py", "journal->rates")] == "mocked"  # patches ledger.journal.post.convert
-    assert tests[("tests/integration/test_reports.py", "journal->accounts")] == "real"
+    # patches ledger.journal.post.convert
+    assert tests[("tests.unit.test_journal.test_post_moves_amount", "journal->rates")] == "mocked"
+    assert tests[("tests.integration.test_reports.test_trial_balance_after_posting", "journal->accounts")] == "real"
     assert {b["key"] for b in sections["bugs"]} == {"#3", "#5", "#7"}
     w.select("journal->rates", "edge")
     assert {s["seam"] for s in w.detail["sections"]["call_sites"]} == {"journal->rates"}

@@ -216,12 +216,16 @@ def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) ->
 
     Metrics are the summary numbers of every section (findings.json ``sections.*.summary``;
     hyphens or underscores);
-    a metric the audit could not compute (``None``) fails its floor. An unknown
+    a metric the audit could not compute (``None``) fails its floor, naming why (``Section.not_measured``). An unknown
     metric is an InputError.
     """
     compare = next((s for s in report.sections if s.id == "compare"), None)
     floors = parse_gates(fail_under, fail_on, compare=compare is not None)
     summary = S.all_metrics(report.sections)  # any scalar number of any section
+    reasons: dict[str, str] = {}
+    for sec in report.sections:
+        for k, why in sec.not_measured.items():
+            reasons.setdefault(k, why)
     failures = []
     for (key, floor), spec in zip(floors, fail_under):
         metric = spec.partition("=")[0].strip()
@@ -231,7 +235,8 @@ def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) ->
             raise InputError(None, f"unknown gate metric {metric!r} (not a number in this audit's summary)",
                              flag="--fail-under", hint=f"known: {', '.join(known)}")
         if summary[key] is None:
-            failures.append(f"{metric} could not be computed (its input is missing)")
+            why = reasons.get(key, "its input is missing").removeprefix("Not measured: ").splitlines()[0]
+            failures.append(f"{metric} could not be computed (not measured: {why.rstrip('.')})")
         elif summary[key] < floor:
             failures.append(f"{metric} is {summary[key]} < {floor:g}")
     for cond in fail_on:

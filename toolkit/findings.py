@@ -78,13 +78,15 @@ class Findings:
         return flakiness(self.ev.test_results)
 
     # ---- detection methods ---------------------------------------------------
-    @analysis("toolkit.analyze.interaction_coverage")
+    @analysis("toolkit.analyze.interaction_coverage", "toolkit.analyze.structural_coupling")
     def interaction(self):
-        """toolkit.analyze.interaction_coverage.InteractionCoverage (static estimate without coverage)."""
+        """toolkit.analyze.interaction_coverage.InteractionCoverage (static estimate without coverage): its
+        ``seams`` table is THE per-seam call sites, imports, status, tests_real and tests_mocking that root
+        causes, the ranking, the graph and the report read."""
         from toolkit.analyze.interaction_coverage import interaction_coverage
         ev = self.ev
         return interaction_coverage(ev.structure.call_sites, test_exercises=ev.test_exercises, mocks=ev.mocks,
-                                    test_kinds=ev.test_kinds, imports=ev.structure.imports)
+                                    test_kinds=ev.test_kinds, imports=ev.structure.imports, seams=self.seams)
 
     @analysis("toolkit.analyze.environment_comparison")
     def environments(self):
@@ -142,8 +144,9 @@ class Findings:
         """The coupling graph overlaid with the findings, for the widget and the report picture.
 
         Edges gain ``bugs`` (bugs fixed across the pair), ``risk`` (ranking score / best
-        score, 0..1) and ``integration_coverage`` (share of call sites covered for
-        integration, 0..1; absent for import-only seams); nodes gain ``risk`` (their
+        score, 0..1), ``integration_coverage`` (share of call sites covered for
+        integration, 0..1; absent for import-only seams) and, read from ``f.interaction.seams``,
+        ``call_sites``, ``imports``, ``status``, ``tests_real`` and ``tests_mocking``; nodes gain ``risk`` (their
         riskiest seam) and ``bugs`` (bugs whose fixes touched them).
 
         Service seams (``f.services.seams``) overlay the same ``a->b`` edge: ``service_calls``
@@ -174,12 +177,16 @@ class Findings:
         table = self.ranking.table
         top = float(table["score"].max()) if len(table) else 0.0
         risk = {seam: (float(score) / top if top > 0 else 0.0) for seam, score in zip(table["seam"], table["score"])}
-        cover = dict(zip(self.interaction.seams["seam"], self.interaction.seams["pct_integration"] / 100.0))
+        ic = self.interaction.seams.set_index("seam")
         for u, v, data in g.edges(data=True):
             seam = data.get("seam") or f"{u}->{v}"
             data["risk"] = risk.get(seam, 0.0)
-            if seam in cover and not pd.isna(cover[seam]):
-                data["integration_coverage"] = float(cover[seam])
+            if seam in ic.index:  # the seam's numbers as interaction coverage computed them, never recounted
+                row = ic.loc[seam]
+                data.update(call_sites=int(row["call_sites"]), imports=int(row["imports"]), status=str(row["status"]),
+                            tests_real=int(row["tests_real"]), tests_mocking=int(row["tests_mocking"]))
+                if not pd.isna(row["pct_integration"]):
+                    data["integration_coverage"] = float(row["pct_integration"]) / 100.0
         for node in g.nodes:
             edges = list(g.in_edges(node, data="risk")) + list(g.out_edges(node, data="risk"))
             g.nodes[node]["risk"] = max((r for *_, r in edges), default=0.0)

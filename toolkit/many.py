@@ -27,17 +27,19 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.analyze.interaction_coverage import GAP_STATUSES, SEAM_STATUSES, base_status
 from toolkit.errors import InputError, SeamscopeError
 from toolkit.report.model import Report, Section, Table, file_stem
 
 __all__ = ["Target", "read_targets", "audit_one", "audit_many", "index_report", "executor_for", "HEADLINES"]
 
 #: headline numbers copied from each repository's executive summary into the index
-HEADLINES = ("interaction_coverage", "call_site_coverage", "untested_seams", "seams_only_mocked", "seams",
+HEADLINES = ("interaction_coverage", "interaction_coverage_estimated", "call_site_coverage", "untested_seams",
+             "seams_only_mocked", "seams",
              "components", "integration_bug_share_pct", "production_escapes", "flaky_tests")
 TOP_SEAMS = 5
 _RESERVED = {"tables", "figures", "index"}  # names the index itself writes into out/
-_STATUS_ORDER = {"untested": 0, "mocks_only": 1, "integration": 2}
+_STATUS_ORDER = {st: i for i, st in enumerate(SEAM_STATUSES)}  # worst first
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,14 @@ def _worst_seams(report: Report, n: int = TOP_SEAMS) -> list[dict[str, Any]]:
     if table is None or table.df.empty:
         return []
     df = table.df
-    status = df["status"].astype(str).str.removesuffix("_estimated")
+    status = df["status"].map(base_status)
     out = pd.DataFrame({
         "seam": df["seam"].astype(str), "status": status,
         "call_sites": df["call_sites"].astype(int),
         "uncovered_call_sites": (df["call_sites"] - df["integration"]).astype(int),
         "pct_integration": df["pct_integration"].astype(float).round(1),
     })
-    out = out[out["status"] != "integration"]
+    out = out[out["status"].isin(GAP_STATUSES)]  # covered and import-only seams are no gap
     out = out.assign(_rank=out["status"].map(_STATUS_ORDER).fillna(3))
     out = out.sort_values(["_rank", "uncovered_call_sites", "seam"], ascending=[True, False, True]).head(n)
     recs = out.drop(columns="_rank").to_dict("records")
@@ -193,6 +195,12 @@ def audit_many(targets: list[Target], out: Path, *, executor: Executor | None = 
     return {"repos": ordered, "paths": write_index(index_report(ordered), out)}
 
 
+def _total(values) -> int | None:
+    """The sum of the measured values (None = not measured); None when none was measured."""
+    got = [int(v) for v in values if v is not None]
+    return sum(got) if got else None
+
+
 def index_report(results: list[dict[str, Any]]) -> Report:
     """The cross-repository index: headline numbers per repository and the worst seams across all of them."""
     rows = []
@@ -202,7 +210,8 @@ def index_report(results: list[dict[str, Any]]) -> Report:
                      **{k: r["summary"].get(k) for k in HEADLINES}, "worst_seams": worst,
                      "report": r["report"], "error": r["error"], "path": r["repo"]})
     repos = pd.DataFrame(rows, columns=["repository", "status", *HEADLINES, "worst_seams", "report", "error", "path"])
-    repos = repos.sort_values(["status", "interaction_coverage", "repository"], ascending=[False, True, True],
+    repos = repos.sort_values(["status", "interaction_coverage", "interaction_coverage_estimated", "repository"],
+                              ascending=[False, True, True, True],
                               na_position="first", kind="stable").reset_index(drop=True)
     seams = pd.DataFrame([{"repository": r["name"], **s} for r in results for s in r["top_seams"]],
                          columns=["repository", "seam", "status", "call_sites", "uncovered_call_sites",
@@ -218,8 +227,9 @@ def index_report(results: list[dict[str, Any]]) -> Report:
         Section(id="repositories", title="Repositories, least integration-covered first",
                 summary={"repositories": len(results), "audited": len(ok), "failed": len(failed),
                          "median_interaction_coverage": round(float(pd.Series(cov).median()), 1) if cov else None,
-                         "untested_seams": int(sum(r["summary"].get("untested_seams") or 0 for r in ok)),
-                         "seams_only_mocked": int(sum(r["summary"].get("seams_only_mocked") or 0 for r in ok))},
+                         # over the repositories that measured them; n/a (None) when none could
+                         **{k: _total(r["summary"].get(k) for r in ok)
+                            for k in ("untested_seams", "seams_only_mocked")}},
                 paragraphs=["Each repository's own report is in <name>/report.html next to this index. "
                             "interaction_coverage: share of seams with at least one call site exercised by a test "
                             "with both components real."],

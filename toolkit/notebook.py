@@ -259,7 +259,8 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
     For a component (node): the call sites on its seams (both directions); for a
     seam ``a->b`` (edge): that seam's call sites. With them the tests that execute
     them for real (``exercises="real"``) or only with the callee mocked
-    (``"mocked"``) — test files for the static estimate — and the bugs whose fixes touched the component (or both
+    (``"mocked"``) — on the static estimate, the tests found in source that import both sides — and the bugs
+    whose fixes touched the component (or both
     sides of the seam). ``service_interactions``: the HTTP endpoints (method + path) and message topics on the
     component's (the seam's) service seams, one row per static call/publish site (``where`` = file:line; traced-only
     interactions have none) with whether test traces exercised it (``tests``: ``exercised by tests``, ``only seen

@@ -32,27 +32,34 @@ Definitions (THE definition used by every report and notebook)
         Each call site lists ``tests_real`` (executed it, callee not mocked) and
         ``tests_mocked`` (executed it with the callee mocked, or mock that callee
         without executing it; source-level ids without parameters).
-    seam status
-        ``integration`` when at least one of its call sites is ``integration``;
-        ``mocks_only`` when none is but some call site is ``isolation_only`` or
-        some test mocks the callee from the caller's side; ``untested`` otherwise.
+    seam status (:data:`SEAM_STATUSES`, :func:`seam_status`: one rule on both bases)
+        ``import_only`` when the seam has import statements but no call site that can
+        run (``seams`` table given): there is no interaction to test, so it is neither
+        untested nor an integration gap; else ``integration`` when ``tests_real`` > 0
+        (on the coverage basis: some call site is ``integration``); ``mocks_only`` when
+        ``tests_mocking`` > 0; ``untested`` otherwise.
         ``pct_integration`` = integration call sites / call sites × 100.
         ``tests_real``: tests executing any call site of the seam without mocking
         its callee; ``tests_mocking``: tests with a mock of a callee-component
         symbol that is (or encloses, or is enclosed by) a callee of the seam, or
         that is patched where the caller component looks it up.
+        These per-seam numbers are computed here only: root causes, the seam
+        ranking, the coupling graph and the report read them from ``seams``.
     summary
-        ``pct_seams_integration`` (seams covered for integration / seams × 100),
-        ``pct_call_sites_integration``, ``mocks_only_seams`` and ``untested_seams``.
+        ``pct_seams_integration`` (seams covered for integration / seams with a call
+        site × 100; NaN when no seam has one), ``pct_call_sites_integration`` (NaN on
+        the static basis, which cannot tell call sites apart), ``mocks_only_seams``,
+        ``untested_seams`` and ``import_only_seams``.
 
 Without coverage data (``basis="static"``) the result is a clearly labelled
-estimate: a seam is estimated covered when some test file (not a ``conftest.py``,
-which only provides fixtures) imports both the
-caller and the callee component without any mock of the callee component in that
-file; estimated ``mocks_only`` when test files import both but mock the callee,
-or any test mocks the callee component; ``untested`` otherwise. Every status
-carries the suffix ``_estimated`` and ``summary["basis_note"]`` says so. Call
-sites take their seam's estimate (imports cannot tell call sites apart).
+estimate from the tests found in source (``test_kinds``: each test's imported
+``components`` and ``mocked_components``; without ``test_kinds`` each test file,
+not a ``conftest.py``, which only provides fixtures, stands for one test): a test
+exercises a seam for real when it imports both the caller and the callee
+component and mocks nothing of the callee; it mocks the seam when it imports the
+caller and mocks the callee component. Every status but ``import_only`` carries
+the suffix ``_estimated`` and ``summary["basis_note"]`` says so. Call sites take
+their seam's estimate (imports cannot tell call sites apart).
 """
 from __future__ import annotations
 
@@ -60,20 +67,44 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from toolkit import schema
 from toolkit.components import is_test_path, module_name, split_seam
 from toolkit.testids import base_test_id
 
-__all__ = ["InteractionCoverage", "interaction_coverage"]
+__all__ = ["GAP_STATUSES", "IMPORT_ONLY", "InteractionCoverage", "SEAM_STATUSES", "base_status", "interaction_coverage",
+           "seam_status"]
 
 ESTIMATED = "_estimated"
-STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test file imports "
+IMPORT_ONLY = "import_only"
+#: THE seam-status vocabulary, worst first; ``import_only`` (nothing runnable to test) comes last, outside the
+#: better/worse scale. The comparison with a previous audit and the audit-many index read this order.
+SEAM_STATUSES: tuple[str, ...] = ("untested", "mocks_only", "integration", IMPORT_ONLY)
+#: statuses that are an integration gap (no test exercises the seam for real)
+GAP_STATUSES: tuple[str, ...] = ("untested", "mocks_only")
+STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test imports "
                "both its caller and its callee component without mocking the callee; call sites take their "
                "seam's estimate. Record coverage with --cov-context=test for a measured answer.")
 COVERAGE_NOTE = ("measured: per-test coverage (test_exercises) says which test executed which call site; "
                  "mocks found in test source say which of those tests replaced the callee.")
+
+
+def base_status(status: Any) -> str | None:
+    """``status`` without the static estimate's suffix, or None when it is not a seam status."""
+    if not isinstance(status, str):
+        return None
+    s = status.removesuffix(ESTIMATED)
+    return s if s in SEAM_STATUSES else None
+
+
+def seam_status(call_sites: int, tests_real: int, tests_mocking: int, *, basis: str = "coverage") -> str:
+    """THE status of a seam from its numbers (module docstring), with ``_estimated`` on the static basis."""
+    if call_sites == 0:
+        return IMPORT_ONLY
+    status = "integration" if tests_real else "mocks_only" if tests_mocking else "untested"
+    return status + (ESTIMATED if basis == "static" else "")
 
 
 @dataclass(frozen=True)
@@ -126,10 +157,13 @@ def interaction_coverage(
     test_kinds: pd.DataFrame | None = None,
     imports: pd.DataFrame | None = None,
     match: Literal["symbol", "component"] = "symbol",
+    seams: pd.DataFrame | None = None,
 ) -> InteractionCoverage:
     """Share of component interactions exercised by integration (non-mocking) tests.
 
-    ``call_sites`` (schema ``call_sites``) lists the interactions; ``test_exercises``
+    ``call_sites`` (schema ``call_sites``) lists the interactions; ``seams`` (schema ``seams``, the
+    coupling table) adds each seam's ``imports`` and a row for every seam with imports but no call
+    site (status ``import_only``); ``test_exercises``
     (per-test coverage) decides the basis: given (even empty) -> measured, ``None`` ->
     static estimate from ``imports`` of test files. ``mocks`` (schema ``mocks``) says
     which tests replace which symbols; ``match`` picks the mock rule (module docstring).
@@ -138,22 +172,42 @@ def interaction_coverage(
     """
     if match not in ("symbol", "component"):
         raise ValueError(f"match must be 'symbol' or 'component', not {match!r}")
-    got = _coverage(call_sites, test_exercises, mocks, test_kinds, imports, match)
+    got = _coverage(call_sites, test_exercises, mocks, test_kinds, imports, match, seams)
     only_if = [0] * len(got.seams)
     if mocks is not None and "conditional" in mocks.columns and bool(mocks["conditional"].any()):
         # the same rule again without the mocks applied under a condition: who mocks a seam only conditionally
-        sure = _coverage(call_sites, test_exercises, mocks[~mocks["conditional"].astype(bool)], test_kinds, imports,
-                         match).seams.set_index("seam")["tests_mocking_list"]
+        sure_kinds = test_kinds
+        if test_kinds is not None and test_exercises is None:  # static: the tests' mocked components, sure ones only
+            sure_kinds = _without_conditional(test_kinds, mocks)
+        sure = _coverage(call_sites, test_exercises, mocks[~mocks["conditional"].astype(bool)], sure_kinds, imports,
+                         match, seams).seams.set_index("seam")["tests_mocking_list"]
         only_if = [len(set(ts) - set(sure.get(seam, [])))
                    for seam, ts in zip(got.seams["seam"], got.seams["tests_mocking_list"])]
     got.seams["tests_mocking_conditional"] = pd.Series(only_if, index=got.seams.index, dtype="int64")
     return got
 
 
+def _without_conditional(test_kinds: pd.DataFrame, mocks: pd.DataFrame) -> pd.DataFrame:
+    """``test_kinds`` whose ``mocked_components`` keep only the components a test mocks unconditionally somewhere."""
+    sure: dict[str, set[str]] = {}
+    for tid, comp, cond in zip(mocks["test_id"], mocks["target_component"], mocks["conditional"]):
+        if not pd.isna(tid) and not pd.isna(comp) and not bool(cond):
+            sure.setdefault(base_test_id(str(tid)), set()).add(str(comp))
+    out = test_kinds.copy()
+    out["mocked_components"] = [sorted(set(_as_list(m)) & sure.get(base_test_id(str(t)), set()))
+                                for t, m in zip(out["test_id"], out["mocked_components"])]
+    return out
+
+
+def _as_list(v: Any) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, (list, tuple, set, np.ndarray)) else []
+
+
 def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, mocks: pd.DataFrame | None,
-              test_kinds: pd.DataFrame | None, imports: pd.DataFrame | None, match: str) -> InteractionCoverage:
+              test_kinds: pd.DataFrame | None, imports: pd.DataFrame | None, match: str,
+              seams: pd.DataFrame | None) -> InteractionCoverage:
     if test_exercises is None:
-        return _static(call_sites, mocks=mocks, imports=imports)
+        return _static(call_sites, mocks=mocks, imports=imports, test_kinds=test_kinds, seams=seams)
     mock_idx = _mock_index(mocks)
     all_mocks = [(t, q, c, w) for t, ms in mock_idx.items() for q, c, w in ms]
     by_qualname: dict[str, set[str]] = {}  # replaced symbol -> tests replacing it
@@ -227,7 +281,7 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         mocking |= set().union(*grp["tests_mocked"]) if n else set()
         integ = int(counts.get("integration", 0))
         iso = int(counts.get("isolation_only", 0))
-        status = "integration" if integ else ("mocks_only" if (iso or mocking) else "untested")
+        status = seam_status(n, len(real), len(mocking))
         seam_rows.append({
             "seam": seam, "caller_component": caller, "callee_component": callee_comp, "call_sites": n,
             "integration": integ, "isolation_only": iso, "untested": int(counts.get("untested", 0)),
@@ -236,8 +290,8 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
             "integration_kind_tests": sum(1 for t in real if kinds.get(base_test_id(t)) in ("integration", "e2e")),
             "tests_real_list": sorted(real), "tests_mocking_list": sorted(mocking),
         })
-    seams = _conform_seams(seam_rows)
-    return InteractionCoverage(sites, seams, _summary(sites, seams, "coverage", COVERAGE_NOTE), "coverage")
+    out = _conform_seams(seam_rows, seams)
+    return InteractionCoverage(sites, out, _summary(sites, out, "coverage", COVERAGE_NOTE), "coverage")
 
 
 def _kinds(test_kinds: pd.DataFrame | None) -> dict[str, str]:
@@ -251,22 +305,38 @@ def _conform_sites(sites: pd.DataFrame) -> pd.DataFrame:
     return schema.conform(sites, "interaction_call_sites")
 
 
-def _conform_seams(rows: list[dict]) -> pd.DataFrame:
+def _conform_seams(rows: list[dict], seams: pd.DataFrame | None) -> pd.DataFrame:
+    """The seams table: ``rows`` (seams with call sites) plus, from the coupling ``seams`` table, every seam's
+    ``imports`` and one ``import_only`` row per seam with imports but no call site."""
+    imports = dict(zip(seams["seam"].astype(str), seams["imports"].astype("int64"))) if seams is not None else {}
+    have = {r["seam"] for r in rows}
+    if seams is not None:
+        for r in seams.itertuples(index=False):
+            if str(r.seam) not in have and int(r.imports) > 0:
+                rows.append({"seam": str(r.seam), "caller_component": r.caller_component,
+                             "callee_component": r.callee_component, "call_sites": 0, "integration": 0,
+                             "isolation_only": 0, "untested": 0, "pct_integration": float("nan"),
+                             "status": IMPORT_ONLY, "tests_real": 0, "tests_mocking": 0, "integration_kind_tests": 0,
+                             "tests_real_list": [], "tests_mocking_list": []})
     if not rows:
         return schema.empty("interaction_seams")
     df = pd.DataFrame(rows)
-    for c in ("call_sites", "integration", "isolation_only", "untested", "tests_real", "tests_mocking",
+    df["imports"] = [imports.get(s, 0) for s in df["seam"]]
+    for c in ("imports", "call_sites", "integration", "isolation_only", "untested", "tests_real", "tests_mocking",
               "integration_kind_tests"):
         df[c] = df[c].astype("int64")
     df["pct_integration"] = df["pct_integration"].astype("float64")
-    return schema.conform(df.reset_index(drop=True), "interaction_seams")
+    df = df.sort_values("seam", kind="stable").reset_index(drop=True)
+    return schema.conform(df, "interaction_seams")
 
 
 def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) -> dict[str, Any]:
-    suffix = ESTIMATED if basis == "static" else ""
-    covered = seams["status"] == "integration" + suffix
-    n_seams, n_sites = len(seams), len(sites)
-    site_cov = int((sites["status"] == "integration" + suffix).sum())
+    status = seams["status"].map(base_status)
+    covered = status == "integration"
+    n_seams, n_sites = int((status != IMPORT_ONLY).sum()), len(sites)  # import-only seams have nothing to test
+    site_cov = int((sites["status"].astype(object).map(lambda x: str(x).removesuffix(ESTIMATED))
+                    == "integration").sum())
+    static = basis == "static"  # call sites take their seam's estimate: no call-site share can be told
     return {
         "basis": basis,
         "basis_note": note,
@@ -275,45 +345,58 @@ def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) ->
         "pct_seams_integration": 100.0 * covered.sum() / n_seams if n_seams else float("nan"),
         "call_sites": n_sites,
         "call_sites_integration": site_cov,
-        "pct_call_sites_integration": 100.0 * site_cov / n_sites if n_sites else float("nan"),
-        "mocks_only_seams": sorted(seams.loc[seams["status"] == "mocks_only" + suffix, "seam"].astype(object)),
-        "untested_seams": sorted(seams.loc[seams["status"] == "untested" + suffix, "seam"].astype(object)),
+        "pct_call_sites_integration": 100.0 * site_cov / n_sites if n_sites and not static else float("nan"),
+        "mocks_only_seams": sorted(seams.loc[status == "mocks_only", "seam"].astype(object)),
+        "untested_seams": sorted(seams.loc[status == "untested", "seam"].astype(object)),
+        "import_only_seams": sorted(seams.loc[status == IMPORT_ONLY, "seam"].astype(object)),
     }
 
 
-def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd.DataFrame | None) -> InteractionCoverage:
-    """Estimate from test files' imports when no per-test coverage exists (module docstring)."""
-    imported: dict[str, set[str]] = {}  # test file -> components it imports
+def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
+                  imports: pd.DataFrame | None) -> list[tuple[str, set[str], set[str]]]:
+    """(test, components it imports, components it mocks) per test of ``test_kinds``; without it, per test file
+    (a ``conftest.py`` only provides fixtures: importing everything there exercises nothing by itself)."""
+    if test_kinds is not None:
+        return [(base_test_id(str(t)), set(_as_list(c)), set(_as_list(m)))
+                for t, c, m in zip(test_kinds["test_id"], test_kinds["components"], test_kinds["mocked_components"])]
+    imported: dict[str, set[str]] = {}
     if imports is not None and not imports.empty:
         for path, comp in zip(imports["path"].astype(object), imports["target_component"]):
-            # conftest.py only provides fixtures: importing everything there exercises nothing by itself
             if is_test_path(str(path)) and not str(path).endswith("conftest.py") and not pd.isna(comp):
                 imported.setdefault(str(path), set()).add(str(comp))
-    mocked_in_file: dict[str, set[str]] = {}
-    mocked_comps: set[str] = set()
+    mocked: dict[str, set[str]] = {}
     if mocks is not None and not mocks.empty:
         for f, comp in zip(mocks["test_file"].astype(object), mocks["target_component"]):
             if not pd.isna(comp):
-                mocked_in_file.setdefault(str(f), set()).add(str(comp))
-                mocked_comps.add(str(comp))
+                mocked.setdefault(str(f), set()).add(str(comp))
+    return [(f, imported.get(f, set()), mocked.get(f, set())) for f in sorted(set(imported) | set(mocked))]
 
+
+def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd.DataFrame | None,
+            test_kinds: pd.DataFrame | None, seams: pd.DataFrame | None) -> InteractionCoverage:
+    """Estimate from the tests' imports and mocks when no per-test coverage exists (module docstring)."""
+    by_caller: dict[str, list[tuple[str, set[str], set[str]]]] = {}  # component -> the tests importing it
+    for unit in _static_units(test_kinds, mocks, imports):
+        for c in unit[1]:
+            by_caller.setdefault(c, []).append(unit)
+    kinds = _kinds(test_kinds)
     seam_rows, status_of = [], {}
     for seam, grp in call_sites.groupby("seam", sort=True):
         caller, callee = split_seam(seam)
-        both = [f for f, comps in imported.items() if caller in comps and callee in comps]
-        real = sorted(f for f in both if callee not in mocked_in_file.get(f, set()))
-        mocking = sorted(f for f, comps in mocked_in_file.items() if callee in comps)
-        status = "integration" if real else ("mocks_only" if (both or callee in mocked_comps) else "untested")
-        status_of[seam] = status + ESTIMATED
+        units = by_caller.get(caller, ())
+        real = sorted({u for u, comps, mocked in units if callee in comps and callee not in mocked})
+        mocking = sorted({u for u, comps, mocked in units if callee in mocked})
         n = len(grp)
-        integ = n if status == "integration" else 0
-        iso = n if status == "mocks_only" else 0
+        status = seam_status(n, len(real), len(mocking), basis="static")
+        status_of[seam] = status
+        integ = n if status.startswith("integration") else 0
+        iso = n if status.startswith("mocks_only") else 0
         seam_rows.append({
             "seam": seam, "caller_component": caller, "callee_component": callee, "call_sites": n,
             "integration": integ, "isolation_only": iso, "untested": n - integ - iso,
-            "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status + ESTIMATED,
-            "tests_real": len(real), "tests_mocking": len(mocking), "integration_kind_tests": 0,
-            # static basis: these are test *files*, not test ids
+            "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status,
+            "tests_real": len(real), "tests_mocking": len(mocking),
+            "integration_kind_tests": sum(1 for t in real if kinds.get(t) in ("integration", "e2e")),
             "tests_real_list": real, "tests_mocking_list": mocking,
         })
     sites = call_sites.copy()
@@ -321,5 +404,5 @@ def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd
     sites["tests_real"] = [[] for _ in range(len(sites))]
     sites["tests_mocked"] = [[] for _ in range(len(sites))]
     sites = _conform_sites(sites)
-    seams = _conform_seams(seam_rows)
-    return InteractionCoverage(sites, seams, _summary(sites, seams, "static", STATIC_NOTE), "static")
+    out = _conform_seams(seam_rows, seams)
+    return InteractionCoverage(sites, out, _summary(sites, out, "static", STATIC_NOTE), "static")

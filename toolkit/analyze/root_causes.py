@@ -9,12 +9,13 @@ Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by 
         test pyramid per component (``test_kinds``; a test targets the components its
         ``components`` list names): flagged ``no_integration_tests`` when a component with
         unit tests has no integration/e2e test; per seam ``no_integration_test`` when the seam has
-        no test exercising it for real (``f.interaction.seams``).
+        no test exercising it for real (``f.interaction.seams``: untested or mocks_only; an
+        ``import_only`` seam has no call to test).
     coupling
         ``structural_coupling``: efferent >= ``max_efferent`` (4), instability >= ``max_instability``
         (0.8) with efferent >= 2, cohesion < ``min_cohesion`` (0.4).
     mock_overuse
-        per seam ``tests_mocking / (tests_mocking + tests_real)`` >= ``max_mock_ratio`` (0.5) with at
+        per seam (numbers read from ``f.interaction.seams``) ``tests_mocking / (tests_mocking + tests_real)`` >= ``max_mock_ratio`` (0.5) with at
         least one mocking test. A mock applied under a condition (``mocks.conditional``) counts like any
         other; the mock table's ``conditional_mock_tests`` says how many of the mocking tests replace
         the seam's callee side only conditionally (they may exercise the seam for real in some runs).
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
+from toolkit.analyze.interaction_coverage import GAP_STATUSES, base_status
 from toolkit.external_services import external_service
 
 __all__ = ["RootCauses", "THRESHOLDS", "root_causes"]
@@ -90,7 +92,7 @@ def root_causes(f: Any) -> RootCauses:
                 f"{r.unit} unit test(s) but no integration or e2e test exercises {r.component}")
     ic = f.interaction.seams
     for r in ic.itertuples(index=False):
-        if not str(r.status).startswith("integration"):
+        if base_status(r.status) in GAP_STATUSES:  # an import-only seam has no call to test
             add(r.seam, "no_integration_test", r.integration, "call sites exercised for real >= 1", "high",
                 f"none of its {r.call_sites} call site(s) is exercised by a test without mocks ({r.status})")
     # coupling and cohesion

@@ -5,9 +5,10 @@ how much that kind of evidence matters (``DEFAULT_WEIGHTS``; ``AuditConfig.weigh
 overrides by key). Every factor's contribution (factor × weight) is its own
 column, so a reader can see *why* a seam ranks where it does.
 
-Factors (all read from the cached analyses of a :class:`toolkit.findings.Findings`)
+Factors (all read from the cached analyses of a :class:`toolkit.findings.Findings`; a code seam's call
+sites, imports, status, tests_real and tests_mocking are read from ``f.interaction.seams``, never recounted)
     structural
-        call sites + import statements across the seam (``f.seams``),
+        call sites + import statements across the seam (``f.interaction.seams``),
         log-scaled: ``log1p(n) / log1p(max n over seams)``.
     change_coupling
         code-maat coupling degree of the component pair (``f.logical_coupling``)
@@ -20,8 +21,8 @@ Factors (all read from the cached analyses of a :class:`toolkit.findings.Finding
         ``log1p(n) / log1p(max n)``. Pair-level.
     integration_gap
         ``1 − integration call sites / call sites`` (``f.interaction.seams``);
-        1 for seams exercised only through mocks or never; 1 for seams with no
-        call site (imports only) that no test covers.
+        1 for seams exercised only through mocks or never; 0 for ``import_only``
+        seams (imports but no call that can run: nothing to integration-test).
     mock_overuse
         ``tests mocking the callee side / (tests mocking + tests exercising it for real)``.
     doc_gap
@@ -53,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
+from toolkit.analyze.interaction_coverage import IMPORT_ONLY, base_status
 from toolkit.components import pair_name
 
 __all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "rank_seams"]
@@ -152,27 +154,6 @@ def _recent(f: Any, seams: pd.DataFrame, days: int) -> pd.Series:
     return pd.Series(vals, index=seams.index, dtype=float)
 
 
-def _refine_static(t: pd.DataFrame, kinds: pd.DataFrame) -> None:
-    """Without coverage, count tests from ``test_kinds`` (per test, not per importing file): a test is
-    real on a seam when both components are among its ``components`` and the callee is not among its
-    ``mocked_components``; mocking when the caller is among its components and the callee is mocked.
-    A file such as ``conftest.py`` importing everything no longer makes a seam look covered."""
-    def as_set(v: Any) -> set[str]:
-        return {str(x) for x in v} if isinstance(v, (list, tuple, np.ndarray)) else set()
-    rows = [(as_set(c), as_set(m)) for c, m in zip(kinds["components"], kinds["mocked_components"])]
-    real, mocking = [], []
-    for a, b in zip(t["caller_component"], t["callee_component"]):
-        real.append(sum(1 for c, m in rows if a in c and b in c and b not in m))
-        mocking.append(sum(1 for c, m in rows if a in c and b in m))
-    t["tests_real"] = pd.Series(real, index=t.index, dtype="int64")
-    t["tests_mocking"] = pd.Series(mocking, index=t.index, dtype="int64")
-    no_real = (t["tests_real"] == 0).to_numpy()
-    t["integration_sites"] = np.where(no_real, 0, t["integration_sites"].to_numpy()).astype("int64")
-    st = np.where(t["tests_mocking"].to_numpy() > 0, "mocks_only_estimated", "untested_estimated")
-    t["status"] = pd.Series(np.where(no_real, st, t["status"].astype(object).to_numpy()), index=t.index,
-                            dtype="string")
-
-
 def _sites_list(f: Any, seam: str, limit: int = 3) -> str:
     cs = f.interaction.call_sites
     sub = cs[(cs["seam"] == seam) & ~cs["status"].astype(str).str.startswith("integration")]
@@ -189,7 +170,8 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
     Returns :class:`SeamRanking` whose table follows schema ``seam_ranking``.
     """
     w = _weights(f, weights)
-    base = f.seams[["seam", "caller_component", "callee_component", "imports", "call_sites"]].copy()
+    ic = f.interaction.seams
+    base = ic[["seam", "caller_component", "callee_component", "imports", "call_sites"]].copy()
     base["level"] = "component"
     if extra_seams is not None and len(extra_seams):
         extra = extra_seams.copy()
@@ -229,14 +211,11 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
     code = t["level"] == "component"
     t["env_only_failures"] = t["seam"].map(lambda s: env_fail.get(s, 0.0)).where(code, 0).astype("int64")
 
-    ic = f.interaction.seams.set_index("seam")
+    ic = ic.set_index("seam")
     t["status"] = t["seam"].map(ic["status"]).where(code).astype("string")
     t["integration_sites"] = t["seam"].map(ic["integration"]).where(code).fillna(0).astype("int64")
     t["tests_real"] = t["seam"].map(ic["tests_real"]).where(code).fillna(0).astype("int64")
     t["tests_mocking"] = t["seam"].map(ic["tests_mocking"]).where(code).fillna(0).astype("int64")
-    if getattr(f.interaction, "basis", "coverage") == "static" and f.ev.test_kinds is not None \
-            and len(f.ev.test_kinds):
-        _refine_static(t, f.ev.test_kinds)
 
     ids = f.interfaces.seams.set_index("seam")
     t["doc_score"] = t["seam"].map(ids["mean_score"]).where(code).astype(float)
@@ -248,9 +227,10 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
     fac["structural"] = _scaled(t["call_sites"] + t["imports"])
     fac["change_coupling"] = (t["coupling_degree"] / 100.0).clip(0, 1)
     fac["bug_history"] = _scaled(t["integration_bugs"] + t["escapes"] + t["open_bugs"])
-    status = t["status"].fillna("untested").astype(str).str.replace("_estimated", "", regex=False)
+    status = t["status"].map(base_status).fillna("untested")  # a service seam without a code seam: untested
     gap = (1.0 - t["integration_sites"] / t["call_sites"].where(t["call_sites"] > 0)).fillna(0.0)
-    fac["integration_gap"] = gap.where(status == "integration", 1.0).clip(0, 1)
+    gap = gap.where(status == "integration", 1.0).where(status != IMPORT_ONLY, 0.0)
+    fac["integration_gap"] = gap.clip(0, 1)
     denom = (t["tests_mocking"] + t["tests_real"]).astype(float)
     fac["mock_overuse"] = (t["tests_mocking"] / denom.where(denom > 0)).fillna(0.0)
     fac["doc_gap"] = (1.0 - t["doc_score"]).fillna(0.5).clip(0, 1)
@@ -305,12 +285,13 @@ def _recommend(f: Any, r: Any) -> str:
     """Map the strongest factor to the seed's remedies."""
     order = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS), reverse=True)
     top = [n for c, n in order if c > 0][:2]
+    import_only = base_status(r.status) == IMPORT_ONLY
     for n in top:
         if n == "integration_gap" and r.call_sites:
             sites = _sites_list(f, r.seam) if getattr(r, "level", "component") == "component" else ""
             return f"add an integration test for these call sites: {sites}" if sites else \
                 "add an integration test exercising this seam for real"
-        if n == "mock_overuse":
+        if n == "mock_overuse" and not import_only:
             return "reduce mocks here: replace the callee mocks with the real component or a contract test"
         if n in ("bug_history", "change_coupling", "drift"):
             return "add contract tests at this seam (both sides verify the same interface)"
@@ -318,4 +299,6 @@ def _recommend(f: Any, r: Any) -> str:
             return "staging parity: align the configuration this seam uses across environments"
         if n == "doc_gap":
             return "document the interface (parameters, returns, raises, data contract)"
+    if import_only:
+        return "nothing to integration-test: the seam is only imported (no call across it can run)"
     return "add an integration test exercising this seam for real"

@@ -10,7 +10,8 @@ Two comparisons, both presentation of numbers the audits already hold:
   ``seams`` table, matched by seam name. Status order: ``integration`` (a test
   runs the seam with both sides real) > ``mocks_only`` (only with the callee
   mocked) > ``untested``; the ``_estimated`` suffix of a static estimate is
-  ignored. A seam is *new untested* when it is untested now and was not before
+  ignored; a change to or from ``import_only`` (no call across the seam can run) is
+  reported as *changed*. A seam is *new untested* when it is untested now and was not before
   (including seams that did not exist before): that is what
   ``--fail-on new-untested-seam`` gates on.
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.analyze.interaction_coverage import IMPORT_ONLY, SEAM_STATUSES, base_status
 from toolkit.errors import InputError
 from toolkit.report.model import Report, Section, Table
 
@@ -30,14 +32,17 @@ __all__ = ["DIRECTION", "STATUS_RANK", "compare_section", "current_metrics", "me
 
 #: +1: higher is better, -1: lower is better; metrics not listed are reported without a verdict
 DIRECTION: dict[str, int] = {
-    "interaction_coverage": +1, "call_site_coverage": +1, "seams_only_mocked": -1, "untested_seams": -1,
+    "interaction_coverage": +1, "interaction_coverage_estimated": +1,
+    "call_site_coverage": +1, "seams_only_mocked": -1, "untested_seams": -1,
     "integration_bug_share_pct": -1, "production_integration_bug_share_pct": -1,
     "interfaces_documented_pct": +1, "interface_doc_score": +1, "interface_drift_events": -1,
     "bugs_crossing_components_pct": -1, "recurring_bug_pairs": -1, "env_only_failures": -1,
     "production_escapes": -1, "escape_share_pct": -1, "flaky_tests": -1, "integration_tests": +1,
     "e2e_tests": +1, "link_rate_pct": +1, "bugs": -1,
 }
-STATUS_RANK = {"untested": 0, "mocks_only": 1, "integration": 2}
+#: better/worse order of the seam statuses (import_only, nothing to test, is outside it: a change to or from it is
+#: reported as "changed")
+STATUS_RANK = {st: i for i, st in enumerate(SEAM_STATUSES) if st != IMPORT_ONLY}
 DELTA_COLUMNS = ["metric", "previous", "now", "delta", "change"]
 SEAM_COLUMNS = ["seam", "previous_status", "status", "change"]
 
@@ -62,11 +67,9 @@ def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
 
 
 def seam_status(status: Any) -> str | None:
-    """The comparable status of a seam: ``integration``/``mocks_only``/``untested`` (estimate suffix dropped)."""
-    if not isinstance(status, str):
-        return None
-    s = status.removesuffix("_estimated")
-    return s if s in STATUS_RANK else None
+    """The comparable status of a seam (:data:`toolkit.analyze.interaction_coverage.SEAM_STATUSES`, the estimate
+    suffix dropped), or None."""
+    return base_status(status)
 
 
 def _metrics(sections: list[tuple[str, dict]]) -> dict[str, Any]:
@@ -144,6 +147,8 @@ def seam_changes(current: dict[str, str | None], previous: dict[str, str | None]
             change = "removed seam"
         elif now == before or now is None or before is None:
             continue
+        elif now not in STATUS_RANK or before not in STATUS_RANK:
+            change = "changed"
         else:
             change = "better" if STATUS_RANK[now] > STATUS_RANK[before] else "worse"
         rows.append({"seam": seam, "previous_status": before if seam in previous else None,

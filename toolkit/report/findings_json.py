@@ -123,7 +123,8 @@ def render_findings(report: Report) -> dict[str, Any]:
     Shape (validated by :func:`findings_schema`)::
 
         {schema_version, generated, title, provenance,
-         sections: {id: {title, summary, missing, paragraphs, tables: {name: [records]}, figures: {name: path}}}}
+         sections: {id: {title, summary, missing, not_measured: {summary key: why it is null},
+                        paragraphs, tables: {name: [records]}, figures: {name: path}}}}
 
     Duplicate section ids keep the first id and get ``~2``, ``~3`` suffixes so no section is lost.
     """
@@ -145,6 +146,7 @@ def render_findings(report: Report) -> dict[str, Any]:
             "title": str(sec.title),
             "summary": json_safe(dict(sec.summary)),
             "missing": None if sec.missing is None else str(sec.missing),
+            "not_measured": {str(k): str(v) for k, v in sec.not_measured.items()},
             "paragraphs": [str(p) for p in sec.paragraphs],
             "tables": tables,
             "table_files": {tname: names[("table", si, ti)] for ti, tname in enumerate(tables)},

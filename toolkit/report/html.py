@@ -22,7 +22,7 @@ import html
 from typing import Any
 
 from toolkit.report.findings_json import display, plain_frame, sort_key
-from toolkit.report.model import Report, Section, Table, output_names
+from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names
 
 __all__ = ["render_html", "SCRIPT", "SCRIPT_HASH", "CSP"]
 
@@ -107,6 +107,7 @@ p { margin: 8px 0; white-space: pre-line; overflow-wrap: anywhere; }
 .missing { border: 1px solid #d4a72c; background: var(--warnbg); border-radius: 6px; padding: 8px 12px; margin: 8px 0; overflow-wrap: anywhere; }
 .missing b { color: var(--warn); }
 .tablewrap { overflow-x: auto; margin: 8px 0; }
+pre.snippet { background: var(--bg2); border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; overflow-x: auto; font-size: 13px; }
 table { border-collapse: collapse; font-size: 13px; }
 caption { caption-side: top; text-align: left; color: var(--muted); padding: 4px 0; overflow-wrap: anywhere; }
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; max-width: 420px; overflow-wrap: anywhere; }
@@ -146,7 +147,7 @@ def _cards(summary: dict[str, Any]) -> str:
             items = "".join(f"<li>{_e(display(x))}</li>" for x in v)
             lists.append(f'<div class="listcard"><div class="k">{_label(k)}</div><ol>{items}</ol></div>')
             continue
-        text = display(v)
+        text = "n/a" if v is None else display(v)  # not measured: never a blank that reads as nothing to see
         cls = "v long" if len(text) > 14 else "v"  # long text values would dwarf the numbers
         cards.append(f'<div class="card"><div class="{cls}">{_e(text)}</div><div class="k">{_label(k)}</div></div>')
     return "".join(lists) + f'<div class="cards">{"".join(cards)}</div>'
@@ -158,7 +159,7 @@ def _kv(summary: dict[str, Any]) -> str:
     def dd(v: Any) -> str:
         if isinstance(v, (list, tuple)) and v and any(len(display(x)) > 40 for x in v):
             return "<dd><ol>" + "".join(f"<li>{_e(display(x))}</li>" for x in v) + "</ol></dd>"
-        return f"<dd>{_e(display(v))}</dd>"
+        return f"<dd>{_e('n/a' if v is None else display(v))}</dd>"
 
     rows = "".join(f"<dt>{_label(k)}</dt>{dd(v)}" for k, v in summary.items())
     return f'<dl class="kv">{rows}</dl>'
@@ -208,7 +209,13 @@ def _section(report: Report, si: int, sec: Section, anchor: str, names: dict, *,
     if sec.missing is not None:
         out.append(f'<div class="missing" role="note"><b>missing:</b> {_e(sec.missing)}</div>')
     out.append(_cards(sec.summary) if headline else _kv(sec.summary))
-    out.extend(f"<p>{_e(p)}</p>" for p in sec.paragraphs)
+    for p in sec.paragraphs:
+        if p.startswith(SNIPPET_HEAD):  # configuration to paste
+            out.append(f'<pre class="snippet">{_e(p)}</pre>')
+        elif p.startswith("Not measured:"):
+            out.append(f'<div class="missing" role="note"><p>{_e(p)}</p></div>')
+        else:
+            out.append(f"<p>{_e(p)}</p>")
     for ti, table in enumerate(sec.tables):
         out.append(_table(table, names[("table", si, ti)]))
     for fi, fig in enumerate(sec.figures):

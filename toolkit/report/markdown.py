@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from toolkit.report.findings_json import display, plain_frame, sort_key
-from toolkit.report.model import Report, Section, Table, output_names
+from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names
 
 __all__ = ["render_markdown", "md_escape"]
 
@@ -49,7 +49,8 @@ def _para(text: str) -> str:
 
 
 def _summary(summary: dict[str, Any]) -> list[str]:
-    return [f"- **{md_escape(str(k).replace('_', ' '))}**: {md_escape(display(v))}" for k, v in summary.items()]
+    return [f"- **{md_escape(str(k).replace('_', ' '))}**: {'n/a' if v is None else md_escape(display(v))}"
+            for k, v in summary.items()]
 
 
 def _table(table: Table, csv_name: str) -> list[str]:
@@ -84,7 +85,10 @@ def _section(si: int, sec: Section, names: dict, level: str = "##") -> list[str]
     if sec.summary:
         out += _summary(sec.summary) + [""]
     for p in sec.paragraphs:
-        out += [_para(p), ""]
+        if p.startswith(SNIPPET_HEAD) and "`" not in p:  # configuration to paste: verbatim (no fence can close)
+            out += ["```toml", p, "```", ""]
+        else:
+            out += [_para(p), ""]
     for ti, table in enumerate(sec.tables):
         out += _table(table, names[("table", si, ti)])
     for fi, fig in enumerate(sec.figures):

@@ -38,6 +38,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     missing: str | None = None  # why this section could not be computed (input absent), else None
+    not_measured: dict[str, str] = field(default_factory=dict)  # summary key left None -> why, and the fix
 
 
 @dataclass
@@ -48,6 +49,9 @@ class Report:
     schema_version: str = "1.0"
     generated: str | None = None  # ISO-8601 time of the audit; writers use "now" (UTC) when None
 
+
+#: a paragraph beginning so is a configuration snippet to paste (seamscope.toml), rendered verbatim as code
+SNIPPET_HEAD = "[components]\n"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -6,16 +6,145 @@ and arranges them as summary numbers, tables and figures.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from toolkit.findings import Findings
-from toolkit.report.model import Figure, Section, Table
+from toolkit.report.model import SNIPPET_HEAD, Figure, Section, Table
 
 
 def _missing(id_: str, title: str, reason: str) -> Section:
     return Section(id=id_, title=title, missing=reason)
+
+
+# ---- what an audit could not measure ----------------------------------------------------------------------------
+#: metrics that need seams between components (two or more components with a call across them)
+SEAM_METRICS = ("top_risky_seams", "interaction_coverage", "interaction_coverage_estimated", "call_site_coverage",
+                "seams_only_mocked", "untested_seams", "import_only_seams", "bugs_crossing_components_pct",
+                "interfaces_documented_pct", "interface_doc_score", "interface_drift_events")
+#: metrics measured only from per-test coverage (the static estimate cannot tell them)
+COVERAGE_METRICS = ("interaction_coverage", "call_site_coverage", "seams_only_mocked", "untested_seams")
+TEST_RESULT_METRICS = ("env_only_failures", "production_escapes", "escape_share_pct", "flaky_tests")
+ISSUE_METRICS = ("production_integration_bug_share_pct", "integration_bug_share_pct", "bugs_crossing_components_pct",
+                 "production_escapes", "escape_share_pct")
+SNIPPET_LINES = 40
+_SAFE_PATH = re.compile(r"^[\w./@+ -]+$")  # paths a snippet may quote verbatim (no quotes, backticks, newlines)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something an audit could not measure: ``what``, ``why``, the one change that ``fix``-es it, and the summary
+    ``metrics`` it leaves without a value (shown "n/a", null in findings.json, failing a ``--fail-under`` gate)."""
+
+    what: str
+    why: str
+    fix: str
+    metrics: tuple[str, ...]
+    snippet: str = ""  # configuration to paste (SNIPPET_HEAD first), shown as a code block
+
+    def text(self) -> str:
+        return (f"Not measured: {self.what}, because {self.why}. Fix: {self.fix}."
+                + (f"\n{self.snippet}" if self.snippet else ""))
+
+
+def components_snippet(f: Findings, component: str | None) -> str:
+    """A ``[components]`` section for seamscope.toml making each module or subpackage of ``component`` (all
+    production Python files when None) a component of its own: what to paste when one component is too few."""
+    files = f.ev.structure.files
+    prod = files[~files["is_test"].astype(bool) & (files["kind"] == "python")]
+    if component is not None:
+        prod = prod[prod["component"] == component]
+    paths = sorted(str(p) for p in prod["path"] if _SAFE_PATH.match(str(p)))
+    if not paths:
+        return ""
+    # the deepest folder holding every file: its modules and subpackages are the proposed components
+    parts = [p.split("/")[:-1] for p in paths]
+    root: list[str] = []
+    for level in zip(*parts):
+        if len(set(level)) != 1:
+            break
+        root.append(level[0])
+    entries: dict[str, str] = {}
+    for p in paths:
+        rest = p.split("/")[len(root):]
+        if len(rest) > 1:
+            glob, name = "/".join([*root, rest[0], "**"]), rest[0]
+        elif rest[0] == "__init__.py":
+            continue  # the package itself: left to the default rule
+        else:
+            glob, name = p, rest[0].removesuffix(".py")
+        entries.setdefault(glob, re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "core")
+    if len(entries) < 2:
+        return ""
+    lines = [f'"{g}" = "{n}"' for g, n in entries.items()]
+    more = len(lines) - SNIPPET_LINES
+    lines = lines[:SNIPPET_LINES] + ([f"# ... {more} more module(s) in the same way"] if more > 0 else [])
+    return SNIPPET_HEAD + "\n".join(lines)
+
+
+def measurement_gaps(f: Findings) -> list[Gap]:
+    """What this audit could not measure, most fundamental first; a metric's reason is its first gap."""
+    ev = f.ev
+    gaps: list[Gap] = []
+    names = ev.components.names
+    ic = f.interaction
+    n_called = int(ic.summary.get("seams", 0) or 0)  # seams with a call site that can run
+    if len(names) < 2:
+        one = names[0] if names else None
+        snippet = components_snippet(f, one)
+        why = (f"the audit found one component ({one!r}); a seam is a call between two components"
+               if one else "the audit found no component (no Python package outside the tests)")
+        fix = ("paste the [components] section shown in the executive summary (and findings.json) into "
+               "seamscope.toml at the repository root (one component per module; merge modules that belong together) "
+               "and audit again" if snippet else
+               "map the code to components in seamscope.toml: [components] with \"glob\" = \"name\" lines")
+        gaps.append(Gap("seams between components", why, fix, SEAM_METRICS, snippet))
+    elif n_called == 0:
+        n_import = len(ic.summary.get("import_only_seams", []))
+        why = (f"no call between the {len(names)} components can run ({n_import} seam(s) are imports only)" if n_import
+               else f"no import or call crosses between the {len(names)} components")
+        gaps.append(Gap("integration coverage of seams", why,
+                        "map modules that call each other to different components ([components] in seamscope.toml)",
+                        COVERAGE_METRICS + ("interaction_coverage_estimated",) if n_import else
+                        tuple(m for m in SEAM_METRICS if m != "import_only_seams")))
+    has_tests = (ev.test_kinds is not None and len(ev.test_kinds)) or (ev.test_results is not None
+                                                                       and len(ev.test_results))
+    if not has_tests:
+        gaps.append(Gap("whether tests exercise the seams", "no test was found in the repository (test_*.py, "
+                        "*_test.py, tests/) and no JUnit XML was given",
+                        "give --tests with the JUnit XML of a test run and --coverage with its per-test coverage",
+                        COVERAGE_METRICS + ("interaction_coverage_estimated",)))
+    elif ic.basis == "static":
+        gaps.append(Gap("which tests run which call sites", "no per-test coverage was given (--coverage); "
+                        "'interaction coverage estimated' guesses it from what each test imports and mocks",
+                        "run the tests with `pytest --cov=<package> --cov-context=test` and pass --coverage .coverage",
+                        COVERAGE_METRICS))
+    if ev.test_results is None or ev.test_results.empty:
+        gaps.append(Gap("failures per environment and flaky tests",
+                        ev.missing.get("test results", "no test results were read"),
+                        "pass --tests with the JUnit XML of each environment (one folder per environment)",
+                        TEST_RESULT_METRICS))
+    if ev.issues is None:
+        gaps.append(Gap("production bugs", ev.missing.get("issues", "no issues were read"),
+                        "pass --issues with an issue-tracker export (GitHub/GitLab JSON, Jira CSV)", ISSUE_METRICS))
+    return gaps
+
+
+def _not_measured(f: Findings, summary: dict[str, Any]) -> dict[str, str]:
+    """Set every ``summary`` metric a gap leaves unmeasurable to None; return {metric: why and the fix}."""
+    out: dict[str, str] = {}
+    for gap in measurement_gaps(f):
+        for m in gap.metrics:
+            if m in summary and m not in out:
+                summary[m] = None
+                out[m] = gap.text()
+    for m, v in summary.items():  # a number that came out NaN/None without a named gap still says why
+        if m not in out and (v is None or (isinstance(v, float) and v != v)):
+            summary[m] = None
+            out[m] = "Not measured: its input is missing or empty."
+    return out
 
 
 def coupling_section(f: Findings) -> Section:
@@ -133,7 +262,8 @@ def issues_section(f: Findings) -> Section:
 #: the executive summary's headline numbers, in reading order; every other number stays in its section
 HEADLINES = (
     "top_risky_seams", "backtest_beats_baselines", "backtest_top20_share",  # the list, and how far to trust it
-    "interaction_coverage", "call_site_coverage", "seams_only_mocked", "untested_seams",
+    "interaction_coverage", "interaction_coverage_estimated", "call_site_coverage", "seams_only_mocked",
+    "untested_seams",
     "production_integration_bug_share_pct", "production_escapes", "env_only_failures",
     "bugs_crossing_components_pct", "interfaces_documented_pct", "interface_drift_events", "flaky_tests",
     "coverage_basis",
@@ -151,15 +281,36 @@ def all_metrics(sections: list[Section]) -> dict[str, Any]:
 
 
 def summary_section(f: Findings, sections: list[Section]) -> Section:
-    """The executive summary: a few headline numbers (HEADLINES) and what could not be computed."""
+    """The executive summary: the headline numbers (HEADLINES), each "n/a" (None) with its reason when it could
+    not be measured, and what could not be measured, why, and the one change that fixes it."""
     metrics = all_metrics(sections)
     for s in sections:  # lists (e.g. top risky seams) are allowed for headline keys only
         for k, v in s.summary.items():
             if k in HEADLINES and isinstance(v, list):
                 metrics.setdefault(k, v)
-    summary = {k: metrics[k] for k in HEADLINES if k in metrics}
-    missing = [f"{s.title}: {s.missing}" for s in sections if s.missing]
-    return Section(id="summary", title="Executive summary", summary=summary, paragraphs=missing)
+    reasons: dict[str, str] = {}
+    for s in sections:
+        for k, why in s.not_measured.items():
+            reasons.setdefault(k, why)
+    ran = {s.id for s in sections}
+    gaps = measurement_gaps(f)
+    summary: dict[str, Any] = {}
+    for k in HEADLINES:
+        if k.startswith("backtest_") and "backtest" not in ran:
+            continue  # not asked for: not a gap
+        v = metrics.get(k)
+        if k == "top_risky_seams" and not v:
+            v = None
+        summary[k] = v
+        if v is None and k not in reasons:
+            gap = next((g for g in gaps if k in g.metrics), None)
+            reasons[k] = gap.text() if gap else "Not measured: its section did not run or its input is missing."
+    not_measured = {k: reasons[k] for k, v in summary.items() if v is None and k in reasons}
+    said = [p for g in gaps for p in (g.text().removesuffix("\n" + g.snippet), g.snippet) if p]
+    missing = [f"{s.title}: {s.missing}" for s in sections
+               if s.missing and not any(s.missing in g.why for g in gaps)]
+    return Section(id="summary", title="Executive summary", summary=summary, paragraphs=said + missing,
+                   not_measured=not_measured)
 
 
 def compare_section(report, previous: dict) -> Section:
@@ -184,17 +335,27 @@ def interaction_section(f: Findings) -> Section:
         "while every unit test stays green.",
         s.get("basis_note", ""),
     ]
+    est = " (estimated)" if ic.basis == "static" else ""
     if s.get("mocks_only_seams"):
-        paras.append("Seams exercised only through mocks: " + ", ".join(s["mocks_only_seams"]) + ".")
+        paras.append(f"Seams exercised only through mocks{est}: " + ", ".join(s["mocks_only_seams"]) + ".")
     if s.get("untested_seams"):
-        paras.append("Seams no test executes at all: " + ", ".join(s["untested_seams"]) + ".")
+        paras.append(f"Seams no test executes at all{est}: " + ", ".join(s["untested_seams"]) + ".")
+    if s.get("import_only_seams"):
+        paras.append("Seams that are imports only (no call across them can run; nothing to integration-test): "
+                     + ", ".join(s["import_only_seams"]) + ".")
+    summary = {"interaction_coverage": _pct(s.get("pct_seams_integration")),
+               "call_site_coverage": _pct(s.get("pct_call_sites_integration")),
+               "seams_only_mocked": len(s.get("mocks_only_seams", [])),
+               "untested_seams": len(s.get("untested_seams", [])),
+               "import_only_seams": len(s.get("import_only_seams", [])),
+               "coverage_basis": ic.basis}
+    if ic.basis == "static":
+        summary["interaction_coverage_estimated"] = _pct(s.get("pct_seams_integration"))
+    not_measured = _not_measured(f, summary)
+    paras += [why.partition("\n")[0] for k, why in not_measured.items() if k == "interaction_coverage"]
     return Section(
         id="interaction_coverage", title="1. Integration test coverage of component interactions",
-        summary={"interaction_coverage": _pct(s.get("pct_seams_integration")),
-                 "call_site_coverage": _pct(s.get("pct_call_sites_integration")),
-                 "seams_only_mocked": len(s.get("mocks_only_seams", [])),
-                 "untested_seams": len(s.get("untested_seams", [])),
-                 "coverage_basis": ic.basis},
+        summary=summary, not_measured=not_measured,
         paragraphs=[p for p in paras if p],
         tables=[Table("seams", seams, "Per seam: call sites covered for integration, only in isolation, untested"),
                 Table("call_sites", ic.call_sites, "Per call site: status and the tests behind it")])
@@ -230,12 +391,13 @@ def environment_section(f: Findings) -> Section:
             figures.append(Figure("environment_failure_rates",
                                   bar_png(rates[col].astype(float), title="Failure rate per environment",
                                           xlabel="failure rate"), "Failure rate per environment"))
+    summary = {"env_only_failures": len(s.get("env_only_failures", [])),
+               "production_escapes": s.get("escapes"),
+               "escape_share_pct": _pct(100 * s["escape_share"]) if s.get("escape_share") is not None else None,
+               "env_difference_p_value": s.get("p_value")}
     return Section(
         id="environments", title="5. Deployment environment testing",
-        summary={"env_only_failures": len(s.get("env_only_failures", [])),
-                 "production_escapes": s.get("escapes"),
-                 "escape_share_pct": _pct(100 * s["escape_share"]) if s.get("escape_share") is not None else None,
-                 "env_difference_p_value": s.get("p_value")},
+        summary=summary, not_measured=_not_measured(f, summary),
         paragraphs=paras, tables=tables, figures=figures)
 
 
@@ -287,14 +449,15 @@ def interface_section(f: Findings) -> Section:
     ]
     if s.get("worst_seams"):
         paras.append("Least documented seams: " + ", ".join(map(str, s["worst_seams"])) + ".")
+    summary = {"interfaces": s.get("interfaces"),
+               "interfaces_documented_pct": _pct(100 * s["share_fully_documented"])
+               if s.get("share_fully_documented") is not None else None,
+               "interface_doc_score": round(float(s["mean_score"]), 2) if s.get("mean_score") is not None
+               and not pd.isna(s["mean_score"]) else None,
+               "interface_drift_events": s.get("drift_events")}
     return Section(
         id="interface_documentation", title="3. Interface documentation review",
-        summary={"interfaces": s.get("interfaces"),
-                 "interfaces_documented_pct": _pct(100 * s["share_fully_documented"])
-                 if s.get("share_fully_documented") is not None else None,
-                 "interface_doc_score": round(float(s["mean_score"]), 2) if s.get("mean_score") is not None
-                 and not pd.isna(s["mean_score"]) else None,
-                 "interface_drift_events": s.get("drift_events")},
+        summary=summary, not_measured=_not_measured(f, summary),
         paragraphs=paras,
         tables=[Table("seams", idoc.seams, "Documentation score per seam"),
                 Table("interfaces", idoc.interfaces, "Each cross-component interface and its checks"),
@@ -313,10 +476,11 @@ def cross_bugs_section(f: Findings) -> Section:
         figures.append(Figure("bug_matrix", heatmap_png(cb.matrix, title="Bugs per component pair"),
                               "Bugs whose fixes touched both components (diagonal: one component only)"))
     share = s.get("share_crossing")
+    summary = {"bugs_crossing_components_pct": _pct(100 * share) if share is not None and not pd.isna(share) else None,
+               "recurring_bug_pairs": s.get("recurring_pairs")}
     return Section(
         id="cross_component_bugs", title="4. Cross-component bug analysis",
-        summary={"bugs_crossing_components_pct": _pct(100 * share) if share is not None and not pd.isna(share) else None,
-                 "recurring_bug_pairs": s.get("recurring_pairs")},
+        summary=summary, not_measured=_not_measured(f, summary),
         paragraphs=["Bugs whose fixes span components show where the seams break in practice. A pair that "
                     f"breaks again within {s.get('recurrence_months')} months is a seam whose tests did not "
                     "improve after the first failure."],
@@ -332,9 +496,10 @@ def ranking_section(f: Findings) -> Section:
     r = f.ranking
     t = r.table
     weights = ", ".join(f"{k} {v:g}" for k, v in r.weights.items())
+    summary = {"top_risky_seams": list(r.summary.get("top", []))}
+    not_measured = _not_measured(f, summary)
     return Section(
-        id="seam_ranking", title="Seams to test first",
-        summary={"top_risky_seams": list(r.summary.get("top", []))},
+        id="seam_ranking", title="Seams to test first", summary=summary, not_measured=not_measured,
         paragraphs=["Each seam's score is the sum of its factors (each normalised to 0..1) times their weights "
                     f"({weights}; override with [weights] in seamscope.toml). The c_* columns show each factor's "
                     "contribution; the reason names the strongest factors with their numbers."],

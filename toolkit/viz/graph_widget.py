@@ -3,7 +3,8 @@
 The graph is :func:`toolkit.analyze.coupling_graph.coupling_graph`'s DiGraph
 (node attributes ``component, size, churn, revisions`` and optionally ``risk,
 integration_coverage, bugs``; edge attributes ``seam, imports, call_sites,
-co_changes, degree, bugs`` and optionally ``risk, integration_coverage`` and the service-seam overlay
+co_changes, degree, bugs`` and optionally ``risk, integration_coverage``, the interaction-coverage numbers
+``status, tests_real, tests_mocking`` and the service-seam overlay
 ``service_calls, service_kind, service_exercised, service_production_only`` from
 :attr:`toolkit.findings.Findings.graph`).
 
