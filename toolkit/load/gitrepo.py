@@ -195,10 +195,14 @@ def too_big(path: str | os.PathLike, size: int, limit: int) -> str:
 def _trusted_elsewhere(path: str) -> bool:
     """Whether the user's own git config (global or system) lists ``path`` (or ``*``) in ``safe.directory``:
     the explicit choice to read a repository another user owns. Reading config runs nothing."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_CONFIG_NOSYSTEM", "GIT_DIR", "GIT_CONFIG")}
+    env = git_env()  # but the user's own global and system config: that is where the choice is made
+    for var in ("GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL"):
+        env.pop(var)
+        if var in os.environ:
+            env[var] = os.environ[var]
     want = os.path.realpath(path)
     for scope in ("--global", "--system"):
-        res = subprocess.run(["git", "config", scope, "--get-all", "safe.directory"], capture_output=True,
+        res = subprocess.run(git_command("config", scope, "--get-all", "safe.directory"), capture_output=True,
                              text=True, env=env, cwd="/", check=False)
         for value in res.stdout.splitlines():
             value = value.strip()
