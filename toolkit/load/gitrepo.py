@@ -181,8 +181,8 @@ def max_file_bytes() -> int:
         if not mb > 0 or mb == float("inf"):
             raise ValueError
     except ValueError:
-        raise InputError(None, f"SEAMSCOPE_MAX_FILE_MB={raw!r} is not a positive number of megabytes",
-                         flag="SEAMSCOPE_MAX_FILE_MB") from None
+        raise InputError("SEAMSCOPE_MAX_FILE_MB", f"{raw!r} is not a positive number of megabytes",
+                         hint="unset it for the default of 64") from None
     return int(mb * (1 << 20))
 
 
@@ -345,6 +345,7 @@ class Repo:
         Symbolic links are links, not files: never listed, so never followed (a committed link to a file outside
         the repository is read by nobody). A work-tree link that points outside the work tree is also reported
         in ``skips`` (else warned), with where it points."""
+        max_file_bytes()  # a bad limit is said before any file is listed
         if rev is None and self.work_tree is not None:
             res = subprocess.run(self.command("ls-files", "-z", "--cached", "--others", "--exclude-standard",
                                               work_tree=True), cwd=self.work_tree, capture_output=True,
