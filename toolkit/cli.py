@@ -272,10 +272,17 @@ exit codes:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (exit 2) like every other bad input, not the usage text."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seamscope", description="Find where integration testing is inadequate.")
+    parser = _Parser(prog="seamscope", description="Find where integration testing is inadequate.")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     a = sub.add_parser("audit", help="audit a repository (default: the embedded sample) and write reports",
                        description="Audit a repository's integration testing and write report.html, report.md, "
