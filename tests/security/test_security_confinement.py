@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from hostile import APP, all_output, one_line_error, run_cli
 
-from gitutil import commit, git, make_repo
+from gitutil import commit, make_repo
 from toolkit.config import load_toml
 from toolkit.errors import ConfigError
 from toolkit.load.gitrepo import Repo
@@ -95,7 +94,10 @@ def test_committed_links_are_links_and_huge_or_odd_files_are_skipped_with_a_reas
     (repo / "pkg" / "core" / "\udc80a.py").write_text("def latin1_name():\n    return 1\n")  # b"\x80a.py"
     commit(repo, "links and odd names")
     r = Repo.open(repo)
-    files = r.list_files()
+    skips: list = []
+    files = r.list_files(skips=skips)
+    assert sorted(s.path for s in skips) == ["pkg/core/huge.py", "pkg/core/leak.py"]  # the inside link: no skip
+    assert all("outside the repository: not followed" in s.reason for s in skips)
     assert "pkg/core/leak.py" not in files and "pkg/core/huge.py" not in files and "pkg/core/alias.py" not in files
     assert "pkg/core/\\x80a.py" in files
     assert "pkg/core/leak.py" not in r.list_files("HEAD")

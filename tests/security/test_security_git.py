@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
-from hostile import all_output, armed_repo, one_line_error, run_cli
+from hostile import armed_repo, one_line_error, run_cli
 
-from gitutil import commit, git, make_repo
+from gitutil import git, make_repo
 from toolkit.errors import InputError
 from toolkit.load.gitrepo import Repo
 

@@ -90,8 +90,6 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-_env = git_env  # the name older callers import
-
 
 def git_command(*args: str, git_dir: str | os.PathLike | None = None, work_tree: str | os.PathLike | None = None,
                 safe_directory: str | os.PathLike | None = None, overrides: Iterable[str] = ()) -> list[str]:
@@ -186,8 +184,8 @@ def max_file_bytes() -> int:
     return int(mb * (1 << 20))
 
 
-def too_big(path: str | os.PathLike, size: int, limit: int) -> str:
-    """The reason a file over the size limit is refused (one wording for every reader)."""
+def too_big(size: int, limit: int) -> str:
+    """The reason a file over the size limit is refused (one wording for every reader; the skip names the file)."""
     return (f"{size / (1 << 20):.1f} MB is over the {limit / (1 << 20):g} MB limit for one input file "
             "(raise it with SEAMSCOPE_MAX_FILE_MB)")
 
@@ -448,7 +446,7 @@ class Repo:
                 report_skip(skips, path, "not a regular file: not read")
                 return None
             if st.st_size > limit:
-                report_skip(skips, path, too_big(path, st.st_size, limit))
+                report_skip(skips, path, too_big(st.st_size, limit))
                 return None
             return fh.read(limit + 1)
 
@@ -525,7 +523,7 @@ class Repo:
                             size -= len(out.read(min(size, 1 << 20)) or b"\0" * size)
                         out.read(1)
                         if parts[1] == b"blob":
-                            report_skip(skips, path, too_big(path, int(parts[2]), limit) + f" (at {rev})")
+                            report_skip(skips, path, too_big(int(parts[2]), limit) + f" (at {rev})")
                         yield (rev, path), None
                         continue
                     data = out.read(size)
