@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import best_of, main, parse_argv, peak_rss_mib, timed  # noqa: E402
 from synthetic_repo import generate  # noqa: E402
 
-from toolkit.load.gitrepo import Repo  # noqa: E402
+from toolkit.load.gitrepo import Repo, git_env  # noqa: E402
 from toolkit.load.history import load_history  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         os.environ["SEAMSCOPE_CACHE"] = cache
-        git_s = best_of(lambda: subprocess.run(["git", "--git-dir", str(r.git_dir), "log", "--numstat", "-M", "HEAD"],
+        git_s = best_of(lambda: subprocess.run(r.command("log", "--numstat", "-M", "HEAD"), env=git_env(),
                                                stdout=subprocess.DEVNULL, check=True))
         ours_s = best_of(lambda: load_history(r, cache=False))
         rows.append({"name": "history_cold_vs_git_log", "ours_s": ours_s, "baseline": "git log --numstat",

@@ -48,8 +48,9 @@ _STAGE = re.compile(r"^\s{2}(.+?)\s+([0-9.]+) s$")
 
 def rev_80(repo: Path) -> str:
     """The first-parent commit ~80 % of the way from the root to HEAD."""
-    shas = subprocess.run(["git", "-C", str(repo), "rev-list", "--first-parent", "HEAD"], capture_output=True,
-                          text=True, check=True).stdout.split()
+    from toolkit.load.gitrepo import Repo
+
+    shas = Repo.open(repo).git("rev-list", "--first-parent", "HEAD").stdout.split()
     return shas[len(shas) // 5]
 
 

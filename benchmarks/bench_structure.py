@@ -41,7 +41,10 @@ GRIMP_PACKAGES = ("email", "json", "http", "xml", "importlib", "asyncio", "concu
 
 
 def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True)
+    from toolkit.load.gitrepo import git_command, git_env
+
+    subprocess.run(git_command(*args), cwd=cwd,
+                   check=True, capture_output=True, env=git_env())
 
 
 def _stdlib_repo(name: str, packages: tuple[str, ...] | None = None) -> Path:

@@ -21,6 +21,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -207,9 +208,12 @@ def generate(path: str | os.PathLike | None = None, commits: int = 20000, files:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".synthetic-", dir=target.parent))
-    env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1")
-    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp)], check=True, env=env)
-    proc = subprocess.Popen(["git", "-C", str(tmp), "fast-import", "--quiet", "--done"], stdin=subprocess.PIPE,
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too
+    from toolkit.load.gitrepo import git_command, git_env
+
+    env = git_env()
+    subprocess.run(git_command("init", "-q", "-b", "main", str(tmp)), check=True, env=env)
+    proc = subprocess.Popen(git_command("fast-import", "--quiet", "--done"), cwd=tmp, stdin=subprocess.PIPE,
                             env=env)
     assert proc.stdin is not None
     try:
@@ -219,7 +223,7 @@ def generate(path: str | os.PathLike | None = None, commits: int = 20000, files:
     if proc.wait() != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise RuntimeError("git fast-import failed")
-    subprocess.run(["git", "-C", str(tmp), "checkout", "-q", "-f", "main"], check=True, env=env)
+    subprocess.run(git_command("checkout", "-q", "-f", "main"), cwd=tmp, check=True, env=env)
     (tmp / ".git" / MARKER).write_text(json.dumps(params))
     if target.exists():
         shutil.rmtree(target)

@@ -33,7 +33,6 @@ import json
 import os
 import pickle
 import re
-import subprocess
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -160,22 +159,14 @@ def enabled() -> bool:
 
 def repo_state(repo, rev: str | None) -> str:
     """What the repository's files are at ``rev``: its commit id; for the work tree (``rev=None``) the HEAD
-    commit plus ``git status`` and the content of every changed or untracked file."""
-    from toolkit.load.gitrepo import _env
-
+    commit plus a content key of its files, computed without ``git status`` (:meth:`Repo.work_tree_state`)."""
     if rev is not None or repo.work_tree is None:
         return f"commit:{repo.resolve(rev or 'HEAD')}"
     head = repo.resolve("HEAD")
-    status = subprocess.run(["git", "-C", str(repo.work_tree), "status", "--porcelain=v1", "-z",
-                             "--untracked-files=all", "--no-renames"], capture_output=True, env=_env(), check=False)
-    if status.returncode != 0:
+    try:
+        return f"worktree:{head}:{repo.work_tree_state()}"
+    except OSError:  # a file vanished or became unreadable while hashed: this state is not worth a cache entry
         return f"uncacheable:{time.time_ns()}"
-    h = hashlib.sha256(status.stdout)
-    for rec in status.stdout.split(b"\0"):
-        if len(rec) > 3:
-            p = repo.work_tree / rec[3:].decode("utf-8", "surrogateescape")
-            h.update(fingerprint(p).encode())
-    return f"worktree:{head}:{h.hexdigest()}"
 
 
 

@@ -23,8 +23,9 @@ EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 def _table_out(df, fmt: str, out: str | None) -> None:
     if fmt == "json":
         text = df.to_json(orient="records", date_format="iso", indent=1, default_handler=str)
-    else:
-        text = df.to_csv(index=False)
+    else:  # cells a spreadsheet would run as formulas are guarded as in the audit's own tables
+        from toolkit.report.writer import csv_frame
+        text = csv_frame(df).to_csv(index=False)
     if out:
         Path(out).write_text(text, encoding="utf-8")
     else:
@@ -47,7 +48,8 @@ def _audit_config(args: argparse.Namespace):
     from toolkit import config as cfg
 
     if args.config:
-        conf = cfg.load_toml(Path(args.config))
+        given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
+        conf = cfg.load_toml(Path(args.config), given=given)
     elif args.repo is None:
         conf = cfg.sample_config()
     else:
@@ -62,9 +64,13 @@ def _audit_config(args: argparse.Namespace):
     if args.pseudonymize:
         changes["pseudonymize"] = True
     if args.threshold:
-        changes["thresholds"] = {**conf.thresholds, **_key_values(args.threshold, "--threshold", number=False)}
+        given_t, _ = cfg.check_settings(_key_values(args.threshold, "--threshold", number=False), {},
+                                        error=lambda k, what: InputError(None, what, flag="--threshold"))
+        changes["thresholds"] = {**conf.thresholds, **given_t}
     if args.weight:
-        changes["weights"] = {**conf.weights, **_key_values(args.weight, "--weight", number=True)}
+        _, given_w = cfg.check_settings({}, _key_values(args.weight, "--weight", number=True),
+                                        error=lambda k, what: InputError(None, what, flag="--weight"))
+        changes["weights"] = {**conf.weights, **given_w}
     if args.labels and not Path(args.labels).exists():
         raise InputError(args.labels, "does not exist", flag="--labels", hint="give the labels CSV the bug-review "
                          "widget saved, or leave --labels out")
@@ -85,6 +91,14 @@ def _key_values(specs: list[str], flag: str, *, number: bool) -> dict:
                 raise InputError(None, f"{spec!r} needs a number after '='", flag=flag) from exc
             out[key.strip()] = value.strip()
     return out
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (argparse turns the ValueError into one line and exit 2)."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number >= 1")
+    return n
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -258,10 +272,17 @@ exit codes:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (exit 2) like every other bad input, not the usage text."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seamscope", description="Find where integration testing is inadequate.")
+    parser = _Parser(prog="seamscope", description="Find where integration testing is inadequate.")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     a = sub.add_parser("audit", help="audit a repository (default: the embedded sample) and write reports",
                        description="Audit a repository's integration testing and write report.html, report.md, "
@@ -302,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="Exit codes: 0 done (even when some repositories failed; see the index), 2 bad input.")
     m.add_argument("root", metavar="ROOT_OR_LIST", help="folder of repositories, or a text file listing them")
     m.add_argument("--out", default="seamscope-reports", help="output folder (default: %(default)s)")
-    m.add_argument("--workers", type=int, default=None, metavar="N",
+    m.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="local worker processes (default: CPU count)")
     m.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on a Dask distributed cluster instead (pip install seamscope[dask]); OUT must be "
@@ -335,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--tests", nargs="+", metavar="PATH")
     b.add_argument("--issues", nargs="+", metavar="FILE")
     b.add_argument("--coverage", metavar="FILE")
-    b.add_argument("--k", type=int, default=3, help="top k seams scored (default 3)")
+    b.add_argument("--k", type=_positive_int, default=3, help="top k seams scored (default 3)")
     b.add_argument("--format", choices=["text", "json"], default="text")
     b.set_defaults(func=cmd_backtest)
 

@@ -23,8 +23,11 @@ One ``AuditConfig`` drives the CLI, the notebooks (their parameters cell) and
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -103,8 +106,96 @@ def sample_config(sample_dir: Path = SAMPLE_DIR) -> AuditConfig:
     )
 
 
-def load_toml(path: Path) -> AuditConfig:
-    """Read an audit configuration from ``seamscope.toml``."""
+#: Keys of ``[thresholds]`` whose value is a number (finite, not negative), and the other kinds.
+_THRESHOLD_TEXT = ("lower_environment", "higher_environment")
+_THRESHOLD_LISTS = ("test_environments", "production_environments")
+
+
+def _numeric_thresholds() -> tuple[str, ...]:
+    """Every numeric threshold an analysis reads (their own defaults, one definition each)."""
+    from toolkit.analyze.root_causes import THRESHOLDS
+    from toolkit.findings import COMPONENT_COUPLING_DEFAULTS
+
+    return (*COMPONENT_COUPLING_DEFAULTS, "recurrence_months", "max_drift_commits", *THRESHOLDS)
+
+
+def _known_weights() -> tuple[str, ...]:
+    from toolkit.analyze.seam_ranking import DEFAULT_WEIGHTS
+
+    return tuple(DEFAULT_WEIGHTS)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+
+
+def check_settings(thresholds: dict[str, Any], weights: dict[str, Any], *, error: Callable[[str, str], Exception]
+                   ) -> tuple[dict[str, Any], dict[str, float]]:
+    """``thresholds`` and ``weights`` checked against what the analyses read: an unknown key (a typo in a CI
+    threshold would otherwise be ignored), a number that is negative, infinite or NaN, or a value of the wrong
+    type raises ``error(key, what)``. Returns them normalised (environment lists from ``a,b`` text)."""
+    numeric = _numeric_thresholds()
+    out_t: dict[str, Any] = {}
+    for k, v in thresholds.items():
+        if k in numeric:
+            if not _finite(v):
+                raise error(k, f"threshold {k} = {v!r} must be a finite number >= 0")
+        elif k in _THRESHOLD_TEXT:
+            if not isinstance(v, str) or not v:
+                raise error(k, f"threshold {k} = {v!r} must be an environment name")
+        elif k in _THRESHOLD_LISTS:
+            v = [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise error(k, f"threshold {k} = {v!r} must be a list of environment names")
+        else:
+            raise error(k, f"unknown threshold {k!r}; known: {', '.join(sorted((*numeric, *_THRESHOLD_TEXT, *_THRESHOLD_LISTS)))}")
+        out_t[k] = v
+    known = _known_weights()
+    for k, v in weights.items():
+        if k not in known:
+            raise error(k, f"unknown weight {k!r}; known: {', '.join(known)}")
+        if not _finite(v):
+            raise error(k, f"weight {k} = {v!r} must be a finite number >= 0")
+    return out_t, {k: float(v) for k, v in weights.items()}
+
+
+def enclosing_repository(folder: Path) -> Path | None:
+    """The nearest folder at or above ``folder`` that holds a ``.git`` entry (a work tree), else ``None``;
+    found without running git."""
+    for d in (folder, *folder.parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def _line_of(text: str, key: str, section: str | None = None) -> int | None:
+    """The line (1-based) where ``key`` is set in TOML ``text`` (under ``[section]``), for messages."""
+    current = None
+    pat = re.compile(r'^\s*["\']?' + re.escape(key) + r'["\']?\s*=')
+    for n, line in enumerate(text.splitlines(), 1):
+        head = re.match(r"^\s*\[([^\]]+)\]", line)
+        if head:
+            current = head.group(1).strip()
+        elif current == section and pat.match(line):
+            return n
+    return None
+
+
+_PATH_KEYS = ("repo", "tests", "coverage", "issues", "labels", "contracts", "traces")
+
+
+def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = ()) -> AuditConfig:
+    """Read an audit configuration from ``seamscope.toml``; its paths are relative to the file.
+
+    A configuration that belongs to a repository is untrusted: every path it names must stay inside ``root``
+    (default: the git work tree the file lies in; none for a file outside any repository, the user's own) —
+    one escaping by ``..``, an absolute path or a link raises :class:`ConfigError` naming the file, line and
+    key. ``given``: keys the user passes on the command line instead; they are neither read nor checked.
+    Values of the wrong type, unknown keys and bad thresholds or weights raise :class:`ConfigError` too.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a seamscope.toml file", flag="--config")
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
@@ -112,30 +203,64 @@ def load_toml(path: Path) -> AuditConfig:
         raise InputError(path, "does not exist", flag="--config") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path, f"is not valid TOML: {exc}", flag="--config") from exc
-    base = path.parent
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}", flag="--config") from exc
+    base = path.resolve().parent
+    if root is None:
+        root = enclosing_repository(base)
+    top = None if root is None else Path(root).resolve()
 
-    def p(v: str) -> Path:
-        return (base / os.path.expanduser(v)).resolve()
-
-    def many(key: str) -> tuple[Path, ...]:
-        v = data.get(key, [])
-        return tuple(p(x) for x in ([v] if isinstance(v, str) else v))
+    def bad(key: str, what: str, section: str | None = None) -> ConfigError:
+        return ConfigError(path, what, line=_line_of(text, key, section))
 
     known = {"repo", "tests", "coverage", "issues", "labels", "at", "components", "thresholds", "weights",
              "pseudonymize", "name", "contracts", "traces"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(path, f"unknown keys {sorted(unknown)}", hint=f"known keys: {sorted(known)}")
+
+    def p(key: str, v: Any) -> Path:
+        if not isinstance(v, str) or not v:
+            raise bad(key, f"{key} = {v!r} must be a path (a string)")
+        if top is None:
+            return (base / os.path.expanduser(v)).resolve()
+        where = (base / v).resolve()
+        if not where.is_relative_to(top):
+            raise bad(key, f"{key} = {v!r} points outside the repository {top} this file belongs to (by '..', "
+                      "an absolute path or a link); pass such inputs on the command line instead")
+        return where
+
+    def many(key: str) -> tuple[Path, ...]:
+        if key in given:
+            return ()
+        v = data.get(key, [])
+        if not isinstance(v, (str, list)):
+            raise bad(key, f"{key} = {v!r} must be a path or a list of paths")
+        return tuple(p(key, x) for x in ([v] if isinstance(v, str) else v))
+
+    def one(key: str) -> Path | None:
+        return p(key, data[key]) if key in data and key not in given else None
+
+    for key, kind in (("at", str), ("name", str), ("pseudonymize", bool), ("components", dict),
+                      ("thresholds", dict), ("weights", dict)):
+        if key in data and not isinstance(data[key], kind):
+            raise bad(key, f"{key} = {data[key]!r} must be a {'table' if kind is dict else kind.__name__}")
+
+    def setting_error(section: str) -> Callable[[str, str], Exception]:
+        return lambda key, what: bad(key, what, section)
+
+    thresholds, _ = check_settings(dict(data.get("thresholds", {})), {}, error=setting_error("thresholds"))
+    _, weights = check_settings({}, dict(data.get("weights", {})), error=setting_error("weights"))
     return AuditConfig(
-        repo=p(data.get("repo", ".")),
+        repo=one("repo") or base,
         tests=many("tests"),
-        coverage=p(data["coverage"]) if "coverage" in data else None,
+        coverage=one("coverage"),
         issues=many("issues"),
-        labels=p(data["labels"]) if "labels" in data else None,
+        labels=one("labels"),
         at=data.get("at"),
         components=mapping_from_toml(data, text, str(path), ("components",)),
-        thresholds=dict(data.get("thresholds", {})),
-        weights={k: float(v) for k, v in data.get("weights", {}).items()},
+        thresholds=thresholds,
+        weights=weights,
         pseudonymize=bool(data.get("pseudonymize", False)),
         name=data.get("name"),
         contracts=many("contracts"),

@@ -44,11 +44,13 @@ _STATUS_ORDER = {st: i for i, st in enumerate(SEAM_STATUSES)}  # worst first
 
 @dataclass(frozen=True)
 class Target:
-    """One repository to audit: its report folder name and either a repository path or a seamscope.toml."""
+    """One repository to audit: its report folder name and either a repository path or a seamscope.toml;
+    ``root``: the folder that toml's paths must stay inside (a subfolder's own toml found by discovery)."""
 
     name: str
     repo: str | None = None
     config: str | None = None
+    root: str | None = None
 
 
 def _unique(name: str, used: set[str]) -> str:
@@ -76,8 +78,10 @@ def read_targets(root: Path, flag: str = "ROOT_OR_LIST") -> list[Target]:
         targets = []
         for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             toml = sub / "seamscope.toml"
-            targets.append(Target(_unique(sub.name, used), repo=None if toml.is_file() else str(sub.resolve()),
-                                  config=str(toml.resolve()) if toml.is_file() else None))
+            own = toml.is_file() and not toml.is_symlink()  # a linked toml is not the folder's own: not read
+            targets.append(Target(_unique(sub.name, used), repo=None if own else str(sub.resolve()),
+                                  config=str(toml.resolve()) if own else None,
+                                  root=str(sub.resolve()) if own else None))
         if not targets:
             raise InputError(root, "holds no repository folders", flag=flag,
                              hint="give a folder whose subfolders are repositories, or a text file listing them")
@@ -126,7 +130,8 @@ def _worst_seams(report: Report, n: int = TOP_SEAMS) -> list[dict[str, Any]]:
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in recs]
 
 
-def audit_one(name: str, repo: str | None, config: str | None, out_dir: str) -> dict[str, Any]:
+def audit_one(name: str, repo: str | None, config: str | None, out_dir: str, root: str | None = None
+              ) -> dict[str, Any]:
     """Audit one repository, write its report to ``out_dir/name`` and return a small JSON-safe summary.
 
     Runs in a worker process (local or Dask). Never raises for a bad repository:
@@ -143,7 +148,7 @@ def audit_one(name: str, repo: str | None, config: str | None, out_dir: str) -> 
     result: dict[str, Any] = {"name": name, "repo": repo or config, "report": None, "error": None,
                               "summary": {}, "top_seams": [], "skipped_inputs": 0, "seconds": None}
     try:
-        conf = load_toml(Path(config)) if config else AuditConfig(repo=Path(repo))
+        conf = load_toml(Path(config), root=Path(root) if root else None) if config else AuditConfig(repo=Path(repo))
         if conf.name is None:
             conf = conf.with_(name=name)
         report, ev = run_audit(conf)
@@ -178,7 +183,7 @@ def audit_many(targets: list[Target], out: Path, *, executor: Executor | None = 
         import toolkit.report.writer  # noqa: F401
     pool = ProcessPoolExecutor(max_workers=workers) if own else executor
     try:
-        futures = {pool.submit(audit_one, t.name, t.repo, t.config, str(out)): t for t in targets}
+        futures = {pool.submit(audit_one, t.name, t.repo, t.config, str(out), t.root): t for t in targets}
         results: dict[str, dict[str, Any]] = {}
         for fut in progress.progress(as_completed(futures), desc="repositories", total=len(futures), unit="repo"):
             t = futures[fut]

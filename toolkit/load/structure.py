@@ -134,10 +134,12 @@ class _Cache:
         self._store(self.dir / f"result-{digest}.pkl", result)
 
 
-def _list_with_blobs(repo: Repo, rev: str | None) -> tuple[list[str], dict[str, str] | None, str | None]:
-    """All paths, their blob ids when known without reading (a revision), and the commit."""
+def _list_with_blobs(repo: Repo, rev: str | None, skips: list[Skip] | None = None
+                     ) -> tuple[list[str], dict[str, str] | None, str | None]:
+    """All paths, their blob ids when known without reading (a revision), and the commit (links are not files:
+    :meth:`Repo.list_files`)."""
     if rev is None and repo.work_tree is not None:
-        return repo.list_files(None), None, repo.resolve("HEAD")
+        return repo.list_files(None, skips=skips), None, repo.resolve("HEAD")
     commit = repo.resolve(rev or "HEAD")
     if commit is None:
         return [], {}, None
@@ -148,7 +150,7 @@ def _list_with_blobs(repo: Repo, rev: str | None) -> tuple[list[str], dict[str, 
             continue
         meta, _, path = rec.partition(b"\t")
         parts = meta.split()
-        if len(parts) == 3 and parts[1] == b"blob":
+        if len(parts) == 3 and parts[1] == b"blob" and parts[0] != b"120000":
             blobs[path_text(path)] = parts[2].decode()
     return sorted(blobs), blobs, commit
 
@@ -229,7 +231,7 @@ def load_structure(
     """
     if not isinstance(repo, Repo):
         repo = Repo.open(repo)
-    paths, blobs, commit = _list_with_blobs(repo, rev)
+    paths, blobs, commit = _list_with_blobs(repo, rev, skips)
     py_paths = [p for p in paths if p.endswith(".py")]
     where = f" at {rev}" if rev else ""
     if not py_paths:
@@ -245,8 +247,9 @@ def load_structure(
     store = _Cache(repo, cache)
     contents: dict[str, bytes] = {}
     if blobs is None:  # work tree: the content is the key, so read every Python file
-        contents = dict(repo.read_files(py_paths, None))
+        contents = dict(repo.read_files(py_paths, None, skips=skips))
         blobs = {p: _blob_id(b) for p, b in contents.items()}
+        py_paths = [p for p in py_paths if p in blobs]  # a link or an oversized file was not read
     origin = (mapping.source, sorted(mapping.lines.items())) if mapping else None
     digest = hashlib.sha1(repr((RESULT_VERSION, RULES_VERSION, PARSER_VERSION,
                                 list(mapping.items()) if mapping else None, origin, paths, [blobs.get(p) for p in py_paths])).encode("utf-8", "surrogateescape")
@@ -267,7 +270,7 @@ def load_structure(
     if todo:
         missing = [p for p in todo if p not in contents]
         if missing:
-            contents.update(repo.read_files(missing, rev))
+            contents.update(repo.read_files(missing, rev, skips=skips))
         items = [(p, module_name(p), contents[p]) for p in todo if p in contents]
         for f in _parse_all(items, workers, executor):
             facts[f.path] = f

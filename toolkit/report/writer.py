@@ -67,6 +67,9 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+csv_frame = _csv_frame  # the one formula guard, used for every CSV seamscope writes (the CLI's tables too)
+
+
 def _previous_files(out_dir: Path) -> set[str]:
     """Relative table/figure paths that the previous findings.json in ``out_dir`` said it wrote."""
     path = out_dir / "findings.json"

@@ -25,6 +25,7 @@ def build_history(workdir: str | Path) -> list[str]:
 
 def build(out_dir: Path) -> dict:
     """Build the repository bundle, run its tests, export its issues and write the truth file into ``out_dir``."""
+    from toolkit.load.gitrepo import git_command, git_env
     from toolkit.sample import exports, runs, services, truth_file
 
     out_dir = Path(out_dir).resolve()
@@ -38,7 +39,8 @@ def build(out_dir: Path) -> dict:
         bundle = out_dir / "repo.bundle"
         if bundle.exists():
             bundle.unlink()
-        subprocess.run(["git", "-c", "pack.threads=1", "bundle", "create", "-q", str(bundle), "--all"], cwd=repo, check=True,
+        subprocess.run(git_command("bundle", "create", "-q", str(bundle), "--all", overrides=("pack.threads=1",)),
+                       cwd=repo, check=True, env=git_env(),
                        capture_output=True, timeout=120)
         manifest, checkout_root = runs.run_all(repo, out_dir, shas[-1])
         (out_dir / "results" / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

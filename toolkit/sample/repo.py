@@ -243,8 +243,10 @@ def _git(workdir: Path, *args: str, env: dict[str, str] | None = None) -> str:
     base.update({"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(workdir), "GIT_CONFIG_GLOBAL": os.devnull,
                  "LC_ALL": "C", "TZ": "UTC"})
     base.update(env or {})
-    proc = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null",
-                           "-c", "core.autocrlf=false", *args], cwd=workdir, env=base,
+    from toolkit.load.gitrepo import git_command, git_env
+
+    proc = subprocess.run(git_command(*args, overrides=("commit.gpgsign=false", "core.autocrlf=false")),
+                          cwd=workdir, env=git_env(base),
                           capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed in {workdir}: {proc.stderr.strip()}")

@@ -17,7 +17,9 @@ TIMEOUT_S = 300
 
 def checkout(bundle_or_repo: Path, dest: Path) -> Path:
     """Clone the sample repository at HEAD into ``dest`` (a plain work tree)."""
-    subprocess.run(["git", "clone", "-q", "-b", "main", str(bundle_or_repo), str(dest)], check=True,
+    from toolkit.load.gitrepo import git_command, git_env
+
+    subprocess.run(git_command("clone", "-q", "-b", "main", str(bundle_or_repo), str(dest)), check=True, env=git_env(),
                    capture_output=True, timeout=120)
     return dest
 

@@ -241,7 +241,10 @@ def _day(n: int) -> str:
 
 
 def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env, timeout=60)
+    from toolkit.load.gitrepo import git_command, git_env
+
+    out = subprocess.run(git_command(*args), cwd=repo, check=True, capture_output=True, text=True,
+                         env=git_env(env), timeout=60)
     return out.stdout.strip()
 
 
