@@ -51,7 +51,7 @@ RefRow = tuple[int, str, str, str]
 # references that cannot run: (line, caller qualname, dotted target, kind, rule "type_checking"|"annotation")
 GuardedRow = tuple[int, str, str, str, str]
 
-#: Why a runnable call could not be resolved (``FileFacts.unresolved`` keys), in the order a report lists them.
+#: Why a runnable call could not be resolved (first half of a ``FileFacts.unresolved`` key), in report order.
 UNRESOLVED_REASONS = ("parameter", "attribute", "local", "dynamic")
 _BUILTINS = frozenset(dir(builtins))
 _LITERAL = ("<literal>",)  # origin of a name bound only to a literal display: a builtin type, never a seam
@@ -470,7 +470,8 @@ class _Visitor:
     def v_call(self, node: ast.Call) -> None:
         chain = name_chain(node.func)
         if chain is not None:
-            self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call", self.guard()))
+            self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call",
+                                  "type_checking" if self.tc else "annotation" if self.ann else ""))
         elif not self.tc and not self.ann:
             root = node.func
             while type(root) is ast.Attribute:
@@ -587,9 +588,11 @@ class _Visitor:
             s = s.parent
         return False
 
-    def origin(self, scope: _Scope, name: str) -> str | None:
-        """``"<dotted callee>()"`` when ``name`` holds the result of exactly one call, else ``None``."""
-        s = self.binding_scope(scope, name)
+    def origin(self, scope: _Scope, name: str, s: "_Scope | None | bool" = False) -> str | None:
+        """``"<dotted callee>()"`` when ``name`` holds the result of exactly one call, else ``None``.
+        ``s``: ``name``'s binding scope when the caller knows it already."""
+        if s is False:
+            s = self.binding_scope(scope, name)
         if s is None or name in s.imports:
             return None
         chain = s.origins.get(name)
@@ -603,16 +606,17 @@ class _Visitor:
         out: list = []
         guarded: list = []
         for scope, line, caller, chain, kind, guard in self.raw_refs:
-            target = self.lookup(scope, chain[0])
+            bound = self.binding_scope(scope, chain[0])
+            target = None if bound is None else bound.imports.get(chain[0])
             if target is None:
                 if len(chain) < 2 or kind != "call":
-                    if not guard and kind == "call":
-                        self._unresolved(scope, chain)
+                    if not guard and kind == "call" and bound is not None:
+                        self._unresolved(bound, chain)
                     continue
-                target = self.origin(scope, chain[0])  # x = Client(); x.charge()
+                target = self.origin(scope, chain[0], bound)  # x = Client(); x.charge()
                 if target is None:
-                    if not guard:
-                        self._unresolved(scope, chain)
+                    if not guard and bound is not None:
+                        self._unresolved(bound, chain)
                     continue
             if len(chain) > 1:
                 target = target + "." + ".".join(chain[1:])
@@ -622,13 +626,13 @@ class _Visitor:
                 out.append((line, caller, target, kind))
         return out, guarded
 
-    def _unresolved(self, scope: _Scope, chain: list[str]) -> None:
-        """Count a runnable call rooted at a name no import binds, unless it is known not to leave the file:
-        a builtin, a name the file defines, a method of ``self``'s class, a variable holding a literal."""
+    def _unresolved(self, s: _Scope, chain: list[str]) -> None:
+        """Count a runnable call rooted at a name no import binds (``s``: the scope binding it), unless it is known
+        not to leave the file: a name the file defines, a method of ``self``'s class, a variable holding a literal.
+        (A name no scope binds is a builtin or unknown: never counted.)"""
         name = chain[0]
-        s = self.binding_scope(scope, name)
-        if s is None or s is self.module_scope or name in s.defs:
-            return  # builtin / unknown (star import), or defined in this file
+        if s is self.module_scope or name in s.defs:
+            return  # defined in this file
         if name == s.self_name:
             if len(chain) == 2 and chain[1] in s.methods:
                 return

@@ -31,6 +31,7 @@ def coupling_section(f: Findings) -> Section:
             "components": len(ev.components.names),
             "seams": int(len(seams)),
             "cross_component_call_sites": int(len(ev.structure.call_sites)),
+            "unresolved_calls": int(ev.structure.unresolved_calls["calls"].sum()),
             "logically_coupled_pairs": int(len(logical)),
         },
         paragraphs=[
@@ -38,6 +39,7 @@ def coupling_section(f: Findings) -> Section:
             "the other. Structural coupling counts imports and call sites across each seam; logical (change) "
             "coupling counts how often two components change in the same commit (code-maat's definition, bulk "
             "commits above the changeset-size limit ignored).",
+            _call_site_note(ev.structure),
         ],
         tables=[
             Table("seams", seams, "Seams with their import and call-site counts"),
@@ -50,6 +52,26 @@ def coupling_section(f: Findings) -> Section:
                         "red: the three riskiest seams of the ranking")],
     )
     return sec
+
+
+def _call_site_note(structure: Any) -> str:
+    """What the call-site count leaves out and what it could not see, in one sentence each."""
+    un = structure.unresolved_calls
+    by = un.groupby("reason")["calls"].sum() if not un.empty else pd.Series(dtype="int64")
+    words = {"parameter": "on parameters", "attribute": "on objects an instance holds", "local":
+             "on variables the scan cannot trace", "dynamic": "through a subscript, getattr or a call result"}
+    parts = [f"{int(by[r])} {words[r]}" for r in words if r in by.index and by[r]]
+    text = (f"{int(by.sum())} calls in production code could not be resolved statically"
+            + (f" ({', '.join(parts)})" if parts else "") + "; they are not call sites, and a seam's "
+            "unresolved_calls counts those that call, in a file importing the callee, a name the callee defines.")
+    left = structure.not_call_sites
+    rules = {"type_checking": "under `if TYPE_CHECKING:`", "annotation": "in annotations",
+             "builtin_alias": "builtins reached through another component's alias (a compat module)"}
+    done = [f"{int(left[r])} {rules[r]}" for r in rules if left.get(r)]
+    if done:
+        text += (" Cross-component references that cannot run as calls are not call sites: "
+                 + ", ".join(done) + ".")
+    return text
 
 
 def tests_section(f: Findings) -> Section:
