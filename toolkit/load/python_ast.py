@@ -28,9 +28,11 @@ builtins, of names this file defines, of ``self``'s own methods and methods of
 literals (``", ".join(...)``) are neither.
 
 Module-level aliases (``builtin_str = str``, ``basestring = (str, bytes)``,
-``JSONDecodeError = ValueError`` beside a ``try: from json import ...``) are kept
-in ``aliases`` with what they name, so a ``compat`` module re-exporting a builtin
-is not taken for the definition of what it re-exports.
+``JSONDecodeError = ValueError`` beside a ``try: from json import ...``) and
+names holding a literal (``port_by_scheme = {"http": 80}``) are kept in
+``aliases`` with what they name, so a ``compat`` module re-exporting a builtin is
+not taken for the definition of what it re-exports, nor ``port_by_scheme.get()``
+for a call into the module that holds the dict.
 """
 from __future__ import annotations
 
@@ -647,9 +649,14 @@ class _Visitor:
         self.unresolved[key] = self.unresolved.get(key, 0) + 1
 
     def aliases(self) -> dict[str, tuple]:
-        """Module-level names bound only by aliasing assignments (and imports) -> what each binding names."""
+        """Module-level names bound only by aliasing assignments (and imports) -> what each binding names; a name
+        bound once to a literal (``port_by_scheme = {...}``) names a builtin value: ``(None,)``."""
         out = {}
         imports = self.module_scope.imports
+        ms = self.module_scope
+        for name, origin in ms.origins.items():
+            if origin is _LITERAL and name not in ms.ambiguous and name not in imports:
+                out[name] = (None,)
         for name, entries in self.alias_raw.items():
             if self.module_binds.get(name, 0) != len(entries):
                 continue  # also bound by a def, a class or another assignment: this module defines it

@@ -9,7 +9,8 @@ integration tests should exercise; :func:`load_structure` lists them in the
 import (table ``imports``), not a call site; a reference under
 ``if TYPE_CHECKING:`` or in an annotation is not one, and neither is a builtin
 reached through another component's alias (``compat.str(...)`` where
-``compat.py`` says ``str = str``) — ``Structure.not_call_sites`` counts what
+``compat.py`` says ``str = str``) or a method of a literal it holds
+(``connection.port_by_scheme.get(...)``) — ``Structure.not_call_sites`` counts what
 each rule left out. Runnable calls the ``ast`` cannot resolve (on parameters,
 on objects an instance holds, through ``getattr`` or a dict) are counted per
 file in the ``unresolved_calls`` table (:mod:`toolkit.load.python_ast`).
@@ -64,7 +65,7 @@ class Structure:
     whose target could not be resolved. ``not_call_sites``: rule -> cross-component references that are not
     call sites because they cannot run as calls into the other component (``type_checking``: under
     ``if TYPE_CHECKING:``/``if False:``; ``annotation``: inside an annotation; ``builtin_alias``: a name another
-    component aliases to a builtin or to something outside the repository). ``functions``: per component, the
+    component aliases to a builtin or to something outside the repository, or a method of a literal it holds). ``functions``: per component, the
     names of the functions and methods its files define (to tell which unresolved calls may reach it).
     ``stats``: ``parsed`` (files parsed by this call), ``cached`` (files taken from the cache),
     ``result_cached`` (the whole result came from the cache).
@@ -295,6 +296,7 @@ class _Resolver:
 
     def __init__(self, facts: Mapping[str, FileFacts]) -> None:
         self.by_module: dict[str, FileFacts] = {}
+        self.alias_holder: FileFacts | None = None
         for f in facts.values():
             # a production module wins over a test module of the same dotted name
             if f.module not in self.by_module or is_test_path(self.by_module[f.module].path):
@@ -327,7 +329,8 @@ class _Resolver:
 
     def resolve(self, name: str, hops: int = _MAX_REEXPORT_HOPS) -> tuple[FileFacts, list[str]] | str | None:
         """``(defining module's facts, remaining attribute path)``; ``None`` when no repository module holds it;
-        :data:`ALIASED_EXTERNAL` when one holds it only as an alias of a builtin or of an outside name."""
+        :data:`ALIASED_EXTERNAL` when one holds it only as an alias of a builtin or of an outside name (that
+        module is then ``self.alias_holder``)."""
         for hop in range(hops + 1):
             parts = name.split(".")
             for i in range(len(parts), 0, -1):
@@ -338,6 +341,7 @@ class _Resolver:
                 return None
             rest = parts[i:]
             if rest and rest[0] in f.aliases and not self._aliases_inside(f.aliases[rest[0]], hops - hop):
+                self.alias_holder = f
                 return ALIASED_EXTERNAL  # ``str = str``; an alias of repository code (``s = attrs``) stays
                 # named as written, the name tests patch
             if not rest or rest[0] in f.defined or rest[0] in f.classes or rest[0] not in f.exports:
@@ -423,8 +427,8 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
             if got is None:
                 continue
             if got is ALIASED_EXTERNAL:
-                holder = resolver.resolve(target.partition("().")[0].rsplit(".", 1)[0])
-                if isinstance(holder, tuple) and comp_of.get(holder[0].path) not in (None, comp):
+                holder = resolver.alias_holder
+                if holder is not None and comp_of.get(holder.path) not in (None, comp):
                     left_out.setdefault("builtin_alias", set()).add(f"{p}:{line}:{target}")
                 continue
             df, rest = got

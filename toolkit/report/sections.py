@@ -66,7 +66,7 @@ def _call_site_note(structure: Any) -> str:
             "unresolved_calls counts those that call, in a file importing the callee, a name the callee defines.")
     left = structure.not_call_sites
     rules = {"type_checking": "under `if TYPE_CHECKING:`", "annotation": "in annotations",
-             "builtin_alias": "builtins reached through another component's alias (a compat module)"}
+             "builtin_alias": "builtins reached through another component's alias (a compat module) or literal"}
     done = [f"{int(left[r])} {rules[r]}" for r in rules if left.get(r)]
     if done:
         text += (" Cross-component references that cannot run as calls are not call sites: "
