@@ -111,6 +111,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("call_sites", "int64", "cross-component call sites on the seam (call_sites rows: runnable calls only; 0 with imports > 0 = the seam is import only)"),
         ("callees", "int64", "distinct callee names on the seam"),
         ("unresolved_calls", "int64", "unresolved calls (unresolved_calls rows) in caller files that import a callee module at run time and call, by attribute, a name the callee component defines as a function or method (`pool.urlopen()`, the callee defines `urlopen`): calls that may cross the seam but could not be resolved"),
+        ("type_checking_imports", "int64", "of imports, those under `if TYPE_CHECKING:` (equal to imports: the seam exists for type checkers only)"),
     ),
     # ---- tests (toolkit.load.junit, coverage_contexts, mocks, test_kinds) ----
     "test_results": _t(

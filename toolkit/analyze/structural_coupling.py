@@ -78,14 +78,16 @@ def seam_table(structure: Structure) -> pd.DataFrame:
     """One row per seam that an import statement or a call site crosses (schema ``seams``), sorted by seam."""
     imp = _production_imports(structure)
     imp = imp[imp.component != imp.target_component]
-    stmt_counts = imp.drop_duplicates(["path", "line", "target_component"]).groupby(
-        ["component", "target_component"]).size()
+    stmts = imp.drop_duplicates(["path", "line", "target_component"])
+    stmt_counts = stmts.groupby(["component", "target_component"]).size()
+    tc_counts = stmts[stmts.is_type_checking].groupby(["component", "target_component"]).size()
     cs = structure.call_sites
     site_counts = cs.groupby(["caller_component", "callee_component"]).size()
     callee_counts = cs.groupby(["caller_component", "callee_component"]).callee.nunique()
     pairs = sorted(set(stmt_counts.index) | set(site_counts.index))
     unresolved = _unresolved_per_seam(structure, imp)
     rows = [(seam_name(a, b), a, b, int(stmt_counts.get((a, b), 0)), int(site_counts.get((a, b), 0)),
-             int(callee_counts.get((a, b), 0)), unresolved.get((a, b), 0)) for a, b in pairs]
+             int(callee_counts.get((a, b), 0)), unresolved.get((a, b), 0), int(tc_counts.get((a, b), 0)))
+            for a, b in pairs]
     out = pd.DataFrame(rows, columns=schema.columns("seams"))
     return schema.conform(out, "seams").sort_values("seam", ignore_index=True)
