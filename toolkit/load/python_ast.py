@@ -669,10 +669,8 @@ class _Visitor:
                 elif chain[0] in _BUILTINS and (chain[0] == name or chain[0] not in self.module_scope.locals
                                                or chain[0] in self.alias_raw):
                     targets.append(None)  # a builtin (``str = str`` reads the builtin)
-                elif chain[0] in self.module_scope.locals:
+                else:  # a name of this module, or one nothing binds (a star import?): not known to be outside
                     targets.append(".".join([self.module] + chain))
-                else:
-                    targets.append(None)
             if name in imports:
                 targets.append(imports[name])
             out[name] = tuple(targets)

@@ -65,8 +65,9 @@ class Structure:
     whose target could not be resolved. ``not_call_sites``: rule -> cross-component references that are not
     call sites because they cannot run as calls into the other component (``type_checking``: under
     ``if TYPE_CHECKING:``/``if False:``; ``annotation``: inside an annotation; ``builtin_alias``: a name another
-    component aliases to a builtin or to something outside the repository, or a method of a literal it holds). ``functions``: per component, the
-    names of the functions and methods its files define (to tell which unresolved calls may reach it).
+    component aliases to a builtin or to something outside the repository, or a method of a literal it holds).
+    ``functions``: per component, the names of the functions and methods its files define (to tell which
+    unresolved calls may reach it).
     ``stats``: ``parsed`` (files parsed by this call), ``cached`` (files taken from the cache),
     ``result_cached`` (the whole result came from the cache).
     """
