@@ -43,7 +43,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("target_component", "string", "component owning target_module; <NA> if external or unknown"),
         ("is_relative", "bool", "written as a relative import"),
         ("is_conditional", "bool", "inside if/try"),
-        ("is_type_checking", "bool", "inside `if TYPE_CHECKING:`"),
+        ("is_type_checking", "bool", "inside code that never runs: `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`, `if False:`, the else of `if not TYPE_CHECKING:`)"),
         ("is_function_local", "bool", "inside a function body"),
     ),
     "call_sites": _t(
@@ -68,6 +68,17 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("path", "string", "folder (ending in /), file or mapping pattern left out of every component"),
         ("reason", "string", "why: tooling, documentation, test support (imported by tests only), a mapping exclusion"),
         ("files", "int64", "Python files it holds"),
+    ),
+    # runnable calls the ast could not resolve (toolkit.load.python_ast; counted, never dropped silently)
+    "unresolved_calls": _t(
+        ("path", "string", "production file holding the calls"),
+        ("component", "string", "component of path"),
+        ("reason", "string", "parameter (call on/of a parameter: an injected object), attribute (on an object an "
+                             "instance holds, `self.pool.urlopen()`, or a method its class does not define), local "
+                             "(a variable the scan cannot trace), dynamic (through a subscript or a call result: "
+                             "`HANDLERS[k]()`, `getattr(o, n)()`)"),
+        ("name", "string", "the attribute called (`conn.request()`: request); <NA> for a plain name or subscript (`callback()`, `HANDLERS[k]()`)"),
+        ("calls", "int64", "number of such calls in the file (>= 1)"),
     ),
     # ---- git history (toolkit.load.history) ----
     "commits": _t(
@@ -108,9 +119,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("seam", "string", "caller_component->callee_component"),
         ("caller_component", "string", "component whose code imports/calls"),
         ("callee_component", "string", "component imported/called"),
-        ("imports", "int64", "import statements in caller files naming a module of the callee"),
-        ("call_sites", "int64", "cross-component call sites on the seam (call_sites rows)"),
+        ("imports", "int64", "import statements in caller files naming a module of the callee (including `if TYPE_CHECKING:` ones)"),
+        ("call_sites", "int64", "cross-component call sites on the seam (call_sites rows: runnable calls only; 0 with imports > 0 = the seam is import only)"),
         ("callees", "int64", "distinct callee names on the seam"),
+        ("unresolved_calls", "int64", "unresolved calls (unresolved_calls rows) in caller files that import a callee module at run time and call, by attribute, a name the callee component defines as a function or method (`pool.urlopen()`, the callee defines `urlopen`): calls that may cross the seam but could not be resolved"),
+        ("type_checking_imports", "int64", "of imports, those under `if TYPE_CHECKING:` (equal to imports: the seam exists for type checkers only)"),
     ),
     # ---- tests (toolkit.load.junit, coverage_contexts, mocks, test_kinds) ----
     "test_results": _t(

@@ -15,7 +15,9 @@ production code only:
   name defined in the same file are not references.
 
 :func:`seam_table` lists every seam (ordered component pair) with how many
-import statements and call sites cross it.
+import statements and call sites cross it, and how many unresolved calls
+(:mod:`toolkit.load.python_ast`) might: a seam with imports and no call site is
+import only, unless its unresolved calls say the calls just could not be named.
 """
 from __future__ import annotations
 
@@ -50,17 +52,42 @@ def structural_coupling(structure: Structure) -> pd.DataFrame:
     return schema.conform(out, "structural_coupling")
 
 
+def _unresolved_per_seam(structure: Structure, crossing_imports: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """(caller, callee) -> unresolved attribute calls in the caller's files that import the callee at run time
+    and name a function or method the callee defines (schema ``seams``, column ``unresolved_calls``)."""
+    un = structure.unresolved_calls
+    if un.empty or not structure.functions:
+        return {}
+    un = un[un["name"].notna()]
+    per_file: dict[str, list[tuple[str, int]]] = {}
+    for path, name, n in zip(un["path"].astype(object), un["name"].astype(object), un["calls"]):
+        per_file.setdefault(path, []).append((name, int(n)))
+    runtime = crossing_imports[~crossing_imports.is_type_checking].drop_duplicates(
+        ["path", "component", "target_component"])
+    out: dict[tuple[str, str], int] = {}
+    for path, a, b in zip(runtime.path.astype(object), runtime.component.astype(object),
+                          runtime.target_component.astype(object)):
+        names = structure.functions.get(b, frozenset())
+        n = sum(k for name, k in per_file.get(path, ()) if name in names)
+        if n:
+            out[(a, b)] = out.get((a, b), 0) + n
+    return out
+
+
 def seam_table(structure: Structure) -> pd.DataFrame:
     """One row per seam that an import statement or a call site crosses (schema ``seams``), sorted by seam."""
     imp = _production_imports(structure)
     imp = imp[imp.component != imp.target_component]
-    stmt_counts = imp.drop_duplicates(["path", "line", "target_component"]).groupby(
-        ["component", "target_component"]).size()
+    stmts = imp.drop_duplicates(["path", "line", "target_component"])
+    stmt_counts = stmts.groupby(["component", "target_component"]).size()
+    tc_counts = stmts[stmts.is_type_checking].groupby(["component", "target_component"]).size()
     cs = structure.call_sites
     site_counts = cs.groupby(["caller_component", "callee_component"]).size()
     callee_counts = cs.groupby(["caller_component", "callee_component"]).callee.nunique()
     pairs = sorted(set(stmt_counts.index) | set(site_counts.index))
+    unresolved = _unresolved_per_seam(structure, imp)
     rows = [(seam_name(a, b), a, b, int(stmt_counts.get((a, b), 0)), int(site_counts.get((a, b), 0)),
-             int(callee_counts.get((a, b), 0))) for a, b in pairs]
+             int(callee_counts.get((a, b), 0)), unresolved.get((a, b), 0), int(tc_counts.get((a, b), 0)))
+            for a, b in pairs]
     out = pd.DataFrame(rows, columns=schema.columns("seams"))
     return schema.conform(out, "seams").sort_values("seam", ignore_index=True)

@@ -12,24 +12,53 @@ is decided afterwards by :mod:`toolkit.load.structure`.
 Scoping follows Python's rules closely enough for dependency analysis: imports
 and assignments inside a function are local to it (a parameter named like a
 module shadows the module), class bodies do not leak into methods, ``global``
-declarations are honoured. Calls through local variables (``c = Client();
-c.charge()``) are not followed.
+declarations are honoured. Calls through local variables are followed when the
+variable holds the result of one call (``c = Client(); c.charge()``).
+
+Only code that can run makes a reference (``refs``): a call or base class under
+``if TYPE_CHECKING:`` (``typing.TYPE_CHECKING``, ``if False:``, the ``else`` of
+``if not TYPE_CHECKING:``) or inside an annotation (parameter, return, variable;
+string annotations are never read) goes to ``guarded`` instead, with its rule,
+so the loader can say how many it left out. A runnable call whose target the
+``ast`` cannot name — an attribute call on a parameter or on an object an
+instance holds (``self.pool.urlopen()``), on a local the scan cannot trace, or
+through a subscript or a call result (``HANDLERS[k](...)``, ``getattr(o, n)()``)
+— is counted per reason in ``unresolved``, never silently dropped. Calls of
+builtins, of names this file defines, of ``self``'s own methods and methods of
+literals (``", ".join(...)``) are neither.
+
+Module-level aliases (``builtin_str = str``, ``basestring = (str, bytes)``,
+``JSONDecodeError = ValueError`` beside a ``try: from json import ...``) and
+names holding a literal (``port_by_scheme = {"http": 80}``) are kept in
+``aliases`` with what they name, so a ``compat`` module re-exporting a builtin is
+not taken for the definition of what it re-exports, nor ``port_by_scheme.get()``
+for a call into the module that holds the dict.
 """
 from __future__ import annotations
 
 import ast
+import builtins
 import gc
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 #: Bump when FileFacts or the way they are computed changes: invalidates the per-file cache.
-PARSER_VERSION = "seamscope-pyast-4"
+PARSER_VERSION = "seamscope-pyast-5"
 
 # imports rows: (line, module, symbol|None, is_relative, is_conditional, is_type_checking, is_function_local)
 ImportRow = tuple[int, str, "str | None", bool, bool, bool, bool]
 # references: (line, caller qualname, dotted target, kind "call"|"subclass")
 RefRow = tuple[int, str, str, str]
+# references that cannot run: (line, caller qualname, dotted target, kind, rule "type_checking"|"annotation")
+GuardedRow = tuple[int, str, str, str, str]
+
+#: Why a runnable call could not be resolved (first half of a ``FileFacts.unresolved`` key), in report order.
+UNRESOLVED_REASONS = ("parameter", "attribute", "local", "dynamic")
+_BUILTINS = frozenset(dir(builtins))
+_LITERAL = ("<literal>",)  # origin of a name bound only to a literal display: a builtin type, never a seam
+_LITERAL_TYPES = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr, ast.ListComp, ast.DictComp,
+                  ast.SetComp, ast.GeneratorExp)
 
 
 @dataclass(slots=True)
@@ -46,10 +75,19 @@ class FileFacts:
     exports: dict = field(default_factory=dict)  # module-level import bindings: name -> dotted target
     refs: list = field(default_factory=list)  # list[RefRow]; a target "a.f().m" is method m of what a.f returns
     returns: dict = field(default_factory=dict)  # function qualname in module -> dotted class its annotation names
+    guarded: list = field(default_factory=list)  # list[GuardedRow]: references in code that never runs
+    # (reason in UNRESOLVED_REASONS, attribute called or None) -> runnable calls not resolved (``conn.request()``:
+    # ("parameter", "request"); ``callback()`` / ``HANDLERS[k]()``: name None)
+    unresolved: dict = field(default_factory=dict)
+    functions: frozenset = frozenset()  # names of the functions and methods defined outside any function
+    # module-level names bound only by aliasing assignments (and imports): name -> what each binding names, a
+    # dotted name or None (a builtin, a tuple of names, nothing the file knows); see module docstring
+    aliases: dict = field(default_factory=dict)
 
 
 class _Scope:
-    __slots__ = ("kind", "qual", "parent", "imports", "locals", "globals", "origins", "ambiguous")
+    __slots__ = ("kind", "qual", "parent", "imports", "locals", "globals", "origins", "ambiguous", "params",
+                 "self_name", "methods", "defs")
 
     def __init__(self, kind: str, qual: str, parent: "_Scope | None") -> None:
         self.kind = kind  # module, class, function
@@ -60,6 +98,10 @@ class _Scope:
         self.globals: set[str] = set()
         self.origins: dict[str, list[str]] = {}  # name -> chain of the call whose result it holds
         self.ambiguous: set[str] = set()  # names bound more than once: their origin is unknown
+        self.params: set[str] = set()  # parameters (a call on one is on an injected object)
+        self.self_name: str | None = None  # first parameter of a method: calls on it stay in its class
+        self.methods: frozenset = frozenset()  # for a method: the functions its class body defines
+        self.defs: set[str] = set()  # names bound by def/class here: calling one stays in this file
 
 
 def name_chain(node: ast.AST) -> list[str] | None:
@@ -78,6 +120,17 @@ def name_chain(node: ast.AST) -> list[str] | None:
 def _is_type_checking(test: ast.AST) -> bool:
     return (type(test) is ast.Name and test.id == "TYPE_CHECKING") or (
         type(test) is ast.Attribute and test.attr == "TYPE_CHECKING")
+
+
+def _never_runs(test: ast.AST) -> tuple[bool, bool]:
+    """Whether an ``if``'s body, and its ``else``, never run: ``if TYPE_CHECKING:`` / ``if False:`` (body),
+    ``if not TYPE_CHECKING:`` (else)."""
+    if _is_type_checking(test) or (type(test) is ast.Constant and test.value in (False, 0)
+                                   and type(test.value) in (bool, int)):
+        return True, False
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not and _is_type_checking(test.operand):
+        return False, True
+    return False, False
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
@@ -157,13 +210,19 @@ class _Visitor:
         self.scope = _Scope("module", module, None)
         self.module_scope = self.scope
         self.cond = 0
-        self.tc = 0
+        self.tc = 0  # inside code that never runs (if TYPE_CHECKING: / if False:)
+        self.ann = 0  # inside an annotation
         self.func = 0
         self.imports: list = []
         self.classes: set[str] = set()
-        self.raw_refs: list = []  # (scope, line, caller, chain, kind)
+        self.raw_refs: list = []  # (scope, line, caller, chain, kind, guard rule or "")
+        self.unresolved: dict[tuple[str, str | None], int] = {}
+        self.functions: set[str] = set()
+        self.alias_raw: dict[str, list] = {}  # module-level name -> one entry per aliasing assignment
+        self.module_binds: dict[str, int] = {}  # module-level name -> bindings other than imports
         self.raw_returns: list = []  # (function qualname in module, scope of the def or None, chain)
         self.class_path: list[str] = []  # enclosing class names while not inside a function
+        self.class_methods: list[frozenset] = []  # per enclosing class body: the functions it defines
         self.handlers = {
             ast.Import: self.v_import,
             ast.ImportFrom: self.v_importfrom,
@@ -176,6 +235,7 @@ class _Visitor:
             ast.Attribute: self.v_attribute,
             ast.Expr: self.v_expr,
             ast.Assign: self.v_assign,
+            ast.AnnAssign: self.v_annassign,
             ast.Constant: self.v_leaf,
             ast.Global: self.v_global,
             ast.Nonlocal: self.v_global,
@@ -249,6 +309,8 @@ class _Visitor:
             s = self.module_scope
         if name in s.origins:
             s.ambiguous.add(name)
+        if s is self.module_scope:
+            self.module_binds[name] = self.module_binds.get(name, 0) + 1
         s.locals.add(name)
 
     def bind_import(self, name: str, target: str) -> None:
@@ -307,28 +369,40 @@ class _Visitor:
         for d in args.kw_defaults:
             if d is not None:
                 self.visit(d)
+        self.ann += 1
         for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
             if a is not None and a.annotation is not None:
                 self.visit(a.annotation)
+        self.ann -= 1
 
     def _decorators(self, decorators: list) -> None:
         for d in decorators:
             chain = name_chain(d)
             if chain is not None:  # a bare decorator is called with the function
-                self.raw_refs.append((self.scope, d.lineno, self.scope.qual, chain, "call"))
+                self.raw_refs.append((self.scope, d.lineno, self.scope.qual, chain, "call", self.guard()))
             self.visit(d)
 
     def v_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._decorators(node.decorator_list)
         self._visit_arg_exprs(node.args)
         if node.returns is not None:
+            self.ann += 1
             self.visit(node.returns)
+            self.ann -= 1
         self.bind_local(node.name)
         parent = self.scope
+        parent.defs.add(node.name)
         if self.func == 0:
             self._record_return(node, parent)
+            self.functions.add(node.name)
         scope = _Scope("function", f"{parent.qual}.{node.name}", parent)
-        scope.locals.update(self._args(node.args))
+        scope.params.update(self._args(node.args))
+        scope.locals.update(scope.params)
+        if parent.kind == "class" and not any(name_chain(d) == ["staticmethod"] for d in node.decorator_list):
+            first = (node.args.posonlyargs + node.args.args)[:1]
+            if first:
+                scope.self_name = first[0].arg
+                scope.methods = self.class_methods[-1] if self.class_methods else frozenset()
         self.scope, saved_classes = scope, self.class_path
         self.class_path = []
         self.func += 1
@@ -359,7 +433,8 @@ class _Visitor:
         self._visit_arg_exprs(node.args)
         parent = self.scope
         scope = _Scope("function", parent.qual, parent)
-        scope.locals.update(self._args(node.args))
+        scope.params.update(self._args(node.args))
+        scope.locals.update(scope.params)
         self.scope = scope
         self.func += 1
         self.visit(node.body)
@@ -371,25 +446,43 @@ class _Visitor:
         for b in node.bases:
             chain = name_chain(b)
             if chain is not None:
-                self.raw_refs.append((self.scope, b.lineno, self.scope.qual, chain, "subclass"))
+                self.raw_refs.append((self.scope, b.lineno, self.scope.qual, chain, "subclass", self.guard()))
             self.visit(b)
         for k in node.keywords:
             self.visit(k.value)
         self.bind_local(node.name)
+        self.scope.defs.add(node.name)
         if self.func == 0:
             self.classes.add(".".join(self.class_path + [node.name]))
         parent = self.scope
         self.scope = _Scope("class", f"{parent.qual}.{node.name}", parent)
         self.class_path.append(node.name)
+        self.class_methods.append(frozenset(n.name for n in node.body
+                                            if type(n) in (ast.FunctionDef, ast.AsyncFunctionDef)))
         self.visit_list(node.body)
+        self.class_methods.pop()
         self.class_path.pop()
         self.scope = parent
 
     # ---- references -----------------------------------------------------
+    def guard(self) -> str:
+        """The rule that keeps a reference here from running, or ``""``."""
+        return "type_checking" if self.tc else "annotation" if self.ann else ""
+
     def v_call(self, node: ast.Call) -> None:
         chain = name_chain(node.func)
         if chain is not None:
-            self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call"))
+            self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call",
+                                  "type_checking" if self.tc else "annotation" if self.ann else ""))
+        elif not self.tc and not self.ann:
+            root = node.func
+            while type(root) is ast.Attribute:
+                root = root.value
+            # super().m(), "".join(), [..].append(): the class's own hierarchy or a builtin type, never unresolved
+            if not (isinstance(root, _LITERAL_TYPES) or (type(root) is ast.Call and type(root.func) is ast.Name
+                                                         and root.func.id == "super")):
+                key = ("dynamic", node.func.attr if type(node.func) is ast.Attribute else None)
+                self.unresolved[key] = self.unresolved.get(key, 0) + 1
         self.generic(node)
 
     def v_assign(self, node: ast.Assign) -> None:
@@ -402,22 +495,47 @@ class _Visitor:
         seen = name is not None and name in s.locals
         self.generic(node)
         value = node.value
-        if name is not None and type(value) is ast.Call:
-            chain = name_chain(value.func)
+        if name is not None and (type(value) is ast.Call or isinstance(value, _LITERAL_TYPES)):
+            chain = name_chain(value.func) if type(value) is ast.Call else _LITERAL
             if chain is not None and not seen and name not in s.ambiguous:
                 s.origins[name] = chain
             elif seen:
                 s.ambiguous.add(name)
+        if s is self.module_scope and self.scope is s:
+            self._record_alias(node.targets, value)
+
+    def _record_alias(self, targets: list, value: ast.AST) -> None:
+        """Module level ``name = other.name`` or ``name = (a, b)``: remember what it names (see ``aliases``)."""
+        if type(value) is ast.Tuple:
+            entry = None if all(name_chain(e) is not None for e in value.elts) else False
+        else:
+            entry = name_chain(value) or False
+        if entry is False:
+            return
+        for t in targets:
+            if type(t) is ast.Name:
+                self.alias_raw.setdefault(t.id, []).append(entry)
+
+    def v_annassign(self, node: ast.AnnAssign) -> None:
+        self.visit(node.target)
+        self.ann += 1
+        self.visit(node.annotation)
+        self.ann -= 1
+        if node.value is not None:
+            self.visit(node.value)
+            if self.scope is self.module_scope and type(node.target) is ast.Name:
+                self._record_alias([node.target], node.value)
 
     # ---- conditions -----------------------------------------------------
     def v_if(self, node: ast.If) -> None:
         self.visit(node.test)
-        tc = _is_type_checking(node.test)
+        body, orelse = _never_runs(node.test)
         self.cond += 1
-        self.tc += tc
+        self.tc += body
         self.visit_list(node.body)
-        self.tc -= tc
+        self.tc += orelse - body
         self.visit_list(node.orelse)
+        self.tc -= orelse
         self.cond -= 1
 
     def v_try(self, node: ast.AST) -> None:
@@ -472,30 +590,90 @@ class _Visitor:
             s = s.parent
         return False
 
-    def origin(self, scope: _Scope, name: str) -> str | None:
-        """``"<dotted callee>()"`` when ``name`` holds the result of exactly one call, else ``None``."""
-        s = self.binding_scope(scope, name)
+    def origin(self, scope: _Scope, name: str, s: "_Scope | None | bool" = False) -> str | None:
+        """``"<dotted callee>()"`` when ``name`` holds the result of exactly one call, else ``None``.
+        ``s``: ``name``'s binding scope when the caller knows it already."""
+        if s is False:
+            s = self.binding_scope(scope, name)
         if s is None or name in s.imports:
             return None
         chain = s.origins.get(name)
-        if chain is None or name in s.ambiguous:
+        if chain is None or chain is _LITERAL or name in s.ambiguous:
             return None
         callee = self.qualify(s, chain)
         return None if callee is None else callee + "()"
 
-    def refs(self) -> list:
-        out = []
-        for scope, line, caller, chain, kind in self.raw_refs:
-            target = self.lookup(scope, chain[0])
+    def refs(self) -> tuple[list, list]:
+        """(runnable references, guarded references); counts the runnable calls it cannot resolve."""
+        out: list = []
+        guarded: list = []
+        for scope, line, caller, chain, kind, guard in self.raw_refs:
+            bound = self.binding_scope(scope, chain[0])
+            target = None if bound is None else bound.imports.get(chain[0])
             if target is None:
                 if len(chain) < 2 or kind != "call":
+                    if not guard and kind == "call" and bound is not None:
+                        self._unresolved(bound, chain)
                     continue
-                target = self.origin(scope, chain[0])  # x = Client(); x.charge()
+                target = self.origin(scope, chain[0], bound)  # x = Client(); x.charge()
                 if target is None:
+                    if not guard and bound is not None:
+                        self._unresolved(bound, chain)
                     continue
             if len(chain) > 1:
                 target = target + "." + ".".join(chain[1:])
-            out.append((line, caller, target, kind))
+            if guard:
+                guarded.append((line, caller, target, kind, guard))
+            else:
+                out.append((line, caller, target, kind))
+        return out, guarded
+
+    def _unresolved(self, s: _Scope, chain: list[str]) -> None:
+        """Count a runnable call rooted at a name no import binds (``s``: the scope binding it), unless it is known
+        not to leave the file: a name the file defines, a method of ``self``'s class, a variable holding a literal.
+        (A name no scope binds is a builtin or unknown: never counted.)"""
+        name = chain[0]
+        if s is self.module_scope or name in s.defs:
+            return  # defined in this file
+        if name == s.self_name:
+            if len(chain) == 2 and chain[1] in s.methods:
+                return
+            reason = "attribute"
+        elif name in s.params and name not in s.ambiguous and name not in s.origins:
+            reason = "parameter"
+        elif s.origins.get(name) is _LITERAL and name not in s.ambiguous:
+            return
+        else:
+            reason = "local"
+        key = (reason, chain[-1] if len(chain) > 1 else None)
+        self.unresolved[key] = self.unresolved.get(key, 0) + 1
+
+    def aliases(self) -> dict[str, tuple]:
+        """Module-level names bound only by aliasing assignments (and imports) -> what each binding names; a name
+        bound once to a literal (``port_by_scheme = {...}``) names a builtin value: ``(None,)``."""
+        out = {}
+        imports = self.module_scope.imports
+        ms = self.module_scope
+        for name, origin in ms.origins.items():
+            if origin is _LITERAL and name not in ms.ambiguous and name not in imports:
+                out[name] = (None,)
+        for name, entries in self.alias_raw.items():
+            if self.module_binds.get(name, 0) != len(entries):
+                continue  # also bound by a def, a class or another assignment: this module defines it
+            targets = []
+            for chain in entries:
+                if chain is None:  # a tuple of names
+                    targets.append(None)
+                elif chain[0] in imports:
+                    targets.append(".".join([imports[chain[0]]] + chain[1:]))
+                elif chain[0] in _BUILTINS and (chain[0] == name or chain[0] not in self.module_scope.locals
+                                               or chain[0] in self.alias_raw):
+                    targets.append(None)  # a builtin (``str = str`` reads the builtin)
+                else:  # a name of this module, or one nothing binds (a star import?): not known to be outside
+                    targets.append(".".join([self.module] + chain))
+            if name in imports:
+                targets.append(imports[name])
+            out[name] = tuple(targets)
         return out
 
     def returns(self) -> dict[str, str]:
@@ -536,7 +714,10 @@ def scan_source(path: str, module: str, source: bytes) -> FileFacts:
     facts.classes = frozenset(v.classes)
     facts.defined = frozenset(v.module_scope.locals)
     facts.exports = dict(v.module_scope.imports)
-    facts.refs = v.refs()
+    facts.refs, facts.guarded = v.refs()
+    facts.unresolved = v.unresolved
+    facts.functions = frozenset(v.functions)
+    facts.aliases = v.aliases()
     facts.returns = v.returns()
     return facts
 

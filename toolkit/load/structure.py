@@ -3,8 +3,17 @@
 An *interaction* is one place where production code of one component calls,
 instantiates or subclasses a name defined in another component (resolved
 through the file's imports, following re-exports through package
-``__init__`` modules). Interactions are what integration tests should
-exercise; :func:`load_structure` lists them in the ``call_sites`` table.
+``__init__`` modules and module-level aliases). Interactions are what
+integration tests should exercise; :func:`load_structure` lists them in the
+``call_sites`` table. Only code that can run makes one: an import is an
+import (table ``imports``), not a call site; a reference under
+``if TYPE_CHECKING:`` or in an annotation is not one, and neither is a builtin
+reached through another component's alias (``compat.str(...)`` where
+``compat.py`` says ``str = str``) or a method of a literal it holds
+(``connection.port_by_scheme.get(...)``) — ``Structure.not_call_sites`` counts what
+each rule left out. Runnable calls the ``ast`` cannot resolve (on parameters,
+on objects an instance holds, through ``getattr`` or a dict) are counted per
+file in the ``unresolved_calls`` table (:mod:`toolkit.load.python_ast`).
 
 How it reads: the file list and contents come from :class:`~toolkit.load.gitrepo.Repo`
 (the work tree on disk, or git objects for a revision or bundle — never a
@@ -24,6 +33,7 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -37,7 +47,7 @@ from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
 from toolkit.progress import progress
 
 #: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
-RESULT_VERSION = "structure-4"
+RESULT_VERSION = "structure-5"
 _CONFIG_FILES = ("seamscope.toml", "pyproject.toml")
 _MAX_REEXPORT_HOPS = 4
 _PARALLEL_MIN_FILES = 64  # below this, a process pool costs more than it saves
@@ -52,6 +62,13 @@ class Structure:
     empty repository. ``skipped``: files left out (do not parse). ``internal_references``: per component,
     the import-resolved call/subclass references that stay inside it (``call_sites`` holds only crossing
     ones; :func:`toolkit.analyze.structural_coupling.structural_coupling` needs both for cohesion).
+    ``unresolved_calls``: table of :mod:`toolkit.schema`, per production file and reason, the runnable calls
+    whose target could not be resolved. ``not_call_sites``: rule -> cross-component references that are not
+    call sites because they cannot run as calls into the other component (``type_checking``: under
+    ``if TYPE_CHECKING:``/``if False:``; ``annotation``: inside an annotation; ``builtin_alias``: a name another
+    component aliases to a builtin or to something outside the repository, or a method of a literal it holds).
+    ``functions``: per component, the names of the functions and methods its files define (to tell which
+    unresolved calls may reach it).
     ``stats``: ``parsed`` (files parsed by this call), ``cached`` (files taken from the cache),
     ``result_cached`` (the whole result came from the cache). ``component_table`` / ``excluded_components``:
     tables ``components`` and ``excluded_components`` (why each component is one; what is none, and why).
@@ -64,6 +81,9 @@ class Structure:
     commit: str | None
     skipped: tuple[Skip, ...] = ()
     internal_references: Mapping[str, int] = field(default_factory=dict)
+    unresolved_calls: pd.DataFrame = field(default_factory=lambda: schema.empty("unresolved_calls"))
+    not_call_sites: Mapping[str, int] = field(default_factory=dict)
+    functions: Mapping[str, frozenset] = field(default_factory=dict)
     stats: Mapping[str, int] = field(default_factory=dict)
 
     @property
@@ -261,6 +281,8 @@ def load_structure(
         return Structure(components=cached["components"], files=cached["files"], imports=cached["imports"],
                          call_sites=cached["call_sites"], commit=commit, skipped=tuple(cached["skipped"]),
                          internal_references=cached["internal_references"],
+                         unresolved_calls=cached["unresolved_calls"], not_call_sites=cached["not_call_sites"],
+                         functions=cached["functions"],
                          stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
 
     known = store.facts() if cache else {}
@@ -279,25 +301,34 @@ def load_structure(
             store.save_facts(set(keys.values()))
 
     components = _component_map(paths, {p: f for p, f in facts.items() if f.error is None}, mapping)
-    files, imports, call_sites, skipped, internal = _build_tables(paths, facts, components)
+    t = _build_tables(paths, facts, components)
     if mapping:
-        skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
-                       for pat, line, why in components.unmatched)
+        t.skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
+                         for pat, line, why in components.unmatched)
     if cache:
-        store.save_result(digest, {"components": components, "files": files, "imports": imports,
-                                   "call_sites": call_sites, "skipped": skipped, "internal_references": internal})
-    for s in skipped:
+        store.save_result(digest, {"components": components, "files": t.files, "imports": t.imports,
+                                   "call_sites": t.call_sites, "skipped": t.skipped, "internal_references": t.internal,
+                                   "unresolved_calls": t.unresolved, "not_call_sites": t.not_call_sites,
+                                   "functions": t.functions})
+    for s in t.skipped:
         report_skip(skips, s.path, s.reason, s.line)
-    return Structure(components=components, files=files, imports=imports, call_sites=call_sites, commit=commit,
-                     skipped=tuple(skipped), internal_references=internal,
+    return Structure(components=components, files=t.files, imports=t.imports, call_sites=t.call_sites,
+                     commit=commit, skipped=tuple(t.skipped), internal_references=t.internal,
+                     unresolved_calls=t.unresolved, not_call_sites=t.not_call_sites, functions=t.functions,
                      stats={"parsed": len(todo), "cached": len(py_paths) - len(todo), "result_cached": 0})
 
 
+#: :meth:`_Resolver.resolve` for a name that a repository module only aliases to something outside it
+#: (``compat.str`` with ``str = str``): not the module's own code, and no repository module defines it.
+ALIASED_EXTERNAL = "aliased-external"
+
+
 class _Resolver:
-    """Maps a dotted name to the module that defines it, following import re-exports."""
+    """Maps a dotted name to the module that defines it, following import re-exports and module-level aliases."""
 
     def __init__(self, facts: Mapping[str, FileFacts]) -> None:
         self.by_module: dict[str, FileFacts] = {}
+        self.alias_holder: FileFacts | None = None
         for f in facts.values():
             # a production module wins over a test module of the same dotted name
             if f.module not in self.by_module or is_test_path(self.by_module[f.module].path):
@@ -314,7 +345,7 @@ class _Resolver:
 
     def instance_type(self, name: str) -> str | None:
         got = self.resolve(name)
-        if got is None:
+        if not isinstance(got, tuple):
             return None
         f, rest = got
         symbol = ".".join(rest)
@@ -324,13 +355,15 @@ class _Resolver:
         if ret is None:
             return None
         got = self.resolve(ret)
-        if got is None or ".".join(got[1]) not in got[0].classes:
+        if not isinstance(got, tuple) or ".".join(got[1]) not in got[0].classes:
             return None
         return ".".join([got[0].module] + got[1])
 
-    def resolve(self, name: str) -> tuple[FileFacts, list[str]] | None:
-        """``(defining module's facts, remaining attribute path)``; ``None`` when no repository module holds it."""
-        for _ in range(_MAX_REEXPORT_HOPS + 1):
+    def resolve(self, name: str, hops: int = _MAX_REEXPORT_HOPS) -> tuple[FileFacts, list[str]] | str | None:
+        """``(defining module's facts, remaining attribute path)``; ``None`` when no repository module holds it;
+        :data:`ALIASED_EXTERNAL` when one holds it only as an alias of a builtin or of an outside name (that
+        module is then ``self.alias_holder``)."""
+        for hop in range(hops + 1):
             parts = name.split(".")
             for i in range(len(parts), 0, -1):
                 f = self.by_module.get(".".join(parts[:i]))
@@ -339,6 +372,10 @@ class _Resolver:
             else:
                 return None
             rest = parts[i:]
+            if rest and rest[0] in f.aliases and not self._aliases_inside(f.aliases[rest[0]], hops - hop):
+                self.alias_holder = f
+                return ALIASED_EXTERNAL  # ``str = str``; an alias of repository code (``s = attrs``) stays
+                # named as written, the name tests patch
             if not rest or rest[0] in f.defined or rest[0] in f.classes or rest[0] not in f.exports:
                 return f, rest
             target = f.exports[rest[0]]
@@ -349,7 +386,27 @@ class _Resolver:
         return f, rest
 
 
-def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: ComponentMap):
+    def _aliases_inside(self, targets: tuple, hops: int) -> bool:
+        """Whether one of an alias's targets is repository code (or too many hops away to tell)."""
+        for target in targets:
+            if target is not None:
+                if hops <= 0 or isinstance(self.resolve(target, hops - 1), tuple):
+                    return True
+        return False
+
+
+class _Tables(NamedTuple):
+    files: pd.DataFrame
+    imports: pd.DataFrame
+    call_sites: pd.DataFrame
+    skipped: list[Skip]
+    internal: dict[str, int]
+    unresolved: pd.DataFrame
+    not_call_sites: dict[str, int]
+    functions: dict[str, frozenset]
+
+
+def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: ComponentMap) -> _Tables:
     skipped: list[Skip] = []
     comp_of: dict[str, str | None] = {p: components.component_of(p) for p in paths}
     resolver = _Resolver({p: f for p, f in facts.items() if f.error is None})
@@ -374,6 +431,9 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
     imp_rows = []
     site_rows: dict[str, tuple] = {}
     internal: dict[str, int] = {}
+    unresolved_rows = []
+    functions: dict[str, set[str]] = {}
+    left_out: dict[str, set[str]] = {}  # rule -> ids of the cross-component references it kept out
     for p in sorted(facts):
         f = facts[p]
         if f.error is not None:
@@ -386,9 +446,22 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
             imp_rows.append((p, line, f.module, comp, mod, sym, target_component(mod), rel, cond, tc, local))
         if comp is None:
             continue
+        for (reason, name), n in f.unresolved.items():
+            unresolved_rows.append((p, comp, reason, name, n))
+        if f.functions:
+            functions.setdefault(comp, set()).update(f.functions)
+        for line, caller, target, kind, rule in f.guarded:
+            got = resolver.resolve_ref(target)
+            if isinstance(got, tuple) and comp_of.get(got[0].path) not in (None, comp):
+                left_out.setdefault(rule, set()).add(f"{p}:{line}:{target}")
         for line, caller, target, kind in f.refs:
             got = resolver.resolve_ref(target)
             if got is None:
+                continue
+            if got is ALIASED_EXTERNAL:
+                holder = resolver.alias_holder
+                if holder is not None and comp_of.get(holder.path) not in (None, comp):
+                    left_out.setdefault("builtin_alias", set()).add(f"{p}:{line}:{target}")
                 continue
             df, rest = got
             callee_comp = comp_of.get(df.path)
@@ -405,5 +478,9 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
                 site_rows[sid] = (sid, p, line, caller, comp, callee, callee_comp, kind, seam_name(comp, callee_comp))
     imports = pd.DataFrame(imp_rows, columns=schema.columns("imports"))
     call_sites = pd.DataFrame(list(site_rows.values()), columns=schema.columns("call_sites"))
-    return (schema.conform(files, "files"), schema.conform(imports, "imports"),
-            schema.conform(call_sites, "call_sites"), skipped, internal)
+    unresolved = pd.DataFrame(unresolved_rows, columns=schema.columns("unresolved_calls"))
+    return _Tables(schema.conform(files, "files"), schema.conform(imports, "imports"),
+                   schema.conform(call_sites, "call_sites"), skipped, internal,
+                   schema.conform(unresolved, "unresolved_calls"),
+                   {rule: len(ids) for rule, ids in sorted(left_out.items())},
+                   {comp: frozenset(names) for comp, names in functions.items()})

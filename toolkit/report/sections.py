@@ -160,6 +160,7 @@ def coupling_section(f: Findings) -> Section:
             "components": len(ev.components.names),
             "seams": int(len(seams)),
             "cross_component_call_sites": int(len(ev.structure.call_sites)),
+            "unresolved_calls": int(ev.structure.unresolved_calls["calls"].sum()),
             "logically_coupled_pairs": int(len(logical)),
         },
         paragraphs=[
@@ -170,6 +171,7 @@ def coupling_section(f: Findings) -> Section:
             "Components follow the code's layout (toolkit.components): a flat package's modules, a package's "
             "subpackages, each Django app; tests, tooling, documentation and test-support code are no component. "
             "Each component's reason is listed below; a [components] table in seamscope.toml overrides them.",
+            _call_site_note(ev.structure),
         ],
         tables=[
             Table("components", ev.structure.component_table, "Components: why each is one, its files and lines"),
@@ -185,6 +187,26 @@ def coupling_section(f: Findings) -> Section:
                         "red: the three riskiest seams of the ranking")],
     )
     return sec
+
+
+def _call_site_note(structure: Any) -> str:
+    """What the call-site count leaves out and what it could not see, in one sentence each."""
+    un = structure.unresolved_calls
+    by = un.groupby("reason")["calls"].sum() if not un.empty else pd.Series(dtype="int64")
+    words = {"parameter": "on parameters", "attribute": "on objects an instance holds", "local":
+             "on variables the scan cannot trace", "dynamic": "through a subscript, getattr or a call result"}
+    parts = [f"{int(by[r])} {words[r]}" for r in words if r in by.index and by[r]]
+    text = (f"{int(by.sum())} calls in production code could not be resolved statically"
+            + (f" ({', '.join(parts)})" if parts else "") + "; they are not call sites, and a seam's "
+            "unresolved_calls counts those that call, in a file importing the callee, a name the callee defines.")
+    left = structure.not_call_sites
+    rules = {"type_checking": "under `if TYPE_CHECKING:`", "annotation": "in annotations",
+             "builtin_alias": "builtins reached through another component's alias (a compat module) or literal"}
+    done = [f"{int(left[r])} {rules[r]}" for r in rules if left.get(r)]
+    if done:
+        text += (" Cross-component references that cannot run as calls are not call sites: "
+                 + ", ".join(done) + ".")
+    return text
 
 
 def tests_section(f: Findings) -> Section:
