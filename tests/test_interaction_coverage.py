@@ -185,7 +185,8 @@ def test_static_estimate_counts_tests_not_files_when_test_kinds_are_given():
 def test_import_only_seam_is_neither_untested_nor_counted_in_the_share():
     """A seam with imports but no call site (given the coupling seams table) is ``import_only``."""
     seams = schema.conform(pd.DataFrame([("a->b", "a", "b", 1, 2, 1), ("d->a", "d", "a", 3, 0, 0)],
-                                        columns=schema.columns("seams")), "seams")
+                                        columns=["seam", "caller_component", "callee_component", "imports",
+                                                 "call_sites", "callees"]), "seams")
     for ran in (None, schema.empty("test_exercises")):
         res = interaction_coverage(_sites(), test_exercises=ran, seams=seams)
         row = res.seams.set_index("seam").loc["d->a"]
