@@ -63,6 +63,12 @@ class Findings:
         return logical_coupling(self.ev.history, level="component", components=self.ev.components,
                                 **self._thresholds(COMPONENT_COUPLING_DEFAULTS))
 
+    @analysis("toolkit.load.history")
+    def history_mapping(self) -> dict[str, Any]:
+        """How much of the history counts for today's components (toolkit.load.history.history_mapping)."""
+        from toolkit.load.history import history_mapping
+        return history_mapping(self.ev.history.file_changes, self.ev.components)
+
     @analysis("toolkit.analyze.coupling_graph")
     def coupling_graph(self) -> nx.DiGraph:
         from toolkit.analyze.coupling_graph import coupling_graph

@@ -12,11 +12,19 @@ What counts as history
     and each merge carries its diff against its first parent (the "one commit
     per merged pull request" view).
 Renames
-    ``renames=True`` runs rename detection (``-M``): a renamed file is one row
-    with ``old_path`` set. ``renames=False`` passes ``--no-renames``: a rename is
-    a deletion plus an addition, which is the input code-maat recommends
-    (``git log --numstat --no-renames``) and makes file-level coupling
-    comparable 1:1 with it.
+    ``renames=True`` runs rename detection (``-M``) in the same single
+    ``git log`` pass: a renamed file is one row with ``old_path`` set.
+    ``renames=False`` passes ``--no-renames``: a rename is a deletion plus an
+    addition, which is the input code-maat recommends (``git log --numstat
+    --no-renames``) and makes file-level coupling comparable 1:1 with it.
+History follows the code
+    ``current_path`` gives every change the path its file has **now** (at
+    ``rev``), so a commit made before a move (``pkg/`` -> ``src/pkg/``, a
+    package rename, a module turned into a package) counts for the component
+    the code belongs to today: :func:`current_paths` defines it,
+    :func:`change_components` maps it to components, and everything that maps
+    history to components (fix commits, change coupling, churn, recent
+    changes, the backtest) calls that one function.
 Binary files
     ``git`` prints ``-`` for their line counts: ``binary`` is True, counts <NA>.
 Text
@@ -42,12 +50,13 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.atomic import atomic_write
+from toolkit.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.progress import progress
 
 #: Bumped whenever the parsed tables change shape or meaning (invalidates the cache).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Starts each commit record. Commit messages cannot contain NUL, and this
 #: three-byte control sequence does not occur in real messages.
 _SENTINEL = b"\x1e\x1f\x1e"
@@ -293,6 +302,7 @@ def load_history(
     family = _family(repo, args[:-2]) if use_cache and plain else None
     got = _extend_cached(repo, head, family, lambda rng: _git_args(rng, None, None, None, first_parent, renames, None))
     commits, changes = got if got is not None else _frames(*_stream(repo, args))
+    changes["current_path"] = current_paths(changes, repo.list_files(head))
     if use_cache:
         _write_cache(key, commits, changes, skips, repo.origin)
         if family is not None:
@@ -374,3 +384,79 @@ def follow_renames(file_changes: pd.DataFrame) -> pd.Series:
             alias[o] = final
         i = j
     return pd.Series(pd.array(out, dtype="string"), index=file_changes.index, name="path")
+
+
+def _home_key(path: str) -> str:
+    """What stays the same when code moves under a source root: a Python file's dotted module name
+    (``requests/sessions.py``, ``src/requests/sessions.py`` -> ``requests.sessions``; ``pkg/util.py`` and
+    ``pkg/util/__init__.py`` -> ``pkg.util``), any other file's path without the leading ``src/``/``lib/``."""
+    if path.endswith(".py"):
+        return "py:" + module_name(path)
+    head, sep, rest = path.partition("/")
+    return "file:" + (rest if sep and head in SOURCE_ROOTS else path)
+
+
+def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd.Series:
+    """Each change's file as it is named in the revision whose tracked files are ``files``; <NA> when it is gone.
+
+    The file is followed through git's renames (:func:`follow_renames`, so ``file_changes`` must be newest
+    first). When that name is not in ``files`` (rename detection missed the move: the content was rewritten on
+    the way, or the commit moved more files than git compares), the file whose module name (non-Python: path
+    below ``src/``/``lib/``) is the same stands in, when exactly one does. Otherwise the file was deleted with
+    no successor.
+    """
+    followed = follow_renames(file_changes)
+    present = set(files)
+    homes: dict[str, str | None] = {}
+    for f in present:
+        key = _home_key(f)
+        homes[key] = None if key in homes else f  # two files with one module name: neither is the successor
+    lookup = {p: (p if p in present else homes.get(_home_key(p))) for p in pd.unique(followed.dropna())}
+    return pd.Series(pd.array(followed.map(lookup), dtype="string"), index=file_changes.index,
+                     name="current_path")
+
+
+def history_paths(file_changes: pd.DataFrame) -> pd.Series:
+    """Where each change counts: its file's ``current_path``, or for a file deleted since, the path the change
+    was made at (a module removed from a directory that is still a component counted for that component)."""
+    if "current_path" not in file_changes:
+        return file_changes["path"].astype("string")
+    return file_changes["current_path"].fillna(file_changes["path"]).astype("string")
+
+
+def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> pd.Series:
+    """The component each file change counts for today (``components.component_of`` of :func:`history_paths`);
+    <NA> for tests and files outside every component. The one mapping of history to components: fix commits,
+    change coupling, churn, recent changes and the backtest all use it."""
+    where = history_paths(file_changes)
+    comp_of = components.component_of
+    lookup = {p: comp_of(p) for p in pd.unique(where.dropna())}
+    return pd.Series(pd.array(where.map(lookup), dtype="string"), index=file_changes.index, name="component")
+
+
+def history_mapping(file_changes: pd.DataFrame, components: ComponentMap) -> dict[str, int | float | None]:
+    """How much of the history reaches today's components.
+
+    Code changes are changes to non-test Python files (named as they were then). Of those, ``mapped`` count
+    for a component; ``gone`` belong to files deleted since with no successor and outside every component's
+    directory; ``outside`` to files that exist now outside every component (tooling, excluded code). Commits
+    touching code are ``commits``; ``commits_mapped`` of them have a mapped code change. Shares are None
+    without code changes (nothing to measure), never 0.
+    """
+    paths = file_changes["path"].astype("string")
+    uniq = pd.unique(paths.dropna())
+    is_code = {p: file_kind(p) == "python" and not is_test_path(p) for p in uniq}
+    code = paths.map(is_code).fillna(False).astype(bool).to_numpy()
+    comp = change_components(file_changes, components).notna().to_numpy()
+    has_now = (file_changes["current_path"].notna().to_numpy() if "current_path" in file_changes
+               else np.ones(len(file_changes), dtype=bool))
+    n, mapped = int(code.sum()), int((code & comp).sum())
+    gone = int((code & ~comp & ~has_now).sum())
+    shas = file_changes["sha"].to_numpy(dtype=object)
+    touched, reached = set(shas[code]), set(shas[code & comp])
+    return {
+        "code_changes": n, "mapped": mapped, "gone": gone, "outside": n - mapped - gone,
+        "share": mapped / n if n else None,
+        "commits": len(touched), "commits_mapped": len(reached),
+        "commit_share": len(reached) / len(touched) if touched else None,
+    }

@@ -24,6 +24,7 @@ def coupling_section(f: Findings) -> Section:
     ev = f.ev
     seams, struct, logical, g = f.seams, f.structural_coupling, f.logical_coupling, f.graph
     risky = set(f.ranking.table.sort_values("rank").head(3)["seam"])  # the seams the ranking puts first
+    hm = f.history_mapping
     sec = Section(
         id="coupling",
         title="Components and their coupling",
@@ -32,12 +33,15 @@ def coupling_section(f: Findings) -> Section:
             "seams": int(len(seams)),
             "cross_component_call_sites": int(len(ev.structure.call_sites)),
             "logically_coupled_pairs": int(len(logical)),
+            "history_mapped_pct": _pct(None if hm["share"] is None else 100 * hm["share"]),
+            "commits_mapped_pct": _pct(None if hm["commit_share"] is None else 100 * hm["commit_share"]),
         },
         paragraphs=[
             "A seam is a directed pair of components where code of one calls, instantiates or subclasses code of "
             "the other. Structural coupling counts imports and call sites across each seam; logical (change) "
             "coupling counts how often two components change in the same commit (code-maat's definition, bulk "
             "commits above the changeset-size limit ignored).",
+            _history_mapping_text(hm),
         ],
         tables=[
             Table("seams", seams, "Seams with their import and call-site counts"),
@@ -50,6 +54,15 @@ def coupling_section(f: Findings) -> Section:
                         "red: the three riskiest seams of the ranking")],
     )
     return sec
+
+
+def _history_mapping_text(hm: dict[str, Any]) -> str:
+    if not hm["code_changes"]:
+        return "History: no change to non-test Python code in the history, so none could be mapped to components."
+    return (f"History follows the code: of {hm['code_changes']:,} changes to non-test Python files, "
+            f"{hm['mapped']:,} ({100 * hm['share']:.0f}%) count for a component today, through renames and moves "
+            f"(in {hm['commits_mapped']:,} of {hm['commits']:,} commits touching code); {hm['gone']:,} belong to "
+            f"files deleted since, {hm['outside']:,} to files outside every component (tooling, excluded code).")
 
 
 def tests_section(f: Findings) -> Section:
