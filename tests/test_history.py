@@ -221,13 +221,16 @@ def moved(tmp_path: Path) -> dict:
     """c1 creates pkg/ (orders, billing); c2 fixes billing/pay.py (#7); c3 moves pkg/ to src/pkg/ with git mv,
     rewriting billing/tax.py on the way (rename detection cannot pair it); c4 renames pay.py to payment.py;
     c5 splits orders/core.py into a package of three modules (no part similar enough for rename detection);
-    c6 deletes pkg's legacy.py (gone, no successor) and src/pkg/billing/old.py (gone, its directory remains)."""
+    c6 deletes pkg's legacy.py (gone, no successor) and src/pkg/billing/old.py (gone, its directory remains).
+    c2 also deletes pkg/billing/refund.py (its directory moves later) and pkg/vendor/ (gone with its directory)."""
     r = make_repo(tmp_path / "r", {
         "pkg/__init__.py": "", "pkg/legacy.py": _lines("legacy"),
         "pkg/orders/__init__.py": "", "pkg/orders/core.py": _lines("a") + _lines("b") + _lines("c"),
         "pkg/billing/__init__.py": "", "pkg/billing/pay.py": _lines("pay"), "pkg/billing/tax.py": _lines("tax"),
         "tests/test_pay.py": "def test_pay():\n    pass\n", "setup.py": "print('setup')\n",
+        "pkg/billing/refund.py": _lines("refund"), "pkg/vendor/__init__.py": "", "pkg/vendor/six.py": _lines("six"),
     }, date=when(1))
+    git(r, "rm", "-q", "-r", "pkg/billing/refund.py", "pkg/vendor")
     shas = {"c1": git(r, "rev-parse", "HEAD").strip()}
     shas["c2"] = commit(r, "Fix rounding, fixes #7", {"pkg/billing/pay.py": _lines("pay") + "FIXED = 1\n",
                                                       "pkg/orders/core.py": _lines("a") + _lines("b") + _lines("c")
@@ -290,11 +293,16 @@ def test_old_commits_count_for_todays_components(moved):
     assert by[(moved["c2"], "pkg/billing/pay.py")] == billing
     assert by[(moved["c1"], "pkg/billing/tax.py")] == cmap.component_of("src/pkg/billing/tax.py")
     assert by[(moved["c2"], "pkg/orders/core.py")] == orders
-    # a file deleted from a directory that still is a component counts for it; one gone with its directory doesn't
-    assert by[(moved["c3"], "src/pkg/billing/old.py")] == cmap.component_of("src/pkg/billing/old.py")
-    assert pd.isna(by[(moved["c2"], "tests/test_pay.py")])
-    assert pd.isna(by[(moved["c1"], "pkg/legacy.py")]) or by[(moved["c1"], "pkg/legacy.py")] == cmap.component_of(
-        "pkg/legacy.py")
+    # a file deleted since counts where it was last (moved to src/pkg/, then deleted): its directory is still a
+    # component's, even for the commit made before the move
+    assert pd.isna(fc.loc[fc["path"] == "pkg/legacy.py", "current_path"]).all()
+    assert by[(moved["c1"], "pkg/legacy.py")] == cmap.component_of("src/pkg/legacy.py") is not None
+    assert by[(moved["c3"], "src/pkg/billing/old.py")] == billing
+    # deleted before its directory moved: counted in that directory as it is named today; gone with its directory:
+    # nowhere
+    assert by[(moved["c1"], "pkg/billing/refund.py")] == billing
+    assert pd.isna(by[(moved["c1"], "pkg/vendor/six.py")])
+    assert pd.isna(by[(moved["c2"], "tests/test_pay.py")]) and pd.isna(by[(moved["c1"], "setup.py")])
 
 
 def test_fix_commits_coupling_and_churn_before_the_move_use_todays_components(moved):
@@ -343,7 +351,7 @@ def test_history_mapping_share(moved):
     assert m["outside"] >= 1  # setup.py exists now, in no component
     assert 0 < m["share"] < 1 and m["commits"] == 6
     # without following the code, the pre-move rows under pkg/ reach no component
-    unfollowed = history_mapping(fc.drop(columns="current_path"), cmap)
+    unfollowed = history_mapping(fc.drop(columns=["latest_path", "current_path"]), cmap)
     assert unfollowed["mapped"] < m["mapped"]
     empty = history_mapping(schema.empty("file_changes"), cmap)
     assert empty["share"] is None and empty["commit_share"] is None

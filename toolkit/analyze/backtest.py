@@ -38,7 +38,7 @@ import pandas as pd
 
 from toolkit.components import pair_name
 from toolkit.config import AuditConfig
-from toolkit.load.history import change_components, current_paths
+from toolkit.load.history import change_components, with_current_paths
 
 __all__ = ["BacktestResult", "backtest", "backtest_many", "by_revision", "prepare", "score_ranking"]
 
@@ -188,7 +188,7 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     in_full = _isin(commits["sha"], known)
     if int(in_full.sum()) == len(known):
         fc = full_h.file_changes[_isin(full_h.file_changes["sha"], known).to_numpy()].reset_index(drop=True)
-        fc["current_path"] = current_paths(fc, repo.list_files(head))  # where the files were at REV, not now
+        fc = with_current_paths(fc, repo.list_files(head))  # where the files were at REV, not now
         hist = History(commits[in_full.to_numpy()].reset_index(drop=True), fc, head, full_h.shallow)
     else:  # REV is not an ancestor of the full evidence's revision (e.g. past ``horizon``)
         hist = load_history(repo, rev=head, skips=[])

@@ -60,8 +60,8 @@ def _changesets(history: History, level: str, components: ComponentMap | None, f
         if components is None:
             raise InputError(None, "component-level coupling needs a ComponentMap", flag="components",
                              hint="pass components=ComponentMap.from_files(repo.list_files())")
-        entity = change_components(fc if follow_renames else fc.drop(columns="current_path", errors="ignore"),
-                                   components)
+        entity = change_components(fc if follow_renames else fc.drop(columns=["latest_path", "current_path"],
+                                                                      errors="ignore"), components)
     out = pd.DataFrame({"sha": fc["sha"].to_numpy(), "entity": entity.to_numpy()})
     out = out[out["entity"].notna()]
     out["entity"] = out["entity"].astype(str)

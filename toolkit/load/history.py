@@ -302,12 +302,17 @@ def load_history(
     family = _family(repo, args[:-2]) if use_cache and plain else None
     got = _extend_cached(repo, head, family, lambda rng: _git_args(rng, None, None, None, first_parent, renames, None))
     commits, changes = got if got is not None else _frames(*_stream(repo, args))
-    changes["current_path"] = current_paths(changes, repo.list_files(head))
+    changes = _follow_the_code(repo, head, changes)
     if use_cache:
         _write_cache(key, commits, changes, skips, repo.origin)
         if family is not None:
             _remember(family, head, key)
     return History(commits, changes, head, shallow)
+
+
+def _follow_the_code(repo: Repo, head: str, changes: pd.DataFrame) -> pd.DataFrame:
+    """``changes`` with the paths their files have at ``head`` (one ``git ls-tree``; a benchmark turns it off)."""
+    return with_current_paths(changes, repo.list_files(head))
 
 
 def _family(repo: Repo, args: list[str]) -> Path:
@@ -386,14 +391,26 @@ def follow_renames(file_changes: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.array(out, dtype="string"), index=file_changes.index, name="path")
 
 
+def _below_root(path: str) -> str:
+    """``path`` without a leading ``src/``/``lib/`` (what a move into a source root keeps)."""
+    head, sep, rest = path.partition("/")
+    return rest if sep and head in SOURCE_ROOTS else path
+
+
 def _home_key(path: str) -> str:
     """What stays the same when code moves under a source root: a Python file's dotted module name
     (``requests/sessions.py``, ``src/requests/sessions.py`` -> ``requests.sessions``; ``pkg/util.py`` and
-    ``pkg/util/__init__.py`` -> ``pkg.util``), any other file's path without the leading ``src/``/``lib/``."""
-    if path.endswith(".py"):
-        return "py:" + module_name(path)
-    head, sep, rest = path.partition("/")
-    return "file:" + (rest if sep and head in SOURCE_ROOTS else path)
+    ``pkg/util/__init__.py`` -> ``pkg.util``), any other file's path below the source root."""
+    return "py:" + module_name(path) if path.endswith(".py") else "file:" + _below_root(path)
+
+
+def with_current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd.DataFrame:
+    """``file_changes`` (newest first) with ``latest_path`` and ``current_path`` set for the revision whose
+    tracked files are ``files`` (:func:`current_paths`); the loader and the backtest's as-of slice both use it."""
+    out = file_changes.copy()
+    out["latest_path"] = follow_renames(out)
+    out["current_path"] = _resolve(out["latest_path"], files)
+    return schema.conform(out, "file_changes")
 
 
 def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd.Series:
@@ -405,45 +422,79 @@ def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd
     below ``src/``/``lib/``) is the same stands in, when exactly one does. Otherwise the file was deleted with
     no successor.
     """
-    followed = follow_renames(file_changes)
+    return _resolve(follow_renames(file_changes), files)
+
+
+def _resolve(followed: pd.Series, files: list[str] | set[str]) -> pd.Series:
+    """The file of ``files`` each followed path is now (itself, or its module's one successor), else <NA>."""
     present = set(files)
     homes: dict[str, str | None] = {}
     for f in present:
         key = _home_key(f)
         homes[key] = None if key in homes else f  # two files with one module name: neither is the successor
     lookup = {p: (p if p in present else homes.get(_home_key(p))) for p in pd.unique(followed.dropna())}
-    return pd.Series(pd.array(followed.map(lookup), dtype="string"), index=file_changes.index,
-                     name="current_path")
+    return pd.Series(pd.array(followed.map(lookup), dtype="string"), index=followed.index, name="current_path")
 
 
 def history_paths(file_changes: pd.DataFrame) -> pd.Series:
-    """Where each change counts: its file's ``current_path``, or for a file deleted since, the path the change
-    was made at (a module removed from a directory that is still a component counted for that component)."""
-    if "current_path" not in file_changes:
-        return file_changes["path"].astype("string")
-    return file_changes["current_path"].fillna(file_changes["path"]).astype("string")
+    """Where each change counts: its file's ``current_path``, or for a file deleted since, its ``latest_path``
+    (a module removed from a directory that is still a component counts for that component); a table without
+    these columns (or with them <NA>) counts at ``path``."""
+    out = file_changes["path"].astype("string")
+    for col in ("latest_path", "current_path"):
+        if col in file_changes:
+            out = file_changes[col].astype("string").fillna(out)
+    return out
 
 
 def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> pd.Series:
-    """The component each file change counts for today (``components.component_of`` of :func:`history_paths`);
-    <NA> for tests and files outside every component. The one mapping of history to components: fix commits,
-    change coupling, churn, recent changes and the backtest all use it."""
+    """The component each file change counts for today; <NA> for tests and files outside every component.
+
+    ``components.component_of`` of the file's :func:`history_paths`; a file deleted since counts in its last
+    directory as that directory is named today (``requests/core.py``, deleted before ``requests/`` moved to
+    ``src/requests/``, counts as ``src/requests/core.py``), when exactly one directory of today's files is
+    it below the source root. The one mapping of history to components: fix commits, change coupling, churn,
+    recent changes and the backtest all use it.
+    """
     where = history_paths(file_changes)
+    if "current_path" in file_changes:
+        gone = file_changes["current_path"].isna().to_numpy()
+        if gone.any():
+            where = where.copy()
+            where[gone] = where[gone].map(_in_todays_dirs(file_changes["current_path"]))
     comp_of = components.component_of
     lookup = {p: comp_of(p) for p in pd.unique(where.dropna())}
     return pd.Series(pd.array(where.map(lookup), dtype="string"), index=file_changes.index, name="component")
 
 
+def _in_todays_dirs(current: pd.Series):
+    """A function placing a gone file's path in today's directory of the same name below the source root."""
+    dirs = {p.rpartition("/")[0] for p in pd.unique(current.dropna())}
+    by_key: dict[str, str | None] = {}
+    for d in dirs:
+        key = _below_root(d)
+        by_key[key] = None if key in by_key else d  # two directories, one name: neither is the successor
+
+    def place(path: str) -> str:
+        d, _, name = path.rpartition("/")
+        if not d or d in dirs:
+            return path
+        now = by_key.get(_below_root(d))
+        return f"{now}/{name}" if now else path
+    return place
+
+
 def history_mapping(file_changes: pd.DataFrame, components: ComponentMap) -> dict[str, int | float | None]:
     """How much of the history reaches today's components.
 
-    Code changes are changes to non-test Python files (named as they were then). Of those, ``mapped`` count
-    for a component; ``gone`` belong to files deleted since with no successor and outside every component's
-    directory; ``outside`` to files that exist now outside every component (tooling, excluded code). Commits
+    Code changes are changes to files that are non-test Python code as they are named today (a test suite
+    that lived inside the package before it moved to ``tests/`` is tests). Of those, ``mapped`` count
+    for a component; ``gone`` belong to files deleted since, in a directory that no component holds today;
+    ``outside`` to files that exist now outside every component (tooling, excluded code). Commits
     touching code are ``commits``; ``commits_mapped`` of them have a mapped code change. Shares are None
     without code changes (nothing to measure), never 0.
     """
-    paths = file_changes["path"].astype("string")
+    paths = history_paths(file_changes)
     uniq = pd.unique(paths.dropna())
     is_code = {p: file_kind(p) == "python" and not is_test_path(p) for p in uniq}
     code = paths.map(is_code).fillna(False).astype(bool).to_numpy()
