@@ -56,7 +56,7 @@ from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.progress import progress
 
 #: Bumped whenever the parsed tables change shape or meaning (invalidates the cache).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: Starts each commit record. Commit messages cannot contain NUL, and this
 #: three-byte control sequence does not occur in real messages.
 _SENTINEL = b"\x1e\x1f\x1e"
