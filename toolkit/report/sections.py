@@ -62,7 +62,8 @@ def _history_mapping_text(hm: dict[str, Any]) -> str:
     return (f"History follows the code: of {hm['code_changes']:,} changes to non-test Python files, "
             f"{hm['mapped']:,} ({100 * hm['share']:.0f}%) count for a component today, through renames and moves "
             f"(in {hm['commits_mapped']:,} of {hm['commits']:,} commits touching code); {hm['gone']:,} belong to "
-            f"files deleted since, {hm['outside']:,} to files outside every component (tooling, excluded code).")
+            f"files deleted since from directories no component holds, {hm['outside']:,} to files outside every "
+            "component (tooling, excluded code).")
 
 
 def tests_section(f: Findings) -> Section:
