@@ -452,8 +452,8 @@ def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> p
 
     ``components.component_of`` of the file's :func:`history_paths`; a file deleted since counts in its last
     directory as that directory is named today (``requests/core.py``, deleted before ``requests/`` moved to
-    ``src/requests/``, counts as ``src/requests/core.py``), when exactly one directory of today's files is
-    it below the source root. The one mapping of history to components: fix commits, change coupling, churn,
+    ``src/requests/``, counts as ``src/requests/core.py``) when exactly one of today's directories is the same
+    below the source root. The one mapping of history to components: fix commits, change coupling, churn,
     recent changes and the backtest all use it.
     """
     where = history_paths(file_changes)
@@ -461,7 +461,8 @@ def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> p
         gone = file_changes["current_path"].isna().to_numpy()
         if gone.any():
             where = where.copy()
-            where[gone] = where[gone].map(_in_todays_dirs(file_changes["current_path"]))
+            place = _in_todays_dirs(file_changes["current_path"])
+            where[gone] = where[gone].map({p: place(p) for p in pd.unique(where[gone])})
     comp_of = components.component_of
     lookup = {p: comp_of(p) for p in pd.unique(where.dropna())}
     return pd.Series(pd.array(where.map(lookup), dtype="string"), index=file_changes.index, name="component")
