@@ -197,6 +197,8 @@ def test_commits_since_a_cached_head_are_read_alone_and_give_the_full_read(repo,
     pd.testing.assert_frame_equal(grown.commits, full.commits)
     pd.testing.assert_frame_equal(grown.file_changes, full.file_changes)
     assert list(follow_renames(grown.file_changes)) == list(follow_renames(full.file_changes))
+    old_b = grown.file_changes["path"] == "pkg/b.py"  # cached rows, renamed by a commit read on top of them
+    assert old_b.sum() == 2 and set(grown.file_changes.loc[old_b, "current_path"]) == {"pkg/c.py"}
 
     git(repo, "checkout", "-q", "-b", "side")
     commit(repo, "side", {"side.py": "s\n"}, date=when(7))
