@@ -122,7 +122,9 @@ class Findings:
         if ev.issues is None:
             return None
         from toolkit.analyze.bug_categorization import categorize_bugs
-        return categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes,
+        from toolkit.load.history import history_paths
+        fc = ev.history.file_changes  # a fix's files as they are named now, like the structure it is compared with
+        return categorize_bugs(ev.issues, links=ev.links, file_changes=fc.assign(path=history_paths(fc)),
                                files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
                                imports=ev.structure.imports)
 
