@@ -29,6 +29,7 @@ def test_audit_without_arguments_reports_on_the_sample(sample_report, sample_tru
     # one genuine finding from each of the four inputs
     assert sec["coupling"]["components"] == len(truth["components"])
     assert sec["coupling"]["seams"] >= len(truth["seams"])
+    assert 50 <= sec["coupling"]["history_mapped_pct"] <= 100  # the history reaches today's components
     assert sec["tests"]["flaky_tests"] == len(truth["flaky_tests"])
     assert sec["issues"]["bugs"] >= 10 and sec["issues"]["bugs_linked_to_fixes"] >= 5
     # the executive summary leads with the integration-coverage headline

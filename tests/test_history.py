@@ -197,6 +197,8 @@ def test_commits_since_a_cached_head_are_read_alone_and_give_the_full_read(repo,
     pd.testing.assert_frame_equal(grown.commits, full.commits)
     pd.testing.assert_frame_equal(grown.file_changes, full.file_changes)
     assert list(follow_renames(grown.file_changes)) == list(follow_renames(full.file_changes))
+    old_b = grown.file_changes["path"] == "pkg/b.py"  # cached rows, renamed by a commit read on top of them
+    assert old_b.sum() == 2 and set(grown.file_changes.loc[old_b, "current_path"]) == {"pkg/c.py"}
 
     git(repo, "checkout", "-q", "-b", "side")
     commit(repo, "side", {"side.py": "s\n"}, date=when(7))
@@ -209,3 +211,162 @@ def test_commits_since_a_cached_head_are_read_alone_and_give_the_full_read(repo,
     full = load_history(repo, cache=False)
     pd.testing.assert_frame_equal(merged.commits, full.commits)
     pd.testing.assert_frame_equal(merged.file_changes, full.file_changes)
+
+
+# ---- history follows the code: moves, renames, splits ----------------------------------------------------------
+def _lines(tag: str, n: int = 24) -> str:
+    return "".join(f"def {tag}_{i}(x):\n    return x + {i}\n" for i in range(n))
+
+
+@pytest.fixture()
+def moved(tmp_path: Path) -> dict:
+    """c1 creates pkg/ (orders, billing); c2 fixes billing/pay.py (#7); c3 moves pkg/ to src/pkg/ with git mv,
+    rewriting billing/tax.py on the way (rename detection cannot pair it); c4 renames pay.py to payment.py;
+    c5 splits orders/core.py into a package of three modules (no part similar enough for rename detection);
+    c6 deletes pkg's legacy.py (gone, no successor) and src/pkg/billing/old.py (gone, its directory remains).
+    c2 also deletes pkg/billing/refund.py (its directory moves later) and pkg/vendor/ (gone with its directory)."""
+    r = make_repo(tmp_path / "r", {
+        "pkg/__init__.py": "", "pkg/legacy.py": _lines("legacy"),
+        "pkg/orders/__init__.py": "", "pkg/orders/core.py": _lines("a") + _lines("b") + _lines("c"),
+        "pkg/billing/__init__.py": "", "pkg/billing/pay.py": _lines("pay"), "pkg/billing/tax.py": _lines("tax"),
+        "tests/test_pay.py": "def test_pay():\n    pass\n", "setup.py": "print('setup')\n",
+        "pkg/billing/refund.py": _lines("refund"), "pkg/vendor/__init__.py": "", "pkg/vendor/six.py": _lines("six"),
+    }, date=when(1))
+    git(r, "rm", "-q", "-r", "pkg/billing/refund.py", "pkg/vendor")
+    shas = {"c1": git(r, "rev-parse", "HEAD").strip()}
+    shas["c2"] = commit(r, "Fix rounding, fixes #7", {"pkg/billing/pay.py": _lines("pay") + "FIXED = 1\n",
+                                                      "pkg/orders/core.py": _lines("a") + _lines("b") + _lines("c")
+                                                      + "ORDER = 1\n", "tests/test_pay.py": "def test_x():\n  1\n"},
+                        date=when(2))
+    (r / "src").mkdir()
+    git(r, "mv", "pkg", "src/pkg")
+    write(r, {"src/pkg/billing/tax.py": _lines("levy", 10), "src/pkg/billing/old.py": "OLD = 1\n"})
+    shas["c3"] = commit(r, "move to src layout", date=when(3))
+    git(r, "mv", "src/pkg/billing/pay.py", "src/pkg/billing/payment.py")
+    shas["c4"] = commit(r, "rename pay to payment", date=when(4))
+    git(r, "rm", "-q", "src/pkg/orders/core.py")
+    shas["c5"] = commit(r, "split core", {"src/pkg/orders/core/__init__.py": "from .a import *\n",
+                                          "src/pkg/orders/core/a.py": _lines("a"), "src/pkg/orders/core/b.py": _lines("b"),
+                                          "src/pkg/orders/core/c.py": _lines("c")}, date=when(5))
+    git(r, "rm", "-q", "src/pkg/legacy.py", "src/pkg/billing/old.py")
+    shas["c6"] = commit(r, "drop legacy", date=when(6))
+    return {"repo": r, **shas}
+
+
+def _current(h, sha: str, path: str):
+    fc = h.file_changes
+    got = fc.loc[(fc["sha"] == sha) & (fc["path"] == path), "current_path"]
+    assert len(got) == 1, (sha, path)
+    return got.iloc[0]
+
+
+def test_old_commits_are_named_by_their_files_paths_today(moved):
+    h = load_history(moved["repo"])
+    schema.check(h.file_changes, "file_changes")
+    c1, c2, c3 = moved["c1"], moved["c2"], moved["c3"]
+    assert _current(h, c2, "pkg/billing/pay.py") == "src/pkg/billing/payment.py"  # git mv, then a rename
+    assert _current(h, c1, "pkg/billing/pay.py") == "src/pkg/billing/payment.py"
+    assert _current(h, c3, "src/pkg/billing/pay.py") == "src/pkg/billing/payment.py"
+    # content rewritten on the move: git saw a deletion and an addition; the module name finds the successor
+    tax_rows = h.file_changes[h.file_changes["sha"] == c3].set_index("path")
+    assert pd.isna(tax_rows.loc["src/pkg/billing/tax.py", "old_path"])
+    assert _current(h, c1, "pkg/billing/tax.py") == "src/pkg/billing/tax.py"
+    # a module split into a package: pkg.orders.core lives on as the package's __init__
+    assert _current(h, c2, "pkg/orders/core.py") == "src/pkg/orders/core/__init__.py"
+    # gone with no successor; the test file keeps its path; tooling at the top stays where it is
+    assert pd.isna(_current(h, c1, "pkg/legacy.py"))
+    assert _current(h, c2, "tests/test_pay.py") == "tests/test_pay.py"
+    assert _current(h, c1, "setup.py") == "setup.py"
+
+
+def test_old_commits_count_for_todays_components(moved):
+    from toolkit.components import ComponentMap
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.history import change_components
+
+    h = load_history(moved["repo"])
+    cmap = ComponentMap.from_files(Repo.open(moved["repo"]).list_files("HEAD"))
+    fc = h.file_changes
+    comp = change_components(fc, cmap)
+    by = {(s, p): c for s, p, c in zip(fc["sha"], fc["path"], comp)}
+    billing = cmap.component_of("src/pkg/billing/payment.py")
+    orders = cmap.component_of("src/pkg/orders/core/__init__.py")
+    assert billing and orders and billing != orders
+    assert by[(moved["c2"], "pkg/billing/pay.py")] == billing
+    assert by[(moved["c1"], "pkg/billing/tax.py")] == cmap.component_of("src/pkg/billing/tax.py")
+    assert by[(moved["c2"], "pkg/orders/core.py")] == orders
+    # a file deleted since counts where it was last (moved to src/pkg/, then deleted): its directory is still a
+    # component's, even for the commit made before the move
+    assert pd.isna(fc.loc[fc["path"] == "pkg/legacy.py", "current_path"]).all()
+    assert by[(moved["c1"], "pkg/legacy.py")] == cmap.component_of("src/pkg/legacy.py") is not None
+    assert by[(moved["c3"], "src/pkg/billing/old.py")] == billing
+    # deleted before its directory moved: counted in that directory as it is named today; gone with its directory:
+    # nowhere
+    assert by[(moved["c1"], "pkg/billing/refund.py")] == billing
+    assert pd.isna(by[(moved["c1"], "pkg/vendor/six.py")])
+    assert pd.isna(by[(moved["c2"], "tests/test_pay.py")]) and pd.isna(by[(moved["c1"], "setup.py")])
+
+
+def test_fix_commits_coupling_and_churn_before_the_move_use_todays_components(moved):
+    from toolkit.analyze.change_coupling import logical_coupling
+    from toolkit.components import ComponentMap
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.history import change_components
+    from toolkit.load.links import link_issues
+    from toolkit.load.issues.normalize import finish
+
+    h = load_history(moved["repo"])
+    cmap = ComponentMap.from_files(Repo.open(moved["repo"]).list_files("HEAD"))
+    billing = cmap.component_of("src/pkg/billing/payment.py")
+    orders = cmap.component_of("src/pkg/orders/core/__init__.py")
+    raw = pd.DataFrame([{"tracker": "github", "key": "#7", "title": "rounding", "type": "bug", "source": "t",
+                         "created": pd.Timestamp("2024-01-01", tz="UTC")}])
+    links = link_issues(finish(raw), h.commits, file_changes=h.file_changes, components=cmap)
+    ic = links.issue_components
+    assert set(ic["component"]) == {billing, orders}  # the fix of c2, made under pkg/, placed on today's code
+    # change coupling counts the pre-move commits c1 and c2 for today's components: billing and orders change
+    # together in c1, c2 and c3 (3 shared revisions); read by the paths of the time, only c3 is left
+    loose = {"level": "component", "components": cmap, "min_revs": 1, "min_shared_revs": 3, "min_coupling": 0}
+    pairs = {tuple(sorted(p)) for p in zip(*(lambda d: (d["entity"], d["coupled"]))(logical_coupling(h, **loose)))}
+    assert tuple(sorted((billing, orders))) in pairs
+    assert len(logical_coupling(h, follow_renames=False, **loose)) == 0
+    # churn: the lines changed under pkg/billing/ before the move count for billing
+    comp = change_components(h.file_changes, cmap)
+    churn = (h.file_changes["added"] + h.file_changes["deleted"]).groupby(comp).sum()
+    before = h.file_changes["sha"].isin([moved["c1"], moved["c2"]]) & h.file_changes["path"].str.startswith(
+        "pkg/billing/")
+    assert churn[billing] >= int((h.file_changes["added"] + h.file_changes["deleted"])[before].sum()) > 0
+
+
+def test_history_mapping_share(moved):
+    from toolkit.components import ComponentMap
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.history import history_mapping
+
+    h = load_history(moved["repo"])
+    cmap = ComponentMap.from_files(Repo.open(moved["repo"]).list_files("HEAD"))
+    m = history_mapping(h.file_changes, cmap)
+    fc = h.file_changes
+    code = ~fc["path"].str.startswith("tests/") & fc["path"].str.endswith(".py")
+    assert m["code_changes"] == int(code.sum())
+    assert m["mapped"] + m["gone"] + m["outside"] == m["code_changes"]
+    assert m["outside"] >= 1  # setup.py exists now, in no component
+    assert 0 < m["share"] < 1 and m["commits"] == 6
+    # without following the code, the pre-move rows under pkg/ reach no component
+    unfollowed = history_mapping(fc.drop(columns=["latest_path", "current_path"]), cmap)
+    assert unfollowed["mapped"] < m["mapped"]
+    empty = history_mapping(schema.empty("file_changes"), cmap)
+    assert empty["share"] is None and empty["commit_share"] is None
+
+
+def test_current_paths_are_those_of_the_loaded_revision(moved):
+    """Loaded at a revision before the move (or sliced to it by the backtest), old commits keep their old paths."""
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.history import current_paths
+
+    h = load_history(moved["repo"], rev=moved["c2"])
+    assert _current(h, moved["c1"], "pkg/billing/pay.py") == "pkg/billing/pay.py"
+    full = load_history(moved["repo"]).file_changes
+    old = full[full["sha"].isin([moved["c1"], moved["c2"]])].reset_index(drop=True)
+    again = current_paths(old, Repo.open(moved["repo"]).list_files(moved["c2"]))
+    assert list(again) == list(h.file_changes["current_path"])

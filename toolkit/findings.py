@@ -63,6 +63,12 @@ class Findings:
         return logical_coupling(self.ev.history, level="component", components=self.ev.components,
                                 **self._thresholds(COMPONENT_COUPLING_DEFAULTS))
 
+    @analysis("toolkit.load.history")
+    def history_mapping(self) -> dict[str, Any]:
+        """How much of the history counts for today's components (toolkit.load.history.history_mapping)."""
+        from toolkit.load.history import history_mapping
+        return history_mapping(self.ev.history.file_changes, self.ev.components)
+
     @analysis("toolkit.analyze.coupling_graph")
     def coupling_graph(self) -> nx.DiGraph:
         from toolkit.analyze.coupling_graph import coupling_graph
@@ -118,7 +124,9 @@ class Findings:
         if ev.issues is None:
             return None
         from toolkit.analyze.bug_categorization import categorize_bugs
-        return categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes,
+        from toolkit.load.history import history_paths
+        fc = ev.history.file_changes  # a fix's files as they are named now, like the structure it is compared with
+        return categorize_bugs(ev.issues, links=ev.links, file_changes=fc.assign(path=history_paths(fc)),
                                files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
                                imports=ev.structure.imports)
 

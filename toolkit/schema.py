@@ -97,6 +97,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("added", "Int64", "lines added (<NA> for binary files)"),
         ("deleted", "Int64", "lines deleted (<NA> for binary files)"),
         ("binary", "bool", "git reported the file as binary"),
+        ("latest_path", "string", "the file's newest path in the history, following git's renames"),
+        ("current_path", "string", "the file's path at the loaded revision, following renames and moves (module "
+         "name as fallback); <NA> when the file is gone"),
     ),
     "logical_coupling": _t(
         ("entity", "string", "file or component"),

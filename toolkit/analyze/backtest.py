@@ -38,6 +38,7 @@ import pandas as pd
 
 from toolkit.components import pair_name
 from toolkit.config import AuditConfig
+from toolkit.load.history import change_components, with_current_paths
 
 __all__ = ["BacktestResult", "backtest", "backtest_many", "by_revision", "prepare", "score_ranking"]
 
@@ -186,9 +187,9 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     commits = full_h.commits
     in_full = _isin(commits["sha"], known)
     if int(in_full.sum()) == len(known):
-        hist = History(commits[in_full.to_numpy()].reset_index(drop=True),
-                       full_h.file_changes[_isin(full_h.file_changes["sha"], known).to_numpy()]
-                       .reset_index(drop=True), head, full_h.shallow)
+        fc = full_h.file_changes[_isin(full_h.file_changes["sha"], known).to_numpy()].reset_index(drop=True)
+        fc = with_current_paths(fc, repo.list_files(head))  # where the files were at REV, not now
+        hist = History(commits[in_full.to_numpy()].reset_index(drop=True), fc, head, full_h.shallow)
     else:  # REV is not an ancestor of the full evidence's revision (e.g. past ``horizon``)
         hist = load_history(repo, rev=head, skips=[])
     when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
@@ -242,12 +243,10 @@ def _later_fixes(full_ev, full_f, known: set[str]) -> tuple[pd.DataFrame, int]:
     links = links[links["issue_key"].astype(str).isin(wanted) & ~_isin(links["sha"], known)]
     fc = full_ev.history.file_changes
     fc = fc[_isin(fc["sha"], set(links["sha"].astype(str)))]
-    comp_of = full_ev.components.component_of
     comps_of_sha: dict[str, set[str]] = {}
-    for sha, path in zip(fc["sha"].astype(str), fc["path"]):
-        c = comp_of(path) if isinstance(path, str) else None
+    for sha, c in zip(fc["sha"].astype(str), change_components(fc, full_ev.components)):
         got = comps_of_sha.setdefault(sha, set())
-        if c:
+        if c is not pd.NA:
             got.add(c)
     rows, unplaced = [], 0
     for key, grp in links.groupby("issue_key", sort=True):
@@ -414,10 +413,8 @@ def _baselines(ev) -> tuple[dict[str, float], dict[str, float]]:
     """component -> churn (lines added + deleted) and pair -> code-maat coupling degree, up to REV."""
     from toolkit.analyze.change_coupling import logical_coupling
 
-    comp_of = ev.components.component_of
     fc = ev.history.file_changes
-    comp_by_path = {p: comp_of(p) for p in pd.unique(fc["path"].dropna())}
-    churn_by = (fc.assign(component=fc["path"].map(comp_by_path),
+    churn_by = (fc.assign(component=change_components(fc, ev.components),
                           lines=fc["added"].fillna(0) + fc["deleted"].fillna(0))
                 .dropna(subset=["component"]).groupby("component")["lines"].sum())
     lc = logical_coupling(ev.history, level="component", components=ev.components, min_revs=1,

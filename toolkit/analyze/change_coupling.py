@@ -29,10 +29,11 @@ Same numbers as code-maat
     default), so ``logical_coupling(history, follow_renames=False)`` on it equals
     code-maat's output row for row (for ``rev`` covering the same commits as
     ``--all``). With ``renames=True`` (the default) and ``follow_renames=True``
-    a file's revisions under older names are counted under its newest name —
-    code-maat cannot do that.
+    a file's revisions under older names and locations are counted under its
+    path today (``toolkit.load.history.history_paths``) — code-maat cannot do that.
 Component level
-    Files are mapped with ``components.component_of(path)``; tests and
+    Changes are mapped with ``toolkit.load.history.change_components`` (the
+    component of the file's path today); tests and
     unassigned files are left out (like code-maat's ``--group``, which drops
     unmatched files). The changeset-size limit counts the commit's mapped
     *files* (as ``--group`` does), while pairs and revisions count each
@@ -45,7 +46,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.components import ComponentMap
 from toolkit.errors import InputError
-from toolkit.load.history import History, follow_renames as _follow
+from toolkit.load.history import History, change_components, history_paths
 
 
 def _changesets(history: History, level: str, components: ComponentMap | None, follow_renames: bool) -> pd.DataFrame:
@@ -53,16 +54,14 @@ def _changesets(history: History, level: str, components: ComponentMap | None, f
     fc = history.file_changes
     if level not in ("file", "component"):
         raise InputError(None, f"level={level!r} is not 'file' or 'component'", flag="level")
-    paths = _follow(fc) if follow_renames else fc["path"]
     if level == "file":
-        entity = paths
+        entity = history_paths(fc) if follow_renames else fc["path"]
     else:
         if components is None:
             raise InputError(None, "component-level coupling needs a ComponentMap", flag="components",
                              hint="pass components=ComponentMap.from_files(repo.list_files())")
-        uniq = pd.unique(paths.dropna())
-        lookup = {p: components.component_of(p) for p in uniq}
-        entity = paths.map(lookup)
+        entity = change_components(fc if follow_renames else fc.drop(columns=["latest_path", "current_path"],
+                                                                      errors="ignore"), components)
     out = pd.DataFrame({"sha": fc["sha"].to_numpy(), "entity": entity.to_numpy()})
     out = out[out["entity"].notna()]
     out["entity"] = out["entity"].astype(str)

@@ -29,19 +29,17 @@ import networkx as nx
 import pandas as pd
 
 from toolkit.components import PAIR_SEP, ComponentMap, pair_name, seam_name, split_seam
-from toolkit.load.history import History, follow_renames
+from toolkit.load.history import History, change_components, history_paths
 
 _EDGE_INTS = ("imports", "call_sites", "callees", "co_changes", "degree", "bugs")
 
 
 def _history_by_component(history: History, components: ComponentMap) -> pd.DataFrame:
     fc = history.file_changes
-    paths = follow_renames(fc)
-    lookup = {p: components.component_of(p) for p in pd.unique(paths.dropna())}
     df = pd.DataFrame({
         "sha": fc["sha"].to_numpy(),
-        "path": paths.to_numpy(),
-        "component": paths.map(lookup).to_numpy(),
+        "path": history_paths(fc).to_numpy(),
+        "component": change_components(fc, components).to_numpy(),
         "churn": (fc["added"].fillna(0) + fc["deleted"].fillna(0)).to_numpy(dtype="int64"),
     })
     return df[df["component"].notna()]

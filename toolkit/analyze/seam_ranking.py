@@ -56,6 +56,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.analyze.interaction_coverage import IMPORT_ONLY, base_status
 from toolkit.components import pair_name
+from toolkit.load.history import change_components
 
 __all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "rank_seams"]
 
@@ -139,12 +140,9 @@ def _recent(f: Any, seams: pd.DataFrame, days: int) -> pd.Series:
     end = commits["timestamp"].max()
     recent = set(commits.loc[commits["timestamp"] >= end - pd.Timedelta(days=days), "sha"].astype(str))
     sub = fc[fc["sha"].astype(str).isin(recent)]
-    comp_of = f.ev.components.component_of
-    lookup = {p: comp_of(p) for p in pd.unique(sub["path"].dropna())}
     touched: dict[str, set[str]] = defaultdict(set)
-    for sha, p in zip(sub["sha"].astype(str), sub["path"]):
-        c = lookup.get(p)
-        if c:
+    for sha, c in zip(sub["sha"].astype(str), change_components(sub, f.ev.components)):
+        if c is not pd.NA:
             touched[sha].add(c)
     vals = []
     for a, b in zip(seams["caller_component"], seams["callee_component"]):

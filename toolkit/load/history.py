@@ -12,11 +12,19 @@ What counts as history
     and each merge carries its diff against its first parent (the "one commit
     per merged pull request" view).
 Renames
-    ``renames=True`` runs rename detection (``-M``): a renamed file is one row
-    with ``old_path`` set. ``renames=False`` passes ``--no-renames``: a rename is
-    a deletion plus an addition, which is the input code-maat recommends
-    (``git log --numstat --no-renames``) and makes file-level coupling
-    comparable 1:1 with it.
+    ``renames=True`` runs rename detection (``-M``) in the same single
+    ``git log`` pass: a renamed file is one row with ``old_path`` set.
+    ``renames=False`` passes ``--no-renames``: a rename is a deletion plus an
+    addition, which is the input code-maat recommends (``git log --numstat
+    --no-renames``) and makes file-level coupling comparable 1:1 with it.
+History follows the code
+    ``current_path`` gives every change the path its file has **now** (at
+    ``rev``), so a commit made before a move (``pkg/`` -> ``src/pkg/``, a
+    package rename, a module turned into a package) counts for the component
+    the code belongs to today: :func:`current_paths` defines it,
+    :func:`change_components` maps it to components, and everything that maps
+    history to components (fix commits, change coupling, churn, recent
+    changes, the backtest) calls that one function.
 Binary files
     ``git`` prints ``-`` for their line counts: ``binary`` is True, counts <NA>.
 Text
@@ -42,12 +50,13 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.atomic import atomic_write
+from toolkit.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.progress import progress
 
 #: Bumped whenever the parsed tables change shape or meaning (invalidates the cache).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 #: Starts each commit record. Commit messages cannot contain NUL, and this
 #: three-byte control sequence does not occur in real messages.
 _SENTINEL = b"\x1e\x1f\x1e"
@@ -293,11 +302,17 @@ def load_history(
     family = _family(repo, args[:-2]) if use_cache and plain else None
     got = _extend_cached(repo, head, family, lambda rng: _git_args(rng, None, None, None, first_parent, renames, None))
     commits, changes = got if got is not None else _frames(*_stream(repo, args))
+    changes = _follow_the_code(repo, head, changes)
     if use_cache:
         _write_cache(key, commits, changes, skips, repo.origin)
         if family is not None:
             _remember(family, head, key)
     return History(commits, changes, head, shallow)
+
+
+def _follow_the_code(repo: Repo, head: str, changes: pd.DataFrame) -> pd.DataFrame:
+    """``changes`` with the paths their files have at ``head`` (one ``git ls-tree``; a benchmark turns it off)."""
+    return with_current_paths(changes, repo.list_files(head))
 
 
 def _family(repo: Repo, args: list[str]) -> Path:
@@ -391,3 +406,125 @@ def unreachable_commits(repo: Repo | str | Path, rev: str = "HEAD") -> pd.DataFr
     return pd.DataFrame({"sha": pd.array([s.strip() for s in shas[:n]], dtype="string"),
                          "message": pd.array(msgs[:n], dtype="string")})
 
+
+def _below_root(path: str) -> str:
+    """``path`` without a leading ``src/``/``lib/`` (what a move into a source root keeps)."""
+    head, sep, rest = path.partition("/")
+    return rest if sep and head in SOURCE_ROOTS else path
+
+
+def _home_key(path: str) -> str:
+    """What stays the same when code moves under a source root: a Python file's dotted module name
+    (``requests/sessions.py``, ``src/requests/sessions.py`` -> ``requests.sessions``; ``pkg/util.py`` and
+    ``pkg/util/__init__.py`` -> ``pkg.util``), any other file's path below the source root."""
+    return "py:" + module_name(path) if path.endswith(".py") else "file:" + _below_root(path)
+
+
+def with_current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd.DataFrame:
+    """``file_changes`` (newest first) with ``latest_path`` and ``current_path`` set for the revision whose
+    tracked files are ``files`` (:func:`current_paths`); the loader and the backtest's as-of slice both use it."""
+    out = file_changes.copy()
+    out["latest_path"] = follow_renames(out)
+    out["current_path"] = _resolve(out["latest_path"], files)
+    return schema.conform(out, "file_changes")
+
+
+def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd.Series:
+    """Each change's file as it is named in the revision whose tracked files are ``files``; <NA> when it is gone.
+
+    The file is followed through git's renames (:func:`follow_renames`, so ``file_changes`` must be newest
+    first). When that name is not in ``files`` (rename detection missed the move: the content was rewritten on
+    the way, or the commit moved more files than git compares), the file whose module name (non-Python: path
+    below ``src/``/``lib/``) is the same stands in, when exactly one does. Otherwise the file was deleted with
+    no successor.
+    """
+    return _resolve(follow_renames(file_changes), files)
+
+
+def _resolve(followed: pd.Series, files: list[str] | set[str]) -> pd.Series:
+    """The file of ``files`` each followed path is now (itself, or its module's one successor), else <NA>."""
+    present = set(files)
+    homes: dict[str, str | None] = {}
+    for f in present:
+        key = _home_key(f)
+        homes[key] = None if key in homes else f  # two files with one module name: neither is the successor
+    lookup = {p: (p if p in present else homes.get(_home_key(p))) for p in pd.unique(followed.dropna())}
+    return pd.Series(pd.array(followed.map(lookup), dtype="string"), index=followed.index, name="current_path")
+
+
+def history_paths(file_changes: pd.DataFrame) -> pd.Series:
+    """Where each change counts: its file's ``current_path``, or for a file deleted since, its ``latest_path``
+    (a module removed from a directory that is still a component counts for that component); a table without
+    these columns (or with them <NA>) counts at ``path``."""
+    out = file_changes["path"].astype("string")
+    for col in ("latest_path", "current_path"):
+        if col in file_changes:
+            out = file_changes[col].astype("string").fillna(out)
+    return out
+
+
+def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> pd.Series:
+    """The component each file change counts for today; <NA> for tests and files outside every component.
+
+    ``components.component_of`` of the file's :func:`history_paths`; a file deleted since counts in its last
+    directory as that directory is named today (``requests/core.py``, deleted before ``requests/`` moved to
+    ``src/requests/``, counts as ``src/requests/core.py``) when exactly one of today's directories is the same
+    below the source root. The one mapping of history to components: fix commits, change coupling, churn,
+    recent changes and the backtest all use it.
+    """
+    where = history_paths(file_changes)
+    if "current_path" in file_changes:
+        gone = file_changes["current_path"].isna().to_numpy()
+        if gone.any():
+            where = where.copy()
+            place = _in_todays_dirs(file_changes["current_path"])
+            where[gone] = where[gone].map({p: place(p) for p in pd.unique(where[gone])})
+    comp_of = components.component_of
+    lookup = {p: comp_of(p) for p in pd.unique(where.dropna())}
+    return pd.Series(pd.array(where.map(lookup), dtype="string"), index=file_changes.index, name="component")
+
+
+def _in_todays_dirs(current: pd.Series):
+    """A function placing a gone file's path in today's directory of the same name below the source root."""
+    dirs = {p.rpartition("/")[0] for p in pd.unique(current.dropna())}
+    by_key: dict[str, str | None] = {}
+    for d in dirs:
+        key = _below_root(d)
+        by_key[key] = None if key in by_key else d  # two directories, one name: neither is the successor
+
+    def place(path: str) -> str:
+        d, _, name = path.rpartition("/")
+        if not d or d in dirs:
+            return path
+        now = by_key.get(_below_root(d))
+        return f"{now}/{name}" if now else path
+    return place
+
+
+def history_mapping(file_changes: pd.DataFrame, components: ComponentMap) -> dict[str, int | float | None]:
+    """How much of the history reaches today's components.
+
+    Code changes are changes to files that are non-test Python code as they are named today (a test suite
+    that lived inside the package before it moved to ``tests/`` is tests). Of those, ``mapped`` count
+    for a component; ``gone`` belong to files deleted since, in a directory that no component holds today;
+    ``outside`` to files that exist now outside every component (tooling, excluded code). Commits
+    touching code are ``commits``; ``commits_mapped`` of them have a mapped code change. Shares are None
+    without code changes (nothing to measure), never 0.
+    """
+    paths = history_paths(file_changes)
+    uniq = pd.unique(paths.dropna())
+    is_code = {p: file_kind(p) == "python" and not is_test_path(p) for p in uniq}
+    code = paths.map(is_code).fillna(False).astype(bool).to_numpy()
+    comp = change_components(file_changes, components).notna().to_numpy()
+    has_now = (file_changes["current_path"].notna().to_numpy() if "current_path" in file_changes
+               else np.ones(len(file_changes), dtype=bool))
+    n, mapped = int(code.sum()), int((code & comp).sum())
+    gone = int((code & ~comp & ~has_now).sum())
+    shas = file_changes["sha"].to_numpy(dtype=object)
+    touched, reached = set(shas[code]), set(shas[code & comp])
+    return {
+        "code_changes": n, "mapped": mapped, "gone": gone, "outside": n - mapped - gone,
+        "share": mapped / n if n else None,
+        "commits": len(touched), "commits_mapped": len(reached),
+        "commit_share": len(reached) / len(touched) if touched else None,
+    }

@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.components import ComponentMap, is_test_path
+from toolkit.components import ComponentMap
+from toolkit.load.history import change_components, history_paths
 
 #: the kinds of evidence, strongest first when one (issue, commit) pair has several
 KINDS = ("fragment", "squash", "merge", "pr", "message", "heuristic")
@@ -451,13 +452,11 @@ def link_issues(
 
     changes = None
     if file_changes is not None and len(file_changes):
-        paths = file_changes["path"].astype("string")
-        uniq = paths.dropna().unique()
-        cmap = components or ComponentMap.from_files(list(uniq))
-        comp_of = {p: (None if is_test_path(p) else cmap.component_of(p)) for p in uniq}
+        paths = history_paths(file_changes)  # the fix's files as they are named now: moves since don't lose them
+        cmap = components or ComponentMap.from_files(list(paths.dropna().unique()))
         changes = pd.DataFrame({
             "sha": file_changes["sha"].astype("string"), "path": paths,
-            "component": paths.map(comp_of).astype("string"),
+            "component": change_components(file_changes, cmap),
             "churn": file_changes["added"].fillna(0).astype("int64") + file_changes["deleted"].fillna(0).astype("int64"),
         }).dropna(subset=["component"])
 

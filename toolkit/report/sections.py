@@ -153,6 +153,7 @@ def coupling_section(f: Findings) -> Section:
     ev = f.ev
     seams, struct, logical, g = f.seams, f.structural_coupling, f.logical_coupling, f.graph
     risky = set(f.ranking.table.sort_values("rank").head(3)["seam"])  # the seams the ranking puts first
+    hm = f.history_mapping
     sec = Section(
         id="coupling",
         title="Components and their coupling",
@@ -162,6 +163,8 @@ def coupling_section(f: Findings) -> Section:
             "cross_component_call_sites": int(len(ev.structure.call_sites)),
             "unresolved_calls": int(ev.structure.unresolved_calls["calls"].sum()),
             "logically_coupled_pairs": int(len(logical)),
+            "history_mapped_pct": _pct(None if hm["share"] is None else 100 * hm["share"]),
+            "commits_mapped_pct": _pct(None if hm["commit_share"] is None else 100 * hm["commit_share"]),
         },
         paragraphs=[
             "A seam is a directed pair of components where code of one calls, instantiates or subclasses code of "
@@ -172,6 +175,7 @@ def coupling_section(f: Findings) -> Section:
             "subpackages, each Django app; tests, tooling, documentation and test-support code are no component. "
             "Each component's reason is listed below; a [components] table in seamscope.toml overrides them.",
             _call_site_note(ev.structure),
+            _history_mapping_text(hm),
         ],
         tables=[
             Table("components", ev.structure.component_table, "Components: why each is one, its files and lines"),
@@ -207,6 +211,16 @@ def _call_site_note(structure: Any) -> str:
         text += (" Cross-component references that cannot run as calls are not call sites: "
                  + ", ".join(done) + ".")
     return text
+
+
+def _history_mapping_text(hm: dict[str, Any]) -> str:
+    if not hm["code_changes"]:
+        return "History: no change to non-test Python code in the history, so none could be mapped to components."
+    return (f"History follows the code: of {hm['code_changes']:,} changes to non-test Python files, "
+            f"{hm['mapped']:,} ({100 * hm['share']:.0f}%) count for a component today, through renames and moves "
+            f"(in {hm['commits_mapped']:,} of {hm['commits']:,} commits touching code); {hm['gone']:,} belong to "
+            f"files deleted since from directories no component holds, {hm['outside']:,} to files outside every "
+            "component (tooling, excluded code).")
 
 
 def tests_section(f: Findings) -> Section:
