@@ -33,9 +33,9 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from toolkit.audit import run_audit  # noqa: E402
-from toolkit.components import is_test_path  # noqa: E402
 from toolkit.config import AuditConfig  # noqa: E402
 from toolkit.findings import Findings  # noqa: E402
+from toolkit.load.history import change_components, history_mapping  # noqa: E402
 from toolkit.report.findings_json import dumps_findings  # noqa: E402
 
 NUMBERS = ("call_sites", "imports", "status", "tests_real", "tests_mocking")
@@ -84,24 +84,17 @@ def disagreements(report, f: Findings) -> list[str]:
 
 
 def history_mapped(ev) -> tuple[float, int]:
-    """Share of code file changes (Python, not tests) whose file today belongs to a component."""
-    fc = ev.history.file_changes
-    col = "current_path" if "current_path" in fc.columns else "path"
-    code = fc[fc["path"].astype(str).str.endswith(".py") & ~fc["path"].astype(str).map(is_test_path)]
-    comps = ev.components
-    mapped = code[col].map(lambda p: p is not None and p == p and comps.component_of(str(p)) is not None)
-    return (float(mapped.mean()) if len(code) else float("nan")), len(code)
+    """Share of code file changes (Python, not tests) that count for a component today (the audit's own figure)."""
+    hm = history_mapping(ev.history.file_changes, ev.components)
+    return (float("nan") if hm["share"] is None else hm["share"]), hm["code_changes"]
 
 
 def fixes_with_component(ev) -> tuple[float, int]:
-    """Share of linked bugs with at least one fix commit that changed code of a component."""
+    """Share of linked bugs with at least one fix commit that changed code counting for a component today."""
     if ev.links is None or ev.links.links.empty:
         return float("nan"), 0
     fc = ev.history.file_changes
-    col = "current_path" if "current_path" in fc.columns else "path"
-    comps = ev.components
-    with_comp = set(fc.loc[fc[col].map(lambda p: p is not None and p == p and comps.component_of(str(p))
-                                       is not None), "sha"].astype(str))
+    with_comp = set(fc.loc[change_components(fc, ev.components).notna().to_numpy(), "sha"].astype(str))
     by_bug = ev.links.links.groupby("issue_key")["sha"].apply(lambda s: bool(set(s.astype(str)) & with_comp))
     return float(by_bug.mean()), len(by_bug)
 

@@ -230,3 +230,37 @@ def test_static_estimate_on_the_sample_keeps_planted_seams_mock_only():
     assert ic.basis == "static"
     for seam in ("payments->inventory", "documents->search_index"):
         assert status[seam] == "mocks_only_estimated"
+
+
+FLAT_PACKAGE = {
+    # a flat package whose namespace re-exports its modules' entry points (requests-style)
+    "src/lib/__init__.py": "from .api import get\nfrom .sessions import Session\n",
+    "src/lib/api.py": "from . import sessions\n\ndef get(url):\n    return sessions.Session().request(url)\n",
+    "src/lib/sessions.py": "from . import utils\n\nclass Session:\n    def request(self, url):\n"
+                           "        return utils.clean(url) + utils.strip(url)\n",
+    "src/lib/utils.py": "from . import hooks\n\ndef clean(u):\n    return hooks.run(u)\n\ndef strip(u):\n"
+                        "    return u.strip()\n",
+    "src/lib/hooks.py": "def run(u):\n    return u\n",
+    "tests/test_public.py": "import lib\n\ndef test_get():\n    assert lib.get(' x ')\n",
+    "tests/test_utils.py": "from lib import utils\n\ndef test_strip():\n    assert utils.strip(' x ') == 'x'\n",
+}
+
+
+def test_static_estimate_reaches_modules_through_the_package_namespace(tmp_path, monkeypatch):
+    """Without coverage, a test importing a flat package's namespace reaches the modules it re-exports (their
+    seams are estimated exercised); a test importing one module does not reach what that module imports."""
+    from tests.gitutil import make_repo
+    from toolkit.config import AuditConfig
+    from toolkit.evidence import load_evidence
+    from toolkit.findings import Findings
+
+    monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
+    repo = make_repo(tmp_path / "r", FLAT_PACKAGE)
+    f = Findings(load_evidence(AuditConfig(repo=repo)))
+    assert f.interaction.basis == "static"
+    seams = f.interaction.seams.set_index("seam")
+    # tests/test_public.py imports `lib`, which re-exports api and sessions: api->sessions is reached for real
+    assert seams.loc["api->sessions", "status"] == "integration_estimated"
+    assert seams.loc["api->sessions", "tests_real"] >= 1
+    # utils->hooks: test_utils imports utils only, and no facade re-exports utils or hooks: not reached
+    assert seams.loc["utils->hooks", "status"] == "untested_estimated"

@@ -55,9 +55,13 @@ Without coverage data (``basis="static"``) the result is a clearly labelled
 estimate from the tests found in source (``test_kinds``: each test's imported
 ``components`` and ``mocked_components``; without ``test_kinds`` each test file,
 not a ``conftest.py``, which only provides fixtures, stands for one test): a test
-exercises a seam for real when it imports both the caller and the callee
-component and mocks nothing of the callee; it mocks the seam when it imports the
-caller and mocks the callee component. Every status but ``import_only`` carries
+reaches the components it imports and, through a facade (a component of ``__init__.py``
+files only: a package's public namespace), each component the facade imports at run time
+(a test that imports ``requests`` and calls ``requests.get`` runs ``api``'s and
+``sessions``' code, although it names neither module). A test exercises a seam for real
+when it reaches both the caller and the callee component and mocks nothing of the
+callee; it mocks the seam when it reaches the caller and mocks the callee component. The
+reach does not go through a component the test mocks. Every status but ``import_only`` carries
 the suffix ``_estimated`` and ``summary["basis_note"]`` says so. Call sites take
 their seam's estimate (imports cannot tell call sites apart).
 """
@@ -67,6 +71,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -84,8 +89,9 @@ IMPORT_ONLY = "import_only"
 SEAM_STATUSES: tuple[str, ...] = ("untested", "mocks_only", "integration", IMPORT_ONLY)
 #: statuses that are an integration gap (no test exercises the seam for real)
 GAP_STATUSES: tuple[str, ...] = ("untested", "mocks_only")
-STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test imports "
-               "both its caller and its callee component without mocking the callee; call sites take their "
+STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test reaches "
+               "both its caller and its callee component (imports them, or a package namespace re-exporting them) "
+               "without mocking the callee; call sites take their "
                "seam's estimate. Record coverage with --cov-context=test for a measured answer.")
 COVERAGE_NOTE = ("measured: per-test coverage (test_exercises) says which test executed which call site; "
                  "mocks found in test source say which of those tests replaced the callee.")
@@ -372,13 +378,46 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
     return [(f, imported.get(f, set()), mocked.get(f, set())) for f in sorted(set(imported) | set(mocked))]
 
 
+def _facade_imports(imports: pd.DataFrame | None) -> nx.DiGraph:
+    """Component -> component edges of the run-time imports of facade components: components whose importing
+    files are all ``__init__.py`` (a package's public namespace, e.g. ``requests`` re-exporting ``get`` from
+    ``api`` and ``Session`` from ``sessions``). Imports under ``if TYPE_CHECKING:`` never run and do not count."""
+    graph = nx.DiGraph()
+    if imports is None or imports.empty:
+        return graph
+    rows = imports[imports["component"].notna() & imports["target_component"].notna()
+                   & ~imports["is_type_checking"].fillna(False).astype(bool)]
+    init = rows["path"].astype(str).str.endswith("__init__.py")
+    facades = set(rows["component"].astype(str)) - set(rows.loc[~init, "component"].astype(str))
+    graph.add_edges_from((str(a), str(b)) for a, b in zip(rows["component"], rows["target_component"])
+                         if a != b and str(a) in facades)
+    return graph
+
+
+def _reached(facades: nx.DiGraph, imported: set[str], mocked: set[str]) -> set[str]:
+    """The components a test is estimated to run code of: those it imports, and those a facade it reaches
+    re-exports (a test importing ``requests`` and calling ``requests.get`` runs ``api``'s code). Not deeper:
+    a test importing one module runs the functions it calls, not everything that module imports. A
+    component the test mocks is not gone through."""
+    reached = set(imported)
+    todo = [c for c in imported if c not in mocked and c in facades]
+    while todo:
+        for nxt in facades.successors(todo.pop()):
+            if nxt not in reached and nxt not in mocked:
+                reached.add(nxt)
+                todo.append(nxt)
+    return reached
+
+
 def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd.DataFrame | None,
             test_kinds: pd.DataFrame | None, seams: pd.DataFrame | None) -> InteractionCoverage:
     """Estimate from the tests' imports and mocks when no per-test coverage exists (module docstring)."""
-    by_caller: dict[str, list[tuple[str, set[str], set[str]]]] = {}  # component -> the tests importing it
-    for unit in _static_units(test_kinds, mocks, imports):
-        for c in unit[1]:
-            by_caller.setdefault(c, []).append(unit)
+    by_caller: dict[str, list[tuple[str, set[str], set[str]]]] = {}  # component -> the tests reaching it
+    graph = _facade_imports(imports)
+    for test, imported, mocked in _static_units(test_kinds, mocks, imports):
+        reached = _reached(graph, imported, mocked)
+        for c in reached:
+            by_caller.setdefault(c, []).append((test, reached, mocked))
     kinds = _kinds(test_kinds)
     seam_rows, status_of = [], {}
     for seam, grp in call_sites.groupby("seam", sort=True):
