@@ -61,7 +61,8 @@ def test_cross_component_fix_is_integration_with_evidence_strongest_first():
         "label/component 'regression' (+0.5 → integration)",
     ]
     assert b["score_integration"] == 8.0 and b["score_component"] == 0.0
-    assert b["confidence"] == 1.0
+    assert b["confidence"] == pytest.approx(8 / (8 + DEFAULT_WEIGHTS["prior"]))  # all agree: margin / (total + prior)
+    assert pd.isna(b["undecided"])
     assert b["components"] == ["orders", "payments"] and b["pairs"] == ["orders<->payments"]
     assert b["fix_commits"] == 1
 
@@ -78,7 +79,7 @@ def test_single_component_fix_with_rounding_words_is_component():
         'word "rounding" in title/body (+1 → component)',
         "fix added unit test code only (tests/unit/test_money.py) (+0.5 → component)",
     ]
-    assert b["confidence"] == 1.0
+    assert b["confidence"] == pytest.approx(3.5 / 4.5)
 
 
 def test_configuration_only_fix_in_production_is_environment():
@@ -110,15 +111,23 @@ def test_only_bugs_are_categorized():
     assert r.bugs["key"].tolist() == ["#7"]
 
 
-def test_no_evidence_is_component_with_zero_confidence_and_ties_go_to_component():
+def test_no_or_conflicting_evidence_is_unknown_with_what_would_decide_it():
     iss = issues(issue("#8", "It does the wrong thing"),
-                 issue("#9", "Timeout when saving", "Saving a draft typo'd the name."))  # timeout vs typo: a tie
+                 issue("#9", "Timeout when saving", "Saving a draft typo'd the name."),  # timeout vs typo: a tie
+                 issue("#7", "The api is wrong"))  # one weak word (+0.5) decides nothing
     r = categorize_bugs(iss)
-    assert row(r, "#8")["category"] == "component" and row(r, "#8")["confidence"] == 0.0
-    assert row(r, "#8")["evidence"] == []
+    b = row(r, "#8")
+    assert (b["category"], b["rules_category"], b["confidence"], b["evidence"]) == ("unknown", "unknown", 0.0, [])
+    assert b["undecided"].startswith("no evidence; would decide: a linked fix commit")
     b = row(r, "#9")
     assert b["score_integration"] == b["score_component"] == 1.0
-    assert b["category"] == "component" and b["confidence"] == 0.0
+    assert b["category"] == "unknown" and b["confidence"] == 0.0
+    assert b["undecided"].startswith("conflicting evidence (")
+    b = row(r, "#7")
+    assert b["category"] == "unknown" and b["confidence"] == pytest.approx(0.5 / 1.5)
+    assert b["undecided"].startswith("weak evidence (integration 0.5)")
+    assert r.summary["undecided"] == 3 and r.summary["decided"] == 0 and r.summary["decided_share"] == 0.0
+    assert pd.isna(r.summary["integration_share"])  # nothing decided: no share, not a confident 0
 
 
 def test_words_match_at_boundaries_only():
@@ -127,7 +136,7 @@ def test_words_match_at_boundaries_only():
                                issue("#12", "Wrongly configured")))
     assert row(r, "#10")["evidence"] == []
     assert row(r, "#11")["evidence"] == ['word "retry" in title/body (+1 → integration)']
-    assert row(r, "#12")["evidence"] == ['word "config" in title/body (+1 → environment)']
+    assert row(r, "#12")["evidence"] == ['word "config" in title/body (+0.5 → environment)']
 
 
 def test_html_in_title_and_body_stays_text():
@@ -197,7 +206,7 @@ def test_labels_win_and_weights_override():
                                                                                   "integration")
     assert r.summary["labelled"] == 1 and r.summary["by_source"]["label"] == 1
     r2 = categorize_bugs(iss, links=ln, weights={"fix_multi_component": 0})
-    assert row(r2, "#23")["category"] == "component" and row(r2, "#23")["evidence"] == []
+    assert row(r2, "#23")["category"] == "unknown" and row(r2, "#23")["evidence"] == []
     assert r2.rules_weights["fix_multi_component"] == 0
     with pytest.raises(ValueError, match="unknown bug-categorization weights"):
         categorize_bugs(iss, weights={"nope": 1})
@@ -217,7 +226,7 @@ def test_summary_by_pair_and_by_quarter():
     assert r.by_quarter.set_index("quarter")[["integration", "component", "not_a_bug", "bugs"]].to_dict("index") == {
         "2025Q1": {"integration": 1, "component": 1, "not_a_bug": 0, "bugs": 2},
         "2025Q2": {"integration": 1, "component": 0, "not_a_bug": 1, "bugs": 2}}
-    assert r.summary["counts"] == {"integration": 2, "component": 1, "environment": 0, "not_a_bug": 1}
+    assert r.summary["counts"] == {"integration": 2, "component": 1, "environment": 0, "not_a_bug": 1, "unknown": 0}
     assert r.summary["production_bugs"] == 2 and r.summary["production_integration_share"] == 0.5
     assert r.summary["integration_share"] == pytest.approx(2 / 3)
 
@@ -304,7 +313,8 @@ def test_classifier_without_scikit_learn_names_the_extra(monkeypatch):
 def test_sample_planted_integration_bugs_are_integration_and_component_bugs_are_not(sample_evidence, sample_truth):
     ev, truth = sample_evidence, sample_truth
     r = categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes, files=ev.structure.files,
-                        imports=ev.structure.imports, commits=ev.history.commits, labels=ev.labels)
+                        imports=ev.structure.imports, commits=ev.history.commits, labels=ev.labels,
+                        vocabulary=ev.vocabulary)
     got = r.bugs.set_index("key")["category"]
     planted = {p["issue"] for p in truth["planted"].values() if p["category"] == "integration"}
     assert planted and {k: got[k] for k in planted} == {k: "integration" for k in planted}

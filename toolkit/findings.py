@@ -118,7 +118,7 @@ class Findings:
         from toolkit.analyze.bug_categorization import categorize_bugs
         return categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes,
                                files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
-                               imports=ev.structure.imports)
+                               imports=ev.structure.imports, vocabulary=ev.vocabulary)
 
     @analysis("toolkit.analyze.cross_component_bugs")
     def cross_bugs(self):

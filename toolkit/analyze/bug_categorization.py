@@ -116,7 +116,7 @@ PARAMETERS: dict[str, tuple[float, str]] = {
     "boundary_cap": (5.0, "the most the boundary names can add"),
     "full_text_words": (12.0, "words of text that make a full description for no_boundary"),
     "prior": (1.0, "evidence it takes to be half sure: confidence = margin / (total + prior)"),
-    "decide_at": (0.2, "below this confidence the bug is unknown"),
+    "decide_at": (0.4, "below this confidence the bug is unknown"),
 }
 #: Default weight per feature, plus :data:`PARAMETERS`.
 DEFAULT_WEIGHTS: dict[str, float] = ({name: w for name, (_c, w, _m) in FEATURES.items()}
@@ -539,16 +539,20 @@ def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]) ->
 
 def _no_boundary_evidence(ev: _Evidence, texts: list[str], boundary: np.ndarray, single: list[bool],
                           components: dict[str, list[str]], keys: list[str], has_vocabulary: bool) -> None:
-    """Step 3b: nothing across the boundary — in the fix (one component) and in the text (the more text, the more
-    it says)."""
+    """Step 3b (after the words): nothing across the boundary — a fix inside one component that touched no file
+    talking across it (an import of a dependency, an interface file, a manifest) and was not only configuration,
+    and a text naming nothing across it nor describing an interaction (the more text, the
+    more its silence says)."""
     full = max(ev.w["full_text_words"], 1.0)
+    c = ev.contrib
     for i, text in enumerate(texts):
         if boundary[i] > 0:
             continue
-        if single[i]:
+        fix_across = c["boundary_file"][i] + c["interface_file"][i] + c["manifest_fix"][i] + c["config_only_fix"][i]
+        if single[i] and not fix_across:
             ev.add(i, "fix_single_component", f"fix touched one component: {components[keys[i]][0]}")
-        if not has_vocabulary:
-            continue
+        if not has_vocabulary or c["text_integration"][i] >= 1.0:
+            continue  # no vocabulary to check against, or the words describe an interaction
         words = len(_WORD.findall(_CODE.sub(" ", text)))
         if words:
             ev.add(i, "no_boundary", f"{words} words name nothing across the project's boundary",
@@ -771,7 +775,7 @@ def _summary(bugs: pd.DataFrame, n_labelled: int) -> dict[str, Any]:
     counts = {c: int((bugs["category"] == c).sum()) for c in DECISIONS}
     decided = bugs[bugs["category"] != UNKNOWN]
     real = decided[decided["category"] != "not_a_bug"]
-    prod = bugs[bugs["environment"] == "production"]
+    prod = bugs[(bugs["environment"] == "production") & (bugs["category"] != "not_a_bug")]
     prod_real = real[real["environment"] == "production"]
     return {
         "bugs": int(len(bugs)),
