@@ -357,3 +357,88 @@ def test_fix_test_code_is_judged_by_the_test_kind_path_convention(test_path, int
     said = [e for e in b["evidence"] if test_path in e]
     assert said and said[0].startswith("fix added integration test code" if integration else "fix added unit test code")
     assert (path_kind(test_path) in ("integration", "e2e")) == integration
+
+
+# ---- the rule table, the boundary, abstention and confidence ----
+
+def vocab(*rows):
+    """A boundary_terms table: (term, kind, pattern, source)."""
+    return schema.conform(pd.DataFrame(list(rows), columns=["term", "kind", "pattern", "source"]), "boundary_terms")
+
+
+VOCAB = vocab(("urllib3", "dependency", "urllib3", "declared in pyproject.toml"),
+              ("ssl", "platform", "ssl|tls", "src/pkg/net.py imports ssl"),
+              ("Windows", "os", "windows", "generic table"))
+
+
+def test_the_rule_table_is_data_over_one_category_vocabulary():
+    from toolkit.analyze.bug_categorization import DECISIONS, FEATURES, PARAMETERS, UNKNOWN
+    from toolkit.labels import CATEGORIES
+    assert DECISIONS == (*CATEGORIES, UNKNOWN)
+    assert {cat for cat, _w, _m in FEATURES.values()} <= set(CATEGORIES)
+    assert set(DEFAULT_WEIGHTS) == set(FEATURES) | set(PARAMETERS)
+    assert all(w > 0 and meaning for _c, w, meaning in FEATURES.values())
+
+
+def test_text_naming_a_dependency_or_platform_is_integration_and_names_the_source():
+    r = categorize_bugs(issues(issue("#1", "Fix handshake failure when TLS 1.3 is negotiated"),
+                               issue("#2", "Pool hangs with urllib3 2.0 when the connection is reused")),
+                        vocabulary=VOCAB)
+    assert 'the text names platform "ssl" (src/pkg/net.py imports ssl) (+2 → integration)' in row(r, "#1")["evidence"]
+    assert row(r, "#1")["category"] == "integration"
+    assert 'the text names dependency "urllib3" (declared in pyproject.toml) (+3 → integration)' \
+        in row(r, "#2")["evidence"]
+
+
+def test_a_text_naming_nothing_across_the_boundary_says_more_the_longer_it_is():
+    long = "The progress bar shows the wrong percentage once more items finish than were queued at the start"
+    r = categorize_bugs(issues(issue("#1", long), issue("#2", "Wrong percentage")), vocabulary=VOCAB)
+    b1, b2 = row(r, "#1"), row(r, "#2")
+    assert b1["category"] == "component" and b1["evidence"][0].endswith(
+        "words name nothing across the project's boundary (+2 → component)")
+    assert b2["score_component"] == pytest.approx(2 * 2 / 12)  # 2 of a full description's 12 words
+    assert b2["category"] == "unknown" and b2["undecided"].startswith("weak evidence (component")
+    # without a vocabulary, silence proves nothing
+    assert row(categorize_bugs(issues(issue("#1", long))), "#1")["category"] == "unknown"
+
+
+def test_confidence_grows_with_agreeing_evidence_and_falls_with_conflict():
+    r = categorize_bugs(issues(issue("#1", "Crash with urllib3"),
+                               issue("#2", "Crash with urllib3 on Windows over TLS"),
+                               issue("#3", "Typo in the off-by-one check with urllib3")), vocabulary=VOCAB)
+    c = r.bugs.set_index("key")["confidence"]
+    assert c["#2"] > c["#1"] > c["#3"]
+    assert row(r, "#2")["category"] == "integration"
+    assert row(r, "#2")["score_integration"] == DEFAULT_WEIGHTS["boundary_cap"]  # boundary names are capped
+
+
+def test_a_fix_inside_one_component_counts_only_when_it_touched_nothing_across_the_boundary():
+    files = schema.conform(pd.DataFrame([
+        {"path": "src/pkg/net.py", "component": "pkg", "module": "pkg.net", "kind": "python", "is_test": False},
+        {"path": "src/pkg/fmt.py", "component": "pkg", "module": "pkg.fmt", "kind": "python", "is_test": False},
+    ]), "files")
+    imports = schema.conform(pd.DataFrame([
+        {"path": "src/pkg/net.py", "line": 1, "module": "pkg.net", "component": "pkg", "target_module": "ssl",
+         "target_symbol": None, "target_component": None, "is_relative": False, "is_conditional": False,
+         "is_type_checking": False, "is_function_local": False}]), "imports")
+    iss = issues(issue("#1", "Requests stall"), issue("#2", "Labels misprinted"), issue("#3", "Install fails"))
+    ln = links({"#1": ["n1"], "#2": ["f1"], "#3": ["m1"]}, {"#1": ["pkg"], "#2": ["pkg"], "#3": ["pkg"]})
+    fc = changes([("n1", "src/pkg/net.py"), ("f1", "src/pkg/fmt.py"), ("m1", "pyproject.toml"),
+                  ("m1", "src/pkg/fmt.py")])
+    r = categorize_bugs(iss, links=ln, file_changes=fc, files=files, imports=imports, vocabulary=VOCAB)
+    assert row(r, "#1")["evidence"] == ["fix touched src/pkg/net.py, which imports ssl (+0.5 → integration)"]
+    assert row(r, "#2")["evidence"][0] == "fix touched one component: pkg (+2 → component)"
+    assert row(r, "#2")["category"] == "component"
+    assert row(r, "#3")["evidence"][0] == "fix changed dependency manifest pyproject.toml (+2 → integration)"
+    assert row(r, "#3")["category"] == "integration"
+
+
+def test_summary_shares_are_over_decided_bugs_with_the_undecided_beside():
+    r = categorize_bugs(issues(issue("#1", "Crash with urllib3 on Windows", environment="production"),
+                               issue("#2", "It broke", environment="production"),
+                               issue("#3", "The progress bar shows the wrong percentage once more items finish "
+                                           "than were queued", environment="production")), vocabulary=VOCAB)
+    s = r.summary
+    assert (s["decided"], s["undecided"], s["decided_share"]) == (2, 1, pytest.approx(2 / 3))
+    assert s["integration_share"] == 0.5 and s["production_integration_share"] == 0.5
+    assert (s["production_bugs"], s["production_undecided"]) == (3, 1)

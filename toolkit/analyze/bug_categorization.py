@@ -551,8 +551,8 @@ def _no_boundary_evidence(ev: _Evidence, texts: list[str], boundary: np.ndarray,
         fix_across = c["boundary_file"][i] + c["interface_file"][i] + c["manifest_fix"][i] + c["config_only_fix"][i]
         if single[i] and not fix_across:
             ev.add(i, "fix_single_component", f"fix touched one component: {components[keys[i]][0]}")
-        if not has_vocabulary or c["text_integration"][i] >= 1.0:
-            continue  # no vocabulary to check against, or the words describe an interaction
+        if not has_vocabulary or c["text_integration"][i] >= 1.0 or fix_across:
+            continue  # no vocabulary to check against, the words describe an interaction, or the fix crossed
         words = len(_WORD.findall(_CODE.sub(" ", text)))
         if words:
             ev.add(i, "no_boundary", f"{words} words name nothing across the project's boundary",

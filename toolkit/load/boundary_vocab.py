@@ -129,7 +129,7 @@ TOOL_TERMS: dict[str, str] = {
     r"coverage(?:\.py)?": "coverage.py", r"tox|nox|virtualenv|venv|conda|pipx|poetry|hatch|uv": "environment tool",
     r"cython|pyinstaller|nuitka|mypyc": "compiler",
     r"ipython|jupyter|notebook": "IPython/Jupyter",
-    r"third[- ]party|plugins?|backends?|downstream": "third party",
+    r"third[- ]party(?: plugins?| librar(?:y|ies)| packages?)?|backends?|downstream": "third party",
 }
 #: external_services kind -> words for the other side.
 SERVICE_WORDS: dict[str, str] = {
