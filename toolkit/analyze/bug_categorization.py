@@ -463,77 +463,170 @@ def _bounded(pattern: str) -> str:
     return rf"(?<![\w-])(?:{pattern})(?![\w])"
 
 
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _keys(text: str) -> frozenset[str]:
+    """The 2- and 3-letter beginnings of the text's words: which terms could match (:class:`_TermSet`)."""
+    toks = _TOKEN.findall(text)
+    return frozenset([t[:3] for t in toks] + [t[:2] for t in toks])
+
+
+def _split_top(pattern: str) -> list[str]:
+    """The top-level alternatives of a regex."""
+    out, depth, cls, cur, i = [], 0, False, "", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            cur += pattern[i:i + 2]
+            i += 2
+            continue
+        if cls:
+            cls = ch != "]"
+        elif ch == "[":
+            cls = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+            i += 1
+            continue
+        cur += ch
+        i += 1
+    return [*out, cur]
+
+
+def _anchors(pattern: str) -> frozenset[str] | None:
+    """Literal word beginnings one of which every match starts with, or ``None`` when there is none to rely on."""
+    out: set[str] = set()
+    for alt in _split_top(pattern):
+        alt = re.sub(r"^\(\?<[=!][^)]*\)", "", alt)
+        if alt.startswith("(?:"):
+            depth, j = 0, 0
+            for j, ch in enumerate(alt):
+                depth += ch == "("
+                depth -= ch == ")"
+                if depth == 0:
+                    break
+            if alt[j + 1:j + 2] in ("?", "*", "{"):
+                return None
+            inner = _anchors(alt[3:j])
+            if inner is None:
+                return None
+            out |= inner
+            continue
+        m = re.match(r"[a-z0-9]+", alt)
+        run = m.group(0) if m else ""
+        if alt[len(run):len(run) + 1] in ("?", "*", "{"):
+            run = run[:-1]
+        if len(run) < 2:
+            return None
+        out.add(run)
+    return frozenset(out)
+
+
+class _TermSet:
+    """Many terms, looked for fast: a term's regex runs only on texts holding a word that begins like one of its
+    literal beginnings (:func:`_anchors`); terms without one always run. Matches are whole words
+    (:func:`_bounded`)."""
+
+    def __init__(self, patterns: list[str]):
+        self.rx = [re.compile(_bounded(p)) for p in patterns]
+        self.always: list[int] = []
+        self.by_key: dict[str, list[int]] = {}
+        for j, p in enumerate(patterns):
+            anchors = _anchors(p)
+            if anchors is None:
+                self.always.append(j)
+                continue
+            for a in anchors:
+                self.by_key.setdefault(a[:3], []).append(j)
+        self.key_set = frozenset(self.by_key)
+
+    def hits(self, text: str, keys: frozenset[str]) -> list[int]:
+        if not text:
+            return []
+        common = keys & self.key_set
+        if not common and not self.always:
+            return []
+        cand = set(self.always)
+        for k in common:
+            cand.update(self.by_key[k])
+        return [j for j in sorted(cand) if self.rx[j].search(text)]
+
+
 @lru_cache(maxsize=64)
-def _compile_vocabulary(rows: tuple[tuple[str, str, str, str], ...]) -> list[tuple[str, re.Pattern, list]]:
-    """Per boundary kind: one combined regex (to find the texts that name anything of the kind) and the
-    per-term regexes with their source (to say which)."""
+def _compile_vocabulary(rows: tuple[tuple[str, str, str, str], ...]) -> list[tuple[str, _TermSet, list]]:
+    """Per boundary kind: its terms as one :class:`_TermSet` and (term, source) per group."""
     by_kind: dict[str, list[tuple[str, str, str]]] = {}
     for term, kind, pattern, source in rows:
         by_kind.setdefault(kind, []).append((term, pattern, source))
-    out = []
-    for kind, terms in by_kind.items():
-        combined = re.compile("|".join(_bounded(p) for _t, p, _s in terms))
-        out.append((kind, combined, [(t, re.compile(_bounded(p)), s) for t, p, s in terms]))
-    return out
+    return [(kind, _TermSet([p for _t, p, _s in terms]), [(t, s) for t, _p, s in terms])
+            for kind, terms in by_kind.items()]
 
 
-def _boundary_evidence(ev: _Evidence, texts: list[str], vocabulary: pd.DataFrame | None,
-                       where: list[str]) -> np.ndarray:
-    """Step 3: names across the boundary in the text. Returns per bug the boundary weight added."""
-    n = len(texts)
+def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], keys: list[tuple],
+                       vocabulary: pd.DataFrame | None) -> np.ndarray:
+    """Step 3: names across the boundary in the title/body or fix messages. Returns per bug the weight added."""
+    n = len(issue_text)
     added = np.zeros(n)
     if vocabulary is None or not len(vocabulary):
         return added
     rows = tuple(zip(vocabulary["term"].astype(str), vocabulary["kind"].astype(str),
                      vocabulary["pattern"].astype(str), vocabulary["source"].astype(str)))
     cap = ev.w["boundary_cap"]
-    for kind, combined, terms in _compile_vocabulary(rows):
+    for kind, terms, names in _compile_vocabulary(rows):
         feature = _BOUNDARY_FEATURE.get(kind)
-        if feature is None:
+        if feature is None or not ev.w[feature]:
             continue
-        for i, text in enumerate(texts):
-            if not combined.search(text):
-                continue
-            hits = [(t, s) for t, rx, s in terms if rx.search(text)]
-            if kind == "component" and len({t for t, _s in hits}) < 2:
+        for i in range(n):
+            in_issue = terms.hits(issue_text[i], keys[i][0])
+            hits = in_issue or terms.hits(fix_text[i], keys[i][1])
+            if not hits or (kind == "component" and len({names[j][0] for j in hits}) < 2):
                 continue
             room = cap - added[i]
-            if room <= 0 or not hits:
+            if room <= 0:
                 continue
+            where = "" if in_issue else " in the fix message"
             if kind == "component":
-                what = f"the text names components {', '.join(sorted({t for t, _s in hits})[:4])}"
+                what = f"the text names components {', '.join(sorted({names[j][0] for j in hits})[:4])}"
+            elif kind in ("dependency", "third_party", "platform", "service"):
+                term, source = names[hits[0]]
+                what = f'the text names {kind.replace("_", "-")} "{term}" ({source})'
             else:
-                term, source = hits[0]
-                what = f'the text names {kind.replace("_", "-")} "{term}" ({source})' if kind in (
-                    "dependency", "third_party", "platform", "service") else f'the text names {kind} "{term}"'
-            factor = min(1.0, room / ev.w[feature]) if ev.w[feature] else 0.0
-            added[i] += ev.add(i, feature, what + where[i], factor)
+                what = f'the text names {kind} "{names[hits[0]][0]}"'
+            added[i] += ev.add(i, feature, what + where, min(1.0, room / ev.w[feature]))
     return added
 
 
-def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]) -> np.ndarray:
+def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], keys: list[tuple]) -> np.ndarray:
     """Step 4: the generic words of :data:`VOCABULARY`. Returns per bug whether an environment word fired."""
     n = len(issue_text)
-    text_sum = {c: np.zeros(n) for c in CATEGORIES}
     env_hit = np.zeros(n, dtype=bool)
-    for cat, term, rx, factor in _COMPILED:
+    for cat, (terms, entries) in _WORD_SETS.items():
         feature = _TEXT_FEATURE[cat]
         if ev.w[feature] == 0:
             continue
         for i in range(n):
-            in_issue = bool(rx.search(issue_text[i]))
-            in_fix = cat != "not_a_bug" and bool(fix_text[i]) and bool(rx.search(fix_text[i]))
+            in_issue = terms.hits(issue_text[i], keys[i][0])
+            in_fix = [j for j in terms.hits(fix_text[i], keys[i][1]) if j not in in_issue] if cat != "not_a_bug" \
+                else []
             if not (in_issue or in_fix):
                 continue
-            if cat == "environment":
-                env_hit[i] = True
-            room = ev.w["text_cap"] - text_sum[cat][i]
-            weight = min(ev.w[feature] * factor, max(room, 0.0))
-            if weight <= 0:
-                continue
-            text_sum[cat][i] += weight
-            where = "title/body" if in_issue else "fix message"
-            ev.add(i, feature, f'word "{term}" in {where}', weight / ev.w[feature])
+            env_hit[i] |= cat == "environment"
+            total = 0.0
+            for j in sorted(in_issue + in_fix):
+                term, factor = entries[j]
+                room = ev.w["text_cap"] - total
+                weight = min(ev.w[feature] * factor, max(room, 0.0))
+                if weight <= 0:
+                    break
+                total += weight
+                where = "title/body" if j in in_issue else "fix message"
+                ev.add(i, feature, f'word "{term}" in {where}', weight / ev.w[feature])
     return env_hit
 
 
@@ -650,10 +743,9 @@ def categorize_bugs(
 
     single = _fix_evidence(ev, keys, fx, env, files, imports, vocabulary)
     _tracker_evidence(ev, bugs, fx, files)
-    where = [" in the fix message" if fix_text[i] and not _names_any(issue_text[i], vocabulary) else ""
-             for i in range(n)] if vocabulary is not None and len(vocabulary) else [""] * n
-    boundary = _boundary_evidence(ev, texts, vocabulary, where)
-    env_hit = _word_evidence(ev, issue_text, fix_text)
+    keys_of = [(_keys(a), _keys(b)) for a, b in zip(issue_text, fix_text)]
+    boundary = _boundary_evidence(ev, issue_text, fix_text, keys_of, vocabulary)
+    env_hit = _word_evidence(ev, issue_text, fix_text, keys_of)
     _no_boundary_evidence(ev, texts, boundary, single, fx.components, keys,
                           vocabulary is not None and len(vocabulary) > 0)
     _environment_evidence(ev, env, env_hit)
@@ -694,16 +786,9 @@ def categorize_bugs(
                          summary=_summary(out, n_labelled), rules_weights=w)
 
 
-def _names_any(text: str, vocabulary: pd.DataFrame | None) -> bool:
-    if vocabulary is None or not len(vocabulary):
-        return False
-    rows = tuple(zip(vocabulary["term"].astype(str), vocabulary["kind"].astype(str),
-                     vocabulary["pattern"].astype(str), vocabulary["source"].astype(str)))
-    return any(rx.search(text) for _k, rx, _t in _compile_vocabulary(rows))
-
-
-_COMPILED: list[tuple[str, str, re.Pattern, float]] = [
-    (cat, term, re.compile(rf"\b(?:{pat})\b"), factor) for cat, terms in VOCABULARY.items() for term, pat, factor in terms]
+#: Per category of VOCABULARY: its terms as one _TermSet, and (term shown, factor) per group.
+_WORD_SETS: dict[str, tuple[_TermSet, list[tuple[str, float]]]] = {
+    cat: (_TermSet([p for _t, p, _f in terms]), [(t, f) for t, _p, f in terms]) for cat, terms in VOCABULARY.items()}
 
 
 def _words(value: str) -> list[str]:
