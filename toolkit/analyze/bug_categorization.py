@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -466,10 +466,17 @@ def _bounded(pattern: str) -> str:
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def _keys(text: str) -> frozenset[str]:
-    """The 2- and 3-letter beginnings of the text's words: which terms could match (:class:`_TermSet`)."""
-    toks = _TOKEN.findall(text)
-    return frozenset([t[:3] for t in toks] + [t[:2] for t in toks])
+def _index(texts: list[str]) -> dict[str, list[int]]:
+    """Which texts hold a word beginning with each 2- and 3-letter start: which texts a term could match in
+    (:class:`_TermSet`)."""
+    index: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        toks = _TOKEN.findall(text)
+        for k in {*(t[:3] for t in toks), *(t[:2] for t in toks)}:
+            index.setdefault(k, []).append(i)
+    return index
 
 
 def _split_top(pattern: str) -> list[str]:
@@ -529,33 +536,34 @@ def _anchors(pattern: str) -> frozenset[str] | None:
 
 
 class _TermSet:
-    """Many terms, looked for fast: a term's regex runs only on texts holding a word that begins like one of its
-    literal beginnings (:func:`_anchors`); terms without one always run. Matches are whole words
-    (:func:`_bounded`)."""
+    """Many terms, looked for fast: a term's regex runs only on the texts holding a word that begins like one of
+    its literal beginnings (:func:`_anchors`, :func:`_index`); terms without one run on every text. Matches are
+    whole words (:func:`_bounded`)."""
 
     def __init__(self, patterns: list[str]):
         self.rx = [re.compile(_bounded(p)) for p in patterns]
-        self.always: list[int] = []
-        self.by_key: dict[str, list[int]] = {}
-        for j, p in enumerate(patterns):
+        self.keys: list[frozenset[str] | None] = []
+        for p in patterns:
             anchors = _anchors(p)
-            if anchors is None:
-                self.always.append(j)
-                continue
-            for a in anchors:
-                self.by_key.setdefault(a[:3], []).append(j)
-        self.key_set = frozenset(self.by_key)
+            self.keys.append(None if anchors is None else frozenset(a[:3] for a in anchors))
 
-    def hits(self, text: str, keys: frozenset[str]) -> list[int]:
-        if not text:
-            return []
-        common = keys & self.key_set
-        if not common and not self.always:
-            return []
-        cand = set(self.always)
-        for k in common:
-            cand.update(self.by_key[k])
-        return [j for j in sorted(cand) if self.rx[j].search(text)]
+    def hits(self, texts: list[str], index: dict[str, list[int]]) -> list[list[int]]:
+        """Per text, the terms it names (in term order)."""
+        out: list[list[int]] = [[] for _ in texts]
+        for j, rx in enumerate(self.rx):
+            keys = self.keys[j]
+            if keys is None:
+                cand: Iterable[int] = (i for i, t in enumerate(texts) if t)
+            else:
+                found: set[int] = set()
+                for k in keys:
+                    found.update(index.get(k, ()))
+                cand = sorted(found)
+            search = rx.search
+            for i in cand:
+                if search(texts[i]):
+                    out[i].append(j)
+        return out
 
 
 @lru_cache(maxsize=64)
@@ -568,7 +576,7 @@ def _compile_vocabulary(rows: tuple[tuple[str, str, str, str], ...]) -> list[tup
             for kind, terms in by_kind.items()]
 
 
-def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], keys: list[tuple],
+def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict],
                        vocabulary: pd.DataFrame | None) -> np.ndarray:
     """Step 3: names across the boundary in the title/body or fix messages. Returns per bug the weight added."""
     n = len(issue_text)
@@ -582,9 +590,10 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
         feature = _BOUNDARY_FEATURE.get(kind)
         if feature is None or not ev.w[feature]:
             continue
+        issue_hits, fix_hits = terms.hits(issue_text, index[0]), terms.hits(fix_text, index[1])
         for i in range(n):
-            in_issue = terms.hits(issue_text[i], keys[i][0])
-            hits = in_issue or terms.hits(fix_text[i], keys[i][1])
+            in_issue = issue_hits[i]
+            hits = in_issue or fix_hits[i]
             if not hits or (kind == "component" and len({names[j][0] for j in hits}) < 2):
                 continue
             room = cap - added[i]
@@ -602,7 +611,7 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
     return added
 
 
-def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], keys: list[tuple]) -> np.ndarray:
+def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict]) -> np.ndarray:
     """Step 4: the generic words of :data:`VOCABULARY`. Returns per bug whether an environment word fired."""
     n = len(issue_text)
     env_hit = np.zeros(n, dtype=bool)
@@ -610,10 +619,11 @@ def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], ke
         feature = _TEXT_FEATURE[cat]
         if ev.w[feature] == 0:
             continue
+        issue_hits = terms.hits(issue_text, index[0])
+        fix_hits = terms.hits(fix_text, index[1]) if cat != "not_a_bug" else [[] for _ in range(n)]
         for i in range(n):
-            in_issue = terms.hits(issue_text[i], keys[i][0])
-            in_fix = [j for j in terms.hits(fix_text[i], keys[i][1]) if j not in in_issue] if cat != "not_a_bug" \
-                else []
+            in_issue = issue_hits[i]
+            in_fix = [j for j in fix_hits[i] if j not in in_issue]
             if not (in_issue or in_fix):
                 continue
             env_hit[i] |= cat == "environment"
@@ -743,9 +753,9 @@ def categorize_bugs(
 
     single = _fix_evidence(ev, keys, fx, env, files, imports, vocabulary)
     _tracker_evidence(ev, bugs, fx, files)
-    keys_of = [(_keys(a), _keys(b)) for a, b in zip(issue_text, fix_text)]
-    boundary = _boundary_evidence(ev, issue_text, fix_text, keys_of, vocabulary)
-    env_hit = _word_evidence(ev, issue_text, fix_text, keys_of)
+    index = (_index(issue_text), _index(fix_text))
+    boundary = _boundary_evidence(ev, issue_text, fix_text, index, vocabulary)
+    env_hit = _word_evidence(ev, issue_text, fix_text, index)
     _no_boundary_evidence(ev, texts, boundary, single, fx.components, keys,
                           vocabulary is not None and len(vocabulary) > 0)
     _environment_evidence(ev, env, env_hit)
