@@ -542,27 +542,25 @@ class _TermSet:
 
     def __init__(self, patterns: list[str]):
         self.rx = [re.compile(_bounded(p)) for p in patterns]
-        self.keys: list[frozenset[str] | None] = []
-        for p in patterns:
-            anchors = _anchors(p)
-            self.keys.append(None if anchors is None else frozenset(a[:3] for a in anchors))
+        self.anchors = [_anchors(p) for p in patterns]
+        self.keys = [None if a is None else frozenset(x[:3] for x in a) for a in self.anchors]
 
-    def hits(self, texts: list[str], index: dict[str, list[int]]) -> list[list[int]]:
-        """Per text, the terms it names (in term order)."""
-        out: list[list[int]] = [[] for _ in texts]
+    def hits(self, texts: list[str], index: dict[str, list[int]]) -> dict[int, list[int]]:
+        """text position -> the terms it names (in term order), for the texts that name any."""
+        out: dict[int, list[int]] = {}
         for j, rx in enumerate(self.rx):
-            keys = self.keys[j]
-            if keys is None:
+            keys, anchors = self.keys[j], self.anchors[j]
+            if keys is None or anchors is None:
                 cand: Iterable[int] = (i for i, t in enumerate(texts) if t)
             else:
                 found: set[int] = set()
                 for k in keys:
                     found.update(index.get(k, ()))
-                cand = sorted(found)
+                cand = [i for i in sorted(found) if any(a in texts[i] for a in anchors)]  # substring: cheap
             search = rx.search
             for i in cand:
                 if search(texts[i]):
-                    out[i].append(j)
+                    out.setdefault(i, []).append(j)
         return out
 
 
@@ -591,9 +589,9 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
         if feature is None or not ev.w[feature]:
             continue
         issue_hits, fix_hits = terms.hits(issue_text, index[0]), terms.hits(fix_text, index[1])
-        for i in range(n):
-            in_issue = issue_hits[i]
-            hits = in_issue or fix_hits[i]
+        for i in sorted({*issue_hits, *fix_hits}):
+            in_issue = issue_hits.get(i, [])
+            hits = in_issue or fix_hits.get(i, [])
             if not hits or (kind == "component" and len({names[j][0] for j in hits}) < 2):
                 continue
             room = cap - added[i]
@@ -620,10 +618,10 @@ def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], in
         if ev.w[feature] == 0:
             continue
         issue_hits = terms.hits(issue_text, index[0])
-        fix_hits = terms.hits(fix_text, index[1]) if cat != "not_a_bug" else [[] for _ in range(n)]
-        for i in range(n):
-            in_issue = issue_hits[i]
-            in_fix = [j for j in fix_hits[i] if j not in in_issue]
+        fix_hits = terms.hits(fix_text, index[1]) if cat != "not_a_bug" else {}
+        for i in sorted({*issue_hits, *fix_hits}):
+            in_issue = issue_hits.get(i, [])
+            in_fix = [j for j in fix_hits.get(i, ()) if j not in in_issue]
             if not (in_issue or in_fix):
                 continue
             env_hit[i] |= cat == "environment"
