@@ -61,7 +61,8 @@ def test_cross_component_fix_is_integration_with_evidence_strongest_first():
         "label/component 'regression' (+0.5 → integration)",
     ]
     assert b["score_integration"] == 8.0 and b["score_component"] == 0.0
-    assert b["confidence"] == 1.0
+    assert b["confidence"] == pytest.approx(8 / (8 + DEFAULT_WEIGHTS["prior"]))  # all agree: margin / (total + prior)
+    assert pd.isna(b["undecided"])
     assert b["components"] == ["orders", "payments"] and b["pairs"] == ["orders<->payments"]
     assert b["fix_commits"] == 1
 
@@ -78,7 +79,7 @@ def test_single_component_fix_with_rounding_words_is_component():
         'word "rounding" in title/body (+1 → component)',
         "fix added unit test code only (tests/unit/test_money.py) (+0.5 → component)",
     ]
-    assert b["confidence"] == 1.0
+    assert b["confidence"] == pytest.approx(3.5 / 4.5)
 
 
 def test_configuration_only_fix_in_production_is_environment():
@@ -110,15 +111,23 @@ def test_only_bugs_are_categorized():
     assert r.bugs["key"].tolist() == ["#7"]
 
 
-def test_no_evidence_is_component_with_zero_confidence_and_ties_go_to_component():
+def test_no_or_conflicting_evidence_is_unknown_with_what_would_decide_it():
     iss = issues(issue("#8", "It does the wrong thing"),
-                 issue("#9", "Timeout when saving", "Saving a draft typo'd the name."))  # timeout vs typo: a tie
+                 issue("#9", "Timeout when saving", "Saving a draft typo'd the name."),  # timeout vs typo: a tie
+                 issue("#7", "The api is wrong"))  # one weak word (+0.5) decides nothing
     r = categorize_bugs(iss)
-    assert row(r, "#8")["category"] == "component" and row(r, "#8")["confidence"] == 0.0
-    assert row(r, "#8")["evidence"] == []
+    b = row(r, "#8")
+    assert (b["category"], b["rules_category"], b["confidence"], b["evidence"]) == ("unknown", "unknown", 0.0, [])
+    assert b["undecided"].startswith("no evidence; would decide: a linked fix commit")
     b = row(r, "#9")
     assert b["score_integration"] == b["score_component"] == 1.0
-    assert b["category"] == "component" and b["confidence"] == 0.0
+    assert b["category"] == "unknown" and b["confidence"] == 0.0
+    assert b["undecided"].startswith("conflicting evidence (")
+    b = row(r, "#7")
+    assert b["category"] == "unknown" and b["confidence"] == pytest.approx(0.5 / 1.5)
+    assert b["undecided"].startswith("weak evidence (integration 0.5)")
+    assert r.summary["undecided"] == 3 and r.summary["decided"] == 0 and r.summary["decided_share"] == 0.0
+    assert pd.isna(r.summary["integration_share"])  # nothing decided: no share, not a confident 0
 
 
 def test_words_match_at_boundaries_only():
@@ -127,7 +136,7 @@ def test_words_match_at_boundaries_only():
                                issue("#12", "Wrongly configured")))
     assert row(r, "#10")["evidence"] == []
     assert row(r, "#11")["evidence"] == ['word "retry" in title/body (+1 → integration)']
-    assert row(r, "#12")["evidence"] == ['word "config" in title/body (+1 → environment)']
+    assert row(r, "#12")["evidence"] == ['word "config" in title/body (+0.5 → environment)']
 
 
 def test_html_in_title_and_body_stays_text():
@@ -197,7 +206,7 @@ def test_labels_win_and_weights_override():
                                                                                   "integration")
     assert r.summary["labelled"] == 1 and r.summary["by_source"]["label"] == 1
     r2 = categorize_bugs(iss, links=ln, weights={"fix_multi_component": 0})
-    assert row(r2, "#23")["category"] == "component" and row(r2, "#23")["evidence"] == []
+    assert row(r2, "#23")["category"] == "unknown" and row(r2, "#23")["evidence"] == []
     assert r2.rules_weights["fix_multi_component"] == 0
     with pytest.raises(ValueError, match="unknown bug-categorization weights"):
         categorize_bugs(iss, weights={"nope": 1})
@@ -217,7 +226,7 @@ def test_summary_by_pair_and_by_quarter():
     assert r.by_quarter.set_index("quarter")[["integration", "component", "not_a_bug", "bugs"]].to_dict("index") == {
         "2025Q1": {"integration": 1, "component": 1, "not_a_bug": 0, "bugs": 2},
         "2025Q2": {"integration": 1, "component": 0, "not_a_bug": 1, "bugs": 2}}
-    assert r.summary["counts"] == {"integration": 2, "component": 1, "environment": 0, "not_a_bug": 1}
+    assert r.summary["counts"] == {"integration": 2, "component": 1, "environment": 0, "not_a_bug": 1, "unknown": 0}
     assert r.summary["production_bugs"] == 2 and r.summary["production_integration_share"] == 0.5
     assert r.summary["integration_share"] == pytest.approx(2 / 3)
 
@@ -304,7 +313,8 @@ def test_classifier_without_scikit_learn_names_the_extra(monkeypatch):
 def test_sample_planted_integration_bugs_are_integration_and_component_bugs_are_not(sample_evidence, sample_truth):
     ev, truth = sample_evidence, sample_truth
     r = categorize_bugs(ev.issues, links=ev.links, file_changes=ev.history.file_changes, files=ev.structure.files,
-                        imports=ev.structure.imports, commits=ev.history.commits, labels=ev.labels)
+                        imports=ev.structure.imports, commits=ev.history.commits, labels=ev.labels,
+                        vocabulary=ev.vocabulary)
     got = r.bugs.set_index("key")["category"]
     planted = {p["issue"] for p in truth["planted"].values() if p["category"] == "integration"}
     assert planted and {k: got[k] for k in planted} == {k: "integration" for k in planted}
@@ -347,3 +357,88 @@ def test_fix_test_code_is_judged_by_the_test_kind_path_convention(test_path, int
     said = [e for e in b["evidence"] if test_path in e]
     assert said and said[0].startswith("fix added integration test code" if integration else "fix added unit test code")
     assert (path_kind(test_path) in ("integration", "e2e")) == integration
+
+
+# ---- the rule table, the boundary, abstention and confidence ----
+
+def vocab(*rows):
+    """A boundary_terms table: (term, kind, pattern, source)."""
+    return schema.conform(pd.DataFrame(list(rows), columns=["term", "kind", "pattern", "source"]), "boundary_terms")
+
+
+VOCAB = vocab(("urllib3", "dependency", "urllib3", "declared in pyproject.toml"),
+              ("ssl", "platform", "ssl|tls", "src/pkg/net.py imports ssl"),
+              ("Windows", "os", "windows", "generic table"))
+
+
+def test_the_rule_table_is_data_over_one_category_vocabulary():
+    from toolkit.analyze.bug_categorization import DECISIONS, FEATURES, PARAMETERS, UNKNOWN
+    from toolkit.labels import CATEGORIES
+    assert DECISIONS == (*CATEGORIES, UNKNOWN)
+    assert {cat for cat, _w, _m in FEATURES.values()} <= set(CATEGORIES)
+    assert set(DEFAULT_WEIGHTS) == set(FEATURES) | set(PARAMETERS)
+    assert all(w > 0 and meaning for _c, w, meaning in FEATURES.values())
+
+
+def test_text_naming_a_dependency_or_platform_is_integration_and_names_the_source():
+    r = categorize_bugs(issues(issue("#1", "Fix handshake failure when TLS 1.3 is negotiated"),
+                               issue("#2", "Pool hangs with urllib3 2.0 when the connection is reused")),
+                        vocabulary=VOCAB)
+    assert 'the text names platform "ssl" (src/pkg/net.py imports ssl) (+2 → integration)' in row(r, "#1")["evidence"]
+    assert row(r, "#1")["category"] == "integration"
+    assert 'the text names dependency "urllib3" (declared in pyproject.toml) (+3 → integration)' \
+        in row(r, "#2")["evidence"]
+
+
+def test_a_text_naming_nothing_across_the_boundary_says_more_the_longer_it_is():
+    long = "The progress bar shows the wrong percentage once more items finish than were queued at the start"
+    r = categorize_bugs(issues(issue("#1", long), issue("#2", "Wrong percentage")), vocabulary=VOCAB)
+    b1, b2 = row(r, "#1"), row(r, "#2")
+    assert b1["category"] == "component" and b1["evidence"][0].endswith(
+        "words name nothing across the project's boundary (+2 → component)")
+    assert b2["score_component"] == pytest.approx(2 * 2 / 12)  # 2 of a full description's 12 words
+    assert b2["category"] == "unknown" and b2["undecided"].startswith("weak evidence (component")
+    # without a vocabulary, silence proves nothing
+    assert row(categorize_bugs(issues(issue("#1", long))), "#1")["category"] == "unknown"
+
+
+def test_confidence_grows_with_agreeing_evidence_and_falls_with_conflict():
+    r = categorize_bugs(issues(issue("#1", "Crash with urllib3"),
+                               issue("#2", "Crash with urllib3 on Windows over TLS"),
+                               issue("#3", "Typo in the off-by-one check with urllib3")), vocabulary=VOCAB)
+    c = r.bugs.set_index("key")["confidence"]
+    assert c["#2"] > c["#1"] > c["#3"]
+    assert row(r, "#2")["category"] == "integration"
+    assert row(r, "#2")["score_integration"] == DEFAULT_WEIGHTS["boundary_cap"]  # boundary names are capped
+
+
+def test_a_fix_inside_one_component_counts_only_when_it_touched_nothing_across_the_boundary():
+    files = schema.conform(pd.DataFrame([
+        {"path": "src/pkg/net.py", "component": "pkg", "module": "pkg.net", "kind": "python", "is_test": False},
+        {"path": "src/pkg/fmt.py", "component": "pkg", "module": "pkg.fmt", "kind": "python", "is_test": False},
+    ]), "files")
+    imports = schema.conform(pd.DataFrame([
+        {"path": "src/pkg/net.py", "line": 1, "module": "pkg.net", "component": "pkg", "target_module": "ssl",
+         "target_symbol": None, "target_component": None, "is_relative": False, "is_conditional": False,
+         "is_type_checking": False, "is_function_local": False}]), "imports")
+    iss = issues(issue("#1", "Requests stall"), issue("#2", "Labels misprinted"), issue("#3", "Install fails"))
+    ln = links({"#1": ["n1"], "#2": ["f1"], "#3": ["m1"]}, {"#1": ["pkg"], "#2": ["pkg"], "#3": ["pkg"]})
+    fc = changes([("n1", "src/pkg/net.py"), ("f1", "src/pkg/fmt.py"), ("m1", "pyproject.toml"),
+                  ("m1", "src/pkg/fmt.py")])
+    r = categorize_bugs(iss, links=ln, file_changes=fc, files=files, imports=imports, vocabulary=VOCAB)
+    assert row(r, "#1")["evidence"] == ["fix touched src/pkg/net.py, which imports ssl (+0.5 → integration)"]
+    assert row(r, "#2")["evidence"][0] == "fix touched one component: pkg (+2 → component)"
+    assert row(r, "#2")["category"] == "component"
+    assert row(r, "#3")["evidence"][0] == "fix changed dependency manifest pyproject.toml (+2 → integration)"
+    assert row(r, "#3")["category"] == "integration"
+
+
+def test_summary_shares_are_over_decided_bugs_with_the_undecided_beside():
+    r = categorize_bugs(issues(issue("#1", "Crash with urllib3 on Windows", environment="production"),
+                               issue("#2", "It broke", environment="production"),
+                               issue("#3", "The progress bar shows the wrong percentage once more items finish "
+                                           "than were queued", environment="production")), vocabulary=VOCAB)
+    s = r.summary
+    assert (s["decided"], s["undecided"], s["decided_share"]) == (2, 1, pytest.approx(2 / 3))
+    assert s["integration_share"] == 0.5 and s["production_integration_share"] == 0.5
+    assert (s["production_bugs"], s["production_undecided"]) == (3, 1)

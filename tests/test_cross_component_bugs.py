@@ -80,7 +80,8 @@ def test_with_categories_integration_counts_follow_the_category():
     row = r.pairs.set_index("pair").loc["orders<->payments"]
     assert (row["bugs"], row["integration_bugs"]) == (4, 3)
     assert r.resolve_times.set_index("group").loc["integration", "bugs"] == 3
-    assert r.resolve_times.set_index("group").loc["component", "bugs"] == 2  # P-4 and unlinked P-6
+    assert r.resolve_times.set_index("group").loc["component", "bugs"] == 1  # P-4; unlinked P-6 has no evidence
+    assert cats.bugs.set_index("key").loc["P-6", "category"] == "unknown"  # ... so it is unknown, not component
 
 
 def test_bug_overlay_sets_both_directions():

@@ -43,6 +43,7 @@ class Evidence:
     test_kinds: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None
     links: Any = None  # toolkit.load.links.Links
+    vocabulary: pd.DataFrame | None = None  # boundary_terms (toolkit.load.boundary_vocab), read with issues
     labels: pd.DataFrame | None = None
     skips: list[Skip] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)  # input -> why it is absent
@@ -215,6 +216,12 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
                 lambda own: link_issues(ev.issues, history.commits, file_changes=history.file_changes,
                                         components=structure.components,
                                         unreachable=lambda: unreachable_commits(repo, config.at or "HEAD")), skips)
+        from toolkit.load.boundary_vocab import boundary_vocabulary
+        with stage("boundary vocabulary"):
+            ev.vocabulary = cache.cached(
+                "evidence", k("boundary_vocab", rkey, code=("toolkit.load.boundary_vocab",)),
+                lambda own: boundary_vocabulary(repo, config.at, files=structure.files, imports=structure.imports,
+                                                skips=own), skips)
     else:
         missing["issues"] = "no issue-tracker export given (--issues)"
 

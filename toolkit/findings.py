@@ -128,7 +128,7 @@ class Findings:
         fc = ev.history.file_changes  # a fix's files as they are named now, like the structure it is compared with
         return categorize_bugs(ev.issues, links=ev.links, file_changes=fc.assign(path=history_paths(fc)),
                                files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
-                               imports=ev.structure.imports)
+                               imports=ev.structure.imports, vocabulary=ev.vocabulary)
 
     @analysis("toolkit.analyze.cross_component_bugs")
     def cross_bugs(self):

@@ -48,6 +48,8 @@ from toolkit.atomic import atomic_write
 from toolkit.errors import InputError
 
 CATEGORIES: tuple[str, ...] = ("integration", "component", "environment", "not_a_bug")
+#: What the rules say when the evidence is too weak or conflicting to decide; never an analyst label.
+UNKNOWN = "unknown"
 REQUIRED = ("key", "category", "note", "decided_at")
 HEADER = (*REQUIRED, "reviewer")
 MAX_NOTE_CHARS = 20_000  # well below the csv module's field limit (131,072), so every file we write reads back

@@ -348,14 +348,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("share", "float64", "bugs / all bugs"),
     ),
     # ---- bug categorization (toolkit.analyze.bug_categorization, bug_classifier) ----
+    "boundary_terms": _t(
+        ("term", "string", "the name shown in evidence (a dependency, module, runtime, OS, tool, service, component)"),
+        ("kind", "string", "dependency, third_party, platform, service, runtime, os, tool or component"),
+        ("pattern", "string", "regex matched at word boundaries on lower-cased text"),
+        ("source", "string", "where it was derived from (manifest path, importing file, generic table)"),
+    ),
     "bug_categories": _t(
         ("key", "string", "bug issue key (type bug, not a pull request)"),
         ("title", "string", "issue title (untrusted text)"),
         ("environment", "string", "where it was first seen (toolkit.environments)"),
-        ("category", "string", "integration, component, environment or not_a_bug"),
-        ("confidence", "float64", "(best - second score) / total score; 1 for analyst labels; 0 with no evidence"),
+        ("category", "string", "integration, component, environment, not_a_bug (toolkit.labels.CATEGORIES) or unknown"
+                               " (toolkit.labels.UNKNOWN: evidence too weak or conflicting)"),
+        ("confidence", "float64", "(best - second score) / (total score + prior); 1 for analyst labels; 0 with no "
+                                  "evidence"),
         ("source", "string", "label (analyst decision), rules (weighted evidence) or model (classifier)"),
-        ("rules_category", "string", "what the weighted evidence alone says"),
+        ("rules_category", "string", "what the weighted evidence alone says (unknown below the decision threshold)"),
+        ("undecided", "string", "for an unknown bug: why, and what would decide it; <NA> when decided"),
         ("score_integration", "float64", "sum of the weights of the integration evidence"),
         ("score_component", "float64", "sum of the weights of the component evidence"),
         ("score_environment", "float64", "sum of the weights of the environment evidence"),
@@ -374,7 +383,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("component", "int64", "categorized component"),
         ("environment", "int64", "categorized environment"),
         ("not_a_bug", "int64", "categorized not_a_bug"),
-        ("integration_share", "float64", "integration / bugs"),
+        ("unknown", "int64", "undecided (evidence too weak or conflicting)"),
+        ("integration_share", "float64", "integration / decided bugs (NaN when none is decided)"),
     ),
     "bugs_by_quarter": _t(
         ("quarter", "string", "calendar quarter of creation, e.g. 2025Q3"),
@@ -382,6 +392,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("component", "int64", "categorized component"),
         ("environment", "int64", "categorized environment"),
         ("not_a_bug", "int64", "categorized not_a_bug"),
+        ("unknown", "int64", "undecided"),
         ("bugs", "int64", "all bugs created in the quarter"),
     ),
     "classifier_evaluation": _t(

@@ -1,55 +1,50 @@
-"""Production issue categorization: was a bug an integration, component or environment problem?
+"""Production issue categorization: was a bug an integration, component or environment problem — or unknown?
 
 Explainable by design: every bug gets a score per category that is a plain sum
-of weighted evidence features, and the bug's ``evidence`` column lists each
-feature that fired as ``"<feature> (+w → category)"``, strongest first. An
-analyst's decision (the labels file, :mod:`toolkit.labels`) always wins.
+of weighted evidence (the rule table :data:`FEATURES`), and the bug's
+``evidence`` column lists each piece that fired as ``"<what> (+w → category)"``,
+strongest first. An analyst's decision (the labels file, :mod:`toolkit.labels`)
+always wins.
 
 Which issues
-    Only bugs: ``type == "bug"`` and not a pull request. Features, tasks and
-    questions are not defects, so they have no category.
+    Only bugs: ``type == "bug"`` and not a pull request.
 Categories
-    ``integration`` (the defect lived between components: each side passed its
-    own tests), ``component`` (a defect inside one component), ``environment``
-    (configuration, deployment or infrastructure of one environment),
-    ``not_a_bug`` (closed as duplicate, won't fix, cannot reproduce, ...).
-Evidence features (:data:`FEATURES`; default weights in :data:`DEFAULT_WEIGHTS`)
-    * the fix: fix commits (``links``) touching >= 2 production components
-      (``links.issue_components``) → integration; exactly one → component; a fix
-      touching an interface file (:func:`toolkit.components.file_kind` sql,
-      openapi, json_schema, protobuf, pact, graphql, avro) → integration; a fix
-      touching a module another component imports (``imports``) → weak
-      integration; a fix changing only configuration files → environment;
-    * tests the fix added: test code (more lines added than deleted) under an
-      ``integration``/``e2e``/``contract``/``acceptance``/``system`` path →
-      strong integration; integration tests only edited (an expectation
-      updated) → weak integration; unit test code only → weak component;
-    * the tracker: its components field naming >= 2 → integration, exactly one →
-      weak component; labels and tracker components whose words say integration,
-      contract, api, ... → integration, config, env, deploy, infra, ... →
-      environment, regression → weak integration, wontfix/duplicate/invalid →
-      not_a_bug; a resolution (or GitHub ``state_reason``) of won't fix,
-      duplicate, cannot reproduce, not a bug, invalid, not planned → not_a_bug;
-    * words in the title, body and fix commit messages, from one vocabulary
-      (:data:`VOCABULARY`: stems and short phrases, matched case-insensitively at
-      word boundaries; each term counts once per bug; the text's contribution to
-      one category is capped by ``text_cap``);
-    * the environment: first seen in ``integrated`` (only when components run
-      together) → integration; in production/staging with a configuration word →
-      environment; in production with a fix spanning >= 2 components →
-      integration.
-Decision
-    The category is the highest score; ties go to the first of
-    :data:`TIE_ORDER` (``component`` first: calling something an integration bug
-    needs evidence, and a bug with no evidence at all is a ``component`` bug with
-    confidence 0). ``confidence`` = (best − second best) / sum of scores (0 when
-    nothing fired); labelled bugs have confidence 1.
+    :data:`toolkit.labels.CATEGORIES`: ``integration`` (the defect lives between
+    two parts: another component, a dependency, the runtime or OS, a service, a
+    format or protocol between them), ``component`` (wrong inside one part),
+    ``environment`` (configuration, deployment or infrastructure of one
+    environment), ``not_a_bug``; and :data:`toolkit.labels.UNKNOWN` when the
+    evidence is too weak or conflicting to decide (never silently ``component``).
+Evidence (:data:`FEATURES`, in steps)
+    1. the fix (:func:`_fix_evidence`): components its commits touched, interface
+       and configuration files, a dependency manifest, files that talk across the
+       boundary (they import a dependency or platform module), tests it added;
+       "one component" counts for ``component`` only when nothing in the fix or
+       the text names something across the boundary;
+    2. the tracker (:func:`_tracker_evidence`): its components field, labels,
+       resolution;
+    3. the boundary (:func:`_boundary_evidence`): the text (title, body, fix
+       messages) names something across the project's boundary — a declared
+       dependency, a platform module its code imports, the runtime, the OS, an
+       ecosystem tool, an external service, two of its components
+       (:mod:`toolkit.load.boundary_vocab`, derived from the repository); a text
+       that names nothing across it is evidence for ``component``, the more so
+       the more text there is;
+    4. words (:func:`_word_evidence`, :data:`VOCABULARY`): generic interaction,
+       defect-inside-one-part, environment and not-a-bug words;
+    5. the environment it was first seen in (:func:`_environment_evidence`).
+Decision (:func:`_decide`)
+    The category with the highest score, with ``confidence`` = (best − second)
+    / (total + ``prior``): it grows with the margin AND with the amount of
+    evidence (``prior`` is the evidence it takes to be half sure). Below
+    ``decide_at`` the bug is ``unknown`` and ``undecided`` says why and what would
+    decide it. Labelled bugs have confidence 1.
 """
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -61,27 +56,32 @@ import pandas as pd
 from toolkit import schema
 from toolkit.components import file_kind, is_test_path, pair_name
 from toolkit.environments import SYNONYMS
+from toolkit.labels import CATEGORIES, UNKNOWN
 from toolkit.load.test_kinds import E2E, INTEGRATION, path_kind
 
 __all__ = [
-    "BugCategories", "CATEGORIES", "DEFAULT_WEIGHTS", "FEATURES", "TIE_ORDER", "VOCABULARY",
+    "BugCategories", "CATEGORIES", "DECISIONS", "DEFAULT_WEIGHTS", "FEATURES", "UNKNOWN", "VOCABULARY",
     "categorize_bugs", "bug_issues",
 ]
 
-CATEGORIES: tuple[str, ...] = ("integration", "component", "environment", "not_a_bug")
-#: Order used to break ties between equal scores (most conservative first).
-TIE_ORDER: tuple[str, ...] = ("component", "integration", "environment", "not_a_bug")
+#: Every value of the ``category`` column: the label categories, then the rules' abstention.
+DECISIONS: tuple[str, ...] = (*CATEGORIES, UNKNOWN)
 
-#: feature -> (category it supports, default weight, what it means)
+#: The rule table: feature -> (category it supports, default weight, what it means).
 FEATURES: dict[str, tuple[str, float, str]] = {
+    # the fix
     "fix_multi_component": ("integration", 3.0, "fix commits touched >= 2 production components"),
-    "fix_single_component": ("component", 2.0, "fix commits touched exactly one production component"),
+    "fix_single_component": ("component", 2.0, "fix touched one production component and named nothing across"
+                                               " the boundary"),
     "interface_file": ("integration", 2.5, "fix touched an interface file (sql/openapi/json_schema/protobuf/pact/...)"),
     "interface_module": ("integration", 0.5, "fix touched a module that another component imports"),
+    "manifest_fix": ("integration", 2.0, "fix changed a dependency manifest or lock file"),
+    "boundary_file": ("integration", 0.5, "fix touched a file that imports a dependency or platform module"),
     "config_only_fix": ("environment", 1.5, "fix changed only configuration files"),
     "integration_tests_added": ("integration", 2.5, "fix added integration or e2e test code (more lines added than deleted)"),
     "integration_tests_changed": ("integration", 0.5, "fix only edited integration or e2e tests (no net additions)"),
     "unit_tests_only": ("component", 0.5, "fix added unit test code and no integration test code"),
+    # the tracker
     "tracker_multi_component": ("integration", 1.5, "tracker components field names >= 2 components"),
     "tracker_single_component": ("component", 0.5, "tracker components field names exactly one component"),
     "label_integration": ("integration", 2.0, "a label/tracker component says integration, contract, api, ..."),
@@ -89,39 +89,64 @@ FEATURES: dict[str, tuple[str, float, str]] = {
     "label_environment": ("environment", 2.0, "a label/tracker component says config, env, deploy, infra, ..."),
     "label_not_a_bug": ("not_a_bug", 3.0, "a label says wontfix, duplicate, invalid, ..."),
     "resolution_not_a_bug": ("not_a_bug", 4.0, "resolved as won't fix, duplicate, cannot reproduce, not a bug, ..."),
-    "text_integration": ("integration", 1.0, "per integration term in title/body/fix message (x term factor)"),
-    "text_component": ("component", 1.0, "per component term in title/body/fix message (x term factor)"),
+    # the boundary (toolkit.load.boundary_vocab)
+    "names_dependency": ("integration", 3.0, "the text names a declared dependency or an imported third-party module"),
+    "names_platform": ("integration", 2.0, "the text names a platform module the code imports (ssl, subprocess, ...)"),
+    "names_runtime": ("integration", 2.5, "the text names the Python runtime or a version of it"),
+    "names_os": ("integration", 2.0, "the text names an OS, shell, file system or OS facility"),
+    "names_tool": ("integration", 2.0, "the text names a packaging/checking tool, a plugin or a third party"),
+    "names_service": ("integration", 1.5, "the text names the external service the code talks to"),
+    "names_components": ("integration", 2.0, "the text names >= 2 of the project's components"),
+    "no_boundary": ("component", 2.0, "the text names nothing across the boundary (x the share of a full"
+                                      " description read)"),
+    "own_code_only": ("component", 0.5, "the text names the project's own code and nothing across the boundary"),
+    # words
+    "text_integration": ("integration", 1.0, "per interaction term in title/body/fix message (x term factor)"),
+    "text_component": ("component", 1.0, "per defect-inside-one-part term in title/body/fix message (x term factor)"),
     "text_environment": ("environment", 1.0, "per environment term in title/body/fix message (x term factor)"),
     "text_not_a_bug": ("not_a_bug", 2.0, "per not-a-bug phrase in title/body (x term factor)"),
+    # where it was seen
     "found_integrated": ("integration", 2.0, "first seen in the integrated environment (components wired together)"),
     "found_higher_with_config": ("environment", 1.0, "seen in production/staging and the text names configuration"),
     "production_multi_component": ("integration", 1.0, "seen in production and the fix spans >= 2 components"),
 }
-#: Default weight per feature, plus ``text_cap``: the most the text can add to one category.
-DEFAULT_WEIGHTS: dict[str, float] = {name: w for name, (_c, w, _m) in FEATURES.items()} | {"text_cap": 4.0}
+#: Parameters of the decision beside the feature weights.
+PARAMETERS: dict[str, tuple[float, str]] = {
+    "text_cap": (3.0, "the most the words can add to one category"),
+    "boundary_cap": (5.0, "the most the boundary names can add"),
+    "full_text_words": (12.0, "words of text that make a full description for no_boundary"),
+    "prior": (1.0, "evidence it takes to be half sure: confidence = margin / (total + prior)"),
+    "decide_at": (0.4, "below this confidence the bug is unknown"),
+}
+#: Default weight per feature, plus :data:`PARAMETERS`.
+DEFAULT_WEIGHTS: dict[str, float] = ({name: w for name, (_c, w, _m) in FEATURES.items()}
+                                     | {k: v for k, (v, _m) in PARAMETERS.items()})
+_BOUNDARY_FEATURE = {"dependency": "names_dependency", "third_party": "names_dependency",
+                     "platform": "names_platform", "runtime": "names_runtime", "os": "names_os", "tool": "names_tool",
+                     "service": "names_service", "component": "names_components"}
 
 
 def _v(*terms: tuple[str, str, float]) -> tuple[tuple[str, str, float], ...]:
     return terms
 
 
-#: The one vocabulary: category -> (term shown in evidence, regex without boundaries, factor).
-#: Patterns are matched on lower-cased text with ``\\b`` before and after (stems end in ``\\w*``).
+#: Generic words: category -> (term shown in evidence, regex without boundaries, factor).
+#: Matched on lower-cased text with ``\\b`` before and after (stems end in ``\\w*``). Names of what sits
+#: across a project's boundary are NOT here: they are derived from the repository (toolkit.load.boundary_vocab).
 VOCABULARY: dict[str, tuple[tuple[str, str, float], ...]] = {
     "integration": _v(
         ("mismatch", r"mismatch\w*", 1.0),
         ("contract", r"contracts?", 1.0),
         ("schema", r"schemas?|schemata", 1.0),
         ("(de)serialization", r"(?:de|un)?seriali[sz]\w*|(?:un)?marshal\w*", 1.0),
-        ("format", r"formats?|formatted", 0.5),
+        ("data format", r"(?:data|wire|file|message|output|input|xml|json) formats?", 1.0),
         ("payload", r"payloads?", 1.0),
         ("renamed/removed field",
          r"(?:renamed?|removed|missing|unknown|unexpected) (?:field|attribute|key|column|parameter|property|properties)s?"
          r"|(?:field|attribute|column|parameter|property)s? (?:was |were |got |has been |have been )?(?:renamed|removed)",
          1.0),
         ("interface", r"interfaces?", 1.0),
-        ("incompatible", r"incompatib\w*|not compatible|backwards?[- ]compat\w*|breaking changes?", 1.0),
-        ("version", r"versions?|versioning", 0.5),
+        ("incompatible", r"incompatib(?:le|ility)(?! changes?)|not compatible|compatibility(?! polic)", 1.0),
         ("api", r"apis?|endpoints?", 0.5),
         ("protocol", r"protocols?", 1.0),
         ("timeout", r"time[- ]?outs?|timed[- ]out", 1.0),
@@ -132,33 +157,34 @@ VOCABULARY: dict[str, tuple[tuple[str, str, float], ...]] = {
         ("connection error", r"connection (?:refused|reset|error|errors|closed|dropped|lost)|connect errors?", 1.0),
         ("upstream/downstream", r"upstream|downstream", 1.0),
         ("third-party service", r"third[- ]party|external (?:service|system|api|provider)s?", 1.0),
-        ("encoding", r"encod\w*|decod\w*|charsets?", 0.5),
+        ("encoding", r"charsets?|unicode\w*|non-ascii|utf-?8|latin-?1|(?:character|text|string) encodings?", 0.5),
         ("interface error", r"has no attribute|unexpected keyword(?: argument)?|missing \d+ required"
-                            r"|takes \d+ positional|wrong (?:number of )?arguments?|signature", 1.0),
+                            r"|takes \d+ positional|wrong (?:number of )?arguments?", 1.0),
         ("works in isolation", r"works? (?:fine |well |correctly |ok |okay )?(?:in isolation|on its own|separately"
                                r"|individually|locally)|in isolation", 1.0),
         ("tests pass", r"(?:unit |all |the |our )?tests? (?:are |is |all |still )?(?:green|pass(?:es|ed|ing)?)"
                        r"|pass(?:es|ed)? (?:their|its|all|the) (?:own )?(?:unit )?tests", 1.0),
         ("end-to-end", r"end[- ]to[- ]end|e2e", 1.0),
         ("integration", r"integrat\w*", 1.0),
-        ("propagation", r"propagat\w*", 1.0),
+        ("propagation", r"propagat\w*|passed through|passed on to|not passed|not forwarded", 1.0),
+        ("exception translation", r"(?:converted|translated|wrapped) (?:in)?to|instead of (?:a |an )?\w*(?:error|exception)",
+         1.0),
         ("between components", r"between (?:the )?[a-z][\w-]* and (?:the )?[a-z][\w-]* (?:services?|components?"
                                r"|modules?|systems?|apps?|applications?|layers?|teams?)", 1.0),
     ),
     "environment": _v(
-        ("config", r"config\w*|misconfig\w*", 1.0),
-        ("env var", r"env(?:ironment)?[ _-]?var(?:iable)?s?", 1.0),
-        ("setting", r"settings?", 1.0),
+        ("config", r"config\w*|misconfig\w*", 0.5),
+        ("env var", r"env(?:ironment)?[ _-]?var(?:iable)?s?", 0.5),
         ("missing in <env>", r"(?:missing|absent|not set|undefined|unset) (?:in|on) (?:prod\w*|staging|stage|live|uat)",
          1.0),
         ("<env> only", r"only (?:in|on) (?:prod\w*|staging|stage|live|preprod|uat)|(?:prod|production|staging|live)[- ]only",
          1.0),
         ("<other env> is fine", r"(?:staging|stage|qa|dev|test|uat|preprod) (?:is|was|works?|worked) (?:fine|ok|okay)",
          1.0),
-        ("certificate", r"certificates?|certs?|ssl|tls", 1.0),
-        ("dns", r"dns|hostnames?", 1.0),
-        ("permission", r"permissions?|access denied", 1.0),
-        ("secret", r"secrets?|credentials?", 1.0),
+        ("certificate", r"certificates? (?:expired|rotation|renewal)|expired certs?", 1.0),
+        ("dns", r"dns records?|hostnames? (?:changed|missing)", 1.0),
+        ("access denied", r"access denied", 1.0),
+        ("secret", r"secrets?|credentials? (?:missing|expired|rotated)", 1.0),
         ("feature flag", r"feature[ -]?(?:flag|toggle)s?", 1.0),
         ("deploy", r"deploy\w*|rollouts?|roll[- ]out", 1.0),
         ("infrastructure", r"infra\w*|kubernetes|k8s|helm|terraform|docker\w*", 1.0),
@@ -176,6 +202,13 @@ VOCABULARY: dict[str, tuple[tuple[str, str, float], ...]] = {
         ("index error", r"index ?out ?of ?(?:range|bounds)|indexerror|out of bounds", 1.0),
         ("calculation", r"calculat\w*|miscalculat\w*", 0.5),
         ("failing unit test", r"unit tests? (?:fails?|failed|failing|is red|are red|broke\w*)", 0.5),
+        ("type annotation", r"type (?:annotations?|hints?|signatures?)|annotations?|typing|type stubs?", 1.0),
+        ("message text", r"(?:error|warning|log|help) (?:message|text|output)s?|messages? text|docstrings?", 1.0),
+        ("formatting", r"formatting|misaligned|alignment|indentation|repr", 0.5),
+        ("default value", r"default values?|wrong default", 0.5),
+        ("performance", r"performance|slow(?:down|er|ness)?|speed\w*|quadratic", 0.5),
+        ("leak", r"(?:memory|reference) leaks?", 0.5),
+        ("recursion", r"recursion\w*|infinite loop", 0.5),
     ),
     "not_a_bug": _v(
         ("works as intended", r"works as (?:intended|designed|expected)|by design|expected behaviou?r", 1.0),
@@ -207,6 +240,11 @@ _CONFIG_NAMES = re.compile(
     r"|^\.env|^dockerfile|^docker-compose|^compose\.ya?ml$|\.(?:ini|cfg|toml|properties|conf|env|tf|tfvars|hcl)$")
 _CONFIG_DIRS = frozenset({"config", "configs", "conf", "settings", "deploy", "deployment", "deployments", "infra",
                           "k8s", "helm", "charts", "terraform", "ansible", ".github", "environments"})
+_MANIFESTS = re.compile(r"(?:^|/)(?:pyproject\.toml|setup\.py|setup\.cfg|Pipfile(?:\.lock)?|poetry\.lock|uv\.lock"
+                        r"|pdm\.lock|requirements[^/]*\.(?:txt|in)|[^/]*requirements\.(?:txt|in))$")
+#: Code in prose: `spans`, dotted.names or call()s.
+_CODE = re.compile(r"`[^`]+`|\b[a-z_]\w*\.\w+|\b\w+\(\)")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -245,12 +283,520 @@ def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     return w
 
 
-def _compiled() -> list[tuple[str, str, str, float]]:
-    """(category, term, full regex, factor) for every vocabulary entry."""
-    return [(cat, term, rf"\b(?:{pat})\b", factor) for cat, terms in VOCABULARY.items() for term, pat, factor in terms]
+class _Evidence:
+    """Per-bug contributions of each feature and the lines shown to the reader."""
+
+    def __init__(self, n: int, w: dict[str, float]):
+        self.w = w
+        self.contrib = {name: np.zeros(n) for name in FEATURES}
+        self.lines: list[list[tuple[float, int, str, str]]] = [[] for _ in range(n)]
+        self._order = itertools.count()
+
+    def add(self, i: int, feature: str, text: str, factor: float = 1.0) -> float:
+        weight = self.w[feature] * factor
+        if weight <= 0:
+            return 0.0
+        cat = FEATURES[feature][0]
+        self.contrib[feature][i] += weight
+        self.lines[i].append((weight, next(self._order), text, cat))
+        return weight
+
+    def scores(self) -> dict[str, np.ndarray]:
+        n = len(self.lines)
+        out = {c: np.zeros(n) for c in CATEGORIES}
+        for feature, (cat, _w, _m) in FEATURES.items():
+            out[cat] += self.contrib[feature]
+        return out
+
+    def shown(self) -> list[list[str]]:
+        return [[f"{t} (+{wt:g} → {c})" for wt, _o, t, c in sorted(e, key=lambda x: (-x[0], x[1]))]
+                for e in self.lines]
 
 
-_COMPILED = _compiled()
+@dataclass
+class _Fixes:
+    """What the links say about each bug's fix."""
+
+    shas: dict[str, list[str]]
+    components: dict[str, list[str]]
+    changed: dict[str, dict[str, int]]  # issue -> path -> net lines added
+    messages: dict[str, str]
+
+
+def _fixes(keys: list[str], links: Any, file_changes: pd.DataFrame | None, commits: pd.DataFrame | None) -> _Fixes:
+    key_set = set(keys)
+    link_table = getattr(links, "links", None)
+    ic = getattr(links, "issue_components", None)
+    shas: dict[str, list[str]] = {}
+    if link_table is not None and len(link_table):
+        for k, sha in zip(link_table["issue_key"].astype(str), link_table["sha"].astype(str)):
+            if k in key_set:
+                shas.setdefault(k, []).append(sha)
+    comps: dict[str, list[str]] = {k: [] for k in keys}
+    if ic is not None and len(ic):
+        for k, c in zip(ic["issue_key"].astype(str), ic["component"].astype(str)):
+            if k in comps and c not in comps[k]:
+                comps[k].append(c)
+    for k in comps:
+        comps[k].sort()
+    changed: dict[str, dict[str, int]] = {}
+    if file_changes is not None and len(file_changes) and shas:
+        sha_keys: dict[str, list[str]] = {}
+        for k, ss in shas.items():
+            for s in ss:
+                sha_keys.setdefault(s, []).append(k)
+        fc = file_changes[file_changes["sha"].astype(str).isin(sha_keys)]
+        net = (fc["added"].fillna(0).astype("int64") - fc["deleted"].fillna(0).astype("int64")).tolist()
+        for s, p, d in zip(fc["sha"].astype(str), fc["path"].astype(str), net):
+            for k in sha_keys[s]:
+                per = changed.setdefault(k, {})
+                per[p] = per.get(p, 0) + d
+    messages: dict[str, str] = {}
+    if commits is not None and len(commits) and shas:
+        msg = dict(zip(commits["sha"].astype(str), commits["message"].astype("string").fillna("").astype(str)))
+        for k, ss in shas.items():
+            messages[k] = "\n".join(msg.get(s, "") for s in sorted(set(ss)))
+    return _Fixes(shas, comps, changed, messages)
+
+
+def _fix_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, env: list[str], files: pd.DataFrame | None,
+                  imports: pd.DataFrame | None, vocabulary: pd.DataFrame | None) -> list[bool]:
+    """Step 1: the fix. Returns, per bug, whether the fix touched a single component (decided later, once we
+    know whether anything names the boundary)."""
+    kind_of: dict[str, str] = {}
+    interface_paths: set[str] = set()
+    boundary_paths: dict[str, str] = {}
+    if files is not None and len(files):
+        kind_of = dict(zip(files["path"].astype(str), files["kind"].astype(str)))
+        if imports is not None and len(imports) and "module" in files:
+            cross = imports[imports["component"].notna() & imports["target_component"].notna()
+                            & (imports["component"].astype(str) != imports["target_component"].astype(str))]
+            imported = set(cross["target_module"].astype(str))
+            mod = files[["path", "module"]].dropna()
+            interface_paths = {p for p, m in zip(mod["path"].astype(str), mod["module"].astype(str)) if m in imported}
+    if imports is not None and len(imports) and vocabulary is not None and len(vocabulary):
+        across = {str(t) for t, k in zip(vocabulary["term"], vocabulary["kind"])
+                  if k in ("dependency", "third_party", "platform")}
+        ext = imports[imports["target_component"].isna() & imports["component"].notna()]
+        for p, m in zip(ext["path"].astype(str), ext["target_module"].astype(str)):
+            top = m.split(".")[0]
+            if top in across or top.lower() in across or re.sub(r"[-_.]+", "-", top.lower()) in across:
+                boundary_paths.setdefault(p, top)
+    single = [False] * len(keys)
+    for i, k in enumerate(keys):
+        comps = fx.components[k]
+        if len(comps) >= 2:
+            ev.add(i, "fix_multi_component", f"fix touched {len(comps)} components: {', '.join(comps)}")
+            if env[i] == "production":
+                ev.add(i, "production_multi_component", "seen in production, fix spans components")
+        elif len(comps) == 1:
+            single[i] = True
+        paths = sorted(set(fx.changed.get(k, ())))
+        if not paths:
+            continue
+        prod = [p for p in paths if not is_test_path(p)]
+        tests = [p for p in paths if is_test_path(p)]
+        iface = [p for p in prod if (kind_of.get(p) or file_kind(p)) in INTERFACE_KINDS]
+        if iface:
+            ev.add(i, "interface_file", f"fix touched interface file {iface[0]}"
+                   + (f" (+{len(iface) - 1} more)" if len(iface) > 1 else ""))
+        mods = [p for p in prod if p in interface_paths]
+        if mods:
+            ev.add(i, "interface_module", f"fix touched {mods[0]}, imported by another component")
+        manifests = [p for p in paths if _MANIFESTS.search(p)]
+        if manifests:
+            ev.add(i, "manifest_fix", f"fix changed dependency manifest {manifests[0]}")
+        talking = [p for p in prod if p in boundary_paths]
+        if talking:
+            ev.add(i, "boundary_file", f"fix touched {talking[0]}, which imports {boundary_paths[talking[0]]}")
+        if prod and not manifests and all(_is_config_file(p) for p in prod):
+            ev.add(i, "config_only_fix", f"fix changed only configuration: {', '.join(prod[:3])}")
+        grew = fx.changed[k]
+        itests = [p for p in tests if _is_integration_test(p)]
+        added_i = [p for p in itests if grew[p] > 0]
+        added_u = [p for p in tests if p not in itests and grew[p] > 0]
+        if added_i:
+            ev.add(i, "integration_tests_added", f"fix added integration test code in {added_i[0]}")
+        elif itests:
+            ev.add(i, "integration_tests_changed", f"fix edited integration test {itests[0]}")
+        if added_u and not added_i:
+            ev.add(i, "unit_tests_only", f"fix added unit test code only ({added_u[0]})")
+    return single
+
+
+def _tracker_evidence(ev: _Evidence, bugs: pd.DataFrame, fx: _Fixes, files: pd.DataFrame | None) -> None:
+    """Step 2: the tracker's components field, labels and resolution."""
+    n = len(bugs)
+    known = {c.lower() for cs in fx.components.values() for c in cs}
+    if files is not None and "component" in files:
+        known |= {str(c).lower() for c in files["component"].dropna().unique()}
+    tracker_comps = bugs["components"].map(_as_list).tolist() if "components" in bugs else [[]] * n
+    label_lists = bugs["labels"].map(_as_list).tolist() if "labels" in bugs else [[]] * n
+    resolution = bugs["resolution"].astype("string").fillna("").astype(str).tolist() if "resolution" in bugs \
+        else [""] * n
+    for i in range(n):
+        tc = sorted({str(c) for c in tracker_comps[i]})
+        comp_labels = sorted({str(lb) for lb in label_lists[i] if str(lb).lower() in known} - set(tc))
+        named = tc + comp_labels
+        if len(named) >= 2:
+            ev.add(i, "tracker_multi_component", f"tracker names {len(named)} components: {', '.join(named)}")
+        elif len(named) == 1:
+            ev.add(i, "tracker_single_component", f"tracker names one component: {named[0]}")
+        done: set[str] = set()
+        for lb in [*map(str, label_lists[i]), *tc]:
+            words = set(_words(lb))
+            if _is_where_label(words):
+                continue
+            for feature, vocab in LABEL_WORDS.items():
+                if feature not in done and words & vocab:
+                    done.add(feature)
+                    ev.add(i, feature, f"label/component {lb!r}")
+            if "label_not_a_bug" not in done and (_letters(lb) in NOT_A_BUG_WORDS or words & NOT_A_BUG_WORDS):
+                done.add("label_not_a_bug")
+                ev.add(i, "label_not_a_bug", f"label {lb!r}")
+        if _letters(resolution[i]) in NOT_A_BUG_WORDS:
+            ev.add(i, "resolution_not_a_bug", f"resolution {resolution[i]!r}")
+
+
+def _bounded(pattern: str) -> str:
+    """``pattern`` as a whole word: not inside a longer word (also for terms like ``-bb`` or ``.whl``)."""
+    return rf"(?<![\w-])(?:{pattern})(?![\w])"
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _index(texts: list[str]) -> dict[str, list[int]]:
+    """Which texts hold a word beginning with each 2- and 3-letter start: which texts a term could match in
+    (:class:`_TermSet`)."""
+    index: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        toks = _TOKEN.findall(text)
+        for k in {*(t[:3] for t in toks), *(t[:2] for t in toks)}:
+            index.setdefault(k, []).append(i)
+    return index
+
+
+def _split_top(pattern: str) -> list[str]:
+    """The top-level alternatives of a regex."""
+    out, depth, cls, cur, i = [], 0, False, "", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            cur += pattern[i:i + 2]
+            i += 2
+            continue
+        if cls:
+            cls = ch != "]"
+        elif ch == "[":
+            cls = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+            i += 1
+            continue
+        cur += ch
+        i += 1
+    return [*out, cur]
+
+
+def _anchors(pattern: str) -> frozenset[str] | None:
+    """Literal word beginnings one of which every match starts with, or ``None`` when there is none to rely on."""
+    out: set[str] = set()
+    for alt in _split_top(pattern):
+        alt = re.sub(r"^\(\?<[=!][^)]*\)", "", alt)
+        if alt.startswith("(?:"):
+            depth, j = 0, 0
+            for j, ch in enumerate(alt):
+                depth += ch == "("
+                depth -= ch == ")"
+                if depth == 0:
+                    break
+            if alt[j + 1:j + 2] in ("?", "*", "{"):
+                return None
+            inner = _anchors(alt[3:j])
+            if inner is None:
+                return None
+            out |= inner
+            continue
+        m = re.match(r"[a-z0-9]+", alt)
+        run = m.group(0) if m else ""
+        if alt[len(run):len(run) + 1] in ("?", "*", "{"):
+            run = run[:-1]
+        if len(run) < 2:
+            return None
+        out.add(run)
+    return frozenset(out)
+
+
+class _TermSet:
+    """Many terms, looked for fast: a term's regex runs only on the texts holding a word that begins like one of
+    its literal beginnings (:func:`_anchors`, :func:`_index`); terms without one run on every text. Matches are
+    whole words (:func:`_bounded`)."""
+
+    def __init__(self, patterns: list[str]):
+        self.rx = [re.compile(_bounded(p)) for p in patterns]
+        self.anchors = [_anchors(p) for p in patterns]
+        self.keys = [None if a is None else frozenset(x[:3] for x in a) for a in self.anchors]
+
+    def hits(self, texts: list[str], index: dict[str, list[int]]) -> dict[int, list[int]]:
+        """text position -> the terms it names (in term order), for the texts that name any."""
+        out: dict[int, list[int]] = {}
+        for j, rx in enumerate(self.rx):
+            keys, anchors = self.keys[j], self.anchors[j]
+            if keys is None or anchors is None:
+                cand: Iterable[int] = (i for i, t in enumerate(texts) if t)
+            else:
+                found: set[int] = set()
+                for k in keys:
+                    found.update(index.get(k, ()))
+                cand = [i for i in sorted(found) if any(a in texts[i] for a in anchors)]  # substring: cheap
+            search = rx.search
+            for i in cand:
+                if search(texts[i]):
+                    out.setdefault(i, []).append(j)
+        return out
+
+
+@lru_cache(maxsize=64)
+def _compile_vocabulary(rows: tuple[tuple[str, str, str, str], ...]) -> list[tuple[str, _TermSet, list]]:
+    """Per boundary kind: its terms as one :class:`_TermSet` and (term, source) per group."""
+    by_kind: dict[str, list[tuple[str, str, str]]] = {}
+    for term, kind, pattern, source in rows:
+        by_kind.setdefault(kind, []).append((term, pattern, source))
+    return [(kind, _TermSet([p for _t, p, _s in terms]), [(t, s) for t, _p, s in terms])
+            for kind, terms in by_kind.items()]
+
+
+def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict],
+                       vocabulary: pd.DataFrame | None) -> np.ndarray:
+    """Step 3: names across the boundary in the title/body or fix messages. Returns per bug the weight added."""
+    n = len(issue_text)
+    added = np.zeros(n)
+    if vocabulary is None or not len(vocabulary):
+        return added
+    rows = tuple(zip(vocabulary["term"].astype(str), vocabulary["kind"].astype(str),
+                     vocabulary["pattern"].astype(str), vocabulary["source"].astype(str)))
+    cap = ev.w["boundary_cap"]
+    for kind, terms, names in _compile_vocabulary(rows):
+        feature = _BOUNDARY_FEATURE.get(kind)
+        if feature is None or not ev.w[feature]:
+            continue
+        issue_hits, fix_hits = terms.hits(issue_text, index[0]), terms.hits(fix_text, index[1])
+        for i in sorted({*issue_hits, *fix_hits}):
+            in_issue = issue_hits.get(i, [])
+            hits = in_issue or fix_hits.get(i, [])
+            if not hits or (kind == "component" and len({names[j][0] for j in hits}) < 2):
+                continue
+            room = cap - added[i]
+            if room <= 0:
+                continue
+            where = "" if in_issue else " in the fix message"
+            if kind == "component":
+                what = f"the text names components {', '.join(sorted({names[j][0] for j in hits})[:4])}"
+            elif kind in ("dependency", "third_party", "platform", "service"):
+                term, source = names[hits[0]]
+                what = f'the text names {kind.replace("_", "-")} "{term}" ({source})'
+            else:
+                what = f'the text names {kind} "{names[hits[0]][0]}"'
+            added[i] += ev.add(i, feature, what + where, min(1.0, room / ev.w[feature]))
+    return added
+
+
+def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict]) -> np.ndarray:
+    """Step 4: the generic words of :data:`VOCABULARY`. Returns per bug whether an environment word fired."""
+    n = len(issue_text)
+    env_hit = np.zeros(n, dtype=bool)
+    for cat, (terms, entries) in _WORD_SETS.items():
+        feature = _TEXT_FEATURE[cat]
+        if ev.w[feature] == 0:
+            continue
+        issue_hits = terms.hits(issue_text, index[0])
+        fix_hits = terms.hits(fix_text, index[1]) if cat != "not_a_bug" else {}
+        for i in sorted({*issue_hits, *fix_hits}):
+            in_issue = issue_hits.get(i, [])
+            in_fix = [j for j in fix_hits.get(i, ()) if j not in in_issue]
+            if not (in_issue or in_fix):
+                continue
+            env_hit[i] |= cat == "environment"
+            total = 0.0
+            for j in sorted(in_issue + in_fix):
+                term, factor = entries[j]
+                room = ev.w["text_cap"] - total
+                weight = min(ev.w[feature] * factor, max(room, 0.0))
+                if weight <= 0:
+                    break
+                total += weight
+                where = "title/body" if j in in_issue else "fix message"
+                ev.add(i, feature, f'word "{term}" in {where}', weight / ev.w[feature])
+    return env_hit
+
+
+def _no_boundary_evidence(ev: _Evidence, texts: list[str], boundary: np.ndarray, single: list[bool],
+                          components: dict[str, list[str]], keys: list[str], has_vocabulary: bool) -> None:
+    """Step 3b (after the words): nothing across the boundary — a fix inside one component that touched no file
+    talking across it (an import of a dependency, an interface file, a manifest) and was not only configuration,
+    and a text naming nothing across it nor describing an interaction (the more text, the
+    more its silence says)."""
+    full = max(ev.w["full_text_words"], 1.0)
+    c = ev.contrib
+    for i, text in enumerate(texts):
+        if boundary[i] > 0:
+            continue
+        fix_across = c["boundary_file"][i] + c["interface_file"][i] + c["manifest_fix"][i] + c["config_only_fix"][i]
+        if single[i] and not fix_across:
+            ev.add(i, "fix_single_component", f"fix touched one component: {components[keys[i]][0]}")
+        if not has_vocabulary or c["text_integration"][i] >= 1.0 or fix_across:
+            continue  # no vocabulary to check against, the words describe an interaction, or the fix crossed
+        words = len(_WORD.findall(_CODE.sub(" ", text)))
+        if words:
+            ev.add(i, "no_boundary", f"{words} words name nothing across the project's boundary",
+                   min(1.0, words / full))
+        if _CODE.search(text):
+            ev.add(i, "own_code_only", "the text names only the project's own code")
+
+
+def _environment_evidence(ev: _Evidence, env: list[str], env_hit: np.ndarray) -> None:
+    """Step 5: where the bug was first seen."""
+    for i, e in enumerate(env):
+        if e == "integrated":
+            ev.add(i, "found_integrated", "first seen in the integrated environment")
+        if e in ("production", "staging") and env_hit[i]:
+            ev.add(i, "found_higher_with_config", f"seen in {e} and the text names configuration")
+
+
+def _decide(scores: dict[str, np.ndarray], w: dict[str, float]) -> tuple[list[str], np.ndarray, list[str | None]]:
+    """The category, confidence = margin / (total + prior), and for an unknown bug why and what would decide it."""
+    n = len(next(iter(scores.values()))) if scores else 0
+    if not n:
+        return [], np.zeros(0), []
+    mat = np.column_stack([scores[c] for c in CATEGORIES])
+    order = np.argsort(-mat, axis=1, kind="stable")
+    best, second = mat[np.arange(n), order[:, 0]], mat[np.arange(n), order[:, 1]]
+    total = mat.sum(axis=1)
+    confidence = (best - second) / (total + max(w["prior"], 1e-9))
+    cats: list[str] = []
+    why: list[str | None] = []
+    for i in range(n):
+        a, b = CATEGORIES[order[i, 0]], CATEGORIES[order[i, 1]]
+        if total[i] > 0 and confidence[i] >= w["decide_at"]:
+            cats.append(a)
+            why.append(None)
+            continue
+        cats.append(UNKNOWN)
+        if total[i] == 0:
+            why.append("no evidence; would decide: a linked fix commit (the components and files it touched), "
+                       "a description naming what failed, or an analyst label")
+        elif second[i] > 0 and best[i] - second[i] < second[i]:
+            why.append(f"conflicting evidence ({a} {best[i]:g} vs {b} {second[i]:g}); would decide: the fix "
+                       "commit's files, or an analyst label")
+        else:
+            why.append(f"weak evidence ({a} {best[i]:g}); would decide: a linked fix commit, more text, or an "
+                       "analyst label")
+    return cats, confidence, why
+
+
+def categorize_bugs(
+    issues: pd.DataFrame,
+    *,
+    links: Any = None,
+    file_changes: pd.DataFrame | None = None,
+    files: pd.DataFrame | None = None,
+    labels: pd.DataFrame | None = None,
+    weights: Mapping[str, float] | None = None,
+    commits: pd.DataFrame | None = None,
+    imports: pd.DataFrame | None = None,
+    vocabulary: pd.DataFrame | None = None,
+) -> BugCategories:
+    """Categorize every bug in ``issues`` (schema ``issues``); see the module docstring.
+
+    ``links``: :class:`toolkit.load.links.Links` (fix commits and the components
+    they touched). ``file_changes`` (schema ``file_changes``): the files of fix
+    commits. ``files`` (schema ``files``) and ``imports`` (schema ``imports``):
+    file kinds, the modules other components import, the files that import a
+    dependency. ``commits`` (schema ``commits``): fix commit messages join the
+    text. ``vocabulary`` (schema ``boundary_terms``,
+    :func:`toolkit.load.boundary_vocab.boundary_vocabulary`): what sits across
+    the project's boundary; without it only the fix, tracker and generic words
+    speak and a text naming nothing is no evidence. ``labels`` (schema
+    ``labels``): analyst decisions, which win. ``weights``: overrides of
+    :data:`DEFAULT_WEIGHTS`.
+
+    ``summary``: ``bugs``, ``counts`` (per :data:`DECISIONS`), ``decided``
+    (bugs not unknown), ``decided_share``, ``undecided``, ``by_source``,
+    ``integration_share`` (integration / decided bugs that are bugs: not
+    ``not_a_bug``, not unknown), ``production_bugs``,
+    ``production_integration_share`` (the same among decided bugs first seen in
+    production), ``production_undecided``, ``labelled``.
+    """
+    w = _weights(weights)
+    bugs = bug_issues(issues)
+    n = len(bugs)
+    keys = bugs["key"].astype(str).tolist()
+    ev = _Evidence(n, w)
+    fx = _fixes(keys, links, file_changes, commits)
+    env = bugs["environment"].astype("string").fillna("unknown").astype(str).tolist() if "environment" in bugs \
+        else ["unknown"] * n
+    title = bugs["title"].astype("string").fillna("").astype(str).tolist()
+    body = bugs["body"].astype("string").fillna("").astype(str).tolist() if "body" in bugs else [""] * n
+    issue_text = [f"{t}\n{b}".lower() for t, b in zip(title, body)]
+    fix_text = [fx.messages.get(k, "").lower() for k in keys]
+    texts = [f"{a}\n{b}" for a, b in zip(issue_text, fix_text)]
+
+    single = _fix_evidence(ev, keys, fx, env, files, imports, vocabulary)
+    _tracker_evidence(ev, bugs, fx, files)
+    index = (_index(issue_text), _index(fix_text))
+    boundary = _boundary_evidence(ev, issue_text, fix_text, index, vocabulary)
+    env_hit = _word_evidence(ev, issue_text, fix_text, index)
+    _no_boundary_evidence(ev, texts, boundary, single, fx.components, keys,
+                          vocabulary is not None and len(vocabulary) > 0)
+    _environment_evidence(ev, env, env_hit)
+
+    scores = ev.scores()
+    rules_cat, confidence, undecided = _decide(scores, w)
+    category, source, conf = list(rules_cat), ["rules"] * n, confidence.astype(float).copy()
+    n_labelled = 0
+    if labels is not None and len(labels):
+        decided = dict(zip(labels["key"].astype(str), labels["category"].astype(str)))
+        for i, k in enumerate(keys):
+            if k in decided:
+                category[i], source[i], conf[i], undecided[i] = decided[k], "label", 1.0, None
+                n_labelled += 1
+
+    pairs = [[pair_name(a, b) for a, b in itertools.combinations(fx.components[k], 2)] for k in keys]
+    out = pd.DataFrame({
+        "key": bugs["key"].astype("string"),
+        "title": bugs["title"].astype("string"),
+        "environment": pd.Series(env, dtype="string"),
+        "category": pd.Series(category, dtype="string"),
+        "confidence": conf.astype("float64"),
+        "source": pd.Series(source, dtype="string"),
+        "rules_category": pd.Series(rules_cat, dtype="string"),
+        "undecided": pd.Series(undecided, dtype="string"),
+        **{f"score_{c}": scores[c].astype("float64") for c in CATEGORIES},
+        "evidence": pd.Series(ev.shown(), dtype=object),
+        "components": pd.Series([list(fx.components[k]) for k in keys], dtype=object),
+        "pairs": pd.Series(pairs, dtype=object),
+        "fix_commits": pd.Series([len(set(fx.shas.get(k, ()))) for k in keys], dtype="int64"),
+        "created": bugs["created"] if "created" in bugs else pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]"),
+        "resolved": bugs["resolved"] if "resolved" in bugs else pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]"),
+    })
+    out = schema.conform(out, "bug_categories") if n else schema.empty("bug_categories")
+    features = pd.DataFrame({"key": out["key"], "text": pd.Series(texts, dtype=str) if n else pd.Series([], dtype=str),
+                             **{f: ev.contrib[f] for f in FEATURES}})
+    return BugCategories(bugs=out, by_pair=_by_pair(out), by_quarter=_by_quarter(out), features=features,
+                         summary=_summary(out, n_labelled), rules_weights=w)
+
+
+#: Per category of VOCABULARY: its terms as one _TermSet, and (term shown, factor) per group.
+_WORD_SETS: dict[str, tuple[_TermSet, list[tuple[str, float]]]] = {
+    cat: (_TermSet([p for _t, p, _f in terms]), [(t, f) for t, _p, f in terms]) for cat, terms in VOCABULARY.items()}
 
 
 def _words(value: str) -> list[str]:
@@ -289,260 +835,17 @@ def _as_list(v: object) -> list:
     return []
 
 
-def _fmt(w: float) -> str:
-    return f"{w:g}"
-
-
-def categorize_bugs(
-    issues: pd.DataFrame,
-    *,
-    links: Any = None,
-    file_changes: pd.DataFrame | None = None,
-    files: pd.DataFrame | None = None,
-    labels: pd.DataFrame | None = None,
-    weights: Mapping[str, float] | None = None,
-    commits: pd.DataFrame | None = None,
-    imports: pd.DataFrame | None = None,
-) -> BugCategories:
-    """Categorize every bug in ``issues`` (schema ``issues``); see the module docstring.
-
-    ``links``: :class:`toolkit.load.links.Links` (fix commits and the components
-    they touched). ``file_changes`` (schema ``file_changes``): the files of fix
-    commits, for interface, configuration and test evidence. ``files`` (schema
-    ``files``) and ``imports`` (schema ``imports``): file kinds and the modules
-    other components import. ``commits`` (schema ``commits``): fix commit
-    messages join the text evidence. ``labels`` (schema ``labels``): analyst
-    decisions, which win. ``weights``: overrides of :data:`DEFAULT_WEIGHTS`.
-
-    ``summary``: ``bugs``, ``counts`` (category -> bugs), ``by_source``,
-    ``integration_share`` (integration / bugs that are bugs, i.e. not
-    ``not_a_bug``), ``production_bugs`` and ``production_integration_share``
-    (the same among bugs first seen in production), ``labelled``.
-    """
-    w = _weights(weights)
-    bugs = bug_issues(issues)
-    n = len(bugs)
-    keys = bugs["key"].astype(str).tolist()
-    key_pos = {k: i for i, k in enumerate(keys)}
-    contrib = {name: np.zeros(n) for name in FEATURES}
-    evidence: list[list[tuple[float, int, str, str]]] = [[] for _ in range(n)]  # (weight, order, text, category)
-    order = itertools.count()
-
-    def add(i: int, feature: str, text: str, factor: float = 1.0) -> float:
-        weight = w[feature] * factor
-        if weight == 0:
-            return 0.0
-        cat = FEATURES[feature][0]
-        contrib[feature][i] += weight
-        evidence[i].append((weight, next(order), text, cat))
-        return weight
-
-    # ---- the fix: components, files, tests
-    link_table = getattr(links, "links", None)
-    ic = getattr(links, "issue_components", None)
-    fix_shas: dict[str, list[str]] = {}
-    if link_table is not None and len(link_table):
-        for k, sha in zip(link_table["issue_key"].astype(str), link_table["sha"].astype(str)):
-            if k in key_pos:
-                fix_shas.setdefault(k, []).append(sha)
-    comps_of: dict[str, list[str]] = {k: [] for k in keys}
-    if ic is not None and len(ic):
-        for k, c in zip(ic["issue_key"].astype(str), ic["component"].astype(str)):
-            if k in comps_of and c not in comps_of[k]:
-                comps_of[k].append(c)
-    for k in comps_of:
-        comps_of[k].sort()
-
-    kind_of: dict[str, str] = {}
-    interface_paths: set[str] = set()
-    if files is not None and len(files):
-        kind_of = dict(zip(files["path"].astype(str), files["kind"].astype(str)))
-        if imports is not None and len(imports) and "module" in files:
-            cross = imports[imports["component"].notna() & imports["target_component"].notna()
-                            & (imports["component"].astype(str) != imports["target_component"].astype(str))]
-            imported = set(cross["target_module"].astype(str))
-            mod = files[["path", "module"]].dropna()
-            interface_paths = {p for p, m in zip(mod["path"].astype(str), mod["module"].astype(str)) if m in imported}
-
-    changed: dict[str, dict[str, int]] = {}  # issue -> path -> net lines added
-    if file_changes is not None and len(file_changes) and fix_shas:
-        sha_keys: dict[str, list[str]] = {}
-        for k, shas in fix_shas.items():
-            for s in shas:
-                sha_keys.setdefault(s, []).append(k)
-        fc = file_changes[file_changes["sha"].astype(str).isin(sha_keys)]
-        net = (fc["added"].fillna(0).astype("int64") - fc["deleted"].fillna(0).astype("int64")).tolist()
-        for s, p, d in zip(fc["sha"].astype(str), fc["path"].astype(str), net):
-            for k in sha_keys[s]:
-                per = changed.setdefault(k, {})
-                per[p] = per.get(p, 0) + d
-
-    messages: dict[str, str] = {}
-    if commits is not None and len(commits) and fix_shas:
-        msg = dict(zip(commits["sha"].astype(str), commits["message"].astype("string").fillna("").astype(str)))
-        for k, shas in fix_shas.items():
-            messages[k] = "\n".join(msg.get(s, "") for s in sorted(set(shas)))
-
-    env = bugs["environment"].astype("string").fillna("unknown").astype(str).tolist() if "environment" in bugs \
-        else ["unknown"] * n
-
-    for i, k in enumerate(keys):
-        comps = comps_of[k]
-        if len(comps) >= 2:
-            add(i, "fix_multi_component", f"fix touched {len(comps)} components: {', '.join(comps)}")
-            if env[i] == "production":
-                add(i, "production_multi_component", "seen in production, fix spans components")
-        elif len(comps) == 1:
-            add(i, "fix_single_component", f"fix touched one component: {comps[0]}")
-        paths = sorted(set(changed.get(k, ())))
-        if not paths:
-            continue
-        prod = [p for p in paths if not is_test_path(p)]
-        tests = [p for p in paths if is_test_path(p)]
-        iface = [p for p in prod if (kind_of.get(p) or file_kind(p)) in INTERFACE_KINDS]
-        if iface:
-            add(i, "interface_file", f"fix touched interface file {iface[0]}"
-                + (f" (+{len(iface) - 1} more)" if len(iface) > 1 else ""))
-        mods = [p for p in prod if p in interface_paths]
-        if mods:
-            add(i, "interface_module", f"fix touched {mods[0]}, imported by another component")
-        if prod and all(_is_config_file(p) for p in prod):
-            add(i, "config_only_fix", f"fix changed only configuration: {', '.join(prod[:3])}")
-        grew = changed[k]
-        itests = [p for p in tests if _is_integration_test(p)]
-        added_i = [p for p in itests if grew[p] > 0]
-        added_u = [p for p in tests if p not in itests and grew[p] > 0]
-        if added_i:
-            add(i, "integration_tests_added", f"fix added integration test code in {added_i[0]}")
-        elif itests:
-            add(i, "integration_tests_changed", f"fix edited integration test {itests[0]}")
-        if added_u and not added_i:
-            add(i, "unit_tests_only", f"fix added unit test code only ({added_u[0]})")
-
-    # ---- the tracker: components, labels, resolution
-    known = {c.lower() for cs in comps_of.values() for c in cs}
-    if files is not None and "component" in files:
-        known |= {str(c).lower() for c in files["component"].dropna().unique()}
-    tracker_comps = bugs["components"].map(_as_list).tolist() if "components" in bugs else [[]] * n
-    label_lists = bugs["labels"].map(_as_list).tolist() if "labels" in bugs else [[]] * n
-    resolution = bugs["resolution"].astype("string").fillna("").astype(str).tolist() if "resolution" in bugs \
-        else [""] * n
-    for i in range(n):
-        tc = sorted({str(c) for c in tracker_comps[i]})
-        comp_labels = sorted({str(lb) for lb in label_lists[i] if str(lb).lower() in known} - set(tc))
-        named = tc + comp_labels
-        if len(named) >= 2:
-            add(i, "tracker_multi_component", f"tracker names {len(named)} components: {', '.join(named)}")
-        elif len(named) == 1:
-            add(i, "tracker_single_component", f"tracker names one component: {named[0]}")
-        done: set[str] = set()
-        for lb in [*map(str, label_lists[i]), *tc]:
-            words = set(_words(lb))
-            if _is_where_label(words):
-                continue
-            for feature, vocab in LABEL_WORDS.items():
-                if feature not in done and words & vocab:
-                    done.add(feature)
-                    add(i, feature, f"label/component {lb!r}")
-            if "label_not_a_bug" not in done and (_letters(lb) in NOT_A_BUG_WORDS or words & NOT_A_BUG_WORDS):
-                done.add("label_not_a_bug")
-                add(i, "label_not_a_bug", f"label {lb!r}")
-        if _letters(resolution[i]) in NOT_A_BUG_WORDS:
-            add(i, "resolution_not_a_bug", f"resolution {resolution[i]!r}")
-
-    # ---- words (vectorised per term), title/body plus fix messages
-    title = bugs["title"].astype("string").fillna("") if n else pd.Series([], dtype="string")
-    body = bugs["body"].astype("string").fillna("") if "body" in bugs and n else pd.Series([""] * n, dtype="string")
-    issue_text = (title + "\n" + body).str.lower()
-    fix_text = pd.Series([messages.get(k, "") for k in keys], dtype="string").str.lower()
-    text_sum = {c: np.zeros(n) for c in CATEGORIES}
-    env_text_hit = np.zeros(n, dtype=bool)
-    if n:
-        for cat, term, pattern, factor in _COMPILED:
-            in_issue = issue_text.str.contains(pattern, regex=True).fillna(False).to_numpy()
-            in_fix = (fix_text.str.contains(pattern, regex=True).fillna(False).to_numpy() if cat != "not_a_bug"
-                      else np.zeros(n, dtype=bool))
-            if cat == "environment":
-                env_text_hit |= in_issue | in_fix
-            for i in np.flatnonzero(in_issue | in_fix):
-                feature = _TEXT_FEATURE[cat]
-                if w[feature] == 0:
-                    continue
-                room = w["text_cap"] - text_sum[cat][i]
-                weight = min(w[feature] * factor, max(room, 0.0))
-                if weight <= 0:
-                    continue
-                text_sum[cat][i] += weight
-                where = "title/body" if in_issue[i] else "fix message"
-                add(i, feature, f'word "{term}" in {where}', weight / w[feature])
-
-    for i in range(n):
-        if env[i] == "integrated":
-            add(i, "found_integrated", "first seen in the integrated environment")
-        if env[i] in ("production", "staging") and env_text_hit[i]:
-            add(i, "found_higher_with_config", f"seen in {env[i]} and the text names configuration")
-
-    # ---- decide
-    scores = {c: np.zeros(n) for c in CATEGORIES}
-    for feature, (cat, _w, _m) in FEATURES.items():
-        scores[cat] += contrib[feature]
-    mat = np.column_stack([scores[c] for c in TIE_ORDER]) if n else np.zeros((0, len(TIE_ORDER)))
-    best = mat.argmax(axis=1) if n else np.zeros(0, dtype=int)  # first maximum wins: TIE_ORDER
-    rules_cat = [TIE_ORDER[b] for b in best]
-    total = mat.sum(axis=1)
-    srt = np.sort(mat, axis=1)
-    margin = (srt[:, -1] - srt[:, -2]) if n else np.zeros(0)
-    confidence = np.where(total > 0, margin / np.where(total > 0, total, 1), 0.0)
-
-    category = list(rules_cat)
-    source = ["rules"] * n
-    conf = confidence.astype(float).copy()
-    n_labelled = 0
-    if labels is not None and len(labels):
-        decided = dict(zip(labels["key"].astype(str), labels["category"].astype(str)))
-        for i, k in enumerate(keys):
-            if k in decided:
-                category[i], source[i], conf[i] = decided[k], "label", 1.0
-                n_labelled += 1
-
-    ev_text = [[f"{t} (+{_fmt(wt)} → {c})" for wt, _o, t, c in sorted(e, key=lambda x: (-x[0], x[1]))]
-               for e in evidence]
-    pairs = [[pair_name(a, b) for a, b in itertools.combinations(comps_of[k], 2)] for k in keys]
-    out = pd.DataFrame({
-        "key": bugs["key"].astype("string"),
-        "title": bugs["title"].astype("string"),
-        "environment": pd.Series(env, dtype="string"),
-        "category": pd.Series(category, dtype="string"),
-        "confidence": conf.astype("float64"),
-        "source": pd.Series(source, dtype="string"),
-        "rules_category": pd.Series(rules_cat, dtype="string"),
-        **{f"score_{c}": scores[c].astype("float64") for c in CATEGORIES},
-        "evidence": pd.Series(ev_text, dtype=object),
-        "components": pd.Series([list(comps_of[k]) for k in keys], dtype=object),
-        "pairs": pd.Series(pairs, dtype=object),
-        "fix_commits": pd.Series([len(set(fix_shas.get(k, ()))) for k in keys], dtype="int64"),
-        "created": bugs["created"] if "created" in bugs else pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]"),
-        "resolved": bugs["resolved"] if "resolved" in bugs else pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]"),
-    })
-    out = schema.conform(out, "bug_categories") if n else schema.empty("bug_categories")
-
-    features = pd.DataFrame({"key": out["key"], "text": (title + "\n" + body + "\n" + fix_text).astype(str)
-                             if n else pd.Series([], dtype=str),
-                             **{f: contrib[f] for f in FEATURES}})
-    return BugCategories(bugs=out, by_pair=_by_pair(out), by_quarter=_by_quarter(out), features=features,
-                         summary=_summary(out, n_labelled), rules_weights=w)
-
-
 def _by_pair(bugs: pd.DataFrame) -> pd.DataFrame:
     ex = bugs[["key", "category", "pairs"]].explode("pairs").dropna(subset=["pairs"])
     if ex.empty:
         return schema.empty("bugs_by_pair")
-    t = pd.crosstab(ex["pairs"], ex["category"]).reindex(columns=list(CATEGORIES), fill_value=0)
+    t = pd.crosstab(ex["pairs"], ex["category"]).reindex(columns=list(DECISIONS), fill_value=0)
     t.insert(0, "bugs", t.sum(axis=1))
     t = t.reset_index().rename(columns={"pairs": "pair"})
-    t["integration_share"] = t["integration"] / t["bugs"]
+    decided = t["bugs"] - t[UNKNOWN]
+    t["integration_share"] = (t["integration"] / decided.where(decided > 0)).astype("float64")
     t = t.sort_values(["integration", "bugs", "pair"], ascending=[False, False, True]).reset_index(drop=True)
-    for c in ("bugs", *CATEGORIES):
+    for c in ("bugs", *DECISIONS):
         t[c] = t[c].astype("int64")
     return schema.conform(t, "bugs_by_pair")
 
@@ -552,25 +855,32 @@ def _by_quarter(bugs: pd.DataFrame) -> pd.DataFrame:
     if dated.empty:
         return schema.empty("bugs_by_quarter")
     q = dated["created"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("Q").astype(str)
-    t = pd.crosstab(q, dated["category"]).reindex(columns=list(CATEGORIES), fill_value=0)
+    t = pd.crosstab(q, dated["category"]).reindex(columns=list(DECISIONS), fill_value=0)
     t["bugs"] = t.sum(axis=1)
-    t = t.reset_index().rename(columns={"created": "quarter", "row_0": "quarter"})
+    t = t.reset_index()
     t.columns = ["quarter", *t.columns[1:]]
-    for c in ("bugs", *CATEGORIES):
+    for c in ("bugs", *DECISIONS):
         t[c] = t[c].astype("int64")
     return schema.conform(t.sort_values("quarter").reset_index(drop=True), "bugs_by_quarter")
 
 
 def _summary(bugs: pd.DataFrame, n_labelled: int) -> dict[str, Any]:
-    counts = {c: int((bugs["category"] == c).sum()) for c in CATEGORIES}
-    real = bugs[bugs["category"] != "not_a_bug"]
-    prod = real[real["environment"] == "production"]
+    counts = {c: int((bugs["category"] == c).sum()) for c in DECISIONS}
+    decided = bugs[bugs["category"] != UNKNOWN]
+    real = decided[decided["category"] != "not_a_bug"]
+    prod = bugs[(bugs["environment"] == "production") & (bugs["category"] != "not_a_bug")]
+    prod_real = real[real["environment"] == "production"]
     return {
         "bugs": int(len(bugs)),
         "counts": counts,
+        "decided": int(len(decided)),
+        "undecided": counts[UNKNOWN],
+        "decided_share": float(len(decided) / len(bugs)) if len(bugs) else float("nan"),
         "by_source": {s: int((bugs["source"] == s).sum()) for s in ("label", "rules", "model")},
         "labelled": n_labelled,
         "integration_share": float((real["category"] == "integration").mean()) if len(real) else float("nan"),
         "production_bugs": int(len(prod)),
-        "production_integration_share": float((prod["category"] == "integration").mean()) if len(prod) else float("nan"),
+        "production_undecided": int((prod["category"] == UNKNOWN).sum()),
+        "production_integration_share": float((prod_real["category"] == "integration").mean())
+        if len(prod_real) else float("nan"),
     }

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.analyze.bug_categorization import CATEGORIES, FEATURES, BugCategories, _summary
+from toolkit.analyze.bug_categorization import CATEGORIES, FEATURES, UNKNOWN, BugCategories, _summary
 
 __all__ = ["BugClassifier", "NotEnoughLabels", "train_classifier", "evaluate_classifier", "apply_classifier"]
 
@@ -152,7 +152,7 @@ def evaluate_classifier(data: BugCategories | pd.DataFrame, labels: pd.DataFrame
         vec, model = _new(random_state)
         model.fit(_matrix(vec, sub.iloc[train], names, fit=True), y[train])
         pred[test] = model.predict(_matrix(vec, sub.iloc[test], names, fit=False))
-    rule_pred = np.array([rules_of.get(k, "component") for k in sub["key"].astype(str)], dtype=object)
+    rule_pred = np.array([rules_of.get(k, UNKNOWN) for k in sub["key"].astype(str)], dtype=object)
 
     classes = [c for c in CATEGORIES if c in set(y)] + sorted(set(y) - set(CATEGORIES))
     mp, mr, mf, support = prf(y, pred, labels=classes, zero_division=0)
@@ -187,6 +187,7 @@ def apply_classifier(categories: BugCategories, model: BugClassifier) -> BugCate
         bugs.loc[unl, "category"] = np.array(model.classes, dtype=object)[proba.argmax(axis=1)]
         bugs.loc[unl, "confidence"] = margin
         bugs.loc[unl, "source"] = "model"
+        bugs.loc[unl, "undecided"] = pd.NA
     bugs = schema.conform(bugs, "bug_categories")
     from toolkit.analyze.bug_categorization import _by_pair, _by_quarter
     return replace(categories, bugs=bugs, by_pair=_by_pair(bugs), by_quarter=_by_quarter(bugs),

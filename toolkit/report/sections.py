@@ -447,12 +447,21 @@ def bug_categorization_section(f: Findings) -> Section:
     share = s.get("production_integration_share")
     paras = [
         "Each bug is categorized integration, component-specific, environment/configuration or not-a-bug from "
-        "weighted evidence: how many components its fix commits touched, interface files changed, words in its "
-        "title, body and fix messages, labels, the environment it appeared in, and whether the fix added an "
-        "integration test. Analyst labels (bug-review widget) always win.",
+        "weighted evidence: how many components its fix commits touched and whether they touched code that talks "
+        "across the project's boundary, whether its text names something across that boundary (a declared "
+        "dependency, a platform module the code imports, the Python runtime, the OS, a tool, a service — derived "
+        "from the repository), words in its title, body and fix messages, labels, the environment it appeared "
+        "in. With weak or conflicting evidence a bug is 'unknown' (the 'undecided' column says what would decide "
+        "it), never silently 'component'. Analyst labels (bug-review widget) always win.",
     ]
+    total_share = s.get("integration_share")
+    if total_share is not None and not pd.isna(total_share):
+        paras.append(f"{100 * total_share:.0f}% of the {s.get('decided', 0)} decided bugs are integration bugs; "
+                     f"{s.get('undecided', 0)} of {s.get('bugs', 0)} bugs are undecided.")
     if share is not None and not pd.isna(share):
-        paras.append(f"{100 * share:.0f}% of the {s.get('production_bugs', 0)} production bugs are integration bugs.")
+        paras.append(f"{100 * share:.0f}% of the decided production bugs are integration bugs "
+                     f"({s.get('production_undecided', 0)} of {s.get('production_bugs', 0)} production bugs "
+                     "undecided).")
     figures = []
     if len(bc.by_quarter):
         from toolkit.viz.plots import stacked_bar_png
@@ -466,6 +475,7 @@ def bug_categorization_section(f: Findings) -> Section:
                  and not pd.isna(s["integration_share"]) else None,
                  "production_integration_bug_share_pct": _pct(100 * share) if share is not None and not pd.isna(share)
                  else None,
+                 "undecided_bugs": s.get("undecided", 0),
                  "analyst_labelled_bugs": s.get("labelled", 0)},
         paragraphs=paras,
         tables=[Table("bugs", bugs, "Every bug with its category, confidence and evidence"),

@@ -1,0 +1,196 @@
+"""Benchmark: bug categorization against the hand-labelled changelog entries of data/labelled_bugs/.
+
+For each project the boundary vocabulary is derived from the project's own clone (its manifests and the
+imports of its code, :mod:`toolkit.load.boundary_vocab`) — what an audit of that repository would use; the
+entries are changelog text without a fix diff, so only the text speaks. Prints, for the tuning part and the
+held-out project separately:
+
+* the rules alone: decided share, macro-F1 and per-class precision/recall over the decided entries (a decision
+  of neither class — environment, not_a_bug — counts as wrong), accuracy at confidence >= 0.8, and a
+  reliability table (confidence bins vs observed accuracy);
+* the scikit-learn classifier (:mod:`toolkit.analyze.bug_classifier`): cross-validated (5 folds) on the
+  tuning part; trained on the tuning part and tested on the held-out project;
+* their combination: the rules where they decide, the classifier for the bugs they leave unknown.
+
+    python benchmarks/categorization.py [--repos /tmp/rr] [--part tuning|heldout|both]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from toolkit import schema  # noqa: E402
+from toolkit.analyze.bug_categorization import UNKNOWN, categorize_bugs  # noqa: E402
+
+DATA = ROOT / "data" / "labelled_bugs" / "bugs.jsonl"
+#: project -> clone folder under --repos (as in data/labelled_bugs/extract.py)
+CLONES = {"pytest": "pytest-dev+pytest", "urllib3": "urllib3+urllib3", "click": "pallets+click",
+          "flask": "pallets+flask", "attrs": "python-attrs+attrs", "requests": "psf+requests"}
+CLASSES = ("integration", "component")
+BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
+
+
+def load(path: Path = DATA) -> pd.DataFrame:
+    return pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
+
+
+def as_issues(rows: pd.DataFrame) -> pd.DataFrame:
+    """The entries as a tracker export would give them: one bug each, the entry as its title."""
+    df = pd.DataFrame({"tracker": "github", "key": rows["id"], "title": rows["text"], "body": "", "type": "bug",
+                       "labels": [[] for _ in range(len(rows))], "components": [[] for _ in range(len(rows))],
+                       "status": "closed", "resolution": None, "priority": None,
+                       "created": pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]"),
+                       "resolved": pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]"),
+                       "environment": "unknown", "environment_evidence": None, "is_pull_request": False})
+    return schema.conform(df, "issues")
+
+
+def vocabulary_of(repos: Path, project: str) -> pd.DataFrame | None:
+    from toolkit.load.boundary_vocab import boundary_vocabulary
+    from toolkit.load.structure import load_structure
+    clone = repos / CLONES[project]
+    if not clone.exists():
+        print(f"  ({clone} missing: {project} evaluated without a vocabulary)")
+        return None
+    s = load_structure(clone, workers=1)
+    return boundary_vocabulary(clone, files=s.files, imports=s.imports, skips=[])
+
+
+def categorize(rows: pd.DataFrame, repos: Path, weights=None) -> pd.DataFrame:
+    """Rules' output per entry (key, category, confidence, evidence, undecided) for every project in rows."""
+    out = []
+    for project, part in rows.groupby("project", sort=False):
+        vocab = vocabulary_of(repos, project)
+        r = categorize_bugs(as_issues(part), vocabulary=vocab, weights=weights)
+        out.append(r.bugs.assign(text=r.features["text"].to_numpy()))
+        out[-1]["_features"] = [dict(zip(r.features.columns, v)) for v in r.features.itertuples(index=False)]
+    return pd.concat(out, ignore_index=True)
+
+
+def scores(truth: pd.Series, pred: pd.Series, conf: pd.Series | None = None) -> dict[str, object]:
+    decided = pred != UNKNOWN
+    t, p = truth[decided], pred[decided]
+    res: dict[str, object] = {"n": int(len(truth)), "decided": int(decided.sum()),
+                              "decided_share": float(decided.mean()) if len(truth) else float("nan"),
+                              "accuracy": float((t == p).mean()) if len(t) else float("nan")}
+    f1s = []
+    for c in CLASSES:
+        tp = int(((p == c) & (t == c)).sum())
+        prec = tp / int((p == c).sum()) if (p == c).any() else float("nan")
+        rec = tp / int((t == c).sum()) if (t == c).any() else float("nan")
+        f1 = 2 * prec * rec / (prec + rec) if prec == prec and rec == rec and prec + rec > 0 else 0.0
+        res[c] = (prec, rec, f1)
+        f1s.append(f1)
+    res["macro_f1"] = float(np.mean(f1s))
+    if conf is not None:
+        c = conf[decided]
+        hi = c >= 0.8
+        res["acc_conf_0.8"] = (float((t[hi] == p[hi]).mean()) if hi.any() else float("nan"), int(hi.sum()))
+        res["bins"] = [(lo, hi_, int(((c >= lo) & (c < hi_)).sum()),
+                        float((t[(c >= lo) & (c < hi_)] == p[(c >= lo) & (c < hi_)]).mean())
+                        if ((c >= lo) & (c < hi_)).any() else float("nan"))
+                       for lo, hi_ in zip(BINS[:-1], BINS[1:])]
+    return res
+
+
+def show(name: str, s: dict) -> None:
+    print(f"  {name}: decided {s['decided']}/{s['n']} ({100 * s['decided_share']:.0f}%), macro-F1 {s['macro_f1']:.2f}, "
+          f"accuracy {s['accuracy']:.2f}")
+    for c in CLASSES:
+        prec, rec, f1 = s[c]
+        print(f"      {c:<12} P {prec:.2f}  R {rec:.2f}  F1 {f1:.2f}")
+    if "acc_conf_0.8" in s:
+        acc, n = s["acc_conf_0.8"]
+        print(f"      accuracy at confidence >= 0.8: {acc:.2f} (n={n})")
+        print("      reliability: " + "; ".join(f"[{lo:.1f},{min(hi, 1):.1f}) n={n} acc={a:.2f}"
+                                                for lo, hi, n, a in s["bins"] if n))
+
+
+def classifier_parts(tuning: pd.DataFrame, heldout: pd.DataFrame | None):
+    """Cross-validated predictions on tuning, and a tuning-trained model's predictions on held-out."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from toolkit.analyze.bug_classifier import _matrix, _new
+    from toolkit.analyze.bug_categorization import FEATURES
+
+    names = list(FEATURES)
+
+    def feats(df):
+        f = pd.DataFrame(list(df["_features"]))
+        return f
+
+    ft, yt = feats(tuning), tuning["label"].to_numpy()
+    cv_pred = np.empty(len(yt), dtype=object)
+    cv_conf = np.zeros(len(yt))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(yt)), yt):
+        vec, model = _new(0)
+        model.fit(_matrix(vec, ft.iloc[train], names, fit=True), yt[train])
+        proba = model.predict_proba(_matrix(vec, ft.iloc[test], names, fit=False))
+        cv_pred[test] = model.classes_[proba.argmax(axis=1)]
+        cv_conf[test] = np.abs(proba[:, 0] - proba[:, 1])
+    ho = None
+    if heldout is not None and len(heldout):
+        vec, model = _new(0)
+        model.fit(_matrix(vec, ft, names, fit=True), yt)
+        proba = model.predict_proba(_matrix(vec, feats(heldout), names, fit=False))
+        ho = (model.classes_[proba.argmax(axis=1)], np.abs(proba[:, 0] - proba[:, 1]))
+    return (cv_pred, cv_conf), ho
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repos", type=Path, default=Path("/tmp/rr"))
+    ap.add_argument("--part", choices=("tuning", "heldout", "both"), default="both")
+    ap.add_argument("--show-errors", action="store_true", help="print the wrong and undecided entries (tuning only)")
+    args = ap.parse_args(argv)
+    data = load()
+    t0 = time.perf_counter()
+    parts = {"tuning": data[data["split"] == "tuning"], "heldout": data[data["split"] == "heldout"]}
+    if args.part != "both":
+        parts = {args.part: parts[args.part]}
+    results = {}
+    for name, rows in parts.items():
+        got = categorize(rows.reset_index(drop=True), args.repos)
+        got = got.merge(rows[["id", "label", "project"]], left_on="key", right_on="id")
+        results[name] = got
+        projects = ", ".join(f"{p} {n}" for p, n in got["project"].value_counts().items())
+        print(f"\n== {name}: {len(got)} entries ({projects})")
+        show("rules", scores(got["label"], got["rules_category"].astype(str), got["confidence"]))
+        if args.show_errors and name == "tuning":
+            bad = got[got["rules_category"].astype(str) != got["label"]]
+            for r in bad.itertuples():
+                print(f"    {r.key} truth={r.label} rules={r.rules_category} conf={r.confidence:.2f} | "
+                      f"{r.title[:110]}\n        {r.evidence}")
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("\n(scikit-learn missing: classifier and combination not evaluated)")
+        return 0
+    if "tuning" in results:
+        tun = results["tuning"]
+        ho = results.get("heldout")
+        (cv_pred, cv_conf), ho_pred = classifier_parts(tun, ho)
+        for name, got, pred, conf in (("tuning", tun, cv_pred, cv_conf),
+                                      *((("heldout", ho, *ho_pred),) if ho is not None and ho_pred else ())):
+            how = "cross-validated, 5 folds" if name == "tuning" else "trained on tuning"
+            print(f"\n== {name}: classifier ({how}) and combination")
+            show("classifier", scores(got["label"], pd.Series(pred, index=got.index), pd.Series(conf, index=got.index)))
+            rules = got["rules_category"].astype(str)
+            comb = rules.where(rules != UNKNOWN, pd.Series(pred, index=got.index))
+            comb_conf = got["confidence"].where(rules != UNKNOWN, pd.Series(conf, index=got.index))
+            show("rules + classifier for unknown", scores(got["label"], comb, comb_conf))
+    print(f"\n({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

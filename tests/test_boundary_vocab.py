@@ -1,0 +1,134 @@
+"""Boundary vocabulary: derived from real small repositories (manifests read as data, imports of the code)."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.gitutil import make_repo
+from toolkit import schema
+from toolkit.load.boundary_vocab import boundary_vocabulary, requirement_names
+from toolkit.load.structure import load_structure
+
+PYPROJECT = '''
+[project]
+name = "shoplib"
+dependencies = ["urllib3>=1.21.1,<3", "python-dateutil ; python_version >= '3.8'", "requests>=2"]
+[project.optional-dependencies]
+socks = ["PySocks>=1.5.6,!=1.5.7"]
+[dependency-groups]
+dev = ["pytest>=8", {include-group = "lint"}]
+'''
+
+
+def vocab_of(repo_path):
+    s = load_structure(repo_path, workers=1, cache=False, skips=[])
+    skips: list = []
+    v = boundary_vocabulary(repo_path, files=s.files, imports=s.imports, skips=skips)
+    schema.check(v, "boundary_terms")
+    return v, skips
+
+
+def terms(v: pd.DataFrame, kind: str) -> set[str]:
+    return set(v.loc[v["kind"] == kind, "term"])
+
+
+def test_declared_dependencies_and_platform_imports_are_derived(tmp_path):
+    repo = make_repo(tmp_path / "r", {
+        "pyproject.toml": PYPROJECT,
+        "requirements/docs.txt": "# docs\nsphinx==7.2\n-r base.txt\nfuro\n",
+        "src/shoplib/__init__.py": "",
+        "src/shoplib/net.py": "import ssl\nimport socket\nimport re\nimport certifi\nfrom . import util\n",
+        "src/shoplib/util.py": "import subprocess\nimport typing\n",
+        "tests/test_net.py": "import sqlite3\nimport pytest\n",
+    })
+    v, skips = vocab_of(repo)
+    assert skips == []
+    deps = v[v["kind"] == "dependency"].set_index("term")
+    assert {"urllib3", "python-dateutil", "requests", "pysocks", "pytest", "sphinx", "furo"} <= set(deps.index)
+    assert deps.loc["urllib3", "source"] == "declared in pyproject.toml"
+    assert deps.loc["sphinx", "source"] == "declared in requirements/docs.txt"
+    assert "shoplib" not in set(v["term"])  # the project's own name never counts
+    # certifi: imported by production code but not declared; only production imports count (sqlite3 is a test's)
+    assert terms(v, "third_party") == {"certifi"}
+    assert terms(v, "platform") == {"ssl", "socket", "subprocess"}
+    assert v.set_index("term").loc["ssl", "source"] == "src/shoplib/net.py imports ssl"
+    assert {"Windows", "macOS", "Python version", "PyPy"} <= terms(v, "os") | terms(v, "runtime")
+
+
+def test_setup_py_is_read_with_ast_and_never_run(tmp_path):
+    canary = tmp_path / "ran"
+    repo = make_repo(tmp_path / "r", {
+        "setup.py": f'''
+            import pathlib
+            pathlib.Path({str(canary)!r}).write_text("executed")
+            REQUIRES = ["idna>=2.5", "charset_normalizer>=2,<4"]
+            setup(name="netlib", install_requires=REQUIRES,
+                  extras_require={{"security": ["pyOpenSSL>=0.14"], "socks": "PySocks"}})
+            ''',
+        "setup.cfg": "[metadata]\nname = netlib\n[options]\ninstall_requires =\n    certifi>=2017\n",
+        "netlib/__init__.py": "import idna\n",
+    })
+    v, _ = vocab_of(repo)
+    assert not canary.exists()
+    assert {"idna", "charset-normalizer", "pyopenssl", "pysocks", "certifi"} <= terms(v, "dependency")
+    assert "idna" not in terms(v, "third_party")  # declared: shown once, as a dependency
+    assert "netlib" not in set(v["term"])
+
+
+def test_a_manifest_that_does_not_parse_is_a_skip_with_a_reason(tmp_path):
+    repo = make_repo(tmp_path / "r", {"setup.py": "setup(install_requires=[\n", "requirements.txt": "attrs\n",
+                                      "Pipfile.lock": "{not json", "pkg/__init__.py": "import os\n"})
+    v, skips = vocab_of(repo)
+    assert sorted(s.path for s in skips) == ["Pipfile.lock", "setup.py"]
+    assert all(s.reason.startswith("dependencies not read: ") for s in skips)
+    assert "attrs" in terms(v, "dependency")
+
+
+def test_requirement_names():
+    assert requirement_names(["urllib3[socks]>=1.26 ; python_version<'4'", "# c", "-e .", "Foo_Bar.baz==1",
+                              "git+https://x/y.git", ""]) == ["urllib3", "foo-bar-baz"]
+
+
+def test_plain_word_names_count_only_as_code_and_own_modules_shadow_platform_modules(tmp_path):
+    from toolkit.analyze.bug_categorization import categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    repo = make_repo(tmp_path / "r", {
+        "pyproject.toml": '[project]\nname = "proxy"\ndependencies = ["requests", "urllib3"]\n',
+        "proxy/__init__.py": "import requests\nimport unittest\n",
+        "proxy/unittest.py": "import unittest\n",  # the project's own unittest plugin shadows the stdlib name
+        "proxy/app.py": "import subprocess\n",
+    })
+    v, _ = vocab_of(repo)
+    assert "unittest" not in terms(v, "platform") and "subprocess" in terms(v, "platform")
+    r = categorize_bugs(issues(
+        issue("#1", "Fix requests against URLs with a trailing dot being rejected by the parser"),
+        issue("#2", "Fix a crash with `requests` 2.32 when a session is closed twice by the caller"),
+        issue("#3", "Fix the unittest plugin collecting the same class twice in one module"),
+        issue("#4", "Fix hang when the subprocess exits before reading its input"),
+    ), vocabulary=v)
+    ev = r.bugs.set_index("key")["evidence"]
+    assert not any("names dependency" in e for e in ev["#1"])  # "requests" the word, not the library
+    assert 'the text names dependency "requests" (declared in pyproject.toml) (+3 → integration)' in ev["#2"]
+    assert not any("names platform" in e for e in ev["#3"])
+    assert any('names platform "subprocess" (proxy/app.py imports subprocess)' in e for e in ev["#4"])
+    cat = r.bugs.set_index("key")["category"]
+    assert (cat["#1"], cat["#2"], cat["#3"], cat["#4"]) == ("component", "integration", "component", "integration")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Fixed a crash on Windows when the console is redirected to NUL", "os"),
+    ("Fixed an error when Python is called with the -bb flag", "runtime"),
+    ("Fixed `pip install` of the wheel on older setuptools", "tool"),
+    ("Fix SecureTransport loading on macOS Big Sur", "os"),
+    ("Fix crash under PyPy3 when a frozen class is pickled", "runtime"),
+])
+def test_generic_runtime_os_and_tool_names(tmp_path, text, kind):
+    from toolkit.analyze.bug_categorization import categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    repo = make_repo(tmp_path / "r", {"pkg/__init__.py": "x = 1\n"})
+    v, _ = vocab_of(repo)
+    b = categorize_bugs(issues(issue("#1", text)), vocabulary=v).bugs.iloc[0]
+    assert b["category"] == "integration"
+    assert any(e.startswith(f"the text names {kind} ") for e in b["evidence"])
