@@ -268,9 +268,11 @@ class BugCategories:
 
 
 def bug_issues(issues: pd.DataFrame) -> pd.DataFrame:
-    """The bugs among ``issues``: ``type == "bug"`` and not a pull request."""
-    is_pr = issues["is_pull_request"].fillna(False).astype(bool) if "is_pull_request" in issues else False
-    return issues[issues["type"].astype("string").str.lower().eq("bug").fillna(False) & ~is_pr].reset_index(drop=True)
+    """The bugs among ``issues``, as :func:`toolkit.load.links.bug_mask` defines them (a bug-labelled pull request
+    that closes no issue of the export counts: its fix is its own commits)."""
+    from toolkit.load.links import bug_mask
+
+    return issues[bug_mask(issues).to_numpy()].reset_index(drop=True)
 
 
 def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:

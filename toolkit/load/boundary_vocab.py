@@ -335,11 +335,15 @@ def boundary_vocabulary(
     own_pkgs: set[str] = set()
     own_modules: set[str] = set()
     components: list[str] = []
+    facades: set[str] = set()  # components of __init__/dunder files only: a package's namespace
     if files is not None and len(files):
         prod = files[~files["is_test"].fillna(False).astype(bool)] if "is_test" in files else files
         own_pkgs = {str(m).split(".")[0].lower() for m in prod["module"].dropna()}
         own_modules = {str(m).rsplit(".", 1)[-1].lower() for m in prod["module"].dropna()}
         components = sorted({str(c) for c in prod["component"].dropna()})
+        name = prod["path"].astype(str).str.rsplit("/", n=1).str[-1]
+        dunder = name.str.startswith("__") & name.str.endswith("__.py")
+        facades = set(prod["component"].dropna().astype(str)) - set(prod.loc[~dunder, "component"].dropna().astype(str))
     deps, own = _declared(repo, rev, paths, skips)
     own |= {_norm(p) for p in own_pkgs}
 
@@ -383,8 +387,8 @@ def boundary_vocabulary(
             add(term, kind, pattern, "generic table (toolkit.load.boundary_vocab)")
     if len(components) >= 2:
         for c in components:
-            if _norm(c) in PLAIN_WORDS or len(c) < 3:
-                continue
+            if _norm(c) in PLAIN_WORDS or len(c) < 3 or (c in facades and _norm(c) in own):
+                continue  # a package's namespace named like the project: its name names the whole project
             add(c, "component", re.escape(c.lower()), "a component of this repository (files.component)")
     return schema.conform(pd.DataFrame(rows, columns=["term", "kind", "pattern", "source"]), "boundary_terms") \
         if rows else schema.empty("boundary_terms")
