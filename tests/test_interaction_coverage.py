@@ -264,3 +264,7 @@ def test_static_estimate_reaches_modules_through_the_package_namespace(tmp_path,
     assert seams.loc["api->sessions", "tests_real"] >= 1
     # utils->hooks: test_utils imports utils only, and no facade re-exports utils or hooks: not reached
     assert seams.loc["utils->hooks", "status"] == "untested_estimated"
+    # the ranking says an estimate is one: no reason claims a measured count of call sites "exercised for real"
+    reasons = f.ranking.table["reason"].tolist()
+    assert not any("exercised for real" in r for r in reasons)
+    assert any("an estimate" in r for r in reasons)

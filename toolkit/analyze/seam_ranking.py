@@ -255,8 +255,11 @@ def _reason(r: Any, w: Mapping[str, float]) -> str:
     """The strongest contributing factors, each said with its real numbers."""
     said = {
         "structural": f"{r.call_sites + r.imports} static reference(s) across it",
-        "integration_gap": (f"{r.call_sites} call site(s), {r.integration_sites} exercised for real"
-                            if r.call_sites else "no test exercises it for real"),
+        "integration_gap": (
+            (f"{r.call_sites} call site(s); no test found in source reaches both sides for real (an estimate: "
+             "no per-test coverage given)" if str(r.status).endswith("_estimated") else
+             f"{r.call_sites} call site(s), {r.integration_sites} exercised for real")
+            if r.call_sites else "no test exercises it for real"),
         "mock_overuse": f"mocked by {r.tests_mocking} test(s) vs {r.tests_real} real",
         "bug_history": ", ".join(x for x in (
             f"{r.integration_bugs} integration bug(s) fixed across the pair" if r.integration_bugs else "",
