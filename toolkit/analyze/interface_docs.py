@@ -537,7 +537,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         return f"class {name}" if k == "class" else name
 
     def headers_equal(facts: dict, q: str, k: str) -> bool:
-        return facts["hdr"][hdr_key(q, k)]
+        return facts["hdr"].get(hdr_key(q, k)) is True
 
     def known(mk: tuple, head_path: str) -> bool:
         """Whether the memo answers this change for the file's interfaces without reading it."""
@@ -547,11 +547,9 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         if got == _SAME:
             return True
         candidates = by_path[head_path]
-        if any(hdr_key(q, k) not in got["hdr"] for _i, q, _c, k in candidates):
-            return False
-        if all(headers_equal(got, q, k) for _i, q, _c, k in candidates):
-            return True
-        return all((q, k) in got["sig"] for _i, q, _c, k in candidates)
+        if all((q, k) in got["sig"] for _i, q, _c, k in candidates):
+            return True  # parsed before: every signature change is known
+        return all(headers_equal(got, q, k) for _i, q, _c, k in candidates)
 
     if len(_CHANGE_MEMO) > _MEMO_LIMIT:
         _CHANGE_MEMO.clear()
@@ -569,6 +567,7 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         mods.new_work = True
 
     parsed: dict[tuple[str, bytes], ModuleDefs] = {}
+    lines_of: dict[int, list[bytes]] = {}  # id of a version held in ``contents`` -> its lines
     headers: dict[tuple[int, str], list[bytes] | None] = {}  # (id of a version held in ``contents``, name) -> headers
 
     def headers_of(data: bytes, key: str) -> list[bytes] | None:
@@ -576,7 +575,13 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         version is the "after" of a change and the "before" of the next (the same object of ``contents``)."""
         k = (id(data), key)
         if k not in headers:
-            headers[k] = (class_headers(data, key[6:]) if key.startswith("class ") else def_headers(data, key))
+            if key.startswith("class "):
+                split = lines_of.get(id(data))
+                if split is None:
+                    split = lines_of[id(data)] = data.split(b"\n")
+                headers[k] = class_headers(data, key[6:], split)
+            else:
+                headers[k] = def_headers(data, key)
         return headers[k]
 
     def defs_of(data: bytes, head_path: str) -> ModuleDefs:
@@ -602,6 +607,8 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
             if key not in facts["hdr"]:
                 before_h, after_h = headers_of(before_data, key), headers_of(after_data, key)
                 facts["hdr"][key] = before_h is not None and before_h == after_h
+            if not facts["hdr"][key]:
+                break  # the module is parsed anyway: the other interfaces' headers need no comparing
         candidates = by_path[head_path]
         if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
             return  # no signature can have changed: parsing is not needed

@@ -351,7 +351,7 @@ _DEF_OR_CLASS = re.compile(rb"(?:async[ \t]+)?def\b|class\b")
 _TRIPLE_D, _TRIPLE_S = b'"""', b"'''"
 
 
-def class_headers(source: bytes, name: str) -> list[bytes] | None:
+def class_headers(source: bytes, name: str, lines: list[bytes] | None = None) -> list[bytes] | None:
     """The text of every ``class name`` that its signature can depend on, or ``None`` when unsure.
 
     A class's signature (:func:`parse_module`) is its ``__init__``'s, or its fields' for a data class, and
@@ -360,6 +360,7 @@ def class_headers(source: bytes, name: str) -> list[bytes] | None:
     lines, decorators), the whole ``__init__`` header, and every line inside a multi-line string; it leaves
     out other methods, which are what most changes touch. So, like :func:`def_headers`, equal texts in two
     versions mean equal signatures. ``None`` (both quote styles on one line) means "parse to be sure".
+    ``lines``: ``source.split(b"\\n")``, when the caller keeps it for several names.
     """
     word = name.encode()
     if word not in source:  # the common case: a file version without this class at all
@@ -369,7 +370,8 @@ def class_headers(source: bytes, name: str) -> list[bytes] | None:
         line_start = source.rfind(b"\n", 0, m.start()) + 1
         if not source[line_start:m.start()].strip(b" \t"):
             found.append((source.count(b"\n", 0, line_start), m.start() - line_start))
-    lines = source.split(b"\n") if found else []
+    if lines is None:
+        lines = source.split(b"\n") if found else []
     out: list[bytes] = []
     for i, ind in found:
         first_dec, j = None, i - 1
