@@ -91,9 +91,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     import time
 
     from toolkit.audit import check_gates, parse_gates, run_audit
-    from toolkit.report.writer import write_report
+    from toolkit.report.writer import check_out_dir, write_report
 
     t_start = time.perf_counter()
+    check_out_dir(args.out)  # a file or a symbolic link as --out: exit 2 before the work
     fail_under, fail_on = args.fail_under or [], args.fail_on or []
     parse_gates(fail_under, fail_on, compare=bool(args.compare))  # bad gate syntax: exit 2 before the work
     conf = _audit_config(args)
@@ -120,7 +121,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if missing and not args.quiet:
         print(f"{len(missing)} section(s) without their input — the report says why: {', '.join(missing)}",
               file=sys.stderr)
-    print(f"report: {Path(paths['html']).resolve()}")
+    print(f"report: {paths['html']}")  # not resolved: published in place, it is a link
     if fail_under or fail_on:
         check_gates(report, fail_under=fail_under, fail_on=fail_on)
     return EXIT_OK
@@ -254,7 +255,7 @@ CI gates (the report is written before gates are checked):
 
 exit codes:
   0  ok            1  a CI gate failed            2  bad input (one line on stderr)
-  130  interrupted (no partial report is left behind)
+  130  interrupted (the previous report or the new one is left whole, never a mix)
 """
 
 
@@ -405,7 +406,13 @@ def interrupts_in_callbacks_kept_quiet() -> Iterator[None]:
 
 
 def _interrupted() -> int:
-    print("seamscope: interrupted; no partial report was written", file=sys.stderr)
+    writer = sys.modules.get("toolkit.report.writer")  # not imported: nothing was published
+    if writer is not None and writer.published:  # Ctrl-C came while the report was being published: it was held back until done
+        print(f"seamscope: interrupted; the report in {writer.published[-1]} was completely written just "
+              "before", file=sys.stderr)
+    else:
+        print("seamscope: interrupted; no partial report was written (a previous report is left as it was)",
+              file=sys.stderr)
     return 130
 
 
