@@ -82,6 +82,7 @@ def _refuse(folder: Path, why: str) -> None:
     """Stop using ``folder`` for the rest of this process, saying so once on stderr."""
     if str(folder) not in _REFUSED:
         _REFUSED[str(folder)] = why
+        why = " ".join(why.split())  # one line, whatever the cause's text holds
         print(f"seamscope: warning: cache folder {folder} {why}; continuing without a cache", file=sys.stderr)
 
 

@@ -355,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.quiet = bool(args.quiet or getattr(args, "quiet_sub", False))
     progress.set_enabled(False if args.quiet else None)
     interrupted: list[bool] = []
+    published_before = len(_published())
 
     def on_sigint(signum, frame):  # as Python's own handler, but remembered
         interrupted.append(True)
@@ -366,14 +367,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with interrupts_in_callbacks_kept_quiet(), collection_paused():
             done = args.func(args)
         # Ctrl-C that landed in a finalizer or weakref callback could not stop the command there; it still asked
-        return _interrupted() if interrupted else done
+        return _interrupted(published_before) if interrupted else done
     except KeyboardInterrupt:
-        return _interrupted()
+        return _interrupted(published_before)
     except Exception as exc:
         # an error raised after Ctrl-C is its consequence (e.g. a C extension whose import was cut short fails
         # to import again): the user interrupted, so say that, not a traceback
         if interrupted:
-            return _interrupted()
+            return _interrupted(published_before)
         if isinstance(exc, GateFailed):
             print(f"seamscope: gate failed: {exc}", file=sys.stderr)
             return EXIT_GATE
@@ -405,10 +406,16 @@ def interrupts_in_callbacks_kept_quiet() -> Iterator[None]:
         sys.unraisablehook = previous
 
 
-def _interrupted() -> int:
-    writer = sys.modules.get("toolkit.report.writer")  # not imported: nothing was published
-    if writer is not None and writer.published:  # Ctrl-C came while the report was being published: it was held back until done
-        print(f"seamscope: interrupted; the report in {writer.published[-1]} was completely written just "
+def _published() -> list:
+    """Report folders completely published by this process so far (the writer not imported: none)."""
+    writer = sys.modules.get("toolkit.report.writer")
+    return list(writer.published) if writer is not None else []
+
+
+def _interrupted(before: int) -> int:
+    done = _published()[before:]
+    if done:  # Ctrl-C came while the report was being published: it was held back until the report was whole
+        print(f"seamscope: interrupted; the report in {done[-1]} was completely written just "
               "before", file=sys.stderr)
     else:
         print("seamscope: interrupted; no partial report was written (a previous report is left as it was)",

@@ -153,6 +153,7 @@ def test_a_read_only_or_full_folder_is_one_warning_and_no_cache(tmp_path, option
         assert proc.returncode == 0, proc.stderr
         warnings = cache_warnings(proc)
         assert len(warnings) == 1 and why in warnings[0], proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr  # the warning is all the user sees
         assert (tmp_path / "out" / "report.html").is_file()
     finally:
         subprocess.run(["umount", str(cache)], check=False)

@@ -156,7 +156,8 @@ class Repo:
             if res.returncode != 0:
                 shutil.rmtree(tmp, ignore_errors=True)
                 if in_cache:  # perhaps the cache folder is full: try once outside it, without a cache
-                    cache.write_failed(OSError(f"cloning a bundle into it failed: {res.stderr.strip()[-200:]}"))
+                    last = (res.stderr.strip().splitlines() or ["git clone failed"])[-1][-160:]
+                    cache.write_failed(OSError(f"cloning a bundle into it failed: {last}"))
                     return cls._from_bundle(bundle, flag)
                 raise InputError(bundle, f"is neither a git repository nor a readable git bundle: {res.stderr.strip()}",
                                  flag=flag)

@@ -344,6 +344,12 @@ def _replace_link(path: Path, target: str) -> None:
         raise
 
 
+def _special_files(folder: str, names: list[str]) -> set[str]:
+    """For ``copytree``: FIFOs, sockets and devices (copying one would block or mean nothing)."""
+    keep = (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK)
+    return {n for n in names if not any(k(os.lstat(os.path.join(folder, n)).st_mode) for k in keep)}
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -372,42 +378,53 @@ def write_report(
     out_dir = check_out_dir(out_dir)
     names = output_names(report)
     write_figs = bool({"png", "md", "json"} & set(fmts))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(out_dir):
-        in_place = _in_place_wanted(out_dir)
-        tmp: Path | None = None
-        if not in_place:
-            try:
-                tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-            except OSError:  # the parent is read-only (a volume mounted at --out): publish inside it
-                in_place = True
-        if tmp is None:
-            tmp = Path(tempfile.mkdtemp(prefix=_VERSION, dir=out_dir))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(out_dir):
+            return _write_locked(report, out_dir, fmts, names, write_figs, entry)
+    except OSError as exc:  # a full disk, a folder of another user, a read-only mount: one line, not a traceback
+        raise InputError(out_dir, f"the report cannot be written there ({exc.strerror or exc}"
+                         f"{': ' + str(exc.filename) if exc.filename else ''})", flag="--out",
+                         hint="choose a folder you can write, with free space") from exc
+
+
+def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
+                  entry: Mapping[str, str]) -> dict[str, Path]:
+    """Stage, then publish (the caller holds the folder's lock)."""
+    in_place = _in_place_wanted(out_dir)
+    tmp: Path | None = None
+    if not in_place:
         try:
-            result = _render_into(report, tmp, fmts, names, write_figs, entry, out_dir)
-            with _interrupts_held():
-                if not in_place:
-                    try:
-                        _publish_swap(out_dir, tmp)  # tmp now holds the previous report
-                    except OSError as exc:
-                        if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errno.EROFS):
-                            raise
-                        in_place = True  # e.g. a bind mount os.path.ismount cannot see: publish inside it
-                        moved = Path(tempfile.mkdtemp(prefix=_VERSION, dir=out_dir))
-                        shutil.copytree(tmp, moved, symlinks=True, dirs_exist_ok=True)
-                        shutil.rmtree(tmp, ignore_errors=True)
-                        tmp = moved
-                if in_place:
-                    _publish_in_place(out_dir, tmp)
-                    tmp = None  # it is the live version now
-                published.append(out_dir)
-                if tmp is not None:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        except OSError:  # the parent is read-only (a volume mounted at --out): publish inside it
+            in_place = True
+    if tmp is None:
+        tmp = Path(tempfile.mkdtemp(prefix=_VERSION, dir=out_dir))
+    try:
+        result = _render_into(report, tmp, fmts, names, write_figs, entry, out_dir)
+        with _interrupts_held():
+            if not in_place:
+                try:
+                    _publish_swap(out_dir, tmp)  # tmp now holds the previous report
+                except OSError as exc:
+                    if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errno.EROFS):
+                        raise
+                    in_place = True  # e.g. a bind mount os.path.ismount cannot see: publish inside it
+                    moved = Path(tempfile.mkdtemp(prefix=_VERSION, dir=out_dir))
+                    shutil.copytree(tmp, moved, symlinks=True, dirs_exist_ok=True)
                     shutil.rmtree(tmp, ignore_errors=True)
-                    tmp = None
-            return result
-        finally:
+                    tmp = moved
+            if in_place:
+                _publish_in_place(out_dir, tmp)
+                tmp = None  # it is the live version now
+            published.append(out_dir)
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
+                tmp = None
+        return result
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
