@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.gitutil import commit, make_repo
+from gitutil import commit, make_repo  # tests/ is on sys.path through its conftest.py
 
 ROOT = Path(__file__).resolve().parents[2]
 
