@@ -26,9 +26,23 @@ def _table_out(df, fmt: str, out: str | None) -> None:
     else:
         text = df.to_csv(index=False)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        _write_out(out, text.encode("utf-8"))
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _write_out(out: str, data: bytes) -> None:
+    """Write one --out file atomically: readers see the old file or the new one, and a symbolic link at that
+    name is replaced, never written through (:func:`toolkit.atomic.atomic_write`)."""
+    from toolkit.atomic import atomic_write, shared_file_mode
+
+    path = Path(out)
+    if path.is_dir() and not path.is_symlink():
+        raise InputError(path, "is a folder", flag="--out", hint="give a file name")
+    try:
+        atomic_write(path, data, mode=shared_file_mode())
+    except OSError as exc:
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})", flag="--out") from exc
 
 
 def _input_flags(args: argparse.Namespace) -> dict:
@@ -167,11 +181,20 @@ def cmd_coupling(args: argparse.Namespace) -> int:
         from toolkit.load.structure import load_structure
         structure = load_structure(repo)
         if args.format == "graphml":
-            from toolkit.analyze.coupling_graph import coupling_graph, to_graphml
+            from toolkit.analyze.coupling_graph import coupling_graph
             history = load_history(repo)
             g = coupling_graph(seam_table(structure), logical_coupling(history, level="component",
                                components=structure.components), history=history, components=structure.components)
-            to_graphml(g, args.out or sys.stdout.buffer)
+            import io
+
+            import networkx as nx
+
+            buf = io.BytesIO()
+            nx.write_graphml(g, buf)  # what to_graphml writes, into memory: then one atomic file (or stdout)
+            if args.out:
+                _write_out(args.out, buf.getvalue())
+            else:
+                sys.stdout.buffer.write(buf.getvalue())
             return EXIT_OK
         df = seam_table(structure) if args.level == "component" else structural_coupling(structure)
     if args.format == "graphml":

@@ -238,3 +238,28 @@ def test_a_mount_point_as_out_is_published_in_place_by_a_switched_pointer(env, m
     assert versions == [os.readlink(out / ".seamscope-current")]  # the previous version is gone
     assert (out / "notes.txt").read_text() == "mine" and (out / "tables" / "mine.csv").read_text() == "x\n1\n"
     assert not [p for p in out.iterdir() if p.name.startswith((".seamscope-trash", ".seamscope-link"))]
+
+
+def test_a_single_file_out_replaces_a_link_instead_of_writing_through_it(env, tmp_path):
+    from gitutil import commit, make_repo
+
+    repo = make_repo(tmp_path / "repo", {"app/a/x.py": "from app.b import y\n", "app/b/y.py": "V = 1\n"})
+    commit(repo, "two", {"app/a/x.py": "from app.b import y\nW = 2\n", "app/b/y.py": "V = 2\n"})
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("coupling.csv", "graph.graphml"):
+        (checkout / name).symlink_to(victim)
+    code = "import sys\nfrom toolkit.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    for argv in (["coupling", str(repo), "--out", "coupling.csv"],
+                 ["coupling", str(repo), "--kind", "structural", "--format", "graphml", "--out", "graph.graphml"]):
+        proc = subprocess.run([sys.executable, "-c", code, "-q", *argv], env=env, cwd=checkout,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        written = checkout / argv[-1]
+        assert not written.is_symlink() and written.stat().st_size > 0
+    assert victim.read_text() == "keep me"
+    proc = subprocess.run([sys.executable, "-c", code, "-q", "coupling", str(repo), "--out", str(checkout)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert "is a folder" in one_line_error(proc)

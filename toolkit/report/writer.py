@@ -312,7 +312,7 @@ def _publish_in_place(out_dir: Path, staged: Path) -> None:
             if entry.is_dir() and not entry.is_symlink():
                 _carry(entry, staged / name, lambda rel, n=name: f"{n}/{rel}" in top_old, "")
                 os.rename(entry, trash / name)
-        os.chmod(staged, 0o777 & ~_umask())
+        os.chmod(staged, 0o777 & ~_umask())  # the version folder: as readable as a plain mkdir makes it
         _replace_link(out_dir / CURRENT, staged.name)  # the switch: one atomic rename
         for name in names:
             _replace_link(out_dir / name, f"{CURRENT}/{name}")
