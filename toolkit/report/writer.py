@@ -114,7 +114,7 @@ def check_out_dir(out_dir: str | os.PathLike, flag: str = "--out") -> Path:
         raise InputError(str(out_dir), "is empty", flag=flag, hint="give the folder to write the report to")
     parts = given.parts
     walk = Path(parts[0]) if given.is_absolute() else Path(".")
-    for i, part in enumerate(parts if not given.is_absolute() else parts[1:]):
+    for part in parts[1:] if given.is_absolute() else parts:
         walk = walk / part
         last = walk == given
         if (not given.is_absolute() or last) and walk.is_symlink():
