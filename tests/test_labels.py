@@ -166,3 +166,29 @@ def test_analysts_saving_at_the_same_time_keep_every_decision(tmp_path):
     assert [proc.wait() for proc in procs] == [0, 0, 0]
     keys = set(read_labels(p)["key"])
     assert keys == {f"K-{i:04d}" for start in (0, 100, 200) for i in range(start, start + 40)}
+
+
+@pytest.mark.parametrize("damage", [b"", b"\n  \n", b"key,category\n\x00\x00"])
+def test_an_emptied_or_damaged_file_never_overwrites_the_good_backup(tmp_path, damage):
+    path = tmp_path / "labels.csv"
+    save_label(path, "A-1", "integration")
+    save_label(path, "A-2", "component")  # now .bak holds A-1, the file
+    good_bak = backup_path(path).read_bytes()
+    path.write_bytes(damage)  # a crash or a full disk truncated it
+    with pytest.raises(InputError) as info:
+        save_label(path, "A-3", "environment")
+    assert str(backup_path(path)) in str(info.value)  # says what to restore
+    assert backup_path(path).read_bytes() == good_bak
+    # a plain write (the widget's "save all") keeps the backup too
+    write_labels(path, read_labels(backup_path(path)))
+    assert backup_path(path).read_bytes() == good_bak
+    assert set(read_labels(path)["key"]) == {"A-1"}
+
+
+def test_an_empty_file_without_a_backup_is_nothing_decided(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_bytes(b"")
+    assert read_labels(path).empty
+    save_label(path, "A-1", "integration")
+    assert not backup_path(path).exists()  # an empty file is no backup worth keeping
+    assert list(read_labels(path)["key"]) == ["A-1"]

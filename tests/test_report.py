@@ -296,7 +296,9 @@ def test_write_report_writes_figures_and_round_trips(tmp_path):
 def test_write_report_html_only(tmp_path):
     paths = write_report(evil_report(), tmp_path / "o", formats=["html"])
     assert set(paths) == {"html"}
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["report.html"]
+    # beside the report only seamscope's own bookkeeping (its manifest and lock), hidden
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [".seamscope-manifest.json", ".seamscope.lock",
+                                                                 "report.html"]
 
 
 def test_write_report_rejects_unknown_format(tmp_path):

@@ -27,9 +27,19 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def shared_file_mode() -> int:
+    """The mode a plain ``open(..., "w")`` would give a new file (0666 minus the umask)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(target: str | os.PathLike, content: bytes | Callable[[BinaryIO], None], *,
-                 durable: bool = False) -> None:
-    """Replace ``target`` with ``content`` (bytes, or a function writing to a binary file) atomically."""
+                 durable: bool = False, mode: int | None = None) -> None:
+    """Replace ``target`` with ``content`` (bytes, or a function writing to a binary file) atomically.
+
+    A symbolic link at ``target`` is replaced by the file, never written through. The file is private (0600)
+    unless ``mode`` is given (outputs meant for others: :func:`shared_file_mode`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -40,6 +50,8 @@ def atomic_write(target: str | os.PathLike, content: bytes | Callable[[BinaryIO]
             else:
                 content(fh)
             fh.flush()
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:

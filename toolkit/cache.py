@@ -24,15 +24,28 @@ Concurrency and damage
     file, and two writers of one key just replace equal content. A file that
     cannot be read (truncated, corrupt, from an incompatible library) is removed
     and its value recomputed: the cache never turns into an error for the user.
-    An unwritable cache folder only means nothing is stored.
+Trust
+    Unpickling runs code, so the cache folder must be the user's own: a folder
+    owned by another user, or writable by group/others, is refused with one
+    warning and the audit runs without a cache (:func:`enabled` is False). Every
+    pickle — here and in the history/structure/interface-docs stores, which all go
+    through :func:`dump_pickle`/:func:`load_pickle` — carries an HMAC-SHA256 over
+    its path and content with a per-user key kept in ``<cache>/.hmac-key``
+    (mode 0600, created on first use); a pickle whose HMAC does not match is
+    deleted unread. A folder that cannot be created or written (read-only, full)
+    also means "no cache", again with one warning, never a traceback.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import pickle
 import re
+import secrets
+import stat
+import sys
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -53,8 +66,130 @@ stats = {"hits": 0, "misses": 0, "writes": 0, "healed": 0}
 
 
 def root() -> Path:
+    """The cache folder (``$SEAMSCOPE_CACHE``, else the XDG cache); whether it may be used: :func:`enabled`."""
     from toolkit.load.gitrepo import cache_dir
     return cache_dir()
+
+
+_KEY_FILE = ".hmac-key"
+_MAGIC = b"seamscope-pickle-hmac1\n"
+_REFUSED: dict[str, str] = {}  # cache folder -> why it is not used (warned once per process)
+_KEYS: dict[str, bytes] = {}
+
+
+def _refuse(folder: Path, why: str) -> None:
+    """Stop using ``folder`` for the rest of this process, saying so once on stderr."""
+    if str(folder) not in _REFUSED:
+        _REFUSED[str(folder)] = why
+        why = " ".join(why.split())  # one line, whatever the cause's text holds
+        print(f"seamscope: warning: cache folder {folder} {why}; continuing without a cache", file=sys.stderr)
+
+
+def write_failed(exc: OSError) -> None:
+    """A store in the cache folder failed (read-only, full): warn once and use no cache from now on."""
+    _refuse(root(), f"cannot be written ({exc.strerror or exc})")
+
+
+def _trusted(folder: Path) -> bool:
+    """Whether ``folder`` may hold the cache: ours, not writable by others, with our key. Checked once."""
+    name = str(folder)
+    if name in _REFUSED:
+        return False
+    if name in _KEYS:
+        return True
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = folder.stat()
+        if st.st_uid != os.geteuid():
+            _refuse(folder, f"is owned by another user (uid {st.st_uid}), so its files could run code here")
+            return False
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            _refuse(folder, f"is writable by other users (mode {stat.S_IMODE(st.st_mode):o}), so its files "
+                    "could run code here (chmod go-w it)")
+            return False
+        _KEYS[name] = _key(folder)
+    except (OSError, ValueError) as exc:
+        _refuse(folder, f"cannot be used ({exc.strerror if isinstance(exc, OSError) else exc})")
+        return False
+    return True
+
+
+def _key(folder: Path) -> bytes:
+    """The per-user HMAC key of ``folder`` (created once, 0600; refused when someone else could read or set it)."""
+    path = folder / _KEY_FILE
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        tmp = folder / f".hmac-key.{secrets.token_hex(8)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, secrets.token_bytes(32))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # atomic: a concurrent first run keeps one key, complete
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            raise ValueError(f"its key file {path} is not a private file of this user")
+        data = os.read(fd, 64)
+    finally:
+        os.close(fd)
+    if len(data) != 32:
+        raise ValueError(f"its key file {path} is damaged (delete it to start a fresh cache)")
+    return data
+
+
+def _mac(path: Path, payload: bytes) -> bytes:
+    folder = root()
+    rel = os.path.relpath(path, folder).encode("utf-8", "surrogateescape")
+    return hmac.new(_KEYS[str(folder)], rel + b"\0" + payload, hashlib.sha256).digest()
+
+
+def dump_pickle(path: Path, obj: Any) -> None:
+    """Pickle ``obj`` to ``path`` (inside the cache folder) atomically, signed with the folder's key.
+
+    Does nothing when the cache is off; a folder that turns out full or read-only is warned about once and
+    not used again. Raises ``pickle.PicklingError``/``TypeError`` for a value that cannot be pickled."""
+    if not enabled():
+        return
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        atomic_write(path, _MAGIC + _mac(path, payload) + payload)
+    except OSError as exc:
+        write_failed(exc)
+
+
+def load_pickle(path: Path) -> Any | None:
+    """The object pickled at ``path`` by :func:`dump_pickle`, or None: absent, cache off, or not
+    authenticated / damaged (then the file is deleted unread and the value is recomputed)."""
+    if not enabled():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        _discard(path)
+        return None
+    head = len(_MAGIC) + 32
+    if len(data) < head or not data.startswith(_MAGIC) or \
+            not hmac.compare_digest(data[len(_MAGIC):head], _mac(path, data[head:])):
+        _discard(path)  # not written by us with this key: never unpickled
+        return None
+    try:
+        return pickle.loads(data[head:])
+    except Exception:  # noqa: BLE001 - authentic but unreadable now (a class that moved): recomputed
+        _discard(path)
+        return None
 
 
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
@@ -153,8 +288,11 @@ def fingerprint(*paths: str | os.PathLike | None) -> str:
 
 
 def enabled() -> bool:
-    """False when ``SEAMSCOPE_NO_CACHE`` is set (to anything but 0/false/no)."""
-    return os.environ.get("SEAMSCOPE_NO_CACHE", "").strip().lower() in ("", "0", "false", "no")
+    """False when ``SEAMSCOPE_NO_CACHE`` is set (to anything but 0/false/no), or when the cache folder is
+    refused (another user's, writable by others, unwritable or full: warned once, see the module doc)."""
+    if os.environ.get("SEAMSCOPE_NO_CACHE", "").strip().lower() not in ("", "0", "false", "no"):
+        return False
+    return _trusted(root())
 
 
 def repo_state(repo, rev: str | None) -> str:
@@ -253,15 +391,18 @@ def _python_lists(col) -> list[list | None]:
 
 
 def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:
-    """``(value, skips)`` stored under ``k``, or ``None`` (absent, or damaged and now removed)."""
+    """``(value, skips)`` stored under ``k``, or ``None`` (absent, cache off, or damaged and now removed)."""
+    if not enabled():
+        return None
     for ext in ("parquet", "pkl"):
         path = _path(namespace, k, ext)
         try:
             if ext == "parquet":
                 got = _read_parquet(path)
             else:
-                with open(path, "rb") as fh:
-                    got = pickle.load(fh)
+                got = load_pickle(path)
+                if got is None:
+                    continue
                 if not (isinstance(got, tuple) and len(got) == 2):
                     raise ValueError("not a cache entry")
                 got = (got[0], _skips_from(got[1]))
@@ -277,12 +418,14 @@ def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:
 
 def has(namespace: str, k: str) -> bool:
     """Whether an entry is stored under ``k`` (without reading it: it may still turn out damaged)."""
-    return any(_path(namespace, k, ext).is_file() for ext in ("parquet", "pkl"))
+    return enabled() and any(_path(namespace, k, ext).is_file() for ext in ("parquet", "pkl"))
 
 
 def put(namespace: str, k: str, value: Any, skips: Iterable[Skip] = ()) -> None:
     """Store ``value`` (and the skips computing it reported) under ``k``; failures to store are not errors."""
     skips = list(skips)
+    if not enabled():
+        return
     try:
         if isinstance(value, pd.DataFrame):
             try:
@@ -291,11 +434,12 @@ def put(namespace: str, k: str, value: Any, skips: Iterable[Skip] = ()) -> None:
                 return
             except (ValueError, TypeError, ImportError, UnicodeEncodeError, _arrow_error()):
                 pass  # Parquet cannot hold this frame: pickle it
-        atomic_write(_path(namespace, k, "pkl"),
-                      lambda fh: pickle.dump((value, _skips_json(skips)), fh, protocol=pickle.HIGHEST_PROTOCOL))
+        dump_pickle(_path(namespace, k, "pkl"), (value, _skips_json(skips)))
         stats["writes"] += 1
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        pass  # a read-only or full cache folder, or an unpicklable value: the result is still returned
+    except OSError as exc:  # a read-only or full cache folder: the result is still returned, once warned
+        write_failed(exc)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pass  # a value pickle cannot hold: computed again next time
 
 
 def _arrow_error() -> type[Exception]:

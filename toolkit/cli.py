@@ -27,9 +27,23 @@ def _table_out(df, fmt: str, out: str | None) -> None:
         from toolkit.report.writer import csv_frame
         text = csv_frame(df).to_csv(index=False)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        _write_out(out, text.encode("utf-8"))
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _write_out(out: str, data: bytes) -> None:
+    """Write one --out file atomically: readers see the old file or the new one, and a symbolic link at that
+    name is replaced, never written through (:func:`toolkit.atomic.atomic_write`)."""
+    from toolkit.atomic import atomic_write, shared_file_mode
+
+    path = Path(out)
+    if path.is_dir() and not path.is_symlink():
+        raise InputError(path, "is a folder", flag="--out", hint="give a file name")
+    try:
+        atomic_write(path, data, mode=shared_file_mode())
+    except OSError as exc:
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})", flag="--out") from exc
 
 
 def _input_flags(args: argparse.Namespace) -> dict:
@@ -105,9 +119,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     import time
 
     from toolkit.audit import check_gates, parse_gates, run_audit
-    from toolkit.report.writer import write_report
+    from toolkit.report.writer import check_out_dir, write_report
 
     t_start = time.perf_counter()
+    check_out_dir(args.out)  # a file or a symbolic link as --out: exit 2 before the work
     fail_under, fail_on = args.fail_under or [], args.fail_on or []
     parse_gates(fail_under, fail_on, compare=bool(args.compare))  # bad gate syntax: exit 2 before the work
     conf = _audit_config(args)
@@ -134,7 +149,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if missing and not args.quiet:
         print(f"{len(missing)} section(s) without their input — the report says why: {', '.join(missing)}",
               file=sys.stderr)
-    print(f"report: {Path(paths['html']).resolve()}")
+    print(f"report: {paths['html']}")  # not resolved: published in place, it is a link
     if fail_under or fail_on:
         check_gates(report, fail_under=fail_under, fail_on=fail_on)
     return EXIT_OK
@@ -180,11 +195,20 @@ def cmd_coupling(args: argparse.Namespace) -> int:
         from toolkit.load.structure import load_structure
         structure = load_structure(repo)
         if args.format == "graphml":
-            from toolkit.analyze.coupling_graph import coupling_graph, to_graphml
+            from toolkit.analyze.coupling_graph import coupling_graph
             history = load_history(repo)
             g = coupling_graph(seam_table(structure), logical_coupling(history, level="component",
                                components=structure.components), history=history, components=structure.components)
-            to_graphml(g, args.out or sys.stdout.buffer)
+            import io
+
+            import networkx as nx
+
+            buf = io.BytesIO()
+            nx.write_graphml(g, buf)  # what to_graphml writes, into memory: then one atomic file (or stdout)
+            if args.out:
+                _write_out(args.out, buf.getvalue())
+            else:
+                sys.stdout.buffer.write(buf.getvalue())
             return EXIT_OK
         df = seam_table(structure) if args.level == "component" else structural_coupling(structure)
     if args.format == "graphml":
@@ -268,7 +292,7 @@ CI gates (the report is written before gates are checked):
 
 exit codes:
   0  ok            1  a CI gate failed            2  bad input (one line on stderr)
-  130  interrupted (no partial report is left behind)
+  130  interrupted (the previous report or the new one is left whole, never a mix)
 """
 
 
@@ -375,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.quiet = bool(args.quiet or getattr(args, "quiet_sub", False))
     progress.set_enabled(False if args.quiet else None)
     interrupted: list[bool] = []
+    published_before = len(_published())
 
     def on_sigint(signum, frame):  # as Python's own handler, but remembered
         interrupted.append(True)
@@ -386,14 +411,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with interrupts_in_callbacks_kept_quiet(), collection_paused():
             done = args.func(args)
         # Ctrl-C that landed in a finalizer or weakref callback could not stop the command there; it still asked
-        return _interrupted() if interrupted else done
+        return _interrupted(published_before) if interrupted else done
     except KeyboardInterrupt:
-        return _interrupted()
+        return _interrupted(published_before)
     except Exception as exc:
         # an error raised after Ctrl-C is its consequence (e.g. a C extension whose import was cut short fails
         # to import again): the user interrupted, so say that, not a traceback
         if interrupted:
-            return _interrupted()
+            return _interrupted(published_before)
         if isinstance(exc, GateFailed):
             print(f"seamscope: gate failed: {exc}", file=sys.stderr)
             return EXIT_GATE
@@ -425,8 +450,20 @@ def interrupts_in_callbacks_kept_quiet() -> Iterator[None]:
         sys.unraisablehook = previous
 
 
-def _interrupted() -> int:
-    print("seamscope: interrupted; no partial report was written", file=sys.stderr)
+def _published() -> list:
+    """Report folders completely published by this process so far (the writer not imported: none)."""
+    writer = sys.modules.get("toolkit.report.writer")
+    return list(writer.published) if writer is not None else []
+
+
+def _interrupted(before: int) -> int:
+    done = _published()[before:]
+    if done:  # Ctrl-C came while the report was being published: it was held back until the report was whole
+        print(f"seamscope: interrupted; the report in {done[-1]} was completely written just "
+              "before", file=sys.stderr)
+    else:
+        print("seamscope: interrupted; no partial report was written (a previous report is left as it was)",
+              file=sys.stderr)
     return 130
 
 

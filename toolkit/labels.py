@@ -26,7 +26,9 @@ directory, is flushed and ``fsync``-ed, and replaces the file with
 :func:`os.replace`; the directory is ``fsync``-ed too. The previous good file is
 kept as ``<name>.bak`` (itself replaced atomically), so a crash at any moment
 leaves either the old or the new complete file and a corrupted file can be
-recovered from the backup. :func:`save_label` holds an advisory lock (``<name>.lock``) while it reads, changes
+recovered from the backup. Only a file that parses and holds decisions is rotated
+into ``.bak``; an emptied file whose backup holds decisions is refused (with the
+``cp`` that restores it) rather than read as "nothing decided". :func:`save_label` holds an advisory lock (``<name>.lock``) while it reads, changes
 and writes the file, so analysts saving into one file at the same time keep every decision.
 """
 from __future__ import annotations
@@ -79,6 +81,7 @@ def _parse(path: Path, data: bytes, categories: Sequence[str]) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise InputError(path, f"labels file is not UTF-8 text ({exc.reason} at byte {exc.start})", hint=hint) from None
     if not text.strip():
+        _refuse_if_backup_holds_more(path)
         return _empty()
     if text.lstrip().startswith("{"):
         return _parse_json(path, text, categories, hint)
@@ -179,14 +182,29 @@ def _render(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _refuse_if_backup_holds_more(path: Path) -> None:
+    """An emptied labels file (truncated to 0 bytes by a crash or a full disk) whose ``.bak`` holds decisions
+    is damage, not "nothing decided": reading it as empty would let the next save drop every decision."""
+    bak = backup_path(path)
+    try:
+        data = bak.read_bytes()
+    except OSError:
+        return
+    if data.strip():
+        raise InputError(path, f"labels file is empty but its backup {bak} holds decisions",
+                         hint=f"restore it with `cp {bak} {path}` (or delete both to start over)")
+
+
 def _current_good(path: Path, categories: Sequence[str]) -> bytes | None:
-    """The current file's bytes if it parses (a backup candidate), else None."""
+    """The current file's bytes if it parses and holds at least one decision (a backup candidate), else None:
+    an empty or damaged file never replaces the last good ``.bak``."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
     try:
-        _parse(path, data, categories)
+        if _parse(path, data, categories).empty:
+            return None
     except InputError:
         return None
     return data

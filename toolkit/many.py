@@ -175,7 +175,9 @@ def audit_many(targets: list[Target], out: Path, *, executor: Executor | None = 
     """
     from toolkit import progress
 
-    out = Path(out).resolve()
+    from toolkit.report.writer import check_out_dir
+
+    out = check_out_dir(out)  # a file or a symbolic link: refused before any repository is audited
     out.mkdir(parents=True, exist_ok=True)
     own = executor is None
     if own:  # forked local workers inherit what is imported now instead of each importing it again
@@ -261,12 +263,9 @@ def write_index(report: Report, out: Path) -> dict[str, Path]:
     """Write the index as ``out/index.html``, ``index.md``, ``index.json`` (+ ``out/tables/*.csv``)."""
     from toolkit.report.writer import write_report
 
-    paths = write_report(report, out)
-    result = {}
-    for kind, name in (("json", "index.json"), ("md", "index.md"), ("html", "index.html")):
-        os.replace(paths[kind], out / name)  # each replace is atomic; index.html last
-        result[kind] = out / name
-    return result
+    # published like any report: the whole folder (the repositories' reports carried over) old or new
+    paths = write_report(report, out, entry_names={"json": "index.json", "md": "index.md", "html": "index.html"})
+    return {kind: paths[kind] for kind in ("json", "md", "html")}
 
 
 @contextmanager

@@ -53,7 +53,6 @@ Definitions
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +65,6 @@ from toolkit import schema
 from toolkit.analyze.interface_drift import (Definition, ModuleDefs, class_headers, def_headers, describe_change,
                                              documented_params,
                                              documents_raises, documents_returns, parse_module)
-from toolkit.atomic import atomic_write
 from toolkit.components import seam_name
 from toolkit.load.history import follow_renames
 from toolkit.progress import progress
@@ -442,14 +440,13 @@ def _load_memos(path: Path | None) -> None:
     if path is None or path in _LOADED:
         return
     _LOADED[path] = {"modules": {}, "changes": {}}
+    from toolkit import cache
+
+    saved = cache.load_pickle(path)  # authenticated by the cache's key; damaged or planted: deleted, None
     try:
-        with open(path, "rb") as fh:
-            saved = pickle.load(fh)
         modules, changes = dict(saved["modules"]), dict(saved["changes"])
-    except FileNotFoundError:
-        return
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, KeyError):
-        return  # a damaged file is replaced by the next save, never trusted
+    except (TypeError, KeyError, ValueError):
+        return  # absent or not a memo file: the next save replaces it
     _LOADED[path] = {"modules": modules, "changes": changes}
     for k, v in modules.items():
         _MODULE_MEMO.setdefault(k, v)
@@ -475,10 +472,9 @@ def _save_memos(path: Path | None, mods: _Modules) -> None:
     keep = {"modules": dict(list(old_m.items())[-_PERSIST_LIMIT["modules"]:]),
             "changes": dict(list(old_c.items())[-_PERSIST_LIMIT["changes"]:])}
     _LOADED[path] = keep
-    try:
-        atomic_write(path, lambda fh: pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # a read-only or full cache folder: the memo stays in this process only
+    from toolkit import cache
+
+    cache.dump_pickle(path, keep)  # signed; a read-only or full cache folder is warned about once, not an error
 
 
 def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[str, str], bytes]:

@@ -19,6 +19,8 @@ goes through :class:`Repo`, so that
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import os
 import re
@@ -79,6 +81,14 @@ def cache_dir() -> Path:
         return Path(root)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "seamscope"
+
+
+@functools.lru_cache(maxsize=1)
+def _private_bundles() -> Path:
+    """A private folder (0700) for bundle clones when the cache may not be used; removed when the process ends."""
+    path = Path(tempfile.mkdtemp(prefix="seamscope-bundles-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -272,14 +282,27 @@ class Repo:
 
     @classmethod
     def _from_bundle(cls, bundle: Path, flag: str) -> "Repo":
-        target = cache_dir() / "bundles" / (_file_sha256(bundle)[:20] + ".git")
+        from toolkit import cache
+
+        in_cache = cache.enabled()  # a refused cache folder (another user's, read-only, full) holds no clone
+        target = (cache_dir() / "bundles" if in_cache else _private_bundles()) / (_file_sha256(bundle)[:20] + ".git")
         if not (target / "HEAD").exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=target.parent))
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=target.parent))
+            except OSError as exc:
+                if not in_cache:
+                    raise
+                cache.write_failed(exc)
+                return cls._from_bundle(bundle, flag)
             res = subprocess.run(git_command("clone", "--quiet", "--bare", "--no-local", str(bundle.resolve()),
                                              str(tmp / "r.git")), capture_output=True, text=True, env=git_env())
             if res.returncode != 0:
                 shutil.rmtree(tmp, ignore_errors=True)
+                if in_cache:  # perhaps the cache folder is full: try once outside it, without a cache
+                    last = (res.stderr.strip().splitlines() or ["git clone failed"])[-1][-160:]
+                    cache.write_failed(OSError(f"cloning a bundle into it failed: {last}"))
+                    return cls._from_bundle(bundle, flag)
                 raise InputError(bundle, f"is neither a git repository nor a readable git bundle: {res.stderr.strip()}",
                                  flag=flag)
             try:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
+from toolkit import cache as cache_store
 from toolkit.atomic import atomic_write
 from toolkit.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name
 from toolkit.errors import InputError, Skip, report_skip
@@ -62,6 +64,7 @@ FORMAT_VERSION = 3
 _SENTINEL = b"\x1e\x1f\x1e"
 _FORMAT = "--format=tformat:%x1e%x1f%x1e%H%x00%P%x00%an%x00%ae%x00%at%x00%B%x00"
 _CHUNK = 1 << 20
+_HEX = re.compile(r"[0-9a-f]{16,64}")  # commit ids and entry keys in a cached heads list
 
 #: How many ``git log`` processes this module has started (lets tests prove a cache hit).
 git_log_runs = 0
@@ -235,10 +238,15 @@ def _read_cache(key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     cpath, fpath = _cache_paths(key)
     if not (cpath.exists() and fpath.exists()):
         return None
-    c = pd.read_parquet(cpath)
-    f = pd.read_parquet(fpath)
-    c["parents"] = pd.Series([list(p) for p in c["parents"]], index=c.index, dtype=object)
-    return schema.conform(c, "commits"), schema.conform(f, "file_changes")
+    try:
+        c = pd.read_parquet(cpath)
+        f = pd.read_parquet(fpath)
+        c["parents"] = pd.Series([list(p) for p in c["parents"]], index=c.index, dtype=object)
+        return schema.conform(c, "commits"), schema.conform(f, "file_changes")
+    except Exception:  # noqa: BLE001 - a damaged entry (truncated, not Parquet, other columns) is a miss, healed
+        for path in (cpath, fpath):
+            path.unlink(missing_ok=True)
+        return None
 
 
 def _atomic_parquet(df: pd.DataFrame, target: Path) -> None:
@@ -251,9 +259,10 @@ def _write_cache(key: str, commits: pd.DataFrame, changes: pd.DataFrame, skips: 
     try:
         _atomic_parquet(changes, fpath)  # the commits file is written last: its presence marks a complete entry
         _atomic_parquet(commits, cpath)
-    except (UnicodeEncodeError, OSError) as exc:
-        # undecodable (non-UTF-8) paths cannot be stored as Parquet strings; a read-only cache dir is not fatal
+    except UnicodeEncodeError as exc:  # undecodable (non-UTF-8) paths cannot be stored as Parquet strings
         report_skip(skips, origin, f"history not cached: {exc}")
+    except OSError as exc:  # a read-only or full cache folder: one warning, then no cache
+        cache_store.write_failed(exc)
 
 
 # ---- public ------------------------------------------------------------------
@@ -291,7 +300,7 @@ def load_history(
     since_arg, ok1 = _as_git_date(since, "since")
     until_arg, ok2 = _as_git_date(until, "until")
     args = _git_args(head, since_arg, until_arg, paths, first_parent, renames, limit)
-    use_cache = cache and ok1 and ok2
+    use_cache = cache and ok1 and ok2 and cache_store.enabled()  # SEAMSCOPE_NO_CACHE, or a refused folder
     key = hashlib.sha256(json.dumps([FORMAT_VERSION, head, shallow, args]).encode()).hexdigest()[:32]
     if use_cache:
         hit = _read_cache(key)
@@ -324,9 +333,12 @@ def _family(repo: Repo, args: list[str]) -> Path:
 def _remember(family: Path, head: str, key: str) -> None:
     try:
         known = [e for e in json.loads(family.read_text()) if e[0] != head] if family.exists() else []
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
         known = []  # a damaged list is rebuilt
-    atomic_write(family, json.dumps((known + [[head, key]])[-16:]).encode())
+    try:
+        atomic_write(family, json.dumps((known + [[head, key]])[-16:]).encode())
+    except OSError as exc:
+        cache_store.write_failed(exc)
 
 
 def _extend_cached(repo: Repo, head: str, family: Path | None, args_for) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -340,7 +352,9 @@ def _extend_cached(repo: Repo, head: str, family: Path | None, args_for) -> tupl
         known = json.loads(family.read_text())
     except (OSError, ValueError):
         return None
-    for old_head, old_key in reversed(known[-4:]):
+    valid = [e for e in known if isinstance(e, list) and len(e) == 2 and all(
+        isinstance(x, str) and _HEX.fullmatch(x) for x in e)] if isinstance(known, list) else []
+    for old_head, old_key in reversed(valid[-4:]):  # only commit ids and keys reach git and the file names
         if repo.git("merge-base", "--is-ancestor", old_head, head, check=False).returncode != 0:
             continue
         if repo.git("rev-list", "--count", "--merges", f"{old_head}..{head}").stdout.strip() != "0":

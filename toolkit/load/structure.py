@@ -29,7 +29,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import os
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from toolkit import schema
-from toolkit.atomic import atomic_write
+from toolkit import cache as cache_store
 from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, is_test_path, module_name,
                                  read_mapping_config, seam_name)
 from toolkit.errors import InputError, Skip, report_skip
@@ -120,18 +119,12 @@ class _Cache:
         self.dir = cache_dir() / "structure" / repo.cache_id
 
     def _load(self, path: Path) -> object | None:
-        if not self.enabled or not path.exists():
-            return None
-        try:
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
-            return None  # a corrupt or outdated cache entry is rebuilt, never trusted
+        # authenticated by the cache's key; a corrupt, outdated or planted entry is deleted and rebuilt
+        return cache_store.load_pickle(path) if self.enabled else None
 
     def _store(self, path: Path, obj: object) -> None:
-        if not self.enabled:
-            return
-        atomic_write(path, lambda fh: pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.enabled:
+            cache_store.dump_pickle(path, obj)
 
     def facts(self) -> dict[str, FileFacts]:
         facts = _FACTS.get(self.dir)
@@ -264,6 +257,7 @@ def load_structure(
         mapping = PatternMapping(mapping, source="components mapping")
     ComponentMap.from_files([], mapping)  # a malformed mapping fails before any parsing
 
+    cache = cache and cache_store.enabled()  # SEAMSCOPE_NO_CACHE, or a refused cache folder
     store = _Cache(repo, cache)
     contents: dict[str, bytes] = {}
     if blobs is None:  # work tree: the content is the key, so read every Python file
