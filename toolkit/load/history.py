@@ -485,26 +485,27 @@ def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> p
         gone = file_changes["current_path"].isna().to_numpy()
         if gone.any():
             where = where.copy()
-            place = _in_todays_dirs(file_changes["current_path"])
+            place = _in_todays_dirs(file_changes["current_path"], components.roots)
             where[gone] = where[gone].map({p: place(p) for p in pd.unique(where[gone])})
     comp_of = components.component_of
     lookup = {p: comp_of(p) for p in pd.unique(where.dropna())}
     return pd.Series(pd.array(where.map(lookup), dtype="string"), index=file_changes.index, name="component")
 
 
-def _in_todays_dirs(current: pd.Series):
-    """A function placing a gone file's path in today's directory of the same name below the source root."""
+def _in_todays_dirs(current: pd.Series, roots: tuple[str, ...]):
+    """A function placing a gone file's path in today's directory of the same name below the source root
+    (one of ``roots``)."""
     dirs = {p.rpartition("/")[0] for p in pd.unique(current.dropna())}
     by_key: dict[str, str | None] = {}
     for d in dirs:
-        key = _below_root(d)
+        key = _below_root(d, roots)
         by_key[key] = None if key in by_key else d  # two directories, one name: neither is the successor
 
     def place(path: str) -> str:
         d, _, name = path.rpartition("/")
         if not d or d in dirs:
             return path
-        now = by_key.get(_below_root(d))
+        now = by_key.get(_below_root(d, roots))
         return f"{now}/{name}" if now else path
     return place
 
