@@ -356,6 +356,11 @@ def test_inferred_roots_need_an_import_that_nothing_else_resolves():
     # documentation and test folders are never roots, whatever sys.path tricks their code plays
     docs = ["docs/_ext/__init__.py", "docs/conf.py", "tests/helpers/__init__.py", "tests/test_a.py"]
     assert infer_source_roots(docs, {"docs/conf.py": {"_ext"}, "tests/test_a.py": {"helpers"}}) == SOURCE_ROOTS
+    # nor is a vendored copy of a library the code imports (it means the installed one)
+    vendored = ["third_party/yaml/__init__.py", "shop/__init__.py", "shop/io.py"]
+    assert infer_source_roots(vendored, {"shop/io.py": {"yaml"}}) == SOURCE_ROOTS
+    ext = ["ext/yaml/__init__.py", "shop/io.py"]  # any other folder: the import is taken as written for it
+    assert infer_source_roots(ext, {"shop/io.py": {"yaml"}}) == SOURCE_ROOTS + ("ext",)
     # two folders hold an `app` package: the one enclosing the importing file is the root; elsewhere no evidence
     two = ["backend/app/__init__.py", "worker/app/__init__.py", "worker/app/jobs.py", "run.py"]
     assert infer_source_roots(two, {"worker/app/jobs.py": {"app.models"}}) == SOURCE_ROOTS + ("worker",)

@@ -171,9 +171,10 @@ def infer_source_roots(paths: Iterable[str], imports: Mapping[str, Iterable[str]
 
 
 def _may_be_root(d: str) -> bool:
-    """Not a folder of tests, tooling, documentation or configuration: code there is not what ships."""
-    return not any(part.startswith(".") or part in TEST_DIRS or part in TOOLING_DIRS or _TESTLIKE_DIR.search(part)
-                   for part in d.split("/"))
+    """Not a folder of tests, tooling, documentation, configuration or others' code (a vendored copy, a committed
+    environment): the project's own code is not there, so its imports of such a name mean the installed one."""
+    return not any(part.startswith(".") or part in TEST_DIRS or part in TOOLING_DIRS or part in FOREIGN_DIRS
+                   or _TESTLIKE_DIR.search(part) for part in d.split("/"))
 
 
 #: Bump when the default rules change: cached structures built by older rules are rebuilt.
@@ -190,6 +191,9 @@ TOOLING_FILES = frozenset({"setup.py", "noxfile.py", "tasks.py", "fabfile.py", "
 #: code.
 TOOLING_DIRS = frozenset({"docs", "doc", "documentation", "examples", "example", "benchmarks", "benchmark", "bench",
                           "scripts", "script", "tools", "tooling", "ci", "sandbox"})
+#: Folders of other projects' code: vendored copies and committed environments (never a source root).
+FOREIGN_DIRS = frozenset({"vendor", "vendored", "_vendor", "third_party", "thirdparty", "3rdparty", "extern",
+                          "site-packages", "node_modules", "venv"})
 #: Imported by test support code (a fixtures package, a test server), not by shipped code.
 TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "unittest", "hypothesis", "nose", "nose2", "testtools"})
 #: A package with ``apps.py``, or ``models.py`` beside one of the others, is a Django app: a component as a whole.
@@ -486,8 +490,8 @@ class ComponentMap:
         support and unused root scripts from shipped code; ``sizes`` (path -> lines) weighs packages (default:
         one per file). ``source`` names where the mapping came from (default: the mapping's own
         :class:`PatternMapping` source). ``roots``: the source roots (default: inferred from ``imports`` by
-        :func:`infer_source_roots`, which should then hold absolute imports only; ``src``/``lib`` without them). Raises :class:`ConfigError`, naming the file and line, for a
-        component name that cannot be one.
+        :func:`infer_source_roots`, which should then hold absolute imports only; ``src``/``lib`` without them).
+        Raises :class:`ConfigError`, naming the file and line, for a component name that cannot be one.
         """
         paths = [p.replace(os.sep, "/") for p in paths]
         label = source or "components mapping"

@@ -294,8 +294,8 @@ def load_history(
     until_arg, ok2 = _as_git_date(until, "until")
     args = _git_args(head, since_arg, until_arg, paths, first_parent, renames, limit)
     use_cache = cache and ok1 and ok2
-    key = hashlib.sha256(json.dumps([FORMAT_VERSION, head, shallow, args]
-                                    + ([list(roots)] if tuple(roots) != SOURCE_ROOTS else [])).encode()).hexdigest()[:32]
+    own_roots = [list(roots)] if tuple(roots) != SOURCE_ROOTS else []  # the default keeps earlier keys valid
+    key = hashlib.sha256(json.dumps([FORMAT_VERSION, head, shallow, args] + own_roots).encode()).hexdigest()[:32]
     if use_cache:
         hit = _read_cache(key)
         if hit is not None:
