@@ -380,3 +380,22 @@ def test_module_name_under_roots_and_history_home_key():
     # a module moved into backend/ (git missed the rename) is found by its module name under the roots
     assert _home_key("app/models.py", roots) == _home_key("backend/app/models.py", roots) == "py:app.models"
     assert _home_key("app/templates/a.html", roots) == _home_key("backend/app/templates/a.html", roots)
+
+
+def test_history_follows_a_module_moved_into_an_inferred_root(tmp_path):
+    from gitutil import commit
+    from toolkit.load.history import load_history
+
+    repo = make_repo(tmp_path / "r", {"app/__init__.py": "", "app/models.py": "class User:\n    pass\n",
+                                      "tests/test_m.py": "from app.models import User\n"})
+    moved = {k: v for k, v in BACKEND.items() if k != "backend/tests/test_api.py"}
+    for old in ("app/__init__.py", "app/models.py"):
+        (repo / old).unlink()
+    commit(repo, "move the code into backend/, rewriting models", moved)  # too different: git sees no rename
+    st = load_structure(repo, cache=False)
+    fc = load_history(repo, cache=False, roots=st.components.roots).file_changes
+    first = fc[fc["path"] == "app/models.py"]
+    assert len(first) >= 1 and set(first["current_path"].astype(str)) == {"backend/app/models.py"}
+    plain = load_history(repo, cache=False).file_changes  # src/lib only: the old file has no successor
+    gone = plain.loc[plain["path"] == "app/models.py", "current_path"]
+    assert len(gone) >= 1 and gone.isna().all()
