@@ -259,3 +259,143 @@ def test_repository_mapping_first_match_exclusion_and_lines(tmp_path):
     assert _excluded(s2)["src/req/models.py"] == "user mapping seamscope.toml:2 excludes it"
     with pytest.raises(ConfigError, match=r"^seamscope.toml:3: "):
         _load(tmp_path / "c", dict(FLAT, **{"seamscope.toml": '[components]\n"a" = "x"\n"b" = 1\n'}))
+
+
+# ---- source roots the imports tell (issue 16: a web app's backend/ folder is its import root) -------------------
+
+BACKEND = {
+    "backend/app/__init__.py": "",
+    "backend/app/main.py": """
+        from app.api import routes
+
+
+        def create():
+            return routes.router()
+        """,
+    "backend/app/models.py": """
+        class User:
+            name = ""
+
+
+        class Item:
+            title = ""
+        """,
+    "backend/app/crud.py": """
+        from app.models import User
+
+
+        def create_user(name):
+            user = User()
+            user.name = name
+            return user
+        """,
+    "backend/app/api/__init__.py": "",
+    "backend/app/api/routes.py": """
+        from app import crud
+        from app.models import Item
+
+
+        def router():
+            crud.create_user("ann")
+            return Item()
+        """,
+    "backend/tests/__init__.py": "",
+    "backend/tests/utils.py": """
+        from app.models import User
+
+
+        def a_user():
+            return User()
+        """,
+    "backend/tests/test_api.py": """
+        from app.api import routes
+        from tests.utils import a_user
+
+
+        def test_router():
+            assert routes.router() is not None and a_user()
+        """,
+    "scripts/release.py": "import subprocess\n",
+    "frontend/package.json": "{}\n",
+}
+
+
+def test_backend_folder_imported_as_root_gives_app_modules_components_and_seams(tmp_path):
+    from toolkit.load.mocks import collect_tests, read_test_files
+
+    repo = make_repo(tmp_path / "r", BACKEND)
+    st = load_structure(repo, cache=False)
+    assert st.components.roots == ("src", "lib", "backend")
+    modules = dict(zip(st.files["path"].astype(str), st.files["module"].astype(object)))
+    assert modules["backend/app/api/routes.py"] == "app.api.routes"
+    assert modules["backend/app/__init__.py"] == "app"
+    assert modules["backend/tests/test_api.py"] == "tests.test_api"  # as pytest run in backend/ names it
+    assert st.components.module_name("backend/app/crud.py") == "app.crud"
+    assert st.components.names == ["api", "app", "crud", "main", "models"]
+    assert st.components.component_of("backend/app/api/routes.py") == "api"
+    assert st.components.component_of("backend/tests/utils.py") is None  # tests stay tests
+    seams = set(st.call_sites["seam"].astype(str))
+    assert {"api->crud", "api->models", "crud->models", "main->api"} <= seams
+    imp = st.imports[st.imports["path"] == "backend/app/api/routes.py"]
+    assert set(imp["target_component"].astype(str)) == {"crud", "models"}
+    excluded = dict(zip(st.excluded_components["path"].astype(str), st.excluded_components["reason"].astype(str)))
+    assert "scripts/" in excluded
+    # the tests' ids and module names use the same roots as the structure
+    tests = collect_tests(read_test_files(st, repo))
+    assert [t.test_id for t in tests] == ["tests.test_api.test_router"]
+
+
+def test_inferred_roots_need_an_import_that_nothing_else_resolves():
+    from toolkit.components import SOURCE_ROOTS, infer_source_roots
+
+    paths = list(BACKEND) + ["src/pkg/__init__.py", "src/pkg/core.py"]
+    assert infer_source_roots(paths, {"backend/app/main.py": {"app.api"}}) == SOURCE_ROOTS + ("backend",)
+    assert infer_source_roots(paths, {"backend/app/main.py": {"pkg.core", "os"}}) == SOURCE_ROOTS
+    # a top-level app/ is what `import app` names: backend/ is then no root
+    assert infer_source_roots(paths + ["app/__init__.py"], {"backend/app/main.py": {"app.api"}}) == SOURCE_ROOTS
+    # documentation and test folders are never roots, whatever sys.path tricks their code plays
+    docs = ["docs/_ext/__init__.py", "docs/conf.py", "tests/helpers/__init__.py", "tests/test_a.py"]
+    assert infer_source_roots(docs, {"docs/conf.py": {"_ext"}, "tests/test_a.py": {"helpers"}}) == SOURCE_ROOTS
+    # nor is a vendored copy of a library the code imports (it means the installed one)
+    vendored = ["third_party/yaml/__init__.py", "shop/__init__.py", "shop/io.py"]
+    assert infer_source_roots(vendored, {"shop/io.py": {"yaml"}}) == SOURCE_ROOTS
+    ext = ["ext/yaml/__init__.py", "shop/io.py"]  # any other folder: the import is taken as written for it
+    assert infer_source_roots(ext, {"shop/io.py": {"yaml"}}) == SOURCE_ROOTS + ("ext",)
+    # two folders hold an `app` package: the one enclosing the importing file is the root; elsewhere no evidence
+    two = ["backend/app/__init__.py", "worker/app/__init__.py", "worker/app/jobs.py", "run.py"]
+    assert infer_source_roots(two, {"worker/app/jobs.py": {"app.models"}}) == SOURCE_ROOTS + ("worker",)
+    assert infer_source_roots(two, {"run.py": {"app"}}) == SOURCE_ROOTS
+    # without import evidence the default rules keep src/ and lib/ only
+    assert ComponentMap.from_files(paths).roots == SOURCE_ROOTS
+
+
+def test_module_name_under_roots_and_history_home_key():
+    from toolkit.load.history import _home_key
+
+    roots = ("src", "lib", "backend")
+    assert module_name("backend/app/api/__init__.py", roots) == "app.api"
+    assert module_name("backend/app/api/__init__.py") == "backend.app.api"  # default: src/lib only
+    assert module_name("src/requests/sessions.py", roots) == "requests.sessions"
+    assert module_name("src/x.py") == "x"
+    # a module moved into backend/ (git missed the rename) is found by its module name under the roots
+    assert _home_key("app/models.py", roots) == _home_key("backend/app/models.py", roots) == "py:app.models"
+    assert _home_key("app/templates/a.html", roots) == _home_key("backend/app/templates/a.html", roots)
+
+
+def test_history_follows_a_module_moved_into_an_inferred_root(tmp_path):
+    from gitutil import commit
+    from toolkit.load.history import load_history
+
+    repo = make_repo(tmp_path / "r", {"app/__init__.py": "", "app/models.py": "class User:\n    pass\n",
+                                      "tests/test_m.py": "from app.models import User\n"})
+    moved = {k: v for k, v in BACKEND.items() if k != "backend/tests/test_api.py"}
+    for old in ("app/__init__.py", "app/models.py"):
+        (repo / old).unlink()
+    commit(repo, "move the code into backend/, rewriting models", moved)  # too different: git sees no rename
+    st = load_structure(repo, cache=False)
+    fc = load_history(repo, cache=False, roots=st.components.roots).file_changes
+    first = fc[fc["path"] == "app/models.py"]
+    assert len(first) >= 1 and set(first["current_path"].astype(str)) == {"backend/app/models.py"}
+    plain = load_history(repo, cache=False).file_changes  # src/lib only: the old file has no successor
+    gone = plain.loc[plain["path"] == "app/models.py", "current_path"]
+    assert len(gone) >= 1 and gone.isna().all()

@@ -10,8 +10,10 @@ Component (default rules, :meth:`ComponentMap.from_files`)
        (``typing_tests/``); *test support* — a top-level package outside the ``src/`` root that test files
        import and no shipped code does, and that itself imports test code, a test framework, or sits beside a
        ``src/`` layout (a test server, a fixtures package); root scripts that no package imports.
-    2. *Roots*: each top-level package (optionally under ``src/``/``lib/``), namespace package (a folder of
-       ``.py`` files without ``__init__.py``) and top-level module is a unit; a package holding ``apps.py``, or
+    2. *Roots*: each top-level package (optionally under a source root: ``src/``, ``lib/`` or a folder the
+       repository's imports treat as one, :func:`infer_source_roots`: ``backend/app`` imported as ``app``),
+       namespace package (a folder of ``.py`` files without ``__init__.py``) and top-level module is a unit; a
+       package holding ``apps.py``, or
        ``models.py`` with ``admin.py``/``views.py``/``urls.py``/``migrations/``, is a Django app and stays whole
        (its migrations and template tags are part of it).
     3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or a top-level package holds more
@@ -115,18 +117,68 @@ def file_kind(path: str) -> str:
     return INTERFACE_SUFFIXES.get(suffix, "other")
 
 
-def module_name(path: str) -> str:
-    """Dotted module name of a Python file path (``src/`` stripped, ``__init__`` dropped)."""
-    parts = list(PurePosixPath(path.replace(os.sep, "/")).with_suffix("").parts)
-    if len(parts) > 1 and parts[0] in SOURCE_ROOTS:
-        parts = parts[1:]
+def module_name(path: str, roots: Iterable[str] = SOURCE_ROOTS) -> str:
+    """Dotted module name of a Python file path (the source root it lies in stripped, ``__init__`` dropped).
+
+    ``roots``: the repository's source roots (:func:`infer_source_roots`, held by :attr:`ComponentMap.roots`);
+    the default knows only ``src/`` and ``lib/``.
+    """
+    path = path.replace(os.sep, "/")
+    root = root_of(path, roots)
+    parts = list(PurePosixPath(path[len(root) + 1:] if root else path).with_suffix("").parts)
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
 
 
+def root_of(path: str, roots: Iterable[str] = SOURCE_ROOTS) -> str:
+    """The longest source root ``path`` lies below (``""``: the repository root)."""
+    best = ""
+    for r in roots:
+        if len(r) > len(best) and path.startswith(r + "/"):
+            best = r
+    return best
+
+
+def infer_source_roots(paths: Iterable[str], imports: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
+    """The repository's source roots: ``src/``, ``lib/`` and every folder its own import statements treat as one.
+
+    A folder ``D`` (not itself a package, not tests, tooling or hidden) is a source root when a package directly
+    below it, ``D/P/__init__.py``, is imported by an absolute name starting at ``P`` (``from app.core import
+    config``) that names nothing at the repository root or below ``src/``/``lib/``: the code runs with ``D`` on
+    ``sys.path`` (``backend/``, ``server/`` in web apps and monorepos). ``imports``: path -> absolute module names
+    its import statements write (not relative ones; tests count too). When several folders hold a package ``P``,
+    the one enclosing the importing file decides; if none or several do, the import is no evidence.
+    """
+    py = [p.replace(os.sep, "/") for p in paths if p.endswith(".py")]
+    packages = {p[: -len("/__init__.py")] for p in py if p.endswith("/__init__.py")}
+    known = {module_name(p).partition(".")[0] for p in py}  # what resolves without another root
+    holders: dict[str, list[str]] = {}
+    for pkg in packages:
+        d, _, top = pkg.rpartition("/")
+        if d and d not in SOURCE_ROOTS and d not in packages and top not in known and _may_be_root(d):
+            holders.setdefault(top, []).append(d)
+    found: set[str] = set()
+    for path, names in imports.items():
+        for n in names:
+            cands = holders.get(n.partition(".")[0])
+            if not cands:
+                continue
+            near = [d for d in cands if path.startswith(d + "/")] if len(cands) > 1 else cands
+            if len(near) == 1:
+                found.add(near[0])
+    return SOURCE_ROOTS + tuple(sorted(found))
+
+
+def _may_be_root(d: str) -> bool:
+    """Not a folder of tests, tooling, documentation, configuration or others' code (a vendored copy, a committed
+    environment): the project's own code is not there, so its imports of such a name mean the installed one."""
+    return not any(part.startswith(".") or part in TEST_DIRS or part in TOOLING_DIRS or part in FOREIGN_DIRS
+                   or _TESTLIKE_DIR.search(part) for part in d.split("/"))
+
+
 #: Bump when the default rules change: cached structures built by older rules are rebuilt.
-RULES_VERSION = 4
+RULES_VERSION = 5
 #: A ``[components]`` value that excludes the files its pattern matches (``""`` does too).
 EXCLUDE = "-"
 #: Split the largest package while there are fewer units than this; never split into more than the maximum.
@@ -139,6 +191,9 @@ TOOLING_FILES = frozenset({"setup.py", "noxfile.py", "tasks.py", "fabfile.py", "
 #: code.
 TOOLING_DIRS = frozenset({"docs", "doc", "documentation", "examples", "example", "benchmarks", "benchmark", "bench",
                           "scripts", "script", "tools", "tooling", "ci", "sandbox"})
+#: Folders of other projects' code: vendored copies and committed environments (never a source root).
+FOREIGN_DIRS = frozenset({"vendor", "vendored", "_vendor", "third_party", "thirdparty", "3rdparty", "extern",
+                          "site-packages", "node_modules", "venv"})
 #: Imported by test support code (a fixtures package, a test server), not by shipped code.
 TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "unittest", "hypothesis", "nose", "nose2", "testtools"})
 #: A package with ``apps.py``, or ``models.py`` beside one of the others, is a Django app: a component as a whole.
@@ -190,7 +245,8 @@ class _Rules:
     """The default rules of the module docstring, over one file list (and, when known, imports and sizes)."""
 
     def __init__(self, paths: list[str], imports: Mapping[str, Iterable[str]] | None,
-                 sizes: Mapping[str, int] | None) -> None:
+                 sizes: Mapping[str, int] | None, roots: tuple[str, ...] = SOURCE_ROOTS) -> None:
+        self.source_roots = roots
         self.all_py = [p for p in paths if p.endswith(".py")]
         self.py = [p for p in self.all_py if not is_test_path(p)]
         self.pyset = set(self.py)
@@ -202,16 +258,23 @@ class _Rules:
         return sum(max(int(self.sizes.get(f, 1) or 1), 1) for f in files)
 
     def roots(self) -> list[tuple[_Unit, bool]]:
-        """Top-level packages, namespace folders and modules: (unit, under a source root)."""
-        groups: dict[tuple[str, str], list[str]] = {}
+        """Top-level packages, namespace folders and modules: (unit, under a source root).
+
+        Below ``src/``/``lib/`` everything counts as under a source root; below an inferred root
+        (:func:`infer_source_roots`) only packages do, its loose scripts and folders are judged as at the top.
+        """
+        groups: dict[tuple[str, str, str], list[str]] = {}
         for p in self.py:
+            root = root_of(p, self.source_roots)
             parts = p.split("/")
-            start = 1 if len(parts) > 1 and parts[0] in SOURCE_ROOTS else 0
+            start = len(root.split("/")) if root else 0
             key = "/".join(parts[: start + 1])
-            groups.setdefault((key, parts[start]), []).append(p)
+            groups.setdefault((key, parts[start], root), []).append(p)
         out = []
-        for (key, top), files in sorted(groups.items()):
-            in_src = "/" in key
+        for (key, top, root), files in sorted(groups.items()):
+            in_src = root in SOURCE_ROOTS if root else False
+            if root and not in_src:
+                in_src = f"{key}/__init__.py" in self.pyset
             if key.endswith(".py"):
                 unit = _Unit(top[:-3], key, top[:-3], files, "top-level module", False)
             elif f"{key}/__init__.py" in self.pyset:
@@ -286,7 +349,7 @@ class _Rules:
 
     def _imports_test_code(self, u: _Unit, own: set[str]) -> bool:
         """Does the unit import a test framework or the repository's test modules?"""
-        test_mods = {module_name(p) for p in self.all_py if is_test_path(p)}
+        test_mods = {module_name(p, self.source_roots) for p in self.all_py if is_test_path(p)}
         for p in u.files:
             for n in (self.imports or {}).get(p, ()):
                 parts = n.split(".")
@@ -414,19 +477,21 @@ class ComponentMap:
     rows: tuple[tuple[str, str, int, int | None], ...] = ()
     excluded: tuple[tuple[str, str, int], ...] = ()
     unmatched: tuple[tuple[str, int | None, str], ...] = ()  # (pattern, line, why it takes no file)
+    roots: tuple[str, ...] = SOURCE_ROOTS  # the repository's source roots (infer_source_roots)
 
     @classmethod
     def from_files(cls, paths: Iterable[str], mapping: Mapping[str, str] | None = None, *, source: str | None = None,
                    imports: Mapping[str, Iterable[str]] | None = None,
-                   sizes: Mapping[str, int] | None = None) -> "ComponentMap":
+                   sizes: Mapping[str, int] | None = None, roots: Iterable[str] | None = None) -> "ComponentMap":
         """Derive components from the repository's file list.
 
         ``mapping`` (glob -> component, ``""``/``"-"`` to exclude) overrides the default rules, first match
         wins. ``imports`` (path -> absolute module names it imports, tests included) lets the rules tell test
         support and unused root scripts from shipped code; ``sizes`` (path -> lines) weighs packages (default:
         one per file). ``source`` names where the mapping came from (default: the mapping's own
-        :class:`PatternMapping` source). Raises :class:`ConfigError`, naming the file and line, for a
-        component name that cannot be one.
+        :class:`PatternMapping` source). ``roots``: the source roots (default: inferred from ``imports`` by
+        :func:`infer_source_roots`, which should then hold absolute imports only; ``src``/``lib`` without them).
+        Raises :class:`ConfigError`, naming the file and line, for a component name that cannot be one.
         """
         paths = [p.replace(os.sep, "/") for p in paths]
         label = source or "components mapping"
@@ -440,14 +505,16 @@ class ComponentMap:
                                   f"\"{EXCLUDE}\" to exclude the files")
             rules_in.append((pat, None if comp in ("", EXCLUDE) else comp))
         rules = tuple(rules_in)
-        r = _Rules(paths, imports, sizes)
+        roots = tuple(roots) if roots is not None else (infer_source_roots(paths, imports) if imports is not None
+                                                         else SOURCE_ROOTS)
+        r = _Rules(paths, imports, sizes, roots)
         units = r.units()
         prefixes = sorted([(u.dir, u.name) for u in units] + [(p, u.name) for u in units for p, _ in u.extra],
                           key=lambda x: -len(x[0]))
         modules = sorted([(u.module, u.name) for u in units] + [(m, u.name) for u in units for _, m in u.extra],
                          key=lambda x: -len(x[0]))
         cm = cls(packages={u.name: u.module for u in units}, dirs={u.name: u.dir for u in units}, mapping=rules,
-                 prefixes=tuple(prefixes), modules=tuple(modules))
+                 prefixes=tuple(prefixes), modules=tuple(modules), roots=roots)
         # what each component holds, once every rule and pattern is applied
         reasons = {u.name: u.reason for u in units}
         counts: dict[str, list[int]] = {}
@@ -493,6 +560,10 @@ class ComponentMap:
         if self.rows:
             return [r[0] for r in self.rows]
         return sorted(set(self.packages) | {c for _, c in self.mapping if c})
+
+    def module_name(self, path: str) -> str:
+        """Dotted module name of a Python file of this repository (:func:`module_name` under its :attr:`roots`)."""
+        return module_name(path, self.roots)
 
     def _pattern_of(self, path: str) -> str | None:
         for pat, _comp in self.mapping:

@@ -148,7 +148,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     with stage("structure"):
         structure = load_structure(repo, rev=config.at, mapping=config.components, skips=skips, cache=use_cache)
     with stage("git history"):
-        history = load_history(repo, rev=config.at or "HEAD", skips=skips, cache=use_cache)
+        history = load_history(repo, rev=config.at or "HEAD", skips=skips, cache=use_cache,
+                               roots=structure.components.roots)
     ev = Evidence(config=config, repo=repo, structure=structure, history=history, skips=skips, missing=missing,
                   timings=timings, keys=keys)
     rkey = keys["repository"]

@@ -8,7 +8,9 @@ wherever it is seen.
 """
 from __future__ import annotations
 
-from toolkit.components import module_name
+from collections.abc import Iterable
+
+from toolkit.components import SOURCE_ROOTS, module_name
 
 
 def from_junit(classname: str | None, name: str, suite: str | None = None) -> str:
@@ -18,17 +20,20 @@ def from_junit(classname: str | None, name: str, suite: str | None = None) -> st
     return f"{base}.{name}" if base else name
 
 
-def from_nodeid(nodeid: str) -> str:
-    """test_id from a pytest node id ``tests/unit/test_x.py::TestA::test_b[p]`` (or a coverage context ``...|run``)."""
+def from_nodeid(nodeid: str, roots: Iterable[str] = SOURCE_ROOTS) -> str:
+    """test_id from a pytest node id ``tests/unit/test_x.py::TestA::test_b[p]`` (or a coverage context ``...|run``);
+    ``roots``: the repository's source roots (:attr:`toolkit.components.ComponentMap.roots`)."""
     nodeid = nodeid.split("|", 1)[0]
     path, _, rest = nodeid.partition("::")
-    mod = module_name(path) if path.endswith(".py") else path.replace("/", ".")
+    mod = module_name(path, roots) if path.endswith(".py") else path.replace("/", ".")
     return ".".join([mod] + [p for p in rest.split("::") if p]) if rest else mod
 
 
-def from_source(path: str, qualname: str) -> str:
-    """test_id of a test function found in source: file path + ``Class.test_name``."""
-    return f"{module_name(path)}.{qualname}"
+def from_source(path: str, qualname: str, roots: Iterable[str] = SOURCE_ROOTS) -> str:
+    """test_id of a test function found in source: file path + ``Class.test_name``, the path named under the
+    repository's source ``roots`` (``backend/tests/test_x.py`` -> ``tests.test_x`` when ``backend/`` is one, as
+    pytest run there names it)."""
+    return f"{module_name(path, roots)}.{qualname}"
 
 
 def base_test_id(test_id: str) -> str:

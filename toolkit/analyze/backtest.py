@@ -183,22 +183,23 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     config, repo = full_ev.config, full_ev.repo
     head = repo.resolve(at)
     known = set(repo.git("rev-list", head).stdout.split())
+    use_cache = cache.enabled()
+    skips: list = []
+    structure = load_structure(repo, rev=head, mapping=config.components, skips=skips, cache=use_cache)
+    roots = structure.components.roots  # the source roots at REV: where moved modules' files are then
     full_h = full_ev.history
     commits = full_h.commits
     in_full = _isin(commits["sha"], known)
     if int(in_full.sum()) == len(known):
         fc = full_h.file_changes[_isin(full_h.file_changes["sha"], known).to_numpy()].reset_index(drop=True)
-        fc = with_current_paths(fc, repo.list_files(head))  # where the files were at REV, not now
+        fc = with_current_paths(fc, repo.list_files(head), roots)  # where the files were at REV, not now
         hist = History(commits[in_full.to_numpy()].reset_index(drop=True), fc, head, full_h.shallow)
     else:  # REV is not an ancestor of the full evidence's revision (e.g. past ``horizon``)
-        hist = load_history(repo, rev=head, skips=[])
+        hist = load_history(repo, rev=head, skips=[], roots=roots)
     when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
 
     cfg = _config_at(config, at, when, notes)
-    use_cache = cache.enabled()
-    skips: list = []
     rkey = repository_key(repo, at, config.components)
-    structure = load_structure(repo, rev=head, mapping=config.components, skips=skips, cache=use_cache)
     ev = Evidence(config=cfg, repo=repo, structure=structure, history=hist, skips=skips,
                   missing=dict(full_ev.missing))
     ev.missing.pop("test results", None)

@@ -216,6 +216,10 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         return _static(call_sites, mocks=mocks, imports=imports, test_kinds=test_kinds, seams=seams)
     mock_idx = _mock_index(mocks)
     all_mocks = [(t, q, c, w) for t, ms in mock_idx.items() for q, c, w in ms]
+    # a file's module as the structure named it (under the repository's source roots); without the imports
+    # table, named under src/lib only
+    module_of = dict(zip(imports["path"].astype(str), imports["module"].astype(object))) if imports is not None \
+        else {}
     by_qualname: dict[str, set[str]] = {}  # replaced symbol -> tests replacing it
     by_component: dict[str, list[tuple[str, str | None, str | None]]] = {}  # component -> (test, qualname, target)
     for t, q, c, w in all_mocks:
@@ -276,7 +280,7 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         n = len(grp)
         counts = grp["status"].value_counts()
         real = set().union(*grp["tests_real"]) if n else set()
-        caller_modules = {module_name(p) for p in grp["path"].astype(object)}
+        caller_modules = {module_of.get(p) or module_name(p) for p in grp["path"].astype(object)}
         mocking = set()
         callee_prefixes = {p for c in callees for p in _prefixes(c)}
         for t, q, written in by_component.get(callee_comp, ()):

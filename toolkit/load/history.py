@@ -52,7 +52,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit import cache as cache_store
 from toolkit.atomic import atomic_write
-from toolkit.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name
+from toolkit.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name, root_of
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.progress import progress
@@ -278,11 +278,13 @@ def load_history(
     skips: list[Skip] | None = None,
     cache: bool = True,
     limit: int | None = None,
+    roots: tuple[str, ...] = SOURCE_ROOTS,
 ) -> History:
     """Read the history reachable from ``rev`` into the ``commits`` and ``file_changes`` tables.
 
     ``since``/``until`` (datetimes or date strings) and ``paths`` (pathspecs)
-    are passed to ``git log``; ``limit`` keeps only the newest ``limit`` commits.
+    are passed to ``git log``; ``limit`` keeps only the newest ``limit`` commits. ``roots``: the source roots
+    of ``rev`` (``structure.components.roots``), so a moved module whose rename git missed finds its file.
     An empty repository gives empty tables. A shallow clone gives what is
     there plus a :class:`~toolkit.errors.Skip` (or a warning when ``skips`` is None).
     Raises :class:`InputError` when ``rev`` does not exist or git fails.
@@ -301,7 +303,8 @@ def load_history(
     until_arg, ok2 = _as_git_date(until, "until")
     args = _git_args(head, since_arg, until_arg, paths, first_parent, renames, limit)
     use_cache = cache and ok1 and ok2 and cache_store.enabled()  # SEAMSCOPE_NO_CACHE, or a refused folder
-    key = hashlib.sha256(json.dumps([FORMAT_VERSION, head, shallow, args]).encode()).hexdigest()[:32]
+    own_roots = [list(roots)] if tuple(roots) != SOURCE_ROOTS else []  # the default keeps earlier keys valid
+    key = hashlib.sha256(json.dumps([FORMAT_VERSION, head, shallow, args] + own_roots).encode()).hexdigest()[:32]
     if use_cache:
         hit = _read_cache(key)
         if hit is not None:
@@ -311,7 +314,7 @@ def load_history(
     family = _family(repo, args[:-2]) if use_cache and plain else None
     got = _extend_cached(repo, head, family, lambda rng: _git_args(rng, None, None, None, first_parent, renames, None))
     commits, changes = got if got is not None else _frames(*_stream(repo, args))
-    changes = _follow_the_code(repo, head, changes)
+    changes = _follow_the_code(repo, head, changes, tuple(roots))
     if use_cache:
         _write_cache(key, commits, changes, skips, repo.origin)
         if family is not None:
@@ -319,9 +322,10 @@ def load_history(
     return History(commits, changes, head, shallow)
 
 
-def _follow_the_code(repo: Repo, head: str, changes: pd.DataFrame) -> pd.DataFrame:
+def _follow_the_code(repo: Repo, head: str, changes: pd.DataFrame,
+                     roots: tuple[str, ...] = SOURCE_ROOTS) -> pd.DataFrame:
     """``changes`` with the paths their files have at ``head`` (one ``git ls-tree``; a benchmark turns it off)."""
-    return with_current_paths(changes, repo.list_files(head))
+    return with_current_paths(changes, repo.list_files(head), roots)
 
 
 def _family(repo: Repo, args: list[str]) -> Path:
@@ -421,48 +425,52 @@ def unreachable_commits(repo: Repo | str | Path, rev: str = "HEAD") -> pd.DataFr
                          "message": pd.array(msgs[:n], dtype="string")})
 
 
-def _below_root(path: str) -> str:
-    """``path`` without a leading ``src/``/``lib/`` (what a move into a source root keeps)."""
-    head, sep, rest = path.partition("/")
-    return rest if sep and head in SOURCE_ROOTS else path
+def _below_root(path: str, roots: tuple[str, ...]) -> str:
+    """``path`` below the source root it lies in (what a move into a source root keeps)."""
+    root = root_of(path, roots)
+    return path[len(root) + 1:] if root else path
 
 
-def _home_key(path: str) -> str:
+def _home_key(path: str, roots: tuple[str, ...] = SOURCE_ROOTS) -> str:
     """What stays the same when code moves under a source root: a Python file's dotted module name
     (``requests/sessions.py``, ``src/requests/sessions.py`` -> ``requests.sessions``; ``pkg/util.py`` and
-    ``pkg/util/__init__.py`` -> ``pkg.util``), any other file's path below the source root."""
-    return "py:" + module_name(path) if path.endswith(".py") else "file:" + _below_root(path)
+    ``pkg/util/__init__.py`` -> ``pkg.util``), any other file's path below the source root. ``roots``: the
+    repository's source roots (:attr:`toolkit.components.ComponentMap.roots`)."""
+    return "py:" + module_name(path, roots) if path.endswith(".py") else "file:" + _below_root(path, roots)
 
 
-def with_current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd.DataFrame:
+def with_current_paths(file_changes: pd.DataFrame, files: list[str] | set[str],
+                       roots: tuple[str, ...] = SOURCE_ROOTS) -> pd.DataFrame:
     """``file_changes`` (newest first) with ``latest_path`` and ``current_path`` set for the revision whose
-    tracked files are ``files`` (:func:`current_paths`); the loader and the backtest's as-of slice both use it."""
+    tracked files are ``files`` and source roots ``roots`` (:func:`current_paths`); the loader and the
+    backtest's as-of slice both use it."""
     out = file_changes.copy()
     out["latest_path"] = follow_renames(out)
-    out["current_path"] = _resolve(out["latest_path"], files)
+    out["current_path"] = _resolve(out["latest_path"], files, roots)
     return schema.conform(out, "file_changes")
 
 
-def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str]) -> pd.Series:
+def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str],
+                  roots: tuple[str, ...] = SOURCE_ROOTS) -> pd.Series:
     """Each change's file as it is named in the revision whose tracked files are ``files``; <NA> when it is gone.
 
     The file is followed through git's renames (:func:`follow_renames`, so ``file_changes`` must be newest
     first). When that name is not in ``files`` (rename detection missed the move: the content was rewritten on
-    the way, or the commit moved more files than git compares), the file whose module name (non-Python: path
-    below ``src/``/``lib/``) is the same stands in, when exactly one does. Otherwise the file was deleted with
-    no successor.
+    the way, or the commit moved more files than git compares), the file whose module name under the source
+    ``roots`` (non-Python: path below the source root) is the same stands in, when exactly one does. Otherwise
+    the file was deleted with no successor.
     """
-    return _resolve(follow_renames(file_changes), files)
+    return _resolve(follow_renames(file_changes), files, roots)
 
 
-def _resolve(followed: pd.Series, files: list[str] | set[str]) -> pd.Series:
+def _resolve(followed: pd.Series, files: list[str] | set[str], roots: tuple[str, ...]) -> pd.Series:
     """The file of ``files`` each followed path is now (itself, or its module's one successor), else <NA>."""
     present = set(files)
     homes: dict[str, str | None] = {}
     for f in present:
-        key = _home_key(f)
+        key = _home_key(f, roots)
         homes[key] = None if key in homes else f  # two files with one module name: neither is the successor
-    lookup = {p: (p if p in present else homes.get(_home_key(p))) for p in pd.unique(followed.dropna())}
+    lookup = {p: (p if p in present else homes.get(_home_key(p, roots))) for p in pd.unique(followed.dropna())}
     return pd.Series(pd.array(followed.map(lookup), dtype="string"), index=followed.index, name="current_path")
 
 
@@ -491,26 +499,27 @@ def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> p
         gone = file_changes["current_path"].isna().to_numpy()
         if gone.any():
             where = where.copy()
-            place = _in_todays_dirs(file_changes["current_path"])
+            place = _in_todays_dirs(file_changes["current_path"], components.roots)
             where[gone] = where[gone].map({p: place(p) for p in pd.unique(where[gone])})
     comp_of = components.component_of
     lookup = {p: comp_of(p) for p in pd.unique(where.dropna())}
     return pd.Series(pd.array(where.map(lookup), dtype="string"), index=file_changes.index, name="component")
 
 
-def _in_todays_dirs(current: pd.Series):
-    """A function placing a gone file's path in today's directory of the same name below the source root."""
+def _in_todays_dirs(current: pd.Series, roots: tuple[str, ...]):
+    """A function placing a gone file's path in today's directory of the same name below the source root
+    (one of ``roots``)."""
     dirs = {p.rpartition("/")[0] for p in pd.unique(current.dropna())}
     by_key: dict[str, str | None] = {}
     for d in dirs:
-        key = _below_root(d)
+        key = _below_root(d, roots)
         by_key[key] = None if key in by_key else d  # two directories, one name: neither is the successor
 
     def place(path: str) -> str:
         d, _, name = path.rpartition("/")
         if not d or d in dirs:
             return path
-        now = by_key.get(_below_root(d))
+        now = by_key.get(_below_root(d, roots))
         return f"{now}/{name}" if now else path
     return place
 

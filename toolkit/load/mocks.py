@@ -80,7 +80,7 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from toolkit import schema
-from toolkit.components import module_name
+from toolkit.components import SOURCE_ROOTS, module_name
 from toolkit.errors import Skip, report_skip
 from toolkit.external_services import external_service
 from toolkit.load.gitrepo import Repo
@@ -192,6 +192,7 @@ class TestFile:
     module_markers: list[str] = field(default_factory=list)
     module_usefixtures: list[str] = field(default_factory=list)
     fakes: list[FakeClass] = field(default_factory=list)
+    roots: tuple[str, ...] = SOURCE_ROOTS  # the repository's source roots ``module`` was named under
 
     @property
     def is_conftest(self) -> bool:
@@ -565,12 +566,13 @@ def _func(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: str | 
     return out
 
 
-def parse_test_file(path: str, source: bytes) -> TestFile:
-    """Parse one test file (raises ``SyntaxError``/``ValueError`` when it does not parse)."""
+def parse_test_file(path: str, source: bytes, roots: tuple[str, ...] = SOURCE_ROOTS) -> TestFile:
+    """Parse one test file, named under the repository's source ``roots`` (raises ``SyntaxError``/``ValueError``
+    when it does not parse)."""
     tree = ast.parse(source, filename=path)
-    mod = module_name(path)
+    mod = module_name(path, roots)
     every = list(ast.walk(tree))  # one walk for the imports and the stand-in classes
-    tf = TestFile(path, mod, import_bindings(every, mod, PurePosixPath(path).name == "__init__.py"))
+    tf = TestFile(path, mod, import_bindings(every, mod, PurePosixPath(path).name == "__init__.py"), roots=roots)
     sc = _Scanner(tf.bindings)
 
     def fake(node: ast.ClassDef) -> None:
@@ -661,15 +663,16 @@ def read_test_files(structure, repo, rev: str | None = None, *, skips: list[Skip
     files = structure.files
     paths = sorted(files.loc[files["is_test"].astype(bool) & files["path"].str.endswith(".py"), "path"].astype(str))
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
+    roots = structure.components.roots
     out: dict[str, TestFile] = {}
     if len(_TEST_FILE_MEMO) > _MEMO_LIMIT:
         _TEST_FILE_MEMO.clear()
     for path, data in r.read_files(paths, rev):
-        key = (path, hashlib.sha1(data).digest())
+        key = (path, roots, hashlib.sha1(data).digest())
         got = _TEST_FILE_MEMO.get(key)
         if got is None:
             try:
-                got = parse_test_file(path, data)
+                got = parse_test_file(path, data, roots)
             except (SyntaxError, ValueError) as exc:
                 got = exc
             _TEST_FILE_MEMO[key] = got
@@ -771,7 +774,7 @@ def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
                 refs |= f.refs
                 calls |= f.calls
                 queue += f.params + f.usefixtures
-            out.append(TestInfo(from_source(tf.path, t.qualname), tf.path, t.qualname, t.line,
+            out.append(TestInfo(from_source(tf.path, t.qualname, tf.roots), tf.path, t.qualname, t.line,
                                 list(dict.fromkeys(markers)), closure, mocks, refs, calls))
     return out
 

@@ -38,15 +38,15 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit import cache as cache_store
-from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, is_test_path, module_name,
-                                 read_mapping_config, seam_name)
+from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, infer_source_roots,
+                                 is_test_path, module_name, read_mapping_config, seam_name)
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
 from toolkit.progress import progress
 
 #: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
-RESULT_VERSION = "structure-5"
+RESULT_VERSION = "structure-6"
 _CONFIG_FILES = ("seamscope.toml", "pyproject.toml")
 _MAX_REEXPORT_HOPS = 4
 _PARALLEL_MIN_FILES = 64  # below this, a process pool costs more than it saves
@@ -101,8 +101,9 @@ def _blob_id(data: bytes) -> str:
     return h.hexdigest()
 
 
-def _facts_key(path: str, blob: str) -> str:
-    return hashlib.sha1(f"{PARSER_VERSION}\0{path}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
+def _facts_key(path: str, module: str, blob: str) -> str:
+    """Cache key of a file's facts: they depend on its content and on the module name it is parsed as."""
+    return hashlib.sha1(f"{PARSER_VERSION}\0{path}\0{module}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
 #: store folder -> the facts it holds, as this process loaded or last saved them: the structure at a second
@@ -205,9 +206,15 @@ def _mapping_from_repo(repo: Repo, paths: list[str], rev: str | None) -> Pattern
     return read_mapping_config(dict(repo.read_files(present, rev)))[0]
 
 
-def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: PatternMapping | None) -> ComponentMap:
+def _absolute_imports(facts: Mapping[str, FileFacts]) -> dict[str, set[str]]:
+    """Path -> the modules its absolute import statements name (what does not depend on its own module name)."""
+    return {p: {mod for _line, mod, _sym, rel, *_ in f.imports if mod and not rel} for p, f in facts.items()}
+
+
+def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: PatternMapping | None,
+                   roots: tuple[str, ...]) -> ComponentMap:
     """Components by :mod:`toolkit.components`' rules, told each file's imports (test support is recognised by
-    who imports it) and lines (which package to split)."""
+    who imports it), lines (which package to split) and the source roots."""
     imports: dict[str, set[str]] = {}
     for p, f in facts.items():
         names = imports[p] = set()
@@ -216,7 +223,8 @@ def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: Pa
                 names.add(mod)
                 if sym is not None:
                     names.add(f"{mod}.{sym}")
-    return ComponentMap.from_files(paths, mapping, imports=imports, sizes={p: f.loc for p, f in facts.items()})
+    return ComponentMap.from_files(paths, mapping, imports=imports, sizes={p: f.loc for p, f in facts.items()},
+                                   roots=roots)
 
 
 def load_structure(
@@ -280,21 +288,33 @@ def load_structure(
                          stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
 
     known = store.facts() if cache else {}
-    keys = {p: _facts_key(p, blobs[p]) for p in py_paths}
-    facts: dict[str, FileFacts] = {p: known[k] for p, k in keys.items() if k in known}
-    todo = [p for p in py_paths if p not in facts]
-    if todo:
+    keys: dict[str, str] = {}
+    used: set[str] = set()
+    facts: dict[str, FileFacts] = {}
+
+    def parse(names: Mapping[str, str]) -> int:
+        """Facts of each path parsed as its module name (path -> module), from the store or parsed now."""
+        keys.update({p: _facts_key(p, m, blobs[p]) for p, m in names.items()})
+        used.update(keys[p] for p in names)
+        facts.update({p: known[keys[p]] for p in names if keys[p] in known})
+        todo = [p for p in names if keys[p] not in known]
         missing = [p for p in todo if p not in contents]
         if missing:
             contents.update(repo.read_files(missing, rev, skips=skips))
-        items = [(p, module_name(p), contents[p]) for p in todo if p in contents]
-        for f in _parse_all(items, workers, executor):
+        for f in _parse_all([(p, names[p], contents[p]) for p in todo if p in contents], workers, executor):
             facts[f.path] = f
             known[keys[f.path]] = f
-        if cache:
-            store.save_facts(set(keys.values()))
+        return len(todo)
 
-    components = _component_map(paths, {p: f for p, f in facts.items() if f.error is None}, mapping)
+    # module names depend on the source roots, which the absolute imports tell: parse under src/lib, then
+    # parse again (once, then cached) the files an inferred root renames
+    parsed = parse({p: module_name(p) for p in py_paths})
+    roots = infer_source_roots(py_paths, _absolute_imports({p: f for p, f in facts.items() if f.error is None}))
+    parsed += parse({p: m for p in py_paths if p in facts and (m := module_name(p, roots)) != facts[p].module})
+    if cache and parsed:
+        store.save_facts(used)
+
+    components = _component_map(paths, {p: f for p, f in facts.items() if f.error is None}, mapping, roots)
     t = _build_tables(paths, facts, components)
     if mapping:
         t.skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
@@ -309,7 +329,7 @@ def load_structure(
     return Structure(components=components, files=t.files, imports=t.imports, call_sites=t.call_sites,
                      commit=commit, skipped=tuple(t.skipped), internal_references=t.internal,
                      unresolved_calls=t.unresolved, not_call_sites=t.not_call_sites, functions=t.functions,
-                     stats={"parsed": len(todo), "cached": len(py_paths) - len(todo), "result_cached": 0})
+                     stats={"parsed": parsed, "cached": max(len(py_paths) - parsed, 0), "result_cached": 0})
 
 
 #: :meth:`_Resolver.resolve` for a name that a repository module only aliases to something outside it
@@ -418,7 +438,7 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
     for p in paths:
         f = facts.get(p)
         is_py = p.endswith(".py")
-        file_rows.append((p, comp_of[p], module_name(p) if is_py else None, file_kind(p), is_test_path(p),
+        file_rows.append((p, comp_of[p], components.module_name(p) if is_py else None, file_kind(p), is_test_path(p),
                           f.loc if f is not None else None))
     files = pd.DataFrame(file_rows, columns=["path", "component", "module", "kind", "is_test", "loc"])
 
