@@ -85,9 +85,10 @@ def limits() -> Limits:
 
 
 # ----------------------------------------------------------------------------- files
-def check_input_file(path: str | os.PathLike, *, flag: str | None = None) -> Path:
-    """``path`` if it is a regular file within the size limit, else :class:`InputError` naming it: a device
-    (``/dev/zero``), FIFO or socket would block or never end, a folder is not a file."""
+def check_input_file(path: str | os.PathLike, *, flag: str | None = None, sized: bool = True) -> Path:
+    """``path`` if it is a regular file within the size limit (``sized=False``: any size, for inputs read in a
+    stream), else :class:`InputError` naming it: a device (``/dev/zero``), FIFO or socket would block or never
+    end, a folder is not a file."""
     from toolkit.load.gitrepo import max_file_bytes, too_big
 
     p = Path(path)
@@ -102,7 +103,7 @@ def check_input_file(path: str | os.PathLike, *, flag: str | None = None) -> Pat
     if not stat.S_ISREG(st.st_mode):
         raise InputError(p, "is not a regular file (a device, FIFO or socket)", flag=flag)
     limit = max_file_bytes()
-    if st.st_size > limit:
+    if sized and st.st_size > limit:
         raise InputError(p, too_big(st.st_size, limit), flag=flag)
     return p
 
