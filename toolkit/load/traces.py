@@ -320,6 +320,8 @@ def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: d
                 report_skip(skips, path, f"line is not JSON ({exc.__class__.__name__}): left out", n)
                 continue
             except LimitExceeded as exc:
+                if first and named:  # the file's first document is over a limit: the file the user named is not read
+                    raise InputError(path, exc.reason, line=n, flag="--traces") from None
                 stats["bad_lines"] += 1
                 report_skip(skips, path, f"line {exc.reason}: left out", n)
                 first = False
