@@ -197,8 +197,10 @@ def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> 
                              hint="e.g. --fail-under interaction-coverage=60")
         try:
             floor = float(value)
+            if floor != floor or floor in (float("inf"), float("-inf")):  # a NaN or infinite floor gates nothing
+                raise ValueError(value)
         except ValueError as exc:
-            raise InputError(None, f"gate {spec!r} needs a number after '='", flag="--fail-under",
+            raise InputError(None, f"gate {spec!r} needs a finite number after '='", flag="--fail-under",
                              hint="e.g. --fail-under interaction-coverage=60") from exc
         floors.append((metric.strip().replace("-", "_"), floor))
     for cond in fail_on:

@@ -1,7 +1,8 @@
 """The ``seamscope`` command line: thin — parse flags, build a config, call the library, write.
 
-Exit codes: 0 ok, 1 a CI gate failed, 2 bad input (one line on stderr, no traceback).
-Unexpected errors still show a traceback: they are bugs to report.
+Exit codes: 0 ok, 1 a CI gate failed, 2 bad input (one line on stderr, no traceback) — including an
+``OSError`` that names a path (the file system refusing a path the user gave: a name too long, a folder below a
+file). Other unexpected errors still show a traceback: they are bugs to report.
 """
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ def _audit_config(args: argparse.Namespace):
     from toolkit import config as cfg
 
     if args.config:
+        if Path(args.config).exists() and not Path(args.config).is_dir():  # a FIFO or device: never read
+            from toolkit.load.limits import check_input_file
+            check_input_file(args.config, flag="--config")
         given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
         conf = cfg.load_toml(Path(args.config), given=given)
     elif args.repo is None:
@@ -431,6 +435,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_GATE
         if isinstance(exc, SeamscopeError):  # one line, even when the message quotes a multi-line git error
             print("seamscope: error: " + " ".join(str(exc).split()), file=sys.stderr)
+            return EXIT_INPUT
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # the file system refused a path the user gave (a name too long, a folder below a file, no space):
+            # bad input, said in one line with the path, not a bug
+            print(f"seamscope: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_INPUT
         raise
     finally:
