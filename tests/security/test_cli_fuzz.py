@@ -14,7 +14,6 @@ import itertools
 import os
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -247,7 +247,7 @@ _RECORD_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 def _dispatch(doc: Any, source: str, env: str, cols: _Columns, line: int | None, skips: list[Skip]) -> None:
     """Add the spans of one document (a line, or the whole file); a document holding a value of the wrong type
     (a list where an object belongs, a timestamp that is not a number) is left out whole, with its line."""
-    lengths = {c: len(v) for c, v in cols.data.items()}
+    before = len(cols.data["trace_id"])  # every span appends to every column: one length says where this began
     try:
         if isinstance(doc, dict) and "resourceSpans" in doc:
             _otlp(doc, source, env, cols)
@@ -256,8 +256,8 @@ def _dispatch(doc: Any, source: str, env: str, cols: _Columns, line: int | None,
         else:
             report_skip(skips, source, "neither OTLP JSON (resourceSpans) nor Jaeger JSON (data[].spans)", line)
     except _RECORD_ERRORS as exc:
-        for c, n in lengths.items():  # the spans of this document added so far go too: columns stay aligned
-            del cols.data[c][n:]
+        for column in cols.data.values():  # the spans of this document added so far go too: columns stay aligned
+            del column[before:]
         report_skip(skips, source, f"trace record holds a value of the wrong type ({type(exc).__name__}: "
                                    f"{str(exc)[:120]}): left out", line)
 
@@ -280,7 +280,7 @@ def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: d
     the user named it and is skipped when it was found in a folder."""
     source = str(path)
     try:
-        check_input_file(path, flag="--traces")
+        size = check_input_file(path, flag="--traces", sized=False).stat().st_size  # lines are bounded one by one
     except InputError as exc:
         if named:
             raise
@@ -301,9 +301,12 @@ def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: d
             try:
                 doc = load_json(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                if first:  # a single pretty-printed document
+                if first:  # a single pretty-printed document: one record, read whole
                     fh.seek(0)
                     try:
+                        if size > record_limit:
+                            raise LimitExceeded(f"is one JSON document of {size >> 20} MB", "record_mb",
+                                                record_limit >> 20)
                         doc = load_json(fh.read())
                     except (json.JSONDecodeError, UnicodeDecodeError, LimitExceeded) as exc2:
                         what = (exc2.reason if isinstance(exc2, LimitExceeded)
