@@ -18,7 +18,7 @@ from hostile import APP, ROOT, all_output, one_line_error
 
 from gitutil import make_repo
 from toolkit.load.coverage_contexts import load_coverage
-from toolkit.load.limits import LimitExceeded, load_json, load_yaml
+from toolkit.load.limits import LimitExceeded, load_json, load_toml, load_yaml
 from toolkit.load.traces import load_traces
 
 #: address space the audit may use: enough for Python, pandas and numpy, far too little for a billion nodes
@@ -90,6 +90,9 @@ def test_the_limits_refuse_each_bomb_and_keep_ordinary_documents():
         load_json(DEEP_JSON)
     with pytest.raises(LimitExceeded, match="digits limit of 4300"):
         load_json(HUGE_INT)
+    with pytest.raises(LimitExceeded, match="depth limit"):
+        load_toml("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert load_toml("x = " + "[" * 900 + "1" + "]" * 900 + "\n")["x"][0][0][0]
     doc = load_yaml(GOOD_YAML)
     assert doc["paths"]["/orders/{order_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] \
         == doc["x-shared"]

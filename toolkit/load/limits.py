@@ -32,7 +32,7 @@ from typing import Any, Iterator
 
 from toolkit.errors import InputError
 
-__all__ = ["ENV", "Limits", "LimitExceeded", "limits", "load_json", "load_yaml", "load_yaml_all",
+__all__ = ["ENV", "Limits", "LimitExceeded", "limits", "load_json", "load_yaml", "load_yaml_all", "load_toml",
            "check_input_file", "json_decode_at"]
 
 ENV = "SEAMSCOPE_PARSE_LIMITS"
@@ -173,6 +173,22 @@ def _retry(exc: BaseException, parse: Any) -> Any:
             if mapped is None:
                 raise
     raise mapped from None
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads`` within the depth limit (:class:`LimitExceeded`; ``tomllib.TOMLDecodeError`` as usual):
+    the pure-Python parser recurses once per nested array or inline table."""
+    import tomllib
+
+    lim = limits()
+    try:
+        with _room(lim, _TOML_FRAMES):
+            return tomllib.loads(text)
+    except RecursionError:
+        raise LimitExceeded("is nested too deeply", "depth", lim.depth) from None
+
+
+_TOML_FRAMES = 4  # Python frames tomllib uses per level of nesting
 
 
 # ----------------------------------------------------------------------------- YAML
