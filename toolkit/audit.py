@@ -6,6 +6,7 @@ a method whose inputs are missing contributes a section that says why.
 """
 from __future__ import annotations
 
+import math
 import platform
 import time
 from pathlib import Path
@@ -200,6 +201,9 @@ def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> 
         except ValueError as exc:
             raise InputError(None, f"gate {spec!r} needs a number after '='", flag="--fail-under",
                              hint="e.g. --fail-under interaction-coverage=60") from exc
+        if not math.isfinite(floor):  # a NaN floor never fails, an infinite one always: neither gates anything
+            raise InputError(None, f"gate {spec!r}: {value.strip()} is not a finite number", flag="--fail-under",
+                             hint="e.g. --fail-under interaction-coverage=60")
         floors.append((metric.strip().replace("-", "_"), floor))
     for cond in fail_on:
         if cond.strip() not in FAIL_ON:

@@ -1,7 +1,8 @@
 """The ``seamscope`` command line: thin — parse flags, build a config, call the library, write.
 
-Exit codes: 0 ok, 1 a CI gate failed, 2 bad input (one line on stderr, no traceback).
-Unexpected errors still show a traceback: they are bugs to report.
+Exit codes: 0 ok, 1 a CI gate failed, 2 bad input (one line on stderr, no traceback) — including an
+``OSError`` that names a path (the file system refusing a path the user gave: a name too long, a folder below a
+file). Other unexpected errors still show a traceback: they are bugs to report.
 """
 from __future__ import annotations
 
@@ -18,6 +19,30 @@ from toolkit.errors import GateFailed, InputError, SeamscopeError
 from toolkit.gcpause import collection_paused
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
+
+
+def _out_folder(out: str, flag: str = "--out") -> Path:
+    """``--out`` of a command that writes a folder: refused in one line, before any work, when it names an
+    existing file (or device) rather than a folder."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise InputError(p, "exists and is not a folder", flag=flag, hint="give a folder (it is created if missing)")
+    return p
+
+
+def _out_file(out: str | None, flag: str = "--out") -> None:
+    """``--out`` of a command that writes one file: a folder there is refused in one line, before any work."""
+    if out is not None and Path(out).is_dir():
+        raise InputError(out, "is a folder", flag=flag, hint="give a file name to write the table to")
+
+
+def _repo_arg(repo: str | None, flag: str = "REPO") -> None:
+    """A repository argument that names a device, FIFO or socket is refused in one line (git would be run
+    in it; a folder, a repository or a .bundle file is left to :meth:`Repo.open`)."""
+    if repo is not None:
+        p = Path(repo)
+        if p.exists() and not (p.is_dir() or p.is_file()):
+            raise InputError(p, "is not a folder, git repository or .bundle file", flag=flag)
 
 
 def _table_out(df, fmt: str, out: str | None) -> None:
@@ -62,6 +87,9 @@ def _audit_config(args: argparse.Namespace):
     from toolkit import config as cfg
 
     if args.config:
+        if Path(args.config).exists() and not Path(args.config).is_dir():  # a FIFO or device: never read
+            from toolkit.load.limits import check_input_file
+            check_input_file(args.config, flag="--config")
         given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
         conf = cfg.load_toml(Path(args.config), given=given)
     elif args.repo is None:
@@ -125,6 +153,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     check_out_dir(args.out)  # a file or a symbolic link as --out: exit 2 before the work
     fail_under, fail_on = args.fail_under or [], args.fail_on or []
     parse_gates(fail_under, fail_on, compare=bool(args.compare))  # bad gate syntax: exit 2 before the work
+    _out_folder(args.out)
+    _repo_arg(args.repo)
     conf = _audit_config(args)
     at = args.backtest  # None: no backtest; []: the flag alone
     if at == [] and args.repo is None and not args.config:
@@ -158,6 +188,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_audit_many(args: argparse.Namespace) -> int:
     from toolkit.many import audit_many, executor_for, read_targets
 
+    _out_folder(args.out)
     targets = read_targets(Path(args.root))
     with executor_for(args.scheduler, args.workers) as pool:
         result = audit_many(targets, Path(args.out), executor=pool)
@@ -172,7 +203,7 @@ def cmd_audit_many(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from toolkit.sample import build
 
-    summary = build(Path(args.dir))
+    summary = build(_out_folder(args.dir, flag="DIR"))
     print(f"sample written to {Path(args.dir).resolve()} ({summary.get('commits', '?')} commits)")
     return EXIT_OK
 
@@ -182,6 +213,8 @@ def cmd_coupling(args: argparse.Namespace) -> int:
     from toolkit.load.gitrepo import Repo
     from toolkit.load.history import load_history
 
+    _out_file(args.out)
+    _repo_arg(args.repo)
     repo = Repo.open(args.repo)
     if args.kind == "logical":
         history = load_history(repo, renames=not args.no_renames)
@@ -222,6 +255,7 @@ def cmd_tests(args: argparse.Namespace) -> int:
 
     from toolkit.load.test_runs import load_test_runs
 
+    _out_file(args.out)
     skips: list = []
     df = pd.concat([load_test_runs(p, skips=skips) for p in args.paths], ignore_index=True)
     for s in skips:
@@ -233,6 +267,7 @@ def cmd_tests(args: argparse.Namespace) -> int:
 def cmd_issues(args: argparse.Namespace) -> int:
     from toolkit.load.issues import load_issues
 
+    _out_file(args.out)
     skips: list = []
     df = load_issues(args.files, pseudonymize=args.pseudonymize, skips=skips)
     for s in skips:
@@ -248,6 +283,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from toolkit.analyze.backtest import backtest_many, by_revision
     from toolkit.report.findings_json import json_safe
 
+    _repo_arg(args.repo)
     if args.repo is None:
         conf, revisions = cfg.sample_config(), args.at or [cfg.sample_backtest_rev()]
     else:
@@ -422,8 +458,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, GateFailed):
             print(f"seamscope: gate failed: {exc}", file=sys.stderr)
             return EXIT_GATE
-        if isinstance(exc, SeamscopeError):
-            print(f"seamscope: error: {exc}", file=sys.stderr)
+        if isinstance(exc, SeamscopeError):  # one line, even when the message quotes a multi-line git error
+            print("seamscope: error: " + " ".join(str(exc).split()), file=sys.stderr)
+            return EXIT_INPUT
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # the file system refused a path the user gave (a name too long, a folder below a file, no space):
+            # bad input, said in one line with the path, not a bug
+            print(f"seamscope: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_INPUT
         raise
     finally:

@@ -48,6 +48,7 @@ import pandas as pd
 from toolkit import schema
 from toolkit.atomic import atomic_write
 from toolkit.errors import InputError
+from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 
 CATEGORIES: tuple[str, ...] = ("integration", "component", "environment", "not_a_bug")
 #: What the rules say when the evidence is too weak or conflicting to decide; never an analyst label.
@@ -132,9 +133,11 @@ def _parse(path: Path, data: bytes, categories: Sequence[str]) -> pd.DataFrame:
 
 def _parse_json(path: Path, text: str, categories: Sequence[str], hint: str) -> pd.DataFrame:
     try:
-        obj = json.loads(text)
+        obj = load_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"labels file is not valid JSON ({exc.msg})", line=exc.lineno, hint=hint) from None
+    except LimitExceeded as exc:
+        raise InputError(path, f"labels file {exc.reason}", hint=hint) from None
     if not isinstance(obj, dict):
         raise InputError(path, 'JSON labels must be an object {"KEY": "category", ...}', hint=hint)
     records = []
@@ -161,6 +164,8 @@ def read_labels(path: str | os.PathLike, *, categories: Sequence[str] = CATEGORI
     cannot be used raises :class:`InputError` naming the ``.bak`` to restore.
     """
     p = Path(path)
+    if p.exists():  # a folder, device or FIFO is refused in one line, not read (or waited on)
+        check_input_file(p, flag="--labels")
     try:
         data = p.read_bytes()
     except FileNotFoundError:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from toolkit.analyze.interaction_coverage import GAP_STATUSES, SEAM_STATUSES, base_status
 from toolkit.errors import InputError, SeamscopeError
+from toolkit.load.limits import check_input_file
 from toolkit.report.model import Report, Section, Table, file_stem
 
 __all__ = ["Target", "read_targets", "audit_one", "audit_many", "index_report", "executor_for", "HEADLINES"]
@@ -87,6 +88,8 @@ def read_targets(root: Path, flag: str = "ROOT_OR_LIST") -> list[Target]:
                              hint="give a folder whose subfolders are repositories, or a text file listing them")
         return targets
     try:
+        if root.exists():  # a device (/dev/zero) or FIFO would never end or block: refused before reading
+            check_input_file(root, flag=flag)
         lines = root.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError as exc:
         raise InputError(root, "does not exist", flag=flag) from exc

@@ -13,8 +13,10 @@ Rules
     * The success response is the lowest 2xx status, else ``default``.
     * Pact specification 1.x-4.x (v4: synchronous HTTP interactions only). A file without a version is read
       as 2.0. Any other version is skipped with its number named.
-    * YAML is read with ``yaml.safe_load``; a file that is not valid YAML/JSON raises :class:`InputError`
-      with the line.
+    * YAML is read as ``yaml.safe_load`` would, and YAML and JSON within the parse limits of
+      :mod:`toolkit.load.limits` (alias expansion, nesting depth, integer digits): a file named by the user
+      that is not valid YAML/JSON or is over a limit raises :class:`InputError` with the line or the limit; a
+      file found in the repository is skipped with that reason.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.errors import InputError, Skip, report_skip
+from toolkit.load.limits import LimitExceeded, check_input_file, load_json, load_yaml
 from toolkit.load.services import normalize_path
 
 __all__ = ["Contracts", "load_contracts", "load_openapi", "load_pact", "read_document", "contracts_in_repo",
@@ -48,29 +51,42 @@ class Contracts:
     skipped: tuple[Skip, ...] = field(default_factory=tuple)
 
 
-def read_document(path: str | os.PathLike) -> Any:
-    """Parse a JSON or YAML file; :class:`InputError` with the line when it is neither."""
+def read_document(path: str | os.PathLike, *, flag: str | None = "--contracts") -> Any:
+    """Parse a JSON or YAML file within the parse limits (:mod:`toolkit.load.limits`); :class:`InputError`
+    naming the file (and the line, or the limit) when it is neither or is over a limit."""
+    path = check_input_file(path, flag=flag)
+    try:
+        return parse_document(path.read_bytes(), str(path))
+    except _ParseFailure as exc:
+        raise InputError(path, exc.reason, line=exc.line, flag=flag,
+                         hint=None if exc.limit else "check the indentation and quoting at that line") from None
+
+
+class _ParseFailure(ValueError):
+    def __init__(self, reason: str, line: int | None = None, limit: bool = False) -> None:
+        super().__init__(reason)
+        self.reason, self.line, self.limit = reason, line, limit
+
+
+def parse_document(raw: bytes, name: str) -> Any:
+    """The JSON (``name`` ends in ``.json``) or YAML document in ``raw``, read within the parse limits;
+    :class:`_ParseFailure` with the reason and line when it is not UTF-8, does not parse or is over a limit."""
     import yaml
 
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError(path, "does not exist") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "is not UTF-8 text", hint="save the contract as UTF-8") from exc
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"is not valid JSON: {exc.msg}", line=exc.lineno) from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _ParseFailure("is not UTF-8 text") from None
     try:
-        return yaml.safe_load(text)
+        return load_json(text) if name.lower().endswith(".json") else load_yaml(text)
+    except LimitExceeded as exc:
+        raise _ParseFailure(exc.reason, limit=True) from None
+    except json.JSONDecodeError as exc:
+        raise _ParseFailure(f"is not valid JSON: {exc.msg}", exc.lineno) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, f"is not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                         line=None if mark is None else mark.line + 1,
-                         hint="check the indentation and quoting at that line") from exc
+        raise _ParseFailure(f"is not valid YAML: {getattr(exc, 'problem', None) or exc}",
+                            None if mark is None else mark.line + 1) from None
 
 
 # ----------------------------------------------------------------------------- OpenAPI
@@ -311,14 +327,16 @@ def load_pact(path: str | os.PathLike, *, skips: list[Skip] | None = None, doc: 
 
 
 # ----------------------------------------------------------------------------- any mix
-def _candidates(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    out: list[Path] = []
+def _candidates(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, bool]]:
+    """``(file, named)``: the files given and those found in the folders given (``named`` False)."""
+    out: list[tuple[Path, bool]] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in (".json", ".yaml", ".yml"))
+            out += [(q, False) for q in sorted(p.rglob("*"))
+                    if q.is_file() and q.suffix.lower() in (".json", ".yaml", ".yml")]
         elif p.exists():
-            out.append(p)
+            out.append((p, True))
         else:
             raise InputError(p, "does not exist", flag="--contracts")
     return out
@@ -327,12 +345,19 @@ def _candidates(paths: Iterable[str | os.PathLike]) -> list[Path]:
 def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | None = None) -> Contracts:
     """Read every OpenAPI/Swagger spec and Pact file among ``paths`` (files or folders, searched recursively).
 
-    Files that are neither are skipped (reported). Invalid YAML/JSON raises :class:`InputError`.
+    Files that are neither are skipped (reported). A file named in ``paths`` that is not valid YAML/JSON or is
+    over a parse limit raises :class:`InputError`; one found in a folder is skipped with the reason.
     """
     mine: list[Skip] = []
     specs, pacts = [], []
-    for path in _candidates(paths):
-        doc = read_document(path)
+    for path, named in _candidates(paths):
+        try:
+            doc = read_document(path)
+        except InputError as exc:
+            if named:
+                raise
+            report_skip(mine, path, f"not read: {exc.what}", exc.line)
+            continue
         if isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc):
             specs.append(load_openapi(path, skips=mine, doc=doc))
         elif isinstance(doc, dict) and "consumer" in doc and "provider" in doc:
@@ -359,8 +384,6 @@ def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Sk
     ``x-service``). A file that does not parse is skipped with its line: a broken spec in a repository
     should not stop an audit.
     """
-    import yaml
-
     files = structure.files
     wanted = files[files["kind"].isin(["openapi", "pact"])]
     comp = dict(zip(wanted["path"], wanted["component"]))
@@ -368,12 +391,10 @@ def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Sk
     specs, pacts = [], []
     for path, raw in repo.read_files(sorted(comp), rev):
         try:
-            text = raw.decode("utf-8")
-            doc = json.loads(text) if path.lower().endswith(".json") else yaml.safe_load(text)
-        except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = getattr(exc, "lineno", None) or (None if mark is None else mark.line + 1)
-            report_skip(mine, path, f"contract file does not parse: {getattr(exc, 'problem', None) or exc}", line)
+            doc = parse_document(raw, path)
+        except _ParseFailure as exc:
+            report_skip(mine, path, f"contract file {'not read' if exc.limit else 'does not parse'}: "
+                                    + exc.reason.removeprefix("is not valid ").removeprefix("is "), exc.line)
             continue
         if isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc):
             stem = Path(path).name.lower().split(".")[0]

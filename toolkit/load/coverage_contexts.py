@@ -118,6 +118,7 @@ def _open(path: Path):
     if not path.is_file():
         raise InputError(path, "does not exist" if not path.exists() else "is not a file",
                          hint="give the .coverage data file written by coverage.py / pytest-cov")
+    _check_shape(path)
     try:
         try:
             data = coverage.CoverageData(basename=str(path), read_only=True)
@@ -133,6 +134,44 @@ def _open(path: Path):
     return data, files, contexts
 
 
+#: SQLite virtual-machine steps one query may take per byte of the data file (plus a floor): a query over plain
+#: tables is linear in the file, so a query far beyond that is a hostile file, not a big one
+_STEPS_PER_BYTE, _STEP_FLOOR, _STEP_CHUNK = 200, 10**9, 100_000
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a coverage data file whose queries abort after a step budget (see above)."""
+    con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    budget = [max(_STEP_FLOOR, _STEPS_PER_BYTE * path.stat().st_size) // _STEP_CHUNK]
+
+    def spend() -> int:
+        budget[0] -= 1
+        return 1 if budget[0] < 0 else 0  # non-zero aborts the query (sqlite3.OperationalError: interrupted)
+
+    con.set_progress_handler(spend, _STEP_CHUNK)
+    return con
+
+
+def _check_shape(path: Path) -> None:
+    """Refuse, before coverage.py opens it, a data file holding what coverage.py never writes: a VIEW or TRIGGER
+    (a recursive view makes every read hang; a trigger is code), or a virtual table. Ids need no check: they
+    are looked up, never used as array sizes (:func:`_codes`)."""
+    try:
+        con = _connect(path)
+        try:
+            odd = con.execute("select type, name from sqlite_master where type in ('view', 'trigger') "
+                              "or (type = 'table' and upper(sql) like 'CREATE VIRTUAL%') limit 1").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise InputError(path, f"is not a usable coverage data file: {exc}",
+                         hint="give a .coverage file written by coverage.py 5+") from None
+    if odd:
+        kind = "virtual table" if odd[0] == "table" else odd[0].upper()
+        raise InputError(path, f"is not a coverage data file: it holds a {kind} ({odd[1]!r}), which coverage.py "
+                               "never writes", hint="give the .coverage file written by coverage.py / pytest-cov")
+
+
 def _read_api(data, files: list[str]) -> Iterable[tuple[str, np.ndarray, list[str]]]:
     """Yield (recorded file, lines, contexts) with one context per line entry."""
     for f in files:
@@ -146,7 +185,7 @@ def _read_api(data, files: list[str]) -> Iterable[tuple[str, np.ndarray, list[st
 
 def _read_sql(path: Path, has_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, str], dict[int, str]]:
     """All executed (file_id, context_id, line) triples as numpy arrays, plus the id -> name tables."""
-    con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    con = _connect(path)
     try:
         files = dict(con.execute("select id, path from file"))
         contexts = dict(con.execute("select id, context from context"))
@@ -155,7 +194,8 @@ def _read_sql(path: Path, has_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.nd
                 "select file_id, context_id, fromno from arc where fromno > 0 "
                 "union select file_id, context_id, tono from arc where tono > 0").fetchall(), dtype=np.int64)
             rows = rows.reshape(-1, 3)
-            return rows[:, 0], rows[:, 1], rows[:, 2].astype(np.int32), files, contexts
+            lines = rows[:, 2]  # a line number beyond int32 is no line of a source file: 0, dropped later
+            return rows[:, 0], rows[:, 1], np.where(lines < 1 << 31, lines, 0).astype(np.int32), files, contexts
         fids, cids, blobs = [], [], []
         for fid, cid, nb in con.execute("select file_id, context_id, numbits from line_bits"):
             fids.append(fid)
@@ -179,15 +219,23 @@ def _read_sql(path: Path, has_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.asarray(fids, np.int64)[row], np.asarray(cids, np.int64)[row], line, files, contexts
 
 
-def _lookup(ids: dict[int, str | None]) -> tuple[np.ndarray, list[str]]:
-    """A code table indexed by id (-1 for None) and the sorted category names."""
+def _lookup(ids: dict[int, str | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(sorted ids, their codes, sorted category names)``: code -1 for None. Ids are whatever the file holds
+    (``2**62`` included), so they are searched, never used as positions (see :func:`_codes`)."""
     cats = sorted({v for v in ids.values() if v is not None})
     index = {c: i for i, c in enumerate(cats)}
-    table = np.full(max(ids, default=0) + 1, -1, dtype=np.int64)
-    for i, v in ids.items():
-        if v is not None:
-            table[i] = index[v]
-    return table, cats
+    keys = np.array(sorted(ids), dtype=np.int64)
+    codes = np.array([-1 if ids[k] is None else index[ids[k]] for k in keys.tolist()], dtype=np.int64)
+    return keys, codes, cats
+
+
+def _codes(table: tuple[np.ndarray, np.ndarray, list[str]], ids: np.ndarray) -> np.ndarray:
+    """The code of each id in ``ids`` (-1 for an id the table does not hold: a row naming no known file/context)."""
+    keys, codes, _ = table
+    if not len(keys):
+        return np.full(len(ids), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, ids), len(keys) - 1)
+    return np.where(keys[at] == ids, codes[at], -1)
 
 
 def _drop_unused(col: pd.Series) -> pd.Series:
@@ -230,11 +278,16 @@ def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: d
     if reader == "auto":
         reader = "sql" if coverage.sqldata.SCHEMA_VERSION == _KNOWN_SCHEMA else "api"
     if reader == "sql":
-        fid, cid, line, file_names, ctx_names = _read_sql(p, data.has_arcs())
-        ptab, pcats = _lookup({i: mapping.get(name) for i, name in file_names.items()})
-        ttab, tcats = _lookup({i: context_test_id(c) for i, c in ctx_names.items()})
-        pcode, tcode = ptab[fid], ttab[cid]
-        keep = (pcode >= 0) & (tcode >= 0)
+        try:
+            fid, cid, line, file_names, ctx_names = _read_sql(p, data.has_arcs())
+        except (sqlite3.Error, ValueError, TypeError) as exc:  # interrupted, or values of the wrong type
+            raise InputError(p, f"cannot be read as coverage data: {exc}",
+                             hint="give the .coverage file written by coverage.py / pytest-cov") from None
+        pt = _lookup({i: mapping.get(name) for i, name in file_names.items() if isinstance(i, int)})
+        tt = _lookup({i: context_test_id(c) for i, c in ctx_names.items() if isinstance(i, int)})
+        ptab, pcats, ttab, tcats = pt[1], pt[2], tt[1], tt[2]
+        pcode, tcode = _codes(pt, fid), _codes(tt, cid)
+        keep = (pcode >= 0) & (tcode >= 0) & (line > 0)
         pcode, tcode, line = pcode[keep], tcode[keep], line[keep]
         # several contexts of one test (setup/run/teardown) or two recorded files on one path repeat rows
         repeats = len(set(ttab[ttab >= 0].tolist())) < int((ttab >= 0).sum()) or \

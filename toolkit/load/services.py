@@ -580,15 +580,20 @@ def known_services(files: Mapping[str, bytes], skips: list[Skip] | None = None) 
 
     A compose file's ``services`` keys and a Kubernetes ``kind: Service``'s ``metadata.name`` are services;
     every ``environment``/``env`` entry whose value is a URL or host gives its name's host. Files that do not
-    parse are reported as skips.
+    parse or are over a parse limit (:mod:`toolkit.load.limits`) are reported as skips.
     """
     import yaml
+
+    from toolkit.load.limits import LimitExceeded, load_yaml_all
 
     names: set[str] = set()
     env_hosts: dict[str, str] = {}
     for path, raw in sorted(files.items()):
         try:
-            docs = [d for d in yaml.safe_load_all(raw.decode("utf-8", "replace")) if isinstance(d, dict)]
+            docs = [d for d in load_yaml_all(raw.decode("utf-8", "replace")) if isinstance(d, dict)]
+        except LimitExceeded as exc:
+            report_skip(skips, path, f"not read: {exc.reason}")
+            continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             report_skip(skips, path, f"is not valid YAML: {getattr(exc, 'problem', exc)}",

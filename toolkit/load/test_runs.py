@@ -54,6 +54,7 @@ import pandas as pd
 
 from toolkit import environments
 from toolkit.errors import InputError, Skip, report_skip
+from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 from toolkit.load.junit import frame, read_columns
 from toolkit.progress import progress
 
@@ -105,9 +106,11 @@ def _runs_in_root(root: Path) -> list[_Run]:
 
 def _read_manifest(path: Path) -> dict[str, dict]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = load_json(check_input_file(path, flag="manifest").read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as e:
         raise InputError(path, f"manifest is not JSON ({e.msg})", line=e.lineno, flag="manifest") from None
+    except LimitExceeded as e:
+        raise InputError(path, f"manifest {e.reason}", flag="manifest") from None
     except (OSError, UnicodeError) as e:
         raise InputError(path, f"cannot read manifest: {e}", flag="manifest") from None
     runs = data.get("runs") if isinstance(data, dict) else None
@@ -158,6 +161,8 @@ def _expand(paths: Iterable[str | os.PathLike]) -> tuple[list[_Run], list[Path]]
                 roots.append(p)
             elif p.is_file():
                 runs.append(_Run(p.stem, None, p.name, [p], environments.UNKNOWN))
+            elif p.exists():  # a device or FIFO: reading it would block or never end
+                check_input_file(p)
             else:
                 raise InputError(p, "no such file or folder")
     return runs, roots
@@ -194,8 +199,11 @@ def load_test_runs(
             raise InputError(p, "no such file or folder", hint="point at a folder of <environment>/<run>/*.xml")
         if p.is_file():
             runs, roots = [_Run(p.stem, None, p.name, [p], environments.UNKNOWN)], []
-        else:
+        elif p.is_dir():
             runs, roots = [], [p]
+        else:  # a device or FIFO: reading it would block or never end
+            check_input_file(p)
+            runs, roots = [], []
         manifest_path = Path(manifest) if manifest is not None else (p / "manifest.json" if p.is_dir() else None)
         if manifest is None and manifest_path is not None and not manifest_path.is_file():
             manifest_path = None

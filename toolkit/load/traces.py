@@ -21,7 +21,8 @@ Environment
     the resource attribute, else the per-file argument, else the name of a folder on the file's path that is
     an environment word (``traces/production/x.json``), else ``unknown`` (:mod:`toolkit.environments`).
 Robustness
-    a line that is not JSON is skipped with its line number; a span whose parent is not in the data is
+    a line that is not JSON, is over a parse limit (:mod:`toolkit.load.limits`: nesting depth, integer digits,
+    line size) or holds a value of the wrong type is skipped with its line number; a span whose parent is not in the data is
     counted in ``stats["missing_parents"]``; a child span starting before or (synchronous calls only) ending
     after its parent in another service by more than ``skew_tolerance_ns`` is counted in
     ``stats["clock_skew"]`` — both are reported, neither is an error.
@@ -44,6 +45,7 @@ from toolkit import schema
 from toolkit.components import seam_name
 from toolkit.environments import SYNONYMS, UNKNOWN, normalize
 from toolkit.errors import InputError, Skip, report_skip
+from toolkit.load.limits import LimitExceeded, check_input_file, limits, load_json
 from toolkit.load.services import normalize_path
 from toolkit.progress import progress
 
@@ -113,9 +115,10 @@ def _route(attrs: Mapping[str, Any]) -> str | None:
 def _status(attrs: Mapping[str, Any]) -> int | None:
     s = attrs.get("http.response.status_code", attrs.get("http.status_code"))
     try:
-        return None if s is None else int(s)
+        code = None if s is None else int(s)
     except (TypeError, ValueError):
         return None
+    return code if code is not None and 0 <= code < 1000 else None
 
 
 #: span attribute -> slot in the per-span value list (both semantic-convention generations)
@@ -172,6 +175,8 @@ def _otlp(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
                     try:
                         code = int(raw)
                     except (TypeError, ValueError):
+                        code = None
+                    if code is not None and not 0 <= code < 1000:
                         code = None
                 r = v[2] or v[3] or v[4]
                 route = route_cache.get(r) if r else None
@@ -236,13 +241,25 @@ def _jaeger(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
             d["source"].append(source)
 
 
+_RECORD_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+
+
 def _dispatch(doc: Any, source: str, env: str, cols: _Columns, line: int | None, skips: list[Skip]) -> None:
-    if isinstance(doc, dict) and "resourceSpans" in doc:
-        _otlp(doc, source, env, cols)
-    elif isinstance(doc, dict) and isinstance(doc.get("data"), list):
-        _jaeger(doc, source, env, cols)
-    else:
-        report_skip(skips, source, "neither OTLP JSON (resourceSpans) nor Jaeger JSON (data[].spans)", line)
+    """Add the spans of one document (a line, or the whole file); a document holding a value of the wrong type
+    (a list where an object belongs, a timestamp that is not a number) is left out whole, with its line."""
+    before = len(cols.data["trace_id"])  # every span appends to every column: one length says where this began
+    try:
+        if isinstance(doc, dict) and "resourceSpans" in doc:
+            _otlp(doc, source, env, cols)
+        elif isinstance(doc, dict) and isinstance(doc.get("data"), list):
+            _jaeger(doc, source, env, cols)
+        else:
+            report_skip(skips, source, "neither OTLP JSON (resourceSpans) nor Jaeger JSON (data[].spans)", line)
+    except _RECORD_ERRORS as exc:
+        for column in cols.data.values():  # the spans of this document added so far go too: columns stay aligned
+            del column[before:]
+        report_skip(skips, source, f"trace record holds a value of the wrong type ({type(exc).__name__}: "
+                                   f"{str(exc)[:120]}): left out", line)
 
 
 _ENV_WORDS = frozenset(w for words in SYNONYMS.values() for w in words)
@@ -256,22 +273,48 @@ def _env_from_path(path: Path) -> str:
     return UNKNOWN
 
 
-def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: dict[str, int]) -> None:
+def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: dict[str, int],
+               named: bool = True) -> None:
+    """One OTLP/Jaeger file: JSON lines, or one (pretty-printed) document. Lines over a parse limit
+    (:mod:`toolkit.load.limits`) are skipped; a whole file that cannot be read raises :class:`InputError` when
+    the user named it and is skipped when it was found in a folder."""
     source = str(path)
+    try:
+        size = check_input_file(path, flag="--traces", sized=False).stat().st_size  # lines are bounded one by one
+    except InputError as exc:
+        if named:
+            raise
+        report_skip(skips, path, f"not read: {exc.what}")
+        return
+    record_limit = limits().record_bytes
     with open(path, "rb") as fh:
         first = True
         for n, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
+            if len(raw) > record_limit:
+                stats["bad_lines"] += 1
+                report_skip(skips, path, LimitExceeded(f"line of {len(raw) >> 20} MB", "record_mb",
+                                                       record_limit >> 20).reason + ": left out", n)
+                first = False
+                continue
             try:
-                doc = json.loads(raw)
+                doc = load_json(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                if first:  # a single pretty-printed document
+                if first:  # a single pretty-printed document: one record, read whole
                     fh.seek(0)
                     try:
-                        doc = json.loads(fh.read())
-                    except (json.JSONDecodeError, UnicodeDecodeError) as exc2:
-                        raise InputError(path, f"is not JSON or JSON lines: {exc2}", line=getattr(exc2, "lineno", n),
+                        if size > record_limit:
+                            raise LimitExceeded(f"is one JSON document of {size >> 20} MB", "record_mb",
+                                                record_limit >> 20)
+                        doc = load_json(fh.read())
+                    except (json.JSONDecodeError, UnicodeDecodeError, LimitExceeded) as exc2:
+                        what = (exc2.reason if isinstance(exc2, LimitExceeded)
+                                else f"is not JSON or JSON lines: {exc2}")
+                        if not named:
+                            report_skip(skips, path, f"not read: {what}", getattr(exc2, "lineno", None))
+                            return
+                        raise InputError(path, what, line=getattr(exc2, "lineno", n),
                                          flag="--traces", hint="give OTLP JSON (collector file exporter) or a "
                                                                "Jaeger JSON export") from exc
                     _dispatch(doc, source, env, cols, None, skips)
@@ -279,20 +322,28 @@ def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: d
                 stats["bad_lines"] += 1
                 report_skip(skips, path, f"line is not JSON ({exc.__class__.__name__}): left out", n)
                 continue
+            except LimitExceeded as exc:
+                if first and named:  # the file's first document is over a limit: the file the user named is not read
+                    raise InputError(path, exc.reason, line=n, flag="--traces") from None
+                stats["bad_lines"] += 1
+                report_skip(skips, path, f"line {exc.reason}: left out", n)
+                first = False
+                continue
             first = False
             _dispatch(doc, source, env, cols, n, skips)
 
 
-def _files(paths: Iterable[Any]) -> list[tuple[Path, str | None]]:
-    out: list[tuple[Path, str | None]] = []
+def _files(paths: Iterable[Any]) -> list[tuple[Path, str | None, bool]]:
+    """``(file, environment, named)``: files given, and the JSON files found in the folders given."""
+    out: list[tuple[Path, str | None, bool]] = []
     for item in paths:
         path, env = (item if isinstance(item, tuple) else (item, None))
         path = Path(path)
         if path.is_dir():
-            out += [(q, env) for q in sorted(path.rglob("*")) if q.is_file()
+            out += [(q, env, False) for q in sorted(path.rglob("*")) if q.is_file()
                     and q.suffix.lower() in (".json", ".jsonl", ".ndjson")]
         elif path.exists():
-            out.append((path, env))
+            out.append((path, env, True))
         else:
             raise InputError(path, "does not exist", flag="--traces")
     return out
@@ -326,19 +377,30 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
     enabled = gc.isenabled()
     gc.disable()
     try:
-        for path, env in progress(_files(paths), desc="traces"):
+        for path, env, named in progress(_files(paths), desc="traces"):
             default = normalize(env or environment) if (env or environment) else _env_from_path(path)
             stats["files"] += 1
-            _read_file(path, default, cols, mine, stats)
+            _read_file(path, default, cols, mine, stats, named)
     finally:
         if enabled:
             gc.enable()
     d = cols.data
     df = pd.DataFrame({c: (_strings(d[c]) if c in _STRING_COLS else d[c]) for c in _COLS})
     df["status_code"] = pd.array(d["status_code"], dtype="Int64")
-    df["start_ns"] = np.asarray(d["start_ns"], dtype="int64")
-    df["end_ns"] = np.asarray(d["end_ns"], dtype="int64")
-    df["is_error"] = np.asarray(d["is_error"], dtype="bool")
+    try:
+        df["start_ns"] = np.asarray(d["start_ns"], dtype="int64")
+        df["end_ns"] = np.asarray(d["end_ns"], dtype="int64")
+    except OverflowError:  # a timestamp beyond 64-bit nanoseconds: that span's times are unknown, not a crash
+        lo, hi = -(1 << 63), (1 << 63) - 1
+        fits = np.array([lo <= a <= hi and lo <= b <= hi for a, b in zip(d["start_ns"], d["end_ns"])], dtype=bool)
+        report_skip(mine, "traces", f"{int((~fits).sum())} spans have a timestamp beyond 64-bit nanoseconds: "
+                                    "left out")
+        df["start_ns"] = np.asarray([a if f else 0 for a, f in zip(d["start_ns"], fits)], dtype="int64")
+        df["end_ns"] = np.asarray([b if f else 0 for b, f in zip(d["end_ns"], fits)], dtype="int64")
+        df["is_error"] = np.asarray(d["is_error"], dtype="bool")
+        df = df[fits].reset_index(drop=True)
+    else:
+        df["is_error"] = np.asarray(d["is_error"], dtype="bool")
     del cols, d
     edges, graph_stats = trace_edges(df, skew_tolerance_ns=skew_tolerance_ns)
     stats.update(graph_stats)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from toolkit.analyze.interaction_coverage import IMPORT_ONLY, SEAM_STATUSES, base_status
 from toolkit.errors import InputError
+from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 from toolkit.report.model import Report, Section, Table
 
 __all__ = ["DIRECTION", "STATUS_RANK", "compare_section", "current_metrics", "metric_deltas", "read_findings",
@@ -51,7 +52,9 @@ def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
     """Read a previous ``findings.json``; an unusable file is an InputError naming it and ``flag``."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        if path.exists() and not path.is_dir():
+            check_input_file(path, flag=flag)
+        doc = load_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise InputError(path, "does not exist", flag=flag, hint="give the findings.json of a previous audit") from exc
     except IsADirectoryError as exc:
@@ -60,6 +63,10 @@ def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
         raise InputError(path, "cannot be read (permission denied)", flag=flag) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"is not a findings.json: {exc}", flag=flag) from exc
+    except LimitExceeded as exc:
+        raise InputError(path, f"is not a findings.json: it {exc.reason}", flag=flag) from None
+    except OSError as exc:  # a device, FIFO or other file that cannot be read as one
+        raise InputError(path, f"cannot be read ({exc.strerror or exc})", flag=flag) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("sections"), dict):
         raise InputError(path, "is not a findings.json: no 'sections' object", flag=flag,
                          hint="give the findings.json that `seamscope audit` wrote")

@@ -35,6 +35,7 @@ from toolkit.errors import InputError, Skip, report_skip
 from toolkit.gcpause import collection_paused
 from toolkit.load.issues import generic_csv, github, gitlab, jira_csv, jira_json
 from toolkit.load.issues.normalize import conform, deduplicate, finish
+from toolkit.load.limits import LimitExceeded, check_input_file, json_decode_at
 
 FORMATS = ("github", "jira_json", "jira_csv", "gitlab", "generic_csv")
 _EXPORT_HINT = "expected a GitHub/Jira/GitLab issue export or a CSV with mapping="
@@ -52,12 +53,12 @@ def _json_values(text: str, path: str) -> list[object]:
         if pos >= n:
             return values
         try:
-            value, pos = dec.raw_decode(text, pos)
+            value, pos = json_decode_at(dec, text, pos)
         except json.JSONDecodeError as exc:
             raise InputError(path, f"invalid JSON: {exc.msg}", line=exc.lineno,
                              hint="the file may be truncated; re-download the export") from None
-        except RecursionError:
-            raise InputError(path, "invalid JSON: nested too deeply") from None
+        except LimitExceeded as exc:
+            raise InputError(path, exc.reason) from None
         values.append(value)
 
 
@@ -141,6 +142,8 @@ def _expand(paths: str | os.PathLike | list) -> list[tuple[Path, bool]]:
             out.extend((f, False) for f in sorted(p.rglob("*")) if f.is_file() and not f.name.startswith("."))
         elif p.is_file():
             out.append((p, True))
+        elif p.exists():  # a device or FIFO: reading it would block or never end
+            check_input_file(p, flag="issues", sized=False)
         else:
             raise InputError(p, "no such file or directory", flag="issues")
     return out
