@@ -666,11 +666,15 @@ def read_mapping_config(repo_files: Mapping[str, bytes]) -> tuple[PatternMapping
         raw = repo_files.get(name)
         if raw is None:
             continue
+        from toolkit.load.limits import LimitExceeded, load_toml  # a committed file: bounded like every parser
+
         try:
             text = raw.decode("utf-8")
-            data = tomllib.loads(text)
+            data = load_toml(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(name, f"is not valid TOML: {exc}") from exc
+        except LimitExceeded as exc:
+            raise ConfigError(name, exc.reason) from None
         got = mapping_from_toml(data, text, name, section)
         if got is not None:
             return got, name

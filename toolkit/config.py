@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.components import mapping_from_toml
+from toolkit.load.limits import LimitExceeded, load_toml as parse_toml
 from toolkit.errors import ConfigError, InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -198,9 +199,11 @@ def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = 
         raise InputError(path, "is a folder, not a seamscope.toml file", flag="--config")
     try:
         text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except FileNotFoundError as exc:
         raise InputError(path, "does not exist", flag="--config") from exc
+    except LimitExceeded as exc:
+        raise ConfigError(path, exc.reason, flag="--config") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(path, f"is not valid TOML: {exc}", flag="--config") from exc
     except OSError as exc:

@@ -262,3 +262,16 @@ def test_trace_records_of_the_wrong_type_or_nested_1e5_deep_are_skipped_by_line(
     (folder / "deep.json").write_text("[" * 100_000 + "\n" + "]" * 100_000)
     load_traces([folder], skips=skips)  # found in a folder: a skip
     assert any("deep.json" in s.path and "depth limit" in s.reason for s in skips)
+
+
+def test_a_config_nested_too_deep_is_one_line(tmp_path):
+    """tomllib recurses once per nesting level: a --config nested 1e5 deep is refused naming the limit."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "seamscope.toml"
+    cfg.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "toolkit.cli", "audit", "--config", str(cfg), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "nested too deeply" in done.stderr

@@ -284,6 +284,14 @@ class Repo:
     def _from_bundle(cls, bundle: Path, flag: str) -> "Repo":
         from toolkit import cache
 
+        try:
+            with open(bundle, "rb") as fh:
+                signature = fh.readline(64)
+        except OSError as exc:
+            raise InputError(bundle, f"cannot be read: {exc.strerror}", flag=flag) from None
+        if signature.rstrip(b"\n") not in (b"# v2 git bundle", b"# v3 git bundle"):
+            raise InputError(bundle, "is neither a git repository nor a git bundle (no bundle signature on its first "
+                             "line)", flag=flag, hint="give a git work tree, a bare repository or a .bundle file")
         in_cache = cache.enabled()  # a refused cache folder (another user's, read-only, full) holds no clone
         target = (cache_dir() / "bundles" if in_cache else _private_bundles()) / (_file_sha256(bundle)[:20] + ".git")
         if not (target / "HEAD").exists():
