@@ -97,6 +97,17 @@ def test_the_classifier_decides_when_it_beats_rules_that_cannot_read_the_text():
     assert out.summary["undecided"] == 0 and out.learning.decided == 4
 
 
+def test_notebook_shows_the_comparison_or_how_many_more():
+    from toolkit.notebook import show_learning
+    iss, labels = labelled_set()
+    cats = categorize_bugs(iss, labels=labels)
+    html = show_learning(learn_from_labels(cats, labels)).markup
+    assert "model_f1" in html and "rules_f1" in html and "macro avg" in html and "macro-F1" in html
+    few = show_learning(learn_from_labels(cats, labels.head(4))).markup
+    assert f"{MIN_LABELS - 4} more needed" in few and "model_f1" not in few
+    assert "label bugs in the review widget" in show_learning(cats).markup  # no labels file at all
+
+
 # ---- the CLI audit of the sample ------------------------------------------------------------------------------------
 #: Bugs a team might add to the sample's tracker: (title, body, label or None for "left to decide").
 EXTRA = [
