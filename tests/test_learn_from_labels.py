@@ -187,7 +187,7 @@ def test_cli_audit_with_enough_labels_shows_the_comparison_and_who_decided(tmp_p
     left = bugs[(bugs["decided_by"] != "label") & (bugs["rules_category"] == "unknown")]  # the rules' undecided
     ruled = bugs[(bugs["decided_by"] != "label") & (bugs["rules_category"] != "unknown")]
     assert (ruled["decided_by"] == "rules").all() and (ruled["category"] == ruled["rules_category"]).all()
-    if s["undecided_bugs_decided_by"] == "classifier":
+    if s["classifier_chosen"]:
         assert s["classifier_macro_f1"] > s["rules_macro_f1_on_labels"]
         assert (left["decided_by"] == "classifier").all() and "unknown" not in set(left["category"])
         assert s["bugs_decided_by_classifier"] == len(left)
@@ -204,6 +204,7 @@ def test_cli_audit_with_too_few_labels_says_how_many_more(tmp_path):
     s = sec["summary"]
     assert s["labels_needed_for_classifier"] == MIN_LABELS - 5
     assert s["classifier_macro_f1"] is None and s["rules_macro_f1_on_labels"] is None  # n/a, not 0
+    assert s["classifier_chosen"] is None
     assert f"{MIN_LABELS - 5} more needed" in sec["not_measured"]["classifier_macro_f1"]
     assert "classifier_vs_rules" not in sec["tables"]
     bugs = pd.DataFrame(sec["tables"]["bugs"])

@@ -284,10 +284,12 @@ def learn_from_labels(categories: BugCategories, labels: pd.DataFrame | None, *,
     folds = ev.attrs.get("cv", cv)
     scores = f"macro-F1 {model_f1:.2f} (classifier, {folds}-fold cross-validated) vs {rules_f1:.2f} (rules)"
     if model_f1 <= rules_f1:
+        left = int(((categories.bugs["category"] == UNKNOWN) & (categories.bugs["decided_by"] != "label")).sum())
         return replace(categories, learning=Learning(
             n, 0, evaluation=ev, rules_macro_f1=rules_f1, classifier_macro_f1=model_f1, chosen="rules",
-            note=f"On the {n} labelled bugs the rules are at least as good: {scores}; the bugs the rules leave "
-                 "unknown stay unknown."))
+            note=f"On the {n} labelled bugs the rules are at least as good: {scores}; "
+                 + (f"the {left} bug(s) the rules leave unknown stay unknown." if left
+                    else "the rules leave no unlabelled bug unknown.")))
     model = train_classifier(categories, lab, random_state=random_state)
     out = apply_classifier(categories, model, undecided_only=True)
     decided = int((out.bugs["decided_by"] == "classifier").sum())

@@ -494,18 +494,19 @@ def _learning(learning: Any) -> tuple[str, dict[str, Any], dict[str, str], list[
     (n/a with the reason when the classifier could not be judged), and the classifier-vs-rules table."""
     from toolkit.analyze.bug_classifier import MIN_LABELS
 
-    keys = ("classifier_macro_f1", "rules_macro_f1_on_labels")
+    keys = ("classifier_macro_f1", "rules_macro_f1_on_labels")  # None: n/a (too few labels), never 0
     if learning is None:
         why = (f"no analyst labels were given (--labels / labels in seamscope.toml); the classifier is trained and "
                f"compared with the rules once {MIN_LABELS} bugs are labelled, both integration and component")
-        return (f"Learning from the analyst: {why}.", {k: None for k in keys} | {"labels_needed_for_classifier":
-                MIN_LABELS, "bugs_decided_by_classifier": 0}, {k: why for k in keys}, [])
+        return (f"Learning from the analyst: {why}.", {k: None for k in (*keys, "classifier_chosen")}
+                | {"labels_needed_for_classifier": MIN_LABELS, "bugs_decided_by_classifier": 0},
+                {k: why for k in (*keys, "classifier_chosen")}, [])
     summary = {"classifier_macro_f1": _round(learning.classifier_macro_f1),
                "rules_macro_f1_on_labels": _round(learning.rules_macro_f1),
                "labels_needed_for_classifier": int(learning.needed),
                "bugs_decided_by_classifier": int(learning.decided),
-               "undecided_bugs_decided_by": learning.chosen}
-    missing = {k: learning.note for k in keys if summary[k] is None}
+               "classifier_chosen": None if learning.evaluation is None else learning.chosen == "classifier"}
+    missing = {k: learning.note for k in (*keys, "classifier_chosen") if summary[k] is None}
     tables = []
     if learning.evaluation is not None:
         tables.append(Table("classifier_vs_rules", learning.evaluation,
