@@ -52,7 +52,7 @@ def test_cross_component_fix_is_integration_with_evidence_strongest_first():
     r = categorize_bugs(iss, links=ln, file_changes=fc)
     schema.check(r.bugs, "bug_categories")
     b = row(r, "#1")
-    assert b["category"] == "integration" and b["source"] == "rules"
+    assert b["category"] == "integration" and b["decided_by"] == "rules"
     assert b["evidence"] == [
         "fix touched 2 components: orders, payments (+3 → integration)",
         "fix added integration test code in tests/integration/test_checkout.py (+2.5 → integration)",
@@ -204,9 +204,9 @@ def test_labels_win_and_weights_override():
                            "decided_at": [pd.NaT]})
     r = categorize_bugs(iss, links=ln, labels=labels)
     b = row(r, "#23")
-    assert (b["category"], b["source"], b["confidence"], b["rules_category"]) == ("environment", "label", 1.0,
+    assert (b["category"], b["decided_by"], b["confidence"], b["rules_category"]) == ("environment", "label", 1.0,
                                                                                   "integration")
-    assert r.summary["labelled"] == 1 and r.summary["by_source"]["label"] == 1
+    assert r.summary["labelled"] == 1 and r.summary["decided_by"]["label"] == 1
     r2 = categorize_bugs(iss, links=ln, weights={"fix_multi_component": 0})
     assert row(r2, "#23")["category"] == "unknown" and row(r2, "#23")["evidence"] == []
     assert r2.rules_weights["fix_multi_component"] == 0
@@ -281,7 +281,7 @@ def test_classifier_evaluation_beside_rules_is_deterministic():
         assert ev1.set_index("category").loc[cat, "rules_recall"] == pytest.approx(recall)
     model = train_classifier(cats, labels)
     applied = apply_classifier(cats, model)
-    assert set(applied.bugs["source"]) == {"model"}
+    assert set(applied.bugs["decided_by"]) == {"classifier"}
     assert (applied.bugs.set_index("key")["category"] == truth).mean() > 0.9
 
 

@@ -159,7 +159,7 @@ def comps() -> pd.DataFrame:
 
 def test_review_shows_bug_with_fixes_and_suggestion(tmp_path):
     w = BugReviewWidget(bugs(), labels_path=tmp_path / "labels.csv", suggestions=suggestions(), links=links(),
-                        issue_components=comps(), body_chars=100)
+                        issue_components=comps(), body_chars=100, order="given")
     assert w.index == 0 and w.total == 3 and w.reviewed == 0
     assert w.bug["key"] == "SHOP-1" and w.bug["body"].endswith(" …") and len(w.bug["body"]) < 110
     assert w.bug["fixes"][0]["sha"] == "a" * 12
@@ -172,17 +172,17 @@ def test_review_shows_bug_with_fixes_and_suggestion(tmp_path):
 def test_links_bundle_and_bug_categories_as_suggestions(tmp_path):
     from types import SimpleNamespace
 
-    cats = suggestions().assign(title=["t1", "t2"], source=["rules", "rules"], score_integration=[2.0, 0.0])
+    cats = suggestions().assign(title=["t1", "t2"], decided_by=["rules", "rules"], score_integration=[2.0, 0.0])
     w = BugReviewWidget(bugs(), labels_path=tmp_path / "l.csv", suggestions=cats,
-                        links=SimpleNamespace(links=links(), issue_components=comps(), unlinked=None))
+                        links=SimpleNamespace(links=links(), issue_components=comps(), unlinked=None), order="given")
     assert w.bug["fixes"][0]["evidence"] == "message: fixes SHOP-1"
     assert len(w.bug["touched"]) == 2
-    assert w.bug["suggestion"]["other"] == {"confidence": 0.8, "source": "rules"}
+    assert w.bug["suggestion"]["other"] == {"confidence": 0.8, "decided_by": "rules"}
 
 
 def test_every_decision_is_on_disk_at_once_and_resume(tmp_path):
     p = tmp_path / "labels.csv"
-    w = BugReviewWidget(bugs(), labels_path=p, suggestions=suggestions())
+    w = BugReviewWidget(bugs(), labels_path=p, suggestions=suggestions(), order="given")
     w.accept()
     assert dict(zip(read_labels(p)["key"], read_labels(p)["category"])) == {"SHOP-1": "integration"}
     assert w.index == 1 and w.reviewed == 1 and "saved SHOP-1" in w.status
@@ -191,7 +191,7 @@ def test_every_decision_is_on_disk_at_once_and_resume(tmp_path):
     assert df.set_index("key").loc["SHOP-2", "note"] == "search index built by catalog"
     assert w.index == 2
     # a new widget (kernel restart) resumes at the first undecided bug
-    w2 = BugReviewWidget(bugs(), labels_path=p)
+    w2 = BugReviewWidget(bugs(), labels_path=p, order="given")
     assert w2.index == 2 and w2.reviewed == 2
     w2.go(1)
     assert w2.decision == {"category": "component", "note": "search index built by catalog"}
@@ -203,7 +203,7 @@ def test_every_decision_is_on_disk_at_once_and_resume(tmp_path):
 
 def test_messages_from_the_browser(tmp_path):
     p = tmp_path / "labels.csv"
-    w = BugReviewWidget(bugs(), labels_path=p, suggestions=suggestions())
+    w = BugReviewWidget(bugs(), labels_path=p, suggestions=suggestions(), order="given")
     w._on_msg(w, {"type": "decide", "category": "not_a_bug", "note": "works as designed"}, [])
     assert read_labels(p).loc[0, "category"] == "not_a_bug"
     w._on_msg(w, {"type": "go", "index": 0}, [])
@@ -251,3 +251,26 @@ def test_duplicate_bug_keys_are_refused(tmp_path):
     df = pd.concat([bugs(), bugs().iloc[:1]])
     with pytest.raises(ValueError, match="SHOP-1"):
         BugReviewWidget(df, labels_path=tmp_path / "l.csv")
+
+
+def test_most_uncertain_bugs_are_offered_first_and_the_header_says_so(tmp_path):
+    """Active learning: unknown (or unsuggested) bugs first, then the lowest confidence; decided bugs last."""
+    keys = ["B-sure", "B-unknown-hi", "B-none", "B-low", "B-unknown-lo", "B-mid"]
+    bugs_ = pd.DataFrame({"key": keys, "title": [f"t {k}" for k in keys]})
+    sug = pd.DataFrame({"key": ["B-sure", "B-unknown-hi", "B-low", "B-unknown-lo", "B-mid"],
+                        "category": ["component", "unknown", "integration", "unknown", "component"],
+                        "confidence": [1.0, 0.3, 0.05, 0.1, 0.5], "evidence": [[], [], [], [], []]})
+    p = tmp_path / "labels.csv"
+    w = BugReviewWidget(bugs_, labels_path=p, suggestions=sug)
+    assert w.bug_keys == ["B-none", "B-unknown-lo", "B-unknown-hi", "B-low", "B-mid", "B-sure"]
+    assert w.bug["key"] == "B-none" and w.index == 0
+    assert "most uncertain first" in w.order_note
+    w.decide("integration")  # the next offered bug is the next most uncertain
+    assert w.bug["key"] == "B-unknown-lo"
+    # resuming (a new widget on the same file) keeps the order and starts at the most uncertain undecided bug
+    w2 = BugReviewWidget(bugs_, labels_path=p, suggestions=sug)
+    assert w2.bug_keys == w.bug_keys and w2.bug["key"] == "B-unknown-lo"
+    given = BugReviewWidget(bugs_, labels_path=tmp_path / "g.csv", suggestions=sug, order="given")
+    assert given.bug_keys == keys and "given" in given.order_note
+    with pytest.raises(ValueError, match="order"):
+        BugReviewWidget(bugs_, labels_path=tmp_path / "x.csv", order="random")

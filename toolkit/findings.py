@@ -117,18 +117,24 @@ class Findings:
             return known[0], known[-1]
         return ("isolated", "integrated")
 
-    @analysis("toolkit.analyze.bug_categorization")
+    @analysis("toolkit.analyze.bug_categorization", "toolkit.analyze.bug_classifier")
     def bugs(self):
-        """toolkit.analyze.bug_categorization.BugCategories, or None without issues."""
+        """toolkit.analyze.bug_categorization.BugCategories, or None without issues. With a labels file its
+        ``learning`` says what the labels taught (toolkit.analyze.bug_classifier.learn_from_labels): the
+        classifier beside the rules, and which of them decided the bugs the rules leave unknown."""
         ev = self.ev
         if ev.issues is None:
             return None
         from toolkit.analyze.bug_categorization import categorize_bugs
         from toolkit.load.history import history_paths
         fc = ev.history.file_changes  # a fix's files as they are named now, like the structure it is compared with
-        return categorize_bugs(ev.issues, links=ev.links, file_changes=fc.assign(path=history_paths(fc)),
-                               files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
-                               imports=ev.structure.imports, vocabulary=ev.vocabulary)
+        bc = categorize_bugs(ev.issues, links=ev.links, file_changes=fc.assign(path=history_paths(fc)),
+                             files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
+                             imports=ev.structure.imports, vocabulary=ev.vocabulary)
+        if ev.labels is None:
+            return bc
+        from toolkit.analyze.bug_classifier import learn_from_labels
+        return learn_from_labels(bc, ev.labels)
 
     @analysis("toolkit.analyze.cross_component_bugs")
     def cross_bugs(self):

@@ -240,8 +240,26 @@ def failure_rates_png(f) -> bytes:
 
 
 # ---- widgets -------------------------------------------------------------------------------------------------
+def show_learning(bugs: Any) -> HTMLTable:
+    """What the analyst labels taught (``BugCategories.learning``, toolkit.analyze.bug_classifier): the classifier's
+    cross-validated P/R/F1 beside the rules' on the same labels, captioned with which of them decided the bugs the
+    rules leave unknown — or, with too few labels, how many more are needed."""
+    from toolkit.analyze.bug_classifier import MIN_LABELS
+
+    ln = bugs.learning
+    if ln is None:
+        return show_summary({"labelled bugs": 0, "labels needed before the classifier is trained": MIN_LABELS,
+                             "note": "no labels file yet: label bugs in the review widget, then load again"},
+                            caption="Learning from the analyst")
+    if ln.evaluation is None:
+        return show_summary({"labelled bugs": ln.labelled, "labels needed before the classifier is trained": ln.needed,
+                             "note": ln.note}, caption="Learning from the analyst")
+    return show_table(ln.evaluation, max_rows=len(ln.evaluation), caption=ln.note, max_chars=300)
+
+
 def review_widget(f, labels: str | os.PathLike, **kwargs: Any):
-    """The bug-review widget over ``f``'s bugs, suggestions from the categorization, decisions saved to ``labels``."""
+    """The bug-review widget over ``f``'s bugs, most uncertain first, suggestions from the categorization (and the
+    classifier, when it decided), decisions saved to ``labels``."""
     from toolkit.analyze.bug_categorization import bug_issues
     from toolkit.viz.review_widget import BugReviewWidget
 

@@ -362,7 +362,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
                                " (toolkit.labels.UNKNOWN: evidence too weak or conflicting)"),
         ("confidence", "float64", "(best - second score) / (total score + prior); 1 for analyst labels; 0 with no "
                                   "evidence"),
-        ("source", "string", "label (analyst decision), rules (weighted evidence) or model (classifier)"),
+        ("decided_by", "string", "who decided the category: label (analyst decision, always wins), rules (weighted "
+                                 "evidence) or classifier (trained on the labels; only for bugs the rules leave unknown,"
+                                 " and only when it beat the rules on the labels)"),
         ("rules_category", "string", "what the weighted evidence alone says (unknown below the decision threshold)"),
         ("undecided", "string", "for an unknown bug: why, and what would decide it; <NA> when decided"),
         ("score_integration", "float64", "sum of the weights of the integration evidence"),

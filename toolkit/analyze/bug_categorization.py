@@ -66,6 +66,9 @@ __all__ = [
 
 #: Every value of the ``category`` column: the label categories, then the rules' abstention.
 DECISIONS: tuple[str, ...] = (*CATEGORIES, UNKNOWN)
+#: Who decides a bug's category (column ``decided_by``): the analyst's label, the weighted rules, or the classifier
+#: trained on the labels (:func:`toolkit.analyze.bug_classifier.learn_from_labels`).
+DECIDERS: tuple[str, ...] = ("label", "rules", "classifier")
 
 #: The rule table: feature -> (category it supports, default weight, what it means).
 FEATURES: dict[str, tuple[str, float, str]] = {
@@ -256,7 +259,9 @@ class BugCategories:
     ``text`` (title + body + fix messages, for a text model) and one float column
     per feature of :data:`FEATURES` (its contribution), input of
     :mod:`toolkit.analyze.bug_classifier`. ``summary``: counts and shares (see
-    :func:`categorize_bugs`). ``rules_weights``: the weights used.
+    :func:`categorize_bugs`). ``rules_weights``: the weights used. ``learning``:
+    what the analyst labels taught (:class:`toolkit.analyze.bug_classifier.Learning`),
+    None until :func:`toolkit.analyze.bug_classifier.learn_from_labels` ran.
     """
 
     bugs: pd.DataFrame
@@ -265,6 +270,7 @@ class BugCategories:
     features: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     rules_weights: dict[str, float] = field(default_factory=dict)
+    learning: Any = None
 
 
 def bug_issues(issues: pd.DataFrame) -> pd.DataFrame:
@@ -731,7 +737,7 @@ def categorize_bugs(
     :data:`DEFAULT_WEIGHTS`.
 
     ``summary``: ``bugs``, ``counts`` (per :data:`DECISIONS`), ``decided``
-    (bugs not unknown), ``decided_share``, ``undecided``, ``by_source``,
+    (bugs not unknown), ``decided_share``, ``undecided``, ``decided_by`` (bugs per :data:`DECIDERS`),
     ``integration_share`` (integration / decided bugs that are bugs: not
     ``not_a_bug``, not unknown), ``production_bugs``,
     ``production_integration_share`` (the same among decided bugs first seen in
@@ -762,13 +768,13 @@ def categorize_bugs(
 
     scores = ev.scores()
     rules_cat, confidence, undecided = _decide(scores, w)
-    category, source, conf = list(rules_cat), ["rules"] * n, confidence.astype(float).copy()
+    category, decided_by, conf = list(rules_cat), ["rules"] * n, confidence.astype(float).copy()
     n_labelled = 0
     if labels is not None and len(labels):
         decided = dict(zip(labels["key"].astype(str), labels["category"].astype(str)))
         for i, k in enumerate(keys):
             if k in decided:
-                category[i], source[i], conf[i], undecided[i] = decided[k], "label", 1.0, None
+                category[i], decided_by[i], conf[i], undecided[i] = decided[k], "label", 1.0, None
                 n_labelled += 1
 
     pairs = [[pair_name(a, b) for a, b in itertools.combinations(fx.components[k], 2)] for k in keys]
@@ -778,7 +784,7 @@ def categorize_bugs(
         "environment": pd.Series(env, dtype="string"),
         "category": pd.Series(category, dtype="string"),
         "confidence": conf.astype("float64"),
-        "source": pd.Series(source, dtype="string"),
+        "decided_by": pd.Series(decided_by, dtype="string"),
         "rules_category": pd.Series(rules_cat, dtype="string"),
         "undecided": pd.Series(undecided, dtype="string"),
         **{f"score_{c}": scores[c].astype("float64") for c in CATEGORIES},
@@ -878,7 +884,7 @@ def _summary(bugs: pd.DataFrame, n_labelled: int) -> dict[str, Any]:
         "decided": int(len(decided)),
         "undecided": counts[UNKNOWN],
         "decided_share": float(len(decided) / len(bugs)) if len(bugs) else float("nan"),
-        "by_source": {s: int((bugs["source"] == s).sum()) for s in ("label", "rules", "model")},
+        "decided_by": {s: int((bugs["decided_by"] == s).sum()) for s in DECIDERS},
         "labelled": n_labelled,
         "integration_share": float((real["category"] == "integration").mean()) if len(real) else float("nan"),
         "production_bugs": int(len(prod)),

@@ -462,6 +462,8 @@ def bug_categorization_section(f: Findings) -> Section:
         paras.append(f"{100 * share:.0f}% of the decided production bugs are integration bugs "
                      f"({s.get('production_undecided', 0)} of {s.get('production_bugs', 0)} production bugs "
                      "undecided).")
+    learned, learn_summary, learn_missing, learn_tables = _learning(bc.learning)
+    paras.append(learned)
     figures = []
     if len(bc.by_quarter):
         from toolkit.viz.plots import stacked_bar_png
@@ -476,12 +478,45 @@ def bug_categorization_section(f: Findings) -> Section:
                  "production_integration_bug_share_pct": _pct(100 * share) if share is not None and not pd.isna(share)
                  else None,
                  "undecided_bugs": s.get("undecided", 0),
-                 "analyst_labelled_bugs": s.get("labelled", 0)},
+                 "analyst_labelled_bugs": s.get("labelled", 0), **learn_summary},
+        not_measured=learn_missing,
         paragraphs=paras,
-        tables=[Table("bugs", bugs, "Every bug with its category, confidence and evidence"),
+        tables=[Table("bugs", bugs, "Every bug with its category, confidence, evidence and who decided it "
+                                    "(decided_by: label, rules or classifier)"),
+                *learn_tables,
                 Table("by_pair", bc.by_pair, "Bug categories per component pair"),
                 Table("by_quarter", bc.by_quarter, "Bug categories over time")],
         figures=figures)
+
+
+def _learning(learning: Any) -> tuple[str, dict[str, Any], dict[str, str], list[Table]]:
+    """What the analyst labels taught (toolkit.analyze.bug_classifier.Learning): a paragraph, summary numbers
+    (n/a with the reason when the classifier could not be judged), and the classifier-vs-rules table."""
+    from toolkit.analyze.bug_classifier import MIN_LABELS
+
+    keys = ("classifier_macro_f1", "rules_macro_f1_on_labels")  # None: n/a (too few labels), never 0
+    if learning is None:
+        why = (f"no analyst labels were given (--labels / labels in seamscope.toml); the classifier is trained and "
+               f"compared with the rules once {MIN_LABELS} bugs are labelled, both integration and component")
+        return (f"Learning from the analyst: {why}.", {k: None for k in (*keys, "classifier_chosen")}
+                | {"labels_needed_for_classifier": MIN_LABELS, "bugs_decided_by_classifier": 0},
+                {k: why for k in (*keys, "classifier_chosen")}, [])
+    summary = {"classifier_macro_f1": _round(learning.classifier_macro_f1),
+               "rules_macro_f1_on_labels": _round(learning.rules_macro_f1),
+               "labels_needed_for_classifier": int(learning.needed),
+               "bugs_decided_by_classifier": int(learning.decided),
+               "classifier_chosen": None if learning.evaluation is None else learning.chosen == "classifier"}
+    missing = {k: learning.note for k in (*keys, "classifier_chosen") if summary[k] is None}
+    tables = []
+    if learning.evaluation is not None:
+        tables.append(Table("classifier_vs_rules", learning.evaluation,
+                            "On the analyst's labels: the classifier (cross-validated) beside the rules, per category "
+                            "(precision, recall, F1; the rules' 'unknown' counts as a miss)"))
+    return f"Learning from the analyst: {learning.note}", summary, missing, tables
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None or pd.isna(x) else round(float(x), 3)
 
 
 def interface_section(f: Findings) -> Section:

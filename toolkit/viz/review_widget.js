@@ -31,7 +31,9 @@ function render({ model, el }) {
   const progress = h("span", { class: "ss-progress", "data-testid": "seamscope-review-progress" });
   const bar = h("progress", { max: "1", value: "0" });
   const pos = h("span", { class: "ss-muted" });
-  top.append(progress, bar, pos);
+  const order = h("div", { class: "ss-muted ss-order", "data-testid": "seamscope-review-order" });
+  order.textContent = model.get("order_note") || "";
+  top.append(progress, bar, pos, order);
 
   const card = h("div", { class: "ss-card" });
   const keyEl = h("div", { class: "ss-key", "data-testid": "seamscope-review-key" });

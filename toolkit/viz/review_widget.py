@@ -4,6 +4,10 @@ Each decision is written to the labels file (:mod:`toolkit.labels`, atomic,
 with a ``.bak``) the moment it is made, so closing the notebook or restarting
 the kernel loses nothing; reopening resumes at the first undecided bug.
 
+Active learning: the bugs come most uncertain first (:func:`uncertain_first`) — those the rules could not
+decide (``unknown``, or no suggestion at all), then the lowest confidence (the rules' margin, or the
+classifier's probability margin) — because a label there teaches the classifier and fixes the report most.
+
 An anywidget module (``review_widget.js``/``.css``) rather than plain
 ipywidgets because the review is keyboard driven (a/i/c/e/n, arrows), which
 ipywidgets cannot listen for, and because the untrusted bug text must be
@@ -22,7 +26,7 @@ import pandas as pd
 import traitlets
 
 from toolkit.errors import InputError
-from toolkit.labels import CATEGORIES, read_labels, save_label
+from toolkit.labels import CATEGORIES, UNKNOWN, read_labels, save_label
 from toolkit.viz.graph_widget import json_safe
 
 _HERE = Path(__file__).parent
@@ -51,7 +55,8 @@ class BugReviewWidget(anywidget.AnyWidget):
     (shown as they are) — the ``bug_categories`` table fits as is. ``links``
     (table ``links``, or a :class:`toolkit.load.links.Links` bundle) and
     ``issue_components`` (table ``issue_components``) give the fix commits and
-    the components they touch.
+    the components they touch. ``order``: ``"uncertain"`` (default) offers the most uncertain bugs first
+    (:func:`uncertain_first`, said in the header); ``"given"`` keeps the order of ``bugs``.
     """
 
     _esm = _HERE / "review_widget.js"
@@ -67,6 +72,7 @@ class BugReviewWidget(anywidget.AnyWidget):
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     labels_file = traitlets.Unicode("").tag(sync=True)
+    order_note = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -79,6 +85,7 @@ class BugReviewWidget(anywidget.AnyWidget):
         issue_components: pd.DataFrame | None = None,
         body_chars: int = 1500,
         reviewer: str | None = None,
+        order: str = "uncertain",
         **kwargs: Any,
     ) -> None:
         missing = {"key", "title"} - set(bugs.columns)
@@ -87,13 +94,16 @@ class BugReviewWidget(anywidget.AnyWidget):
         if bugs["key"].duplicated().any():
             dup = bugs.loc[bugs["key"].duplicated(), "key"].iloc[0]
             raise ValueError(f"bug keys must be unique; {dup!r} appears twice")
-        self._bugs = bugs.reset_index(drop=True)
+        if order not in ORDER_NOTES:
+            raise ValueError(f"order must be one of {sorted(ORDER_NOTES)}, not {order!r}")
+        self._suggest = _by_key(suggestions)
+        bugs = bugs.reset_index(drop=True)
+        self._bugs = uncertain_first(bugs, self._suggest) if order == "uncertain" else bugs
         self._keys = [str(k) for k in self._bugs["key"]]
         self._path = Path(labels_path)
         self._cats = tuple(categories)
         self._reviewer = reviewer
         self._body_chars = body_chars
-        self._suggest = _by_key(suggestions)
         if links is not None and hasattr(links, "issue_components") and hasattr(links, "links"):
             # a toolkit.load.links.Links bundle: both tables at once
             issue_components = links.issue_components if issue_components is None else issue_components
@@ -106,7 +116,7 @@ class BugReviewWidget(anywidget.AnyWidget):
             for r in labels.to_dict("records")
         }
         super().__init__(categories=list(self._cats), shortcuts=_shortcuts(self._cats), total=len(self._bugs),
-                         labels_file=str(self._path), **kwargs)
+                         labels_file=str(self._path), order_note=ORDER_NOTES[order], **kwargs)
         self.on_msg(self._on_msg)
         self._show(self.first_undecided())
 
@@ -214,6 +224,38 @@ class BugReviewWidget(anywidget.AnyWidget):
             self.go(self.first_undecided())
         else:
             self.error = f"unknown message {kind!r}"
+
+
+#: what the header says about the order of the bugs
+ORDER_NOTES = {
+    "uncertain": "most uncertain first: bugs the rules could not decide (unknown), then the lowest confidence — "
+                 "your label teaches the classifier most there",
+    "given": "in the order given",
+}
+
+
+def uncertain_first(bugs: pd.DataFrame, suggestions: dict[str, dict]) -> pd.DataFrame:
+    """``bugs`` reordered for active learning: no suggestion or category ``unknown`` first, then by ascending
+    ``confidence`` (missing confidence counts as 0: nothing is known), ties in the given order.
+
+    ``suggestions``: per key, the row of the suggestions table (``category``, optional ``confidence``).
+    """
+    def rank(key: object) -> tuple[int, float]:
+        sug = suggestions.get(str(key))
+        if not sug or pd.isna(sug.get("category")) or str(sug.get("category")) == UNKNOWN:
+            decided = 0
+        else:
+            decided = 1
+        conf = sug.get("confidence") if sug else None
+        try:
+            c = float(conf) if conf is not None and not pd.isna(conf) else 0.0
+        except (TypeError, ValueError):  # a non-numeric confidence (e.g. a link's "explicit") says nothing here
+            c = 0.0
+        return decided, c
+
+    ranks = [rank(k) for k in bugs["key"]]
+    order = sorted(range(len(bugs)), key=lambda i: ranks[i])  # stable: ties keep the given order
+    return bugs.iloc[order].reset_index(drop=True)
 
 
 #: bug_categories columns the card already shows (or that add nothing to a decision)
