@@ -63,10 +63,11 @@ import pandas as pd
 
 from toolkit import schema
 from toolkit.analyze.interface_drift import (Definition, ModuleDefs, class_headers, def_headers, describe_change,
-                                             documented_params,
-                                             documents_raises, documents_returns, parse_module)
+                                             documented_params, documents_raises, documents_returns,
+                                             parse_module, parse_versions)
 from toolkit.components import seam_name
 from toolkit.load.history import follow_renames
+from toolkit.parallel import map_chunks
 from toolkit.progress import progress
 
 #: Weight of each check in an interface's score (not-applicable checks are left out and the rest renormalised).
@@ -582,14 +583,19 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
 
     def defs_of(data: bytes, head_path: str) -> ModuleDefs:
         mod = mods.module_of.get(head_path, "")
-        key = (head_path, hashlib.sha1(data).digest())
+        key = parse_key(data, head_path)
         if key not in parsed:
             parsed[key] = parse_module(data, mod, head_path.endswith("__init__.py"), only=only_of[head_path])
         return parsed[key]
 
-    def compare(mk: tuple, s: str, p: str, before: str, head_path: str) -> None:
+    def parse_key(data: bytes, head_path: str) -> tuple[str, bytes]:
+        return head_path, hashlib.sha1(data).digest()
+
+    def compare(mk: tuple, s: str, p: str, before: str, head_path: str,
+                to_parse: dict[tuple[str, bytes], tuple] | None = None) -> None:
         """Fill the memo for this change: whether the interfaces' ``def`` headers are equal, and (unless all
-        are) their signature changes."""
+        are) their signature changes. With ``to_parse``, only note there the module versions that need
+        parsing (parsed together, in parallel, before the second call fills in the signatures)."""
         after_data = contents.get((s, p))
         before_data = contents.get(before_src.get((s, head_path), (parent_of[s], before)))
         if after_data is None or before_data is None or after_data == before_data:
@@ -608,6 +614,14 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
         candidates = by_path[head_path]
         if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
             return  # no signature can have changed: parsing is not needed
+        if to_parse is not None:
+            if any((q, k) not in facts["sig"] for _i, q, _c, k in candidates):
+                mod, pkg = mods.module_of.get(head_path, ""), head_path.endswith("__init__.py")
+                for data in (after_data, before_data):
+                    key = parse_key(data, head_path)
+                    if key not in parsed:
+                        to_parse[key] = (key, data, mod, pkg, only_of[head_path])
+            return
         after_md = before_md = None
         for _i, q, _c, k in candidates:
             if (q, k) in facts["sig"]:
@@ -620,6 +634,14 @@ def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_
                 change = (describe_change(b.signature, a.signature), a.doc == b.doc)
             facts["sig"][(q, k)] = change
 
+    # headers first; the module versions whose signatures must be compared are then parsed together (each
+    # once, in worker processes when there are many: parsing is most of this review's cost)
+    to_parse: dict[tuple[str, bytes], tuple] = {}
+    for (s, p, before, head_path), mk in zip(pairs, keys):
+        if not known(mk, head_path):
+            compare(mk, s, p, before, head_path, to_parse)
+    parsed.update(map_chunks(parse_versions, list(to_parse.values()), weight=lambda it: len(it[1]),
+                             desc="interface drift"))
     rows = []
     for (s, p, before, head_path), mk in progress(list(zip(pairs, keys)), desc="interface drift", unit="change"):
         if not known(mk, head_path):

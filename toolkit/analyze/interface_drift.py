@@ -209,6 +209,13 @@ def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[s
     return ModuleDefs(defs, import_bindings(import_time_statements(tree), module, is_package))
 
 
+
+def parse_versions(items: list[tuple]) -> list[tuple]:
+    """``[(key, parse_module(source, module, is_package, only)) ...]`` for ``(key, source, module, is_package,
+    only)`` items: module versions parsed in a worker process (toolkit.parallel.map_chunks)."""
+    return [(key, parse_module(source, module, is_package, only=only)) for key, source, module, is_package, only
+            in items]
+
 # ---- docstrings -------------------------------------------------------------
 _GOOGLE_PARAMS = re.compile(r"^(\s*)(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|"
                             r"Other Parameters|Attributes)\s*:\s*$")

@@ -43,7 +43,7 @@ from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, fil
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, cache_dir, path_text
 from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
-from toolkit.progress import progress
+from toolkit.parallel import map_chunks
 
 #: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
 RESULT_VERSION = "structure-6"
@@ -169,33 +169,9 @@ def _list_with_blobs(repo: Repo, rev: str | None, skips: list[Skip] | None = Non
     return sorted(blobs), blobs, commit
 
 
-def _chunks(items: list, n: int) -> list[list]:
-    """Split into ``n`` lists of about equal total size (largest first, greedy), so workers finish together."""
-    bins: list[list] = [[] for _ in range(n)]
-    sizes = [0] * n
-    for it in sorted(items, key=lambda x: -len(x[2])):
-        i = sizes.index(min(sizes))
-        bins[i].append(it)
-        sizes[i] += len(it[2])
-    return [b for b in bins if b]
-
-
 def _parse_all(items: list[tuple[str, str, bytes]], workers: int | None, executor: cf.Executor | None) -> list[FileFacts]:
-    if not items:
-        return []
-    if executor is None and (workers == 1 or (workers is None and len(items) < _PARALLEL_MIN_FILES)):
-        return scan_many(items)
-    n = workers or min(os.cpu_count() or 1, 8)
-    chunks = _chunks(items, n * 4)
-    out: list[FileFacts] = []
-    if executor is not None:
-        for res in progress(executor.map(scan_many, chunks), desc="parse", total=len(chunks), unit="chunk"):
-            out.extend(res)
-        return out
-    with cf.ProcessPoolExecutor(max_workers=n) as pool:
-        for res in progress(pool.map(scan_many, chunks), desc="parse", total=len(chunks), unit="chunk"):
-            out.extend(res)
-    return out
+    return map_chunks(scan_many, items, weight=lambda it: len(it[2]), workers=workers, executor=executor,
+                      min_items=_PARALLEL_MIN_FILES)
 
 
 def _mapping_from_repo(repo: Repo, paths: list[str], rev: str | None) -> PatternMapping | None:
