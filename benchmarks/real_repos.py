@@ -41,8 +41,36 @@ from toolkit.report.findings_json import dumps_findings  # noqa: E402
 NUMBERS = ("call_sites", "imports", "status", "tests_real", "tests_mocking")
 
 
+def _entry_texts(repo: Path, hist) -> dict[int, str]:
+    """issue number -> the changelog's own words for it: the fragment file's text where the project keeps
+    fragments, else the changelog line citing it (what a tracker export's title would say)."""
+    from links_eval import _CITE, CHANGELOG_FILES  # noqa: PLC0415
+
+    from toolkit.load.gitrepo import Repo  # noqa: PLC0415
+    from toolkit.load.links import FRAGMENT  # noqa: PLC0415
+
+    git = Repo.open(repo)
+    fc = hist.file_changes
+    num = fc["path"].astype(str).str.extract(FRAGMENT, expand=False)
+    frag = fc[num.notna()].assign(num=num[num.notna()].astype(int)).drop_duplicates("num", keep="last")
+    texts: dict[int, str] = {}
+    blobs = git.read_blobs([(str(sha), str(path)) for sha, path in zip(frag["sha"], frag["path"])])
+    for (_key, data), n in zip(blobs, frag["num"]):
+        if data:
+            texts[int(n)] = data.decode("utf-8", "replace").strip()[:500]
+    log = git.git("log", "-p", "--no-merges", "--reverse", "--format=@@commit %H", "--unified=0", "--",
+                  *CHANGELOG_FILES, text=False).stdout.decode("utf-8", "replace")
+    for line in log.splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            for a, b in _CITE.findall(line):
+                texts.setdefault(int(a or b), line[1:].strip()[:500])
+    return texts
+
+
 def changelog_export(repo: Path, out: Path) -> Path | None:
-    """A GitHub-style issue export of the bugs the repository's changelog names (None when it names none)."""
+    """A GitHub-style issue export of the bugs the repository's changelog names, titled with the changelog's
+    words for each (None when it names none). Creation dates are unknown, so each issue is dated a year
+    before its first fix."""
     from links_eval import _changelog_truth, _fragment_truth, _pr_numbers  # noqa: PLC0415
 
     from toolkit.load.history import load_history  # noqa: PLC0415
@@ -52,10 +80,16 @@ def changelog_export(repo: Path, out: Path) -> Path | None:
     if not truth:
         return None
     prs = _pr_numbers(hist.commits)
-    items = [{"number": n, "title": f"changelog entry {n}", "state": "closed",
-              "labels": [{"name": "bug"}], "created_at": "2000-01-01T00:00:00Z",
-              "html_url": f"https://github.com/x/y/{'pull' if n in prs else 'issues'}/{n}",
-              **({"pull_request": {}} if n in prs else {})} for n in sorted(truth)]
+    texts = _entry_texts(repo, hist)
+    when = dict(zip(hist.commits["sha"].astype(str), hist.commits["timestamp"]))
+    items = []
+    for n in sorted(truth):
+        fixed = min((when[s] for s in truth[n] if s in when), default=None)
+        created = (fixed - pd.Timedelta(days=365)) if fixed is not None else pd.Timestamp("2000-01-01", tz="UTC")
+        items.append({"number": n, "title": texts.get(n, f"changelog entry {n}"), "state": "closed",
+                      "labels": [{"name": "bug"}], "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      "html_url": f"https://github.com/x/y/{'pull' if n in prs else 'issues'}/{n}",
+                      **({"pull_request": {}} if n in prs else {})})
     path = out / "changelog_bugs.json"
     path.write_text(json.dumps(items), encoding="utf-8")
     return path
