@@ -156,3 +156,23 @@ def test_ctrl_c_inside_a_weakref_callback_prints_no_traceback(monkeypatch):
     keep.append(weakref.ref(t, interrupt))
     del t
     assert seen == [ValueError, KeyboardInterrupt]  # outside the block: Python's own behaviour again
+
+
+def test_version_and_help_on_every_subcommand_and_option(capsys):
+    """`seamscope --version` names the version, and no subcommand, argument or option is left without help."""
+    import argparse
+    from importlib.metadata import version
+
+    from toolkit.cli import build_parser, main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"seamscope {version('seamscope')}"
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in subs._choices_actions}
+    missing = [name for name in subs.choices if not helps.get(name)]
+    for name, sub in subs.choices.items():
+        missing += [f"{name} {'/'.join(a.option_strings) or a.dest}" for a in sub._actions
+                    if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert missing == []

@@ -339,9 +339,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _version() -> str:
+    """The installed distribution's version (a clone run without installing says so)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("seamscope")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="seamscope", description="Find where integration testing is inadequate.")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     a = sub.add_parser("audit", help="audit a repository (default: the embedded sample) and write reports",
@@ -392,39 +403,44 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_audit_many)
 
     s = sub.add_parser("sample", help="(re)build the sample system into DIR")
-    s.add_argument("dir")
+    s.add_argument("dir", help="folder to write the sample into (its repo.bundle, results/, coverage/, issues/, "
+                   "contracts/, traces/ and truth.json)")
     s.set_defaults(func=cmd_sample)
 
     c = sub.add_parser("coupling", help="structural or logical (change) coupling of a repository")
-    c.add_argument("repo")
-    c.add_argument("--level", choices=["component", "file"], default="component")
-    c.add_argument("--kind", choices=["logical", "structural"], default="logical")
-    c.add_argument("--format", choices=["csv", "json", "graphml"], default="csv")
+    c.add_argument("repo", help="git work tree, bare repository or .bundle")
+    c.add_argument("--level", choices=["component", "file"], default="component",
+                   help="pairs of components or of files (default: %(default)s)")
+    c.add_argument("--kind", choices=["logical", "structural"], default="logical",
+                   help="logical: how often two change in one commit; structural: imports and call sites "
+                   "(default: %(default)s)")
+    c.add_argument("--format", choices=["csv", "json", "graphml"], default="csv",
+                   help="output format (default: %(default)s)")
     c.add_argument("--no-renames", action="store_true", help="read history as code-maat's recommended git log does")
     c.add_argument("--out", help="write here instead of stdout")
     c.set_defaults(func=cmd_coupling)
 
     t = sub.add_parser("tests", help="load JUnit XML into one table")
-    t.add_argument("paths", nargs="+")
-    t.add_argument("--format", choices=["csv", "json"], default="csv")
-    t.add_argument("--out")
+    t.add_argument("paths", nargs="+", help="JUnit XML files or folders (<environment>/<run>/*.xml)")
+    t.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default: %(default)s)")
+    t.add_argument("--out", help="write here instead of stdout")
     t.set_defaults(func=cmd_tests)
 
     b = sub.add_parser("backtest", help="rank seams as of a revision and score against later integration-bug fixes")
     b.add_argument("repo", nargs="?", default=None, help="repository (default: the embedded sample)")
     b.add_argument("--at", nargs="+", metavar="REV", help="revision(s) to rank at (required except for the sample)")
-    b.add_argument("--tests", nargs="+", metavar="PATH")
-    b.add_argument("--issues", nargs="+", metavar="FILE")
-    b.add_argument("--coverage", metavar="FILE")
+    b.add_argument("--tests", nargs="+", metavar="PATH", help="JUnit XML files or folders, as for audit")
+    b.add_argument("--issues", nargs="+", metavar="FILE", help="issue-tracker exports: the later fixes scored")
+    b.add_argument("--coverage", metavar="FILE", help="coverage.py data recorded with --cov-context=test")
     b.add_argument("--k", type=_positive_int, default=3, help="top k seams scored (default 3)")
-    b.add_argument("--format", choices=["text", "json"], default="text")
+    b.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: %(default)s)")
     b.set_defaults(func=cmd_backtest)
 
     i = sub.add_parser("issues", help="load issue-tracker exports into one table")
-    i.add_argument("files", nargs="+")
-    i.add_argument("--format", choices=["csv", "json"], default="csv")
-    i.add_argument("--pseudonymize", action="store_true")
-    i.add_argument("--out")
+    i.add_argument("files", nargs="+", help="GitHub/GitLab JSON, Jira CSV or JSON, or a generic CSV export")
+    i.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default: %(default)s)")
+    i.add_argument("--pseudonymize", action="store_true", help="replace reporter names by stable pseudonyms")
+    i.add_argument("--out", help="write here instead of stdout")
     i.set_defaults(func=cmd_issues)
     return parser
 
