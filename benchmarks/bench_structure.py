@@ -12,6 +12,7 @@ Rows (ratio = ours / baseline):
 Default repository: the running Python's stdlib (``sysconfig.get_paths()["stdlib"]``, without
 site-packages), copied once into a git repository under ``benchmarks/.work/``.
 ``python benchmarks/bench_structure.py [repo] [--quick]`` (``--quick``: stdlib's ``email``/``json``/... only).
+Every cold, warm and baseline measurement runs in a fresh process.
 """
 from __future__ import annotations
 
@@ -89,27 +90,48 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _cold_warm(path: Path, label: str, cache: Path) -> list[dict]:
+def _child_main(kind: str, path: str) -> None:
+    """In a fresh process: one measurement, printed as JSON (wall, CPU with children, what was parsed)."""
+    import json
+
     repo = Repo.open(path)
+    c0 = _cpu()
+    if kind == "bare":
+        wall, stats, summary = _bare_parse(repo), {}, ""
+    else:
+        wall, s = timed(lambda: load_structure(repo, skips=[]))
+        stats = dict(s.stats)
+        summary = (f"{int((s.files.kind == 'python').sum())} Python files, {len(s.imports)} imports, "
+                   f"{len(s.call_sites)} cross-component call sites, {len(s.skipped)} skipped")
+    print(json.dumps({"wall": wall, "cpu": _cpu() - c0, "stats": stats, "summary": summary}))
+
+
+def _in_child(kind: str, path: Path, cache: Path) -> dict:
+    """Run one measurement in a fresh interpreter: a cold run is cold (no in-process memo of an earlier run
+    survives, as it did when the runs shared this process and only the cache folder was deleted)."""
+    import json
+
+    env = {**os.environ, "SEAMSCOPE_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cold_warm(path: Path, label: str, cache: Path) -> list[dict]:
     base_s = cold_s = base_cpu = cold_cpu = float("inf")
     for _ in range(REPEAT):  # best of REPEAT, alternating, so that load from other processes hits both alike
-        c0 = _cpu()
-        base_s = min(base_s, _bare_parse(repo))
-        c1 = _cpu()
+        base = _in_child("bare", path, cache)
         shutil.rmtree(cache / "structure", ignore_errors=True)
-        t, s = timed(lambda: load_structure(repo, skips=[]))
-        c2 = _cpu()
-        assert s.stats["parsed"] > 0
-        cold_s = min(cold_s, t)
-        base_cpu, cold_cpu = min(base_cpu, c1 - c0), min(cold_cpu, c2 - c1)
+        cold = _in_child("ours", path, cache)
+        assert cold["stats"]["parsed"] > 0, "a cold run parsed nothing: something outlived the cache folder"
+        base_s, cold_s = min(base_s, base["wall"]), min(cold_s, cold["wall"])
+        base_cpu, cold_cpu = min(base_cpu, base["cpu"]), min(cold_cpu, cold["cpu"])
     warm_s = float("inf")
     for _ in range(REPEAT):
-        t, w = timed(lambda: load_structure(repo, skips=[]))
-        assert w.stats["parsed"] == 0
-        warm_s = min(warm_s, t)
-    n = int((s.files.kind == "python").sum())
-    print(f"# {label}: {n} Python files, {len(s.imports)} imports, {len(s.call_sites)} cross-component call sites, "
-          f"{len(s.skipped)} skipped", file=sys.stderr)
+        warm = _in_child("ours", path, cache)
+        assert warm["stats"]["parsed"] == 0
+        warm_s = min(warm_s, warm["wall"])
+    print(f"# {label}: {cold['summary']}", file=sys.stderr)
     return [
         {"name": f"structure_cold_{label}", "ours_s": cold_s, "baseline": "bare ast.parse loop",
          "baseline_s": base_s, "ratio": cold_s / base_s},
@@ -148,4 +170,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main(run)
+    if sys.argv[1:2] == ["--child"]:
+        _child_main(sys.argv[2], sys.argv[3])
+    else:
+        main(run)
