@@ -8,6 +8,7 @@ caller (a Dask client, in the notebooks) is used instead of a new pool.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -46,7 +47,9 @@ def map_chunks(fn: Callable[[list[T]], list[R]], items: Sequence[T], *, weight: 
     run: Any = executor
     pool = None
     if run is None:
-        pool = run = cf.ProcessPoolExecutor(max_workers=n)
+        # a forked worker inherits the caller's heap (an audit's tables: millions of objects); its garbage
+        # collector would walk them all, touching (so copying) every page: freeze them in the worker first
+        pool = run = cf.ProcessPoolExecutor(max_workers=n, initializer=gc.freeze)
     try:
         for res in progress(run.map(fn, parts), desc=desc, total=len(parts), unit="chunk"):
             out.extend(res)
