@@ -237,6 +237,21 @@ def _is_dunder(path: str) -> bool:
     return stem.startswith("__") and stem.endswith("__")
 
 
+def namespace_components(pairs: Iterable[tuple[str, str | None]]) -> set[str]:
+    """The components that are a package's public namespace: every file of theirs among ``(path, component)``
+    ``pairs`` is an ``__init__.py`` or another dunder module but ``__main__`` (``requests``: ``__init__``,
+    ``__version__``).
+    A test importing one reaches what it re-exports; its name names the whole project."""
+    seen: set[str] = set()
+    other: set[str] = set()
+    for path, comp in pairs:
+        if not comp:  # callers drop missing components; an empty name is none either
+            continue
+        namespace = _is_dunder(str(path)) and PurePosixPath(str(path)).stem != "__main__"  # __main__ runs code
+        (seen if namespace else other).add(str(comp))
+    return seen - other
+
+
 def _is_django_app(d: str, files: set[str]) -> bool:
     return f"{d}/apps.py" in files or (f"{d}/models.py" in files and any(f"{d}/{n}" in files for n in DJANGO_APP_FILES))
 

@@ -76,7 +76,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import schema
-from toolkit.components import is_test_path, module_name, split_seam
+from toolkit.components import is_test_path, module_name, namespace_components, split_seam
 from toolkit.testids import base_test_id
 
 __all__ = ["GAP_STATUSES", "IMPORT_ONLY", "InteractionCoverage", "SEAM_STATUSES", "base_status", "interaction_coverage",
@@ -383,16 +383,15 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
 
 
 def _facade_imports(imports: pd.DataFrame | None) -> nx.DiGraph:
-    """Component -> component edges of the run-time imports of facade components: components whose importing
-    files are all ``__init__.py`` (a package's public namespace, e.g. ``requests`` re-exporting ``get`` from
-    ``api`` and ``Session`` from ``sessions``). Imports under ``if TYPE_CHECKING:`` never run and do not count."""
+    """Component -> component edges of the run-time imports of facade components
+    (:func:`toolkit.components.namespace_components`: a package's public namespace, e.g. ``requests``
+    re-exporting ``get`` from ``api`` and ``Session`` from ``sessions``). Imports under ``if TYPE_CHECKING:`` never run and do not count."""
     graph = nx.DiGraph()
     if imports is None or imports.empty:
         return graph
     rows = imports[imports["component"].notna() & imports["target_component"].notna()
                    & ~imports["is_type_checking"].fillna(False).astype(bool)]
-    init = rows["path"].astype(str).str.endswith("__init__.py")
-    facades = set(rows["component"].astype(str)) - set(rows.loc[~init, "component"].astype(str))
+    facades = namespace_components(zip(rows["path"].astype(str), rows["component"].astype(str)))
     graph.add_edges_from((str(a), str(b)) for a, b in zip(rows["component"], rows["target_component"])
                          if a != b and str(a) in facades)
     return graph

@@ -52,6 +52,7 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from toolkit import schema
+from toolkit.components import namespace_components
 from toolkit.errors import Skip, report_skip
 from toolkit.external_services import external_service
 
@@ -341,9 +342,8 @@ def boundary_vocabulary(
         own_pkgs = {str(m).split(".")[0].lower() for m in prod["module"].dropna()}
         own_modules = {str(m).rsplit(".", 1)[-1].lower() for m in prod["module"].dropna()}
         components = sorted({str(c) for c in prod["component"].dropna()})
-        name = prod["path"].astype(str).str.rsplit("/", n=1).str[-1]
-        dunder = name.str.startswith("__") & name.str.endswith("__.py")
-        facades = set(prod["component"].dropna().astype(str)) - set(prod.loc[~dunder, "component"].dropna().astype(str))
+        owned = prod[prod["component"].notna()]
+        facades = namespace_components(zip(owned["path"].astype(str), owned["component"].astype(str)))
     deps, own = _declared(repo, rev, paths, skips)
     own |= {_norm(p) for p in own_pkgs}
 
