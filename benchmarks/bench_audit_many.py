@@ -1,7 +1,7 @@
 """audit-many fan-out: 8 generated repositories audited on 2 local worker processes vs 1.
 
 Row (ratio = ours / baseline; target <= 0.625, i.e. a speedup >= 1.6x):
-  audit-many   ``toolkit.many.audit_many(workers=2)`` vs ``audit_many(workers=1)`` over the same 8
+  audit-many   ``toolkit.run.many.audit_many(workers=2)`` vs ``audit_many(workers=1)`` over the same 8
                repositories (``synthetic_repo.generate(commits=3000, files=600, seed=i)``), cache off so both
                runs do all the work; each the best of ``REPEAT`` runs, alternating, to damp other load.
 
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import synthetic_repo  # noqa: E402
 from common import parse_argv  # noqa: E402
 
-from toolkit import progress  # noqa: E402
-from toolkit.many import audit_many, read_targets  # noqa: E402
+from toolkit.runtime import progress  # noqa: E402
+from toolkit.run.many import audit_many, read_targets  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "many"
 REPOS = 8

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import best_of, main, parse_argv  # noqa: E402
 
-from toolkit import schema  # noqa: E402
+from toolkit.vocab import schema  # noqa: E402
 from toolkit.analyze.bug_categorization import categorize_bugs  # noqa: E402
 from toolkit.analyze.bug_classifier import evaluate_classifier  # noqa: E402
 

@@ -32,7 +32,7 @@ import json, os, resource, subprocess, sys, time
 sys.path.insert(0, sys.argv[4])
 mode, repo, out = sys.argv[1:4]
 from toolkit.load import gitrepo
-import toolkit.cache as cache
+import toolkit.runtime.cache as cache
 
 if mode == "plain":  # the code before issue 18
     gitrepo._GIT_CONFIG = ()

@@ -73,7 +73,7 @@ if MODE == "warm":  # the first read above filled the cache: time the second
     out["s"] = time.perf_counter() - t
     out["has_current"] = bool(h.file_changes["current_path"].notna().any())
 if MODE == "map":
-    from toolkit.components import ComponentMap
+    from toolkit.vocab.components import ComponentMap
     cmap = ComponentMap.from_files(repo.list_files("HEAD"))
     fc = h.file_changes
     t = time.perf_counter()

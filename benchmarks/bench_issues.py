@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import WORK, best_of, main, parse_argv  # noqa: E402
 
-from toolkit import schema  # noqa: E402
+from toolkit.vocab import schema  # noqa: E402
 from toolkit.load.issues import load_issues  # noqa: E402
 from toolkit.load.links import link_issues  # noqa: E402
 

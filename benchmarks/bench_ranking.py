@@ -10,7 +10,7 @@ Rows
     backtest, first at REV: what ``--backtest REV`` adds to the wall time of ``seamscope audit`` through the
         CLI, each run with a fresh cache: median wall of ``PAIRS`` runs with it minus the median of ``PAIRS``
         runs without it (alternated, so a slow spell of the machine hits both), against the latter. The ranking
-        as of REV is prepared in a forked process beside the audit's analyses (toolkit.alongside), so the note
+        as of REV is prepared in a forked process beside the audit's analyses (toolkit.runtime.alongside), so the note
         also gives what the run spends on it in CPU (user + system of the whole process tree) and the
         ``backtest`` stage (what the audit waited for: scoring, and any preparation still running).
         REV is the first-parent commit ~80 % of the way from the root.
@@ -124,9 +124,9 @@ def _inprocess_rows(inputs: list[str], label: str, rev: str, work: Path, with_ba
     from toolkit.analyze.backtest import backtest
     from toolkit.analyze.root_causes import root_causes
     from toolkit.analyze.seam_ranking import rank_seams
-    from toolkit.audit import run_audit
+    from toolkit.run.audit import run_audit
     from toolkit.cli import _audit_config, build_parser
-    from toolkit.findings import Findings
+    from toolkit.core.findings import Findings
 
     os.environ["SEAMSCOPE_CACHE"] = str(work / "cache-inprocess")
     conf = _audit_config(build_parser().parse_args(["audit", *inputs]))

@@ -28,7 +28,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toolkit import schema  # noqa: E402
+from toolkit.vocab import schema  # noqa: E402
 from toolkit.analyze.bug_categorization import UNKNOWN, categorize_bugs  # noqa: E402
 
 DATA = ROOT / "data" / "labelled_bugs" / "bugs.jsonl"

@@ -32,9 +32,9 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from toolkit.audit import run_audit  # noqa: E402
+from toolkit.run.audit import run_audit  # noqa: E402
 from toolkit.config import AuditConfig  # noqa: E402
-from toolkit.findings import Findings  # noqa: E402
+from toolkit.core.findings import Findings  # noqa: E402
 from toolkit.load.history import change_components, history_mapping  # noqa: E402
 from toolkit.report.findings_json import dumps_findings  # noqa: E402
 

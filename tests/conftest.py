@@ -26,7 +26,7 @@ def sample_evidence(sample_truth, tmp_path_factory):
     if not (SAMPLE_DIR / "repo.bundle").exists():
         pytest.skip("the sample system is not generated (python -m toolkit.sample data/sample)")
     from toolkit.config import sample_config
-    from toolkit.evidence import load_evidence
+    from toolkit.core.evidence import load_evidence
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEAMSCOPE_CACHE", str(tmp_path_factory.mktemp("sample-cache")))

@@ -1,4 +1,4 @@
-"""Work in a forked child beside the caller (toolkit.alongside): real forks, real exits."""
+"""Work in a forked child beside the caller (toolkit.runtime.alongside): real forks, real exits."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import alongside
+from toolkit.runtime import alongside
 
 pytestmark = pytest.mark.skipif(not alongside.available(), reason="no fork start method here")
 
@@ -56,7 +56,7 @@ def test_cancel_stops_a_running_child():
 
 
 def _write_slowly(path: str) -> None:
-    from toolkit.atomic import atomic_write
+    from toolkit.runtime.atomic import atomic_write
 
     def content(fh) -> None:
         fh.write(b"half")
@@ -96,7 +96,7 @@ def test_no_fork_inside_a_jupyter_kernel_though_importing_ipykernel_is_fine():
     importlib.import_module("ipykernel.kernelapp")  # as widgets may: not a kernel yet
     assert alongside.available()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from toolkit import alongside\nprint(alongside.available())")]
+    nb.cells = [nbformat.v4.new_code_cell("from toolkit.runtime import alongside\nprint(alongside.available())")]
     root = str(Path(__file__).resolve().parents[1])
     NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": root}}, timeout=120).execute()
     assert nb.cells[0].outputs[0]["text"].strip() == "False"
@@ -135,7 +135,7 @@ def test_a_process_bound_to_one_core_does_the_work_in_order():
     import sys
 
     code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); " \
-           "from toolkit import alongside; print(alongside.available())"
+           "from toolkit.runtime import alongside; print(alongside.available())"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.strip() == "False"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit import progress
-from toolkit.audit import check_gates, parse_gates, run_audit
+from toolkit.runtime import progress
+from toolkit.run.audit import check_gates, parse_gates, run_audit
 from toolkit.cli import build_parser, main
 from toolkit.config import SAMPLE_DIR, AuditConfig
 from toolkit.errors import GateFailed, InputError
@@ -231,8 +231,8 @@ def test_toml_thresholds_reach_the_config_and_flags_override_them(tmp_path):
 
 def test_weights_from_the_toml_reach_the_ranking(tmp_path):
     from toolkit.config import load_toml
-    from toolkit.evidence import load_evidence
-    from toolkit.findings import Findings
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
 
     toml = tmp_path / "seamscope.toml"
     toml.write_text(f'repo = "{SAMPLE_DIR / "repo.bundle"}"\n[weights]\nintegration_gap = 0\nbug_history = 7\n')

@@ -12,7 +12,7 @@ import pytest
 
 from toolkit.cli import main
 from toolkit.errors import InputError
-from toolkit.many import audit_many, audit_one, executor_for, read_targets
+from toolkit.run.many import audit_many, audit_one, executor_for, read_targets
 
 GIT = ["-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
 

@@ -61,7 +61,7 @@ def test_reusing_the_audit_evidence_gives_the_reloaded_result(result, sample_evi
     import pandas as pd
 
     from toolkit.analyze.backtest import _backtest_reloaded, _evidence_as_of, _evidence_at
-    from toolkit.findings import Findings
+    from toolkit.core.findings import Findings
 
     at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
     ref = _backtest_reloaded(sample_config(), at, k=3)
@@ -86,7 +86,7 @@ def test_reusing_the_audit_evidence_gives_the_reloaded_result(result, sample_evi
 def test_a_second_backtest_at_the_revision_reads_its_cache(sample_evidence, tmp_path, monkeypatch):
     import pandas as pd
 
-    from toolkit import cache
+    from toolkit.runtime import cache
 
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path))
     monkeypatch.delenv("SEAMSCOPE_NO_CACHE", raising=False)
@@ -126,9 +126,9 @@ def test_a_backtest_prepared_beside_the_audit_is_what_the_backtest_reads(sample_
     cache miss) and gets what it gets without the child."""
     import pandas as pd
 
-    from toolkit import alongside, cache
+    from toolkit.runtime import alongside, cache
     from toolkit.analyze.backtest import prepare
-    from toolkit.findings import Findings
+    from toolkit.core.findings import Findings
 
     if not alongside.available():
         pytest.skip("no fork start method here")
@@ -155,8 +155,8 @@ def test_a_backtest_prepared_beside_the_audit_is_what_the_backtest_reads(sample_
 def test_a_failed_preparation_is_noted_and_the_backtest_computed_after(sample_evidence, tmp_path, monkeypatch):
     import pandas as pd
 
-    from toolkit import alongside
-    from toolkit.findings import Findings
+    from toolkit.runtime import alongside
+    from toolkit.core.findings import Findings
 
     if not alongside.available():
         pytest.skip("no fork start method here")

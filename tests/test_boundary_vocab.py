@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tests.gitutil import make_repo
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.load.boundary_vocab import boundary_vocabulary, requirement_names
 from toolkit.load.structure import load_structure
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.bug_categorization import DEFAULT_WEIGHTS, categorize_bugs
 from toolkit.load.links import Links
 
@@ -375,7 +375,7 @@ VOCAB = vocab(("urllib3", "dependency", "urllib3", "declared in pyproject.toml")
 
 def test_the_rule_table_is_data_over_one_category_vocabulary():
     from toolkit.analyze.bug_categorization import DECISIONS, FEATURES, PARAMETERS, UNKNOWN
-    from toolkit.labels import CATEGORIES
+    from toolkit.load.labels import CATEGORIES
     assert DECISIONS == (*CATEGORIES, UNKNOWN)
     assert {cat for cat, _w, _m in FEATURES.values()} <= set(CATEGORIES)
     assert set(DEFAULT_WEIGHTS) == set(FEATURES) | set(PARAMETERS)

@@ -1,4 +1,4 @@
-"""toolkit.cache: content keys, atomic and concurrent writes, self-healing, and the evidence it caches."""
+"""toolkit.runtime.cache: content keys, atomic and concurrent writes, self-healing, and the evidence it caches."""
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit import cache
+from toolkit.runtime import cache
 from toolkit.errors import Skip
 
 
@@ -143,7 +143,7 @@ def _tables(ev) -> dict:
 
 
 def test_warm_evidence_equals_cold_and_a_changed_input_invalidates(tmp_path):
-    from toolkit.evidence import load_evidence
+    from toolkit.core.evidence import load_evidence
 
     conf = _sample_config(tmp_path)
     cache.stats.update(hits=0, misses=0)
@@ -170,7 +170,7 @@ def test_warm_evidence_equals_cold_and_a_changed_input_invalidates(tmp_path):
 
 
 def test_no_cache_switch(tmp_path, monkeypatch):
-    from toolkit.evidence import load_evidence
+    from toolkit.core.evidence import load_evidence
 
     conf = _sample_config(tmp_path)
     monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
@@ -179,7 +179,7 @@ def test_no_cache_switch(tmp_path, monkeypatch):
 
 
 def test_evidence_cached_results_follow_inputs_and_config(tmp_path):
-    from toolkit.evidence import load_evidence
+    from toolkit.core.evidence import load_evidence
 
     conf = _sample_config(tmp_path)
     ev = load_evidence(conf)
@@ -189,22 +189,22 @@ def test_evidence_cached_results_follow_inputs_and_config(tmp_path):
         calls.append(1)
         return {"n": len(ev.test_results)}
 
-    assert ev.cached("count", compute, code="toolkit.evidence") == {"n": len(ev.test_results)}
+    assert ev.cached("count", compute, code="toolkit.core.evidence") == {"n": len(ev.test_results)}
     again = load_evidence(conf)
-    assert again.cached("count", compute, code="toolkit.evidence") == {"n": len(ev.test_results)}
+    assert again.cached("count", compute, code="toolkit.core.evidence") == {"n": len(ev.test_results)}
     assert len(calls) == 1  # the second evidence of the same inputs reads the result
     changed = load_evidence(conf.with_(thresholds={**conf.thresholds, "recurrence_months": 99}))
     assert changed.keys["config"] != ev.keys["config"]
-    changed.cached("count", compute, code="toolkit.evidence")
+    changed.cached("count", compute, code="toolkit.core.evidence")
     assert len(calls) == 2  # another configuration is another result
-    ev.cached("count", compute, code="toolkit.evidence", params="other")
+    ev.cached("count", compute, code="toolkit.core.evidence", params="other")
     assert len(calls) == 3
 
 
 def test_coverage_mapping_is_reused_by_a_commit_that_keeps_the_file_list(tmp_path):
     """Re-auditing after a commit that only edits files reuses the per-test coverage mapping: its key follows
     the coverage file and the files' paths/components, not every byte of the repository."""
-    from toolkit.evidence import load_evidence
+    from toolkit.core.evidence import load_evidence
     from toolkit.load.gitrepo import Repo
 
     conf = _sample_config(tmp_path)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.structural_coupling import seam_table
 from toolkit.load.structure import load_structure
 

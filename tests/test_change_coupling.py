@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from gitutil import commit, git, make_repo, when, write
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.change_coupling import logical_coupling, sum_of_coupling
-from toolkit.components import ComponentMap
+from toolkit.vocab.components import ComponentMap
 from toolkit.errors import InputError
 from toolkit.load.history import load_history
 

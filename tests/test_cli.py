@@ -92,7 +92,7 @@ def test_no_garbage_collection_runs_during_an_audit_and_it_is_back_on_after(tmp_
     and ``run_audit`` pause the collector while they work, and restore it for the caller."""
     import gc
 
-    from toolkit.audit import run_audit
+    from toolkit.run.audit import run_audit
     from toolkit.config import sample_config
 
     collections: list[int] = []

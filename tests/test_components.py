@@ -2,10 +2,10 @@
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.load.structure import load_structure
 
-from toolkit.components import (MAX_COMPONENTS, ComponentMap, file_kind, is_test_path, module_name, pair_name,
+from toolkit.vocab.components import (MAX_COMPONENTS, ComponentMap, file_kind, is_test_path, module_name, pair_name,
                                 read_mapping_config, seam_name, split_seam)
 from toolkit.errors import ConfigError
 
@@ -346,7 +346,7 @@ def test_backend_folder_imported_as_root_gives_app_modules_components_and_seams(
 
 
 def test_inferred_roots_need_an_import_that_nothing_else_resolves():
-    from toolkit.components import SOURCE_ROOTS, infer_source_roots
+    from toolkit.vocab.components import SOURCE_ROOTS, infer_source_roots
 
     paths = list(BACKEND) + ["src/pkg/__init__.py", "src/pkg/core.py"]
     assert infer_source_roots(paths, {"backend/app/main.py": {"app.api"}}) == SOURCE_ROOTS + ("backend",)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip
 from toolkit.load.contracts import load_contracts, load_openapi, load_pact
 

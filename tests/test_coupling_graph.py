@@ -11,7 +11,7 @@ import pytest
 from gitutil import commit, git, make_repo, when, write
 from toolkit.analyze.change_coupling import logical_coupling
 from toolkit.analyze.coupling_graph import coupling_graph, to_graphml, to_node_link_json
-from toolkit.components import ComponentMap
+from toolkit.vocab.components import ComponentMap
 from toolkit.load.history import load_history
 
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from gitutil import write
-from toolkit import schema
-from toolkit.components import ComponentMap
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap
 from toolkit.errors import InputError
 from toolkit.load import coverage_contexts as cc
 

@@ -5,7 +5,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.bug_categorization import categorize_bugs
 from toolkit.analyze.cross_component_bugs import bug_overlay, cross_component_bugs
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitutil import commit, make_repo
-from toolkit import progress
+from toolkit.runtime import progress
 from toolkit.cli import main
 
 ONE_COMPONENT = {

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.environment_comparison import environment_comparison, fisher_row
 from toolkit.load.links import Links
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.flakiness import failures_by_environment, flakiness
 from toolkit.load.test_runs import load_test_runs
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from gitutil import commit, git, make_repo, when, write
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError, SkippedInputWarning
 from toolkit.load import history as history_mod
 from toolkit.load.history import follow_renames, load_history
@@ -280,7 +280,7 @@ def test_old_commits_are_named_by_their_files_paths_today(moved):
 
 
 def test_old_commits_count_for_todays_components(moved):
-    from toolkit.components import ComponentMap
+    from toolkit.vocab.components import ComponentMap
     from toolkit.load.gitrepo import Repo
     from toolkit.load.history import change_components
 
@@ -309,7 +309,7 @@ def test_old_commits_count_for_todays_components(moved):
 
 def test_fix_commits_coupling_and_churn_before_the_move_use_todays_components(moved):
     from toolkit.analyze.change_coupling import logical_coupling
-    from toolkit.components import ComponentMap
+    from toolkit.vocab.components import ComponentMap
     from toolkit.load.gitrepo import Repo
     from toolkit.load.history import change_components
     from toolkit.load.links import link_issues
@@ -339,7 +339,7 @@ def test_fix_commits_coupling_and_churn_before_the_move_use_todays_components(mo
 
 
 def test_history_mapping_share(moved):
-    from toolkit.components import ComponentMap
+    from toolkit.vocab.components import ComponentMap
     from toolkit.load.gitrepo import Repo
     from toolkit.load.history import history_mapping
 

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.interaction_coverage import interaction_coverage, seam_status
 
 
@@ -220,7 +220,7 @@ def test_sample_matches_truth(sample_evidence, sample_truth):
 def test_static_estimate_on_the_sample_keeps_planted_seams_mock_only():
     """Without coverage, conftest.py (which imports every component for fixtures) must not count as a test."""
     from toolkit.config import SAMPLE_DIR, sample_config
-    from toolkit.evidence import load_evidence
+    from toolkit.core.evidence import load_evidence
 
     if not (SAMPLE_DIR / "truth.json").exists():
         pytest.skip("sample not generated")
@@ -251,8 +251,8 @@ def test_static_estimate_reaches_modules_through_the_package_namespace(tmp_path,
     seams are estimated exercised); a test importing one module does not reach what that module imports."""
     from tests.gitutil import make_repo
     from toolkit.config import AuditConfig
-    from toolkit.evidence import load_evidence
-    from toolkit.findings import Findings
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
 
     monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
     repo = make_repo(tmp_path / "r", FLAT_PACKAGE)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gitutil import commit, git, make_repo, when, write
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.interface_docs import DRIFT_CALLERS, DRIFT_DOC, WEIGHTS, interface_docs
 from toolkit.analyze.interface_drift import documented_params, documents_raises, documents_returns, parse_module
 from toolkit.load.gitrepo import Repo

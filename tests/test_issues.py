@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError
 from toolkit.load.issues import detect_format, load_issues
 from toolkit.load.issues.normalize import parse_dates, pseudonym, type_of

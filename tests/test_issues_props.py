@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError
 from toolkit.load.issues import load_issues
 

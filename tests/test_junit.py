@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip, SkippedInputWarning
 from toolkit.load.junit import load_junit, parse_seconds
 from toolkit.load.test_runs import environment_name, load_test_runs, natural_key
@@ -106,7 +106,7 @@ def test_status_attributes_bazel_tst_googletest(tmp_path):
 </testsuite></testsuites>""")
     assert df["outcome"].tolist() == ["passed", "skipped", "skipped", "skipped", "failed", "error", "passed"]
     assert df["duration_s"][0] == 0.0 and df["duration_s"][6] == 2.5 and df["duration_s"][2:6].isna().all()
-    assert df["test_id"][0] == "s.bazel"  # no classname: suite name stands in (toolkit.testids)
+    assert df["test_id"][0] == "s.bazel"  # no classname: suite name stands in (toolkit.vocab.testids)
     assert df["classname"].isna().all()
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError
-from toolkit.labels import CATEGORIES, backup_path, read_labels, save_label, write_labels
+from toolkit.load.labels import CATEGORIES, backup_path, read_labels, save_label, write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,7 +109,7 @@ def _child(path: Path, start: int, n: int) -> list[str]:
     code = textwrap.dedent(
         f"""
         import sys
-        from toolkit.labels import save_label
+        from toolkit.load.labels import save_label
         for i in range({start}, {start + n}):
             save_label({str(path)!r}, f"K-{{i:04d}}", "integration", "x" * 2000)
             print(i, flush=True)
@@ -153,7 +153,7 @@ def test_decisions_survive_a_new_process(tmp_path):
     p = tmp_path / "labels.csv"
     subprocess.run(_child(p, 0, 30), cwd=ROOT, check=True, capture_output=True)
     out = subprocess.run(
-        [sys.executable, "-c", f"from toolkit.labels import read_labels; print(','.join(read_labels({str(p)!r})['key']))"],
+        [sys.executable, "-c", f"from toolkit.load.labels import read_labels; print(','.join(read_labels({str(p)!r})['key']))"],
         cwd=ROOT, check=True, capture_output=True, text=True,
     )
     assert out.stdout.strip().split(",") == [f"K-{i:04d}" for i in range(30)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.bug_categorization import categorize_bugs
 from toolkit.analyze.bug_classifier import MIN_LABELS, learn_from_labels
 from toolkit.cli import main

@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit import schema
-from toolkit.components import ComponentMap
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap
 from toolkit.load.issues import load_issues
 from toolkit.load.issues.normalize import finish
 from toolkit.load.links import link_issues

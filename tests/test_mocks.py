@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
-from toolkit.components import ComponentMap, is_test_path, module_name
-from toolkit.external_services import external_service
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap, is_test_path, module_name
+from toolkit.vocab.external_services import external_service
 from toolkit.load.mocks import scan_mocks
-from toolkit.testids import base_test_id
+from toolkit.vocab.testids import base_test_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

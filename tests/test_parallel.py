@@ -1,9 +1,9 @@
-"""toolkit.parallel.map_chunks: the same results in worker processes as in this one."""
+"""toolkit.runtime.parallel.map_chunks: the same results in worker processes as in this one."""
 from __future__ import annotations
 
 import gc
 
-from toolkit.parallel import chunks, map_chunks
+from toolkit.runtime.parallel import chunks, map_chunks
 
 
 def _square_all(items: list[int]) -> list[tuple[int, int, bool]]:

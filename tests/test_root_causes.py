@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.interaction_coverage import interaction_coverage
 from toolkit.analyze.root_causes import root_causes
 from toolkit.config import SAMPLE_DIR, AuditConfig, sample_config
-from toolkit.evidence import load_evidence
-from toolkit.findings import Findings
+from toolkit.core.evidence import load_evidence
+from toolkit.core.findings import Findings
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 import defusedxml.ElementTree as ET
 import pytest
 
-from toolkit import testids
-from toolkit.components import ComponentMap
+from toolkit.vocab import testids
+from toolkit.vocab.components import ComponentMap
 from toolkit.sample import build_history
 from toolkit.sample import history as plan_data
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from tests.gitutil import make_repo
-from toolkit.audit import run_audit
+from toolkit.run.audit import run_audit
 from toolkit.config import SAMPLE_DIR, AuditConfig, sample_config
-from toolkit.evidence import load_evidence
-from toolkit.findings import Findings
+from toolkit.core.evidence import load_evidence
+from toolkit.core.findings import Findings
 from toolkit.report.findings_json import dumps_findings
 
 NUMBERS = ("call_sites", "imports", "status", "tests_real", "tests_mocking")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.seam_ranking import DEFAULT_WEIGHTS, FACTORS, rank_seams
 from toolkit.config import SAMPLE_DIR, AuditConfig, sample_config
-from toolkit.evidence import load_evidence
-from toolkit.findings import Findings
+from toolkit.core.evidence import load_evidence
+from toolkit.core.findings import Findings
 
 
 @pytest.fixture(scope="module")

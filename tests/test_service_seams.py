@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.service_seams import RANKING_COLUMNS, message_seams, service_seam_table, service_seams
 from toolkit.load.contracts import load_contracts
 from toolkit.load.gitrepo import Repo
@@ -215,8 +215,8 @@ def sample():
     if "services" not in truth:
         pytest.skip("the sample was built without services")
     from toolkit.config import sample_config
-    from toolkit.evidence import load_evidence
-    from toolkit.findings import Findings
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
     return truth["services"], Findings(load_evidence(sample_config(SAMPLE)))
 
 

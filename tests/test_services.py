@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.load.gitrepo import Repo
 from toolkit.load.services import normalize_path, path_key, scan_services, scan_source
 from toolkit.load.structure import load_structure

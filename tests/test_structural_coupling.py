@@ -6,7 +6,7 @@ import math
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.structural_coupling import seam_table, structural_coupling
 from toolkit.load.structure import load_structure
 

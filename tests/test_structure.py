@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gitutil import git, make_repo, write
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import ConfigError, InputError, Skip, SkippedInputWarning
 from toolkit.load.structure import load_structure
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from gitutil import make_repo
-from toolkit import schema
-from toolkit.components import ComponentMap, is_test_path, module_name
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap, is_test_path, module_name
 from toolkit.load.test_kinds import TestKindRules, classify_tests
-from toolkit.testids import base_test_id
+from toolkit.vocab.testids import base_test_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip
 from toolkit.load.traces import load_traces, service_graph
 

@@ -3,7 +3,7 @@ import warnings
 
 import pytest
 
-from toolkit import environments, testids
+from toolkit.vocab import environments, testids
 from toolkit.errors import InputError, Skip, SkippedInputWarning, report_skip
 
 
@@ -48,7 +48,7 @@ def test_conform_fills_an_absent_flag_with_false_and_other_columns_with_missing(
     """A table built without a newer column must not read as if every row had the flag set."""
     import pandas as pd
 
-    from toolkit import schema
+    from toolkit.vocab import schema
 
     df = pd.DataFrame({"test_file": ["tests/test_a.py", "tests/test_b.py"], "test_id": ["a", "b"]})
     out = schema.conform(df, "mocks")
@@ -60,7 +60,7 @@ def test_conform_fills_an_absent_count_with_zero_and_keeps_its_dtype():
     """int64 cannot hold NA: an absent count used to become a float column of NaN, against the schema."""
     import pandas as pd
 
-    from toolkit import schema
+    from toolkit.vocab import schema
 
     df = pd.DataFrame({"test_id": ["a", "b"], "environment": ["ci", "ci"]})
     out = schema.conform(df, "flakiness")

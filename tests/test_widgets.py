@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from toolkit.errors import InputError
-from toolkit.labels import backup_path, read_labels, save_label
+from toolkit.load.labels import backup_path, read_labels, save_label
 from toolkit.viz.graph_widget import CouplingGraphWidget, json_safe, layout
 from toolkit.viz.review_widget import BugReviewWidget, _shortcuts
 

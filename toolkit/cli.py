@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from toolkit import progress
+from toolkit.runtime import progress
 from toolkit.errors import GateFailed, InputError, SeamscopeError
-from toolkit.gcpause import collection_paused
+from toolkit.runtime.gcpause import collection_paused
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
@@ -59,8 +59,8 @@ def _table_out(df, fmt: str, out: str | None) -> None:
 
 def _write_out(out: str, data: bytes) -> None:
     """Write one --out file atomically: readers see the old file or the new one, and a symbolic link at that
-    name is replaced, never written through (:func:`toolkit.atomic.atomic_write`)."""
-    from toolkit.atomic import atomic_write, shared_file_mode
+    name is replaced, never written through (:func:`toolkit.runtime.atomic.atomic_write`)."""
+    from toolkit.runtime.atomic import atomic_write, shared_file_mode
 
     path = Path(out)
     if path.is_dir() and not path.is_symlink():
@@ -146,7 +146,7 @@ def _positive_int(text: str) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import time
 
-    from toolkit.audit import check_gates, parse_gates, run_audit
+    from toolkit.run.audit import check_gates, parse_gates, run_audit
     from toolkit.report.writer import check_out_dir, write_report
 
     t_start = time.perf_counter()
@@ -186,7 +186,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_many(args: argparse.Namespace) -> int:
-    from toolkit.many import audit_many, executor_for, read_targets
+    from toolkit.run.many import audit_many, executor_for, read_targets
 
     _out_folder(args.out)
     targets = read_targets(Path(args.root))

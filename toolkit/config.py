@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.components import mapping_from_toml
+from toolkit.vocab.components import mapping_from_toml
 from toolkit.load.limits import LimitExceeded, load_toml as parse_toml
 from toolkit.errors import ConfigError, InputError
 
@@ -115,7 +115,7 @@ _THRESHOLD_LISTS = ("test_environments", "production_environments")
 def _numeric_thresholds() -> tuple[str, ...]:
     """Every numeric threshold an analysis reads (their own defaults, one definition each)."""
     from toolkit.analyze.root_causes import THRESHOLDS
-    from toolkit.findings import COMPONENT_COUPLING_DEFAULTS
+    from toolkit.analyze.change_coupling import COMPONENT_COUPLING_DEFAULTS
 
     return (*COMPONENT_COUPLING_DEFAULTS, "recurrence_months", "max_drift_commits", *THRESHOLDS)
 

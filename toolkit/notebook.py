@@ -1,6 +1,6 @@
 """Presentation glue for the guided notebooks: load from the parameters cell, show tables, pictures, widget details.
 
-The notebooks hold no logic: every finding comes from :class:`toolkit.findings.Findings`;
+The notebooks hold no logic: every finding comes from :class:`toolkit.core.findings.Findings`;
 this module only turns the parameters cell into an :class:`~toolkit.config.AuditConfig`,
 shows a clear one-line error for bad inputs, and arranges results for display
 (HTML tables with every cell escaped, PNGs from :mod:`toolkit.viz.plots`, the
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.components import pair_name
+from toolkit.vocab.components import pair_name
 from toolkit.config import AuditConfig
 from toolkit.errors import InputError, SeamscopeError
 
@@ -77,8 +77,8 @@ def load(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike |
     the path and the notebook parameter that gave it (not the CLI flag). Inside a
     notebook seamscope errors are shown as that one line instead of a traceback.
     """
-    from toolkit.evidence import load_evidence
-    from toolkit.findings import Findings
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
 
     _install_short_errors()
     config = config_from_params(repo, tests, coverage, issues, labels, at, name=name, contracts=_paths(contracts),
@@ -189,7 +189,7 @@ def png(data: bytes):
 
 def headline(f) -> HTMLTable:
     """The report's executive-summary numbers for ``f`` (the same sections the audit report shows)."""
-    from toolkit.audit import METHODS
+    from toolkit.run.audit import METHODS
     from toolkit.report.sections import summary_section
 
     sections = [make(f) for make in METHODS.values()]
@@ -224,7 +224,7 @@ def interface_scores_png(f) -> bytes:
 
 def bugs_by_quarter_png(f) -> bytes:
     """Bugs per quarter, stacked by category."""
-    from toolkit.labels import CATEGORIES
+    from toolkit.load.labels import CATEGORIES
     from toolkit.viz.plots import stacked_bar_png
 
     q = f.bugs.by_quarter.set_index("quarter")

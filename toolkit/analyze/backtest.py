@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit.components import pair_name
+from toolkit.vocab.components import pair_name
 from toolkit.config import AuditConfig
 from toolkit.load.history import change_components, with_current_paths
 
@@ -96,7 +96,7 @@ def _coverage_when(path) -> pd.Timestamp | None:
 def _evidence_at(config: AuditConfig, at: str, notes: list[str]):
     """Reference path: everything reloaded with ``load_evidence`` at ``at`` (slow; tests check
     :func:`_evidence_as_of` gives the same result)."""
-    from toolkit.evidence import load_evidence
+    from toolkit.core.evidence import load_evidence
     from toolkit.load.gitrepo import Repo
     from toolkit.load.history import load_history
 
@@ -144,7 +144,7 @@ def _issues_at(ev, issues, when, notes: list[str], key: str | None = None) -> No
     (cached under ``key`` when given: what the full links were computed from, plus the revision)."""
     if issues is None:
         return
-    from toolkit import cache
+    from toolkit.runtime import cache
     from toolkit.load.links import link_issues
     iss = issues[~(issues["created"] > when)].copy()
     later = iss["resolved"] > when
@@ -173,9 +173,9 @@ def _evidence_as_of(full_ev, at: str, notes: list[str]):
     """What was known at ``at``, derived from the full evidence ``full_ev`` (same result as
     :func:`_evidence_at`): history = the full history restricted to ``at`` and its ancestors (one
     ``git rev-list``), issues filtered by date and re-linked; only the structure, mocks and test
-    kinds at ``at`` are read (cached like :func:`toolkit.evidence.load_evidence` caches them)."""
-    from toolkit import cache
-    from toolkit.evidence import Evidence, cached_mocks, repository_key, test_file_reader
+    kinds at ``at`` are read (cached like :func:`toolkit.core.evidence.load_evidence` caches them)."""
+    from toolkit.runtime import cache
+    from toolkit.core.evidence import Evidence, cached_mocks, repository_key, test_file_reader
     from toolkit.load.history import History, load_history
     from toolkit.load.structure import load_structure
     from toolkit.load.test_kinds import classify_tests
@@ -278,7 +278,7 @@ def score_ranking(seams: list[str], pairs_of: dict[str, str], fixes: list[list[s
 
 
 def prepare(findings, revisions: list[str], k: int = 3):
-    """Start the backtest at each of ``revisions`` in a forked process (:mod:`toolkit.alongside`) while the caller
+    """Start the backtest at each of ``revisions`` in a forked process (:mod:`toolkit.runtime.alongside`) while the caller
     runs the full audit's analyses on ``findings``; pass the returned handle to :func:`backtest` /
     :func:`backtest_many`, which wait for it and read its results from the cache.
 
@@ -287,7 +287,7 @@ def prepare(findings, revisions: list[str], k: int = 3):
     (issue 8; it still costs the same CPU). None when there is nothing to hand over (no cache, no issues to
     score against, every result stored already) or no fork here.
     """
-    from toolkit import alongside, cache
+    from toolkit.runtime import alongside, cache
 
     ev = findings.ev
     if not revisions or ev.issues is None or not ev.keys or not cache.enabled():
@@ -298,7 +298,7 @@ def prepare(findings, revisions: list[str], k: int = 3):
 
 def _result_key(full_ev, at: str, k: int) -> str | None:
     """Cache key of a whole backtest: the revision (as named and as resolved), k and the full evidence's inputs."""
-    from toolkit import cache
+    from toolkit.runtime import cache
 
     if not (cache.enabled() and full_ev.keys):
         return None
@@ -308,7 +308,7 @@ def _result_key(full_ev, at: str, k: int) -> str | None:
 def _prepare(full_ev, revisions: list[str], k: int) -> None:
     # The whole backtest, so the caller only reads it. Its scores need the full audit's bug categorization: by the
     # time the ranking as of REV is done the caller has usually stored it, and a fresh Findings reads it back.
-    from toolkit.findings import Findings
+    from toolkit.core.findings import Findings
 
     full_f = Findings(full_ev)
     for at in revisions:
@@ -319,16 +319,16 @@ def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: i
              horizon: str | None = None, prepared=None) -> BacktestResult:
     """Rank seams from what was known at ``at`` and score the ranking against the fixes that came later.
 
-    ``evidence``/``findings``: the full audit's already loaded :class:`~toolkit.evidence.Evidence` /
-    :class:`~toolkit.findings.Findings` of ``config`` (at ``horizon`` when given), reused instead of
+    ``evidence``/``findings``: the full audit's already loaded :class:`~toolkit.core.evidence.Evidence` /
+    :class:`~toolkit.core.findings.Findings` of ``config`` (at ``horizon`` when given), reused instead of
     loading it again; the evidence as of ``at`` is derived from it. ``horizon``: an optional revision;
     only fixes that are ancestors of it count (default: everything in the full evidence). ``prepared``: the
     handle of :func:`prepare`, waited for first. Returns :class:`BacktestResult`, cached on the full evidence's
     inputs, the revision and ``k`` (a re-run of an audit reads it).
     """
-    from toolkit import cache
-    from toolkit.evidence import load_evidence
-    from toolkit.findings import Findings
+    from toolkit.runtime import cache
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
 
     full_ev = findings.ev if findings is not None else evidence
     if full_ev is None:
@@ -358,7 +358,7 @@ def backtest_many(config: AuditConfig, revisions: list[str], *, evidence=None, f
     here, beside the full evidence's bug categorization that scores them.
 
     One revision is an anecdote; several show whether the ranking warned in time again and again."""
-    from toolkit.gcpause import collection_paused
+    from toolkit.runtime.gcpause import collection_paused
 
     with collection_paused():
         return _backtest_many(config, revisions, evidence=evidence, findings=findings, k=k, prepared=prepared)
@@ -366,8 +366,8 @@ def backtest_many(config: AuditConfig, revisions: list[str], *, evidence=None, f
 
 def _backtest_many(config: AuditConfig, revisions: list[str], *, evidence, findings, k: int, prepared
                    ) -> list[BacktestResult]:
-    from toolkit.evidence import load_evidence
-    from toolkit.findings import Findings
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
 
     own = None
     if findings is None:
@@ -401,8 +401,8 @@ def by_revision(results: list[BacktestResult]) -> pd.DataFrame:
 
 def _backtest_reloaded(config: AuditConfig, at: str, *, k: int = 3, horizon: str | None = None) -> BacktestResult:
     """The reference implementation: both evidences loaded from scratch (for equivalence tests)."""
-    from toolkit.evidence import load_evidence
-    from toolkit.findings import Findings
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
 
     notes: list[str] = []
     full_ev = load_evidence(config.with_(at=horizon) if horizon else config)
@@ -426,7 +426,7 @@ def _baselines(ev) -> tuple[dict[str, float], dict[str, float]]:
 
 def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:
     from toolkit.analyze.seam_ranking import rank_seams
-    from toolkit.findings import Findings
+    from toolkit.core.findings import Findings
 
     # cached on the evidence as of REV (not only as part of the whole result): another k reuses them
     f = Findings(ev)

@@ -3,17 +3,17 @@
 Explainable by design: every bug gets a score per category that is a plain sum
 of weighted evidence (the rule table :data:`FEATURES`), and the bug's
 ``evidence`` column lists each piece that fired as ``"<what> (+w → category)"``,
-strongest first. An analyst's decision (the labels file, :mod:`toolkit.labels`)
+strongest first. An analyst's decision (the labels file, :mod:`toolkit.load.labels`)
 always wins.
 
 Which issues
     Only bugs: ``type == "bug"`` and not a pull request.
 Categories
-    :data:`toolkit.labels.CATEGORIES`: ``integration`` (the defect lives between
+    :data:`toolkit.load.labels.CATEGORIES`: ``integration`` (the defect lives between
     two parts: another component, a dependency, the runtime or OS, a service, a
     format or protocol between them), ``component`` (wrong inside one part),
     ``environment`` (configuration, deployment or infrastructure of one
-    environment), ``not_a_bug``; and :data:`toolkit.labels.UNKNOWN` when the
+    environment), ``not_a_bug``; and :data:`toolkit.load.labels.UNKNOWN` when the
     evidence is too weak or conflicting to decide (never silently ``component``).
 Evidence (:data:`FEATURES`, in steps)
     1. the fix (:func:`_fix_evidence`): components its commits touched, interface
@@ -53,10 +53,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import file_kind, is_test_path, pair_name
-from toolkit.environments import SYNONYMS
-from toolkit.labels import CATEGORIES, UNKNOWN
+from toolkit.vocab import schema
+from toolkit.vocab.components import file_kind, is_test_path, pair_name
+from toolkit.vocab.environments import SYNONYMS
+from toolkit.load.labels import CATEGORIES, UNKNOWN
 from toolkit.load.test_kinds import E2E, INTEGRATION, path_kind
 
 __all__ = [

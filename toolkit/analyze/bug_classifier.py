@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.bug_categorization import CATEGORIES, FEATURES, UNKNOWN, BugCategories, _summary
 
 __all__ = ["BugClassifier", "NotEnoughLabels", "train_classifier", "evaluate_classifier", "apply_classifier",

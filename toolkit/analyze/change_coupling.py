@@ -43,10 +43,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import ComponentMap
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap
 from toolkit.errors import InputError
 from toolkit.load.history import History, change_components, history_paths
+
+
+#: Thresholds for coupling between components (fewer, larger change sets than files have).
+COMPONENT_COUPLING_DEFAULTS = {"min_revs": 3, "min_shared_revs": 3, "min_coupling": 10}
 
 
 def _changesets(history: History, level: str, components: ComponentMap | None, follow_renames: bool) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from toolkit.components import PAIR_SEP, ComponentMap, pair_name, seam_name, split_seam
+from toolkit.vocab.components import PAIR_SEP, ComponentMap, pair_name, seam_name, split_seam
 from toolkit.load.history import History, change_components, history_paths
 
 _EDGE_INTS = ("imports", "call_sites", "callees", "co_changes", "degree", "bugs")

@@ -14,7 +14,7 @@ Definitions
         from :func:`toolkit.load.links.link_issues`).
     crossing bug
         a bug whose fix touched >= 2 components; it counts once for every
-        unordered pair of them (:func:`toolkit.components.pair_name`).
+        unordered pair of them (:func:`toolkit.vocab.components.pair_name`).
     integration bug
         category ``integration`` when categories are given; otherwise (plain
         issues) a crossing bug.
@@ -40,8 +40,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import pair_name, split_seam
+from toolkit.vocab import schema
+from toolkit.vocab.components import pair_name, split_seam
 
 __all__ = ["CrossComponentBugs", "cross_component_bugs", "bug_overlay"]
 

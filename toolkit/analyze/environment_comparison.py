@@ -19,7 +19,7 @@ Definitions
         ordering reasons, not because the environment differs.
     escape
         a bug issue (``type == "bug"``) whose environment is ``production``
-        (:func:`toolkit.environments.is_escape`). Its components are those its fix
+        (:func:`toolkit.vocab.environments.is_escape`). Its components are those its fix
         commits touched (``links.issue_components``); its seams are the unordered
         pairs of those components (a fix touching both sides of a pair is evidence
         the defect lived between them).
@@ -42,17 +42,17 @@ from typing import Any
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from toolkit import schema
-from toolkit.components import pair_name
-from toolkit.environments import ORDER, is_escape, rank
-from toolkit.testids import base_test_id
+from toolkit.vocab import schema
+from toolkit.vocab.components import pair_name
+from toolkit.vocab.environments import ORDER, is_escape, rank
+from toolkit.vocab.testids import base_test_id
 
 __all__ = ["EnvironmentComparison", "environment_comparison", "fisher_row"]
 
 
 @dataclass(frozen=True)
 class EnvironmentComparison:
-    """Tables (schemas of the same names in :mod:`toolkit.schema`) and a ``summary`` dict.
+    """Tables (schemas of the same names in :mod:`toolkit.vocab.schema`) and a ``summary`` dict.
 
     ``failure_rates`` (environment_failure_rates), ``env_only_failures``, ``escapes``,
     ``escapes_by_component``, ``escapes_by_seam``, ``significance`` (environment_significance),

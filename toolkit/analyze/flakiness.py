@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.load.test_runs import natural_key
 
 __all__ = ["flakiness", "failures_by_environment"]
@@ -75,7 +75,7 @@ def _per_run(test_results: pd.DataFrame) -> pd.DataFrame:
 def flakiness(test_results: pd.DataFrame) -> pd.DataFrame:
     """Per test × environment × commit: runs, passes, failures, reruns, flips and whether it is flaky.
 
-    Returns the ``flakiness`` table (see :mod:`toolkit.schema`), flaky tests first.
+    Returns the ``flakiness`` table (see :mod:`toolkit.vocab.schema`), flaky tests first.
     """
     if len(test_results) == 0:
         return schema.empty("flakiness")
@@ -111,7 +111,7 @@ def failures_by_environment(test_results: pd.DataFrame) -> pd.DataFrame:
     """
     if len(test_results) == 0:
         return schema.empty("failures_by_environment")
-    from toolkit.environments import rank
+    from toolkit.vocab.environments import rank
 
     df = test_results
     outcome = df["outcome"].astype(object)

@@ -10,7 +10,7 @@ Definitions (THE definition used by every report and notebook)
         a cross-component seam ``caller->callee`` (a component pair) and, finer,
         each cross-component call site on it (``call_sites`` table).
     a test mocks the callee of a call site
-        the test (matched on :func:`toolkit.testids.base_test_id`, since mocks are
+        the test (matched on :func:`toolkit.vocab.testids.base_test_id`, since mocks are
         found in source without pytest parameters) has a ``mocks`` row whose
         ``target_qualname`` equals the callee's qualified name or is a prefix of it
         (the symbol itself, or its enclosing module/class, was replaced). With
@@ -75,9 +75,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import is_test_path, module_name, namespace_components, split_seam
-from toolkit.testids import base_test_id
+from toolkit.vocab import schema
+from toolkit.vocab.components import is_test_path, module_name, namespace_components, split_seam
+from toolkit.vocab.testids import base_test_id
 
 __all__ = ["GAP_STATUSES", "IMPORT_ONLY", "InteractionCoverage", "SEAM_STATUSES", "base_status", "interaction_coverage",
            "seam_status"]
@@ -384,7 +384,7 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
 
 def _facade_imports(imports: pd.DataFrame | None) -> nx.DiGraph:
     """Component -> component edges of the run-time imports of facade components
-    (:func:`toolkit.components.namespace_components`: a package's public namespace, e.g. ``requests``
+    (:func:`toolkit.vocab.components.namespace_components`: a package's public namespace, e.g. ``requests``
     re-exporting ``get`` from ``api`` and ``Session`` from ``sessions``). Imports under ``if TYPE_CHECKING:`` never run and do not count."""
     graph = nx.DiGraph()
     if imports is None or imports.empty:

@@ -61,14 +61,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.interface_drift import (Definition, ModuleDefs, class_headers, def_headers, describe_change,
                                              documented_params, documents_raises, documents_returns,
                                              parse_module, parse_versions)
-from toolkit.components import seam_name
+from toolkit.vocab.components import seam_name
 from toolkit.load.history import follow_renames
-from toolkit.parallel import map_chunks
-from toolkit.progress import progress
+from toolkit.runtime.parallel import map_chunks
+from toolkit.runtime.progress import progress
 
 #: Weight of each check in an interface's score (not-applicable checks are left out and the rest renormalised).
 WEIGHTS: dict[str, float] = {
@@ -237,10 +237,10 @@ def interface_docs(
     commits changing an interface file that are compared with their parent.
     Returns :class:`InterfaceDocs` (definitions in the module docstring).
 
-    The result is cached (:mod:`toolkit.cache`) on the repository's content at ``rev``, the structure
+    The result is cached (:mod:`toolkit.runtime.cache`) on the repository's content at ``rev``, the structure
     tables, the history's head and the arguments: reading thousands of revisions is the slow part.
     """
-    from toolkit import cache
+    from toolkit.runtime import cache
 
     k = None
     if cache.enabled():
@@ -429,7 +429,7 @@ _PERSIST_LIMIT = {"modules": 20_000, "changes": 200_000}
 
 
 def _memo_file(repo) -> Path | None:
-    from toolkit import cache
+    from toolkit.runtime import cache
 
     if not cache.enabled():
         return None
@@ -441,7 +441,7 @@ def _load_memos(path: Path | None) -> None:
     if path is None or path in _LOADED:
         return
     _LOADED[path] = {"modules": {}, "changes": {}}
-    from toolkit import cache
+    from toolkit.runtime import cache
 
     saved = cache.load_pickle(path)  # authenticated by the cache's key; damaged or planted: deleted, None
     try:
@@ -473,7 +473,7 @@ def _save_memos(path: Path | None, mods: _Modules) -> None:
     keep = {"modules": dict(list(old_m.items())[-_PERSIST_LIMIT["modules"]:]),
             "changes": dict(list(old_c.items())[-_PERSIST_LIMIT["changes"]:])}
     _LOADED[path] = keep
-    from toolkit import cache
+    from toolkit.runtime import cache
 
     cache.dump_pickle(path, keep)  # signed; a read-only or full cache folder is warned about once, not an error
 

@@ -212,7 +212,7 @@ def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[s
 
 def parse_versions(items: list[tuple]) -> list[tuple]:
     """``[(key, parse_module(source, module, is_package, only)) ...]`` for ``(key, source, module, is_package,
-    only)`` items: module versions parsed in a worker process (toolkit.parallel.map_chunks)."""
+    only)`` items: module versions parsed in a worker process (toolkit.runtime.parallel.map_chunks)."""
     return [(key, parse_module(source, module, is_package, only=only)) for key, source, module, is_package, only
             in items]
 

@@ -20,7 +20,7 @@ Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by 
         other; the mock table's ``conditional_mock_tests`` says how many of the mocking tests replace
         the seam's callee side only conditionally (they may exercise the seam for real in some runs).
     external_services
-        production files importing a module of :data:`toolkit.external_services.EXTERNAL_SERVICES`
+        production files importing a module of :data:`toolkit.vocab.external_services.EXTERNAL_SERVICES`
         (http, db, queue, cache, cloud, rpc, ...), per component and service kind.
     environment
         env-only failures per seam and production escapes per component and pair (``f.environments``).
@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.interaction_coverage import GAP_STATUSES, base_status
-from toolkit.external_services import external_service
+from toolkit.vocab.external_services import external_service
 
 __all__ = ["RootCauses", "THRESHOLDS", "root_causes"]
 
@@ -62,7 +62,7 @@ def _as_list(v: Any) -> list[str]:
 
 
 def root_causes(f: Any) -> RootCauses:
-    """Root-cause signals from the cached analyses of ``f`` (:class:`toolkit.findings.Findings`)."""
+    """Root-cause signals from the cached analyses of ``f`` (:class:`toolkit.core.findings.Findings`)."""
     ev = f.ev
     th = {k: float(ev.config.thresholds.get(k, v)) for k, v in THRESHOLDS.items()}
     sig: list[dict[str, Any]] = []

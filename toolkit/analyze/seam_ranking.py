@@ -5,7 +5,7 @@ how much that kind of evidence matters (``DEFAULT_WEIGHTS``; ``AuditConfig.weigh
 overrides by key). Every factor's contribution (factor × weight) is its own
 column, so a reader can see *why* a seam ranks where it does.
 
-Factors (all read from the cached analyses of a :class:`toolkit.findings.Findings`; a code seam's call
+Factors (all read from the cached analyses of a :class:`toolkit.core.findings.Findings`; a code seam's call
 sites, imports, status, tests_real and tests_mocking are read from ``f.interaction.seams``, never recounted)
     structural
         call sites + import statements across the seam (``f.interaction.seams``),
@@ -53,9 +53,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.analyze.interaction_coverage import IMPORT_ONLY, base_status
-from toolkit.components import pair_name
+from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components
 
 __all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "rank_seams"]
@@ -163,7 +163,7 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
                recent_days: int = RECENT_DAYS) -> SeamRanking:
     """Rank every seam of ``f.seams`` (plus ``extra_seams``) by the weighted factors of the module docstring.
 
-    ``f``: :class:`toolkit.findings.Findings` (its cached analyses are reused, nothing is recomputed).
+    ``f``: :class:`toolkit.core.findings.Findings` (its cached analyses are reused, nothing is recomputed).
     ``weights``: overrides of :data:`DEFAULT_WEIGHTS` by key (on top of ``f.ev.config.weights``).
     Returns :class:`SeamRanking` whose table follows schema ``seam_ranking``.
     """

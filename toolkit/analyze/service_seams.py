@@ -7,7 +7,7 @@ for real.
 
 Definitions (THE definitions for service seams)
     service seam
-        ``caller->callee`` (:func:`toolkit.components.seam_name`, the same names as code seams) with
+        ``caller->callee`` (:func:`toolkit.vocab.components.seam_name`, the same names as code seams) with
         ``level="service"``: a static HTTP call in the caller resolved to the callee
         (:mod:`toolkit.load.services`), a topic the caller publishes and the callee subscribes to, or a
         cross-service parent/child span pair in traces (:mod:`toolkit.load.traces`).
@@ -41,8 +41,8 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import seam_name, split_seam
+from toolkit.vocab import schema
+from toolkit.vocab.components import seam_name, split_seam
 from toolkit.load.services import path_key
 
 __all__ = ["ServiceSeams", "service_seams", "review_contracts", "message_seams", "service_seam_table",

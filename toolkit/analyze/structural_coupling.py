@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import seam_name
+from toolkit.vocab import schema
+from toolkit.vocab.components import seam_name
 from toolkit.load.structure import Structure
 
 

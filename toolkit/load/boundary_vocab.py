@@ -25,7 +25,7 @@ third_party    top-level modules imported by production code that are neither th
 platform       standard-library modules in :data:`PLATFORM_MODULES` that production code
                imports (the module fronts the OS, the network, TLS, a process, a database
                or a wire format); matched by the module name and the words for what it fronts
-service        the kinds of :mod:`toolkit.external_services` the code imports, by the words
+service        the kinds of :mod:`toolkit.vocab.external_services` the code imports, by the words
                in :data:`SERVICE_WORDS`
 runtime, os,   the generic tables :data:`RUNTIME_TERMS`, :data:`OS_TERMS`,
 tool           :data:`TOOL_TERMS` (every Python project runs on a runtime and an OS, and is
@@ -51,10 +51,10 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import namespace_components
+from toolkit.vocab import schema
+from toolkit.vocab.components import namespace_components
 from toolkit.errors import Skip, report_skip
-from toolkit.external_services import external_service
+from toolkit.vocab.external_services import external_service
 
 __all__ = ["PLATFORM_MODULES", "RUNTIME_TERMS", "OS_TERMS", "TOOL_TERMS", "SERVICE_WORDS", "PLAIN_WORDS",
            "MAX_MANIFEST_BYTES", "boundary_vocabulary", "requirement_names"]
@@ -381,7 +381,7 @@ def boundary_vocabulary(
             continue
         add(mod, "platform", PLATFORM_MODULES[mod], src)
     for kind, src in sorted(services.items()):
-        add(f"{kind} service", "service", SERVICE_WORDS.get(kind, re.escape(kind)), f"{src} (toolkit.external_services)")
+        add(f"{kind} service", "service", SERVICE_WORDS.get(kind, re.escape(kind)), f"{src} (toolkit.vocab.external_services)")
     for table, kind in ((RUNTIME_TERMS, "runtime"), (OS_TERMS, "os"), (TOOL_TERMS, "tool")):
         for pattern, term in table.items():
             add(term, kind, pattern, "generic table (toolkit.load.boundary_vocab)")

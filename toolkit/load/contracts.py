@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json, load_yaml
 from toolkit.load.services import normalize_path
@@ -378,7 +378,7 @@ _GENERIC_STEMS = {"openapi", "swagger", "api", "spec", "pact"}
 
 def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None) -> Contracts:
     """The OpenAPI/Swagger specs and Pact files committed in the analysed repository (files whose kind is
-    ``openapi`` or ``pact``, :func:`toolkit.components.file_kind`), read from git objects or the work tree.
+    ``openapi`` or ``pact``, :func:`toolkit.vocab.components.file_kind`), read from git objects or the work tree.
 
     A spec named only ``openapi.yaml`` documents the component whose directory holds it (unless it says
     ``x-service``). A file that does not parse is skipped with its line: a broken spec in a repository

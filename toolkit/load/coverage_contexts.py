@@ -33,10 +33,10 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import ComponentMap
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.testids import from_nodeid
+from toolkit.vocab.testids import from_nodeid
 
 NO_CONTEXTS_HINT = ("recorded without per-test contexts; rerun with --cov-context=test (pytest-cov) "
                     "or [run] dynamic_context = test_function")

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import InputError, report_skip
+from toolkit.runtime import cache
 
 #: The environment every git call runs with (on top of the user's, minus every inherited ``GIT_*`` variable, so
 #: a ``GIT_DIR``/``GIT_CONFIG_PARAMETERS``/``GIT_EXTERNAL_DIFF`` in the caller's environment changes nothing).
@@ -72,15 +73,6 @@ def path_bytes(path: str) -> bytes:
     a literal ``\\x80``-``\\xff`` would be misread; no real repository we know of has one)."""
     raw = path.encode("utf-8", "surrogateescape")
     return _ESCAPED_BYTE.sub(lambda m: bytes([int(m.group(1), 16)]), raw) if b"\\x" in raw else raw
-
-
-def cache_dir() -> Path:
-    """seamscope's cache root: ``$SEAMSCOPE_CACHE``, else ``$XDG_CACHE_HOME/seamscope``, else ``~/.cache/seamscope``."""
-    root = os.environ.get("SEAMSCOPE_CACHE")
-    if root:
-        return Path(root)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "seamscope"
 
 
 @functools.lru_cache(maxsize=1)
@@ -282,7 +274,6 @@ class Repo:
 
     @classmethod
     def _from_bundle(cls, bundle: Path, flag: str) -> "Repo":
-        from toolkit import cache
 
         try:
             with open(bundle, "rb") as fh:
@@ -293,7 +284,7 @@ class Repo:
             raise InputError(bundle, "is neither a git repository nor a git bundle (no bundle signature on its first "
                              "line)", flag=flag, hint="give a git work tree, a bare repository or a .bundle file")
         in_cache = cache.enabled()  # a refused cache folder (another user's, read-only, full) holds no clone
-        target = (cache_dir() / "bundles" if in_cache else _private_bundles()) / (_file_sha256(bundle)[:20] + ".git")
+        target = (cache.root() / "bundles" if in_cache else _private_bundles()) / (_file_sha256(bundle)[:20] + ".git")
         if not (target / "HEAD").exists():
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)

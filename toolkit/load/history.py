@@ -1,4 +1,4 @@
-"""Git history as two tables: ``commits`` and ``file_changes`` (see :mod:`toolkit.schema`).
+"""Git history as two tables: ``commits`` and ``file_changes`` (see :mod:`toolkit.vocab.schema`).
 
 One streaming ``git log -z --numstat`` process is read and parsed
 incrementally; nothing is checked out and the repository is never written.
@@ -33,7 +33,7 @@ Text
     (:func:`toolkit.load.gitrepo.path_text`: ``caf\\xe9.py`` for a byte that
     is not UTF-8), so they join with the structure's.
 
-Results are cached as Parquet under ``cache_dir()/history/`` keyed on the
+Results are cached as Parquet under ``cache root/history/`` keyed on the
 resolved commit id and the arguments, so a second run is near-instant.
 """
 from __future__ import annotations
@@ -49,13 +49,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
-from toolkit import cache as cache_store
-from toolkit.atomic import atomic_write
-from toolkit.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name, root_of
+from toolkit.vocab import schema
+from toolkit.runtime import cache as cache_store
+from toolkit.runtime.atomic import atomic_write
+from toolkit.vocab.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name, root_of
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.gitrepo import Repo, cache_dir, path_text
-from toolkit.progress import progress
+from toolkit.load.gitrepo import Repo, path_text
+from toolkit.runtime.progress import progress
 
 #: Bumped whenever the parsed tables change shape or meaning (invalidates the cache).
 FORMAT_VERSION = 3
@@ -230,7 +230,7 @@ def _frames(commits: dict, changes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # ---- cache -----------------------------------------------------------------
 def _cache_paths(key: str) -> tuple[Path, Path]:
-    d = cache_dir() / "history"
+    d = cache_store.root() / "history"
     return d / f"{key}.commits.parquet", d / f"{key}.parquet"
 
 
@@ -331,7 +331,7 @@ def _follow_the_code(repo: Repo, head: str, changes: pd.DataFrame,
 def _family(repo: Repo, args: list[str]) -> Path:
     """The file listing the cached heads of one repository read with the same ``git log`` options."""
     sig = hashlib.sha256(json.dumps([FORMAT_VERSION, str(repo.git_dir.resolve()), args]).encode()).hexdigest()[:24]
-    return cache_dir() / "history" / f"heads-{sig}.json"
+    return cache_store.root() / "history" / f"heads-{sig}.json"
 
 
 def _remember(family: Path, head: str, key: str) -> None:
@@ -435,7 +435,7 @@ def _home_key(path: str, roots: tuple[str, ...] = SOURCE_ROOTS) -> str:
     """What stays the same when code moves under a source root: a Python file's dotted module name
     (``requests/sessions.py``, ``src/requests/sessions.py`` -> ``requests.sessions``; ``pkg/util.py`` and
     ``pkg/util/__init__.py`` -> ``pkg.util``), any other file's path below the source root. ``roots``: the
-    repository's source roots (:attr:`toolkit.components.ComponentMap.roots`)."""
+    repository's source roots (:attr:`toolkit.vocab.components.ComponentMap.roots`)."""
     return "py:" + module_name(path, roots) if path.endswith(".py") else "file:" + _below_root(path, roots)
 
 

@@ -54,7 +54,7 @@ import pyarrow as pa
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
-from toolkit import schema, testids
+from toolkit.vocab import schema, testids
 from toolkit.errors import InputError
 
 __all__ = ["load_junit", "read_columns", "frame", "parse_seconds", "MESSAGE_LIMIT"]
@@ -338,7 +338,7 @@ def read_columns(path: str | os.PathLike) -> dict:
 
 
 def _batch(rows: list[tuple]) -> dict:
-    """Collector rows -> Arrow/NumPy columns (test_id computed here, by toolkit.testids)."""
+    """Collector rows -> Arrow/NumPy columns (test_id computed here, by toolkit.vocab.testids)."""
     suite, classname, name, file, outcome, time, message, reruns = zip(*rows)
     suite_name = [s[0] for s in suite]
     from_junit = testids.from_junit
@@ -392,7 +392,7 @@ def load_junit(
     environment: str = "unknown",
     commit: str | None = None,
 ) -> pd.DataFrame:
-    """Read one JUnit XML file into the ``test_results`` table (see :mod:`toolkit.schema`).
+    """Read one JUnit XML file into the ``test_results`` table (see :mod:`toolkit.vocab.schema`).
 
     ``run_id`` defaults to the file stem; ``environment`` and ``commit`` are
     stored as given. A file without testcases gives an empty table. Raises

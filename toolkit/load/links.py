@@ -52,8 +52,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import ComponentMap
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap
 from toolkit.load.history import change_components, history_paths
 
 #: the kinds of evidence, strongest first when one (issue, commit) pair has several

@@ -54,7 +54,7 @@ when a prefix is a module and the next name is bound in it by an import, the
 binding is followed (patching ``shop.orders.service.payments.charge`` where
 ``service`` did ``from shop import payments`` replaces ``shop.payments.charge``,
 owned by ``payments``). Targets outside the repository get ``target_component``
-<NA> and ``external_service`` from :mod:`toolkit.external_services`.
+<NA> and ``external_service`` from :mod:`toolkit.vocab.external_services`.
 
 Conditional: a replacement inside an ``if`` (either branch), a conditional
 expression, a ``match`` case or the ``except``/``else`` part of a ``try`` (not
@@ -64,9 +64,9 @@ so its row says ``conditional``. Decorators, markers, plugin fixtures and fake
 classes always apply. A fixture's conditional mock is conditional for every test
 using it.
 
-test_id is :func:`toolkit.testids.from_source` of the test function — without
+test_id is :func:`toolkit.vocab.testids.from_source` of the test function — without
 pytest parameters. A parametrised test's JUnit ids carry ``[...]``: consumers
-match on :func:`toolkit.testids.base_test_id`.
+match on :func:`toolkit.vocab.testids.base_test_id`.
 """
 from __future__ import annotations
 
@@ -79,13 +79,13 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import SOURCE_ROOTS, module_name
+from toolkit.vocab import schema
+from toolkit.vocab.components import SOURCE_ROOTS, module_name
 from toolkit.errors import Skip, report_skip
-from toolkit.external_services import external_service
+from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
 from toolkit.load.python_ast import dotted_name, import_bindings, import_time_statements
-from toolkit.testids import from_source
+from toolkit.vocab.testids import from_source
 
 MOCK_MODULES = ("unittest.mock.", "mock.")
 MOCKER_FIXTURES = frozenset({"mocker", "class_mocker", "module_mocker", "package_mocker", "session_mocker"})

@@ -1,10 +1,10 @@
 """Service-level interactions read statically: outgoing HTTP calls, message publish/subscribe, incoming routes.
 
-A *service* is a deployable unit. By default every component (:mod:`toolkit.components`) is a service;
+A *service* is a deployable unit. By default every component (:mod:`toolkit.vocab.components`) is a service;
 ``service_map`` (component -> service name) merges components into services or renames them. Code is
 read with ``ast`` only and never executed.
 
-What is found (tables ``service_calls``, ``service_endpoints``, ``service_messages`` of :mod:`toolkit.schema`)
+What is found (tables ``service_calls``, ``service_endpoints``, ``service_messages`` of :mod:`toolkit.vocab.schema`)
     HTTP calls
         ``requests``/``httpx`` module functions and ``Session``/``Client``/``AsyncClient`` objects (``base_url``
         honoured), ``aiohttp.ClientSession`` objects, ``urllib3`` ``request``/``PoolManager().request`` and
@@ -42,8 +42,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import ComponentMap, seam_name
+from toolkit.vocab import schema
+from toolkit.vocab.components import ComponentMap, seam_name
 from toolkit.errors import Skip, report_skip
 from toolkit.load.python_ast import name_chain
 

@@ -19,7 +19,7 @@ How it reads: the file list and contents come from :class:`~toolkit.load.gitrepo
 (the work tree on disk, or git objects for a revision or bundle — never a
 checkout). Each Python file is parsed once with ``ast`` in a process pool
 (:mod:`toolkit.load.python_ast`); the per-file results are cached under
-``cache_dir()/structure/`` keyed on the file's git blob id and the parser version, so
+``cache root/structure/`` keyed on the file's git blob id and the parser version, so
 an unchanged file is never parsed twice, and the finished tables are cached
 keyed on every file's id plus the component mapping. Names are resolved to
 their defining module after the parallel pass, because that needs every file.
@@ -36,14 +36,14 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit import cache as cache_store
-from toolkit.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, infer_source_roots,
+from toolkit.vocab import schema
+from toolkit.runtime import cache as cache_store
+from toolkit.vocab.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, infer_source_roots,
                                  is_test_path, module_name, read_mapping_config, seam_name)
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.gitrepo import Repo, cache_dir, path_text
+from toolkit.load.gitrepo import Repo, path_text
 from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
-from toolkit.parallel import map_chunks
+from toolkit.runtime.parallel import map_chunks
 
 #: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
 RESULT_VERSION = "structure-6"
@@ -56,12 +56,12 @@ _PARALLEL_MIN_FILES = 64  # below this, a process pool costs more than it saves
 class Structure:
     """The static structure of a repository at one revision.
 
-    ``files``, ``imports``, ``call_sites``: tables of :mod:`toolkit.schema`.
+    ``files``, ``imports``, ``call_sites``: tables of :mod:`toolkit.vocab.schema`.
     ``commit``: the commit read (for a work tree: its HEAD; the files may differ from it), ``None`` for an
     empty repository. ``skipped``: files left out (do not parse). ``internal_references``: per component,
     the import-resolved call/subclass references that stay inside it (``call_sites`` holds only crossing
     ones; :func:`toolkit.analyze.structural_coupling.structural_coupling` needs both for cohesion).
-    ``unresolved_calls``: table of :mod:`toolkit.schema`, per production file and reason, the runnable calls
+    ``unresolved_calls``: table of :mod:`toolkit.vocab.schema`, per production file and reason, the runnable calls
     whose target could not be resolved. ``not_call_sites``: rule -> cross-component references that are not
     call sites because they cannot run as calls into the other component (``type_checking``: under
     ``if TYPE_CHECKING:``/``if False:``; ``annotation``: inside an annotation; ``builtin_alias``: a name another
@@ -117,7 +117,7 @@ class _Cache:
 
     def __init__(self, repo: Repo, enabled: bool) -> None:
         self.enabled = enabled
-        self.dir = cache_dir() / "structure" / repo.cache_id
+        self.dir = cache_store.root() / "structure" / repo.cache_id
 
     def _load(self, path: Path) -> object | None:
         # authenticated by the cache's key; a corrupt, outdated or planted entry is deleted and rebuilt
@@ -189,7 +189,7 @@ def _absolute_imports(facts: Mapping[str, FileFacts]) -> dict[str, set[str]]:
 
 def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: PatternMapping | None,
                    roots: tuple[str, ...]) -> ComponentMap:
-    """Components by :mod:`toolkit.components`' rules, told each file's imports (test support is recognised by
+    """Components by :mod:`toolkit.vocab.components`' rules, told each file's imports (test support is recognised by
     who imports it), lines (which package to split) and the source roots."""
     imports: dict[str, set[str]] = {}
     for p, f in facts.items():
@@ -214,14 +214,14 @@ def load_structure(
     cache: bool = True,
 ) -> Structure:
     """Read a repository's files, imports and cross-component call sites (tables ``files``, ``imports``,
-    ``call_sites`` of :mod:`toolkit.schema`).
+    ``call_sites`` of :mod:`toolkit.vocab.schema`).
 
     ``rev``: a commit/tag/branch read from git objects; ``None`` reads the work tree as it is on disk (HEAD
     for bundles and bare repositories). ``mapping``: glob -> component, overriding ``seamscope.toml`` /
-    ``pyproject.toml`` of the analysed revision and the default package rule (:mod:`toolkit.components`).
+    ``pyproject.toml`` of the analysed revision and the default package rule (:mod:`toolkit.vocab.components`).
     ``skips`` collects files that do not parse (else a warning each). ``workers`` / ``executor``: how the
     per-file parse fans out (default: a process pool over every core for 64+ files to parse).
-    ``cache``: reuse and store parse results under ``cache_dir()/structure``.
+    ``cache``: reuse and store parse results under ``cache root/structure``.
 
     Raises :class:`InputError` when the repository has no Python file, :class:`ConfigError` (naming the
     file and line) when the mapping is malformed. A mapping pattern that matches no current file is a skip.

@@ -32,7 +32,7 @@ A mock applied under a condition (``mocks.conditional``) still counts as a mock,
 since CI runs usually take that branch; a reason naming mocked components adds
 which of them are replaced only under a condition.
 Parametrised tests have one row under the id without ``[...]``; match JUnit ids
-with :func:`toolkit.testids.base_test_id`.
+with :func:`toolkit.vocab.testids.base_test_id`.
 """
 from __future__ import annotations
 
@@ -43,12 +43,12 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import Skip
-from toolkit.external_services import external_service
+from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
 from toolkit.load.mocks import SymbolResolver, TestFile, TestInfo, collect_tests, mocks_table, read_test_files
-from toolkit.testids import base_test_id
+from toolkit.vocab.testids import base_test_id
 
 UNIT, INTEGRATION, E2E = "unit", "integration", "e2e"
 

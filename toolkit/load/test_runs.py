@@ -20,7 +20,7 @@ ordered within an environment by the natural order of their names (``run-2``
 before ``run-10``); that order is ``run_seq``.
 
 Environment names
-    The folder name is mapped with :func:`toolkit.environments.normalize`
+    The folder name is mapped with :func:`toolkit.vocab.environments.normalize`
     (``integration`` -> ``integrated``, ``unit`` -> ``isolated``). A folder name
     outside that vocabulary is kept verbatim (``perf-lab`` stays ``perf-lab``)
     rather than collapsed to ``unknown``: the team named it on purpose, and two
@@ -52,11 +52,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit import environments
+from toolkit.vocab import environments
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 from toolkit.load.junit import frame, read_columns
-from toolkit.progress import progress
+from toolkit.runtime.progress import progress
 
 __all__ = ["load_test_runs", "environment_name", "natural_key"]
 

@@ -19,7 +19,7 @@ Formats
     ``messaging.destination.name``/``messaging.destination``.
 Environment
     the resource attribute, else the per-file argument, else the name of a folder on the file's path that is
-    an environment word (``traces/production/x.json``), else ``unknown`` (:mod:`toolkit.environments`).
+    an environment word (``traces/production/x.json``), else ``unknown`` (:mod:`toolkit.vocab.environments`).
 Robustness
     a line that is not JSON, is over a parse limit (:mod:`toolkit.load.limits`: nesting depth, integer digits,
     line size) or holds a value of the wrong type is skipped with its line number; a span whose parent is not in the data is
@@ -41,13 +41,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from toolkit import schema
-from toolkit.components import seam_name
-from toolkit.environments import SYNONYMS, UNKNOWN, normalize
+from toolkit.vocab import schema
+from toolkit.vocab.components import seam_name
+from toolkit.vocab.environments import SYNONYMS, UNKNOWN, normalize
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.limits import LimitExceeded, check_input_file, limits, load_json
 from toolkit.load.services import normalize_path
-from toolkit.progress import progress
+from toolkit.runtime.progress import progress
 
 __all__ = ["Traces", "load_traces", "trace_edges", "service_graph"]
 

@@ -1,6 +1,6 @@
 """Turn evidence and analysis results into report Sections (presentation only, no analysis).
 
-Each ``*_section(f)`` reads the cached analysis results in ``f`` (toolkit.findings)
+Each ``*_section(f)`` reads the cached analysis results in ``f`` (toolkit.core.findings)
 and arranges them as summary numbers, tables and figures.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.findings import Findings
+from toolkit.core.findings import Findings
 from toolkit.report.model import SNIPPET_HEAD, Figure, Section, Table
 
 
@@ -171,7 +171,7 @@ def coupling_section(f: Findings) -> Section:
             "the other. Structural coupling counts imports and call sites across each seam; logical (change) "
             "coupling counts how often two components change in the same commit (code-maat's definition, bulk "
             "commits above the changeset-size limit ignored).",
-            "Components follow the code's layout (toolkit.components): a flat package's modules, a package's "
+            "Components follow the code's layout (toolkit.vocab.components): a flat package's modules, a package's "
             "subpackages, each Django app; tests, tooling, documentation and test-support code are no component. "
             "Each component's reason is listed below; a [components] table in seamscope.toml overrides them.",
             _call_site_note(ev.structure),

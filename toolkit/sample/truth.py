@@ -14,9 +14,9 @@ from pathlib import Path
 
 import defusedxml.ElementTree as ET
 
-from toolkit import testids
-from toolkit.components import ComponentMap, seam_name
-from toolkit.environments import normalize
+from toolkit.vocab import testids
+from toolkit.vocab.components import ComponentMap, seam_name
+from toolkit.vocab.environments import normalize
 from toolkit.load.python_ast import dotted_name
 
 

@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-from toolkit.environments import normalize
+from toolkit.vocab.environments import normalize
 from toolkit.sample import exports, history, services, truth
 from toolkit.sample.repo import Plan, tree_at
 
@@ -60,8 +60,8 @@ def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root:
     unlinked = [i["key"] for i in bugs if i["fix_commits"] and not i["fix_commits_mentioning_key"]]
     data = {
         "formats": {
-            "seam": "caller->callee (toolkit.components.seam_name)",
-            "test_id": "dotted test module path + [Class.]test_name (toolkit.testids), e.g. "
+            "seam": "caller->callee (toolkit.vocab.components.seam_name)",
+            "test_id": "dotted test module path + [Class.]test_name (toolkit.vocab.testids), e.g. "
                        "tests.unit.test_checkout.test_capture_charges_and_reserves",
             "call_site": "path (repo-relative), line (1-based, the call's first line), callee (qualified symbol)",
             "call_site_status": "integration: executed (integrated run 1 coverage) by a test that does not replace the "

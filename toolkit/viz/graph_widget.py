@@ -6,7 +6,7 @@ integration_coverage, bugs``; edge attributes ``seam, imports, call_sites,
 co_changes, degree, bugs`` and optionally ``risk, integration_coverage``, the interaction-coverage numbers
 ``status, tests_real, tests_mocking`` and the service-seam overlay
 ``service_calls, service_kind, service_exercised, service_production_only`` from
-:attr:`toolkit.findings.Findings.graph`).
+:attr:`toolkit.core.findings.Findings.graph`).
 
 The widget is an anywidget module (``graph_widget.js``/``.css`` next to this
 file, no CDN): positions are computed here once, the browser draws on one
@@ -32,7 +32,7 @@ import anywidget
 import networkx as nx
 import traitlets
 
-from toolkit.components import seam_name
+from toolkit.vocab.components import seam_name
 
 _HERE = Path(__file__).parent
 log = logging.getLogger(__name__)

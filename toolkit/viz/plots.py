@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from toolkit.components import seam_name
+from toolkit.vocab.components import seam_name
 
 __all__ = ["coupling_graph_png", "heatmap_png", "bar_png", "stacked_bar_png", "MAX_GRAPH_NODES", "MAX_BARS"]
 

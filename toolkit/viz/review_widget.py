@@ -1,6 +1,6 @@
 """Walk an analyst through production bugs and record one category per bug.
 
-Each decision is written to the labels file (:mod:`toolkit.labels`, atomic,
+Each decision is written to the labels file (:mod:`toolkit.load.labels`, atomic,
 with a ``.bak``) the moment it is made, so closing the notebook or restarting
 the kernel loses nothing; reopening resumes at the first undecided bug.
 
@@ -26,7 +26,7 @@ import pandas as pd
 import traitlets
 
 from toolkit.errors import InputError
-from toolkit.labels import CATEGORIES, UNKNOWN, read_labels, save_label
+from toolkit.load.labels import CATEGORIES, UNKNOWN, read_labels, save_label
 from toolkit.viz.graph_widget import json_safe
 
 _HERE = Path(__file__).parent

@@ -1,4 +1,4 @@
-"""Issue-tracker exports -> one ``issues`` table (see ``toolkit.schema``).
+"""Issue-tracker exports -> one ``issues`` table (see ``toolkit.vocab.schema``).
 
 Formats (detected from content, not the file extension):
 
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit import schema
+from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.gcpause import collection_paused
+from toolkit.runtime.gcpause import collection_paused
 from toolkit.load.issues import generic_csv, github, gitlab, jira_csv, jira_json
 from toolkit.load.issues.normalize import conform, deduplicate, finish
 from toolkit.load.limits import LimitExceeded, check_input_file, json_decode_at

@@ -16,7 +16,7 @@ Environment (``environment_evidence`` says which rule applied)
     ``uat``; not ``testing`` or ``ci``, which name work), 3. ``body``: a body line
     ``Environment: ...``, 4. ``text``: a distinctive word (``production``,
     ``staging``, ``uat``, ...) in title or body; else ``unknown``/``none``.
-    Values go through :func:`toolkit.environments.normalize`.
+    Values go through :func:`toolkit.vocab.environments.normalize`.
 Dates
     Jira CSV dates are localised (``24/Nov/26 3:04 PM``, ``10/nov/25``,
     ``10/oct./16 11:54 AM``, ``06/août/15``) and carry no zone; they are read as
@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from toolkit import environments, schema
+from toolkit.vocab import environments, schema
 from toolkit.errors import InputError, Skip, report_skip
 
 # ---------------------------------------------------------------- types
@@ -508,7 +508,7 @@ def finish(raw: pd.DataFrame, *, pseudonymize: bool | str = False) -> pd.DataFra
 def conform(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` as exactly the ``issues`` columns in their schema dtypes.
 
-    Unlike :func:`toolkit.schema.conform` it copies no column that already has its dtype (pandas
+    Unlike :func:`toolkit.vocab.schema.conform` it copies no column that already has its dtype (pandas
     copy-on-write keeps the result independent): a 100,000-row export carries ~60 MB of descriptions.
     """
     data = {}

@@ -14,14 +14,13 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from toolkit.evidence import Evidence
+from toolkit.core.evidence import Evidence
 
 #: component-level change coupling: code-maat's defaults are made for files; components change far less often
-COMPONENT_COUPLING_DEFAULTS = {"min_revs": 3, "min_shared_revs": 3, "min_coupling": 10}
 
 
 def analysis(*code: str):
-    """Like ``cached_property``, and the value is also kept in the on-disk cache (toolkit.cache).
+    """Like ``cached_property``, and the value is also kept in the on-disk cache (toolkit.runtime.cache).
 
     The key is the evidence's input keys, the audit configuration and the source
     of the ``code`` modules (with what they import), so a warm audit of unchanged
@@ -59,7 +58,7 @@ class Findings:
 
     @analysis("toolkit.analyze.change_coupling")
     def logical_coupling(self) -> pd.DataFrame:
-        from toolkit.analyze.change_coupling import logical_coupling
+        from toolkit.analyze.change_coupling import COMPONENT_COUPLING_DEFAULTS, logical_coupling
         return logical_coupling(self.ev.history, level="component", components=self.ev.components,
                                 **self._thresholds(COMPONENT_COUPLING_DEFAULTS))
 
@@ -108,7 +107,7 @@ class Findings:
                                       test_exercises=ev.test_exercises, lower=lower, higher=higher)
 
     def _env_pair(self, envs: set[str]) -> tuple[str, str]:
-        from toolkit.environments import rank
+        from toolkit.vocab.environments import rank
         t = self.ev.config.thresholds
         if "lower_environment" in t and "higher_environment" in t:
             return t["lower_environment"], t["higher_environment"]

@@ -140,8 +140,8 @@ def audit_one(name: str, repo: str | None, config: str | None, out_dir: str, roo
     Runs in a worker process (local or Dask). Never raises for a bad repository:
     the error is returned in ``error`` so the index can list it.
     """
-    from toolkit import progress
-    from toolkit.audit import run_audit
+    from toolkit.runtime import progress
+    from toolkit.run.audit import run_audit
     from toolkit.config import AuditConfig, load_toml
     from toolkit.report.compare import current_metrics
     from toolkit.report.writer import write_report
@@ -176,7 +176,7 @@ def audit_many(targets: list[Target], out: Path, *, executor: Executor | None = 
 
     Returns ``{"repos": [audit_one results, in target order], "paths": {"html", "md", "json": index files}}``.
     """
-    from toolkit import progress
+    from toolkit.runtime import progress
 
     from toolkit.report.writer import check_out_dir
 
@@ -184,7 +184,7 @@ def audit_many(targets: list[Target], out: Path, *, executor: Executor | None = 
     out.mkdir(parents=True, exist_ok=True)
     own = executor is None
     if own:  # forked local workers inherit what is imported now instead of each importing it again
-        import toolkit.audit  # noqa: F401
+        import toolkit.run.audit  # noqa: F401
         import toolkit.report.writer  # noqa: F401
     pool = ProcessPoolExecutor(max_workers=workers) if own else executor
     try:

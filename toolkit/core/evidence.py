@@ -4,7 +4,7 @@ Analyses never read files: they take an ``Evidence`` (or the tables in it).
 Missing inputs leave their fields ``None`` and a reason in ``missing``, so a
 partial input set still produces a report that says what it could not do.
 
-Every table read here is cached (:mod:`toolkit.cache`) under a key made of the
+Every table read here is cached (:mod:`toolkit.runtime.cache`) under a key made of the
 content of the inputs it came from: the repository's state (commit id, plus the
 content of uncommitted changes for a work tree), the content hashes of the JUnit,
 coverage and issue files, and the arguments. A second audit of unchanged inputs
@@ -22,14 +22,14 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit import cache
+from toolkit.runtime import cache
 from toolkit.config import AuditConfig
 from toolkit.errors import Skip
 
 
 @dataclass
 class Evidence:
-    """Everything read for one audit. Table schemas: toolkit.schema."""
+    """Everything read for one audit. Table schemas: toolkit.vocab.schema."""
 
     config: AuditConfig
     repo: Any  # toolkit.load.gitrepo.Repo
@@ -48,7 +48,7 @@ class Evidence:
     skips: list[Skip] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)  # input -> why it is absent
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
-    keys: dict[str, str] = field(default_factory=dict)  # input -> cache key of its content (toolkit.cache)
+    keys: dict[str, str] = field(default_factory=dict)  # input -> cache key of its content (toolkit.runtime.cache)
     service_scan: Any = None  # toolkit.load.services.ServiceScan (static HTTP calls, routes, messages)
     contracts: Any = None  # toolkit.load.contracts.Contracts, when --contracts given
     traces: Any = None  # toolkit.load.traces.Traces, when --traces given
@@ -59,7 +59,7 @@ class Evidence:
 
     def cached(self, name: str, compute: Callable[[], Any], *, code: str | tuple[str, ...],
                params: Any = None) -> Any:
-        """``compute()``, cached (:mod:`toolkit.cache`) on the content keys of every input of this evidence,
+        """``compute()``, cached (:mod:`toolkit.runtime.cache`) on the content keys of every input of this evidence,
         the audit configuration, ``params`` and the source of the ``code`` modules (with what they import).
 
         For analyses whose result is a pure function of the evidence: a warm audit of unchanged inputs then
@@ -231,7 +231,7 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
       bool(config.pseudonymize), cache.fingerprint(config.labels) if config.labels is not None else None,
       code=("toolkit.config",))
     if config.labels is not None and config.labels.exists():
-        from toolkit.labels import read_labels
+        from toolkit.load.labels import read_labels
         with stage("labels"):
             ev.labels = read_labels(config.labels)
 

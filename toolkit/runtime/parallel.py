@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from toolkit.progress import progress
+from toolkit.runtime.progress import progress
 
 T = TypeVar("T")
 R = TypeVar("R")

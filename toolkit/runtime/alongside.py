@@ -6,7 +6,7 @@ of an earlier revision) can run on an idle core in the meantime, and the audit's
 child runs at a lower priority (``nice``), so it takes what is idle rather than slowing the caller down.
 
 How: the child is a fork of this process, so it starts with everything already loaded (no pickling, no
-imports). It returns nothing but an error message. What it computes goes to :mod:`toolkit.cache`, whose
+imports). It returns nothing but an error message. What it computes goes to :mod:`toolkit.runtime.cache`, whose
 writes are atomic. The caller then computes as usual and hits the cache. If the child failed or was stopped,
 the caller computes the same thing itself, so a result never depends on the child.
 
@@ -104,7 +104,7 @@ class Alongside:
 
 def _child(fn: Callable[..., Any], args: tuple, conn) -> None:
     # Ctrl-C at a terminal, or cancel(): end through an exception, so half-written cache files are removed
-    # (toolkit.atomic) and nothing is left behind. Its output goes nowhere: the caller's output is its own (no
+    # (toolkit.runtime.atomic) and nothing is left behind. Its output goes nowhere: the caller's output is its own (no
     # second progress bar, warning or git message from here).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _exit_on_term)
@@ -114,7 +114,7 @@ def _child(fn: Callable[..., Any], args: tuple, conn) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    from toolkit import progress
+    from toolkit.runtime import progress
     progress.set_enabled(False)
     t0 = time.perf_counter()
     try:
@@ -136,7 +136,7 @@ def _exit_on_term(signum: int, frame: Any) -> None:
 
 def start(fn: Callable[..., Any], args: tuple, what: str) -> Alongside | None:
     """Run ``fn(*args)`` in a forked child now, or return None where that is not available (:func:`available`).
-    ``fn`` must hand its results over through :mod:`toolkit.cache`; ``what`` names the work in messages."""
+    ``fn`` must hand its results over through :mod:`toolkit.runtime.cache`; ``what`` names the work in messages."""
     if not available():
         return None
     return Alongside(fn, args, what)

@@ -45,8 +45,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit import schema
-from toolkit.atomic import atomic_write
+from toolkit.vocab import schema
+from toolkit.runtime.atomic import atomic_write
 from toolkit.errors import InputError
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 
@@ -158,7 +158,7 @@ def _frame(records: Iterable[dict]) -> pd.DataFrame:
 
 
 def read_labels(path: str | os.PathLike, *, categories: Sequence[str] = CATEGORIES) -> pd.DataFrame:
-    """Read the analyst labels file; table ``labels`` (toolkit.schema).
+    """Read the analyst labels file; table ``labels`` (toolkit.vocab.schema).
 
     A missing file means nothing was decided yet (empty table). A file that
     cannot be used raises :class:`InputError` naming the ``.bak`` to restore.

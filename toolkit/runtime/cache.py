@@ -14,7 +14,7 @@ Keys
     so touching it without changing it keeps the entry and editing it within the
     same second invalidates it.
 Files
-    ``cache_dir()/<namespace>/<key>.parquet`` for one DataFrame (Parquet through
+    ``root()/<namespace>/<key>.parquet`` for one DataFrame (Parquet through
     pyarrow; list columns and the entry's skips ride in the file's metadata) and
     ``<key>.pkl`` for anything else (pickle). A frame Parquet cannot hold (mixed
     object columns) falls back to pickle.
@@ -54,7 +54,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.atomic import atomic_write
+from toolkit.runtime.atomic import atomic_write
 from toolkit.errors import Skip
 
 #: files above this size are fingerprinted by head + tail + size + mtime instead of their whole content
@@ -66,9 +66,14 @@ stats = {"hits": 0, "misses": 0, "writes": 0, "healed": 0}
 
 
 def root() -> Path:
-    """The cache folder (``$SEAMSCOPE_CACHE``, else the XDG cache); whether it may be used: :func:`enabled`."""
-    from toolkit.load.gitrepo import cache_dir
-    return cache_dir()
+    """The cache folder: ``$SEAMSCOPE_CACHE``, else ``$XDG_CACHE_HOME/seamscope``, else ``~/.cache/seamscope``.
+
+    Whether it may be used: :func:`enabled`."""
+    folder = os.environ.get("SEAMSCOPE_CACHE")
+    if folder:
+        return Path(folder)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "seamscope"
 
 
 _KEY_FILE = ".hmac-key"

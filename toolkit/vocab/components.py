@@ -613,14 +613,14 @@ class ComponentMap:
         return None
 
     def table(self) -> "pd.DataFrame":
-        """Table ``components`` of :mod:`toolkit.schema`: each component, why it is one, its files and lines."""
-        from toolkit import schema
+        """Table ``components`` of :mod:`toolkit.vocab.schema`: each component, why it is one, its files and lines."""
+        from toolkit.vocab import schema
         import pandas as pd
         return schema.conform(pd.DataFrame(list(self.rows), columns=schema.columns("components")), "components")
 
     def excluded_table(self) -> "pd.DataFrame":
         """Table ``excluded_components``: code that is no component, and why."""
-        from toolkit import schema
+        from toolkit.vocab import schema
         import pandas as pd
         return schema.conform(pd.DataFrame(list(self.excluded), columns=schema.columns("excluded_components")),
                               "excluded_components")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from toolkit.components import SOURCE_ROOTS, module_name
+from toolkit.vocab.components import SOURCE_ROOTS, module_name
 
 
 def from_junit(classname: str | None, name: str, suite: str | None = None) -> str:
@@ -22,7 +22,7 @@ def from_junit(classname: str | None, name: str, suite: str | None = None) -> st
 
 def from_nodeid(nodeid: str, roots: Iterable[str] = SOURCE_ROOTS) -> str:
     """test_id from a pytest node id ``tests/unit/test_x.py::TestA::test_b[p]`` (or a coverage context ``...|run``);
-    ``roots``: the repository's source roots (:attr:`toolkit.components.ComponentMap.roots`)."""
+    ``roots``: the repository's source roots (:attr:`toolkit.vocab.components.ComponentMap.roots`)."""
     nodeid = nodeid.split("|", 1)[0]
     path, _, rest = nodeid.partition("::")
     mod = module_name(path, roots) if path.endswith(".py") else path.replace("/", ".")

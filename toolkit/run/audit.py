@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolkit import __version__, progress
+from toolkit import __version__
+
+from toolkit.runtime import progress
 from toolkit.config import AuditConfig
 from toolkit.errors import GateFailed, InputError
-from toolkit.evidence import Evidence, load_evidence
-from toolkit.gcpause import collection_paused
-from toolkit.findings import Findings
+from toolkit.core.evidence import Evidence, load_evidence
+from toolkit.runtime.gcpause import collection_paused
+from toolkit.core.findings import Findings
 from toolkit.report import sections as S
 from toolkit.report.compare import read_findings
 from toolkit.report.model import Report, Section
@@ -65,7 +67,7 @@ def provenance(ev: Evidence) -> dict[str, Any]:
 class StageProgress:
     """A one-line status over the loading stages (``load_evidence``'s ``on_stage`` hook): stage name, count, time.
 
-    Silent when progress is disabled (``--quiet``, stderr not a TTY): see toolkit.progress.
+    Silent when progress is disabled (``--quiet``, stderr not a TTY): see toolkit.runtime.progress.
     """
 
     def __init__(self, desc: str = "loading") -> None:
@@ -95,7 +97,7 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     ``verbose`` is accepted for the callers' convenience; timings are always kept.
     ``backtest_at``: a revision or a list of them; adds the ``backtest`` section (toolkit.analyze.backtest)
     after the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
-    Python's cyclic garbage collection is paused meanwhile (:func:`toolkit.gcpause.collection_paused`).
+    Python's cyclic garbage collection is paused meanwhile (:func:`toolkit.runtime.gcpause.collection_paused`).
     """
     with collection_paused():
         return _run_audit(config, only=only, compare=compare, backtest_at=backtest_at, backtest_k=backtest_k)
@@ -119,7 +121,7 @@ def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | N
     sections: list[Section] = []
     todo = [(k, make) for k, make in METHODS.items() if not only or k in only]
     prepared = None
-    if revisions:  # the backtests run beside the analyses, on another core (toolkit.alongside)
+    if revisions:  # the backtests run beside the analyses, on another core (toolkit.runtime.alongside)
         from toolkit.analyze.backtest import prepare
         prepared = prepare(f, revisions, backtest_k)
     try:

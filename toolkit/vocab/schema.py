@@ -27,10 +27,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
     # ---- repository structure (toolkit.load.structure) ----
     "files": _t(
         ("path", "string", "repository-relative posix path"),
-        ("component", "string", "owning component (toolkit.components); <NA> for tests and unassigned files"),
+        ("component", "string", "owning component (toolkit.vocab.components); <NA> for tests and unassigned files"),
         ("module", "string", "dotted module name for Python files, <NA> otherwise"),
         ("kind", "string", "python, sql, openapi, json_schema, protobuf, pact, template, other"),
-        ("is_test", "bool", "test code (toolkit.components.is_test_path)"),
+        ("is_test", "bool", "test code (toolkit.vocab.components.is_test_path)"),
         ("loc", "Int64", "non-blank lines of Python files; <NA> for other files (not read)"),
     ),
     "imports": _t(
@@ -55,10 +55,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("callee", "string", "qualified name of the called/instantiated/subclassed name"),
         ("callee_component", "string", "component owning callee"),
         ("kind", "string", "call, instantiate or subclass"),
-        ("seam", "string", "caller_component->callee_component (toolkit.components.seam_name)"),
+        ("seam", "string", "caller_component->callee_component (toolkit.vocab.components.seam_name)"),
     ),
     "components": _t(
-        ("component", "string", "component name (toolkit.components)"),
+        ("component", "string", "component name (toolkit.vocab.components)"),
         ("reason", "string", "why it is one: the rule (e.g. 'module of flat package requests', 'Django app') "
                              "or 'user mapping seamscope.toml:<line>'"),
         ("files", "int64", "Python files (not tests) it holds"),
@@ -131,11 +131,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
     # ---- tests (toolkit.load.junit, coverage_contexts, mocks, test_kinds) ----
     "test_results": _t(
         ("run_id", "string", "one test run (folder or file stem)"),
-        ("environment", "string", "toolkit.environments vocabulary"),
+        ("environment", "string", "toolkit.vocab.environments vocabulary"),
         ("suite", "string", "testsuite name"),
         ("classname", "string", "testcase classname (may be <NA>)"),
         ("name", "string", "testcase name"),
-        ("test_id", "string", "toolkit.testids identity, stable across runs"),
+        ("test_id", "string", "toolkit.vocab.testids identity, stable across runs"),
         ("file", "string", "test source file if the XML says, else <NA>"),
         ("outcome", "string", "passed, failed, error or skipped"),
         ("duration_s", "float64", "seconds (NaN when absent)"),
@@ -168,12 +168,12 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("failure_rate", "float64", "(failed + error) / rows that ran (not skipped); NaN when none ran"),
     ),
     "test_lines": _t(
-        ("test_id", "category", "test (toolkit.testids); categorical because there is a row per test per executed line"),
+        ("test_id", "category", "test (toolkit.vocab.testids); categorical because there is a row per test per executed line"),
         ("path", "category", "repository-relative file the line is in"),
         ("line", "int32", "executed line number"),
     ),
     "test_exercises": _t(
-        ("test_id", "string", "test (toolkit.testids)"),
+        ("test_id", "string", "test (toolkit.vocab.testids)"),
         ("call_site_id", "string", "a cross-component call site whose line the test executed"),
     ),
     "test_components": _t(
@@ -214,7 +214,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("priority", "string", "tracker priority"),
         ("created", "datetime64[ns, UTC]", "created"),
         ("resolved", "datetime64[ns, UTC]", "resolved/closed (NaT when open)"),
-        ("environment", "string", "toolkit.environments vocabulary"),
+        ("environment", "string", "toolkit.vocab.environments vocabulary"),
         ("environment_evidence", "string", "where the environment came from"),
         ("reporter", "string", "reporter (pseudonymised on request)"),
         ("url", "string", "link to the issue"),
@@ -249,10 +249,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("counted", "bool", "counted as a bug (its fix is its own commits)"),
         ("decision", "string", "why it is or is not counted"),
     ),
-    # ---- analyst decisions (toolkit.labels) ----
+    # ---- analyst decisions (toolkit.load.labels) ----
     "labels": _t(
         ("key", "string", "issue key"),
-        ("category", "string", "integration, component, environment or not_a_bug (toolkit.labels.CATEGORIES)"),
+        ("category", "string", "integration, component, environment or not_a_bug (toolkit.load.labels.CATEGORIES)"),
         ("note", "string", "analyst's note (may be empty)"),
         ("reviewer", "string", "who decided (<NA> when unknown)"),
         ("decided_at", "datetime64[ns, UTC]", "when (NaT for hand-written JSON labels)"),
@@ -357,9 +357,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "bug_categories": _t(
         ("key", "string", "bug issue key (type bug, not a pull request)"),
         ("title", "string", "issue title (untrusted text)"),
-        ("environment", "string", "where it was first seen (toolkit.environments)"),
-        ("category", "string", "integration, component, environment, not_a_bug (toolkit.labels.CATEGORIES) or unknown"
-                               " (toolkit.labels.UNKNOWN: evidence too weak or conflicting)"),
+        ("environment", "string", "where it was first seen (toolkit.vocab.environments)"),
+        ("category", "string", "integration, component, environment, not_a_bug (toolkit.load.labels.CATEGORIES) or unknown"
+                               " (toolkit.load.labels.UNKNOWN: evidence too weak or conflicting)"),
         ("confidence", "float64", "(best - second score) / (total score + prior); 1 for analyst labels; 0 with no "
                                   "evidence"),
         ("decided_by", "string", "who decided the category: label (analyst decision, always wins), rules (weighted "
@@ -475,7 +475,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("callee_service", "string", "resolved callee service; <NA> when unresolved (see reason)"),
         ("resolved_by", "string", "deployment env, URL host or setting name evidence"),
         ("reason", "string", "why the callee is unknown (empty when resolved)"),
-        ("seam", "string", "caller_service->callee_service (toolkit.components.seam_name); <NA> when unresolved"),
+        ("seam", "string", "caller_service->callee_service (toolkit.vocab.components.seam_name); <NA> when unresolved"),
     ),
     "service_endpoints": _t(
         ("path", "string", "file declaring the route"),
@@ -522,7 +522,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("span_id", "string", "span"),
         ("parent_span_id", "string", "parent span (<NA> for roots)"),
         ("service", "string", "service.name of the span's resource / Jaeger process"),
-        ("environment", "string", "toolkit.environments vocabulary (deployment.environment[.name] or per file)"),
+        ("environment", "string", "toolkit.vocab.environments vocabulary (deployment.environment[.name] or per file)"),
         ("kind", "string", "server, client, producer, consumer, internal or unspecified"),
         ("name", "string", "span name"),
         ("method", "string", "http.request.method / http.method"),
@@ -570,7 +570,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("production_only", "bool", "observed in production, never in test traces"),
     ),
     "service_seams": _t(
-        ("seam", "string", "caller->callee service seam (toolkit.components.seam_name)"),
+        ("seam", "string", "caller->callee service seam (toolkit.vocab.components.seam_name)"),
         ("caller_component", "string", "calling service (a component, or a service_map name)"),
         ("callee_component", "string", "called service"),
         ("level", "string", "always 'service' (code seams are level 'code')"),

@@ -1,0 +1,1 @@
+"""The data spine: Evidence (what was loaded) and Findings (every analysis, computed once)."""

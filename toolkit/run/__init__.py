@@ -1,0 +1,1 @@
+"""Orchestration: one audit, many audits, the backtest over history."""

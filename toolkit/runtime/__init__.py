@@ -1,0 +1,1 @@
+"""Plumbing every layer may use: the cache, atomic writes, progress, parallel parsing."""

@@ -1,0 +1,1 @@
+"""Vocabulary shared by every layer: components, table schemas, environments, test ids."""
