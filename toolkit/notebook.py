@@ -224,7 +224,7 @@ def interface_scores_png(f) -> bytes:
 
 def bugs_by_quarter_png(f) -> bytes:
     """Bugs per quarter, stacked by category."""
-    from toolkit.load.labels import CATEGORIES
+    from toolkit.vocab.categories import CATEGORIES
     from toolkit.viz.plots import stacked_bar_png
 
     q = f.bugs.by_quarter.set_index("quarter")

@@ -9,7 +9,7 @@ always wins.
 Which issues
     Only bugs: ``type == "bug"`` and not a pull request.
 Categories
-    :data:`toolkit.load.labels.CATEGORIES`: ``integration`` (the defect lives between
+    :data:`toolkit.vocab.categories.CATEGORIES`: ``integration`` (the defect lives between
     two parts: another component, a dependency, the runtime or OS, a service, a
     format or protocol between them), ``component`` (wrong inside one part),
     ``environment`` (configuration, deployment or infrastructure of one
@@ -56,7 +56,7 @@ import pandas as pd
 from toolkit.vocab import schema
 from toolkit.vocab.components import file_kind, is_test_path, pair_name
 from toolkit.vocab.environments import SYNONYMS
-from toolkit.load.labels import CATEGORIES, UNKNOWN
+from toolkit.vocab.categories import CATEGORIES, DECISIONS, UNKNOWN
 from toolkit.load.test_kinds import E2E, INTEGRATION, path_kind
 
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
 ]
 
 #: Every value of the ``category`` column: the label categories, then the rules' abstention.
-DECISIONS: tuple[str, ...] = (*CATEGORIES, UNKNOWN)
 #: Who decides a bug's category (column ``decided_by``): the analyst's label, the weighted rules, or the classifier
 #: trained on the labels (:func:`toolkit.analyze.bug_classifier.learn_from_labels`).
 DECIDERS: tuple[str, ...] = ("label", "rules", "classifier")

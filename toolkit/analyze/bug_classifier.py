@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.analyze.bug_categorization import CATEGORIES, FEATURES, UNKNOWN, BugCategories, _summary
+from toolkit.analyze.bug_categorization import FEATURES, BugCategories, _summary
+from toolkit.vocab.categories import CATEGORIES, UNKNOWN
 
 __all__ = ["BugClassifier", "NotEnoughLabels", "train_classifier", "evaluate_classifier", "apply_classifier",
            "Learning", "learn_from_labels", "MIN_LABELS"]

@@ -77,32 +77,18 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.vocab.components import is_test_path, module_name, namespace_components, split_seam
+from toolkit.vocab.categories import ESTIMATED, GAP_STATUSES, IMPORT_ONLY, SEAM_STATUSES, base_status
 from toolkit.vocab.testids import base_test_id
 
 __all__ = ["GAP_STATUSES", "IMPORT_ONLY", "InteractionCoverage", "SEAM_STATUSES", "base_status", "interaction_coverage",
            "seam_status"]
 
-ESTIMATED = "_estimated"
-IMPORT_ONLY = "import_only"
-#: THE seam-status vocabulary, worst first; ``import_only`` (nothing runnable to test) comes last, outside the
-#: better/worse scale. The comparison with a previous audit and the audit-many index read this order.
-SEAM_STATUSES: tuple[str, ...] = ("untested", "mocks_only", "integration", IMPORT_ONLY)
-#: statuses that are an integration gap (no test exercises the seam for real)
-GAP_STATUSES: tuple[str, ...] = ("untested", "mocks_only")
 STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test reaches "
                "both its caller and its callee component (imports them, or a package namespace re-exporting them) "
                "without mocking the callee; call sites take their "
                "seam's estimate. Record coverage with --cov-context=test for a measured answer.")
 COVERAGE_NOTE = ("measured: per-test coverage (test_exercises) says which test executed which call site; "
                  "mocks found in test source say which of those tests replaced the callee.")
-
-
-def base_status(status: Any) -> str | None:
-    """``status`` without the static estimate's suffix, or None when it is not a seam status."""
-    if not isinstance(status, str):
-        return None
-    s = status.removesuffix(ESTIMATED)
-    return s if s in SEAM_STATUSES else None
 
 
 def seam_status(call_sites: int, tests_real: int, tests_mocking: int, *, basis: str = "coverage") -> str:

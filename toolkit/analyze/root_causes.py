@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.analyze.interaction_coverage import GAP_STATUSES, base_status
+from toolkit.vocab.categories import GAP_STATUSES, base_status
 from toolkit.vocab.external_services import external_service
 
 __all__ = ["RootCauses", "THRESHOLDS", "root_causes"]

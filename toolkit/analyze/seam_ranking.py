@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.analyze.interaction_coverage import IMPORT_ONLY, base_status
+from toolkit.vocab.categories import IMPORT_ONLY, base_status
 from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components
 

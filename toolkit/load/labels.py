@@ -46,13 +46,11 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.vocab import schema
+from toolkit.vocab.categories import CATEGORIES, UNKNOWN
 from toolkit.runtime.atomic import atomic_write
 from toolkit.errors import InputError
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 
-CATEGORIES: tuple[str, ...] = ("integration", "component", "environment", "not_a_bug")
-#: What the rules say when the evidence is too weak or conflicting to decide; never an analyst label.
-UNKNOWN = "unknown"
 REQUIRED = ("key", "category", "note", "decided_at")
 HEADER = (*REQUIRED, "reviewer")
 MAX_NOTE_CHARS = 20_000  # well below the csv module's field limit (131,072), so every file we write reads back

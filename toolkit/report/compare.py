@@ -23,7 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.analyze.interaction_coverage import IMPORT_ONLY, SEAM_STATUSES, base_status
+from toolkit.vocab.categories import STATUS_RANK, base_status
+from toolkit.vocab.metrics import METRICS
 from toolkit.errors import InputError
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 from toolkit.report.model import Report, Section, Table
@@ -31,19 +32,8 @@ from toolkit.report.model import Report, Section, Table
 __all__ = ["DIRECTION", "STATUS_RANK", "compare_section", "current_metrics", "metric_deltas", "read_findings",
            "seam_changes", "seam_status"]
 
-#: +1: higher is better, -1: lower is better; metrics not listed are reported without a verdict
-DIRECTION: dict[str, int] = {
-    "interaction_coverage": +1, "interaction_coverage_estimated": +1,
-    "call_site_coverage": +1, "seams_only_mocked": -1, "untested_seams": -1,
-    "integration_bug_share_pct": -1, "production_integration_bug_share_pct": -1,
-    "interfaces_documented_pct": +1, "interface_doc_score": +1, "interface_drift_events": -1,
-    "bugs_crossing_components_pct": -1, "recurring_bug_pairs": -1, "env_only_failures": -1,
-    "production_escapes": -1, "escape_share_pct": -1, "flaky_tests": -1, "integration_tests": +1,
-    "e2e_tests": +1, "link_rate_pct": +1, "bugs": -1,
-}
-#: better/worse order of the seam statuses (import_only, nothing to test, is outside it: a change to or from it is
-#: reported as "changed")
-STATUS_RANK = {st: i for i, st in enumerate(SEAM_STATUSES) if st != IMPORT_ONLY}
+#: summary key -> +1 higher is better, -1 lower is better (toolkit.vocab.metrics); others get no verdict
+DIRECTION: dict[str, int] = {m.key: m.direction for m in METRICS.values() if m.direction}
 DELTA_COLUMNS = ["metric", "previous", "now", "delta", "change"]
 SEAM_COLUMNS = ["seam", "previous_status", "status", "change"]
 
@@ -74,7 +64,7 @@ def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
 
 
 def seam_status(status: Any) -> str | None:
-    """The comparable status of a seam (:data:`toolkit.analyze.interaction_coverage.SEAM_STATUSES`, the estimate
+    """The comparable status of a seam (:data:`toolkit.vocab.categories.SEAM_STATUSES`, the estimate
     suffix dropped), or None."""
     return base_status(status)
 

@@ -12,6 +12,8 @@ from typing import Any
 import pandas as pd
 
 from toolkit.core.findings import Findings
+from toolkit.vocab.categories import CATEGORIES
+from toolkit.vocab.metrics import HEADLINES as HEADLINE_IDS, METRICS
 from toolkit.report.model import SNIPPET_HEAD, Figure, Section, Table
 
 
@@ -295,15 +297,8 @@ def issues_section(f: Findings) -> Section:
                     "Unlinked bugs cannot be placed on a seam." + kinds])
 
 
-#: the executive summary's headline numbers, in reading order; every other number stays in its section
-HEADLINES = (
-    "top_risky_seams", "backtest_beats_baselines", "backtest_top20_share",  # the list, and how far to trust it
-    "interaction_coverage", "interaction_coverage_estimated", "call_site_coverage", "seams_only_mocked",
-    "untested_seams",
-    "production_integration_bug_share_pct", "production_escapes", "env_only_failures",
-    "bugs_crossing_components_pct", "interfaces_documented_pct", "interface_drift_events", "flaky_tests",
-    "coverage_basis",
-)
+#: the executive summary's headline numbers as summary keys (toolkit.vocab.metrics.HEADLINES, in reading order)
+HEADLINES = tuple(METRICS[m].key for m in HEADLINE_IDS)
 
 
 def all_metrics(sections: list[Section]) -> dict[str, Any]:
@@ -467,7 +462,7 @@ def bug_categorization_section(f: Findings) -> Section:
     figures = []
     if len(bc.by_quarter):
         from toolkit.viz.plots import stacked_bar_png
-        q = bc.by_quarter.set_index("quarter")[["integration", "component", "environment", "not_a_bug"]]
+        q = bc.by_quarter.set_index("quarter")[list(CATEGORIES)]
         if len(q):
             figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category"),
                                   "Bugs per quarter by category"))
@@ -617,8 +612,10 @@ def backtest_section(results) -> Section:
     summary = {"backtest_at": results[0].at if len(results) == 1 else [r.at for r in results],
                "backtest_later_fixes": len({k for r in results for k in r.later_fixes["key"]}),  # distinct bugs
                "backtest_unplaced_fixes": int(table["unplaced"].sum()), "backtest_k": int(results[0].scores["k"].iloc[0]),
-               "backtest_precision_at_k": _mean(scored["precision_at_k"]), "backtest_recall_at_k": _mean(scored["recall_at_k"]),
-               "backtest_top20_share": _mean(scored["top20_share"]), "backtest_beats_baselines": beats}
+               # shares in % like every other share of the report (toolkit.vocab.metrics); the tables keep 0..1
+               "backtest_precision_at_k": _pct_of(_mean(scored["precision_at_k"])),
+               "backtest_recall_at_k": _pct_of(_mean(scored["recall_at_k"])),
+               "backtest_top20_share": _pct_of(_mean(scored["top20_share"])), "backtest_beats_baselines": beats}
     if len(results) > 1:
         summary["backtest_revisions_beating_baselines"] = f"{int(scored['beats_baselines'].sum())} of {len(scored)}"
     one = results[0]
@@ -656,6 +653,11 @@ def backtest_section(results) -> Section:
                     f"change-coupling-only rankings of the same seams are the baselines. Here the ranking {verdict}.",
                     *notes],
         figures=figures, tables=tables)
+
+
+def _pct_of(fraction: float | None) -> float | None:
+    """A 0..1 fraction as a percentage (one decimal), None stays None."""
+    return None if fraction is None else _pct(100 * fraction)
 
 
 def _mean(values: pd.Series) -> float | None:

@@ -27,17 +27,17 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.analyze.interaction_coverage import GAP_STATUSES, SEAM_STATUSES, base_status
+from toolkit.vocab.categories import GAP_STATUSES, SEAM_STATUSES, base_status
+from toolkit.vocab.metrics import INDEX_HEADLINES, METRICS
 from toolkit.errors import InputError, SeamscopeError
 from toolkit.load.limits import check_input_file
 from toolkit.report.model import Report, Section, Table, file_stem
 
 __all__ = ["Target", "read_targets", "audit_one", "audit_many", "index_report", "executor_for", "HEADLINES"]
 
-#: headline numbers copied from each repository's executive summary into the index
-HEADLINES = ("interaction_coverage", "interaction_coverage_estimated", "call_site_coverage", "untested_seams",
-             "seams_only_mocked", "seams",
-             "components", "integration_bug_share_pct", "production_escapes", "flaky_tests")
+#: headline numbers copied from each repository's audit into the index, as summary keys
+#: (toolkit.vocab.metrics.INDEX_HEADLINES)
+HEADLINES = tuple(METRICS[m].key for m in INDEX_HEADLINES)
 TOP_SEAMS = 5
 _RESERVED = {"tables", "figures", "index"}  # names the index itself writes into out/
 _STATUS_ORDER = {st: i for i, st in enumerate(SEAM_STATUSES)}  # worst first

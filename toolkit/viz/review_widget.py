@@ -26,7 +26,8 @@ import pandas as pd
 import traitlets
 
 from toolkit.errors import InputError
-from toolkit.load.labels import CATEGORIES, UNKNOWN, read_labels, save_label
+from toolkit.load.labels import read_labels, save_label
+from toolkit.vocab.categories import CATEGORIES, UNKNOWN
 from toolkit.viz.graph_widget import json_safe
 
 _HERE = Path(__file__).parent

@@ -252,7 +252,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     # ---- analyst decisions (toolkit.load.labels) ----
     "labels": _t(
         ("key", "string", "issue key"),
-        ("category", "string", "integration, component, environment or not_a_bug (toolkit.load.labels.CATEGORIES)"),
+        ("category", "string", "integration, component, environment or not_a_bug (toolkit.vocab.categories.CATEGORIES)"),
         ("note", "string", "analyst's note (may be empty)"),
         ("reviewer", "string", "who decided (<NA> when unknown)"),
         ("decided_at", "datetime64[ns, UTC]", "when (NaT for hand-written JSON labels)"),
@@ -282,7 +282,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("isolation_only", "int64", "call sites exercised only with the callee mocked"),
         ("untested", "int64", "call sites no test executes or mocks"),
         ("pct_integration", "float64", "integration / call_sites x 100"),
-        ("status", "string", "toolkit.analyze.interaction_coverage.SEAM_STATUSES: integration, mocks_only or "
+        ("status", "string", "toolkit.vocab.categories.SEAM_STATUSES: integration, mocks_only or "
                              "untested (suffix _estimated on the static basis), or import_only (no call site)"),
         ("tests_real", "int64", "tests exercising a call site of the seam for real (static: importing both sides)"),
         ("tests_mocking", "int64", "tests replacing the callee side of the seam"),
@@ -358,7 +358,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("key", "string", "bug issue key (type bug, not a pull request)"),
         ("title", "string", "issue title (untrusted text)"),
         ("environment", "string", "where it was first seen (toolkit.vocab.environments)"),
-        ("category", "string", "integration, component, environment, not_a_bug (toolkit.load.labels.CATEGORIES) or unknown"
+        ("category", "string", "integration, component, environment, not_a_bug (toolkit.vocab.categories.CATEGORIES) or unknown"
                                " (toolkit.load.labels.UNKNOWN: evidence too weak or conflicting)"),
         ("confidence", "float64", "(best - second score) / (total score + prior); 1 for analyst labels; 0 with no "
                                   "evidence"),
