@@ -200,7 +200,13 @@ def test_syntax_errors_in_gates_stop_before_the_audit(tmp_path):
     assert not (tmp_path / "o").exists()
     with pytest.raises(InputError, match="--compare"):
         parse_gates([], ["new-untested-seam"], compare=False)
-    assert parse_gates(["a-b=1", "c=2.5"], [], compare=False) == [("a_b", 1.0), ("c", 2.5)]
+    # floors name metrics of the one vocabulary (toolkit.vocab.metrics), by id or summary key
+    assert parse_gates(["interaction_coverage=1", "link-rate-pct=2.5"], [], compare=False) == [
+        ("interaction-coverage", 1.0), ("link-rate-pct", 2.5)]
+    with pytest.raises(InputError, match="unknown gate metric 'a-b'"):
+        parse_gates(["a-b=1"], [], compare=False)
+    with pytest.raises(InputError, match="coverage-basis.*not a number"):
+        parse_gates(["coverage-basis=1"], [], compare=False)
 
 
 def test_exit_codes_are_documented_in_help():

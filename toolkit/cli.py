@@ -146,7 +146,7 @@ def _positive_int(text: str) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import time
 
-    from toolkit.run.audit import check_gates, parse_gates, run_audit
+    from toolkit.run.audit import parse_gates, raise_failed_gates, run_audit
     from toolkit.report.writer import check_out_dir, write_report
 
     t_start = time.perf_counter()
@@ -163,7 +163,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     elif at == []:
         raise SeamscopeError("--backtest needs a revision for a repository (--backtest REV [REV ...])")
     report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
-                           verbose=args.verbose, backtest_at=at)
+                           verbose=args.verbose, backtest_at=at, fail_under=fail_under, fail_on=fail_on)
     t0 = time.perf_counter()
     paths = write_report(report, Path(args.out))  # written first: a failed gate still leaves its report
     ev.timings["write report"] = time.perf_counter() - t0
@@ -180,8 +180,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"{len(missing)} section(s) without their input — the report says why: {', '.join(missing)}",
               file=sys.stderr)
     print(f"report: {paths['html']}")  # not resolved: published in place, it is a link
-    if fail_under or fail_on:
-        check_gates(report, fail_under=fail_under, fail_on=fail_on)
+    raise_failed_gates(report.audit)  # evaluated in the audit, so the report shows the verdict
     return EXIT_OK
 
 
@@ -322,8 +321,8 @@ configuration:
       environment, recent_change
 
 CI gates (the report is written before gates are checked):
-  --fail-under interaction-coverage=60     any summary number of any section (findings.json
-                                           sections.*.summary), hyphens or underscores
+  --fail-under interaction-coverage=60     any numeric metric by id (findings.json metrics;
+                                           toolkit.vocab.metrics), hyphens or underscores
   --fail-on new-untested-seam              needs --compare PREVIOUS/findings.json
 
 exit codes:
@@ -373,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add a backtest: rank seams as of each REV and score them against the integration-bug "
                         "fixes that came later (REV may be omitted for the sample)")
     a.add_argument("--fail-under", action="append", metavar="METRIC=VALUE",
-                   help="CI gate (repeatable): exit 1 when a summary number of the report is below VALUE, "
+                   help="CI gate (repeatable): exit 1 when a metric (by id, findings.json metrics) is below VALUE, "
                    "e.g. interaction-coverage=60")
     a.add_argument("--fail-on", action="append", metavar="CONDITION",
                    help="CI gate (repeatable, needs --compare): new-untested-seam or new-mocks-only-seam")

@@ -20,7 +20,8 @@ from toolkit.vocab.components import pair_name
 from toolkit.config import AuditConfig
 from toolkit.errors import InputError, SeamscopeError
 
-__all__ = ["config_from_params", "load", "need", "show_table", "show_summary", "png", "headline",
+__all__ = ["config_from_params", "load", "need", "show_table", "show_summary", "show_metrics", "audit_of", "png",
+           "headline",
            "details_for_graph", "review_widget", "seam_status_png", "interface_scores_png", "bugs_by_quarter_png",
            "failure_rates_png", "report_contents", "report_table", "PARAMETER_OF_FLAG"]
 
@@ -187,16 +188,46 @@ def png(data: bytes):
     return Image(data=data, format="png")
 
 
-def headline(f) -> HTMLTable:
-    """The report's executive-summary numbers for ``f`` (the same sections the audit report shows)."""
-    from toolkit.run.audit import METHODS
-    from toolkit.report.sections import summary_section
+def audit_of(f, only: Sequence[str] | None = None):
+    """The Audit of ``f`` as ``seamscope audit`` builds it (toolkit.core.audit_result.Audit): its metrics by id
+    (``audit.value("interaction-coverage")``), not-measured reasons and top seams. ``only``: keys of
+    ``toolkit.run.audit.METHODS`` to run (default all, with the executive summary)."""
+    return _audit_sections(f, only)[0]
 
-    sections = [make(f) for make in METHODS.values()]
-    s = summary_section(f, sections)
-    rows = pd.DataFrame({"measure": list(s.summary), "value": list(s.summary.values())})
+
+def _audit_sections(f, only: Sequence[str] | None = None):
+    from toolkit.core.audit_result import Audit
+    from toolkit.report.sections import summary_section
+    from toolkit.run.audit import METHODS
+
+    keys = [k for k in METHODS if only is None or k in only]
+    sections = [METHODS[k](f) for k in keys]
+    if only is None:
+        sections = [summary_section(f, sections), *sections]
+    ranking = f.ranking.table if "seam_ranking" in keys else None
+    return Audit.from_sections(sections, ranking=ranking), sections
+
+
+def show_metrics(audit, ids: Sequence[str] | None = None, *, caption: str | None = None) -> HTMLTable:
+    """Metrics of an Audit (:func:`audit_of`) by id (default: all it holds) with label, unit and, when n/a, why:
+    the same ids, units and values as the report, findings.json and the ``--fail-under`` gates."""
+    from toolkit.vocab.metrics import METRICS
+
+    ids = [i for i in (ids if ids is not None else audit.metrics) if audit.has(i)]
+    rows = pd.DataFrame({"metric": [METRICS[i].label for i in ids], "id": list(ids),
+                         "value": [audit.value(i) for i in ids], "unit": [METRICS[i].unit for i in ids],
+                         "not measured because": [audit.why_not(i).partition("\n")[0] for i in ids]})
+    return show_table(rows, max_rows=max(1, len(rows)), caption=caption, max_chars=300)
+
+
+def headline(f) -> HTMLTable:
+    """The report's executive-summary numbers for ``f``, by metric id from its Audit (as the report shows them)."""
+    from toolkit.vocab.metrics import HEADLINES
+
+    audit, sections = _audit_sections(f)
+    s = sections[0]
     gaps = [html.escape(p) for p in s.paragraphs]
-    table = show_table(rows, max_rows=max(1, len(rows)), caption="Headline numbers", max_chars=300)
+    table = show_metrics(audit, HEADLINES, caption="Headline numbers")
     if gaps:
         table.markup += "<p><strong>Not measured:</strong></p><ul>" + "".join(f"<li>{g}</li>" for g in gaps) + "</ul>"
         table.text += "\nNot measured: " + "; ".join(s.paragraphs)

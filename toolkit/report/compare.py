@@ -2,10 +2,10 @@
 
 Two comparisons, both presentation of numbers the audits already hold:
 
-* **metric deltas** — every summary number of every section present in both
-  audits (interaction_coverage, call_site_coverage, bug shares, ...), with
-  the delta and whether the change is *better* or *worse* (:data:`DIRECTION`;
-  metrics without a known direction are only reported);
+* **metric deltas** — every numeric metric of the vocabulary (toolkit.vocab.metrics) present in both
+  audits (interaction_coverage, call_site_coverage, bug shares, ...), read from each audit's Audit by metric id
+  (a schema-1 findings.json: from the metric's own section), with the delta and whether the change is *better*
+  or *worse* (:data:`DIRECTION`; metrics without a direction are only reported);
 * **seam status changes** — the per-seam status of the interaction-coverage
   ``seams`` table, matched by seam name. Status order: ``integration`` (a test
   runs the seam with both sides real) > ``mocks_only`` (only with the callee
@@ -25,6 +25,7 @@ import pandas as pd
 
 from toolkit.vocab.categories import STATUS_RANK, base_status
 from toolkit.vocab.metrics import METRICS
+from toolkit.core.audit_result import Audit
 from toolkit.errors import InputError
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 from toolkit.report.model import Report, Section, Table
@@ -69,30 +70,17 @@ def seam_status(status: Any) -> str | None:
     return base_status(status)
 
 
-def _metrics(sections: list[tuple[str, dict]]) -> dict[str, Any]:
-    """Every scalar summary number of every section, flattened, first section winning a clash.
-
-    The same flattening as ``toolkit.report.sections.all_metrics``; the ``compare``
-    section of a previous comparison is left out.
-    """
-    out: dict[str, Any] = {}
-    for sid, summary in sections:
-        if sid == "compare" or not isinstance(summary, dict):
-            continue
-        for k, v in summary.items():
-            if isinstance(v, (int, float, str)) or v is None:
-                out.setdefault(k, v)
-    return out
-
-
 def current_metrics(report: Report) -> dict[str, Any]:
-    """All numbers of ``report`` by name: what ``--fail-under`` and the metric deltas read."""
-    return _metrics([(s.id, s.summary) for s in report.sections])
+    """Every metric of ``report`` by summary key, read from its Audit (toolkit.core.audit_result; built from
+    its sections when the report has none): what the metric deltas compare."""
+    audit = report.audit if report.audit is not None else Audit.from_sections(report.sections)
+    return audit.by_key()
 
 
 def _previous_metrics(previous: dict) -> dict[str, Any]:
-    return _metrics([(sid, (sec or {}).get("summary") if isinstance(sec, dict) else None)
-                     for sid, sec in previous.get("sections", {}).items()])
+    """Every metric of a previous findings.json by summary key: its ``metrics`` (schema 2), else each metric
+    read from its own section (schema 1)."""
+    return Audit.from_findings(previous).by_key()
 
 
 def _previous_seams(previous: dict) -> dict[str, str | None] | None:

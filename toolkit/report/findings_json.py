@@ -22,7 +22,7 @@ import pandas as pd
 
 from toolkit.report.model import Report, output_names
 
-FINDINGS_SCHEMA_VERSION = "1.0"
+FINDINGS_SCHEMA_VERSION = "1.0"  # a Report without an Audit; with one, toolkit.core.audit_result.SCHEMA_VERSION
 
 
 def json_safe(value: Any) -> Any:
@@ -123,8 +123,15 @@ def render_findings(report: Report) -> dict[str, Any]:
     Shape (validated by :func:`findings_schema`)::
 
         {schema_version, generated, title, provenance,
+         metrics: {metric id: {value, label, unit, direction, section}}, not_measured: {metric id: why},
+         top_seams: [{seam, rank, score, level, status, reason, action, reasons, numbers}],
+         gates: {verdict, results: [{gate, passed, message, metric, floor, value}]}, since_previous,
          sections: {id: {title, summary, missing, not_measured: {summary key: why it is null},
                         paragraphs, tables: {name: [records]}, figures: {name: path}}}}
+
+    The fields between provenance and sections are the report's Audit (toolkit.core.audit_result, schema 2.0:
+    what gates, --compare, the audit-many index and the notebooks read by metric id); a Report without an Audit
+    is written as schema 1.0 without them.
 
     Duplicate section ids keep the first id and get ``~2``, ``~3`` suffixes so no section is lost.
     """
@@ -153,13 +160,19 @@ def render_findings(report: Report) -> dict[str, Any]:
             "figures": {str(f.name): names[("figure", si, fi)] for fi, f in enumerate(sec.figures)},
         }
     generated = report.generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    return {
+    doc: dict[str, Any] = {
         "schema_version": str(report.schema_version or FINDINGS_SCHEMA_VERSION),
         "generated": str(generated),
         "title": str(report.title),
         "provenance": json_safe(dict(report.provenance)),
-        "sections": sections,
     }
+    if report.audit is not None:
+        from toolkit.core.audit_result import SCHEMA_VERSION
+
+        doc["schema_version"] = SCHEMA_VERSION
+        doc.update(json_safe(report.audit.to_json()))
+    doc["sections"] = sections
+    return doc
 
 
 def dumps_findings(report: Report) -> str:

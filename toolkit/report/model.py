@@ -48,6 +48,9 @@ class Report:
     provenance: dict[str, Any] = field(default_factory=dict)  # inputs read, skipped, versions, commit range
     schema_version: str = "1.0"
     generated: str | None = None  # ISO-8601 time of the audit; writers use "now" (UTC) when None
+    #: the audit's results as data (toolkit.core.audit_result.Audit): metrics by id, top seams, gates; what
+    #: findings.json serialises beside the sections (schema 2.0). None for a report not made by an audit.
+    audit: Any = None
 
 
 #: a paragraph beginning so is a configuration snippet to paste (seamscope.toml), rendered verbatim as code

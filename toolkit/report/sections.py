@@ -301,24 +301,23 @@ def issues_section(f: Findings) -> Section:
 HEADLINES = tuple(METRICS[m].key for m in HEADLINE_IDS)
 
 
-def all_metrics(sections: list[Section]) -> dict[str, Any]:
-    """Every scalar summary value of every section, flattened (first section wins a name clash)."""
+def headline_values(sections: list[Section]) -> dict[str, Any]:
+    """Each headline's value (lists allowed) by summary key, read from the section the vocabulary says computes
+    it (toolkit.vocab.metrics ``Metric.section``), never from whichever section happens to come first."""
+    by_id = {s.id: s for s in reversed(sections)}  # the first section of an id wins
     out: dict[str, Any] = {}
-    for s in sections:
-        for k, v in s.summary.items():
-            if isinstance(v, (int, float, str)) or v is None:
-                out.setdefault(k, v)
+    for mid in HEADLINE_IDS:
+        m = METRICS[mid]
+        own = by_id.get(m.section)
+        if own is not None and m.key in own.summary:
+            out[m.key] = own.summary[m.key]
     return out
 
 
 def summary_section(f: Findings, sections: list[Section]) -> Section:
     """The executive summary: the headline numbers (HEADLINES), each "n/a" (None) with its reason when it could
     not be measured, and what could not be measured, why, and the one change that fixes it."""
-    metrics = all_metrics(sections)
-    for s in sections:  # lists (e.g. top risky seams) are allowed for headline keys only
-        for k, v in s.summary.items():
-            if k in HEADLINES and isinstance(v, list):
-                metrics.setdefault(k, v)
+    metrics = headline_values(sections)
     reasons: dict[str, str] = {}
     for s in sections:
         for k, why in s.not_measured.items():

@@ -6,6 +6,7 @@ a method whose inputs are missing contributes a section that says why.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import platform
 import time
@@ -19,7 +20,9 @@ from toolkit.config import AuditConfig
 from toolkit.errors import GateFailed, InputError
 from toolkit.core.evidence import Evidence, load_evidence
 from toolkit.runtime.gcpause import collection_paused
+from toolkit.core.audit_result import NUMERIC_UNITS, Audit, GateResult, evaluate_gates
 from toolkit.core.findings import Findings
+from toolkit.vocab.metrics import METRICS, metric as metric_named
 from toolkit.report import sections as S
 from toolkit.report.compare import read_findings
 from toolkit.report.model import Report, Section
@@ -87,8 +90,8 @@ class StageProgress:
 
 
 def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Path | None = None,
-              verbose: bool = False, backtest_at: str | list[str] | None = None, backtest_k: int = 3
-              ) -> tuple[Report, Evidence]:
+              verbose: bool = False, backtest_at: str | list[str] | None = None, backtest_k: int = 3,
+              fail_under: list[str] | None = None, fail_on: list[str] | None = None) -> tuple[Report, Evidence]:
     """Audit ``config``'s inputs; return the report (not yet written) and the evidence it used.
 
     ``only``: keys of :data:`METHODS` to run (default all). ``compare``: a previous
@@ -97,14 +100,21 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     ``verbose`` is accepted for the callers' convenience; timings are always kept.
     ``backtest_at``: a revision or a list of them; adds the ``backtest`` section (toolkit.analyze.backtest)
     after the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
+    ``fail_under``/``fail_on``: CI gates (:func:`parse_gates`), evaluated into ``report.audit.gates`` (the
+    report shows the verdict); :func:`raise_failed_gates` turns a failed verdict into GateFailed.
+    The report's ``audit`` (toolkit.core.audit_result.Audit) holds the metrics by id, top seams, gates and
+    provenance: what findings.json serialises and gates, the comparison and the index read.
     Python's cyclic garbage collection is paused meanwhile (:func:`toolkit.runtime.gcpause.collection_paused`).
     """
     with collection_paused():
-        return _run_audit(config, only=only, compare=compare, backtest_at=backtest_at, backtest_k=backtest_k)
+        return _run_audit(config, only=only, compare=compare, backtest_at=backtest_at, backtest_k=backtest_k,
+                          fail_under=fail_under or [], fail_on=fail_on or [])
 
 
 def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | None,
-               backtest_at: str | list[str] | None, backtest_k: int) -> tuple[Report, Evidence]:
+               backtest_at: str | list[str] | None, backtest_k: int, fail_under: list[str], fail_on: list[str]
+               ) -> tuple[Report, Evidence]:
+    parse_gates(fail_under, fail_on, compare=compare is not None)
     unknown = sorted(set(only or []) - set(METHODS))
     if unknown:
         raise InputError(None, f"unknown method(s) {unknown}", flag="--only", hint=f"choose from {sorted(METHODS)}")
@@ -136,12 +146,19 @@ def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | N
             prepared.cancel()
     summary = S.summary_section(f, sections)
     report = Report(title=f"Integration-testing audit — {config.name or Path(config.repo).name}",
-                    sections=[summary, *sections], provenance=provenance(ev))
+                    sections=[summary, *sections], provenance=provenance(ev),
+                    generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    ranked = any(s.id == "seam_ranking" for s in sections)
+    report.audit = Audit.from_sections(report.sections, ranking=f.ranking.table if ranked else None,
+                                       provenance=report.provenance, generated=report.generated)
     if previous is not None:
         t0 = time.perf_counter()
         report.sections.append(S.compare_section(report, previous))
+        report.audit.since_previous = dict(report.sections[-1].summary)
         ev.timings["compare"] = time.perf_counter() - t0
         report.provenance["compared with"] = str(compare)
+    if fail_under or fail_on:
+        report.audit.gates = gate_results(report.audit, fail_under=fail_under, fail_on=fail_on)
     return report, ev
 
 
@@ -186,11 +203,12 @@ FAIL_ON = {
 
 
 def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> list[tuple[str, float]]:
-    """Check gate syntax before any work: ``METRIC=NUMBER`` floors and known conditions.
+    """Check gates before any work: ``METRIC=NUMBER`` floors on numeric metrics of the vocabulary
+    (toolkit.vocab.metrics, by id or summary key) and known conditions.
 
-    Returns the floors as ``(summary_key, value)``. Raises InputError (exit 2) for
-    a malformed floor, an unknown condition, or a condition that needs ``--compare``
-    without it.
+    Returns the floors as ``(metric id, value)``. Raises InputError (exit 2) for
+    a malformed floor, a metric that is not a number of the vocabulary, an unknown condition, or a condition
+    that needs ``--compare`` without it.
     """
     floors = []
     for spec in fail_under:
@@ -206,7 +224,13 @@ def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> 
         if not math.isfinite(floor):  # a NaN floor never fails, an infinite one always: neither gates anything
             raise InputError(None, f"gate {spec!r}: {value.strip()} is not a finite number", flag="--fail-under",
                              hint="e.g. --fail-under interaction-coverage=60")
-        floors.append((metric.strip().replace("-", "_"), floor))
+        m = metric_named(metric)
+        if m is None or m.unit not in NUMERIC_UNITS:
+            known = ", ".join(k for k, v in METRICS.items() if v.unit in NUMERIC_UNITS)
+            raise InputError(None, f"unknown gate metric {metric.strip()!r} ("
+                             + ("not a metric of seamscope's vocabulary" if m is None else f"its unit is {m.unit}, "
+                                "not a number") + ")", flag="--fail-under", hint=f"known: {known}")
+        floors.append((m.id, floor))
     for cond in fail_on:
         if cond.strip() not in FAIL_ON:
             raise InputError(None, f"unknown gate condition {cond!r}", flag="--fail-on",
@@ -217,40 +241,33 @@ def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> 
     return floors
 
 
+def gate_results(audit: Audit, *, fail_under: list[str], fail_on: list[str]) -> list[GateResult]:
+    """Every gate's result on ``audit`` (its metrics by id, and ``since_previous`` for ``--fail-on``)."""
+    floors = parse_gates(fail_under, fail_on, compare=audit.since_previous is not None)
+    conditions = [(c, *FAIL_ON[c.strip()]) for c in fail_on]
+    return evaluate_gates(audit, [(spec, mid, floor) for spec, (mid, floor) in zip(fail_under, floors)],
+                          conditions)
+
+
+def raise_failed_gates(audit: Audit) -> None:
+    """GateFailed naming every failed gate of ``audit`` (the CLI exits 1), if any failed."""
+    failed = [g.message for g in audit.gates if not g.passed]
+    if failed:
+        raise GateFailed("; ".join(failed))
+
+
 def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) -> None:
     """Raise GateFailed when a ``metric=value`` floor or a ``--fail-on`` condition is violated.
 
-    Metrics are the summary numbers of every section (findings.json ``sections.*.summary``;
-    hyphens or underscores);
-    a metric the audit could not compute (``None``) fails its floor, naming why (``Section.not_measured``). An unknown
-    metric is an InputError.
+    Metrics are read by id from the report's Audit (toolkit.core.audit_result; built from its sections when
+    the report has none); a metric the audit could not compute (``None``) fails its floor, naming why.
+    An unknown metric is an InputError.
     """
-    compare = next((s for s in report.sections if s.id == "compare"), None)
-    floors = parse_gates(fail_under, fail_on, compare=compare is not None)
-    summary = S.all_metrics(report.sections)  # any scalar number of any section
-    reasons: dict[str, str] = {}
-    for sec in report.sections:
-        for k, why in sec.not_measured.items():
-            reasons.setdefault(k, why)
-    failures = []
-    for (key, floor), spec in zip(floors, fail_under):
-        metric = spec.partition("=")[0].strip()
-        if key not in summary or isinstance(summary[key], (str, bool)):
-            known = sorted(k.replace("_", "-") for k, v in summary.items()
-                           if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
-            raise InputError(None, f"unknown gate metric {metric!r} (not a number in this audit's summary)",
-                             flag="--fail-under", hint=f"known: {', '.join(known)}")
-        if summary[key] is None:
-            why = reasons.get(key, "its input is missing").removeprefix("Not measured: ").splitlines()[0]
-            failures.append(f"{metric} could not be computed (not measured: {why.rstrip('.')})")
-        elif summary[key] < floor:
-            failures.append(f"{metric} is {summary[key]} < {floor:g}")
-    for cond in fail_on:
-        key, text = FAIL_ON[cond.strip()]
-        found = compare.summary.get(key)
-        if found is None:
-            failures.append(f"{cond}: cannot tell (one of the audits has no interaction-coverage seams table)")
-        elif found:
-            failures.append(f"{text}: {', '.join(found)}")
-    if failures:
-        raise GateFailed("; ".join(failures))
+    audit = report.audit
+    if audit is None:
+        audit = Audit.from_sections(report.sections)
+        compare = next((s for s in report.sections if s.id == "compare"), None)
+        audit.since_previous = None if compare is None else dict(compare.summary)
+    raise_failed_gates(Audit(metrics=audit.metrics, not_measured=audit.not_measured,
+                             since_previous=audit.since_previous,
+                             gates=gate_results(audit, fail_under=fail_under, fail_on=fail_on)))

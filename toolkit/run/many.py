@@ -143,7 +143,6 @@ def audit_one(name: str, repo: str | None, config: str | None, out_dir: str, roo
     from toolkit.runtime import progress
     from toolkit.run.audit import run_audit
     from toolkit.config import AuditConfig, load_toml
-    from toolkit.report.compare import current_metrics
     from toolkit.report.writer import write_report
 
     progress.set_enabled(False)  # many workers drawing bars on one terminal helps nobody
@@ -156,8 +155,7 @@ def audit_one(name: str, repo: str | None, config: str | None, out_dir: str, roo
             conf = conf.with_(name=name)
         report, ev = run_audit(conf)
         write_report(report, Path(out_dir) / name)
-        summary = current_metrics(report)
-        result["summary"] = {k: summary.get(k) for k in HEADLINES}
+        result["summary"] = {METRICS[m].key: report.audit.value(m) for m in INDEX_HEADLINES}  # by metric id
         result["top_seams"] = _worst_seams(report)
         result["skipped_inputs"] = len(ev.skips)
         result["report"] = f"{name}/report.html"

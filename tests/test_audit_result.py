@@ -1,0 +1,113 @@
+"""The Audit object and the one metric vocabulary: gates, --compare and the audit-many index read the same metric
+id from the same place, and findings.json carries exactly its schema version's fields."""
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pandas as pd
+import pytest
+
+from gitutil import make_repo
+from toolkit.cli import main
+from toolkit.core.audit_result import FIELDS, SCHEMA_VERSION, Audit
+from toolkit.errors import GateFailed
+from toolkit.report.compare import compare_section
+from toolkit.report.findings_json import findings_schema, render_findings
+from toolkit.report.model import Report, Section, Table
+from toolkit.run.audit import check_gates
+from toolkit.vocab.metrics import HEADLINES, INDEX_HEADLINES, METRICS, UNITS, metric
+
+
+def test_vocabulary_is_one_entry_per_metric():
+    assert all(METRICS[m] for m in HEADLINES + INDEX_HEADLINES)
+    for m in METRICS.values():
+        assert m.unit in UNITS and m.direction in (-1, 0, 1) and m.label and m.meaning and m.section
+        assert metric(m.key) is m and metric(m.id) is m
+    # every share a reader sees is a percentage, never a 0..1 fraction beside percentages
+    assert metric("backtest-top20-share").unit == "%" and metric("interaction-coverage").unit == "%"
+
+
+def test_a_metric_is_read_from_its_own_section_not_the_first_section_with_that_name():
+    decoy = Section("coupling", "C", summary={"interaction_coverage": 99.0})
+    own = Section("interaction_coverage", "I", summary={"interaction_coverage": 40.0, "untested_seams": 2},
+                  tables=[Table("seams", pd.DataFrame({"seam": ["a->b"], "status": ["untested"]}))])
+    rep = Report("r", [decoy, own])
+    audit = Audit.from_sections(rep.sections)
+    assert audit.value("interaction-coverage") == 40.0 == audit.value("interaction_coverage")
+    check_gates(rep, fail_under=["interaction-coverage=40"], fail_on=[])  # 99 would pass 50, 40 must not
+    with pytest.raises(GateFailed, match="interaction-coverage is 40.0 < 50"):
+        check_gates(rep, fail_under=["interaction-coverage=50"], fail_on=[])
+    previous = {"sections": {"coupling": {"summary": {"interaction_coverage": 10.0}},
+                             "interaction_coverage": {"summary": {"interaction_coverage": 30.0}}}}
+    deltas = compare_section(rep, previous).tables[0].df.set_index("metric")
+    assert (deltas.loc["interaction_coverage", "previous"], deltas.loc["interaction_coverage", "now"]) == (30.0, 40.0)
+
+
+def test_gate_compare_and_index_read_the_same_metric_id(tmp_path, capsys):
+    from toolkit.run.many import audit_one
+
+    repo = make_repo(tmp_path / "repo", {
+        "seamscope.toml": '[components]\n"app/a.py" = "a"\n"app/b.py" = "b"\n"app/c.py" = "c"\n',
+        "app/__init__.py": "",
+        "app/a.py": "from app import b, c\n\n\ndef f():\n    return b.g() + c.h()\n",
+        "app/b.py": "def g():\n    return 1\n",
+        "app/c.py": "def h():\n    return 2\n",
+        "tests/test_a.py": "from app import a, b\n\n\ndef test_f():\n    assert a.f() == b.g() + 2\n",
+    })
+    idx = audit_one("repo", str(repo), None, str(tmp_path / "many"))
+    assert idx["error"] is None, idx["error"]
+    doc = json.loads((tmp_path / "many" / "repo" / "findings.json").read_text())
+    mid = "interaction-coverage-estimated"  # no per-test coverage: the estimate is what this audit measures
+    value = doc["metrics"][mid]["value"]
+    assert value is not None and doc["metrics"][mid]["unit"] == "%"
+    for m in INDEX_HEADLINES:  # the index copies findings.json's metrics by id
+        assert idx["summary"][METRICS[m].key] == (doc["metrics"][m]["value"] if m in doc["metrics"] else None), m
+    # the gate reads the same number ...
+    out = tmp_path / "o"
+    assert main(["audit", str(repo), "-q", "--out", str(out), "--fail-under", f"{mid}={value}"]) == 0
+    gated = json.loads((out / "findings.json").read_text())
+    assert gated["gates"]["verdict"] == "passed" and gated["gates"]["results"][0]["value"] == value
+    assert main(["audit", str(repo), "-q", "--out", str(out), "--fail-under", f"{mid}={value + 0.1}",
+                 "--compare", str(tmp_path / "many" / "repo" / "findings.json")]) == 1
+    assert f"{mid} is {value}" in capsys.readouterr().err
+    failed = json.loads((out / "findings.json").read_text())
+    assert failed["gates"]["verdict"] == "failed" and failed["gates"]["results"][0]["metric"] == mid
+    # ... and so does the comparison with the previous audit
+    deltas = {r["metric"]: r for r in failed["sections"]["compare"]["tables"]["metric_deltas"]}
+    assert deltas[METRICS[mid].key]["now"] == deltas[METRICS[mid].key]["previous"] == value
+    assert failed["since_previous"]["new_untested_seams"] == []
+
+
+def _check_fields(doc: dict) -> None:
+    assert tuple(doc) == FIELDS[doc["schema_version"]]
+    jsonschema.validate(doc, findings_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_findings_json_validates_against_its_schema_versions_field_list(tmp_path):
+    assert main(["audit", "-q", "--out", str(tmp_path / "s")]) == 0
+    doc = json.loads((tmp_path / "s" / "findings.json").read_text())
+    assert doc["schema_version"] == SCHEMA_VERSION
+    _check_fields(doc)
+    top = doc["top_seams"]
+    assert [t["rank"] for t in top] == list(range(1, len(top) + 1)) and top[0]["action"] and top[0]["reason"]
+    assert isinstance(top[0]["numbers"]["call_sites"], int)
+    # the headline list and the top seams agree: the same ranking, as prose and as records
+    assert [s.split(":")[0] for s in doc["metrics"]["top-risky-seams"]["value"]] == [t["seam"] for t in top[:3]]
+    # every number of every section is a metric of the vocabulary, read from that section
+    for sid, sec in doc["sections"].items():
+        if sid in ("compare", "summary"):
+            continue
+        for key, value in sec["summary"].items():
+            m = metric(key)
+            assert m is not None, f"{sid}.{key} is not in toolkit.vocab.metrics"
+            assert m.section == sid and doc["metrics"][m.id]["value"] == value, key
+    for mid, why in doc["not_measured"].items():
+        assert doc["metrics"][mid]["value"] is None and why
+    # a schema-1 document (a report not made by an audit) keeps its own field list, and a missing field fails
+    old = render_findings(Report("R", [Section("s", "S")]))
+    _check_fields(old)
+    broken = dict(doc)
+    del broken["top_seams"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, findings_schema(), cls=jsonschema.Draft202012Validator)

@@ -1,0 +1,277 @@
+"""The Audit: one audit's results as data — what findings.json serialises and what everything downstream reads.
+
+An :class:`Audit` holds
+
+* ``metrics``: every metric of the vocabulary (:mod:`toolkit.vocab.metrics`) the audit computed, by metric id,
+  each a value or ``None`` with the reason in ``not_measured`` (never a reassuring 0);
+* ``top_seams``: the ranking's first seams as :class:`TopSeam` records (seam, rank, score, one reason, one
+  action, status and the numbers behind them), not prose;
+* ``gates``: the ``--fail-under``/``--fail-on`` results (:class:`GateResult`) and their ``verdict``;
+* ``since_previous``: what changed since a previous audit (``--compare``), or None;
+* ``provenance``: repository, revision, date (``generated``), inputs, versions, what was skipped.
+
+``--fail-under`` gates, ``--compare``, the audit-many index and the notebooks read metrics from here by metric
+id (``audit.value("interaction-coverage")``); the report renders it. A metric's value comes from the one section
+that computes it (``Metric.section``), so renaming a report label cannot change what a gate reads.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from toolkit.vocab.metrics import METRICS, Metric, metric, metric_id
+
+__all__ = ["Audit", "FIELDS", "GateResult", "NUMERIC_UNITS", "SCHEMA_VERSION", "TOP_SEAMS", "TopSeam",
+           "evaluate_gates", "top_seams"]
+
+#: findings.json schema version written with an Audit; 2.0 adds metrics, not_measured, top_seams, gates
+SCHEMA_VERSION = "2.0"
+#: top-level fields of findings.json per schema version (a test checks every findings.json against its list)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "1.0": ("schema_version", "generated", "title", "provenance", "sections"),
+    "2.0": ("schema_version", "generated", "title", "provenance", "metrics", "not_measured", "top_seams", "gates",
+            "since_previous", "sections"),
+}
+#: how many seams of the ranking the Audit keeps as records
+TOP_SEAMS = 5
+#: units a ``--fail-under`` floor can compare with
+NUMERIC_UNITS = ("%", "count", "ratio", "score", "p", "days")
+#: the ranking's columns a TopSeam carries as its numbers
+SEAM_NUMBERS = ("call_sites", "imports", "integration_sites", "tests_real", "tests_mocking", "integration_bugs",
+                "escapes", "open_bugs", "env_only_failures", "drift_events", "recent_commits", "coupling_degree",
+                "doc_score")
+_NO_SECTION = "Not measured: its section did not run or its input is missing."
+
+
+@dataclass(frozen=True)
+class TopSeam:
+    """One of the ranking's first seams: what to test, why (its strongest factor) and what to do."""
+
+    seam: str
+    rank: int
+    score: float
+    level: str
+    status: str | None
+    reason: str  # the strongest factor, with its numbers
+    action: str
+    reasons: tuple[str, ...] = ()  # every factor said in the ranking's reason, strongest first
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One CI gate: ``--fail-under METRIC=FLOOR`` (``metric`` and ``floor`` set) or ``--fail-on CONDITION``."""
+
+    gate: str  # as the user wrote it
+    passed: bool
+    message: str
+    metric: str | None = None
+    floor: float | None = None
+    value: Any = None
+
+
+@dataclass
+class Audit:
+    """One audit's results as data (module docstring)."""
+
+    metrics: dict[str, Any]
+    not_measured: dict[str, str] = field(default_factory=dict)
+    top_seams: list[TopSeam] = field(default_factory=list)
+    gates: list[GateResult] = field(default_factory=list)
+    since_previous: dict[str, Any] | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    generated: str | None = None
+
+    # ---- reading ------------------------------------------------------------------------------------------
+    def value(self, name: str) -> Any:
+        """The value of metric ``name`` (id or summary key); None when not measured or not computed here."""
+        return self.metrics.get(metric_id(name))
+
+    def has(self, name: str) -> bool:
+        """Whether this audit computed (or tried to compute) metric ``name``."""
+        return metric_id(name) in self.metrics
+
+    def why_not(self, name: str) -> str:
+        """Why metric ``name`` has no value ("" when it has one)."""
+        mid = metric_id(name)
+        if self.metrics.get(mid) is not None:
+            return ""
+        return self.not_measured.get(mid, _NO_SECTION)
+
+    def by_key(self) -> dict[str, Any]:
+        """The metrics by summary key (``interaction_coverage``), for tables whose columns are keys."""
+        return {METRICS[m].key: v for m, v in self.metrics.items()}
+
+    @property
+    def verdict(self) -> str | None:
+        """``"passed"``/``"failed"`` over the gates, None when no gate was asked for."""
+        if not self.gates:
+            return None
+        return "passed" if all(g.passed for g in self.gates) else "failed"
+
+    # ---- building -----------------------------------------------------------------------------------------
+    @classmethod
+    def from_sections(cls, sections: Iterable[Any], *, ranking: pd.DataFrame | None = None,
+                      provenance: Mapping[str, Any] | None = None, generated: str | None = None) -> Audit:
+        """The Audit of report sections (objects with ``id``, ``summary``, ``not_measured``, ``missing``).
+
+        Each metric is read from its own section (``Metric.section``); a headline metric whose section did not
+        produce it is read from the executive summary (``summary``), which says why it is n/a. Metrics of
+        sections that did not run are left out (not asked for is not "not measured").
+        """
+        secs = [s for s in sections if getattr(s, "id", None) != "compare"]
+        by_id: dict[str, Any] = {}
+        for s in secs:
+            by_id.setdefault(str(s.id), s)
+        return cls.from_summaries({sid: (s.summary, s.not_measured, s.missing) for sid, s in by_id.items()},
+                                  ranking=ranking, provenance=provenance, generated=generated)
+
+    @classmethod
+    def from_summaries(cls, summaries: Mapping[str, tuple[Mapping[str, Any], Mapping[str, str], str | None]], *,
+                       ranking: pd.DataFrame | None = None, provenance: Mapping[str, Any] | None = None,
+                       generated: str | None = None) -> Audit:
+        """Like :meth:`from_sections` from ``{section id: (summary, not_measured, missing)}``."""
+        metrics: dict[str, Any] = {}
+        reasons: dict[str, str] = {}
+        head = summaries.get("summary")
+        for m in METRICS.values():
+            own = summaries.get(m.section)
+            found = _read(m, own)
+            if found is None and head is not None:
+                found = _read(m, head)
+            if found is None:
+                continue
+            value, why = found
+            metrics[m.id] = value
+            if value is None:
+                reasons[m.id] = why
+        top = top_seams(ranking) if ranking is not None else []
+        return cls(metrics=metrics, not_measured=reasons, top_seams=top, provenance=dict(provenance or {}),
+                   generated=generated)
+
+    @classmethod
+    def from_findings(cls, doc: Mapping[str, Any]) -> Audit:
+        """The Audit of a findings.json document: its ``metrics`` (schema 2), else read from its sections
+        (schema 1: each metric from its own section, the executive summary for the rest)."""
+        if isinstance(doc.get("metrics"), dict):
+            metrics, reasons = {}, {}
+            for mid, entry in doc["metrics"].items():
+                if metric(mid) is None or not isinstance(entry, dict):
+                    continue
+                metrics[metric_id(mid)] = entry.get("value")
+            for mid, why in (doc.get("not_measured") or {}).items():
+                if metric_id(mid) in metrics and isinstance(why, str):
+                    reasons[metric_id(mid)] = why
+            top = [_top_seam_from(r) for r in doc.get("top_seams") or [] if isinstance(r, dict)]
+            return cls(metrics=metrics, not_measured=reasons, top_seams=[t for t in top if t is not None],
+                       provenance=dict(doc.get("provenance") or {}), generated=doc.get("generated"))
+        summaries = {}
+        for sid, sec in (doc.get("sections") or {}).items():
+            if isinstance(sec, dict) and isinstance(sec.get("summary"), dict):
+                summaries[str(sid)] = (sec["summary"], sec.get("not_measured") or {}, sec.get("missing"))
+        return cls.from_summaries(summaries, provenance=doc.get("provenance") or {}, generated=doc.get("generated"))
+
+    # ---- writing ------------------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """The Audit's part of findings.json (the fields of :data:`FIELDS` beyond title and sections)."""
+        return {
+            "metrics": {mid: {"value": v, "label": METRICS[mid].label, "unit": METRICS[mid].unit,
+                              "direction": METRICS[mid].direction, "section": METRICS[mid].section}
+                        for mid, v in self.metrics.items()},
+            "not_measured": dict(self.not_measured),
+            "top_seams": [{**asdict(t), "reasons": list(t.reasons), "numbers": dict(t.numbers)}
+                          for t in self.top_seams],
+            "gates": {"verdict": self.verdict, "results": [asdict(g) for g in self.gates]},
+            "since_previous": self.since_previous,
+        }
+
+
+def _read(m: Metric, entry: tuple[Mapping[str, Any], Mapping[str, str], str | None] | None
+          ) -> tuple[Any, str] | None:
+    """(value, why it is None) of metric ``m`` in one section's (summary, not_measured, missing), or None when
+    that section does not carry it."""
+    if entry is None:
+        return None
+    summary, not_measured, missing = entry
+    if m.key in summary:
+        v = summary[m.key]
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        if m.unit == "list" and not v:
+            v = None if m.id == "top-risky-seams" else v
+        return v, (not_measured.get(m.key) or (f"Not measured: {missing}." if missing else _NO_SECTION))
+    if missing:
+        return None, f"Not measured: {missing}."
+    return None
+
+
+def top_seams(ranking: pd.DataFrame, n: int = TOP_SEAMS) -> list[TopSeam]:
+    """The first ``n`` seams of a ranking table (schema ``seam_ranking``) as records."""
+    out = []
+    t = ranking.sort_values("rank").head(n)
+    for r in t.to_dict("records"):
+        reasons = tuple(p.strip() for p in str(r.get("reason") or "").split(";") if p.strip())
+        numbers = {}
+        for c in SEAM_NUMBERS:
+            if c in r:
+                v = r[c]
+                numbers[c] = None if v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA \
+                    else (float(v) if isinstance(v, float) else int(v))
+        status = r.get("status")
+        out.append(TopSeam(seam=str(r["seam"]), rank=int(r["rank"]), score=round(float(r["score"]), 4),
+                           level=str(r.get("level") or "component"),
+                           status=None if status is None or status is pd.NA or (isinstance(status, float)
+                                                                              and status != status) else str(status),
+                           reason=reasons[0] if reasons else "", action=str(r.get("recommendation") or ""),
+                           reasons=reasons, numbers=numbers))
+    return out
+
+
+def _top_seam_from(r: Mapping[str, Any]) -> TopSeam | None:
+    try:
+        return TopSeam(seam=str(r["seam"]), rank=int(r["rank"]), score=float(r["score"]),
+                       level=str(r.get("level") or "component"), status=r.get("status"),
+                       reason=str(r.get("reason") or ""), action=str(r.get("action") or ""),
+                       reasons=tuple(str(x) for x in r.get("reasons") or ()), numbers=dict(r.get("numbers") or {}))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def evaluate_gates(audit: Audit, floors: Sequence[tuple[str, str, float]],
+                   conditions: Sequence[tuple[str, str, str]]) -> list[GateResult]:
+    """The gates' results on ``audit``.
+
+    ``floors``: ``(as written, metric id, floor)``: passes when the metric's value is at least the floor; a
+    metric the audit could not compute fails, naming why. ``conditions``: ``(as written, since_previous key,
+    message)``: fails when that list of seams (in ``audit.since_previous``) is non-empty or unknown.
+    """
+    out = []
+    for written, mid, floor in floors:
+        name = written.partition("=")[0].strip()
+        v = audit.value(mid)
+        if v is None:
+            why = audit.why_not(mid).removeprefix("Not measured: ").splitlines()[0]
+            out.append(GateResult(written, False, f"{name} could not be computed (not measured: {why.rstrip('.')})",
+                                  metric=mid, floor=floor))
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            out.append(GateResult(written, False, f"{name} is not a number ({v!r})", metric=mid, floor=floor,
+                                  value=v))
+        elif v < floor:
+            out.append(GateResult(written, False, f"{name} is {v} < {floor:g}", metric=mid, floor=floor, value=v))
+        else:
+            out.append(GateResult(written, True, f"{name} is {v} >= {floor:g}", metric=mid, floor=floor, value=v))
+    since = audit.since_previous or {}
+    for written, key, text in conditions:
+        found = since.get(key)
+        if found is None:
+            out.append(GateResult(written, False, f"{written}: cannot tell (one of the audits has no "
+                                                  "interaction-coverage seams table)"))
+        elif found:
+            out.append(GateResult(written, False, f"{text}: {', '.join(map(str, found))}", value=list(found)))
+        else:
+            out.append(GateResult(written, True, f"{written}: none", value=[]))
+    return out
