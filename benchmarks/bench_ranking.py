@@ -136,8 +136,8 @@ def _inprocess_rows(inputs: list[str], label: str, rev: str, work: Path, with_ba
     f = Findings(ev)  # every analysis the ranking reads is in the cache the audit just filled
     f.seams, f.interaction, f.interfaces, f.bugs, f.cross_bugs, f.environments  # noqa: B018
     t1 = time.perf_counter()
-    rank_seams(f)
-    root_causes(f)
+    rank_seams(**f.ranking_inputs())
+    root_causes(**f.root_cause_inputs())
     ours = time.perf_counter() - t1
     rows = [{"name": f"ranking + root causes, {label}", "ours_s": round(ours, 3), "baseline": "audit (in-process)",
              "baseline_s": round(audit, 3), "ratio": round(ours / audit, 4)}]

@@ -86,7 +86,8 @@ def test_mock_table_counts_tests_mocking_a_seam_only_conditionally(tmp_path, mon
     """a->c is mocked by three tests, two of them only under ``if``; a->b by one test, unconditionally."""
     monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
     f = Findings(load_evidence(AuditConfig(repo=make_repo(tmp_path / "r", CONDITIONAL_REPO))))
-    static = root_causes(f).mocks.set_index("seam")  # no coverage: the tests found in source, as when measured
+    # no coverage: the tests found in source, as when measured
+    static = root_causes(**f.root_cause_inputs()).mocks.set_index("seam")
     assert static["conditional_mock_tests"].dtype == "int64"
     assert static.loc["a->c", ["tests_mocking", "conditional_mock_tests"]].tolist() == [3, 2]
     assert static.loc["a->b", ["tests_mocking", "conditional_mock_tests"]].tolist() == [1, 0]
@@ -95,7 +96,7 @@ def test_mock_table_counts_tests_mocking_a_seam_only_conditionally(tmp_path, mon
     tests = ["tests.test_core.test_always", "tests.test_core.test_mixed", "tests.test_sometimes.test_sometimes"]
     ran = pd.DataFrame([(t, c) for t in tests for c in cs["call_site_id"]], columns=["test_id", "call_site_id"])
     f.interaction = interaction_coverage(cs, test_exercises=ran, mocks=f.ev.mocks)
-    rc = root_causes(f)
+    rc = root_causes(**f.root_cause_inputs())
     measured = rc.mocks.set_index("seam")
     # a conditional mock still counts as mocking: the ratio and the signal do not change
     assert measured.loc["a->c", ["tests_mocking", "tests_real", "conditional_mock_tests"]].tolist() == [3, 0, 2]

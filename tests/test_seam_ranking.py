@@ -56,7 +56,7 @@ def test_pair_level_factors_apply_to_both_directions(sample_findings):
 
 def test_unknown_weight_is_refused(sample_findings):
     with pytest.raises(ValueError, match="unknown seam-ranking weight"):
-        rank_seams(sample_findings, weights={"nope": 1})
+        rank_seams(**sample_findings.ranking_inputs(), weights={"nope": 1})
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -97,17 +97,17 @@ def hand_built(tmp_path: Path) -> Findings:
 
 
 def test_weights_change_the_order_in_the_expected_direction(hand_built):
-    t = rank_seams(hand_built).table
+    t = rank_seams(**hand_built.ranking_inputs()).table
     assert set(t["seam"]) == {"a->b", "a->c"}
-    mocks_first = rank_seams(hand_built, weights={n: 0.0 for n in FACTORS} | {"mock_overuse": 1.0}).table
+    mocks_first = rank_seams(**hand_built.ranking_inputs(), weights={n: 0.0 for n in FACTORS} | {"mock_overuse": 1.0}).table
     assert mocks_first["seam"].tolist()[0] == "a->c"
     assert mocks_first.set_index("seam").loc["a->c", "tests_mocking"] >= 1
-    structure_first = rank_seams(hand_built, weights={n: 0.0 for n in FACTORS} | {"structural": 1.0}).table
+    structure_first = rank_seams(**hand_built.ranking_inputs(), weights={n: 0.0 for n in FACTORS} | {"structural": 1.0}).table
     assert structure_first["seam"].tolist()[0] == "a->b"
     assert "4 static reference(s)" in structure_first["reason"].iloc[0]  # 3 call sites + 1 import
 
 
 def test_config_weights_override_defaults(hand_built):
     hand_built.ev.config = hand_built.ev.config.with_(weights={"structural": 7.0, "unrelated_key": 3.0})
-    r = rank_seams(hand_built)
+    r = rank_seams(**hand_built.ranking_inputs())
     assert r.weights["structural"] == 7.0 and r.weights["mock_overuse"] == DEFAULT_WEIGHTS["mock_overuse"]

@@ -280,7 +280,7 @@ def test_sample_service_seams_rank_with_the_code_seams(sample):
     from toolkit.analyze.seam_ranking import rank_seams
     from toolkit.analyze.service_seams import service_seam_table
     _, f = sample
-    t = rank_seams(f, extra_seams=service_seam_table(f.services)).table
+    t = rank_seams(**f.ranking_inputs(), extra_seams=service_seam_table(f.services)).table
     svc = t[t["level"] == "service"].set_index("seam")
     assert set(svc.index) == {"orders->inventory", "orders->payments", "orders->notifications"}
     # untested and production-only outranks the tested seams at the service level

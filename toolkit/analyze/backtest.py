@@ -430,7 +430,8 @@ def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: i
 
     # cached on the evidence as of REV (not only as part of the whole result): another k reuses them
     f = Findings(ev)
-    ranking = ev.cached("backtest_ranking", lambda: rank_seams(f).table, code="toolkit.analyze.seam_ranking")
+    ranking = ev.cached("backtest_ranking", lambda: rank_seams(**f.ranking_inputs()).table,
+                        code="toolkit.analyze.seam_ranking")
     churn_by, degree = ev.cached("backtest_baselines", lambda: _baselines(ev),
                                  code=("toolkit.analyze.backtest", "toolkit.analyze.change_coupling"))
     seams = ranking["seam"].astype(str).tolist()

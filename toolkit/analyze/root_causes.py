@@ -9,7 +9,7 @@ Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by 
         test pyramid per component (``test_kinds``; a test targets the components its
         ``components`` list names): flagged ``no_integration_tests`` when a component with
         unit tests has no integration/e2e test; per seam ``no_integration_test`` when the seam has
-        no test exercising it for real (``f.interaction.seams``: untested or mocks_only; an
+        no test exercising it for real (``seams``, i.e. ``f.interaction.seams``: untested or mocks_only; an
         ``import_only`` seam has no call to test).
     coupling
         ``structural_coupling``: efferent >= ``max_efferent`` (4), instability >= ``max_instability``
@@ -27,6 +27,7 @@ Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +62,23 @@ def _as_list(v: Any) -> list[str]:
     return [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else []
 
 
-def root_causes(f: Any) -> RootCauses:
-    """Root-cause signals from the cached analyses of ``f`` (:class:`toolkit.core.findings.Findings`)."""
-    ev = f.ev
-    th = {k: float(ev.config.thresholds.get(k, v)) for k, v in THRESHOLDS.items()}
+def root_causes(seams: pd.DataFrame, *, components: Sequence[str], structural_coupling: pd.DataFrame,
+                imports: pd.DataFrame, test_kinds: pd.DataFrame | None = None,
+                env_only_failures: pd.DataFrame | None = None, escapes_by_seam: pd.DataFrame | None = None,
+                environments: tuple[str, str] | None = None, thresholds: Mapping[str, Any] | None = None
+                ) -> RootCauses:
+    """Root-cause signals from the tables of one audit (``toolkit.core.findings.Findings.root_causes`` passes
+    its cached analyses).
+
+    ``seams``: interaction coverage's per-seam table (``f.interaction.seams``: status, call sites, tests_real,
+    tests_mocking, tests_mocking_conditional); ``components``: component names; ``structural_coupling``:
+    efferent, instability, cohesion per component; ``imports``: schema ``imports`` (external services);
+    ``test_kinds``: schema ``test_kinds`` or None; ``env_only_failures`` (``seams``), ``escapes_by_seam``
+    (``pair``, ``escapes``, ``bugs``) and ``environments`` (lower, higher names) from the environment
+    comparison, None without test results; ``thresholds``: overrides of :data:`THRESHOLDS` by key.
+    """
+    given = thresholds or {}
+    th = {k: float(given.get(k, v)) for k, v in THRESHOLDS.items()}
     sig: list[dict[str, Any]] = []
 
     def add(where: str, signal: str, value: float, threshold: str, severity: str, text: str) -> None:
@@ -72,10 +86,10 @@ def root_causes(f: Any) -> RootCauses:
                     "severity": severity, "explanation": text})
 
     # testing strategy: pyramid per component
-    counts = {c: {"unit": 0, "integration": 0, "e2e": 0} for c in ev.components.names}
-    if ev.test_kinds is not None:
-        for kind, comps, file in zip(ev.test_kinds["kind"].astype(str), ev.test_kinds["components"],
-                                     ev.test_kinds["file"].astype(object)):
+    counts = {c: {"unit": 0, "integration": 0, "e2e": 0} for c in components}
+    if test_kinds is not None:
+        for kind, comps, file in zip(test_kinds["kind"].astype(str), test_kinds["components"],
+                                     test_kinds["file"].astype(object)):
             # the component a test targets: named in its file name (test_payments_gateway.py), else all it runs;
             # a test seen only in results may have no file
             name = file.rsplit("/", 1)[-1] if isinstance(file, str) else ""
@@ -90,13 +104,13 @@ def root_causes(f: Any) -> RootCauses:
         if r.unit > 0 and r.integration + r.e2e == 0:
             add(r.component, "no_integration_tests", 0, "integration + e2e tests >= 1", "high",
                 f"{r.unit} unit test(s) but no integration or e2e test exercises {r.component}")
-    ic = f.interaction.seams
+    ic = seams
     for r in ic.itertuples(index=False):
         if base_status(r.status) in GAP_STATUSES:  # an import-only seam has no call to test
             add(r.seam, "no_integration_test", r.integration, "call sites exercised for real >= 1", "high",
                 f"none of its {r.call_sites} call site(s) is exercised by a test without mocks ({r.status})")
     # coupling and cohesion
-    for r in f.structural_coupling.itertuples(index=False):
+    for r in structural_coupling.itertuples(index=False):
         if r.efferent >= th["max_efferent"]:
             add(r.component, "high_efferent_coupling", r.efferent, f">= {th['max_efferent']:g}", "medium",
                 f"depends on {r.efferent} other components: every one is a seam to test")
@@ -117,7 +131,7 @@ def root_causes(f: Any) -> RootCauses:
                 "high" if r.tests_real == 0 else "medium",
                 f"{r.tests_mocking} test(s) mock the callee, {r.tests_real} exercise it for real")
     # external services imported by production code
-    imp = ev.structure.imports
+    imp = imports
     prod = imp[imp["component"].notna() & imp["target_component"].isna()]
     ext_rows: dict[tuple[str, str], dict[str, set[str]]] = {}
     for comp, mod, path in zip(prod["component"].astype(str), prod["target_module"].astype(object),
@@ -135,16 +149,16 @@ def root_causes(f: Any) -> RootCauses:
             f"calls a {r.service} service ({', '.join(r.modules)}) from {r.files} file(s): needs a contract or "
             "an integration test against a real or containerised service")
     # environment differences
-    if f.environments is not None:
-        env = f.environments
+    lower, higher = environments or (None, None)
+    if env_only_failures is not None:
         per_seam: dict[str, int] = {}
-        for seams in env.env_only_failures["seams"]:
-            for s in _as_list(seams):
+        for listed in env_only_failures["seams"]:
+            for s in _as_list(listed):
                 per_seam[s] = per_seam.get(s, 0) + 1
         for s, n in sorted(per_seam.items()):
-            add(s, "env_only_failures", n, ">= 1", "high",
-                f"{n} test(s) pass in {env.summary.get('lower')} but fail in {env.summary.get('higher')}")
-        for r in env.escapes_by_seam.itertuples(index=False):
+            add(s, "env_only_failures", n, ">= 1", "high", f"{n} test(s) pass in {lower} but fail in {higher}")
+    if escapes_by_seam is not None:
+        for r in escapes_by_seam.itertuples(index=False):
             if r.escapes > 0:
                 add(r.pair, "production_escapes", r.escapes, ">= 1", "high",
                     f"{r.escapes} of {r.bugs} bug(s) on this pair were first seen in production")

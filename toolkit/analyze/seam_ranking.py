@@ -5,7 +5,8 @@ how much that kind of evidence matters (``DEFAULT_WEIGHTS``; ``AuditConfig.weigh
 overrides by key). Every factor's contribution (factor × weight) is its own
 column, so a reader can see *why* a seam ranks where it does.
 
-Factors (all read from the cached analyses of a :class:`toolkit.core.findings.Findings`; a code seam's call
+Factors (read from the tables :func:`rank_seams` is given — ``toolkit.core.findings.Findings.ranking`` passes
+its cached analyses; the ``f.x`` names below say which. A code seam's call
 sites, imports, status, tests_real and tests_mocking are read from ``f.interaction.seams``, never recounted)
     structural
         call sites + import statements across the seam (``f.interaction.seams``),
@@ -48,6 +49,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any, Mapping
 
 import numpy as np
@@ -58,7 +60,7 @@ from toolkit.vocab.categories import IMPORT_ONLY, base_status
 from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components
 
-__all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "rank_seams"]
+__all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "open_bug_pairs", "rank_seams"]
 
 #: factor -> weight; ``AuditConfig.weights`` overrides by key
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -86,10 +88,9 @@ class SeamRanking:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _weights(f: Any, weights: Mapping[str, float] | None) -> dict[str, float]:
+def _weights(cfg: Mapping[str, float] | None, weights: Mapping[str, float] | None) -> dict[str, float]:
     w = dict(DEFAULT_WEIGHTS)
-    cfg = getattr(getattr(getattr(f, "ev", None), "config", None), "weights", None) or {}
-    for src in (cfg, weights or {}):
+    for src in (cfg or {}, weights or {}):
         for k, v in src.items():
             if k in w:  # config weights are shared with other methods: only our keys apply
                 w[k] = float(v)
@@ -110,17 +111,20 @@ def _pair_counts(keys_by_pair: Mapping[str, float], seams: pd.DataFrame) -> pd.S
                       for a, b in zip(seams["caller_component"], seams["callee_component"])], index=seams.index)
 
 
-def _open_bug_pairs(f: Any) -> dict[str, list[str]]:
-    """pair -> open integration/crossing bugs (no linked fix) whose tracker components name both sides."""
-    ev = f.ev
-    if ev.issues is None or getattr(f, "bugs", None) is None:
+def open_bug_pairs(issues: pd.DataFrame | None, bugs: pd.DataFrame | None, links: pd.DataFrame | None,
+                   component_names: Iterable[str]) -> dict[str, list[str]]:
+    """pair -> open integration/crossing bugs (no linked fix) whose tracker components name both sides.
+
+    ``issues``: schema ``issues``; ``bugs``: the categorized bugs (``key``, ``category``); ``links``: the fix
+    links (``issue_key``), None when nothing was linked.
+    """
+    if issues is None or bugs is None:
         return {}
-    names = set(ev.components.names)
-    linked = set(ev.links.links["issue_key"].astype(str)) if ev.links is not None else set()
-    bugs = f.bugs.bugs
+    names = set(component_names)
+    linked = set(links["issue_key"].astype(str)) if links is not None else set()
     cat = dict(zip(bugs["key"].astype(str), bugs["category"].astype(object)))
     out: dict[str, list[str]] = defaultdict(list)
-    iss = ev.issues
+    iss = issues
     for key, comps, open_ in zip(iss["key"].astype(str), iss["components"], iss["resolved"].isna().to_numpy()):
         if key not in cat or cat[key] not in ("integration",) or key in linked or not open_:
             continue
@@ -132,16 +136,15 @@ def _open_bug_pairs(f: Any) -> dict[str, list[str]]:
     return dict(out)
 
 
-def _recent(f: Any, seams: pd.DataFrame, days: int) -> pd.Series:
-    h = f.ev.history
-    commits, fc = h.commits, h.file_changes
+def _recent(commits: pd.DataFrame | None, fc: pd.DataFrame, components: Any, seams: pd.DataFrame, days: int
+            ) -> pd.Series:
     if commits is None or len(commits) == 0 or len(fc) == 0:
         return pd.Series(0.0, index=seams.index)
     end = commits["timestamp"].max()
     recent = set(commits.loc[commits["timestamp"] >= end - pd.Timedelta(days=days), "sha"].astype(str))
     sub = fc[fc["sha"].astype(str).isin(recent)]
     touched: dict[str, set[str]] = defaultdict(set)
-    for sha, c in zip(sub["sha"].astype(str), change_components(sub, f.ev.components)):
+    for sha, c in zip(sub["sha"].astype(str), change_components(sub, components)):
         if c is not pd.NA:
             touched[sha].add(c)
     vals = []
@@ -152,23 +155,34 @@ def _recent(f: Any, seams: pd.DataFrame, days: int) -> pd.Series:
     return pd.Series(vals, index=seams.index, dtype=float)
 
 
-def _sites_list(f: Any, seam: str, limit: int = 3) -> str:
-    cs = f.interaction.call_sites
+def _sites_list(cs: pd.DataFrame, seam: str, limit: int = 3) -> str:
     sub = cs[(cs["seam"] == seam) & ~cs["status"].astype(str).str.startswith("integration")]
     locs = [f"{p}:{ln}" for p, ln in zip(sub["path"], sub["line"])]
     return ", ".join(locs[:limit]) + (f" (+{len(locs) - limit} more)" if len(locs) > limit else "")
 
 
-def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seams: pd.DataFrame | None = None,
+def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_coupling: pd.DataFrame,
+               interface_seams: pd.DataFrame, commits: pd.DataFrame | None, file_changes: pd.DataFrame,
+               components: Any, bug_pairs: pd.DataFrame | None = None, escapes_by_seam: pd.DataFrame | None = None,
+               env_only_failures: pd.DataFrame | None = None, open_bugs: Mapping[str, list[str]] | None = None,
+               basis: str | None = None, config_weights: Mapping[str, float] | None = None,
+               weights: Mapping[str, float] | None = None, extra_seams: pd.DataFrame | None = None,
                recent_days: int = RECENT_DAYS) -> SeamRanking:
-    """Rank every seam of ``f.seams`` (plus ``extra_seams``) by the weighted factors of the module docstring.
+    """Rank every seam of ``seams`` (plus ``extra_seams``) by the weighted factors of the module docstring.
 
-    ``f``: :class:`toolkit.core.findings.Findings` (its cached analyses are reused, nothing is recomputed).
-    ``weights``: overrides of :data:`DEFAULT_WEIGHTS` by key (on top of ``f.ev.config.weights``).
+    Inputs (``toolkit.core.findings.Findings.ranking_inputs`` gives them from one audit's cached analyses):
+    ``seams``/``call_sites``: interaction coverage's per-seam and per-call-site tables (THE seam numbers);
+    ``logical_coupling``: component change coupling (``entity``, ``coupled``, ``degree``); ``interface_seams``:
+    documentation per seam (``mean_score``, ``drift_events``); ``commits``/``file_changes``/``components``: the
+    history and the component mapping (recent changes); ``bug_pairs``: cross-component bugs per pair
+    (``pair``, ``integration_bugs``); ``escapes_by_seam`` (``pair``, ``escapes``) and ``env_only_failures``
+    (``seams``) from the environment comparison; ``open_bugs``: :func:`open_bug_pairs`; ``basis``: the coverage
+    basis. ``config_weights``: the audit configuration's weights (keys of other methods ignored);
+    ``weights``: overrides of :data:`DEFAULT_WEIGHTS` by key (an unknown key is a ValueError).
     Returns :class:`SeamRanking` whose table follows schema ``seam_ranking``.
     """
-    w = _weights(f, weights)
-    ic = f.interaction.seams
+    w = _weights(config_weights, weights)
+    ic = seams
     base = ic[["seam", "caller_component", "callee_component", "imports", "call_sites"]].copy()
     base["level"] = "component"
     if extra_seams is not None and len(extra_seams):
@@ -185,23 +199,23 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
     given = set(extra_seams.columns) if extra_seams is not None else set()
 
     # --- raw evidence per seam ------------------------------------------------
-    lc = f.logical_coupling
+    lc = logical_coupling
     degree = {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])} if len(lc) else {}
     t["coupling_degree"] = _pair_counts(degree, t)
 
     bugs_on: dict[str, float] = {}
-    if f.cross_bugs is not None and len(f.cross_bugs.pairs):
-        p = f.cross_bugs.pairs
+    if bug_pairs is not None and len(bug_pairs):
+        p = bug_pairs
         bugs_on = dict(zip(p["pair"].astype(str), p["integration_bugs"].astype(float)))
     escapes_on: dict[str, float] = {}
     env_fail: dict[str, float] = defaultdict(float)
-    if f.environments is not None:
-        e = f.environments.escapes_by_seam
-        escapes_on = dict(zip(e["pair"].astype(str), e["escapes"].astype(float)))
-        for seams_list in f.environments.env_only_failures["seams"]:
+    if escapes_by_seam is not None:
+        escapes_on = dict(zip(escapes_by_seam["pair"].astype(str), escapes_by_seam["escapes"].astype(float)))
+    if env_only_failures is not None:
+        for seams_list in env_only_failures["seams"]:
             for s in (seams_list if isinstance(seams_list, (list, tuple, np.ndarray)) else []):
                 env_fail[str(s)] += 1
-    open_bugs = _open_bug_pairs(f)
+    open_bugs = dict(open_bugs or {})
     t["integration_bugs"] = _pair_counts(bugs_on, t).astype("int64")
     t["escapes"] = _pair_counts(escapes_on, t).astype("int64")
     t["open_bugs"] = _pair_counts({k: len(v) for k, v in open_bugs.items()}, t).astype("int64")
@@ -215,10 +229,10 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
     t["tests_real"] = t["seam"].map(ic["tests_real"]).where(code).fillna(0).astype("int64")
     t["tests_mocking"] = t["seam"].map(ic["tests_mocking"]).where(code).fillna(0).astype("int64")
 
-    ids = f.interfaces.seams.set_index("seam")
+    ids = interface_seams.set_index("seam")
     t["doc_score"] = t["seam"].map(ids["mean_score"]).where(code).astype(float)
     t["drift_events"] = t["seam"].map(ids["drift_events"]).where(code).fillna(0).astype("int64")
-    t["recent_commits"] = _recent(f, t, recent_days)
+    t["recent_commits"] = _recent(commits, file_changes, components, t, recent_days)
 
     # --- factors, 0..1 ----------------------------------------------------------
     fac: dict[str, pd.Series] = {}
@@ -244,11 +258,11 @@ def rank_seams(f: Any, *, weights: Mapping[str, float] | None = None, extra_seam
     t = t.sort_values(["score", "seam"], ascending=[False, True], kind="stable").reset_index(drop=True)
     t["rank"] = np.arange(1, len(t) + 1, dtype="int64")
     t["reason"] = [_reason(r, w) for r in t.itertuples(index=False)]
-    t["recommendation"] = [_recommend(f, r) for r in t.itertuples(index=False)]
+    t["recommendation"] = [_recommend(call_sites, r) for r in t.itertuples(index=False)]
     t = schema.conform(t, "seam_ranking")
     top = [f"{s}: {r}" for s, r in zip(t["seam"].head(3), t["reason"].head(3))]
     return SeamRanking(table=t, weights=w, summary={"top": top, "seams": int(len(t)),
-                                                     "basis": getattr(f.interaction, "basis", None)})
+                                                     "basis": basis})
 
 
 def _reason(r: Any, w: Mapping[str, float]) -> str:
@@ -282,14 +296,14 @@ def _reason(r: Any, w: Mapping[str, float]) -> str:
     return "; ".join(parts) if parts else "no risk evidence"
 
 
-def _recommend(f: Any, r: Any) -> str:
+def _recommend(call_sites: pd.DataFrame, r: Any) -> str:
     """Map the strongest factor to the seed's remedies."""
     order = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS), reverse=True)
     top = [n for c, n in order if c > 0][:2]
     import_only = base_status(r.status) == IMPORT_ONLY
     for n in top:
         if n == "integration_gap" and r.call_sites:
-            sites = _sites_list(f, r.seam) if getattr(r, "level", "component") == "component" else ""
+            sites = _sites_list(call_sites, r.seam) if getattr(r, "level", "component") == "component" else ""
             return f"add an integration test for these call sites: {sites}" if sites else \
                 "add an integration test exercising this seam for real"
         if n == "mock_overuse" and not import_only:

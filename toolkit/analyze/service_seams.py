@@ -351,7 +351,7 @@ def service_seam_table(result: ServiceSeams, *, factors: bool = True) -> pd.Data
     (:mod:`toolkit.analyze.seam_ranking`, used as given): ``f_integration_gap`` (0 when test traces exercise
     the seam, 1 when they do not, NaN without test traces), ``f_drift`` (contract drift,
     ``log1p(n) / log1p(max n)``) and ``f_environment`` (1 when only production exercises it). Pass it as
-    ``rank_seams(f, extra_seams=service_seam_table(f.services))``.
+    ``rank_seams(**f.ranking_inputs(), extra_seams=service_seam_table(f.services))``.
     """
     t = result.seams[RANKING_COLUMNS].reset_index(drop=True)
     if factors:

@@ -206,11 +206,39 @@ class Findings:
         return g
 
     # ---- root causes and the seam ranking (read the analyses above, compute nothing again) ----
+    def root_cause_inputs(self) -> dict[str, Any]:
+        """The tables :func:`toolkit.analyze.root_causes.root_causes` reads, from this audit's analyses."""
+        ev, env = self.ev, self.environments
+        return {"seams": self.interaction.seams, "components": list(ev.components.names),
+                "structural_coupling": self.structural_coupling, "imports": ev.structure.imports,
+                "test_kinds": ev.test_kinds,
+                "env_only_failures": None if env is None else env.env_only_failures,
+                "escapes_by_seam": None if env is None else env.escapes_by_seam,
+                "environments": None if env is None else (env.summary.get("lower"), env.summary.get("higher")),
+                "thresholds": ev.config.thresholds}
+
     @analysis("toolkit.analyze.root_causes")
     def root_causes(self):
         """toolkit.analyze.root_causes.RootCauses."""
         from toolkit.analyze.root_causes import root_causes
-        return root_causes(self)
+        return root_causes(**self.root_cause_inputs())
+
+    def ranking_inputs(self) -> dict[str, Any]:
+        """The tables :func:`toolkit.analyze.seam_ranking.rank_seams` reads, from this audit's analyses (without
+        the service seams: :attr:`ranking` adds them)."""
+        from toolkit.analyze.seam_ranking import open_bug_pairs
+
+        ev, env = self.ev, self.environments
+        bugs = None if self.bugs is None else self.bugs.bugs
+        return {"seams": self.interaction.seams, "call_sites": self.interaction.call_sites,
+                "logical_coupling": self.logical_coupling, "interface_seams": self.interfaces.seams,
+                "commits": ev.history.commits, "file_changes": ev.history.file_changes, "components": ev.components,
+                "bug_pairs": None if self.cross_bugs is None else self.cross_bugs.pairs,
+                "escapes_by_seam": None if env is None else env.escapes_by_seam,
+                "env_only_failures": None if env is None else env.env_only_failures,
+                "open_bugs": open_bug_pairs(ev.issues, bugs, None if ev.links is None else ev.links.links,
+                                            ev.components.names),
+                "basis": getattr(self.interaction, "basis", None), "config_weights": ev.config.weights}
 
     @analysis("toolkit.analyze.seam_ranking", "toolkit.analyze.service_seams")
     def ranking(self):
@@ -218,7 +246,7 @@ class Findings:
         from toolkit.analyze.seam_ranking import rank_seams
         from toolkit.analyze.service_seams import service_seam_table
         services = service_seam_table(self.services)
-        return rank_seams(self, extra_seams=services if len(services) else None)
+        return rank_seams(**self.ranking_inputs(), extra_seams=services if len(services) else None)
 
     # ---- service level (HTTP/message seams, contracts, traces) ----
     @cached_property
