@@ -121,7 +121,7 @@ def _added_rows(inputs: list[str], label: str, rev: str, work: Path) -> list[dic
 def _inprocess_rows(inputs: list[str], label: str, rev: str, work: Path, with_backtest: bool) -> list[dict]:
     """The ranking row; with ``with_backtest`` also ``backtest(findings=...)`` in the same process (a repository
     without issues: the CLI reports the backtest as missing, yet ranking at REV is the cost worth knowing)."""
-    from toolkit.analyze.backtest import backtest
+    from toolkit.run.backtest import backtest
     from toolkit.analyze.root_causes import root_causes
     from toolkit.analyze.seam_ranking import rank_seams
     from toolkit.run.audit import run_audit

@@ -5,8 +5,47 @@ import json
 
 import pytest
 
-from toolkit.analyze.backtest import backtest, score_ranking
+from toolkit.analyze.backtest import score_ranking
 from toolkit.config import SAMPLE_DIR, sample_config
+from toolkit.run.backtest import backtest
+
+
+def _evidence_at(config, at: str, notes: list[str]):
+    """Reference path: everything reloaded with ``load_evidence`` at ``at`` (slow; tests check
+    :func:`toolkit.core.evidence.evidence_as_of` gives the same result): the test oracle."""
+    import pandas as pd
+
+    from toolkit.core.evidence import _config_at, _drop_after, _issues_at, load_evidence
+    from toolkit.load.gitrepo import Repo
+    from toolkit.load.history import load_history
+
+    repo = Repo.open(config.repo)
+    hist = load_history(repo, rev=at, skips=[])
+    known = set(hist.commits["sha"].astype(str))
+    when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
+    cfg = _config_at(config, at, when, notes)
+    ev = load_evidence(cfg)
+    everything = ev.test_results
+    _drop_after(ev, everything, known, when, notes)
+    if ev.test_results is not everything:  # the kinds were classified with results from after the revision
+        from toolkit.load.test_kinds import classify_tests
+        ev.test_kinds = classify_tests(ev.structure, ev.repo, at, mocks=ev.mocks, test_components=ev.test_components,
+                                       test_results=ev.test_results)
+    _issues_at(ev, ev.issues, when, notes)
+    ev.keys = {}  # the keys are those of an unfiltered audit at ``at``: analyses must not be cached under them
+    return ev, known, when
+
+
+def _backtest_reloaded(config, at: str, *, k: int = 3, horizon: str | None = None):
+    """The reference implementation: both evidences loaded from scratch (for equivalence tests)."""
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
+    from toolkit.run.backtest import _score
+
+    notes: list[str] = []
+    full_ev = load_evidence(config.with_(at=horizon) if horizon else config)
+    ev, known, _when = _evidence_at(config, at, notes)
+    return _score(at, ev, known, full_ev, Findings(full_ev), notes, k)
 
 
 def test_score_ranking_by_hand():
@@ -60,7 +99,7 @@ def test_reusing_the_audit_evidence_gives_the_reloaded_result(result, sample_evi
     """The as-of-REV evidence derived from the full audit equals the one reloaded from scratch."""
     import pandas as pd
 
-    from toolkit.analyze.backtest import _backtest_reloaded, _evidence_as_of, _evidence_at
+    from toolkit.core.evidence import evidence_as_of
     from toolkit.core.findings import Findings
 
     at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
@@ -72,7 +111,7 @@ def test_reusing_the_audit_evidence_gives_the_reloaded_result(result, sample_evi
         pd.testing.assert_frame_equal(got.later_fixes, ref.later_fixes)
         assert got.rankings == ref.rankings and got.notes == ref.notes and got.unplaced == ref.unplaced
 
-    new, known_new, when_new = _evidence_as_of(sample_evidence, at, [])
+    new, known_new, when_new = evidence_as_of(sample_evidence, at, [])
     old, known_old, when_old = _evidence_at(sample_config(), at, [])
     assert known_new == known_old and when_new == when_old and len(known_new) < len(sample_evidence.history.commits)
     pd.testing.assert_frame_equal(new.history.commits, old.history.commits)
@@ -106,7 +145,7 @@ def test_test_kinds_at_the_revision_ignore_tests_seen_only_in_later_runs(sample_
 
     import pandas as pd
 
-    from toolkit.analyze.backtest import _evidence_as_of
+    from toolkit.core.evidence import evidence_as_of
 
     at = json.loads((SAMPLE_DIR / "truth.json").read_text())["backtest_rev"]
     res = sample_evidence.test_results
@@ -116,7 +155,7 @@ def test_test_kinds_at_the_revision_ignore_tests_seen_only_in_later_runs(sample_
     from toolkit.load.test_kinds import classify_tests
     everything = classify_tests(full.structure, full.repo, None, mocks=full.mocks, test_results=full.test_results)
     assert "tests.test_added_later.test_new_flow" in set(everything["test_id"])  # the table does list such tests
-    ev, _known, _when = _evidence_as_of(full, at, [])
+    ev, _known, _when = evidence_as_of(full, at, [])
     assert "tests.test_added_later.test_new_flow" not in set(ev.test_kinds["test_id"])
     assert len(ev.test_kinds) and not ev.test_kinds["reasons"].map(lambda r: r[0].startswith("seen only")).any()
 
@@ -127,7 +166,7 @@ def test_a_backtest_prepared_beside_the_audit_is_what_the_backtest_reads(sample_
     import pandas as pd
 
     from toolkit.runtime import alongside, cache
-    from toolkit.analyze.backtest import prepare
+    from toolkit.run.backtest import prepare
     from toolkit.core.findings import Findings
 
     if not alongside.available():

@@ -279,7 +279,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     import json as _json
 
     from toolkit import config as cfg
-    from toolkit.analyze.backtest import backtest_many, by_revision
+    from toolkit.analyze.backtest import by_revision
+    from toolkit.run.backtest import backtest_many
     from toolkit.report.findings_json import json_safe
 
     _repo_arg(args.repo)

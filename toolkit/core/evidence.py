@@ -14,6 +14,7 @@ the cache off.
 """
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ import pandas as pd
 from toolkit.runtime import cache
 from toolkit.config import AuditConfig
 from toolkit.errors import Skip
+from toolkit.load.history import commits_in, with_current_paths
 
 
 @dataclass
@@ -263,3 +265,130 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     else:
         missing["traces"] = "no trace export given (--traces); service-level test coverage is unknown"
     return ev
+
+
+
+# ---- the evidence as of an earlier revision (the backtest) ----------------------------------------------
+def _coverage_when(path) -> pd.Timestamp | None:
+    """The time coverage.py recorded in its data file's ``meta`` table, or None."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute("select value from meta where key = 'when'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    if not row:
+        return None
+    ts = pd.to_datetime(row[0], errors="coerce")
+    if pd.isna(ts):
+        return None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _config_at(config, at: str, when, notes: list[str]):
+    """The audit configuration as of ``at``: no analyst labels (decided later), and coverage only when it
+    was recorded no later than the revision."""
+    cfg = config.with_(at=at, labels=None)
+    if config.labels is not None:
+        notes.append("analyst labels dropped: they were decided after the revision")
+    if config.coverage is not None:
+        rec = _coverage_when(config.coverage)
+        if rec is None or rec > when:
+            cfg = cfg.with_(coverage=None)
+            notes.append(f"coverage dropped: recorded {'at an unknown time' if rec is None else f'{rec:%Y-%m-%d}'}, "
+                         f"not before the revision ({when:%Y-%m-%d})")
+    return cfg
+
+
+def _issues_at(ev, issues, when, notes: list[str], key: str | None = None) -> None:
+    """Keep issues created by ``when`` (later resolutions count as open) and re-link them to ``ev``'s history
+    (cached under ``key`` when given: what the full links were computed from, plus the revision)."""
+    if issues is None:
+        return
+    from toolkit.load.links import link_issues
+    iss = issues[~(issues["created"] > when)].copy()
+    later = iss["resolved"] > when
+    iss.loc[later, "resolved"] = pd.NaT
+    notes.append(f"issues: {len(iss)} of {len(issues)} created by the revision; "
+                 f"{int(later.sum())} resolved later treated as open")
+    ev.issues = iss.reset_index(drop=True)
+    ev.links = cache.cached("evidence", key, lambda own: link_issues(
+        ev.issues, ev.history.commits, file_changes=ev.history.file_changes, components=ev.structure.components))
+
+
+def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:
+    """Keep test results run on REV or its ancestors no later than REV (``tests``: the full table)."""
+    if tests is None:
+        return
+    ok = tests["commit"].astype(str).isin(known) & ~(pd.to_datetime(tests["timestamp"], utc=True) > when)
+    if not ok.all():
+        notes.append(f"test results: {int((~ok).sum())} of {len(tests)} rows dropped (run on a later commit "
+                     "or after the revision)")
+    ev.test_results = tests[ok.to_numpy()].reset_index(drop=True) if ok.any() else None
+    if ev.test_results is None:
+        ev.missing["test results"] = "no test run from before the revision"
+
+
+def evidence_as_of(full_ev, at: str, notes: list[str]):
+    """What was known at ``at``: the one definition of "the evidence as of REV" (the backtest ranks seams from
+    it), derived from the full evidence ``full_ev`` (the same result as ``load_evidence`` at ``at`` with later
+    test runs, resolutions, labels and coverage dropped — a test checks it): history = the full history restricted to ``at`` and its ancestors (one
+    ``git rev-list``), issues filtered by date and re-linked; only the structure, mocks and test
+    kinds at ``at`` are read (cached like :func:`load_evidence` caches them). Returns ``(evidence, known
+    commit ids, the revision's time)``; ``notes`` gets what was dropped and why."""
+    from toolkit.load.history import History, load_history
+    from toolkit.load.structure import load_structure
+    from toolkit.load.test_kinds import classify_tests
+
+    config, repo = full_ev.config, full_ev.repo
+    head = repo.resolve(at)
+    known = set(repo.git("rev-list", head).stdout.split())
+    use_cache = cache.enabled()
+    skips: list = []
+    structure = load_structure(repo, rev=head, mapping=config.components, skips=skips, cache=use_cache)
+    roots = structure.components.roots  # the source roots at REV: where moved modules' files are then
+    full_h = full_ev.history
+    commits = full_h.commits
+    in_full = commits_in(commits["sha"], known)
+    if int(in_full.sum()) == len(known):
+        fc = full_h.file_changes[commits_in(full_h.file_changes["sha"], known).to_numpy()].reset_index(drop=True)
+        fc = with_current_paths(fc, repo.list_files(head), roots)  # where the files were at REV, not now
+        hist = History(commits[in_full.to_numpy()].reset_index(drop=True), fc, head, full_h.shallow)
+    else:  # REV is not an ancestor of the full evidence's revision (e.g. past ``horizon``)
+        hist = load_history(repo, rev=head, skips=[], roots=roots)
+    when = hist.commits["timestamp"].max() if len(hist.commits) else pd.Timestamp.now(tz="UTC")
+
+    cfg = _config_at(config, at, when, notes)
+    rkey = repository_key(repo, at, config.components)
+    ev = Evidence(config=cfg, repo=repo, structure=structure, history=hist, skips=skips,
+                  missing=dict(full_ev.missing))
+    ev.missing.pop("test results", None)
+    if cfg.coverage is not None:
+        from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
+        ev.test_lines = load_coverage(cfg.coverage, structure.files["path"].tolist(), skips=skips)
+        ev.test_exercises = exercised_call_sites(ev.test_lines, structure.call_sites)
+        ev.test_components = test_components(ev.test_lines, structure.components)
+    else:
+        ev.missing["coverage"] = "dropped: not recorded before the revision"
+    test_files = test_file_reader(structure, repo, head)
+    ev.mocks, mkey = cached_mocks(structure, repo, head, rkey, test_files, skips)
+    _drop_after(ev, full_ev.test_results, known, when, notes)
+    # test kinds see only the results known at REV (as a reload at REV would): later runs may name tests REV lacks
+    tkey = cache.key("test_kinds", mkey, full_ev.keys.get("test_results"), head,
+                     full_ev.keys.get("coverage") if cfg.coverage is not None else None,
+                     code=("toolkit.load.test_kinds", "toolkit.core.evidence"))
+    ev.test_kinds = cache.cached(
+        "evidence", tkey if use_cache and full_ev.keys else None,
+        lambda own: classify_tests(structure, repo, head, mocks=ev.mocks, test_components=ev.test_components,
+                                   test_results=ev.test_results, skips=own, test_files=test_files(own)), skips)
+    lkey = None
+    if use_cache and "links" in full_ev.keys:
+        lkey = cache.key("links_as_of", full_ev.keys["links"], rkey, head,
+                         code=("toolkit.load.links", "toolkit.core.evidence"))
+    _issues_at(ev, full_ev.issues, when, notes, lkey)
+    if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)
+        ev.keys = {"repository": rkey, "as_of": cache.key("backtest_as_of", at, head, sorted(full_ev.keys.items()),
+                                                         code=("toolkit.core.evidence",))}
+    return ev, known, when

@@ -551,3 +551,11 @@ def history_mapping(file_changes: pd.DataFrame, components: ComponentMap) -> dic
         "commits": len(touched), "commits_mapped": len(reached),
         "commit_share": len(reached) / len(touched) if touched else None,
     }
+
+
+def commits_in(col: pd.Series, values: set[str]) -> pd.Series:
+    """``col.astype(str).isin(values)``, fast for long columns of few distinct values (commit ids): whether
+    each row's commit is one of ``values``."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    hit = np.fromiter((str(u) in values for u in uniques), dtype=bool, count=len(uniques))
+    return pd.Series(np.where(codes >= 0, hit[codes], False), index=col.index)

@@ -98,7 +98,7 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
     findings.json; adds the ``compare`` section (toolkit.report.compare). Stage and
     analysis timings land in ``Evidence.timings`` (``analysis: <method>``).
     ``verbose`` is accepted for the callers' convenience; timings are always kept.
-    ``backtest_at``: a revision or a list of them; adds the ``backtest`` section (toolkit.analyze.backtest)
+    ``backtest_at``: a revision or a list of them; adds the ``backtest`` section (toolkit.run.backtest)
     after the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
     ``fail_under``/``fail_on``: CI gates (:func:`parse_gates`), evaluated into ``report.audit.gates`` (the
     report shows the verdict); :func:`raise_failed_gates` turns a failed verdict into GateFailed.
@@ -132,7 +132,7 @@ def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | N
     todo = [(k, make) for k, make in METHODS.items() if not only or k in only]
     prepared = None
     if revisions:  # the backtests run beside the analyses, on another core (toolkit.runtime.alongside)
-        from toolkit.analyze.backtest import prepare
+        from toolkit.run.backtest import prepare
         prepared = prepare(f, revisions, backtest_k)
     try:
         for key, make in progress.progress(todo, desc="analyses", unit="method"):
@@ -166,7 +166,7 @@ def _with_backtest(config: AuditConfig, f: Findings, sections: list[Section], re
                    prepared) -> list[Section]:
     """``sections`` with the backtest section after the ranking (timing ``backtest``: what the audit waited
     for it; ``backtest, beside the analyses``: what the prepared backtests took on another core)."""
-    from toolkit.analyze.backtest import backtest_many
+    from toolkit.run.backtest import backtest_many
 
     ev = f.ev
     t0 = time.perf_counter()
