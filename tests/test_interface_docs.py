@@ -9,8 +9,10 @@ import pytest
 
 from gitutil import commit, git, make_repo, when, write
 from toolkit.vocab import schema
-from toolkit.analyze.interface_docs import DRIFT_CALLERS, DRIFT_DOC, WEIGHTS, interface_docs
-from toolkit.analyze.interface_drift import documented_params, documents_raises, documents_returns, parse_module
+from toolkit.analyze.interface_docs import DRIFT_CALLERS, DRIFT_DOC, WEIGHTS
+from toolkit.analyze.interface_drift import documented_params, documents_raises, documents_returns
+from toolkit.core.findings import review_interfaces
+from toolkit.load.definitions import parse_module
 from toolkit.load.gitrepo import Repo
 from toolkit.load.history import load_history
 from toolkit.load.structure import load_structure
@@ -28,7 +30,7 @@ def day(n: int) -> str:
 
 def review(repo: Path, **kw):
     r = Repo.open(repo)
-    return interface_docs(load_structure(r, cache=False), r, history=load_history(r, cache=False), **kw)
+    return review_interfaces(load_structure(r, cache=False), r, load_history(r, cache=False), **kw)
 
 
 # ---- drift: exact rows on a three-commit history (plus a rename) ---------------------------------------
@@ -313,7 +315,7 @@ def test_contract_without_contract_file(contract_repo):
 # ---- the sample ---------------------------------------------------------------------------------------------
 def test_sample(sample_evidence, sample_truth):
     ev, truth = sample_evidence, sample_truth
-    res = interface_docs(ev.structure, ev.repo, history=ev.history, rev=ev.config.at)
+    res = review_interfaces(ev.structure, ev.repo, ev.history, rev=ev.config.at)
     names = set(res.interfaces["interface"])
     callees = {cs["callee"] for s in truth["seams"].values() for cs in s["call_sites"]}
     assert callees and callees <= names
@@ -326,7 +328,7 @@ def test_sample(sample_evidence, sample_truth):
 
 
 def test_def_headers_prefilter():
-    from toolkit.analyze.interface_drift import def_headers
+    from toolkit.load.definitions import def_headers
 
     v1 = b"class A:\n    def run(self,\n            x: int = 1,  # note: x\n            ) -> int:\n        return x\n"
     body_only = v1.replace(b"return x", b"return x + 1")
@@ -356,11 +358,11 @@ def test_drift_on_a_branch_merged_back(tmp_path):
     assert res.drift["detail"].iloc[0] == "(order_id: int) -> int => (order_id: int, qty: int = 1) -> int"
 
 
-def test_drift_memo_shared_across_revisions_gives_the_same_rows(tmp_path, monkeypatch):
-    """The per-change memo (keyed on commit ids) filled by a review at HEAD, whose interfaces differ, must not
-    change a review at an earlier revision: same rows as with an empty memo."""
-    import toolkit.analyze.interface_docs as idocs
-    monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
+def test_drift_at_an_earlier_revision_after_head_gives_the_same_rows(tmp_path, monkeypatch):
+    """The blob-id cache filled by a review at HEAD, whose interfaces differ, must not change a review at an
+    earlier revision: same rows as with an empty cache."""
+    import shutil
+
     repo = make_repo(tmp_path / "s")
     two = "def a(x: int) -> int:\n    return x\n\n\ndef b(x: int) -> int:\n    return x\n"
     write(repo, {"pkg/__init__.py": "", "pkg/core/__init__.py": "", "pkg/app/__init__.py": "",
@@ -375,19 +377,16 @@ def test_drift_memo_shared_across_revisions_gives_the_same_rows(tmp_path, monkey
     r = Repo.open(repo)
 
     def at(revision):
-        return interface_docs(load_structure(r, rev=revision, cache=False), r, rev=revision,
-                              history=load_history(r, rev=revision or "HEAD", cache=False))
+        return review_interfaces(load_structure(r, rev=revision, cache=False), r,
+                                 load_history(r, rev=revision or "HEAD", cache=False), rev=revision)
 
-    idocs._CHANGE_MEMO.clear()
     cold = at(rev).drift
-    idocs._CHANGE_MEMO.clear()
+    shutil.rmtree(tmp_path / "cache")
     head = at(None).drift
     assert set(head["interface"]) == {"pkg.core.api.a"}
     warm = at(rev).drift
     pd.testing.assert_frame_equal(cold, warm)
     assert set(cold["interface"]) == {"pkg.core.api.b"}
-    idocs._CHANGE_MEMO.clear()
-    assert at(None).drift.equals(head)
 
 
 def test_module_bindings_follow_run_time_order_one_definition_with_mocks():
@@ -405,10 +404,11 @@ def test_module_bindings_follow_run_time_order_one_definition_with_mocks():
     assert md.bindings == _bindings(ast.parse(src), "shop.m", False, top_level_only=True)
 
 
-def test_memos_persist_for_the_next_process_and_give_the_same_review(tmp_path, monkeypatch):
-    """A later process (a re-audit after a new commit) reads the parses and drift comparisons an earlier one
-    stored for the repository: it reads git for the new change only, and its review equals a fresh one."""
-    import toolkit.analyze.interface_docs as idocs
+def test_a_second_review_parses_nothing_and_a_new_commit_parses_only_its_versions(tmp_path, monkeypatch):
+    """Parses are cached by git blob id in the cache's ``definitions`` namespace: a second review (a later
+    process) parses nothing, one after a new commit parses only the new versions' segments, and both equal a
+    review without any cache."""
+    from toolkit.load import definitions
 
     monkeypatch.delenv("SEAMSCOPE_NO_CACHE", raising=False)
     repo = make_repo(tmp_path / "p")
@@ -420,35 +420,59 @@ def test_memos_persist_for_the_next_process_and_give_the_same_review(tmp_path, m
     commit(repo, "quantity, callers not updated", date=day(2))
     r = Repo.open(repo)
 
-    def new_process():
-        idocs._CHANGE_MEMO.clear()
-        idocs._MODULE_MEMO.clear()
-        idocs._LOADED.clear()
+    def parses_of_a_review():
+        before = definitions.stats["parses"]
+        res = review_interfaces(load_structure(r, cache=False), r, load_history(r, cache=False))
+        return definitions.stats["parses"] - before, res
 
-    def review_now():  # the analysis itself, not its cached result: the memos are what is under test
-        return idocs._interface_docs(load_structure(r, cache=False), r, rev=None,
-                                     history=load_history(r, cache=False), drift=True, max_drift_commits=2000)
-
-    new_process()
-    review_now()
-    assert list((tmp_path / "cache" / "interface_docs").glob("*.pkl"))
+    first, _ = parses_of_a_review()
+    assert first > 0 and list((tmp_path / "cache" / "definitions").glob("*.pkl"))
+    again, second = parses_of_a_review()
+    assert again == 0
     write(repo, {"pkg/core/api.py": API_V1.replace("(order_id: int)", "(order_id: int, qty: int = 2)")})
     commit(repo, "default quantity two", date=day(3))
-    new_process()
-    asked = []
-    real = idocs._read_revisions
-    monkeypatch.setattr(idocs, "_read_revisions", lambda mods, wanted: asked.append(wanted) or real(mods, wanted))
-    warm = review_now()
-    assert sum(len(paths) for w in asked for paths in w.values()) == 2  # the new change: its after and before
+    new, warm = parses_of_a_review()
+    assert 0 < new <= 2 + 2  # the new version's segment (and the module at the new HEAD); nothing older
     monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
-    new_process()
-    fresh = review_now()
+    _n, fresh = parses_of_a_review()
     pd.testing.assert_frame_equal(warm.drift, fresh.drift)
     pd.testing.assert_frame_equal(warm.interfaces, fresh.interfaces)
-    assert len(fresh.drift) >= 2
+    assert len(fresh.drift) >= 4 and set(second.drift["sha"]) < set(fresh.drift["sha"])
 
 
-# ---- class_headers: the cheap "this class's signature cannot have changed" test used by drift ----------------
+def test_a_change_inside_a_class_is_seen_through_the_segment_shortcut():
+    """The shortcut (equal segment text: unchanged; only bodies changed: unchanged; else parse the segments)
+    must still see a changed __init__ or method inside a big class, and ignore a change elsewhere."""
+    from toolkit.load.definitions import ABSENT, Outline, segment_defs
+
+    base = (b'"""Module."""\nimport os\n\n\n@decorate\nclass Big:\n    """Doc."""\n\n'
+            b'    def __init__(self, a: int):\n        self.a = a\n\n    def run(self, x):\n        return x\n\n\n'
+            b'def helper(y):\n    return y\n')
+    ol = Outline(base)
+    assert ol.segment("Big").startswith(b"@decorate\nclass Big:") and b"def helper" not in ol.segment("Big")
+    assert ol.segment("missing") == ABSENT
+    names = ["Big", "Big.run", "Big.__init__"]
+
+    def sigs(data):
+        return {q: v[0] for q, v in segment_defs(data, Outline(data).segment("Big"), names).items()}
+
+    full = parse_module(base, "m", False).defs
+    assert sigs(base) == {q: full[q].signature for q in names}
+    init = base.replace(b"a: int)", b"a: int, b: int = 0)")
+    assert sigs(init)["Big"] != sigs(base)["Big"] and sigs(init)["Big.run"] == sigs(base)["Big.run"]
+    method = base.replace(b"def run(self, x)", b"def run(self, x, y=1)")
+    assert sigs(method)["Big.run"] != sigs(base)["Big.run"]
+    outside = base.replace(b"return y", b"return y + 1")
+    assert Outline(outside).segment("Big") == ol.segment("Big")
+    # unsure cases fall back to the whole file: a second definition, one inside a top-level if
+    assert Outline(base + b"\n\nclass Big:\n    pass\n").segment("Big") is None
+    assert Outline(base + b"\nif os:\n    def helper(z):\n        return z\n").segment("helper") is None
+    # a docstring with a column-0 line does not end the class
+    doc = base.replace(b'"""Doc."""', b'"""Doc.\n\nnot_a_statement = 1\n"""')
+    assert Outline(doc).segment("Big").endswith(b"return x\n\n\n")
+
+
+# ---- class_headers: the cheap "this class's signature cannot have changed" test used by drift segments ----------------
 _CLASS_BASE = b'''import dataclasses
 
 @dataclasses.dataclass(
@@ -487,7 +511,7 @@ class Client:
     (b"                 port: int = 80):", b"                 port: int = 8080):", False),  # a multi-line __init__
 ])
 def test_class_headers_differ_exactly_when_the_signature_can_change(old, new, same):
-    from toolkit.analyze.interface_drift import class_headers, parse_module
+    from toolkit.load.definitions import class_headers, parse_module
 
     after = _CLASS_BASE.replace(old, new)
     assert after != _CLASS_BASE
@@ -501,7 +525,7 @@ def test_class_headers_differ_exactly_when_the_signature_can_change(old, new, sa
 
 
 def test_class_headers_unsure_and_absent():
-    from toolkit.analyze.interface_drift import class_headers
+    from toolkit.load.definitions import class_headers
 
     assert class_headers(b"x = 1\n", "Point") == []
     assert class_headers(b"class Point:\n    s = '''a''' + \"\"\"b\"\"\"\n", "Point") is None

@@ -52,23 +52,19 @@ Definitions
 """
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.analyze.interface_drift import (Definition, ModuleDefs, class_headers, def_headers, describe_change,
-                                             documented_params, documents_raises, documents_returns,
-                                             parse_module, parse_versions)
+from toolkit.analyze.interface_drift import describe_change, documented_params, documents_raises, documents_returns
 from toolkit.vocab.components import seam_name
-from toolkit.load.history import follow_renames
-from toolkit.runtime.parallel import map_chunks
-from toolkit.runtime.progress import progress
+from toolkit.load.definitions import Definition, DefinitionChanges, ModuleDefs, module_paths
+from toolkit.load.history import History, follow_renames
 
 #: Weight of each check in an interface's score (not-applicable checks are left out and the rest renormalised).
 WEIGHTS: dict[str, float] = {
@@ -98,27 +94,12 @@ class InterfaceDocs:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-#: (module, is package, SHA-1 of the source) -> its parse (read only): an audit and a backtest at an earlier
-#: revision share the modules that did not change in between.
-_MODULE_MEMO: dict[tuple[str, bool, bytes], ModuleDefs] = {}
-_MODULE_MEMO_LIMIT = 20_000
-
-
 class _Modules:
-    """Module name -> path of the analysed revision, and parsed modules read in batches through the Repo."""
+    """Module name -> path of the analysed revision, and the parsed modules (:func:`load_definitions`)."""
 
-    def __init__(self, structure, repo, rev: str | None) -> None:
-        files = structure.files
-        py = files[files["module"].notna()].sort_values("is_test", kind="stable")
-        self.path_of: dict[str, str] = {}
-        for mod, path in zip(py["module"].tolist(), py["path"].tolist()):
-            self.path_of.setdefault(mod, path)  # production module wins over a test of the same name
-        self.module_of = {p: m for m, p in self.path_of.items()}
-        self.repo, self.rev = repo, rev
-        self.parsed: dict[str, ModuleDefs] = {}
-        self.used_modules: set[tuple] = set()  # _MODULE_MEMO / _CHANGE_MEMO keys this analysis used
-        self.used_changes: set[tuple] = set()
-        self.new_work = False  # whether it parsed or compared anything the memos did not hold
+    def __init__(self, structure, definitions: Mapping[str, ModuleDefs]) -> None:
+        self.path_of = module_paths(structure.files)
+        self.parsed = definitions
 
     def split(self, dotted: str) -> tuple[str, str] | None:
         """``(module, qualname)`` for a dotted name, by the longest module prefix of the repository."""
@@ -129,28 +110,8 @@ class _Modules:
                 return mod, ".".join(parts[i:])
         return None
 
-    def load(self, modules: set[str]) -> None:
-        todo = sorted(m for m in modules if m not in self.parsed and m in self.path_of)
-        if not todo:
-            return
-        got = dict(self.repo.read_files([self.path_of[m] for m in todo], self.rev))
-        if len(_MODULE_MEMO) > _MODULE_MEMO_LIMIT:
-            _MODULE_MEMO.clear()
-        for m in todo:
-            path = self.path_of[m]
-            if path not in got:
-                self.parsed[m] = ModuleDefs({}, {}, error="missing")
-                continue
-            key = (m, path.endswith("__init__.py"), hashlib.sha1(got[path]).digest())
-            md = _MODULE_MEMO.get(key)
-            if md is None:
-                md = _MODULE_MEMO[key] = parse_module(got[path], m, key[1])
-                self.new_work = True
-            self.used_modules.add(key)
-            self.parsed[m] = md
-
     def resolve(self, dotted: str) -> tuple[str, Definition | None]:
-        """Follow import re-exports to the defining module (modules must be loaded; see :meth:`resolve_all`)."""
+        """Follow import re-exports to the defining module."""
         name = dotted
         for _ in range(_MAX_HOPS + 1):
             sp = self.split(name)
@@ -174,33 +135,6 @@ class _Modules:
         return name, None
 
     def resolve_all(self, names: set[str]) -> dict[str, tuple[str, Definition | None]]:
-        pending = set(names)
-        for _ in range(_MAX_HOPS + 1):
-            needed = set()
-            for n in pending:
-                name = n
-                for _hop in range(_MAX_HOPS + 1):
-                    sp = self.split(name)
-                    if sp is None:
-                        break
-                    mod, qual = sp
-                    if mod not in self.parsed:
-                        needed.add(mod)
-                        break
-                    md = self.parsed[mod]
-                    if not qual or qual in md.defs:
-                        break
-                    head, _, rest = qual.partition(".")
-                    target = md.bindings.get(head)
-                    if target is None:
-                        break
-                    nxt = f"{target}.{rest}" if rest else target
-                    if nxt == name:
-                        break
-                    name = nxt
-            if not needed:
-                break
-            self.load(needed)
         return {n: self.resolve(n) for n in names}
 
 
@@ -220,52 +154,33 @@ def _is_public(qual: str) -> bool:
 
 def interface_docs(
     structure,
-    repo,
+    definitions: Mapping[str, ModuleDefs],
     *,
-    history=None,
-    rev: str | None = None,
-    drift: bool = True,
-    max_drift_commits: int = 2000,
+    history: History | None = None,
+    changes: DefinitionChanges | None = None,
 ) -> InterfaceDocs:
     """Review the documentation of every interface used across components, and its drift in git history.
 
-    ``structure``: :class:`toolkit.load.structure.Structure`; ``repo``: the
-    :class:`toolkit.load.gitrepo.Repo` it was read from (sources are read at
-    ``rev`` through ``Repo.read_files``; ``None``: the work tree, HEAD for
-    bundles); ``history``: :class:`toolkit.load.history.History` (drift is
-    skipped without it or with ``drift=False``); ``max_drift_commits``: newest
-    commits changing an interface file that are compared with their parent.
-    Returns :class:`InterfaceDocs` (definitions in the module docstring).
-
-    The result is cached (:mod:`toolkit.runtime.cache`) on the repository's content at ``rev``, the structure
-    tables, the history's head and the arguments: reading thousands of revisions is the slow part.
+    ``structure``: :class:`toolkit.load.structure.Structure`; ``definitions``: its modules' definitions at the
+    same revision (:func:`toolkit.load.definitions.load_definitions`); ``changes``: how the interfaces'
+    signatures changed (:func:`toolkit.load.definitions.load_definition_changes` for :func:`drift_targets` of a
+    review without them) and ``history`` they come from — drift is skipped without both. Returns
+    :class:`InterfaceDocs` (definitions in the module docstring).
     """
-    from toolkit.runtime import cache
-
-    k = None
-    if cache.enabled():
-        fc = history.file_changes if history is not None else None
-        k = cache.key("interface_docs", cache.repo_state(repo, rev), cache.frame_digest(
-            structure.files, structure.imports, structure.call_sites),
-            None if history is None else [history.head, len(history.commits), len(fc), history.shallow],
-            drift, max_drift_commits, code=(__name__,))
-    return cache.cached("analysis", k, lambda own: _interface_docs(structure, repo, history=history, rev=rev,
-                                                                   drift=drift, max_drift_commits=max_drift_commits))
+    return _review(structure, _Modules(structure, definitions), history=history, changes=changes)
 
 
-def _interface_docs(structure, repo, *, history, rev: str | None, drift: bool, max_drift_commits: int
-                    ) -> InterfaceDocs:
-    store = _memo_file(repo)
-    _load_memos(store)
-    mods = _Modules(structure, repo, rev)
-    try:
-        return _review(structure, mods, history=history, drift=drift, max_drift_commits=max_drift_commits)
-    finally:
-        if mods.new_work:
-            _save_memos(store, mods)
+def drift_targets(interfaces: pd.DataFrame) -> dict[str, list[str]]:
+    """Path -> qualnames of the interfaces (``interfaces`` table) whose drift is reviewed: the defined ones."""
+    out: dict[str, list[str]] = defaultdict(list)
+    sel = interfaces[interfaces["kind"] != "unresolved"]
+    for path, qual in zip(sel["path"].tolist(), sel["qualname"].tolist()):
+        if qual not in out[path]:
+            out[path].append(qual)
+    return dict(out)
 
 
-def _review(structure, mods: _Modules, *, history, drift: bool, max_drift_commits: int) -> InterfaceDocs:
+def _review(structure, mods: _Modules, *, history, changes: DefinitionChanges | None) -> InterfaceDocs:
     cs = structure.call_sites
     imp = structure.imports
 
@@ -371,8 +286,9 @@ def _review(structure, mods: _Modules, *, history, drift: bool, max_drift_commit
     # ---- drift -------------------------------------------------------------------------------------------
     drift_df = schema.empty("interface_drift")
     examined, capped = 0, False
-    if drift and history is not None and len(interfaces):
-        drift_df, examined, capped = _drift(interfaces, merged, mods, history, max_drift_commits)
+    if changes is not None and history is not None and len(interfaces):
+        drift_df = _drift(interfaces, merged, history, changes)
+        examined, capped = changes.examined, changes.capped
     counts = drift_df.groupby("interface").size() if len(drift_df) else pd.Series(dtype="int64")
     interfaces["drift_events"] = interfaces["interface"].map(counts).fillna(0).astype("int64")
     interfaces = schema.conform(interfaces, "interface_docs")
@@ -411,261 +327,36 @@ def _review(structure, mods: _Modules, *, history, drift: bool, max_drift_commit
     return InterfaceDocs(interfaces=interfaces, seams=seams, drift=drift_df, summary=summary)
 
 
-#: (commit, path, path before, module, is package) -> ``_SAME`` (no change to compare) or ``{"hdr": def name ->
-#: headers equal, "sig": (qualname, kind) -> (description, docstring unchanged) or None}`` for the names asked
-#: so far (a revision asking for others reads the file again and adds them).
-#: A commit id fixes both versions of the file, and a definition's parse does not depend on which other
-#: definitions are asked for, so one process's audit and its backtests at earlier revisions (whose sets of
-#: interfaces differ) share these comparisons instead of re-reading and re-parsing the files.
-_CHANGE_MEMO: dict[tuple, Any] = {}
-_MEMO_LIMIT = 500_000
-_SAME = "<same>"  # a string, so the marker survives pickling (toolkit's memo file); compared with ==
-
-#: Both memos also persist per repository (``_memo_file``): the next process — a re-audit after new commits, a
-#: backtest run later — reads and parses only what changed. Loaded once per process; saved when an analysis
-#: parsed or compared something new, keeping the newest ``_PERSIST_LIMIT`` entries of each.
-_LOADED: dict[Path, dict[str, dict]] = {}  # memo file -> what it holds (as loaded or last saved by this process)
-_PERSIST_LIMIT = {"modules": 20_000, "changes": 200_000}
-
-
-def _memo_file(repo) -> Path | None:
-    from toolkit.runtime import cache
-
-    if not cache.enabled():
-        return None
-    version = cache.code_version(__name__)[:16]  # another parser or comparison: another file
-    return cache.root() / "interface_docs" / f"{repo.cache_id}-{version}.pkl"
-
-
-def _load_memos(path: Path | None) -> None:
-    if path is None or path in _LOADED:
-        return
-    _LOADED[path] = {"modules": {}, "changes": {}}
-    from toolkit.runtime import cache
-
-    saved = cache.load_pickle(path)  # authenticated by the cache's key; damaged or planted: deleted, None
-    try:
-        modules, changes = dict(saved["modules"]), dict(saved["changes"])
-    except (TypeError, KeyError, ValueError):
-        return  # absent or not a memo file: the next save replaces it
-    _LOADED[path] = {"modules": modules, "changes": changes}
-    for k, v in modules.items():
-        _MODULE_MEMO.setdefault(k, v)
-    for k, v in changes.items():
-        _CHANGE_MEMO.setdefault(k, v)
-
-
-def _save_memos(path: Path | None, mods: _Modules) -> None:
-    """Write what this analysis used after what the file held (newest last, capped), atomically. Another
-    process's save in between is overwritten: the file is a cache, and the next run refills what it lacks."""
-    if path is None:
-        return
-    held = _LOADED.setdefault(path, {"modules": {}, "changes": {}})
-    old_m, old_c = held["modules"], held["changes"]
-    for k in mods.used_modules:
-        if k in _MODULE_MEMO:
-            old_m.pop(k, None)
-            old_m[k] = _MODULE_MEMO[k]
-    for k in mods.used_changes:
-        if k in _CHANGE_MEMO:
-            old_c.pop(k, None)
-            old_c[k] = _CHANGE_MEMO[k]
-    keep = {"modules": dict(list(old_m.items())[-_PERSIST_LIMIT["modules"]:]),
-            "changes": dict(list(old_c.items())[-_PERSIST_LIMIT["changes"]:])}
-    _LOADED[path] = keep
-    from toolkit.runtime import cache
-
-    cache.dump_pickle(path, keep)  # signed; a read-only or full cache folder is warned about once, not an error
-
-
-def _read_revisions(mods: _Modules, wanted: dict[str, set[str]]) -> dict[tuple[str, str], bytes]:
-    """``(rev, path) -> bytes`` for every wanted file, all revisions through one ``git cat-file --batch``."""
-    pairs = [(rev, p) for rev in sorted(wanted) for p in sorted(wanted[rev])]
-    return {k: b for k, b in progress(mods.repo.read_blobs(pairs), desc="interface drift", total=len(pairs),
-                                      unit="file") if b is not None}
-
-
-def _drift(interfaces: pd.DataFrame, merged: dict, mods: _Modules, history, max_commits: int):
+def _drift(interfaces: pd.DataFrame, merged: dict, history: History, changes: DefinitionChanges) -> pd.DataFrame:
+    """The drift table: a row per interface whose signature a commit changed with its docstring unchanged, and
+    one when none of its callers' files in other components (those that existed then) changed in that commit."""
     ifaces = interfaces[interfaces["kind"] != "unresolved"]
-    by_path: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)  # path -> (interface, qual, comp, kind)
-    for iface, qual, path, comp, kind in zip(ifaces["interface"], ifaces["qualname"], ifaces["path"],
-                                             ifaces["component"], ifaces["kind"]):
-        by_path[path].append((iface, qual, comp, kind))
-    fc = history.file_changes
-    commits = history.commits
-    if not len(fc) or not by_path:
-        return schema.empty("interface_drift"), 0, False
+    by_def: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)  # (path, qualname) -> (interface, comp)
+    for iface, qual, path, comp in zip(ifaces["interface"], ifaces["qualname"], ifaces["path"], ifaces["component"]):
+        by_def[(path, qual)].append((iface, comp))
+    ch = changes.changes
+    fc, commits = history.file_changes, history.commits
+    if not len(ch) or not len(fc):
+        return schema.empty("interface_drift")
     followed = follow_renames(fc).to_numpy(dtype=object, na_value=None)
-    shas = fc["sha"].to_numpy(dtype=object)
-    paths = fc["path"].to_numpy(dtype=object, na_value=None)
-    olds = fc["old_path"].to_numpy(dtype=object, na_value=None)
     changed_in: dict[str, set[str]] = defaultdict(set)  # sha -> followed paths it changed
     first_seen: dict[str, str] = {}  # followed path -> oldest sha changing it (file_changes are newest first)
-    for s, f in zip(shas, followed):
+    for s, f in zip(fc["sha"].to_numpy(dtype=object), followed):
         changed_in[s].add(f)
         first_seen[f] = s
     order = {s: i for i, s in enumerate(commits["sha"].tolist())}  # newest first
-    parent_of = {s: (p[0] if len(p) else None) for s, p in zip(commits["sha"].tolist(), commits["parents"].tolist())}
-    linear = not bool(commits["is_merge"].any())
-
-    pairs = [(s, p, o if o else p, f) for s, p, o, f in zip(shas, paths, olds, followed) if f in by_path]
-    distinct = sorted({s for s, *_ in pairs}, key=lambda s: order.get(s, len(order)))
-    capped = len(distinct) > max_commits
-    keep = set(distinct[:max_commits])
-    pairs = [x for x in pairs if x[0] in keep and parent_of.get(x[0])]
-    # In a history without merges, a file's content before one change is its content after its previous change
-    # (every commit's changes are listed), so only the oldest examined change of each file needs its parent read.
-    before_src: dict[tuple[str, str], tuple[str, str]] = {}  # (sha, followed) -> (rev, path) holding the "before"
-    if linear:
-        by_file: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for s, p, before, f in pairs:
-            by_file[f].append((s, p, before))
-        for f, changes in by_file.items():  # newest first
-            for (s, _p, before), (older, older_path, _b) in zip(changes, changes[1:]):
-                if older_path == before:
-                    before_src[(s, f)] = (older, older_path)
-    only_of = {path: frozenset(q for _i, q, _c, _k in lst) for path, lst in by_path.items()}
-
-    def memo_key(s: str, p: str, before: str, head_path: str) -> tuple:
-        return (s, p, before, mods.module_of.get(head_path, ""), head_path.endswith("__init__.py"))
-
-    def hdr_key(q: str, k: str) -> str:
-        name = q.rsplit(".", 1)[-1]
-        return f"class {name}" if k == "class" else name
-
-    def headers_equal(facts: dict, q: str, k: str) -> bool:
-        return facts["hdr"].get(hdr_key(q, k)) is True
-
-    def known(mk: tuple, head_path: str) -> bool:
-        """Whether the memo answers this change for the file's interfaces without reading it."""
-        got = _CHANGE_MEMO.get(mk)
-        if got is None:
-            return False
-        if got == _SAME:
-            return True
-        candidates = by_path[head_path]
-        if all((q, k) in got["sig"] for _i, q, _c, k in candidates):
-            return True  # parsed before: every signature change is known
-        return all(headers_equal(got, q, k) for _i, q, _c, k in candidates)
-
-    if len(_CHANGE_MEMO) > _MEMO_LIMIT:
-        _CHANGE_MEMO.clear()
-    keys = [memo_key(s, p, before, f) for s, p, before, f in pairs]
-    mods.used_changes.update(keys)
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for (s, p, before, f), mk in zip(pairs, keys):
-        if known(mk, f):
-            continue
-        wanted[s].add(p)
-        rev, path = before_src.get((s, f), (parent_of[s], before))
-        wanted[rev].add(path)
-    contents = _read_revisions(mods, wanted) if wanted else {}
-    if wanted:
-        mods.new_work = True
-
-    parsed: dict[tuple[str, bytes], ModuleDefs] = {}
-    lines_of: dict[int, list[bytes]] = {}  # id of a version held in ``contents`` -> its lines
-    headers: dict[tuple[int, str], list[bytes] | None] = {}  # (id of a version held in ``contents``, name) -> headers
-
-    def headers_of(data: bytes, key: str) -> list[bytes] | None:
-        """``def_headers`` (``class_headers`` for a class), once per file version: in a linear history one
-        version is the "after" of a change and the "before" of the next (the same object of ``contents``)."""
-        k = (id(data), key)
-        if k not in headers:
-            if key.startswith("class "):
-                split = lines_of.get(id(data))
-                if split is None:
-                    split = lines_of[id(data)] = data.split(b"\n")
-                headers[k] = class_headers(data, key[6:], split)
-            else:
-                headers[k] = def_headers(data, key)
-        return headers[k]
-
-    def defs_of(data: bytes, head_path: str) -> ModuleDefs:
-        mod = mods.module_of.get(head_path, "")
-        key = parse_key(data, head_path)
-        if key not in parsed:
-            parsed[key] = parse_module(data, mod, head_path.endswith("__init__.py"), only=only_of[head_path])
-        return parsed[key]
-
-    def parse_key(data: bytes, head_path: str) -> tuple[str, bytes]:
-        return head_path, hashlib.sha1(data).digest()
-
-    def compare(mk: tuple, s: str, p: str, before: str, head_path: str,
-                to_parse: dict[tuple[str, bytes], tuple] | None = None) -> None:
-        """Fill the memo for this change: whether the interfaces' ``def`` headers are equal, and (unless all
-        are) their signature changes. With ``to_parse``, only note there the module versions that need
-        parsing (parsed together, in parallel, before the second call fills in the signatures)."""
-        after_data = contents.get((s, p))
-        before_data = contents.get(before_src.get((s, head_path), (parent_of[s], before)))
-        if after_data is None or before_data is None or after_data == before_data:
-            _CHANGE_MEMO[mk] = _SAME
-            return
-        facts = _CHANGE_MEMO.get(mk)
-        if facts is None:
-            facts = _CHANGE_MEMO[mk] = {"hdr": {}, "sig": {}}
-        for _i, q, _c, k in by_path[head_path]:
-            key = hdr_key(q, k)
-            if key not in facts["hdr"]:
-                before_h, after_h = headers_of(before_data, key), headers_of(after_data, key)
-                facts["hdr"][key] = before_h is not None and before_h == after_h
-            if not facts["hdr"][key]:
-                break  # the module is parsed anyway: the other interfaces' headers need no comparing
-        candidates = by_path[head_path]
-        if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
-            return  # no signature can have changed: parsing is not needed
-        if to_parse is not None:
-            if any((q, k) not in facts["sig"] for _i, q, _c, k in candidates):
-                mod, pkg = mods.module_of.get(head_path, ""), head_path.endswith("__init__.py")
-                for data in (after_data, before_data):
-                    key = parse_key(data, head_path)
-                    if key not in parsed:
-                        to_parse[key] = (key, data, mod, pkg, only_of[head_path])
-            return
-        after_md = before_md = None
-        for _i, q, _c, k in candidates:
-            if (q, k) in facts["sig"]:
-                continue
-            if after_md is None:
-                after_md, before_md = defs_of(after_data, head_path), defs_of(before_data, head_path)
-            a, b = after_md.defs.get(q), before_md.defs.get(q)
-            change = None
-            if a is not None and b is not None and a.signature != b.signature:
-                change = (describe_change(b.signature, a.signature), a.doc == b.doc)
-            facts["sig"][(q, k)] = change
-
-    # headers first; the module versions whose signatures must be compared are then parsed together (each
-    # once, in worker processes when there are many: parsing is most of this review's cost)
-    to_parse: dict[tuple[str, bytes], tuple] = {}
-    for (s, p, before, head_path), mk in zip(pairs, keys):
-        if not known(mk, head_path):
-            compare(mk, s, p, before, head_path, to_parse)
-    parsed.update(map_chunks(parse_versions, list(to_parse.values()), weight=lambda it: len(it[1]),
-                             desc="interface drift"))
     rows = []
-    for (s, p, before, head_path), mk in progress(list(zip(pairs, keys)), desc="interface drift", unit="change"):
-        if not known(mk, head_path):
-            compare(mk, s, p, before, head_path)
-        facts = _CHANGE_MEMO[mk]
-        if facts == _SAME:
-            continue
-        candidates = by_path[head_path]
-        if all(headers_equal(facts, q, k) for _i, q, _c, k in candidates):
-            continue
-        for iface, qual, comp, k in candidates:
-            change = facts["sig"][(qual, k)]
-            if change is None:
-                continue
-            what, same_doc = change
+    for s, path, qual, before, after, same_doc in ch.itertuples(index=False):
+        what = describe_change(before, after)
+        for iface, comp in by_def.get((path, qual), ()):
             if same_doc:
                 rows.append((iface, comp, s, None, DRIFT_DOC, what))
             existing = sorted(c for c in merged[iface]["files"]
                               if c in first_seen and order.get(first_seen[c], -1) >= order.get(s, 0))
             if existing and not (set(existing) & changed_in[s]):
-                rows.append((iface, comp, s, None, DRIFT_CALLERS,
-                             f"{what}; not changed: {', '.join(existing)}"))
+                rows.append((iface, comp, s, None, DRIFT_CALLERS, f"{what}; not changed: {', '.join(existing)}"))
     df = pd.DataFrame(rows, columns=schema.columns("interface_drift"))
     if len(rows):  # looked up for the rows only: 20k commit times as Timestamp objects cost more than the rest
         when = pd.Series(pd.to_datetime(commits["timestamp"], utc=True).array, index=commits["sha"].astype(str))
         df["timestamp"] = when.reindex(df["sha"].astype(str)).array
-    return schema.conform(df, "interface_drift"), len(keep), capped
+    return schema.conform(df, "interface_drift")

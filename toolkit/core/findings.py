@@ -35,6 +35,22 @@ def analysis(*code: str):
     return deco
 
 
+def review_interfaces(structure, repo, history=None, *, rev: str | None = None, drift: bool = True,
+                      max_drift_commits: int = 2000):
+    """The interface documentation review of ``repo`` at ``rev`` (toolkit.analyze.interface_docs.InterfaceDocs):
+    its modules' definitions loaded, the interfaces found, then — with ``history`` and ``drift`` — how their
+    signatures changed in the newest ``max_drift_commits`` commits touching their files."""
+    from toolkit.analyze.interface_docs import drift_targets, interface_docs
+    from toolkit.load.definitions import load_definition_changes, load_definitions
+
+    defs = load_definitions(repo, structure.files, rev)
+    docs = interface_docs(structure, defs)
+    if not drift or history is None or not len(docs.interfaces):
+        return docs
+    changes = load_definition_changes(repo, history, drift_targets(docs.interfaces), max_commits=max_drift_commits)
+    return interface_docs(structure, defs, history=history, changes=changes)
+
+
 class Findings:
     """Lazily computed, cached results of every detection method for one ``Evidence``."""
 
@@ -144,13 +160,12 @@ class Findings:
         return cross_component_bugs(self.bugs, self.ev.links.issue_components,
                                     recurrence_months=int(self.ev.config.thresholds.get("recurrence_months", 6)))
 
-    @cached_property
+    @analysis("toolkit.core.findings")
     def interfaces(self):
         """toolkit.analyze.interface_docs.InterfaceDocs."""
-        from toolkit.analyze.interface_docs import interface_docs
         ev = self.ev
-        return interface_docs(ev.structure, ev.repo, history=ev.history, rev=ev.config.at,
-                              max_drift_commits=int(ev.config.thresholds.get("max_drift_commits", 2000)))
+        return review_interfaces(ev.structure, ev.repo, ev.history, rev=ev.config.at,
+                                 max_drift_commits=int(ev.config.thresholds.get("max_drift_commits", 2000)))
 
     @cached_property
     def graph(self) -> nx.DiGraph:

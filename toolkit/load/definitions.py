@@ -1,0 +1,642 @@
+"""Definitions of a repository's Python modules and how they changed in its history: a loader (repository
+in, definitions out), read with ``ast`` and never executed.
+
+:func:`parse_module` returns, for every function, class and method of a module, the facts the interface
+documentation review needs: docstring, parameters, a comparable *signature*, annotations, whether the body
+returns a value or raises, and which names its annotations mention.
+
+Signature of a class: its ``__init__`` parameters when it defines one; else, for a data class (``@dataclass``,
+attrs, ``TypedDict``, ``NamedTuple``, pydantic ``BaseModel``), its annotated fields — the constructor Python
+generates — so renaming a field is a signature change.
+
+:func:`load_definitions` parses the modules of one revision; :func:`load_definition_changes` compares, for each
+commit that changed a file, the signatures and docstrings of the definitions asked for before and after it.
+Both keep what they parsed in the cache (:mod:`toolkit.runtime.cache`, namespace ``definitions``) keyed by
+**git blob id**, so a file version is parsed at most once per audit and never again by a later audit (a
+re-audit after new commits, a backtest at an earlier revision) that meets the same version.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import warnings
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from toolkit.load.history import History, follow_renames
+from toolkit.load.python_ast import import_bindings, import_time_statements
+from toolkit.runtime import cache
+from toolkit.runtime.progress import progress
+
+#: ``parses``: ``ast.parse`` calls on a module or a segment of one by this process (lets tests prove that a
+#: second audit parses nothing); ``segments``: of those, parses of one definition's segment, not a whole file.
+stats = {"parses": 0, "segments": 0}
+
+#: Decorators (last dotted part, or full name for attrs' short ones) that make a class a data class.
+_DATA_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass", "attr.s", "attr.attrs", "attrs.define",
+                              "attrs.frozen", "attr.define", "attr.frozen", "define", "frozen", "attrs.mutable",
+                              "pydantic.dataclasses.dataclass"})
+_DATA_BASES = frozenset({"TypedDict", "NamedTuple", "BaseModel", "Struct"})
+
+
+@dataclass(slots=True)
+class Definition:
+    """One function, method or class of a module (``qualname`` relative to the module)."""
+
+    qualname: str
+    kind: str  # function, method, class
+    line: int
+    doc: str | None
+    params: list[str]  # parameter names without self/cls (class: constructor parameters)
+    signature: tuple  # comparable: ((name, kind, annotation, default), ...), return annotation
+    annotated: int  # annotated parameters (+1 for an annotated return)
+    annotatable: int  # parameters (+1 for the return of functions)
+    returns_value: bool
+    raises: bool
+    ann_names: list[str] = field(default_factory=list)  # dotted names in the annotations (as written)
+    is_data: bool = False
+
+
+@dataclass(slots=True)
+class ModuleDefs:
+    """``defs``: qualname -> Definition; ``bindings``: module-level import bindings name -> absolute dotted name."""
+
+    defs: dict[str, Definition]
+    bindings: dict[str, str]
+    error: str | None = None
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Call):
+        return _dotted(node.func)
+    return None
+
+
+def _ann_names(node: ast.AST | None, out: list[str]) -> None:
+    if node is None:
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return
+    d = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    if d:
+        out.append(d)
+        return
+    for child in ast.iter_child_nodes(node):
+        _ann_names(child, out)
+
+
+def _unparse(node: ast.AST | None) -> str | None:
+    return None if node is None else ast.unparse(node)
+
+
+def _own_nodes(body: list[ast.stmt]):
+    """Nodes of a function body, not descending into nested functions, lambdas or classes."""
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+    stack = [n for n in body if not isinstance(n, nested)]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, nested):
+                stack.append(child)
+
+
+def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str, kind: str, body: bool = True) -> Definition:
+    a = node.args
+    positional = [*a.posonlyargs, *a.args]
+    defaults: list[ast.AST | None] = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    decorators = {_dotted(d) for d in node.decorator_list}
+    if kind == "method" and positional and "staticmethod" not in decorators:
+        positional, defaults = positional[1:], defaults[1:]  # self / cls
+    args: list[tuple[str, str, ast.AST | None, ast.AST | None]] = [
+        (p.arg, "pos", p.annotation, d) for p, d in zip(positional, defaults)]
+    if a.vararg:
+        args.append((a.vararg.arg, "*", a.vararg.annotation, None))
+    args += [(p.arg, "kw", p.annotation, d) for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+    if a.kwarg:
+        args.append((a.kwarg.arg, "**", a.kwarg.annotation, None))
+    sig = (tuple((n, k, _unparse(ann), _unparse(d)) for n, k, ann, d in args), _unparse(node.returns))
+    names: list[str] = []
+    for _n, _k, ann, _d in args:
+        _ann_names(ann, names)
+    _ann_names(node.returns, names)
+    returns_value = raises = False
+    for sub in _own_nodes(node.body) if body else ():
+        if isinstance(sub, ast.Return) and sub.value is not None and not (
+                isinstance(sub.value, ast.Constant) and sub.value.value is None):
+            returns_value = True
+        elif isinstance(sub, (ast.Yield, ast.YieldFrom)):
+            returns_value = True
+        elif isinstance(sub, ast.Raise) and sub.exc is not None:
+            raises = True
+    is_init = node.name == "__init__"
+    annotated = sum(ann is not None for _n, _k, ann, _d in args) + (node.returns is not None and not is_init)
+    return Definition(qual, kind, node.lineno, ast.get_docstring(node), [n for n, *_ in args], sig,
+                      annotated, len(args) + (0 if is_init else 1), returns_value, raises, names)
+
+
+def _class(node: ast.ClassDef, qual: str, methods: dict[str, Definition]) -> Definition:
+    decorators = {_dotted(d) for d in node.decorator_list} - {None}
+    bases = {(_dotted(b) or "").rsplit(".", 1)[-1] for b in node.bases}
+    is_data = bool(decorators & _DATA_DECORATORS) or bool(bases & _DATA_BASES)
+    doc = ast.get_docstring(node)
+    init = methods.get("__init__")
+    if init is not None:
+        d = init
+        params, sig, annotated, annotatable = d.params, d.signature, d.annotated, d.annotatable
+        raises, names = d.raises, list(d.ann_names)
+        if d.doc:
+            doc = f"{doc}\n\n{d.doc}" if doc else d.doc
+    else:
+        fields, names = [], []
+        if is_data:
+            for st in node.body:
+                if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
+                    ann = _unparse(st.annotation) or ""
+                    if "ClassVar" in ann:
+                        continue
+                    fields.append((st.target.id, "field", ann, _unparse(st.value)))
+                    _ann_names(st.annotation, names)
+        params = [f[0] for f in fields]
+        sig = (tuple(fields), None)
+        annotated = annotatable = len(fields)
+        raises = False
+    return Definition(qual, "class", node.lineno, doc, params, sig, annotated, annotatable, False, raises, names,
+                      is_data)
+
+
+def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[str] | None = None) -> ModuleDefs:
+    """Every top-level function and class (and each class's methods, ``Class.method``) of one module.
+
+    ``only``: just these qualnames, with signature and docstring only (``returns_value``/``raises`` left False)
+    — what drift detection compares, at a fraction of the cost.
+    """
+    body = only is None
+    stats["parses"] += 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        return ModuleDefs({}, {}, error=str(exc))
+    defs: dict[str, Definition] = {}
+
+    def visit_class(node: ast.ClassDef, prefix: str) -> None:
+        qual = f"{prefix}{node.name}"
+        methods: dict[str, Definition] = {}
+        for st in node.body:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                mq = f"{qual}.{st.name}"
+                if only is None or mq in only or (st.name == "__init__" and qual in only):
+                    m = _function(st, mq, "method", body)
+                    methods.setdefault(st.name, m)
+                    defs.setdefault(m.qualname, m)
+            elif isinstance(st, ast.ClassDef):
+                visit_class(st, f"{qual}.")
+        if only is None or qual in only:
+            defs[qual] = _class(node, qual, methods)
+
+    def visit_block(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if only is None or node.name in only:
+                    defs[node.name] = _function(node, node.name, "function", body)
+            elif isinstance(node, ast.ClassDef):
+                visit_class(node, "")
+            elif isinstance(node, (ast.If, ast.Try)):  # TYPE_CHECKING / optional defs
+                visit_block(node.body)
+                for h in getattr(node, "handlers", []):
+                    visit_block(h.body)
+                visit_block(node.orelse)
+
+    visit_block(tree.body)
+    return ModuleDefs(defs, import_bindings(import_time_statements(tree), module, is_package))
+
+
+# ---- one definition's segment of a file version ------------------------------------------------------------
+_DEF_LINE = re.compile(rb"(?m)^([ \t]*)(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
+_STATEMENT = re.compile(rb"\n(?!(?:else|elif|except|finally)\b)[A-Za-z_@]")  # "\n" first: a fast scan
+_NESTING = re.compile(rb"@|(?:async[ \t]+)?(?:def|class)\b")
+ABSENT = b""  # the segment of a name no ``def``/``class`` of the file defines
+
+
+class Outline:
+    """Where a file version's top-level statements start, and where each ``def``/``class`` name occurs: enough
+    to cut out the text one top-level definition is parsed from, with a few regular-expression scans.
+
+    A statement start is a line beginning at column 0 with a name or ``@`` (not ``else``/``except``…) outside
+    triple-quoted strings, by the parity of ``\"\"\"`` and ``'''`` before it. A quote that fools the parity (one
+    inside a comment or a one-line string) can only make a segment wrong by cutting inside a string, and such a
+    segment does not parse: :func:`segment_defs` then parses the whole file.
+    """
+
+    __slots__ = ("data", "defs", "starts")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.defs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)  # name -> (line offset, indentation)
+        for m in _DEF_LINE.finditer(data):
+            self.defs[m.group(2)].append((m.start(), m.end(1) - m.start(1)))
+        starts, dq, sq, prev = [], 0, 0, 0
+        for m in _STATEMENT.finditer(b"\n" + data):
+            p = m.start()  # of the line in ``data`` (one "\n" was put in front)
+            dq += data.count(b'"""', prev, p)
+            sq += data.count(b"'''", prev, p)
+            prev = p
+            if not (dq & 1 or sq & 1):
+                starts.append(p)
+        self.starts = starts
+
+    def segment(self, name: str) -> bytes | None:
+        """The text of the one top-level ``def``/``class name`` (its decorators through the line before the next
+        top-level statement): the definitions named ``name`` and ``name.*`` depend on nothing else of the file.
+
+        :data:`ABSENT` when no ``def``/``class`` has this name at the top level; ``None`` when unsure (defined
+        twice, possibly inside a top-level ``if``/``try``, or the start is not a statement start): parse the
+        whole file."""
+        data, starts = self.data, self.starts
+        top = None
+        for pos, indent in self.defs.get(name.encode(), ()):
+            if indent == 0:
+                if top is not None:
+                    return None  # defined twice: which one wins is the whole file's business
+                top = pos
+                continue
+            i = bisect_right(starts, pos) - 1  # the top-level statement it is inside
+            if i < 0 or not _NESTING.match(data, starts[i]):
+                return None  # maybe in a top-level if/try block, which parse_module reads
+        if top is None:
+            return ABSENT
+        i = bisect_left(starts, top)
+        if i == len(starts) or starts[i] != top:
+            return None
+        first = i
+        while first > 0 and data[starts[first - 1]] == 0x40:  # "@": its decorators
+            first -= 1
+        end = starts[i + 1] if i + 1 < len(starts) else len(data)
+        return data[starts[first]:end]
+
+
+def _doc_digest(doc: str | None) -> bytes | None:
+    return None if doc is None else hashlib.blake2b(doc.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+#: What drift compares of one definition in one file version: ``(signature, digest of the docstring)``, or None
+#: when the version does not define it.
+Extracted = tuple[tuple, bytes | None] | None
+
+
+def _same_headers(a: bytes, b: bytes, qual: str) -> bool:
+    """Whether the header texts that ``qual``'s signature depends on are equal in two segments (then so are the
+    signatures; :func:`def_headers`, :func:`class_headers`)."""
+    name = qual.rsplit(".", 1)[-1]
+    if def_headers(a, name) != def_headers(b, name):
+        return False
+    if "." in qual:
+        return True
+    ca = class_headers(a, name)
+    return ca is not None and ca == class_headers(b, name)
+
+
+def segment_defs(data: bytes, seg: bytes | None, names: Iterable[str], module: str = "",
+                 is_package: bool = False) -> dict[str, Extracted]:
+    """The signature and docstring digest of each of ``names`` in one file version, from the segment
+    :meth:`Outline.segment` cut out for their top-level name (``None``: from the whole file)."""
+    names = frozenset(names)
+    if seg == ABSENT:
+        return dict.fromkeys(names)
+    md = None
+    if seg is not None:
+        stats["segments"] += 1
+        md = parse_module(seg, module, is_package, only=names)
+        if md.error is not None:
+            md = None  # the cut was wrong (a quote fooled the parity): the whole file decides
+    if md is None:
+        md = parse_module(data, module, is_package, only=names)
+    return {q: (None if (d := md.defs.get(q)) is None else (d.signature, _doc_digest(d.doc))) for q in names}
+
+
+# ---- header texts: equal texts, equal signatures ----------------------------------------------------------
+def def_headers(source: bytes, name: str) -> list[bytes]:
+    """The source text of every ``def name(...)`` header line block (through the line ending in ``:``).
+
+    A cheap test for "this function's signature cannot have changed": when these
+    texts are equal in two versions of a file, so are the signatures. A header
+    that fools the bracket count only makes the text longer (never shorter), so
+    equality stays a safe reason to skip parsing.
+    """
+    out = []
+    n = len(source)
+    # "def" first lets the regex scan fast (a pattern starting with ``^`` in multi-line mode tries every position)
+    for m in re.finditer(rb"def[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(", source):
+        line_start = source.rfind(b"\n", 0, m.start()) + 1
+        prefix = source[line_start:m.start()].strip(b" \t")
+        if prefix not in (b"", b"async"):
+            continue
+        start = pos = line_start
+        depth = 0
+        while pos < n:
+            end = source.find(b"\n", pos)
+            end = n if end < 0 else end
+            line = source[pos:end]
+            depth += (line.count(b"(") + line.count(b"[") + line.count(b"{")
+                      - line.count(b")") - line.count(b"]") - line.count(b"}"))
+            pos = end + 1
+            if depth <= 0 and line.split(b"#", 1)[0].rstrip().endswith(b":"):
+                break
+        out.append(source[start:pos])
+    return out
+
+
+def _indent_of(line: bytes) -> int:
+    return len(line) - len(line.lstrip(b" \t"))
+
+
+def _code(line: bytes) -> bytes:
+    return line.split(b"#", 1)[0].strip()
+
+
+def _depth(line: bytes) -> int:
+    return (line.count(b"(") + line.count(b"[") + line.count(b"{")
+            - line.count(b")") - line.count(b"]") - line.count(b"}"))
+
+
+_INIT = re.compile(rb"(?:async[ \t]+)?def[ \t]+__init__\b")
+_DEF_OR_CLASS = re.compile(rb"(?:async[ \t]+)?def\b|class\b")
+_TRIPLE_D, _TRIPLE_S = b'"""', b"'''"
+
+
+def class_headers(source: bytes, name: str, lines: list[bytes] | None = None) -> list[bytes] | None:
+    """The text of every ``class name`` that its signature can depend on, or ``None`` when unsure.
+
+    A class's signature (:func:`parse_module`) is its ``__init__``'s, or its fields' for a data class, and
+    depends on its decorators and bases. This keeps the decorator lines, the ``class`` header, every
+    statement but ``def``/``class`` that starts at the body's indentation (fields with their continuation
+    lines, decorators), the whole ``__init__`` header, and every line inside a multi-line string; it leaves
+    out other methods, which are what most changes touch. So, like :func:`def_headers`, equal texts in two
+    versions mean equal signatures. ``None`` (both quote styles on one line) means "parse to be sure".
+    ``lines``: ``source.split(b"\\n")``, when the caller keeps it for several names.
+    """
+    word = name.encode()
+    if word not in source:  # the common case: a file version without this class at all
+        return []
+    found = []  # (line number, indentation) of each ``class name``; "class" first lets the regex scan fast
+    for m in re.finditer(rb"class[ \t]+" + re.escape(word) + rb"\b", source):
+        line_start = source.rfind(b"\n", 0, m.start()) + 1
+        if not source[line_start:m.start()].strip(b" \t"):
+            found.append((source.count(b"\n", 0, line_start), m.start() - line_start))
+    if lines is None:
+        lines = source.split(b"\n") if found else []
+    out: list[bytes] = []
+    for i, ind in found:
+        first_dec, j = None, i - 1
+        while j >= 0:  # decorators above the class line, with their continuation lines
+            up = lines[j]
+            stripped = up.lstrip()
+            if _code(up) and _indent_of(up) <= ind and not stripped.startswith((b"@", b")", b"]", b"}")):
+                break
+            if stripped.startswith(b"@") and _indent_of(up) == ind:
+                first_dec = j
+            j -= 1
+        kept = list(lines[first_dec:i]) if first_dec is not None else []
+        k, depth = i, 0
+        while k < len(lines):  # the class header, through its colon
+            depth += _depth(lines[k])
+            kept.append(lines[k])
+            k += 1
+            if depth <= 0 and _code(lines[k - 1]).endswith(b":"):
+                break
+        body_ind, depth, in_init, quotes = None, 0, False, 0
+        for ln in lines[k:]:  # per line of the class: kept cheap, a class can be most of a file
+            inside_string = quotes % 2 == 1
+            if _TRIPLE_D in ln or _TRIPLE_S in ln:
+                if _TRIPLE_D in ln and _TRIPLE_S in ln:
+                    return None
+                quotes += ln.count(_TRIPLE_D) + ln.count(_TRIPLE_S)
+            if inside_string:
+                kept.append(ln)
+                continue
+            stripped = ln.lstrip()
+            if not stripped or stripped[:1] == b"#":
+                continue
+            ind_k = len(ln) - len(stripped)
+            if depth > 0 or in_init:  # a continuation of a kept statement
+                kept.append(ln)
+                depth += _depth(ln)
+                in_init = in_init and not (depth <= 0 and _code(ln).endswith(b":"))
+                continue
+            if body_ind is None:
+                body_ind = ind_k
+            if ind_k <= ind:
+                break
+            if ind_k != body_ind:
+                if quotes % 2:
+                    kept.append(ln)
+                continue
+            if _INIT.match(stripped):
+                kept.append(ln)
+                depth = _depth(ln)
+                in_init = not (depth <= 0 and _code(ln).endswith(b":"))
+            elif not _DEF_OR_CLASS.match(stripped):  # other methods' headers: no part of the class's signature
+                kept.append(ln)
+                depth = max(_depth(ln), 0)
+        out.append(b"\n".join(kept))
+    return out
+
+
+# ---- the cache namespace -------------------------------------------------------------------------------------
+_NAMESPACE = "definitions"
+#: newest entries kept per repository: (blob id, qualname) -> Extracted; (blob id, module, is package) -> ModuleDefs
+_LIMIT = {"defs": 400_000, "modules": 20_000}
+
+
+class _Store:
+    """The parses of one repository's file versions, keyed by git blob id, in the cache namespace
+    ``definitions`` (one signed pickle per repository and code version, read once per call and written
+    back when something new was parsed; nothing is kept in this process between calls)."""
+
+    def __init__(self, repo) -> None:
+        self.key = cache.key(_NAMESPACE, repo.cache_id, code=(__name__,)) if cache.enabled() else None
+        got = cache.get(_NAMESPACE, self.key) if self.key else None
+        value = got[0] if got is not None else None
+        ok = isinstance(value, dict) and all(isinstance(value.get(k), dict) for k in _LIMIT)
+        self.tables: dict[str, dict] = value if ok else {k: {} for k in _LIMIT}
+        self.new = False
+
+    def add(self, table: str, k: tuple, v: Any) -> None:
+        self.tables[table][k] = v
+        self.new = True
+
+    def save(self) -> None:
+        if self.key and self.new:
+            keep = {t: dict(list(d.items())[-_LIMIT[t]:]) for t, d in self.tables.items()}
+            cache.put(_NAMESPACE, self.key, keep)
+
+
+def blob_id(data: bytes) -> str:
+    """git's object id of a file with this content (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+# ---- loaders ---------------------------------------------------------------------------------------------------
+def module_paths(files: pd.DataFrame) -> dict[str, str]:
+    """Module name -> path (``files`` table of :mod:`toolkit.load.structure`): a production module wins over a
+    test of the same name."""
+    py = files[files["module"].notna()].sort_values("is_test", kind="stable")
+    out: dict[str, str] = {}
+    for mod, path in zip(py["module"].tolist(), py["path"].tolist()):
+        out.setdefault(mod, path)
+    return out
+
+
+def load_definitions(repo, files: pd.DataFrame, rev: str | None = None) -> dict[str, ModuleDefs]:
+    """Module name -> :class:`ModuleDefs` of every module that can define an interface at ``rev`` (``None``: the
+    work tree): each module of :func:`module_paths` but tests outside any component. ``files``: the structure
+    loader's ``files`` table of the same revision. A module whose file cannot be read is left out."""
+    paths = module_paths(files)
+    testish = set(files.loc[files["is_test"].astype(bool) & files["component"].isna(), "path"].tolist())
+    wanted = {m: p for m, p in paths.items() if p not in testish}
+    store = _Store(repo)
+    got = dict(repo.read_files(sorted(wanted.values()), rev))
+    module_of = {p: m for m, p in wanted.items()}
+    out: dict[str, ModuleDefs] = {}
+    for path, data in sorted(got.items()):
+        mod = module_of[path]
+        k = (blob_id(data), mod, path.endswith("__init__.py"))
+        md = store.tables["modules"].get(k)
+        if md is None:
+            md = parse_module(data, mod, k[2])
+            store.add("modules", k, md)
+        out[mod] = md
+    store.save()
+    return out
+
+
+@dataclass(frozen=True)
+class DefinitionChanges:
+    """``changes``: one row per definition whose signature a commit changed — ``sha``, ``path`` (the file's path at
+    the analysed revision, renames followed), ``qualname``, ``before`` and ``after`` (signatures as
+    :func:`parse_module` gives them) and ``doc_unchanged`` (the docstring is identical); rows newest commit
+    first, a file's definitions in the order asked. ``examined``: commits compared with their first parent;
+    ``capped``: more commits changed the files than were examined."""
+
+    changes: pd.DataFrame
+    examined: int
+    capped: bool
+
+
+def load_definition_changes(repo, history: History, targets: Mapping[str, Iterable[str]], *,
+                            max_commits: int = 2000) -> DefinitionChanges:
+    """How the definitions ``targets`` (path at the analysed revision -> qualnames) changed in ``history``.
+
+    For each of the newest ``max_commits`` commits that changed one of the files (renames followed) and has
+    a parent, the file before (its first parent's version) and after are read through one
+    ``git cat-file --batch``, and each asked definition's signature and docstring compared. Exact shortcuts
+    keep this cheap: equal versions are skipped; a definition whose top-level segment
+    (:meth:`Outline.segment`) has the same text in both versions did not change; otherwise only the segments
+    are parsed (the whole file when unsure), each (blob id, definition) at most once, and remembered in the
+    cache for later audits.
+    """
+    cols = ["sha", "path", "qualname", "before", "after", "doc_unchanged"]
+    empty = DefinitionChanges(pd.DataFrame(columns=cols), 0, False)
+    wanted_q: dict[str, list[str]] = {p: list(dict.fromkeys(qs)) for p, qs in targets.items()}
+    fc, commits = history.file_changes, history.commits
+    if not len(fc) or not wanted_q:
+        return empty
+    followed = follow_renames(fc).to_numpy(dtype=object, na_value=None)
+    shas = fc["sha"].to_numpy(dtype=object)
+    paths = fc["path"].to_numpy(dtype=object, na_value=None)
+    olds = fc["old_path"].to_numpy(dtype=object, na_value=None)
+    order = {s: i for i, s in enumerate(commits["sha"].tolist())}  # newest first
+    parent_of = {s: (p[0] if len(p) else None) for s, p in zip(commits["sha"].tolist(), commits["parents"].tolist())}
+    linear = not bool(commits["is_merge"].any())
+
+    pairs = [(s, p, o if o else p, f) for s, p, o, f in zip(shas, paths, olds, followed) if f in wanted_q]
+    distinct = sorted({s for s, *_ in pairs}, key=lambda s: order.get(s, len(order)))
+    capped = len(distinct) > max_commits
+    keep = set(distinct[:max_commits])
+    pairs = [x for x in pairs if x[0] in keep and parent_of.get(x[0])]
+    # In a history without merges, a file's content before one change is its content after its previous change
+    # (every commit's changes are listed), so only the oldest examined change of each file needs its parent read.
+    before_at: dict[tuple[str, str], tuple[str, str]] = {}  # (sha, followed) -> (rev, path) holding the "before"
+    if linear:
+        by_file: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        for s, p, before, f in pairs:
+            by_file[f].append((s, p, before))
+        for f, changes in by_file.items():  # newest first
+            for (s, _p, before), (older, older_path, _b) in zip(changes, changes[1:]):
+                if older_path == before:
+                    before_at[(s, f)] = (older, older_path)
+    locs = [((s, p), before_at.get((s, f), (parent_of[s], before))) for s, p, before, f in pairs]
+    need = sorted({x for a, b in locs for x in (a, b)})
+    contents = {k: b for k, b in progress(repo.read_blobs(need), desc="definition history", total=len(need),
+                                          unit="file") if b is not None}
+
+    store = _Store(repo)
+    known = store.tables["defs"]
+    ids: dict[tuple[str, str], str] = {}
+    outlines: dict[str, Outline] = {}
+
+    def id_of(loc: tuple[str, str]) -> str:
+        got = ids.get(loc)
+        if got is None:
+            got = ids[loc] = blob_id(contents[loc])
+        return got
+
+    def extracted(loc: tuple[str, str], bid: str, top: str, quals: list[str], head_path: str) -> dict:
+        if all((bid, q) in known for q in quals):
+            return {q: known[(bid, q)] for q in quals}
+        ol = outlines.get(bid)
+        if ol is None:
+            ol = outlines[bid] = Outline(contents[loc])
+        seg = ol.segment(top)
+        got = segment_defs(contents[loc], seg, wanted_q[head_path] if seg is None else quals)
+        for q, v in got.items():
+            store.add("defs", (bid, q), v)
+        return got
+
+    tops: dict[str, dict[str, list[str]]] = {p: defaultdict(list) for p in wanted_q}
+    for p, qs in wanted_q.items():
+        for q in qs:
+            tops[p][q.split(".", 1)[0]].append(q)
+    rows = []
+    for (s, p, _before, f), (after_loc, before_loc) in progress(list(zip(pairs, locs)), desc="interface drift",
+                                                                 unit="change"):
+        if after_loc not in contents or before_loc not in contents:
+            continue
+        a_id, b_id = id_of(after_loc), id_of(before_loc)
+        if a_id == b_id:
+            continue
+        found: dict[str, tuple] = {}
+        for top, quals in tops[f].items():
+            if not all((a_id, q) in known and (b_id, q) in known for q in quals):
+                oa = outlines.get(a_id) or outlines.setdefault(a_id, Outline(contents[after_loc]))
+                ob = outlines.get(b_id) or outlines.setdefault(b_id, Outline(contents[before_loc]))
+                sa, sb = oa.segment(top), ob.segment(top)
+                if sa is not None and sa == sb:
+                    continue  # the same text: the same definitions (both absent, or unchanged)
+                if sa and sb and all(_same_headers(sa, sb, q) for q in quals):
+                    continue  # only bodies changed: no signature can have
+            after = extracted(after_loc, a_id, top, quals, f)
+            before = extracted(before_loc, b_id, top, quals, f)
+            for q in quals:
+                a, b = after[q], before[q]
+                if a is not None and b is not None and a[0] != b[0]:
+                    found[q] = (b[0], a[0], a[1] == b[1])
+        rows += [(s, f, q, *found[q]) for q in wanted_q[f] if q in found]
+    store.save()
+    return DefinitionChanges(pd.DataFrame(rows, columns=cols), len(keep), capped)
