@@ -31,7 +31,7 @@ import pandas as pd
 from toolkit.load.gitrepo import Repo
 from toolkit.load.history import load_history
 from toolkit.load.issues.normalize import finish
-from toolkit.load.links import FRAGMENT, _Graph, link_issues
+from toolkit.load.links import FRAGMENT, KINDS, _Graph, changelog_citations, link_issues
 
 REPOS = ("pytest-dev+pytest", "urllib3+urllib3", "python-attrs+attrs", "pallets+flask")
 CHANGELOG_FILES = ("CHANGES.rst", "CHANGELOG.rst", "CHANGES.md", "CHANGELOG.md", "CHANGES", "HISTORY.rst")
@@ -144,13 +144,17 @@ def evaluate(root: Path, name: str) -> dict:
     truth_sets = _truth_sets(hist.commits, truth)
     frag = hist.file_changes["path"].astype(str).str.extract(FRAGMENT, expand=False).notna()
     res = {"repo": name, "truth from": source, "bugs": len(nums), "of them PRs": sum(n in prs for n in nums)}
-    for label, fc in (("all", hist.file_changes), ("no fragments", hist.file_changes[~frag])):
+    t = time.perf_counter()
+    changelog = changelog_citations(path, "HEAD", hist.file_changes)
+    res["changelog read s"] = round(time.perf_counter() - t, 2)
+    for label, fc, cl in (("all", hist.file_changes, changelog),
+                          ("no fragments/changelog", hist.file_changes[~frag], None)):
         t = time.perf_counter()
-        links = link_issues(issues, hist.commits, file_changes=fc)
+        links = link_issues(issues, hist.commits, file_changes=fc, changelog=cl)
         secs = time.perf_counter() - t
         linked, right, n = _score(links, truth_sets)
         best = links.links.assign(_r=links.links["kind"].map({k: i for i, k in enumerate(
-            ("fragment", "squash", "merge", "pr", "message"))})).sort_values("_r").drop_duplicates("issue_key")
+            KINDS)})).sort_values("_r").drop_duplicates("issue_key")
         res[label] = {
             "linked %": round(100 * linked / n, 1) if n else None,
             "recall %": round(100 * right / n, 1) if n else None,
@@ -186,7 +190,8 @@ def main(argv: list[str]) -> None:
         r = evaluate(root, name)
         print(f"\n== {r['repo']}  (truth from {r['truth from']}: {r['bugs']} bugs, {r['of them PRs']} of them "
               "numbered as pull requests)")
-        for label in ("all", "no fragments"):
+        print(f"  changelog lines read in {r['changelog read s']} s")
+        for label in ("all", "no fragments/changelog"):
             print(f"  [{label}]")
             for k, v in r[label].items():
                 print(f"    {k}: {v}")

@@ -203,8 +203,7 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
 
     if config.issues:
         from toolkit.load.issues import load_issues
-        from toolkit.load.history import unreachable_commits
-        from toolkit.load.links import link_issues
+        from toolkit.load.links import link_fixes
         with stage("issues"):
             ikey = k("issues", [str(p) for p in config.issues], cache.fingerprint(*config.issues),
                      bool(config.pseudonymize), code=("toolkit.load.issues",))
@@ -214,9 +213,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
         with stage("issue links"):
             ev.links = cache.cached(
                 "evidence", k("links", keys["issues"], rkey, code=("toolkit.load.links",)),
-                lambda own: link_issues(ev.issues, history.commits, file_changes=history.file_changes,
-                                        components=structure.components,
-                                        unreachable=lambda: unreachable_commits(repo, config.at or "HEAD")), skips)
+                lambda own: link_fixes(ev.issues, history, repo, rev=config.at or "HEAD",
+                                       components=structure.components), skips)
         from toolkit.load.boundary_vocab import boundary_vocabulary
         with stage("boundary vocabulary"):
             ev.vocabulary = cache.cached(

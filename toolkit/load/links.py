@@ -15,6 +15,12 @@ Kinds of evidence (``links.kind``)
     ``fragment``  the commit added a changelog/news fragment named after the issue
                   (``changelog/12.bugfix.rst``, ``news/12.feature``, ``changes/``, ``changelog.d/``,
                   ``newsfragments/``, ``.changes/``…; the oldest commit that wrote the file);
+    ``changelog`` the commit added a line citing the issue to the changelog file (``CHANGES.rst``,
+                  ``CHANGELOG.md``, ``HISTORY``, ``NEWS``…: ``#12``, ``GH-12``, ``:issue:`12```, ``:pr:`12```,
+                  ``.../issues/12``): the same evidence as a fragment, written into one file. The oldest such
+                  commit counts (later edits move lines); a commit citing more than :data:`MAX_CHANGELOG_CITES`
+                  numbers, or deleting fragments, is a release or a changelog rewrite, not a fix
+                  (:func:`changelog_citations` reads the lines);
     ``pr``        a pull/merge request of the export closes the issue (``Fixes #12``/``Closes``/``Resolves``
                   in its title or body, gh's ``closingIssuesReferences``, a Jira key in its title) or names
                   it, and its commits are known through a merge, squash, fragment or the tracker's merge sha;
@@ -36,7 +42,13 @@ the export (their fix is their own commits); a bug-labelled PR that closes an is
 
 Unlinked bugs get the true reason: closed by a PR that was never merged, or whose merge is not in the
 history; named only by a merge that brought in nothing (or a branch sync of more than ``max_merge``
-commits); named only by commits not reachable from the audited revision (``unreachable``); no mention.
+commits); named only by commits not reachable from the audited revision (``unreachable``); named by no
+commit, merge or changelog line — then, when the export holds no pull requests, the issue-to-PR link
+lives only on the tracker (GitHub links a PR to the issue it closes without writing it into git), and a
+pull-request export is what would link it.
+
+:func:`link_fixes` is the one way an audit (and the backtest, as of a revision) links a repository: it
+reads the changelog lines and the unreachable commits itself and calls :func:`link_issues`.
 
 Mentions are found with one vectorised ``str.extractall`` over all messages; merge ranges are walked once
 per merge that names a key of the export, in generation order (git's own merge-base walk), so 100,000
@@ -54,15 +66,23 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.vocab.components import ComponentMap
-from toolkit.load.history import change_components, history_paths
+from toolkit.load.gitrepo import Repo
+from toolkit.load.history import History, change_components, history_paths, unreachable_commits
 
 #: the kinds of evidence, strongest first when one (issue, commit) pair has several
-KINDS = ("fragment", "squash", "merge", "pr", "message", "heuristic")
+KINDS = ("fragment", "changelog", "squash", "merge", "pr", "message", "heuristic")
 _KW = r"(?i:\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\b)"
 _RANK = {"explicit": 0, "reference": 1, "heuristic": 2}
 #: changelog/news fragment files named after an issue (towncrier, scriv, reno-like layouts)
 FRAGMENT = (r"(?i)(?:^|/)(?:changelog|changelog\.d|changes|changes\.d|news|newsfragments|\.changes|changelog_entries)"
             r"/(?:[^/]+/)?(?P<num>\d+)\.[^/]*$")
+#: changelog files (not fragment folders): the basename, any case, with an optional text extension
+CHANGELOG_FILE = r"(?i)(?:^|/)(?:changes|changelog|history|news|release[-_ ]?notes)(?:\.(?:rst|md|txt|markdown))?$"
+#: an issue or pull request a changelog line cites (Sphinx roles, ``#12``, ``GH-12``, tracker URLs)
+_CITE = re.compile(r"(?i):(?:issue|pr|gh|bug|pull):`#?(\d+)`|(?<![\w/&])#(\d+)\b|\bgh-(\d+)\b"
+                   r"|/(?:issues|pull|pulls|merge_requests)/(\d+)\b")
+#: a commit whose added changelog lines cite more numbers than this is a release or a rewrite of the changelog
+MAX_CHANGELOG_CITES = 3
 _MERGE_PR = r"^Merge pull request #(\d+)\b"
 _GITLAB_MR = r"\bSee merge request [\w./-]*!(\d+)\b"
 _SQUASH = r"\(#(\d+)\)\s*$"
@@ -310,6 +330,7 @@ def link_issues(
     window_days: int = 7,
     unreachable: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
     max_merge: int = 100,
+    changelog: pd.DataFrame | None = None,
 ) -> Links:
     """Link ``issues`` (schema ``issues``) to ``commits`` (schema ``commits``); see the module docstring.
 
@@ -320,7 +341,7 @@ def link_issues(
     unlinked): commits of other refs, not reachable from the audited revision, only to say why a bug they
     name is unlinked (:func:`toolkit.load.history.unreachable_commits`).
     A merge that brought in more than ``max_merge`` commits is a branch sync, not a fix: its mentions link
-    nothing.
+    nothing. ``changelog`` (``sha``, ``path``, ``num``: :func:`changelog_citations`) gives the changelog lines.
     """
     iss = issues.reset_index(drop=True)
     com = commits.reset_index(drop=True)
@@ -447,6 +468,15 @@ def link_issues(
             for ik, c in closes.get(k, {}).items():
                 rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its fragment {path}",
                              "explicit" if c else "reference", "pr"))
+    # 6. lines citing an issue or PR added to the changelog file, by the oldest commit that added one
+    if hash_keys and changelog is not None and len(changelog):
+        for path, sha, num in _changelog_fixes(changelog, file_changes, set(shas)).itertuples(index=False):
+            k = f"#{num}"
+            if k in issue_keys or k in pr_keys:
+                rows.append((k, sha, f"changelog line in {path}", "explicit", "changelog"))
+            for ik, c in closes.get(k, {}).items():
+                rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its changelog line in {path}",
+                             "explicit" if c else "reference", "pr"))
     links = pd.concat([direct, pd.DataFrame(rows, columns=["issue_key", "sha", "evidence", "confidence", "kind"])],
                       ignore_index=True)
 
@@ -518,6 +548,79 @@ def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
                          "num": first["path"].map(found).astype(int).to_numpy()})
 
 
+def changelog_citations(repo: Repo | str, rev: str = "HEAD",
+                        file_changes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``sha``, ``path``, ``num``: each number (issue or PR, :data:`_CITE`) a non-merge commit reachable from
+    ``rev`` cites on the lines it added to a changelog file (:data:`CHANGELOG_FILE`) — one ``git log -p`` over
+    the changelog files ``file_changes`` names (schema ``file_changes``; else those at ``rev``), without
+    context lines. Numbers only: which are issue keys is for :func:`link_issues` to say."""
+    empty = pd.DataFrame({"sha": pd.Series(dtype="string"), "path": pd.Series(dtype="string"),
+                          "num": pd.Series(dtype="int64")})
+    if not isinstance(repo, Repo):
+        repo = Repo.open(repo)
+    head = repo.resolve(rev)
+    if head is None:
+        return empty
+    names = (file_changes["path"].dropna().astype(str).unique() if file_changes is not None
+             else repo.list_files(head))
+    paths = sorted(p for p in names if re.search(CHANGELOG_FILE, p) and "\\x" not in p)
+    if not paths:
+        return empty
+    out = repo.git("log", "-p", "--no-merges", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
+                   "--no-renames", "--format=@@commit %H", head, "--", *(":(literal)" + p for p in paths),
+                   text=False).stdout.decode("utf-8", "replace")
+    rows: list[tuple[str, str, int]] = []
+    sha = path = ""
+    for line in out.split("\n"):
+        if line.startswith("+") and not line.startswith("+++ "):
+            for m in _CITE.finditer(line):
+                rows.append((sha, path, int(next(g for g in m.groups() if g))))
+        elif line.startswith("@@commit "):
+            sha = line[9:].strip()
+        elif line.startswith("+++ "):
+            path = line[6:] if line.startswith("+++ b/") else ""
+    if not rows:
+        return empty
+    return pd.DataFrame(rows, columns=["sha", "path", "num"]).drop_duplicates().astype(
+        {"sha": "string", "path": "string", "num": "int64"}).reset_index(drop=True)
+
+
+def _changelog_fixes(changelog: pd.DataFrame, file_changes: pd.DataFrame | None, history: set) -> pd.DataFrame:
+    """(path, sha, num): per number, the oldest commit of ``history`` that added a changelog line citing it,
+    among commits that cite at most :data:`MAX_CHANGELOG_CITES` numbers and delete no fragment (a towncrier
+    build, a release, a changelog rewrite cite many: they record fixes made elsewhere)."""
+    cl = changelog[_isin(changelog["sha"].astype("string"), history)]
+    if cl.empty:
+        return pd.DataFrame({"path": [], "sha": [], "num": []})
+    cites = cl.groupby("sha")["num"].nunique()
+    bulk = set(cites.index[cites > MAX_CHANGELOG_CITES])
+    if file_changes is not None and len(file_changes):
+        p = file_changes["path"].astype("string")
+        gone = file_changes["added"].fillna(0).eq(0) & file_changes["deleted"].fillna(0).gt(0)
+        frag_del = gone.to_numpy(dtype=bool) & p.str.extract(FRAGMENT, expand=False).notna().to_numpy(dtype=bool)
+        bulk |= set(file_changes.loc[frag_del, "sha"].astype(str))
+    # the log is newest first: the last row of a number is its oldest citation (bulk commits included, so
+    # a line a release first wrote is not later credited to whoever moved it)
+    first = cl.drop_duplicates("num", keep="last")
+    first = first[~_isin(first["sha"].astype("string"), bulk)]
+    return first[["path", "sha", "num"]].astype({"path": str, "sha": str, "num": int}).reset_index(drop=True)
+
+
+def link_fixes(issues: pd.DataFrame, history: History, repo: Repo | str, *, rev: str = "HEAD",
+               components: ComponentMap | None = None) -> Links:
+    """The links of ``issues`` to ``history`` (:class:`toolkit.load.history.History` loaded at ``rev``): the one
+    definition of linking an audit and the backtest (as of a revision) use — :func:`link_issues` with the
+    repository's changelog lines (:func:`changelog_citations`) and, for the unlinked bugs' reasons, the
+    commits ``rev`` does not reach (:func:`toolkit.load.history.unreachable_commits`)."""
+    if not isinstance(repo, Repo):
+        repo = Repo.open(repo)
+    fc = history.file_changes
+    hashed = bool(len(issues)) and bool(issues["tracker"].ne("jira").any())
+    changelog = changelog_citations(repo, rev, fc) if hashed and len(fc) else None
+    return link_issues(issues, history.commits, file_changes=fc, components=components, changelog=changelog,
+                       unreachable=lambda: unreachable_commits(repo, rev))
+
+
 def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[str, bool]],
                       empty_merge: dict[str, str], in_history: set, unreachable: object,
                       projects: list[str], known: set) -> list[str]:
@@ -529,6 +632,7 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
                 by_issue.setdefault(ik, []).append(p)
     k_all = iss["key"].astype(str).tolist()
     is_pr = dict(zip(k_all, _pr_mask(iss).tolist()))
+    has_prs = bool(closes)
     merged = dict(zip(k_all, iss["merged"].astype(object).tolist())) if "merged" in iss else {}
     msha = dict(zip(k_all, iss["merge_sha"].astype(object).tolist())) if "merge_sha" in iss else {}
 
@@ -562,6 +666,10 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
         why = why or empty_merge.get(k)
         if why is None and k in elsewhere:
             why = f"mentioned only in commits not reachable from the audited revision ({elsewhere[k]})"
-        out.append(why or "no commit mentions it")
+        if why is None:
+            why = ("no commit, merge or changelog line names it" + (
+                "" if has_prs else "; the export holds no pull requests, so a PR that closed it on the tracker "
+                "(a link GitHub/GitLab keep outside git) cannot be followed: export them too"))
+        out.append(why)
     return out
 
