@@ -363,3 +363,29 @@ def test_changelog_lines_added_by_the_fix_link_it(tmp_path):
     # without changelog lines the same bugs are unlinked: the evidence is the changelog's, nothing else
     bare = link_issues(issues, hist.commits, file_changes=hist.file_changes)
     assert not bare.links["issue_key"].isin(["#21", "#23"]).any()
+
+
+def test_reverted_fixes_fix_nothing_and_a_revert_of_a_revert_reapplies(tmp_path):
+    """git's reverts: the undone commit is no fix (the bug says why it has none), the words a revert quotes and
+    "Reopens #N" are no mention, and reverting the revert re-applies the original's links."""
+    repo = make_repo(tmp_path / "r", {"src/pkg/a.py": "x = 1\n", "src/pkg/b.py": "y = 1\n"}, date=when(1))
+    c1 = commit(repo, "Fix crash on empty input (fixes #51)", {"src/pkg/a.py": "x = 2\n"}, date=when(2))
+    git(repo, "revert", "--no-commit", c1, date=when(3))
+    r1 = commit(repo, f'Revert "Fix crash on empty input (fixes #51)"\n\nThis reverts commit {c1[:9]}.\n\n'
+                "It broke the plugin. Reopens #51.", date=when(3))
+    c2 = commit(repo, "Guard the division\n\nFixes #52", {"src/pkg/b.py": "y = 2\n"}, date=when(4))
+    git(repo, "revert", "--no-edit", c2, date=when(5))
+    r2 = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "revert", "--no-edit", r2, date=when(6))
+    r3 = git(repo, "rev-parse", "HEAD").strip()
+    c3 = commit(repo, "Fix #53 for good", {"src/pkg/b.py": "y = 3\n"}, date=when(7))
+    issues = finish(pd.DataFrame({"tracker": "github", "type": "bug", "key": ["#51", "#52", "#53"], "source": "t"}))
+    hist = load_history(repo, cache=False)
+    res = link_issues(issues, hist.commits, file_changes=hist.file_changes)
+    got = {(r.issue_key, r.sha): r.confidence for r in res.links.itertuples()}
+    assert not any(k == "#51" for k, _ in got)  # neither the undone fix nor the revert that reopened it
+    assert {s for k, s in got if k == "#52"} == {c2, r3}  # in effect again: re-applied by the revert of its revert
+    assert "re-applies " + c2[:10] in res.links.set_index(["issue_key", "sha"]).at[("#52", r3), "evidence"]
+    assert got[("#53", c3)] == "explicit"
+    unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
+    assert unl == {"#51": f"its fix {c1[:10]} was reverted by {r1[:10]}"}

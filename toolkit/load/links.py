@@ -40,7 +40,11 @@ Bugs (:func:`bug_mask`): issues of type ``bug``, and pull requests labelled as b
 the export (their fix is their own commits); a bug-labelled PR that closes an issue is not counted again.
 ``Links.pr_bugs`` records that decision for every bug-labelled PR.
 
-Unlinked bugs get the true reason: closed by a PR that was never merged, or whose merge is not in the
+Reverts (git's ``Revert "..."``, ``This reverts commit X``): the subject a revert quotes and ``reopens #12``
+are not mentions; a commit a revert undid (or the commits of a reverted merge) is no fix, unless the revert
+was itself reverted, which re-applies it and carries its links.
+
+Unlinked bugs get the true reason: its only fix was reverted; closed by a PR that was never merged, or whose merge is not in the
 history; named only by a merge that brought in nothing (or a branch sync of more than ``max_merge``
 commits); named only by commits not reachable from the audited revision (``unreachable``); named by no
 commit, merge or changelog line — then, when the export holds no pull requests, the issue-to-PR link
@@ -56,6 +60,7 @@ commits x 100,000 issues link in seconds.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 from collections.abc import Callable
@@ -84,6 +89,10 @@ _CITE = re.compile(r"(?i):(?:issue|pr|gh|bug|pull):`#?(\d+)`|(?<![\w/&])#(\d+)\b
 #: a commit whose added changelog lines cite more numbers than this is a release or a rewrite of the changelog
 MAX_CHANGELOG_CITES = 3
 _MERGE_PR = r"^Merge pull request #(\d+)\b"
+#: text of a commit message that names a key without claiming to fix it: the subject a revert quotes from the
+#: commit it undoes, and "reopens #12"
+_NOT_A_MENTION = (r'^Revert "[^\n]*"|(?i:\bre-?open(?:s|ed|ing)?\b)[ \t:]+'
+                  r"(?:(?:GH-|#|!)\d+|[A-Z][A-Z0-9_]*-\d+)")
 _GITLAB_MR = r"\bSee merge request [\w./-]*!(\d+)\b"
 _SQUASH = r"\(#(\d+)\)\s*$"
 #: the merged branch of a merge subject (GitHub's ``from owner/branch``, git's and GitLab's ``Merge branch 'x'``)
@@ -359,7 +368,8 @@ def link_issues(
         com["parents"].map(lambda p: len(p) > 1 if isinstance(p, list) else False).to_numpy()
     subject = messages.str.extract(r"^([^\n]*)", expand=False).fillna("")
     mr = any(str(k).startswith("!") for k in pr_keys)
-    refs = _references(messages, projects, mr)
+    # the words a revert quotes from the commit it undoes, and "reopens #12", are not mentions of a fix
+    refs = _references(messages.str.replace(_NOT_A_MENTION, "", regex=True), projects, mr)
     # "Fix charge before stock reservation (SHOP-10)": a subject starting with a fix word closes its keys too
     fix_subject = subject.str.contains(rf"^\s*{_KW}", regex=True).to_numpy(dtype=bool)
     if fix_subject.any():
@@ -509,6 +519,8 @@ def link_issues(
                 "confidence": "heuristic", "kind": "heuristic",
             })], ignore_index=True)
 
+    links, reverted = _reverts(links, subject, messages, shas, is_merge, targets)
+
     if len(links):
         kind_rank = {k: i for i, k in enumerate(KINDS)}
         links = (links.assign(_r=links["confidence"].map(_RANK), _k=links["kind"].map(kind_rank))
@@ -526,7 +538,7 @@ def link_issues(
         issue_components = schema.empty("issue_components")
 
     unl = keys[bug & ~_isin(keys, set(links["issue_key"]))]
-    reasons = _unlinked_reasons(iss, unl, closes, empty_merge, set(shas), unreachable, projects,
+    reasons = _unlinked_reasons(iss, unl, closes, empty_merge, set(shas), unreachable, projects, reverted,
                                 issue_keys | pr_keys)
     unlinked = schema.conform(pd.DataFrame({"issue_key": unl.to_numpy(), "reason": reasons}), "unlinked_issues") \
         if len(unl) else schema.empty("unlinked_issues")
@@ -546,6 +558,68 @@ def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
     first = fc.drop_duplicates("path", keep="last")  # newest first: the last row is the oldest commit
     return pd.DataFrame({"path": first["path"].astype(str).to_numpy(), "sha": first["sha"].astype(str).to_numpy(),
                          "num": first["path"].map(found).astype(int).to_numpy()})
+
+
+def _reverts(links: pd.DataFrame, subject: pd.Series, messages: pd.Series, shas: np.ndarray,
+             is_merge: np.ndarray, targets: Callable[[int], tuple[list[int], str | None]]
+             ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Follow git's reverts (``Revert "..."`` / ``This reverts commit X``): a commit a later revert undid
+    (and the commits a reverted merge brought in) fixes nothing at the audited revision — its links are
+    dropped, and a bug left without a fix says so; a revert of a revert re-applies the original, and carries
+    its links. Returns the links and {issue: why it lost its fix}."""
+    is_revert = subject.str.match(r"Revert\b", na=False).to_numpy(dtype=bool)
+    if not is_revert.any() or links.empty:
+        return links, {}
+    row_of = {s: i for i, s in enumerate(shas)}
+    ordered = sorted(row_of)
+    of: dict[int, int] = {}  # revert row -> the row it reverts
+    for r in np.flatnonzero(is_revert):
+        m = re.search(r"This reverts commit ([0-9a-f]{7,40})", str(messages.iat[r]))
+        if not m:
+            continue
+        t = row_of.get(m.group(1))
+        if t is None:  # an abbreviated id: the one commit it starts
+            j = bisect.bisect_left(ordered, m.group(1))
+            if j < len(ordered) and ordered[j].startswith(m.group(1)) and not (
+                    j + 1 < len(ordered) and ordered[j + 1].startswith(m.group(1))):
+                t = row_of[ordered[j]]
+        if t is not None and t != r:
+            of[r] = t
+    if not of:
+        return links, {}
+    by: dict[int, int] = {}
+    for r, t in sorted(of.items(), key=lambda x: -x[0]):  # the oldest revert of a commit (newest first rows)
+        by[t] = r
+
+    def undone(c: int, seen: int = 0) -> bool:
+        r = by.get(c)
+        return r is not None and seen < 20 and not undone(r, seen + 1)
+
+    def commits_of(c: int) -> list[int]:
+        return targets(c)[0] if is_merge[c] else [c]
+
+    gone: dict[str, str] = {}  # sha -> the revert that undid it
+    for t, r in by.items():
+        if undone(t):
+            for c in commits_of(t):
+                gone[shas[c]] = shas[r]
+    sha_at = links["sha"].astype(str)
+    carried = []
+    for r, y in of.items():  # a revert of a revert re-applies the original's links
+        x = of.get(y)
+        if x is None or undone(r):
+            continue
+        orig = {shas[c] for c in commits_of(x)}
+        got = links[sha_at.isin(orig).to_numpy()]
+        if len(got):
+            carried.append(got.assign(sha=shas[r], evidence="re-applies " + got["sha"].astype(str).str[:10]
+                                      + f" (reverting its revert {shas[y][:10]}): " + got["evidence"]))
+    drop = sha_at.isin(set(gone)).to_numpy()
+    why = {}
+    for k, s in zip(links.loc[drop, "issue_key"].astype(str), sha_at[drop]):
+        why.setdefault(k, f"its fix {s[:10]} was reverted by {gone[s][:10]}")
+    out = pd.concat([links[~drop], *carried], ignore_index=True) if carried else links[~drop].reset_index(drop=True)
+    return out, why
 
 
 def changelog_citations(repo: Repo | str, rev: str = "HEAD",
@@ -623,7 +697,7 @@ def link_fixes(issues: pd.DataFrame, history: History, repo: Repo | str, *, rev:
 
 def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[str, bool]],
                       empty_merge: dict[str, str], in_history: set, unreachable: object,
-                      projects: list[str], known: set) -> list[str]:
+                      projects: list[str], reverted: dict[str, str], known: set) -> list[str]:
     """The true reason each unlinked bug has no fix commit, most specific first."""
     by_issue: dict[str, list[str]] = {}
     for p, d in closes.items():
@@ -650,8 +724,8 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
             elsewhere.setdefault(key, str(u["sha"].iat[row])[:10])
     out = []
     for k in unl.astype(str):
-        why = None
-        for p in by_issue.get(k, []):
+        why = reverted.get(k)  # its fix is in the history, undone
+        for p in ([] if why else by_issue.get(k, [])):
             sha = msha.get(p)
             if was_merged(p) is False:
                 why = f"closed by PR {p}, which was never merged"
