@@ -337,6 +337,9 @@ def test_changelog_lines_added_by_the_fix_link_it(tmp_path):
         tmp_path / "r" / "CHANGES.rst").read_text() + "- Stop the leak. #26\n"}, date=when(7))
     pr = commit(repo, "Keep the header (#40)", {"src/pkg/a.py": "x = 6\n", "CHANGES.rst": (
         tmp_path / "r" / "CHANGES.rst").read_text() + "- Keep the header. :pr:`40`\n"}, date=when(8))
+    rel = commit(repo, "Release 1.2", {"src/pkg/__init__.py": "__version__ = '1.2'\n", "CHANGES.rst": (
+        tmp_path / "r" / "CHANGES.rst").read_text() + "\n1.2 (2024-01-09)\n----------------\n- Faster. #28\n"},
+        date=when(9))
 
     issues = finish(pd.DataFrame({"tracker": "github", "type": "bug",
                                   "key": ["#21", "#23", "#26", "#31", "#27", "#28"], "source": "t"}))
@@ -349,6 +352,7 @@ def test_changelog_lines_added_by_the_fix_link_it(tmp_path):
     assert {s for k, s in got if k == "#21"} == {fix}  # not the commit that moved the line
     assert got[("#23", gh)] == ("changelog", "explicit")  # a tracker URL in a Markdown changelog
     assert not any(s == bulk for _, s in got)  # four numbers at once: a backfill, not a fix
+    assert not any(s == rel for _, s in got)  # a dated release heading: the release records #28, it is no fix
     assert {s for k, s in got if k == "#26"} == {frag}  # the build writing the fragment's line is not the fix
     unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
     assert set(unl) == {"#31", "#27", "#28"}

@@ -145,15 +145,15 @@ def _issues_at(ev, issues, when, notes: list[str], key: str | None = None) -> No
     if issues is None:
         return
     from toolkit.runtime import cache
-    from toolkit.load.links import link_issues
+    from toolkit.load.links import link_fixes
     iss = issues[~(issues["created"] > when)].copy()
     later = iss["resolved"] > when
     iss.loc[later, "resolved"] = pd.NaT
     notes.append(f"issues: {len(iss)} of {len(issues)} created by the revision; "
                  f"{int(later.sum())} resolved later treated as open")
     ev.issues = iss.reset_index(drop=True)
-    ev.links = cache.cached("evidence", key, lambda own: link_issues(
-        ev.issues, ev.history.commits, file_changes=ev.history.file_changes, components=ev.structure.components))
+    ev.links = cache.cached("evidence", key, lambda own: link_fixes(
+        ev.issues, ev.history, ev.repo, rev=ev.history.head or "HEAD", components=ev.structure.components))
 
 
 def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:

@@ -19,7 +19,8 @@ Kinds of evidence (``links.kind``)
                   ``CHANGELOG.md``, ``HISTORY``, ``NEWS``…: ``#12``, ``GH-12``, ``:issue:`12```, ``:pr:`12```,
                   ``.../issues/12``): the same evidence as a fragment, written into one file. The oldest such
                   commit counts (later edits move lines); a commit citing more than :data:`MAX_CHANGELOG_CITES`
-                  numbers, or deleting fragments, is a release or a changelog rewrite, not a fix
+                  numbers, adding a dated release heading or deleting fragments is a release or a changelog
+                  rewrite, not a fix
                   (:func:`changelog_citations` reads the lines);
     ``pr``        a pull/merge request of the export closes the issue (``Fixes #12``/``Closes``/``Resolves``
                   in its title or body, gh's ``closingIssuesReferences``, a Jira key in its title) or names
@@ -86,6 +87,9 @@ CHANGELOG_FILE = r"(?i)(?:^|/)(?:changes|changelog|history|news|release[-_ ]?not
 #: an issue or pull request a changelog line cites (Sphinx roles, ``#12``, ``GH-12``, tracker URLs)
 _CITE = re.compile(r"(?i):(?:issue|pr|gh|bug|pull):`#?(\d+)`|(?<![\w/&])#(\d+)\b|\bgh-(\d+)\b"
                    r"|/(?:issues|pull|pulls|merge_requests)/(\d+)\b")
+#: a release heading added to a changelog: a version with a date (``## 0.8.0 (2025-09-26)``, ``2.0.3 (2023-06-07)``)
+#: or ``Released 2023-08-21``; the commit writing one is a release, which records fixes made before it
+_RELEASE_LINE = re.compile(r"\b\d+\.\d+(?:\.\d+)*\S*.*?\b(?:19|20)\d\d-\d\d-\d\d\b|^\W*Released:?\s+\w", re.I)
 #: a commit whose added changelog lines cite more numbers than this is a release or a rewrite of the changelog
 MAX_CHANGELOG_CITES = 3
 _MERGE_PR = r"^Merge pull request #(\d+)\b"
@@ -624,12 +628,13 @@ def _reverts(links: pd.DataFrame, subject: pd.Series, messages: pd.Series, shas:
 
 def changelog_citations(repo: Repo | str, rev: str = "HEAD",
                         file_changes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``sha``, ``path``, ``num``: each number (issue or PR, :data:`_CITE`) a non-merge commit reachable from
+    """``sha``, ``path``, ``num``, ``release``: each number (issue or PR, :data:`_CITE`) a non-merge commit reachable from
     ``rev`` cites on the lines it added to a changelog file (:data:`CHANGELOG_FILE`) — one ``git log -p`` over
     the changelog files ``file_changes`` names (schema ``file_changes``; else those at ``rev``), without
-    context lines. Numbers only: which are issue keys is for :func:`link_issues` to say."""
+    context lines; ``release``: the commit also added a release heading (:data:`_RELEASE_LINE`). Numbers only:
+    which are issue keys is for :func:`link_issues` to say."""
     empty = pd.DataFrame({"sha": pd.Series(dtype="string"), "path": pd.Series(dtype="string"),
-                          "num": pd.Series(dtype="int64")})
+                          "num": pd.Series(dtype="int64"), "release": pd.Series(dtype=bool)})
     if not isinstance(repo, Repo):
         repo = Repo.open(repo)
     head = repo.resolve(rev)
@@ -644,30 +649,36 @@ def changelog_citations(repo: Repo | str, rev: str = "HEAD",
                    "--no-renames", "--format=@@commit %H", head, "--", *(":(literal)" + p for p in paths),
                    text=False).stdout.decode("utf-8", "replace")
     rows: list[tuple[str, str, int]] = []
+    releases: set[str] = set()
     sha = path = ""
     for line in out.split("\n"):
         if line.startswith("+") and not line.startswith("+++ "):
             for m in _CITE.finditer(line):
                 rows.append((sha, path, int(next(g for g in m.groups() if g))))
+            if sha not in releases and _RELEASE_LINE.search(line[1:]):
+                releases.add(sha)
         elif line.startswith("@@commit "):
             sha = line[9:].strip()
         elif line.startswith("+++ "):
             path = line[6:] if line.startswith("+++ b/") else ""
     if not rows:
         return empty
-    return pd.DataFrame(rows, columns=["sha", "path", "num"]).drop_duplicates().astype(
+    df = pd.DataFrame(rows, columns=["sha", "path", "num"]).drop_duplicates().astype(
         {"sha": "string", "path": "string", "num": "int64"}).reset_index(drop=True)
+    return df.assign(release=_isin(df["sha"], releases))
 
 
 def _changelog_fixes(changelog: pd.DataFrame, file_changes: pd.DataFrame | None, history: set) -> pd.DataFrame:
     """(path, sha, num): per number, the oldest commit of ``history`` that added a changelog line citing it,
-    among commits that cite at most :data:`MAX_CHANGELOG_CITES` numbers and delete no fragment (a towncrier
-    build, a release, a changelog rewrite cite many: they record fixes made elsewhere)."""
+    among commits that cite at most :data:`MAX_CHANGELOG_CITES` numbers, add no release heading and delete no
+    fragment (a release, a towncrier build, a changelog rewrite record fixes made elsewhere)."""
     cl = changelog[_isin(changelog["sha"].astype("string"), history)]
     if cl.empty:
         return pd.DataFrame({"path": [], "sha": [], "num": []})
     cites = cl.groupby("sha")["num"].nunique()
     bulk = set(cites.index[cites > MAX_CHANGELOG_CITES])
+    if "release" in cl:
+        bulk |= set(cl.loc[cl["release"].fillna(False).astype(bool).to_numpy(), "sha"].astype(str))
     if file_changes is not None and len(file_changes):
         p = file_changes["path"].astype("string")
         gone = file_changes["added"].fillna(0).eq(0) & file_changes["deleted"].fillna(0).gt(0)
