@@ -68,6 +68,21 @@ def peak_rss_mib(code: str, *args: str, children: bool = False) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+#: one BLAS/OpenMP thread: the targets hold on one core of a shared machine, not on whatever threads it has
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def fresh_seconds(code: str, *args: str) -> float:
+    """Seconds a fresh interpreter (one BLAS/OpenMP thread, :data:`ONE_THREAD`) reports: ``code`` prepares its
+    inputs untimed and prints the timed part's seconds as its last line; no in-process memo or warm import
+    carries over from the caller or from another measurement."""
+    import os  # noqa: PLC0415
+    prelude = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'benchmarks')!r}]\n"
+    done = subprocess.run([sys.executable, "-c", prelude + code, *args], capture_output=True, text=True,
+                          check=True, cwd=ROOT, env={**os.environ, **ONE_THREAD, "PYTHONPATH": str(ROOT)})
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def format_row(row: dict) -> str:
     """``name: ours X s, baseline(B) Y s, ratio Z  [note]``."""
     line = f"{row['name']}: ours {row['ours_s']:.3f} s"

@@ -10,8 +10,12 @@ identified from the repository), together with the other commits of the pull req
 a subject ending in ``(#N)``) are exported as bug-labelled pull requests, as a GitHub export would have
 them. Each repository is linked twice:
 
-``all``           every kind of evidence, as an audit links (fragment links are right by construction here);
-``no fragments``  the fragment files hidden, so the truth is independent of the evidence used.
+``all``                     every kind of evidence, as an audit links (fragment and changelog-line links are
+                            right by construction here: the truth is made of them);
+``no fragments/changelog``  fragment files and changelog lines hidden, so the truth is independent of the
+                            evidence used. Its unlinked bugs are split by what their fix names: only its pull
+                            request (GitHub keeps the issue->PR link outside git: only a PR export links them),
+                            or not even that.
 
 Printed per repository: bugs, share linked, share linked to a right commit (recall), share of linked bugs
 with a right commit (precision), links by evidence kind, unlinked reasons. ``links_handchecked.csv``
@@ -31,7 +35,7 @@ import pandas as pd
 from toolkit.load.gitrepo import Repo
 from toolkit.load.history import load_history
 from toolkit.load.issues.normalize import finish
-from toolkit.load.links import FRAGMENT, _Graph, link_issues
+from toolkit.load.links import CHANGELOG_FILE, FRAGMENT, KINDS, _Graph, changelog_citations, link_issues
 
 REPOS = ("pytest-dev+pytest", "urllib3+urllib3", "python-attrs+attrs", "pallets+flask")
 CHANGELOG_FILES = ("CHANGES.rst", "CHANGELOG.rst", "CHANGES.md", "CHANGELOG.md", "CHANGES", "HISTORY.rst")
@@ -77,7 +81,7 @@ def _identifiable(hist, truth: dict[int, set[str]]) -> dict[int, set[str]]:
     the fix). Bugs left without one are dropped: their fix cannot be identified from the repository."""
     fc = hist.file_changes
     p = fc["path"].astype(str)
-    notes = p.str.extract(FRAGMENT, expand=False).notna() | p.str.rsplit("/", n=1).str[-1].isin(CHANGELOG_FILES)
+    notes = p.str.extract(FRAGMENT, expand=False).notna() | p.str.contains(CHANGELOG_FILE, regex=True)
     code = set(fc.loc[~notes, "sha"].astype(str))
     cites: dict[str, int] = {}
     for s in truth.values():
@@ -129,6 +133,19 @@ def _score(links, truth_sets: dict[int, set[str]]) -> tuple[int, int, int]:
     return linked, right, len(truth_sets)
 
 
+def _not_in_git(links, truth_sets: dict[int, set[str]], commits: pd.DataFrame) -> dict[str, int]:
+    """Why each unlinked bug's fix names nothing of it: the fix (or its merge) names a pull request, whose link
+    to the issue lives only on the tracker (a PR export would give it), or it names no pull request at all."""
+    msg = dict(zip(commits["sha"].astype(str), commits["message"].astype(str)))
+    out = {"fix names only its PR (issue->PR link on the tracker only)": 0, "fix names no PR either": 0}
+    for n in {int(str(k)[1:]) for k in links.unlinked["issue_key"]} & set(truth_sets):
+        prs = {int(x) for s in truth_sets[n] for x in re.findall(r"^Merge pull request #(\d+)|\(#(\d+)\)\s*$",
+                                                                   msg.get(s, "").split("\n", 1)[0]) for x in x if x}
+        out["fix names only its PR (issue->PR link on the tracker only)" if prs - {n} else
+            "fix names no PR either"] += 1
+    return out
+
+
 def evaluate(root: Path, name: str) -> dict:
     path = root / name
     hist = load_history(path)
@@ -144,13 +161,19 @@ def evaluate(root: Path, name: str) -> dict:
     truth_sets = _truth_sets(hist.commits, truth)
     frag = hist.file_changes["path"].astype(str).str.extract(FRAGMENT, expand=False).notna()
     res = {"repo": name, "truth from": source, "bugs": len(nums), "of them PRs": sum(n in prs for n in nums)}
-    for label, fc in (("all", hist.file_changes), ("no fragments", hist.file_changes[~frag])):
+    t = time.perf_counter()
+    changelog = changelog_citations(path, "HEAD", hist.file_changes)
+    res["changelog read s"] = round(time.perf_counter() - t, 2)
+    for label, fc, cl in (("all", hist.file_changes, changelog),
+                          ("no fragments/changelog", hist.file_changes[~frag], None)):
         t = time.perf_counter()
-        links = link_issues(issues, hist.commits, file_changes=fc)
+        links = link_issues(issues, hist.commits, file_changes=fc, changelog=cl)
+        res.setdefault("produced", set()).update(zip(links.links["issue_key"].astype(str),
+                                                     links.links["sha"].astype(str)))
         secs = time.perf_counter() - t
         linked, right, n = _score(links, truth_sets)
         best = links.links.assign(_r=links.links["kind"].map({k: i for i, k in enumerate(
-            ("fragment", "squash", "merge", "pr", "message"))})).sort_values("_r").drop_duplicates("issue_key")
+            KINDS)})).sort_values("_r").drop_duplicates("issue_key")
         res[label] = {
             "linked %": round(100 * linked / n, 1) if n else None,
             "recall %": round(100 * right / n, 1) if n else None,
@@ -161,16 +184,26 @@ def evaluate(root: Path, name: str) -> dict:
             .value_counts().to_dict(),
             "seconds": round(secs, 2),
         }
+        if label != "all":
+            res[label]["unlinked, why not in git"] = _not_in_git(links, truth_sets, hist.commits)
     return res
 
 
-def handchecked() -> pd.DataFrame:
-    """The hand-checked links (``repo, issue, sha, kind, verdict, note``): precision per repository."""
+def handchecked(produced: dict[str, set] | None = None) -> pd.DataFrame:
+    """The hand-checked links (``repo, issue, sha, kind, verdict, note``): precision per repository, over the
+    rows the linker still produces when ``produced`` (repo -> {(issue, sha)} of its default links, plus those
+    with fragments hidden) is given."""
     if not HANDCHECKED.exists():
         return pd.DataFrame()
     import io
     text = "".join(line for line in HANDCHECKED.open() if not line.startswith("# "))  # issue keys hold '#'
     hc = pd.read_csv(io.StringIO(text), dtype=str)
+    if produced is not None:
+        still = [(i, s) in produced.get(r, set()) for r, i, s in zip(hc["repo"], hc["issue"], hc["sha"])]
+        gone = hc[[not x for x in still]]
+        for r in gone.itertuples():
+            print(f"  hand-checked link no longer produced: {r.repo} {r.issue} {r.sha[:10]} ({r.verdict})")
+        hc = hc[still]
     return (hc.assign(fix=hc["verdict"].eq("fix"), right=hc["verdict"].isin(["fix", "same-pr"])).groupby("repo")
             .agg(checked=("right", "size"), fix=("fix", "sum"), right=("right", "sum"))
             .assign(**{"precision % (fix or same PR)": lambda d: (100 * d["right"] / d["checked"]).round(1),
@@ -179,20 +212,23 @@ def handchecked() -> pd.DataFrame:
 
 def main(argv: list[str]) -> None:
     root = Path(argv[1]) if len(argv) > 1 else Path("/tmp/rr")
+    produced: dict[str, set] = {}
     for name in REPOS:
         if not (root / name).is_dir():
             print(f"{name}: not found under {root}, skipped")
             continue
         r = evaluate(root, name)
+        produced[name] = r.pop("produced")
         print(f"\n== {r['repo']}  (truth from {r['truth from']}: {r['bugs']} bugs, {r['of them PRs']} of them "
               "numbered as pull requests)")
-        for label in ("all", "no fragments"):
+        print(f"  changelog lines read in {r['changelog read s']} s")
+        for label in ("all", "no fragments/changelog"):
             print(f"  [{label}]")
             for k, v in r[label].items():
                 print(f"    {k}: {v}")
-    hc = handchecked()
+    print("\n== hand-checked links (links_handchecked.csv), those still produced")
+    hc = handchecked(produced)
     if len(hc):
-        print("\n== hand-checked links (links_handchecked.csv)")
         print(hc.to_string())
 
 

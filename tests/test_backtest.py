@@ -213,3 +213,17 @@ def test_a_failed_preparation_is_noted_and_the_backtest_computed_after(sample_ev
 def _no_such_revision() -> None:
     from toolkit.errors import InputError
     raise InputError(None, "no such revision")
+
+
+def test_the_backtest_links_as_the_audit_does(sample_evidence):
+    """Re-linking as of a revision is the audit's linking (toolkit.load.links.link_fixes) at that revision: the
+    same links, and an unlinked bug whose fix came later is told as named by commits the revision does not reach."""
+    from toolkit.core.evidence import evidence_as_of
+    from toolkit.load.links import link_fixes
+    truth = json.loads((SAMPLE_DIR / "truth.json").read_text())
+    ev, _known, _when = evidence_as_of(sample_evidence, truth["backtest_rev"], [])
+    again = link_fixes(ev.issues, ev.history, ev.repo, rev=ev.history.head, components=ev.structure.components)
+    assert ev.links.links.equals(again.links) and ev.links.unlinked.equals(again.unlinked)
+    reasons = ev.links.unlinked["reason"]
+    assert reasons.str.startswith("mentioned only in commits not reachable from the audited revision").any(), \
+        reasons.tolist()

@@ -78,7 +78,7 @@ def test_explicit_reference_merge_pr_and_namespaces():
     assert "PR #40" in ev[("#13", "a3")]
     assert ev[("SHOP-8", "a7")] == "message: Fix rounding in totals (SHOP-8)"
     unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
-    assert unl == {"#14": "no commit mentions it"}
+    assert unl == {"#14": "no commit, merge or changelog line names it"}
     kinds = res.links.set_index(["issue_key", "sha"])["kind"]
     assert kinds[("#13", "a3")] == "pr" and kinds[("#40", "a3")] == "merge" and kinds[("#15", "a4")] == "merge"
 
@@ -243,7 +243,7 @@ def test_links_follow_merges_squashes_fragments_and_pull_requests(tmp_path):
     assert unl["#4"].startswith("mentioned only in a merge that brought in nothing")
     assert unl["#5"] == f"mentioned only in commits not reachable from the audited revision ({wip[:10]})"
     assert unl["#6"] == "closed by PR #12, which was never merged"
-    assert unl["#7"] == "no commit mentions it"
+    assert unl["#7"] == "no commit, merge or changelog line names it"  # (the export holds pull requests)
     assert set(unl) == {"#4", "#5", "#6", "#7"}
     # bug-labelled pull requests: #13 closes nothing and is counted (linked through its squash), #11 is not
     pr = res.pr_bugs.set_index("key")
@@ -314,3 +314,82 @@ def test_merge_subject_ending_in_an_issue_key_links_it():
     res = link_issues(issues, commits)
     assert list(zip(res.links["issue_key"], res.links["sha"], res.links["kind"])) == [("#12", "m1", "merge")]
 
+
+
+def test_changelog_lines_added_by_the_fix_link_it(tmp_path):
+    """A line citing an issue added to CHANGES.rst by a commit is the same evidence as a fragment file: the
+    oldest commit writing it is linked; moving the line, a release citing many, or a towncrier build is not."""
+    from toolkit.load.links import changelog_citations, link_fixes
+    repo = make_repo(tmp_path / "r", {"src/pkg/a.py": "x = 1\n", "CHANGES.rst": "Version 1.0\n-----------\n\n"},
+                     date=when(1))
+    fix = commit(repo, "Handle the empty case", {"src/pkg/a.py": "x = 2\n", "CHANGES.rst":
+                 "Version 1.0\n-----------\n\n- Fix the crash on empty input. :issue:`21`\n"}, date=when(2))
+    commit(repo, "Reorder the changelog", {"CHANGES.rst": "Version 1.0\n-----------\n\n- Docs.\n\n"
+           "- Fix the crash on empty input. :issue:`21`\n"}, date=when(3))
+    gh = commit(repo, "Guard the division", {"src/pkg/a.py": "x = 3\n", "HISTORY.md":
+                "* Guard the division ([#23](https://github.com/o/r/issues/23))\n"}, date=when(4))
+    bulk = commit(repo, "Backfill the changelog", {"src/pkg/a.py": "x = 4\n", "CHANGES.rst": (
+        tmp_path / "r" / "CHANGES.rst").read_text() + "- a #31\n- b #32\n- c #33\n- d #34\n"}, date=when(5))
+    frag = commit(repo, "Stop the leak", {"src/pkg/a.py": "x = 5\n", "changelog/26.bugfix.rst": "Leak.\n"},
+                  date=when(6))
+    git(repo, "rm", "-q", "changelog/26.bugfix.rst")
+    commit(repo, "Release 1.1", {"src/pkg/__init__.py": "__version__ = '1.1'\n", "CHANGES.rst": (
+        tmp_path / "r" / "CHANGES.rst").read_text() + "- Stop the leak. #26\n"}, date=when(7))
+    pr = commit(repo, "Keep the header (#40)", {"src/pkg/a.py": "x = 6\n", "CHANGES.rst": (
+        tmp_path / "r" / "CHANGES.rst").read_text() + "- Keep the header. :pr:`40`\n"}, date=when(8))
+    rel = commit(repo, "Release 1.2", {"src/pkg/__init__.py": "__version__ = '1.2'\n", "CHANGES.rst": (
+        tmp_path / "r" / "CHANGES.rst").read_text() + "\n1.2 (2024-01-09)\n----------------\n- Faster. #28\n"},
+        date=when(9))
+
+    issues = finish(pd.DataFrame({"tracker": "github", "type": "bug",
+                                  "key": ["#21", "#23", "#26", "#31", "#27", "#28"], "source": "t"}))
+    hist = load_history(repo, cache=False)
+    cites = changelog_citations(repo, "HEAD", hist.file_changes)
+    assert {(s, n) for s, n in zip(cites["sha"], cites["num"]) if n in (21, 23)} >= {(fix, 21), (gh, 23)}
+    res = link_fixes(issues, hist, repo)
+    got = {(r.issue_key, r.sha): (r.kind, r.confidence) for r in res.links.itertuples()}
+    assert got[("#21", fix)] == ("changelog", "explicit")
+    assert {s for k, s in got if k == "#21"} == {fix}  # not the commit that moved the line
+    assert got[("#23", gh)] == ("changelog", "explicit")  # a tracker URL in a Markdown changelog
+    assert not any(s == bulk for _, s in got)  # four numbers at once: a backfill, not a fix
+    assert not any(s == rel for _, s in got)  # a dated release heading: the release records #28, it is no fix
+    assert {s for k, s in got if k == "#26"} == {frag}  # the build writing the fragment's line is not the fix
+    unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
+    assert set(unl) == {"#31", "#27", "#28"}
+    assert "export holds no pull requests" in unl["#27"]  # GitHub keeps the issue->PR link outside git
+    # with a pull-request export, the changelog line citing PR 40 links the issue it closes
+    prs = finish(pd.DataFrame({"tracker": "github", "type": ["bug", "bug", None], "key": ["#21", "#27", "#40"],
+                               "is_pull_request": [False, False, True], "title": ["", "", "Keep the header"],
+                               "body": ["", "", "Fixes #27"], "source": "t"}))
+    res2 = link_fixes(prs, hist, repo)
+    got2 = {(r.issue_key, r.sha): (r.kind, r.confidence) for r in res2.links.itertuples()}
+    assert got2[("#27", pr)][1] == "explicit" and got2[("#40", pr)] == ("changelog", "explicit")
+    # without changelog lines the same bugs are unlinked: the evidence is the changelog's, nothing else
+    bare = link_issues(issues, hist.commits, file_changes=hist.file_changes)
+    assert not bare.links["issue_key"].isin(["#21", "#23"]).any()
+
+
+def test_reverted_fixes_fix_nothing_and_a_revert_of_a_revert_reapplies(tmp_path):
+    """git's reverts: the undone commit is no fix (the bug says why it has none), the words a revert quotes and
+    "Reopens #N" are no mention, and reverting the revert re-applies the original's links."""
+    repo = make_repo(tmp_path / "r", {"src/pkg/a.py": "x = 1\n", "src/pkg/b.py": "y = 1\n"}, date=when(1))
+    c1 = commit(repo, "Fix crash on empty input (fixes #51)", {"src/pkg/a.py": "x = 2\n"}, date=when(2))
+    git(repo, "revert", "--no-commit", c1, date=when(3))
+    r1 = commit(repo, f'Revert "Fix crash on empty input (fixes #51)"\n\nThis reverts commit {c1[:9]}.\n\n'
+                "It broke the plugin. Reopens #51.", date=when(3))
+    c2 = commit(repo, "Guard the division\n\nFixes #52", {"src/pkg/b.py": "y = 2\n"}, date=when(4))
+    git(repo, "revert", "--no-edit", c2, date=when(5))
+    r2 = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "revert", "--no-edit", r2, date=when(6))
+    r3 = git(repo, "rev-parse", "HEAD").strip()
+    c3 = commit(repo, "Fix #53 for good", {"src/pkg/b.py": "y = 3\n"}, date=when(7))
+    issues = finish(pd.DataFrame({"tracker": "github", "type": "bug", "key": ["#51", "#52", "#53"], "source": "t"}))
+    hist = load_history(repo, cache=False)
+    res = link_issues(issues, hist.commits, file_changes=hist.file_changes)
+    got = {(r.issue_key, r.sha): r.confidence for r in res.links.itertuples()}
+    assert not any(k == "#51" for k, _ in got)  # neither the undone fix nor the revert that reopened it
+    assert {s for k, s in got if k == "#52"} == {c2, r3}  # in effect again: re-applied by the revert of its revert
+    assert "re-applies " + c2[:10] in res.links.set_index(["issue_key", "sha"]).at[("#52", r3), "evidence"]
+    assert got[("#53", c3)] == "explicit"
+    unl = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))
+    assert unl == {"#51": f"its fix {c1[:10]} was reverted by {r1[:10]}"}

@@ -205,8 +205,7 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
 
     if config.issues:
         from toolkit.load.issues import load_issues
-        from toolkit.load.history import unreachable_commits
-        from toolkit.load.links import link_issues
+        from toolkit.load.links import link_fixes
         with stage("issues"):
             ikey = k("issues", [str(p) for p in config.issues], cache.fingerprint(*config.issues),
                      bool(config.pseudonymize), code=("toolkit.load.issues",))
@@ -216,9 +215,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
         with stage("issue links"):
             ev.links = cache.cached(
                 "evidence", k("links", keys["issues"], rkey, code=("toolkit.load.links",)),
-                lambda own: link_issues(ev.issues, history.commits, file_changes=history.file_changes,
-                                        components=structure.components,
-                                        unreachable=lambda: unreachable_commits(repo, config.at or "HEAD")), skips)
+                lambda own: link_fixes(ev.issues, history, repo, rev=config.at or "HEAD",
+                                       components=structure.components), skips)
         from toolkit.load.boundary_vocab import boundary_vocabulary
         with stage("boundary vocabulary"):
             ev.vocabulary = cache.cached(
@@ -307,15 +305,15 @@ def _issues_at(ev, issues, when, notes: list[str], key: str | None = None) -> No
     (cached under ``key`` when given: what the full links were computed from, plus the revision)."""
     if issues is None:
         return
-    from toolkit.load.links import link_issues
+    from toolkit.load.links import link_fixes
     iss = issues[~(issues["created"] > when)].copy()
     later = iss["resolved"] > when
     iss.loc[later, "resolved"] = pd.NaT
     notes.append(f"issues: {len(iss)} of {len(issues)} created by the revision; "
                  f"{int(later.sum())} resolved later treated as open")
     ev.issues = iss.reset_index(drop=True)
-    ev.links = cache.cached("evidence", key, lambda own: link_issues(
-        ev.issues, ev.history.commits, file_changes=ev.history.file_changes, components=ev.structure.components))
+    ev.links = cache.cached("evidence", key, lambda own: link_fixes(
+        ev.issues, ev.history, ev.repo, rev=ev.history.head or "HEAD", components=ev.structure.components))
 
 
 def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:

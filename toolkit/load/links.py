@@ -15,6 +15,13 @@ Kinds of evidence (``links.kind``)
     ``fragment``  the commit added a changelog/news fragment named after the issue
                   (``changelog/12.bugfix.rst``, ``news/12.feature``, ``changes/``, ``changelog.d/``,
                   ``newsfragments/``, ``.changes/``…; the oldest commit that wrote the file);
+    ``changelog`` the commit added a line citing the issue to the changelog file (``CHANGES.rst``,
+                  ``CHANGELOG.md``, ``HISTORY``, ``NEWS``…: ``#12``, ``GH-12``, ``:issue:`12```, ``:pr:`12```,
+                  ``.../issues/12``): the same evidence as a fragment, written into one file. The oldest such
+                  commit counts (later edits move lines); a commit citing more than :data:`MAX_CHANGELOG_CITES`
+                  numbers, adding a dated release heading or deleting fragments is a release or a changelog
+                  rewrite, not a fix
+                  (:func:`changelog_citations` reads the lines);
     ``pr``        a pull/merge request of the export closes the issue (``Fixes #12``/``Closes``/``Resolves``
                   in its title or body, gh's ``closingIssuesReferences``, a Jira key in its title) or names
                   it, and its commits are known through a merge, squash, fragment or the tracker's merge sha;
@@ -34,9 +41,19 @@ Bugs (:func:`bug_mask`): issues of type ``bug``, and pull requests labelled as b
 the export (their fix is their own commits); a bug-labelled PR that closes an issue is not counted again.
 ``Links.pr_bugs`` records that decision for every bug-labelled PR.
 
-Unlinked bugs get the true reason: closed by a PR that was never merged, or whose merge is not in the
+Reverts (git's ``Revert "..."``, ``This reverts commit X``): the subject a revert quotes and ``reopens #12``
+are not mentions; a commit a revert undid (or the commits of a reverted merge) is no fix, unless the revert
+was itself reverted, which re-applies it and carries its links.
+
+Unlinked bugs get the true reason: its only fix was reverted; closed by a PR that was never merged, or whose merge is not in the
 history; named only by a merge that brought in nothing (or a branch sync of more than ``max_merge``
-commits); named only by commits not reachable from the audited revision (``unreachable``); no mention.
+commits); named only by commits not reachable from the audited revision (``unreachable``); named by no
+commit, merge or changelog line — then, when the export holds no pull requests, the issue-to-PR link
+lives only on the tracker (GitHub links a PR to the issue it closes without writing it into git), and a
+pull-request export is what would link it.
+
+:func:`link_fixes` is the one way an audit (and the backtest, as of a revision) links a repository: it
+reads the changelog lines and the unreachable commits itself and calls :func:`link_issues`.
 
 Mentions are found with one vectorised ``str.extractall`` over all messages; merge ranges are walked once
 per merge that names a key of the export, in generation order (git's own merge-base walk), so 100,000
@@ -44,6 +61,7 @@ commits x 100,000 issues link in seconds.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 from collections.abc import Callable
@@ -54,16 +72,31 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.vocab.components import ComponentMap
-from toolkit.load.history import change_components, history_paths
+from toolkit.load.gitrepo import Repo
+from toolkit.load.history import History, change_components, history_paths, unreachable_commits
 
 #: the kinds of evidence, strongest first when one (issue, commit) pair has several
-KINDS = ("fragment", "squash", "merge", "pr", "message", "heuristic")
+KINDS = ("fragment", "changelog", "squash", "merge", "pr", "message", "heuristic")
 _KW = r"(?i:\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\b)"
 _RANK = {"explicit": 0, "reference": 1, "heuristic": 2}
 #: changelog/news fragment files named after an issue (towncrier, scriv, reno-like layouts)
 FRAGMENT = (r"(?i)(?:^|/)(?:changelog|changelog\.d|changes|changes\.d|news|newsfragments|\.changes|changelog_entries)"
             r"/(?:[^/]+/)?(?P<num>\d+)\.[^/]*$")
+#: changelog files (not fragment folders): the basename, any case, with an optional text extension
+CHANGELOG_FILE = r"(?i)(?:^|/)(?:changes|changelog|history|news|release[-_ ]?notes)(?:\.(?:rst|md|txt|markdown))?$"
+#: an issue or pull request a changelog line cites (Sphinx roles, ``#12``, ``GH-12``, tracker URLs)
+_CITE = re.compile(r"(?i):(?:issue|pr|gh|bug|pull):`#?(\d+)`|(?<![\w/&])#(\d+)\b|\bgh-(\d+)\b"
+                   r"|/(?:issues|pull|pulls|merge_requests)/(\d+)\b")
+#: a release heading added to a changelog: a version with a date (``## 0.8.0 (2025-09-26)``, ``2.0.3 (2023-06-07)``)
+#: or ``Released 2023-08-21``; the commit writing one is a release, which records fixes made before it
+_RELEASE_LINE = re.compile(r"\b\d+\.\d+(?:\.\d+)*\S*.*?\b(?:19|20)\d\d-\d\d-\d\d\b|^\W*Released:?\s+\w", re.I)
+#: a commit whose added changelog lines cite more numbers than this is a release or a rewrite of the changelog
+MAX_CHANGELOG_CITES = 3
 _MERGE_PR = r"^Merge pull request #(\d+)\b"
+#: text of a commit message that names a key without claiming to fix it: the subject a revert quotes from the
+#: commit it undoes, and "reopens #12"
+_NOT_A_MENTION = (r'^Revert "[^\n]*"|(?i:\bre-?open(?:s|ed|ing)?\b)[ \t:]+'
+                  r"(?:(?:GH-|#|!)\d+|[A-Z][A-Z0-9_]*-\d+)")
 _GITLAB_MR = r"\bSee merge request [\w./-]*!(\d+)\b"
 _SQUASH = r"\(#(\d+)\)\s*$"
 #: the merged branch of a merge subject (GitHub's ``from owner/branch``, git's and GitLab's ``Merge branch 'x'``)
@@ -310,6 +343,7 @@ def link_issues(
     window_days: int = 7,
     unreachable: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
     max_merge: int = 100,
+    changelog: pd.DataFrame | None = None,
 ) -> Links:
     """Link ``issues`` (schema ``issues``) to ``commits`` (schema ``commits``); see the module docstring.
 
@@ -320,7 +354,7 @@ def link_issues(
     unlinked): commits of other refs, not reachable from the audited revision, only to say why a bug they
     name is unlinked (:func:`toolkit.load.history.unreachable_commits`).
     A merge that brought in more than ``max_merge`` commits is a branch sync, not a fix: its mentions link
-    nothing.
+    nothing. ``changelog`` (``sha``, ``path``, ``num``: :func:`changelog_citations`) gives the changelog lines.
     """
     iss = issues.reset_index(drop=True)
     com = commits.reset_index(drop=True)
@@ -338,7 +372,8 @@ def link_issues(
         com["parents"].map(lambda p: len(p) > 1 if isinstance(p, list) else False).to_numpy()
     subject = messages.str.extract(r"^([^\n]*)", expand=False).fillna("")
     mr = any(str(k).startswith("!") for k in pr_keys)
-    refs = _references(messages, projects, mr)
+    # the words a revert quotes from the commit it undoes, and "reopens #12", are not mentions of a fix
+    refs = _references(messages.str.replace(_NOT_A_MENTION, "", regex=True), projects, mr)
     # "Fix charge before stock reservation (SHOP-10)": a subject starting with a fix word closes its keys too
     fix_subject = subject.str.contains(rf"^\s*{_KW}", regex=True).to_numpy(dtype=bool)
     if fix_subject.any():
@@ -447,6 +482,15 @@ def link_issues(
             for ik, c in closes.get(k, {}).items():
                 rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its fragment {path}",
                              "explicit" if c else "reference", "pr"))
+    # 6. lines citing an issue or PR added to the changelog file, by the oldest commit that added one
+    if hash_keys and changelog is not None and len(changelog):
+        for path, sha, num in _changelog_fixes(changelog, file_changes, set(shas)).itertuples(index=False):
+            k = f"#{num}"
+            if k in issue_keys or k in pr_keys:
+                rows.append((k, sha, f"changelog line in {path}", "explicit", "changelog"))
+            for ik, c in closes.get(k, {}).items():
+                rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its changelog line in {path}",
+                             "explicit" if c else "reference", "pr"))
     links = pd.concat([direct, pd.DataFrame(rows, columns=["issue_key", "sha", "evidence", "confidence", "kind"])],
                       ignore_index=True)
 
@@ -479,6 +523,8 @@ def link_issues(
                 "confidence": "heuristic", "kind": "heuristic",
             })], ignore_index=True)
 
+    links, reverted = _reverts(links, subject, messages, shas, is_merge, targets)
+
     if len(links):
         kind_rank = {k: i for i, k in enumerate(KINDS)}
         links = (links.assign(_r=links["confidence"].map(_RANK), _k=links["kind"].map(kind_rank))
@@ -496,7 +542,7 @@ def link_issues(
         issue_components = schema.empty("issue_components")
 
     unl = keys[bug & ~_isin(keys, set(links["issue_key"]))]
-    reasons = _unlinked_reasons(iss, unl, closes, empty_merge, set(shas), unreachable, projects,
+    reasons = _unlinked_reasons(iss, unl, closes, empty_merge, set(shas), unreachable, projects, reverted,
                                 issue_keys | pr_keys)
     unlinked = schema.conform(pd.DataFrame({"issue_key": unl.to_numpy(), "reason": reasons}), "unlinked_issues") \
         if len(unl) else schema.empty("unlinked_issues")
@@ -518,9 +564,151 @@ def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
                          "num": first["path"].map(found).astype(int).to_numpy()})
 
 
+def _reverts(links: pd.DataFrame, subject: pd.Series, messages: pd.Series, shas: np.ndarray,
+             is_merge: np.ndarray, targets: Callable[[int], tuple[list[int], str | None]]
+             ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Follow git's reverts (``Revert "..."`` / ``This reverts commit X``): a commit a later revert undid
+    (and the commits a reverted merge brought in) fixes nothing at the audited revision — its links are
+    dropped, and a bug left without a fix says so; a revert of a revert re-applies the original, and carries
+    its links. Returns the links and {issue: why it lost its fix}."""
+    is_revert = subject.str.match(r"Revert\b", na=False).to_numpy(dtype=bool)
+    if not is_revert.any() or links.empty:
+        return links, {}
+    row_of = {s: i for i, s in enumerate(shas)}
+    ordered = sorted(row_of)
+    of: dict[int, int] = {}  # revert row -> the row it reverts
+    for r in np.flatnonzero(is_revert):
+        m = re.search(r"This reverts commit ([0-9a-f]{7,40})", str(messages.iat[r]))
+        if not m:
+            continue
+        t = row_of.get(m.group(1))
+        if t is None:  # an abbreviated id: the one commit it starts
+            j = bisect.bisect_left(ordered, m.group(1))
+            if j < len(ordered) and ordered[j].startswith(m.group(1)) and not (
+                    j + 1 < len(ordered) and ordered[j + 1].startswith(m.group(1))):
+                t = row_of[ordered[j]]
+        if t is not None and t != r:
+            of[r] = t
+    if not of:
+        return links, {}
+    by: dict[int, int] = {}
+    for r, t in sorted(of.items(), key=lambda x: -x[0]):  # the oldest revert of a commit (newest first rows)
+        by[t] = r
+
+    def undone(c: int, seen: int = 0) -> bool:
+        r = by.get(c)
+        return r is not None and seen < 20 and not undone(r, seen + 1)
+
+    def commits_of(c: int) -> list[int]:
+        return targets(c)[0] if is_merge[c] else [c]
+
+    gone: dict[str, str] = {}  # sha -> the revert that undid it
+    for t, r in by.items():
+        if undone(t):
+            for c in commits_of(t):
+                gone[shas[c]] = shas[r]
+    sha_at = links["sha"].astype(str)
+    carried = []
+    for r, y in of.items():  # a revert of a revert re-applies the original's links
+        x = of.get(y)
+        if x is None or undone(r):
+            continue
+        orig = {shas[c] for c in commits_of(x)}
+        got = links[sha_at.isin(orig).to_numpy()]
+        if len(got):
+            carried.append(got.assign(sha=shas[r], evidence="re-applies " + got["sha"].astype(str).str[:10]
+                                      + f" (reverting its revert {shas[y][:10]}): " + got["evidence"]))
+    drop = sha_at.isin(set(gone)).to_numpy()
+    why = {}
+    for k, s in zip(links.loc[drop, "issue_key"].astype(str), sha_at[drop]):
+        why.setdefault(k, f"its fix {s[:10]} was reverted by {gone[s][:10]}")
+    out = pd.concat([links[~drop], *carried], ignore_index=True) if carried else links[~drop].reset_index(drop=True)
+    return out, why
+
+
+def changelog_citations(repo: Repo | str, rev: str = "HEAD",
+                        file_changes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``sha``, ``path``, ``num``, ``release``: each number (issue or PR, :data:`_CITE`) a non-merge commit reachable from
+    ``rev`` cites on the lines it added to a changelog file (:data:`CHANGELOG_FILE`) — one ``git log -p`` over
+    the changelog files ``file_changes`` names (schema ``file_changes``; else those at ``rev``), without
+    context lines; ``release``: the commit also added a release heading (:data:`_RELEASE_LINE`). Numbers only:
+    which are issue keys is for :func:`link_issues` to say."""
+    empty = pd.DataFrame({"sha": pd.Series(dtype="string"), "path": pd.Series(dtype="string"),
+                          "num": pd.Series(dtype="int64"), "release": pd.Series(dtype=bool)})
+    if not isinstance(repo, Repo):
+        repo = Repo.open(repo)
+    head = repo.resolve(rev)
+    if head is None:
+        return empty
+    names = (file_changes["path"].dropna().astype(str).unique() if file_changes is not None
+             else repo.list_files(head))
+    paths = sorted(p for p in names if re.search(CHANGELOG_FILE, p) and "\\x" not in p)
+    if not paths:
+        return empty
+    out = repo.git("log", "-p", "--no-merges", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
+                   "--no-renames", "--format=@@commit %H", head, "--", *(":(literal)" + p for p in paths),
+                   text=False).stdout.decode("utf-8", "replace")
+    rows: list[tuple[str, str, int]] = []
+    releases: set[str] = set()
+    sha = path = ""
+    for line in out.split("\n"):
+        if line.startswith("+") and not line.startswith("+++ "):
+            for m in _CITE.finditer(line):
+                rows.append((sha, path, int(next(g for g in m.groups() if g))))
+            if sha not in releases and _RELEASE_LINE.search(line[1:]):
+                releases.add(sha)
+        elif line.startswith("@@commit "):
+            sha = line[9:].strip()
+        elif line.startswith("+++ "):
+            path = line[6:] if line.startswith("+++ b/") else ""
+    if not rows:
+        return empty
+    df = pd.DataFrame(rows, columns=["sha", "path", "num"]).drop_duplicates().astype(
+        {"sha": "string", "path": "string", "num": "int64"}).reset_index(drop=True)
+    return df.assign(release=_isin(df["sha"], releases))
+
+
+def _changelog_fixes(changelog: pd.DataFrame, file_changes: pd.DataFrame | None, history: set) -> pd.DataFrame:
+    """(path, sha, num): per number, the oldest commit of ``history`` that added a changelog line citing it,
+    among commits that cite at most :data:`MAX_CHANGELOG_CITES` numbers, add no release heading and delete no
+    fragment (a release, a towncrier build, a changelog rewrite record fixes made elsewhere)."""
+    cl = changelog[_isin(changelog["sha"].astype("string"), history)]
+    if cl.empty:
+        return pd.DataFrame({"path": [], "sha": [], "num": []})
+    cites = cl.groupby("sha")["num"].nunique()
+    bulk = set(cites.index[cites > MAX_CHANGELOG_CITES])
+    if "release" in cl:
+        bulk |= set(cl.loc[cl["release"].fillna(False).astype(bool).to_numpy(), "sha"].astype(str))
+    if file_changes is not None and len(file_changes):
+        p = file_changes["path"].astype("string")
+        gone = file_changes["added"].fillna(0).eq(0) & file_changes["deleted"].fillna(0).gt(0)
+        frag_del = gone.to_numpy(dtype=bool) & p.str.extract(FRAGMENT, expand=False).notna().to_numpy(dtype=bool)
+        bulk |= set(file_changes.loc[frag_del, "sha"].astype(str))
+    # the log is newest first: the last row of a number is its oldest citation (bulk commits included, so
+    # a line a release first wrote is not later credited to whoever moved it)
+    first = cl.drop_duplicates("num", keep="last")
+    first = first[~_isin(first["sha"].astype("string"), bulk)]
+    return first[["path", "sha", "num"]].astype({"path": str, "sha": str, "num": int}).reset_index(drop=True)
+
+
+def link_fixes(issues: pd.DataFrame, history: History, repo: Repo | str, *, rev: str = "HEAD",
+               components: ComponentMap | None = None) -> Links:
+    """The links of ``issues`` to ``history`` (:class:`toolkit.load.history.History` loaded at ``rev``): the one
+    definition of linking an audit and the backtest (as of a revision) use — :func:`link_issues` with the
+    repository's changelog lines (:func:`changelog_citations`) and, for the unlinked bugs' reasons, the
+    commits ``rev`` does not reach (:func:`toolkit.load.history.unreachable_commits`)."""
+    if not isinstance(repo, Repo):
+        repo = Repo.open(repo)
+    fc = history.file_changes
+    hashed = bool(len(issues)) and bool(issues["tracker"].ne("jira").any())
+    changelog = changelog_citations(repo, rev, fc) if hashed and len(fc) else None
+    return link_issues(issues, history.commits, file_changes=fc, components=components, changelog=changelog,
+                       unreachable=lambda: unreachable_commits(repo, rev))
+
+
 def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[str, bool]],
                       empty_merge: dict[str, str], in_history: set, unreachable: object,
-                      projects: list[str], known: set) -> list[str]:
+                      projects: list[str], reverted: dict[str, str], known: set) -> list[str]:
     """The true reason each unlinked bug has no fix commit, most specific first."""
     by_issue: dict[str, list[str]] = {}
     for p, d in closes.items():
@@ -529,6 +717,7 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
                 by_issue.setdefault(ik, []).append(p)
     k_all = iss["key"].astype(str).tolist()
     is_pr = dict(zip(k_all, _pr_mask(iss).tolist()))
+    has_prs = bool(closes)
     merged = dict(zip(k_all, iss["merged"].astype(object).tolist())) if "merged" in iss else {}
     msha = dict(zip(k_all, iss["merge_sha"].astype(object).tolist())) if "merge_sha" in iss else {}
 
@@ -546,8 +735,8 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
             elsewhere.setdefault(key, str(u["sha"].iat[row])[:10])
     out = []
     for k in unl.astype(str):
-        why = None
-        for p in by_issue.get(k, []):
+        why = reverted.get(k)  # its fix is in the history, undone
+        for p in ([] if why else by_issue.get(k, [])):
             sha = msha.get(p)
             if was_merged(p) is False:
                 why = f"closed by PR {p}, which was never merged"
@@ -562,6 +751,10 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
         why = why or empty_merge.get(k)
         if why is None and k in elsewhere:
             why = f"mentioned only in commits not reachable from the audited revision ({elsewhere[k]})"
-        out.append(why or "no commit mentions it")
+        if why is None:
+            why = ("no commit, merge or changelog line names it" + (
+                "" if has_prs else "; the export holds no pull requests, so a PR that closed it on the tracker "
+                "(a link GitHub/GitLab keep outside git) cannot be followed: export them too"))
+        out.append(why)
     return out
 

@@ -292,7 +292,7 @@ def issues_section(f: Findings) -> Section:
         summary=summary,
         tables=tables,
         paragraphs=["Bugs are linked to the commits that fixed them: keys in commit messages, merge commits "
-                    "(the commits they brought in), squash-merge titles, changelog fragments named after the "
+                    "(the commits they brought in), squash-merge titles, changelog fragments or lines citing the "
                     "issue, and pull requests that close the issue (explicit 'fixes KEY' > bare reference). "
                     "Unlinked bugs cannot be placed on a seam." + kinds])
 

@@ -232,7 +232,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("sha", "string", "fix commit"),
         ("evidence", "string", "what links them (e.g. 'message: fixes #12')"),
         ("confidence", "string", "explicit, reference or heuristic"),
-        ("kind", "string", "message, merge, squash, fragment, pr or heuristic (toolkit.load.links.KINDS)"),
+        ("kind", "string", "fragment, changelog, squash, merge, pr, message or heuristic (toolkit.load.links.KINDS)"),
     ),
     "issue_components": _t(
         ("issue_key", "string", "issue"),
@@ -242,7 +242,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "unlinked_issues": _t(
         ("issue_key", "string", "bug issue no commit could be linked to"),
-        ("reason", "string", "why: no commit mentions it, only a merge that brought in nothing mentions it, ..."),
+        ("reason", "string", "why: no commit, merge or changelog line names it; only a merge that brought in nothing; ..."),
     ),
     "pr_bugs": _t(
         ("key", "string", "a pull/merge request of the export that carries a bug label or type"),
