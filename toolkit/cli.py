@@ -146,7 +146,7 @@ def _positive_int(text: str) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import time
 
-    from toolkit.run.audit import check_gates, parse_gates, run_audit
+    from toolkit.run.audit import check_gates, parse_gates, record_gates, run_audit
     from toolkit.report.writer import check_out_dir, write_report
 
     t_start = time.perf_counter()
@@ -164,6 +164,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise SeamscopeError("--backtest needs a revision for a repository (--backtest REV [REV ...])")
     report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
                            verbose=args.verbose, backtest_at=at)
+    record_gates(report, fail_under=fail_under, fail_on=fail_on)  # the verdict on the report's first screen
     t0 = time.perf_counter()
     paths = write_report(report, Path(args.out))  # written first: a failed gate still leaves its report
     ev.timings["write report"] = time.perf_counter() - t0

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from toolkit.report.findings_json import display, plain_frame, sort_key
+from toolkit.report.format import column_unit, format_value, format_when, metric_label, metric_unit
 from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names
 
 __all__ = ["render_markdown", "md_escape"]
@@ -49,8 +50,11 @@ def _para(text: str) -> str:
 
 
 def _summary(summary: dict[str, Any]) -> list[str]:
-    return [f"- **{md_escape(str(k).replace('_', ' '))}**: {'n/a' if v is None else md_escape(display(v))}"
-            for k, v in summary.items()]
+    """Summary numbers as a list, each in its metric's unit (the same formatting as the HTML tiles)."""
+    def text(k: Any, v: Any) -> str:
+        return display(v) if isinstance(v, (list, tuple)) else format_value(v, metric_unit(str(k)))
+
+    return [f"- **{md_escape(metric_label(k))}**: {md_escape(text(k, v))}" for k, v in summary.items()]
 
 
 def _table(table: Table, csv_name: str) -> list[str]:
@@ -68,9 +72,17 @@ def _table(table: Table, csv_name: str) -> list[str]:
     ] if len(set(cols)) == len(cols) else [False] * len(cols)
     out.append("| " + " | ".join(md_escape(c) for c in cols) + " |")
     out.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+    units = [column_unit(c) for c in cols]
+
+    def cell(v: Any, unit: str | None) -> str:
+        if sort_key(v) is None:
+            return md_escape(display(v))
+        if unit:  # p-values and days: words and '<' may appear
+            return md_escape(format_value(v, unit))
+        return display(v)  # numbers are our own formatting (digits, ',', '.', '-'), safe unescaped, easier to read
+
     for row in shown.itertuples(index=False, name=None):
-        # numbers are our own formatting (digits, ',', '.', '-', 'e'), safe unescaped and easier to read raw
-        out.append("| " + " | ".join(display(v) if sort_key(v) is not None else md_escape(display(v)) for v in row) + " |")
+        out.append("| " + " | ".join(cell(v, u) for v, u in zip(row, units)) + " |")
     if total > len(shown):
         out += ["", f"showing {len(shown):,} of {total:,} rows — full table in `{csv_name}`"]
     elif total == 0:
@@ -139,7 +151,7 @@ def render_markdown(report: Report) -> str:
     out = [f"# {md_escape(report.title)}", ""]
     meta = [f"schema {report.schema_version}"]
     if report.generated:
-        meta.insert(0, f"generated {report.generated}")
+        meta.insert(0, f"audited {format_when(report.generated)}")
     out += ["*" + md_escape(" · ".join(meta)) + "*", ""]
     for i in order:
         out += _section(i, report.sections[i], names)

@@ -6,6 +6,7 @@ a method whose inputs are missing contributes a section that says why.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 import platform
 import time
@@ -22,7 +23,7 @@ from toolkit.runtime.gcpause import collection_paused
 from toolkit.core.findings import Findings
 from toolkit.report import sections as S
 from toolkit.report.compare import read_findings
-from toolkit.report.model import Report, Section
+from toolkit.report.model import Report, Section, Table
 
 #: detection methods and root-cause sections, in report order; ``--only`` picks from these keys
 METHODS: dict[str, Any] = {
@@ -136,7 +137,8 @@ def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | N
             prepared.cancel()
     summary = S.summary_section(f, sections)
     report = Report(title=f"Integration-testing audit — {config.name or Path(config.repo).name}",
-                    sections=[summary, *sections], provenance=provenance(ev))
+                    sections=[summary, *sections], provenance=provenance(ev),
+                    generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))  # the audit date
     if previous is not None:
         t0 = time.perf_counter()
         report.sections.append(S.compare_section(report, previous))
@@ -217,13 +219,17 @@ def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> 
     return floors
 
 
-def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) -> None:
-    """Raise GateFailed when a ``metric=value`` floor or a ``--fail-on`` condition is violated.
+#: columns of the ``gates`` table of the executive summary (one row per CI gate; ``passed`` None: not a gate)
+GATE_COLUMNS = ["gate", "metric", "value", "threshold", "margin", "passed", "detail"]
 
-    Metrics are the summary numbers of every section (findings.json ``sections.*.summary``;
-    hyphens or underscores);
-    a metric the audit could not compute (``None``) fails its floor, naming why (``Section.not_measured``). An unknown
-    metric is an InputError.
+
+def gate_results(report: Report, *, fail_under: list[str], fail_on: list[str]) -> list[dict[str, Any]]:
+    """One record per gate (:data:`GATE_COLUMNS`): the metric's value, the floor, ``margin`` = value - floor,
+    ``passed`` (True/False; None for an unknown metric, whose ``detail`` says so) and a sentence ``detail``.
+
+    Metrics are the summary numbers of every section (findings.json ``sections.*.summary``; hyphens or
+    underscores); a metric the audit could not compute (``None``) fails its floor, naming why
+    (``Section.not_measured``).
     """
     compare = next((s for s in report.sections if s.id == "compare"), None)
     floors = parse_gates(fail_under, fail_on, compare=compare is not None)
@@ -232,25 +238,63 @@ def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) ->
     for sec in report.sections:
         for k, why in sec.not_measured.items():
             reasons.setdefault(k, why)
-    failures = []
+    rows: list[dict[str, Any]] = []
     for (key, floor), spec in zip(floors, fail_under):
         metric = spec.partition("=")[0].strip()
+        row = {"gate": f"--fail-under {spec.strip()}", "metric": key, "value": None, "threshold": floor,
+               "margin": None, "passed": None, "detail": ""}
         if key not in summary or isinstance(summary[key], (str, bool)):
-            known = sorted(k.replace("_", "-") for k, v in summary.items()
-                           if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
-            raise InputError(None, f"unknown gate metric {metric!r} (not a number in this audit's summary)",
-                             flag="--fail-under", hint=f"known: {', '.join(known)}")
-        if summary[key] is None:
+            row["detail"] = f"unknown gate metric {metric!r} (not a number in this audit's summary)"
+        elif summary[key] is None:
             why = reasons.get(key, "its input is missing").removeprefix("Not measured: ").splitlines()[0]
-            failures.append(f"{metric} could not be computed (not measured: {why.rstrip('.')})")
-        elif summary[key] < floor:
-            failures.append(f"{metric} is {summary[key]} < {floor:g}")
+            row.update(passed=False, detail=f"{metric} could not be computed (not measured: {why.rstrip('.')})")
+        else:
+            value = float(summary[key])
+            row.update(value=value, margin=round(value - floor, 6), passed=value >= floor,
+                       detail=f"{metric} is {summary[key]} {'>=' if value >= floor else '<'} {floor:g}")
+        rows.append(row)
     for cond in fail_on:
         key, text = FAIL_ON[cond.strip()]
         found = compare.summary.get(key)
+        row = {"gate": f"--fail-on {cond.strip()}", "metric": key, "value": None if found is None else len(found),
+               "threshold": 0, "margin": None, "passed": None if found is None else not found, "detail": ""}
         if found is None:
-            failures.append(f"{cond}: cannot tell (one of the audits has no interaction-coverage seams table)")
+            row.update(passed=False, detail=f"{cond}: cannot tell (one of the audits has no interaction-coverage "
+                                            "seams table)")
         elif found:
-            failures.append(f"{text}: {', '.join(found)}")
+            row["detail"] = f"{text}: {', '.join(found)}"
+        else:
+            row["detail"] = f"{cond}: none"
+        rows.append(row)
+    return rows
+
+
+def record_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) -> None:
+    """Put the gates' verdict into the report (the executive summary's ``gates`` table), so the first screen
+    and findings.json say what stderr says; no gates: nothing is added."""
+    if not (fail_under or fail_on):
+        return
+    import pandas as pd
+
+    summary = next((s for s in report.sections if s.id == "summary"), None)
+    if summary is None:
+        return
+    rows = gate_results(report, fail_under=fail_under, fail_on=fail_on)
+    summary.tables = [t for t in summary.tables if t.name != "gates"]
+    summary.tables.insert(0, Table("gates", pd.DataFrame(rows, columns=GATE_COLUMNS),
+                                   "CI gates: the metric, its floor and by how much it passed or failed"))
+
+
+def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) -> None:
+    """Raise GateFailed when a ``metric=value`` floor or a ``--fail-on`` condition is violated
+    (:func:`gate_results`); an unknown metric is an InputError."""
+    rows = gate_results(report, fail_under=fail_under, fail_on=fail_on)
+    unknown = next((r for r in rows if r["passed"] is None and r["gate"].startswith("--fail-under")), None)
+    if unknown is not None:
+        summary = S.all_metrics(report.sections)
+        known = sorted(k.replace("_", "-") for k, v in summary.items()
+                       if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+        raise InputError(None, unknown["detail"], flag="--fail-under", hint=f"known: {', '.join(known)}")
+    failures = [r["detail"] for r in rows if r["passed"] is False]
     if failures:
         raise GateFailed("; ".join(failures))
