@@ -25,7 +25,7 @@ import pandas as pd
 
 from toolkit.report.findings_json import display, plain_frame, sort_key
 from toolkit.report.format import column_unit, format_value, format_when, metric_label, metric_unit
-from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names
+from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names, reading_order, summary_shown
 
 __all__ = ["render_html", "SCRIPT", "SCRIPT_HASH", "CSP"]
 
@@ -277,7 +277,7 @@ def _section(report: Report, si: int, sec: Section, anchor: str, names: dict) ->
     out = [f'<section id="{anchor}"><h2>{_e(sec.title)}</h2>']
     if sec.missing is not None:
         out.append(f'<div class="missing" role="note"><b>missing:</b> {_e(sec.missing)}</div>')
-    out.append(_kv({k: v for k, v in sec.summary.items() if not (k == "top_risky_seams" and sec.tables)}))
+    out.append(_kv(summary_shown(sec)))
     out += _paragraphs(sec)
     for ti, table in enumerate(sec.tables):
         out.append(_table(table, names[("table", si, ti)]))
@@ -482,9 +482,7 @@ def render_html(report: Report) -> str:
     anchors = [f"sec-{i + 1}" for i in range(len(report.sections))]
     ids = [s.id for s in report.sections]
     summary_idx = ids.index("summary") if "summary" in ids else None
-    compare_idx = ids.index("compare") if "compare" in ids else None
-    first = [i for i in (summary_idx, compare_idx) if i is not None]
-    order = first + [i for i in range(len(report.sections)) if i not in first]
+    order = reading_order(report)
     toc = []
     for i in order:
         sec = report.sections[i]
