@@ -4,6 +4,7 @@ findings.json, with the reason), never a reassuring 0; a ``--fail-under`` gate o
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_one_component_shows_na_with_the_reason_and_the_components_snippet(tmp_p
     assert "**interaction coverage**: n/a" in first and "**untested seams**: n/a" in first
     assert "Not measured: seams between components" in first and "```toml\n[components]\n" in first
     html = (tmp_path / "out" / "report.html").read_text()
-    assert '<div class="v">n/a</div><div class="k">untested seams</div>' in html
+    assert re.search(r'<div class="v na">n/a</div><div class="k"><a [^>]*>untested seams</a></div>', html)
     assert '<pre class="snippet">[components]' in html
 
     # the gate on a metric that cannot be computed fails, with the reason

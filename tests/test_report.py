@@ -49,10 +49,18 @@ def evil_report() -> Report:
     return Report(
         title=P,
         sections=[
-            Section("summary", P, summary={P: P, "bugs": 3}, paragraphs=[P], tables=[Table(P, df, caption=P)],
-                    figures=[Figure(P, PNG_1x1, caption=P)]),
+            Section("summary", P, summary={P: P, "bugs": 3, "top_risky_seams": [P]}, paragraphs=[P],
+                    tables=[Table(P, df, caption=P),
+                            Table("top_seams", pd.DataFrame({"rank": [1], "seam": [P], "reason": [P], "action": [P]})),
+                            Table("gates", pd.DataFrame([{"gate": P, "metric": P, "value": 1.0, "threshold": 2.0,
+                                                          "margin": -1.0, "passed": False, "detail": P}]))],
+                    figures=[Figure(P, PNG_1x1, caption=P)], not_measured={P: P}),
             Section(P, P, summary={"x" + P: 1.5}, paragraphs=[P, P], missing=P),
             Section("../../etc/passwd", P, tables=[Table("../x", df, caption=P, max_rows=1)]),
+            Section("compare", P, summary={"previous_generated": P, "metrics_better": 0, "metrics_worse": 1,
+                                           "new_untested_seams": [P]},
+                    tables=[Table("metric_deltas", pd.DataFrame([{"metric": P, "previous": 1.0, "now": 0.0,
+                                                                  "delta": -1.0, "change": "worse"}]))]),
         ],
         provenance={P: P, "read": [P, {"path": P, "reason": P}], "skipped": [{"path": P, "reason": P, "line": 3}],
                     "versions": {P: {P: [P]}}, "commit_range": P},
@@ -270,7 +278,7 @@ def test_write_report_files_and_csv_round_trip(tmp_path):
     for key in ("html", "md", "json"):
         assert paths[key].is_file() and paths[key].parent == out.resolve()
     csvs = sorted((out / "tables").glob("*.csv"))
-    assert len(csvs) == 2 and all(p.resolve().parent == (out / "tables").resolve() for p in csvs)
+    assert len(csvs) == 5 and all(p.resolve().parent == (out / "tables").resolve() for p in csvs)
     assert len(list((out / "figures").glob("*.png"))) == 1  # report.md refers to it
     assert json.loads(paths["json"].read_text())["title"] == P
 
@@ -385,3 +393,99 @@ def test_text_columns_of_the_string_dtype_are_guarded_and_missing_values_are_nul
     assert back["title"].tolist() == ["'=cmd|' /C calc'!A0", "", "'-2+3", "fine"]
     rows = json.loads((tmp_path / "out" / "findings.json").read_text())["sections"]["s"]["tables"]["t"]
     assert [r["title"] for r in rows] == ["=cmd|' /C calc'!A0", None, "-2+3", "fine"]
+
+
+def _first_screen_report() -> Report:
+    seams = pd.DataFrame({"seam": [f"a->b{i}" for i in range(30)], "calls": range(30)})
+    ranking = pd.DataFrame({"rank": [1, 2], "seam": ["pay->inv", "doc->idx"], "reason": ["r1; more", "r2"],
+                            "recommendation": ["act1", "act2"]})
+    summary = Section(
+        "summary", "Executive summary",
+        summary={"top_risky_seams": ["pay->inv: r1; more", "doc->idx: r2"], "interaction_coverage": 73.3,
+                 "backtest_top20_share": 1.0, "untested_seams": 2, "flaky_tests": None, "coverage_basis": "coverage"},
+        not_measured={"flaky_tests": "Not measured: no test results.\nFix: pass --tests."},
+        tables=[Table("top_seams", pd.DataFrame({"rank": [1, 2], "seam": ["pay->inv", "doc->idx"],
+                                                 "reason": ["r1", "r2"], "action": ["act1", "act2"]})),
+                Table("gates", pd.DataFrame([
+                    {"gate": "--fail-under interaction-coverage=60", "metric": "interaction_coverage", "value": 73.3,
+                     "threshold": 60.0, "margin": 13.3, "passed": True, "detail": "x"},
+                    {"gate": "--fail-under backtest-top20-share=0.5", "metric": "backtest_top20_share",
+                     "value": 0.25, "threshold": 0.5, "margin": -0.25, "passed": False, "detail": "y"}]))])
+    return Report("Audit", [
+        summary,
+        Section("seam_ranking", "Seams to test first", summary={"top_risky_seams": ["pay->inv: r1; more"]},
+                tables=[Table("seam_ranking", ranking)]),
+        Section("interaction_coverage", "1. Coverage", summary={"interaction_coverage": 73.3, "untested_seams": 2},
+                tables=[Table("seams", seams), Table("small", seams.head(3))]),
+        Section("backtest", "Backtest", summary={"backtest_top20_share": 1.0}),
+        Section("compare", "Since the previous audit",
+                summary={"previous_generated": "2026-11-01T10:00:00+00:00", "metrics_better": 1, "metrics_worse": 1,
+                         "new_untested_seams": ["x->y"]},
+                tables=[Table("metric_deltas", pd.DataFrame([
+                    {"metric": "interaction_coverage", "previous": 80.0, "now": 73.3, "delta": -6.7,
+                     "change": "worse"},
+                    {"metric": "untested_seams", "previous": 3, "now": 2, "delta": -1, "change": "better"}]))]),
+    ], provenance={"repository": "/r/shop", "revision": "f8954a2a31691a5b7260ca45adcbd1db56be34b0",
+                   "commit range": "2025-01-06 .. 2025-12-11 (168 commits)"},
+        generated="2026-12-04T19:06:17+00:00")
+
+
+def test_first_screen_answers_the_reader_in_order():
+    doc = render_html(_first_screen_report())
+    text = re.sub(r"<[^>]+>", "", doc)
+    # what and when
+    assert "repository/r/shop" in text and "revisionf8954a2a3169" in text and "audited2026-12-04 19:06 UTC" in text
+    # the verdict, by how much (fractions in points of a percentage)
+    assert "Verdict: 1 of 2 CI gates failed." in text
+    assert "interaction coverage 73.3 % ≥ 60 % — passed by 13.3 points" in text
+    assert "backtest top20 share 25 % &lt; 50 % — short by 25 points" in text
+    # changes since the previous audit, the worse first
+    assert "1 headline number(s) better, 1 worse than the audit of 2026-11-01 10:00 UTC" in text
+    assert text.index("worse interaction coverage: 80 % → 73.3 %") < text.index("better untested seams: 3 → 2")
+    assert "new untested seams: x-&gt;y" in text
+    # the top seams: seam, one reason, one action, once
+    top = re.search(r'<ol class="topseams">.*?</ol>', doc).group(0)
+    assert re.sub(r"<[^>]+>", "", top) == "pay-&gt;inv — r1→ act1doc-&gt;idx — r2→ act2"
+    assert "r1; more" not in doc.split('<nav class="toc"')[0]  # the run-on reason is the ranking's, not repeated
+    # tiles with units, linked to the section that explains them; n/a says why
+    assert '73.3 %</div><div class="k"><a href="#sec-3"' in doc
+    assert '>100 %</div><div class="k"><a href="#sec-4"' in doc  # a fraction shown as a percentage
+    assert 'title="Not measured: no test results."' in doc and ">n/a<" in doc
+    assert "coverage basis: coverage" in text
+    order = [doc.index(x) for x in ('class="verdict', 'class="since"', 'class="topseams"', 'class="cards"',
+                                    '<nav class="toc"', 'id="sec-5"', 'id="sec-2"')]
+    assert order == sorted(order)  # ... then the contents, the comparison, and the sections
+
+
+def test_no_gates_and_no_previous_audit_say_how_to_get_them():
+    rep = _first_screen_report()
+    rep.sections[0].tables = [t for t in rep.sections[0].tables if t.name != "gates"]
+    rep.sections.pop()
+    text = re.sub(r"<[^>]+>", "", render_html(rep))
+    assert "Verdict: no CI gate was set." in text and "--fail-under METRIC=VALUE" in text
+    assert "no previous audit to compare with" in text and "--compare PREVIOUS/findings.json" in text
+
+
+def test_long_tables_fold_and_scroll_instead_of_squashing():
+    doc = render_html(_first_screen_report())
+    assert '<details class="fold"><summary>seams <span class="n">(30 rows × 2 columns)</span></summary>' in doc
+    assert '<details class="fold" open><summary>small <span class="n">(3 rows × 2 columns)</span>' in doc
+    assert doc.count('<div class="tablewrap"><table class="sortable">') == 4  # ranking, seams, small, deltas
+    css = re.search(r"th, td \{[^}]*\}", doc).group(0)
+    assert "anywhere" not in css  # the rule that squashed the 43-column table to one letter per line
+    assert "overflow-x: auto" in doc
+
+
+def test_numbers_in_tables_and_markdown_use_the_shared_formatting():
+    df = pd.DataFrame({"pair": ["a", "b"], "p_value": [0.24678111587982832, 3e-9], "median_days": [10.76, 0.0083],
+                       "rate": [0.008333333333333333, 0.5]})
+    rep = Report("R", [Section("summary", "S", summary={"interaction_coverage": 73.3,
+                                                        "env_difference_p_value": 0.7204538281711852}),
+                       Section("t", "T", tables=[Table("t", df)])])
+    doc, md = render_html(rep), render_markdown(rep)
+    for out in (re.sub(r"<[^>]+>", " ", doc), md):
+        assert "0.25" in out and "10.8 days" in out and "0.0083" in out and "12 min" in out
+        assert "0.2467" not in out and "0.7204538281711852" not in out and "e-03" not in out
+    assert "&lt; 0.0001" in doc and "\\< 0.0001" in md  # escaped in both
+    assert 'data-v="0.24678111587982832"' in doc  # sorting still by the exact number
+    assert "- **interaction coverage**: 73.3 %" in md and "- **env difference p value**: 0.72" in md

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit.report.format import format_number
 from toolkit.report.model import Report, output_names
 
 FINDINGS_SCHEMA_VERSION = "1.0"  # a Report without an Audit; with one, toolkit.core.audit_result.SCHEMA_VERSION
@@ -207,7 +208,8 @@ def display(value: Any) -> str:
     """Human-readable text for one value (tables, summary cards); the caller escapes it.
 
     Missing values (None, NaN, NaT, NA) -> ``""``; ints get thousands separators;
-    floats at most 3 decimals; timestamps ISO to the second; lists joined with ``", "``.
+    floats at most 3 decimals (below 0.01 two significant digits, never scientific notation); timestamps ISO to
+    the second; lists joined with ``", "``.
     """
     v = json_safe(value) if not isinstance(value, (pd.Timestamp, dt.datetime)) else value
     if v is None or v is pd.NaT:
@@ -221,11 +223,7 @@ def display(value: Any) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return f"{int(v):,}"
-        if abs(v) >= 0.01:
-            return f"{v:,.3f}".rstrip("0").rstrip(".")
-        return f"{v:.2e}"
+        return format_number(v)  # never scientific notation (toolkit.report.format)
     if isinstance(v, list):
         return ", ".join(display(x) for x in v)
     if isinstance(v, dict):

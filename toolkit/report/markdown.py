@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from toolkit.report.findings_json import display, plain_frame, sort_key
-from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names
+from toolkit.report.format import column_unit, format_value, format_when, metric_label, metric_unit
+from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names, reading_order, summary_shown
 
 __all__ = ["render_markdown", "md_escape"]
 
@@ -49,8 +50,19 @@ def _para(text: str) -> str:
 
 
 def _summary(summary: dict[str, Any]) -> list[str]:
-    return [f"- **{md_escape(str(k).replace('_', ' '))}**: {'n/a' if v is None else md_escape(display(v))}"
-            for k, v in summary.items()]
+    """Summary numbers as a list, each in its metric's unit (the same formatting as the HTML tiles)."""
+    def text(k: Any, v: Any) -> str:
+        if v is None or isinstance(v, (bool, int, float)):
+            return _number(format_value(v, metric_unit(str(k))))
+        return md_escape(display(v))
+
+    return [f"- **{md_escape(metric_label(k))}**: {text(k, v)}" for k, v in summary.items()]
+
+
+def _number(text: str) -> str:
+    """A number we formatted (digits, ``,.-%``, ``<``, unit words): only ``<`` is Markdown/HTML syntax in it;
+    escaping the rest would show ``73\\.3`` to whoever reads the file raw."""
+    return text.replace("<", "\\<")
 
 
 def _table(table: Table, csv_name: str) -> list[str]:
@@ -68,9 +80,17 @@ def _table(table: Table, csv_name: str) -> list[str]:
     ] if len(set(cols)) == len(cols) else [False] * len(cols)
     out.append("| " + " | ".join(md_escape(c) for c in cols) + " |")
     out.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+    units = [column_unit(c) for c in cols]
+
+    def cell(v: Any, unit: str | None) -> str:
+        if sort_key(v) is None:
+            return md_escape(display(v))
+        if unit:  # p-values and days: '<' and unit words may appear
+            return _number(format_value(v, unit))
+        return display(v)  # numbers are our own formatting (digits, ',', '.', '-'), safe unescaped, easier to read
+
     for row in shown.itertuples(index=False, name=None):
-        # numbers are our own formatting (digits, ',', '.', '-', 'e'), safe unescaped and easier to read raw
-        out.append("| " + " | ".join(display(v) if sort_key(v) is not None else md_escape(display(v)) for v in row) + " |")
+        out.append("| " + " | ".join(cell(v, u) for v, u in zip(row, units)) + " |")
     if total > len(shown):
         out += ["", f"showing {len(shown):,} of {total:,} rows — full table in `{csv_name}`"]
     elif total == 0:
@@ -82,8 +102,8 @@ def _section(si: int, sec: Section, names: dict, level: str = "##") -> list[str]
     out = [f"{level} {md_escape(sec.title)}", ""]
     if sec.missing is not None:
         out += [f"> **missing:** {md_escape(sec.missing)}", ""]
-    if sec.summary:
-        out += _summary(sec.summary) + [""]
+    if summary_shown(sec):
+        out += _summary(summary_shown(sec)) + [""]
     for p in sec.paragraphs:
         if p.startswith(SNIPPET_HEAD) and "`" not in p:  # configuration to paste: verbatim (no fence can close)
             out += ["```toml", p, "```", ""]
@@ -130,16 +150,13 @@ def _prov(value: Any, indent: int = 0) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
-    """The report as GitHub-flavoured Markdown (executive summary first, then sections, then provenance)."""
+    """The report as GitHub-flavoured Markdown (executive summary and changes first, then sections, then provenance)."""
     names = output_names(report)
-    summary_idx = next((i for i, s in enumerate(report.sections) if s.id == "summary"), None)
-    order = ([summary_idx] if summary_idx is not None else []) + [
-        i for i in range(len(report.sections)) if i != summary_idx
-    ]
+    order = reading_order(report)
     out = [f"# {md_escape(report.title)}", ""]
     meta = [f"schema {report.schema_version}"]
     if report.generated:
-        meta.insert(0, f"generated {report.generated}")
+        meta.insert(0, f"audited {format_when(report.generated)}")
     out += ["*" + md_escape(" · ".join(meta)) + "*", ""]
     for i in order:
         out += _section(i, report.sections[i], names)

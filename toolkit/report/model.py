@@ -53,6 +53,22 @@ class Report:
     audit: Any = None
 
 
+def summary_shown(section: Section) -> dict[str, Any]:
+    """The summary a writer lists: the top seams' prose (``top_risky_seams``) is left out of a section that has
+    tables (the executive summary's ``top_seams``, the ranking), which show the same seams as rows."""
+    if not section.tables:
+        return dict(section.summary)
+    return {k: v for k, v in section.summary.items() if k != "top_risky_seams"}
+
+
+def reading_order(report: Report) -> list[int]:
+    """Section indexes in the order readers meet them: the executive summary, what changed since the previous
+    audit (``compare``), then the rest as the report lists them."""
+    ids = [s.id for s in report.sections]
+    first = [ids.index(i) for i in ("summary", "compare") if i in ids]
+    return first + [i for i in range(len(ids)) if i not in first]
+
+
 #: a paragraph beginning so is a configuration snippet to paste (seamscope.toml), rendered verbatim as code
 SNIPPET_HEAD = "[components]\n"
 

@@ -14,6 +14,7 @@ import pandas as pd
 from toolkit.core.findings import Findings
 from toolkit.vocab.categories import CATEGORIES
 from toolkit.vocab.metrics import HEADLINES as HEADLINE_IDS, METRICS
+from toolkit.report.format import format_value
 from toolkit.report.model import SNIPPET_HEAD, Figure, Section, Table
 
 
@@ -340,7 +341,22 @@ def summary_section(f: Findings, sections: list[Section]) -> Section:
     missing = [f"{s.title}: {s.missing}" for s in sections
                if s.missing and not any(s.missing in g.why for g in gaps)]
     return Section(id="summary", title="Executive summary", summary=summary, paragraphs=said + missing,
-                   not_measured=not_measured)
+                   not_measured=not_measured, tables=_top_seams(sections, len(summary.get("top_risky_seams") or [])))
+
+
+def _top_seams(sections: list[Section], n: int) -> list[Table]:
+    """The first ``n`` seams of the ranking as a short table for the first screen: rank, seam, its strongest
+    reason (the first of the ranking's reasons) and the action; [] when the ranking did not run."""
+    ranking = next((t for s in sections if s.id == "seam_ranking" for t in s.tables if t.name == "seam_ranking"),
+                   None)
+    if ranking is None or not n:
+        return []
+    top = ranking.df.sort_values("rank").head(n)
+    df = pd.DataFrame({"rank": top["rank"].to_numpy(), "seam": top["seam"].astype(str).to_numpy(),
+                       "reason": [str(r).split("; ")[0] for r in top["reason"]],
+                       "action": top["recommendation"].astype(str).to_numpy()})
+    return [Table("top_seams", df, "The seams to test first: the strongest reason and the action "
+                                   "(every factor in 'Seams to test first')")]
 
 
 def compare_section(report, previous: dict) -> Section:
@@ -402,8 +418,8 @@ def environment_section(f: Findings) -> Section:
         "that only break when components are wired together. Bugs first seen in production are escapes: no "
         "lower environment caught them. A Fisher exact test says whether the failure-rate difference is more "
         "than chance.",
-        f"Overall: {s['verdict']} (p = {s['p_value'] if s['p_value'] is not None else 'n/a'}, risk difference "
-        f"{s['risk_difference'] if s['risk_difference'] is not None else 'n/a'}).",
+        f"Overall: {s['verdict']} (p = {format_value(s['p_value'], 'p')}, risk difference "
+        + (f"{100 * s['risk_difference']:+.1f} percentage points)." if s["risk_difference"] is not None else "n/a)."),
     ]
     tables = [Table("failure_rates", ec.failure_rates, "Failure rate per environment"),
               Table("env_only_failures", ec.env_only_failures,
@@ -463,7 +479,8 @@ def bug_categorization_section(f: Findings) -> Section:
         from toolkit.viz.plots import stacked_bar_png
         q = bc.by_quarter.set_index("quarter")[list(CATEGORIES)]
         if len(q):
-            figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category"),
+            figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category",
+                                                                  xlabel="bugs"),
                                   "Bugs per quarter by category"))
     return Section(
         id="bug_categorization", title="2. Production bug categorization",

@@ -25,7 +25,7 @@ from toolkit.core.findings import Findings
 from toolkit.vocab.metrics import METRICS, metric as metric_named
 from toolkit.report import sections as S
 from toolkit.report.compare import read_findings
-from toolkit.report.model import Report, Section
+from toolkit.report.model import Report, Section, Table
 
 #: detection methods and root-cause sections, in report order; ``--only`` picks from these keys
 METHODS: dict[str, Any] = {
@@ -159,7 +159,33 @@ def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | N
         report.provenance["compared with"] = str(compare)
     if fail_under or fail_on:
         report.audit.gates = gate_results(report.audit, fail_under=fail_under, fail_on=fail_on)
+        _show_gates(report)
     return report, ev
+
+
+#: columns of the executive summary's ``gates`` table (one row per CI gate), drawn as the first screen's verdict
+GATE_COLUMNS = ["gate", "metric", "value", "threshold", "margin", "passed", "detail"]
+
+
+def _show_gates(report: Report) -> None:
+    """The Audit's gate verdict as the executive summary's ``gates`` table (value, floor, margin = value - floor),
+    so the first screen and findings.json say what stderr says."""
+    import pandas as pd
+
+    summary = next((s for s in report.sections if s.id == "summary"), None)
+    if summary is None or report.audit is None:
+        return
+    rows = []
+    for g in report.audit.gates:
+        number = isinstance(g.value, (int, float)) and not isinstance(g.value, bool)
+        margin = round(float(g.value) - g.floor, 6) if number and g.floor is not None else None
+        rows.append({"gate": ("--fail-under " if g.metric else "--fail-on ") + g.gate.strip(), "metric": g.metric,
+                     "value": g.value if number else (len(g.value) if isinstance(g.value, list) else None),
+                     "threshold": g.floor if g.metric else 0, "margin": margin, "passed": g.passed,
+                     "detail": g.message})
+    summary.tables = [t for t in summary.tables if t.name != "gates"]
+    summary.tables.insert(0, Table("gates", pd.DataFrame(rows, columns=GATE_COLUMNS),
+                                   "CI gates: the metric, its floor and by how much it passed or failed"))
 
 
 def _with_backtest(config: AuditConfig, f: Findings, sections: list[Section], revisions: list[str], k: int,

@@ -236,8 +236,9 @@ def _finish_barh(fig: Figure, ax, labels, xlabel: str) -> bytes:
 _KIND_COLOURS = {"unit": "#9ecae1", "integration": "#3182bd", "e2e": "#08519c"}
 
 
-def stacked_bar_png(df: pd.DataFrame, *, title: str) -> bytes:
-    """Stacked horizontal bars: one bar per row (e.g. component), one segment per column (e.g. unit/integration/e2e)."""
+def stacked_bar_png(df: pd.DataFrame, *, title: str, xlabel: str) -> bytes:
+    """Stacked horizontal bars: one bar per row (e.g. component), one segment per column (e.g. unit/integration/e2e);
+    ``xlabel`` says what the bars count (tests, bugs, call sites)."""
     total = len(df)
     d = df.iloc[:MAX_BARS].apply(pd.to_numeric, errors="coerce").fillna(0.0)
     note = f" (first {len(d)} of {total})" if total > len(d) else ""
@@ -256,4 +257,4 @@ def stacked_bar_png(df: pd.DataFrame, *, title: str) -> bytes:
         ax.barh(y, vals, left=left, color=colour, label=_t(col, 24))
         left += vals
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    return _finish_barh(fig, ax, d.index, "tests")
+    return _finish_barh(fig, ax, d.index, xlabel)
