@@ -218,3 +218,13 @@ def test_coverage_mapping_is_reused_by_a_commit_that_keeps_the_file_list(tmp_pat
     assert a.keys["coverage"] == b.keys["coverage"]  # ...same coverage mapping
     assert c.keys["coverage"] != a.keys["coverage"]  # another file list maps coverage anew
     pd.testing.assert_frame_equal(a.test_lines, b.test_lines)
+
+
+def test_code_version_reads_the_modules_it_names():
+    """Entries are keyed on the source of the code that made them: every toolkit module must be found (when the
+    cache moved into toolkit/runtime, it looked for them there, found none, and served stale entries)."""
+    from toolkit.runtime import cache as c
+    for name in ("toolkit.load.links", "toolkit.core.evidence", "toolkit.analyze.seam_ranking"):
+        path, src, _deps = c._module_source(name)
+        assert path is not None and path.is_file() and src, name
+    assert c.code_version("toolkit.load.links") != c.code_version("toolkit.load.junit")

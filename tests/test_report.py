@@ -402,22 +402,22 @@ def _first_screen_report() -> Report:
     summary = Section(
         "summary", "Executive summary",
         summary={"top_risky_seams": ["pay->inv: r1; more", "doc->idx: r2"], "interaction_coverage": 73.3,
-                 "backtest_top20_share": 1.0, "untested_seams": 2, "flaky_tests": None, "coverage_basis": "coverage"},
+                 "backtest_top20_share": 100.0, "untested_seams": 2, "flaky_tests": None, "coverage_basis": "coverage"},
         not_measured={"flaky_tests": "Not measured: no test results.\nFix: pass --tests."},
         tables=[Table("top_seams", pd.DataFrame({"rank": [1, 2], "seam": ["pay->inv", "doc->idx"],
                                                  "reason": ["r1", "r2"], "action": ["act1", "act2"]})),
                 Table("gates", pd.DataFrame([
                     {"gate": "--fail-under interaction-coverage=60", "metric": "interaction_coverage", "value": 73.3,
                      "threshold": 60.0, "margin": 13.3, "passed": True, "detail": "x"},
-                    {"gate": "--fail-under backtest-top20-share=0.5", "metric": "backtest_top20_share",
-                     "value": 0.25, "threshold": 0.5, "margin": -0.25, "passed": False, "detail": "y"}]))])
+                    {"gate": "--fail-under backtest-top20-share=50", "metric": "backtest_top20_share",
+                     "value": 25.0, "threshold": 50.0, "margin": -25.0, "passed": False, "detail": "y"}]))])
     return Report("Audit", [
         summary,
         Section("seam_ranking", "Seams to test first", summary={"top_risky_seams": ["pay->inv: r1; more"]},
                 tables=[Table("seam_ranking", ranking)]),
         Section("interaction_coverage", "1. Coverage", summary={"interaction_coverage": 73.3, "untested_seams": 2},
                 tables=[Table("seams", seams), Table("small", seams.head(3))]),
-        Section("backtest", "Backtest", summary={"backtest_top20_share": 1.0}),
+        Section("backtest", "Backtest", summary={"backtest_top20_share": 100.0}),
         Section("compare", "Since the previous audit",
                 summary={"previous_generated": "2026-11-01T10:00:00+00:00", "metrics_better": 1, "metrics_worse": 1,
                          "new_untested_seams": ["x->y"]},
@@ -435,10 +435,10 @@ def test_first_screen_answers_the_reader_in_order():
     text = re.sub(r"<[^>]+>", "", doc)
     # what and when
     assert "repository/r/shop" in text and "revisionf8954a2a3169" in text and "audited2026-12-04 19:06 UTC" in text
-    # the verdict, by how much (fractions in points of a percentage)
+    # the verdict, by how much (percentages in points)
     assert "Verdict: 1 of 2 CI gates failed." in text
     assert "interaction coverage 73.3 % ≥ 60 % — passed by 13.3 points" in text
-    assert "backtest top20 share 25 % &lt; 50 % — short by 25 points" in text
+    assert "later fixes in the top 20 % of seams 25 % &lt; 50 % — short by 25 points" in text
     # changes since the previous audit, the worse first
     assert "1 headline number(s) better, 1 worse than the audit of 2026-11-01 10:00 UTC" in text
     assert text.index("worse interaction coverage: 80 % → 73.3 %") < text.index("better untested seams: 3 → 2")
@@ -488,4 +488,4 @@ def test_numbers_in_tables_and_markdown_use_the_shared_formatting():
         assert "0.2467" not in out and "0.7204538281711852" not in out and "e-03" not in out
     assert "&lt; 0.0001" in doc and "\\< 0.0001" in md  # escaped in both
     assert 'data-v="0.24678111587982832"' in doc  # sorting still by the exact number
-    assert "- **interaction coverage**: 73.3 %" in md and "- **env difference p value**: 0.72" in md
+    assert "- **interaction coverage**: 73.3 %" in md and "- **environment difference p**: 0.72" in md

@@ -52,13 +52,15 @@ def test_days_as_days():
     assert format_days(400.04) == "400 days"
 
 
-def test_units_from_the_table_or_the_name():
+def test_units_from_the_vocabulary_or_the_name():
     assert metric_unit("interaction_coverage") == "%"
-    assert metric_unit("backtest_top20_share") == "fraction"
+    assert metric_unit("backtest_top20_share") == "%"  # the vocabulary's unit: summaries hold percentages
+    assert metric_unit("some_new_share") == "fraction"  # outside the vocabulary: read from the name
     assert metric_unit("bugs_crossing_components_pct") == "%"
     assert metric_unit("env_difference_p_value") == "p"
     assert metric_unit("median_days") == "days"
-    assert metric_unit("components") is None
+    assert metric_unit("components") == "count"
+    assert metric_unit("no_such_thing") is None
     assert column_unit("p_value") == "p" and column_unit("p_adj") == "p" and column_unit("mean_days") == "days"
     assert column_unit("top20_share") is None and column_unit("prefix") is None  # only p and days in tables
     assert metric_label("interfaces_documented_pct") == "interfaces documented"

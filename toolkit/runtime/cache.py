@@ -204,7 +204,7 @@ _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w., \t]+)", re.M)
 @lru_cache(maxsize=None)
 def _module_source(name: str) -> tuple[Path | None, bytes, tuple[str, ...]]:
     """(file, source, toolkit modules it may import) of a dotted ``toolkit`` name; (None, b"", ()) if no module."""
-    base = Path(__file__).resolve().parent
+    base = Path(__file__).resolve().parents[1]  # the toolkit package
     rel = Path(*name.split(".")[1:])
     found = [f for f in ((base / f"{rel}.py") if rel.parts else None, base / rel / "__init__.py")
              if f is not None and f.is_file()]
@@ -233,7 +233,7 @@ def code_version(*modules: str) -> str:
     """Hash of the source of ``modules`` (dotted ``toolkit.*`` names) and of every ``toolkit`` module they
     import, transitively: changing any code that produced an entry invalidates it, and only those entries.
     With no module: every ``toolkit/**/*.py``."""
-    base = Path(__file__).resolve().parent
+    base = Path(__file__).resolve().parents[1]
     if not modules:
         files = {p: p.read_bytes() for p in sorted(base.rglob("*.py"))}
     else:
