@@ -57,18 +57,18 @@ def _table_out(df, fmt: str, out: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _write_out(out: str, data: bytes) -> None:
+def _write_out(out: str, data: bytes, flag: str = "--out") -> None:
     """Write one --out file atomically: readers see the old file or the new one, and a symbolic link at that
     name is replaced, never written through (:func:`toolkit.runtime.atomic.atomic_write`)."""
     from toolkit.runtime.atomic import atomic_write, shared_file_mode
 
     path = Path(out)
     if path.is_dir() and not path.is_symlink():
-        raise InputError(path, "is a folder", flag="--out", hint="give a file name")
+        raise InputError(path, "is a folder", flag=flag, hint="give a file name")
     try:
         atomic_write(path, data, mode=shared_file_mode())
     except OSError as exc:
-        raise InputError(path, f"cannot be written ({exc.strerror or exc})", flag="--out") from exc
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})", flag=flag) from exc
 
 
 def _input_flags(args: argparse.Namespace) -> dict:
@@ -146,7 +146,7 @@ def _positive_int(text: str) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import time
 
-    from toolkit.run.audit import check_gates, parse_gates, run_audit
+    from toolkit.run.audit import check_gates, gate_results, parse_gates, run_audit
     from toolkit.report.writer import check_out_dir, write_report
 
     t_start = time.perf_counter()
@@ -165,7 +165,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
                            verbose=args.verbose, backtest_at=at)
     t0 = time.perf_counter()
-    paths = write_report(report, Path(args.out))  # written first: a failed gate still leaves its report
+    gates = gate_results(report, fail_under=fail_under, fail_on=fail_on) if fail_under or fail_on else None
+    paths = write_report(report, Path(args.out), gates=gates)  # written first: a failed gate still leaves its report
+    if args.sarif:
+        from toolkit.report.sarif import render_sarif
+        _write_out(args.sarif, render_sarif(report).encode("utf-8"), flag="--sarif")
     ev.timings["write report"] = time.perf_counter() - t0
     if args.verbose:
         width = max(len(k) for k in ev.timings) + 2
@@ -369,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="seamscope-report", help="output folder (default: %(default)s)")
     a.add_argument("--only", nargs="+", metavar="METHOD", help="run only these detection methods")
     a.add_argument("--compare", metavar="FINDINGS_JSON", help="a previous findings.json to compare with")
+    a.add_argument("--sarif", metavar="FILE", help="also write the SARIF 2.1.0 log of untested and mocks-only call "
+                   "sites here (it is always written as OUT/report.sarif), e.g. for a code-scanning upload")
     a.add_argument("--backtest", nargs="*", metavar="REV",
                    help="add a backtest: rank seams as of each REV and score them against the integration-bug "
                         "fixes that came later (REV may be omitted for the sample)")

@@ -27,8 +27,9 @@ __all__ = ["render_markdown", "md_escape", "MAX_CHARS"]
 
 #: report.md stays below GitHub's comment limit (65,536 characters) with room for a line of context
 MAX_CHARS = 60_000
-#: rows shown per table, tried in turn until the report fits :data:`MAX_CHARS`
-_ROW_STEPS = (50, 25, 10, 5, 2)
+#: (rows per table, provenance items, items per summary list, characters per paragraph), tried in turn until
+#: the report fits :data:`MAX_CHARS`
+_STEPS = ((50, 200, 50, 5000), (25, 20, 20, 2000), (10, 5, 10, 1000), (5, 5, 5, 500), (2, 3, 3, 300))
 #: a table with more rows than this is folded (<details>) in the rendered page
 FOLD_ROWS = 10
 
@@ -121,8 +122,11 @@ def _inline(text: Any) -> str:
     return md_escape(text, line_start=False)
 
 
-def _para(text: str) -> str:
-    lines = [md_escape(line) for line in str(text).replace("\r\n", "\n").split("\n")]
+def _para(text: str, max_chars: int = 5000) -> str:
+    text = str(text)
+    if len(text) > max_chars:
+        text = text[:max_chars].rstrip() + " … (cut; the full text is in findings.json)"
+    lines = [md_escape(line) for line in text.replace("\r\n", "\n").split("\n")]
     return "  \n".join(lines)  # two trailing spaces: a hard line break, no new paragraph
 
 
@@ -130,13 +134,18 @@ def _value(v: Any) -> str:
     return "n/a" if v is None else display(v) if sort_key(v) is not None else _inline(display(v))
 
 
-def _summary(summary: dict[str, Any]) -> list[str]:
+def _summary(summary: dict[str, Any], items: int = 50) -> list[str]:
     out = []
     for k, v in summary.items():
         key = f"- **{_inline(str(k).replace('_', ' '))}**:"
+        more = f"and {len(v) - items:,} more (see findings.json)" if isinstance(v, (list, tuple)) and \
+            len(v) > items else ""
         if isinstance(v, (list, tuple)) and v and any(isinstance(x, str) and len(x) > 40 for x in v):
             out.append(key)  # long items (the top seams with their reasons): one per line, not one run-on line
-            out += [f"  {i}. {_inline(display(x))}" for i, x in enumerate(v, 1)]
+            out += [f"  {i}. {_inline(display(x))}" for i, x in enumerate(v[:items], 1)]
+            out += [f"  - {more}"] if more else []
+        elif isinstance(v, (list, tuple)) and more:
+            out.append(f"{key} {_inline(display(list(v[:items])))} {more}")
         else:
             out.append(f"{key} {_value(v)}")
     return out
@@ -172,17 +181,18 @@ def _table(table: Table, csv_name: str, max_rows: int) -> list[str]:
     return out + [""]
 
 
-def _section(si: int, sec: Section, names: dict, max_rows: int, level: str = "##") -> list[str]:
+def _section(si: int, sec: Section, names: dict, max_rows: int, items: int, para: int,
+             level: str = "##") -> list[str]:
     out = [f"{level} {_inline(sec.title)}", ""]
     if sec.missing is not None:
         out += [f"> **missing:** {_inline(sec.missing)}", ""]
     if sec.summary:
-        out += _summary(sec.summary) + [""]
+        out += _summary(sec.summary, items) + [""]
     for p in sec.paragraphs:
         if p.startswith(SNIPPET_HEAD) and "`" not in p:  # configuration to paste: verbatim (no fence can close)
             out += ["```toml", p, "```", ""]
         else:
-            out += [_para(p), ""]
+            out += [_para(p, para), ""]
     for ti, table in enumerate(sec.tables):
         out += _table(table, names[("table", si, ti)], max_rows)
     for fi, fig in enumerate(sec.figures):
@@ -222,7 +232,7 @@ def _prov(value: Any, indent: int = 0, limit: int = 200) -> list[str]:
     return [f"{pad}- {_inline(display(value))}"]
 
 
-def _render(report: Report, max_rows: int, prov_items: int) -> str:
+def _render(report: Report, max_rows: int, prov_items: int, items: int, para: int) -> str:
     names = output_names(report)
     summary_idx = next((i for i, s in enumerate(report.sections) if s.id == "summary"), None)
     order = ([summary_idx] if summary_idx is not None else []) + [
@@ -234,7 +244,7 @@ def _render(report: Report, max_rows: int, prov_items: int) -> str:
         meta.insert(0, f"generated {report.generated}")
     out += ["*" + _inline(" · ".join(meta)) + "*", ""]
     for i in order:
-        out += _section(i, report.sections[i], names, max_rows)
+        out += _section(i, report.sections[i], names, max_rows, items, para)
     out += ["## Methods and provenance", ""]
     out += _prov(report.provenance or {}, limit=prov_items) or ["(none)"]
     return "\n".join(out).rstrip() + "\n"
@@ -244,9 +254,9 @@ def render_markdown(report: Report, *, max_chars: int = MAX_CHARS) -> str:
     """The report as GitHub-flavoured Markdown (executive summary first, then sections, then provenance),
     within ``max_chars`` characters where fewer table rows and provenance items can make it so."""
     text = ""
-    for max_rows in _ROW_STEPS:
-        for prov_items in (200, 20, 5):
-            text = _render(report, max_rows, prov_items)
-            if len(text) <= max_chars:
-                return text
-    return text
+    for step in _STEPS:
+        text = _render(report, *step)
+        if len(text) <= max_chars:
+            return text
+    tail = "\n\n… cut here to stay within a pull-request comment; findings.json and report.html have everything.\n"
+    return text[: max_chars - len(tail)].rsplit("\n", 1)[0] + tail

@@ -254,3 +254,29 @@ def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) ->
             failures.append(f"{text}: {', '.join(found)}")
     if failures:
         raise GateFailed("; ".join(failures))
+
+
+def gate_results(report: Report, *, fail_under: list[str], fail_on: list[str]) -> list:
+    """Each gate checked on its own, for the verdict of report-summary.md (``GateResult``: the gate, passed, and
+    the number or the reason). The same rule as :func:`check_gates`, which still decides the exit code."""
+    from toolkit.report.compare import current_metrics
+    from toolkit.report.summary_md import GateResult
+
+    metrics = current_metrics(report)
+    out = []
+    for spec, cond in [(s, False) for s in fail_under] + [(c, True) for c in fail_on]:
+        try:
+            check_gates(report, fail_under=[] if cond else [spec], fail_on=[spec] if cond else [])
+        except GateFailed as exc:
+            out.append(GateResult(spec, False, str(exc)))
+            continue
+        except InputError as exc:
+            out.append(GateResult(spec, False, str(exc)))
+            continue
+        if cond:
+            out.append(GateResult(spec, True, "none"))
+        else:
+            metric, _, floor = spec.partition("=")
+            value = metrics.get(metric.strip().replace("-", "_"))
+            out.append(GateResult(spec, True, f"{metric.strip()} is {value} >= {floor.strip()}"))
+    return out
