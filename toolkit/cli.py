@@ -212,6 +212,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Copy the guided notebooks (and their README) into DIR: from a clone or from the installed package."""
+    from toolkit.config import NOTEBOOKS_DIR
+    from toolkit.runtime.atomic import atomic_write, shared_file_mode
+
+    dest = _out_folder(args.dir, flag="DIR")
+    src = sorted(p for p in NOTEBOOKS_DIR.glob("*") if p.suffix in (".ipynb", ".md") and p.is_file())
+    if not src:
+        raise InputError(NOTEBOOKS_DIR, "holds no notebooks", hint="reinstall seamscope (the wheel ships them)")
+    clash = [dest / p.name for p in src if (dest / p.name).exists() and
+             ((dest / p.name).is_dir() or (dest / p.name).read_bytes() != p.read_bytes())]
+    if clash and not args.force:
+        raise InputError(clash[0], "exists and differs from seamscope's copy", flag="DIR",
+                         hint="pass --force to overwrite it, or choose another folder")
+    for p in src:
+        if (dest / p.name).is_dir():
+            raise InputError(dest / p.name, "is a folder", flag="DIR", hint="choose another folder")
+        atomic_write(dest / p.name, p.read_bytes(), mode=shared_file_mode())
+    print(f"{sum(p.suffix == '.ipynb' for p in src)} notebooks copied to {dest.resolve()}: "
+          f"start with `jupyter lab {dest}` and 00_overview.ipynb")
+    return EXIT_OK
+
+
 def cmd_coupling(args: argparse.Namespace) -> int:
     from toolkit.analyze.change_coupling import logical_coupling
     from toolkit.load.gitrepo import Repo
@@ -412,6 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir", help="folder to write the sample into (its repo.bundle, results/, coverage/, issues/, "
                    "contracts/, traces/ and truth.json)")
     s.set_defaults(func=cmd_sample)
+
+    n = sub.add_parser("notebooks", help="copy the guided notebooks into DIR (from an installed package too)",
+                       description="Copy the guided notebooks (00_overview ... 06_audit_report) and their README into "
+                       "DIR, created if missing. They read the embedded sample until you change their parameters "
+                       "cell. A file in DIR that differs from seamscope's copy is refused unless --force.")
+    n.add_argument("dir", help="folder to copy the notebooks into")
+    n.add_argument("--force", action="store_true", help="overwrite notebooks of the same name in DIR")
+    n.set_defaults(func=cmd_notebooks)
 
     c = sub.add_parser("coupling", help="structural or logical (change) coupling of a repository")
     c.add_argument("repo", help="git work tree, bare repository or .bundle")
