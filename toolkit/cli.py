@@ -57,18 +57,18 @@ def _table_out(df, fmt: str, out: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _write_out(out: str, data: bytes) -> None:
+def _write_out(out: str, data: bytes, flag: str = "--out") -> None:
     """Write one --out file atomically: readers see the old file or the new one, and a symbolic link at that
     name is replaced, never written through (:func:`toolkit.runtime.atomic.atomic_write`)."""
     from toolkit.runtime.atomic import atomic_write, shared_file_mode
 
     path = Path(out)
     if path.is_dir() and not path.is_symlink():
-        raise InputError(path, "is a folder", flag="--out", hint="give a file name")
+        raise InputError(path, "is a folder", flag=flag, hint="give a file name")
     try:
         atomic_write(path, data, mode=shared_file_mode())
     except OSError as exc:
-        raise InputError(path, f"cannot be written ({exc.strerror or exc})", flag="--out") from exc
+        raise InputError(path, f"cannot be written ({exc.strerror or exc})", flag=flag) from exc
 
 
 def _input_flags(args: argparse.Namespace) -> dict:
@@ -165,7 +165,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
                            verbose=args.verbose, backtest_at=at, fail_under=fail_under, fail_on=fail_on)
     t0 = time.perf_counter()
-    paths = write_report(report, Path(args.out))  # written first: a failed gate still leaves its report
+    gates = report.audit.gates if report.audit is not None and (fail_under or fail_on) else None
+    paths = write_report(report, Path(args.out), gates=gates)  # written first: a failed gate still leaves its report
+    if args.sarif:
+        from toolkit.report.sarif import render_sarif
+        _write_out(args.sarif, render_sarif(report).encode("utf-8"), flag="--sarif")
     ev.timings["write report"] = time.perf_counter() - t0
     if args.verbose:
         width = max(len(k) for k in ev.timings) + 2
@@ -204,6 +208,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     summary = build(_out_folder(args.dir, flag="DIR"))
     print(f"sample written to {Path(args.dir).resolve()} ({summary.get('commits', '?')} commits)")
+    return EXIT_OK
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Copy the guided notebooks (and their README) into DIR: from a clone or from the installed package."""
+    from toolkit.config import NOTEBOOKS_DIR
+    from toolkit.runtime.atomic import atomic_write, shared_file_mode
+
+    dest = _out_folder(args.dir, flag="DIR")
+    src = sorted(p for p in NOTEBOOKS_DIR.glob("*") if p.suffix in (".ipynb", ".md") and p.is_file())
+    if not src:
+        raise InputError(NOTEBOOKS_DIR, "holds no notebooks", hint="reinstall seamscope (the wheel ships them)")
+    clash = [dest / p.name for p in src if (dest / p.name).exists() and
+             ((dest / p.name).is_dir() or (dest / p.name).read_bytes() != p.read_bytes())]
+    if clash and not args.force:
+        raise InputError(clash[0], "exists and differs from seamscope's copy", flag="DIR",
+                         hint="pass --force to overwrite it, or choose another folder")
+    for p in src:
+        if (dest / p.name).is_dir():
+            raise InputError(dest / p.name, "is a folder", flag="DIR", hint="choose another folder")
+        atomic_write(dest / p.name, p.read_bytes(), mode=shared_file_mode())
+    print(f"{sum(p.suffix == '.ipynb' for p in src)} notebooks copied to {dest.resolve()}: "
+          f"start with `jupyter lab {dest}` and 00_overview.ipynb")
     return EXIT_OK
 
 
@@ -369,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default="seamscope-report", help="output folder (default: %(default)s)")
     a.add_argument("--only", nargs="+", metavar="METHOD", help="run only these detection methods")
     a.add_argument("--compare", metavar="FINDINGS_JSON", help="a previous findings.json to compare with")
+    a.add_argument("--sarif", metavar="FILE", help="also write the SARIF 2.1.0 log of untested and mocks-only call "
+                   "sites here (it is always written as OUT/report.sarif), e.g. for a code-scanning upload")
     a.add_argument("--backtest", nargs="*", metavar="REV",
                    help="add a backtest: rank seams as of each REV and score them against the integration-bug "
                         "fixes that came later (REV may be omitted for the sample)")
@@ -406,6 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir", help="folder to write the sample into (its repo.bundle, results/, coverage/, issues/, "
                    "contracts/, traces/ and truth.json)")
     s.set_defaults(func=cmd_sample)
+
+    n = sub.add_parser("notebooks", help="copy the guided notebooks into DIR (from an installed package too)",
+                       description="Copy the guided notebooks (00_overview ... 06_audit_report) and their README into "
+                       "DIR, created if missing. They read the embedded sample until you change their parameters "
+                       "cell. A file in DIR that differs from seamscope's copy is refused unless --force.")
+    n.add_argument("dir", help="folder to copy the notebooks into")
+    n.add_argument("--force", action="store_true", help="overwrite notebooks of the same name in DIR")
+    n.set_defaults(func=cmd_notebooks)
 
     c = sub.add_parser("coupling", help="structural or logical (change) coupling of a repository")
     c.add_argument("repo", help="git work tree, bare repository or .bundle")

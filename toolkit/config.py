@@ -37,7 +37,18 @@ from toolkit.load.limits import LimitExceeded, load_toml as parse_toml
 from toolkit.errors import ConfigError, InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+
+def _shipped(in_clone: str, name: str) -> Path:
+    """``in_clone`` (a folder at the top of a clone), or the installed package's own copy of it (``setup.py``
+    bundles it into the wheel as ``toolkit/_bundled/<name>``)."""
+    bundled = Path(__file__).resolve().parent / "_bundled" / name
+    return bundled if bundled.is_dir() else PROJECT_ROOT / in_clone
+
+
+SAMPLE_DIR = _shipped("data/sample", "sample")
+#: the guided notebooks (``seamscope notebooks DIR`` copies them out of an installed package)
+NOTEBOOKS_DIR = _shipped("notebooks", "notebooks")
 
 
 @dataclass(frozen=True)

@@ -54,17 +54,25 @@ from toolkit.report.findings_json import dumps_findings, json_safe, plain_frame
 from toolkit.report.html import render_html
 from toolkit.report.markdown import render_markdown
 from toolkit.report.model import Report, output_names
+from toolkit.report.sarif import render_sarif
+from toolkit.core.audit_result import GateResult
+from toolkit.report.summary_md import render_summary
 
 __all__ = ["write_report", "check_out_dir", "FORMATS", "MANIFEST", "published"]
 
-FORMATS = ("html", "md", "json", "csv", "png")
+FORMATS = ("html", "md", "json", "csv", "png", "summary", "sarif")
+#: what an audit writes by default (``png`` comes with md/json, which name the figures)
+DEFAULT_FORMATS = ("html", "md", "json", "csv", "summary", "sarif")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MANIFEST = ".seamscope-manifest.json"
 LOCK = ".seamscope.lock"
 CURRENT = ".seamscope-current"
 _VERSION = ".seamscope-v-"
 _VERSION_NAME = re.compile(r"\.seamscope-v-[A-Za-z0-9_]+")
-_ENTRY = {"json": "findings.json", "md": "report.md", "html": "report.html"}
+_ENTRY = {"json": "findings.json", "md": "report.md", "html": "report.html", "summary": "report-summary.md",
+          "sarif": "report.sarif"}
+#: where the report will be published (e.g. the CI run's page), so report-summary.md links work from a comment
+REPORT_URL_ENV = "SEAMSCOPE_REPORT_URL"
 #: out folders whose new report this process has completely published (the CLI tells the user after Ctrl-C)
 published: list[Path] = []
 
@@ -360,16 +368,20 @@ def _umask() -> int:
 
 
 def write_report(
-    report: Report, out_dir: Path | str, *, formats: Iterable[str] = ("html", "md", "json", "csv"),
-    entry_names: Mapping[str, str] | None = None,
+    report: Report, out_dir: Path | str, *, formats: Iterable[str] = DEFAULT_FORMATS,
+    entry_names: Mapping[str, str] | None = None, gates: list[GateResult] | None = None,
 ) -> dict[str, Path]:
     """Render ``report`` into ``out_dir`` and return ``{kind_or_relative_path: absolute Path}``.
 
     ``formats``: any of ``html`` (report.html), ``md`` (report.md), ``json`` (findings.json),
-    ``csv`` (tables/<section>__<table>.csv, all rows) and ``png`` (figures/<name>.png).
+    ``csv`` (tables/<section>__<table>.csv, all rows), ``png`` (figures/<name>.png), ``summary``
+    (report-summary.md, for a pull-request comment: :mod:`toolkit.report.summary_md`; ``gates`` is its verdict,
+    and its links point under the URL in ``$SEAMSCOPE_REPORT_URL`` when set) and ``sarif`` (report.sarif:
+    :mod:`toolkit.report.sarif`).
     Figures are also written with ``md`` or ``json``, which refer to them by path.
     ``entry_names`` renames the html/md/json files (the audit-many index writes ``index.*``).
-    Keys of the result: ``"html"``, ``"md"``, ``"json"`` and the relative path of each CSV/PNG.
+    Keys of the result: ``"html"``, ``"md"``, ``"json"``, ``"summary"``, ``"sarif"`` and the relative path of each
+    CSV/PNG.
     Raises :class:`InputError` when ``out_dir`` is a file or a symbolic link (see :func:`check_out_dir`).
     """
     fmts = tuple(dict.fromkeys(formats))
@@ -384,7 +396,7 @@ def write_report(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with _locked(out_dir):
-            return _write_locked(report, out_dir, fmts, names, write_figs, entry)
+            return _write_locked(report, out_dir, fmts, names, write_figs, entry, gates)
     except OSError as exc:  # a full disk, a folder of another user, a read-only mount: one line, not a traceback
         raise InputError(out_dir, f"the report cannot be written there ({exc.strerror or exc}"
                          f"{': ' + str(exc.filename) if exc.filename else ''})", flag="--out",
@@ -392,7 +404,7 @@ def write_report(
 
 
 def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
-                  entry: Mapping[str, str]) -> dict[str, Path]:
+                  entry: Mapping[str, str], gates: list[GateResult] | None = None) -> dict[str, Path]:
     """Stage, then publish (the caller holds the folder's lock)."""
     in_place = _in_place_wanted(out_dir)
     tmp: Path | None = None
@@ -404,7 +416,7 @@ def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: d
     if tmp is None:
         tmp = Path(tempfile.mkdtemp(prefix=_VERSION, dir=out_dir))
     try:
-        result = _render_into(report, tmp, fmts, names, write_figs, entry, out_dir)
+        result = _render_into(report, tmp, fmts, names, write_figs, entry, out_dir, gates)
         with _interrupts_held():
             if not in_place:
                 try:
@@ -430,11 +442,17 @@ def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: d
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _report_url() -> str | None:
+    """``$SEAMSCOPE_REPORT_URL`` when it is an http(s) URL without spaces or markup, else None."""
+    url = os.environ.get(REPORT_URL_ENV, "").strip()
+    return url if re.fullmatch(r"https?://[^\s()<>\[\]`\"']+", url) else None
+
+
 def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
-                 entry: Mapping[str, str], out_dir: Path) -> dict[str, Path]:
+                 entry: Mapping[str, str], out_dir: Path, gates: list[GateResult] | None = None) -> dict[str, Path]:
     """Render every file into the private staging folder ``tmp`` and write its manifest."""
     staged: list[str] = []
-    kinds = {entry["json"]: "json", entry["md"]: "md", entry["html"]: "html"}
+    kinds = {entry[k]: k for k in _ENTRY}
 
     def stage_bytes(rel: str, data: bytes) -> None:
         target = tmp / rel
@@ -459,6 +477,12 @@ def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, 
         stage_bytes(entry["md"], render_markdown(report).encode("utf-8"))
     if "html" in fmts:
         stage_bytes(entry["html"], render_html(report).encode("utf-8"))
+    if "sarif" in fmts:
+        stage_bytes(entry["sarif"], render_sarif(report).encode("utf-8"))
+    if "summary" in fmts:
+        files = [entry[k] for k in ("html", "md", "json", "sarif") if k in fmts]
+        stage_bytes(entry["summary"], render_summary(report, gates=gates, report_url=_report_url(),
+                                                     files=files).encode("utf-8"))
     (tmp / MANIFEST).write_text(json.dumps({"seamscope_manifest": 1, "files": staged}, indent=0) + "\n",
                                 encoding="utf-8")
     return {kinds.get(rel, rel): out_dir / rel for rel in staged}

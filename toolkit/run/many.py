@@ -265,7 +265,8 @@ def write_index(report: Report, out: Path) -> dict[str, Path]:
     from toolkit.report.writer import write_report
 
     # published like any report: the whole folder (the repositories' reports carried over) old or new
-    paths = write_report(report, out, entry_names={"json": "index.json", "md": "index.md", "html": "index.html"})
+    paths = write_report(report, out, formats=("html", "md", "json", "csv"),
+                         entry_names={"json": "index.json", "md": "index.md", "html": "index.html"})
     return {kind: paths[kind] for kind in ("json", "md", "html")}
 
 
