@@ -111,3 +111,74 @@ def test_labels_default_beside_the_configuration(tmp_path, monkeypatch):
     assert labels_path(conf.with_(labels=given)) == given  # configured labels win
     monkeypatch.chdir(tmp_path)
     assert labels_path(AuditConfig(repo=Path("x"))) == tmp_path / "seamscope-labels.csv"  # no file: the cwd
+
+
+# ---- seamscope init ------------------------------------------------------------------------------------------------
+JUNIT = ('<?xml version="1.0"?>\n<testsuite name="s" tests="1"><testcase classname="tests.test_a" name="test_x" '
+         'time="0.1"/></testsuite>\n')
+GITHUB = json.dumps([{"number": 1, "title": "crash in store", "state": "closed", "labels": [{"name": "bug"}],
+                      "created_at": "2024-01-01T00:00:00Z", "closed_at": "2024-01-02T00:00:00Z"}])
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    repo = make_repo(tmp_path / "proj", {**APP, "docs/conf.py": "project = 'x'\n", "noxfile.py": "import nox\n",
+                                         "tests/test_a.py": "from app.api import views\n\ndef test_x():\n"
+                                         "    assert views.post(1) == 1\n"})
+    for env in ("ci", "staging"):
+        (repo / "results" / env / "run1").mkdir(parents=True)
+        (repo / "results" / env / "run1" / "junit.xml").write_text(JUNIT)
+    (repo / ".coverage").write_bytes(b"SQLite format 3\x00")
+    (repo / "exports").mkdir()
+    (repo / "exports" / "gh.json").write_text(GITHUB)
+    (repo / "exports" / "notes.json").write_text('{"not": "issues"}')  # JSON that is no issue export
+    (repo / "package.csv").write_text("a,b\n1,2\n")  # a CSV that is no issue export either
+    return repo
+
+
+def test_init_writes_a_commented_config_the_audit_reads(project, capsys):
+    from toolkit.load.structure import load_structure
+
+    assert main(["init", str(project)]) == 0
+    path = project / "seamscope.toml"
+    assert str(path) in capsys.readouterr().out
+    text = path.read_text()
+    conf = load_toml(path)  # valid, and every path it names exists
+    conf.check_paths()
+    assert conf.tests == ((project / "results").resolve(),)
+    assert conf.coverage == (project / ".coverage").resolve()
+    assert conf.issues == ((project / "exports" / "gh.json").resolve(),)
+    assert conf.components == {}  # components are listed, commented: the default rules still decide
+    # every component the audit finds is listed with its reason, and the excluded code with why
+    cm = load_structure(project).components
+    for comp, why, _files, _lines in cm.rows:
+        assert f'= "{comp}"   # {why}' in text
+    assert '# "noxfile.py"' in text and "excluded: build or task script" in text
+    assert '# "docs/**"' in text
+    # uncommenting every component line maps the files exactly as the rules do
+    pinned = "\n".join(l[2:] if l.startswith('# "') and "excluded:" not in l and '= "-"' not in l else l
+                       for l in text.splitlines())
+    path.write_text(pinned)
+    mapping = load_toml(path).components
+    assert len(mapping) == len(cm.prefixes)
+    again = load_structure(project, mapping=mapping).components
+    assert {p: again.component_of(p) for p in APP} == {p: cm.component_of(p) for p in APP}
+
+
+def test_init_refuses_to_overwrite_without_force(project, capsys):
+    (project / "seamscope.toml").write_text("# mine\n")
+    assert main(["init", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err
+    assert (project / "seamscope.toml").read_text() == "# mine\n"
+    assert main(["init", str(project), "--force"]) == 0
+    assert "[components]" in (project / "seamscope.toml").read_text()
+
+
+def test_init_out_elsewhere_writes_paths_relative_to_that_file(project, tmp_path):
+    out = tmp_path / "configs" / "proj.toml"
+    out.parent.mkdir()
+    assert main(["init", str(project), "--out", str(out)]) == 0
+    conf = load_toml(out)
+    assert conf.repo == project.resolve() and conf.tests == ((project / "results").resolve(),)
+    assert not (project / "seamscope.toml").exists()

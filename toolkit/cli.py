@@ -313,6 +313,19 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from toolkit.run.init_config import write_config
+
+    repo = Path(args.repo)
+    if not repo.is_dir():
+        raise InputError(repo, "is not a folder", flag="REPO", hint="give the git work tree to configure")
+    if args.out is not None:
+        _out_file(args.out)
+    path = write_config(repo, Path(args.out) if args.out else None, force=args.force)
+    print(f"wrote {path} — review its [components] and inputs, then run: seamscope audit {args.repo}")
+    return EXIT_OK
+
+
 AUDIT_EPILOG = """\
 configuration:
   Flags override the configuration: --config FILE, else the nearest seamscope.toml or pyproject.toml with
@@ -415,6 +428,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "on a file system the workers share")
     m.add_argument("--quiet", "-q", action="store_true", dest="quiet_sub", help="no progress bars")
     m.set_defaults(func=cmd_audit_many)
+
+    n = sub.add_parser("init", help="write a commented seamscope.toml for a repository",
+                       description="Write a commented seamscope.toml for a git work tree: its components as the "
+                       "audit's default rules find them (each with why and its size; excluded code with the "
+                       "reason), and the JUnit folders, coverage data and issue exports found in it. "
+                       "`seamscope audit` and the notebooks find it from that folder upward.")
+    n.add_argument("repo", nargs="?", default=".", help="git work tree to configure (default: the working directory)")
+    n.add_argument("--out", metavar="FILE", help="file to write (default: REPO/seamscope.toml; its paths are "
+                   "written relative to it)")
+    n.add_argument("--force", action="store_true", help="replace an existing file (default: refuse)")
+    n.set_defaults(func=cmd_init)
 
     s = sub.add_parser("sample", help="(re)build the sample system into DIR")
     s.add_argument("dir", help="folder to write the sample into (its repo.bundle, results/, coverage/, issues/, "
