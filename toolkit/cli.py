@@ -326,6 +326,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_trend(args: argparse.Namespace) -> int:
+    from toolkit.report.trend import read_trend, write_trend
+
+    out = _out_folder(args.out)
+    paths = write_trend(read_trend(args.paths), out)
+    print(f"trend: {paths['html']} ({paths['png'].name}, {paths['md'].name})")
+    return EXIT_OK
+
+
 AUDIT_EPILOG = """\
 configuration:
   Flags override the configuration: --config FILE, else the nearest seamscope.toml or pyproject.toml with
@@ -439,6 +448,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "written relative to it)")
     n.add_argument("--force", action="store_true", help="replace an existing file (default: refuse)")
     n.set_defaults(func=cmd_init)
+
+    r = sub.add_parser("trend", help="draw the headline metrics of earlier audits over time",
+                       description="Read the findings.json of earlier audits and write trend.png (one small chart "
+                       "per headline metric), trend.md and trend.html (a small table) into --out. A metric an "
+                       "audit did not measure is a gap, never a 0.")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="findings.json files, report folders, or folders of "
+                   "report folders (e.g. reports/ holding reports/2025-01/findings.json ...)")
+    r.add_argument("--out", default="seamscope-trend", help="output folder (default: %(default)s)")
+    r.set_defaults(func=cmd_trend)
 
     s = sub.add_parser("sample", help="(re)build the sample system into DIR")
     s.add_argument("dir", help="folder to write the sample into (its repo.bundle, results/, coverage/, issues/, "
