@@ -86,18 +86,23 @@ def _input_flags(args: argparse.Namespace) -> dict:
 def _audit_config(args: argparse.Namespace):
     from toolkit import config as cfg
 
-    if args.config:
-        if Path(args.config).exists() and not Path(args.config).is_dir():  # a FIFO or device: never read
+    config = args.config
+    if config is None and not getattr(args, "no_config", False):
+        # discovered from the audited work tree (REPO) or, without one, the working directory: cfg.find_config
+        start = Path.cwd() if args.repo is None else Path(args.repo)
+        config = cfg.find_config(start) if start.is_dir() else None
+    if config:
+        if Path(config).exists() and not Path(config).is_dir():  # a FIFO or device: never read
             from toolkit.load.limits import check_input_file
-            check_input_file(args.config, flag="--config")
+            check_input_file(config, flag="--config")
         given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
-        conf = cfg.load_toml(Path(args.config), given=given)
+        conf = cfg.load_toml(Path(config), given=given)
     elif args.repo is None:
         conf = cfg.sample_config()
     else:
         conf = cfg.AuditConfig(repo=Path(args.repo))
     changes = _input_flags(args)
-    if args.repo is not None and args.config:
+    if args.repo is not None and config:
         changes["repo"] = Path(args.repo)
     if args.labels:
         changes["labels"] = Path(args.labels)
@@ -116,7 +121,7 @@ def _audit_config(args: argparse.Namespace):
     if args.labels and not Path(args.labels).exists():
         raise InputError(args.labels, "does not exist", flag="--labels", hint="give the labels CSV the bug-review "
                          "widget saved, or leave --labels out")
-    return conf.with_(**changes) if changes else conf
+    return cfg.with_default_labels(conf.with_(**changes) if changes else conf)
 
 
 def _key_values(specs: list[str], flag: str, *, number: bool) -> dict:
@@ -156,8 +161,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     _out_folder(args.out)
     _repo_arg(args.repo)
     conf = _audit_config(args)
+    if args.verbose:
+        from toolkit.config import describe_source
+        print(f"configuration: {describe_source(conf)}", file=sys.stderr)
     at = args.backtest  # None: no backtest; []: the flag alone
-    if at == [] and args.repo is None and not args.config:
+    if at == [] and args.repo is None and conf.source is None:
         from toolkit.config import sample_backtest_rev
         at = [sample_backtest_rev()]
     elif at == []:
@@ -332,9 +340,33 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from toolkit.run.init_config import write_config
+
+    repo = Path(args.repo)
+    if not repo.is_dir():
+        raise InputError(repo, "is not a folder", flag="REPO", hint="give the git work tree to configure")
+    if args.out is not None:
+        _out_file(args.out)
+    path = write_config(repo, Path(args.out) if args.out else None, force=args.force)
+    print(f"wrote {path} — review its [components] and inputs, then run: seamscope audit {args.repo}")
+    return EXIT_OK
+
+
+def cmd_trend(args: argparse.Namespace) -> int:
+    from toolkit.report.trend import read_trend, write_trend
+
+    out = _out_folder(args.out)
+    paths = write_trend(read_trend(args.paths), out)
+    print(f"trend: {paths['html']} ({paths['png'].name}, {paths['md'].name})")
+    return EXIT_OK
+
+
 AUDIT_EPILOG = """\
 configuration:
-  Flags override a seamscope.toml given with --config (paths there are relative to the file):
+  Flags override the configuration: --config FILE, else the nearest seamscope.toml or pyproject.toml with
+  [tool.seamscope] in REPO (or the working directory) and its parents up to the git work tree's top
+  (seamscope.toml wins in one folder; `seamscope init` writes one). Paths there are relative to the file:
     repo = "."   tests = ["results/"]   coverage = ".coverage"   issues = ["jira.csv"]
     labels = "labels.csv"   at = "HEAD"   name = "shown in the title"   pseudonymize = false
     [components]  "src/app/api/**" = "api"      glob -> component
@@ -387,7 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "findings.json and tables/*.csv. Without arguments: the embedded sample system.",
                        epilog=AUDIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("repo", nargs="?", help="git work tree, bare repository or .bundle (default: the sample)")
-    a.add_argument("--config", help="seamscope.toml with all inputs")
+    a.add_argument("--config", metavar="FILE", help="seamscope.toml (or a pyproject.toml with [tool.seamscope]) with "
+                   "all inputs (default: the nearest one found from REPO, or the working directory, up to the top "
+                   "of its git work tree)")
+    a.add_argument("--no-config", action="store_true",
+                   help="do not look for a seamscope.toml / pyproject.toml: flags only")
     a.add_argument("--tests", nargs="+", metavar="PATH", help="JUnit XML files or folders <environment>/<run>/*.xml")
     a.add_argument("--coverage", metavar="FILE", help="coverage.py data file recorded with --cov-context=test")
     a.add_argument("--issues", nargs="+", metavar="FILE", help="issue-tracker exports (GitHub/Jira/GitLab/CSV)")
@@ -430,6 +466,26 @@ def build_parser() -> argparse.ArgumentParser:
                    "on a file system the workers share")
     m.add_argument("--quiet", "-q", action="store_true", dest="quiet_sub", help="no progress bars")
     m.set_defaults(func=cmd_audit_many)
+
+    n = sub.add_parser("init", help="write a commented seamscope.toml for a repository",
+                       description="Write a commented seamscope.toml for a git work tree: its components as the "
+                       "audit's default rules find them (each with why and its size; excluded code with the "
+                       "reason), and the JUnit folders, coverage data and issue exports found in it. "
+                       "`seamscope audit` and the notebooks find it from that folder upward.")
+    n.add_argument("repo", nargs="?", default=".", help="git work tree to configure (default: the working directory)")
+    n.add_argument("--out", metavar="FILE", help="file to write (default: REPO/seamscope.toml; its paths are "
+                   "written relative to it)")
+    n.add_argument("--force", action="store_true", help="replace an existing file (default: refuse)")
+    n.set_defaults(func=cmd_init)
+
+    r = sub.add_parser("trend", help="draw the headline metrics of earlier audits over time",
+                       description="Read the findings.json of earlier audits and write trend.png (one small chart "
+                       "per headline metric), trend.md and trend.html (a small table) into --out. A metric an "
+                       "audit did not measure is a gap, never a 0.")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="findings.json files, report folders, or folders of "
+                   "report folders (e.g. reports/ holding reports/2025-01/findings.json ...)")
+    r.add_argument("--out", default="seamscope-trend", help="output folder (default: %(default)s)")
+    r.set_defaults(func=cmd_trend)
 
     s = sub.add_parser("sample", help="(re)build the sample system into DIR")
     s.add_argument("dir", help="folder to write the sample into (its repo.bundle, results/, coverage/, issues/, "

@@ -3,6 +3,14 @@
 One ``AuditConfig`` drives the CLI, the notebooks (their parameters cell) and
 ``audit-many``. Paths in a ``seamscope.toml`` are relative to that file.
 
+Where the configuration comes from (:func:`find_config`, one rule for the CLI and the notebooks): ``--config``
+(a notebook's ``CONFIG``) when given; else the nearest ``seamscope.toml`` or ``pyproject.toml`` with a
+``[tool.seamscope]`` table, looking in the starting folder (the audited work tree, or the working directory)
+and then each parent up to the top of the git work tree it lies in (the file-system root outside one). In one
+folder ``seamscope.toml`` wins over ``pyproject.toml``: a file written only for seamscope is the more
+deliberate choice, as ruff and mypy decide. A ``pyproject.toml`` without that table is not a configuration and
+the search goes on. Either file is only parsed as TOML (bounded), never executed.
+
 ``seamscope.toml``::
 
     repo = "."                      # git work tree, bare repo or .bundle
@@ -33,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.vocab.components import mapping_from_toml
-from toolkit.load.limits import LimitExceeded, load_toml as parse_toml
+from toolkit.load.limits import LimitExceeded, check_input_file, load_toml as parse_toml
 from toolkit.errors import ConfigError, InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +74,7 @@ class AuditConfig:
     name: str | None = None  # shown in the report title
     contracts: tuple[Path, ...] = ()  # OpenAPI/Swagger specs and Pact files (files or folders)
     traces: tuple[Path, ...] = ()  # OTLP JSON / Jaeger JSON trace exports (files or folders)
+    source: Path | None = None  # the seamscope.toml / pyproject.toml read; None: flags only or the embedded sample
 
     def with_(self, **changes: Any) -> "AuditConfig":
         return replace(self, **changes)
@@ -180,6 +189,70 @@ def enclosing_repository(folder: Path) -> Path | None:
     return None
 
 
+#: Configuration files, in the order they win within one folder.
+CONFIG_FILES = ("seamscope.toml", "pyproject.toml")
+#: The analyst labels' default file name, beside the configuration (:func:`labels_path`).
+LABELS_FILE = "seamscope-labels.csv"
+_TOOL_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*[\"']?seamscope[\"']?\s*[.\]]", re.MULTILINE)
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    """Whether a ``pyproject.toml`` holds a ``[tool.seamscope]`` table (looked for in the text: a project's
+    pyproject that says nothing about seamscope is not parsed, so a broken one cannot stop an audit)."""
+    try:
+        check_input_file(pyproject, flag="pyproject.toml")
+        return bool(_TOOL_TABLE.search(pyproject.read_text(encoding="utf-8", errors="replace")))
+    except (InputError, OSError):
+        return False
+
+
+def find_config(start: str | os.PathLike) -> Path | None:
+    """The configuration file that applies to folder ``start`` (see the module docstring), or ``None``.
+
+    Looks in ``start`` and its parents, stopping after the top of the git work tree ``start`` lies in (the
+    folder holding ``.git``) or at the file-system root; within one folder ``seamscope.toml`` wins over a
+    ``pyproject.toml`` with ``[tool.seamscope]``. Nothing is parsed here but that table's header.
+    """
+    here = Path(start).absolute()
+    if not here.is_dir():
+        return None
+    for d in (here, *here.parents):
+        toml = d / CONFIG_FILES[0]
+        if toml.is_file():
+            return toml
+        pyproject = d / CONFIG_FILES[1]
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+        if (d / ".git").exists():  # the top of this work tree: a folder above belongs to someone else
+            return None
+    return None
+
+
+def describe_source(config: AuditConfig) -> str:
+    """Which configuration an audit used, for ``audit -v`` and the report's provenance."""
+    if config.source is not None:
+        return str(config.source)
+    sample = config.repo == SAMPLE_DIR / "repo.bundle"
+    return "none found (the embedded sample)" if sample else "none found (flags only)"
+
+
+def labels_path(config: AuditConfig) -> Path:
+    """Where the analyst's labels are read from and the bug-review widget saves them: ``labels`` as configured,
+    else ``seamscope-labels.csv`` beside the configuration file (the working directory without one, e.g. the
+    embedded sample) — kept with the project the labels are about, never in a temporary folder."""
+    if config.labels is not None:
+        return config.labels
+    return (config.source.parent if config.source is not None else Path.cwd()) / LABELS_FILE
+
+
+def with_default_labels(config: AuditConfig) -> AuditConfig:
+    """``config`` reading the labels at :func:`labels_path` when none are configured and that file exists (the
+    labels the review widget saved), so the CLI and the notebooks audit with the same labels."""
+    if config.labels is None and labels_path(config).is_file():
+        return config.with_(labels=labels_path(config))
+    return config
+
+
 def _line_of(text: str, key: str, section: str | None = None) -> int | None:
     """The line (1-based) where ``key`` is set in TOML ``text`` (under ``[section]``), for messages."""
     current = None
@@ -197,7 +270,8 @@ _PATH_KEYS = ("repo", "tests", "coverage", "issues", "labels", "contracts", "tra
 
 
 def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = ()) -> AuditConfig:
-    """Read an audit configuration from ``seamscope.toml``; its paths are relative to the file.
+    """Read an audit configuration from ``seamscope.toml`` or the ``[tool.seamscope]`` table of a
+    ``pyproject.toml`` (same keys); its paths are relative to the file, which is recorded as ``source``.
 
     A configuration that belongs to a repository is untrusted: every path it names must stay inside ``root``
     (default: the git work tree the file lies in; none for a file outside any repository, the user's own) —
@@ -219,19 +293,29 @@ def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = 
         raise ConfigError(path, f"is not valid TOML: {exc}", flag="--config") from exc
     except OSError as exc:
         raise InputError(path, f"cannot be read: {exc.strerror}", flag="--config") from exc
+    prefix: tuple[str, ...] = ()
+    full = data
+    if path.name == CONFIG_FILES[1]:  # pyproject.toml: only its [tool.seamscope] table is ours
+        prefix = ("tool", "seamscope")
+        data = data.get("tool", {}).get("seamscope") if isinstance(data.get("tool"), dict) else None
+        if not isinstance(data, dict):
+            raise ConfigError(path, "has no [tool.seamscope] table", flag="--config",
+                              hint="add [tool.seamscope] with the keys of seamscope.toml, or give a seamscope.toml")
     base = path.resolve().parent
     if root is None:
         root = enclosing_repository(base)
     top = None if root is None else Path(root).resolve()
 
     def bad(key: str, what: str, section: str | None = None) -> ConfigError:
-        return ConfigError(path, what, line=_line_of(text, key, section))
+        at = ".".join((*prefix, *([section] if section else []))) or None
+        return ConfigError(path, what, line=_line_of(text, key, at))
 
     known = {"repo", "tests", "coverage", "issues", "labels", "at", "components", "thresholds", "weights",
              "pseudonymize", "name", "contracts", "traces"}
     unknown = set(data) - known
     if unknown:
-        raise ConfigError(path, f"unknown keys {sorted(unknown)}", hint=f"known keys: {sorted(known)}")
+        first = min((n for n in (_line_of(text, k, ".".join(prefix) or None) for k in unknown) if n), default=None)
+        raise ConfigError(path, f"unknown keys {sorted(unknown)}", line=first, hint=f"known keys: {sorted(known)}")
 
     def p(key: str, v: Any) -> Path:
         if not isinstance(v, str) or not v:
@@ -272,11 +356,12 @@ def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = 
         issues=many("issues"),
         labels=one("labels"),
         at=data.get("at"),
-        components=mapping_from_toml(data, text, str(path), ("components",)),
+        components=mapping_from_toml(full, text, str(path), (*prefix, "components")),
         thresholds=thresholds,
         weights=weights,
         pseudonymize=bool(data.get("pseudonymize", False)),
         name=data.get("name"),
         contracts=many("contracts"),
         traces=many("traces"),
+        source=path,
     )

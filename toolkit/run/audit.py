@@ -16,7 +16,7 @@ from typing import Any
 from toolkit import __version__
 
 from toolkit.runtime import progress
-from toolkit.config import AuditConfig
+from toolkit.config import AuditConfig, describe_source
 from toolkit.errors import GateFailed, InputError
 from toolkit.core.evidence import Evidence, load_evidence
 from toolkit.runtime.gcpause import collection_paused
@@ -51,6 +51,7 @@ def provenance(ev: Evidence) -> dict[str, Any]:
         "seamscope": __version__,
         "python": platform.python_version(),
         "repository": str(c.repo),
+        "configuration": describe_source(c),
         "revision": ev.structure.commit,
         "commit range": (f"{commits['timestamp'].min():%Y-%m-%d} .. {commits['timestamp'].max():%Y-%m-%d}"
                          f" ({len(commits)} commits)") if len(commits) else "no commits",

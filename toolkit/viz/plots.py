@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from toolkit.vocab.components import seam_name
 
-__all__ = ["coupling_graph_png", "heatmap_png", "bar_png", "stacked_bar_png", "MAX_GRAPH_NODES", "MAX_BARS"]
+__all__ = ["coupling_graph_png", "heatmap_png", "bar_png", "stacked_bar_png", "small_multiples_png", "MAX_GRAPH_NODES", "MAX_BARS"]
 
 MAX_GRAPH_NODES = 60  # beyond this a coupling graph stops being readable
 MAX_BARS = 40
@@ -258,3 +258,39 @@ def stacked_bar_png(df: pd.DataFrame, *, title: str, xlabel: str) -> bytes:
         left += vals
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     return _finish_barh(fig, ax, d.index, xlabel)
+
+
+def small_multiples_png(df: pd.DataFrame, *, title: str, labels: Iterable[str] | None = None) -> bytes:
+    """One small line chart per column of ``df`` (rows in order: e.g. audits over time), sharing the x axis.
+
+    A missing value (NaN) is a gap in the line, never drawn as 0; a value alone between gaps is a marker.
+    ``labels``: one x tick label per row (default: the index). At most 16 panels (columns), 4 per row.
+    """
+    cols = list(df.columns)[:16]
+    n = max(1, len(cols))
+    per_row = min(4, n)
+    rows = -(-n // per_row)
+    fig = Figure(figsize=(3.2 * per_row, 2.4 * rows + 0.6))
+    fig.suptitle(_t(title, 90), fontsize=12)
+    ticks = [_t(x, 22) for x in (labels if labels is not None else df.index)]
+    x = np.arange(len(df))
+    if not cols:
+        _empty(fig, fig.add_subplot(), "no metrics")
+        return _png(fig)
+    for i, col in enumerate(cols):
+        ax = fig.add_subplot(rows, per_row, i + 1)
+        y = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        ax.plot(x, y, color=_NODE, marker="o", markersize=4, linewidth=1.5)
+        ax.set_title(_t(col, 36), fontsize=9)
+        if np.isnan(y).all():
+            ax.text(0.5, 0.5, "not measured", ha="center", va="center", color="#57606a", fontsize=9,
+                    transform=ax.transAxes)
+        ax.set_xticks(x)
+        ax.set_xticklabels(ticks if len(x) <= 8 else [t if j % max(1, len(x) // 8) == 0 else "" for j, t in
+                                                      enumerate(ticks)], fontsize=7, rotation=30, ha="right")
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(alpha=0.3)
+        for spine in ("top", "right"):
+            ax.spines[spine].set_visible(False)
+    fig.tight_layout()
+    return _png(fig)
