@@ -408,8 +408,11 @@ def environment_section(f: Findings) -> Section:
         "that only break when components are wired together. Bugs first seen in production are escapes: no "
         "lower environment caught them. A Fisher exact test says whether the failure-rate difference is more "
         "than chance.",
-        f"Overall: {s['verdict']} (p = {s['p_value'] if s['p_value'] is not None else 'n/a'}, risk difference "
-        f"{s['risk_difference'] if s['risk_difference'] is not None else 'n/a'}).",
+        f"Overall: {s['verdict']}; risk difference "
+        + (f"{100 * s['risk_difference']:+.1f} percentage points." if s['risk_difference'] is not None else "n/a.")
+        + (f" With {s['tests_corrected_for']} tests (overall, per component, per seam) some raw p below 0.05 are "
+           "expected by chance: each p is adjusted by Benjamini–Hochberg (column p_adjusted) and verdicts use it."
+           if s.get("tests_corrected_for", 0) > 1 else ""),
     ]
     tables = [Table("failure_rates", ec.failure_rates, "Failure rate per environment"),
               Table("env_only_failures", ec.env_only_failures,
