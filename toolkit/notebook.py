@@ -216,7 +216,8 @@ def seam_status_png(f) -> bytes:
     seams = f.interaction.seams
     cols = [c for c in ("integration", "isolation_only", "untested") if c in seams.columns]
     d = seams.sort_values(["pct_integration", "call_sites"], ascending=[True, False]).set_index("seam")[cols]
-    return stacked_bar_png(d, title=f"Call sites per seam by status ({f.interaction.basis})")
+    return stacked_bar_png(d, title=f"Call sites per seam by status ({f.interaction.basis})", xlabel="call sites",
+                           palette="coverage")
 
 
 def interface_scores_png(f) -> bytes:
@@ -233,7 +234,8 @@ def bugs_by_quarter_png(f) -> bytes:
     from toolkit.viz.plots import stacked_bar_png
 
     q = f.bugs.by_quarter.set_index("quarter")
-    return stacked_bar_png(q[[c for c in CATEGORIES if c in q.columns]], title="Bugs per quarter by category")
+    return stacked_bar_png(q[[c for c in CATEGORIES if c in q.columns]], title="Bugs per quarter by category",
+                           xlabel="bugs", palette="bug_category")
 
 
 def failure_rates_png(f) -> bytes:

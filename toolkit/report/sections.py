@@ -472,7 +472,8 @@ def bug_categorization_section(f: Findings) -> Section:
         from toolkit.viz.plots import stacked_bar_png
         q = bc.by_quarter.set_index("quarter")[["integration", "component", "environment", "not_a_bug"]]
         if len(q):
-            figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category"),
+            figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category",
+                                                                   xlabel="bugs", palette="bug_category"),
                                   "Bugs per quarter by category"))
     return Section(
         id="bug_categorization", title="2. Production bug categorization",
@@ -557,7 +558,7 @@ def cross_bugs_section(f: Findings) -> Section:
     figures = []
     if cb.matrix.shape[0]:
         from toolkit.viz.plots import heatmap_png
-        figures.append(Figure("bug_matrix", heatmap_png(cb.matrix, title="Bugs per component pair"),
+        figures.append(Figure("bug_matrix", heatmap_png(cb.matrix, title="Bugs per component pair", value_label="bugs"),
                               "Bugs whose fixes touched both components (diagonal: one component only)"))
     share = s.get("share_crossing")
     summary = {"bugs_crossing_components_pct": _pct(100 * share) if share is not None and not pd.isna(share) else None,
