@@ -167,3 +167,54 @@ def test_sample_env_only_failures_and_escapes_match_truth(sample_evidence, sampl
     expected = sorted(i["key"] for i in bugs if i["environment"] == "production")
     assert sorted(res.escapes["issue_key"]) == expected
     assert res.summary["bugs"] == len(bugs)
+
+
+# ----------------------------------------------------------------------------- multiple comparisons
+def test_benjamini_hochberg_by_hand():
+    from toolkit.analyze.environment_comparison import benjamini_hochberg
+
+    # m = 8 sorted p: p*m/rank = .008 .032 .104 .082 .0672 .08 .08457 .205; the running minimum from the top
+    # rank down gives q = .008 .032 .0672 .0672 .0672 .08 .08457 .205
+    p = [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205]
+    q = [0.008, 0.032, 0.0672, 0.0672, 0.0672, 0.08, 0.074 * 8 / 7, 0.205]
+    assert benjamini_hochberg(p) == pytest.approx(q)
+    # any order in, the same order out; a NaN (test not run) stays NaN and is not one of the m tests:
+    # m = 4, sorted .005 .01 .03 .04 -> .02 .02 .04 .04
+    got = benjamini_hochberg([0.01, float("nan"), 0.04, 0.03, 0.005])
+    assert math.isnan(got[1])
+    assert [got[0], got[2], got[3], got[4]] == pytest.approx([0.02, 0.04, 0.04, 0.02])
+    assert benjamini_hochberg([0.9, 0.8]).tolist() == pytest.approx([0.9, 0.9])  # never above 1, monotone
+    assert benjamini_hochberg([]).size == 0 and math.isnan(benjamini_hochberg([float("nan")])[0])
+
+
+def test_verdicts_use_the_adjusted_p_and_show_both():
+    # test_s fails integrated 6 of 12 runs and never isolated: significant alone (p = 0.014) ...
+    outcomes = {"t.test_s": ("p" * 12, "ffffffpppppp")}
+    # ... plus nine components with no difference at all, each touched by its own stable test
+    for i in range(9):
+        outcomes[f"t.test_{i}"] = ("p" * 12, "p" * 12)
+    rows = [("t.test_s", "hot", 1)] + [(f"t.test_{i}", f"comp{i}", 1) for i in range(9)]
+    tc = schema.conform(pd.DataFrame(rows, columns=["test_id", "component", "lines"]), "test_components")
+    results = _results(outcomes)
+    results["commit"] = results["run_id"]  # a commit per run: failing half the runs is not flakiness here
+    res = environment_comparison(results, test_components=tc)
+    sig = res.significance.set_index("scope")
+    schema.check(res.significance, "environment_significance")
+    hot = sig.loc["hot"]
+    # Fisher on [[6, 6], [0, 12]]: P(6 failures all integrated) = 2 * C(12,6) C(12,0) / C(24,6) = 1848 / 134596
+    assert hot["p_value"] == pytest.approx(2 * 924 / 134596)
+    # 11 tests ran (overall, hot, comp0..8); the comps' p = 1. hot is rank 1 (p = .0137), overall rank 2
+    # (6/120 vs 0/120: p = .0294); q_hot = min(.0137*11, .0294*11/2, 1) = .151, also q_overall = .162
+    p_overall = sig.loc["overall", "p_value"]
+    assert p_overall < 0.05
+    assert hot["p_adjusted"] == pytest.approx(min(hot["p_value"] * 11, p_overall * 11 / 2))
+    assert sig.loc["overall", "p_adjusted"] == pytest.approx(p_overall * 11 / 2)
+    assert sig.loc["comp0", "p_adjusted"] == pytest.approx(1.0)
+    # significant alone, not once eleven comparisons are corrected for; the verdict says both numbers
+    assert hot["verdict"].startswith("no significant difference once 11 comparisons are corrected for")
+    assert "p=0.014" in hot["verdict"] and "q=0.15" in hot["verdict"]
+    assert res.summary["p_adjusted"] == pytest.approx(sig.loc["overall", "p_adjusted"])
+    assert res.summary["tests_corrected_for"] == 11
+    # alone, the same table is significant (fisher_row is one test: q = p)
+    alone = fisher_row("hot", 0, 12, 6, 6, lower="isolated", higher="integrated")
+    assert alone["p_adjusted"] == alone["p_value"] and alone["verdict"].startswith("integrated fails more often")

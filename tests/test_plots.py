@@ -12,7 +12,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from toolkit.viz.plots import MAX_GRAPH_NODES, _select_nodes, bar_png, coupling_graph_png, heatmap_png, stacked_bar_png
+from toolkit.viz.plots import (COLOURS, MAX_GRAPH_NODES, _select_nodes, _stacked_bar_figure, bar_png, colours_for,
+                               coupling_graph_png, heatmap_png, stacked_bar_png)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -97,7 +98,7 @@ def test_heatmap_bar_and_stacked():
     check_png(bar_png(pd.Series(range(100), index=[f"s{i}" for i in range(100)]), title="many", xlabel="n"))
     check_png(bar_png(pd.Series([], dtype=float), title="none", xlabel="n"))
     pyramid = pd.DataFrame({"unit": [10, 3], "integration": [2, 0], "e2e": [1, 1]}, index=["orders", "$pay"])
-    check_png(stacked_bar_png(pyramid, title="test pyramid", xlabel="tests"))
+    check_png(stacked_bar_png(pyramid, title="test pyramid", xlabel="tests", palette="test_kind"))
     check_png(stacked_bar_png(pyramid.iloc[:0], title="empty", xlabel="tests"))
 
 
@@ -116,3 +117,55 @@ def test_plots_do_not_touch_pyplot_or_global_state():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
+
+
+# ---- one colour mapping; axes say what they count ------------------------------------------------------------------
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def _hue(rgb: np.ndarray) -> str:
+    """'green', 'red', 'amber' or 'other' by the dominant channel (enough to tell good from bad)."""
+    r, g, b = rgb
+    if g > r + 30 and g > b + 30:
+        return "green"
+    if r > g + 60 and r > b + 60:
+        return "red" if g < 120 else "amber"
+    return "other"
+
+
+def test_coverage_statuses_run_green_amber_red_and_untested_is_never_green():
+    cov = COLOURS["coverage"]
+    assert _hue(_rgb(cov["integration"])) == "green"
+    assert _hue(_rgb(cov["mocks_only"])) == _hue(_rgb(cov["isolation_only"])) == "amber"
+    assert _hue(_rgb(cov["untested"])) == "red"
+    # the static estimate's statuses take their base status's colour
+    assert colours_for(["untested_estimated", "integration_estimated"], "coverage") == [cov["untested"],
+                                                                                      cov["integration"]]
+    # an 'integration' bug is the problem, not the good news: not green, and not the coverage colour
+    assert _hue(_rgb(COLOURS["bug_category"]["integration"])) != "green"
+    # names outside the palette (or no palette) never borrow a status colour
+    spare = colours_for(["a", "b", "c"], None)
+    assert not set(spare) & set(cov.values()) and len(set(spare)) == 3
+
+
+def test_untested_segments_are_drawn_red_in_the_picture():
+    import matplotlib.image as mpimg
+    import io
+
+    df = pd.DataFrame({"integration": [0, 0], "isolation_only": [0, 0], "untested": [5, 3]}, index=["a->b", "b->c"])
+    img = mpimg.imread(io.BytesIO(stacked_bar_png(df, title="t", xlabel="call sites", palette="coverage")))
+    px = (img[..., :3].reshape(-1, 3) * 255).round()
+    near = lambda c: (np.abs(px - _rgb(c)).sum(axis=1) < 12).sum()  # noqa: E731
+    assert near(COLOURS["coverage"]["untested"]) > 500  # the bars
+    assert near(COLOURS["coverage"]["integration"]) < 200  # only its legend swatch, no bar
+
+
+def test_axis_says_what_the_bars_count():
+    df = pd.DataFrame({"integration": [2], "component": [1]}, index=["2024Q1"])
+    fig = _stacked_bar_figure(df, title="Bugs per quarter", xlabel="bugs", palette="bug_category")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "bugs"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["integration", "component"]
+    colours = [tuple(round(c * 255) for c in p.get_facecolor()[:3]) for p in ax.patches]
+    assert colours == [tuple(_rgb(COLOURS["bug_category"][k]).astype(int)) for k in ("integration", "component")]

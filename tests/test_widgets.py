@@ -105,6 +105,63 @@ def test_static_png_fallback_in_mimebundle():
     assert "3 components" in data["text/plain"]
 
 
+def test_static_picture_is_its_own_output_hidden_only_beside_its_live_view():
+    """nbconvert picks the widget view whenever widget state is saved (papermill/nbclient save it), so the PNG
+    inside the widget's bundle never shows in such an export: the picture is displayed as a second output."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    published: list[dict] = []
+    orig = shell.display_pub.publish
+    shell.display_pub.publish = lambda data, metadata=None, **kw: published.append(data)
+    try:
+        w = CouplingGraphWidget(small_graph())
+        w._ipython_display_()
+    finally:
+        shell.display_pub.publish = orig
+    assert len(published) == 2
+    view, picture = published
+    assert "application/vnd.jupyter.widget-view+json" in view and "image/png" not in view
+    html = picture["text/html"]
+    m = re.search(r'data-ss-static="([0-9a-f]+)".*<img src="data:image/png;base64,([^"]+)"', html)
+    assert m and m.group(1) == w.static_id and len(w.static_id) == 16
+    assert base64.b64decode(m.group(2))[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "3 components" in picture["text/plain"]
+    # the live view hides exactly its own picture (the tag it is given), nothing else on the page
+    js = (VIZ / "graph_widget.js").read_text()
+    assert 'data-ss-static="${staticId}"' in js and "display: none" in js
+    assert CouplingGraphWidget(small_graph()).static_id != w.static_id
+
+
+def test_node_colouring_by_integration_coverage_has_values_and_a_scale():
+    """Colouring by integration coverage painted every node grey: nodes had no such attribute."""
+    w = CouplingGraphWidget(small_graph(), color_by="integration_coverage")
+    by_id = {n["id"]: n["attrs"] for n in w.nodes}
+    assert by_id["orders"]["integration_coverage"] == 0.2 and by_id["catalog"].get("integration_coverage") is None
+    assert w.scale_labels["integration_coverage"]["reversed"] is True  # high coverage is good: red → green
+    assert w.scale_labels["risk"]["reversed"] is False
+    from toolkit.viz.plots import COLOURS
+
+    assert [c for _, c in w.ramp] == list(COLOURS["ramp"].values()) and w.no_data == COLOURS["coverage"]["unknown"]
+    from toolkit.viz.graph_widget import _badness_color
+
+    assert _badness_color(0.0, "integration_coverage", 1.0) == COLOURS["ramp"]["1"]  # none covered: red
+    assert _badness_color(1.0, "integration_coverage", 1.0) == COLOURS["ramp"]["0"]  # all covered: green
+    assert _badness_color(None, "risk", 1.0) == COLOURS["coverage"]["unknown"]
+
+
+def test_png_fallback_carries_a_colour_scale():
+    import io
+
+    import matplotlib.image as mpimg
+
+    for color_by in ("risk", "integration_coverage"):
+        img = mpimg.imread(io.BytesIO(CouplingGraphWidget(small_graph(), color_by=color_by).to_png()))
+        px = (img[..., :3].reshape(-1, 3) * 255).round()
+        amber = (abs(px - [0xf0, 0xa0, 0x30]).sum(axis=1) < 20).sum()
+        assert amber > 50, color_by  # the colour bar's middle (no node of the small graph is amber)
+
+
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="edge_kind"):
         CouplingGraphWidget(small_graph(), edge_kind="weight")
@@ -274,3 +331,25 @@ def test_most_uncertain_bugs_are_offered_first_and_the_header_says_so(tmp_path):
     assert given.bug_keys == keys and "given" in given.order_note
     with pytest.raises(ValueError, match="order"):
         BugReviewWidget(bugs_, labels_path=tmp_path / "x.csv", order="random")
+
+
+def test_graph_nodes_carry_the_integration_coverage_of_their_seams(sample_evidence):
+    """f.graph gave integration_coverage to edges only, so 'colour by integration coverage' painted every node
+    grey. A node's value: integration call sites / call sites over the seams it calls or is called through."""
+    from toolkit.core.findings import Findings
+
+    f = Findings(sample_evidence)
+    g, seams = f.graph, f.interaction.seams
+    coloured = 0
+    for node, data in g.nodes(data=True):
+        mine = seams[(seams["caller_component"] == node) | (seams["callee_component"] == node)]
+        if mine["call_sites"].sum() == 0:
+            assert "integration_coverage" not in data, node  # nothing to cover: grey ("no data"), never 0 %
+            continue
+        assert data["integration_coverage"] == pytest.approx(mine["integration"].sum() / mine["call_sites"].sum())
+        coloured += 1
+    assert coloured >= 5
+    values = {round(d["integration_coverage"], 3) for _, d in g.nodes(data=True) if "integration_coverage" in d}
+    assert len(values) > 1  # the sample has well and badly covered components: the colouring tells them apart
+    w = CouplingGraphWidget(g, color_by="integration_coverage")
+    assert sum(1 for n in w.nodes if n["attrs"].get("integration_coverage") is not None) == coloured

@@ -103,14 +103,18 @@ def need(result: Any, parameter: str, what: str = "this notebook"):
 
 
 # ---- display ---------------------------------------------------------------------------------------------------
-def _cell(value: Any, limit: int) -> str:
+#: columns holding p-values: shown to two significant digits (more digits claim a precision a test does not have)
+P_VALUE_COLUMNS = frozenset({"p_value", "p_adjusted"})
+
+
+def _cell(value: Any, limit: int, digits: int = 3) -> str:
     if isinstance(value, (list, tuple, set, frozenset)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0)):
         items = list(value.tolist() if hasattr(value, "tolist") else value)
         text = ", ".join(str(v) for v in items)
     elif value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
         text = ""
     elif isinstance(value, float):
-        text = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        text = f"{value:.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
     elif isinstance(value, pd.Timestamp):
         text = f"{value:%Y-%m-%d}"
     else:
@@ -157,7 +161,8 @@ def show_table(df: pd.DataFrame | None, *, max_rows: int = 15, page: int = 1, so
     start = (page - 1) * max_rows
     shown = d.iloc[start:start + max_rows]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v, max_chars)}</td>" for v in row) + "</tr>"
+    digits = [2 if c in P_VALUE_COLUMNS else 3 for c in shown.columns]
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v, max_chars, d)}</td>" for v, d in zip(row, digits)) + "</tr>"
                    for row in shown.itertuples(index=False, name=None))
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     if total == 0:
@@ -242,8 +247,8 @@ def seam_status_png(f) -> bytes:
     seams = f.interaction.seams
     cols = [c for c in ("integration", "isolation_only", "untested") if c in seams.columns]
     d = seams.sort_values(["pct_integration", "call_sites"], ascending=[True, False]).set_index("seam")[cols]
-    return stacked_bar_png(d, title=f"Call sites per seam by status ({f.interaction.basis})",
-                           xlabel="call sites")
+    return stacked_bar_png(d, title=f"Call sites per seam by status ({f.interaction.basis})", xlabel="call sites",
+                           palette="coverage")
 
 
 def interface_scores_png(f) -> bytes:
@@ -261,7 +266,7 @@ def bugs_by_quarter_png(f) -> bytes:
 
     q = f.bugs.by_quarter.set_index("quarter")
     return stacked_bar_png(q[[c for c in CATEGORIES if c in q.columns]], title="Bugs per quarter by category",
-                           xlabel="bugs")
+                           xlabel="bugs", palette="bug_category")
 
 
 def failure_rates_png(f) -> bytes:

@@ -38,6 +38,23 @@ def test_widgets_in_jupyterlab(lab, page, wait_for_file_text, click_graph_node):
     assert graph.get_attribute("data-node-count") == "6"
     lab.screenshot(page, "02-all-cells-run")
 
+    # the legend gives the scale of each colouring; colour by integration coverage paints nodes, not grey
+    legend = page.locator('[data-testid="seamscope-legend"]')
+    assert "risk: 0 (low)" in legend.inner_text() and "1 (the riskiest seam)" in legend.inner_text()
+    page.locator('[data-testid="seamscope-color-by"]').select_option("integration_coverage")
+    page.wait_for_selector('[data-testid="seamscope-legend"][data-color-by="integration_coverage"]', timeout=30_000)
+    text = legend.inner_text()
+    assert "integration coverage: 0% (none)" in text and "100% of call sites" in text
+    assert "no integration coverage (0 of 6 components)" in text
+    colours = graph.evaluate("el => ['orders', 'catalog', 'notifications'].map(id => el.seamscope.nodeColour(id))")
+    grey = graph.evaluate("el => getComputedStyle(el.querySelector('.ss-legend-swatch')).backgroundColor")
+    assert grey not in colours and len(set(colours)) == 3, colours  # 15%, 90%, 0%: three different colours
+    graph.screenshot(path=str(lab.screenshot(page, "02b-coverage").with_name("02b-graph-by-coverage.png")))
+    page.locator('[data-testid="seamscope-color-by"]').select_option("risk")
+    # the static picture displayed beside the live graph (for exports) is hidden here
+    static = page.locator(".ss-graph-static")
+    assert static.count() == 1 and not static.is_visible()
+
     # click the 'payments' node where the widget says it is drawn
     assert click_graph_node(page, graph, "payments") == "payments"
     detail = page.locator('[data-testid="seamscope-detail"]')
@@ -55,11 +72,25 @@ def test_widgets_in_jupyterlab(lab, page, wait_for_file_text, click_graph_node):
     review.scroll_into_view_if_needed()
     assert "0 of 3 reviewed" in review.inner_text()
     assert page.locator('[data-testid="seamscope-review-key"]').inner_text() == "SHOP-1"
+    keys = page.locator('[data-testid="seamscope-review-keys"]')
+    assert review.get_attribute("data-keys") == "off" and "click here, then press a accept" in keys.inner_text()
 
-    # relabel SHOP-1 (suggested: integration) as environment: on disk at once
+    # unfocused, 'a' is JupyterLab's (insert a cell above), never an accept in the widget
+    cells = page.locator(".jp-NotebookPanel .jp-Cell").count()
+    page.locator(".jp-NotebookPanel .jp-MarkdownCell").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    page.wait_for_function(f"() => document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length === {cells + 1}",
+                           timeout=30_000)
+    assert review.get_attribute("data-keys") == "off"
+
+    # relabel SHOP-1 (suggested: integration) as environment with the mouse: on disk at once. Had the 'a' above
+    # reached the widget, SHOP-1 would be 'integration' and this click would have labelled SHOP-2.
+    review.scroll_into_view_if_needed()
     page.locator('[data-testid="seamscope-label-environment"]').click()
     saved = wait_for_file_text(labels, "SHOP-1,environment")
     assert saved.splitlines()[0] == "key,category,note,decided_at,reviewer"
+    assert "integration" not in saved and "SHOP-2" not in saved
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"seamscope-review-key\"]').textContent === 'SHOP-2'",
         timeout=60_000,
@@ -70,8 +101,10 @@ def test_widgets_in_jupyterlab(lab, page, wait_for_file_text, click_graph_node):
     assert title == "<b>search</b> shows deleted products"
     lab.screenshot(page, "04-relabelled")
 
-    # keyboard: focus the widget, 'i' labels SHOP-2 as integration
-    review.focus()
+    # the button clicked was redrawn, the keys stay with the widget: 'i' labels SHOP-2 as integration
+    page.wait_for_selector('[data-testid="seamscope-review"][data-keys="on"]', timeout=30_000)
+    assert "Keys on" in keys.inner_text()
+    cells = page.locator(".jp-NotebookPanel .jp-Cell").count()
     page.keyboard.press("i")
     wait_for_file_text(labels, "SHOP-2,integration")
     page.wait_for_function(
@@ -81,9 +114,12 @@ def test_widgets_in_jupyterlab(lab, page, wait_for_file_text, click_graph_node):
     lab.screenshot(page, "05-keyboard-label")
     assert "SHOP-1,environment" in labels.read_text()
 
-    # 'a' accepts the suggestion for SHOP-3 and is not JupyterLab's "insert cell above"
-    cells = page.locator(".jp-NotebookPanel .jp-Cell").count()
-    review.focus()
+    # click outside: the keys go back to JupyterLab, and the widget says so
+    page.locator(".jp-NotebookPanel .jp-MarkdownCell").first.click()
+    page.wait_for_selector('[data-testid="seamscope-review"][data-keys="off"]', timeout=30_000)
+    # click on the bug's text (as a user would): 'a' accepts the suggestion for SHOP-3, no cell is inserted
+    review.locator(".ss-title").click()
+    page.wait_for_selector('[data-testid="seamscope-review"][data-keys="on"]', timeout=30_000)
     page.keyboard.press("a")
     wait_for_file_text(labels, "SHOP-3,environment")
     page.wait_for_function(
@@ -106,17 +142,43 @@ def test_demo_notebook_runs_headless(tmp_path):
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
-    graph_out = next(o for o in outputs if "CouplingGraphWidget" in o.get("data", {}).get("text/plain", ""))
-    assert "application/vnd.jupyter.widget-view+json" in graph_out["data"]
-    assert graph_out["data"]["image/png"]
+    at = next(i for i, o in enumerate(outputs) if "CouplingGraphWidget" in o.get("data", {}).get("text/plain", ""))
+    assert "application/vnd.jupyter.widget-view+json" in outputs[at]["data"]
+    assert "data:image/png;base64," in outputs[at + 1]["data"]["text/html"]  # the static picture, its own output
     assert any("demo ready: 6 components, 3 bugs" in o.get("text", "") for o in outputs)
     assert not (tmp_path / "demo-labels.csv").exists()  # opening the review decides nothing
-    # exported without widget state (no kernel behind it), the graph shows as its PNG
+    # exported as nbclient (and papermill) leave it, with the widget state saved: nbconvert then picks the widget
+    # view, which is empty without the widget JavaScript; the picture beside it still shows
     from nbconvert import HTMLExporter
 
-    nb.metadata.pop("widgets", None)
+    assert nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     html, _ = HTMLExporter().from_notebook_node(nb)
-    assert re.search(r'<img[^>]*src="data:image/png;base64,', html)
+    assert re.search(r'<div class="ss-graph-static" data-ss-static="[0-9a-f]+"><img [^>]*src="data:image/png;base64,', html)
+    (tmp_path / "demo.html").write_text(html)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.xdist_group("browser")
+def test_static_html_export_shows_the_graph_picture(page, tmp_path):
+    """The exported page opened in a browser with no kernel and no network: the graph cell shows its picture."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from nbconvert import HTMLExporter
+
+    shutil.copy(NOTEBOOKS / DEMO, tmp_path / DEMO)
+    nb = nbformat.read(tmp_path / DEMO, as_version=4)
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    out = tmp_path / "demo.html"
+    out.write_text(html)
+    page.route("http*://**", lambda route: route.abort())  # offline, like a page opened from a mail attachment
+    page.goto(out.as_uri(), wait_until="load")
+    img = page.locator(".ss-graph-static img")
+    assert img.count() == 1 and img.is_visible()
+    assert img.evaluate("el => el.complete && el.naturalWidth > 300")
+    img.screenshot(path=str(out.with_suffix(".png")))
 
 
 @pytest.mark.browser

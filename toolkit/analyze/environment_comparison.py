@@ -32,6 +32,13 @@ Definitions
         rate) and the odds ratio with a Haldane correction (+0.5 in every cell, so
         a zero cell gives a finite ratio). Below ``min_executions`` in either
         environment the verdict is "not enough data" and no p-value is given.
+    multiple comparisons
+        one audit runs a test per component and per seam (dozens), so some raw p
+        below ``alpha`` are expected by chance alone. Every p-value is adjusted
+        with Benjamini–Hochberg over all tests of the comparison (``p_adjusted``,
+        the q-value: the false discovery rate at which the row would be called
+        significant) and verdicts use ``p_adjusted < alpha``; the raw ``p_value``
+        stays beside it.
 """
 from __future__ import annotations
 
@@ -39,15 +46,16 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
+from scipy.stats import false_discovery_control, fisher_exact
 
 from toolkit.vocab import schema
 from toolkit.vocab.components import pair_name
 from toolkit.vocab.environments import ORDER, is_escape, rank
 from toolkit.vocab.testids import base_test_id
 
-__all__ = ["EnvironmentComparison", "environment_comparison", "fisher_row"]
+__all__ = ["EnvironmentComparison", "benjamini_hochberg", "environment_comparison", "fisher_row"]
 
 
 @dataclass(frozen=True)
@@ -99,10 +107,49 @@ def _rates(runs: pd.DataFrame) -> pd.DataFrame:
     return schema.conform(g, "environment_failure_rates")
 
 
+def benjamini_hochberg(p_values: Any) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values), in the order given.
+
+    ``q_(i) = min over j >= i of p_(j) * m / j`` over the ``m`` finite p-values sorted
+    ascending, capped at 1. NaN (a test that was not run: not enough data) stays NaN and
+    is not counted in ``m``, so refusing to test a scope does not water down the others.
+    """
+    p = np.asarray(p_values, dtype="float64")
+    q = np.full(p.shape, np.nan)
+    ran = np.isfinite(p)
+    if ran.any():
+        q[ran] = false_discovery_control(p[ran], method="bh")
+    return q
+
+
+def _p(x: float) -> str:
+    """A p-value for people: two significant digits."""
+    return f"{x:.2g}"
+
+
+def _verdict(row: dict[str, Any], *, lower: str, higher: str, alpha: float, tests: int) -> str:
+    """The plain-language reading of a row whose ``p_value`` and ``p_adjusted`` are set; decided on ``p_adjusted``."""
+    p, q = row["p_value"], row["p_adjusted"]
+    hi_rate, lo_rate = row["higher_rate"], row["lower_rate"]
+    rates = f"{hi_rate:.1%} {higher} vs {lo_rate:.1%} {lower}"
+    adj = f"p={_p(p)}" if tests <= 1 else f"p={_p(p)}, adjusted for {tests} tests q={_p(q)}"
+    if q < alpha:
+        more = "more" if hi_rate > lo_rate else "less"
+        return f"{higher} fails {more} often than {lower} ({rates}, {adj}): unlikely to be chance"
+    if p < alpha:
+        return (f"no significant difference once {tests} comparisons are corrected for ({rates}, {adj}; the raw "
+                f"p alone would pass {alpha:g} by chance at this many tests)")
+    return f"no significant difference ({rates}, {adj})"
+
+
 def fisher_row(scope: str, lower_failed: int, lower_passed: int, higher_failed: int, higher_passed: int, *,
                lower: str = "lower", higher: str = "higher", min_executions: int = 10,
                alpha: float = 0.05) -> dict[str, Any]:
-    """One ``environment_significance`` row: rates, risk difference, Haldane odds ratio, Fisher p, verdict."""
+    """One ``environment_significance`` row: rates, risk difference, Haldane odds ratio, Fisher p, verdict.
+
+    As a single test its ``p_adjusted`` equals ``p_value``; :func:`environment_comparison` adjusts it (and
+    rewrites the verdict) across all the rows of one comparison.
+    """
     n_low, n_high = lower_failed + lower_passed, higher_failed + higher_passed
     lo_rate = lower_failed / n_low if n_low else float("nan")
     hi_rate = higher_failed / n_high if n_high else float("nan")
@@ -110,21 +157,26 @@ def fisher_row(scope: str, lower_failed: int, lower_passed: int, higher_failed: 
     row = {"scope": scope, "lower_failed": lower_failed, "lower_passed": lower_passed,
            "higher_failed": higher_failed, "higher_passed": higher_passed, "lower_rate": lo_rate,
            "higher_rate": hi_rate, "risk_difference": hi_rate - lo_rate, "odds_ratio": odds,
-           "p_value": float("nan")}
+           "p_value": float("nan"), "p_adjusted": float("nan")}
     if n_low < min_executions or n_high < min_executions:
         row["verdict"] = (f"not enough data: {n_low} {lower} and {n_high} {higher} executions "
                           f"(at least {min_executions} each are needed)")
         return row
     _, p = fisher_exact([[higher_failed, higher_passed], [lower_failed, lower_passed]], alternative="two-sided")
-    row["p_value"] = float(p)
-    if p < alpha:
-        more = "more" if hi_rate > lo_rate else "less"
-        row["verdict"] = (f"{higher} fails {more} often than {lower} ({hi_rate:.1%} vs {lo_rate:.1%}, "
-                          f"p={p:.2g}): unlikely to be chance")
-    else:
-        row["verdict"] = (f"no significant difference ({hi_rate:.1%} {higher} vs {lo_rate:.1%} {lower}, "
-                          f"p={p:.2g})")
+    row["p_value"] = row["p_adjusted"] = float(p)
+    row["verdict"] = _verdict(row, lower=lower, higher=higher, alpha=alpha, tests=1)
     return row
+
+
+def _adjust(rows: list[dict[str, Any]], *, lower: str, higher: str, alpha: float) -> int:
+    """Benjamini–Hochberg across ``rows`` (in place: ``p_adjusted`` and the verdicts); the number of tests."""
+    q = benjamini_hochberg([r["p_value"] for r in rows])
+    tests = int(np.isfinite(q).sum())
+    for r, qi in zip(rows, q):
+        if np.isfinite(qi):
+            r["p_adjusted"] = float(qi)
+            r["verdict"] = _verdict(r, lower=lower, higher=higher, alpha=alpha, tests=tests)
+    return tests
 
 
 def _components_by_test(test_components: pd.DataFrame | None) -> dict[str, set[str]]:
@@ -226,10 +278,11 @@ def environment_comparison(
             part = joined[joined["scope"] == scope].dropna(subset=["environment"])
             sig_rows.append(fisher_row(scope, *counts(part), lower=lower, higher=higher,
                                        min_executions=min_executions, alpha=alpha))
+    tests = _adjust(sig_rows, lower=lower, higher=higher, alpha=alpha)
     sig = pd.DataFrame(sig_rows)
     for c in ("lower_failed", "lower_passed", "higher_failed", "higher_passed"):
         sig[c] = sig[c].astype("int64")
-    for c in ("lower_rate", "higher_rate", "risk_difference", "odds_ratio", "p_value"):
+    for c in ("lower_rate", "higher_rate", "risk_difference", "odds_ratio", "p_value", "p_adjusted"):
         sig[c] = sig[c].astype("float64")
     sig = schema.conform(sig, "environment_significance")
 
@@ -244,6 +297,8 @@ def environment_comparison(
         "env_only_failures": env_only["test_id"].astype(object).tolist(),
         "flaky_excluded": sorted(flaky_tests),
         "p_value": None if pd.isna(overall["p_value"]) else float(overall["p_value"]),
+        "p_adjusted": None if pd.isna(overall["p_adjusted"]) else float(overall["p_adjusted"]),
+        "tests_corrected_for": tests,
         "risk_difference": None if pd.isna(overall["risk_difference"]) else float(overall["risk_difference"]),
         "odds_ratio": float(overall["odds_ratio"]),
         "verdict": str(overall["verdict"]),

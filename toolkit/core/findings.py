@@ -175,7 +175,8 @@ class Findings:
         score, 0..1), ``integration_coverage`` (share of call sites covered for
         integration, 0..1; absent for import-only seams) and, read from ``f.interaction.seams``,
         ``call_sites``, ``imports``, ``status``, ``tests_real`` and ``tests_mocking``; nodes gain ``risk`` (their
-        riskiest seam) and ``bugs`` (bugs whose fixes touched them).
+        riskiest seam), ``bugs`` (bugs whose fixes touched them) and ``integration_coverage`` (the share of the
+        call sites on their seams, in and out, covered for integration, 0..1; absent with no call site).
 
         Service seams (``f.services.seams``) overlay the same ``a->b`` edge: ``service_calls``
         (static HTTP call sites and message publish sites), ``service_kind`` (``http``, ``message``,
@@ -215,9 +216,18 @@ class Findings:
                             tests_real=int(row["tests_real"]), tests_mocking=int(row["tests_mocking"]))
                 if not pd.isna(row["pct_integration"]):
                     data["integration_coverage"] = float(row["pct_integration"]) / 100.0
+        sites: dict[str, list[int]] = {}  # component -> [integration call sites, call sites] on its seams
+        for r in ic.itertuples():
+            for c in (r.caller_component, r.callee_component):
+                acc = sites.setdefault(c, [0, 0])
+                acc[0] += int(r.integration)
+                acc[1] += int(r.call_sites)
         for node in g.nodes:
             edges = list(g.in_edges(node, data="risk")) + list(g.out_edges(node, data="risk"))
             g.nodes[node]["risk"] = max((r for *_, r in edges), default=0.0)
+            covered, total = sites.get(node, (0, 0))
+            if total:
+                g.nodes[node]["integration_coverage"] = covered / total
         return g
 
     # ---- root causes and the seam ranking (read the analyses above, compute nothing again) ----

@@ -418,8 +418,11 @@ def environment_section(f: Findings) -> Section:
         "that only break when components are wired together. Bugs first seen in production are escapes: no "
         "lower environment caught them. A Fisher exact test says whether the failure-rate difference is more "
         "than chance.",
-        f"Overall: {s['verdict']} (p = {format_value(s['p_value'], 'p')}, risk difference "
-        + (f"{100 * s['risk_difference']:+.1f} percentage points)." if s["risk_difference"] is not None else "n/a)."),
+        f"Overall: {s['verdict']}; risk difference "
+        + (f"{100 * s['risk_difference']:+.1f} percentage points." if s['risk_difference'] is not None else "n/a.")
+        + (f" With {s['tests_corrected_for']} tests (overall, per component, per seam) some raw p below 0.05 are "
+           "expected by chance: each p is adjusted by Benjamini–Hochberg (column p_adjusted) and verdicts use it."
+           if s.get("tests_corrected_for", 0) > 1 else ""),
     ]
     tables = [Table("failure_rates", ec.failure_rates, "Failure rate per environment"),
               Table("env_only_failures", ec.env_only_failures,
@@ -480,7 +483,7 @@ def bug_categorization_section(f: Findings) -> Section:
         q = bc.by_quarter.set_index("quarter")[list(CATEGORIES)]
         if len(q):
             figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category",
-                                                                  xlabel="bugs"),
+                                                                  xlabel="bugs", palette="bug_category"),
                                   "Bugs per quarter by category"))
     return Section(
         id="bug_categorization", title="2. Production bug categorization",
@@ -565,7 +568,7 @@ def cross_bugs_section(f: Findings) -> Section:
     figures = []
     if cb.matrix.shape[0]:
         from toolkit.viz.plots import heatmap_png
-        figures.append(Figure("bug_matrix", heatmap_png(cb.matrix, title="Bugs per component pair"),
+        figures.append(Figure("bug_matrix", heatmap_png(cb.matrix, title="Bugs per component pair", value_label="bugs"),
                               "Bugs whose fixes touched both components (diagonal: one component only)"))
     share = s.get("share_crossing")
     summary = {"bugs_crossing_components_pct": _pct(100 * share) if share is not None and not pd.isna(share) else None,

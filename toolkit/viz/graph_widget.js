@@ -1,7 +1,14 @@
 // seamscope coupling graph: one <canvas>, hit-testing in JS, details answered by Python.
 // All data text goes through textContent / canvas fillText: labels are untrusted.
 
-const RAMP = [[0.0, [44, 160, 44]], [0.5, [240, 170, 30]], [1.0, [214, 39, 40]]];
+// The colour scale comes from Python (trait `ramp`: [[position, "#rrggbb"], ...], toolkit.viz.plots.COLOURS), so
+// the canvas, its legend and the PNG fallback draw with the same stops.
+let RAMP = [[0, [46, 125, 50]], [0.5, [240, 160, 48]], [1, [198, 40, 40]]];
+
+function setRamp(stops) {
+  if (!Array.isArray(stops) || stops.length < 2) return;
+  RAMP = stops.map(([t, hex]) => [Number(t), [1, 3, 5].map((i) => parseInt(String(hex).slice(i, i + 2), 16))]);
+}
 
 function ramp(t) {
   t = Math.max(0, Math.min(1, t));
@@ -12,7 +19,7 @@ function ramp(t) {
       return `rgb(${c0.map((a, j) => Math.round(a + (c1[j] - a) * f)).join(",")})`;
     }
   }
-  return "rgb(214,39,40)";
+  return `rgb(${RAMP[RAMP.length - 1][1].join(",")})`;
 }
 
 function num(v) {
@@ -117,6 +124,19 @@ function render({ model, el }) {
   for (const x of [lblKind, lblThr, colorSel, sizeSel, search]) bar.appendChild(x);
   root.appendChild(bar);
 
+  // ---- legend: the scale of the current colouring, what grey means, what size and width encode
+  const legend = h("div", { class: "ss-legend", "data-testid": "seamscope-legend" });
+  root.appendChild(legend);
+
+  // the static picture displayed next to this widget (for exports without a kernel) is hidden while we are live
+  const staticId = model.get("static_id");
+  if (staticId && /^[0-9a-f]+$/.test(staticId)) {
+    const sel = `[data-ss-static="${staticId}"]`;
+    const style = document.createElement("style");
+    style.textContent = `${sel} { display: none !important; } .jp-OutputArea-child:has(${sel}) { display: none !important; }`;
+    root.appendChild(style);
+  }
+
   // ---- canvas + side panel
   const main = h("div", { class: "ss-main" });
   const wrap = h("div", { class: "ss-canvas-wrap" });
@@ -178,7 +198,7 @@ function render({ model, el }) {
   function nodeColor(n) {
     const by = model.get("color_by");
     const v = num(n.attrs[by]);
-    if (v === null) return "#bbbbbb";
+    if (v === null) return model.get("no_data") || "#9e9e9e";
     if (by === "integration_coverage") return ramp(1 - v);
     const vmax = riskMax;
     return ramp(vmax > 1 ? v / vmax : v);
@@ -260,13 +280,39 @@ function render({ model, el }) {
       }
     }
     ctx.globalAlpha = 1;
+    renderLegend(Math.max(0, ...nodes.map((n) => num(n.attrs[sizeBy]) || 0)), Math.max(0, ...vis.map(edgeValue)), vis.length);
     status.textContent = `${nodes.length} components, ${vis.length} of ${edges.length} seams shown` +
       (matches.size ? `, ${matches.size} match “${model.get("search")}”` : "") +
-      (model.get("color_by") === "integration_coverage" ? " · colour: integration coverage, red = none, green = full"
-        : " · colour: risk, green = low, red = high") + ", grey = unknown; size: " + model.get("size_by") +
       " — drag to pan, wheel to zoom, double-click to reset, click for details";
     lastDrawMs = performance.now() - t0;
     root.setAttribute("data-rendered", "true");
+  }
+
+  function renderLegend(smax, emax, shownEdges) {
+    const by = model.get("color_by");
+    const scale = (model.get("scale_labels") || {})[by] || { low: `${by}: 0`, high: "1", reversed: false };
+    const grad = RAMP.map(([t, c]) => `rgb(${c.join(",")}) ${Math.round((scale.reversed ? 1 - t : t) * 100)}%`);
+    if (scale.reversed) grad.reverse();
+    const unknown = nodes.filter((n) => num(n.attrs[by]) === null).length;
+    const key = `${by}|${smax}|${emax}|${unknown}|${model.get("size_by")}|${model.get("edge_kind")}|${shownEdges}`;
+    if (legend.getAttribute("data-key") === key) return;
+    legend.setAttribute("data-key", key);
+    legend.setAttribute("data-color-by", by);
+    legend.replaceChildren();
+    const colour = h("span", { class: "ss-legend-item", "data-testid": "seamscope-legend-scale" });
+    colour.appendChild(h("span", { class: "ss-legend-end" }, scale.low));
+    colour.appendChild(h("span", { class: "ss-legend-bar", style: `background: linear-gradient(to right, ${grad.join(", ")})` }));
+    colour.appendChild(h("span", { class: "ss-legend-end" }, scale.high));
+    legend.appendChild(colour);
+    const grey = h("span", { class: "ss-legend-item", "data-testid": "seamscope-legend-unknown" });
+    grey.appendChild(h("span", { class: "ss-legend-swatch", style: `background: ${model.get("no_data") || "#9e9e9e"}` }));
+    grey.appendChild(document.createTextNode(
+      `no ${by.replace(/_/g, " ")} (${unknown} of ${nodes.length} component${nodes.length === 1 ? "" : "s"})`));
+    legend.appendChild(grey);
+    const kindLabel = Object.entries(model.get("edge_kinds")).find(([, v]) => v === model.get("edge_kind"));
+    legend.appendChild(h("span", { class: "ss-legend-item" },
+      `size: ${model.get("size_by")} (largest ${fmt(smax)}) · width: ${kindLabel ? kindLabel[0] : model.get("edge_kind")} ` +
+      `(widest ${fmt(emax)}) · arrow: caller → callee`));
   }
 
   function resize() {
@@ -433,6 +479,8 @@ function render({ model, el }) {
   model.on("change:nodes", () => { loadData(); syncControls(); schedule(); });
   model.on("change:edges", () => { loadData(); syncControls(); schedule(); });
   model.on("change:height", resize);
+  model.on("change:ramp", () => { setRamp(model.get("ramp")); legend.removeAttribute("data-key"); schedule(); });
+  setRamp(model.get("ramp"));
 
   // ---- test hook: screen (client) coordinates of a node or edge midpoint
   root.seamscope = {
@@ -449,6 +497,7 @@ function render({ model, el }) {
       return n ? n.id : null;
     },
     drawTimeMs() { draw(); return lastDrawMs; },
+    nodeColour(id) { const n = byId.get(id); return n ? nodeColor(n) : null; },
     edgeClientPosition(id) {
       const e = edges.find((x) => x.id === id);
       if (!e) return null;

@@ -12,8 +12,13 @@ The widget is an anywidget module (``graph_widget.js``/``.css`` next to this
 file, no CDN): positions are computed here once, the browser draws on one
 ``<canvas>`` so thousands of nodes stay responsive, and a click sends the
 selection back (trait ``selected``); Python answers with the details (trait
-``detail``) from the ``details`` argument. Without a live kernel (exported
-HTML) the output falls back to a PNG of the same graph.
+``detail``) from the ``details`` argument. A legend under the toolbar gives the scale of the current colouring
+(the ramp of :data:`toolkit.viz.plots.COLOURS`, the one mapping every chart uses), what grey means and what size
+and edge width encode.
+
+Static exports (nbconvert to HTML, a notebook viewer) have no kernel and, offline, no widget JavaScript: the
+widget is displayed with a second output holding a PNG of the same graph, legend included, which the live
+view hides (see :meth:`CouplingGraphWidget._ipython_display_`).
 
 The widget computes nothing about the system under study; it only draws the
 attributes it is given.
@@ -24,6 +29,7 @@ import base64
 import io
 import logging
 import math
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +38,7 @@ import anywidget
 import networkx as nx
 import traitlets
 
+from toolkit.viz.plots import COLOURS
 from toolkit.vocab.components import seam_name
 
 _HERE = Path(__file__).parent
@@ -40,6 +47,11 @@ log = logging.getLogger(__name__)
 EDGE_KINDS: dict[str, str] = {"imports": "imports", "call sites": "call_sites", "co-change": "co_changes", "bugs": "bugs",
                               "service calls": "service_calls"}
 COLOR_BY = ("risk", "integration_coverage")
+#: the colour scale, good (0) → bad (1), as [position, "#rrggbb"] stops: the JavaScript and the PNG draw with these
+RAMP: list[list[Any]] = [[float(t), c] for t, c in COLOURS["ramp"].items()]
+NO_DATA = COLOURS["coverage"]["unknown"]
+#: class of the static picture shown where the widget cannot run (the live view hides its own, by ``static_id``)
+STATIC_CLASS = "ss-graph-static"
 SIZE_BY = ("churn", "bugs")
 SPRING_MAX_NODES = 500
 
@@ -131,6 +143,10 @@ class CouplingGraphWidget(anywidget.AnyWidget):
     detail = traitlets.Dict().tag(sync=True)
     height = traitlets.Int(560).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
+    ramp = traitlets.List(RAMP).tag(sync=True)
+    no_data = traitlets.Unicode(NO_DATA).tag(sync=True)
+    scale_labels = traitlets.Dict().tag(sync=True)
+    static_id = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -169,7 +185,9 @@ class CouplingGraphWidget(anywidget.AnyWidget):
                           "attrs": json_safe({k: v for k, v in data.items() if _scalar(v)})})
         super().__init__(
             nodes=nodes, edges=edges, edge_kinds=EDGE_KINDS, edge_kind=edge_kind, threshold=float(threshold),
-            color_by=color_by, size_by=size_by, height=height, title=title, **kwargs,
+            color_by=color_by, size_by=size_by, height=height, title=title,
+            scale_labels={k: {"low": lo, "high": hi, "reversed": k in SCALE_REVERSED} for k, (lo, hi) in SCALE_LABELS.items()},
+            static_id=secrets.token_hex(8), **kwargs,
         )
 
     # -- selection → details -------------------------------------------------
@@ -225,14 +243,44 @@ class CouplingGraphWidget(anywidget.AnyWidget):
         return _graph_png(self._graph, self._pos, edge_attr=self.edge_kind, threshold=self.threshold,
                           color_by=self.color_by, size_by=self.size_by, dpi=dpi)
 
+    def _summary(self) -> str:
+        return (f"<CouplingGraphWidget: {len(self.nodes)} components, {len(self.edges)} seams; "
+                f"edges by {self.edge_kind} >= {self.threshold:g}>")
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | tuple:
+        """The widget view, with the PNG and a line of text for front ends that cannot show widgets."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data or {})
         data["image/png"] = base64.b64encode(self.to_png()).decode("ascii")
-        data["text/plain"] = (f"<CouplingGraphWidget: {len(self.nodes)} components, {len(self.edges)} seams; "
-                              f"edges by {self.edge_kind} >= {self.threshold:g}>")
+        data["text/plain"] = self._summary()
         return (data, meta) if meta else data
+
+    def static_html(self) -> str:
+        """The graph as an ``<img>`` (PNG, legend included) in a block a live view of this widget hides."""
+        png = base64.b64encode(self.to_png()).decode("ascii")
+        alt = f"coupling graph: {len(self.nodes)} components, {len(self.edges)} seams (static picture)"
+        return (f'<div class="{STATIC_CLASS}" data-ss-static="{self.static_id}"><img src="data:image/png;base64,{png}" alt="{alt}" '
+                f'style="max-width:100%"><div style="color:#666;font-size:12px">Static picture of the coupling '
+                f'graph: run the notebook to explore it (filters, details per component and seam).</div></div>')
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Two outputs: the widget (view + text) and its static picture.
+
+        nbconvert and notebook viewers pick the widget view whenever the notebook carries widget state (papermill
+        and nbclient save it), and without the widget JavaScript (offline, or no kernel) that cell stays empty:
+        the bundle's PNG is never considered. The picture therefore travels as an output of its own, tagged with
+        ``static_id``; a live view adds a style rule hiding exactly that picture (and its output row), so a static
+        export or a reopened notebook without a kernel shows the picture, and a running one only the widget.
+        """
+        from IPython.display import display
+
+        data, meta = self._repr_mimebundle_(**kwargs), {}
+        if isinstance(data, tuple):
+            data, meta = data
+        data = {k: v for k, v in data.items() if k != "image/png"}  # the picture is the next output
+        display(data, metadata=meta, raw=True)
+        display({"text/html": self.static_html(), "text/plain": self._summary()}, raw=True)
 
 
 def _scalar(v: Any) -> bool:
@@ -275,11 +323,13 @@ def _graph_png(graph: nx.DiGraph, pos: Mapping[str, tuple[float, float]], *, edg
     if xy:
         ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=sizes, c=colors, edgecolors="#333333",
                    linewidths=0.5, zorder=2)
+    notes = _png_legend(fig, ax, color_by=color_by, size_by=size_by, edge_attr=edge_attr, smax=smax, vmax=vmax,
+                        risk_max=rmax, unknown=sum(1 for _, d in nodes if _num(d.get(color_by)) is None))
     if len(nodes) <= 60:
         for (n, d), (x, y) in zip(nodes, xy):
             ax.annotate(str(d.get("component", n)), (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
-    ax.set_title(f"coupling graph — edges: {edge_attr} ≥ {threshold:g}, colour: {color_by}, size: {size_by}",
-                 fontsize=9)
+    ax.set_title(f"coupling graph — edges: {edge_attr} ≥ {threshold:g}, colour: {color_by}, size: {size_by}\n"
+                 + notes, fontsize=9)
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-0.05, 1.05)
     buf = io.BytesIO()
@@ -287,9 +337,38 @@ def _graph_png(graph: nx.DiGraph, pos: Mapping[str, tuple[float, float]], *, edg
     return buf.getvalue()
 
 
+#: what each colouring means at its two ends, for the legend (JavaScript: the same words)
+SCALE_LABELS = {"risk": ("risk: 0 (low)", "1 (the riskiest seam)"),
+                "integration_coverage": ("integration coverage: 0% (none)", "100% of call sites")}
+SCALE_REVERSED = {"integration_coverage"}  # high is good: the ramp runs red → green
+
+
+def _png_legend(fig, ax, *, color_by: str, size_by: str, edge_attr: str, smax: float, vmax: float,
+                risk_max: float, unknown: int) -> str:
+    """A colour bar with the scale of ``color_by``; returns the line saying what grey, size and width mean."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+
+    cmap = LinearSegmentedColormap.from_list("seamscope", [(t, c) for t, c in RAMP])
+    if color_by in SCALE_REVERSED:
+        cmap = cmap.reversed()
+        norm, label = Normalize(0, 100), "integration coverage of the component's call sites (%)"
+    else:
+        top = risk_max if risk_max > 1 else 1.0
+        norm, label = Normalize(0, top), "risk (riskiest seam's score ÷ the top seam's)"
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal", fraction=0.04,
+                       pad=0.02, aspect=40)
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    notes = [f"grey: no {color_by.replace('_', ' ')} ({unknown} component{'s' if unknown != 1 else ''})"
+             if unknown else "", f"node size: {size_by} (largest {smax:g})",
+             f"edge width: {edge_attr.replace('_', ' ')} (widest {vmax:g}); arrow: caller → callee"]
+    return " · ".join(n for n in notes if n)
+
+
 def _badness_color(value: float | None, color_by: str, risk_max: float) -> str:
     if value is None:
-        return "#bbbbbb"
+        return NO_DATA
     if color_by == "integration_coverage":
         t = 1.0 - max(0.0, min(1.0, value))
     else:  # risk in [0, 1], or any non-negative scale normalised by its maximum
@@ -298,10 +377,11 @@ def _badness_color(value: float | None, color_by: str, risk_max: float) -> str:
 
 
 def _ramp(t: float) -> str:
-    """Green (good) → amber → red (bad); the same ramp as graph_widget.js."""
-    stops = [(0.0, (44, 160, 44)), (0.5, (240, 170, 30)), (1.0, (214, 39, 40))]
+    """Green (good) → amber → red (bad) along :data:`RAMP`; graph_widget.js interpolates the same stops."""
+    stops = [(float(p), tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))) for p, c in RAMP]
+    t = max(0.0, min(1.0, t))
     for (t0, c0), (t1, c1) in zip(stops, stops[1:]):
         if t <= t1:
             f = (t - t0) / (t1 - t0)
             return "#%02x%02x%02x" % tuple(round(a + (b - a) * f) for a, b in zip(c0, c1))
-    return "#d62728"
+    return RAMP[-1][1]

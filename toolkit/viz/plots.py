@@ -19,14 +19,42 @@ from matplotlib.figure import Figure
 
 from toolkit.vocab.components import seam_name
 
-__all__ = ["coupling_graph_png", "heatmap_png", "bar_png", "stacked_bar_png", "small_multiples_png", "MAX_GRAPH_NODES", "MAX_BARS"]
+__all__ = ["COLOURS", "coupling_graph_png", "heatmap_png", "bar_png", "colours_for", "stacked_bar_png",
+           "small_multiples_png", "MAX_GRAPH_NODES", "MAX_BARS"]
 
 MAX_GRAPH_NODES = 60  # beyond this a coupling graph stops being readable
 MAX_BARS = 40
 MAX_HEATMAP = 40
-_RISK = "#c62828"
+_GOOD, _WARN, _BAD, _NONE = "#2e7d32", "#f0a030", "#c62828", "#9e9e9e"
+_RISK = _BAD
 _EDGE = "#7a8591"
 _NODE = "#4c78a8"
+
+#: The one colour mapping of every chart and the graph widget, per vocabulary (the same word can mean good in one
+#: and bad in another: an ``integration`` call site is covered, an ``integration`` bug is the problem). Coverage
+#: runs green (exercised for real) → amber (only through mocks) → red (untested): never green for a gap; grey is
+#: "nothing to test / unknown". Bug categories and test kinds are kinds, not grades: distinct hues.
+COLOURS: dict[str, dict[str, str]] = {
+    "coverage": {"integration": _GOOD, "mocks_only": _WARN, "isolation_only": _WARN, "untested": _BAD,
+                 "import_only": _NONE, "unknown": _NONE},
+    "bug_category": {"integration": "#d1495b", "component": "#4c78a8", "environment": "#8e6bbf",
+                     "not_a_bug": "#9e9e9e", "unknown": "#d0d0d0"},
+    "test_kind": {"unit": "#9ecae1", "integration": "#3182bd", "e2e": "#08519c"},
+    #: the continuous scale good → bad (risk, missing integration coverage), as (position, colour) stops
+    "ramp": {"0": _GOOD, "0.5": _WARN, "1": _BAD},
+}
+_FALLBACK = ["#6baed6", "#fd8d3c", "#9e9ac8", "#bcbd22", "#969696"]
+
+
+def colours_for(names: Iterable[object], palette: str | None) -> list[str]:
+    """The colour of each name in ``palette`` (a key of :data:`COLOURS`; a status's ``_estimated`` suffix is
+    ignored); names outside it, or no palette, get neutral hues that carry no good/bad meaning."""
+    table = COLOURS[palette] if palette else {}
+    out, spare = [], iter(_FALLBACK * 10)
+    for name in names:
+        key = str(name).lower().removesuffix("_estimated")
+        out.append(table.get(key) or next(spare))
+    return out
 
 
 def _t(text: object, limit: int = 40) -> str:
@@ -164,8 +192,9 @@ def coupling_graph_png(
     return _png(fig)
 
 
-def heatmap_png(matrix: pd.DataFrame, *, title: str, cmap: str = "Reds") -> bytes:
-    """A component × component matrix (e.g. bugs per pair) as an annotated heat map.
+def heatmap_png(matrix: pd.DataFrame, *, title: str, cmap: str = "Reds", value_label: str = "") -> bytes:
+    """A component × component matrix (e.g. bugs per pair) as an annotated heat map; ``value_label`` names what
+    a cell counts (on the colour bar).
 
     Counts are written in each cell up to 40×40; larger matrices show the first
     40 rows/columns as given (order them before calling) and say so in the title.
@@ -184,7 +213,9 @@ def heatmap_png(matrix: pd.DataFrame, *, title: str, cmap: str = "Reds") -> byte
     finite = vals[np.isfinite(vals)]
     vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if value_label:
+        bar.set_label(_t(value_label, 40))
     ax.set_xticks(range(c))
     ax.set_xticklabels([_t(x, 24) for x in m.columns], rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(r))
@@ -220,6 +251,11 @@ def bar_png(series: pd.Series, *, title: str, xlabel: str) -> bytes:
 
 def _finish_barh(fig: Figure, ax, labels, xlabel: str) -> bytes:
     """Label the bars (first at the top), a light x grid, no top/right frame; the PNG."""
+    _label_barh(fig, ax, labels, xlabel)
+    return _png(fig)
+
+
+def _label_barh(fig: Figure, ax, labels, xlabel: str) -> None:
     y = np.arange(len(labels))
     ax.set_yticks(y)
     ax.set_yticklabels([_t(x, 36) for x in labels], fontsize=9)
@@ -230,15 +266,19 @@ def _finish_barh(fig: Figure, ax, labels, xlabel: str) -> bytes:
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
     fig.tight_layout()
-    return _png(fig)
 
 
-_KIND_COLOURS = {"unit": "#9ecae1", "integration": "#3182bd", "e2e": "#08519c"}
+def stacked_bar_png(df: pd.DataFrame, *, title: str, xlabel: str, palette: str | None = None) -> bytes:
+    """Stacked horizontal bars: one bar per row (e.g. seam), one segment per column (e.g. a status).
+
+    ``xlabel`` says what the bars count (call sites, bugs, tests); ``palette`` names the vocabulary of the
+    columns in :data:`COLOURS` (``coverage``, ``bug_category``, ``test_kind``) so a status has one colour
+    everywhere.
+    """
+    return _png(_stacked_bar_figure(df, title=title, xlabel=xlabel, palette=palette))
 
 
-def stacked_bar_png(df: pd.DataFrame, *, title: str, xlabel: str) -> bytes:
-    """Stacked horizontal bars: one bar per row (e.g. component), one segment per column (e.g. unit/integration/e2e);
-    ``xlabel`` says what the bars count (tests, bugs, call sites)."""
+def _stacked_bar_figure(df: pd.DataFrame, *, title: str, xlabel: str, palette: str | None) -> Figure:
     total = len(df)
     d = df.iloc[:MAX_BARS].apply(pd.to_numeric, errors="coerce").fillna(0.0)
     note = f" (first {len(d)} of {total})" if total > len(d) else ""
@@ -247,17 +287,16 @@ def stacked_bar_png(df: pd.DataFrame, *, title: str, xlabel: str) -> bytes:
     ax.set_title(_t(title, 90) + note, fontsize=12)
     if d.empty:
         _empty(fig, ax, "no data")
-        return _png(fig)
+        return fig
     y = np.arange(len(d))
     left = np.zeros(len(d))
-    fallback = ["#6baed6", "#fd8d3c", "#74c476", "#9e9ac8", "#969696"]
-    for i, col in enumerate(d.columns):
+    for col, colour in zip(d.columns, colours_for(d.columns, palette)):
         vals = d[col].to_numpy(dtype=float)
-        colour = _KIND_COLOURS.get(str(col).lower(), fallback[i % len(fallback)])
-        ax.barh(y, vals, left=left, color=colour, label=_t(col, 24))
+        ax.barh(y, vals, left=left, color=colour, label=_t(str(col).replace("_", " "), 24))
         left += vals
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
-    return _finish_barh(fig, ax, d.index, xlabel)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)  # beside, never on a bar
+    _label_barh(fig, ax, d.index, xlabel)
+    return fig
 
 
 def small_multiples_png(df: pd.DataFrame, *, title: str, labels: Iterable[str] | None = None) -> bytes:

@@ -55,7 +55,11 @@ function render({ model, el }) {
   const status = h("div", { class: "ss-status", "data-testid": "seamscope-review-status" });
   const error = h("div", { class: "ss-error", "data-testid": "seamscope-review-error" });
   const help = h("div", { class: "ss-muted ss-help" });
-  root.append(top, card, buttons, note, nav, status, error, help);
+  // Keys act only while the widget has the focus (elsewhere JupyterLab owns them: 'a' inserts a cell there);
+  // this line says which is the case right now and how to switch.
+  const keys = h("div", { class: "ss-keys", "data-testid": "seamscope-review-keys", role: "status" });
+  root.append(keys, top, card, buttons, note, nav, status, error, help);
+  root.setAttribute("data-keys", "off");
 
   function send(msg) { model.send({ ...msg, note: note.value }); }
   function go(i) { model.send({ type: "go", index: i }); }
@@ -85,7 +89,23 @@ function render({ model, el }) {
     }
   }
 
+  function keyList() {
+    const cats = Object.entries(model.get("shortcuts")).map(([k, v]) => `${k} ${v}`).join(" · ");
+    return `a accept · ${cats} · ← → move`;
+  }
+
+  function renderKeys() {
+    const on = root.contains(document.activeElement);
+    const typing = on && ["TEXTAREA", "INPUT"].includes(document.activeElement.tagName);
+    root.setAttribute("data-keys", on && !typing ? "on" : "off");
+    keys.classList.toggle("ss-keys-on", on && !typing);
+    if (!on) keys.textContent = `⌨ Keys off: click here, then press ${keyList()} (until you click elsewhere, keys go to JupyterLab)`;
+    else if (typing) keys.textContent = "⌨ Typing a note: Esc to use the keys again";
+    else keys.textContent = `⌨ Keys on: ${keyList()} · click outside the widget to give keys back to JupyterLab`;
+  }
+
   function renderBug() {
+    const hadFocus = root.contains(document.activeElement);
     const bug = model.get("bug") || {};
     const total = model.get("total"), reviewed = model.get("reviewed"), idx = model.get("index");
     progress.textContent = `${reviewed} of ${total} reviewed`;
@@ -136,9 +156,20 @@ function render({ model, el }) {
     prev.disabled = idx <= 0;
     next.disabled = idx >= total - 1;
     renderButtons();
-    const keys = Object.entries(model.get("shortcuts")).map(([k, v]) => `${k} ${v}`).join(" · ");
-    help.textContent = `keys: a accept · ${keys} · ← → move (click the widget first; typing in the note is safe)`;
+    help.textContent = "typing in the note is safe: letters there are text, not shortcuts";
+    // the button just clicked was replaced: keep the focus in the widget, or the next key would go to JupyterLab
+    if (hadFocus && !root.contains(document.activeElement)) root.focus({ preventScroll: true });
+    renderKeys();
   }
+
+  root.addEventListener("focusin", renderKeys);
+  root.addEventListener("focusout", () => setTimeout(renderKeys, 0));  // activeElement is settled after the event
+  // a click anywhere on the widget (not in the note or on a link) gives it the keys
+  root.addEventListener("click", (ev) => {
+    const t = ev.target;
+    if (t && t.closest && t.closest("textarea, input, a, select")) return;
+    if (!root.contains(document.activeElement) || document.activeElement === document.body) root.focus({ preventScroll: true });
+  });
 
   // a changed note on a decided bug is saved when the field loses focus
   note.addEventListener("change", () => model.send({ type: "note", note: note.value }));

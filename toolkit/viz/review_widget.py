@@ -10,8 +10,9 @@ classifier's probability margin) — because a label there teaches the classifie
 
 An anywidget module (``review_widget.js``/``.css``) rather than plain
 ipywidgets because the review is keyboard driven (a/i/c/e/n, arrows), which
-ipywidgets cannot listen for, and because the untrusted bug text must be
-rendered with ``textContent`` (ipywidgets' HTML widget would take markup).
+ipywidgets cannot listen for (keys act only while the widget has the focus — elsewhere they are JupyterLab's,
+where ``a`` inserts a cell — and a line at its top says which is the case and how to switch), and because the
+untrusted bug text must be rendered with ``textContent`` (ipywidgets' HTML widget would take markup).
 The browser only shows state and sends decisions; this class saves them.
 """
 from __future__ import annotations

@@ -339,7 +339,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("higher_rate", "float64", "higher failure rate"),
         ("risk_difference", "float64", "higher_rate - lower_rate"),
         ("odds_ratio", "float64", "odds of failing higher vs lower, Haldane-corrected (+0.5 per cell)"),
-        ("p_value", "float64", "two-sided Fisher's exact test; NaN when not enough data"),
+        ("p_value", "float64", "two-sided Fisher's exact test, raw; NaN when not enough data"),
+        ("p_adjusted", "float64", "p_value adjusted by Benjamini-Hochberg over every test of the comparison (the "
+                                  "q-value); the verdict uses this one"),
         ("verdict", "string", "plain-language reading"),
     ),
     "bugs_by_environment": _t(
