@@ -10,7 +10,7 @@ Targets (issue 7/10): cold < 60 s, warm < 5 s. The stage breakdown of each run
 is the CLI's own ``--verbose`` output; "other" is interpreter start, imports and
 report writing (wall time minus the stages).
 
-    python benchmarks/bench_audit.py [--keep-cache]
+    python benchmarks/bench_audit.py [--keep-cache] [--tiny]
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import big_inputs  # noqa: E402
+from common import parse_argv  # noqa: E402
 
 COLD_TARGET, WARM_TARGET = 60.0, 5.0
 _STAGE = re.compile(r"^\s{2}(.+?)\s+([0-9.]+) s$")
@@ -67,8 +68,9 @@ def _print_stages(label: str, wall: float, stages: dict[str, float]) -> None:
 
 def run(argv: list[str] | None = None) -> list[dict]:
     argv = argv or []
-    inputs = big_inputs.generate()
-    work = Path(tempfile.mkdtemp(prefix="audit-", dir=big_inputs.WORK))
+    tiny = parse_argv(argv).tiny
+    inputs = big_inputs.generate(tiny=tiny)
+    work = Path(tempfile.mkdtemp(prefix="audit-", dir=inputs.repo.parent))
     try:
         cache = work / "cache"
         cold, cold_stages = audit_once(inputs, cache, work / "out-cold")

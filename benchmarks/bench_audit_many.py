@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import synthetic_repo  # noqa: E402
-from common import parse_argv  # noqa: E402
+from common import parse_argv, pick  # noqa: E402
 
 from toolkit.runtime import progress  # noqa: E402
 from toolkit.run.many import audit_many, read_targets  # noqa: E402
@@ -35,9 +35,9 @@ REPOS = 8
 REPEAT = 2
 
 
-def _repos(commits: int, files: int) -> Path:
-    root = WORK / f"{commits}x{files}"
-    for i in range(REPOS):
+def _repos(commits: int, files: int, n: int = REPOS) -> Path:
+    root = WORK / f"{commits}x{files}x{n}"
+    for i in range(n):
         synthetic_repo.generate(root / f"repo{i}", commits=commits, files=files, seed=i)
     return root
 
@@ -51,14 +51,14 @@ def _timed(root: Path, workers: int) -> tuple[float, dict]:
 
 
 def run(argv: list[str] | None = None) -> list[dict]:
-    """``[--quick]`` (a REPO argument is ignored: the benchmark needs 8 repositories of one size)."""
-    quick = parse_argv(argv).quick
+    """``[--quick] [--tiny]`` (a REPO argument is ignored: the benchmark needs 8 repositories of one size)."""
+    args = parse_argv(argv)
     os.environ["SEAMSCOPE_NO_CACHE"] = "1"  # inherited by the worker processes: every run does all the work
     progress.set_enabled(False)
-    commits, files = (500, 100) if quick else (3000, 600)
-    root = _repos(commits, files)
+    commits, files, n = pick(args, (3000, 600, REPOS), (500, 100, REPOS), (40, 12, 2))
+    root = _repos(commits, files, n)
     ours, base, busy = [], [], []
-    for _ in range(REPEAT):
+    for _ in range(pick(args, REPEAT, REPEAT, 1)):
         t1, r1 = _timed(root, 1)
         t2, r2 = _timed(root, 2)
         base.append(t1)
@@ -74,7 +74,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
     o, b = min(ours), min(base)
     return [{"name": "audit-many", "ours_s": round(o, 2), "baseline": "audit-many(1 worker)",
              "baseline_s": round(b, 2), "ratio": round(o / b, 3),
-             "repos": REPOS, "commits_each": commits, "files_each": files, "cpus": os.cpu_count(),
+             "repos": n, "commits_each": commits, "files_each": files, "cpus": os.cpu_count(),
              "per_repo_s_median": per_repo[len(per_repo) // 2],
              # repositories in flight on average during the 2-worker run (2.0 = both workers always busy)
              "parallelism": round(max(busy), 2), "loadavg_1min": round(os.getloadavg()[0], 2),

@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import ROOT, main, parse_argv  # noqa: E402
+from common import ROOT, main, parse_argv, pick  # noqa: E402
 
 
 def _git(repo: str, *args: str) -> str:
@@ -45,11 +45,11 @@ def run(argv: list[str] | None = None) -> list[dict]:
     if repo is None:
         from synthetic_repo import DEFAULT_PATH, generate  # noqa: PLC0415 (only the synthetic case needs it)
 
-        n = 400 if args.quick else 4000
-        repo = str(generate(DEFAULT_PATH.parent / f"scaling-{n}", commits=n, files=300))
+        n, files = pick(args, (4000, 300), (400, 300), (40, 12))
+        repo = str(generate(DEFAULT_PATH.parent / f"scaling-{n}", commits=n, files=files))
     shas = _git(repo, "rev-list", "--first-parent", "HEAD").split()[::-1]  # oldest first
     rows, base = [], None
-    for share in (0.25, 0.5, 0.75, 1.0):
+    for share in (0.5, 1.0) if args.tiny else (0.25, 0.5, 0.75, 1.0):
         rev = shas[max(0, int(len(shas) * share) - 1)]
         n = int(_git(repo, "rev-list", "--count", rev).strip())
         secs = _cold_audit(repo, rev)

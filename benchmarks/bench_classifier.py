@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import fresh_seconds, main, parse_argv  # noqa: E402
+from common import best_of, fresh_seconds, main, parse_argv, pick  # noqa: E402
 
 from toolkit.vocab import schema  # noqa: E402
 from toolkit.analyze.bug_categorization import categorize_bugs  # noqa: E402
@@ -86,7 +86,8 @@ def run(argv: list[str] | None = None) -> list[dict]:
     args = parse_argv(argv)
     repeat = 1 if args.quick else 3
     rows = []
-    for name, (cats, labels) in (("classifier cv, 1k synthetic labels", synthetic()),
+    n = pick(args, 1000, 1000, 60)
+    for name, (cats, labels) in ((f"classifier cv, {n} synthetic labels", synthetic(n)),
                                  (f"classifier cv, {sum(1 for _ in LABELLED.open())} labelled_bugs",
                                   labelled_set())):
         result = evaluate_classifier(cats, labels, cv=5)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import WORK, main, parse_argv, timed  # noqa: E402
+from common import WORK, main, parse_argv, pick, timed  # noqa: E402
 
 from toolkit.load import coverage_contexts as cc  # noqa: E402
 FILES_PER_TEST, LINES_PER_FILE, FILE_LINES, SITES_PER_FILE = 30, 40, 200, 10
@@ -69,7 +69,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
     import coverage
 
     args = parse_argv(argv)
-    n_tests, n_files = (1000, 200) if args.quick else (10_000, 2_000)
+    n_tests, n_files = pick(args, (10_000, 2_000), (1000, 200), (40, 10))
     gen_s, (data_path, files, sites) = timed(lambda: generate(n_tests, n_files))
 
     def baseline() -> set[str]:

@@ -9,7 +9,7 @@ wall time is noisy, CPU less so. A direct measure follows: the number of git pro
 the cost of one call each way (``git rev-parse HEAD``, median of 200), hardened minus plain, as a share of the
 audit's wall time.
 
-    python benchmarks/bench_git_hardening.py [REPO ...] [--quick]
+    python benchmarks/bench_git_hardening.py [REPO ...] [--quick | --tiny]
 
 Default repositories: /tmp/rr/pallets+flask (when present) and the synthetic repository (4,000 commits and
 1,000 files with --quick, else 20,000 and 3,000).
@@ -25,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from common import parse_argv, pick  # noqa: E402
 
 TARGET = 0.05
 _CHILD = r'''
@@ -84,7 +86,7 @@ import sys, time, subprocess
 sys.path.insert(0, sys.argv[3])
 from toolkit.load import gitrepo
 repo = gitrepo.Repo.open(sys.argv[2])
-n = 200
+n = int(sys.argv[4])
 if sys.argv[1] == "plain":
     env = dict(__import__("os").environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     argv = ["git", "--git-dir", str(repo.git_dir), "rev-parse", "HEAD"]
@@ -109,7 +111,7 @@ def _child(code: str, *args: str, cache: str) -> str:
     return res.stdout.strip().splitlines()[-1]
 
 
-def measure(repo: str, repeat: int = 3) -> dict:
+def measure(repo: str, repeat: int = 3, calls: int = 200) -> dict:
     """Best-of-``repeat`` cold audits each way, alternating, and the per-call estimate."""
     best: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench-git-") as tmp:
@@ -123,7 +125,8 @@ def measure(repo: str, repeat: int = 3) -> dict:
                 prev = best.get(mode)
                 best[mode] = {k: (min(prev[k], got[k]) if prev else got[k]) for k in ("wall", "cpu")} | \
                     {"git_calls": got["git_calls"]}
-        per = {mode: float(_child(_PER_CALL, mode, repo, str(ROOT), cache=tmp)) for mode in ("plain", "hardened")}
+        per = {mode: float(_child(_PER_CALL, mode, repo, str(ROOT), str(calls), cache=tmp))
+               for mode in ("plain", "hardened")}
     extra = max(0.0, per["hardened"] * best["hardened"]["git_calls"] - per["plain"] * best["plain"]["git_calls"])
     return {"repo": repo, **{f"{m}_{k}": v for m in best for k, v in best[m].items()},
             "ratio_wall": best["hardened"]["wall"] / best["plain"]["wall"],
@@ -132,24 +135,32 @@ def measure(repo: str, repeat: int = 3) -> dict:
             "estimated_share": extra / best["plain"]["wall"]}
 
 
-def main(argv: list[str]) -> int:
-    quick = "--quick" in argv
-    repos = [a for a in argv if not a.startswith("--")]
+def run(argv: list[str] | None = None) -> list[dict]:
+    """One row per repository: the hardened audit against the plain one (wall), CPU and the share in extras."""
+    args = parse_argv(argv)
+    repos = [a for a in (argv or []) if not a.startswith("--")]
     if not repos:
         from synthetic_repo import generate
-        if Path("/tmp/rr/pallets+flask").exists():
+        if Path("/tmp/rr/pallets+flask").exists() and not args.tiny:
             repos.append("/tmp/rr/pallets+flask")
-        repos.append(str(generate(commits=4000 if quick else 20000, files=1000 if quick else 3000)))
+        commits, files = pick(args, (20000, 3000), (4000, 1000), (40, 12))
+        repos.append(str(generate(commits=commits, files=files)))
+    return [{"name": f"git hardening, {Path(r['repo']).name}", "ours_s": r["hardened_wall"], "baseline": "plain git",
+             "baseline_s": r["plain_wall"], "ratio": r["ratio_wall"], **r}
+            for r in (measure(repo, repeat=pick(args, 3, 2, 1), calls=pick(args, 200, 200, 10)) for repo in repos)]
+
+
+def main(argv: list[str]) -> int:
     worst = 0.0
-    for repo in repos:
-        r = measure(repo, repeat=2 if quick else 3)
+    for r in run(argv):
         worst = max(worst, r["estimated_share"])
         print(f"{r['repo']}: cold audit plain {r['plain_wall']:.2f} s wall / {r['plain_cpu']:.2f} s cpu, hardened "
               f"{r['hardened_wall']:.2f} s / {r['hardened_cpu']:.2f} s -> ratio {r['ratio_wall']:.3f} wall, "
               f"{r['ratio_cpu']:.3f} cpu; {r['hardened_git_calls']} git processes (plain {r['plain_git_calls']}), "
               f"{r['per_call_plain_ms']:.2f} -> {r['per_call_hardened_ms']:.2f} ms each: hardening costs "
               f"~{100 * r['estimated_share']:.2f} % of the audit (target < {100 * TARGET:.0f} %)")
-    return 0 if worst < TARGET else 1
+    print("within the target" if worst < TARGET else "over the target", flush=True)
+    return 0  # a benchmark measures; it does not fail the run (benchmarks/run.py)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import best_of, main, parse_argv, peak_rss_mib, timed  # noqa: E402
+from common import best_of, main, parse_argv, peak_rss_mib, pick, timed  # noqa: E402
 from synthetic_repo import generate  # noqa: E402
 
 from toolkit.load.gitrepo import Repo, git_env  # noqa: E402
@@ -41,7 +41,8 @@ def _rss_child(repo: Path) -> tuple[float, float]:
 def run(argv: list[str] | None = None) -> list[dict]:
     args = parse_argv(argv)
     quick = args.quick
-    path = Path(args.repo) if args.repo else generate(commits=4000 if quick else 20000, files=1000 if quick else 3000)
+    commits, files = pick(args, (20000, 3000), (4000, 1000), (40, 12))
+    path = Path(args.repo) if args.repo else generate(commits=commits, files=files)
     r = Repo.open(path)
     rows = []
     with tempfile.TemporaryDirectory() as cache:
@@ -55,7 +56,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
         warm_s = best_of(lambda: load_history(r))
         rows.append({"name": "history_warm_vs_cold", "ours_s": warm_s, "baseline": "ours cold",
                      "baseline_s": cold_s, "ratio": warm_s / cold_s})
-        n = 500 if quick else 1500
+        n = pick(args, 1500, 500, 10)
         from pydriller import Repository
 
         def pydriller() -> int:

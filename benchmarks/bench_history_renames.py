@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import main, parse_argv  # noqa: E402
+from common import main, parse_argv, pick  # noqa: E402
 from synthetic_repo import generate  # noqa: E402
 
 REAL = (Path("/tmp/rr/pytest-dev+pytest"), Path("/tmp/rr/pallets+flask"))
@@ -139,7 +139,8 @@ def run(argv: list[str] | None = None) -> list[dict]:
     if paths:
         repos = [Path(p) for p in paths]
     else:
-        synth = generate(commits=2000 if args.quick else 20000, files=500 if args.quick else 3000)
+        commits, files = pick(args, (20000, 3000), (2000, 500), (40, 12))
+        synth = generate(commits=commits, files=files)
         repos = [synth] + ([] if args.quick else [p for p in REAL if p.exists()])
     rows = []
     for repo in repos:

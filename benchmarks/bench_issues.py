@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import WORK, best_of, fresh_seconds, main, parse_argv  # noqa: E402
+from common import WORK, best_of, fresh_seconds, main, parse_argv, pick  # noqa: E402
 
 from toolkit.vocab import schema  # noqa: E402
 from toolkit.load.issues import load_issues  # noqa: E402
@@ -102,15 +102,16 @@ def make_commits(n: int, n_issues: int) -> pd.DataFrame:
 
 
 def run(argv: list[str] | None = None) -> list[dict]:
-    n = 10_000 if parse_argv(argv).quick else 100_000
+    args = parse_argv(argv)
+    n, repeat = pick(args, (100_000, 3), (10_000, 3), (200, 1))
     path = make_jira_csv(n)
-    base, ours = best_of(lambda: pd.read_csv(path)), best_of(lambda: load_issues(path))
+    base, ours = best_of(lambda: pd.read_csv(path), repeat), best_of(lambda: load_issues(path), repeat)
     issues = load_issues(path)
     assert len(issues) == n, len(issues)
     rows = [{"name": "jira csv", "ours_s": ours, "baseline": "pandas.read_csv", "baseline_s": base,
              "ratio": ours / base}]
     commits = make_commits(n, n)
-    link_s = best_of(lambda: link_issues(issues, commits))
+    link_s = best_of(lambda: link_issues(issues, commits), repeat)
     res = link_issues(issues, commits)
     rows.append({"name": "linking", "ours_s": link_s, "baseline": "none", "baseline_s": float("nan"),
                  "ratio": float("nan"), "links": len(res.links)})

@@ -125,10 +125,10 @@ def bazel_file(rng: random.Random, idx: int) -> str:
             f"<system-out><![CDATA[{_words(rng, 5000)}]]></system-out>\n</testsuite>\n</testsuites>\n")
 
 
-def generate(quick: bool = False) -> Path:
+def generate(quick: bool = False, tiny: bool = False) -> Path:
     """Write the data set once; a marker with the parameters makes re-runs free."""
-    scale = 0.2 if quick else 1.0
-    root = WORK / ("junit-quick" if quick else "junit")
+    scale = 0.005 if tiny else 0.2 if quick else 1.0
+    root = WORK / ("junit-tiny" if tiny else "junit-quick" if quick else "junit")
     marker = root / ".generated.json"
     params = {"version": VERSION, "scale": scale}
     if marker.is_file() and json.loads(marker.read_text()) == params:
@@ -192,14 +192,15 @@ def _peak_rss_mib(root: Path, workers: int) -> float:
 
 
 def run(argv: list[str] | None = None) -> list[dict]:
-    root = generate(parse_argv(argv).quick)
+    args = parse_argv(argv)
+    root = generate(args.quick, args.tiny)
     files = xml_files(root)
     size_mb = sum(f.stat().st_size for f in files) / 1e6
     rss1 = _peak_rss_mib(root, 1)
     from toolkit.load.test_runs import load_test_runs  # noqa: F401  (import time is not parse time)
     # best of REPEAT, interleaved, so a busy machine penalises both sides alike
     ours_s = ours2_s = base_s = float("inf")
-    for _ in range(REPEAT):
+    for _ in range(1 if args.tiny else REPEAT):
         t, n_ours = timed(lambda: ours(root, 1))
         ours_s = min(ours_s, t)
         t, n_base = timed(lambda: baseline_junitparser(files))

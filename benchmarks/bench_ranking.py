@@ -58,11 +58,15 @@ def _inputs(args) -> tuple[str, list[str]]:
     """(label, CLI input arguments)."""
     if args.repo:
         return Path(args.repo).name, [str(args.repo)]
-    if args.quick:
+    if args.quick and not args.tiny:
         import synthetic_repo
         path = synthetic_repo.generate(HERE / ".work" / "synthetic-3000-600", commits=3000, files=600)
         return "synthetic 3000 commits / 600 files (repository only)", [str(path)]
     import big_inputs
+    if args.tiny:
+        b = big_inputs.generate(tiny=True)
+        return ("tiny synthetic case", [str(b.repo), "--tests", str(b.junit), "--coverage", str(b.coverage),
+                                        "--issues", str(b.issues)])
     b = big_inputs.generate()
     return ("big synthetic case (20k commits, 3k modules, 10k tests x 2 x 2, coverage, 5k issues)",
             [str(b.repo), "--tests", str(b.junit), "--coverage", str(b.coverage), "--issues", str(b.issues)])
@@ -90,15 +94,15 @@ def _cli_audit(inputs: list[str], rev: str | None, cache: Path, out: Path) -> tu
     return wall, cpu, stages.get("backtest", 0.0)
 
 
-def _added_rows(inputs: list[str], label: str, rev: str, work: Path) -> list[dict]:
+def _added_rows(inputs: list[str], label: str, rev: str, work: Path, pairs: int = PAIRS) -> list[dict]:
     """The two CLI rows: first (cold caches) and again (the caches those runs filled)."""
     runs: dict[tuple[str, bool], list[tuple[float, float, float]]] = {}
-    for i in range(PAIRS):
+    for i in range(pairs):
         for with_bt in (True, False) if i % 2 == 0 else (False, True):
             tag = f"{i}-{'bt' if with_bt else 'plain'}"
             runs.setdefault(("first", with_bt), []).append(
                 _cli_audit(inputs, rev if with_bt else None, work / f"cache-{tag}", work / f"out-{tag}"))
-    for i in range(PAIRS):  # again, each on the cache its first run filled
+    for i in range(pairs):  # again, each on the cache its first run filled
         for with_bt in (True, False) if i % 2 == 0 else (False, True):
             tag = f"{i}-{'bt' if with_bt else 'plain'}"
             runs.setdefault(("again", with_bt), []).append(
@@ -161,7 +165,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
         with_issues = "--issues" in inputs
         rows = _inprocess_rows(inputs, label, rev, work, with_backtest=not with_issues)
         if with_issues:
-            rows += _added_rows(inputs, label, rev, work)
+            rows += _added_rows(inputs, label, rev, work, pairs=1 if args.tiny else PAIRS)
         return rows
     finally:
         if old is None:

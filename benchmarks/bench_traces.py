@@ -9,7 +9,7 @@ Ours: ``load_traces([file])`` — every span into the ``spans`` table and the ``
 measured in a fresh subprocess (time and peak RSS, ``ru_maxrss``). Baseline: ``json.loads`` of every line of
 the same file and nothing else (the floor any reader of the format pays).
 
-Usage: ``python benchmarks/bench_traces.py [--quick]`` (``--quick``: 100,000 spans).
+Usage: ``python benchmarks/bench_traces.py [--quick | --tiny]`` (``--quick``: 100,000 spans; ``--tiny``: 2,000).
 """
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import parse_argv  # noqa: E402
+
 WORK = ROOT / "benchmarks" / ".work" / "traces"
 VERSION = 1
 SERVICES = [f"svc-{n:02d}" for n in range(25)]
@@ -121,8 +125,8 @@ def _measure(mode: str, path: Path) -> dict:
 
 
 def run(argv: list[str] | None = None) -> list[dict]:
-    argv = argv or []
-    n = 100_000 if "--quick" in argv else 1_000_000
+    args = parse_argv(argv)
+    n = 2_000 if args.tiny else 100_000 if args.quick else 1_000_000
     path = generate(n)
     ours = _measure("ours", path)
     base = _measure("baseline", path)

@@ -19,7 +19,7 @@ Under ``benchmarks/.work/big/`` (idempotent: a marker file records the parameter
     5,000 GitHub issues ``#1``..``#5000`` — the numbers the synthetic commit
     messages close (``Fixes #N``), so linking finds fix commits.
 
-Usage: ``python benchmarks/big_inputs.py`` (prints the paths).
+Usage: ``python benchmarks/big_inputs.py [--tiny]`` (prints the paths).
 """
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ WORK = HERE / ".work" / "big"
 VERSION = 1
 PARAMS = {"version": VERSION, "commits": 20000, "files": 3000, "tests": 10000, "issues": 5000,
           "envs": ["unit", "integration"], "runs": 2}
+#: the same shape at the smallest size that still runs every step (tests/test_benchmarks.py), in ``.work/big-tiny/``
+TINY = {**PARAMS, "commits": 60, "files": 24, "tests": 60, "issues": 20}
 FILES_PER_TEST = 8
 RECORDED_PREFIX = "/home/ci/build/"
 _TEST_DEF = re.compile(r"^def (test_\w+)\(", re.M)
@@ -53,8 +55,8 @@ class BigInputs:
     issues: Path
 
 
-def _paths() -> BigInputs:
-    return BigInputs(WORK / "repo", WORK / "junit", WORK / "coverage.sqlite", WORK / "issues.json")
+def _paths(work: Path = WORK) -> BigInputs:
+    return BigInputs(work / "repo", work / "junit", work / "coverage.sqlite", work / "issues.json")
 
 
 def _tests(repo: Path, n: int) -> list[tuple[int, str]]:
@@ -155,26 +157,27 @@ def _write_issues(target: Path, n: int, rng: random.Random) -> None:
     target.write_text(json.dumps(items))
 
 
-def generate() -> BigInputs:
-    """Create (or reuse) every big input; returns their paths."""
-    paths = _paths()
-    marker = WORK / "inputs.json"
+def generate(tiny: bool = False) -> BigInputs:
+    """Create (or reuse) every big input (``tiny``: the :data:`TINY` set); returns their paths."""
+    params, work = (TINY, WORK.with_name("big-tiny")) if tiny else (PARAMS, WORK)
+    paths = _paths(work)
+    marker = work / "inputs.json"
     default = synthetic_repo.DEFAULT_PATH
-    if not paths.repo.exists() and (default / ".git" / synthetic_repo.MARKER).exists():
+    if not tiny and not paths.repo.exists() and (default / ".git" / synthetic_repo.MARKER).exists():
         shutil.copytree(default, paths.repo, symlinks=True)  # the same deterministic repository, already built
-    synthetic_repo.generate(paths.repo, commits=PARAMS["commits"], files=PARAMS["files"])
-    if marker.exists() and json.loads(marker.read_text()) == PARAMS:
+    synthetic_repo.generate(paths.repo, commits=params["commits"], files=params["files"])
+    if marker.exists() and json.loads(marker.read_text()) == params:
         return paths
     marker.unlink(missing_ok=True)
     rng = random.Random(11)
-    tests = _tests(paths.repo, PARAMS["tests"])
+    tests = _tests(paths.repo, params["tests"])
     shutil.rmtree(paths.junit, ignore_errors=True)
     _write_junit(paths.junit, tests, rng)
     _write_coverage(paths.coverage, paths.repo, tests, random.Random(12))
-    _write_issues(paths.issues, PARAMS["issues"], random.Random(13))
-    marker.write_text(json.dumps(PARAMS))
+    _write_issues(paths.issues, params["issues"], random.Random(13))
+    marker.write_text(json.dumps(params))
     return paths
 
 
 if __name__ == "__main__":
-    print(generate())
+    print(generate(tiny="--tiny" in sys.argv[1:]))

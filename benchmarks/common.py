@@ -1,7 +1,7 @@
 """What every benchmark shares: its command line, best-of-N timing, a child's peak memory, and its printed rows.
 
 A benchmark module exposes ``run(argv: list[str] | None = None) -> list[dict]``: ``benchmarks/run.py`` passes
-``[REPO] [--quick]`` and running the file alone passes ``sys.argv[1:]`` (``main(run)`` does that and prints the
+``[REPO] [--quick] [--tiny]`` and running the file alone passes ``sys.argv[1:]`` (``main(run)`` does that and prints the
 rows), so both read the same arguments with :func:`parse_argv`.
 """
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work"
+#: The one convention for "run at the tiny size": ``--tiny`` on the command line, or this variable set to 1.
+TINY_ENV = "SEAMSCOPE_BENCH_TINY"
 ROW_KEYS = ("name", "ours_s", "baseline", "baseline_s", "ratio", "note")
 
 
@@ -23,16 +25,28 @@ ROW_KEYS = ("name", "ours_s", "baseline", "baseline_s", "ratio", "note")
 class Args:
     repo: str | None = None  # a real repository to measure on, where the benchmark supports one
     quick: bool = False  # smaller generated inputs
+    tiny: bool = False  # the smallest inputs that still run every step: what tests/test_benchmarks.py runs
     flags: frozenset[str] = field(default_factory=frozenset)  # every ``--flag`` given, --quick included
 
 
+def _env_on(name: str) -> bool:
+    return os.environ.get(name, "").strip() not in ("", "0")
+
+
 def parse_argv(argv: list[str] | None) -> Args:
-    """``[REPO] [--quick] [--other-flag ...]``; a non-empty ``SEAMSCOPE_BENCH_QUICK`` other than 0 also means quick."""
+    """``[REPO] [--quick] [--tiny] [--other-flag ...]``; a non-empty ``SEAMSCOPE_BENCH_QUICK`` /
+    ``SEAMSCOPE_BENCH_TINY`` other than 0 also means quick / tiny. Tiny implies quick."""
     argv = list(argv or [])
     flags = frozenset(a for a in argv if a.startswith("--"))
     paths = [a for a in argv if not a.startswith("--")]
-    quick = "--quick" in flags or os.environ.get("SEAMSCOPE_BENCH_QUICK", "").strip() not in ("", "0")
-    return Args(repo=paths[0] if paths else None, quick=quick, flags=flags)
+    tiny = "--tiny" in flags or _env_on(TINY_ENV)
+    quick = tiny or "--quick" in flags or _env_on("SEAMSCOPE_BENCH_QUICK")
+    return Args(repo=paths[0] if paths else None, quick=quick, tiny=tiny, flags=flags)
+
+
+def pick(args: Args, full: Any, quick: Any, tiny: Any) -> Any:
+    """The value for this run's size: ``tiny`` (the test suite's smoke run), ``quick`` or ``full``."""
+    return tiny if args.tiny else quick if args.quick else full
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -200,8 +200,13 @@ def _stream(out, commits: int, files: int, seed: int) -> None:
 
 
 def generate(path: str | os.PathLike | None = None, commits: int = 20000, files: int = 3000, seed: int = 0) -> Path:
-    """Create (or reuse) the synthetic repository at ``path`` (default ``benchmarks/.work/synthetic``)."""
-    target = Path(path) if path is not None else DEFAULT_PATH
+    """Create (or reuse) the synthetic repository at ``path`` (default ``benchmarks/.work/synthetic`` for the
+    default size, else ``benchmarks/.work/synthetic-<commits>x<files>-<seed>``, so a smaller run does not
+    replace the big repository another benchmark reuses)."""
+    if path is None:
+        default = (commits, files, seed) == (20000, 3000, 0)
+        path = DEFAULT_PATH if default else DEFAULT_PATH.with_name(f"synthetic-{commits}x{files}-{seed}")
+    target = Path(path)
     params = {"version": VERSION, "commits": commits, "files": files, "seed": seed}
     marker = target / ".git" / MARKER
     if marker.exists() and json.loads(marker.read_text()) == params:

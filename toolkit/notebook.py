@@ -80,6 +80,7 @@ def load(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike |
     """
     from toolkit.core.evidence import load_evidence
     from toolkit.core.findings import Findings
+    from toolkit.runtime.gcpause import collection_paused
 
     _install_short_errors()
     config = config_from_params(repo, tests, coverage, issues, labels, at, name=name, contracts=_paths(contracts),
@@ -90,7 +91,8 @@ def load(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike |
         param = PARAMETER_OF_FLAG.get(exc.flag or "", exc.flag)
         raise InputError(exc.path, exc.what, line=exc.line, record=exc.record, hint=exc.hint,
                          flag=f"the parameter {param!r} in the notebook's parameters cell") from None
-    ev = load_evidence(config)
+    with collection_paused():  # as the CLI does (toolkit.runtime.gcpause): a kernel's collector is on
+        ev = load_evidence(config)
     return ev, Findings(ev)
 
 

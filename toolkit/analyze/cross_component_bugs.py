@@ -199,7 +199,7 @@ def bug_overlay(graph: nx.DiGraph, pairs: pd.DataFrame | CrossComponentBugs) -> 
     added (they are crossing bugs without a static seam; see ``pairs``). Returns
     ``graph``. Node names are components; an edge may also carry ``seam``.
     """
-    table = getattr(pairs, "pairs", pairs)
+    table: pd.DataFrame = getattr(pairs, "pairs", pairs)
     count = dict(zip(table["pair"].astype(str), table["bugs"].astype(int))) if len(table) else {}
     for u, v, data in graph.edges(data=True):
         if "seam" in data and isinstance(data["seam"], str) and "->" in data["seam"]:

@@ -85,7 +85,8 @@ def message_seams(messages: pd.DataFrame) -> pd.DataFrame:
     return out.astype({c: "string" for c in cols if c != "publish_sites"}).sort_values(["seam", "topic"]).reset_index(drop=True)
 
 
-def _finding(kind: str, consumer: Any, provider: Any, method: Any, path: Any, fld: Any, detail: str, source: str) -> dict:
+def _finding(kind: str, consumer: Any, provider: Any, method: Any, path: Any, fld: Any, detail: str,
+             source: str | None) -> dict:
     return {"finding": kind, "seam": seam_name(consumer, provider) if consumer and provider else None,
             "consumer": consumer, "provider": provider, "method": method, "path_template": path, "field": fld,
             "detail": detail, "source": source}
@@ -135,7 +136,7 @@ def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: An
     used: set[tuple[str, str, str]] = set()
     for r in calls.dropna(subset=["callee_service"]).itertuples(index=False):
         method = None if pd.isna(r.method) else r.method
-        where = f"{r.path}:{r.line}"
+        where: str | None = f"{r.path}:{r.line}"
         k = _find(spec_keys.get(r.callee_service), r.path_template) or path_key(r.path_template)
         for m in ([method] if method else ["GET", "POST", "PUT", "PATCH", "DELETE"]):
             used.add((r.callee_service, m, k))
@@ -167,11 +168,12 @@ def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: An
         provider, consumer = r.provider, r.consumer
         where = r.source
         if provider in spec_keys:
-            k = _find(spec_keys[provider], r.path_template)
-            if k is None:
+            found = _find(spec_keys[provider], r.path_template)
+            if found is None:
                 rows.append(_finding("pact_path", consumer, provider, r.method, r.path_template, None,
                                      f"{provider}'s spec has no path {r.path_template} (pact: {r.description})", where))
                 continue
+            k = found
             methods = spec_keys[provider][k]
             tpl = spec_path[k]
             if r.method not in methods:
@@ -315,7 +317,7 @@ def _interactions(calls: pd.DataFrame, msgs: pd.DataFrame, edges: pd.DataFrame |
     matches its route (parameter names ignored, a concrete path matches a template); a traced message for
     the static publish of its topic. Traced calls matching no static interaction become rows of their own.
     """
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # (seam, kind, method, path template or topic)
     for r in calls.dropna(subset=["seam"]).itertuples(index=False):
         key = (r.seam, "http", r.method if pd.notna(r.method) else "ANY", r.path_template)
         rows.setdefault(key, {"call_sites": 0, "test_calls": 0, "production_calls": 0})["call_sites"] += 1

@@ -225,7 +225,7 @@ def _lookup(ids: dict[int, str | None]) -> tuple[np.ndarray, np.ndarray, list[st
     cats = sorted({v for v in ids.values() if v is not None})
     index = {c: i for i, c in enumerate(cats)}
     keys = np.array(sorted(ids), dtype=np.int64)
-    codes = np.array([-1 if ids[k] is None else index[ids[k]] for k in keys.tolist()], dtype=np.int64)
+    codes = np.array([-1 if (c := ids[k]) is None else index[c] for k in keys.tolist()], dtype=np.int64)
     return keys, codes, cats
 
 
@@ -375,4 +375,4 @@ def test_components(test_lines: pd.DataFrame, components: ComponentMap) -> pd.Da
     return schema.conform(out, "test_components")
 
 
-test_components.__test__ = False  # a loader, not a pytest test, wherever it is imported
+test_components.__test__ = False  # type: ignore[attr-defined]  # a loader, not a pytest test, wherever it is imported

@@ -150,7 +150,7 @@ def _parse_int(tok: bytes) -> int | None:
     return None if tok == b"-" else int(tok)
 
 
-def _stream(repo: Repo, args: list[str]) -> tuple[list, list]:
+def _stream(repo: Repo, args: list[str]) -> tuple[dict[str, list], dict[str, list]]:
     """Run ``git log`` once and parse its stream into column lists."""
     global git_log_runs
     git_log_runs += 1
@@ -198,9 +198,10 @@ def _stream(repo: Repo, args: list[str]) -> tuple[list, list]:
         rc = proc.wait()
     if rc != 0:
         raise InputError(repo.origin, f"git log failed: {err.strip()}", hint="check the revision and path arguments")
-    commits = {"sha": c_sha, "parents": c_parents, "author": c_author, "email": c_email, "timestamp": c_ts,
-               "message": c_msg}
-    changes = {"sha": f_sha, "path": f_path, "old_path": f_old, "added": f_add, "deleted": f_del, "binary": f_bin}
+    commits: dict[str, list] = {"sha": c_sha, "parents": c_parents, "author": c_author, "email": c_email,
+                                "timestamp": c_ts, "message": c_msg}
+    changes: dict[str, list] = {"sha": f_sha, "path": f_path, "old_path": f_old, "added": f_add, "deleted": f_del,
+                                "binary": f_bin}
     return commits, changes
 
 

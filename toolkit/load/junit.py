@@ -43,7 +43,6 @@ declarations and external references are refused, never expanded.
 from __future__ import annotations
 
 import functools
-import gc
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -261,8 +260,6 @@ def _parse(path: Path) -> _Collector:
     expat.EndElementHandler = col.end
     expat.CharacterDataHandler = len
     started = False
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the rows are acyclic; generational GC passes over them would double the parse time
     try:
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
@@ -304,8 +301,6 @@ def _parse(path: Path) -> _Collector:
         raise InputError(path, f"cannot read: {e.strerror or e}") from None
     finally:
         col.expat = expat.StartElementHandler = expat.EndElementHandler = expat.CharacterDataHandler = None
-        if gc_was_enabled:
-            gc.enable()
     if not col.root_seen:
         raise InputError(path, "not XML (no root element)", hint="expected a JUnit XML report")
     return col

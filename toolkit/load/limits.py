@@ -28,6 +28,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any, Iterator
 
 from toolkit.errors import InputError
@@ -114,7 +115,8 @@ def _room(lim: Limits, frames_per_level: int = 1) -> Iterator[None]:
     """Python's int-digit and recursion limits raised to ``lim`` for one parse when the user asked for more
     than Python allows by default (never lowered: other threads may rely on them)."""
     old_digits, old_rec = sys.get_int_max_str_digits(), sys.getrecursionlimit()
-    frames, f = 0, sys._getframe()
+    frames = 0
+    f: FrameType | None = sys._getframe()
     while f is not None:
         frames, f = frames + 1, f.f_back
     want_rec = frames + frames_per_level * lim.depth + 100
@@ -210,7 +212,7 @@ def _loader_class():
             self._done: set[int] = set()
             self._sizes: dict[int, int] = {}
 
-        def compose_document(self):  # type: ignore[no-untyped-def]
+        def compose_document(self):
             self._expanded, self._done, self._sizes = 0, set(), {}
             return super().compose_document()
 
@@ -235,7 +237,7 @@ def _loader_class():
                     stack.extend((k, False) for k in kids if id(k) not in sizes)
             return sizes[id(node)]
 
-        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        def compose_node(self, parent, index):
             if self.check_event(AliasEvent):
                 event = self.peek_event()
                 node = super().compose_node(parent, index)

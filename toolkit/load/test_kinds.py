@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from pathlib import PurePosixPath
 
@@ -247,7 +248,7 @@ def _mocked_by_test(mocks: pd.DataFrame | None) -> tuple[dict[str, set[str]], di
     return mocked, {t: c for t, c in conditionally.items() if c}, stubbed
 
 
-def _only_under_condition(components: set[str], conditional: set[str]) -> str:
+def _only_under_condition(components: AbstractSet[str], conditional: AbstractSet[str]) -> str:
     """`` (payments only under a condition)`` for the named components mocked only conditionally, else ``""``."""
     named = sorted(components & conditional)
     return f" ({', '.join(named)} only under a condition)" if named else ""

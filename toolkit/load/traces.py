@@ -29,7 +29,6 @@ Robustness
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -373,17 +372,10 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
     mine: list[Skip] = []
     cols = _Columns()
     stats = {"files": 0, "bad_lines": 0}
-    # the cyclic GC would re-traverse every parsed span on each collection: nothing here forms cycles
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for path, env, named in progress(_files(paths), desc="traces"):
-            default = normalize(env or environment) if (env or environment) else _env_from_path(path)
-            stats["files"] += 1
-            _read_file(path, default, cols, mine, stats, named)
-    finally:
-        if enabled:
-            gc.enable()
+    for path, env, named in progress(_files(paths), desc="traces"):
+        default = normalize(env or environment) if (env or environment) else _env_from_path(path)
+        stats["files"] += 1
+        _read_file(path, default, cols, mine, stats, named)
     d = cols.data
     df = pd.DataFrame({c: (_strings(d[c]) if c in _STRING_COLS else d[c]) for c in _COLS})
     df["status_code"] = pd.array(d["status_code"], dtype="Int64")

@@ -402,6 +402,7 @@ def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:
     for ext in ("parquet", "pkl"):
         path = _path(namespace, k, ext)
         try:
+            got: Any
             if ext == "parquet":
                 got = _read_parquet(path)
             else:

@@ -8,11 +8,11 @@ caller (a Dask client, in the notebooks) is used instead of a new pool.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import gc
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from toolkit.runtime import gcpause
 from toolkit.runtime.progress import progress
 
 T = TypeVar("T")
@@ -47,9 +47,7 @@ def map_chunks(fn: Callable[[list[T]], list[R]], items: Sequence[T], *, weight: 
     run: Any = executor
     pool = None
     if run is None:
-        # a forked worker inherits the caller's heap (an audit's tables: millions of objects); its garbage
-        # collector would walk them all, touching (so copying) every page: freeze them in the worker first
-        pool = run = cf.ProcessPoolExecutor(max_workers=n, initializer=gc.freeze)
+        pool = run = cf.ProcessPoolExecutor(max_workers=n, initializer=gcpause.freeze_inherited)
     try:
         for res in progress(run.map(fn, parts), desc=desc, total=len(parts), unit="chunk"):
             out.extend(res)

@@ -32,7 +32,6 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.runtime.gcpause import collection_paused
 from toolkit.load.issues import generic_csv, github, gitlab, jira_csv, jira_json
 from toolkit.load.issues.normalize import conform, deduplicate, finish
 from toolkit.load.limits import LimitExceeded, check_input_file, json_decode_at
@@ -226,8 +225,7 @@ def load_issues(
     ``df.attrs["encodings"]`` maps each CSV to the encoding it was read with.
     """
     frames, encodings = [], {}
-    with collection_paused():
-        _load_all(paths, format, mapping, pseudonymize, skips, frames, encodings)
+    _load_all(paths, format, mapping, pseudonymize, skips, frames, encodings)
     if not frames:
         out = schema.empty("issues")
     else:
