@@ -217,10 +217,12 @@ def test_notebook_06_and_the_cli_agree(executed, dataset, nb_cache, tmp_path):
 
     def top(doc, n=10):
         rows = doc["sections"]["seam_ranking"]["tables"]["seam_ranking"][:n]
-        return [(r["rank"], r["seam"], round(r["score"], 9), r["status"]) for r in rows]
+        return [(r["rank"], r["seam"], round(r["score"], 9), r["reason"]) for r in rows]
 
     assert len(top(cli)) >= 3 and top(notebook) == top(cli)
     assert metric_values(notebook) == metric_values(cli) and metric_values(cli)
+    headline = [doc["sections"]["summary"]["summary"]["top_risky_seams"] for doc in (notebook, cli)]
+    assert headline[0] == headline[1] and headline[0]
     assert notebook["provenance"]["configuration"] == cli["provenance"]["configuration"] == params["CONFIG"]
     assert set(notebook["sections"]) == set(cli["sections"])  # traces and contracts read by both
 
