@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
 NOTEBOOKS = ["00_overview", "01_integration_test_coverage", "02_bug_categorization", "03_interface_documentation",
              "04_cross_component_bugs", "05_environment_comparison", "06_audit_report"]
-PARAMETERS = {"repo", "tests", "coverage", "issues", "labels", "at", "out"}
+PARAMETERS = {"CONFIG"}  # every notebook: the configuration, as `seamscope audit` finds it
+PARAMETERS_06 = {"OUT", "BACKTEST_AT", "PREVIOUS"}  # the report notebook: where it writes, backtest, trend
 pytestmark = pytest.mark.xdist_group("notebooks")
 
 
@@ -57,6 +58,28 @@ def sample_before() -> str:
     return _tree_digest(SAMPLE_DIR)
 
 
+def _write_config(folder: Path, **keys) -> Path:
+    """A seamscope.toml in ``folder`` (outside any repository, so absolute paths are allowed) with ``keys``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for k, v in keys.items():
+        v = [str(x) for x in v] if isinstance(v, (list, tuple)) else str(v)
+        lines.append(f"{k} = {json.dumps(v)}")  # JSON strings and arrays of them are valid TOML
+    path = folder / "seamscope.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _dataset_configs(work: Path, small: dict) -> dict[str, Path]:
+    """One seamscope.toml per dataset, each in a folder of its own (labels default beside it)."""
+    c = sample_config()
+    return {
+        "sample": _write_config(work / "sample", repo=c.repo, tests=c.tests, coverage=c.coverage, issues=c.issues,
+                                contracts=c.contracts, traces=c.traces, name=c.name),
+        "ledger": _write_config(work / "ledger", repo=small["repo"], tests=small["tests"], issues=small["issues"]),
+    }
+
+
 def _execute(name: str, out: Path, params: dict) -> str:
     """Run one notebook with papermill and a fresh ``python3`` kernel; return the error text ('' when it ran).
 
@@ -78,20 +101,16 @@ def _execute(name: str, out: Path, params: dict) -> str:
 def executed(tmp_path_factory, small, nb_cache, sample_before) -> dict[tuple[str, str], tuple]:
     """(dataset, notebook) -> (executed notebook, error text, parameters); all 14 runs, one kernel per core."""
     work = tmp_path_factory.mktemp("executed")
-    datasets = {
-        "sample": {"labels": str(work / "sample-labels.csv"), "out": str(work / "sample-report")},
-        "ledger": {"repo": small["repo"], "tests": small["tests"], "coverage": None, "issues": small["issues"],
-                   "contracts": [], "traces": [],  # no services (00 and 01 read them; the others ignore them)
-                   "backtest_at": None,  # 06: the sample's backtest revision is not in this history
-                   "labels": str(work / "ledger-labels.csv"), "out": str(work / "ledger-report")},
-    }
+    # the ledger has no services (00 and 01 read them) and no backtest revision of its own (06: none)
+    datasets = {ds: {"CONFIG": str(path)} for ds, path in _dataset_configs(work, small).items()}
     jobs = [(ds, name) for ds in datasets for name in NOTEBOOKS]
 
     def run(job):
         ds, name = job
         out = work / f"{ds}-{name}.ipynb"
-        err = _execute(name, out, datasets[ds])
-        return job, (nbformat.read(out, as_version=4), err, datasets[ds])
+        params = {**datasets[ds], **({"OUT": str(work / f"{ds}-report")} if name == "06_audit_report" else {})}
+        err = _execute(name, out, params)
+        return job, (nbformat.read(out, as_version=4), err, params)
 
     workers = max(2, os.cpu_count() or 2)
     with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(max_workers=workers) as pool:
@@ -124,7 +143,7 @@ def test_committed_notebook_is_clean_and_parameterised(name):
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be tagged 'parameters'"
     assigned = {t.id for node in ast.parse(code[0].source).body if isinstance(node, ast.Assign)
                 for t in node.targets if isinstance(t, ast.Name)}
-    assert PARAMETERS <= assigned
+    assert assigned == PARAMETERS | (PARAMETERS_06 if name == "06_audit_report" else set())
     assert "data/sample" not in code[0].source  # paths come from toolkit.config.SAMPLE_DIR (any cwd)
     # no logic in notebooks: no loops, no function definitions, no table wrangling
     for cell in code[1:]:
@@ -148,7 +167,8 @@ def test_notebook_runs_top_to_bottom(executed, dataset, name):
     assert not errors, errors
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code)
-    assert not Path(params["labels"]).exists()  # opening the review widget (or reading labels) decides nothing
+    labels = Path(params["CONFIG"]).parent / "seamscope-labels.csv"  # the default: beside the configuration
+    assert not labels.exists()  # opening the review widget (or reading labels) decides nothing
     text = _text(nb)
     if name == "01_integration_test_coverage":
         assert ("static estimate" in text) == (dataset == "ledger")
@@ -169,13 +189,46 @@ def test_notebook_runs_top_to_bottom(executed, dataset, name):
         assert 'data:image/png;base64,' in "".join(picture["data"]["text/html"])
         assert ("5 components" if dataset == "ledger" else "10 components") in "".join(widget["data"]["text/plain"])
     if name == "06_audit_report":
-        report = Path(params["out"])
+        report = Path(params["OUT"])
         assert (report / "report.html").exists() and (report / "findings.json").exists()
         findings = json.loads((report / "findings.json").read_text())
         assert findings
         assert ("backtest" in findings["sections"]) == (dataset == "sample")  # backtest_at: the sample's default
         if dataset == "sample":
             assert findings["sections"]["backtest"]["summary"]["backtest_beats_baselines"] is True
+        assert "no earlier audit" in text  # PREVIOUS empty: the trend says how to get one
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["sample", "ledger"])
+def test_notebook_06_and_the_cli_agree(executed, dataset, nb_cache, tmp_path):
+    """The same seamscope.toml through notebook 06 and `seamscope audit --config`: the same top seams and the same
+    headline metrics (once each notebook had its own parameters and 06 ranked a different fifth seam)."""
+    import sys
+
+    from toolkit.config import sample_backtest_rev
+    from toolkit.report.trend import metric_values
+
+    nb, err, params = executed[(dataset, "06_audit_report")]
+    assert not err, err[-3000:]
+    cmd = [sys.executable, "-m", "toolkit.cli", "-q", "audit", "--config", params["CONFIG"], "--out", str(tmp_path)]
+    if dataset == "sample":  # the notebook backtests the sample at its own revision, as `audit --backtest` does
+        cmd += ["--backtest", sample_backtest_rev()]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SEAMSCOPE_CACHE": str(nb_cache)}
+    subprocess.run(cmd, check=True, env=env, cwd=tmp_path, capture_output=True, text=True)
+    cli = json.loads((tmp_path / "findings.json").read_text())
+    notebook = json.loads((Path(params["OUT"]) / "findings.json").read_text())
+
+    def top(doc, n=10):
+        rows = doc["sections"]["seam_ranking"]["tables"]["seam_ranking"][:n]
+        return [(r["rank"], r["seam"], round(r["score"], 9), r["reason"]) for r in rows]
+
+    assert len(top(cli)) >= 3 and top(notebook) == top(cli)
+    assert metric_values(notebook) == metric_values(cli) and metric_values(cli)
+    headline = [doc["sections"]["summary"]["summary"]["top_risky_seams"] for doc in (notebook, cli)]
+    assert headline[0] == headline[1] and headline[0]
+    assert notebook["provenance"]["configuration"] == cli["provenance"]["configuration"] == params["CONFIG"]
+    assert set(notebook["sections"]) == set(cli["sections"])  # traces and contracts read by both
 
 
 def test_running_the_notebooks_writes_nothing_into_the_sample(sample_before, executed):
@@ -191,16 +244,17 @@ def test_missing_path_stops_at_the_load_cell_with_one_line(tmp_path, nb_cache, p
     from papermill.exceptions import PapermillExecutionError
 
     missing = tmp_path / "no-such-input"
-    value = str(missing) if param == "repo" else [str(missing)]
+    c = sample_config()
+    keys = {"repo": c.repo, "tests": c.tests, "issues": c.issues, "traces": c.traces}
+    config = _write_config(tmp_path / "conf", **{**keys, param: missing if param == "repo" else [missing]})
     out = tmp_path / "out.ipynb"
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
     with pytest.raises(PapermillExecutionError) as info:
         execute_notebook(str(NB_DIR / "01_integration_test_coverage.ipynb"), str(out), kernel_name="python3",
-                         parameters={param: value, "labels": str(tmp_path / "l.csv"), "out": str(tmp_path / "r")},
-                         progress_bar=False)
+                         parameters={"CONFIG": str(config)}, progress_bar=False)
     exc = info.value
     assert exc.ename == "InputError"
-    assert str(missing) in exc.evalue and repr(param) in exc.evalue
+    assert str(missing) in exc.evalue and f"key {param!r} in {config}" in exc.evalue  # the file and key to fix
     nb = nbformat.read(out, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     failed = next(i for i, c in enumerate(code) if c.execution_count == exc.exec_count)
@@ -213,13 +267,39 @@ def test_missing_path_stops_at_the_load_cell_with_one_line(tmp_path, nb_cache, p
 
 
 # ---- toolkit.notebook in-process ------------------------------------------------------------------------------------
-def test_load_names_the_parameter_not_the_cli_flag(tmp_path):
-    from toolkit.notebook import load
+def test_load_names_the_configuration_key_not_the_cli_flag(tmp_path):
+    from toolkit.notebook import config_from_params, load
 
+    config = _write_config(tmp_path, repo=SAMPLE_DIR / "repo.bundle", tests=[tmp_path / "nope"])
     with pytest.raises(InputError) as info:
-        load(SAMPLE_DIR / "repo.bundle", tests=[tmp_path / "nope"])
-    assert info.value.path == str(tmp_path / "nope") and "'tests'" in str(info.value)
+        load(config)
+    assert info.value.path == str(tmp_path / "nope") and f"key 'tests' in {config}" in str(info.value)
     assert "--tests" not in str(info.value)
+    with pytest.raises(InputError) as info:  # a config built in code: the notebook parameter
+        load(config_from_params(SAMPLE_DIR / "repo.bundle", tests=[tmp_path / "nope"]))
+    assert "'tests'" in str(info.value) and "--tests" not in str(info.value)
+
+
+def test_notebook_config_is_the_cli_configuration(tmp_path, monkeypatch):
+    """CONFIG = None resolves as `seamscope audit` does in that folder: the nearest seamscope.toml, else the
+    embedded sample; labels default beside the configuration, and are read once the review widget saved some."""
+    from toolkit.cli import _audit_config, build_parser
+    from toolkit.notebook import notebook_config
+
+    def cli_config():  # what `seamscope audit` (no flags) audits in the working directory
+        return _audit_config(build_parser().parse_args(["audit"]))
+
+    monkeypatch.chdir(tmp_path)
+    assert notebook_config(None) == cli_config() == sample_config()  # nothing found: the embedded sample
+    project = tmp_path / "project"
+    toml = _write_config(project, repo=SAMPLE_DIR / "repo.bundle", tests=[SAMPLE_DIR / "results"])
+    (project / "sub").mkdir()
+    monkeypatch.chdir(project / "sub")  # found from the working directory upward
+    conf = notebook_config(None)
+    assert conf.source == toml and conf == cli_config() == notebook_config(toml)
+    assert conf.labels is None and conf.tests == (SAMPLE_DIR / "results",)
+    (project / "seamscope-labels.csv").write_text("key,category\n")
+    assert notebook_config(None).labels == project / "seamscope-labels.csv" == cli_config().labels
 
 
 def test_show_table_escapes_pages_and_sorts():
@@ -239,12 +319,12 @@ def test_show_table_escapes_pages_and_sorts():
 
 @pytest.fixture(scope="module")
 def ledger_findings(small, nb_cache):
-    from toolkit.notebook import load
+    from toolkit.notebook import config_from_params, load
 
     old = os.environ.get("SEAMSCOPE_CACHE")
     os.environ["SEAMSCOPE_CACHE"] = str(nb_cache)
     try:
-        yield load(small["repo"], tests=small["tests"], issues=small["issues"])
+        yield load(config_from_params(small["repo"], tests=small["tests"], issues=small["issues"]))
     finally:
         if old is None:
             os.environ.pop("SEAMSCOPE_CACHE", None)
@@ -279,8 +359,7 @@ def test_graph_details_on_the_sample_separate_real_from_mocked(nb_cache, monkeyp
     from toolkit.notebook import details_for_graph, load
 
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
-    c = sample_config()
-    ev, f = load(c.repo, tests=c.tests, coverage=c.coverage, issues=c.issues)
+    ev, f = load(sample_config().with_(contracts=(), traces=()))
     d = details_for_graph(f)("documents->search_index")  # exercised only through mocks (sample truth)
     assert d["call_sites"] and all(s["status"] == "isolation_only" for s in d["call_sites"])
     assert d["tests"] and {t["exercises"] for t in d["tests"]} == {"mocked"}
@@ -293,7 +372,7 @@ def test_graph_shows_service_seams_with_their_interactions(nb_cache, monkeypatch
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
     c = sample_config()
     assert c.contracts and c.traces
-    ev, f = load(c.repo, tests=c.tests, coverage=c.coverage, issues=c.issues, contracts=c.contracts, traces=c.traces)
+    ev, f = load(c)
     g = f.graph
     note = g.edges["orders", "notifications"]  # sample truth: published to kafka, traced only in production
     assert note["service_kind"] == "message" and note["service_calls"] == 1
@@ -325,7 +404,7 @@ def test_no_services_no_service_details(ledger_findings):
 
 
 def test_labels_feed_back_into_categorization(small, ledger_findings, tmp_path, nb_cache, monkeypatch):
-    from toolkit.notebook import load, review_widget
+    from toolkit.notebook import config_from_params, load, review_widget
 
     monkeypatch.setenv("SEAMSCOPE_CACHE", str(nb_cache))
     _, f = ledger_findings
@@ -336,7 +415,7 @@ def test_labels_feed_back_into_categorization(small, ledger_findings, tmp_path, 
     relabel = "environment" if before != "environment" else "component"
     review.decide(relabel)
     assert f"{key},{relabel}" in labels.read_text()
-    _, f2 = load(small["repo"], tests=small["tests"], issues=small["issues"], labels=labels)
+    _, f2 = load(config_from_params(small["repo"], tests=small["tests"], issues=small["issues"], labels=labels))
     row = f2.bugs.bugs.set_index("key").loc[key]
     assert row["category"] == relabel and f2.bugs.summary["labelled"] == 1
 

@@ -86,21 +86,9 @@ def _input_flags(args: argparse.Namespace) -> dict:
 def _audit_config(args: argparse.Namespace):
     from toolkit import config as cfg
 
-    config = args.config
-    if config is None and not getattr(args, "no_config", False):
-        # discovered from the audited work tree (REPO) or, without one, the working directory: cfg.find_config
-        start = Path.cwd() if args.repo is None else Path(args.repo)
-        config = cfg.find_config(start) if start.is_dir() else None
-    if config:
-        if Path(config).exists() and not Path(config).is_dir():  # a FIFO or device: never read
-            from toolkit.load.limits import check_input_file
-            check_input_file(config, flag="--config")
-        given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
-        conf = cfg.load_toml(Path(config), given=given)
-    elif args.repo is None:
-        conf = cfg.sample_config()
-    else:
-        conf = cfg.AuditConfig(repo=Path(args.repo))
+    given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
+    conf = cfg.resolve_config(args.config, repo=args.repo, given=given, search=not getattr(args, "no_config", False))
+    config = conf.source
     changes = _input_flags(args)
     if args.repo is not None and config:
         changes["repo"] = Path(args.repo)

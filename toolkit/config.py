@@ -228,6 +228,25 @@ def find_config(start: str | os.PathLike) -> Path | None:
     return None
 
 
+def resolve_config(config: str | os.PathLike | None = None, *, start: str | os.PathLike | None = None,
+                   repo: str | os.PathLike | None = None, given: Collection[str] = (), search: bool = True
+                   ) -> AuditConfig:
+    """The configuration an audit starts from, before flags: one rule for the CLI and the notebooks.
+
+    ``config`` (``--config``, a notebook's ``CONFIG``) when given; else, when ``search``, :func:`find_config` from
+    ``repo`` (the audited work tree) or ``start`` (default: the working directory); else the embedded sample
+    when no ``repo`` is given, or ``repo`` alone. ``given``: keys the caller sets itself (not read from the file).
+    """
+    if config is None and search:
+        folder = Path(repo) if repo is not None else Path(start if start is not None else Path.cwd())
+        config = find_config(folder) if folder.is_dir() else None
+    if config:
+        if Path(config).exists() and not Path(config).is_dir():  # a FIFO or device: never read
+            check_input_file(Path(config), flag="--config")
+        return load_toml(Path(config), given=given)
+    return sample_config() if repo is None else AuditConfig(repo=Path(repo))
+
+
 def describe_source(config: AuditConfig) -> str:
     """Which configuration an audit used, for ``audit -v`` and the report's provenance."""
     if config.source is not None:

@@ -17,11 +17,11 @@ from typing import Any
 import pandas as pd
 
 from toolkit.vocab.components import pair_name
-from toolkit.config import AuditConfig
+from toolkit.config import AuditConfig, SAMPLE_DIR, labels_path, resolve_config, sample_backtest_rev, with_default_labels
 from toolkit.errors import InputError, SeamscopeError
 
-__all__ = ["config_from_params", "load", "need", "show_table", "show_summary", "show_metrics", "audit_of", "png",
-           "headline",
+__all__ = ["notebook_config", "config_from_params", "load", "out_folder", "backtest_revisions", "show_trend", "need",
+           "show_table", "show_summary", "show_metrics", "audit_of", "png", "headline",
            "details_for_graph", "review_widget", "seam_status_png", "interface_scores_png", "bugs_by_quarter_png",
            "failure_rates_png", "report_contents", "report_table", "PARAMETER_OF_FLAG"]
 
@@ -66,34 +66,81 @@ def _install_short_errors() -> None:
         shell.set_custom_exc((SeamscopeError,), _short_error)
 
 
-def load(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike | None = None, issues: Any = (),
-         labels: str | os.PathLike | None = None, at: str | None = None, *, name: str | None = None,
-         contracts: Any = (), traces: Any = ()):
-    """Read every input of the parameters cell once; return ``(evidence, findings)``.
+def _named_in(exc: InputError, where: str) -> InputError:
+    """``exc`` (from :meth:`AuditConfig.check_paths`) naming the key or parameter ``where`` instead of the CLI flag."""
+    param = PARAMETER_OF_FLAG.get(exc.flag or "", exc.flag)
+    return InputError(exc.path, exc.what, line=exc.line, record=exc.record, hint=exc.hint,
+                      flag=where.format(param=param))
 
-    ``contracts`` (OpenAPI/Swagger specs, Pact files) and ``traces`` (OTLP/Jaeger JSON) feed the service-level
-    seams (``f.services``); empty means static HTTP/message calls only.
 
-    A path that does not exist raises :class:`~toolkit.errors.InputError` naming
-    the path and the notebook parameter that gave it (not the CLI flag). Inside a
-    notebook seamscope errors are shown as that one line instead of a traceback.
+def notebook_config(config: str | os.PathLike | AuditConfig | None = None) -> AuditConfig:
+    """The configuration a notebook's parameters cell names: ``CONFIG`` (a seamscope.toml or a pyproject.toml
+    with ``[tool.seamscope]``), else the one :func:`~toolkit.config.find_config` discovers from the working
+    directory, else the embedded sample — by :func:`~toolkit.config.resolve_config`, the rule the CLI uses, with
+    the labels the review widget saved beside it (:func:`~toolkit.config.labels_path`), so a notebook and
+    ``seamscope audit`` run in the same folder audit the same inputs. Paths are checked here: a missing one raises
+    :class:`~toolkit.errors.InputError` naming the configuration key (or notebook parameter) that gave it."""
+    _install_short_errors()
+    if isinstance(config, AuditConfig):
+        conf, where = config, "the parameter {param!r} in the notebook's parameters cell"
+    else:
+        conf = with_default_labels(resolve_config(Path(config).expanduser() if config else None))
+        where = "the key {param!r} in " + str(conf.source) if conf.source else "{param!r} of the embedded sample"
+    try:
+        conf.check_paths()
+    except InputError as exc:
+        raise _named_in(exc, where) from None
+    return conf
+
+
+def load(config: str | os.PathLike | AuditConfig | None = None):
+    """Read every input of the configuration once (see :func:`notebook_config`); return ``(evidence, findings)``.
+
+    Contracts and traces in the configuration feed the service-level seams (``f.services``). Inside a notebook
+    seamscope errors are shown as one line instead of a traceback.
     """
     from toolkit.core.evidence import load_evidence
     from toolkit.core.findings import Findings
     from toolkit.runtime.gcpause import collection_paused
 
     _install_short_errors()
-    config = config_from_params(repo, tests, coverage, issues, labels, at, name=name, contracts=_paths(contracts),
-                                traces=_paths(traces))
-    try:
-        config.check_paths()
-    except InputError as exc:
-        param = PARAMETER_OF_FLAG.get(exc.flag or "", exc.flag)
-        raise InputError(exc.path, exc.what, line=exc.line, record=exc.record, hint=exc.hint,
-                         flag=f"the parameter {param!r} in the notebook's parameters cell") from None
+    resolved = notebook_config(config)
     with collection_paused():  # as the CLI does (toolkit.runtime.gcpause): a kernel's collector is on
-        ev = load_evidence(config)
+        ev = load_evidence(resolved)
     return ev, Findings(ev)
+
+
+def out_folder(config: AuditConfig, out: str | os.PathLike | None = None) -> Path:
+    """Where notebook 06 writes the report: ``out`` when given, else ``seamscope-report`` beside the configuration
+    (the working directory for the embedded sample) — with the project, like the labels, not in /tmp."""
+    if out:
+        return Path(out).expanduser()
+    return labels_path(config.with_(labels=None)).parent / "seamscope-report"
+
+
+def backtest_revisions(config: AuditConfig, at: str | Sequence[str] | None = None) -> str | list[str] | None:
+    """The revisions notebook 06 backtests the ranking at: ``at`` when given; else the embedded sample's own
+    backtest revision when the sample is audited (as ``seamscope audit --backtest`` does), else none."""
+    if at:
+        return at if isinstance(at, str) else list(at)
+    return sample_backtest_rev() if config.repo == SAMPLE_DIR / "repo.bundle" else None
+
+
+def show_trend(written: dict[str, Path], previous: Iterable[str | os.PathLike] = ()):
+    """The headline metrics over time (:mod:`toolkit.report.trend`): the audits in ``previous`` (findings.json
+    files or report folders) and the one just ``written``; with no earlier audit, a sentence saying how to get one."""
+    from toolkit.report import trend
+
+    earlier = [Path(p).expanduser() for p in previous]
+    if not earlier:
+        return HTMLTable("<p><em>no earlier audit: list earlier findings.json files or report folders in PREVIOUS "
+                         "(e.g. the reports CI keeps) to see the headline metrics over time</em></p>",
+                         "no earlier audit: list earlier findings.json files in PREVIOUS")
+    t = trend.read_trend([*earlier, written["json"]])
+    from IPython.display import display
+
+    display(png(trend.trend_png(t)))
+    return show_table(trend.table(t), max_rows=max(1, len(t.metrics)), caption="Headline metrics over time")
 
 
 def need(result: Any, parameter: str, what: str = "this notebook"):
@@ -297,13 +344,14 @@ def show_learning(bugs: Any) -> HTMLTable:
     return show_table(ln.evaluation, max_rows=len(ln.evaluation), caption=ln.note, max_chars=300)
 
 
-def review_widget(f, labels: str | os.PathLike, **kwargs: Any):
+def review_widget(f, labels: str | os.PathLike | None = None, **kwargs: Any):
     """The bug-review widget over ``f``'s bugs, most uncertain first, suggestions from the categorization (and the
-    classifier, when it decided), decisions saved to ``labels``."""
+    classifier, when it decided), decisions saved to ``labels`` (default: beside the configuration,
+    :func:`~toolkit.config.labels_path`, where the next audit reads them)."""
     from toolkit.analyze.bug_categorization import bug_issues
     from toolkit.viz.review_widget import BugReviewWidget
 
-    path = Path(labels).expanduser()
+    path = Path(labels).expanduser() if labels is not None else labels_path(f.ev.config)
     path.parent.mkdir(parents=True, exist_ok=True)
     bugs = need(f.bugs, "issues", "bug review")
     return BugReviewWidget(bug_issues(f.ev.issues), labels_path=path, suggestions=bugs.bugs, links=f.ev.links,
