@@ -442,6 +442,7 @@ def _tracker_evidence(ev: _Evidence, bugs: pd.DataFrame, fx: _Fixes, files: pd.D
     label_lists = bugs["labels"].map(_as_list).tolist() if "labels" in bugs else [[]] * n
     resolution = bugs["resolution"].astype("string").fillna("").astype(str).tolist() if "resolution" in bugs \
         else [""] * n
+    said: dict[str, tuple[str, ...]] = {}  # label -> what it says: labels repeat across bugs
     for i in range(n):
         tc = sorted({str(c) for c in tracker_comps[i]})
         comp_labels = sorted({str(lb) for lb in label_lists[i] if str(lb).lower() in known} - set(tc))
@@ -452,18 +453,28 @@ def _tracker_evidence(ev: _Evidence, bugs: pd.DataFrame, fx: _Fixes, files: pd.D
             ev.add(i, "tracker_single_component", f"tracker names one component: {named[0]}")
         done: set[str] = set()
         for lb in [*map(str, label_lists[i]), *tc]:
-            words = set(_words(lb))
-            if _is_where_label(words):
-                continue
-            for feature, vocab in LABEL_WORDS.items():
-                if feature not in done and words & vocab:
+            features = said.get(lb)
+            if features is None:
+                features = said[lb] = _label_says(lb)
+            for feature in features:
+                if feature not in done:
                     done.add(feature)
-                    ev.add(i, feature, f"label/component {lb!r}")
-            if "label_not_a_bug" not in done and (_letters(lb) in NOT_A_BUG_WORDS or words & NOT_A_BUG_WORDS):
-                done.add("label_not_a_bug")
-                ev.add(i, "label_not_a_bug", f"label {lb!r}")
-        if _letters(resolution[i]) in NOT_A_BUG_WORDS:
-            ev.add(i, "resolution_not_a_bug", f"resolution {resolution[i]!r}")
+                    ev.add(i, feature, f"{'label' if feature == 'label_not_a_bug' else 'label/component'} {lb!r}")
+        res = resolution[i]
+        if res and _letters(res) in NOT_A_BUG_WORDS:
+            ev.add(i, "resolution_not_a_bug", f"resolution {res!r}")
+
+
+def _label_says(label: str) -> tuple[str, ...]:
+    """The features a label or tracker component supports (:data:`LABEL_WORDS`, then ``label_not_a_bug``); none
+    for one that says where the bug was seen."""
+    words = set(_words(label))
+    if _is_where_label(words):
+        return ()
+    out = tuple(feature for feature, vocab in LABEL_WORDS.items() if words & vocab)
+    if _letters(label) in NOT_A_BUG_WORDS or words & NOT_A_BUG_WORDS:
+        out += ("label_not_a_bug",)
+    return out
 
 
 def _bounded(pattern: str) -> str:
@@ -471,20 +482,23 @@ def _bounded(pattern: str) -> str:
     return rf"(?<![\w-])(?:{pattern})(?![\w])"
 
 
-_PREFIX2 = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,2}")
-_PREFIX3 = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,3}")
+_PREFIX = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,3}")  # a word's first three letters (or fewer)
 
 
-def _index(texts: list[str], wanted: frozenset[str] | None = None) -> dict[str, list[int]]:
-    """Which texts hold a word (``[a-z0-9]+``) beginning with each 2- and 3-letter start: which texts a term could
-    match in (:class:`_TermSet`). ``wanted``: only these starts (the term sets' :attr:`_TermSet.keys`), which
-    keeps the index small."""
+def _index(texts: list[str], wanted: frozenset[str]) -> dict[str, list[int]]:
+    """Which texts hold a word (``[a-z0-9]+``) beginning with each of the 2- and 3-letter starts ``wanted`` (the
+    term sets' :attr:`_TermSet.wanted`): which texts a term could match in (:class:`_TermSet`)."""
+    short = frozenset(k for k in wanted if len(k) < 3)
     index: dict[str, list[int]] = {}
+    findall = _PREFIX.findall
     for i, text in enumerate(texts):
         if not text:
             continue
-        keys = {*_PREFIX3.findall(text), *_PREFIX2.findall(text)}
-        for k in (keys if wanted is None else keys & wanted):
+        starts = set(findall(text))
+        keys = starts & wanted
+        if short:
+            keys |= {k[:2] for k in starts} & short
+        for k in keys:
             index.setdefault(k, []).append(i)
     return index
 
