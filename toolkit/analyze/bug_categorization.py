@@ -609,14 +609,13 @@ class _TermSet:
             if keys is not None and starts is not None:
                 # rx.search, found faster: rx tried only where one of its beginnings occurs (re's look-behind
                 # sees before the position given), not at every position of the text
-                found: set[int] = set()
-                for k in keys:
-                    found.update(index.get(k, ()))
-                match = rx.match
-                for i in sorted(found):
-                    text = texts[i]
-                    if _match_at(text, starts, match):
-                        out.setdefault(i, []).append(j)
+                match, named = rx.match, set()
+                for a in starts:
+                    for i in index.get(a[:3], ()):
+                        if i not in named and _match_at(texts[i], a, match):
+                            named.add(i)
+                for i in sorted(named):
+                    out.setdefault(i, []).append(j)
                 continue
             literal = self.contained[j]
             search = rx.search
@@ -626,14 +625,13 @@ class _TermSet:
         return out
 
 
-def _match_at(text: str, starts: tuple[str, ...], match: Any) -> bool:
-    """Whether ``match`` (a compiled pattern's ``match``) matches at an occurrence of one of ``starts``."""
-    for a in starts:
-        p = text.find(a)
-        while p >= 0:
-            if match(text, p):
-                return True
-            p = text.find(a, p + 1)
+def _match_at(text: str, start: str, match: Any) -> bool:
+    """Whether ``match`` (a compiled pattern's ``match``) matches at an occurrence of ``start`` in ``text``."""
+    p = text.find(start)
+    while p >= 0:
+        if match(text, p):
+            return True
+        p = text.find(start, p + 1)
     return False
 
 
