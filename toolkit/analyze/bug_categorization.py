@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -609,7 +609,7 @@ class _TermSet:
             if keys is not None and starts is not None:
                 # rx.search, found faster: rx tried only where one of its beginnings occurs (re's look-behind
                 # sees before the position given), not at every position of the text
-                match, named = rx.match, set()
+                match, named = rx.match, set[int]()
                 for a in starts:
                     for i in index.get(a[:3], ()):
                         if i not in named and _match_at(texts[i], a, match):
