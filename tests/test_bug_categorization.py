@@ -444,3 +444,31 @@ def test_summary_shares_are_over_decided_bugs_with_the_undecided_beside():
     assert (s["decided"], s["undecided"], s["decided_share"]) == (2, 1, pytest.approx(2 / 3))
     assert s["integration_share"] == 0.5 and s["production_integration_share"] == 0.5
     assert (s["production_bugs"], s["production_undecided"]) == (3, 1)
+
+
+def test_term_lookup_finds_exactly_what_a_plain_regex_search_finds():
+    """The fast lookup (word-start index, literal beginnings, literals an anchorless term must contain) is a
+    shortcut for ``re.search`` of each bounded term: on texts built to trip it (a beginning inside a longer word,
+    after a hyphen, repeated, at the text's edges, non-ASCII letters, optional prefixes) it agrees term for term."""
+    import re
+
+    from toolkit.analyze.bug_categorization import VOCABULARY, _bounded, _index, _TermSet
+
+    patterns = [p for terms in VOCABULARY.values() for _t, p, _f in terms] + [
+        r"py(?:thon)?\s?3\.\d+", r"\.whl", r"-bb", r"ssl|tls", r"open ?ssl", r"(?:lib)?curl", r"qa"]
+    texts = ["", "api", "rapid api", "xapi -api api-v2 _api", "the api's endpoint", "a time-out, timed out, timeouts",
+             "timestamp times out", "unmarshalling and deserialization", "un-marshal", "serialization",
+             "the unit tests pass but", "tests: are green", "passed their own tests", "python3.12 and py 3.9",
+             "wheel .whl foo.whl", "python -bb", "openssl vs open ssl, ssl", "libcurl curl", "qa is fine; qas",
+             "ämbigüous ünicode api ünterface interface", "schemas schemata schema-x", "retryretry retry",
+             "config-only only in prod only on production, prod-only", "misconfigured configuration", "qa"]
+    ts = _TermSet(patterns)
+    got = ts.hits(texts, _index(texts, ts.wanted))
+    want: dict[int, list[int]] = {}
+    for j, p in enumerate(patterns):
+        rx = re.compile(_bounded(p))
+        for i, t in enumerate(texts):
+            if t and rx.search(t):
+                want.setdefault(i, []).append(j)
+    assert got == want
+    assert len(want) > 15  # the texts do name terms

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -441,6 +441,7 @@ def _tracker_evidence(ev: _Evidence, bugs: pd.DataFrame, fx: _Fixes, files: pd.D
     label_lists = bugs["labels"].map(_as_list).tolist() if "labels" in bugs else [[]] * n
     resolution = bugs["resolution"].astype("string").fillna("").astype(str).tolist() if "resolution" in bugs \
         else [""] * n
+    said: dict[str, tuple[str, ...]] = {}  # label -> what it says: labels repeat across bugs
     for i in range(n):
         tc = sorted({str(c) for c in tracker_comps[i]})
         comp_labels = sorted({str(lb) for lb in label_lists[i] if str(lb).lower() in known} - set(tc))
@@ -451,18 +452,28 @@ def _tracker_evidence(ev: _Evidence, bugs: pd.DataFrame, fx: _Fixes, files: pd.D
             ev.add(i, "tracker_single_component", f"tracker names one component: {named[0]}")
         done: set[str] = set()
         for lb in [*map(str, label_lists[i]), *tc]:
-            words = set(_words(lb))
-            if _is_where_label(words):
-                continue
-            for feature, vocab in LABEL_WORDS.items():
-                if feature not in done and words & vocab:
+            features = said.get(lb)
+            if features is None:
+                features = said[lb] = _label_says(lb)
+            for feature in features:
+                if feature not in done:
                     done.add(feature)
-                    ev.add(i, feature, f"label/component {lb!r}")
-            if "label_not_a_bug" not in done and (_letters(lb) in NOT_A_BUG_WORDS or words & NOT_A_BUG_WORDS):
-                done.add("label_not_a_bug")
-                ev.add(i, "label_not_a_bug", f"label {lb!r}")
-        if _letters(resolution[i]) in NOT_A_BUG_WORDS:
-            ev.add(i, "resolution_not_a_bug", f"resolution {resolution[i]!r}")
+                    ev.add(i, feature, f"{'label' if feature == 'label_not_a_bug' else 'label/component'} {lb!r}")
+        res = resolution[i]
+        if res and _letters(res) in NOT_A_BUG_WORDS:
+            ev.add(i, "resolution_not_a_bug", f"resolution {res!r}")
+
+
+def _label_says(label: str) -> tuple[str, ...]:
+    """The features a label or tracker component supports (:data:`LABEL_WORDS`, then ``label_not_a_bug``); none
+    for one that says where the bug was seen."""
+    words = set(_words(label))
+    if _is_where_label(words):
+        return ()
+    out = tuple(feature for feature, vocab in LABEL_WORDS.items() if words & vocab)
+    if _letters(label) in NOT_A_BUG_WORDS or words & NOT_A_BUG_WORDS:
+        out += ("label_not_a_bug",)
+    return out
 
 
 def _bounded(pattern: str) -> str:
@@ -470,18 +481,23 @@ def _bounded(pattern: str) -> str:
     return rf"(?<![\w-])(?:{pattern})(?![\w])"
 
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+_PREFIX = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,3}")  # a word's first three letters (or fewer)
 
 
-def _index(texts: list[str]) -> dict[str, list[int]]:
-    """Which texts hold a word beginning with each 2- and 3-letter start: which texts a term could match in
-    (:class:`_TermSet`)."""
+def _index(texts: list[str], wanted: frozenset[str]) -> dict[str, list[int]]:
+    """Which texts hold a word (``[a-z0-9]+``) beginning with each of the 2- and 3-letter starts ``wanted`` (the
+    term sets' :attr:`_TermSet.wanted`): which texts a term could match in (:class:`_TermSet`)."""
+    short = frozenset(k for k in wanted if len(k) < 3)
     index: dict[str, list[int]] = {}
+    findall = _PREFIX.findall
     for i, text in enumerate(texts):
         if not text:
             continue
-        toks = _TOKEN.findall(text)
-        for k in {*(t[:3] for t in toks), *(t[:2] for t in toks)}:
+        starts = set(findall(text))
+        keys = starts & wanted
+        if short:
+            keys |= {k[:2] for k in starts} & short
+        for k in keys:
             index.setdefault(k, []).append(i)
     return index
 
@@ -542,33 +558,80 @@ def _anchors(pattern: str) -> frozenset[str] | None:
     return frozenset(out)
 
 
+def _contained(pattern: str) -> frozenset[str] | None:
+    """Literals one of which every match contains (not necessarily at a word start: optional groups in front, as
+    in ``(?:un)?marshal``, are skipped), or ``None`` when there is none to rely on."""
+    out: set[str] = set()
+    for alt in _split_top(pattern):
+        alt = re.sub(r"^\(\?<[=!][^)]*\)", "", alt)
+        while alt.startswith("(?:"):
+            depth, j = 0, 0
+            for j, ch in enumerate(alt):
+                depth += ch == "("
+                depth -= ch == ")"
+                if depth == 0:
+                    break
+            if alt[j + 1:j + 2] not in ("?", "*"):
+                break
+            alt = alt[j + 2:]
+        inner = _anchors(alt) if alt else None
+        if inner is None:
+            return None
+        out |= inner
+    return frozenset(out)
+
+
 class _TermSet:
     """Many terms, looked for fast: a term's regex runs only on the texts holding a word that begins like one of
-    its literal beginnings (:func:`_anchors`, :func:`_index`); terms without one run on every text. Matches are
-    whole words (:func:`_bounded`)."""
+    its literal beginnings (:func:`_anchors`, :func:`_index`), or, for a term without one, on the texts holding a
+    literal every match contains (:func:`_contained`); other terms run on every text. Matches are whole words
+    (:func:`_bounded`)."""
 
     def __init__(self, patterns: list[str]):
         self.rx = [re.compile(_bounded(p)) for p in patterns]
         self.anchors = [_anchors(p) for p in patterns]
         self.keys = [None if a is None else frozenset(x[:3] for x in a) for a in self.anchors]
+        self.wanted = frozenset(k for ks in self.keys if ks is not None for k in ks)
+        # where a match can start: each occurrence of a beginning (one that begins with another is redundant)
+        self.starts = [None if a is None else tuple(sorted(x for x in a if not any(x != y and x.startswith(y)
+                                                                                    for y in a)))
+                       for a in self.anchors]
+        contained = [_contained(p) if a is None else None for a, p in zip(self.anchors, patterns)]
+        self.contained = [None if c is None else re.compile("|".join(map(re.escape, sorted(c)))).search
+                          for c in contained]
 
     def hits(self, texts: list[str], index: dict[str, list[int]]) -> dict[int, list[int]]:
         """text position -> the terms it names (in term order), for the texts that name any."""
         out: dict[int, list[int]] = {}
         for j, rx in enumerate(self.rx):
-            keys, anchors = self.keys[j], self.anchors[j]
-            if keys is None or anchors is None:
-                cand: Iterable[int] = (i for i, t in enumerate(texts) if t)
-            else:
-                found: set[int] = set()
-                for k in keys:
-                    found.update(index.get(k, ()))
-                cand = [i for i in sorted(found) if any(a in texts[i] for a in anchors)]  # substring: cheap
+            keys, starts = self.keys[j], self.starts[j]
+            if keys is not None and starts is not None:
+                # rx.search, found faster: rx tried only where one of its beginnings occurs (re's look-behind
+                # sees before the position given), not at every position of the text
+                match, named = rx.match, set[int]()
+                for a in starts:
+                    for i in index.get(a[:3], ()):
+                        if i not in named and _match_at(texts[i], a, match):
+                            named.add(i)
+                for i in sorted(named):
+                    out.setdefault(i, []).append(j)
+                continue
+            literal = self.contained[j]
             search = rx.search
-            for i in cand:
-                if search(texts[i]):
+            for i, text in enumerate(texts):
+                if text and (literal is None or literal(text)) and search(text):
                     out.setdefault(i, []).append(j)
         return out
+
+
+def _match_at(text: str, start: str, match: Any) -> bool:
+    """Whether ``match`` (a compiled pattern's ``match``) matches at an occurrence of ``start`` in ``text``."""
+    p = text.find(start)
+    while p >= 0:
+        if match(text, p):
+            return True
+        p = text.find(start, p + 1)
+    return False
 
 
 @lru_cache(maxsize=64)
@@ -588,10 +651,8 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
     added = np.zeros(n)
     if vocabulary is None or not len(vocabulary):
         return added
-    rows = tuple(zip(vocabulary["term"].astype(str), vocabulary["kind"].astype(str),
-                     vocabulary["pattern"].astype(str), vocabulary["source"].astype(str)))
     cap = ev.w["boundary_cap"]
-    for kind, terms, names in _compile_vocabulary(rows):
+    for kind, terms, names in _compile_vocabulary(_vocabulary_rows(vocabulary)):
         feature = _BOUNDARY_FEATURE.get(kind)
         if feature is None or not ev.w[feature]:
             continue
@@ -758,7 +819,8 @@ def categorize_bugs(
 
     single = _fix_evidence(ev, keys, fx, env, files, imports, vocabulary)
     _tracker_evidence(ev, bugs, fx, files)
-    index = (_index(issue_text), _index(fix_text))
+    wanted = _wanted_keys(vocabulary)
+    index = (_index(issue_text, wanted), _index(fix_text, wanted))
     boundary = _boundary_evidence(ev, issue_text, fix_text, index, vocabulary)
     env_hit = _word_evidence(ev, issue_text, fix_text, index)
     _no_boundary_evidence(ev, texts, boundary, single, fx.components, keys,
@@ -804,6 +866,19 @@ def categorize_bugs(
 #: Per category of VOCABULARY: its terms as one _TermSet, and (term shown, factor) per group.
 _WORD_SETS: dict[str, tuple[_TermSet, list[tuple[str, float]]]] = {
     cat: (_TermSet([p for _t, p, _f in terms]), [(t, f) for t, _p, f in terms]) for cat, terms in VOCABULARY.items()}
+
+
+def _wanted_keys(vocabulary: pd.DataFrame | None) -> frozenset[str]:
+    """Every word start a term of :data:`VOCABULARY` or of ``vocabulary`` is looked up by (:func:`_index`)."""
+    sets = [t for t, _e in _WORD_SETS.values()]
+    if vocabulary is not None and len(vocabulary):
+        sets += [t for _k, t, _n in _compile_vocabulary(_vocabulary_rows(vocabulary))]
+    return frozenset().union(*(t.wanted for t in sets))
+
+
+def _vocabulary_rows(vocabulary: pd.DataFrame) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple(zip(vocabulary["term"].astype(str), vocabulary["kind"].astype(str),
+                     vocabulary["pattern"].astype(str), vocabulary["source"].astype(str)))
 
 
 def _words(value: str) -> list[str]:
