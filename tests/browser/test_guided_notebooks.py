@@ -1,7 +1,8 @@
 """The guided notebooks in a real JupyterLab: the coupling graph of 00_overview and the review of 02.
 
-Served from ``notebooks/`` (this module overrides ``notebooks_dir``); the notebooks' default labels file lies
-in the server's ``TMPDIR`` (``lab.tmp``), so a decision made in the browser is checked on disk there.
+Served from ``notebooks/`` (this module overrides ``notebooks_dir``); with no configuration the notebooks' default
+labels file is ``seamscope-labels.csv`` in the kernel's working directory (the served notebooks folder,
+``lab.root_dir``; toolkit.config.labels_path), so a decision made in the browser is checked on disk there.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def test_overview_graph_click_shows_call_sites(lab, page, click_graph_node):
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
 def test_bug_review_relabel_writes_labels_file(lab, page, wait_for_file_text):
-    labels = lab.tmp / "seamscope-notebooks" / "labels.csv"
+    from toolkit.config import LABELS_FILE
+    labels = lab.root_dir / LABELS_FILE
     labels.unlink(missing_ok=True)
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
