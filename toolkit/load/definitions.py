@@ -228,9 +228,10 @@ def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[s
 
 
 # ---- one definition's segment of a file version ------------------------------------------------------------
-_DEF_LINE = re.compile(rb"(?m)^([ \t]*)(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
 _STATEMENT = re.compile(rb"\n(?!(?:else|elif|except|finally)\b)[A-Za-z_@]")  # "\n" first: a fast scan
 _NESTING = re.compile(rb"@|(?:async[ \t]+)?(?:def|class)\b")
+_DEF_PREFIX = re.compile(rb"([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+")  # a definition's line before its name
+_WORD_CHAR = [bool(re.fullmatch(rb"\w", bytes([c]))) for c in range(256)]
 ABSENT = b""  # the segment of a name no ``def``/``class`` of the file defines
 
 
@@ -239,18 +240,17 @@ class Outline:
     to cut out the text one top-level definition is parsed from, with a few regular-expression scans.
 
     A statement start is a line beginning at column 0 with a name or ``@`` (not ``else``/``except``…) outside
-    triple-quoted strings, by the parity of ``\"\"\"`` and ``'''`` before it. A quote that fools the parity (one
+    triple-quoted strings, by the parity of ``\"\"\"`` and ``\'\'\'`` before it. A quote that fools the parity (one
     inside a comment or a one-line string) can only make a segment wrong by cutting inside a string, and such a
-    segment does not parse: :func:`segment_defs` then parses the whole file.
+    segment does not parse: :func:`segment_defs` then parses the whole file. Where a name is defined is looked
+    up per name when asked (:meth:`occurrences`).
     """
 
-    __slots__ = ("data", "defs", "starts")
+    __slots__ = ("data", "starts", "_segments")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.defs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)  # name -> (line offset, indentation)
-        for m in _DEF_LINE.finditer(data):
-            self.defs[m.group(2)].append((m.start(), m.end(1) - m.start(1)))
+        self._segments: dict[str, bytes | None] = {}
         starts, dq, sq, prev = [], 0, 0, 0
         for m in _STATEMENT.finditer(b"\n" + data):
             p = m.start()  # of the line in ``data`` (one "\n" was put in front)
@@ -261,26 +261,50 @@ class Outline:
                 starts.append(p)
         self.starts = starts
 
+    def occurrences(self, name: str) -> list[tuple[int, int, bool]]:
+        """``(line offset, indentation, is a class)`` of each line that is ``[async] def name``/``class name``
+        after nothing but indentation, in file order (one scan for the name: most files are asked about a few
+        names, and one scan for every ``def`` line costs more than the rest of the outline)."""
+        data, word = self.data, name.encode()
+        out, n, i = [], len(word), data.find(word)
+        while i >= 0:  # one scan for the name (fast), its line checked where it occurs
+            j = i + n
+            if j == len(data) or not _WORD_CHAR[data[j]]:
+                line = data.rfind(b"\n", 0, i) + 1
+                pre = _DEF_PREFIX.fullmatch(data, line, i)
+                if pre is not None:
+                    out.append((line, pre.end(1) - line, pre.group(2) == b"class"))
+            i = data.find(word, j)
+        return out
+
     def segment(self, name: str) -> bytes | None:
-        """The text of the one top-level ``def``/``class name`` (its decorators through the line before the next
+        """The text of the top-level ``def``/``class name`` (its decorators through the line before the next
         top-level statement): the definitions named ``name`` and ``name.*`` depend on nothing else of the file.
 
-        :data:`ABSENT` when no ``def``/``class`` has this name at the top level; ``None`` when unsure (defined
-        twice, possibly inside a top-level ``if``/``try``, or the start is not a statement start): parse the
-        whole file."""
+        :data:`ABSENT` when no ``def``/``class`` has this name at the top level. A function defined more than
+        once at the top level (``typing.overload`` variants, then the implementation) is its last definition,
+        as in :func:`parse_module`. ``None`` when unsure (a class defined twice, whose methods come from its
+        first definition; a definition possibly inside a top-level ``if``/``try``, which :func:`parse_module`
+        reads; a start that is not a statement start): parse the whole file."""
+        if name not in self._segments:
+            self._segments[name] = self._segment(name)
+        return self._segments[name]
+
+    def _segment(self, name: str) -> bytes | None:
         data, starts = self.data, self.starts
-        top = None
-        for pos, indent in self.defs.get(name.encode(), ()):
+        tops = []
+        for pos, indent, is_class in self.occurrences(name):
             if indent == 0:
-                if top is not None:
-                    return None  # defined twice: which one wins is the whole file's business
-                top = pos
+                tops.append((pos, is_class))
                 continue
             i = bisect_right(starts, pos) - 1  # the top-level statement it is inside
             if i < 0 or not _NESTING.match(data, starts[i]):
                 return None  # maybe in a top-level if/try block, which parse_module reads
-        if top is None:
+        if not tops:
             return ABSENT
+        if len(tops) > 1 and any(is_class for _p, is_class in tops):
+            return None
+        top = tops[-1][0]
         i = bisect_left(starts, top)
         if i == len(starts) or starts[i] != top:
             return None
@@ -322,12 +346,89 @@ def segment_defs(data: bytes, seg: bytes | None, names: Iterable[str], module: s
     md = None
     if seg is not None:
         stats["segments"] += 1
-        md = parse_module(seg, module, is_package, only=names)
+        skeleton = class_skeleton(seg, {q.split(".")[1] for q in names if q.count(".") == 1} | {"__init__"})
+        if skeleton is not None:
+            md = parse_module(skeleton, module, is_package, only=names)
+        if md is None or md.error is not None:
+            md = parse_module(seg, module, is_package, only=names)
         if md.error is not None:
             md = None  # the cut was wrong (a quote fooled the parity): the whole file decides
     if md is None:
         md = parse_module(data, module, is_package, only=names)
     return {q: (None if (d := md.defs.get(q)) is None else (d.signature, _doc_digest(d.doc))) for q in names}
+
+
+_CLASS_LINE = re.compile(rb"(?m)^class\b")
+_CLOSING = frozenset(b")]}")
+_BODY_START = re.compile(rb"(?!(?:else|elif|except|finally)\b)[A-Za-z_@]")
+_DEF_NAME = re.compile(rb"(?:@[^\n]*\n(?:[ \t]*\n)*[ \t]*)*(?:async[ \t]+)?def[ \t]+(\w+)")
+
+
+def class_skeleton(seg: bytes, keep: set[str]) -> bytes | None:
+    """A class's segment without the methods not named in ``keep``: what :func:`parse_module` reads of the class
+    for those methods and the class's own signature (decorators, bases, fields, docstring, ``__init__`` —
+    keep it), at a fraction of the parse. ``None`` when there is nothing to leave out or the layout is unclear
+    (not a class, a one-line body).
+
+    A method is left out from its ``def`` (or first decorator) at the body's indentation to the next such
+    statement, and only when no line in between is indented less than the body or as much but is no statement
+    (a bracket continuation could hide a statement there; a closing bracket cannot) and its brackets balance. Lines inside triple-quoted strings are not statements
+    (quote parity, as :class:`Outline`). A wrong cut can only leave text that does not parse: the caller then
+    parses the whole segment."""
+    m = _CLASS_LINE.search(seg)
+    if m is None:
+        return None
+    lines = seg[m.start():].split(b"\n")
+    k, depth = 0, 0
+    while k < len(lines):  # the class header, through its colon
+        depth += _depth(lines[k])
+        k += 1
+        if depth <= 0 and _code(lines[k - 1]).endswith(b":"):
+            break
+    body_ind = None
+    for ln in lines[k:]:
+        if _code(ln):
+            body_ind = _indent_of(ln)
+            break
+    if not body_ind:
+        return None
+    head = m.start() + sum(len(ln) + 1 for ln in lines[:k])  # offset of the body in ``seg``
+    # lines indented at most as the body, outside triple-quoted strings: (offset, indentation)
+    shallow: list[tuple[int, int]] = []
+    dq = sq = 0
+    prev = head
+    for lm in re.compile(rb"\n[ \t]{0,%d}(?![ \t\r\n#])" % body_ind).finditer(seg, head - 1):
+        p = lm.start() + 1
+        dq += seg.count(b'"""', prev, p)
+        sq += seg.count(b"'''", prev, p)
+        prev = p
+        if not (dq & 1 or sq & 1):
+            shallow.append((p, lm.end() - p))
+    units: list[tuple[int, int, bool]] = []  # (start, end, no shallower line inside)
+    cur, clean, decorated = None, True, False
+    for p, ind in shallow:
+        if ind == body_ind and _BODY_START.match(seg, p + ind):
+            if cur is not None and not decorated:
+                units.append((cur, p, clean))
+                cur, clean = None, True
+            if cur is None:
+                cur = p
+            decorated = seg[p + ind] == 0x40  # "@": the statement it decorates belongs to this unit
+        elif ind < body_ind or seg[p + ind] not in _CLOSING:  # a closing bracket line (black's ``) -> T:``) is fine
+            clean = False
+    if cur is not None:
+        units.append((cur, len(seg), clean))
+    out, dropped, kept_any = [seg[:units[0][0]]] if units else [seg], 0, False
+    for start, end, clean in units:
+        d = _DEF_NAME.match(seg, start + body_ind)
+        if clean and d is not None and d.group(1).decode() not in keep and _depth(seg[start:end]) == 0:
+            dropped += 1
+            continue
+        kept_any = True
+        out.append(seg[start:end])
+    if not dropped or not kept_any:
+        return None
+    return b"".join(out)
 
 
 # ---- header texts: equal texts, equal signatures ----------------------------------------------------------
