@@ -33,6 +33,7 @@ from toolkit.load.history import History, follow_renames
 from toolkit.load.python_ast import import_bindings, import_time_statements
 from toolkit.runtime import cache
 from toolkit.runtime.progress import progress
+from toolkit.vocab import schema
 
 #: ``parses``: ``ast.parse`` calls on a module or a segment of one by this process (lets tests prove that a
 #: second audit parses nothing); ``segments``: of those, parses of one definition's segment, not a whole file.
@@ -397,7 +398,7 @@ def class_skeleton(seg: bytes, keep: set[str]) -> bytes | None:
     shallow: list[tuple[int, int]] = []
     dq = sq = 0
     prev = head
-    for lm in re.compile(rb"\n[ \t]{0,%d}(?![ \t\r\n#])" % body_ind).finditer(seg, head - 1):
+    for lm in re.compile(rb"\n[ \t]{0,%d}(?=[^ \t\r\n#])" % body_ind).finditer(seg, head - 1):
         p = lm.start() + 1
         dq += seg.count(b'"""', prev, p)
         sq += seg.count(b"'''", prev, p)
@@ -629,10 +630,10 @@ def load_definitions(repo, files: pd.DataFrame, rev: str | None = None) -> dict[
 
 @dataclass(frozen=True)
 class DefinitionChanges:
-    """``changes``: one row per definition whose signature a commit changed — ``sha``, ``path`` (the file's path at
-    the analysed revision, renames followed), ``qualname``, ``before`` and ``after`` (signatures as
-    :func:`parse_module` gives them) and ``doc_unchanged`` (the docstring is identical); rows newest commit
-    first, a file's definitions in the order asked. ``examined``: commits compared with their first parent;
+    """``changes``: table ``definition_changes`` (:mod:`toolkit.vocab.schema`), one row per definition whose
+    signature a commit changed — ``sha``, ``path`` (the file's path at the analysed revision, renames followed),
+    ``qualname``, ``before`` and ``after`` (signatures as :func:`parse_module` gives them) and ``doc_unchanged``
+    (the docstring is identical); rows newest commit first, a file's definitions in the order asked. ``examined``: commits compared with their first parent;
     ``capped``: more commits changed the files than were examined."""
 
     changes: pd.DataFrame
@@ -652,8 +653,8 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
     are parsed (the whole file when unsure), each (blob id, definition) at most once, and remembered in the
     cache for later audits.
     """
-    cols = ["sha", "path", "qualname", "before", "after", "doc_unchanged"]
-    empty = DefinitionChanges(pd.DataFrame(columns=cols), 0, False)
+    cols = schema.columns("definition_changes")
+    empty = DefinitionChanges(schema.empty("definition_changes"), 0, False)
     wanted_q: dict[str, list[str]] = {p: list(dict.fromkeys(qs)) for p, qs in targets.items()}
     fc, commits = history.file_changes, history.commits
     if not len(fc) or not wanted_q:
@@ -740,4 +741,4 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
                     found[q] = (b[0], a[0], a[1] == b[1])
         rows += [(s, f, q, *found[q]) for q in wanted_q[f] if q in found]
     store.save()
-    return DefinitionChanges(pd.DataFrame(rows, columns=cols), len(keep), capped)
+    return DefinitionChanges(schema.conform(pd.DataFrame(rows, columns=cols), "definition_changes"), len(keep), capped)
