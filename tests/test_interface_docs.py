@@ -557,25 +557,3 @@ def test_an_overloaded_function_is_cut_as_its_last_definition():
     assert Outline(src + b"\n\nclass g:\n    pass\n").segment("g") is None
     # a name inside another word or after other text is no definition of it
     assert Outline(b"def ff():\n    pass\n\nx = 'def f(): pass'\n").segment("f") == b""
-
-
-def test_a_class_is_parsed_without_the_methods_nobody_asked_about():
-    """class_skeleton drops the other methods (black-style multi-line headers included) and keeps what the
-    class's signature reads; the definitions asked for are the same as from the whole class."""
-    from toolkit.load.definitions import class_skeleton
-
-    seg = (b"@dataclass\nclass C(\n    Base,\n):\n    \"\"\"Doc.\"\"\"\n\n    x: int = 0\n\n"
-           b"    def __init__(self, a):\n        self.a = a\n\n"
-           b"    @property\n    def other(\n        self,\n    ) -> int:\n        return f(\n            1)\n\n"
-           b"    def wanted(self, b: int) -> None:\n        \"\"\"W.\"\"\"\n\n    class Inner:\n        def m(self): ...\n\n"
-           b"    def tricky(self):\n        s = '''\ndef wanted(self): pass\n'''\n        return s\n\n\n")
-    sk = class_skeleton(seg, {"__init__", "wanted"})
-    assert sk is not None and b"def other" not in sk and b"def tricky" not in sk and b"@property" not in sk
-    assert b"def __init__" in sk and b"def wanted" in sk and b"class Inner" in sk and b"x: int = 0" in sk
-    only = frozenset({"C", "C.wanted", "C.Inner.m"})
-    whole, skel = parse_module(seg, "m", False, only).defs, parse_module(sk, "m", False, only).defs
-    assert {q: (d.signature, d.doc) for q, d in whole.items()} == {q: (d.signature, d.doc) for q, d in skel.items()}
-    # a line indented less than the body inside a method: that method is kept, not cut across
-    odd = seg.replace(b"        return f(\n            1)", b"        return f(\n  1)")
-    assert b"def other" in class_skeleton(odd, {"__init__", "wanted"})
-    assert class_skeleton(b"def f():\n    pass\n", {"__init__"}) is None

@@ -347,89 +347,12 @@ def segment_defs(data: bytes, seg: bytes | None, names: Iterable[str], module: s
     md = None
     if seg is not None:
         stats["segments"] += 1
-        skeleton = class_skeleton(seg, {q.split(".")[1] for q in names if q.count(".") == 1} | {"__init__"})
-        if skeleton is not None:
-            md = parse_module(skeleton, module, is_package, only=names)
-        if md is None or md.error is not None:
-            md = parse_module(seg, module, is_package, only=names)
+        md = parse_module(seg, module, is_package, only=names)
         if md.error is not None:
             md = None  # the cut was wrong (a quote fooled the parity): the whole file decides
     if md is None:
         md = parse_module(data, module, is_package, only=names)
     return {q: (None if (d := md.defs.get(q)) is None else (d.signature, _doc_digest(d.doc))) for q in names}
-
-
-_CLASS_LINE = re.compile(rb"(?m)^class\b")
-_CLOSING = frozenset(b")]}")
-_BODY_START = re.compile(rb"(?!(?:else|elif|except|finally)\b)[A-Za-z_@]")
-_DEF_NAME = re.compile(rb"(?:@[^\n]*\n(?:[ \t]*\n)*[ \t]*)*(?:async[ \t]+)?def[ \t]+(\w+)")
-
-
-def class_skeleton(seg: bytes, keep: set[str]) -> bytes | None:
-    """A class's segment without the methods not named in ``keep``: what :func:`parse_module` reads of the class
-    for those methods and the class's own signature (decorators, bases, fields, docstring, ``__init__`` —
-    keep it), at a fraction of the parse. ``None`` when there is nothing to leave out or the layout is unclear
-    (not a class, a one-line body).
-
-    A method is left out from its ``def`` (or first decorator) at the body's indentation to the next such
-    statement, and only when no line in between is indented less than the body or as much but is no statement
-    (a bracket continuation could hide a statement there; a closing bracket cannot) and its brackets balance. Lines inside triple-quoted strings are not statements
-    (quote parity, as :class:`Outline`). A wrong cut can only leave text that does not parse: the caller then
-    parses the whole segment."""
-    m = _CLASS_LINE.search(seg)
-    if m is None:
-        return None
-    lines = seg[m.start():].split(b"\n")
-    k, depth = 0, 0
-    while k < len(lines):  # the class header, through its colon
-        depth += _depth(lines[k])
-        k += 1
-        if depth <= 0 and _code(lines[k - 1]).endswith(b":"):
-            break
-    body_ind = None
-    for ln in lines[k:]:
-        if _code(ln):
-            body_ind = _indent_of(ln)
-            break
-    if not body_ind:
-        return None
-    head = m.start() + sum(len(ln) + 1 for ln in lines[:k])  # offset of the body in ``seg``
-    # lines indented at most as the body, outside triple-quoted strings: (offset, indentation)
-    shallow: list[tuple[int, int]] = []
-    dq = sq = 0
-    prev = head
-    for lm in re.compile(rb"\n[ \t]{0,%d}(?=[^ \t\r\n#])" % body_ind).finditer(seg, head - 1):
-        p = lm.start() + 1
-        dq += seg.count(b'"""', prev, p)
-        sq += seg.count(b"'''", prev, p)
-        prev = p
-        if not (dq & 1 or sq & 1):
-            shallow.append((p, lm.end() - p))
-    units: list[tuple[int, int, bool]] = []  # (start, end, no shallower line inside)
-    cur, clean, decorated = None, True, False
-    for p, ind in shallow:
-        if ind == body_ind and _BODY_START.match(seg, p + ind):
-            if cur is not None and not decorated:
-                units.append((cur, p, clean))
-                cur, clean = None, True
-            if cur is None:
-                cur = p
-            decorated = seg[p + ind] == 0x40  # "@": the statement it decorates belongs to this unit
-        elif ind < body_ind or seg[p + ind] not in _CLOSING:  # a closing bracket line (black's ``) -> T:``) is fine
-            clean = False
-    if cur is not None:
-        units.append((cur, len(seg), clean))
-    out, dropped, kept_any = [seg[:units[0][0]]] if units else [seg], 0, False
-    for start, end, clean in units:
-        d = _DEF_NAME.match(seg, start + body_ind)
-        if clean and d is not None and d.group(1).decode() not in keep and _depth(seg[start:end]) == 0:
-            dropped += 1
-            continue
-        kept_any = True
-        out.append(seg[start:end])
-    if not dropped or not kept_any:
-        return None
-    return b"".join(out)
 
 
 # ---- header texts: equal texts, equal signatures ----------------------------------------------------------
