@@ -530,3 +530,30 @@ def test_class_headers_unsure_and_absent():
     assert class_headers(b"x = 1\n", "Point") == []
     assert class_headers(b"class Point:\n    s = '''a''' + \"\"\"b\"\"\"\n", "Point") is None
     assert len(class_headers(b"class A:\n    pass\nif x:\n    class A:\n        pass\n", "A")) == 2
+
+
+def test_definition_changes_follow_their_schema(drift_repo):
+    from toolkit.load.definitions import load_definition_changes
+
+    repo, (_c1, c2, c3, _c4) = drift_repo
+    r = Repo.open(repo)
+    got = load_definition_changes(r, load_history(r, cache=False), {"pkg/core/orders.py": ["place"]})
+    schema.check(got.changes, "definition_changes")
+    assert got.changes["sha"].tolist() == [c3, c2] and got.changes["path"].tolist() == ["pkg/core/orders.py"] * 2
+    assert got.changes["doc_unchanged"].tolist() == [True, False]
+
+
+def test_an_overloaded_function_is_cut_as_its_last_definition():
+    """``@overload`` variants then the implementation: parse_module keeps the last, so the segment is the last
+    definition (not the whole file); a class defined twice stays unsure (its methods come from the first)."""
+    from toolkit.load.definitions import Outline, segment_defs
+
+    src = (b"from typing import overload\n\n\n@overload\ndef f(x: int) -> int: ...\n\n\n@overload\n"
+           b"def f(x: str) -> str: ...\n\n\ndef f(x, y=0):\n    \"\"\"Impl.\"\"\"\n    return x\n\n\ndef g():\n    pass\n")
+    seg = Outline(src).segment("f")
+    assert seg is not None and seg.startswith(b"def f(x, y=0)") and b"def g" not in seg
+    full = parse_module(src, "m", False).defs["f"]
+    assert segment_defs(src, seg, ["f"])["f"][0] == full.signature
+    assert Outline(src + b"\n\nclass g:\n    pass\n").segment("g") is None
+    # a name inside another word or after other text is no definition of it
+    assert Outline(b"def ff():\n    pass\n\nx = 'def f(): pass'\n").segment("f") == b""

@@ -33,6 +33,7 @@ from toolkit.load.history import History, follow_renames
 from toolkit.load.python_ast import import_bindings, import_time_statements
 from toolkit.runtime import cache
 from toolkit.runtime.progress import progress
+from toolkit.vocab import schema
 
 #: ``parses``: ``ast.parse`` calls on a module or a segment of one by this process (lets tests prove that a
 #: second audit parses nothing); ``segments``: of those, parses of one definition's segment, not a whole file.
@@ -228,9 +229,10 @@ def parse_module(source: bytes, module: str, is_package: bool, only: frozenset[s
 
 
 # ---- one definition's segment of a file version ------------------------------------------------------------
-_DEF_LINE = re.compile(rb"(?m)^([ \t]*)(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
 _STATEMENT = re.compile(rb"\n(?!(?:else|elif|except|finally)\b)[A-Za-z_@]")  # "\n" first: a fast scan
 _NESTING = re.compile(rb"@|(?:async[ \t]+)?(?:def|class)\b")
+_DEF_PREFIX = re.compile(rb"([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+")  # a definition's line before its name
+_WORD_CHAR = [bool(re.fullmatch(rb"\w", bytes([c]))) for c in range(256)]
 ABSENT = b""  # the segment of a name no ``def``/``class`` of the file defines
 
 
@@ -239,18 +241,17 @@ class Outline:
     to cut out the text one top-level definition is parsed from, with a few regular-expression scans.
 
     A statement start is a line beginning at column 0 with a name or ``@`` (not ``else``/``except``…) outside
-    triple-quoted strings, by the parity of ``\"\"\"`` and ``'''`` before it. A quote that fools the parity (one
+    triple-quoted strings, by the parity of ``\"\"\"`` and ``\'\'\'`` before it. A quote that fools the parity (one
     inside a comment or a one-line string) can only make a segment wrong by cutting inside a string, and such a
-    segment does not parse: :func:`segment_defs` then parses the whole file.
+    segment does not parse: :func:`segment_defs` then parses the whole file. Where a name is defined is looked
+    up per name when asked (:meth:`occurrences`).
     """
 
-    __slots__ = ("data", "defs", "starts")
+    __slots__ = ("data", "starts", "_segments")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.defs: dict[bytes, list[tuple[int, int]]] = defaultdict(list)  # name -> (line offset, indentation)
-        for m in _DEF_LINE.finditer(data):
-            self.defs[m.group(2)].append((m.start(), m.end(1) - m.start(1)))
+        self._segments: dict[str, bytes | None] = {}
         starts, dq, sq, prev = [], 0, 0, 0
         for m in _STATEMENT.finditer(b"\n" + data):
             p = m.start()  # of the line in ``data`` (one "\n" was put in front)
@@ -261,26 +262,50 @@ class Outline:
                 starts.append(p)
         self.starts = starts
 
+    def occurrences(self, name: str) -> list[tuple[int, int, bool]]:
+        """``(line offset, indentation, is a class)`` of each line that is ``[async] def name``/``class name``
+        after nothing but indentation, in file order (one scan for the name: most files are asked about a few
+        names, and one scan for every ``def`` line costs more than the rest of the outline)."""
+        data, word = self.data, name.encode()
+        out, n, i = [], len(word), data.find(word)
+        while i >= 0:  # one scan for the name (fast), its line checked where it occurs
+            j = i + n
+            if j == len(data) or not _WORD_CHAR[data[j]]:
+                line = data.rfind(b"\n", 0, i) + 1
+                pre = _DEF_PREFIX.fullmatch(data, line, i)
+                if pre is not None:
+                    out.append((line, pre.end(1) - line, pre.group(2) == b"class"))
+            i = data.find(word, j)
+        return out
+
     def segment(self, name: str) -> bytes | None:
-        """The text of the one top-level ``def``/``class name`` (its decorators through the line before the next
+        """The text of the top-level ``def``/``class name`` (its decorators through the line before the next
         top-level statement): the definitions named ``name`` and ``name.*`` depend on nothing else of the file.
 
-        :data:`ABSENT` when no ``def``/``class`` has this name at the top level; ``None`` when unsure (defined
-        twice, possibly inside a top-level ``if``/``try``, or the start is not a statement start): parse the
-        whole file."""
+        :data:`ABSENT` when no ``def``/``class`` has this name at the top level. A function defined more than
+        once at the top level (``typing.overload`` variants, then the implementation) is its last definition,
+        as in :func:`parse_module`. ``None`` when unsure (a class defined twice, whose methods come from its
+        first definition; a definition possibly inside a top-level ``if``/``try``, which :func:`parse_module`
+        reads; a start that is not a statement start): parse the whole file."""
+        if name not in self._segments:
+            self._segments[name] = self._segment(name)
+        return self._segments[name]
+
+    def _segment(self, name: str) -> bytes | None:
         data, starts = self.data, self.starts
-        top = None
-        for pos, indent in self.defs.get(name.encode(), ()):
+        tops = []
+        for pos, indent, is_class in self.occurrences(name):
             if indent == 0:
-                if top is not None:
-                    return None  # defined twice: which one wins is the whole file's business
-                top = pos
+                tops.append((pos, is_class))
                 continue
             i = bisect_right(starts, pos) - 1  # the top-level statement it is inside
             if i < 0 or not _NESTING.match(data, starts[i]):
                 return None  # maybe in a top-level if/try block, which parse_module reads
-        if top is None:
+        if not tops:
             return ABSENT
+        if len(tops) > 1 and any(is_class for _p, is_class in tops):
+            return None
+        top = tops[-1][0]
         i = bisect_left(starts, top)
         if i == len(starts) or starts[i] != top:
             return None
@@ -528,10 +553,10 @@ def load_definitions(repo, files: pd.DataFrame, rev: str | None = None) -> dict[
 
 @dataclass(frozen=True)
 class DefinitionChanges:
-    """``changes``: one row per definition whose signature a commit changed — ``sha``, ``path`` (the file's path at
-    the analysed revision, renames followed), ``qualname``, ``before`` and ``after`` (signatures as
-    :func:`parse_module` gives them) and ``doc_unchanged`` (the docstring is identical); rows newest commit
-    first, a file's definitions in the order asked. ``examined``: commits compared with their first parent;
+    """``changes``: table ``definition_changes`` (:mod:`toolkit.vocab.schema`), one row per definition whose
+    signature a commit changed — ``sha``, ``path`` (the file's path at the analysed revision, renames followed),
+    ``qualname``, ``before`` and ``after`` (signatures as :func:`parse_module` gives them) and ``doc_unchanged``
+    (the docstring is identical); rows newest commit first, a file's definitions in the order asked. ``examined``: commits compared with their first parent;
     ``capped``: more commits changed the files than were examined."""
 
     changes: pd.DataFrame
@@ -551,8 +576,8 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
     are parsed (the whole file when unsure), each (blob id, definition) at most once, and remembered in the
     cache for later audits.
     """
-    cols = ["sha", "path", "qualname", "before", "after", "doc_unchanged"]
-    empty = DefinitionChanges(pd.DataFrame(columns=cols), 0, False)
+    cols = schema.columns("definition_changes")
+    empty = DefinitionChanges(schema.empty("definition_changes"), 0, False)
     wanted_q: dict[str, list[str]] = {p: list(dict.fromkeys(qs)) for p, qs in targets.items()}
     fc, commits = history.file_changes, history.commits
     if not len(fc) or not wanted_q:
@@ -639,4 +664,4 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
                     found[q] = (b[0], a[0], a[1] == b[1])
         rows += [(s, f, q, *found[q]) for q in wanted_q[f] if q in found]
     store.save()
-    return DefinitionChanges(pd.DataFrame(rows, columns=cols), len(keep), capped)
+    return DefinitionChanges(schema.conform(pd.DataFrame(rows, columns=cols), "definition_changes"), len(keep), capped)

@@ -1,7 +1,8 @@
 """One way to spread CPU-bound parsing over the machine's cores: chunks of items mapped in worker processes.
 
-Both users parse Python source with ``ast`` (the structure loader, every file of a revision; the interface-drift
-review, every module version it must compare), which holds the GIL: only processes run it in parallel. Below
+Its user, the structure loader, parses every Python file of a revision with ``ast``, which holds the GIL: only
+processes run that in parallel. (The interface-drift review no longer uses it: it parses one definition's text
+per changed file version, cached by blob id, too little to pay for a pool.) Below
 ``min_items`` a pool costs more than it saves and the work runs in this process; an ``executor`` given by the
 caller (a Dask client, in the notebooks) is used instead of a new pool.
 """

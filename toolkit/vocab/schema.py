@@ -587,6 +587,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("contract_drift", "int64", "contract_findings rows on the seam other than unused endpoints"),
         ("status", "string", "tested, untested, production_only, or not_traced (no test traces given)"),
     ),
+    "definition_changes": _t(  # toolkit.load.definitions.load_definition_changes
+        ("sha", "string", "commit that changed the definition's signature (compared with its first parent)"),
+        ("path", "string", "file's path at the analysed revision (renames followed)"),
+        ("qualname", "string", "definition in that file: function, Class or Class.method"),
+        ("before", "object", "signature before: ((name, kind, annotation, default), ...), return annotation"),
+        ("after", "object", "signature after, same shape"),
+        ("doc_unchanged", "bool", "the docstring is identical before and after"),
+    ),
     "interface_drift": _t(
         ("interface", "string", "interface (interface_docs)"),
         ("component", "string", "component defining it"),
