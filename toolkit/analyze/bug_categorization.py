@@ -529,18 +529,24 @@ def _split_top(pattern: str) -> list[str]:
     return [*out, cur]
 
 
+def _group_end(alt: str) -> int:
+    """Index of the ``)`` closing the group that ``alt`` starts with."""
+    depth = 0
+    for j, ch in enumerate(alt):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return j
+    return len(alt) - 1
+
+
 def _anchors(pattern: str) -> frozenset[str] | None:
     """Literal word beginnings one of which every match starts with, or ``None`` when there is none to rely on."""
     out: set[str] = set()
     for alt in _split_top(pattern):
         alt = re.sub(r"^\(\?<[=!][^)]*\)", "", alt)
         if alt.startswith("(?:"):
-            depth, j = 0, 0
-            for j, ch in enumerate(alt):
-                depth += ch == "("
-                depth -= ch == ")"
-                if depth == 0:
-                    break
+            j = _group_end(alt)
             if alt[j + 1:j + 2] in ("?", "*", "{"):
                 return None
             inner = _anchors(alt[3:j])
@@ -565,12 +571,7 @@ def _contained(pattern: str) -> frozenset[str] | None:
     for alt in _split_top(pattern):
         alt = re.sub(r"^\(\?<[=!][^)]*\)", "", alt)
         while alt.startswith("(?:"):
-            depth, j = 0, 0
-            for j, ch in enumerate(alt):
-                depth += ch == "("
-                depth -= ch == ")"
-                if depth == 0:
-                    break
+            j = _group_end(alt)
             if alt[j + 1:j + 2] not in ("?", "*"):
                 break
             alt = alt[j + 2:]

@@ -473,23 +473,20 @@ def link_issues(
         rows.append((key, shas[r], "message: " + text, "reference", "message"))
         for ik in closes.get(key, {}):
             rows.append((ik, shas[r], f"commit names PR {key}, which names {ik}", "reference", "pr"))
-    # 5. changelog/news fragments named after an issue or PR, by the commit that added them
-    if hash_keys and file_changes is not None and len(file_changes):
-        for path, sha, num in _fragments(file_changes).itertuples(index=False):
-            k = f"#{num}"
-            if k in issue_keys or k in pr_keys:
-                rows.append((k, sha, f"fragment {path}", "explicit", "fragment"))
-            for ik, c in closes.get(k, {}).items():
-                rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its fragment {path}",
-                             "explicit" if c else "reference", "pr"))
+    # 5. changelog/news fragments named after an issue or PR, by the commit that added them, and
     # 6. lines citing an issue or PR added to the changelog file, by the oldest commit that added one
+    cited = []
+    if hash_keys and file_changes is not None and len(file_changes):
+        cited.append((_fragments(file_changes), "fragment", "fragment {}"))
     if hash_keys and changelog is not None and len(changelog):
-        for path, sha, num in _changelog_fixes(changelog, file_changes, set(shas)).itertuples(index=False):
-            k = f"#{num}"
+        cited.append((_changelog_fixes(changelog, file_changes, set(shas)), "changelog", "changelog line in {}"))
+    for table, kind, where in cited:
+        for path, sha, num in table.itertuples(index=False):
+            k, what = f"#{num}", where.format(path)
             if k in issue_keys or k in pr_keys:
-                rows.append((k, sha, f"changelog line in {path}", "explicit", "changelog"))
+                rows.append((k, sha, what, "explicit", kind))
             for ik, c in closes.get(k, {}).items():
-                rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its changelog line in {path}",
+                rows.append((ik, sha, f"PR {k} {'closes' if c else 'names'} {ik}; its {what}",
                              "explicit" if c else "reference", "pr"))
     links = pd.concat([direct, pd.DataFrame(rows, columns=["issue_key", "sha", "evidence", "confidence", "kind"])],
                       ignore_index=True)
