@@ -105,7 +105,7 @@ def test_summary_without_gates_or_comparison_and_with_a_published_url():
     text = render_summary(rep, report_url="https://ci.example/run/7/")
     assert "no CI gate set" in text and "Since the previous audit" not in text
     assert "[report.html](https://ci.example/run/7/report.html)" in text
-    assert "None ranked" in text and "| flaky tests | 0 | flaky tests |" in text
+    assert "None ranked" in text and "| flaky tests | 0 | tests that both passed and failed in the same environment and commit |" in text
 
 
 def test_sarif_from_a_synthetic_audit_validates_and_holds_one_result_per_gap():

@@ -18,31 +18,15 @@ import pandas as pd
 
 from toolkit.core.audit_result import GateResult
 from toolkit.report.findings_json import display
+from toolkit.report.format import format_value, format_when, metric_label, metric_unit
 from toolkit.report.markdown import md_escape
 from toolkit.report.model import Report, Section
+from toolkit.vocab.metrics import metric
 
 __all__ = ["MAX_CHARS", "render_summary"]
 
 MAX_CHARS = 10_000
 
-#: unit shown after each headline number (the summary's reading of the executive summary's keys)
-UNITS: dict[str, str] = {
-    "interaction_coverage": "% of seams with a call site exercised for real",
-    "interaction_coverage_estimated": "% of seams (static estimate, no coverage data)",
-    "call_site_coverage": "% of call sites exercised for real",
-    "seams_only_mocked": "seams, tested only through mocks",
-    "untested_seams": "seams no test executes",
-    "production_integration_bug_share_pct": "% of production bugs that are integration bugs",
-    "integration_bug_share_pct": "% of bugs that are integration bugs",
-    "production_escapes": "bugs first seen in production",
-    "env_only_failures": "tests failing only in the higher environment",
-    "bugs_crossing_components_pct": "% of bugs whose fix touched two components",
-    "interfaces_documented_pct": "% of cross-component interfaces documented",
-    "interface_drift_events": "changes to cross-component interfaces in the history read",
-    "flaky_tests": "flaky tests",
-    "backtest_beats_baselines": "ranking beat churn-only and coupling-only (backtest)",
-    "backtest_top20_share": "share (0–1) of later integration fixes on the top 20% of seams (backtest)",
-}
 _SKIP = ("top_risky_seams", "coverage_basis")
 
 
@@ -77,7 +61,7 @@ def _header(report: Report) -> list[str]:
     if prov.get("commit range"):
         what.append(_t(prov["commit range"]))
     when = report.generated or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    what.append(f"audited {_t(when)}")
+    what.append(f"audited {_t(format_when(when))}")
     return [f"## {_t(report.title)}", "", " · ".join(what), ""]
 
 
@@ -158,17 +142,19 @@ def _headlines(report: Report) -> list[str]:
     sec = _section(report, "summary")
     if sec is None:
         return []
-    out = ["### Headline numbers", "", "| number | value | unit |", "|---|---:|---|"]
+    out = ["### Headline numbers", "", "| number | value | what it counts |", "|---|---:|---|"]
     for k, v in sec.summary.items():
         if k in _SKIP or (v is None and k == "interaction_coverage_estimated" and
                           sec.summary.get("interaction_coverage") is not None):
             continue
-        name = _t(k.replace("_pct", "").replace("_", " "))
+        known = metric(k)
+        name = _t(metric_label(k))
         if v is None:
             why = (sec.not_measured.get(k) or "not measured").removeprefix("Not measured: ").splitlines()[0]
             out.append(f"| {name} | n/a | {_t(_clip(why, 160))} |")
         else:
-            out.append(f"| {name} | {_t(display(v))} | {_t(UNITS.get(k, ''))} |")
+            shown = format_value(v, metric_unit(k)) if isinstance(v, (int, float)) else display(v)
+            out.append(f"| {name} | {_t(shown)} | {_t(known.meaning if known else '')} |")
     basis = sec.summary.get("coverage_basis")
     if basis == "static":
         out += ["", "Interaction coverage is a static estimate: record coverage with `--cov-context=test` for a "
