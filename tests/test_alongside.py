@@ -76,6 +76,28 @@ def test_a_cancelled_child_leaves_no_half_written_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def _write_slowly_deaf_to_term(path: str) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # like a child starved or stuck in C: terminate() is not enough
+    _write_slowly(path)
+
+
+def test_a_child_killed_outright_leaves_no_half_written_cache_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEAMSCOPE_CACHE", str(tmp_path / "cache"))
+    from toolkit.runtime import cache
+
+    target = cache.root() / "ns" / "entry.pkl"
+    h = alongside.start(_write_slowly_deaf_to_term, (str(target),), what="test")
+    deadline = time.monotonic() + 20
+    while not list(target.parent.glob(f".entry.pkl.{h.proc.pid}.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(target.parent.glob(".entry.pkl.*.tmp")), "the child never started writing"
+    h.cancel()
+    assert h.proc.exitcode == -9  # it ignored SIGTERM, so it was killed: no exception ran its clean-up
+    assert list(target.parent.iterdir()) == []
+
+
 def test_objects_are_kept_out_of_collection_only_while_the_child_runs():
     import gc
 

@@ -423,7 +423,8 @@ def test_ctrl_c_during_a_backtest_leaves_no_process_behind(tmp_path):
         while _processes_naming(f"{out}-{i}") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _processes_naming(f"{out}-{i}") == [], f"a process of the audit outlived it (delay {delay})"
-        assert not list((tmp_path / "cache").rglob("*.tmp")), "a half-written cache file was left behind"
+        left = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "cache").rglob("*.tmp"))
+        assert not left, f"half-written cache files were left behind (delay {delay}): {left}"
         outcomes.append(proc.returncode)
     print("Ctrl-C outcomes with a backtest (130 = interrupted, 0 = finished first):", outcomes)
 

@@ -94,8 +94,10 @@ class Alongside:
         if self.proc.is_alive():
             self.proc.terminate()
             self.proc.join(timeout=5)
-            if self.proc.is_alive():  # stuck where no exception reaches: stop it outright
+            if self.proc.is_alive():  # stuck where no exception reaches (or starved at its low priority)
                 self.proc.kill()
+                self.proc.join()
+                _remove_half_written(self.proc.pid)
         self.proc.join()
         if not self._ended:
             self._why = "cancelled"
@@ -128,6 +130,15 @@ def _child(fn: Callable[..., Any], args: tuple, conn) -> None:
         pass  # the caller stopped listening (it cancelled): there is nobody left to tell
     finally:
         conn.close()
+
+
+def _remove_half_written(pid: int) -> None:
+    """Remove the temporary files a killed child left in the cache (its results go nowhere else)."""
+    from toolkit.runtime import cache
+    from toolkit.runtime.atomic import tmp_prefix
+
+    for p in cache.root().rglob(f"{tmp_prefix('*', pid)}*.tmp"):
+        p.unlink(missing_ok=True)
 
 
 def _exit_on_term(signum: int, frame: Any) -> None:

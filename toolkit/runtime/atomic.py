@@ -34,6 +34,12 @@ def shared_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def tmp_prefix(name: str, pid: int | None = None) -> str:
+    """How a half-written file of ``name`` by process ``pid`` (default: this one) begins: the writer's pid in the
+    name lets whoever killed it outright (``kill -9`` leaves no chance to clean up) remove what it left."""
+    return f".{name}.{os.getpid() if pid is None else pid}."
+
+
 def atomic_write(target: str | os.PathLike, content: bytes | Callable[[BinaryIO], None], *,
                  durable: bool = False, mode: int | None = None) -> None:
     """Replace ``target`` with ``content`` (bytes, or a function writing to a binary file) atomically.
@@ -42,7 +48,7 @@ def atomic_write(target: str | os.PathLike, content: bytes | Callable[[BinaryIO]
     unless ``mode`` is given (outputs meant for others: :func:`shared_file_mode`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=tmp_prefix(target.name), suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             if isinstance(content, (bytes, bytearray, memoryview)):
