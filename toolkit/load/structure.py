@@ -39,7 +39,8 @@ import pandas as pd
 from toolkit.vocab import schema
 from toolkit.runtime import cache as cache_store
 from toolkit.vocab.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, infer_source_roots,
-                                 is_test_path, module_name, read_mapping_config, seam_name)
+                                      is_test_path, module_name, seam_name)
+from toolkit.load.component_mapping import read_mapping_config
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, path_text
 from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
