@@ -177,8 +177,6 @@ def _may_be_root(d: str) -> bool:
                    or _TESTLIKE_DIR.search(part) for part in d.split("/"))
 
 
-#: Bump when the default rules change: cached structures built by older rules are rebuilt.
-RULES_VERSION = 5
 #: A ``[components]`` value that excludes the files its pattern matches (``""`` does too).
 EXCLUDE = "-"
 #: Split the largest package while there are fewer units than this; never split into more than the maximum.
