@@ -1,14 +1,20 @@
 """toolkit.runtime.cache: content keys, atomic and concurrent writes, self-healing, and the evidence it caches."""
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
+import pickle
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from gitutil import commit, make_repo  # tests/ is on sys.path through its conftest.py
 from toolkit.runtime import cache
 from toolkit.errors import Skip
 
@@ -228,3 +234,80 @@ def test_code_version_reads_the_modules_it_names():
         path, src, _deps = c._module_source(name)
         assert path is not None and path.is_file() and src, name
     assert c.code_version("toolkit.load.links") != c.code_version("toolkit.load.junit")
+
+
+# ---- the loaders' namespaces: one invalidation rule, nothing unpickled that the cache did not sign --------------
+_LOADERS = """
+import json, sys
+from toolkit.load import history, structure
+history.load_history(sys.argv[1])
+s = structure.load_structure(sys.argv[1], workers=1)
+print(json.dumps({"git_log": history.git_log_runs, **s.stats}))
+"""
+
+
+def _small_repo(path: Path) -> Path:
+    repo = make_repo(path, {"app/a/x.py": "from app.b.y import f\n\n\ndef g():\n    return f()\n",
+                            "app/b/y.py": "def f():\n    return 1\n", "app/c/z.py": "V = 1\n"})
+    commit(repo, "two", {"app/b/y.py": "def f():\n    return 2\n"})
+    return repo
+
+
+def test_editing_a_loaders_code_invalidates_its_entries_and_only_those(tmp_path):
+    """History and structure entries are keyed with their code's version (no hand-bumped constant): edit
+    history.py and only the history is read again; edit structure.py and its tables are rebuilt from the parsed
+    files it kept; edit the parser and the files are parsed again. Each run is a fresh process on a copy of the
+    package, as a user's upgrade would be."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Path(cache.__file__).resolve().parents[1], pkg / "toolkit",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    repo = _small_repo(tmp_path / "repo")
+    env = {**os.environ, "PYTHONPATH": str(pkg), "SEAMSCOPE_CACHE": str(tmp_path / "cache")}
+
+    def run(edit: str | None = None) -> dict:
+        if edit:
+            with open(pkg / "toolkit" / edit, "a") as fh:
+                fh.write("\n# edited\n")
+        out = subprocess.run([sys.executable, "-c", _LOADERS, str(repo)], env=env, capture_output=True, text=True,
+                             check=True, cwd=tmp_path).stdout
+        return json.loads(out)
+
+    assert run() == {"git_log": 1, "parsed": 3, "cached": 0, "result_cached": 0}  # cold
+    assert run() == {"git_log": 0, "parsed": 0, "cached": 3, "result_cached": 1}  # warm
+    assert run("load/history.py") == {"git_log": 1, "parsed": 0, "cached": 3, "result_cached": 1}
+    assert run("load/structure.py") == {"git_log": 0, "parsed": 0, "cached": 3, "result_cached": 0}
+    assert run("load/python_ast.py") == {"git_log": 0, "parsed": 3, "cached": 0, "result_cached": 0}
+    assert run("vocab/components.py") == {"git_log": 1, "parsed": 0, "cached": 3, "result_cached": 0}
+
+
+def test_planted_pickles_in_the_loaders_namespaces_are_never_unpickled(tmp_path):
+    """Every pickle the history and structure loaders stored (parsed files, finished tables, the heads list) is
+    replaced by one that would create a canary: the next load deletes them unread and gives the same tables."""
+    from toolkit.load.history import load_history
+    from toolkit.load.structure import load_structure
+
+    class Canary:
+        def __init__(self, path: Path) -> None:
+            self.path = str(path)
+
+        def __reduce__(self):
+            return (open, (self.path, "w"))
+
+    repo = _small_repo(tmp_path / "repo")
+    first_h, first_s = load_history(repo), load_structure(repo, workers=1)
+    root = Path(os.environ["SEAMSCOPE_CACHE"])
+    planted = sorted((root / "structure").glob("*.pkl")) + sorted((root / "history").glob("*.pkl"))
+    assert len(planted) == 3, planted  # parsed files, finished tables, heads list
+    canary = tmp_path / "canary"
+    for p in planted:
+        p.write_bytes(pickle.dumps(Canary(canary)))
+    commit(repo, "three", {"README": "new head: the heads list is looked up\n"})
+    again_h, again_s = load_history(repo), load_structure(repo, workers=1)
+    assert not canary.exists()
+    assert again_s.stats == {"parsed": 3, "cached": 0, "result_cached": 0}  # nothing planted was taken
+    pd.testing.assert_frame_equal(again_s.call_sites, first_s.call_sites)
+    pd.testing.assert_frame_equal(again_h.file_changes.iloc[1:].reset_index(drop=True), first_h.file_changes)
+    # the parsed files and the heads list were looked up, dropped unread and stored again, signed (the finished
+    # tables of the earlier head were not looked up: the new head's are another entry)
+    healed = [p for p in planted if p.exists() and p.read_bytes().startswith(b"seamscope-pickle-hmac1\n")]
+    assert len(healed) == 2, planted

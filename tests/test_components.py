@@ -5,8 +5,9 @@ from gitutil import make_repo
 from toolkit.vocab import schema
 from toolkit.load.structure import load_structure
 
+from toolkit.load.component_mapping import read_mapping_config
 from toolkit.vocab.components import (MAX_COMPONENTS, ComponentMap, file_kind, is_test_path, module_name, pair_name,
-                                read_mapping_config, seam_name, split_seam)
+                                      seam_name, split_seam)
 from toolkit.errors import ConfigError
 
 SINGLE = ["shop/__init__.py", "shop/config.py", "shop/orders/__init__.py", "shop/orders/service.py",

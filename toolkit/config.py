@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.vocab.components import mapping_from_toml
+from toolkit.load.component_mapping import mapping_from_toml
 from toolkit.load.limits import LimitExceeded, check_input_file, load_toml as parse_toml
 from toolkit.errors import ConfigError, InputError
 

@@ -33,14 +33,13 @@ Text
     (:func:`toolkit.load.gitrepo.path_text`: ``caf\\xe9.py`` for a byte that
     is not UTF-8), so they join with the structure's.
 
-Results are cached as Parquet under ``cache root/history/`` keyed on the
-resolved commit id and the arguments, so a second run is near-instant.
+Results are cached as Parquet in the runtime cache (namespace ``history``) keyed on the
+resolved commit id, the arguments and this code's version, so a second run is near-instant; a
+later head whose new commits form one chain is read as those commits on top of the cached tables.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,14 +50,11 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.runtime import cache as cache_store
-from toolkit.runtime.atomic import atomic_write
 from toolkit.vocab.components import SOURCE_ROOTS, ComponentMap, file_kind, is_test_path, module_name, root_of
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, path_text
 from toolkit.runtime.progress import progress
 
-#: Bumped whenever the parsed tables change shape or meaning (invalidates the cache).
-FORMAT_VERSION = 3
 #: Starts each commit record. Commit messages cannot contain NUL, and this
 #: three-byte control sequence does not occur in real messages.
 _SENTINEL = b"\x1e\x1f\x1e"
@@ -230,40 +226,30 @@ def _frames(commits: dict, changes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # ---- cache -----------------------------------------------------------------
-def _cache_paths(key: str) -> tuple[Path, Path]:
-    d = cache_store.root() / "history"
-    return d / f"{key}.commits.parquet", d / f"{key}.parquet"
+# Entries live in the runtime cache (:mod:`toolkit.runtime.cache`, namespace ``history``), keyed by
+# :func:`cache_store.key` with this module's code version: ``<key>.parquet`` (file changes) and
+# ``<key>.commits.parquet`` (written last: its presence marks a complete entry), and per repository and
+# ``git log`` options one list of the heads cached (``_family``), newest last.
+_NAMESPACE = "history"
+
+
+def _entry_key(head: str, shallow: bool, args: list[str], roots: tuple[str, ...]) -> str:
+    return cache_store.key(_NAMESPACE, head, shallow, args, list(roots), code=(__name__,))
 
 
 def _read_cache(key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    cpath, fpath = _cache_paths(key)
-    if not (cpath.exists() and fpath.exists()):
-        return None
-    try:
-        c = pd.read_parquet(cpath)
-        f = pd.read_parquet(fpath)
-        c["parents"] = pd.Series([list(p) for p in c["parents"]], index=c.index, dtype=object)
-        return schema.conform(c, "commits"), schema.conform(f, "file_changes")
-    except Exception:  # noqa: BLE001 - a damaged entry (truncated, not Parquet, other columns) is a miss, healed
-        for path in (cpath, fpath):
-            path.unlink(missing_ok=True)
-        return None
+    tables = []
+    for k in (f"{key}.commits", key):
+        got = cache_store.get(_NAMESPACE, k)
+        if got is None or not isinstance(got[0], pd.DataFrame):
+            return None
+        tables.append(got[0])
+    return schema.conform(tables[0], "commits"), schema.conform(tables[1], "file_changes")
 
 
-def _atomic_parquet(df: pd.DataFrame, target: Path) -> None:
-    atomic_write(target, lambda fh: df.to_parquet(fh, index=False))
-
-
-def _write_cache(key: str, commits: pd.DataFrame, changes: pd.DataFrame, skips: list[Skip] | None,
-                 origin: str) -> None:
-    cpath, fpath = _cache_paths(key)
-    try:
-        _atomic_parquet(changes, fpath)  # the commits file is written last: its presence marks a complete entry
-        _atomic_parquet(commits, cpath)
-    except UnicodeEncodeError as exc:  # undecodable (non-UTF-8) paths cannot be stored as Parquet strings
-        report_skip(skips, origin, f"history not cached: {exc}")
-    except OSError as exc:  # a read-only or full cache folder: one warning, then no cache
-        cache_store.write_failed(exc)
+def _write_cache(key: str, commits: pd.DataFrame, changes: pd.DataFrame) -> None:
+    cache_store.put(_NAMESPACE, key, changes)
+    cache_store.put(_NAMESPACE, f"{key}.commits", commits)
 
 
 # ---- public ------------------------------------------------------------------
@@ -304,8 +290,7 @@ def load_history(
     until_arg, ok2 = _as_git_date(until, "until")
     args = _git_args(head, since_arg, until_arg, paths, first_parent, renames, limit)
     use_cache = cache and ok1 and ok2 and cache_store.enabled()  # SEAMSCOPE_NO_CACHE, or a refused folder
-    own_roots = [list(roots)] if tuple(roots) != SOURCE_ROOTS else []  # the default keeps earlier keys valid
-    key = hashlib.sha256(json.dumps([FORMAT_VERSION, head, shallow, args] + own_roots).encode()).hexdigest()[:32]
+    key = _entry_key(head, shallow, args, tuple(roots))
     if use_cache:
         hit = _read_cache(key)
         if hit is not None:
@@ -317,7 +302,7 @@ def load_history(
     commits, changes = got if got is not None else _frames(*_stream(repo, args))
     changes = _follow_the_code(repo, head, changes, tuple(roots))
     if use_cache:
-        _write_cache(key, commits, changes, skips, repo.origin)
+        _write_cache(key, commits, changes)
         if family is not None:
             _remember(family, head, key)
     return History(commits, changes, head, shallow)
@@ -329,37 +314,32 @@ def _follow_the_code(repo: Repo, head: str, changes: pd.DataFrame,
     return with_current_paths(changes, repo.list_files(head), roots)
 
 
-def _family(repo: Repo, args: list[str]) -> Path:
-    """The file listing the cached heads of one repository read with the same ``git log`` options."""
-    sig = hashlib.sha256(json.dumps([FORMAT_VERSION, str(repo.git_dir.resolve()), args]).encode()).hexdigest()[:24]
-    return cache_store.root() / "history" / f"heads-{sig}.json"
+def _family(repo: Repo, args: list[str]) -> str:
+    """The cache key of the list of cached heads of one repository read with the same ``git log`` options."""
+    return cache_store.key(_NAMESPACE, "heads", str(repo.git_dir.resolve()), args, code=(__name__,))
 
 
-def _remember(family: Path, head: str, key: str) -> None:
-    try:
-        known = [e for e in json.loads(family.read_text()) if e[0] != head] if family.exists() else []
-    except (OSError, ValueError, TypeError, KeyError, IndexError):
-        known = []  # a damaged list is rebuilt
-    try:
-        atomic_write(family, json.dumps((known + [[head, key]])[-16:]).encode())
-    except OSError as exc:
-        cache_store.write_failed(exc)
+def _heads(family: str) -> list[list[str]]:
+    """``[head, entry key]`` pairs cached for ``family``, oldest first (only commit ids and keys: they reach git)."""
+    got = cache_store.get(_NAMESPACE, family)
+    known = got[0] if got is not None else None
+    return [e for e in known if isinstance(e, list) and len(e) == 2 and all(
+        isinstance(x, str) and _HEX.fullmatch(x) for x in e)] if isinstance(known, list) else []
 
 
-def _extend_cached(repo: Repo, head: str, family: Path | None, args_for) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+def _remember(family: str, head: str, key: str) -> None:
+    known = [e for e in _heads(family) if e[0] != head]
+    cache_store.put(_NAMESPACE, family, (known + [[head, key]])[-16:])
+
+
+def _extend_cached(repo: Repo, head: str, family: str | None, args_for) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """``(commits, file_changes)`` of ``head`` as the commits since a cached earlier head plus that head's cached
     tables, or None. Only when the commits since form one chain (no merge): then ``git log head`` walks them
     first, one at a time, and then exactly what ``git log`` of the earlier head gives, so the rows and their
     order equal a full read."""
-    if family is None or not family.exists():
+    if family is None:
         return None
-    try:
-        known = json.loads(family.read_text())
-    except (OSError, ValueError):
-        return None
-    valid = [e for e in known if isinstance(e, list) and len(e) == 2 and all(
-        isinstance(x, str) and _HEX.fullmatch(x) for x in e)] if isinstance(known, list) else []
-    for old_head, old_key in reversed(valid[-4:]):  # only commit ids and keys reach git and the file names
+    for old_head, old_key in reversed(_heads(family)[-4:]):
         if repo.git("merge-base", "--is-ancestor", old_head, head, check=False).returncode != 0:
             continue
         if repo.git("rev-list", "--count", "--merges", f"{old_head}..{head}").stdout.strip() != "0":

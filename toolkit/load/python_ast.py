@@ -42,9 +42,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-#: Bump when FileFacts or the way they are computed changes: invalidates the per-file cache.
-PARSER_VERSION = "seamscope-pyast-5"
-
 # imports rows: (line, module, symbol|None, is_relative, is_conditional, is_type_checking, is_function_local)
 ImportRow = tuple[int, str, "str | None", bool, bool, bool, bool]
 # references: (line, caller qualname, dotted target, kind "call"|"subclass")

@@ -18,11 +18,12 @@ file in the ``unresolved_calls`` table (:mod:`toolkit.load.python_ast`).
 How it reads: the file list and contents come from :class:`~toolkit.load.gitrepo.Repo`
 (the work tree on disk, or git objects for a revision or bundle — never a
 checkout). Each Python file is parsed once with ``ast`` in a process pool
-(:mod:`toolkit.load.python_ast`); the per-file results are cached under
-``cache root/structure/`` keyed on the file's git blob id and the parser version, so
-an unchanged file is never parsed twice, and the finished tables are cached
-keyed on every file's id plus the component mapping. Names are resolved to
-their defining module after the parallel pass, because that needs every file.
+(:mod:`toolkit.load.python_ast`); the per-file results are cached in the runtime cache
+(namespace ``structure``) keyed on the file's git blob id under the parser's code version, so
+an unchanged file is never parsed twice while that code is unchanged, and the finished tables
+are cached keyed on every file's id plus the component mapping under this module's code
+version. Names are resolved to their defining module after the parallel pass, because that
+needs every file.
 """
 from __future__ import annotations
 
@@ -31,22 +32,20 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.runtime import cache as cache_store
-from toolkit.vocab.components import (RULES_VERSION, ComponentMap, PatternMapping, file_kind, infer_source_roots,
-                                 is_test_path, module_name, read_mapping_config, seam_name)
+from toolkit.vocab.components import (ComponentMap, PatternMapping, file_kind, infer_source_roots, is_test_path,
+                                      module_name, seam_name)
+from toolkit.load.component_mapping import read_mapping_config
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, path_text
-from toolkit.load.python_ast import PARSER_VERSION, FileFacts, scan_many
+from toolkit.load.python_ast import FileFacts, scan_many
 from toolkit.runtime.parallel import map_chunks
 
-#: Bump when the tables built from FileFacts change: invalidates cached results (not parsed files).
-RESULT_VERSION = "structure-6"
 _CONFIG_FILES = ("seamscope.toml", "pyproject.toml")
 _MAX_REEXPORT_HOPS = 4
 _PARALLEL_MIN_FILES = 64  # below this, a process pool costs more than it saves
@@ -102,50 +101,30 @@ def _blob_id(data: bytes) -> str:
 
 
 def _facts_key(path: str, module: str, blob: str) -> str:
-    """Cache key of a file's facts: they depend on its content and on the module name it is parsed as."""
-    return hashlib.sha1(f"{PARSER_VERSION}\0{path}\0{module}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
+    """Key of a file's facts inside the facts entry: they depend on its content and the module name it is parsed as."""
+    return hashlib.sha1(f"{path}\0{module}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
-#: store folder -> the facts it holds, as this process loaded or last saved them: the structure at a second
-#: revision (a backtest, in this process or a forked one) does not read the store again. Keys are content keys,
-#: so missing another process's newer entries only costs parsing those files again.
-_FACTS: dict[Path, dict[str, FileFacts]] = {}
+# Both stores live in the runtime cache (:mod:`toolkit.runtime.cache`, namespace ``structure``), keyed with the
+# version of the code that made them: one entry per repository holds the parsed files (file key -> FileFacts,
+# made by :mod:`toolkit.load.python_ast` alone, so changing how tables are built keeps them), and one entry per
+# finished result (made by this module).
+_NAMESPACE = "structure"
 
 
-class _Cache:
-    """Per-repository pickle store: ``facts.pkl`` (file key -> FileFacts) and ``result-<digest>.pkl`` files."""
+def _facts_entry(repo: Repo) -> str:
+    return cache_store.key(_NAMESPACE, "facts", repo.cache_id, code=("toolkit.load.python_ast",))
 
-    def __init__(self, repo: Repo, enabled: bool) -> None:
-        self.enabled = enabled
-        self.dir = cache_store.root() / "structure" / repo.cache_id
 
-    def _load(self, path: Path) -> object | None:
-        # authenticated by the cache's key; a corrupt, outdated or planted entry is deleted and rebuilt
-        return cache_store.load_pickle(path) if self.enabled else None
+def _stored_facts(entry: str) -> dict[str, FileFacts]:
+    got = cache_store.get(_NAMESPACE, entry)
+    return got[0] if got is not None and isinstance(got[0], dict) else {}
 
-    def _store(self, path: Path, obj: object) -> None:
-        if self.enabled:
-            cache_store.dump_pickle(path, obj)
 
-    def facts(self) -> dict[str, FileFacts]:
-        facts = _FACTS.get(self.dir)
-        if facts is None:
-            got = self._load(self.dir / "facts.pkl")
-            facts = _FACTS[self.dir] = got if isinstance(got, dict) else {}
-        return facts
-
-    def save_facts(self, used: set[str]) -> None:
-        facts = self.facts()
-        if len(facts) > 3 * max(len(used), 1000):  # keep a few revisions' worth, drop the rest
-            facts = _FACTS[self.dir] = {k: v for k, v in facts.items() if k in used}
-        self._store(self.dir / "facts.pkl", facts)
-
-    def result(self, digest: str) -> dict | None:
-        got = self._load(self.dir / f"result-{digest}.pkl")
-        return got if isinstance(got, dict) else None
-
-    def save_result(self, digest: str, result: dict) -> None:
-        self._store(self.dir / f"result-{digest}.pkl", result)
+def _store_facts(entry: str, facts: dict[str, FileFacts], used: set[str]) -> None:
+    if len(facts) > 3 * max(len(used), 1000):  # keep a few revisions' worth, drop the rest
+        facts = {k: v for k, v in facts.items() if k in used}
+    cache_store.put(_NAMESPACE, entry, facts)
 
 
 def _list_with_blobs(repo: Repo, rev: str | None, skips: list[Skip] | None = None
@@ -242,17 +221,16 @@ def load_structure(
     ComponentMap.from_files([], mapping)  # a malformed mapping fails before any parsing
 
     cache = cache and cache_store.enabled()  # SEAMSCOPE_NO_CACHE, or a refused cache folder
-    store = _Cache(repo, cache)
     contents: dict[str, bytes] = {}
     if blobs is None:  # work tree: the content is the key, so read every Python file
         contents = dict(repo.read_files(py_paths, None, skips=skips))
         blobs = {p: _blob_id(b) for p, b in contents.items()}
         py_paths = [p for p in py_paths if p in blobs]  # a link or an oversized file was not read
     origin = (mapping.source, sorted(mapping.lines.items())) if mapping else None
-    digest = hashlib.sha1(repr((RESULT_VERSION, RULES_VERSION, PARSER_VERSION,
-                                list(mapping.items()) if mapping else None, origin, paths, [blobs.get(p) for p in py_paths])).encode("utf-8", "surrogateescape")
-                          ).hexdigest()
-    cached = store.result(digest)
+    result_key = cache_store.key(_NAMESPACE, "result", list(mapping.items()) if mapping else None, origin, paths,
+                                 [blobs.get(p) for p in py_paths], code=(__name__,)) if cache else None
+    got = cache_store.get(_NAMESPACE, result_key) if result_key else None
+    cached = got[0] if got is not None and isinstance(got[0], dict) else None
     if cached is not None:
         for s in cached["skipped"]:
             report_skip(skips, s.path, s.reason, s.line)
@@ -263,7 +241,8 @@ def load_structure(
                          functions=cached["functions"],
                          stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
 
-    known = store.facts() if cache else {}
+    facts_entry = _facts_entry(repo) if cache else None
+    known = _stored_facts(facts_entry) if facts_entry else {}
     keys: dict[str, str] = {}
     used: set[str] = set()
     facts: dict[str, FileFacts] = {}
@@ -287,16 +266,16 @@ def load_structure(
     parsed = parse({p: module_name(p) for p in py_paths})
     roots = infer_source_roots(py_paths, _absolute_imports({p: f for p, f in facts.items() if f.error is None}))
     parsed += parse({p: m for p in py_paths if p in facts and (m := module_name(p, roots)) != facts[p].module})
-    if cache and parsed:
-        store.save_facts(used)
+    if facts_entry and parsed:
+        _store_facts(facts_entry, known, used)
 
     components = _component_map(paths, {p: f for p, f in facts.items() if f.error is None}, mapping, roots)
     t = _build_tables(paths, facts, components)
     if mapping:
         t.skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
                          for pat, line, why in components.unmatched)
-    if cache:
-        store.save_result(digest, {"components": components, "files": t.files, "imports": t.imports,
+    if result_key:
+        cache_store.put(_NAMESPACE, result_key, {"components": components, "files": t.files, "imports": t.imports,
                                    "call_sites": t.call_sites, "skipped": t.skipped, "internal_references": t.internal,
                                    "unresolved_calls": t.unresolved, "not_call_sites": t.not_call_sites,
                                    "functions": t.functions})

@@ -4,7 +4,7 @@ The content goes to a temporary file in the target's folder, is flushed and
 ``fsync``-ed, and replaces the target with ``os.replace`` (atomic on POSIX and
 Windows). With ``durable=True`` the folder is ``fsync``-ed too, so the rename
 itself survives a power cut (analyst labels); caches skip that cost. One
-definition for the cache, the history/structure caches and the labels file.
+definition for the cache and the labels file.
 """
 from __future__ import annotations
 

@@ -18,6 +18,13 @@ Files
     pyarrow; list columns and the entry's skips ride in the file's metadata) and
     ``<key>.pkl`` for anything else (pickle). A frame Parquet cannot hold (mixed
     object columns) falls back to pickle.
+Namespaces
+    One folder per kind of entry, every one written through :func:`put` and keyed by
+    :func:`key`: ``history`` (:mod:`toolkit.load.history`: tables per head, and the heads
+    cached per repository so a later head reads only its new commits), ``structure``
+    (:mod:`toolkit.load.structure`: parsed files per repository, finished tables),
+    ``definitions`` (:mod:`toolkit.load.definitions`), ``evidence`` (the other loaders,
+    through :mod:`toolkit.core.evidence`) and ``analysis`` (computed results).
 Concurrency and damage
     Writers write a temporary file in the same folder, ``fsync`` it and
     ``os.replace`` it onto the final name, so a reader only ever opens a complete
@@ -28,8 +35,7 @@ Trust
     Unpickling runs code, so the cache folder must be the user's own: a folder
     owned by another user, or writable by group/others, is refused with one
     warning and the audit runs without a cache (:func:`enabled` is False). Every
-    pickle — here and in the history/structure/interface-docs stores, which all go
-    through :func:`dump_pickle`/:func:`load_pickle` — carries an HMAC-SHA256 over
+    pickle (only :func:`put` writes one; no loader keeps a store of its own) carries an HMAC-SHA256 over
     its path and content with a per-user key kept in ``<cache>/.hmac-key``
     (mode 0600, created on first use); a pickle whose HMAC does not match is
     deleted unread. A folder that cannot be created or written (read-only, full)
@@ -158,7 +164,7 @@ def _mac(path: Path, payload: bytes) -> bytes:
     return hmac.new(_KEYS[str(folder)], rel + b"\0" + payload, hashlib.sha256).digest()
 
 
-def dump_pickle(path: Path, obj: Any) -> None:
+def _dump_pickle(path: Path, obj: Any) -> None:
     """Pickle ``obj`` to ``path`` (inside the cache folder) atomically, signed with the folder's key.
 
     Does nothing when the cache is off; a folder that turns out full or read-only is warned about once and
@@ -172,8 +178,8 @@ def dump_pickle(path: Path, obj: Any) -> None:
         write_failed(exc)
 
 
-def load_pickle(path: Path) -> Any | None:
-    """The object pickled at ``path`` by :func:`dump_pickle`, or None: absent, cache off, or not
+def _load_pickle(path: Path) -> Any | None:
+    """The object pickled at ``path`` by :func:`_dump_pickle`, or None: absent, cache off, or not
     authenticated / damaged (then the file is deleted unread and the value is recomputed)."""
     if not enabled():
         return None
@@ -406,7 +412,7 @@ def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:
             if ext == "parquet":
                 got = _read_parquet(path)
             else:
-                got = load_pickle(path)
+                got = _load_pickle(path)
                 if got is None:
                     continue
                 if not (isinstance(got, tuple) and len(got) == 2):
@@ -440,7 +446,7 @@ def put(namespace: str, k: str, value: Any, skips: Iterable[Skip] = ()) -> None:
                 return
             except (ValueError, TypeError, ImportError, UnicodeEncodeError, _arrow_error()):
                 pass  # Parquet cannot hold this frame: pickle it
-        dump_pickle(_path(namespace, k, "pkl"), (value, _skips_json(skips)))
+        _dump_pickle(_path(namespace, k, "pkl"), (value, _skips_json(skips)))
         stats["writes"] += 1
     except OSError as exc:  # a read-only or full cache folder: the result is still returned, once warned
         write_failed(exc)

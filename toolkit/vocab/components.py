@@ -28,7 +28,8 @@ Component (default rules, :meth:`ComponentMap.from_files`)
     holds them. Every component carries a one-line ``reason`` and its file and line counts (:attr:`ComponentMap.rows`).
 Component (override)
     A mapping of glob patterns to component names, from a dict argument, ``seamscope.toml`` (``[components]``)
-    or ``[tool.seamscope.components]`` in the analysed repository's ``pyproject.toml``. Patterns are tried in
+    or ``[tool.seamscope.components]`` in the analysed repository's ``pyproject.toml``
+    (read by :mod:`toolkit.load.component_mapping`). Patterns are tried in
     order and the first match wins (overlaps are allowed); a pattern mapped to ``""`` or ``"-"`` (:data:`EXCLUDE`)
     excludes the files it matches from every component. A pattern that matches no current file is allowed
     (it may name paths of the history) and reported as a skip naming the file and line. Files no pattern
@@ -46,7 +47,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -177,8 +177,6 @@ def _may_be_root(d: str) -> bool:
                    or _TESTLIKE_DIR.search(part) for part in d.split("/"))
 
 
-#: Bump when the default rules change: cached structures built by older rules are rebuilt.
-RULES_VERSION = 5
 #: A ``[components]`` value that excludes the files its pattern matches (``""`` does too).
 EXCLUDE = "-"
 #: Split the largest package while there are fewer units than this; never split into more than the maximum.
@@ -624,73 +622,3 @@ class ComponentMap:
         import pandas as pd
         return schema.conform(pd.DataFrame(list(self.excluded), columns=schema.columns("excluded_components")),
                               "excluded_components")
-
-
-def _key_lines(text: str, section: tuple[str, ...]) -> dict[str, int]:
-    """Line of each key of table ``[a.b.c]`` in TOML ``text`` (one ``key = value`` per line)."""
-    want = list(section)
-    lines: dict[str, int] = {}
-    inside = False
-    for i, raw in enumerate(text.splitlines(), 1):
-        s = raw.strip()
-        if s.startswith("[") and not s.startswith("[["):
-            try:
-                probe = tomllib.loads(s)
-            except tomllib.TOMLDecodeError:
-                continue
-            node, path = probe, []
-            while isinstance(node, dict) and len(node) == 1:
-                k = next(iter(node))
-                path.append(k)
-                node = node[k]
-            inside = path == want
-            continue
-        if inside and "=" in s:
-            try:
-                lines.update({k: i for k in tomllib.loads(s) if k not in lines})
-            except tomllib.TOMLDecodeError:
-                continue
-    return lines
-
-
-def mapping_from_toml(data: dict, text: str, name: str, section: tuple[str, ...]) -> PatternMapping | None:
-    """The ``[components]`` table at ``section`` of parsed TOML ``data`` (``text`` gives the lines), or ``None``."""
-    node = data
-    for key in section:
-        node = node.get(key) if isinstance(node, dict) else None
-        if node is None:
-            return None
-    lines = _key_lines(text, section)
-    if not isinstance(node, dict):
-        raise ConfigError(name, f"[{'.'.join(section)}] must map glob patterns to component names (strings)")
-    for pat, comp in node.items():
-        if not isinstance(comp, str):
-            raise ConfigError(name, f"[{'.'.join(section)}] must map glob patterns to component names (strings); "
-                              f"{pat!r} maps to {comp!r}", line=lines.get(pat),
-                              hint=f"write \"{pat}\" = \"component\", or \"{EXCLUDE}\" to exclude the files")
-    return PatternMapping(node, source=name, lines=lines)
-
-
-def read_mapping_config(repo_files: Mapping[str, bytes]) -> tuple[PatternMapping | None, str | None]:
-    """Read a component mapping from ``seamscope.toml`` or ``pyproject.toml`` contents.
-
-    ``repo_files`` maps those file names to their bytes (read by the caller from a work tree or a git
-    revision). Returns ``(mapping, source_name)`` or ``(None, None)``; the mapping remembers each pattern's line.
-    """
-    for name, section in (("seamscope.toml", ("components",)), ("pyproject.toml", ("tool", "seamscope", "components"))):
-        raw = repo_files.get(name)
-        if raw is None:
-            continue
-        from toolkit.load.limits import LimitExceeded, load_toml  # a committed file: bounded like every parser
-
-        try:
-            text = raw.decode("utf-8")
-            data = load_toml(text)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(name, f"is not valid TOML: {exc}") from exc
-        except LimitExceeded as exc:
-            raise ConfigError(name, exc.reason) from None
-        got = mapping_from_toml(data, text, name, section)
-        if got is not None:
-            return got, name
-    return None, None
