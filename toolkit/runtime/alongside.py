@@ -97,7 +97,8 @@ class Alongside:
             if self.proc.is_alive():  # stuck where no exception reaches (or starved at its low priority)
                 self.proc.kill()
                 self.proc.join()
-                _remove_half_written(self.proc.pid)
+                if self.proc.pid is not None:  # always, once started; said for the type checker
+                    _remove_half_written(self.proc.pid)
         self.proc.join()
         if not self._ended:
             self._why = "cancelled"
