@@ -130,16 +130,22 @@ def test_widgets_in_jupyterlab(lab, page, wait_for_file_text, click_graph_node):
     lab.screenshot(page, "06-all-reviewed")
 
 
-@pytest.mark.slow
-@pytest.mark.xdist_group("browser")
-def test_demo_notebook_runs_headless(tmp_path):
-    """nbclient runs the demo top to bottom; each widget output carries its static PNG fallback."""
+def _executed_demo(tmp_path):
+    """The demo notebook run top to bottom by nbclient in ``tmp_path`` (its outputs and widget state kept)."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     shutil.copy(NOTEBOOKS / DEMO, tmp_path / DEMO)
     nb = nbformat.read(tmp_path / DEMO, as_version=4)
     nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("browser")
+def test_demo_notebook_runs_headless(tmp_path):
+    """nbclient runs the demo top to bottom; each widget output carries its static PNG fallback."""
+    nb = _executed_demo(tmp_path)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     at = next(i for i, o in enumerate(outputs) if "CouplingGraphWidget" in o.get("data", {}).get("text/plain", ""))
@@ -162,14 +168,9 @@ def test_demo_notebook_runs_headless(tmp_path):
 @pytest.mark.xdist_group("browser")
 def test_static_html_export_shows_the_graph_picture(page, tmp_path):
     """The exported page opened in a browser with no kernel and no network: the graph cell shows its picture."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
     from nbconvert import HTMLExporter
 
-    shutil.copy(NOTEBOOKS / DEMO, tmp_path / DEMO)
-    nb = nbformat.read(tmp_path / DEMO, as_version=4)
-    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = _executed_demo(tmp_path)
     html, _ = HTMLExporter().from_notebook_node(nb)
     out = tmp_path / "demo.html"
     out.write_text(html)
