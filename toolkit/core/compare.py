@@ -31,8 +31,7 @@ from toolkit.core.audit_result import Audit
 from toolkit.errors import InputError
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json
 
-__all__ = ["Comparison", "DIRECTION", "STATUS_RANK", "compare", "metric_deltas", "read_findings", "seam_changes",
-           "seam_status"]
+__all__ = ["Comparison", "DIRECTION", "STATUS_RANK", "compare", "metric_deltas", "read_findings", "seam_changes"]
 
 #: summary key -> +1 higher is better, -1 lower is better (toolkit.vocab.metrics); others get no verdict
 DIRECTION: dict[str, int] = {m.key: m.direction for m in METRICS.values() if m.direction}
@@ -65,12 +64,6 @@ def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
     return doc
 
 
-def seam_status(status: Any) -> str | None:
-    """The comparable status of a seam (:data:`toolkit.vocab.categories.SEAM_STATUSES`, the estimate
-    suffix dropped), or None."""
-    return base_status(status)
-
-
 def _previous_metrics(previous: dict) -> dict[str, Any]:
     """Every metric of a previous findings.json by summary key: its ``metrics`` (schema 2), else each metric
     read from its own section (schema 1)."""
@@ -81,7 +74,7 @@ def _previous_seams(previous: dict) -> dict[str, str | None] | None:
     sec = previous.get("sections", {}).get("interaction_coverage")
     if not isinstance(sec, dict) or not isinstance((sec.get("tables") or {}).get("seams"), list):
         return None
-    return {str(r["seam"]): seam_status(r.get("status")) for r in sec["tables"]["seams"]
+    return {str(r["seam"]): base_status(r.get("status")) for r in sec["tables"]["seams"]
             if isinstance(r, dict) and r.get("seam") is not None}
 
 
@@ -153,7 +146,7 @@ def compare(audit: Audit, seams: pd.DataFrame | None, previous: dict[str, Any]) 
         "metrics_better": int((deltas["change"] == "better").sum()),
         "metrics_worse": int((deltas["change"] == "worse").sum()),
     }
-    cur = None if seams is None else {str(s): seam_status(st) for s, st in zip(seams["seam"], seams["status"])}
+    cur = None if seams is None else {str(s): base_status(st) for s, st in zip(seams["seam"], seams["status"])}
     prev = _previous_seams(previous)
     if cur is None or prev is None:
         for k in ("new_untested_seams", "new_mocks_only_seams", "newly_covered_seams", "new_seams", "removed_seams"):
