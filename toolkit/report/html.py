@@ -293,7 +293,7 @@ FIRST_SCREEN_TABLES = ("gates", "top_seams")
 
 
 def _verdict(gates: Table | None) -> str:
-    """Gates passed or failed, and by how much (the ``gates`` table of toolkit.run.audit.record_gates)."""
+    """Gates passed or failed, and by how much (the executive summary's ``gates`` table, toolkit.report.sections)."""
     if gates is None or gates.df.empty:
         return ('<div class="verdict none"><b>Verdict: no CI gate was set.</b> '
                 "Add <code>--fail-under METRIC=VALUE</code> (e.g. interaction-coverage=60) or "
