@@ -161,8 +161,9 @@ class Audit:
             if value is None:
                 reasons[m.id] = why
         top = top_seams(ranking) if ranking is not None else []
+        measured = {k: Measured(dict(v[0]), dict(v[1]), v[2]) for k, v in summaries.items()}
         return cls(metrics=metrics, not_measured=reasons, top_seams=top, provenance=dict(provenance or {}),
-                   generated=generated, measured={k: Measured(dict(v[0]), dict(v[1]), v[2]) for k, v in summaries.items()}, gaps=list(gaps))
+                   generated=generated, measured=measured, gaps=list(gaps))
 
     @classmethod
     def from_findings(cls, doc: Mapping[str, Any]) -> Audit:

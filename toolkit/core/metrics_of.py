@@ -334,7 +334,8 @@ def backtest(results: list[Any]) -> Measured:
     scored = table[table["later_fixes"] > 0]
     summary = {"backtest_at": results[0].at if len(results) == 1 else [r.at for r in results],
                "backtest_later_fixes": len({k for r in results for k in r.later_fixes["key"]}),  # distinct bugs
-               "backtest_unplaced_fixes": int(table["unplaced"].sum()), "backtest_k": int(results[0].scores["k"].iloc[0]),
+               "backtest_unplaced_fixes": int(table["unplaced"].sum()),
+               "backtest_k": int(results[0].scores["k"].iloc[0]),
                "backtest_precision_at_k": _pct_of(_mean(scored["precision_at_k"])),
                "backtest_recall_at_k": _pct_of(_mean(scored["recall_at_k"])),
                "backtest_top20_share": _pct_of(_mean(scored["top20_share"])),
