@@ -28,6 +28,7 @@ import synthetic_repo  # noqa: E402
 from common import parse_argv, pick  # noqa: E402
 
 from toolkit.runtime import progress  # noqa: E402
+from toolkit.report.writer import write_audit  # noqa: E402
 from toolkit.run.many import audit_many, read_targets  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "many"
@@ -42,11 +43,11 @@ def _repos(commits: int, files: int, n: int = REPOS) -> Path:
     return root
 
 
-def _timed(root: Path, workers: int) -> tuple[float, dict]:
+def _timed(root: Path, workers: int) -> tuple[float, list[dict]]:
     out = WORK / f"out-{workers}"
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    result = audit_many(read_targets(root), out, workers=workers)
+    result = audit_many(read_targets(root), out, write=write_audit, workers=workers)
     return time.perf_counter() - t0, result
 
 
@@ -63,14 +64,14 @@ def run(argv: list[str] | None = None) -> list[dict]:
         t2, r2 = _timed(root, 2)
         base.append(t1)
         ours.append(t2)
-        busy.append(sum(r["seconds"] for r in r2["repos"]) / t2)
-        errors = [r["error"] for r in r1["repos"] + r2["repos"] if r["error"]]
+        busy.append(sum(r["seconds"] for r in r2) / t2)
+        errors = [r["error"] for r in r1 + r2 if r["error"]]
         assert not errors, errors
-        same = [{k: v for k, v in r.items() if k != "seconds"} for r in r1["repos"]] == \
-               [{k: v for k, v in r.items() if k != "seconds"} for r in r2["repos"]]
+        same = [{k: v for k, v in r.items() if k != "seconds"} for r in r1] == \
+               [{k: v for k, v in r.items() if k != "seconds"} for r in r2]
         assert same, "1 and 2 workers disagree"
-    per_repo = sorted(r["seconds"] for r in r1["repos"])
-    per_repo_2 = sorted(r["seconds"] for r in r2["repos"])
+    per_repo = sorted(r["seconds"] for r in r1)
+    per_repo_2 = sorted(r["seconds"] for r in r2)
     o, b = min(ours), min(base)
     return [{"name": "audit-many", "ours_s": round(o, 2), "baseline": "audit-many(1 worker)",
              "baseline_s": round(b, 2), "ratio": round(o / b, 3),

@@ -135,7 +135,7 @@ def _inprocess_rows(inputs: list[str], label: str, rev: str, work: Path, with_ba
     os.environ["SEAMSCOPE_CACHE"] = str(work / "cache-inprocess")
     conf = _audit_config(build_parser().parse_args(["audit", *inputs]))
     t0 = time.perf_counter()
-    _report, ev = run_audit(conf)
+    ev = run_audit(conf).ev
     audit = time.perf_counter() - t0
     f = Findings(ev)  # every analysis the ranking reads is in the cache the audit just filled
     f.seams, f.interaction, f.interfaces, f.bugs, f.cross_bugs, f.environments  # noqa: B018

@@ -37,6 +37,7 @@ from toolkit.config import AuditConfig  # noqa: E402
 from toolkit.core.findings import Findings  # noqa: E402
 from toolkit.load.history import change_components, history_mapping  # noqa: E402
 from toolkit.report.findings_json import dumps_findings  # noqa: E402
+from toolkit.report.sections import audit_report  # noqa: E402
 
 NUMBERS = ("call_sites", "imports", "status", "tests_real", "tests_mocking")
 
@@ -138,8 +139,9 @@ def audit_one(repo: Path) -> dict:
         export = changelog_export(repo, Path(tmp))
         config = AuditConfig(repo=repo, issues=(export,) if export else ())
         t = time.perf_counter()
-        report, ev = run_audit(config)
+        run = run_audit(config)
         secs = time.perf_counter() - t
+    report, ev = audit_report(run), run.ev
     f = Findings(ev)
     seams = f.interaction.seams
     comps = ev.structure.component_table

@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 
 from toolkit.runtime import progress
-from toolkit.run.audit import check_gates, parse_gates, run_audit
+from toolkit.run.audit import gate_results, parse_gates, raise_failed_gates, run_audit
 from toolkit.cli import build_parser, main
 from toolkit.config import SAMPLE_DIR, AuditConfig
 from toolkit.errors import GateFailed, InputError
-from toolkit.report.compare import compare_section, metric_deltas, seam_changes
-from toolkit.report.model import Report, Section, Table
+from toolkit.core.audit_result import Audit
+from toolkit.core.compare import compare, metric_deltas, seam_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 GIT = ["-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
@@ -156,14 +156,15 @@ def test_compare_logic_on_hand_made_findings():
                       {"a->b": "mocks_only", "b->c": "mocks_only", "d->e": "untested"})
     assert ch.set_index("seam")["change"].to_dict() == {"a->b": "worse", "c->d": "new seam", "d->e": "removed seam"}
     # a previous audit without the seams table (e.g. --only): deltas still, seam lists unknown -> gate cannot pass
-    rep = Report("t", [Section("summary", "S", summary={"interaction_coverage": 10.0}),
-                       Section("interaction_coverage", "I", summary={"interaction_coverage": 10.0},
-                               tables=[Table("seams", pd.DataFrame({"seam": ["a->b"], "status": ["untested"]}))])])
-    sec = compare_section(rep, {"sections": {"summary": {"summary": {"interaction_coverage": 20.0}}}})
-    assert sec.summary["new_untested_seams"] is None and sec.summary["metrics_worse"] == 1
-    rep.sections.append(sec)
+    audit = Audit.from_summaries({"summary": ({"interaction_coverage": 10.0}, {}, None),
+                                  "interaction_coverage": ({"interaction_coverage": 10.0}, {}, None)})
+    c = compare(audit, pd.DataFrame({"seam": ["a->b"], "status": ["untested"]}),
+                {"sections": {"summary": {"summary": {"interaction_coverage": 20.0}}}})
+    assert c.summary["new_untested_seams"] is None and c.summary["metrics_worse"] == 1 and c.changes is None
+    audit.since_previous = c.summary
+    audit.gates = gate_results(audit, fail_under=[], fail_on=["new-untested-seam"])
     with pytest.raises(GateFailed, match="cannot tell"):
-        check_gates(rep, fail_under=[], fail_on=["new-untested-seam"])
+        raise_failed_gates(audit)
 
 
 # ---- gates and exit codes ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from toolkit.cli import main
 from toolkit.errors import InputError
+from toolkit.report.writer import write_audit
 from toolkit.run.many import audit_many, audit_one, executor_for, read_targets
 
 GIT = ["-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
@@ -89,14 +90,14 @@ def test_targets_from_a_folder_and_from_a_list(root, tmp_path):
 
 
 def test_audit_one_returns_a_small_json_safe_summary(root, tmp_path):
-    res = audit_one("beta", str(root / "beta"), None, str(tmp_path))
+    res = audit_one("beta", str(root / "beta"), None, str(tmp_path), write=write_audit)
     assert res["error"] is None and res["report"] == "beta/report.html"
     assert (tmp_path / "beta" / "report.html").exists() and (tmp_path / "beta" / "findings.json").exists()
     assert json.loads(json.dumps(res)) == res and len(json.dumps(res)) < 4000
     seams = {s["seam"]: s["status"] for s in res["top_seams"]}
     assert seams == {"web->mail": "untested", "web->store": "mocks_only"}  # web->auth is integration-tested
     assert list(seams) == ["web->mail", "web->store"]  # untested first
-    bad = audit_one("broken", str(root / "broken"), None, str(tmp_path))
+    bad = audit_one("broken", str(root / "broken"), None, str(tmp_path), write=write_audit)
     assert bad["report"] is None and "is not a git repository" in bad["error"]
 
 
@@ -127,9 +128,9 @@ def test_local_processes_index_and_failures(root, tmp_path, capsys):
 def test_any_executor_gives_the_same_index(root, tmp_path):
     targets = read_targets(root)
     with ThreadPoolExecutor(2) as pool:
-        a = audit_many(targets, tmp_path / "a", executor=pool)
-    b = audit_many(targets, tmp_path / "b", workers=2)
-    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in x["repos"]] for x in (a, b)]
+        a = audit_many(targets, tmp_path / "a", write=write_audit, executor=pool)
+    b = audit_many(targets, tmp_path / "b", write=write_audit, workers=2)
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in x] for x in (a, b)]
     assert strip[0] == strip[1]
 
 

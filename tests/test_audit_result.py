@@ -12,10 +12,11 @@ from gitutil import make_repo
 from toolkit.cli import main
 from toolkit.core.audit_result import FIELDS, SCHEMA_VERSION, Audit
 from toolkit.errors import GateFailed
-from toolkit.report.compare import compare_section
+from toolkit.core.compare import compare
 from toolkit.report.findings_json import findings_schema, render_findings
-from toolkit.report.model import Report, Section, Table
-from toolkit.run.audit import check_gates
+from toolkit.report.model import Report, Section
+from toolkit.report.writer import write_audit
+from toolkit.run.audit import gate_results, raise_failed_gates
 from toolkit.vocab.metrics import HEADLINES, INDEX_HEADLINES, METRICS, UNITS, metric
 
 
@@ -28,19 +29,24 @@ def test_vocabulary_is_one_entry_per_metric():
     assert metric("backtest-top20-share").unit == "%" and metric("interaction-coverage").unit == "%"
 
 
-def test_a_metric_is_read_from_its_own_section_not_the_first_section_with_that_name():
-    decoy = Section("coupling", "C", summary={"interaction_coverage": 99.0})
-    own = Section("interaction_coverage", "I", summary={"interaction_coverage": 40.0, "untested_seams": 2},
-                  tables=[Table("seams", pd.DataFrame({"seam": ["a->b"], "status": ["untested"]}))])
-    rep = Report("r", [decoy, own])
-    audit = Audit.from_sections(rep.sections)
+def gate(audit: Audit, fail_under: list[str], fail_on: list[str] = ()) -> None:
+    """The CLI's gate verdict on ``audit``: GateFailed naming every failed gate."""
+    audit.gates = gate_results(audit, fail_under=fail_under, fail_on=list(fail_on))
+    raise_failed_gates(audit)
+
+
+def test_a_metric_is_read_from_its_own_method_not_the_first_one_with_that_name():
+    audit = Audit.from_summaries({"coupling": ({"interaction_coverage": 99.0}, {}, None),
+                                  "interaction_coverage": ({"interaction_coverage": 40.0, "untested_seams": 2}, {},
+                                                           None)})
     assert audit.value("interaction-coverage") == 40.0 == audit.value("interaction_coverage")
-    check_gates(rep, fail_under=["interaction-coverage=40"], fail_on=[])  # 99 would pass 50, 40 must not
+    gate(audit, ["interaction-coverage=40"])  # 99 would pass 50, 40 must not
     with pytest.raises(GateFailed, match="interaction-coverage is 40.0 < 50"):
-        check_gates(rep, fail_under=["interaction-coverage=50"], fail_on=[])
+        gate(audit, ["interaction-coverage=50"])
     previous = {"sections": {"coupling": {"summary": {"interaction_coverage": 10.0}},
                              "interaction_coverage": {"summary": {"interaction_coverage": 30.0}}}}
-    deltas = compare_section(rep, previous).tables[0].df.set_index("metric")
+    deltas = compare(audit, pd.DataFrame({"seam": ["a->b"], "status": ["untested"]}), previous).deltas
+    deltas = deltas.set_index("metric")
     assert (deltas.loc["interaction_coverage", "previous"], deltas.loc["interaction_coverage", "now"]) == (30.0, 40.0)
 
 
@@ -55,7 +61,7 @@ def test_gate_compare_and_index_read_the_same_metric_id(tmp_path, capsys):
         "app/c.py": "def h():\n    return 2\n",
         "tests/test_a.py": "from app import a, b\n\n\ndef test_f():\n    assert a.f() == b.g() + 2\n",
     })
-    idx = audit_one("repo", str(repo), None, str(tmp_path / "many"))
+    idx = audit_one("repo", str(repo), None, str(tmp_path / "many"), write=write_audit)
     assert idx["error"] is None, idx["error"]
     doc = json.loads((tmp_path / "many" / "repo" / "findings.json").read_text())
     mid = "interaction-coverage-estimated"  # no per-test coverage: the estimate is what this audit measures

@@ -16,6 +16,7 @@ from toolkit.config import SAMPLE_DIR, AuditConfig, sample_config
 from toolkit.core.evidence import load_evidence
 from toolkit.core.findings import Findings
 from toolkit.report.findings_json import dumps_findings
+from toolkit.report.sections import audit_report
 
 NUMBERS = ("call_sites", "imports", "status", "tests_real", "tests_mocking")
 
@@ -29,8 +30,8 @@ def test_every_table_carrying_seam_numbers_agrees_on_the_sample(basis):
     if not (SAMPLE_DIR / "truth.json").exists():
         pytest.skip("sample not generated")
     config = sample_config() if basis == "coverage" else sample_config().with_(coverage=None)
-    report, ev = run_audit(config)
-    f = Findings(ev)
+    run = run_audit(config)
+    report, f = audit_report(run), Findings(run.ev)
     assert f.interaction.basis == basis
     truth = _rows(f.interaction.seams.to_dict("records"))
     assert all(set(n) == set(NUMBERS) for n in truth.values())
@@ -119,7 +120,7 @@ def test_import_only_seam_has_no_integration_gap(tmp_path, monkeypatch):
 
 
 def test_compare_calls_a_change_to_import_only_changed_not_better():
-    from toolkit.report.compare import seam_changes
+    from toolkit.core.compare import seam_changes
 
     got = seam_changes({"a->b": "import_only", "a->c": "integration"}, {"a->b": "untested", "a->c": "untested"})
     assert dict(zip(got["seam"], got["change"])) == {"a->b": "changed", "a->c": "better"}

@@ -269,9 +269,10 @@ def test_sample_contract_drift_is_found_and_nothing_else(sample):
 
 
 def test_sample_report_section(sample):
+    from toolkit.core.audit_result import Audit
     from toolkit.report.sections import service_section
     _, f = sample
-    sec = service_section(f)
+    sec = service_section(f, Audit.of(f))
     assert sec.summary["production_only_seams"] == ["orders->notifications"]
     assert {t.name for t in sec.tables} >= {"service_seams", "service_calls", "contract_findings", "trace_edges"}
 

@@ -140,6 +140,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     import time
 
     from toolkit.run.audit import parse_gates, raise_failed_gates, run_audit
+    from toolkit.report.sections import audit_report
     from toolkit.report.writer import check_out_dir, write_report
 
     t_start = time.perf_counter()
@@ -158,10 +159,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         at = [sample_backtest_rev()]
     elif at == []:
         raise SeamscopeError("--backtest needs a revision for a repository (--backtest REV [REV ...])")
-    report, ev = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
-                           verbose=args.verbose, backtest_at=at, fail_under=fail_under, fail_on=fail_on)
+    run = run_audit(conf, only=args.only, compare=Path(args.compare) if args.compare else None,
+                    verbose=args.verbose, backtest_at=at, fail_under=fail_under, fail_on=fail_on)
+    ev = run.ev
     t0 = time.perf_counter()
-    gates = report.audit.gates if report.audit is not None and (fail_under or fail_on) else None
+    report = audit_report(run)
+    gates = run.audit.gates if fail_under or fail_on else None
     paths = write_report(report, Path(args.out), gates=gates)  # written first: a failed gate still leaves its report
     if args.sarif:
         from toolkit.report.sarif import render_sarif
@@ -180,22 +183,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"{len(missing)} section(s) without their input — the report says why: {', '.join(missing)}",
               file=sys.stderr)
     print(f"report: {paths['html']}")  # not resolved: published in place, it is a link
-    raise_failed_gates(report.audit)  # evaluated in the audit, so the report shows the verdict
+    raise_failed_gates(run.audit)  # evaluated in the audit, so the report shows the verdict
     return EXIT_OK
 
 
 def cmd_audit_many(args: argparse.Namespace) -> int:
     from toolkit.run.many import audit_many, executor_for, read_targets
+    from toolkit.report.index import index_report, write_index
+    from toolkit.report.writer import check_out_dir, write_audit
 
-    _out_folder(args.out)
+    out = check_out_dir(_out_folder(args.out))  # a file or a symbolic link: refused before any repository
     targets = read_targets(Path(args.root))
     with executor_for(args.scheduler, args.workers) as pool:
-        result = audit_many(targets, Path(args.out), executor=pool)
-    failed = [r for r in result["repos"] if r["error"]]
+        repos = audit_many(targets, out, write=write_audit, executor=pool)
+    paths = write_index(index_report(repos), out)
+    failed = [r for r in repos if r["error"]]
     for r in failed:
         print(f"seamscope: {r['name']}: {r['error']}", file=sys.stderr)
-    print(f"index: {Path(result['paths']['html']).resolve()} ({len(result['repos']) - len(failed)} audited, "
-          f"{len(failed)} failed)")
+    print(f"index: {Path(paths['html']).resolve()} ({len(repos) - len(failed)} audited, {len(failed)} failed)")
     return EXIT_OK
 
 

@@ -245,21 +245,12 @@ def png(data: bytes):
 def audit_of(f, only: Sequence[str] | None = None):
     """The Audit of ``f`` as ``seamscope audit`` builds it (toolkit.core.audit_result.Audit): its metrics by id
     (``audit.value("interaction-coverage")``), not-measured reasons and top seams. ``only``: keys of
-    ``toolkit.run.audit.METHODS`` to run (default all, with the executive summary)."""
-    return _audit_sections(f, only)[0]
-
-
-def _audit_sections(f, only: Sequence[str] | None = None):
+    ``toolkit.core.metrics_of.METHODS`` to run (default all, with the executive summary)."""
     from toolkit.core.audit_result import Audit
-    from toolkit.report.sections import summary_section
-    from toolkit.run.audit import METHODS
+    from toolkit.core.metrics_of import METHODS
 
-    keys = [k for k in METHODS if only is None or k in only]
-    sections = [METHODS[k](f) for k in keys]
-    if only is None:
-        sections = [summary_section(f, sections), *sections]
-    ranking = f.ranking.table if "seam_ranking" in keys else None
-    return Audit.from_sections(sections, ranking=ranking), sections
+    measured = {k: method(f) for k, method in METHODS.items() if only is None or k in only}
+    return Audit.of(f, measured, summary=only is None)
 
 
 def show_metrics(audit, ids: Sequence[str] | None = None, *, caption: str | None = None) -> HTMLTable:
@@ -278,13 +269,15 @@ def headline(f) -> HTMLTable:
     """The report's executive-summary numbers for ``f``, by metric id from its Audit (as the report shows them)."""
     from toolkit.vocab.metrics import HEADLINES
 
-    audit, sections = _audit_sections(f)
-    s = sections[0]
-    gaps = [html.escape(p) for p in s.paragraphs]
+    from toolkit.report.sections import SECTIONS, summary_section
+
+    audit = audit_of(f)
+    said = summary_section(audit, [SECTIONS[k](f, audit) for k in SECTIONS if audit.measured[k].missing]).paragraphs
     table = show_metrics(audit, HEADLINES, caption="Headline numbers")
-    if gaps:
-        table.markup += "<p><strong>Not measured:</strong></p><ul>" + "".join(f"<li>{g}</li>" for g in gaps) + "</ul>"
-        table.text += "\nNot measured: " + "; ".join(s.paragraphs)
+    if said:
+        table.markup += ("<p><strong>Not measured:</strong></p><ul>" + "".join(f"<li>{html.escape(p)}</li>"
+                                                                                for p in said) + "</ul>")
+        table.text += "\nNot measured: " + "; ".join(said)
     return table
 
 

@@ -11,18 +11,20 @@ An :class:`Audit` holds
 * ``provenance``: repository, revision, date (``generated``), inputs, versions, what was skipped.
 
 ``--fail-under`` gates, ``--compare``, the audit-many index and the notebooks read metrics from here by metric
-id (``audit.value("interaction-coverage")``); the report renders it. A metric's value comes from the one section
-that computes it (``Metric.section``), so renaming a report label cannot change what a gate reads.
+id (``audit.value("interaction-coverage")``); the report renders it. A metric's value is computed from Findings
+by the one method that measures it (``Metric.section``, :mod:`toolkit.core.metrics_of`), so renaming a report
+label cannot change what a gate reads.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from toolkit.core.metrics_of import NO_SECTION, Gap, Measured
 from toolkit.vocab.metrics import METRICS, Metric, metric, metric_id
 
 __all__ = ["Audit", "FIELDS", "GateResult", "NUMERIC_UNITS", "SCHEMA_VERSION", "TOP_SEAMS", "TopSeam",
@@ -44,7 +46,6 @@ NUMERIC_UNITS = ("%", "count", "ratio", "score", "p", "days")
 SEAM_NUMBERS = ("call_sites", "imports", "integration_sites", "tests_real", "tests_mocking", "integration_bugs",
                 "escapes", "open_bugs", "env_only_failures", "drift_events", "recent_commits", "coupling_degree",
                 "doc_score")
-_NO_SECTION = "Not measured: its section did not run or its input is missing."
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,11 @@ class Audit:
     since_previous: dict[str, Any] | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     generated: str | None = None
+    #: each method's numbers as the report lists them (key order, reasons), by method key; not serialised
+    #: beyond its sections' summaries
+    measured: dict[str, Measured] = field(default_factory=dict, repr=False)
+    #: what the audit could not measure, why and the fix (the executive summary lists them)
+    gaps: list[Gap] = field(default_factory=list, repr=False)
 
     # ---- reading ------------------------------------------------------------------------------------------
     def value(self, name: str) -> Any:
@@ -100,7 +106,7 @@ class Audit:
         mid = metric_id(name)
         if self.metrics.get(mid) is not None:
             return ""
-        return self.not_measured.get(mid, _NO_SECTION)
+        return self.not_measured.get(mid, NO_SECTION)
 
     def by_key(self) -> dict[str, Any]:
         """The metrics by summary key (``interaction_coverage``), for tables whose columns are keys."""
@@ -115,26 +121,31 @@ class Audit:
 
     # ---- building -----------------------------------------------------------------------------------------
     @classmethod
-    def from_sections(cls, sections: Iterable[Any], *, ranking: pd.DataFrame | None = None,
-                      provenance: Mapping[str, Any] | None = None, generated: str | None = None) -> Audit:
-        """The Audit of report sections (objects with ``id``, ``summary``, ``not_measured``, ``missing``).
+    def of(cls, f: Any, measured: Mapping[str, Measured] | None = None, *, summary: bool = True,
+           provenance: Mapping[str, Any] | None = None, generated: str | None = None) -> Audit:
+        """The Audit of Findings ``f``: each method's numbers (``measured`` by method key, in report order;
+        default every method of :data:`toolkit.core.metrics_of.METHODS`), with the executive summary's
+        headlines over them (``summary``), what could not be measured (``gaps``) and the ranking's top seams."""
+        from toolkit.core import metrics_of
 
-        Each metric is read from its own section (``Metric.section``); a headline metric whose section did not
-        produce it is read from the executive summary (``summary``), which says why it is n/a. Metrics of
-        sections that did not run are left out (not asked for is not "not measured").
-        """
-        secs = [s for s in sections if getattr(s, "id", None) != "compare"]
-        by_id: dict[str, Any] = {}
-        for s in secs:
-            by_id.setdefault(str(s.id), s)
-        return cls.from_summaries({sid: (s.summary, s.not_measured, s.missing) for sid, s in by_id.items()},
-                                  ranking=ranking, provenance=provenance, generated=generated)
+        if measured is None:
+            measured = {k: method(f) for k, method in metrics_of.METHODS.items()}
+        gaps = metrics_of.measurement_gaps(f)
+        if summary:
+            measured = {"summary": metrics_of.headline(measured, gaps), **measured}
+        return cls.from_summaries(measured, gaps=gaps, ranking=f.ranking.table if "seam_ranking" in measured else None,
+                                  provenance=provenance, generated=generated)
 
     @classmethod
     def from_summaries(cls, summaries: Mapping[str, tuple[Mapping[str, Any], Mapping[str, str], str | None]], *,
-                       ranking: pd.DataFrame | None = None, provenance: Mapping[str, Any] | None = None,
-                       generated: str | None = None) -> Audit:
-        """Like :meth:`from_sections` from ``{section id: (summary, not_measured, missing)}``."""
+                       gaps: Sequence[Gap] = (), ranking: pd.DataFrame | None = None,
+                       provenance: Mapping[str, Any] | None = None, generated: str | None = None) -> Audit:
+        """The Audit of ``{method or section id: (summary, not_measured, missing)}`` (:class:`Measured`).
+
+        Each metric is read from its own method (``Metric.section``); a headline metric that method did not
+        produce is read from the executive summary (``summary``), which says why it is n/a. Metrics of methods
+        that did not run are left out (not asked for is not "not measured").
+        """
         metrics: dict[str, Any] = {}
         reasons: dict[str, str] = {}
         head = summaries.get("summary")
@@ -150,8 +161,9 @@ class Audit:
             if value is None:
                 reasons[m.id] = why
         top = top_seams(ranking) if ranking is not None else []
+        measured = {k: Measured(dict(v[0]), dict(v[1]), v[2]) for k, v in summaries.items()}
         return cls(metrics=metrics, not_measured=reasons, top_seams=top, provenance=dict(provenance or {}),
-                   generated=generated)
+                   generated=generated, measured=measured, gaps=list(gaps))
 
     @classmethod
     def from_findings(cls, doc: Mapping[str, Any]) -> Audit:
@@ -203,7 +215,7 @@ def _read(m: Metric, entry: tuple[Mapping[str, Any], Mapping[str, str], str | No
             v = None
         if m.unit == "list" and not v:
             v = None if m.id == "top-risky-seams" else v
-        return v, (not_measured.get(m.key) or (f"Not measured: {missing}." if missing else _NO_SECTION))
+        return v, (not_measured.get(m.key) or (f"Not measured: {missing}." if missing else NO_SECTION))
     if missing:
         return None, f"Not measured: {missing}."
     return None

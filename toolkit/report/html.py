@@ -25,7 +25,8 @@ import pandas as pd
 
 from toolkit.report.findings_json import display, plain_frame, sort_key
 from toolkit.report.format import column_unit, format_value, format_when, metric_label, metric_unit
-from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names, reading_order, summary_shown
+from toolkit.core.metrics_of import SNIPPET_HEAD
+from toolkit.report.model import Report, Section, Table, output_names, reading_order, summary_shown
 
 __all__ = ["render_html", "SCRIPT", "SCRIPT_HASH", "CSP"]
 
@@ -292,7 +293,7 @@ FIRST_SCREEN_TABLES = ("gates", "top_seams")
 
 
 def _verdict(gates: Table | None) -> str:
-    """Gates passed or failed, and by how much (the ``gates`` table of toolkit.run.audit.record_gates)."""
+    """Gates passed or failed, and by how much (the executive summary's ``gates`` table, toolkit.report.sections)."""
     if gates is None or gates.df.empty:
         return ('<div class="verdict none"><b>Verdict: no CI gate was set.</b> '
                 "Add <code>--fail-under METRIC=VALUE</code> (e.g. interaction-coverage=60) or "

@@ -22,7 +22,8 @@ from typing import Any
 
 from toolkit.report.findings_json import display, plain_frame, sort_key
 from toolkit.report.format import column_unit, format_value, format_when, metric_label, metric_unit
-from toolkit.report.model import SNIPPET_HEAD, Report, Section, Table, output_names, reading_order, summary_shown
+from toolkit.core.metrics_of import SNIPPET_HEAD
+from toolkit.report.model import Report, Section, Table, output_names, reading_order, summary_shown
 
 __all__ = ["render_markdown", "md_escape", "MAX_CHARS"]
 

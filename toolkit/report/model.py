@@ -1,17 +1,19 @@
 """The renderer-neutral shape of an audit report.
 
-Analyses produce ``Section`` objects (summary numbers, tables, figures, prose);
+The sections (toolkit.report.sections) arrange an audit's results as ``Section`` objects (summary numbers,
+tables, figures, prose);
 the HTML, Markdown and JSON writers render the same ``Report``. All text in a
 ``Report`` is *untrusted* (it may hold commit messages, test names, issue
 titles): writers must escape it.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from toolkit.runtime.atomic import file_stem
 
 
 @dataclass
@@ -67,18 +69,6 @@ def reading_order(report: Report) -> list[int]:
     ids = [s.id for s in report.sections]
     first = [ids.index(i) for i in ("summary", "compare") if i in ids]
     return first + [i for i in range(len(ids)) if i not in first]
-
-
-#: a paragraph beginning so is a configuration snippet to paste (seamscope.toml), rendered verbatim as code
-SNIPPET_HEAD = "[components]\n"
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def file_stem(text: str, default: str = "item") -> str:
-    """A file-name-safe stem for untrusted ``text``: ``[A-Za-z0-9._-]`` only, no leading dot, <= 80 chars."""
-    stem = _UNSAFE.sub("_", str(text)).strip("._")[:80]
-    return stem or default
 
 
 def output_names(report: Report) -> dict[tuple[str, int, int], str]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from toolkit.core.audit_result import Audit
 from toolkit.errors import InputError
-from toolkit.report.compare import read_findings
+from toolkit.core.compare import read_findings
 from toolkit.vocab.metrics import HEADLINES, METRICS
 
 #: Columns of :attr:`Trend.points` before the metrics.

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -401,6 +401,14 @@ def write_report(
         raise InputError(out_dir, f"the report cannot be written there ({exc.strerror or exc}"
                          f"{': ' + str(exc.filename) if exc.filename else ''})", flag="--out",
                          hint="choose a folder you can write, with free space") from exc
+
+
+def write_audit(run: Any, out_dir: Path | str) -> dict[str, Path]:
+    """Render one audit (a toolkit.run.audit.AuditRun) as a Report and write it into ``out_dir`` (the default
+    formats): what each worker of ``seamscope audit-many`` does with its repository."""
+    from toolkit.report.sections import audit_report
+
+    return write_report(audit_report(run), out_dir)
 
 
 def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,

@@ -1,8 +1,9 @@
-"""The audit: load evidence once, run every detection method, assemble one Report.
+"""The audit: load evidence once, run every detection method, return the results as data.
 
-``run_audit`` is what ``seamscope audit``, ``make demo`` and the synthesis
-notebook call. Each method contributes a ``Section`` (toolkit.report.sections);
-a method whose inputs are missing contributes a section that says why.
+``run_audit`` is what ``seamscope audit``, ``make demo`` and the synthesis notebook call. It returns an
+:class:`AuditRun`: the Audit (every method's numbers, toolkit.core.metrics_of; a method whose inputs are missing
+says why), the Findings it came from, the backtest and the comparison. The front doors render it
+(toolkit.report.sections.audit_report) and write it.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import datetime as dt
 import math
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +23,28 @@ from toolkit.errors import GateFailed, InputError
 from toolkit.core.evidence import Evidence, load_evidence
 from toolkit.runtime.gcpause import collection_paused
 from toolkit.core.audit_result import NUMERIC_UNITS, Audit, GateResult, evaluate_gates
+from toolkit.core.compare import Comparison, compare as compare_with, read_findings
 from toolkit.core.findings import Findings
+from toolkit.core.metrics_of import METHODS, Measured, backtest as backtest_measured
 from toolkit.vocab.metrics import METRICS, metric as metric_named
-from toolkit.report import sections as S
-from toolkit.report.compare import read_findings
-from toolkit.report.model import Report, Section, Table
 
-#: detection methods and root-cause sections, in report order; ``--only`` picks from these keys
-METHODS: dict[str, Any] = {
-    "seam_ranking": S.ranking_section,
-    "interaction_coverage": S.interaction_section,
-    "bug_categorization": S.bug_categorization_section,
-    "interface_documentation": S.interface_section,
-    "cross_component_bugs": S.cross_bugs_section,
-    "environments": S.environment_section,
-    "service_seams": S.service_section,
-    "root_causes": S.root_causes_section,
-    "coupling": S.coupling_section,
-    "tests": S.tests_section,
-    "issues": S.issues_section,
-}
+__all__ = ["AuditRun", "METHODS", "parse_gates", "provenance", "raise_failed_gates", "run_audit"]
+
+
+@dataclass
+class AuditRun:
+    """One audit's results as data: the ``audit`` (numbers, gates, provenance), the ``findings`` they were
+    computed from (and its evidence, ``ev``), the ``backtest`` results (None when not asked for or impossible:
+    the Audit says why) and the ``comparison`` with a previous audit (``--compare``), or None."""
+
+    audit: Audit
+    findings: Findings
+    backtest: list[Any] | None = None
+    comparison: Comparison | None = None
+
+    @property
+    def ev(self) -> Evidence:
+        return self.findings.ev
 
 
 def provenance(ev: Evidence) -> dict[str, Any]:
@@ -92,19 +96,19 @@ class StageProgress:
 
 def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Path | None = None,
               verbose: bool = False, backtest_at: str | list[str] | None = None, backtest_k: int = 3,
-              fail_under: list[str] | None = None, fail_on: list[str] | None = None) -> tuple[Report, Evidence]:
-    """Audit ``config``'s inputs; return the report (not yet written) and the evidence it used.
+              fail_under: list[str] | None = None, fail_on: list[str] | None = None) -> AuditRun:
+    """Audit ``config``'s inputs; return the results as data (:class:`AuditRun`, not yet rendered).
 
     ``only``: keys of :data:`METHODS` to run (default all). ``compare``: a previous
-    findings.json; adds the ``compare`` section (toolkit.report.compare). Stage and
+    findings.json; adds the comparison (toolkit.core.compare, the Audit's ``since_previous``). Stage and
     analysis timings land in ``Evidence.timings`` (``analysis: <method>``).
     ``verbose`` is accepted for the callers' convenience; timings are always kept.
-    ``backtest_at``: a revision or a list of them; adds the ``backtest`` section (toolkit.run.backtest)
-    after the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
-    ``fail_under``/``fail_on``: CI gates (:func:`parse_gates`), evaluated into ``report.audit.gates`` (the
+    ``backtest_at``: a revision or a list of them; adds the backtest (toolkit.run.backtest), measured after
+    the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
+    ``fail_under``/``fail_on``: CI gates (:func:`parse_gates`), evaluated into ``audit.gates`` (the
     report shows the verdict); :func:`raise_failed_gates` turns a failed verdict into GateFailed.
-    The report's ``audit`` (toolkit.core.audit_result.Audit) holds the metrics by id, top seams, gates and
-    provenance: what findings.json serialises and gates, the comparison and the index read.
+    The Audit (toolkit.core.audit_result) holds the metrics by id, top seams, gates and provenance: what
+    findings.json serialises and gates, the comparison and the index read.
     Python's cyclic garbage collection is paused meanwhile (:func:`toolkit.runtime.gcpause.collection_paused`).
     """
     with collection_paused():
@@ -114,7 +118,7 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
 
 def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | None,
                backtest_at: str | list[str] | None, backtest_k: int, fail_under: list[str], fail_on: list[str]
-               ) -> tuple[Report, Evidence]:
+               ) -> AuditRun:
     parse_gates(fail_under, fail_on, compare=compare is not None)
     unknown = sorted(set(only or []) - set(METHODS))
     if unknown:
@@ -129,84 +133,59 @@ def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | N
     finally:
         bar.close()
     f = Findings(ev)
-    sections: list[Section] = []
-    todo = [(k, make) for k, make in METHODS.items() if not only or k in only]
+    measured: dict[str, Measured] = {}
     prepared = None
     if revisions:  # the backtests run beside the analyses, on another core (toolkit.runtime.alongside)
         from toolkit.run.backtest import prepare
         prepared = prepare(f, revisions, backtest_k)
+    results = None
     try:
-        for key, make in progress.progress(todo, desc="analyses", unit="method"):
+        for key in progress.progress([k for k in METHODS if not only or k in only], desc="analyses", unit="method"):
             t0 = time.perf_counter()
-            sections.append(make(f))
+            measured[key] = METHODS[key](f)
             ev.timings[f"analysis: {key}"] = time.perf_counter() - t0
-        if backtest_at is not None:
-            sections = _with_backtest(config, f, sections, revisions, backtest_k, prepared)
+        if revisions is not None:
+            results, measured = _with_backtest(config, f, measured, revisions, backtest_k, prepared)
     finally:
         if prepared is not None:
             prepared.cancel()
-    summary = S.summary_section(f, sections)
-    report = Report(title=f"Integration-testing audit — {config.name or Path(config.repo).name}",
-                    sections=[summary, *sections], provenance=provenance(ev),
-                    generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
-    ranked = any(s.id == "seam_ranking" for s in sections)
-    report.audit = Audit.from_sections(report.sections, ranking=f.ranking.table if ranked else None,
-                                       provenance=report.provenance, generated=report.generated)
+    audit = Audit.of(f, measured, provenance=provenance(ev),
+                     generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    comparison = None
     if previous is not None:
         t0 = time.perf_counter()
-        report.sections.append(S.compare_section(report, previous))
-        report.audit.since_previous = dict(report.sections[-1].summary)
+        comparison = compare_with(audit, f.interaction.seams if "interaction_coverage" in measured else None,
+                                  previous)
+        audit.since_previous = dict(comparison.summary)
         ev.timings["compare"] = time.perf_counter() - t0
-        report.provenance["compared with"] = str(compare)
+        audit.provenance["compared with"] = str(compare)
     if fail_under or fail_on:
-        report.audit.gates = gate_results(report.audit, fail_under=fail_under, fail_on=fail_on)
-        _show_gates(report)
-    return report, ev
+        audit.gates = gate_results(audit, fail_under=fail_under, fail_on=fail_on)
+    return AuditRun(audit, f, results, comparison)
 
 
-#: columns of the executive summary's ``gates`` table (one row per CI gate), drawn as the first screen's verdict
-GATE_COLUMNS = ["gate", "metric", "value", "threshold", "margin", "passed", "detail"]
-
-
-def _show_gates(report: Report) -> None:
-    """The Audit's gate verdict as the executive summary's ``gates`` table (value, floor, margin = value - floor),
-    so the first screen and findings.json say what stderr says."""
-    import pandas as pd
-
-    summary = next((s for s in report.sections if s.id == "summary"), None)
-    if summary is None or report.audit is None:
-        return
-    rows = []
-    for g in report.audit.gates:
-        number = isinstance(g.value, (int, float)) and not isinstance(g.value, bool)
-        margin = round(float(g.value) - g.floor, 6) if number and g.floor is not None else None
-        rows.append({"gate": ("--fail-under " if g.metric else "--fail-on ") + g.gate.strip(), "metric": g.metric,
-                     "value": g.value if number else (len(g.value) if isinstance(g.value, list) else None),
-                     "threshold": g.floor if g.metric else 0, "margin": margin, "passed": g.passed,
-                     "detail": g.message})
-    summary.tables = [t for t in summary.tables if t.name != "gates"]
-    summary.tables.insert(0, Table("gates", pd.DataFrame(rows, columns=GATE_COLUMNS),
-                                   "CI gates: the metric, its floor and by how much it passed or failed"))
-
-
-def _with_backtest(config: AuditConfig, f: Findings, sections: list[Section], revisions: list[str], k: int,
-                   prepared) -> list[Section]:
-    """``sections`` with the backtest section after the ranking (timing ``backtest``: what the audit waited
-    for it; ``backtest, beside the analyses``: what the prepared backtests took on another core)."""
+def _with_backtest(config: AuditConfig, f: Findings, measured: dict[str, Measured], revisions: list[str], k: int,
+                   prepared) -> tuple[list[Any] | None, dict[str, Measured]]:
+    """The backtests' results (None when there are no later bug fixes to score against) and ``measured`` with
+    the backtest's numbers after the ranking's. Timing ``backtest``: what the audit waited for them;
+    ``backtest, beside the analyses``: what the prepared backtests took on another core."""
     from toolkit.run.backtest import backtest_many
 
     ev = f.ev
     t0 = time.perf_counter()
+    results = None
     if ev.issues is None:  # the later bug fixes are what the ranking is scored against
-        section = S.backtest_missing("no issue-tracker export given (--issues): the backtest scores the "
-                                     "ranking against the bug fixes that came after the revision")
+        numbers = Measured({}, missing="no issue-tracker export given (--issues): the backtest scores the ranking "
+                           "against the bug fixes that came after the revision")
     else:
-        section = S.backtest_section(backtest_many(config, revisions, findings=f, k=k, prepared=prepared))
-    after = next((i + 1 for i, s in enumerate(sections) if s.id == "seam_ranking"), len(sections))
+        results = backtest_many(config, revisions, findings=f, k=k, prepared=prepared)
+        numbers = backtest_measured(results)
+    items = list(measured.items())
+    after = next((i + 1 for i, (key, _) in enumerate(items) if key == "seam_ranking"), len(items))
     ev.timings["backtest"] = time.perf_counter() - t0
     if prepared is not None and prepared.seconds is not None:
         ev.timings["backtest, beside the analyses"] = prepared.seconds
-    return [*sections[:after], section, *sections[after:]]
+    return results, dict([*items[:after], ("backtest", numbers), *items[after:]])
 
 
 def _check_revisions(config: AuditConfig, revisions: list[str]) -> None:
@@ -281,20 +260,3 @@ def raise_failed_gates(audit: Audit) -> None:
     failed = [g.message for g in audit.gates if not g.passed]
     if failed:
         raise GateFailed("; ".join(failed))
-
-
-def check_gates(report: Report, *, fail_under: list[str], fail_on: list[str]) -> None:
-    """Raise GateFailed when a ``metric=value`` floor or a ``--fail-on`` condition is violated.
-
-    Metrics are read by id from the report's Audit (toolkit.core.audit_result; built from its sections when
-    the report has none); a metric the audit could not compute (``None``) fails its floor, naming why.
-    An unknown metric is an InputError.
-    """
-    audit = report.audit
-    if audit is None:
-        audit = Audit.from_sections(report.sections)
-        compare = next((s for s in report.sections if s.id == "compare"), None)
-        audit.since_previous = None if compare is None else dict(compare.summary)
-    raise_failed_gates(Audit(metrics=audit.metrics, not_measured=audit.not_measured,
-                             since_previous=audit.since_previous,
-                             gates=gate_results(audit, fail_under=fail_under, fail_on=fail_on)))

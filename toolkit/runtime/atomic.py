@@ -9,10 +9,20 @@ definition for the cache and the labels file.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_stem(text: str, default: str = "item") -> str:
+    """A file-name-safe stem for untrusted ``text``: ``[A-Za-z0-9._-]`` only, no leading dot, <= 80 chars."""
+    stem = _UNSAFE.sub("_", str(text)).strip("._")[:80]
+    return stem or default
 
 
 def fsync_dir(directory: Path) -> None:

@@ -1,6 +1,7 @@
 """What got better or worse since a previous audit (``seamscope audit --compare PREVIOUS/findings.json``).
 
-Two comparisons, both presentation of numbers the audits already hold:
+Two comparisons of numbers the audits already hold, as data (:class:`Comparison`; the report's ``compare``
+section renders it, the Audit's ``since_previous`` is its summary):
 
 * **metric deltas** — every numeric metric of the vocabulary (toolkit.vocab.metrics) present in both
   audits (interaction_coverage, call_site_coverage, bug shares, ...), read from each audit's Audit by metric id
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 import pandas as pd
 
@@ -28,10 +30,8 @@ from toolkit.vocab.metrics import METRICS
 from toolkit.core.audit_result import Audit
 from toolkit.errors import InputError
 from toolkit.load.limits import LimitExceeded, check_input_file, load_json
-from toolkit.report.model import Report, Section, Table
 
-__all__ = ["DIRECTION", "STATUS_RANK", "compare_section", "current_metrics", "metric_deltas", "read_findings",
-           "seam_changes", "seam_status"]
+__all__ = ["Comparison", "DIRECTION", "STATUS_RANK", "compare", "metric_deltas", "read_findings", "seam_changes"]
 
 #: summary key -> +1 higher is better, -1 lower is better (toolkit.vocab.metrics); others get no verdict
 DIRECTION: dict[str, int] = {m.key: m.direction for m in METRICS.values() if m.direction}
@@ -64,19 +64,6 @@ def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
     return doc
 
 
-def seam_status(status: Any) -> str | None:
-    """The comparable status of a seam (:data:`toolkit.vocab.categories.SEAM_STATUSES`, the estimate
-    suffix dropped), or None."""
-    return base_status(status)
-
-
-def current_metrics(report: Report) -> dict[str, Any]:
-    """Every metric of ``report`` by summary key, read from its Audit (toolkit.core.audit_result; built from
-    its sections when the report has none): what the metric deltas compare."""
-    audit = report.audit if report.audit is not None else Audit.from_sections(report.sections)
-    return audit.by_key()
-
-
 def _previous_metrics(previous: dict) -> dict[str, Any]:
     """Every metric of a previous findings.json by summary key: its ``metrics`` (schema 2), else each metric
     read from its own section (schema 1)."""
@@ -87,19 +74,11 @@ def _previous_seams(previous: dict) -> dict[str, str | None] | None:
     sec = previous.get("sections", {}).get("interaction_coverage")
     if not isinstance(sec, dict) or not isinstance((sec.get("tables") or {}).get("seams"), list):
         return None
-    return {str(r["seam"]): seam_status(r.get("status")) for r in sec["tables"]["seams"]
+    return {str(r["seam"]): base_status(r.get("status")) for r in sec["tables"]["seams"]
             if isinstance(r, dict) and r.get("seam") is not None}
 
 
-def _current_seams(report: Report) -> dict[str, str | None] | None:
-    sec = next((s for s in report.sections if s.id == "interaction_coverage"), None)
-    table = next((t for t in sec.tables if t.name == "seams"), None) if sec is not None else None
-    if table is None:
-        return None
-    return {str(s): seam_status(st) for s, st in zip(table.df["seam"], table.df["status"])}
-
-
-def _is_num(v: Any) -> bool:
+def _is_num(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v  # NaN is not a number here
 
 
@@ -141,50 +120,49 @@ def seam_changes(current: dict[str, str | None], previous: dict[str, str | None]
     return pd.DataFrame(rows, columns=SEAM_COLUMNS)
 
 
-def compare_section(report: Report, previous: dict[str, Any]) -> Section:
-    """The ``compare`` section: metric deltas and seam status changes against ``previous`` (a findings.json).
+@dataclass(frozen=True)
+class Comparison:
+    """What changed since a previous audit: ``summary`` (the Audit's ``since_previous``), the ``deltas`` table
+    (:func:`metric_deltas`) and the ``changes`` table (:func:`seam_changes`), or None with ``no_seams`` saying
+    which audit has no interaction-coverage seams table."""
 
-    Summary keys: ``metrics_better``/``metrics_worse`` (counts), ``new_untested_seams``,
+    summary: dict[str, Any]
+    deltas: pd.DataFrame
+    changes: pd.DataFrame | None
+    no_seams: str | None = None
+
+
+def compare(audit: Audit, seams: pd.DataFrame | None, previous: dict[str, Any]) -> Comparison:
+    """``audit`` (its metrics; ``seams``: its interaction-coverage seams table, None when that did not run)
+    against ``previous`` (a findings.json).
+
+    Summary keys: ``previous_generated``, ``metrics_better``/``metrics_worse`` (counts), ``new_untested_seams``,
     ``new_mocks_only_seams``, ``newly_covered_seams``, ``new_seams``, ``removed_seams`` (sorted lists of
-    seam names; ``None`` when either audit lacks the interaction-coverage seams table), ``previous_generated``.
+    seam names; ``None`` when either audit lacks the interaction-coverage seams table).
     """
-    deltas = metric_deltas(current_metrics(report), _previous_metrics(previous))
+    deltas = metric_deltas(audit.by_key(), _previous_metrics(previous))
     summary: dict[str, Any] = {
         "previous_generated": previous.get("generated"),
         "metrics_better": int((deltas["change"] == "better").sum()),
         "metrics_worse": int((deltas["change"] == "worse").sum()),
     }
-    paragraphs = [f"Compared with the audit of {previous.get('generated') or 'an unknown date'}: "
-                  f"{summary['metrics_better']} headline number(s) got better, {summary['metrics_worse']} worse."]
-    cur, prev = _current_seams(report), _previous_seams(previous)
-    tables = [Table("metric_deltas", deltas, "Headline numbers then and now (change: better/worse by the "
-                                              "metric's direction)")]
+    cur = None if seams is None else {str(s): base_status(st) for s, st in zip(seams["seam"], seams["status"])}
+    prev = _previous_seams(previous)
     if cur is None or prev is None:
-        which = "this audit" if cur is None else "the previous audit"
-        paragraphs.append(f"Seam status changes are not shown: {which} has no interaction-coverage seams table.")
         for k in ("new_untested_seams", "new_mocks_only_seams", "newly_covered_seams", "new_seams", "removed_seams"):
             summary[k] = None
-    else:
-        changes = seam_changes(cur, prev)
+        return Comparison(summary, deltas, None, "this audit" if cur is None else "the previous audit")
+    changes = seam_changes(cur, prev)
 
-        def names(mask) -> list[str]:
-            return sorted(changes.loc[mask, "seam"].tolist())
+    def names(mask) -> list[str]:
+        return sorted(changes.loc[mask, "seam"].tolist())
 
-        was = changes["previous_status"]
-        summary.update({
-            "new_untested_seams": names((changes["status"] == "untested") & (was != "untested")),
-            "new_mocks_only_seams": names((changes["status"] == "mocks_only")
-                                          & (was.isna() | (was == "integration"))),
-            "newly_covered_seams": names((changes["status"] == "integration") & (was != "integration")),
-            "new_seams": names(changes["change"] == "new seam"),
-            "removed_seams": names(changes["change"] == "removed seam"),
-        })
-        for key, text in (("new_untested_seams", "New untested seams"),
-                          ("new_mocks_only_seams", "New seams exercised only through mocks"),
-                          ("newly_covered_seams", "Seams now covered by integration tests")):
-            if summary[key]:
-                paragraphs.append(f"{text}: {', '.join(summary[key])}.")
-        tables.append(Table("seam_changes", changes, "Seams whose integration-test status changed, appeared or "
-                                                     "disappeared"))
-    return Section(id="compare", title="Since the previous audit", summary=summary, paragraphs=paragraphs,
-                   tables=tables)
+    was = changes["previous_status"]
+    summary.update({
+        "new_untested_seams": names((changes["status"] == "untested") & (was != "untested")),
+        "new_mocks_only_seams": names((changes["status"] == "mocks_only") & (was.isna() | (was == "integration"))),
+        "newly_covered_seams": names((changes["status"] == "integration") & (was != "integration")),
+        "new_seams": names(changes["change"] == "new seam"),
+        "removed_seams": names(changes["change"] == "removed seam"),
+    })
+    return Comparison(summary, deltas, changes)
