@@ -46,6 +46,7 @@ class Evidence:
     issues: pd.DataFrame | None = None
     links: Any = None  # toolkit.load.links.Links
     vocabulary: pd.DataFrame | None = None  # boundary_terms (toolkit.load.boundary_vocab), read with issues
+    fix_diffs: pd.DataFrame | None = None  # fix_diff_facts (toolkit.load.fix_diffs): the bug fixes' changed lines
     labels: pd.DataFrame | None = None
     skips: list[Skip] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)  # input -> why it is absent
@@ -223,6 +224,11 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
                 "evidence", k("boundary_vocab", rkey, code=("toolkit.load.boundary_vocab",)),
                 lambda own: boundary_vocabulary(repo, config.at, files=structure.files, imports=structure.imports,
                                                 skips=own), skips)
+        from toolkit.load.fix_diffs import fix_diff_facts
+        with stage("fix diffs"):  # cached per commit set by the loader itself; keyed here for the analyses
+            k("fix_diffs", keys["links"], rkey, code=("toolkit.load.fix_diffs",))
+            ev.fix_diffs = fix_diff_facts(repo, ev.links, issues=ev.issues, components=structure.components,
+                                          vocabulary=ev.vocabulary, skips=skips, use_cache=use_cache)
     else:
         missing["issues"] = "no issue-tracker export given (--issues)"
 
