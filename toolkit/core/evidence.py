@@ -392,6 +392,9 @@ def evidence_as_of(full_ev, at: str, notes: list[str]):
         lkey = cache.key("links_as_of", full_ev.keys["links"], rkey, head,
                          code=("toolkit.load.links", "toolkit.core.evidence"))
     _issues_at(ev, full_ev.issues, when, notes, lkey)
+    fd = getattr(full_ev, "fix_diffs", None)
+    if fd is not None:  # the changed lines of fixes made by REV (a commit's diff does not change with the revision)
+        ev.fix_diffs = fd[commits_in(fd["sha"], known).to_numpy()].reset_index(drop=True)
     if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)
         ev.keys = {"repository": rkey, "as_of": cache.key("backtest_as_of", at, head, sorted(full_ev.keys.items()),
                                                          code=("toolkit.core.evidence",))}

@@ -9,8 +9,8 @@ do none of these and stay in one component changed one part.
 :func:`fix_diff_facts` reads the Python changes of the linked fix commits with a few batched
 ``git log --no-walk -p`` calls through the hardened command builder (:meth:`toolkit.load.gitrepo.Repo.command`;
 nothing of the repository runs), and the post-fix version of each changed file once (one ``cat-file --batch``)
-to know what its names are bound to (:func:`toolkit.load.python_ast.scan_source`; those bindings are kept per
-blob id in the runtime cache, so a file version is parsed once across audits). The table is cached per commit
+to know what its names are bound to (its import statements, :func:`toolkit.load.python_ast.import_bindings`;
+those bindings are kept per blob id in the runtime cache, so a file version is read once across audits). The table is cached per commit
 set.
 
 Kinds of fact (``what``; definitions are generic — no project's names):
@@ -47,7 +47,7 @@ import pandas as pd
 from toolkit.errors import Skip, report_skip
 from toolkit.load.boundary_vocab import PLATFORM_MODULES
 from toolkit.load.gitrepo import Repo, path_text
-from toolkit.load.python_ast import scan_source
+from toolkit.load.python_ast import import_bindings
 from toolkit.runtime import cache
 from toolkit.vocab import schema
 from toolkit.vocab.components import is_test_path
@@ -196,23 +196,32 @@ def _parse(out: bytes, max_lines: int, skips: list[Skip] | None) -> Iterator[tup
         yield sha, [f for f in files if f.path and f.changed]
 
 
-def _bindings(facts) -> dict[str, str]:
-    """Local name -> dotted import target, for every import in a file (module-level and function-local)."""
-    out: dict[str, str] = {}
-    for _line, module, symbol, *_rest in facts.imports:
-        if symbol:
-            out.setdefault(symbol, f"{module}.{symbol}")
-        else:
-            out.setdefault(module.split(".")[0], module.split(".")[0])
-    out.update(facts.exports)
-    return out
+#: An import statement's start (at any indentation): its text runs to the line end, or to the closing
+#: parenthesis of a parenthesised name list, or on over backslash continuations.
+_IMPORT_STMT = re.compile(rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*(?:\\\n[^\n]*)*)"
+                          rb"|import[ \t]+[^\n]*(?:\\\n[^\n]*)*)", re.M)
+
+
+def _bindings(path: str, module: str, data: bytes) -> dict[str, str]:
+    """Local name -> dotted import target, for every import statement of a file (module-level and in functions):
+    :func:`toolkit.load.python_ast.import_bindings` over its import statements alone. Only the statements are
+    parsed (found as text), not the whole file — a file's imports are all a changed line's calls are resolved
+    with, and parsing every version of every fixed file would cost the audit seconds per hundred files."""
+    import ast
+    nodes: list[ast.AST] = []
+    for m in _IMPORT_STMT.finditer(data):
+        try:
+            nodes += ast.parse(m.group(0).strip().decode("utf-8", "replace")).body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # "import" inside a string or a broken statement: not an import
+    return import_bindings(nodes, module, path.endswith("__init__.py"))
 
 
 def _blob_bindings(repo: Repo, wanted: dict[str, tuple[str, str, str]], use_cache: bool,
                    skips: list[Skip] | None) -> dict[str, dict[str, str]]:
     """blob id -> its import bindings (:func:`_bindings`); ``wanted``: blob id -> (commit, path, module). Kept per
     blob in the runtime cache (one entry per repository), so each file version is parsed once across audits."""
-    entry = cache.key("fix_diffs", "bindings", repo.cache_id, code=("toolkit.load.python_ast",)) \
+    entry = cache.key("fix_diffs", "bindings", repo.cache_id, code=("toolkit.load.python_ast", __name__)) \
         if use_cache else None
     got = cache.get("fix_diffs", entry) if entry else None
     known: dict[str, dict[str, str]] = got[0] if got is not None and isinstance(got[0], dict) else {}
@@ -224,8 +233,7 @@ def _blob_bindings(repo: Repo, wanted: dict[str, tuple[str, str, str]], use_cach
         blob = todo[(str(pair[0]), pair[1])]
         if data is None:
             continue
-        facts = scan_source(pair[1], wanted[blob][2], data)
-        known[blob] = out[blob] = {} if facts.error else _bindings(facts)
+        known[blob] = out[blob] = _bindings(pair[1], wanted[blob][2], data)
     if entry:
         if len(known) > 200_000:  # keep what this commit set uses, drop the rest
             known = {b: known[b] for b in out}
@@ -385,7 +393,8 @@ def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None 
         diffs: list[tuple[str, list[_FileDiff]]] = []
         for out in _log(repo, shas):
             diffs += list(_parse(out, max_lines, own))
-        wanted = {fd.blob: (sha, fd.path, across.module_of(fd.path)) for sha, files in diffs for fd in files if fd.blob}
+        wanted = {fd.blob: (sha, fd.path, across.module_of(fd.path)) for sha, files in diffs for fd in files
+                  if fd.blob and not is_test_path(fd.path)}  # test lines only count as changed
         bindings = _blob_bindings(repo, wanted, use_cache, own)
         rows: list[tuple] = []
         for sha, files in diffs:
