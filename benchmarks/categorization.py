@@ -12,7 +12,13 @@ held-out project separately:
   tuning part; trained on the tuning part and tested on the held-out project;
 * their combination: the rules where they decide, the classifier for the bugs they leave unknown.
 
-    python benchmarks/categorization.py [--repos /tmp/rr] [--part tuning|heldout|both]
+``--with-fixes`` measures what the fix adds (issue 17, "the fix diff counts"): every entry that carries an issue
+number is linked to its fix commits with the product's own :func:`toolkit.load.links.link_fixes` on the
+project's clone, and the rules are scored three ways on the same entries — the text alone, the text plus the fix
+as files (links, fix commits' files and messages), and that plus the fix's changed lines
+(:func:`toolkit.load.fix_diffs.fix_diff_facts`). Entries without an issue number keep only their text.
+
+    python benchmarks/categorization.py [--repos /tmp/rr] [--part tuning|heldout|both] [--with-fixes]
 """
 from __future__ import annotations
 
@@ -65,12 +71,71 @@ def vocabulary_of(repos: Path, project: str) -> pd.DataFrame | None:
     return boundary_vocabulary(clone, files=s.files, imports=s.imports, skips=[])
 
 
-def categorize(rows: pd.DataFrame, repos: Path, weights=None) -> pd.DataFrame:
-    """Rules' output per entry (key, category, confidence, evidence, undecided) for every project in rows."""
+def fixes_of(repos: Path, project: str, part: pd.DataFrame) -> dict | None:
+    """The fix evidence of ``part``'s entries as an audit of the project's clone would have it: links (by
+    :func:`toolkit.load.links.link_fixes`, re-keyed from ``#N`` to the entry ids), the history's file changes and
+    commits, the structure's files and imports, and the fix diff facts; None without a clone."""
+    from toolkit.load.fix_diffs import fix_diff_facts
+    from toolkit.load.history import history_paths, load_history
+    from toolkit.load.issues.normalize import finish
+    from toolkit.load.links import Links, link_fixes
+    from toolkit.load.structure import load_structure
+
+    clone = repos / CLONES[project]
+    if not clone.exists():
+        return None
+    numbered = part[part["issue"].notna()]
+    s = load_structure(clone, workers=1)
+    hist = load_history(clone, roots=s.components.roots)
+    nums = sorted({int(n) for n in numbered["issue"]})
+    issues = finish(pd.DataFrame({"tracker": "github", "key": [f"#{n}" for n in nums], "title": "", "type": "bug",
+                                  "is_pull_request": False}))
+    t0 = time.perf_counter()
+    links = link_fixes(issues, hist, clone, components=s.components)
+    t1 = time.perf_counter()
+    vocab = boundary_vocabulary_of(clone, s)
+    skips: list = []
+    diffs = fix_diff_facts(clone, links, issues=issues, components=s.components, vocabulary=vocab, skips=skips,
+                           use_cache=False)
+    t2 = time.perf_counter()
+    ids: dict[str, list[str]] = {}
+    for i, n in zip(numbered["id"], numbered["issue"]):
+        ids.setdefault(f"#{int(n)}", []).append(str(i))
+
+    def rekey(df: pd.DataFrame) -> pd.DataFrame:
+        df = df[df["issue_key"].astype(str).isin(ids)]
+        return df.assign(issue_key=df["issue_key"].astype(str).map(ids)).explode("issue_key").reset_index(drop=True)
+
+    fc = hist.file_changes
+    return {"links": Links(links=rekey(links.links), issue_components=rekey(links.issue_components),
+                           unlinked=links.unlinked),
+            "file_changes": fc.assign(path=history_paths(fc)), "commits": hist.commits, "files": s.files,
+            "imports": s.imports, "fix_diffs": diffs, "vocabulary": vocab,
+            "stats": {"numbered": len(numbered), "linked": int(links.links["issue_key"].nunique()),
+                      "diff rows": len(diffs), "diff skips": len(skips), "link s": round(t1 - t0, 2),
+                      "diff s": round(t2 - t1, 2)}}
+
+
+def boundary_vocabulary_of(clone: Path, s) -> pd.DataFrame:
+    from toolkit.load.boundary_vocab import boundary_vocabulary
+    return boundary_vocabulary(clone, files=s.files, imports=s.imports, skips=[])
+
+
+#: What each --with-fixes mode gives the rules, beside the text and the vocabulary.
+MODES = {"text": (), "text+fix files": ("links", "file_changes", "commits", "files", "imports"),
+         "text+fix files+fix diff": ("links", "file_changes", "commits", "files", "imports", "fix_diffs")}
+
+
+def categorize(rows: pd.DataFrame, repos: Path, weights=None, fixes: dict | None = None,
+               mode: str = "text") -> pd.DataFrame:
+    """Rules' output per entry (key, category, confidence, evidence, undecided) for every project in rows;
+    ``fixes``: project -> :func:`fixes_of`, used as ``mode`` (:data:`MODES`) says."""
     out = []
     for project, part in rows.groupby("project", sort=False):
-        vocab = vocabulary_of(repos, project)
-        r = categorize_bugs(as_issues(part), vocabulary=vocab, weights=weights)
+        f = (fixes or {}).get(project)
+        vocab = f["vocabulary"] if f is not None else vocabulary_of(repos, project)
+        extra = {k: f[k] for k in MODES[mode]} if f is not None else {}
+        r = categorize_bugs(as_issues(part), vocabulary=vocab, weights=weights, **extra)
         out.append(r.bugs.assign(text=r.features["text"].to_numpy()))
         out[-1]["_features"] = [dict(zip(r.features.columns, v)) for v in r.features.itertuples(index=False)]
     return pd.concat(out, ignore_index=True)
@@ -151,12 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repos", type=Path, default=Path("/tmp/rr"))
     ap.add_argument("--part", choices=("tuning", "heldout", "both"), default="both")
     ap.add_argument("--show-errors", action="store_true", help="print the wrong and undecided entries (tuning only)")
+    ap.add_argument("--with-fixes", action="store_true",
+                    help="link entries to their fix commits and score text / +fix files / +fix diff")
     args = ap.parse_args(argv)
     data = load()
     t0 = time.perf_counter()
     parts = {"tuning": data[data["split"] == "tuning"], "heldout": data[data["split"] == "heldout"]}
     if args.part != "both":
         parts = {args.part: parts[args.part]}
+    if args.with_fixes:
+        return with_fixes(parts, args.repos, args.show_errors)
     results = {}
     for name, rows in parts.items():
         got = categorize(rows.reset_index(drop=True), args.repos)
@@ -188,6 +257,35 @@ def main(argv: list[str] | None = None) -> int:
             comb = rules.where(rules != UNKNOWN, pd.Series(pred, index=got.index))
             comb_conf = got["confidence"].where(rules != UNKNOWN, pd.Series(conf, index=got.index))
             show("rules + classifier for unknown", scores(got["label"], comb, comb_conf))
+    print(f"\n({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = False) -> int:
+    """The ``--with-fixes`` report (module docstring): per part, the rules in each of :data:`MODES`."""
+    t0 = time.perf_counter()
+    for name, rows in parts.items():
+        rows = rows.reset_index(drop=True)
+        fixes = {}
+        for project, part in rows.groupby("project", sort=False):
+            f = fixes_of(repos, project, part)
+            if f is not None:
+                fixes[project] = f
+                print(f"  {project}: {f['stats']}")
+        print(f"\n== {name}: {len(rows)} entries, {int(rows['issue'].notna().sum())} with an issue number")
+        for mode in MODES:
+            got = categorize(rows, repos, fixes=fixes, mode=mode)
+            got = got.merge(rows[["id", "label", "project", "issue"]], left_on="key", right_on="id")
+            show(f"rules, {mode}", scores(got["label"], got["rules_category"].astype(str), got["confidence"]))
+            linked = got[got["fix_commits"] > 0]
+            if mode != "text" and len(linked):
+                show(f"  of them the {len(linked)} entries linked to a fix",
+                     scores(linked["label"], linked["rules_category"].astype(str), linked["confidence"]))
+            if show_errors and mode.endswith("diff"):
+                fired = got[got["evidence"].map(lambda e: any("fix diff" in x for x in e))]
+                for r in fired.itertuples():
+                    print(f"    {r.key} truth={r.label} rules={r.rules_category} conf={r.confidence:.2f} | "
+                          f"{r.title[:90]}\n        {[x for x in r.evidence if 'fix diff' in x]}")
     print(f"\n({time.perf_counter() - t0:.1f} s)")
     return 0
 

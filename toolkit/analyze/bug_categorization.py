@@ -20,7 +20,13 @@ Evidence (:data:`FEATURES`, in steps)
        and configuration files, a dependency manifest, files that talk across the
        boundary (they import a dependency or platform module), tests it added;
        "one component" counts for ``component`` only when nothing in the fix or
-       the text names something across the boundary;
+       the text names something across the boundary; then its changed lines
+       (:func:`_diff_evidence`, table ``fix_diff_facts`` of
+       :mod:`toolkit.load.fix_diffs`): a changed call into another component or a
+       dependency, an exception translation, a serialization/parsing step, a
+       configuration read — each shown with its file:line — or, when the changed
+       production lines do none of these and stay in one component, evidence for
+       ``component``;
     2. the tracker (:func:`_tracker_evidence`): its components field, labels,
        resolution;
     3. the boundary (:func:`_boundary_evidence`): the text (title, body, fix
@@ -83,6 +89,15 @@ FEATURES: dict[str, tuple[str, float, str]] = {
     "integration_tests_added": ("integration", 2.5, "fix added integration or e2e test code (more lines added than deleted)"),
     "integration_tests_changed": ("integration", 0.5, "fix only edited integration or e2e tests (no net additions)"),
     "unit_tests_only": ("component", 0.5, "fix added unit test code and no integration test code"),
+    # the fix's changed lines (toolkit.load.fix_diffs)
+    "diff_cross_component_call": ("integration", 0.5, "a changed line of the fix calls a name imported from another"
+                                                      " component"),
+    "diff_dependency_call": ("integration", 1.0, "a changed line of the fix calls a dependency or platform module"),
+    "diff_exception_translation": ("integration", 1.0, "the fix changed an except clause that raises another error"),
+    "diff_serialization": ("integration", 0.5, "a changed line of the fix calls a serialization/parsing step"),
+    "diff_config": ("environment", 0.5, "a changed line of the fix reads the environment or a config file"),
+    "diff_inside_component": ("component", 0.5, "the fix's changed lines stay in one component and do none of the"
+                                                " above"),
     # the tracker
     "tracker_multi_component": ("integration", 1.5, "tracker components field names >= 2 components"),
     "tracker_single_component": ("component", 0.5, "tracker components field names exactly one component"),
@@ -298,6 +313,7 @@ class _Evidence:
         self.contrib = {name: np.zeros(n) for name in FEATURES}
         self.lines: list[list[tuple[float, int, str, str]]] = [[] for _ in range(n)]
         self._order = itertools.count()
+        self._texts: dict[tuple[int, str], set[str]] = {}  # (bug, feature) -> the lines it added, for drop()
 
     def add(self, i: int, feature: str, text: str, factor: float = 1.0) -> float:
         weight = self.w[feature] * factor
@@ -306,7 +322,16 @@ class _Evidence:
         cat = FEATURES[feature][0]
         self.contrib[feature][i] += weight
         self.lines[i].append((weight, next(self._order), text, cat))
+        self._texts.setdefault((i, feature), set()).add(text)
         return weight
+
+    def drop(self, i: int, feature: str) -> None:
+        """Withdraw what ``feature`` added for bug ``i`` (evidence superseded by a finer reading of the same thing)."""
+        if not self.contrib[feature][i]:
+            return
+        self.contrib[feature][i] = 0.0
+        cat = FEATURES[feature][0]
+        self.lines[i] = [e for e in self.lines[i] if not (e[3] == cat and e[2] in self._texts.get((i, feature), ()))]
 
     def scores(self) -> dict[str, np.ndarray]:
         n = len(self.lines)
@@ -429,6 +454,51 @@ def _fix_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, env: list[str], fi
         if added_u and not added_i:
             ev.add(i, "unit_tests_only", f"fix added unit test code only ({added_u[0]})")
     return single
+
+
+#: fix_diff_facts.what -> feature; the facts that say the fix changed something at a boundary.
+_DIFF_FEATURE = {"cross_component_call": "diff_cross_component_call", "dependency_call": "diff_dependency_call",
+                 "exception_translation": "diff_exception_translation", "serialization": "diff_serialization",
+                 "config": "diff_config"}
+_DIFF_ACROSS = tuple(_DIFF_FEATURE.values())
+
+
+def _diff_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, fix_diffs: pd.DataFrame | None) -> None:
+    """Step 1b: the fix's changed lines (schema ``fix_diff_facts``). Each kind of fact counts once per bug, shown
+    with the first file:line; a bug whose fix commits were read, whose production lines changed, with no fact at a
+    boundary and one component among its changed production files, gets ``diff_inside_component``.
+
+    Once a fix's production lines were read they answer what the file-level proxies only guessed: "the fix touched
+    a file that imports a dependency" (``boundary_file``) and "... a module another component imports"
+    (``interface_module``) say the file COULD talk across a boundary; the changed lines say whether the fix did.
+    So those two are withdrawn for such a bug (on real fixes they fire as often for component bugs as for
+    integration bugs, and silence the text's own evidence: :func:`_no_boundary_evidence`)."""
+    if fix_diffs is None or not len(fix_diffs) or not fx.shas:
+        return
+    by_sha: dict[str, list[tuple[str, str, str | None, int, str]]] = {}
+    for sha, path, comp, what, line, detail in zip(
+            fix_diffs["sha"].astype(str), fix_diffs["path"].astype(str), fix_diffs["component"].astype(object),
+            fix_diffs["what"].astype(str), fix_diffs["line"].astype("int64"), fix_diffs["detail"].astype(str)):
+        by_sha.setdefault(sha, []).append((path, what, None if pd.isna(comp) else str(comp), int(line), detail))
+    for i, k in enumerate(keys):
+        rows = [r for s in sorted(set(fx.shas.get(k, ()))) for r in by_sha.get(s, ())]
+        if not rows:
+            continue
+        seen: set[str] = set()
+        for path, what, _comp, line, detail in rows:
+            feature = _DIFF_FEATURE.get(what)
+            if feature is not None and feature not in seen:
+                seen.add(feature)
+                ev.add(i, feature, f"fix diff {path}:{line} {detail}")
+        prod = {(comp, path) for path, what, comp, _l, _d in rows if what == "changed" and comp is not None}
+        comps = {c for c, _p in prod}
+        if prod:
+            ev.drop(i, "boundary_file")
+            ev.drop(i, "interface_module")
+        if not seen and len(comps) == 1:
+            files = sorted(p for _c, p in prod)
+            ev.add(i, "diff_inside_component", f"fix diff changed {next(iter(comps))} only ({files[0]}"
+                   + (f" +{len(files) - 1} more" if len(files) > 1 else "") + ") and nothing at a boundary")
 
 
 def _tracker_evidence(ev: _Evidence, bugs: pd.DataFrame, fx: _Fixes, files: pd.DataFrame | None) -> None:
@@ -718,7 +788,8 @@ def _no_boundary_evidence(ev: _Evidence, texts: list[str], boundary: np.ndarray,
     for i, text in enumerate(texts):
         if boundary[i] > 0:
             continue
-        fix_across = c["boundary_file"][i] + c["interface_file"][i] + c["manifest_fix"][i] + c["config_only_fix"][i]
+        fix_across = c["boundary_file"][i] + c["interface_file"][i] + c["manifest_fix"][i] + c["config_only_fix"][i] \
+            + sum(c[f][i] for f in _DIFF_ACROSS)
         if single[i] and not fix_across:
             ev.add(i, "fix_single_component", f"fix touched one component: {components[keys[i]][0]}")
         if not has_vocabulary or c["text_integration"][i] >= 1.0 or fix_across:
@@ -782,6 +853,7 @@ def categorize_bugs(
     commits: pd.DataFrame | None = None,
     imports: pd.DataFrame | None = None,
     vocabulary: pd.DataFrame | None = None,
+    fix_diffs: pd.DataFrame | None = None,
 ) -> BugCategories:
     """Categorize every bug in ``issues`` (schema ``issues``); see the module docstring.
 
@@ -793,7 +865,9 @@ def categorize_bugs(
     text. ``vocabulary`` (schema ``boundary_terms``,
     :func:`toolkit.load.boundary_vocab.boundary_vocabulary`): what sits across
     the project's boundary; without it only the fix, tracker and generic words
-    speak and a text naming nothing is no evidence. ``labels`` (schema
+    speak and a text naming nothing is no evidence. ``fix_diffs`` (schema
+    ``fix_diff_facts``, :func:`toolkit.load.fix_diffs.fix_diff_facts`): what the
+    fix commits' changed lines do at a boundary. ``labels`` (schema
     ``labels``): analyst decisions, which win. ``weights``: overrides of
     :data:`DEFAULT_WEIGHTS`.
 
@@ -819,6 +893,7 @@ def categorize_bugs(
     texts = [f"{a}\n{b}" for a, b in zip(issue_text, fix_text)]
 
     single = _fix_evidence(ev, keys, fx, env, files, imports, vocabulary)
+    _diff_evidence(ev, keys, fx, fix_diffs)
     _tracker_evidence(ev, bugs, fx, files)
     wanted = _wanted_keys(vocabulary)
     index = (_index(issue_text, wanted), _index(fix_text, wanted))

@@ -46,6 +46,7 @@ class Evidence:
     issues: pd.DataFrame | None = None
     links: Any = None  # toolkit.load.links.Links
     vocabulary: pd.DataFrame | None = None  # boundary_terms (toolkit.load.boundary_vocab), read with issues
+    fix_diffs: pd.DataFrame | None = None  # fix_diff_facts (toolkit.load.fix_diffs): the bug fixes' changed lines
     labels: pd.DataFrame | None = None
     skips: list[Skip] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)  # input -> why it is absent
@@ -223,6 +224,11 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
                 "evidence", k("boundary_vocab", rkey, code=("toolkit.load.boundary_vocab",)),
                 lambda own: boundary_vocabulary(repo, config.at, files=structure.files, imports=structure.imports,
                                                 skips=own), skips)
+        from toolkit.load.fix_diffs import fix_diff_facts
+        with stage("fix diffs"):  # cached per commit set by the loader itself; keyed here for the analyses
+            k("fix_diffs", keys["links"], rkey, code=("toolkit.load.fix_diffs",))
+            ev.fix_diffs = fix_diff_facts(repo, ev.links, issues=ev.issues, components=structure.components,
+                                          vocabulary=ev.vocabulary, skips=skips, use_cache=use_cache)
     else:
         missing["issues"] = "no issue-tracker export given (--issues)"
 
@@ -386,6 +392,9 @@ def evidence_as_of(full_ev, at: str, notes: list[str]):
         lkey = cache.key("links_as_of", full_ev.keys["links"], rkey, head,
                          code=("toolkit.load.links", "toolkit.core.evidence"))
     _issues_at(ev, full_ev.issues, when, notes, lkey)
+    fd = getattr(full_ev, "fix_diffs", None)
+    if fd is not None:  # the changed lines of fixes made by REV (a commit's diff does not change with the revision)
+        ev.fix_diffs = fd[commits_in(fd["sha"], known).to_numpy()].reset_index(drop=True)
     if full_ev.keys:  # analyses of this evidence are cached on what it was derived from (Evidence.cached)
         ev.keys = {"repository": rkey, "as_of": cache.key("backtest_as_of", at, head, sorted(full_ev.keys.items()),
                                                          code=("toolkit.core.evidence",))}

@@ -145,7 +145,8 @@ class Findings:
         fc = ev.history.file_changes  # a fix's files as they are named now, like the structure it is compared with
         bc = categorize_bugs(ev.issues, links=ev.links, file_changes=fc.assign(path=history_paths(fc)),
                              files=ev.structure.files, labels=ev.labels, commits=ev.history.commits,
-                             imports=ev.structure.imports, vocabulary=ev.vocabulary)
+                             imports=ev.structure.imports, vocabulary=ev.vocabulary,
+                             fix_diffs=getattr(ev, "fix_diffs", None))
         if ev.labels is None:
             return bc
         from toolkit.analyze.bug_classifier import learn_from_labels

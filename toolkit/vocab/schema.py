@@ -249,6 +249,17 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("counted", "bool", "counted as a bug (its fix is its own commits)"),
         ("decision", "string", "why it is or is not counted"),
     ),
+    # ---- what the changed lines of bug fixes do at a boundary (toolkit.load.fix_diffs) ----
+    "fix_diff_facts": _t(
+        ("sha", "string", "fix commit (linked to a bug)"),
+        ("path", "string", "Python file it changed, as named in that commit"),
+        ("component", "string", "component of path (<NA> for tests and files outside every component)"),
+        ("what", "string", "cross_component_call, dependency_call, exception_translation, serialization, config,"
+                           " or changed (every file read has one) (toolkit.load.fix_diffs.FACT_KINDS)"),
+        ("line", "int64", "first line of the fact (new side; old side for a removed line)"),
+        ("count", "int64", "facts of this kind in the file (for changed: lines added + removed)"),
+        ("detail", "string", "what was seen, e.g. 'adds a call of requests.get' or 'except KeyError -> raise X'"),
+    ),
     # ---- analyst decisions (toolkit.load.labels) ----
     "labels": _t(
         ("key", "string", "issue key"),
