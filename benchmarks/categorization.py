@@ -95,8 +95,8 @@ def fixes_of(repos: Path, project: str, part: pd.DataFrame) -> dict | None:
     t1 = time.perf_counter()
     vocab = boundary_vocabulary_of(clone, s)
     skips: list = []
-    diffs = fix_diff_facts(clone, links, issues=issues, components=s.components, vocabulary=vocab, skips=skips,
-                           use_cache=False)
+    diffs = fix_diff_facts(clone, links, issues=issues, components=s.components, vocabulary=vocab,
+                           file_changes=hist.file_changes, skips=skips, use_cache=False)
     t2 = time.perf_counter()
     ids: dict[str, list[str]] = {}
     for i, n in zip(numbered["id"], numbered["issue"]):

@@ -425,7 +425,7 @@ def test_ctrl_c_during_a_backtest_leaves_no_process_behind(tmp_path):
             time.sleep(0.1)
         assert _processes_naming(f"{out}-{i}") == [], f"a process of the audit outlived it (delay {delay})"
         left = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "cache").rglob("*.tmp"))
-        assert not left, f"half-written cache files were left behind (delay {delay}): {left}"
+        assert not left, f"half-written cache files were left behind (delay {delay}, audit pid {proc.pid}, exit {proc.returncode}): {left}"
         outcomes.append(proc.returncode)
     print("Ctrl-C outcomes with a backtest (130 = interrupted, 0 = finished first):", outcomes)
 

@@ -179,3 +179,36 @@ def test_hostile_diffs_are_skipped_not_crashing(tmp_path):
     paths = set(facts["path"])
     assert "shop/inventory/\\xe9x.py" in paths  # the non-UTF-8 name, written as every table writes it
     assert "shop/inventory/stock.py" in paths  # a fix that does not parse still counts its changed lines
+
+
+def test_a_fix_made_before_a_move_to_src_counts_for_the_component_the_code_belongs_to_now(tmp_path):
+    """History follows the code: the fix wrote ``shop/billing/charge.py``; today it is ``src/shop/billing/...``."""
+    from tests.gitutil import git
+
+    repo = make_repo(tmp_path / "r", BASE)
+    commit(repo, "Reserve the ordered quantity (fixes #1)", {"shop/billing/charge.py": """
+        import json
+
+        from shop.inventory.stock import reserve
+
+
+        def charge(order):
+            reserve(order["sku"], order["quantity"])
+            total = order["price"] * 2
+            return json.dumps({"total": total})
+        """})
+    (repo / "src").mkdir()
+    git(repo, "mv", "shop", "src/shop")
+    commit(repo, "move the package into src/")
+    assert not (repo / "shop").exists()
+    issues = finish(pd.DataFrame([_bug("#1", "Quantity ignored when charging")]))
+    s = load_structure(repo, cache=False, skips=[])
+    h = load_history(repo, cache=False, roots=s.components.roots)
+    links = link_fixes(issues, h, repo, components=s.components)
+    kw = dict(issues=issues, components=s.components, skips=[], use_cache=False)
+    followed = fix_diff_facts(repo, links, file_changes=h.file_changes, **kw)
+    as_written = fix_diff_facts(repo, links, **kw)
+    assert set(followed["path"]) == {"shop/billing/charge.py"}  # the diff as the fix wrote it
+    assert set(followed["component"].dropna()) == {"billing"}  # ... counted where that code lives now
+    assert as_written["component"].isna().all()  # without the history, the old path is in no component
+    assert "cross_component_call" in set(followed["what"])  # billing -> inventory, both found through the move

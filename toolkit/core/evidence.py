@@ -228,7 +228,8 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
         with stage("fix diffs"):  # cached per commit set by the loader itself; keyed here for the analyses
             k("fix_diffs", keys["links"], rkey, code=("toolkit.load.fix_diffs",))
             ev.fix_diffs = fix_diff_facts(repo, ev.links, issues=ev.issues, components=structure.components,
-                                          vocabulary=ev.vocabulary, skips=skips, use_cache=use_cache)
+                                          vocabulary=ev.vocabulary, file_changes=ev.history.file_changes,
+                                          skips=skips, use_cache=use_cache)
     else:
         missing["issues"] = "no issue-tracker export given (--issues)"
 

@@ -318,9 +318,8 @@ def _translations(lines: list[tuple[str, str]], new_line: int, old_line: int) ->
             n += 1
 
 
-def _facts_of(sha: str, fd: _FileDiff, bound: dict[str, str], across: _Across) -> list[tuple]:
-    """The rows of one file of one commit (see the module docstring)."""
-    home = across.component_of(fd.path)
+def _facts_of(sha: str, fd: _FileDiff, bound: dict[str, str], across: _Across, home: str | None) -> list[tuple]:
+    """The rows of one file of one commit (see the module docstring); ``home``: the file's component today."""
     test = is_test_path(fd.path)  # test code calls test tools and fixtures: only its lines changed count
     found: dict[str, list[tuple[int, str]]] = {k: [] for k in FACT_KINDS}
     first = None
@@ -360,7 +359,8 @@ def _facts_of(sha: str, fd: _FileDiff, bound: dict[str, str], across: _Across) -
 
 
 def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None = None, components: Any = None,
-                   vocabulary: pd.DataFrame | None = None, max_lines: int = MAX_LINES,
+                   vocabulary: pd.DataFrame | None = None, file_changes: pd.DataFrame | None = None,
+                   max_lines: int = MAX_LINES,
                    max_commits: int = MAX_COMMITS, skips: list[Skip] | None = None,
                    use_cache: bool = True) -> pd.DataFrame:
     """The boundary facts of the Python lines the bug fixes changed (schema ``fix_diff_facts``); see the module
@@ -369,7 +369,10 @@ def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None 
     ``links``: :class:`toolkit.load.links.Links` (or its ``links`` table); ``issues`` (schema ``issues``): which
     linked issues are bugs (else every linked commit). ``components``: the audit's
     :class:`toolkit.vocab.components.ComponentMap` (which component a file and an imported module belong to).
-    ``vocabulary`` (schema ``boundary_terms``): which imported modules sit across the boundary. Commits over
+    ``vocabulary`` (schema ``boundary_terms``): which imported modules sit across the boundary. ``file_changes``
+    (the history, schema ``file_changes``): a file changed by a fix counts for the component its code belongs to
+    today (:func:`toolkit.load.history.change_components`, history follows the code across moves and renames);
+    without it, for the component of the path as the fix wrote it. Commits over
     ``max_lines`` changed Python lines, and those beyond ``max_commits``, are skips naming them. Cached per
     commit set (and per blob for the import bindings) unless ``use_cache`` is false or the cache is off.
     """
@@ -385,7 +388,13 @@ def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None 
     use_cache = use_cache and cache.enabled()
     across = _Across(components, vocabulary)
     mapping = sorted(getattr(components, "mapping", ()) or ()) if components is not None else None
-    k = cache.key("fix_diffs", repo.cache_id, sorted(shas), max_lines, mapping,
+    home_of: dict[tuple[str, str], str | None] = {}
+    if file_changes is not None and components is not None and len(file_changes):
+        from toolkit.load.history import change_components
+        changed = file_changes[file_changes["sha"].astype(str).isin(set(shas))]
+        home_of = {(str(sha), str(path)): (None if pd.isna(c) else str(c)) for sha, path, c in
+                   zip(changed["sha"], changed["path"], change_components(changed, components))}
+    k = cache.key("fix_diffs", repo.cache_id, sorted(shas), max_lines, mapping, sorted(home_of.items()),
                   sorted(across.own), sorted(across.vocab) if across.vocab is not None else None,
                   code=(__name__,)) if use_cache else None
 
@@ -399,7 +408,8 @@ def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None 
         rows: list[tuple] = []
         for sha, files in diffs:
             for fd in files:
-                rows += _facts_of(sha, fd, bindings.get(fd.blob or "", {}), across)
+                home = home_of[(sha, fd.path)] if (sha, fd.path) in home_of else across.component_of(fd.path)
+                rows += _facts_of(sha, fd, bindings.get(fd.blob or "", {}), across, home)
         if not rows:
             return schema.empty("fix_diff_facts")
         df = pd.DataFrame(rows, columns=["sha", "path", "component", "what", "line", "count", "detail"])
