@@ -370,3 +370,23 @@ def test_current_paths_are_those_of_the_loaded_revision(moved):
     old = full[full["sha"].isin([moved["c1"], moved["c2"]])].reset_index(drop=True)
     again = current_paths(old, Repo.open(moved["repo"]).list_files(moved["c2"]))
     assert list(again) == list(h.file_changes["current_path"])
+
+
+def test_the_evidence_lists_the_history_skips_where_a_serial_read_puts_them(repo, tmp_path):
+    """load_evidence reads the history on a thread beside the mocks and services scans: what the history skips
+    (a shallow clone) still comes after the structure's skips and before the test files', as if read in turn."""
+    from toolkit.config import AuditConfig
+    from toolkit.core.evidence import load_evidence
+
+    commit(repo, "broken files", {"pkg/broken.py": "def f(:\n", "tests/test_broken.py": "def test_x(:\n",
+                                  "tests/test_ok.py": "from pkg.b import x\n\n\ndef test_ok():\n    assert x\n"},
+           date=when(6))
+    clone = tmp_path / "shallow-ev"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{repo}", str(clone)], check=True)
+    ev = load_evidence(AuditConfig(repo=clone))
+    where = [("shallow" in s.reason, s.path) for s in ev.skips]
+    shallow = [i for i, (is_shallow, _p) in enumerate(where) if is_shallow]
+    assert len(shallow) == 1 and ev.history.shallow and len(ev.history.commits) == 2
+    before, after = {p for _s, p in where[:shallow[0]]}, {p for _s, p in where[shallow[0] + 1:]}
+    assert "pkg/broken.py" in before and "tests/test_broken.py" in after
+    assert list(ev.timings)[:3] == ["open repository", "structure", "git history"]

@@ -509,6 +509,18 @@ class Client:
     (b"    frozen=True,", b"    frozen=False,", False),  # a decorator's continuation line
     (b"@dataclasses.dataclass(\n    frozen=True,\n)\n", b"", False),  # no longer a data class
     (b"                 port: int = 80):", b"                 port: int = 8080):", False),  # a multi-line __init__
+    # what most commits touch in a big class leaves the texts equal: other methods' docstrings, decorators and
+    # multi-line headers, a non-data class's attributes, comments, brackets in strings and comments
+    (b"    def get(self, path):\n", b'    @cached\n    def get(\n        self, path\n    ):\n        """Get.\n\n'
+     b'    def __init__(self, x):  (no definition: inside a string)\n"""\n', True),
+    (b"    # a comment at the body's indentation\n", b"    RETRIES = 3  # (\n", True),
+    (b"        return path", b"        return (path  # ]\n)", True),
+    (b"\nclass Client:", b"\n@typing.final\nclass Client:", True),
+    # ... and what can change the signature does not
+    (b"    def __init__(self, host: str,", b"    @staticmethod\n    def __init__(self, host: str,", False),
+    (b"    def __init__(self, host: str,\n                 port: int = 80):\n        self.host = host\n",
+     b"    x = '''\n    def __init__(self, host: str,\n                 port: int = 80):\n'''\n", False),  # in a string
+    (b"    def norm(self):", b"    z: str = ')'\n\n    def norm(self):", False),
 ])
 def test_class_headers_differ_exactly_when_the_signature_can_change(old, new, same):
     from toolkit.load.definitions import class_headers, parse_module
@@ -528,7 +540,10 @@ def test_class_headers_unsure_and_absent():
     from toolkit.load.definitions import class_headers
 
     assert class_headers(b"x = 1\n", "Point") == []
-    assert class_headers(b"class Point:\n    s = '''a''' + \"\"\"b\"\"\"\n", "Point") is None
+    both = class_headers(b"class Point:\n    s = '''a''' + \"\"\"b\"\"\"\n\n    def __init__(self, a):\n        pass\n",
+                         "Point")
+    assert both == [b"class Point:\n\0    def __init__(self, a):\n"]  # both quote styles on one line: strings
+    assert class_headers(b"class Point:\n        x = 1\n    y = 2\n", "Point") is None  # not Python: unsure
     assert len(class_headers(b"class A:\n    pass\nif x:\n    class A:\n        pass\n", "A")) == 2
 
 

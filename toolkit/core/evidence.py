@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,11 +151,66 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
     mapping = sorted(config.components.items()) if config.components else None
     with stage("structure"):
         structure = load_structure(repo, rev=config.at, mapping=config.components, skips=skips, cache=use_cache)
-    with stage("git history"):
-        history = load_history(repo, rev=config.at or "HEAD", skips=skips, cache=use_cache,
-                               roots=structure.components.roots)
-    ev = Evidence(config=config, repo=repo, structure=structure, history=history, skips=skips, missing=missing,
+    # The history is read beside the loaders that do not need it: ``git log`` works in its own process (on
+    # another core) while this thread reads test files and scans for mocks and services. Its skips are put
+    # where a serial read would have put them, so the evidence is the same either way.
+    if on_stage:
+        on_stage("git history")
+    pending_history = _Beside(lambda own: load_history(repo, rev=config.at or "HEAD", skips=own, cache=use_cache,
+                                                       roots=structure.components.roots),
+                              timings, "git history", skips)
+    ev = Evidence(config=config, repo=repo, structure=structure, history=None, skips=skips, missing=missing,
                   timings=timings, keys=keys)
+    try:
+        _load_the_rest(ev, config, stage, k, use_cache, mapping, pending_history)
+    except BaseException:
+        pending_history.settle()  # no git log outlives a failed load; the loader's error is the one raised
+        raise
+    if ev.history is None:
+        ev.history = pending_history.result()
+    return ev
+
+
+class _Beside:
+    """``read(own skips)`` started on a thread. :meth:`result` waits for its value (raising what it raised) and
+    splices its skips into ``skips`` at the position they would have had if it had run at the start."""
+
+    def __init__(self, read: Callable[[list[Skip]], Any], timings: dict[str, float], name: str,
+                 skips: list[Skip]) -> None:
+        self.skips, self.at = skips, len(skips)
+        self.own: list[Skip] = []
+        timings.setdefault(name, 0.0)  # the stages stay listed in the order they start
+        t0 = time.perf_counter()
+
+        def run() -> Any:
+            try:
+                return read(self.own)
+            finally:
+                timings[name] = time.perf_counter() - t0
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seamscope-" + name.replace(" ", "-"))
+        self.future = pool.submit(run)
+        pool.shutdown(wait=False)
+        self.spliced = False
+
+    def result(self) -> Any:
+        try:
+            return self.future.result()
+        finally:
+            self.settle()
+
+    def settle(self) -> None:
+        """Wait for the thread to end, its skips in place; its error (if any) is left to :meth:`result`."""
+        self.future.exception()
+        if not self.spliced:
+            self.skips[self.at:self.at] = self.own
+            self.spliced = True
+
+
+def _load_the_rest(ev: Evidence, config: AuditConfig, stage, k, use_cache: bool, mapping,
+                   pending_history: _Beside) -> None:
+    """Everything :func:`load_evidence` reads after the structure, into ``ev`` (``ev.history`` once it is needed)."""
+    repo, structure, skips, keys, missing = ev.repo, ev.structure, ev.skips, ev.keys, ev.missing
     rkey = keys["repository"]
 
     if config.tests:
@@ -214,6 +270,7 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
                 "evidence", ikey,
                 lambda own: load_issues(list(config.issues), pseudonymize=config.pseudonymize, skips=own), skips)
         with stage("issue links"):
+            history = ev.history = pending_history.result()
             ev.links = cache.cached(
                 "evidence", k("links", keys["issues"], rkey, code=("toolkit.load.links",)),
                 lambda own: link_fixes(ev.issues, history, repo, rev=config.at or "HEAD",
@@ -269,7 +326,6 @@ def load_evidence(config: AuditConfig, *, on_stage: Callable[[str], None] | None
                 lambda own: load_traces(config.traces, skips=own), skips)
     else:
         missing["traces"] = "no trace export given (--traces); service-level test coverage is unknown"
-    return ev
 
 
 

@@ -25,6 +25,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -32,6 +33,7 @@ import pandas as pd
 from toolkit.load.history import History, follow_renames
 from toolkit.load.python_ast import import_bindings, import_time_statements
 from toolkit.runtime import cache
+from toolkit.runtime.parallel import map_chunks
 from toolkit.runtime.progress import progress
 from toolkit.vocab import schema
 
@@ -387,99 +389,137 @@ def def_headers(source: bytes, name: str) -> list[bytes]:
     return out
 
 
-def _indent_of(line: bytes) -> int:
-    return len(line) - len(line.lstrip(b" \t"))
+_INIT = re.compile(rb"(?:async[ \t\f]+)?def[ \t\f]+__init__\b")
+_DEF_OR_CLASS = re.compile(rb"(?:async[ \t\f]+)?def\b|class\b")
+#: Strings and comments, found left to right as Python's tokenizer finds them, so exactly for a text that parses:
+#: a comment runs to the end of its line; a triple-quoted string to the first closing triple quote; a backslash
+#: escapes the next byte in every kind of string (raw ones too, as far as where the string ends goes).
+_STRING_OR_COMMENT = re.compile(
+    rb'#[^\r\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    rb'|"(?:[^"\\\r\n]|\\.)*"|\'(?:[^\'\\\r\n]|\\.)*\'', re.S)
+_LINE = re.compile(rb"\n([ \t\f]*)(?=[^ \t\f\r\n])")  # a line with code, after the line break before it
+_WS = b" \t\f"
+#: texts in a class's decorators or bases that can make it a data class (a superset of what parse_module checks)
+_DATA_MARKERS = (b"dataclass", b"attr", b"define", b"frozen", b"mutable", *(b.encode() for b in _DATA_BASES))
 
 
-def _code(line: bytes) -> bytes:
-    return line.split(b"#", 1)[0].strip()
+def _blank(m: re.Match) -> bytes:
+    """A string or comment replaced by as many filler bytes: offsets stay, and brackets, colons and line breaks
+    inside it are gone (a string becomes one word, a comment white space)."""
+    n = m.end() - m.start()
+    return b" " * n if m.group().startswith(b"#") else b"x" * n
 
 
-def _depth(line: bytes) -> int:
-    return (line.count(b"(") + line.count(b"[") + line.count(b"{")
-            - line.count(b")") - line.count(b"]") - line.count(b"}"))
+def _balance(code: bytes, lo: int, hi: int) -> int:
+    return (code.count(b"(", lo, hi) + code.count(b"[", lo, hi) + code.count(b"{", lo, hi)
+            - code.count(b")", lo, hi) - code.count(b"]", lo, hi) - code.count(b"}", lo, hi))
 
 
-_INIT = re.compile(rb"(?:async[ \t]+)?def[ \t]+__init__\b")
-_DEF_OR_CLASS = re.compile(rb"(?:async[ \t]+)?def\b|class\b")
-_TRIPLE_D, _TRIPLE_S = b'"""', b"'''"
+def _continued(code: bytes, line_start: int) -> bool:
+    """Whether the line before ``line_start`` ends with a backslash, which joins this line to it."""
+    return code[max(0, line_start - 3):line_start].rstrip(b"\r\n").endswith(b"\\")
 
 
-def class_headers(source: bytes, name: str, lines: list[bytes] | None = None) -> list[bytes] | None:
+def _header_end(code: bytes, start: int, stop: int) -> int:
+    """Where the line ends on which the ``def``/``class`` header starting at ``start`` ends: the first line whose
+    code ends with ``:`` with the brackets opened since ``start`` closed (``stop`` when none does before it)."""
+    pos, depth = start, 0
+    while pos < stop:
+        end = code.find(b"\n", pos, stop)
+        end = stop if end < 0 else end + 1
+        depth += _balance(code, pos, end)
+        if depth <= 0 and code[pos:end].rstrip().endswith(b":"):
+            return end
+        pos = end
+    return stop
+
+
+def _body_statements(code: bytes, start: int, ind: int) -> list[tuple[int, int]] | None:
+    """``(start, end)`` of each statement directly in the body of a block whose header (indented ``ind``) ends at
+    ``start``: the lines as indented as the body's first line, at bracket depth 0 and not joined to the line
+    before, each up to the next. ``None`` for an indentation Python would refuse."""
+    first = _LINE.search(code, start - 1) if start else _LINE.search(b"\n" + code)
+    if first is None:
+        return []
+    body = len(first.group(1))
+    if body <= ind:
+        return None
+    spans, depth, last, end = [], 0, start, len(code)
+    shallow = re.compile(rb"\n([ \t\f]{0,%d})(?=[^ \t\f\r\n])" % body)
+    for m in shallow.finditer(code, start - 1):
+        p = m.end(1) - len(m.group(1))  # the line's start
+        depth += _balance(code, last, p)
+        last = p
+        if depth != 0 or _continued(code, p):
+            continue  # inside brackets or joined to the line before: part of a statement
+        k = len(m.group(1))
+        if k <= ind:
+            end = p
+            break
+        if k != body:
+            return None
+        spans.append(p)
+    return [(s, e) for s, e in zip(spans, spans[1:] + [end])]
+
+
+@lru_cache(maxsize=256)
+def class_headers(source: bytes, name: str) -> list[bytes] | None:
     """The text of every ``class name`` that its signature can depend on, or ``None`` when unsure.
 
-    A class's signature (:func:`parse_module`) is its ``__init__``'s, or its fields' for a data class, and
-    depends on its decorators and bases. This keeps the decorator lines, the ``class`` header, every
-    statement but ``def``/``class`` that starts at the body's indentation (fields with their continuation
-    lines, decorators), the whole ``__init__`` header, and every line inside a multi-line string; it leaves
-    out other methods, which are what most changes touch. So, like :func:`def_headers`, equal texts in two
-    versions mean equal signatures. ``None`` (both quote styles on one line) means "parse to be sure".
-    ``lines``: ``source.split(b"\\n")``, when the caller keeps it for several names.
+    A class's signature (:func:`parse_module`) is its first ``__init__``'s, or its fields' for a data class, and
+    depends on its decorators and bases. This keeps the ``class`` header and the decorators that may make it a
+    data class, the header of each ``__init__`` directly in the class body (and a ``@staticmethod`` above it),
+    and, when a decorator or base may make it a data class, every other statement directly in the body; it leaves out other methods, docstrings and
+    comments, which are what most changes touch. So, like :func:`def_headers`, equal texts in two versions mean
+    equal signatures whenever both versions parse (when one does not, it has no signature to compare).
+
+    Strings and comments are found the way Python's tokenizer finds them (:data:`_STRING_OR_COMMENT`), exactly
+    for a text that parses: a ``def`` inside a string is no definition, and brackets inside strings or comments
+    do not count. ``None`` for a text that cannot be Python (an indentation between the class's and its body's).
     """
     word = name.encode()
     if word not in source:  # the common case: a file version without this class at all
         return []
-    found = []  # (line number, indentation) of each ``class name``; "class" first lets the regex scan fast
-    for m in re.finditer(rb"class[ \t]+" + re.escape(word) + rb"\b", source):
-        line_start = source.rfind(b"\n", 0, m.start()) + 1
-        if not source[line_start:m.start()].strip(b" \t"):
-            found.append((source.count(b"\n", 0, line_start), m.start() - line_start))
-    if lines is None:
-        lines = source.split(b"\n") if found else []
+    code = _STRING_OR_COMMENT.sub(_blank, source)
     out: list[bytes] = []
-    for i, ind in found:
-        first_dec, j = None, i - 1
-        while j >= 0:  # decorators above the class line, with their continuation lines
-            up = lines[j]
-            stripped = up.lstrip()
-            if _code(up) and _indent_of(up) <= ind and not stripped.startswith((b"@", b")", b"]", b"}")):
+    for m in re.finditer(rb"class[ \t\f]+" + re.escape(word) + rb"\b", code):
+        line = code.rfind(b"\n", 0, m.start()) + 1
+        ind = m.start() - line
+        if code[line:m.start()].strip(_WS) or _continued(code, line):
+            continue  # not at the start of a statement: no class statement
+        starts, pos, bal = [line], line, 0
+        while pos > 0:  # its decorators: the statements starting with "@" just above it
+            prev = code.rfind(b"\n", 0, pos - 1) + 1
+            bal += _balance(code, prev, pos)
+            text = code[prev:pos].lstrip(_WS)
+            pos = prev
+            if not text.strip() or bal != 0 or _continued(code, prev):
+                continue  # a blank line, or a line inside a decorator's brackets
+            if not text.startswith(b"@"):
                 break
-            if stripped.startswith(b"@") and _indent_of(up) == ind:
-                first_dec = j
-            j -= 1
-        kept = list(lines[first_dec:i]) if first_dec is not None else []
-        k, depth = i, 0
-        while k < len(lines):  # the class header, through its colon
-            depth += _depth(lines[k])
-            kept.append(lines[k])
-            k += 1
-            if depth <= 0 and _code(lines[k - 1]).endswith(b":"):
-                break
-        body_ind, depth, in_init, quotes = None, 0, False, 0
-        for ln in lines[k:]:  # per line of the class: kept cheap, a class can be most of a file
-            inside_string = quotes % 2 == 1
-            if _TRIPLE_D in ln or _TRIPLE_S in ln:
-                if _TRIPLE_D in ln and _TRIPLE_S in ln:
-                    return None
-                quotes += ln.count(_TRIPLE_D) + ln.count(_TRIPLE_S)
-            if inside_string:
-                kept.append(ln)
-                continue
-            stripped = ln.lstrip()
-            if not stripped or stripped[:1] == b"#":
-                continue
-            ind_k = len(ln) - len(stripped)
-            if depth > 0 or in_init:  # a continuation of a kept statement
-                kept.append(ln)
-                depth += _depth(ln)
-                in_init = in_init and not (depth <= 0 and _code(ln).endswith(b":"))
-                continue
-            if body_ind is None:
-                body_ind = ind_k
-            if ind_k <= ind:
-                break
-            if ind_k != body_ind:
-                if quotes % 2:
-                    kept.append(ln)
-                continue
-            if _INIT.match(stripped):
-                kept.append(ln)
-                depth = _depth(ln)
-                in_init = not (depth <= 0 and _code(ln).endswith(b":"))
-            elif not _DEF_OR_CLASS.match(stripped):  # other methods' headers: no part of the class's signature
-                kept.append(ln)
-                depth = max(_depth(ln), 0)
-        out.append(b"\n".join(kept))
+            starts.insert(0, prev)
+        head_end = _header_end(code, line, len(code))
+        # of its decorators only those that can make it a data class count (@final, @total_ordering do not)
+        kept = [t for a, b in zip(starts, starts[1:]) if any(mk in (t := source[a:b]) for mk in _DATA_MARKERS)]
+        kept.append(source[line:head_end])
+        data = any(marker in text for text in kept for marker in _DATA_MARKERS)
+        if code[line:head_end].rstrip().endswith(b":"):  # else a one-line body, kept with the header
+            body = _body_statements(code, head_end, ind)
+            if body is None:
+                return None
+            decorators: list[tuple[int, int]] = []
+            for s, e in body:
+                stmt = code[s:e].lstrip(_WS)
+                if stmt.startswith(b"@"):
+                    decorators.append((s, e))
+                    continue
+                if _INIT.match(stmt):  # of its decorators only @staticmethod changes its signature (keeps self)
+                    kept += [t for a, b in decorators if b"staticmethod" in (t := source[a:b])]
+                    kept.append(source[s:_header_end(code, s, e)])
+                elif data and not _DEF_OR_CLASS.match(stmt):
+                    kept.append(source[s:e])
+                decorators = []
+        out.append(b"\0".join(kept))
     return out
 
 
@@ -614,7 +654,6 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
     store = _Store(repo)
     known = store.tables["defs"]
     ids: dict[tuple[str, str], str] = {}
-    outlines: dict[str, Outline] = {}
 
     def id_of(loc: tuple[str, str]) -> str:
         got = ids.get(loc)
@@ -622,46 +661,114 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
             got = ids[loc] = blob_id(contents[loc])
         return got
 
-    def extracted(loc: tuple[str, str], bid: str, top: str, quals: list[str], head_path: str) -> dict:
-        if all((bid, q) in known for q in quals):
-            return {q: known[(bid, q)] for q in quals}
-        ol = outlines.get(bid)
-        if ol is None:
-            ol = outlines[bid] = Outline(contents[loc])
-        seg = ol.segment(top)
-        got = segment_defs(contents[loc], seg, wanted_q[head_path] if seg is None else quals)
-        for q, v in got.items():
-            store.add("defs", (bid, q), v)
-        return got
-
     tops: dict[str, dict[str, list[str]]] = {p: defaultdict(list) for p in wanted_q}
     for p, qs in wanted_q.items():
         for q in qs:
             tops[p][q.split(".", 1)[0]].append(q)
-    rows = []
-    for (s, p, _before, f), (after_loc, before_loc) in progress(list(zip(pairs, locs)), desc="interface drift",
-                                                                 unit="change"):
+    files: dict[str, _FileVersions] = {}
+    for i, ((s, _p, _before, f), (after_loc, before_loc)) in enumerate(zip(pairs, locs)):
         if after_loc not in contents or before_loc not in contents:
             continue
         a_id, b_id = id_of(after_loc), id_of(before_loc)
         if a_id == b_id:
             continue
-        found: dict[str, tuple] = {}
-        for top, quals in tops[f].items():
-            if not all((a_id, q) in known and (b_id, q) in known for q in quals):
-                oa = outlines.get(a_id) or outlines.setdefault(a_id, Outline(contents[after_loc]))
-                ob = outlines.get(b_id) or outlines.setdefault(b_id, Outline(contents[before_loc]))
-                sa, sb = oa.segment(top), ob.segment(top)
-                if sa is not None and sa == sb:
-                    continue  # the same text: the same definitions (both absent, or unchanged)
-                if sa and sb and all(_same_headers(sa, sb, q) for q in quals):
-                    continue  # only bodies changed: no signature can have
-            after = extracted(after_loc, a_id, top, quals, f)
-            before = extracted(before_loc, b_id, top, quals, f)
-            for q in quals:
-                a, b = after[q], before[q]
-                if a is not None and b is not None and a[0] != b[0]:
-                    found[q] = (b[0], a[0], a[1] == b[1])
-        rows += [(s, f, q, *found[q]) for q in wanted_q[f] if q in found]
+        fv = files.get(f)
+        if fv is None:
+            fv = files[f] = _FileVersions(f, dict(tops[f]), wanted_q[f], [], {}, {})
+        fv.pairs.append((i, a_id, b_id))
+        for bid, loc in ((a_id, after_loc), (b_id, before_loc)):
+            if bid not in fv.blobs:
+                fv.blobs[bid] = contents[loc]
+                fv.known.update({(bid, q): known[(bid, q)] for q in fv.wanted if (bid, q) in known})
+    del contents
+    before_stats = dict(stats)
+    work = sum(len(fv.pairs) for fv in files.values())
+    compared = map_chunks(_compare_versions, list(files.values()), weight=_FileVersions.weight, min_items=2,
+                          workers=None if work >= _PARALLEL_MIN_PAIRS else 1, desc="interface drift")
+    found: list[tuple[int, str, tuple, tuple, bool]] = []
+    for rows_of_file, new_entries, counts in compared:
+        found += rows_of_file
+        for k, v in new_entries:
+            store.add("defs", k, v)
+        for name, n in counts.items():
+            before_stats[name] += n
+    stats.update(before_stats)  # the parses made in worker processes count too (each counted once)
+    found.sort(key=lambda r: r[0])  # newest commit first, as the changes were listed (stable: a file's order kept)
+    rows = [(pairs[i][0], pairs[i][3], q, before, after, same_doc) for i, q, before, after, same_doc in found]
     store.save()
     return DefinitionChanges(schema.conform(pd.DataFrame(rows, columns=cols), "definition_changes"), len(keep), capped)
+
+
+#: with fewer version pairs to compare than this (about a millisecond each), the comparisons run in this process:
+#: a process pool costs more than it saves. pytest's history has 8,000 (over 40 files), requests' 1,900.
+_PARALLEL_MIN_PAIRS = 500
+
+
+@dataclass(slots=True)
+class _FileVersions:
+    """The version pairs of one file to compare (what a worker process is sent): ``tops``: top-level name ->
+    the asked qualnames under it; ``pairs``: (index of the change, blob id after, blob id before), newest first;
+    ``blobs``: blob id -> content; ``known``: (blob id, qualname) -> Extracted already in the cache."""
+
+    path: str
+    tops: dict[str, list[str]]
+    wanted: list[str]
+    pairs: list[tuple[int, str, str]]
+    blobs: dict[str, bytes]
+    known: dict[tuple[str, str], Extracted]
+
+    def weight(self) -> int:
+        return sum(len(b) for b in self.blobs.values())
+
+
+def _compare_versions(files: list[_FileVersions]):
+    """For each file: ``(rows, new extractions, parse counts)``. A row is ``(change index, qualname, before
+    signature, after signature, docstring unchanged)`` for each asked definition whose signature the change
+    changed, in the order asked; new extractions are ``((blob id, qualname), Extracted)`` for the cache.
+
+    Exact shortcuts keep this cheap: a definition whose top-level segment (:meth:`Outline.segment`) has the same
+    text in both versions did not change, nor did one whose header texts (:func:`_same_headers`) are equal;
+    otherwise only the segments are parsed (the whole file when unsure), each (blob id, definition) once. A
+    module-level function of plain data, so that files can be compared in worker processes
+    (:func:`toolkit.runtime.parallel.map_chunks`)."""
+    out = []
+    for fv in files:
+        counts = dict(stats)
+        known, new = fv.known, []
+        outlines: dict[str, Outline] = {}
+
+        def outline(bid: str) -> Outline:
+            ol = outlines.get(bid)
+            if ol is None:
+                ol = outlines[bid] = Outline(fv.blobs[bid])
+            return ol
+
+        def extracted(bid: str, top: str, quals: list[str]) -> dict:
+            if all((bid, q) in known for q in quals):
+                return {q: known[(bid, q)] for q in quals}
+            seg = outline(bid).segment(top)
+            got = segment_defs(fv.blobs[bid], seg, fv.wanted if seg is None else quals)
+            for q, v in got.items():
+                known[(bid, q)] = v
+                new.append(((bid, q), v))
+            return got
+
+        rows = []
+        for i, a_id, b_id in fv.pairs:
+            found: dict[str, tuple] = {}
+            for top, quals in fv.tops.items():
+                if not all((a_id, q) in known and (b_id, q) in known for q in quals):
+                    sa, sb = outline(a_id).segment(top), outline(b_id).segment(top)
+                    if sa is not None and sa == sb:
+                        continue  # the same text: the same definitions (both absent, or unchanged)
+                    if sa and sb and all(_same_headers(sa, sb, q) for q in quals):
+                        continue  # only bodies changed: no signature can have
+                after = extracted(a_id, top, quals)
+                before = extracted(b_id, top, quals)
+                for q in quals:
+                    a, b = after[q], before[q]
+                    if a is not None and b is not None and a[0] != b[0]:
+                        found[q] = (b[0], a[0], a[1] == b[1])
+            rows += [(i, q, *found[q]) for q in fv.wanted if q in found]
+        out.append((rows, new, {k: stats[k] - counts[k] for k in stats}))
+    return out

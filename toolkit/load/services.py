@@ -127,10 +127,11 @@ def service_of_name(name: str, services: Mapping[str, str]) -> str | None:
 # A value is a list of parts: ("lit", text) | ("param", name) | ("base", setting name, default or None)
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> dict[str, str]:
+def _imports(nodes: list[ast.AST], module: str, is_package: bool) -> dict[str, str]:
+    """Local name -> dotted name of every import among ``nodes`` (a file's, in ``ast.walk`` order)."""
     package = module if is_package else module.rpartition(".")[0]
     out: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for a in node.names:
                 out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
@@ -149,7 +150,8 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> dict[str, str]:
 class _FileScan:
     def __init__(self, path: str, module: str, tree: ast.Module, service: str | None) -> None:
         self.path, self.service = path, service
-        self.aliases = _imports(tree, module, path.endswith("__init__.py"))
+        self.nodes = list(ast.walk(tree))  # walked once, read by each pass over the whole file
+        self.aliases = _imports(self.nodes, module, path.endswith("__init__.py"))
         self.tree = tree
         self.calls: list[dict] = []
         self.endpoints: list[dict] = []
@@ -157,7 +159,7 @@ class _FileScan:
         self.module_assign: dict[str, ast.AST] = {}
         self._self_attrs: dict[str, ast.AST] | None = None
         self.builds_requests = any(isinstance(n, ast.Call) and self.qual(n.func) == "urllib.request.Request"
-                                   for n in ast.walk(tree))
+                                   for n in self.nodes)
         for node in tree.body:
             self._collect_assign(node, self.module_assign)
 
@@ -262,7 +264,7 @@ class _FileScan:
         """What ``self.<attr>`` was first assigned anywhere in the file (one walk, then a lookup)."""
         if self._self_attrs is None:
             self._self_attrs = {}
-            for node in ast.walk(self.tree):
+            for node in self.nodes:
                 if isinstance(node, ast.Assign):
                     for t in node.targets:
                         if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
@@ -490,7 +492,7 @@ class _FileScan:
         frameworks = {t.split(".")[0] for t in self.aliases.values()}
         fw = next((f for f in ("fastapi", "flask", "starlette", "django", "aiohttp", "bottle") if f in frameworks),
                   "decorator")
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for d in node.decorator_list:
                     if not (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)):

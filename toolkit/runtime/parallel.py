@@ -1,10 +1,11 @@
 """One way to spread CPU-bound parsing over the machine's cores: chunks of items mapped in worker processes.
 
-Its user, the structure loader, parses every Python file of a revision with ``ast``, which holds the GIL: only
-processes run that in parallel. (The interface-drift review no longer uses it: it parses one definition's text
-per changed file version, cached by blob id, too little to pay for a pool.) Below
-``min_items`` a pool costs more than it saves and the work runs in this process; an ``executor`` given by the
-caller (a Dask client, in the notebooks) is used instead of a new pool.
+Its users parse with ``ast``, which holds the GIL: only processes run that in parallel. The structure loader
+parses every Python file of a revision; the definition history (:func:`toolkit.load.definitions.load_definition_changes`)
+compares the changed versions of the interfaces' files, one file per item (pytest: 8,000 version pairs, 2x
+faster on two cores), and runs here below 500 pairs. Below ``min_items`` a pool costs more than it saves and the
+work runs in this process; an ``executor`` given by the caller (a Dask client, in the notebooks) is used instead
+of a new pool.
 """
 from __future__ import annotations
 
