@@ -7,6 +7,11 @@ say they fix something), strips issue links and URLs from the text (a URL would
 leak project names into the text) and samples a fixed number per project with a
 fixed seed. Output: ``candidates.jsonl`` (id, project, source, issue, text).
 
+Projects in :data:`NUMBERED` (the second held-out part, chosen for fixes that can be linked) sample only
+entries that name an issue number, and add their unreleased towncrier fragments (``<dir>/<N>.bugfix.rst``, the
+issue number from the file name) to the pool. New projects are appended after the others, so the shared
+seeded sampler draws the same entries as before for the older ones.
+
     python data/labelled_bugs/extract.py /tmp/rr > data/labelled_bugs/candidates.jsonl
 """
 from __future__ import annotations
@@ -25,7 +30,12 @@ SOURCES = {
     "flask": ("pallets+flask", "CHANGES.rst", None, 25),
     "attrs": ("python-attrs+attrs", "CHANGELOG.md", None, 25),
     "requests": ("psf+requests", "HISTORY.md", r"bug ?fix", 60),
+    "pip": ("pypa+pip", "NEWS.rst", r"bug ?fix", 60),
+    "aiohttp": ("aio-libs+aiohttp", "CHANGES.rst", r"bug ?fix", 40),
 }
+#: project -> folder of its towncrier fragments; these projects sample only entries with an issue number
+NUMBERED = {"pip": "news", "aiohttp": "CHANGES"}
+_FRAGMENT = re.compile(r"^(\d+)\.bugfix(?:\.rst|\.md)?$")
 _BULLET = re.compile(r"^(?:[-*]\s+)(.*)$")
 _HEADING_RST = re.compile(r"^[=\-~^]{3,}\s*$")
 _FIXY = re.compile(r"^\s*(?:fix|fixed|fixes|fixing)\b|\bbug\b|\bregression\b|\bno longer (?:fails?|crash|raises?|errors?)",
@@ -44,6 +54,15 @@ def _clean(text: str) -> str:
     t = re.sub(r"\(#\d+(?:,\s*#\d+)*\)", "", t)
     t = t.replace("``", "`")
     return re.sub(r"\s+", " ", t).strip()
+
+
+def _towncrier(text: str) -> str:
+    """What towncrier templates add around an entry (:data:`NUMBERED` projects only, so that the older
+    projects' candidates stay byte-identical): the "Related issues" line, contributor roles, and the ' , .'
+    that removed issue roles leave at the end."""
+    t = re.sub(r"\*Related issues and pull requests on GitHub:\*", "", text)
+    t = re.sub(r"(?:--\s*)?(?:by\s+)?(?::user:`[^`]*`[,\s]*(?:and\s+)?)+\.?", "", t)
+    return re.sub(r"(\S)(?:\s+[,.])+\s*$", r"\1", t.strip())
 
 
 def _tidy(text: str) -> str:
@@ -84,27 +103,40 @@ def entries(text: str, section: str | None) -> list[tuple[str, str]]:
     return res
 
 
+def _git(repo: str, *args: str) -> str:
+    return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, check=True).stdout
+
+
+def fragments(repo: str, commit: str, folder: str) -> list[tuple[str, str, str]]:
+    """(path, raw text, issue number) of every bug-fix fragment ``folder/<N>.bugfix.rst`` at ``commit``."""
+    out = []
+    for name in _git(repo, "ls-tree", "--name-only", commit, f"{folder}/").split():
+        m = _FRAGMENT.match(name.rsplit("/", 1)[-1])
+        if m:
+            out.append((name, _git(repo, "show", f"{commit}:{name}").strip(), m.group(1)))
+    return out
+
+
 def main(root: str) -> None:
     rng = random.Random(17)
     for project, (folder, path, section, k) in SOURCES.items():
         repo = f"{root}/{folder}"
-        commit = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        text = subprocess.run(["git", "-C", repo, "show", f"{commit}:{path}"], capture_output=True, text=True,
-                              check=True).stdout
-        found = entries(text, section)
+        commit = _git(repo, "rev-parse", "HEAD").strip()
+        found = [(path, raw, None) for _, raw in entries(_git(repo, "show", f"{commit}:{path}"), section)]
+        if project in NUMBERED:
+            found += fragments(repo, commit, NUMBERED[project])
         seen: set[str] = set()
         uniq = []
-        for h, raw in found:
-            clean = _clean(raw)
-            if len(clean) < 15 or clean in seen:
+        for where, raw, number in found:
+            m = _ISSUE.search(raw)
+            issue = number or (next((g for g in m.groups() if g), None) if m else None)
+            clean = _towncrier(_clean(raw)) if project in NUMBERED else _clean(raw)
+            if len(clean) < 15 or clean in seen or (project in NUMBERED and issue is None):
                 continue
             seen.add(clean)
-            uniq.append((raw, clean))
-        for n, (raw, clean) in enumerate(sorted(rng.sample(uniq, min(k, len(uniq))), key=uniq.index)):
-            m = _ISSUE.search(raw)
-            issue = next((g for g in m.groups() if g), None) if m else None
-            print(json.dumps({"id": f"{project}-{n + 1:03d}", "project": project, "source": f"{path}@{commit}",
+            uniq.append((where, issue, clean))
+        for n, (where, issue, clean) in enumerate(sorted(rng.sample(uniq, min(k, len(uniq))), key=uniq.index)):
+            print(json.dumps({"id": f"{project}-{n + 1:03d}", "project": project, "source": f"{where}@{commit}",
                               "issue": int(issue) if issue else None, "text": _tidy(clean), "pool": len(uniq)}))
 
 
