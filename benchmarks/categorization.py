@@ -18,7 +18,15 @@ project's clone, and the rules are scored three ways on the same entries — the
 as files (links, fix commits' files and messages), and that plus the fix's changed lines
 (:func:`toolkit.load.fix_diffs.fix_diff_facts`). Entries without an issue number keep only their text.
 
+``--feature-table`` (tuning part only, never the held-out): how often each file-level fix feature fires for
+integration vs component entries among the tuning entries linked to a fix — a feature that fires as often for
+both classes says nothing about the class (the review behind the rule table's weights).
+
+The held-out part spans several projects (requests: few linked fixes; pip and aiohttp: nearly all linked); it
+is scored as a whole and per project.
+
     python benchmarks/categorization.py [--repos /tmp/rr] [--part tuning|heldout|both] [--with-fixes]
+                                        [--feature-table]
 """
 from __future__ import annotations
 
@@ -40,7 +48,8 @@ from toolkit.analyze.bug_categorization import UNKNOWN, categorize_bugs  # noqa:
 DATA = ROOT / "data" / "labelled_bugs" / "bugs.jsonl"
 #: project -> clone folder under --repos (as in data/labelled_bugs/extract.py)
 CLONES = {"pytest": "pytest-dev+pytest", "urllib3": "urllib3+urllib3", "click": "pallets+click",
-          "flask": "pallets+flask", "attrs": "python-attrs+attrs", "requests": "psf+requests"}
+          "flask": "pallets+flask", "attrs": "python-attrs+attrs", "requests": "psf+requests",
+          "pip": "pypa+pip", "aiohttp": "aio-libs+aiohttp"}
 CLASSES = ("integration", "component")
 BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
 
@@ -218,12 +227,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show-errors", action="store_true", help="print the wrong and undecided entries (tuning only)")
     ap.add_argument("--with-fixes", action="store_true",
                     help="link entries to their fix commits and score text / +fix files / +fix diff")
+    ap.add_argument("--feature-table", action="store_true",
+                    help="tuning part only: how often each fix feature fires for integration vs component entries")
     args = ap.parse_args(argv)
     data = load()
     t0 = time.perf_counter()
     parts = {"tuning": data[data["split"] == "tuning"], "heldout": data[data["split"] == "heldout"]}
     if args.part != "both":
         parts = {args.part: parts[args.part]}
+    if args.feature_table:
+        if "tuning" not in parts:
+            ap.error("--feature-table reviews the tuning part only (never the held-out)")
+        for mode in ("text+fix files", "text+fix files+fix diff"):
+            show_feature_table(feature_table(parts["tuning"], args.repos, mode), mode)
+        return 0
     if args.with_fixes:
         return with_fixes(parts, args.repos, args.show_errors)
     results = {}
@@ -264,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
 def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = False) -> int:
     """The ``--with-fixes`` report (module docstring): per part, the rules in each of :data:`MODES`."""
     t0 = time.perf_counter()
+    table: list[tuple[str, str, dict]] = []
     for name, rows in parts.items():
         rows = rows.reset_index(drop=True)
         fixes = {}
@@ -276,7 +294,14 @@ def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = 
         for mode in MODES:
             got = categorize(rows, repos, fixes=fixes, mode=mode)
             got = got.merge(rows[["id", "label", "project", "issue"]], left_on="key", right_on="id")
-            show(f"rules, {mode}", scores(got["label"], got["rules_category"].astype(str), got["confidence"]))
+            whole = scores(got["label"], got["rules_category"].astype(str), got["confidence"])
+            show(f"rules, {mode}", whole)
+            table.append((name, mode, whole))
+            if got["project"].nunique() > 1 and name != "tuning":
+                for project, one in got.groupby("project", sort=False):
+                    s = scores(one["label"], one["rules_category"].astype(str), one["confidence"])
+                    show(f"  {project}", s)
+                    table.append((f"{name} {project}", mode, s))
             linked = got[got["fix_commits"] > 0]
             if mode != "text" and len(linked):
                 show(f"  of them the {len(linked)} entries linked to a fix",
@@ -286,8 +311,62 @@ def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = 
                 for r in fired.itertuples():
                     print(f"    {r.key} truth={r.label} rules={r.rules_category} conf={r.confidence:.2f} | "
                           f"{r.title[:90]}\n        {[x for x in r.evidence if 'fix diff' in x]}")
+    print("\n| part | mode | macro-F1 | decided | acc at conf >= 0.8 (n) |\n|---|---|---|---|---|")
+    for part, mode, sc in table:
+        acc, n = sc["acc_conf_0.8"]
+        print(f"| {part} ({sc['n']}) | {mode} | {sc['macro_f1']:.2f} | {100 * sc['decided_share']:.0f}% | "
+              f"{acc:.2f} ({n}) |")
     print(f"\n({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+#: The file-level fix features reviewed by --feature-table (toolkit.analyze.bug_categorization.FEATURES).
+FIX_FEATURES = ("fix_multi_component", "fix_single_component", "unit_tests_only", "integration_tests_added",
+                "integration_tests_changed", "interface_file", "manifest_fix", "config_only_fix", "boundary_file",
+                "interface_module")
+
+
+def feature_table(rows: pd.DataFrame, repos: Path, mode: str = "text+fix files") -> pd.DataFrame:
+    """Per fix feature, among ``rows`` linked to a fix: how many integration / component entries it fires for,
+    the share of each class it fires for, and the precision of the class it supports. Schema: feature, supports,
+    weight, integration (fires), component (fires), integration_share, component_share, precision, n_integration,
+    n_component. A feature whose weight is 0 is scored at a negligible weight so that it still shows when it
+    would fire."""
+    from toolkit.analyze.bug_categorization import DEFAULT_WEIGHTS, FEATURES
+
+    rows = rows.reset_index(drop=True)
+    fixes = {p: f for p, part in rows.groupby("project", sort=False) if (f := fixes_of(repos, p, part)) is not None}
+    weights = {f: (w if w > 0 or f not in FIX_FEATURES else 1e-6) for f, w in DEFAULT_WEIGHTS.items()}
+    got = categorize(rows, repos, weights=weights, fixes=fixes, mode=mode)
+    got = got.merge(rows[["id", "label"]], left_on="key", right_on="id")
+    linked = got[got["fix_commits"] > 0].reset_index(drop=True)
+    feats = pd.DataFrame(list(linked["_features"]))
+    is_int = (linked["label"] == "integration").to_numpy()
+    n_i, n_c = int(is_int.sum()), int((~is_int).sum())
+    out = []
+    for f in FIX_FEATURES:
+        fired = (feats[f].to_numpy() > 0)
+        fi, fc = int((fired & is_int).sum()), int((fired & ~is_int).sum())
+        supports = FEATURES[f][0]
+        right = fi if supports == "integration" else fc if supports == "component" else 0
+        out.append({"feature": f, "supports": supports, "weight": DEFAULT_WEIGHTS[f], "integration": fi,
+                    "component": fc, "integration_share": fi / n_i if n_i else float("nan"),
+                    "component_share": fc / n_c if n_c else float("nan"),
+                    "precision": right / (fi + fc) if fi + fc else float("nan"),
+                    "n_integration": n_i, "n_component": n_c})
+    return pd.DataFrame(out)
+
+
+def show_feature_table(table: pd.DataFrame, mode: str) -> None:
+    n_i, n_c = int(table["n_integration"].iloc[0]), int(table["n_component"].iloc[0])
+    print(f"\n== tuning, entries linked to a fix ({n_i} integration, {n_c} component), {mode}: "
+          "how often each fix feature fires")
+    print("| feature | supports | weight | fires: integration | fires: component | precision for its class |")
+    print("|---|---|---|---|---|---|")
+    for r in table.itertuples():
+        prec = f"{r.precision:.2f}" if r.precision == r.precision else "-"
+        print(f"| {r.feature} | {r.supports} | {r.weight:g} | {r.integration} ({100 * r.integration_share:.0f}%) | "
+              f"{r.component} ({100 * r.component_share:.0f}%) | {prec} |")
 
 
 if __name__ == "__main__":
