@@ -269,10 +269,11 @@ def headline(f) -> HTMLTable:
     """The report's executive-summary numbers for ``f``, by metric id from its Audit (as the report shows them)."""
     from toolkit.vocab.metrics import HEADLINES
 
-    from toolkit.report.sections import SECTIONS, summary_section
+    from toolkit.report.sections import method_section, summary_section
 
     audit = audit_of(f)
-    said = summary_section(audit, [SECTIONS[k](f, audit) for k in SECTIONS if audit.measured[k].missing]).paragraphs
+    missing = [method_section(k, f, audit) for k, m in audit.measured.items() if m.missing]
+    said = summary_section(audit, missing).paragraphs
     table = show_metrics(audit, HEADLINES, caption="Headline numbers")
     if said:
         table.markup += ("<p><strong>Not measured:</strong></p><ul>" + "".join(f"<li>{html.escape(p)}</li>"
