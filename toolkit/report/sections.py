@@ -114,6 +114,7 @@ def tests_section(f: Findings, audit: Audit) -> Section:
 def issues_section(f: Findings, audit: Audit) -> Section:
     ev = f.ev
     issues = ev.issues
+    assert issues is not None  # method_section: without issues the section says only why
     from toolkit.load.links import bug_mask
     bugs = issues[bug_mask(issues).to_numpy()]
     links = ev.links
@@ -353,10 +354,9 @@ def ranking_section(f: Findings, audit: Audit) -> Section:
                 Table("seam_ranking_evidence", t, "Every factor and the evidence behind it")])
 
 
-def backtest_section(results: list[Any] | None, audit: Audit) -> Section:
+def backtest_section(results: list[Any], audit: Audit) -> Section:
     """How much to trust the ranking: it, ranked as of earlier revisions, scored against the fixes that came
-    later, beside the churn and change-coupling baselines (BacktestResults, toolkit.analyze.backtest; None when
-    the backtest could not run: the Audit says why)."""
+    later, beside the churn and change-coupling baselines (BacktestResults, toolkit.analyze.backtest)."""
     from toolkit.analyze.backtest import by_revision
     from toolkit.viz.plots import bar_png
 
