@@ -269,10 +269,11 @@ def headline(f) -> HTMLTable:
     """The report's executive-summary numbers for ``f``, by metric id from its Audit (as the report shows them)."""
     from toolkit.vocab.metrics import HEADLINES
 
-    from toolkit.report.sections import SECTIONS, summary_section
+    from toolkit.report.sections import method_section, summary_section
 
     audit = audit_of(f)
-    said = summary_section(audit, [SECTIONS[k](f, audit) for k in SECTIONS if audit.measured[k].missing]).paragraphs
+    missing = [method_section(k, f, audit) for k, m in audit.measured.items() if m.missing]
+    said = summary_section(audit, missing).paragraphs
     table = show_metrics(audit, HEADLINES, caption="Headline numbers")
     if said:
         table.markup += ("<p><strong>Not measured:</strong></p><ul>" + "".join(f"<li>{html.escape(p)}</li>"
@@ -475,12 +476,12 @@ def report_contents(report) -> HTMLTable:
 def report_table(report, section: str, table: str, *, missing_ok: bool = False) -> pd.DataFrame | None:
     """The table ``table`` of the report section with id ``section`` (what the report's CSV of it holds);
     ``None`` when ``missing_ok`` and the report has no such section (an optional one, such as the backtest)."""
-    for s in report.sections:
-        if s.id == section:
-            for t in s.tables:
-                if t.name == table:
-                    return t.df
+    s = report.section(section)
+    if s is not None:
+        df = s.table(table)
+        if df is None:
             raise KeyError(f"section {section!r} has no table {table!r}; it has {[t.name for t in s.tables]}")
+        return df
     if missing_ok:
         return None
     raise KeyError(f"the report has no section {section!r}; it has {[s.id for s in report.sections]}")

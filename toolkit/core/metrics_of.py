@@ -191,8 +191,8 @@ def coupling(f: Findings) -> Measured:
         "cross_component_call_sites": int(len(ev.structure.call_sites)),
         "unresolved_calls": int(ev.structure.unresolved_calls["calls"].sum()),
         "logically_coupled_pairs": int(len(f.logical_coupling)),
-        "history_mapped_pct": _pct(None if hm["share"] is None else 100 * hm["share"]),
-        "commits_mapped_pct": _pct(None if hm["commit_share"] is None else 100 * hm["commit_share"]),
+        "history_mapped_pct": _pct_of(hm["share"]),
+        "commits_mapped_pct": _pct_of(hm["commit_share"]),
     })
 
 
@@ -253,8 +253,7 @@ def environments(f: Findings) -> Measured:
     s = ec.summary
     return _gapped(f, {"env_only_failures": len(s.get("env_only_failures", [])),
                        "production_escapes": s.get("escapes"),
-                       "escape_share_pct": _pct(100 * s["escape_share"]) if s.get("escape_share") is not None
-                       else None,
+                       "escape_share_pct": _pct_of(s.get("escape_share")),
                        "env_difference_p_value": s.get("p_value")})
 
 
@@ -263,10 +262,8 @@ def bug_categorization(f: Findings) -> Measured:
     if bc is None:
         return Measured({}, missing=f.ev.missing.get("issues", "no issues were read"))
     s = bc.summary
-    share, total = s.get("production_integration_share"), s.get("integration_share")
-    summary = {"integration_bug_share_pct": _pct(100 * total) if total is not None and not pd.isna(total) else None,
-               "production_integration_bug_share_pct": _pct(100 * share) if share is not None and not pd.isna(share)
-               else None,
+    summary = {"integration_bug_share_pct": _pct_of(s.get("integration_share")),
+               "production_integration_bug_share_pct": _pct_of(s.get("production_integration_share")),
                "undecided_bugs": s.get("undecided", 0),
                "analyst_labelled_bugs": s.get("labelled", 0)}
     # what the analyst labels taught (toolkit.analyze.bug_classifier.Learning): n/a with the reason, never 0
@@ -297,8 +294,7 @@ def no_labels_note() -> str:
 def interface_documentation(f: Findings) -> Measured:
     s = f.interfaces.summary
     return _gapped(f, {"interfaces": s.get("interfaces"),
-                       "interfaces_documented_pct": _pct(100 * s["share_fully_documented"])
-                       if s.get("share_fully_documented") is not None else None,
+                       "interfaces_documented_pct": _pct_of(s.get("share_fully_documented")),
                        "interface_doc_score": round(float(s["mean_score"]), 2) if s.get("mean_score") is not None
                        and not pd.isna(s["mean_score"]) else None,
                        "interface_drift_events": s.get("drift_events")})
@@ -308,9 +304,8 @@ def cross_component_bugs(f: Findings) -> Measured:
     cb = f.cross_bugs
     if cb is None:
         return Measured({}, missing=f.ev.missing.get("issues", "no issues were read"))
-    share = cb.summary.get("share_crossing")
-    return _gapped(f, {"bugs_crossing_components_pct": _pct(100 * share) if share is not None and not pd.isna(share)
-                       else None, "recurring_bug_pairs": cb.summary.get("recurring_pairs")})
+    return _gapped(f, {"bugs_crossing_components_pct": _pct_of(cb.summary.get("share_crossing")),
+                       "recurring_bug_pairs": cb.summary.get("recurring_pairs")})
 
 
 def seam_ranking(f: Findings) -> Measured:

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from toolkit.errors import InputError, report_skip
 from toolkit.runtime import cache
@@ -140,8 +141,9 @@ def _driver_overrides(git_dir: Path, safe_directory: Path | None) -> tuple[str, 
     return _OVERRIDES[key]
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
+def _file_hash(path: Path | bytes, h: Any = None) -> str:
+    """Hex digest of the file's bytes, read in chunks, fed to ``h`` (default a fresh sha256)."""
+    h = h or hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
@@ -159,11 +161,7 @@ _INDEX_ENTRY = re.compile(rb"(\d{6}) ([0-9a-f]{40,64}) \d\t([^\0]*)\0  ctime: \d
 
 def _blob_sha1(path: bytes, size: int) -> str:
     """git's id of a file's bytes as a blob (``sha1("blob <size>\\0" + bytes)``), read in chunks."""
-    h = hashlib.sha1(b"blob %d\0" % size)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return _file_hash(path, hashlib.sha1(b"blob %d\0" % size))
 
 
 _DUBIOUS = re.compile(r"dubious ownership in repository at '([^']+)'")
@@ -284,7 +282,7 @@ class Repo:
             raise InputError(bundle, "is neither a git repository nor a git bundle (no bundle signature on its first "
                              "line)", flag=flag, hint="give a git work tree, a bare repository or a .bundle file")
         in_cache = cache.enabled()  # a refused cache folder (another user's, read-only, full) holds no clone
-        target = (cache.root() / "bundles" if in_cache else _private_bundles()) / (_file_sha256(bundle)[:20] + ".git")
+        target = (cache.root() / "bundles" if in_cache else _private_bundles()) / (_file_hash(bundle)[:20] + ".git")
         if not (target / "HEAD").exists():
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -194,10 +194,6 @@ class TestFile:
     fakes: list[FakeClass] = field(default_factory=list)
     roots: tuple[str, ...] = SOURCE_ROOTS  # the repository's source roots ``module`` was named under
 
-    @property
-    def is_conftest(self) -> bool:
-        return PurePosixPath(self.path).name == "conftest.py"
-
 
 def _bindings(tree: ast.Module, module: str, is_package: bool, *, top_level_only: bool = False) -> dict[str, str]:
     """Local name -> dotted name, from the file's imports (function-local ones too unless ``top_level_only``)."""

@@ -292,13 +292,13 @@ def _section(report: Report, si: int, sec: Section, anchor: str, names: dict) ->
 FIRST_SCREEN_TABLES = ("gates", "top_seams")
 
 
-def _verdict(gates: Table | None) -> str:
+def _verdict(gates: pd.DataFrame | None) -> str:
     """Gates passed or failed, and by how much (the executive summary's ``gates`` table, toolkit.report.sections)."""
-    if gates is None or gates.df.empty:
+    if gates is None or gates.empty:
         return ('<div class="verdict none"><b>Verdict: no CI gate was set.</b> '
                 "Add <code>--fail-under METRIC=VALUE</code> (e.g. interaction-coverage=60) or "
                 "<code>--fail-on new-untested-seam</code> to make this audit pass or fail.</div>")
-    rows = gates.df.to_dict("records")
+    rows = gates.to_dict("records")
     failed = [r for r in rows if r.get("passed") is not True]
     head = (f"Verdict: all {len(rows)} CI gate{'s' if len(rows) != 1 else ''} passed" if not failed else
             f"Verdict: {len(failed)} of {len(rows)} CI gate{'s' if len(rows) != 1 else ''} failed")
@@ -336,7 +336,7 @@ def _since(compare: Section | None, anchor: str | None) -> str:
     head = (f"{s.get('metrics_better', 0)} headline number(s) better, {s.get('metrics_worse', 0)} worse "
             f"than the audit of {when}")
     items = []
-    deltas = next((t.df for t in compare.tables if t.name == "metric_deltas"), None)
+    deltas = compare.table("metric_deltas")
     if deltas is not None and len(deltas):
         moved = deltas[deltas["change"].isin(["worse", "better"])]
         moved = pd.concat([moved[moved["change"] == "worse"], moved[moved["change"] == "better"]])
@@ -357,12 +357,12 @@ def _since(compare: Section | None, anchor: str | None) -> str:
 
 def _top_seams(sec: Section, ranking_anchor: str | None) -> str:
     """The top seams as a short ranked list: seam, one reason, one action."""
-    table = next((t for t in sec.tables if t.name == "top_seams"), None)
+    table = sec.table("top_seams")
     more = f' <a href="#{ranking_anchor}">every seam and factor</a>' if ranking_anchor else ""
-    if table is not None and len(table.df):
+    if table is not None and len(table):
         items = "".join(
             f'<li><span class="seam">{_e(r["seam"])}</span> — <span class="why">{_e(r["reason"])}</span>'
-            f'<span class="act">→ {_e(r["action"])}</span></li>' for r in table.df.to_dict("records"))
+            f'<span class="act">→ {_e(r["action"])}</span></li>' for r in table.to_dict("records"))
         return f'<h3>Seams to test first</h3><ol class="topseams">{items}</ol><p class="note">{more}</p>'
     listed = sec.summary.get("top_risky_seams")
     if isinstance(listed, (list, tuple)) and listed:  # a report without the ranking table: its prose
@@ -382,11 +382,10 @@ def _first_screen(report: Report, si: int, sec: Section, anchors: list[str], nam
                 links.setdefault(str(k), (anchors[i], other.title))
     compare_i = ids.index("compare") if "compare" in ids else None
     ranking_i = ids.index("seam_ranking") if "seam_ranking" in ids else None
-    gates = next((t for t in sec.tables if t.name == "gates"), None)
     out = [f'<section id="{anchors[si]}" class="first"><h2>{_e(sec.title)}</h2>']
     if sec.missing is not None:
         out.append(f'<div class="missing" role="note"><b>missing:</b> {_e(sec.missing)}</div>')
-    out.append(_verdict(gates))
+    out.append(_verdict(sec.table("gates")))
     out.append(_since(report.sections[compare_i] if compare_i is not None else None,
                       anchors[compare_i] if compare_i is not None else None))
     out.append(_top_seams(sec, anchors[ranking_i] if ranking_i is not None else None))

@@ -42,6 +42,10 @@ class Section:
     missing: str | None = None  # why this section could not be computed (input absent), else None
     not_measured: dict[str, str] = field(default_factory=dict)  # summary key left None -> why, and the fix
 
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The first table called ``name``, or None."""
+        return next((t.df for t in self.tables if t.name == name), None)
+
 
 @dataclass
 class Report:
@@ -53,6 +57,15 @@ class Report:
     #: the audit's results as data (toolkit.core.audit_result.Audit): metrics by id, top seams, gates; what
     #: findings.json serialises beside the sections (schema 2.0). None for a report not made by an audit.
     audit: Any = None
+
+    def section(self, sid: str) -> Section | None:
+        """The first section with id ``sid``, or None."""
+        return next((s for s in self.sections if s.id == sid), None)
+
+    def table(self, sid: str, name: str) -> pd.DataFrame | None:
+        """Table ``name`` of section ``sid``, or None."""
+        sec = self.section(sid)
+        return sec.table(name) if sec is not None else None
 
 
 def summary_shown(section: Section) -> dict[str, Any]:

@@ -52,16 +52,8 @@ RULES: dict[str, tuple[str, str, str, str]] = {
 _ESTIMATED = "_estimated"
 
 
-def _call_sites(report: Report) -> pd.DataFrame | None:
-    sec = next((s for s in report.sections if s.id == "interaction_coverage"), None)
-    if sec is None:
-        return None
-    return next((t.df for t in sec.tables if t.name == "call_sites"), None)
-
-
 def _ranks(report: Report) -> dict[str, int]:
-    sec = next((s for s in report.sections if s.id == "seam_ranking"), None)
-    t = next((t.df for t in sec.tables if t.name == "seam_ranking"), None) if sec is not None else None
+    t = report.table("seam_ranking", "seam_ranking")
     if t is None or "seam" not in t.columns:
         return {}
     t = t[t["level"] == "component"] if "level" in t.columns else t
@@ -99,7 +91,7 @@ def _rule(status: str, index: int, level: str) -> dict[str, Any]:
 def sarif_log(report: Report, *, max_results: int = MAX_RESULTS) -> dict[str, Any]:
     """The SARIF 2.1.0 log of ``report`` as a dict (module docstring); a run with no results when the report has
     no call-site table (no interaction-coverage section, fewer than two components)."""
-    sites = _call_sites(report)
+    sites = report.table("interaction_coverage", "call_sites")
     ranks = _ranks(report)
     results: list[dict[str, Any]] = []
     used: dict[str, int] = {}

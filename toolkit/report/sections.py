@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -20,13 +21,10 @@ from toolkit.vocab.categories import CATEGORIES
 from toolkit.report.model import Figure, Report, Section, Table
 
 
-def _section(audit: Audit, id_: str, title: str, **parts: Any) -> Section:
-    """Section ``id_`` with the summary numbers, their n/a reasons and the missing input the Audit holds for it:
-    a method whose input is missing gets a section that says why, and nothing else."""
+def _section(audit: Audit, id_: str, **parts: Any) -> Section:
+    """Section ``id_`` (its title from SECTIONS) with the summary numbers and their n/a reasons the Audit holds."""
     m = audit.measured[id_]
-    if m.missing:
-        return Section(id=id_, title=title, missing=m.missing)
-    return Section(id=id_, title=title, summary=dict(m.summary), not_measured=dict(m.not_measured), **parts)
+    return Section(id=id_, title=SECTIONS[id_][0], summary=dict(m.summary), not_measured=dict(m.not_measured), **parts)
 
 
 def coupling_section(f: Findings, audit: Audit) -> Section:
@@ -37,7 +35,7 @@ def coupling_section(f: Findings, audit: Audit) -> Section:
     risky = set(f.ranking.table.sort_values("rank").head(3)["seam"])  # the seams the ranking puts first
     hm = f.history_mapping
     return _section(
-        audit, "coupling", "Components and their coupling",
+        audit, "coupling",
         paragraphs=[
             "A seam is a directed pair of components where code of one calls, instantiates or subclasses code of "
             "the other. Structural coupling counts imports and call sites across each seam; logical (change) "
@@ -96,8 +94,6 @@ def _history_mapping_text(hm: dict[str, Any]) -> str:
 
 def tests_section(f: Findings, audit: Audit) -> Section:
     ev = f.ev
-    if audit.measured["tests"].missing:
-        return _section(audit, "tests", "Test results")
     from toolkit.analyze.flakiness import failures_by_environment
 
     by_env = failures_by_environment(ev.test_results)
@@ -110,16 +106,15 @@ def tests_section(f: Findings, audit: Audit) -> Section:
         per_target = (ev.mocks.dropna(subset=["target_component"]).groupby("target_component")["test_id"]
                       .nunique().rename("tests_mocking_it").reset_index())
         tables.append(Table("mocked_components", per_target, "How many tests replace each component with a mock"))
-    return _section(audit, "tests", "Test results, kinds and mocks", tables=tables,
-                   paragraphs=["Failures are compared across environments; flaky tests are listed so they are not "
-                               "mistaken for integration failures."])
+    return _section(audit, "tests", tables=tables,
+                    paragraphs=["Failures are compared across environments; flaky tests are listed so they are not "
+                                "mistaken for integration failures."])
 
 
 def issues_section(f: Findings, audit: Audit) -> Section:
     ev = f.ev
-    if ev.issues is None:
-        return _section(audit, "issues", "Issue-tracker history")
     issues = ev.issues
+    assert issues is not None  # method_section: without issues the section says only why
     from toolkit.load.links import bug_mask
     bugs = issues[bug_mask(issues).to_numpy()]
     links = ev.links
@@ -141,7 +136,7 @@ def issues_section(f: Findings, audit: Audit) -> Section:
         by_kind = links.links[links.links["issue_key"].isin(bugs["key"])].groupby("kind")["issue_key"].nunique()
         kinds = " Bugs linked by kind of evidence: " + ", ".join(f"{k} {int(v)}" for k, v in by_kind.items()) + "."
     return _section(
-        audit, "issues", "Issue-tracker history",
+        audit, "issues",
         tables=tables,
         paragraphs=["Bugs are linked to the commits that fixed them: keys in commit messages, merge commits "
                     "(the commits they brought in), squash-merge titles, changelog fragments or lines citing the "
@@ -217,7 +212,7 @@ def interaction_section(f: Findings, audit: Audit) -> Section:
     why = audit.measured["interaction_coverage"].not_measured.get("interaction_coverage")
     paras += [why.partition("\n")[0]] if why else []
     return _section(
-        audit, "interaction_coverage", "1. Integration test coverage of component interactions",
+        audit, "interaction_coverage",
         paragraphs=[p for p in paras if p],
         tables=[Table("seams", seams, "Per seam: call sites covered for integration, only in isolation, untested"),
                 Table("call_sites", ic.call_sites, "Per call site: status and the tests behind it")])
@@ -225,8 +220,6 @@ def interaction_section(f: Findings, audit: Audit) -> Section:
 
 def environment_section(f: Findings, audit: Audit) -> Section:
     ec = f.environments
-    if ec is None:
-        return _section(audit, "environments", "5. Deployment environment testing")
     s = ec.summary
     paras = [
         f"Tests passing in '{s['lower']}' but failing in '{s['higher']}' (beyond flakiness) point at interactions "
@@ -255,15 +248,11 @@ def environment_section(f: Findings, audit: Audit) -> Section:
             figures.append(Figure("environment_failure_rates",
                                   bar_png(rates[col].astype(float), title="Failure rate per environment",
                                           xlabel="failure rate"), "Failure rate per environment"))
-    return _section(
-        audit, "environments", "5. Deployment environment testing",
-        paragraphs=paras, tables=tables, figures=figures)
+    return _section(audit, "environments", paragraphs=paras, tables=tables, figures=figures)
 
 
 def bug_categorization_section(f: Findings, audit: Audit) -> Section:
     bc = f.bugs
-    if bc is None:
-        return _section(audit, "bug_categorization", "2. Production bug categorization")
     s = bc.summary
     bugs = bc.bugs.copy()
     share = s.get("production_integration_share")
@@ -301,7 +290,7 @@ def bug_categorization_section(f: Findings, audit: Audit) -> Section:
                                                                   xlabel="bugs", palette="bug_category"),
                                   "Bugs per quarter by category"))
     return _section(
-        audit, "bug_categorization", "2. Production bug categorization",
+        audit, "bug_categorization",
         paragraphs=paras,
         tables=[Table("bugs", bugs, "Every bug with its category, confidence, evidence and who decided it "
                                     "(decided_by: label, rules or classifier)"),
@@ -323,7 +312,7 @@ def interface_section(f: Findings, audit: Audit) -> Section:
     if s.get("worst_seams"):
         paras.append("Least documented seams: " + ", ".join(map(str, s["worst_seams"])) + ".")
     return _section(
-        audit, "interface_documentation", "3. Interface documentation review",
+        audit, "interface_documentation",
         paragraphs=paras,
         tables=[Table("seams", idoc.seams, "Documentation score per seam"),
                 Table("interfaces", idoc.interfaces, "Each cross-component interface and its checks"),
@@ -332,8 +321,6 @@ def interface_section(f: Findings, audit: Audit) -> Section:
 
 def cross_bugs_section(f: Findings, audit: Audit) -> Section:
     cb = f.cross_bugs
-    if cb is None:
-        return _section(audit, "cross_component_bugs", "4. Cross-component bug analysis")
     s = cb.summary
     figures = []
     if cb.matrix.shape[0]:
@@ -341,7 +328,7 @@ def cross_bugs_section(f: Findings, audit: Audit) -> Section:
         figures.append(Figure("bug_matrix", heatmap_png(cb.matrix, title="Bugs per component pair", value_label="bugs"),
                               "Bugs whose fixes touched both components (diagonal: one component only)"))
     return _section(
-        audit, "cross_component_bugs", "4. Cross-component bug analysis",
+        audit, "cross_component_bugs",
         paragraphs=["Bugs whose fixes span components show where the seams break in practice. A pair that "
                     f"breaks again within {s.get('recurrence_months')} months is a seam whose tests did not "
                     "improve after the first failure."],
@@ -358,7 +345,7 @@ def ranking_section(f: Findings, audit: Audit) -> Section:
     t = r.table
     weights = ", ".join(f"{k} {v:g}" for k, v in r.weights.items())
     return _section(
-        audit, "seam_ranking", "Seams to test first",
+        audit, "seam_ranking",
         paragraphs=["Each seam's score is the sum of its factors (each normalised to 0..1) times their weights "
                     f"({weights}; override with [weights] in seamscope.toml). The c_* columns show each factor's "
                     "contribution; the reason names the strongest factors with their numbers."],
@@ -367,18 +354,12 @@ def ranking_section(f: Findings, audit: Audit) -> Section:
                 Table("seam_ranking_evidence", t, "Every factor and the evidence behind it")])
 
 
-BACKTEST_TITLE = "Would this ranking have warned you? (backtest)"
-
-
-def backtest_section(results: list[Any] | None, audit: Audit) -> Section:
+def backtest_section(results: list[Any], audit: Audit) -> Section:
     """How much to trust the ranking: it, ranked as of earlier revisions, scored against the fixes that came
-    later, beside the churn and change-coupling baselines (BacktestResults, toolkit.analyze.backtest; None when
-    the backtest could not run: the Audit says why)."""
+    later, beside the churn and change-coupling baselines (BacktestResults, toolkit.analyze.backtest)."""
     from toolkit.analyze.backtest import by_revision
     from toolkit.viz.plots import bar_png
 
-    if not results:
-        return _section(audit, "backtest", BACKTEST_TITLE)
     table = by_revision(results)
     scored = table[table["later_fixes"] > 0]
     beats = audit.measured["backtest"].summary["backtest_beats_baselines"]
@@ -417,7 +398,7 @@ def backtest_section(results: list[Any] | None, audit: Audit) -> Section:
                         f"The ranking as of {results[-1].at}"))
     notes = [f"Note ({r.at[:12]}): {n}" if len(results) > 1 else f"Note: {n}" for r in results for n in r.notes]
     return _section(
-        audit, "backtest", BACKTEST_TITLE,
+        audit, "backtest",
         paragraphs=[f"The seams were ranked from what was known at {when}: the code, history, test runs and "
                     "issues up to then (later resolutions hidden, analyst labels dropped). The ranking is scored "
                     "against the integration and cross-component bug fixes that landed afterwards: precision and "
@@ -431,7 +412,7 @@ def root_causes_section(f: Findings, audit: Audit) -> Section:
     """Why integration testing is inadequate: testing strategy, coupling, mocks, external services, environments."""
     rc = f.root_causes
     return _section(
-        audit, "root_causes", "Root causes",
+        audit, "root_causes",
         paragraphs=["Signals per component and seam with the threshold that flags them "
                     "(toolkit.analyze.root_causes.THRESHOLDS, override in [thresholds])."],
         tables=[Table("signals", rc.signals, "Root-cause signals, most severe first"),
@@ -470,7 +451,8 @@ def service_section(f: Findings, audit: Audit) -> Section:
     for what, why in (("contracts", ev.missing.get("contracts")), ("traces", ev.missing.get("traces"))):
         if why:
             paragraphs.append(f"Not available: {why}.")
-    return _section(audit, "service_seams", "Service seams: HTTP, messages, contracts and traces",
+    return _section(
+        audit, "service_seams",
                     paragraphs=paragraphs, tables=tables)
 
 
@@ -495,20 +477,33 @@ def compare_section(c: Comparison) -> Section:
                    tables=tables)
 
 
-#: each method's section, in report order (keys: toolkit.core.metrics_of.METHODS)
-SECTIONS = {
-    "seam_ranking": ranking_section,
-    "interaction_coverage": interaction_section,
-    "bug_categorization": bug_categorization_section,
-    "interface_documentation": interface_section,
-    "cross_component_bugs": cross_bugs_section,
-    "environments": environment_section,
-    "service_seams": service_section,
-    "root_causes": root_causes_section,
-    "coupling": coupling_section,
-    "tests": tests_section,
-    "issues": issues_section,
+#: each method's section title and builder, in report order (keys: toolkit.core.metrics_of.METHODS, and the
+#: backtest, whose section is built from its results)
+SECTIONS: dict[str, tuple[str, Callable[..., Section]]] = {
+    "seam_ranking": ("Seams to test first", ranking_section),
+    "backtest": ("Would this ranking have warned you? (backtest)", backtest_section),
+    "interaction_coverage": ("1. Integration test coverage of component interactions", interaction_section),
+    "bug_categorization": ("2. Production bug categorization", bug_categorization_section),
+    "interface_documentation": ("3. Interface documentation review", interface_section),
+    "cross_component_bugs": ("4. Cross-component bug analysis", cross_bugs_section),
+    "environments": ("5. Deployment environment testing", environment_section),
+    "service_seams": ("Service seams: HTTP, messages, contracts and traces", service_section),
+    "root_causes": ("Root causes", root_causes_section),
+    "coupling": ("Components and their coupling", coupling_section),
+    "tests": ("Test results, kinds and mocks", tests_section),
+    "issues": ("Issue-tracker history", issues_section),
 }
+#: a section whose input is missing says only why, under this title when it differs from SECTIONS'
+MISSING_TITLES = {"tests": "Test results"}
+
+
+def method_section(key: str, f: Findings, audit: Audit, backtest: list[Any] | None = None) -> Section:
+    """Method ``key``'s section; one whose input is missing (the Audit says why) holds that reason and nothing
+    else."""
+    title, build = SECTIONS[key]
+    if why := audit.measured[key].missing:
+        return Section(id=key, title=MISSING_TITLES.get(key, title), missing=why)
+    return build(backtest if key == "backtest" else f, audit)
 
 
 def audit_report(run: Any) -> Report:
@@ -516,8 +511,7 @@ def audit_report(run: Any) -> Report:
     the order the Audit measured them (the backtest after the ranking), then the comparison."""
     audit, f = run.audit, run.findings
     config = f.ev.config
-    sections = [backtest_section(run.backtest, audit) if key == "backtest" else SECTIONS[key](f, audit)
-                for key in audit.measured if key != "summary"]
+    sections = [method_section(key, f, audit, run.backtest) for key in audit.measured if key != "summary"]
     sections.insert(0, summary_section(audit, sections))
     if run.comparison is not None:
         sections.append(compare_section(run.comparison))

@@ -20,7 +20,7 @@ from toolkit.core.audit_result import GateResult
 from toolkit.report.findings_json import display
 from toolkit.report.format import format_value, format_when, metric_label, metric_unit
 from toolkit.report.markdown import md_escape
-from toolkit.report.model import Report, Section
+from toolkit.report.model import Report
 from toolkit.vocab.metrics import metric
 
 __all__ = ["MAX_CHARS", "render_summary"]
@@ -43,16 +43,6 @@ def _more(items: Sequence[str], limit: int) -> str:
 def _clip(text: str, n: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
-
-
-def _section(report: Report, sid: str) -> Section | None:
-    return next((s for s in report.sections if s.id == sid), None)
-
-
-def _table(sec: Section | None, name: str) -> pd.DataFrame | None:
-    if sec is None:
-        return None
-    return next((t.df for t in sec.tables if t.name == name), None)
 
 
 def _header(report: Report) -> list[str]:
@@ -80,7 +70,7 @@ def _verdict(gates: Sequence[GateResult] | None) -> list[str]:
 
 
 def _deltas(report: Report, limit: int) -> list[str]:
-    sec = _section(report, "compare")
+    sec = report.section("compare")
     if sec is None:
         return []
     s = sec.summary
@@ -95,7 +85,7 @@ def _deltas(report: Report, limit: int) -> list[str]:
             out.append(f"- {text}: {_more(list(s[key]), limit)}")
     if s.get("new_untested_seams") is None:
         out.append("- Seam status changes: not comparable (one of the audits has no interaction-coverage table)")
-    deltas = _table(sec, "metric_deltas")
+    deltas = sec.table("metric_deltas")
     if deltas is not None and len(deltas):
         moved = deltas[deltas["change"].isin(["worse", "better", "changed"])]
         moved = moved.assign(_o=moved["change"].map({"worse": 0, "better": 1, "changed": 2})).sort_values("_o")
@@ -120,10 +110,10 @@ def _action(rec: str, calls: int) -> str:
 
 
 def _top_seams(report: Report, limit: int) -> list[str]:
-    ranking = _table(_section(report, "seam_ranking"), "seam_ranking")
+    ranking = report.table("seam_ranking", "seam_ranking")
     out = ["### Seams to test first", ""]
     if ranking is None or not len(ranking):
-        why = (_section(report, "seam_ranking").missing if _section(report, "seam_ranking") else None) or \
+        why = getattr(report.section("seam_ranking"), "missing", None) or \
             "no seams were ranked (fewer than two components, or no interaction between them)"
         return out + [f"None ranked: {_t(_clip(why, 300))}", ""]
     out += ["| # | seam | why | what to do |", "|---:|---|---|---|"]
@@ -139,7 +129,7 @@ def _top_seams(report: Report, limit: int) -> list[str]:
 
 
 def _headlines(report: Report) -> list[str]:
-    sec = _section(report, "summary")
+    sec = report.section("summary")
     if sec is None:
         return []
     out = ["### Headline numbers", "", "| number | value | what it counts |", "|---|---:|---|"]

@@ -21,8 +21,6 @@ from toolkit.errors import InputError
 from toolkit.core.compare import read_findings
 from toolkit.vocab.metrics import HEADLINES, METRICS
 
-#: Columns of :attr:`Trend.points` before the metrics.
-POINT_COLUMNS = ("audit", "generated", "revision", "path")
 #: Audits shown as columns of the small table (the chart shows all of them).
 TABLE_AUDITS = 8
 

@@ -355,12 +355,6 @@ def _replace_link(path: Path, target: str) -> None:
         raise
 
 
-def _special_files(folder: str, names: list[str]) -> set[str]:
-    """For ``copytree``: FIFOs, sockets and devices (copying one would block or mean nothing)."""
-    keep = (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK)
-    return {n for n in names if not any(k(os.lstat(os.path.join(folder, n)).st_mode) for k in keep)}
-
-
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

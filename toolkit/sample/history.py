@@ -123,8 +123,6 @@ EXPLICIT: list[Commit] = [
            "publishes order-placed, which notifications\nconsumes to send the confirmation e-mail."),
 ]
 
-TRACKER_SWITCH = "move-tracker"  # issues reported after this commit live on GitHub
-
 ADDED: dict[str, str] = {
     "README.md": "init",
     ".gitignore": "init",

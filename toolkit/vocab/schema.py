@@ -698,8 +698,3 @@ def check(df: pd.DataFrame, table: str) -> None:
         assert c.name in df.columns, f"{table}: missing column {c.name}"
         got = str(df[c.name].dtype)
         assert got == c.dtype, f"{table}.{c.name}: dtype {got}, expected {c.dtype}"
-
-
-def describe(table: str) -> str:
-    """The table's schema as text, for docstrings and ``--help``."""
-    return "\n".join(f"{c.name} ({c.dtype}): {c.meaning}" for c in TABLES[table])

@@ -59,7 +59,6 @@ _TYPE_WORDS = {
     "question": ("question", "support", "help", "pregunta", "support request", "frage", "pergunta", "help wanted"),
 }
 _TYPE_LOOKUP = {w: t for t, words in _TYPE_WORDS.items() for w in words}
-TYPES = ("bug", "feature", "task", "improvement", "question", "other")
 
 
 def type_of(name: object) -> str | None:
