@@ -43,6 +43,14 @@ def row(result, key):
     return result.bugs.set_index("key").loc[key]
 
 
+def with_plain_modules(files: pd.DataFrame, n: int, component: str) -> pd.DataFrame:
+    """``files`` plus ``n`` production modules of ``component`` that import nothing: a file that talks across (or
+    is imported by another component) is then rare, and a fix touching it counts in full (``_rarity``)."""
+    more = pd.DataFrame([{"path": f"src/{component}/plain{j}.py", "component": component,
+                          "module": f"{component}.plain{j}", "kind": "python", "is_test": False} for j in range(n)])
+    return schema.conform(pd.concat([files, more], ignore_index=True), "files")
+
+
 def test_cross_component_fix_is_integration_with_evidence_strongest_first():
     iss = issues(issue("#1", "Orders fail after the upgrade", "Both services pass their tests.",
                        environment="production", labels=["regression"]))
@@ -157,6 +165,7 @@ def test_interface_file_and_imported_module():
         {"path": "app/db/models.py", "component": "db", "module": "app.db.models", "kind": "python", "is_test": False},
         {"path": "app/web/views.py", "component": "web", "module": "app.web.views", "kind": "python", "is_test": False},
     ]), "files")
+    files = with_plain_modules(files, 8, "web")  # 1 of 10 modules imported by another component: rare
     imports = pd.DataFrame([{"path": "app/web/views.py", "module": "app.web.views", "component": "web",
                              "target_module": "app.db.models", "target_component": "db"}])
     iss = issues(issue("#14", "Save fails"), issue("#15", "Save fails too"))
@@ -419,6 +428,7 @@ def test_a_fix_inside_one_component_counts_only_when_it_touched_nothing_across_t
         {"path": "src/pkg/net.py", "component": "pkg", "module": "pkg.net", "kind": "python", "is_test": False},
         {"path": "src/pkg/fmt.py", "component": "pkg", "module": "pkg.fmt", "kind": "python", "is_test": False},
     ]), "files")
+    files = with_plain_modules(files, 8, "pkg")  # 1 of 10 modules imports ssl: a fix touching it says so in full
     imports = schema.conform(pd.DataFrame([
         {"path": "src/pkg/net.py", "line": 1, "module": "pkg.net", "component": "pkg", "target_module": "ssl",
          "target_symbol": None, "target_component": None, "is_relative": False, "is_conditional": False,
@@ -433,6 +443,31 @@ def test_a_fix_inside_one_component_counts_only_when_it_touched_nothing_across_t
     assert row(r, "#2")["category"] == "component"
     assert row(r, "#3")["evidence"][0] == "fix changed dependency manifest pyproject.toml (+2 → integration)"
     assert row(r, "#3")["category"] == "integration"
+
+
+def test_a_file_that_talks_across_counts_as_much_as_such_files_are_rare():
+    """"The fix touched a file that imports ssl" is news in a project where one module in ten does, and nearly none
+    where most modules do (a library): there it weighs little and leaves most of the text's silence standing."""
+    def imports_ssl(paths):
+        return schema.conform(pd.DataFrame([
+            {"path": p, "line": 1, "module": p[4:-3].replace("/", "."), "component": "pkg", "target_module": "ssl",
+             "target_symbol": None, "target_component": None, "is_relative": False, "is_conditional": False,
+             "is_type_checking": False, "is_function_local": False} for p in paths]), "imports")
+    files = with_plain_modules(schema.empty("files"), 10, "pkg")
+    iss = issues(issue("#1", "The progress bar shows the wrong percentage once more items finish than were queued"))
+    ln, fc = links({"#1": ["n1"]}, {"#1": ["pkg"]}), changes([("n1", "src/pkg/plain0.py")])
+    rare = row(categorize_bugs(iss, links=ln, file_changes=fc, files=files, imports=imports_ssl(["src/pkg/plain0.py"]),
+                               vocabulary=VOCAB), "#1")
+    common = row(categorize_bugs(iss, links=ln, file_changes=fc, files=files,
+                                 imports=imports_ssl([f"src/pkg/plain{j}.py" for j in range(7)]), vocabulary=VOCAB),
+                 "#1")
+    assert rare["evidence"] == ["fix touched src/pkg/plain0.py, which imports ssl (+0.5 → integration)"]
+    assert rare["category"] == "unknown"  # the fix may have crossed: the text's silence no longer says component
+    # 7 of 10 modules import ssl: a random one-file fix touches one with probability 0.7, 0.51 bits of 3
+    assert common["evidence"][-1] == ("fix touched src/pkg/plain0.py, which imports ssl (7 of 10 production files do:"
+                                      " x0.17) (+0.0857622 → integration)")
+    assert common["score_component"] > 0.8 * (DEFAULT_WEIGHTS["fix_single_component"] + DEFAULT_WEIGHTS["no_boundary"])
+    assert common["category"] == "component"
 
 
 def test_summary_shares_are_over_decided_bugs_with_the_undecided_beside():
