@@ -381,6 +381,36 @@ VOCAB = vocab(("urllib3", "dependency", "urllib3", "declared in pyproject.toml")
               ("Windows", "os", "windows", "generic table"))
 
 
+def test_process_lines_of_a_fix_message_are_not_evidence():
+    """Trailers, bots' lines and changelog bookkeeping that squash merges pour into a fix message say how the commit
+    was made: the tools they name (a declared dependency here) are not what the bug crossed."""
+    tools = vocab(("pre-commit", "dependency", "pre-commit", "declared in pyproject.toml"),
+                  ("towncrier", "dependency", "towncrier", "declared in pyproject.toml"))
+    message = ("Fix the column width of wide characters (#12)\n\n* [pre-commit.ci] auto fixes from pre-commit.com hooks"
+               "\nfor more information, see https://pre-commit.ci\n* Added towncrier changelog entry\n\n"
+               "Co-authored-by: pre-commit-ci[bot] <bot@example.com>")
+    commits = pd.DataFrame({"sha": ["e1"], "message": [message]})
+    r = categorize_bugs(issues(issue("#12", "Misaligned table")), links=links({"#12": ["e1"]}, {}), commits=commits,
+                        vocabulary=tools)
+    assert not [e for e in row(r, "#12")["evidence"] if "names dependency" in e]
+    assert "pre-commit" not in r.features["text"].iloc[0] and "fix the column width" in r.features["text"].iloc[0]
+
+
+def test_two_components_count_when_named_apart_in_the_bug_text_only():
+    comps = vocab(("poolmanager", "component", "poolmanager", "a component"),
+                  ("pkg", "component", "pkg", "a component"),
+                  ("response", "component", "response", "a component"))
+    r = categorize_bugs(issues(issue("#1", "Race in `pkg.poolmanager.PoolManager.connection_from_host()`"),
+                               issue("#2", "The poolmanager drops the response when redirected"),
+                               issue("#3", "Race condition")),
+                        links=links({"#3": ["e3"]}, {}),
+                        commits=pd.DataFrame({"sha": ["e3"], "message": ["Lock in poolmanager before response"]}),
+                        vocabulary=comps)
+    assert not [e for e in row(r, "#1")["evidence"] if "names components" in e]  # one dotted path: one place
+    assert "the text names components poolmanager, response (+2 → integration)" in row(r, "#2")["evidence"]
+    assert not [e for e in row(r, "#3")["evidence"] if "names components" in e]  # a fix message names its modules
+
+
 def test_the_rule_table_is_data_over_one_category_vocabulary():
     from toolkit.analyze.bug_categorization import DECISIONS, FEATURES, PARAMETERS, UNKNOWN
     from toolkit.load.labels import CATEGORIES

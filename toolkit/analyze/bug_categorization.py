@@ -408,8 +408,28 @@ def _fixes(keys: list[str], links: Any, file_changes: pd.DataFrame | None, commi
     if commits is not None and len(commits) and shas:
         msg = dict(zip(commits["sha"].astype(str), commits["message"].astype("string").fillna("").astype(str)))
         for k, ss in shas.items():
-            messages[k] = "\n".join(msg.get(s, "") for s in sorted(set(ss)))
+            messages[k] = "\n".join(_describing(msg.get(s, "")) for s in sorted(set(ss)))
     return _Fixes(shas, comps, changed, messages)
+
+
+#: Lines of a commit message that record how the commit was made, not what it fixed: git trailers
+#: (``Co-authored-by:``, ``Signed-off-by:``), bots' lines (pre-commit.ci, dependabot, ``[bot]``, ``[skip ci]``) and
+#: changelog bookkeeping (a changelog/news fragment or towncrier entry added). Squash merges concatenate them into
+#: the fix message, where the tools they name (pre-commit, towncrier, a type checker) read as names across the
+#: boundary: on the tuning part of data/labelled_bugs 5 of the 7 fix messages naming a declared dependency that
+#: the entry's own text did not were component bugs, each through such a line.
+_PROCESS_LINE = re.compile(
+    r"^\s*[\w-]+-by:\s|\[bot\]|pre-commit\.ci|pre-commit\.com|dependabot|renovate\b|\[skip (?:ci|pre-commit)"
+    r"|for more information, see https?://"
+    r"|\b(?:change ?log|news|towncrier|changes?)\b.{0,20}\b(?:entry|entries|fragments?|notes?|files?)\b"
+    r"|\b(?:towncrier|newsfragments?|changelog\.d)\b", re.IGNORECASE)
+
+
+def _describing(message: str) -> str:
+    """``message`` without the lines that only record how the commit was made (:data:`_PROCESS_LINE`)."""
+    if not message:
+        return message
+    return "\n".join(line for line in message.splitlines() if not _PROCESS_LINE.search(line))
 
 
 def _fix_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, env: list[str], files: pd.DataFrame | None,
@@ -772,6 +792,27 @@ def _compile_vocabulary(rows: tuple[tuple[str, str, str, str], ...]) -> list[tup
             for kind, terms in by_kind.items()]
 
 
+#: A dotted name in prose (``pkg.module.Class``): one place in the code, whatever components its parts name.
+_DOTTED = re.compile(r"[a-z_][\w]*(?:\.[a-z_][\w]*)+")
+
+
+def _apart(text: str, hits: list[int], terms: _TermSet) -> set[int]:
+    """The terms among ``hits`` (positions in ``terms``) named in separate places of ``text``: each dotted name
+    (``urllib3.poolmanager.PoolManager``, ``attr.validators.optional``) stands for the last of the hit components it
+    names, so a path through a package into its module is one mention, not a hand-off between two components."""
+    if len(hits) < 2 or "." not in text:
+        return set(hits)
+
+    def last(m: re.Match) -> str:
+        parts = m.group(0).split(".")
+        named = [j for j in hits if any(terms.rx[j].fullmatch(p) for p in parts)]
+        return f" {parts[-1]} " if not named else " " + next(
+            p for p in reversed(parts) if any(terms.rx[j].fullmatch(p) for j in named)) + " "
+
+    flat = _DOTTED.sub(last, text)
+    return {j for j in hits if terms.rx[j].search(flat)}
+
+
 def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict],
                        vocabulary: pd.DataFrame | None) -> np.ndarray:
     """Step 3: names across the boundary in the title/body or fix messages. Returns per bug the weight added."""
@@ -785,10 +826,16 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
         if feature is None or not ev.w[feature]:
             continue
         issue_hits, fix_hits = terms.hits(issue_text, index[0]), terms.hits(fix_text, index[1])
+        if kind == "component":
+            # two components named in one dotted path name one place, not two parts; and the components a fix
+            # spans are read from its files (fix_multi_component), not from its message, whose author names the
+            # modules touched as a matter of course (on the tuning part: 1 integration vs 4 component entries)
+            issue_hits = {i: h for i, h in issue_hits.items() if len(_apart(issue_text[i], h, terms)) >= 2}
+            fix_hits = {}
         for i in sorted({*issue_hits, *fix_hits}):
             in_issue = issue_hits.get(i, [])
             hits = in_issue or fix_hits.get(i, [])
-            if not hits or (kind == "component" and len({names[j][0] for j in hits}) < 2):
+            if not hits:
                 continue
             room = cap - added[i]
             if room <= 0:
