@@ -500,6 +500,24 @@ def test_a_file_that_talks_across_counts_as_much_as_such_files_are_rare():
     assert common["category"] == "component"
 
 
+def test_a_changed_call_into_another_component_is_a_seam_inside_the_project_not_across_its_boundary():
+    """The fix's lines call into another of the project's components: the fix is not "inside one component", but
+    it crossed nothing of the project's boundary, so the text's silence about that boundary still speaks."""
+    def facts(sha, rows):
+        return schema.conform(pd.DataFrame([{"sha": sha, "path": "src/pkg/fmt.py", "component": "pkg", "what": w,
+                                             "line": 3, "count": 1, "detail": d} for w, d in rows]), "fix_diff_facts")
+    iss = issues(issue("#1", "The progress bar shows the wrong percentage once more items finish than were queued"))
+    ln, fc = links({"#1": ["c1"]}, {"#1": ["pkg"]}), changes([("c1", "src/pkg/fmt.py")])
+    inside = row(categorize_bugs(iss, links=ln, file_changes=fc, vocabulary=VOCAB,
+                                 fix_diffs=facts("c1", [("changed", "4 lines")])), "#1")
+    seam = row(categorize_bugs(iss, links=ln, file_changes=fc, vocabulary=VOCAB, fix_diffs=facts(
+        "c1", [("changed", "4 lines"), ("cross_component_call", "adds a call of pkg.util.clamp (util)")])), "#1")
+    assert inside["evidence"][:2] == ["fix touched one component: pkg (+2 → component)",
+                                      "14 words name nothing across the project's boundary (+2 → component)"]
+    assert seam["evidence"] == ["14 words name nothing across the project's boundary (+2 → component)",
+                                "fix diff src/pkg/fmt.py:3 adds a call of pkg.util.clamp (util) (+0.5 → integration)"]
+
+
 def test_summary_shares_are_over_decided_bugs_with_the_undecided_beside():
     r = categorize_bugs(issues(issue("#1", "Crash with urllib3 on Windows", environment="production"),
                                issue("#2", "It broke", environment="production"),

@@ -98,7 +98,7 @@ def test_fix_inside_one_function_of_one_component_is_component_evidence(tmp_path
     assert set(facts["what"]) == {"changed"}
     assert facts["component"].tolist() == ["inventory"]
     res = categorize_bugs(issues, links=links, file_changes=h.file_changes, files=s.files, imports=s.imports,
-                          commits=h.commits, fix_diffs=facts)
+                          commits=h.commits, fix_diffs=facts, weights={"diff_inside_component": 0.5})  # 0 by default
     assert res.features["diff_inside_component"].iloc[0] > 0
     assert any("fix diff changed inventory only (shop/inventory/stock.py)" in e
                for e in res.bugs["evidence"].iloc[0])
