@@ -84,11 +84,14 @@ def test_reasons_and_budget():
         "its own modules outside its subpackages")
 
 
-def test_only_a_dominant_top_level_package_is_split_further():
+def test_only_a_package_holding_most_of_the_code_is_split_further():
     files = ["app/__init__.py", "app/a/__init__.py", "app/a/core.py", "app/a/more.py", "app/b/__init__.py",
              "app/b/util.py", "app/c/__init__.py", "app/c/store.py"]
-    sizes = {"app/a/core.py": 500, "app/a/more.py": 500, "app/b/util.py": 10, "app/c/store.py": 10}
+    sizes = {"app/a/core.py": 300, "app/a/more.py": 300, "app/b/util.py": 400, "app/c/store.py": 400}
     assert ComponentMap.from_files(files, sizes=sizes).names == ["a", "app", "b", "c"]  # subpackage `a` stays whole
+    # ... but a subpackage holding most of the code (pip's `_internal`) is split like a dominant top-level package
+    sizes = {"app/a/core.py": 500, "app/a/more.py": 500, "app/b/util.py": 10, "app/c/store.py": 10}
+    assert ComponentMap.from_files(files, sizes=sizes).names == ["a", "app", "b", "c", "core", "more"]
     big = ["big/__init__.py", "big/x.py", "big/y.py", "big/z.py", "small/__init__.py", "tiny/__init__.py", "one.py"]
     got = ComponentMap.from_files(big, sizes={"big/x.py": 900, "big/y.py": 900, "big/z.py": 900})
     assert got.names == ["big", "one", "small", "tiny", "x", "y", "z"]  # a top-level package holding most code is split
@@ -400,3 +403,17 @@ def test_history_follows_a_module_moved_into_an_inferred_root(tmp_path):
     plain = load_history(repo, cache=False).file_changes  # src/lib only: the old file has no successor
     gone = plain.loc[plain["path"] == "app/models.py", "current_path"]
     assert len(gone) >= 1 and gone.isna().all()
+
+
+def test_vendored_code_is_no_component_at_any_depth():
+    """pip ships its dependencies under ``src/pip/_vendor/``: other projects' code, not a part of pip."""
+    files = ["src/pip/__init__.py", "src/pip/_internal/__init__.py", "src/pip/_internal/cli.py",
+             "src/pip/_internal/req.py", "src/pip/_vendor/__init__.py", "src/pip/_vendor/requests/__init__.py",
+             "src/pip/_vendor/requests/api.py", "src/pip/_vendor/vendor.txt"]
+    cm = ComponentMap.from_files(files)
+    assert "_vendor" not in cm.names and "requests" not in cm.names
+    assert cm.component_of("src/pip/_vendor/requests/api.py") is None  # not the enclosing `pip` either
+    assert cm.component_of("src/pip/_vendor/vendor.txt") is None
+    assert cm.component_of_module("pip._vendor.requests.api") is None
+    assert cm.component_of("src/pip/_internal/cli.py") is not None
+    assert [(d, n) for d, why, n in cm.excluded if "vendored" in why] == [("src/pip/_vendor/", 3)]

@@ -6,7 +6,8 @@ Component (default rules, :meth:`ComponentMap.from_files`)
     1. *Not components* (listed in ``excluded`` with the reason): tests (below); tooling at the repository
        root (``setup.py``, ``noxfile.py``, ``tasks.py``, ``manage.py``, ...); tooling and documentation folders
        (``docs/``, ``doc/``, ``examples/``, ``benchmarks/``, ``bench/``, ``scripts/``, ``tools/``, hidden
-       folders) unless they are a Django app or imported by shipped code; folders named like tests
+       folders) unless they are a Django app or imported by shipped code; vendored or other projects' code at
+       any depth (``_vendor/``, ``vendor/``, ``third_party/``, ``extern/``, ...); folders named like tests
        (``typing_tests/``); *test support* — a top-level package outside the ``src/`` root that test files
        import and no shipped code does, and that itself imports test code, a test framework, or sits beside a
        ``src/`` layout (a test server, a fixtures package); root scripts that no package imports.
@@ -16,8 +17,9 @@ Component (default rules, :meth:`ComponentMap.from_files`)
        package holding ``apps.py``, or
        ``models.py`` with ``admin.py``/``views.py``/``urls.py``/``migrations/``, is a Django app and stays whole
        (its migrations and template tags are part of it).
-    3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or a top-level package holds more
-       than half of the lines, the largest package is split into its children: each subpackage is a unit, and
+    3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or one package holds more than half
+       of the lines (a top-level package, or the private package that holds a project's implementation:
+       ``pip._internal``), the largest package is split into its children: each subpackage is a unit, and
        so is each module when the package's own modules hold at least half of its code (a flat package: ``requests.sessions`` -> ``sessions``);
        otherwise its modules stay together under the package's name (a package organised by subpackages keeps
        its small shared core). A private helper module joins its public sibling by name (``_termui_impl`` ->
@@ -192,6 +194,11 @@ TOOLING_DIRS = frozenset({"docs", "doc", "documentation", "examples", "example",
 #: Folders of other projects' code: vendored copies and committed environments (never a source root).
 FOREIGN_DIRS = frozenset({"vendor", "vendored", "_vendor", "third_party", "thirdparty", "3rdparty", "extern",
                           "site-packages", "node_modules", "venv"})
+def is_foreign(folders: Iterable[str]) -> bool:
+    """Is code below these folders (or packages) vendored or another project's (:data:`FOREIGN_DIRS`)?"""
+    return any(part in FOREIGN_DIRS for part in folders)
+
+
 #: Imported by test support code (a fixtures package, a test server), not by shipped code.
 TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "unittest", "hypothesis", "nose", "nose2", "testtools"})
 #: A package with ``apps.py``, or ``models.py`` beside one of the others, is a Django app: a component as a whole.
@@ -261,11 +268,25 @@ class _Rules:
                  sizes: Mapping[str, int] | None, roots: tuple[str, ...] = SOURCE_ROOTS) -> None:
         self.source_roots = roots
         self.all_py = [p for p in paths if p.endswith(".py")]
-        self.py = [p for p in self.all_py if not is_test_path(p)]
+        self.excluded: list[tuple[str, str, int]] = []
+        foreign: dict[str, int] = {}
+        self.py = []
+        for p in self.all_py:
+            if is_test_path(p):
+                continue
+            parts = p.split("/")
+            at = next((i for i, part in enumerate(parts[:-1]) if is_foreign([part])), None)
+            if at is None:
+                self.py.append(p)
+            else:
+                d = "/".join(parts[:at + 1]) + "/"
+                foreign[d] = foreign.get(d, 0) + 1
+        for d, n in sorted(foreign.items()):
+            self.excluded.append((d, "vendored or other projects' code: calls into it cross to a dependency, not "
+                                  "to a component of this project", n))
         self.pyset = set(self.py)
         self.imports = imports
         self.sizes = sizes or {}
-        self.excluded: list[tuple[str, str, int]] = []
 
     def size(self, files: Iterable[str]) -> int:
         return sum(max(int(self.sizes.get(f, 1) or 1), 1) for f in files)
@@ -450,7 +471,7 @@ class _Rules:
             if not cands:
                 break
             u = max(cands, key=lambda x: (self.size(x.files), x.dir))
-            if len(units) >= MIN_COMPONENTS and (not u.root or 2 * self.size(u.files) <= total):
+            if len(units) >= MIN_COMPONENTS and 2 * self.size(u.files) <= total:
                 break
             children, rest = self.split(u, MAX_COMPONENTS - len(units) + 1)
             u.splittable = False
@@ -592,6 +613,8 @@ class ComponentMap:
         for pat, comp in self.mapping:
             if fnmatch.fnmatchcase(path, pat):
                 return comp
+        if is_foreign(path.split("/")[:-1]):
+            return None
         for d, comp in self.prefixes:  # longest first
             if path == d or path.startswith(d + "/"):
                 return comp
@@ -605,6 +628,8 @@ class ComponentMap:
         """
         if path is not None:
             return self.component_of(path)
+        if is_foreign(module.split(".")[:-1]):
+            return None
         for prefix, comp in self.modules:  # longest first
             if module == prefix or module.startswith(prefix + "."):
                 return comp
