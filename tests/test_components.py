@@ -89,7 +89,9 @@ def test_only_a_package_holding_most_of_the_code_is_split_further():
              "app/b/util.py", "app/c/__init__.py", "app/c/store.py"]
     sizes = {"app/a/core.py": 300, "app/a/more.py": 300, "app/b/util.py": 400, "app/c/store.py": 400}
     assert ComponentMap.from_files(files, sizes=sizes).names == ["a", "app", "b", "c"]  # subpackage `a` stays whole
-    # ... but a subpackage holding most of the code (pip's `_internal`) is split like a dominant top-level package
+    sizes = {"app/a/core.py": 500, "app/a/more.py": 500, "app/b/util.py": 100, "app/c/store.py": 100}
+    assert ComponentMap.from_files(files, sizes=sizes).names == ["a", "app", "b", "c"]  # most, but b and c are real
+    # ... a subpackage holding 90% of its package is a wrapper (pip's `_internal`): split like a top-level package
     sizes = {"app/a/core.py": 500, "app/a/more.py": 500, "app/b/util.py": 10, "app/c/store.py": 10}
     assert ComponentMap.from_files(files, sizes=sizes).names == ["a", "app", "b", "c", "core", "more"]
     big = ["big/__init__.py", "big/x.py", "big/y.py", "big/z.py", "small/__init__.py", "tiny/__init__.py", "one.py"]

@@ -17,9 +17,9 @@ Component (default rules, :meth:`ComponentMap.from_files`)
        package holding ``apps.py``, or
        ``models.py`` with ``admin.py``/``views.py``/``urls.py``/``migrations/``, is a Django app and stays whole
        (its migrations and template tags are part of it).
-    3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or one package holds more than half
-       of the lines (a top-level package, or the private package that holds a project's implementation:
-       ``pip._internal``), the largest package is split into its children: each subpackage is a unit, and
+    3. *Granularity*: while there are fewer than ``MIN_COMPONENTS`` units, or a top-level package holds more
+       than half of the lines, the largest package is split into its children (a child holding 90% of such a
+       package's lines is a wrapper and is judged as top-level in turn: pip's ``_internal``): each subpackage is a unit, and
        so is each module when the package's own modules hold at least half of its code (a flat package: ``requests.sessions`` -> ``sessions``);
        otherwise its modules stay together under the package's name (a package organised by subpackages keeps
        its small shared core). A private helper module joins its public sibling by name (``_termui_impl`` ->
@@ -471,14 +471,15 @@ class _Rules:
             if not cands:
                 break
             u = max(cands, key=lambda x: (self.size(x.files), x.dir))
-            if len(units) >= MIN_COMPONENTS and 2 * self.size(u.files) <= total:
+            if len(units) >= MIN_COMPONENTS and (not u.root or 2 * self.size(u.files) <= total):
                 break
             children, rest = self.split(u, MAX_COMPONENTS - len(units) + 1)
             u.splittable = False
             if not children:
                 continue
-            if len(children) == 1 and not rest:
-                children[0].root = u.root  # a namespace folder around one package: look inside it
+            big = max(children, key=lambda c: self.size(c.files))
+            if u.root and 10 * self.size(big.files) >= 9 * self.size(u.files):
+                big.root = True  # a wrapper around one package (a namespace folder, pip's `_internal`): look inside
             i = units.index(u)
             units[i:i + 1] = ([rest] if rest else []) + children
         counts: dict[str, int] = {}
