@@ -20,6 +20,9 @@ def test_labelled_set_has_the_promised_shape():
     assert len(relabel) == 30 and {r["id"] for r in relabel} <= {r["id"] for r in rows}
     again = [json.loads(line) for line in (DATA / "relabel_heldout.jsonl").read_text().splitlines()]
     assert len(again) == 10 and {r["id"][:r["id"].index("-")] for r in again} == {"pip", "aiohttp"}
+    third = [json.loads(line) for line in (DATA / "relabel_heldout3.jsonl").read_text().splitlines()]
+    assert len(third) == 15 and {r["id"] for r in third} <= {r["id"] for r in held}
+    assert {r["label"] for r in third} <= {"integration", "component"}
 
 
 def test_the_numbered_parts_name_their_issue_in_every_entry():
