@@ -7,7 +7,7 @@ say they fix something), strips issue links and URLs from the text (a URL would
 leak project names into the text) and samples a fixed number per project with a
 fixed seed. Output: ``candidates.jsonl`` (id, project, source, issue, text).
 
-Projects in :data:`NUMBERED` (the second held-out part, chosen for fixes that can be linked) sample only
+Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx: chosen for fixes that can be linked) sample only
 entries that name an issue number, and add their unreleased towncrier fragments (``<dir>/<N>.bugfix.rst``, the
 issue number from the file name) to the pool. New projects are appended after the others, so the shared
 seeded sampler draws the same entries as before for the older ones.
