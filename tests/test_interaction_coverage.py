@@ -167,6 +167,24 @@ def test_static_estimate_is_labelled_and_uses_test_file_imports():
     assert res.seams.set_index("seam").loc["a->b", "tests_real_list"] == ["tests/test_ab.py"]
 
 
+def test_static_estimate_counts_a_mock_only_against_the_seams_whose_calls_it_replaces():
+    """A conftest replacing one helper of b (``b.cli.init``) leaves a's calls to ``b.svc.f``/``b.svc.g`` real:
+    before, every test reaching a and b counted as mocking a->b (sphinx: 741 tests "mocking" its locale
+    component because its conftest replaces ``sphinx.locale.init_console``)."""
+    imports = schema.conform(pd.DataFrame([("tests/test_ab.py", "a"), ("tests/test_ab.py", "b")],
+                                          columns=["path", "target_component"]), "imports")
+    other = _mocks()[:0]
+    other = schema.conform(pd.concat([other, _mocks([("tests/test_ab.py", "ab.test_x", 2, "assignment",
+                                                      "b.cli.init", "b.cli.init", "b")]).tail(1)]), "mocks")
+    s = interaction_coverage(_sites(), test_exercises=None, mocks=other, imports=imports).seams.set_index("seam")
+    assert s.loc["a->b", ["status", "tests_real", "tests_mocking"]].tolist() == ["integration_estimated", 1, 0]
+    # the same test replacing the module the seam's calls reach mocks the seam
+    svc = schema.conform(pd.concat([other, _mocks([("tests/test_ab.py", "ab.test_x", 2, "patch", "b.svc",
+                                                    "b.svc", "b")]).tail(1)]), "mocks")
+    s = interaction_coverage(_sites(), test_exercises=None, mocks=svc, imports=imports).seams.set_index("seam")
+    assert s.loc["a->b", ["status", "tests_real", "tests_mocking"]].tolist() == ["mocks_only_estimated", 0, 1]
+
+
 def test_static_estimate_counts_tests_not_files_when_test_kinds_are_given():
     """Two tests in one file import a and b; one of them mocks b: 1 real, 1 mocking (not "1 file, covered")."""
     kinds = pd.DataFrame([("tests/test_ab.py::test_real", "tests/test_ab.py", ["a", "b"], []),

@@ -58,15 +58,18 @@ not a ``conftest.py``, which only provides fixtures, stands for one test): a tes
 reaches the components it imports and, through a facade (a component of ``__init__.py``
 files only: a package's public namespace), each component the facade imports at run time
 (a test that imports ``requests`` and calls ``requests.get`` runs ``api``'s and
-``sessions``' code, although it names neither module). A test exercises a seam for real
-when it reaches both the caller and the callee component and mocks nothing of the
-callee; it mocks the seam when it reaches the caller and mocks the callee component. The
-reach does not go through a component the test mocks. Every status but ``import_only`` carries
+``sessions``' code, although it names neither module). A test mocks the seam when it
+reaches the caller and replaces what the seam's calls reach (the same rule as on the coverage
+basis: a callee, its enclosing module/class or a symbol inside it, or the name where a caller
+module looks it up; a conftest replacing one helper of a component leaves the calls to its
+other symbols real); it exercises the seam for real when it reaches both components and does
+not mock the seam. The reach does not go through a component the test mocks. Every status but ``import_only`` carries
 the suffix ``_estimated`` and ``summary["basis_note"]`` says so. Call sites take
 their seam's estimate (imports cannot tell call sites apart).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -120,6 +123,24 @@ def _prefixes(dotted: str) -> tuple[str, ...]:
 def _replaces(callee: str, mocked: str) -> bool:
     """A mock of ``mocked`` stands in for calls to ``callee``: the same symbol or an enclosing module/class."""
     return callee == mocked or callee.startswith(mocked + ".")
+
+
+def _seam_mock_rule(callees: set[str], caller_modules: set[str]) -> Callable[[str | None, str | None], bool]:
+    """Does a mock of the callee component (replaced symbol ``q``, ``written`` as the test wrote it) replace what
+    the seam's calls reach? ``q`` encloses a callee or lies inside one, or it is patched where a caller module
+    looks it up. A mock of some other symbol of that component leaves these calls real."""
+    callee_prefixes = {p for c in callees for p in _prefixes(c)}
+
+    def relates(q: str | None, written: str | None) -> bool:
+        return (q is not None and (q in callee_prefixes or not callees.isdisjoint(_prefixes(q)))) or \
+            (written is not None and written.rpartition(".")[0] in caller_modules)
+    return relates
+
+
+def _modules(paths: pd.Series, module_of: dict[str, Any]) -> set[str]:
+    """The modules of ``paths`` as the structure named them (under the repository's source roots), else as
+    named under src/lib."""
+    return {m if isinstance(m := module_of.get(p), str) else module_name(p) for p in paths.astype(object)}
 
 
 def _mock_index(mocks: pd.DataFrame | None) -> dict[str, list[tuple[str | None, str | None, str | None]]]:
@@ -266,14 +287,9 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         n = len(grp)
         counts = grp["status"].value_counts()
         real = set().union(*grp["tests_real"]) if n else set()
-        caller_modules = {module_of.get(p) or module_name(p) for p in grp["path"].astype(object)}
-        mocking = set()
-        callee_prefixes = {p for c in callees for p in _prefixes(c)}
-        for t, q, written in by_component.get(callee_comp, ()):
-            # q relates to a callee: q encloses it (q is one of its prefixes) or lies inside it
-            if (q is not None and (q in callee_prefixes or not callees.isdisjoint(_prefixes(q)))) or \
-                    (written is not None and written.rpartition(".")[0] in caller_modules):
-                mocking.add(t)
+        caller_modules = _modules(grp["path"], module_of)
+        relates = _seam_mock_rule(callees, caller_modules)
+        mocking = {t for t, q, written in by_component.get(callee_comp, ()) if relates(q, written)}
         mocking |= set().union(*grp["tests_mocked"]) if n else set()
         integ = int(counts.get("integration", 0))
         iso = int(counts.get("isolation_only", 0))
@@ -351,7 +367,8 @@ def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) ->
 def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
                   imports: pd.DataFrame | None) -> list[tuple[str, set[str], set[str]]]:
     """(test, components it imports, components it mocks) per test of ``test_kinds``; without it, per test file
-    (a ``conftest.py`` only provides fixtures: importing everything there exercises nothing by itself)."""
+    (a ``conftest.py`` only provides fixtures: importing everything there exercises nothing by itself). Which
+    symbols each one mocks: :func:`_static_mocks`."""
     if test_kinds is not None:
         return [(base_test_id(str(t)), set(_as_list(c)), set(_as_list(m)))
                 for t, c, m in zip(test_kinds["test_id"], test_kinds["components"], test_kinds["mocked_components"])]
@@ -366,6 +383,29 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
             if not pd.isna(comp):
                 mocked.setdefault(str(f), set()).add(str(comp))
     return [(f, imported.get(f, set()), mocked.get(f, set())) for f in sorted(set(imported) | set(mocked))]
+
+
+#: a mock of some symbol of a component, which one unknown: it counts against every seam into that component
+_SOME_SYMBOL = "*"
+
+
+def _static_mocks(test_kinds: pd.DataFrame | None,
+                  mocks: pd.DataFrame | None) -> dict[str, list[tuple[str, str | None, str | None]]]:
+    """The units of :func:`_static_units` -> [(component, replaced symbol, target as written)] of their mocks;
+    :data:`_SOME_SYMBOL` when only ``test_kinds``' mocked components are known (no ``mocks`` table)."""
+    if test_kinds is not None:
+        if mocks is None:
+            return {base_test_id(str(t)): [(c, _SOME_SYMBOL, None) for c in _as_list(m)]
+                    for t, m in zip(test_kinds["test_id"], test_kinds["mocked_components"])}
+        return {t: [(c, q, w) for q, c, w in rows if c is not None] for t, rows in _mock_index(mocks).items()}
+    out: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    if mocks is not None and not mocks.empty:
+        for f, q, c, w in zip(mocks["test_file"].astype(object), mocks["target_qualname"], mocks["target_component"],
+                              mocks["target"]):
+            if not pd.isna(c):
+                out.setdefault(str(f), []).append((str(c), None if pd.isna(q) else str(q),
+                                                   None if pd.isna(w) else str(w)))
+    return out
 
 
 def _facade_imports(imports: pd.DataFrame | None) -> nx.DiGraph:
@@ -401,19 +441,25 @@ def _reached(facades: nx.DiGraph, imported: set[str], mocked: set[str]) -> set[s
 def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd.DataFrame | None,
             test_kinds: pd.DataFrame | None, seams: pd.DataFrame | None) -> InteractionCoverage:
     """Estimate from the tests' imports and mocks when no per-test coverage exists (module docstring)."""
-    by_caller: dict[str, list[tuple[str, set[str], set[str]]]] = {}  # component -> the tests reaching it
+    by_caller: dict[str, list[tuple[str, set[str]]]] = {}  # component -> the tests reaching it
     graph = _facade_imports(imports)
     for test, imported, mocked in _static_units(test_kinds, mocks, imports):
         reached = _reached(graph, imported, mocked)
         for c in reached:
-            by_caller.setdefault(c, []).append((test, reached, mocked))
+            by_caller.setdefault(c, []).append((test, reached))
+    mocks_of = _static_mocks(test_kinds, mocks)
+    module_of = dict(zip(imports["path"].astype(str), imports["module"].astype(object))) if imports is not None \
+        else {}
     kinds = _kinds(test_kinds)
     seam_rows, status_of = [], {}
     for seam, grp in call_sites.groupby("seam", sort=True):
         caller, callee = split_seam(seam)
-        units = by_caller.get(caller, ())
-        real = sorted({u for u, comps, mocked in units if callee in comps and callee not in mocked})
-        mocking = sorted({u for u, comps, mocked in units if callee in mocked})
+        relates = _seam_mock_rule(set(grp["callee"].astype(object)), _modules(grp["path"], module_of))
+        mocking_units = {u for u, _ in by_caller.get(caller, ())
+                         if any(c == callee and (q == _SOME_SYMBOL or relates(q, w))
+                                for c, q, w in mocks_of.get(u, ()))}
+        real = sorted({u for u, comps in by_caller.get(caller, ()) if callee in comps and u not in mocking_units})
+        mocking = sorted(mocking_units)
         n = len(grp)
         status = seam_status(n, len(real), len(mocking), basis="static")
         status_of[seam] = status
