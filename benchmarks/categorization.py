@@ -1,15 +1,16 @@
 """Benchmark: bug categorization against the hand-labelled changelog entries of data/labelled_bugs/.
 
 For each project the boundary vocabulary is derived from the project's own clone (its manifests and the
-imports of its code, :mod:`toolkit.load.boundary_vocab`) — what an audit of that repository would use; the
-entries are changelog text without a fix diff, so only the text speaks. Prints, for the tuning part and the
-held-out project separately:
+imports of its code, :mod:`toolkit.load.boundary_vocab`) — what an audit of that repository would use. Prints,
+for each part of the set (since the third review every labelled project is tuning data: a held-out part is
+labelled blind elsewhere, see data/labelled_bugs/README.md), as a whole and per project:
 
 * the rules alone: decided share, macro-F1 and per-class precision/recall over the decided entries (a decision
   of neither class — environment, not_a_bug — counts as wrong), accuracy at confidence >= 0.8, and a
   reliability table (confidence bins vs observed accuracy);
-* the scikit-learn classifier (:mod:`toolkit.analyze.bug_classifier`): cross-validated (5 folds) on the
-  tuning part; trained on the tuning part and tested on the held-out project;
+* the scikit-learn classifier (:mod:`toolkit.analyze.bug_classifier`): cross-validated leave-one-project-out
+  on the tuning part (each project predicted by a model that never saw it); trained on the tuning part and
+  tested on a held-out part when there is one;
 * their combination: the rules where they decide, the classifier for the bugs they leave unknown.
 
 ``--with-fixes`` measures what the fix adds (issue 17, "the fix diff counts"): every entry that carries an issue
@@ -22,8 +23,8 @@ as files (links, fix commits' files and messages), and that plus the fix's chang
 integration vs component entries among the tuning entries linked to a fix — a feature that fires as often for
 both classes says nothing about the class (the review behind the rule table's weights).
 
-The held-out part spans several projects (requests: few linked fixes; pip and aiohttp: nearly all linked); it
-is scored as a whole and per project.
+A part that spans several projects is scored as a whole and per project (requests: few linked fixes; pip and
+aiohttp: nearly all linked).
 
     python benchmarks/categorization.py [--repos /tmp/rr] [--part tuning|heldout|both] [--with-fixes]
                                         [--feature-table]
@@ -190,8 +191,10 @@ def show(name: str, s: dict) -> None:
 
 
 def classifier_parts(tuning: pd.DataFrame, heldout: pd.DataFrame | None):
-    """Cross-validated predictions on tuning, and a tuning-trained model's predictions on held-out."""
-    from sklearn.model_selection import StratifiedKFold
+    """Cross-validated predictions on tuning (leave one project out when there are several: a model is judged on
+    projects it never saw, as it would be on a new repository), and a tuning-trained model's predictions on
+    held-out."""
+    from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
     from toolkit.analyze.bug_classifier import _matrix, _new
     from toolkit.analyze.bug_categorization import FEATURES
@@ -205,7 +208,10 @@ def classifier_parts(tuning: pd.DataFrame, heldout: pd.DataFrame | None):
     ft, yt = feats(tuning), tuning["label"].to_numpy()
     cv_pred = np.empty(len(yt), dtype=object)
     cv_conf = np.zeros(len(yt))
-    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(yt)), yt):
+    groups = tuning["project"].to_numpy()
+    folds = (LeaveOneGroupOut().split(np.zeros(len(yt)), yt, groups) if len(set(groups)) > 1
+             else StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(yt)), yt))
+    for train, test in folds:
         vec, model = _new(0)
         model.fit(_matrix(vec, ft.iloc[train], names, fit=True), yt[train])
         proba = model.predict_proba(_matrix(vec, ft.iloc[test], names, fit=False))
@@ -233,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     data = load()
     t0 = time.perf_counter()
     parts = {"tuning": data[data["split"] == "tuning"], "heldout": data[data["split"] == "heldout"]}
+    parts = {k: v for k, v in parts.items() if len(v)}  # every project is tuning now (data/labelled_bugs/README)
     if args.part != "both":
+        if args.part not in parts:
+            ap.error(f"the labelled set has no {args.part} part (data/labelled_bugs/README.md says why)")
         parts = {args.part: parts[args.part]}
     if args.feature_table:
         if "tuning" not in parts:
@@ -267,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         (cv_pred, cv_conf), ho_pred = classifier_parts(tun, ho)
         for name, got, pred, conf in (("tuning", tun, cv_pred, cv_conf),
                                       *((("heldout", ho, *ho_pred),) if ho is not None and ho_pred else ())):
-            how = "cross-validated, 5 folds" if name == "tuning" else "trained on tuning"
+            how = ("cross-validated, leave one project out" if tun["project"].nunique() > 1
+                   else "cross-validated, 5 folds") if name == "tuning" else "trained on tuning"
             print(f"\n== {name}: classifier ({how}) and combination")
             show("classifier", scores(got["label"], pd.Series(pred, index=got.index), pd.Series(conf, index=got.index)))
             rules = got["rules_category"].astype(str)
@@ -297,7 +307,7 @@ def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = 
             whole = scores(got["label"], got["rules_category"].astype(str), got["confidence"])
             show(f"rules, {mode}", whole)
             table.append((name, mode, whole))
-            if got["project"].nunique() > 1 and name != "tuning":
+            if got["project"].nunique() > 1:
                 for project, one in got.groupby("project", sort=False):
                     s = scores(one["label"], one["rules_category"].astype(str), one["confidence"])
                     show(f"  {project}", s)
