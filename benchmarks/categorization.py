@@ -333,7 +333,8 @@ def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = 
 #: The file-level fix features reviewed by --feature-table (toolkit.analyze.bug_categorization.FEATURES).
 FIX_FEATURES = ("fix_multi_component", "fix_single_component", "unit_tests_only", "integration_tests_added",
                 "integration_tests_changed", "interface_file", "manifest_fix", "config_only_fix", "boundary_file",
-                "interface_module")
+                "interface_module", "diff_cross_component_call", "diff_dependency_call", "diff_exception_translation",
+                "diff_serialization", "diff_config", "diff_inside_component")
 
 
 def feature_table(rows: pd.DataFrame, repos: Path, mode: str = "text+fix files") -> pd.DataFrame:
