@@ -470,7 +470,10 @@ def test_a_fix_inside_one_component_counts_only_when_it_touched_nothing_across_t
                   ("m1", "src/pkg/fmt.py")])
     r = categorize_bugs(iss, links=ln, file_changes=fc, files=files, imports=imports, vocabulary=VOCAB)
     assert row(r, "#1")["evidence"] == ["fix touched src/pkg/net.py, which imports ssl (+0.5 → integration)"]
-    assert row(r, "#2")["evidence"][0] == "fix touched one component: pkg (+2 → component)"
+    # a fix inside one component and a text naming nothing across are one piece of evidence, counted once: the fix
+    # adds what the text's two words did not say (2 of a full description's 12)
+    assert row(r, "#2")["evidence"][0] == "fix touched one component: pkg (+1.66667 → component)"
+    assert row(r, "#2")["score_component"] == pytest.approx(DEFAULT_WEIGHTS["fix_single_component"])
     assert row(r, "#2")["category"] == "component"
     assert row(r, "#3")["evidence"][0] == "fix changed dependency manifest pyproject.toml (+2 → integration)"
     assert row(r, "#3")["category"] == "integration"
@@ -497,7 +500,7 @@ def test_a_file_that_talks_across_counts_as_much_as_such_files_are_rare():
     # 7 of 10 modules import ssl: a random one-file fix touches one with probability 0.7, 0.51 bits of 3
     assert common["evidence"][-1] == ("fix touched src/pkg/plain0.py, which imports ssl (7 of 10 production files do:"
                                       " x0.17) (+0.0857622 → integration)")
-    assert common["score_component"] > 0.8 * (DEFAULT_WEIGHTS["fix_single_component"] + DEFAULT_WEIGHTS["no_boundary"])
+    assert common["score_component"] > 0.8 * DEFAULT_WEIGHTS["no_boundary"]  # the fix's inside-ness counted once
     assert common["category"] == "component"
 
 
@@ -513,10 +516,18 @@ def test_a_changed_call_into_another_component_is_a_seam_inside_the_project_not_
                                  fix_diffs=facts("c1", [("changed", "4 lines")])), "#1")
     seam = row(categorize_bugs(iss, links=ln, file_changes=fc, vocabulary=VOCAB, fix_diffs=facts(
         "c1", [("changed", "4 lines"), ("cross_component_call", "adds a call of pkg.util.clamp (util)")])), "#1")
-    assert inside["evidence"][:2] == ["fix touched one component: pkg (+2 → component)",
-                                      "14 words name nothing across the project's boundary (+2 → component)"]
+    assert inside["evidence"][0] == "14 words name nothing across the project's boundary (+2 → component)"
     assert seam["evidence"] == ["14 words name nothing across the project's boundary (+2 → component)",
                                 "fix diff src/pkg/fmt.py:3 adds a call of pkg.util.clamp (util) (+0.5 → integration)"]
+    # a short text says little, so the fix's staying inside one component adds the rest — unless it called across
+    short = issues(issue("#2", "Wrong percentage"))
+    ln2 = links({"#2": ["c1"]}, {"#2": ["pkg"]})
+    inside2 = row(categorize_bugs(short, links=ln2, file_changes=fc, vocabulary=VOCAB,
+                                  fix_diffs=facts("c1", [("changed", "4 lines")])), "#2")
+    seam2 = row(categorize_bugs(short, links=ln2, file_changes=fc, vocabulary=VOCAB, fix_diffs=facts(
+        "c1", [("changed", "4 lines"), ("cross_component_call", "adds a call of pkg.util.clamp (util)")])), "#2")
+    assert inside2["evidence"][0] == "fix touched one component: pkg (+1.66667 → component)"
+    assert not [e for e in seam2["evidence"] if e.startswith("fix touched one component")]
 
 
 def test_summary_shares_are_over_decided_bugs_with_the_undecided_beside():

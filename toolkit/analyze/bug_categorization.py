@@ -554,7 +554,42 @@ _DIFF_ACROSS = tuple(_DIFF_FEATURE.values())
 _DIFF_OUT = tuple(f for f in _DIFF_ACROSS if f != "diff_cross_component_call")
 
 
-def _diff_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, fix_diffs: pd.DataFrame | None) -> None:
+def _callers_share(imports: pd.DataFrame | None) -> tuple[dict[str, float], int]:
+    """Per component, the share of the project's OTHER components that import it, and how many components there
+    are: a helper most components use (pip's ``utils``, ``exceptions``) is called from everywhere, so a fix calling
+    it says little about a seam, like the file properties weighed by :func:`_rarity`."""
+    if imports is None or not len(imports):
+        return {}, 0
+    im = imports[imports["component"].notna() & imports["target_component"].notna()]
+    src, dst = im["component"].astype(str), im["target_component"].astype(str)
+    n = len(set(src) | set(dst))
+    pairs = {(a, b) for a, b in zip(src, dst) if a != b}
+    callers: dict[str, int] = {}
+    for _a, b in pairs:
+        callers[b] = callers.get(b, 0) + 1
+    return {c: k / max(n - 1, 1) for c, k in callers.items()}, n
+
+
+_CALLEE = re.compile(r"\(([^()]+)\)$")
+
+
+def _callee_information(detail: str, shared: tuple[dict[str, float], int], full_bits: float) -> tuple[float, str]:
+    """How much a fix's call into another component says (factor of ``diff_cross_component_call``), and the words
+    shown: -log2 of the share of components that use the callee, full at ``full_bits`` (a component one other in 8
+    uses); in full without an imports table or a component count (a two-component application's one seam)."""
+    share, n = shared
+    m = _CALLEE.search(detail)
+    if not share or m is None or m.group(1) not in share or n <= 2 or full_bits <= 0:
+        return 1.0, ""
+    p = share[m.group(1)]
+    factor = min(1.0, max(0.0, -np.log2(p)) / full_bits) if p > 0 else 1.0
+    if factor >= 1.0:
+        return 1.0, ""
+    return factor, f" (used by {p:.0%} of the other components: x{factor:.2f})"
+
+
+def _diff_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, fix_diffs: pd.DataFrame | None,
+                   imports: pd.DataFrame | None = None) -> None:
     """Step 1b: the fix's changed lines (schema ``fix_diff_facts``). Each kind of fact counts once per bug, shown
     with the first file:line; a bug whose fix commits were read, whose production lines changed, with no fact at a
     boundary and one component among its changed production files, gets ``diff_inside_component``.
@@ -571,16 +606,26 @@ def _diff_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, fix_diffs: pd.Dat
             fix_diffs["sha"].astype(str), fix_diffs["path"].astype(str), fix_diffs["component"].astype(object),
             fix_diffs["what"].astype(str), fix_diffs["line"].astype("int64"), fix_diffs["detail"].astype(str)):
         by_sha.setdefault(sha, []).append((path, what, None if pd.isna(comp) else str(comp), int(line), detail))
+    shared = _callers_share(imports)
+    bits = ev.w["rare_file_bits"]
     for i, k in enumerate(keys):
         rows = [r for s in sorted(set(fx.shas.get(k, ()))) for r in by_sha.get(s, ())]
         if not rows:
             continue
         seen: set[str] = set()
+        calls: list[tuple[float, str]] = []
         for path, what, _comp, line, detail in rows:
             feature = _DIFF_FEATURE.get(what)
-            if feature is not None and feature not in seen:
+            if feature == "diff_cross_component_call":
+                calls.append((*_callee_information(detail, shared, bits), f"fix diff {path}:{line} {detail}"))
+            elif feature is not None and feature not in seen:
                 seen.add(feature)
                 ev.add(i, feature, f"fix diff {path}:{line} {detail}")
+        if calls:  # the most telling call: into the component fewest others use
+            factor, why, text = max(calls, key=lambda c: c[0])
+            seen.add("diff_cross_component_call")
+            if factor > 0:
+                ev.add(i, "diff_cross_component_call", text + why, factor)
         prod = {(comp, path) for path, what, comp, _l, _d in rows if what == "changed" and comp is not None}
         comps = {c for c, _p in prod}
         if prod:
@@ -891,16 +936,21 @@ def _no_boundary_evidence(ev: _Evidence, texts: list[str], boundary: np.ndarray,
         # parts, so it is not "inside one component"; but it crosses nothing of the project's boundary, about which
         # the text's silence still speaks (on the tuning part it silenced no_boundary for 9 component bugs)
         inside = 0.0 if c["diff_cross_component_call"][i] else silent
-        if single[i] and inside > 0:
-            ev.add(i, "fix_single_component", f"fix touched one component: {components[keys[i]][0]}", inside)
-        if not has_vocabulary or c["text_integration"][i] >= 1.0 or silent <= 0:
-            continue  # no vocabulary to check against, the words describe an interaction, or the fix crossed
-        words = len(_WORD.findall(_CODE.sub(" ", text)))
-        if words:
-            ev.add(i, "no_boundary", f"{words} words name nothing across the project's boundary",
-                   min(1.0, words / full) * silent)
-        if _CODE.search(text):
-            ev.add(i, "own_code_only", "the text names only the project's own code")
+        said = 0.0  # how much of "nothing across" the text already said (no_boundary's factor)
+        if has_vocabulary and c["text_integration"][i] < 1.0 and silent > 0:
+            words = len(_WORD.findall(_CODE.sub(" ", text)))
+            if words:
+                said = min(1.0, words / full) * silent
+                ev.add(i, "no_boundary", f"{words} words name nothing across the project's boundary", said)
+            if _CODE.search(text):
+                ev.add(i, "own_code_only", "the text names only the project's own code")
+        # "the fix stayed in one component" and "the text names nothing across" are one piece of evidence read from
+        # two sources — nothing crossed — counted once: the fix adds only what the text's silence did not say (on the
+        # labelled set, among entries whose text names nothing across, a fix inside one component fired for 14 of 19
+        # linked integration vs 57 of 92 component entries: no information beyond the text, and counted twice it
+        # put 53 component decisions at confidence 0.80-0.82, right 79% of the time)
+        if single[i] and inside > 0 and inside - said > 0:
+            ev.add(i, "fix_single_component", f"fix touched one component: {components[keys[i]][0]}", inside - said)
 
 
 def _environment_evidence(ev: _Evidence, env: list[str], env_hit: np.ndarray) -> None:
@@ -994,7 +1044,7 @@ def categorize_bugs(
     texts = [f"{a}\n{b}" for a, b in zip(issue_text, fix_text)]
 
     single = _fix_evidence(ev, keys, fx, env, files, imports, vocabulary)
-    _diff_evidence(ev, keys, fx, fix_diffs)
+    _diff_evidence(ev, keys, fx, fix_diffs, imports)
     _tracker_evidence(ev, bugs, fx, files)
     wanted = _wanted_keys(vocabulary)
     index = (_index(issue_text, wanted), _index(fix_text, wanted))
