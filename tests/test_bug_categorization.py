@@ -567,3 +567,27 @@ def test_term_lookup_finds_exactly_what_a_plain_regex_search_finds():
                 want.setdefault(i, []).append(j)
     assert got == want
     assert len(want) > 15  # the texts do name terms
+
+
+def test_a_call_into_a_helper_most_components_use_says_little():
+    """A changed call into another component weighs by how few other components use the callee (-log2 of the
+    share, full at rare_file_bits): pip's ``utils`` is called from everywhere, a one-caller module is a real seam."""
+    comps = ["a", "b", "c", "d", "e"]
+    imp = [(c, "util") for c in comps] + [("a", "b")]  # util is used by all five others, b by one of five
+    imports = schema.conform(pd.DataFrame([
+        {"path": f"src/{s}/m.py", "line": 1, "module": f"{s}.m", "component": s, "target_module": f"{t}.x",
+         "target_symbol": None, "target_component": t, "is_relative": False, "is_conditional": False,
+         "is_type_checking": False, "is_function_local": False} for s, t in imp]), "imports")
+
+    def evidence(callee):
+        facts = schema.conform(pd.DataFrame([{"sha": "c1", "path": "src/a/m.py", "component": "a", "what": w,
+                                              "line": 3, "count": 1, "detail": d} for w, d in
+                                             [("changed", "4 lines"),
+                                              ("cross_component_call", f"adds a call of {callee}.x.f ({callee})")]]),
+                              "fix_diff_facts")
+        return row(categorize_bugs(issues(issue("#1", "Wrong total")), links=links({"#1": ["c1"]}, {"#1": ["a"]}),
+                                   file_changes=changes([("c1", "src/a/m.py")]), imports=imports, fix_diffs=facts),
+                   "#1")["score_integration"]
+
+    assert evidence("util") == 0.0  # every other component uses it: no information
+    assert evidence("b") == pytest.approx(DEFAULT_WEIGHTS["diff_cross_component_call"] * min(1, np.log2(5) / 3))

@@ -835,11 +835,14 @@ def _apart(text: str, hits: list[int], terms: _TermSet) -> set[int]:
     if len(hits) < 2 or "." not in text:
         return set(hits)
 
+    def names(j: int, part: str) -> bool:  # a part of a dotted name, read as code (a component named as a name)
+        return terms.rx[j].search(f"`{part}`") is not None
+
     def last(m: re.Match) -> str:
         parts = m.group(0).split(".")
-        named = [j for j in hits if any(terms.rx[j].fullmatch(p) for p in parts)]
-        return f" {parts[-1]} " if not named else " " + next(
-            p for p in reversed(parts) if any(terms.rx[j].fullmatch(p) for j in named)) + " "
+        named = [j for j in hits if any(names(j, p) for p in parts)]
+        return f" {parts[-1]} " if not named else " `" + next(
+            p for p in reversed(parts) if any(names(j, p) for j in named)) + "` "
 
     flat = _DOTTED.sub(last, text)
     return {j for j in hits if terms.rx[j].search(flat)}

@@ -30,7 +30,8 @@ service        the kinds of :mod:`toolkit.vocab.external_services` the code impo
 runtime, os,   the generic tables :data:`RUNTIME_TERMS`, :data:`OS_TERMS`,
 tool           :data:`TOOL_TERMS` (every Python project runs on a runtime and an OS, and is
                built and checked by ecosystem tools)
-component      the project's components (``files.component``), when it has two or more
+component      the project's components (``files.component``), when it has two or more; one whose
+               name is a plain word only when written as a name (:func:`_component_pattern`)
 =============  ==============================================================================
 
 A name that is also an everyday English word (:data:`PLAIN_WORDS`: ``requests``,
@@ -339,6 +340,17 @@ def _not_own(pattern: str, own: set[str]) -> str:
     return "|".join(a for a in top_alternatives(pattern) if not any(re.fullmatch(a, o) for o in spellings))
 
 
+def _component_pattern(name: str) -> str:
+    """How prose names a component: a name that is a plain word (``config``, ``logging``, ``index``, ``sessions``)
+    only when written as a name — in a code span, a dotted path or a file path (``"`sessions`"``, ``aiohttp.http``,
+    ``index()``, ``shop/notifications/sender.py``) —, since as a word it is everyday prose ("cookies set by hooks are persisted on sessions" names no component);
+    a name no sentence uses as a word (``_compat``, ``http2``) anywhere."""
+    n = re.escape(name.lower())
+    if not re.fullmatch(r"[a-z]+", name.lower()):
+        return n
+    return rf"(?<=[`./]){n}|{n}(?=`|\.\w|\(|/)"
+
+
 def _name_pattern(names: Iterable[str], plain: bool) -> str:
     alt = "|".join(re.escape(v).replace(r"\-", "[-_ ]") for v in sorted(set(names), key=len, reverse=True))
     if plain:  # only as code (`name`) or with a version (name 2.x, name>=1)
@@ -427,7 +439,7 @@ def boundary_vocabulary(
         for c in components:
             if _norm(c) in PLAIN_WORDS or len(c) < 3 or (c in facades and _norm(c) in own):
                 continue  # a package's namespace named like the project: its name names the whole project
-            add(c, "component", re.escape(c.lower()), "a component of this repository (files.component)")
+            add(c, "component", _component_pattern(c), "a component of this repository (files.component)")
     return schema.conform(pd.DataFrame(rows, columns=["term", "kind", "pattern", "source"]), "boundary_terms") \
         if rows else schema.empty("boundary_terms")
 
