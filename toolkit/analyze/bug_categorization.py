@@ -159,9 +159,10 @@ FEATURES: dict[str, tuple[str, float, str]] = {
 PARAMETERS: dict[str, tuple[float, str]] = {
     "text_cap": (3.0, "the most the words can add to one category"),
     "boundary_cap": (5.0, "the most the boundary names can add"),
-    "fix_message_names": (0.0, "factor of a boundary name found only in the fix messages, not in the bug's own text"
-                                " (0: such names fired for 13 of 146 integration and 19 of 165 component entries of"
-                                " the labelled set — a fix message names what the commit touched, whatever the bug)"),
+    "fix_message_names": (0.5, "factor of a boundary name found only in the fix messages, not in the bug's own text:"
+                                " such names fired for 18 of 146 integration vs 10 of 165 component entries of the"
+                                " labelled set (a likelihood ratio ~2, against 5-20 for names in the bug's own text:"
+                                " a fix message names what the commit touched, whatever the bug), so half weight"),
     "full_text_words": (12.0, "words of text that make a full description for no_boundary"),
     "prior": (1.0, "evidence it takes to be half sure: confidence = margin / (total + prior)"),
     "rare_file_bits": (3.0, "information (bits) at which a fix touching a file with a property (boundary_file,"
@@ -613,7 +614,7 @@ def _diff_evidence(ev: _Evidence, keys: list[str], fx: _Fixes, fix_diffs: pd.Dat
         if not rows:
             continue
         seen: set[str] = set()
-        calls: list[tuple[float, str]] = []
+        calls: list[tuple[float, str, str]] = []
         for path, what, _comp, line, detail in rows:
             feature = _DIFF_FEATURE.get(what)
             if feature == "diff_cross_component_call":
