@@ -233,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show-errors", action="store_true", help="print the wrong and undecided entries (tuning only)")
     ap.add_argument("--with-fixes", action="store_true",
                     help="link entries to their fix commits and score text / +fix files / +fix diff")
+    ap.add_argument("--lopo", action="store_true",
+                    help="leave one project out: the rule table's fire-rate decisions re-made without each project,"
+                         " scored on it (+fix diff)")
     ap.add_argument("--feature-table", action="store_true",
                     help="tuning part only: how often each fix feature fires for integration vs component entries")
     args = ap.parse_args(argv)
@@ -250,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         for mode in ("text+fix files", "text+fix files+fix diff"):
             show_feature_table(feature_table(parts["tuning"], args.repos, mode), mode)
         return 0
+    if args.lopo:
+        return lopo(pd.concat(list(parts.values()), ignore_index=True), args.repos)
     if args.with_fixes:
         return with_fixes(parts, args.repos, args.show_errors)
     results = {}
@@ -327,6 +332,50 @@ def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = 
         print(f"| {part} ({sc['n']}) | {mode} | {sc['macro_f1']:.2f} | {100 * sc['decided_share']:.0f}% | "
               f"{acc:.2f} ({n}) |")
     print(f"\n({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+#: The weights the third review set from fire rates (toolkit.analyze.bug_categorization.FEATURES, PARAMETERS): the
+#: weight each has when its evidence says something about its class, and a probe run's weight that shows it firing.
+LOPO_WEIGHTS = {"fix_message_names": (0.5, 1.0), "integration_tests_added": (2.5, 1e-6),
+                "integration_tests_changed": (0.5, 1e-6)}
+
+
+def lopo(rows: pd.DataFrame, repos: Path, mode: str = "text+fix files+fix diff") -> int:
+    """Leave one project out: for each project, each weight of :data:`LOPO_WEIGHTS` is decided on the OTHER
+    projects by the rule the review used — it keeps its weight where it fires for its class with precision >= 0.6
+    (a likelihood ratio of ~1.5 on a balanced set), else 0 —, and the project is scored with those weights; the
+    predictions of the eight folds are scored together. What the figures on all projects would be for a project
+    the decisions never saw."""
+    rows = rows.reset_index(drop=True)
+    fixes = {p: f for p, part in rows.groupby("project", sort=False) if (f := fixes_of(repos, p, part)) is not None}
+    probe = categorize(rows, repos, weights={k: v for k, (_w, v) in LOPO_WEIGHTS.items()}, fixes=fixes, mode=mode)
+    probe = probe.merge(rows[["id", "label", "project"]], left_on="key", right_on="id")
+    feats = pd.DataFrame(list(probe["_features"]))
+    fired = {"fix_message_names": probe["evidence"].map(
+        lambda e: any(" names " in x and "in the fix message" in x for x in e)).to_numpy(),
+             **{f: feats[f].to_numpy() > 0 for f in LOPO_WEIGHTS if f != "fix_message_names"}}
+    is_int = (probe["label"] == "integration").to_numpy()
+    out = []
+    print(f"\n== leave one project out ({mode}): weights decided on the other projects")
+    for project in rows["project"].unique():
+        train = (probe["project"] != project).to_numpy()
+        weights = {}
+        for f, (keep, _p) in LOPO_WEIGHTS.items():
+            n = int((fired[f] & train).sum())
+            prec = float((fired[f] & train & is_int).sum() / n) if n else float("nan")
+            weights[f] = keep if prec >= 0.6 else 0.0
+        print(f"  without {project}: " + ", ".join(f"{f} {w:g}" for f, w in weights.items()))
+        part = rows[rows["project"] == project].reset_index(drop=True)
+        got = categorize(part, repos, weights=weights, fixes=fixes, mode=mode)
+        out.append(got.merge(part[["id", "label", "project"]], left_on="key", right_on="id"))
+    got = pd.concat(out, ignore_index=True)
+    show("rules, leave one project out", scores(got["label"], got["rules_category"].astype(str), got["confidence"]))
+    print("\n| project | macro-F1 | decided | acc at conf >= 0.8 (n) |\n|---|---|---|---|")
+    for project, one in [("all", got), *got.groupby("project", sort=False)]:
+        sc = scores(one["label"], one["rules_category"].astype(str), one["confidence"])
+        acc, n = sc["acc_conf_0.8"]
+        print(f"| {project} ({sc['n']}) | {sc['macro_f1']:.2f} | {100 * sc['decided_share']:.0f}% | {acc:.2f} ({n}) |")
     return 0
 
 
