@@ -7,8 +7,9 @@ a logistic regression, the rules' P/R/F1 beside it) — what an audit with a lab
 
 * 1,000 synthetic labelled bugs (integration / component / environment / not_a_bug; titles and bodies of 20–60
   words drawn from a shared vocabulary with class-typical words mixed in, so the model has real work to do);
-* the 213 hand-labelled changelog bug fixes of ``data/labelled_bugs/`` (see its README), categorized without a
-  boundary vocabulary (the vocabulary changes the rule features, not the model's cost).
+* the tuning part of the hand-labelled changelog bug fixes of ``data/labelled_bugs/`` (see its README; never the
+  held-out part, whose figures are measured once), categorized without a boundary vocabulary (the vocabulary
+  changes the rule features, not the model's cost).
 
 The ratio is the best-of-3 wall time over the 5 s target (below 1 meets it), each run in a fresh process on
 one BLAS/OpenMP thread (``common.fresh_seconds``). Categorizing the bugs is not
@@ -74,12 +75,16 @@ def synthetic(n: int = 1000, seed: int = 17):
 
 
 def labelled_set():
-    """The hand-labelled changelog entries of data/labelled_bugs/: (BugCategories, labels table)."""
-    data = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
+    """The tuning part of data/labelled_bugs/: (BugCategories, labels table)."""
+    data = [d for d in map(json.loads, filter(str.strip, LABELLED.read_text().splitlines())) if d["split"] == "tuning"]
     cats = categorize_bugs(_issues([(d["id"], d["text"], "") for d in data]))
     labels = pd.DataFrame([{"key": d["id"], "category": d["label"], "note": "", "reviewer": None,
                             "decided_at": pd.NaT} for d in data])
     return cats, labels
+
+
+def _tuning_count() -> int:
+    return sum('"split": "tuning"' in line for line in LABELLED.open())
 
 
 def run(argv: list[str] | None = None) -> list[dict]:
@@ -88,7 +93,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
     rows = []
     n = pick(args, 1000, 1000, 60)
     for name, (cats, labels) in ((f"classifier cv, {n} synthetic labels", synthetic(n)),
-                                 (f"classifier cv, {sum(1 for _ in LABELLED.open())} labelled_bugs",
+                                 (f"classifier cv, {_tuning_count()} labelled_bugs (tuning)",
                                   labelled_set())):
         result = evaluate_classifier(cats, labels, cv=5)
         which = "synthetic" if name.endswith("synthetic labels") else "labelled"

@@ -117,3 +117,32 @@ def test_findings_json_validates_against_its_schema_versions_field_list(tmp_path
     del broken["top_seams"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, findings_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_bug_share_without_production_bugs_is_shown_over_decided_bugs_and_says_why_production_is_na(tmp_path):
+    """Public trackers rarely say where a bug was found: the headline gives the share over all decided bugs with
+    the undecided count beside it, and the production share is n/a for that reason, not "its section did not run"."""
+    from gitutil import commit, when
+
+    repo = make_repo(tmp_path / "repo", {
+        "seamscope.toml": '[components]\n"app/a.py" = "a"\n"app/b.py" = "b"\n',
+        "app/__init__.py": "",
+        "app/a.py": "from app import b\n\n\ndef f():\n    return b.g()\n",
+        "app/b.py": "def g():\n    return 1\n",
+    }, date=when(1))
+    commit(repo, "Fix f passing the wrong value to b.g (fixes #3)",
+           {"app/a.py": "from app import b\n\n\ndef f():\n    return b.g() + 0\n"}, date=when(5))
+    issues = tmp_path / "issues.json"
+    issues.write_text(json.dumps([{"number": 3, "title": "f returns the wrong value", "state": "closed",
+                                   "labels": [{"name": "bug"}], "created_at": "2020-01-01T00:00:00Z",
+                                   "html_url": "https://github.com/x/y/issues/3"}]), encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["audit", str(repo), "-q", "--issues", str(issues), "--out", str(out)]) == 0
+    doc = json.loads((out / "findings.json").read_text())
+    why = doc["not_measured"]["production-integration-bug-share-pct"]
+    assert doc["metrics"]["production-integration-bug-share-pct"]["value"] is None
+    assert "found in production" in why and "did not run" not in why
+    assert doc["metrics"]["undecided-bugs"]["value"] is not None
+    summary = (out / "report-summary.md").read_text()
+    assert summary.index("| integration bug share |") < summary.index("| undecided bugs |") \
+        < summary.index("| production integration bug share |")

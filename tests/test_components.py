@@ -215,6 +215,21 @@ def test_test_server_package_and_noxfile_are_not_components(tmp_path):
     assert "dummy" in s3.components.names
 
 
+def test_a_product_that_ships_a_pytest_plugin_module_is_not_test_support(tmp_path):
+    """Outside a src/ layout, one module importing pytest (a shipped plugin, aiohttp's pytest_plugin.py) does not
+    make the product test support; before, the whole package was excluded and docs/ and examples/ became components."""
+    body = "def f():\n    return 1\n" + "x = 1\n" * 30
+    files = {"netlib/__init__.py": "", "netlib/pool.py": "from .conn import C\n" + body,
+             "netlib/conn.py": "class C:\n    pass\n" + body, "netlib/web.py": "from .pool import f\n" + body,
+             "netlib/pytest_plugin.py": "import pytest\nfrom .pool import f\n",
+             "tests/test_pool.py": "import netlib.pool\n", "examples/demo.py": "import netlib.web\n",
+             "docs/conf.py": "x = 1\n"}
+    s = _load(tmp_path, files)
+    assert {"pool", "conn", "web"} <= set(s.components.names)
+    ex = _excluded(s)
+    assert "examples/" in ex and "docs/" in ex and not any(k.startswith("netlib") for k in ex)
+
+
 def test_django_apps_are_components(tmp_path):
     files = {"manage.py": "import os\n",
              "site/__init__.py": "", "site/settings.py": "X = 1\n", "site/urls.py": "from blog.views import index\n",

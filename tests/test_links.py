@@ -316,6 +316,25 @@ def test_merge_subject_ending_in_an_issue_key_links_it():
 
 
 
+def test_version_notes_and_release_headings_in_words_are_no_fix_evidence(tmp_path):
+    """``doc/changes/8.2.rst`` holds a version's notes, not a fragment of issue 8; a release heading dated in words
+    (``## 0.28.1 (6th December, 2024)``) makes its commit a release, whose changelog lines record fixes made before."""
+    from toolkit.load.links import link_fixes
+    repo = make_repo(tmp_path / "r", {"src/pkg/a.py": "x = 1\n", "CHANGELOG.md": "# Changelog\n\n## [UNRELEASED]\n"},
+                     date=when(1))
+    commit(repo, "Keep the port when redirecting", {"src/pkg/a.py": "x = 2\n"}, date=when(2))
+    notes = commit(repo, "Notes for 8.2", {"doc/changes/8.2.rst": "Release 8.2\n===========\n\n* Faster.\n"},
+                   date=when(3))
+    rel = commit(repo, "Version 0.28.1", {"src/pkg/__init__.py": "__version__ = '0.28.1'\n", "CHANGELOG.md":
+                 "# Changelog\n\n## 0.28.1 (6th December, 2024)\n\n- Keep the port when redirecting. (#9)\n"},
+                 date=when(4))
+    issues = finish(pd.DataFrame({"tracker": "github", "type": "bug", "key": ["#8", "#9"], "source": "t"}))
+    res = link_fixes(issues, load_history(repo, cache=False), repo)
+    linked = set(zip(res.links["issue_key"], res.links["sha"]))
+    assert ("#8", notes) not in linked and ("#9", rel) not in linked, linked
+    assert set(res.unlinked["issue_key"]) == {"#8", "#9"}
+
+
 def test_changelog_lines_added_by_the_fix_link_it(tmp_path):
     """A line citing an issue added to CHANGES.rst by a commit is the same evidence as a fragment file: the
     oldest commit writing it is linked; moving the line, a release citing many, or a towncrier build is not."""

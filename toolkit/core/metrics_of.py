@@ -267,6 +267,8 @@ def bug_categorization(f: Findings) -> Measured:
                "undecided_bugs": s.get("undecided", 0),
                "analyst_labelled_bugs": s.get("labelled", 0)}
     # what the analyst labels taught (toolkit.analyze.bug_classifier.Learning): n/a with the reason, never 0
+    notes = {} if summary["production_integration_bug_share_pct"] is not None else {
+        "production_integration_bug_share_pct": _no_production_share(s)}
     keys = ("classifier_macro_f1", "rules_macro_f1_on_labels", "classifier_chosen")
     learning = bc.learning
     if learning is None:
@@ -274,13 +276,22 @@ def bug_categorization(f: Findings) -> Measured:
 
         summary.update({k: None for k in keys} | {"labels_needed_for_classifier": MIN_LABELS,
                                                   "bugs_decided_by_classifier": 0})
-        return Measured(summary, {k: no_labels_note() for k in keys})
+        return Measured(summary, notes | {k: no_labels_note() for k in keys})
     summary.update({"classifier_macro_f1": _round(learning.classifier_macro_f1),
                     "rules_macro_f1_on_labels": _round(learning.rules_macro_f1),
                     "labels_needed_for_classifier": int(learning.needed),
                     "bugs_decided_by_classifier": int(learning.decided),
                     "classifier_chosen": None if learning.evaluation is None else learning.chosen == "classifier"})
-    return Measured(summary, {k: learning.note for k in keys if summary[k] is None})
+    return Measured(summary, notes | {k: learning.note for k in keys if summary[k] is None})
+
+
+def _no_production_share(s: dict[str, Any]) -> str:
+    """Why the production share has no value: no bug is known to come from production (public trackers rarely
+    say so), or every one that is stayed undecided. The share over all decided bugs is the headline beside it."""
+    if not s.get("production_bugs"):
+        return ("Not measured: no bug says it was found in production (an environment field, an env: label or an "
+                "'Environment:' line in its body).")
+    return f"Not measured: all {s['production_bugs']} production bugs are undecided."
 
 
 def no_labels_note() -> str:

@@ -81,15 +81,19 @@ _KW = r"(?i:\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\b)"
 _RANK = {"explicit": 0, "reference": 1, "heuristic": 2}
 #: changelog/news fragment files named after an issue (towncrier, scriv, reno-like layouts)
 FRAGMENT = (r"(?i)(?:^|/)(?:changelog|changelog\.d|changes|changes\.d|news|newsfragments|\.changes|changelog_entries)"
-            r"/(?:[^/]+/)?(?P<num>\d+)\.[^/]*$")
+            r"/(?:[^/]+/)?(?P<num>\d+)\.(?!\d)[^/]*$")  # ``12.bugfix.rst``, not a version's notes (``8.2.rst``)
 #: changelog files (not fragment folders): the basename, any case, with an optional text extension
 CHANGELOG_FILE = r"(?i)(?:^|/)(?:changes|changelog|history|news|release[-_ ]?notes)(?:\.(?:rst|md|txt|markdown))?$"
 #: an issue or pull request a changelog line cites (Sphinx roles, ``#12``, ``GH-12``, tracker URLs)
 _CITE = re.compile(r"(?i):(?:issue|pr|gh|bug|pull):`#?(\d+)`|(?<![\w/&])#(\d+)\b|\bgh-(\d+)\b"
                    r"|/(?:issues|pull|pulls|merge_requests)/(\d+)\b")
-#: a release heading added to a changelog: a version with a date (``## 0.8.0 (2025-09-26)``, ``2.0.3 (2023-06-07)``)
-#: or ``Released 2023-08-21``; the commit writing one is a release, which records fixes made before it
-_RELEASE_LINE = re.compile(r"\b\d+\.\d+(?:\.\d+)*\S*.*?\b(?:19|20)\d\d-\d\d-\d\d\b|^\W*Released:?\s+\w", re.I)
+#: a release heading added to a changelog: a version with a date (``## 0.8.0 (2025-09-26)``, ``2.0.3 (2023-06-07)``,
+#: ``## 0.28.1 (6th December, 2024)``, ``Release 9.1.0 (released Dec 31, 2025)``) or ``Released 2023-08-21``; the
+#: commit writing one is a release, which records fixes made before it
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = (rf"(?:\b(?:19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?:19|20)\d\d\b"
+         rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b)")
+_RELEASE_LINE = re.compile(rf"\b\d+\.\d+(?:\.\d+)*\S*.*?{_DATE}|^\W*Released:?\s+\w", re.I)
 #: a commit whose added changelog lines cite more numbers than this is a release or a rewrite of the changelog
 MAX_CHANGELOG_CITES = 3
 _MERGE_PR = r"^Merge pull request #(\d+)\b"

@@ -9,7 +9,7 @@ Component (default rules, :meth:`ComponentMap.from_files`)
        folders) unless they are a Django app or imported by shipped code; vendored or other projects' code at
        any depth (``_vendor/``, ``vendor/``, ``third_party/``, ``extern/``, ...); folders named like tests
        (``typing_tests/``); *test support* — a top-level package outside the ``src/`` root that test files
-       import and no shipped code does, and that itself imports test code, a test framework, or sits beside a
+       import and no shipped code does, and that mostly imports test code or a test framework, or sits beside a
        ``src/`` layout (a test server, a fixtures package); root scripts that no package imports.
     2. *Roots*: each top-level package (optionally under a source root: ``src/``, ``lib/`` or a folder the
        repository's imports treat as one, :func:`infer_source_roots`: ``backend/app`` imported as ``app``),
@@ -382,16 +382,22 @@ class _Rules:
         return got
 
     def _imports_test_code(self, u: _Unit, own: set[str]) -> bool:
-        """Does the unit import a test framework or the repository's test modules?"""
+        """Is most of the unit (by lines) code that imports a test framework or the repository's test modules?
+
+        Most, not any: test support is written for the tests, while a product may ship one pytest-plugin module
+        (aiohttp's ``pytest_plugin.py``) and is no test support for it."""
         test_mods = {module_name(p, self.source_roots) for p in self.all_py if is_test_path(p)}
-        for p in u.files:
+
+        def imports_tests(p: str) -> bool:
             for n in (self.imports or {}).get(p, ()):
                 parts = n.split(".")
                 if parts[0] in TEST_FRAMEWORKS and parts[0] not in own:
                     return True
                 if any(".".join(parts[:i]) in test_mods for i in range(1, len(parts) + 1)):
                     return True
-        return False
+            return False
+
+        return 2 * self.size(p for p in u.files if imports_tests(p)) > self.size(u.files)
 
     def split(self, u: _Unit, room: int) -> tuple[list[_Unit], _Unit | None]:
         """The children of a package unit (subpackages, module groups) and what stays under its own name."""

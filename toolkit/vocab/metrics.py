@@ -188,7 +188,8 @@ HEADLINES: tuple[str, ...] = (
     "top-risky-seams", "backtest-beats-baselines", "backtest-top20-share",  # the list, and how far to trust it
     "interaction-coverage", "interaction-coverage-estimated", "call-site-coverage", "seams-only-mocked",
     "untested-seams",
-    "production-integration-bug-share-pct", "production-escapes", "env-only-failures",
+    "integration-bug-share-pct", "undecided-bugs", "production-integration-bug-share-pct",  # decided bugs, and the rest
+    "production-escapes", "env-only-failures",
     "bugs-crossing-components-pct", "interfaces-documented-pct", "interface-drift-events", "flaky-tests",
     "coverage-basis",
 )
