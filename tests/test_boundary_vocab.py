@@ -132,3 +132,31 @@ def test_generic_runtime_os_and_tool_names(tmp_path, text, kind):
     b = categorize_bugs(issues(issue("#1", text)), vocabulary=v).bugs.iloc[0]
     assert b["category"] == "integration"
     assert any(e.startswith(f"the text names {kind} ") for e in b["evidence"])
+
+
+def test_the_project_is_not_across_its_own_boundary_and_plain_word_components_count_only_as_names(tmp_path):
+    """pip's texts name pip: the generic tool "pip" is every other project's, not pip's own. A component named by a
+    plain word (``sessions``) counts only written as a name; in prose it is a word."""
+    from toolkit.analyze.bug_categorization import categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    repo = make_repo(tmp_path / "r", {
+        "pyproject.toml": '[project]\nname = "pip"\n',
+        "src/pip/__init__.py": "", "src/pip/sessions/__init__.py": "from pip.hooks import run\n",
+        "src/pip/hooks/__init__.py": "def run():\n    return 1\n", "src/pip/_compat/__init__.py": "x = 1\n",
+    })
+    v, _ = vocab_of(repo)
+    tool = v[v["term"] == "pip"]
+    assert tool.empty or not tool["pattern"].str.fullmatch("pip").any()
+    assert {"sessions", "hooks"} <= terms(v, "component")
+    r = categorize_bugs(issues(
+        issue("#1", "Deduplicate the entries pip prints for the same requirement in the report"),
+        issue("#2", "Cookies set by hooks are now persisted on sessions"),
+        issue("#3", "Values set by `hooks.run()` are now passed on by `sessions.get()`"),
+        issue("#4", "Fix a crash importing _compat from hooks on startup"),
+    ), vocabulary=v)
+    ev = r.bugs.set_index("key")["evidence"]
+    assert not any("names tool" in e for e in ev["#1"])
+    assert not any("names components" in e for e in ev["#2"])
+    assert any("names components hooks, sessions" in e for e in ev["#3"])
+    assert not any("names components" in e for e in ev["#4"])  # "_compat" counts anywhere, "hooks" only as a name

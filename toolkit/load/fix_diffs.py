@@ -1,4 +1,4 @@
-"""What the changed lines of bug fixes do at a boundary: one row per (commit, file, kind of fact).
+"""What the changed lines of bug fixes do at a boundary: one row per (commit, file, kind of fact[, component called]).
 
 Which files a fix touched says little about WHERE the defect lived; its changed lines say more. A fix that
 edits a call into another component, a call into a dependency or a platform module, an exception handler that
@@ -16,7 +16,8 @@ set.
 Kinds of fact (``what``; definitions are generic — no project's names):
 
 =========================  ==================================================================================
-cross_component_call       an added or removed line calls a name the file imports from another component
+cross_component_call       an added or removed line calls a name the file imports from another component; one
+                           row per component called, its detail ending ``(component)``
 dependency_call            ... calls a name imported from a dependency, third-party or platform module (the
                            boundary vocabulary's kinds ``dependency``, ``third_party``, ``platform``; without
                            a vocabulary: any module that is neither the project's nor the standard library's,
@@ -351,9 +352,15 @@ def _facts_of(sha: str, fd: _FileDiff, bound: dict[str, str], across: _Across, h
     rows = []
     for what in FACT_KINDS[:-1]:
         hits = found[what]
-        if hits:  # shown: the first added line's fact (what the fix does now), else the first removed one
-            line, detail = min(hits, key=lambda h: not h[1].startswith("adds"))
-            rows.append((sha, fd.path, home, what, line, len(hits), detail))
+        # shown: the first added line's fact (what the fix does now), else the first removed one; a call into another
+        # component is one row per component called (its detail ends "(component)"), because how much such a call
+        # says depends on which component it calls (a helper most components use says little)
+        called = {h[1].rsplit(" (", 1)[-1] for h in hits} if what == "cross_component_call" else set()
+        groups = [[h for h in hits if h[1].endswith(f" ({o}")] for o in sorted(called)] if called else [hits]
+        for group in groups:
+            if group:
+                line, detail = min(group, key=lambda h: not h[1].startswith("adds"))
+                rows.append((sha, fd.path, home, what, line, len(group), detail))
     rows.append((sha, fd.path, home, "changed", first or 0, fd.changed, f"{fd.changed} lines changed"))
     return rows
 
