@@ -37,6 +37,7 @@ from backtest_real import revision_before  # noqa: E402
 from real_repos import changelog_export  # noqa: E402
 
 from toolkit.analyze.backtest import score_ranking  # noqa: E402
+from toolkit.analyze.seam_ranking import DEFAULT_WEIGHTS  # noqa: E402
 from toolkit.vocab.components import pair_name  # noqa: E402
 
 
@@ -137,7 +138,8 @@ def logmax(s: pd.Series) -> pd.Series:
     return np.log1p(s) / math.log1p(top) if top > 0 else s * 0.0
 
 
-CURRENT = {"structural": 1.0, "change_coupling": 1.0, "bug_history": 2.0, "integration_gap": 2.0,
+#: DEFAULT_WEIGHTS before this evaluation
+PREVIOUS = {"structural": 1.0, "change_coupling": 1.0, "bug_history": 2.0, "integration_gap": 2.0,
            "mock_overuse": 1.5, "doc_gap": 0.5, "drift": 0.5, "environment": 1.0, "recent_change": 1.0}
 #: evidence that the seam is likely to break (it is used, changed, broke before) ...
 LIKELIHOOD = ("structural", "change_coupling", "bug_history", "drift", "environment", "recent_change")
@@ -164,7 +166,7 @@ def _factors(t: pd.DataFrame, scale: str, fan_in_discount: bool) -> pd.DataFrame
     scale-free) or "shipped" (the table's own f_* columns). ``churn``: lines changed in both components.
     ``fan_in_discount``: the unguarded factors times (1 - share of other components calling the callee)."""
     f = pd.DataFrame(index=t.index)
-    for n in CURRENT:
+    for n in PREVIOUS:
         f[n] = t[f"f_{n}"]
     if scale != "shipped":
         sc = rank01 if scale == "rank" else logmax
@@ -206,10 +208,6 @@ def product(w: dict[str, float], base: float = 1.0, **kw) -> Callable[[pd.DataFr
     return fn
 
 
-def f_current(t: pd.DataFrame) -> pd.Series:
-    return t["score"]
-
-
 def f_churn(t: pd.DataFrame) -> pd.Series:
     return t["churn"]
 
@@ -218,46 +216,47 @@ def f_coupling(t: pd.DataFrame) -> pd.Series:
     return t["degree_all"]
 
 
-WITH_CHURN = {**CURRENT, "churn": 1.0}
+WITH_CHURN = {**PREVIOUS, "churn": 1.0}
 FORMULATIONS: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
-    "current": ("the shipped weighted sum (DEFAULT_WEIGHTS)", f_current),
+    "previous weights": ("the weighted sum with the weights before this evaluation", additive(PREVIOUS, scale="shipped")),
+    "DEFAULT_WEIGHTS": ("the weighted sum with the shipped DEFAULT_WEIGHTS", additive(DEFAULT_WEIGHTS, scale="shipped")),
     "churn baseline": ("lines changed in both components up to REV", f_churn),
     "coupling baseline": ("code-maat degree of the pair up to REV", f_coupling),
     "sum, rank-scaled": ("the same weights over percentile ranks: no factor dominates by its scale",
-                         additive(CURRENT, scale="rank")),
+                         additive(PREVIOUS, scale="rank")),
     "sum + churn": ("the shipped sum plus a churn factor (lines changed on both sides, log-max)",
                     additive(WITH_CHURN)),
     "sum, fan-in discount": ("unguarded factors x (1 - callee fan-in share): shared infrastructure is caught by "
-                             "any test", additive(CURRENT, fan_in_discount=True)),
+                             "any test", additive(PREVIOUS, fan_in_discount=True)),
     "product": ("likelihood x (1 + unguarded): a seam nobody changes is not urgent however untested",
-                product(CURRENT)),
-    "product, rank": ("product over percentile ranks", product(CURRENT, scale="rank")),
+                product(PREVIOUS)),
+    "product, rank": ("product over percentile ranks", product(PREVIOUS, scale="rank")),
     "product + churn": ("product with churn as likelihood", product(WITH_CHURN)),
     "product + churn, rank": ("product with churn, percentile ranks", product(WITH_CHURN, scale="rank")),
-    "product, fan-in": ("product, unguarded discounted by callee fan-in", product(CURRENT, fan_in_discount=True)),
+    "product, fan-in": ("product, unguarded discounted by callee fan-in", product(PREVIOUS, fan_in_discount=True)),
     "product + churn, rank, fan-in": ("all three", product(WITH_CHURN, scale="rank", fan_in_discount=True)),
     "volume x (1+unguarded), 365d": ("lines changed on both sides in the last year (linear share) x (1 + unguarded)",
-                                     product({"volume_365d": 1.0, **{n: CURRENT[n] for n in UNGUARDED}})),
-    "volume x (1+unguarded), all": ("the same over all history", product({"volume_all": 1.0, **{n: CURRENT[n] for n in UNGUARDED}})),
-    "volume x (2+unguarded), all": ("the same, base 2", product({"volume_all": 1.0, **{n: CURRENT[n] for n in UNGUARDED}}, base=2.0)),
+                                     product({"volume_365d": 1.0, **{n: PREVIOUS[n] for n in UNGUARDED}})),
+    "volume x (1+unguarded), all": ("the same over all history", product({"volume_all": 1.0, **{n: PREVIOUS[n] for n in UNGUARDED}})),
+    "volume x (2+unguarded), all": ("the same, base 2", product({"volume_all": 1.0, **{n: PREVIOUS[n] for n in UNGUARDED}}, base=2.0)),
     "sum, coupling -> co-change count": ("coupling as commits touching both sides (log-max) instead of the degree %",
-                                         additive({**{n: v for n, v in CURRENT.items() if n != "change_coupling"},
+                                         additive({**{n: v for n, v in PREVIOUS.items() if n != "change_coupling"},
                                                    "cochange_all": 1.0})),
-    "sum + volume 365d": ("the shipped sum plus volume_365d (weight 2)", additive({**CURRENT, "volume_365d": 2.0})),
+    "sum + volume 365d": ("the shipped sum plus volume_365d (weight 2)", additive({**PREVIOUS, "volume_365d": 2.0})),
     "sum, recent linear 90d": ("recent_change as a linear share of the sides' commits (90 days), not log",
-                               additive({**CURRENT, "recent_change": 0, "commits_lin_90d": 1.0})),
-    "sum, recent linear 365d": ("recent_change over a year, linear share", additive({**CURRENT, "recent_change": 0, "commits_lin_365d": 1.0})),
-    "sum, recent linear 365d x2": ("recent_change over a year, linear share, weight 2", additive({**CURRENT, "recent_change": 0, "commits_lin_365d": 2.0})),
+                               additive({**PREVIOUS, "recent_change": 0, "commits_lin_90d": 1.0})),
+    "sum, recent linear 365d": ("recent_change over a year, linear share", additive({**PREVIOUS, "recent_change": 0, "commits_lin_365d": 1.0})),
+    "sum, recent linear 365d x2": ("recent_change over a year, linear share, weight 2", additive({**PREVIOUS, "recent_change": 0, "commits_lin_365d": 2.0})),
     "product, recent linear 365d": ("product with recent_change over a year, linear share",
-                                    product({**CURRENT, "recent_change": 0, "commits_lin_365d": 1.0})),
-    "product, recent linear 365d x2": ("the same, weight 2", product({**CURRENT, "recent_change": 0, "commits_lin_365d": 2.0})),
-    "product, recent linear all x2": ("the same over all history", product({**CURRENT, "recent_change": 0, "commits_lin_all": 2.0})),
+                                    product({**PREVIOUS, "recent_change": 0, "commits_lin_365d": 1.0})),
+    "product, recent linear 365d x2": ("the same, weight 2", product({**PREVIOUS, "recent_change": 0, "commits_lin_365d": 2.0})),
+    "product, recent linear all x2": ("the same over all history", product({**PREVIOUS, "recent_change": 0, "commits_lin_all": 2.0})),
     "sum, recent_change -> volume 365d x2": ("recent_change redefined as lines changed on both sides in the last "
-                                            "year (linear share), weight 2", additive({**CURRENT, "recent_change": 0, "volume_365d": 2.0})),
+                                            "year (linear share), weight 2", additive({**PREVIOUS, "recent_change": 0, "volume_365d": 2.0})),
     "sum, recent_change -> volume 365d x2, fan-in": ("the same, unguarded discounted by callee fan-in",
-        additive({**CURRENT, "recent_change": 0, "volume_365d": 2.0}, fan_in_discount=True)),
+        additive({**PREVIOUS, "recent_change": 0, "volume_365d": 2.0}, fan_in_discount=True)),
     "product(likelihood + volume)": ("product, likelihood adds volume_365d (weight 2)",
-                                     product({**CURRENT, "volume_365d": 2.0})),
+                                     product({**PREVIOUS, "volume_365d": 2.0})),
 }
 
 
@@ -358,6 +357,9 @@ def main(argv: list[str]) -> None:
     repos = sorted({c["repo"] for c, _ in cases})
     print(f"{len(cases)} cases (repository x revision with a later fix) over {len(repos)} repositories: "
           + ", ".join(f"{c['repo']}@{c['months']}m" for c, _ in cases))
+    if not cases:
+        print("n/a: no case has a later fix that touched two components (nothing to score; pick older revisions)")
+        return
     churn = evaluate(cases, f_churn, args.k)
     rows, per_repo = {}, {}
     for name, (_why, fn) in FORMULATIONS.items():
@@ -366,11 +368,11 @@ def main(argv: list[str]) -> None:
         per_repo[name] = ev.groupby("repo")[f"p@{args.k[0]}"].mean()
     if args.fit:
         for name, make, start in (
-                ("sum, fitted (LOO)", lambda w: additive(w), CURRENT),
+                ("sum, fitted (LOO)", lambda w: additive(w), PREVIOUS),
                 ("sum, recent -> volume 365d, fitted (LOO)", lambda w: additive(w),
-                 {**CURRENT, "recent_change": 0.0, "volume_365d": 2.0}),
+                 {**PREVIOUS, "recent_change": 0.0, "volume_365d": 2.0}),
                 ("product, recent -> volume 365d, fitted (LOO)", lambda w: product(w),
-                 {**CURRENT, "recent_change": 0.0, "volume_365d": 2.0})):
+                 {**PREVIOUS, "recent_change": 0.0, "volume_365d": 2.0})):
             ev, chosen = leave_one_repo_out(cases, make, start, args.k)
             rows[name] = summary(ev, churn, args.k)
             per_repo[name] = ev.groupby("repo")[f"p@{args.k[0]}"].mean()
