@@ -336,6 +336,54 @@ def leave_one_repo_out(cases: list, make: Callable[[dict[str, float]], Callable]
     return pd.concat(rows, ignore_index=True), chosen
 
 
+def sample_keeps_its_truth() -> Callable[[dict[str, float]], bool]:
+    """Whether weights keep the sample's planted truth: its planted risky seams in the top 3 of the full ranking,
+    and the seams its later fixes land on in the top 3 at the sample's backtest revision."""
+    import json
+
+    from toolkit import config as cfg
+    from toolkit.core.evidence import load_evidence
+    from toolkit.core.findings import Findings
+    from toolkit.run.backtest import backtest
+
+    bt = backtest(cfg.sample_config(), cfg.sample_backtest_rev())
+    hit = {p for ps in bt.later_fixes["pairs"] for p in ps}
+    full = Findings(load_evidence(cfg.sample_config())).ranking.table
+    planted = set(json.loads((cfg.SAMPLE_DIR / "truth.json").read_text())["top_risky_seams"])
+
+    def top3(t: pd.DataFrame, w: dict[str, float]) -> list[str]:
+        t = t[t["level"] == "component"]
+        return order(t, sum((t[f"f_{n}"] * v for n, v in w.items()), pd.Series(0.0, index=t.index)))[:3]
+
+    def keeps(w: dict[str, float]) -> bool:
+        at_rev = {pair_name(*s.split("->")) for s in top3(bt.ranking, w)}
+        return planted <= set(top3(full, w)) and hit <= at_rev
+    return keeps
+
+
+#: the grid searched for DEFAULT_WEIGHTS (drift and environment kept: the clones give them no evidence)
+WEIGHT_GRID = {"structural": (1.0, 2.0), "change_coupling": (1.0, 2.0), "bug_history": (2.0,),
+               "integration_gap": (1.0, 1.5, 2.0), "mock_overuse": (1.0, 1.5), "doc_gap": (0.25, 0.5),
+               "drift": (0.5,), "environment": (1.0,), "recent_change": (0.5, 1.0, 1.5)}
+
+
+def grid_leave_one_repo_out(cases: list, ks: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The DEFAULT_WEIGHTS procedure, held out: among the :data:`WEIGHT_GRID` weights that keep the sample's truth,
+    the best on the other repositories, scored on the held-out one. Returns its per-case scores and the choices."""
+    keeps = sample_keeps_its_truth()
+    names = list(WEIGHT_GRID)
+    grid = [dict(zip(names, vs)) for vs in itertools.product(*WEIGHT_GRID.values())]
+    grid = [w for w in grid if keeps(w)]
+    per = [evaluate(cases, additive(w, scale="shipped"), ks) for w in grid]
+    rows, chosen = [], {}
+    for repo in sorted({c["repo"] for c, _ in cases}):
+        train = [objective(ev[ev["repo"] != repo], ks) for ev in per]
+        best = int(np.argmax(train))
+        chosen[repo] = grid[best]
+        rows.append(per[best][per[best]["repo"] == repo])
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(chosen).T
+
+
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("repos", nargs="*", type=Path, help="clones to collect (default: every case in --data)")
@@ -367,6 +415,12 @@ def main(argv: list[str]) -> None:
         rows[name] = summary(ev, churn, args.k)
         per_repo[name] = ev.groupby("repo")[f"p@{args.k[0]}"].mean()
     if args.fit:
+        ev, chosen = grid_leave_one_repo_out(cases, args.k)
+        name = "sum, sample-keeping grid (LOO)"
+        rows[name] = summary(ev, churn, args.k)
+        per_repo[name] = ev.groupby("repo")[f"p@{args.k[0]}"].mean()
+        print(f"{name}: weights per held-out repository")
+        print(chosen.to_string())
         for name, make, start in (
                 ("sum, fitted (LOO)", lambda w: additive(w), PREVIOUS),
                 ("sum, recent -> volume 365d, fitted (LOO)", lambda w: additive(w),
