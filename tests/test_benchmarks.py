@@ -32,6 +32,7 @@ ARGS = {
     "categorization.py": lambda tmp: ["--repos", str(tmp), "--part", "tuning"],
     "real_repos.py": lambda tmp: [str(_tiny_project(tmp / "tinyproj"))],
     "backtest_real.py": lambda tmp: [str(_tiny_project(tmp / "tinyproj")), "--months", "0"],
+    "ranking_eval.py": lambda tmp: [str(_tiny_project(tmp / "tinyproj")), "--months", "0", "--data", str(tmp / "d")],
     "run.py": lambda tmp: ["--tiny", "--only", "issues"],  # the runner itself; each benchmark runs below
     "common.py": lambda tmp: [],  # a library: importing it must work
 }
@@ -78,6 +79,8 @@ def test_benchmark_runs_at_tiny_size(script: str, tmp_path: Path):
     assert "FAILED" not in done.stdout and "audit failed" not in done.stdout, out[-4000:]
     if script.startswith("bench_"):  # it printed at least one row: "<name>: ours X s ..." (or its own words)
         assert re.search(r": (ours\b|cold audit )", done.stdout), out[-2000:]
+    if script == "ranking_eval.py":  # the tiny project's one case is at HEAD: nothing later to score
+        assert "n/a" in done.stdout and (tmp_path / "d" / "tinyproj@0m.pkl").exists(), out[-2000:]
     if script == "backtest_real.py":  # ranked at HEAD: no later fix to score, which must read n/a, not 0
         assert "tinyproj" in done.stdout and "n/a" in done.stdout, out[-2000:]
     if script == "real_repos.py":

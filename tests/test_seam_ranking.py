@@ -5,6 +5,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from toolkit.vocab import schema
@@ -111,3 +112,20 @@ def test_config_weights_override_defaults(hand_built):
     hand_built.ev.config = hand_built.ev.config.with_(weights={"structural": 7.0, "unrelated_key": 3.0})
     r = rank_seams(**hand_built.ranking_inputs())
     assert r.weights["structural"] == 7.0 and r.weights["mock_overuse"] == DEFAULT_WEIGHTS["mock_overuse"]
+
+
+def test_likelihood_outweighs_the_unguarded_estimate(hand_built):
+    """Risk is likely-to-break x unguarded: a quiet seam no test reaches does not outrank one whose sides change
+    together, broke before and are being edited; among equally likely seams the unguarded one comes first."""
+    busy = {"f_change_coupling": 0.5, "f_bug_history": 0.5, "f_recent_change": 0.5}
+    extra = pd.DataFrame([
+        {"seam": "quiet->helper", "caller_component": "quiet", "callee_component": "helper",
+         "f_integration_gap": 1.0, "f_mock_overuse": 1.0},
+        {"seam": "busy->tested", "caller_component": "busy", "callee_component": "tested", **busy,
+         "f_integration_gap": 0.0, "f_mock_overuse": 0.0},
+        {"seam": "busy->untested", "caller_component": "busy", "callee_component": "untested", **busy,
+         "f_integration_gap": 1.0, "f_mock_overuse": 0.0},
+    ])
+    t = rank_seams(**hand_built.ranking_inputs(), extra_seams=extra).table
+    order = [s for s in t["seam"] if s in set(extra["seam"])]
+    assert order == ["busy->untested", "busy->tested", "quiet->helper"], t[["seam", "score"]]
