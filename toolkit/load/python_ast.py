@@ -149,6 +149,16 @@ def dotted_name(node: ast.AST) -> str | None:
     return ".".join(chain) if chain else None
 
 
+def keyword(call: ast.Call, *names: str) -> ast.expr | None:
+    """The value of ``call``'s first keyword argument named one of ``names``, or ``None``."""
+    return next((k.value for k in call.keywords if k.arg in names), None)
+
+
+def string_value(node: ast.AST | None) -> str | None:
+    """The text of a string literal, else ``None``."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
 def import_time_statements(tree: ast.Module) -> Iterator[ast.AST]:
     """The statements that run when the module is imported: its body, into if/try/with, not into defs or classes.
 
