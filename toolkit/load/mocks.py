@@ -691,26 +691,16 @@ def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
     """Every test function/method found in source, with its fixture closure and applicable mocks."""
     out: list[TestInfo] = []
     for tf in test_files.values():
-        if not tf.tests:
-            continue
-        scopes_base = [tf] + _conftests_for(tf.path, test_files)
+        confs = _conftests_for(tf.path, test_files) if tf.tests else []
         for t in tf.tests:
-            classes = []
-            if t.cls:
-                parts = t.cls.split(".")
-                classes = [".".join(parts[: i + 1]) for i in range(len(parts))][::-1]  # innermost first
-            # fixture definitions visible to this test, nearest first
-            visible: list[Func] = []
-            for c in classes:
-                visible += [f for f in tf.fixtures if f.cls == c]
-            visible += [f for f in tf.fixtures if f.cls is None]
-            for conf in scopes_base[1:]:
-                visible += [f for f in conf.fixtures if f.cls is None]
-            by_name: dict[str, Func] = {}
-            for f in visible:
-                by_name.setdefault(f.fixture_name or f.name, f)
+            parts = t.cls.split(".") if t.cls else []
+            classes = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]  # innermost first
+            # fixture definitions visible to this test, nearest first; the nearest of a name wins
+            visible = [f for c in [*classes, None] for f in tf.fixtures if f.cls == c]
+            visible += [f for conf in confs for f in conf.fixtures if f.cls is None]
+            by_name = {f.fixture_name or f.name: f for f in reversed(visible)}
             mocks = list(t.mocks) + list(tf.file_mocks)
-            for conf in scopes_base[1:]:  # a conftest's module-level replacements run before its tests import
+            for conf in confs:  # a conftest's module-level replacements run before its tests import
                 mocks += conf.file_mocks
             markers = list(t.markers) + list(tf.module_markers)
             requested = list(t.params) + list(t.usefixtures) + list(tf.module_usefixtures)
