@@ -163,6 +163,12 @@ def _required(schema_node: Any, refs: _Refs) -> list[str]:
     return out
 
 
+def _json_schema(part: dict) -> Any:
+    """The schema of an OpenAPI 3 response's or request body's first JSON media type (``None`` when it has none)."""
+    return next((media.get("schema") for ctype, media in (part.get("content") or {}).items()
+                 if "json" in ctype and isinstance(media, dict)), None)
+
+
 def _service_name(path: Path, doc: dict) -> str:
     for key in ("x-service", "x-service-name"):
         v = doc.get(key) or (doc.get("info") or {}).get(key)
@@ -223,13 +229,7 @@ def load_openapi(path: str | os.PathLike, *, service: str | None = None, skips: 
             resp, _ = refs.get(resp, ())
             fields: list[str] = []
             if isinstance(resp, dict):
-                if swagger2:
-                    fields = _fields(resp.get("schema"), refs)
-                else:
-                    for ctype, media in (resp.get("content") or {}).items():
-                        if "json" in ctype and isinstance(media, dict):
-                            fields = _fields(media.get("schema"), refs)
-                            break
+                fields = _fields(resp.get("schema") if swagger2 else _json_schema(resp), refs)
             required: list[str] = []
             for prm in list(shared) + list(op.get("parameters") or []):
                 prm, _ = refs.get(prm, ())
@@ -241,10 +241,7 @@ def load_openapi(path: str | os.PathLike, *, service: str | None = None, skips: 
                     required.append("?" + str(prm.get("name")))
             body, _ = refs.get(op.get("requestBody"), ())
             if isinstance(body, dict):
-                for ctype, media in (body.get("content") or {}).items():
-                    if "json" in ctype and isinstance(media, dict):
-                        required += _required(media.get("schema"), refs)
-                        break
+                required += _required(_json_schema(body), refs)
             rows.append({"source": str(path), "service": svc, "method": method.upper(),
                          "path_template": normalize_path(prefix + str(p)), "operation_id": op.get("operationId"),
                          "response_fields": fields, "required_request_fields": list(dict.fromkeys(required)),
@@ -364,6 +361,12 @@ def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | No
             pacts.append(load_pact(path, skips=mine, doc=doc))
         else:
             report_skip(mine, path, "neither an OpenAPI/Swagger spec nor a Pact file")
+    return _contracts(specs, pacts, mine, skips)
+
+
+def _contracts(specs: list[pd.DataFrame], pacts: list[pd.DataFrame], mine: list[Skip],
+               skips: list[Skip] | None) -> Contracts:
+    """The :class:`Contracts` of the tables read, with their skips (also reported to ``skips``)."""
     for s in mine:
         report_skip(skips, s.path, s.reason, s.line)
     ep = pd.concat(specs, ignore_index=True) if specs else schema.empty("contract_endpoints")
@@ -405,12 +408,7 @@ def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Sk
             pacts.append(load_pact(path, skips=mine, doc=doc))
         else:
             report_skip(mine, path, "named like a contract but neither an OpenAPI/Swagger spec nor a Pact file")
-    for s_ in mine:
-        report_skip(skips, s_.path, s_.reason, s_.line)
-    ep = pd.concat(specs, ignore_index=True) if specs else schema.empty("contract_endpoints")
-    pc = pd.concat(pacts, ignore_index=True) if pacts else schema.empty("pact_interactions")
-    return Contracts(endpoints=schema.conform(ep, "contract_endpoints"), pacts=schema.conform(pc, "pact_interactions"),
-                     skipped=tuple(mine))
+    return _contracts(specs, pacts, mine, skips)
 
 
 def merge_contracts(*parts: Contracts | None) -> Contracts | None:
