@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.load.gitrepo import blob_id
 from toolkit.load.history import History, follow_renames
 from toolkit.load.python_ast import import_bindings, import_time_statements
 from toolkit.runtime import cache
@@ -550,11 +551,6 @@ class _Store:
         if self.key and self.new:
             keep = {t: dict(list(d.items())[-_LIMIT[t]:]) for t, d in self.tables.items()}
             cache.put(_NAMESPACE, self.key, keep)
-
-
-def blob_id(data: bytes) -> str:
-    """git's object id of a file with this content (what ``git hash-object`` prints)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 # ---- loaders ---------------------------------------------------------------------------------------------------

@@ -159,6 +159,12 @@ _INDEX_ENTRY = re.compile(rb"(\d{6}) ([0-9a-f]{40,64}) \d\t([^\0]*)\0  ctime: \d
                           rb"[^\n]*\n[^\n]*\n  size: (\d+)\t[^\n]*\n")
 
 
+def blob_id(data: bytes) -> str:
+    """git's object id of a file with this content (what ``git hash-object`` prints): the same key whether a
+    file is read from disk or from git objects."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def _blob_sha1(path: bytes, size: int) -> str:
     """git's id of a file's bytes as a blob (``sha1("blob <size>\\0" + bytes)``), read in chunks."""
     return _file_hash(path, hashlib.sha1(b"blob %d\0" % size))
