@@ -394,15 +394,16 @@ class Repo:
                                 "the repository: not followed")
             return sorted(found)
         commit = self.resolve(rev or "HEAD")
-        if commit is None:
-            return []
-        res = self.git("ls-tree", "-r", "-z", "--full-tree", commit, text=False)
-        out = []
-        for rec in res.stdout.split(b"\0"):
+        return [] if commit is None else sorted(self.list_blobs(commit))
+
+    def list_blobs(self, commit: str) -> dict[str, str]:
+        """Path -> blob id of each file at ``commit`` (regular files, 100644/100755: not links or submodules)."""
+        out = {}
+        for rec in self.git("ls-tree", "-r", "-z", "--full-tree", commit, text=False).stdout.split(b"\0"):
             meta, _, p = rec.partition(b"\t")
-            if p and meta.startswith(b"100"):  # regular files (100644/100755): not links (120000) or submodules
-                out.append(path_text(p))
-        return sorted(out)
+            if p and meta.startswith(b"100"):
+                out[path_text(p)] = meta.split()[2].decode()
+        return out
 
     def work_tree_state(self) -> str:
         """A content key of the work tree's files (tracked and untracked-not-ignored regular files), without

@@ -42,7 +42,7 @@ from toolkit.vocab.components import (ComponentMap, PatternMapping, file_kind, i
                                       module_name, seam_name)
 from toolkit.load.component_mapping import read_mapping_config
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.gitrepo import Repo, blob_id, path_text
+from toolkit.load.gitrepo import Repo, blob_id
 from toolkit.load.python_ast import FileFacts, scan_many
 from toolkit.runtime.parallel import map_chunks
 
@@ -129,15 +129,7 @@ def _list_with_blobs(repo: Repo, rev: str | None, skips: list[Skip] | None = Non
     commit = repo.resolve(rev or "HEAD")
     if commit is None:
         return [], {}, None
-    out = repo.git("ls-tree", "-r", "-z", "--full-tree", commit, text=False).stdout
-    blobs: dict[str, str] = {}
-    for rec in out.split(b"\0"):
-        if not rec:
-            continue
-        meta, _, path = rec.partition(b"\t")
-        parts = meta.split()
-        if len(parts) == 3 and parts[1] == b"blob" and parts[0] != b"120000":
-            blobs[path_text(path)] = parts[2].decode()
+    blobs = repo.list_blobs(commit)
     return sorted(blobs), blobs, commit
 
 
