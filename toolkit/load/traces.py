@@ -221,23 +221,16 @@ def _jaeger(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
                     break
             code = _status(tags)
             start = int(sp.get("startTime") or 0) * 1000
-            d["trace_id"].append(sp.get("traceID") or trace.get("traceID"))
-            d["span_id"].append(sp.get("spanID"))
-            d["parent_span_id"].append(parent)
-            d["service"].append(service or "unknown_service")
-            d["environment"].append(cols.env(tags.get("deployment.environment.name")
-                                             or tags.get("deployment.environment"), env))
-            d["kind"].append(_KINDS.get(str(tags.get("span.kind", "")).lower(), "unspecified"))
-            d["name"].append(sp.get("operationName"))
-            d["method"].append(tags.get("http.request.method") or tags.get("http.method"))
-            d["route"].append(_route(tags))
-            d["destination"].append(tags.get("messaging.destination.name") or tags.get("messaging.destination"))
-            d["status_code"].append(code)
             err = tags.get("error") in (True, "true") or tags.get("otel.status_code") == "ERROR"
-            d["is_error"].append(bool(err or (code is not None and code >= 500)))
-            d["start_ns"].append(start)
-            d["end_ns"].append(start + int(sp.get("duration") or 0) * 1000)
-            d["source"].append(source)
+            row = (sp.get("traceID") or trace.get("traceID"), sp.get("spanID"), parent, service or "unknown_service",
+                   cols.env(tags.get("deployment.environment.name") or tags.get("deployment.environment"), env),
+                   _KINDS.get(str(tags.get("span.kind", "")).lower(), "unspecified"), sp.get("operationName"),
+                   tags.get("http.request.method") or tags.get("http.method"), _route(tags),
+                   tags.get("messaging.destination.name") or tags.get("messaging.destination"), code,
+                   bool(err or (code is not None and code >= 500)), start,
+                   start + int(sp.get("duration") or 0) * 1000, source)
+            for column, value in zip(d.values(), row):  # in _COLS order
+                column.append(value)
 
 
 _RECORD_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
@@ -379,6 +372,7 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
     d = cols.data
     df = pd.DataFrame({c: (_strings(d[c]) if c in _STRING_COLS else d[c]) for c in _COLS})
     df["status_code"] = pd.array(d["status_code"], dtype="Int64")
+    df["is_error"] = np.asarray(d["is_error"], dtype="bool")
     try:
         df["start_ns"] = np.asarray(d["start_ns"], dtype="int64")
         df["end_ns"] = np.asarray(d["end_ns"], dtype="int64")
@@ -389,10 +383,7 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
                                     "left out")
         df["start_ns"] = np.asarray([a if f else 0 for a, f in zip(d["start_ns"], fits)], dtype="int64")
         df["end_ns"] = np.asarray([b if f else 0 for b, f in zip(d["end_ns"], fits)], dtype="int64")
-        df["is_error"] = np.asarray(d["is_error"], dtype="bool")
         df = df[fits].reset_index(drop=True)
-    else:
-        df["is_error"] = np.asarray(d["is_error"], dtype="bool")
     del cols, d
     edges, graph_stats = trace_edges(df, skew_tolerance_ns=skew_tolerance_ns)
     stats.update(graph_stats)
