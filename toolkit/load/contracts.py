@@ -32,7 +32,7 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.limits import LimitExceeded, check_input_file, load_json, load_yaml
+from toolkit.load.limits import LimitExceeded, check_input_file, files_in, load_json, load_yaml
 from toolkit.load.services import normalize_path
 
 __all__ = ["Contracts", "load_contracts", "load_openapi", "load_pact", "read_document", "contracts_in_repo",
@@ -324,21 +324,6 @@ def load_pact(path: str | os.PathLike, *, skips: list[Skip] | None = None, doc: 
 
 
 # ----------------------------------------------------------------------------- any mix
-def _candidates(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, bool]]:
-    """``(file, named)``: the files given and those found in the folders given (``named`` False)."""
-    out: list[tuple[Path, bool]] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            out += [(q, False) for q in sorted(p.rglob("*"))
-                    if q.is_file() and q.suffix.lower() in (".json", ".yaml", ".yml")]
-        elif p.exists():
-            out.append((p, True))
-        else:
-            raise InputError(p, "does not exist", flag="--contracts")
-    return out
-
-
 def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | None = None) -> Contracts:
     """Read every OpenAPI/Swagger spec and Pact file among ``paths`` (files or folders, searched recursively).
 
@@ -347,7 +332,8 @@ def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | No
     """
     mine: list[Skip] = []
     specs, pacts = [], []
-    for path, named in _candidates(paths):
+    found = [f for p in paths for f in files_in(p, (".json", ".yaml", ".yml"), flag="--contracts")]
+    for path, named in found:
         try:
             doc = read_document(path)
         except InputError as exc:

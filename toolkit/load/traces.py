@@ -44,7 +44,7 @@ from toolkit.vocab import schema
 from toolkit.vocab.components import seam_name
 from toolkit.vocab.environments import SYNONYMS, UNKNOWN, normalize
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.limits import LimitExceeded, check_input_file, limits, load_json
+from toolkit.load.limits import LimitExceeded, check_input_file, files_in, limits, load_json
 from toolkit.load.services import normalize_path
 from toolkit.runtime.progress import progress
 
@@ -330,14 +330,7 @@ def _files(paths: Iterable[Any]) -> list[tuple[Path, str | None, bool]]:
     out: list[tuple[Path, str | None, bool]] = []
     for item in paths:
         path, env = (item if isinstance(item, tuple) else (item, None))
-        path = Path(path)
-        if path.is_dir():
-            out += [(q, env, False) for q in sorted(path.rglob("*")) if q.is_file()
-                    and q.suffix.lower() in (".json", ".jsonl", ".ndjson")]
-        elif path.exists():
-            out.append((path, env, True))
-        else:
-            raise InputError(path, "does not exist", flag="--traces")
+        out += [(f, env, named) for f, named in files_in(path, (".json", ".jsonl", ".ndjson"), flag="--traces")]
     return out
 
 
