@@ -147,12 +147,9 @@ class _FileScan:
     def qual(self, node: ast.AST) -> str | None:
         """Dotted name of ``node`` through the file's imports (``requests.get``), or ``None``."""
         chain = name_chain(node)
-        if not chain:
+        if not chain or chain[0] not in self.aliases:
             return None
-        target = self.aliases.get(chain[0])
-        if target is None:
-            return None
-        return ".".join([target] + chain[1:])
+        return ".".join([self.aliases[chain[0]]] + chain[1:])
 
     @staticmethod
     def _collect_assign(node: ast.AST, into: dict[str, ast.AST]) -> None:
@@ -196,8 +193,7 @@ class _FileScan:
         if isinstance(node, ast.Name):
             assigned = self.lookup(node.id, local)
             if assigned is not None and assigned is not node:
-                got = self.value(assigned, {k: v for k, v in local.items() if k != node.id}, depth + 1)
-                return got
+                return self.value(assigned, {k: v for k, v in local.items() if k != node.id}, depth + 1)
             return [("param", node.id)]
         if isinstance(node, ast.Attribute):
             chain = name_chain(node)
@@ -312,13 +308,10 @@ class _FileScan:
         # ---- HTTP --------------------------------------------------------
         if q is not None:
             mod, _, name = q.rpartition(".")
-            if mod in _MODULE_HTTP and (name in HTTP_METHODS or name in ("request", "stream")):
+            if (mod in _MODULE_HTTP and name in (*HTTP_METHODS, "request", "stream")) or q == "urllib3.request":
                 self._http(call, mod, name, None, local)
                 return
-            if q in ("urllib3.request",):
-                self._http(call, "urllib3", "request", None, local)
-                return
-            if q in ("urllib.request.urlopen",):
+            if q == "urllib.request.urlopen":
                 self._urlopen(call, local)
                 return
             if q == "urllib.request.Request":
