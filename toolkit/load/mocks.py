@@ -780,9 +780,7 @@ class SymbolResolver:
         q = qualname
         for _ in range(16):
             parts = q.split(".")
-            i = len(parts)
-            while i > 0 and ".".join(parts[:i]) not in self.module_component:
-                i -= 1
+            i = self._module_end(parts)
             if i == 0:
                 return q, None, False
             mod = ".".join(parts[:i])
@@ -793,6 +791,13 @@ class SymbolResolver:
                 return q, self.module_component[mod], True
             q = ".".join([tgt] + parts[i + 1:])
         return q, None, True
+
+    def _module_end(self, parts: list[str]) -> int:
+        """How many leading ``parts`` name the longest repository module they start with (0: none)."""
+        i = len(parts)
+        while i > 0 and ".".join(parts[:i]) not in self.module_component:
+            i -= 1
+        return i
 
     def _module_bindings(self, mod: str) -> dict[str, str]:
         if self.repo is None or mod not in self.module_path:
@@ -876,9 +881,7 @@ class SymbolResolver:
         if q in self.module_component:
             return True
         parts = q.split(".")
-        i = len(parts) - 1
-        while i > 0 and ".".join(parts[:i]) not in self.module_component:
-            i -= 1
+        i = self._module_end(parts)
         rest = parts[i:]
         self._module_bindings(".".join(parts[:i]))  # reads the module's classes with its bindings
         classes = self._classes.get(".".join(parts[:i]))
