@@ -32,7 +32,7 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.limits import LimitExceeded, check_input_file, load_json, load_yaml
+from toolkit.load.limits import LimitExceeded, check_input_file, files_in, load_json, load_yaml
 from toolkit.load.services import normalize_path
 
 __all__ = ["Contracts", "load_contracts", "load_openapi", "load_pact", "read_document", "contracts_in_repo",
@@ -163,6 +163,12 @@ def _required(schema_node: Any, refs: _Refs) -> list[str]:
     return out
 
 
+def _json_schema(part: dict) -> Any:
+    """The schema of an OpenAPI 3 response's or request body's first JSON media type (``None`` when it has none)."""
+    return next((media.get("schema") for ctype, media in (part.get("content") or {}).items()
+                 if "json" in ctype and isinstance(media, dict)), None)
+
+
 def _service_name(path: Path, doc: dict) -> str:
     for key in ("x-service", "x-service-name"):
         v = doc.get(key) or (doc.get("info") or {}).get(key)
@@ -223,13 +229,7 @@ def load_openapi(path: str | os.PathLike, *, service: str | None = None, skips: 
             resp, _ = refs.get(resp, ())
             fields: list[str] = []
             if isinstance(resp, dict):
-                if swagger2:
-                    fields = _fields(resp.get("schema"), refs)
-                else:
-                    for ctype, media in (resp.get("content") or {}).items():
-                        if "json" in ctype and isinstance(media, dict):
-                            fields = _fields(media.get("schema"), refs)
-                            break
+                fields = _fields(resp.get("schema") if swagger2 else _json_schema(resp), refs)
             required: list[str] = []
             for prm in list(shared) + list(op.get("parameters") or []):
                 prm, _ = refs.get(prm, ())
@@ -241,10 +241,7 @@ def load_openapi(path: str | os.PathLike, *, service: str | None = None, skips: 
                     required.append("?" + str(prm.get("name")))
             body, _ = refs.get(op.get("requestBody"), ())
             if isinstance(body, dict):
-                for ctype, media in (body.get("content") or {}).items():
-                    if "json" in ctype and isinstance(media, dict):
-                        required += _required(media.get("schema"), refs)
-                        break
+                required += _required(_json_schema(body), refs)
             rows.append({"source": str(path), "service": svc, "method": method.upper(),
                          "path_template": normalize_path(prefix + str(p)), "operation_id": op.get("operationId"),
                          "response_fields": fields, "required_request_fields": list(dict.fromkeys(required)),
@@ -327,21 +324,6 @@ def load_pact(path: str | os.PathLike, *, skips: list[Skip] | None = None, doc: 
 
 
 # ----------------------------------------------------------------------------- any mix
-def _candidates(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, bool]]:
-    """``(file, named)``: the files given and those found in the folders given (``named`` False)."""
-    out: list[tuple[Path, bool]] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            out += [(q, False) for q in sorted(p.rglob("*"))
-                    if q.is_file() and q.suffix.lower() in (".json", ".yaml", ".yml")]
-        elif p.exists():
-            out.append((p, True))
-        else:
-            raise InputError(p, "does not exist", flag="--contracts")
-    return out
-
-
 def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | None = None) -> Contracts:
     """Read every OpenAPI/Swagger spec and Pact file among ``paths`` (files or folders, searched recursively).
 
@@ -350,7 +332,8 @@ def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | No
     """
     mine: list[Skip] = []
     specs, pacts = [], []
-    for path, named in _candidates(paths):
+    found = [f for p in paths for f in files_in(p, (".json", ".yaml", ".yml"), flag="--contracts")]
+    for path, named in found:
         try:
             doc = read_document(path)
         except InputError as exc:
@@ -364,6 +347,12 @@ def load_contracts(paths: Iterable[str | os.PathLike], *, skips: list[Skip] | No
             pacts.append(load_pact(path, skips=mine, doc=doc))
         else:
             report_skip(mine, path, "neither an OpenAPI/Swagger spec nor a Pact file")
+    return _contracts(specs, pacts, mine, skips)
+
+
+def _contracts(specs: list[pd.DataFrame], pacts: list[pd.DataFrame], mine: list[Skip],
+               skips: list[Skip] | None) -> Contracts:
+    """The :class:`Contracts` of the tables read, with their skips (also reported to ``skips``)."""
     for s in mine:
         report_skip(skips, s.path, s.reason, s.line)
     ep = pd.concat(specs, ignore_index=True) if specs else schema.empty("contract_endpoints")
@@ -405,12 +394,7 @@ def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Sk
             pacts.append(load_pact(path, skips=mine, doc=doc))
         else:
             report_skip(mine, path, "named like a contract but neither an OpenAPI/Swagger spec nor a Pact file")
-    for s_ in mine:
-        report_skip(skips, s_.path, s_.reason, s_.line)
-    ep = pd.concat(specs, ignore_index=True) if specs else schema.empty("contract_endpoints")
-    pc = pd.concat(pacts, ignore_index=True) if pacts else schema.empty("pact_interactions")
-    return Contracts(endpoints=schema.conform(ep, "contract_endpoints"), pacts=schema.conform(pc, "pact_interactions"),
-                     skipped=tuple(mine))
+    return _contracts(specs, pacts, mine, skips)
 
 
 def merge_contracts(*parts: Contracts | None) -> Contracts | None:

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.load.gitrepo import blob_id
 from toolkit.load.history import History, follow_renames
 from toolkit.load.python_ast import import_bindings, import_time_statements
 from toolkit.runtime import cache
@@ -379,10 +380,8 @@ def def_headers(source: bytes, name: str) -> list[bytes]:
         while pos < n:
             end = source.find(b"\n", pos)
             end = n if end < 0 else end
-            line = source[pos:end]
-            depth += (line.count(b"(") + line.count(b"[") + line.count(b"{")
-                      - line.count(b")") - line.count(b"]") - line.count(b"}"))
-            pos = end + 1
+            depth += _balance(source, pos, end)
+            line, pos = source[pos:end], end + 1
             if depth <= 0 and line.split(b"#", 1)[0].rstrip().endswith(b":"):
                 break
         out.append(source[start:pos])
@@ -552,20 +551,12 @@ class _Store:
             cache.put(_NAMESPACE, self.key, keep)
 
 
-def blob_id(data: bytes) -> str:
-    """git's object id of a file with this content (what ``git hash-object`` prints)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
 # ---- loaders ---------------------------------------------------------------------------------------------------
 def module_paths(files: pd.DataFrame) -> dict[str, str]:
     """Module name -> path (``files`` table of :mod:`toolkit.load.structure`): a production module wins over a
     test of the same name."""
-    py = files[files["module"].notna()].sort_values("is_test", kind="stable")
-    out: dict[str, str] = {}
-    for mod, path in zip(py["module"].tolist(), py["path"].tolist()):
-        out.setdefault(mod, path)
-    return out
+    py = files[files["module"].notna()].sort_values("is_test", kind="stable").drop_duplicates("module")
+    return dict(zip(py["module"].tolist(), py["path"].tolist()))
 
 
 def load_definitions(repo, files: pd.DataFrame, rev: str | None = None) -> dict[str, ModuleDefs]:

@@ -159,6 +159,12 @@ _INDEX_ENTRY = re.compile(rb"(\d{6}) ([0-9a-f]{40,64}) \d\t([^\0]*)\0  ctime: \d
                           rb"[^\n]*\n[^\n]*\n  size: (\d+)\t[^\n]*\n")
 
 
+def blob_id(data: bytes) -> str:
+    """git's object id of a file with this content (what ``git hash-object`` prints): the same key whether a
+    file is read from disk or from git objects."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def _blob_sha1(path: bytes, size: int) -> str:
     """git's id of a file's bytes as a blob (``sha1("blob <size>\\0" + bytes)``), read in chunks."""
     return _file_hash(path, hashlib.sha1(b"blob %d\0" % size))
@@ -388,15 +394,16 @@ class Repo:
                                 "the repository: not followed")
             return sorted(found)
         commit = self.resolve(rev or "HEAD")
-        if commit is None:
-            return []
-        res = self.git("ls-tree", "-r", "-z", "--full-tree", commit, text=False)
-        out = []
-        for rec in res.stdout.split(b"\0"):
+        return [] if commit is None else sorted(self.list_blobs(commit))
+
+    def list_blobs(self, commit: str) -> dict[str, str]:
+        """Path -> blob id of each file at ``commit`` (regular files, 100644/100755: not links or submodules)."""
+        out = {}
+        for rec in self.git("ls-tree", "-r", "-z", "--full-tree", commit, text=False).stdout.split(b"\0"):
             meta, _, p = rec.partition(b"\t")
-            if p and meta.startswith(b"100"):  # regular files (100644/100755): not links (120000) or submodules
-                out.append(path_text(p))
-        return sorted(out)
+            if p and meta.startswith(b"100"):
+                out[path_text(p)] = meta.split()[2].decode()
+        return out
 
     def work_tree_state(self) -> str:
         """A content key of the work tree's files (tracked and untracked-not-ignored regular files), without

@@ -87,41 +87,31 @@ def _as_git_date(value: object, name: str) -> tuple[str | None, bool]:
     passes through to git but is not cached because its meaning moves with the clock."""
     if value is None:
         return None, True
-    if isinstance(value, (_dt.datetime, _dt.date, pd.Timestamp)):
-        ts = pd.Timestamp(value)
-        if ts.tzinfo is None:
-            ts = ts.tz_localize("UTC")
-        return ts.isoformat(), True
     if isinstance(value, str):
         try:
             ts = pd.Timestamp(value)
         except (ValueError, TypeError):
             return value, False
-        if ts.tzinfo is None:
-            ts = ts.tz_localize("UTC")
-        return ts.isoformat(), True
-    raise InputError(None, f"{name}={value!r} is not a date", flag=name, hint="give a datetime or an ISO date string")
+    elif isinstance(value, (_dt.datetime, _dt.date, pd.Timestamp)):
+        ts = pd.Timestamp(value)
+    else:
+        raise InputError(None, f"{name}={value!r} is not a date", flag=name,
+                         hint="give a datetime or an ISO date string")
+    return (ts if ts.tzinfo is not None else ts.tz_localize("UTC")).isoformat(), True
 
 
 def _git_args(head: str, since: str | None, until: str | None, paths: list[str] | None,
               first_parent: bool, renames: bool, limit: int | None) -> list[str]:
-    args = ["log", "-z", "--numstat", _FORMAT, "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature"]
-    args.append("-M" if renames else "--no-renames")
-    if first_parent:
-        args += ["--first-parent", "--diff-merges=first-parent"]
-    else:
-        args.append("--diff-merges=off")
+    args = ["log", "-z", "--numstat", _FORMAT, "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature",
+            "-M" if renames else "--no-renames"]
+    args += ["--first-parent", "--diff-merges=first-parent"] if first_parent else ["--diff-merges=off"]
     if since:
         args.append(f"--since={since}")
     if until:
         args.append(f"--until={until}")
     if limit is not None:
         args.append(f"--max-count={int(limit)}")
-    args.append(head)
-    args.append("--")
-    if paths:
-        args += list(paths)
-    return args
+    return [*args, head, "--", *(paths or ())]
 
 
 def _records(proc, origin: str) -> Iterator[bytes]:
@@ -140,10 +130,6 @@ def _records(proc, origin: str) -> Iterator[bytes]:
                 yield rec
     if buf:
         yield buf
-
-
-def _parse_int(tok: bytes) -> int | None:
-    return None if tok == b"-" else int(tok)
 
 
 def _stream(repo: Repo, args: list[str]) -> tuple[dict[str, list], dict[str, list]]:
@@ -185,7 +171,7 @@ def _stream(repo: Repo, args: list[str]) -> tuple[dict[str, list], dict[str, lis
                 binary = added == b"-"
                 f_bin.append(binary)
                 f_add.append(None if binary else int(added))
-                f_del.append(_parse_int(deleted))
+                f_del.append(None if deleted == b"-" else int(deleted))
     finally:
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()
@@ -444,13 +430,19 @@ def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str],
     return _resolve(follow_renames(file_changes), files, roots)
 
 
+def _only_one(items: set[str], key) -> dict[str, str | None]:
+    """``key(item)`` -> the item, or ``None`` when several items share the key (none of them is the one)."""
+    out: dict[str, str | None] = {}
+    for item in items:
+        k = key(item)
+        out[k] = None if k in out else item
+    return out
+
+
 def _resolve(followed: pd.Series, files: list[str] | set[str], roots: tuple[str, ...]) -> pd.Series:
     """The file of ``files`` each followed path is now (itself, or its module's one successor), else <NA>."""
     present = set(files)
-    homes: dict[str, str | None] = {}
-    for f in present:
-        key = _home_key(f, roots)
-        homes[key] = None if key in homes else f  # two files with one module name: neither is the successor
+    homes = _only_one(present, lambda f: _home_key(f, roots))  # two files with one module name: no successor
     lookup = {p: (p if p in present else homes.get(_home_key(p, roots))) for p in pd.unique(followed.dropna())}
     return pd.Series(pd.array(followed.map(lookup), dtype="string"), index=followed.index, name="current_path")
 
@@ -491,10 +483,7 @@ def _in_todays_dirs(current: pd.Series, roots: tuple[str, ...]):
     """A function placing a gone file's path in today's directory of the same name below the source root
     (one of ``roots``)."""
     dirs = {p.rpartition("/")[0] for p in pd.unique(current.dropna())}
-    by_key: dict[str, str | None] = {}
-    for d in dirs:
-        key = _below_root(d, roots)
-        by_key[key] = None if key in by_key else d  # two directories, one name: neither is the successor
+    by_key = _only_one(dirs, lambda d: _below_root(d, roots))  # two directories, one name: no successor
 
     def place(path: str) -> str:
         d, _, name = path.rpartition("/")

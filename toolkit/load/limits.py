@@ -34,7 +34,7 @@ from typing import Any, Iterator
 from toolkit.errors import InputError
 
 __all__ = ["ENV", "Limits", "LimitExceeded", "limits", "load_json", "load_yaml", "load_yaml_all", "load_toml",
-           "check_input_file", "json_decode_at"]
+           "check_input_file", "files_in", "json_decode_at"]
 
 ENV = "SEAMSCOPE_PARSE_LIMITS"
 _MAX_DEPTH = 20_000
@@ -107,6 +107,17 @@ def check_input_file(path: str | os.PathLike, *, flag: str | None = None, sized:
     if sized and st.st_size > limit:
         raise InputError(p, too_big(st.st_size, limit), flag=flag)
     return p
+
+
+def files_in(path: str | os.PathLike, suffixes: tuple[str, ...], *, flag: str) -> list[tuple[Path, bool]]:
+    """``(file, named)``: ``path`` itself (``named``), or the files with one of ``suffixes`` found in the folder
+    ``path`` (searched recursively, sorted; ``named`` False); :class:`InputError` when it does not exist."""
+    p = Path(path)
+    if p.is_dir():
+        return [(q, False) for q in sorted(p.rglob("*")) if q.is_file() and q.suffix.lower() in suffixes]
+    if not p.exists():
+        raise InputError(p, "does not exist", flag=flag)
+    return [(p, True)]
 
 
 # ----------------------------------------------------------------------------- JSON

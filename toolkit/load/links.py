@@ -65,7 +65,7 @@ import bisect
 import heapq
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -132,11 +132,7 @@ class Links:
     links: pd.DataFrame
     issue_components: pd.DataFrame
     unlinked: pd.DataFrame
-    pr_bugs: pd.DataFrame = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.pr_bugs is None:
-            object.__setattr__(self, "pr_bugs", schema.empty("pr_bugs"))
+    pr_bugs: pd.DataFrame = field(default_factory=lambda: schema.empty("pr_bugs"))
 
 
 def _pattern(projects: list[str], mr: bool) -> str:
@@ -241,10 +237,7 @@ def bug_mask(issues: pd.DataFrame) -> pd.Series:
 
 
 def _pr_bugs(iss: pd.DataFrame, closes: dict[str, dict[str, bool]]) -> pd.DataFrame:
-    is_pr = _pr_mask(iss)
-    if not is_pr.any():
-        return schema.empty("pr_bugs")
-    rows = iss[is_pr & iss["type"].eq("bug").fillna(False)]
+    rows = iss[_pr_mask(iss) & iss["type"].eq("bug").fillna(False)]
     if rows.empty:
         return schema.empty("pr_bugs")
     counted, decision = [], []

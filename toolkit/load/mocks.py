@@ -84,7 +84,7 @@ from toolkit.vocab.components import SOURCE_ROOTS, module_name
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
-from toolkit.load.python_ast import dotted_name, import_bindings, import_time_statements
+from toolkit.load.python_ast import dotted_name, import_bindings, import_time_statements, keyword, string_value
 from toolkit.vocab.testids import from_source
 
 MOCK_MODULES = ("unittest.mock.", "mock.")
@@ -200,17 +200,22 @@ def _bindings(tree: ast.Module, module: str, is_package: bool, *, top_level_only
     return import_bindings(import_time_statements(tree) if top_level_only else ast.walk(tree), module, is_package)
 
 
+def _decorator(d: ast.expr, bindings: dict[str, str]) -> tuple[ast.Call | None, str | None]:
+    """(``d`` when it is a call, the dotted name ``d`` applies through the file's imports or ``None``)."""
+    call = d if isinstance(d, ast.Call) else None
+    name = dotted_name(call.func if call else d)
+    if not name:
+        return call, None
+    head, _, rest = name.partition(".")
+    return call, bindings.get(head, head) + ("." + rest if rest else "")
+
+
 def _marker_names(decorators: Iterable[ast.expr], bindings: dict[str, str]) -> tuple[list[str], list[str]]:
     """(marker names, usefixtures names) of ``@pytest.mark.X`` decorators or ``pytestmark`` values."""
     markers, use = [], []
     for d in decorators:
-        call = d if isinstance(d, ast.Call) else None
-        name = dotted_name(call.func if call else d)
-        if not name:
-            continue
-        head, _, rest = name.partition(".")
-        full = bindings.get(head, head) + ("." + rest if rest else "")
-        if full.startswith("pytest.mark."):
+        call, full = _decorator(d, bindings)
+        if full and full.startswith("pytest.mark."):
             m = full[len("pytest.mark."):].split(".")[0]
             markers.append(m)
             if m == "usefixtures" and call:
@@ -243,8 +248,22 @@ def walk_conditional(node: ast.AST) -> Iterator[tuple[ast.AST, bool]]:
                     todo.append((child, inner))
 
 
-def _pytestmark(value: ast.expr) -> list[ast.expr]:
-    return list(value.elts) if isinstance(value, (ast.List, ast.Tuple)) else [value]
+def _pytestmark(st: ast.stmt) -> list[ast.expr] | None:
+    """The values of a ``pytestmark = ...`` statement; ``None`` for any other statement."""
+    if not (isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in st.targets)):
+        return None
+    return list(st.value.elts) if isinstance(st.value, (ast.List, ast.Tuple)) else [st.value]
+
+
+def _http_stub(line: int, stub: tuple[str, str]) -> MockHit:
+    """A hit of an HTTP-stub library (``stub``: mechanism, what it replaces: :data:`HTTP_STUBS`)."""
+    mech, replaced = stub
+    return MockHit(line, mech, mech, replaced, "http")
+
+
+def _marker_hits(markers: list[str], line: int) -> list[MockHit]:
+    """The HTTP stubs that markers such as ``@pytest.mark.vcr`` install."""
+    return [_http_stub(line, HTTP_MARKERS[m]) for m in markers if m in HTTP_MARKERS]
 
 
 @dataclass
@@ -282,16 +301,6 @@ class _Scanner:
         if isinstance(node, ast.Call):
             node = node.func
         return self.full(dotted_name(node))
-
-    @staticmethod
-    def _str(node: ast.AST | None) -> str | None:
-        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-    def _kw(self, call: ast.Call, *names: str) -> ast.expr | None:
-        for k in call.keywords:
-            if k.arg in names:
-                return k.value
-        return None
 
     def is_monkeypatch(self, head: str) -> bool:
         """``head`` names a MonkeyPatch: the fixture, or a local bound by :meth:`_monkeypatch_aliases`."""
@@ -349,7 +358,7 @@ class _Scanner:
     def _module_dict_item(self, mapping: ast.expr, key: ast.expr) -> str | None:
         """The symbol a ``setitem``/``delitem`` on a module's namespace replaces: ``sys.modules["m"]`` -> ``m``,
         ``mod.__dict__["f"]`` / ``vars(mod)["f"]`` -> ``mod.f``; ``None`` for any other mapping (``os.environ``)."""
-        k = self._str(key)
+        k = string_value(key)
         if k is None:
             return None
         if self.full(dotted_name(mapping)) == "sys.modules":
@@ -377,14 +386,14 @@ class _Scanner:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             targets = [node.target]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
-                and node.func.id not in self.b and len(node.args) >= 2 and self._str(node.args[1]) is not None:
+                and node.func.id not in self.b and len(node.args) >= 2 and string_value(node.args[1]) is not None:
             base = dotted_name(node.args[0])
             if base is None or base.split(".")[0] in self.local:
                 return []
-            written = f"{base}.{self._str(node.args[1])}"
+            written = f"{base}.{string_value(node.args[1])}"
             full = self.full(written)
             return [MockHit(node.lineno, "assignment", written, full)] if full and \
-                self._str(node.args[1]) not in METADATA_ATTRS else []
+                string_value(node.args[1]) not in METADATA_ATTRS else []
         out = []
         for t in targets:
             name = dotted_name(t) if isinstance(t, ast.Attribute) else None
@@ -410,10 +419,10 @@ class _Scanner:
                     return [MockHit(line, "monkeypatch", f"{ast.unparse(call.args[0])}[{call.args[1].value!r}]", qual)]
                 return []
             if rest in ("setattr", "delattr") and call.args:
-                first = self._str(call.args[0])
+                first = string_value(call.args[0])
                 if first is not None and (len(call.args) < 3 if rest == "setattr" else len(call.args) < 2):
                     return [MockHit(line, "monkeypatch", first, first)]
-                attr = self._str(call.args[1]) if len(call.args) > 1 else None
+                attr = string_value(call.args[1]) if len(call.args) > 1 else None
                 base = self.target_of(call.args[0])
                 if attr is not None:
                     written = ast.unparse(call.args[0]) + "." + attr
@@ -422,7 +431,7 @@ class _Scanner:
         full = self.full(name)
         if full is None:
             if name.endswith(".use_cassette"):
-                return [MockHit(line, "vcr", "vcr", "http.client", "http")]
+                return [_http_stub(line, HTTP_STUBS["vcr"])]
             return []
         for p in MOCK_MODULES:
             if full.startswith(p):
@@ -430,27 +439,25 @@ class _Scanner:
         return self.http_hit(full, line)
 
     def http_hit(self, full: str, line: int) -> list[MockHit]:
-        for lib, (mech, replaced) in HTTP_STUBS.items():
-            if full == lib or full.startswith(lib + "."):
-                return [MockHit(line, mech, mech, replaced, "http")]
-        return []
+        return [_http_stub(line, stub) for lib, stub in HTTP_STUBS.items()
+                if full == lib or full.startswith(lib + ".")][:1]
 
     def _mock_op(self, op: str, call: ast.Call, line: int, prefix: str) -> list[MockHit]:
         a = call.args
         if op == "patch":
-            t = self._str(a[0]) if a else self._str(self._kw(call, "target"))
+            t = string_value(a[0]) if a else string_value(keyword(call, "target"))
             if t is None:
                 src = ast.unparse(a[0]) if a else "?"
                 return [MockHit(line, prefix + "patch", src, None)]
             return [MockHit(line, prefix + "patch", t, t)]
         if op == "patch.object" and len(a) >= 2:
-            attr = self._str(a[1])
+            attr = string_value(a[1])
             base = self.target_of(a[0])
             written = ast.unparse(a[0]) + "." + (attr or ast.unparse(a[1]))
             return [MockHit(line, prefix + "patch.object", written, f"{base}.{attr}" if base and attr else None)]
         if op == "patch.dict" and a:
-            t = self._str(a[0])
-            values = a[1] if len(a) > 1 else self._kw(call, "values", "in_dict")
+            t = string_value(a[0])
+            values = a[1] if len(a) > 1 else keyword(call, "values", "in_dict")
             if t is None and isinstance(values, ast.Dict):  # a module's namespace: one row per replaced name
                 quals = [(k, self._module_dict_item(a[0], k)) for k in values.keys if k is not None]
                 if quals and all(q for _, q in quals):
@@ -458,16 +465,16 @@ class _Scanner:
                             for k, q in quals]
             return [MockHit(line, prefix + "patch.dict", t or ast.unparse(a[0]), t or self.resolve_expr(a[0]))]
         if op == "patch.multiple" and a:
-            t = self._str(a[0])
+            t = string_value(a[0])
             base = t or self.resolve_expr(a[0])
             written = t or ast.unparse(a[0])
             return [MockHit(line, prefix + "patch.multiple", f"{written}.{k.arg}", f"{base}.{k.arg}" if base else None)
                     for k in call.keywords if k.arg]
         if op in SPEC_MOCKS:
-            spec = self._kw(call, "spec", "spec_set") or (a[0] if a else None)
+            spec = keyword(call, "spec", "spec_set") or (a[0] if a else None)
             if spec is None or (isinstance(spec, ast.Constant) and not isinstance(spec.value, str)):
                 return []
-            t = self._str(spec)
+            t = string_value(spec)
             return [MockHit(line, "magicmock_spec", t or ast.unparse(spec), t or self.resolve_expr(spec))]
         if op == "create_autospec" and a:
             return [MockHit(line, "autospec", ast.unparse(a[0]), self.resolve_expr(a[0]))]
@@ -523,23 +530,18 @@ class _Scanner:
         return []
 
 
-def _is_fixture(dec: ast.expr, bindings: dict[str, str]) -> tuple[bool, bool, str | None]:
-    call = dec if isinstance(dec, ast.Call) else None
-    name = dotted_name(call.func if call else dec)
-    if not name:
-        return False, False, None
-    head, _, rest = name.partition(".")
-    full = bindings.get(head, head) + ("." + rest if rest else "")
+def _fixture(dec: ast.expr, bindings: dict[str, str]) -> tuple[bool, str | None] | None:
+    """(autouse, the name it gives) when ``dec`` is ``@pytest.fixture``, else ``None``."""
+    call, full = _decorator(dec, bindings)
     if full not in ("pytest.fixture", "pytest.yield_fixture", "pytest_asyncio.fixture", "fixture"):
-        return False, False, None
+        return None
     autouse, fname = False, None
-    if call:
-        for k in call.keywords:
-            if k.arg == "autouse" and isinstance(k.value, ast.Constant):
-                autouse = bool(k.value.value)
-            if k.arg == "name" and isinstance(k.value, ast.Constant):
-                fname = k.value.value
-    return True, autouse, fname
+    for k in call.keywords if call else ():
+        if k.arg == "autouse" and isinstance(k.value, ast.Constant):
+            autouse = bool(k.value.value)
+        if k.arg == "name" and isinstance(k.value, ast.Constant):
+            fname = k.value.value
+    return autouse, fname
 
 
 def _func(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: str | None, sc: _Scanner) -> Func:
@@ -548,15 +550,8 @@ def _func(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, cls: str | 
     markers, use = _marker_names(fn.decorator_list, sc.b)
     scope = sc.scope([fn])
     hits = sc.hits(fn.decorator_list, decorators=True) + sc.hits(fn.body, params=params, scope=scope)
-    for m in markers:
-        if m in HTTP_MARKERS:
-            mech, replaced = HTTP_MARKERS[m]
-            hits.append(MockHit(fn.lineno, mech, mech, replaced, "http"))
-    calls = set()
-    for n in scope.calls:
-        f = sc.full(dotted_name(n.func))
-        if f:
-            calls.add(f)
+    hits += _marker_hits(markers, fn.lineno)
+    calls = {f for f in (sc.full(dotted_name(n.func)) for n in scope.calls) if f}
     out = Func(fn.name, qualname, fn.lineno, cls, params, use, markers, hits, scope.names | scope.stored, calls)
     out.bare_mock = scope.gives and _builds_bare_mock(scope.calls, sc)
     return out
@@ -571,73 +566,53 @@ def parse_test_file(path: str, source: bytes, roots: tuple[str, ...] = SOURCE_RO
     tf = TestFile(path, mod, import_bindings(every, mod, PurePosixPath(path).name == "__init__.py"), roots=roots)
     sc = _Scanner(tf.bindings)
 
-    def fake(node: ast.ClassDef) -> None:
-        if fake_stem(node.name) is not None:
-            bases = [b for b in (sc.resolve_expr(x) for x in node.bases) if b]
-            tf.fakes.append(FakeClass(node.name, node.lineno, bases))
-
-    def as_fixture(f: Func, node: ast.FunctionDef | ast.AsyncFunctionDef, fx: tuple) -> Func:
-        f.fixture_name, f.autouse = fx[2] or node.name, fx[1]
-        if f.bare_mock:  # ``return Mock()``: stands in for what the fixture is named after
-            f.mocks.append(MockHit(node.lineno, "fixture_mock", f.fixture_name, None))
-        return f
+    def visit_function(node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None, setup: frozenset[str],
+                       setup_mocks: list[MockHit]) -> None:
+        """A fixture, a test, or a setup function whose replacements go to ``setup_mocks``."""
+        qual = f"{cls}.{node.name}" if cls else node.name
+        fx = next(filter(None, (_fixture(d, sc.b) for d in node.decorator_list)), None)
+        if fx:
+            f = _func(node, qual, cls, sc)
+            f.autouse, f.fixture_name = fx[0], fx[1] or node.name
+            if f.bare_mock:  # ``return Mock()``: stands in for what the fixture is named after
+                f.mocks.append(MockHit(node.lineno, "fixture_mock", f.fixture_name, None))
+            tf.fixtures.append(f)
+        elif node.name.startswith("test"):
+            tf.tests.append(_func(node, qual, cls, sc))
+        elif node.name in setup:
+            setup_mocks.extend(sc.hits(node.body))
 
     def visit_class(node: ast.ClassDef, prefix: str) -> None:
         qual = prefix + node.name
         markers, use = _marker_names(node.decorator_list, sc.b)
-        hits = sc.hits(node.decorator_list, decorators=True)
-        for m in markers:
-            if m in HTTP_MARKERS:
-                mech, replaced = HTTP_MARKERS[m]
-                hits.append(MockHit(node.lineno, mech, mech, replaced, "http"))
-        for st in node.body:
-            if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in st.targets):
-                m2, u2 = _marker_names(_pytestmark(st.value), sc.b)
-                markers += m2
-                use += u2
-        tf.class_markers[qual] = markers
-        tf.class_usefixtures[qual] = use
+        hits = sc.hits(node.decorator_list, decorators=True) + _marker_hits(markers, node.lineno)
+        marked, marked_use = _marker_names([v for st in node.body for v in _pytestmark(st) or ()], sc.b)
+        tf.class_markers[qual] = markers + marked
+        tf.class_usefixtures[qual] = use + marked_use
         tf.class_mocks[qual] = hits
         for st in node.body:
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                fx = [_is_fixture(d, sc.b) for d in st.decorator_list]
-                fx = next((f for f in fx if f[0]), None)
-                if fx:
-                    tf.fixtures.append(as_fixture(_func(st, f"{qual}.{st.name}", qual, sc), st, fx))
-                elif st.name.startswith("test"):
-                    tf.tests.append(_func(st, f"{qual}.{st.name}", qual, sc))
-                elif st.name in CLASS_SETUP:
-                    tf.class_mocks[qual].extend(sc.hits(st.body))
+                visit_function(st, qual, CLASS_SETUP, hits)
             elif isinstance(st, ast.ClassDef) and st.name.startswith("Test"):
                 visit_class(st, qual + ".")
 
     for st in tree.body:
         if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            fx = next((f for f in (_is_fixture(d, sc.b) for d in st.decorator_list) if f[0]), None)
-            if fx:
-                tf.fixtures.append(as_fixture(_func(st, st.name, None, sc), st, fx))
-            elif st.name.startswith("test"):
-                tf.tests.append(_func(st, st.name, None, sc))
-            elif st.name in MODULE_SETUP:
-                tf.file_mocks.extend(sc.hits(st.body))
+            visit_function(st, None, MODULE_SETUP, tf.file_mocks)
         elif isinstance(st, ast.ClassDef):
-            is_test_class = st.name.startswith("Test") or any(
-                (dotted_name(b) or "").endswith("TestCase") for b in st.bases)
-            if is_test_class:
+            if st.name.startswith("Test") or any((dotted_name(b) or "").endswith("TestCase") for b in st.bases):
                 visit_class(st, "")
-        elif isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in st.targets):
-            m, u = _marker_names(_pytestmark(st.value), sc.b)
+        elif (marks := _pytestmark(st)) is not None:
+            m, u = _marker_names(marks, sc.b)
             tf.module_markers += m
             tf.module_usefixtures += u
-            for mk in m:
-                if mk in HTTP_MARKERS:
-                    mech, replaced = HTTP_MARKERS[mk]
-                    tf.file_mocks.append(MockHit(st.lineno, mech, mech, replaced, "http"))
+            tf.file_mocks += _marker_hits(m, st.lineno)
         elif not isinstance(st, (ast.Import, ast.ImportFrom)):
             tf.file_mocks.extend(sc.hits([st]))
     for node in every:  # stand-in classes anywhere: module level, in a test class, in a fixture's body
-        if isinstance(node, ast.ClassDef):
-            fake(node)
+        if isinstance(node, ast.ClassDef) and fake_stem(node.name) is not None:
+            bases = [b for b in (sc.resolve_expr(x) for x in node.bases) if b]
+            tf.fakes.append(FakeClass(node.name, node.lineno, bases))
     return tf
 
 
@@ -649,7 +624,7 @@ def _builds_bare_mock(calls: list[ast.Call], sc: _Scanner) -> bool:
         head, _, rest = name.partition(".")
         full = f"mock.{rest}" if head in MOCKER_FIXTURES and head not in sc.b else (sc.full(name) or "")
         op = next((full[len(p):] for p in MOCK_MODULES if full.startswith(p)), None)
-        if op in SPEC_MOCKS and not n.args and sc._kw(n, "spec", "spec_set") is None:
+        if op in SPEC_MOCKS and not n.args and keyword(n, "spec", "spec_set") is None:
             return True
     return False
 
@@ -707,42 +682,25 @@ class TestInfo:
 
 def _conftests_for(path: str, files: dict[str, TestFile]) -> list[TestFile]:
     """conftest.py files that apply to ``path``: same directory first, then parents."""
-    out = []
-    d = PurePosixPath(path).parent
-    while True:
-        c = str(d / "conftest.py") if str(d) != "." else "conftest.py"
-        if c in files and c != path:
-            out.append(files[c])
-        if str(d) in (".", "/", ""):
-            break
-        d = d.parent
-    return out
+    parent = PurePosixPath(path).parent
+    found = (str(d / "conftest.py") for d in (parent, *parent.parents))
+    return [files[c] for c in found if c in files and c != path]
 
 
 def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
     """Every test function/method found in source, with its fixture closure and applicable mocks."""
     out: list[TestInfo] = []
     for tf in test_files.values():
-        if not tf.tests:
-            continue
-        scopes_base = [tf] + _conftests_for(tf.path, test_files)
+        confs = _conftests_for(tf.path, test_files) if tf.tests else []
         for t in tf.tests:
-            classes = []
-            if t.cls:
-                parts = t.cls.split(".")
-                classes = [".".join(parts[: i + 1]) for i in range(len(parts))][::-1]  # innermost first
-            # fixture definitions visible to this test, nearest first
-            visible: list[Func] = []
-            for c in classes:
-                visible += [f for f in tf.fixtures if f.cls == c]
-            visible += [f for f in tf.fixtures if f.cls is None]
-            for conf in scopes_base[1:]:
-                visible += [f for f in conf.fixtures if f.cls is None]
-            by_name: dict[str, Func] = {}
-            for f in visible:
-                by_name.setdefault(f.fixture_name or f.name, f)
+            parts = t.cls.split(".") if t.cls else []
+            classes = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]  # innermost first
+            # fixture definitions visible to this test, nearest first; the nearest of a name wins
+            visible = [f for c in [*classes, None] for f in tf.fixtures if f.cls == c]
+            visible += [f for conf in confs for f in conf.fixtures if f.cls is None]
+            by_name = {f.fixture_name or f.name: f for f in reversed(visible)}
             mocks = list(t.mocks) + list(tf.file_mocks)
-            for conf in scopes_base[1:]:  # a conftest's module-level replacements run before its tests import
+            for conf in confs:  # a conftest's module-level replacements run before its tests import
                 mocks += conf.file_mocks
             markers = list(t.markers) + list(tf.module_markers)
             requested = list(t.params) + list(t.usefixtures) + list(tf.module_usefixtures)
@@ -804,32 +762,25 @@ class SymbolResolver:
             return imp[name].astype(object).where(imp[name].notna(), None).tolist()
 
         mods, tmods, syms, tcomps = col("module"), col("target_module"), col("target_symbol"), col("target_component")
-        alias_col = next((c for c in ("alias", "asname", "bound_name", "name") if c in imp.columns), None)
-        aliases = col(alias_col) if alias_col else [None] * len(mods)
-        for mod, tmod, sym, alias in zip(mods, tmods, syms, aliases):
-            if mod is None or tmod is None:
-                continue
-            target = f"{tmod}.{sym}" if sym is not None else str(tmod)
-            name = alias if alias is not None else target.split(".")[-1]
-            self.bindings.setdefault(str(mod), {}).setdefault(str(name), target)
+        for mod, tmod, sym in zip(mods, tmods, syms):
+            if mod is not None and tmod is not None:
+                target = f"{tmod}.{sym}" if sym is not None else str(tmod)
+                self.bindings.setdefault(str(mod), {}).setdefault(target.split(".")[-1], target)
         self.symbols: dict[str, set[str]] = {}  # bare name -> qualified names seen in the repo
         for tmod, sym, tcomp in zip(tmods, syms, tcomps):
             if sym is not None and tcomp is not None:
                 self.symbols.setdefault(str(sym), set()).add(f"{tmod}.{sym}")
-        cs = getattr(structure, "call_sites", None)
-        if cs is not None and len(cs):
-            for callee, comp in zip(cs["callee"].astype(object).tolist(), cs["callee_component"].astype(object).tolist()):
-                if isinstance(callee, str) and not pd.isna(comp):
-                    self.symbols.setdefault(callee.rsplit(".", 1)[-1], set()).add(callee)
+        cs = structure.call_sites
+        for callee, comp in zip(cs["callee"].astype(object).tolist(), cs["callee_component"].astype(object).tolist()):
+            if isinstance(callee, str) and not pd.isna(comp):
+                self.symbols.setdefault(callee.rsplit(".", 1)[-1], set()).add(callee)
 
     def resolve(self, qualname: str) -> tuple[str, str | None, bool]:
         """(resolved qualname, owning component or None, inside the repository)."""
         q = qualname
         for _ in range(16):
             parts = q.split(".")
-            i = len(parts)
-            while i > 0 and ".".join(parts[:i]) not in self.module_component:
-                i -= 1
+            i = self._module_end(parts)
             if i == 0:
                 return q, None, False
             mod = ".".join(parts[:i])
@@ -840,6 +791,13 @@ class SymbolResolver:
                 return q, self.module_component[mod], True
             q = ".".join([tgt] + parts[i + 1:])
         return q, None, True
+
+    def _module_end(self, parts: list[str]) -> int:
+        """How many leading ``parts`` name the longest repository module they start with (0: none)."""
+        i = len(parts)
+        while i > 0 and ".".join(parts[:i]) not in self.module_component:
+            i -= 1
+        return i
 
     def _module_bindings(self, mod: str) -> dict[str, str]:
         if self.repo is None or mod not in self.module_path:
@@ -923,9 +881,7 @@ class SymbolResolver:
         if q in self.module_component:
             return True
         parts = q.split(".")
-        i = len(parts) - 1
-        while i > 0 and ".".join(parts[:i]) not in self.module_component:
-            i -= 1
+        i = self._module_end(parts)
         rest = parts[i:]
         self._module_bindings(".".join(parts[:i]))  # reads the module's classes with its bindings
         classes = self._classes.get(".".join(parts[:i]))

@@ -149,6 +149,16 @@ def dotted_name(node: ast.AST) -> str | None:
     return ".".join(chain) if chain else None
 
 
+def keyword(call: ast.Call, *names: str) -> ast.expr | None:
+    """The value of ``call``'s first keyword argument named one of ``names``, or ``None``."""
+    return next((k.value for k in call.keywords if k.arg in names), None)
+
+
+def string_value(node: ast.AST | None) -> str | None:
+    """The text of a string literal, else ``None``."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
 def import_time_statements(tree: ast.Module) -> Iterator[ast.AST]:
     """The statements that run when the module is imported: its body, into if/try/with, not into defs or classes.
 
@@ -228,8 +238,8 @@ class _Visitor:
             ast.ClassDef: self.v_class,
             ast.Call: self.v_call,
             ast.Name: self.v_name,
-            ast.Attribute: self.v_attribute,
-            ast.Expr: self.v_expr,
+            ast.Attribute: self.v_value,
+            ast.Expr: self.v_value,
             ast.Assign: self.v_assign,
             ast.AnnAssign: self.v_annassign,
             ast.Constant: self.v_leaf,
@@ -281,16 +291,8 @@ class _Visitor:
     def v_leaf(self, node: ast.AST) -> None:
         return None
 
-    # the commonest nodes, visited without the generic field loop
-    def v_attribute(self, node: ast.Attribute) -> None:
-        v = node.value
-        h = self.handlers.get(type(v))
-        if h is None:
-            self.generic(v)
-        else:
-            h(v)
-
-    def v_expr(self, node: ast.Expr) -> None:
+    def v_value(self, node: ast.Attribute | ast.Expr) -> None:
+        """The commonest nodes (an attribute, an expression statement), visited without the generic field loop."""
         v = node.value
         h = self.handlers.get(type(v))
         if h is None:
@@ -344,20 +346,14 @@ class _Visitor:
         else:
             base = node.module or ""
         for alias in node.names:
-            if alias.name == "*":
-                self._row(node.lineno, base, None, level > 0)
-                continue
-            self._row(node.lineno, base, alias.name, level > 0)
-            self.bind_import(alias.asname or alias.name, f"{base}.{alias.name}")
+            star = alias.name == "*"
+            self._row(node.lineno, base, None if star else alias.name, level > 0)
+            if not star:
+                self.bind_import(alias.asname or alias.name, f"{base}.{alias.name}")
 
     # ---- scopes ---------------------------------------------------------
     def _args(self, args: ast.arguments) -> list[str]:
-        names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-        if args.vararg:
-            names.append(args.vararg.arg)
-        if args.kwarg:
-            names.append(args.kwarg.arg)
-        return names
+        return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
 
     def _visit_arg_exprs(self, args: ast.arguments) -> None:
         for d in args.defaults:
@@ -681,10 +677,6 @@ class _Visitor:
         return out
 
 
-def _syntax_error_line(exc: BaseException) -> int | None:
-    return getattr(exc, "lineno", None)
-
-
 def scan_source(path: str, module: str, source: bytes) -> FileFacts:
     """Parse one file's bytes and collect its :class:`FileFacts`; a parse failure is returned in ``error``."""
     is_package = path.endswith("__init__.py")
@@ -695,7 +687,7 @@ def scan_source(path: str, module: str, source: bytes) -> FileFacts:
             warnings.simplefilter("ignore")  # SyntaxWarnings are about the analysed code, not ours
             tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
-        facts.error = (f"does not parse as Python 3: {exc.msg}", _syntax_error_line(exc))
+        facts.error = (f"does not parse as Python 3: {exc.msg}", exc.lineno)
         return facts
     except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:
         facts.error = (f"cannot be parsed: {type(exc).__name__}: {exc}", None)

@@ -45,7 +45,7 @@ import pandas as pd
 from toolkit.vocab import schema
 from toolkit.vocab.components import ComponentMap, seam_name
 from toolkit.errors import Skip, report_skip
-from toolkit.load.python_ast import name_chain
+from toolkit.load.python_ast import import_bindings, keyword, name_chain
 
 __all__ = ["ServiceScan", "scan_services", "scan_source", "known_services", "normalize_path", "path_key",
            "service_of_name"]
@@ -127,31 +127,11 @@ def service_of_name(name: str, services: Mapping[str, str]) -> str | None:
 # A value is a list of parts: ("lit", text) | ("param", name) | ("base", setting name, default or None)
 
 
-def _imports(nodes: list[ast.AST], module: str, is_package: bool) -> dict[str, str]:
-    """Local name -> dotted name of every import among ``nodes`` (a file's, in ``ast.walk`` order)."""
-    package = module if is_package else module.rpartition(".")[0]
-    out: dict[str, str] = {}
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: max(len(parts) - (node.level - 1), 0)]
-                base = ".".join(parts + ([base] if base else []))
-            for a in node.names:
-                if a.name != "*":
-                    out[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
-    return out
-
-
 class _FileScan:
     def __init__(self, path: str, module: str, tree: ast.Module, service: str | None) -> None:
         self.path, self.service = path, service
         self.nodes = list(ast.walk(tree))  # walked once, read by each pass over the whole file
-        self.aliases = _imports(self.nodes, module, path.endswith("__init__.py"))
+        self.aliases = import_bindings(self.nodes, module, path.endswith("__init__.py"))
         self.tree = tree
         self.calls: list[dict] = []
         self.endpoints: list[dict] = []
@@ -167,12 +147,9 @@ class _FileScan:
     def qual(self, node: ast.AST) -> str | None:
         """Dotted name of ``node`` through the file's imports (``requests.get``), or ``None``."""
         chain = name_chain(node)
-        if not chain:
+        if not chain or chain[0] not in self.aliases:
             return None
-        target = self.aliases.get(chain[0])
-        if target is None:
-            return None
-        return ".".join([target] + chain[1:])
+        return ".".join([self.aliases[chain[0]]] + chain[1:])
 
     @staticmethod
     def _collect_assign(node: ast.AST, into: dict[str, ast.AST]) -> None:
@@ -216,8 +193,7 @@ class _FileScan:
         if isinstance(node, ast.Name):
             assigned = self.lookup(node.id, local)
             if assigned is not None and assigned is not node:
-                got = self.value(assigned, {k: v for k, v in local.items() if k != node.id}, depth + 1)
-                return got
+                return self.value(assigned, {k: v for k, v in local.items() if k != node.id}, depth + 1)
             return [("param", node.id)]
         if isinstance(node, ast.Attribute):
             chain = name_chain(node)
@@ -319,12 +295,6 @@ class _FileScan:
             return None if v is None else self._client_of(v, local, depth + 1)
         return None
 
-    def _kw(self, call: ast.Call, name: str) -> ast.AST | None:
-        for k in call.keywords:
-            if k.arg == name:
-                return k.value
-        return None
-
     def _str(self, node: ast.AST | None, local: Mapping[str, ast.AST]) -> str | None:
         if node is None:
             return None
@@ -338,13 +308,10 @@ class _FileScan:
         # ---- HTTP --------------------------------------------------------
         if q is not None:
             mod, _, name = q.rpartition(".")
-            if mod in _MODULE_HTTP and (name in HTTP_METHODS or name in ("request", "stream")):
+            if (mod in _MODULE_HTTP and name in (*HTTP_METHODS, "request", "stream")) or q == "urllib3.request":
                 self._http(call, mod, name, None, local)
                 return
-            if q in ("urllib3.request",):
-                self._http(call, "urllib3", "request", None, local)
-                return
-            if q in ("urllib.request.urlopen",):
+            if q == "urllib.request.urlopen":
                 self._urlopen(call, local)
                 return
             if q == "urllib.request.Request":
@@ -364,15 +331,15 @@ class _FileScan:
     def _http(self, call: ast.Call, library: str, name: str, ctor: ast.Call | None, local) -> None:
         args = list(call.args)
         if name in ("request", "stream", "urlopen"):
-            method_node = args.pop(0) if args else self._kw(call, "method")
+            method_node = args.pop(0) if args else keyword(call, "method")
             method = method_node.value.upper() if isinstance(method_node, ast.Constant) and isinstance(
                 method_node.value, str) else None
         else:
             method = name.upper()
-        url_node = args[0] if args else self._kw(call, "url")
+        url_node = args[0] if args else keyword(call, "url")
         parts = self.value(url_node, local) if url_node is not None else [("param", "url")]
         if ctor is not None:
-            base = self._kw(ctor, "base_url")
+            base = keyword(ctor, "base_url")
             if base is None and library == "aiohttp" and ctor.args:
                 base = ctor.args[0]
             if base is not None:
@@ -381,14 +348,14 @@ class _FileScan:
 
     def _request(self, target: ast.Call, local) -> None:
         """``urllib.request.Request(url, data=..., method=...)``: the request is built, so the call is here."""
-        url = target.args[0] if target.args else self._kw(target, "url")
-        m = self._kw(target, "method")
+        url = target.args[0] if target.args else keyword(target, "url")
+        m = keyword(target, "method")
         method = m.value.upper() if isinstance(m, ast.Constant) and isinstance(m.value, str) else (
-            "POST" if (len(target.args) > 1 or self._kw(target, "data") is not None) else "GET")
+            "POST" if (len(target.args) > 1 or keyword(target, "data") is not None) else "GET")
         self._add_call(target.lineno, method, self.value(url, local), "urllib.request")
 
     def _urlopen(self, call: ast.Call, local) -> None:
-        arg = call.args[0] if call.args else self._kw(call, "url")
+        arg = call.args[0] if call.args else keyword(call, "url")
         target = arg
         if isinstance(arg, ast.Name):
             target = self.lookup(arg.id, local) or arg
@@ -396,7 +363,7 @@ class _FileScan:
             return  # recorded where the Request is built
         if isinstance(target, ast.Name) and self.builds_requests:
             return  # a Request built by a caller of this helper, recorded there
-        method = "POST" if len(call.args) > 1 or self._kw(call, "data") is not None else "GET"
+        method = "POST" if len(call.args) > 1 or keyword(call, "data") is not None else "GET"
         self._add_call(call.lineno, method, self.value(arg, local), "urllib.request")
 
     def _add_call(self, line: int, method: str | None, parts: list[tuple], library: str) -> None:
@@ -406,9 +373,7 @@ class _FileScan:
 
     # ---- messages -------------------------------------------------------
     def _topic_arg(self, call: ast.Call, local, pos: int = 0, kw: tuple[str, ...] = ("topic",)) -> str | None:
-        node = call.args[pos] if len(call.args) > pos else None
-        for k in kw:
-            node = node if node is not None else self._kw(call, k)
+        node = call.args[pos] if len(call.args) > pos else keyword(call, *kw)
         if node is None:
             return None
         return _topic(self.value(node, local))
@@ -427,15 +392,15 @@ class _FileScan:
                 self._add_msg(call.lineno, "subscribe", t, "kafka",
                               "confluent-kafka" if "confluent_kafka" in roots else "kafka-python")
             return
-        elif attr in ("publish",) and (recv.startswith("boto3") or "boto3" in roots) and self._kw(call, "TopicArn") is not None:
-            rec = ("publish", _arn_name(self._str(self._kw(call, "TopicArn"), local)), "sns", "boto3")
+        elif attr in ("publish",) and (recv.startswith("boto3") or "boto3" in roots) and keyword(call, "TopicArn") is not None:
+            rec = ("publish", _arn_name(self._str(keyword(call, "TopicArn"), local)), "sns", "boto3")
         elif attr in ("send_message", "send_message_batch") and ("boto3" in roots):
-            rec = ("publish", _queue_name(self._str(self._kw(call, "QueueUrl"), local)), "sqs", "boto3")
+            rec = ("publish", _queue_name(self._str(keyword(call, "QueueUrl"), local)), "sqs", "boto3")
         elif attr == "receive_message" and "boto3" in roots:
-            rec = ("subscribe", _queue_name(self._str(self._kw(call, "QueueUrl"), local)), "sqs", "boto3")
+            rec = ("subscribe", _queue_name(self._str(keyword(call, "QueueUrl"), local)), "sqs", "boto3")
         elif attr == "basic_publish" and ("pika" in roots or "aio_pika" in roots):
-            ex = self._str(self._kw(call, "exchange"), local)
-            rk = self._str(self._kw(call, "routing_key"), local)
+            ex = self._str(keyword(call, "exchange"), local)
+            rk = self._str(keyword(call, "routing_key"), local)
             rec = ("publish", ex if ex else rk, "rabbitmq", "pika")
         elif attr == "basic_consume" and ("pika" in roots or "aio_pika" in roots):
             rec = ("subscribe", self._topic_arg(call, local, 0, ("queue",)), "rabbitmq", "pika")
@@ -472,7 +437,7 @@ class _FileScan:
         nodes: list[ast.AST] = []
         for a in call.args:
             nodes += a.elts if isinstance(a, (ast.List, ast.Tuple)) else [a]
-        kw = self._kw(call, "topics")
+        kw = keyword(call, "topics")
         if kw is not None:
             nodes += kw.elts if isinstance(kw, (ast.List, ast.Tuple)) else [kw]
         return [_topic(self.value(n, local)) for n in nodes] or [None]
@@ -486,7 +451,7 @@ class _FileScan:
         prefixes: dict[str, str] = {}
         for name, v in self.module_assign.items():
             if isinstance(v, ast.Call):
-                p = self._kw(v, "prefix") or self._kw(v, "url_prefix")
+                p = keyword(v, "prefix") or keyword(v, "url_prefix")
                 if isinstance(p, ast.Constant) and isinstance(p.value, str):
                     prefixes[name] = p.value
         frameworks = {t.split(".")[0] for t in self.aliases.values()}
@@ -500,13 +465,13 @@ class _FileScan:
                     verb = d.func.attr
                     if verb not in HTTP_METHODS and verb not in ("route", "api_route", "websocket"):
                         continue
-                    first = d.args[0] if d.args else self._kw(d, "path") or self._kw(d, "rule")
+                    first = d.args[0] if d.args else keyword(d, "path") or keyword(d, "rule")
                     if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                         continue
                     owner = name_chain(d.func.value)
                     prefix = prefixes.get(owner[-1], "") if owner else ""
                     if verb in ("route", "api_route"):
-                        m = self._kw(d, "methods")
+                        m = keyword(d, "methods")
                         methods = [e.value.upper() for e in m.elts if isinstance(e, ast.Constant)] if isinstance(
                             m, (ast.List, ast.Tuple, ast.Set)) else ["GET"]
                     else:
@@ -529,14 +494,13 @@ class _FileScan:
 def _render(parts: list[tuple]) -> tuple[str, str | None, str | None]:
     """(template, base setting, its default) of a symbolic value; holes become ``{name}``."""
     out, base, default = [], None, None
-    for i, p in enumerate(parts):
+    for p in parts:
         if p[0] == "lit":
             out.append(p[1])
-        elif p[0] == "base" and base is None and not "".join(out).strip():
-            base, default = p[1], p[2]
-            out.append("{" + p[1] + "}")
         else:
-            out.append("{" + (p[1] if p[0] == "param" else p[1]) + "}")
+            if p[0] == "base" and base is None and not "".join(out).strip():
+                base, default = p[1], p[2]
+            out.append("{" + p[1] + "}")
     return "".join(out), base, default
 
 

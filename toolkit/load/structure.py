@@ -42,7 +42,7 @@ from toolkit.vocab.components import (ComponentMap, PatternMapping, file_kind, i
                                       module_name, seam_name)
 from toolkit.load.component_mapping import read_mapping_config
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.gitrepo import Repo, path_text
+from toolkit.load.gitrepo import Repo, blob_id
 from toolkit.load.python_ast import FileFacts, scan_many
 from toolkit.runtime.parallel import map_chunks
 
@@ -93,13 +93,6 @@ class Structure:
         return self.components.excluded_table()
 
 
-def _blob_id(data: bytes) -> str:
-    """git's blob id of ``data`` — the same key whether a file is read from disk or from git objects."""
-    h = hashlib.sha1(b"blob %d\0" % len(data))
-    h.update(data)
-    return h.hexdigest()
-
-
 def _facts_key(path: str, module: str, blob: str) -> str:
     """Key of a file's facts inside the facts entry: they depend on its content and the module name it is parsed as."""
     return hashlib.sha1(f"{path}\0{module}\0{blob}".encode("utf-8", "surrogateescape")).hexdigest()
@@ -136,15 +129,7 @@ def _list_with_blobs(repo: Repo, rev: str | None, skips: list[Skip] | None = Non
     commit = repo.resolve(rev or "HEAD")
     if commit is None:
         return [], {}, None
-    out = repo.git("ls-tree", "-r", "-z", "--full-tree", commit, text=False).stdout
-    blobs: dict[str, str] = {}
-    for rec in out.split(b"\0"):
-        if not rec:
-            continue
-        meta, _, path = rec.partition(b"\t")
-        parts = meta.split()
-        if len(parts) == 3 and parts[1] == b"blob" and parts[0] != b"120000":
-            blobs[path_text(path)] = parts[2].decode()
+    blobs = repo.list_blobs(commit)
     return sorted(blobs), blobs, commit
 
 
@@ -224,22 +209,17 @@ def load_structure(
     contents: dict[str, bytes] = {}
     if blobs is None:  # work tree: the content is the key, so read every Python file
         contents = dict(repo.read_files(py_paths, None, skips=skips))
-        blobs = {p: _blob_id(b) for p, b in contents.items()}
+        blobs = {p: blob_id(b) for p, b in contents.items()}
         py_paths = [p for p in py_paths if p in blobs]  # a link or an oversized file was not read
     origin = (mapping.source, sorted(mapping.lines.items())) if mapping else None
     result_key = cache_store.key(_NAMESPACE, "result", list(mapping.items()) if mapping else None, origin, paths,
                                  [blobs.get(p) for p in py_paths], code=(__name__,)) if cache else None
     got = cache_store.get(_NAMESPACE, result_key) if result_key else None
     cached = got[0] if got is not None and isinstance(got[0], dict) else None
-    if cached is not None:
+    if cached is not None:  # the Structure's fields but the commit and the stats
         for s in cached["skipped"]:
             report_skip(skips, s.path, s.reason, s.line)
-        return Structure(components=cached["components"], files=cached["files"], imports=cached["imports"],
-                         call_sites=cached["call_sites"], commit=commit, skipped=tuple(cached["skipped"]),
-                         internal_references=cached["internal_references"],
-                         unresolved_calls=cached["unresolved_calls"], not_call_sites=cached["not_call_sites"],
-                         functions=cached["functions"],
-                         stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
+        return Structure(**cached, commit=commit, stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
 
     facts_entry = _facts_entry(repo) if cache else None
     known = _stored_facts(facts_entry) if facts_entry else {}
@@ -274,16 +254,14 @@ def load_structure(
     if mapping:
         t.skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
                          for pat, line, why in components.unmatched)
+    fields = {"components": components, "files": t.files, "imports": t.imports, "call_sites": t.call_sites,
+              "skipped": tuple(t.skipped), "internal_references": t.internal, "unresolved_calls": t.unresolved,
+              "not_call_sites": t.not_call_sites, "functions": t.functions}
     if result_key:
-        cache_store.put(_NAMESPACE, result_key, {"components": components, "files": t.files, "imports": t.imports,
-                                   "call_sites": t.call_sites, "skipped": t.skipped, "internal_references": t.internal,
-                                   "unresolved_calls": t.unresolved, "not_call_sites": t.not_call_sites,
-                                   "functions": t.functions})
+        cache_store.put(_NAMESPACE, result_key, fields)
     for s in t.skipped:
         report_skip(skips, s.path, s.reason, s.line)
-    return Structure(components=components, files=t.files, imports=t.imports, call_sites=t.call_sites,
-                     commit=commit, skipped=tuple(t.skipped), internal_references=t.internal,
-                     unresolved_calls=t.unresolved, not_call_sites=t.not_call_sites, functions=t.functions,
+    return Structure(**fields, commit=commit,
                      stats={"parsed": parsed, "cached": max(len(py_paths) - parsed, 0), "result_cached": 0})
 
 

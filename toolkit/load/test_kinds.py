@@ -102,7 +102,7 @@ def _convention(file: str | None, rules: TestKindRules) -> tuple[str, str] | Non
         if hit:
             return kind, f"path: under a {hit!r} directory ({file})"
     for kind, pats in ((E2E, rules.e2e_files), (INTEGRATION, rules.integration_files)):
-        if any(fnmatch.fnmatchcase(name, p) for p in pats):
+        if _match(name, pats):
             return kind, f"path: file name {name!r} follows the {kind} convention"
     return None
 
@@ -162,8 +162,8 @@ def neighbours(structure) -> dict[str, set[str]]:
     imp = structure.imports
     if len(imp):
         pairs.append(imp[["component", "target_component"]].set_axis(["a", "b"], axis=1))
-    cs = getattr(structure, "call_sites", None)
-    if cs is not None and len(cs):
+    cs = structure.call_sites
+    if len(cs):
         pairs.append(cs[["caller_component", "callee_component"]].set_axis(["a", "b"], axis=1))
     if pairs:
         both = pd.concat(pairs).dropna()
@@ -186,14 +186,8 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
         tids = test_components["test_id"].astype(str).map(base_test_id)
         for t, c in zip(tids, test_components["component"].astype(str)):
             executed.setdefault(t, set()).add(c)
-    imported: dict[str, set[str]] = {}
-    for tf in test_files.values():
-        comps = set()
-        for target in tf.bindings.values():
-            _, comp, inside = resolver.resolve(target)
-            if inside and comp:
-                comps.add(comp)
-        imported[tf.path] = comps
+    imported = {tf.path: {comp for _q, comp, inside in map(resolver.resolve, tf.bindings.values()) if inside and comp}
+                for tf in test_files.values()}
 
     rows = []
     seen = set()
@@ -263,13 +257,8 @@ def _decide(test_id: str, file: str | None, markers: list[str], fixtures: list[s
     ``conditional`` (of ``mocked``) only changes wording: a mock under a condition still counts, since the
     run that matters (CI) usually takes that branch.
     """
-    decisions: list[tuple[str, str]] = []  # (kind, reason) in precedence order
-    m = _marker(markers, rules)
-    if m:
-        decisions.append(m)
-    c = _convention(file, rules)
-    if c:
-        decisions.append(c)
+    # (kind, reason) in precedence order
+    decisions: list[tuple[str, str]] = [d for d in (_marker(markers, rules), _convention(file, rules)) if d]
     ex = executed.get(test_id) if executed is not None else None  # a test absent from the coverage run: unknown
     browser = [f for f in fixtures if _match(f, rules.e2e_fixtures)]
     if browser:

@@ -44,7 +44,7 @@ from toolkit.vocab import schema
 from toolkit.vocab.components import seam_name
 from toolkit.vocab.environments import SYNONYMS, UNKNOWN, normalize
 from toolkit.errors import InputError, Skip, report_skip
-from toolkit.load.limits import LimitExceeded, check_input_file, limits, load_json
+from toolkit.load.limits import LimitExceeded, check_input_file, files_in, limits, load_json
 from toolkit.load.services import normalize_path
 from toolkit.runtime.progress import progress
 
@@ -221,23 +221,16 @@ def _jaeger(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
                     break
             code = _status(tags)
             start = int(sp.get("startTime") or 0) * 1000
-            d["trace_id"].append(sp.get("traceID") or trace.get("traceID"))
-            d["span_id"].append(sp.get("spanID"))
-            d["parent_span_id"].append(parent)
-            d["service"].append(service or "unknown_service")
-            d["environment"].append(cols.env(tags.get("deployment.environment.name")
-                                             or tags.get("deployment.environment"), env))
-            d["kind"].append(_KINDS.get(str(tags.get("span.kind", "")).lower(), "unspecified"))
-            d["name"].append(sp.get("operationName"))
-            d["method"].append(tags.get("http.request.method") or tags.get("http.method"))
-            d["route"].append(_route(tags))
-            d["destination"].append(tags.get("messaging.destination.name") or tags.get("messaging.destination"))
-            d["status_code"].append(code)
             err = tags.get("error") in (True, "true") or tags.get("otel.status_code") == "ERROR"
-            d["is_error"].append(bool(err or (code is not None and code >= 500)))
-            d["start_ns"].append(start)
-            d["end_ns"].append(start + int(sp.get("duration") or 0) * 1000)
-            d["source"].append(source)
+            row = (sp.get("traceID") or trace.get("traceID"), sp.get("spanID"), parent, service or "unknown_service",
+                   cols.env(tags.get("deployment.environment.name") or tags.get("deployment.environment"), env),
+                   _KINDS.get(str(tags.get("span.kind", "")).lower(), "unspecified"), sp.get("operationName"),
+                   tags.get("http.request.method") or tags.get("http.method"), _route(tags),
+                   tags.get("messaging.destination.name") or tags.get("messaging.destination"), code,
+                   bool(err or (code is not None and code >= 500)), start,
+                   start + int(sp.get("duration") or 0) * 1000, source)
+            for column, value in zip(d.values(), row):  # in _COLS order
+                column.append(value)
 
 
 _RECORD_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
@@ -337,14 +330,7 @@ def _files(paths: Iterable[Any]) -> list[tuple[Path, str | None, bool]]:
     out: list[tuple[Path, str | None, bool]] = []
     for item in paths:
         path, env = (item if isinstance(item, tuple) else (item, None))
-        path = Path(path)
-        if path.is_dir():
-            out += [(q, env, False) for q in sorted(path.rglob("*")) if q.is_file()
-                    and q.suffix.lower() in (".json", ".jsonl", ".ndjson")]
-        elif path.exists():
-            out.append((path, env, True))
-        else:
-            raise InputError(path, "does not exist", flag="--traces")
+        out += [(f, env, named) for f, named in files_in(path, (".json", ".jsonl", ".ndjson"), flag="--traces")]
     return out
 
 
@@ -379,6 +365,7 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
     d = cols.data
     df = pd.DataFrame({c: (_strings(d[c]) if c in _STRING_COLS else d[c]) for c in _COLS})
     df["status_code"] = pd.array(d["status_code"], dtype="Int64")
+    df["is_error"] = np.asarray(d["is_error"], dtype="bool")
     try:
         df["start_ns"] = np.asarray(d["start_ns"], dtype="int64")
         df["end_ns"] = np.asarray(d["end_ns"], dtype="int64")
@@ -389,10 +376,7 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
                                     "left out")
         df["start_ns"] = np.asarray([a if f else 0 for a, f in zip(d["start_ns"], fits)], dtype="int64")
         df["end_ns"] = np.asarray([b if f else 0 for b, f in zip(d["end_ns"], fits)], dtype="int64")
-        df["is_error"] = np.asarray(d["is_error"], dtype="bool")
         df = df[fits].reset_index(drop=True)
-    else:
-        df["is_error"] = np.asarray(d["is_error"], dtype="bool")
     del cols, d
     edges, graph_stats = trace_edges(df, skew_tolerance_ns=skew_tolerance_ns)
     stats.update(graph_stats)

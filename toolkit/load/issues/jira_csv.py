@@ -59,7 +59,7 @@ MARKERS = frozenset(a.lower() for a in ALIASES["key"][:-1]) | {"issue id", "id d
 def decode(raw: bytes, path: str) -> tuple[str, str]:
     """(text, encoding): UTF-8 (BOM stripped) or cp1252."""
     try:
-        return raw.decode("utf-8-sig"), "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+        return raw.decode("utf-8-sig"), _encoding(raw)
     except UnicodeDecodeError:
         pass
     try:
@@ -139,11 +139,6 @@ def read_columns(raw: bytes | os.PathLike, path: str, wanted: Callable[[list[str
     return names, frame, enc
 
 
-def _cells(frame: pd.DataFrame, i: int) -> pa.Array:
-    """Column ``i`` of ``frame`` as one Arrow string array ("" for missing), without a pandas copy."""
-    return _arrow(frame[i])
-
-
 def _string_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
     """An Arrow string array as a pandas ``string`` Series (nulls are <NA>), built in that dtype directly."""
     return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), copy=False)
@@ -168,7 +163,7 @@ def text_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
         if cells.type != pa.large_string():
             cells = cells.cast(pa.large_string())
         return _string_series(_blank_to_null(pc.fill_null(cells, "") if cells.null_count else cells))
-    return _string_series(_blank_to_null(_cells(frame, idx[0])))
+    return _string_series(_blank_to_null(_arrow(frame[idx[0]])))
 
 
 def first_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
@@ -177,7 +172,7 @@ def first_column(frame: pd.DataFrame, idx: list[int], n: int) -> pd.Series:
         return pd.Series(pd.NA, index=range(n), dtype="string")
     cols = []
     for i in idx:
-        col = pc.utf8_trim_whitespace(pa.array(frame[i].astype("string").fillna(""), type=pa.string()))
+        col = pc.utf8_trim_whitespace(_arrow(frame[i]))
         cols.append(pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col))
     return pd.Series(pc.coalesce(*cols).to_numpy(zero_copy_only=False), dtype="string")
 
@@ -192,7 +187,7 @@ def list_column(frame: pd.DataFrame, idx: list[int], n: int, split: str | None =
 def _fill_lists(frame: pd.DataFrame, idx: list[int], n: int, split: str | None) -> list[list[str]]:
     if split is None:
         # interleave the columns row by row, drop empty cells, slice one flat list per row
-        cols = [pc.utf8_trim_whitespace(_cells(frame, i)) for i in idx]
+        cols = [pc.utf8_trim_whitespace(_arrow(frame[i])) for i in idx]
         k = len(cols)
         # labels repeat: one dictionary over all cells, one Python string per distinct value shared by the
         # rows (strings are immutable); cells are interleaved row by row as integer codes, not as strings
@@ -210,7 +205,7 @@ def _fill_lists(frame: pd.DataFrame, idx: list[int], n: int, split: str | None) 
     rows: list[list[str]] = empty_lists(n)
     for i in idx:
         # only non-empty cells reach Python: exports are mostly empty in repeated columns
-        col = pc.utf8_trim_whitespace(pa.array(frame[i].astype("string").fillna(""), type=pa.string()))
+        col = pc.utf8_trim_whitespace(_arrow(frame[i]))
         mask = pc.not_equal(col, "")
         values = pc.filter(col, mask).to_pylist()
         positions = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
