@@ -222,7 +222,7 @@ def issues(f: Findings) -> Measured:
     summary = {"issues": int(len(ev.issues)), "bugs": int(n),
                "bugs_linked_to_fixes": int(bugs["key"].isin(linked).sum()),
                "link_rate_pct": round(100.0 * bugs["key"].isin(linked).mean(), 1) if n else None}
-    pr_bugs = getattr(ev.links, "pr_bugs", None) if ev.links is not None else None
+    pr_bugs = getattr(ev.links, "pr_bugs", None)
     if pr_bugs is not None and len(pr_bugs):
         summary["bug_pull_requests_counted"] = int(pr_bugs["counted"].sum())
         summary["bug_pull_requests_not_counted"] = int((~pr_bugs["counted"]).sum())
