@@ -45,7 +45,10 @@ def _repo_arg(repo: str | None, flag: str = "REPO") -> None:
             raise InputError(p, "is not a folder, git repository or .bundle file", flag=flag)
 
 
-def _table_out(df, fmt: str, out: str | None) -> None:
+def _table_out(df, fmt: str, out: str | None, skips: Sequence = ()) -> None:
+    """Print what the loader skipped, then write ``df`` as CSV or JSON to ``out`` (stdout when None)."""
+    for s in skips:
+        print(f"skipped: {s}", file=sys.stderr)
     if fmt == "json":
         text = df.to_json(orient="records", date_format="iso", indent=1, default_handler=str)
     else:  # cells a spreadsheet would run as formulas are guarded as in the audit's own tables
@@ -73,13 +76,9 @@ def _write_out(out: str, data: bytes, flag: str = "--out") -> None:
 
 def _input_flags(args: argparse.Namespace) -> dict:
     """The input paths given by --tests/--coverage/--issues, as AuditConfig changes."""
-    changes: dict = {}
-    if args.tests:
-        changes["tests"] = tuple(Path(p) for p in args.tests)
+    changes: dict = {k: tuple(Path(p) for p in getattr(args, k)) for k in ("tests", "issues") if getattr(args, k)}
     if args.coverage:
         changes["coverage"] = Path(args.coverage)
-    if args.issues:
-        changes["issues"] = tuple(Path(p) for p in args.issues)
     return changes
 
 
@@ -239,41 +238,38 @@ def cmd_coupling(args: argparse.Namespace) -> int:
     from toolkit.analyze.change_coupling import logical_coupling
     from toolkit.load.gitrepo import Repo
     from toolkit.load.history import load_history
+    from toolkit.load.structure import load_structure
 
     _out_file(args.out)
     _repo_arg(args.repo)
     repo = Repo.open(args.repo)
     if args.kind == "logical":
-        history = load_history(repo, renames=not args.no_renames)
-        components = None
-        if args.level == "component":
-            from toolkit.load.structure import load_structure
-            components = load_structure(repo).components
-        df = logical_coupling(history, level=args.level, components=components)
-    else:
-        from toolkit.analyze.structural_coupling import seam_table, structural_coupling
-        from toolkit.load.structure import load_structure
-        structure = load_structure(repo)
         if args.format == "graphml":
-            from toolkit.analyze.coupling_graph import coupling_graph
-            history = load_history(repo)
-            g = coupling_graph(seam_table(structure), logical_coupling(history, level="component",
-                               components=structure.components), history=history, components=structure.components)
-            import io
+            raise SeamscopeError("--format graphml needs --kind structural (the graph joins both kinds)")
+        components = load_structure(repo).components if args.level == "component" else None
+        df = logical_coupling(load_history(repo, renames=not args.no_renames), level=args.level, components=components)
+        _table_out(df, args.format, args.out)
+        return EXIT_OK
+    from toolkit.analyze.structural_coupling import seam_table, structural_coupling
+    structure = load_structure(repo)
+    if args.format != "graphml":
+        _table_out(seam_table(structure) if args.level == "component" else structural_coupling(structure),
+                   args.format, args.out)
+        return EXIT_OK
+    import io
 
-            import networkx as nx
+    import networkx as nx
 
-            buf = io.BytesIO()
-            nx.write_graphml(g, buf)  # what to_graphml writes, into memory: then one atomic file (or stdout)
-            if args.out:
-                _write_out(args.out, buf.getvalue())
-            else:
-                sys.stdout.buffer.write(buf.getvalue())
-            return EXIT_OK
-        df = seam_table(structure) if args.level == "component" else structural_coupling(structure)
-    if args.format == "graphml":
-        raise SeamscopeError("--format graphml needs --kind structural (the graph joins both kinds)")
-    _table_out(df, args.format, args.out)
+    from toolkit.analyze.coupling_graph import coupling_graph
+    history = load_history(repo)
+    g = coupling_graph(seam_table(structure), logical_coupling(history, level="component",
+                       components=structure.components), history=history, components=structure.components)
+    buf = io.BytesIO()
+    nx.write_graphml(g, buf)  # what to_graphml writes, into memory: then one atomic file (or stdout)
+    if args.out:
+        _write_out(args.out, buf.getvalue())
+    else:
+        sys.stdout.buffer.write(buf.getvalue())
     return EXIT_OK
 
 
@@ -285,9 +281,7 @@ def cmd_tests(args: argparse.Namespace) -> int:
     _out_file(args.out)
     skips: list = []
     df = pd.concat([load_test_runs(p, skips=skips) for p in args.paths], ignore_index=True)
-    for s in skips:
-        print(f"skipped: {s}", file=sys.stderr)
-    _table_out(df, args.format, args.out)
+    _table_out(df, args.format, args.out, skips)
     return EXIT_OK
 
 
@@ -297,9 +291,7 @@ def cmd_issues(args: argparse.Namespace) -> int:
     _out_file(args.out)
     skips: list = []
     df = load_issues(args.files, pseudonymize=args.pseudonymize, skips=skips)
-    for s in skips:
-        print(f"skipped: {s}", file=sys.stderr)
-    _table_out(df, args.format, args.out)
+    _table_out(df, args.format, args.out, skips)
     return EXIT_OK
 
 
@@ -339,8 +331,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     repo = Path(args.repo)
     if not repo.is_dir():
         raise InputError(repo, "is not a folder", flag="REPO", hint="give the git work tree to configure")
-    if args.out is not None:
-        _out_file(args.out)
+    _out_file(args.out)
     path = write_config(repo, Path(args.out) if args.out else None, force=args.force)
     print(f"wrote {path} — review its [components] and inputs, then run: seamscope audit {args.repo}")
     return EXIT_OK

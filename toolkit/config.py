@@ -84,13 +84,10 @@ class AuditConfig:
         if not self.repo.exists():
             raise InputError(self.repo, "does not exist", flag="REPO", hint="give a git repository, bare repo or .bundle")
         for flag, paths in (("--tests", self.tests), ("--issues", self.issues), ("--contracts", self.contracts),
-                            ("--traces", self.traces)):
+                            ("--traces", self.traces), ("--coverage", (self.coverage,) if self.coverage else ())):
             for p in paths:
                 if not p.exists():
                     raise InputError(p, "does not exist", flag=flag)
-        for flag, p in (("--coverage", self.coverage),):
-            if p is not None and not p.exists():
-                raise InputError(p, "does not exist", flag=flag)
 
 
 def sample_backtest_rev(sample_dir: Path = SAMPLE_DIR) -> str:
@@ -111,20 +108,15 @@ def sample_config(sample_dir: Path = SAMPLE_DIR) -> AuditConfig:
     if not (sample_dir / "repo.bundle").exists():
         raise InputError(sample_dir, "the embedded sample is missing",
                          hint="run seamscope from a clone of the seamscope repository, or `seamscope sample DIR`")
+    def present(*paths: Path) -> tuple[Path, ...]:
+        return tuple(p for p in paths if p.exists())
+
     issues = tuple(sorted(p for p in (sample_dir / "issues").glob("*") if p.suffix in (".csv", ".json")))
-    labels = sample_dir / "labels.csv"
-    contracts = tuple(p for p in (sample_dir / "contracts",) if p.exists())
-    traces = tuple(p for p in (sample_dir / "traces",) if p.exists())
     return AuditConfig(
-        repo=sample_dir / "repo.bundle",
-        tests=(sample_dir / "results",),
-        coverage=sample_dir / "coverage" / ".coverage",
-        issues=issues,
-        labels=labels if labels.exists() else None,
-        name="seamscope sample system (shop)",
-        contracts=contracts,
-        traces=traces,
-    )
+        repo=sample_dir / "repo.bundle", tests=(sample_dir / "results",), coverage=sample_dir / "coverage" / ".coverage",
+        issues=issues, labels=next(iter(present(sample_dir / "labels.csv")), None),
+        name="seamscope sample system (shop)", contracts=present(sample_dir / "contracts"),
+        traces=present(sample_dir / "traces"))
 
 
 #: Keys of ``[thresholds]`` whose value is a number (finite, not negative), and the other kinds.
@@ -138,12 +130,6 @@ def _numeric_thresholds() -> tuple[str, ...]:
     from toolkit.analyze.change_coupling import COMPONENT_COUPLING_DEFAULTS
 
     return (*COMPONENT_COUPLING_DEFAULTS, "recurrence_months", "max_drift_commits", *THRESHOLDS)
-
-
-def _known_weights() -> tuple[str, ...]:
-    from toolkit.analyze.seam_ranking import DEFAULT_WEIGHTS
-
-    return tuple(DEFAULT_WEIGHTS)
 
 
 def _finite(v: Any) -> bool:
@@ -171,7 +157,9 @@ def check_settings(thresholds: dict[str, Any], weights: dict[str, Any], *, error
         else:
             raise error(k, f"unknown threshold {k!r}; known: {', '.join(sorted((*numeric, *_THRESHOLD_TEXT, *_THRESHOLD_LISTS)))}")
         out_t[k] = v
-    known = _known_weights()
+    from toolkit.analyze.seam_ranking import DEFAULT_WEIGHTS
+
+    known = tuple(DEFAULT_WEIGHTS)
     for k, v in weights.items():
         if k not in known:
             raise error(k, f"unknown weight {k!r}; known: {', '.join(known)}")
@@ -217,12 +205,10 @@ def find_config(start: str | os.PathLike) -> Path | None:
     if not here.is_dir():
         return None
     for d in (here, *here.parents):
-        toml = d / CONFIG_FILES[0]
-        if toml.is_file():
-            return toml
-        pyproject = d / CONFIG_FILES[1]
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
+        if (d / CONFIG_FILES[0]).is_file():
+            return d / CONFIG_FILES[0]
+        if (d / CONFIG_FILES[1]).is_file() and _has_tool_table(d / CONFIG_FILES[1]):
+            return d / CONFIG_FILES[1]
         if (d / ".git").exists():  # the top of this work tree: a folder above belongs to someone else
             return None
     return None
@@ -283,9 +269,6 @@ def _line_of(text: str, key: str, section: str | None = None) -> int | None:
         elif current == section and pat.match(line):
             return n
     return None
-
-
-_PATH_KEYS = ("repo", "tests", "coverage", "issues", "labels", "contracts", "traces")
 
 
 def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = ()) -> AuditConfig:
@@ -369,18 +352,8 @@ def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = 
     thresholds, _ = check_settings(dict(data.get("thresholds", {})), {}, error=setting_error("thresholds"))
     _, weights = check_settings({}, dict(data.get("weights", {})), error=setting_error("weights"))
     return AuditConfig(
-        repo=one("repo") or base,
-        tests=many("tests"),
-        coverage=one("coverage"),
-        issues=many("issues"),
-        labels=one("labels"),
-        at=data.get("at"),
+        repo=one("repo") or base, tests=many("tests"), coverage=one("coverage"), issues=many("issues"),
+        labels=one("labels"), at=data.get("at"),
         components=mapping_from_toml(full, text, str(path), (*prefix, "components")),
-        thresholds=thresholds,
-        weights=weights,
-        pseudonymize=bool(data.get("pseudonymize", False)),
-        name=data.get("name"),
-        contracts=many("contracts"),
-        traces=many("traces"),
-        source=path,
-    )
+        thresholds=thresholds, weights=weights, pseudonymize=bool(data.get("pseudonymize", False)),
+        name=data.get("name"), contracts=many("contracts"), traces=many("traces"), source=path)

@@ -103,8 +103,7 @@ def load(config: str | os.PathLike | AuditConfig | None = None):
     from toolkit.core.findings import Findings
     from toolkit.runtime.gcpause import collection_paused
 
-    _install_short_errors()
-    resolved = notebook_config(config)
+    resolved = notebook_config(config)  # installs the one-line errors
     with collection_paused():  # as the CLI does (toolkit.runtime.gcpause): a kernel's collector is on
         ev = load_evidence(resolved)
     return ev, Findings(ev)
@@ -229,10 +228,14 @@ def show_table(df: pd.DataFrame | None, *, max_rows: int = 15, page: int = 1, so
     return HTMLTable(markup, text)
 
 
+def _whole(rows: pd.DataFrame, caption: str | None, max_chars: int = 300) -> HTMLTable:
+    """Every row of a short table (a summary, the metrics, the report's sections) on one page."""
+    return show_table(rows, max_rows=max(1, len(rows)), caption=caption, max_chars=max_chars)
+
+
 def show_summary(summary: dict[str, Any], *, caption: str | None = None) -> HTMLTable:
     """A method's ``summary`` dict as a two-column table (lists joined)."""
-    rows = pd.DataFrame({"measure": list(summary), "value": list(summary.values())})
-    return show_table(rows, max_rows=max(1, len(rows)), caption=caption, max_chars=300)
+    return _whole(pd.DataFrame({"measure": list(summary), "value": list(summary.values())}), caption)
 
 
 def png(data: bytes):
@@ -262,7 +265,7 @@ def show_metrics(audit, ids: Sequence[str] | None = None, *, caption: str | None
     rows = pd.DataFrame({"metric": [METRICS[i].label for i in ids], "id": list(ids),
                          "value": [audit.value(i) for i in ids], "unit": [METRICS[i].unit for i in ids],
                          "not measured because": [audit.why_not(i).partition("\n")[0] for i in ids]})
-    return show_table(rows, max_rows=max(1, len(rows)), caption=caption, max_chars=300)
+    return _whole(rows, caption)
 
 
 def headline(f) -> HTMLTable:
@@ -328,13 +331,11 @@ def show_learning(bugs: Any) -> HTMLTable:
     from toolkit.analyze.bug_classifier import MIN_LABELS
 
     ln = bugs.learning
-    if ln is None:
-        return show_summary({"labelled bugs": 0, "labels needed before the classifier is trained": MIN_LABELS,
-                             "note": "no labels file yet: label bugs in the review widget, then load again"},
-                            caption="Learning from the analyst")
-    if ln.evaluation is None:
-        return show_summary({"labelled bugs": ln.labelled, "labels needed before the classifier is trained": ln.needed,
-                             "note": ln.note}, caption="Learning from the analyst")
+    if ln is None or ln.evaluation is None:
+        labelled, needed, note = ((0, MIN_LABELS, "no labels file yet: label bugs in the review widget, then load "
+                                   "again") if ln is None else (ln.labelled, ln.needed, ln.note))
+        return show_summary({"labelled bugs": labelled, "labels needed before the classifier is trained": needed,
+                             "note": note}, caption="Learning from the analyst")
     return show_table(ln.evaluation, max_rows=len(ln.evaluation), caption=ln.note, max_chars=300)
 
 
@@ -369,19 +370,14 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
     cs = f.interaction.call_sites
     seams = f.interaction.seams
     ic = f.ev.links.issue_components if f.ev.links is not None else None
-    bugs = f.bugs.bugs.set_index("key") if f.bugs is not None else None
+    # each bug's title, category and environment by key (one row per bug)
+    facts = f.bugs.bugs.set_index("key")[["title", "category", "environment"]].to_dict("index") \
+        if f.bugs is not None else {}
     # bugs whose fixes touched both components of a pair: the cross-component analysis's own lists
     pair_keys = dict(zip(f.cross_bugs.pairs["pair"], f.cross_bugs.pairs["keys"])) if f.cross_bugs is not None else {}
 
     def _bug_rows(keys: Iterable[str]) -> list[dict]:
-        out = []
-        for k in sorted(set(keys)):
-            row = {"key": k}
-            if bugs is not None and k in bugs.index:
-                b = bugs.loc[k]
-                row.update({"title": b["title"], "category": b["category"], "environment": b["environment"]})
-            out.append(row)
-        return out[:max_rows]
+        return [{"key": k, **facts.get(k, {})} for k in sorted(set(keys))][:max_rows]
 
     service_rows = _service_interactions(f)
 
@@ -405,12 +401,9 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
             for col, kind in (("tests_real", "real"), ("tests_real_list", "real"), ("tests_mocked", "mocked"),
                               ("tests_mocking_list", "mocked")):
                 v = r.get(col)
-                if v is not None and not isinstance(v, (int, float)):
-                    for t in v:
-                        if kind == "real":
-                            how[(str(t), r["seam"])] = "real"
-                        else:
-                            how.setdefault((str(t), r["seam"]), "mocked")
+                for t in v if v is not None and not isinstance(v, (int, float)) else ():
+                    if kind == "real" or (str(t), r["seam"]) not in how:
+                        how[(str(t), r["seam"])] = kind
         tests = [{"test_id": t, "seam": seam, "exercises": kind}
                  for (t, seam), kind in sorted(how.items(), key=lambda kv: (kv[1] != "real", kv[0]))]
         return {"call_sites": sites, "tests": tests[:max_rows], "bugs": _bug_rows(keys),
@@ -467,10 +460,9 @@ def _service_interactions(f) -> Callable[[str], list[dict]]:
 
 def report_contents(report) -> HTMLTable:
     """One row per report section: its title, tables and figures, or why it is missing."""
-    rows = pd.DataFrame([{"section": s.title, "tables": [t.name for t in s.tables],
-                          "figures": [fig.name for fig in s.figures], "missing": s.missing or ""}
-                         for s in report.sections])
-    return show_table(rows, max_rows=max(1, len(rows)), caption="Report sections")
+    return _whole(pd.DataFrame([{"section": s.title, "tables": [t.name for t in s.tables],
+                                 "figures": [fig.name for fig in s.figures], "missing": s.missing or ""}
+                                for s in report.sections]), "Report sections", max_chars=120)
 
 
 def report_table(report, section: str, table: str, *, missing_ok: bool = False) -> pd.DataFrame | None:

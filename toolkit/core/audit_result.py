@@ -148,12 +148,10 @@ class Audit:
         """
         metrics: dict[str, Any] = {}
         reasons: dict[str, str] = {}
-        head = summaries.get("summary")
         for m in METRICS.values():
-            own = summaries.get(m.section)
-            found = _read(m, own)
-            if found is None and head is not None:
-                found = _read(m, head)
+            found = _read(m, summaries.get(m.section))
+            if found is None:
+                found = _read(m, summaries.get("summary"))
             if found is None:
                 continue
             value, why = found
@@ -170,21 +168,16 @@ class Audit:
         """The Audit of a findings.json document: its ``metrics`` (schema 2), else read from its sections
         (schema 1: each metric from its own section, the executive summary for the rest)."""
         if isinstance(doc.get("metrics"), dict):
-            metrics, reasons = {}, {}
-            for mid, entry in doc["metrics"].items():
-                if metric(mid) is None or not isinstance(entry, dict):
-                    continue
-                metrics[metric_id(mid)] = entry.get("value")
-            for mid, why in (doc.get("not_measured") or {}).items():
-                if metric_id(mid) in metrics and isinstance(why, str):
-                    reasons[metric_id(mid)] = why
+            metrics = {metric_id(mid): entry.get("value") for mid, entry in doc["metrics"].items()
+                       if metric(mid) is not None and isinstance(entry, dict)}
+            reasons = {metric_id(mid): why for mid, why in (doc.get("not_measured") or {}).items()
+                       if metric_id(mid) in metrics and isinstance(why, str)}
             top = [_top_seam_from(r) for r in doc.get("top_seams") or [] if isinstance(r, dict)]
             return cls(metrics=metrics, not_measured=reasons, top_seams=[t for t in top if t is not None],
                        provenance=dict(doc.get("provenance") or {}), generated=doc.get("generated"))
-        summaries = {}
-        for sid, sec in (doc.get("sections") or {}).items():
-            if isinstance(sec, dict) and isinstance(sec.get("summary"), dict):
-                summaries[str(sid)] = (sec["summary"], sec.get("not_measured") or {}, sec.get("missing"))
+        summaries = {str(sid): (sec["summary"], sec.get("not_measured") or {}, sec.get("missing"))
+                     for sid, sec in (doc.get("sections") or {}).items()
+                     if isinstance(sec, dict) and isinstance(sec.get("summary"), dict)}
         return cls.from_summaries(summaries, provenance=doc.get("provenance") or {}, generated=doc.get("generated"))
 
     # ---- writing ------------------------------------------------------------------------------------------
@@ -223,21 +216,17 @@ def _read(m: Metric, entry: tuple[Mapping[str, Any], Mapping[str, str], str | No
 
 def top_seams(ranking: pd.DataFrame, n: int = TOP_SEAMS) -> list[TopSeam]:
     """The first ``n`` seams of a ranking table (schema ``seam_ranking``) as records."""
+    def absent(v: Any) -> bool:
+        return v is None or v is pd.NA or (isinstance(v, float) and not math.isfinite(v))
+
     out = []
-    t = ranking.sort_values("rank").head(n)
-    for r in t.to_dict("records"):
+    for r in ranking.sort_values("rank").head(n).to_dict("records"):
         reasons = tuple(p.strip() for p in str(r.get("reason") or "").split(";") if p.strip())
-        numbers = {}
-        for c in SEAM_NUMBERS:
-            if c in r:
-                v = r[c]
-                numbers[c] = None if v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA \
-                    else (float(v) if isinstance(v, float) else int(v))
+        numbers = {c: None if absent(r[c]) else (float(r[c]) if isinstance(r[c], float) else int(r[c]))
+                   for c in SEAM_NUMBERS if c in r}
         status = r.get("status")
         out.append(TopSeam(seam=str(r["seam"]), rank=int(r["rank"]), score=round(float(r["score"]), 4),
-                           level=str(r.get("level") or "component"),
-                           status=None if status is None or status is pd.NA or (isinstance(status, float)
-                                                                              and status != status) else str(status),
+                           level=str(r.get("level") or "component"), status=None if absent(status) else str(status),
                            reason=reasons[0] if reasons else "", action=str(r.get("recommendation") or ""),
                            reasons=reasons, numbers=numbers))
     return out
@@ -267,23 +256,20 @@ def evaluate_gates(audit: Audit, floors: Sequence[tuple[str, str, float]],
         v = audit.value(mid)
         if v is None:
             why = audit.why_not(mid).removeprefix("Not measured: ").splitlines()[0]
-            out.append(GateResult(written, False, f"{name} could not be computed (not measured: {why.rstrip('.')})",
-                                  metric=mid, floor=floor))
+            passed, message = False, f"{name} could not be computed (not measured: {why.rstrip('.')})"
         elif isinstance(v, bool) or not isinstance(v, (int, float)):
-            out.append(GateResult(written, False, f"{name} is not a number ({v!r})", metric=mid, floor=floor,
-                                  value=v))
-        elif v < floor:
-            out.append(GateResult(written, False, f"{name} is {v} < {floor:g}", metric=mid, floor=floor, value=v))
+            passed, message = False, f"{name} is not a number ({v!r})"
         else:
-            out.append(GateResult(written, True, f"{name} is {v} >= {floor:g}", metric=mid, floor=floor, value=v))
+            passed = v >= floor
+            message = f"{name} is {v} {'>=' if passed else '<'} {floor:g}"
+        out.append(GateResult(written, passed, message, metric=mid, floor=floor, value=v))
     since = audit.since_previous or {}
     for written, key, text in conditions:
         found = since.get(key)
         if found is None:
             out.append(GateResult(written, False, f"{written}: cannot tell (one of the audits has no "
                                                   "interaction-coverage seams table)"))
-        elif found:
-            out.append(GateResult(written, False, f"{text}: {', '.join(map(str, found))}", value=list(found)))
         else:
-            out.append(GateResult(written, True, f"{written}: none", value=[]))
+            message = f"{text}: {', '.join(map(str, found))}" if found else f"{written}: none"
+            out.append(GateResult(written, not found, message, value=list(found)))
     return out

@@ -64,12 +64,6 @@ def read_findings(path: Path, flag: str = "--compare") -> dict[str, Any]:
     return doc
 
 
-def _previous_metrics(previous: dict) -> dict[str, Any]:
-    """Every metric of a previous findings.json by summary key: its ``metrics`` (schema 2), else each metric
-    read from its own section (schema 1)."""
-    return Audit.from_findings(previous).by_key()
-
-
 def _previous_seams(previous: dict) -> dict[str, str | None] | None:
     sec = previous.get("sections", {}).get("interaction_coverage")
     if not isinstance(sec, dict) or not isinstance((sec.get("tables") or {}).get("seams"), list):
@@ -90,12 +84,8 @@ def metric_deltas(current: dict[str, Any], previous: dict[str, Any]) -> pd.DataF
         if not (_is_num(v) and _is_num(p)):
             continue
         delta = round(float(v) - float(p), 6)
-        if delta == 0:
-            change = "unchanged"
-        elif k in DIRECTION:
-            change = "better" if delta * DIRECTION[k] > 0 else "worse"
-        else:
-            change = "changed"
+        change = ("unchanged" if delta == 0 else "changed" if k not in DIRECTION
+                  else "better" if delta * DIRECTION[k] > 0 else "worse")
         rows.append({"metric": k, "previous": float(p), "now": float(v), "delta": delta, "change": change})
     return pd.DataFrame(rows, columns=DELTA_COLUMNS)
 
@@ -140,7 +130,8 @@ def compare(audit: Audit, seams: pd.DataFrame | None, previous: dict[str, Any]) 
     ``new_mocks_only_seams``, ``newly_covered_seams``, ``new_seams``, ``removed_seams`` (sorted lists of
     seam names; ``None`` when either audit lacks the interaction-coverage seams table).
     """
-    deltas = metric_deltas(audit.by_key(), _previous_metrics(previous))
+    # the previous metrics: its ``metrics`` (schema 2), else each read from its own section (schema 1)
+    deltas = metric_deltas(audit.by_key(), Audit.from_findings(previous).by_key())
     summary: dict[str, Any] = {
         "previous_generated": previous.get("generated"),
         "metrics_better": int((deltas["change"] == "better").sum()),
@@ -149,8 +140,8 @@ def compare(audit: Audit, seams: pd.DataFrame | None, previous: dict[str, Any]) 
     cur = None if seams is None else {str(s): base_status(st) for s, st in zip(seams["seam"], seams["status"])}
     prev = _previous_seams(previous)
     if cur is None or prev is None:
-        for k in ("new_untested_seams", "new_mocks_only_seams", "newly_covered_seams", "new_seams", "removed_seams"):
-            summary[k] = None
+        summary.update(dict.fromkeys(("new_untested_seams", "new_mocks_only_seams", "newly_covered_seams",
+                                      "new_seams", "removed_seams")))
         return Comparison(summary, deltas, None, "this audit" if cur is None else "the previous audit")
     changes = seam_changes(cur, prev)
 

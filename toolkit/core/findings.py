@@ -16,8 +16,6 @@ import pandas as pd
 
 from toolkit.core.evidence import Evidence
 
-#: component-level change coupling: code-maat's defaults are made for files; components change far less often
-
 
 def analysis(*code: str):
     """Like ``cached_property``, and the value is also kept in the on-disk cache (toolkit.runtime.cache).
@@ -128,9 +126,7 @@ class Findings:
         if "lower_environment" in t and "higher_environment" in t:
             return t["lower_environment"], t["higher_environment"]
         known = sorted(envs, key=rank)
-        if len(known) >= 2:
-            return known[0], known[-1]
-        return ("isolated", "integrated")
+        return (known[0], known[-1]) if len(known) >= 2 else ("isolated", "integrated")
 
     @analysis("toolkit.analyze.bug_categorization", "toolkit.analyze.bug_classifier")
     def bugs(self):

@@ -9,6 +9,7 @@ one change that fixes it. The report renders these numbers; it never computes th
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
@@ -77,12 +78,8 @@ def components_snippet(f: Findings, component: str | None) -> str:
     if not paths:
         return ""
     # the deepest folder holding every file: its modules and subpackages are the proposed components
-    parts = [p.split("/")[:-1] for p in paths]
-    root: list[str] = []
-    for level in zip(*parts):
-        if len(set(level)) != 1:
-            break
-        root.append(level[0])
+    common = os.path.commonpath([p.rpartition("/")[0] for p in paths])
+    root = common.split("/") if common else []
     entries: dict[str, str] = {}
     for p in paths:
         rest = p.split("/")[len(root):]
@@ -164,17 +161,17 @@ def _gapped(f: Findings, summary: dict[str, Any]) -> Measured:
     return Measured(summary, out)
 
 
+def _round(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None or pd.isna(x) else round(float(x), digits)
+
+
 def _pct(x: float | None) -> float | None:
-    return None if x is None or pd.isna(x) else round(float(x), 1)
+    return _round(x, 1)
 
 
 def _pct_of(fraction: float | None) -> float | None:
     """A 0..1 fraction as a percentage (one decimal), None stays None."""
     return None if fraction is None else _pct(100 * fraction)
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None or pd.isna(x) else round(float(x), 3)
 
 
 def _mean(values: pd.Series) -> float | None:
@@ -225,7 +222,7 @@ def issues(f: Findings) -> Measured:
     summary = {"issues": int(len(ev.issues)), "bugs": int(n),
                "bugs_linked_to_fixes": int(bugs["key"].isin(linked).sum()),
                "link_rate_pct": round(100.0 * bugs["key"].isin(linked).mean(), 1) if n else None}
-    pr_bugs = getattr(ev.links, "pr_bugs", None) if ev.links is not None else None
+    pr_bugs = getattr(ev.links, "pr_bugs", None)
     if pr_bugs is not None and len(pr_bugs):
         summary["bug_pull_requests_counted"] = int(pr_bugs["counted"].sum())
         summary["bug_pull_requests_not_counted"] = int((~pr_bugs["counted"]).sum())
@@ -306,8 +303,7 @@ def interface_documentation(f: Findings) -> Measured:
     s = f.interfaces.summary
     return _gapped(f, {"interfaces": s.get("interfaces"),
                        "interfaces_documented_pct": _pct_of(s.get("share_fully_documented")),
-                       "interface_doc_score": round(float(s["mean_score"]), 2) if s.get("mean_score") is not None
-                       and not pd.isna(s["mean_score"]) else None,
+                       "interface_doc_score": _round(s.get("mean_score"), 2),
                        "interface_drift_events": s.get("drift_events")})
 
 
@@ -374,8 +370,7 @@ def headline(measured: Mapping[str, Measured], gaps: list[Gap]) -> Measured:
     for is left out: not a gap)."""
     reasons: dict[str, str] = {}
     for m in measured.values():
-        for k, why in m.not_measured.items():
-            reasons.setdefault(k, why)
+        reasons = {**m.not_measured, **reasons}  # the first method's reason wins
     summary: dict[str, Any] = {}
     for mid in HEADLINES:
         k, own = METRICS[mid].key, measured.get(METRICS[mid].section)

@@ -39,8 +39,6 @@ def json_safe(value: Any) -> Any:
         return f if math.isfinite(f) else None
     if value is pd.NaT or value is pd.NA:
         return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, np.datetime64):
@@ -81,17 +79,22 @@ def plain_frame(df: pd.DataFrame) -> pd.DataFrame:
     else:
         cols = [str(c) for c in out.columns]
     seen: set[str] = set()
-    for i, c in enumerate(cols):  # duplicate labels would overwrite each other in records
-        name, n = c, 1
-        while name in seen:
-            n += 1
-            name = f"{c}~{n}"
-        seen.add(name)
-        cols[i] = name
+    cols = [_unique(c, seen) for c in cols]  # duplicate labels would overwrite each other in records
     if list(out.columns) != cols:
         out = out.copy(deep=False)
         out.columns = cols
     return out
+
+
+def _unique(name: str, taken: set[str] | dict[str, Any]) -> str:
+    """``name``, or ``name~2``, ``name~3``... when ``taken`` holds it; a set records the name returned."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}~{n}"
+    if isinstance(taken, set):
+        taken.add(candidate)
+    return candidate
 
 
 def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -139,18 +142,10 @@ def render_findings(report: Report) -> dict[str, Any]:
     names = output_names(report)
     sections: dict[str, Any] = {}
     for si, sec in enumerate(report.sections):
-        key, n = str(sec.id), 1
-        while key in sections:
-            n += 1
-            key = f"{sec.id}~{n}"
         tables: dict[str, Any] = {}
-        for ti, table in enumerate(sec.tables):
-            tkey, m = str(table.name), 1
-            while tkey in tables:
-                m += 1
-                tkey = f"{table.name}~{m}"
-            tables[tkey] = frame_records(table.df)
-        sections[key] = {
+        for table in sec.tables:
+            tables[_unique(str(table.name), tables)] = frame_records(table.df)
+        sections[_unique(str(sec.id), sections)] = {
             "title": str(sec.title),
             "summary": json_safe(dict(sec.summary)),
             "missing": None if sec.missing is None else str(sec.missing),
@@ -233,9 +228,7 @@ def display(value: Any) -> str:
 
 def sort_key(value: Any) -> float | None:
     """The numeric sort key of a value, or None when it is not a finite number (bools are not numbers)."""
-    if isinstance(value, (bool, np.bool_)) or value is None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating, decimal.Decimal)):
         return None
-    if isinstance(value, (int, float, np.integer, np.floating, decimal.Decimal)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return None
+    f = float(value)
+    return f if math.isfinite(f) else None

@@ -167,11 +167,6 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _label(key: Any) -> str:
-    """A summary key for display: ``seams_untested`` -> ``seams untested`` (escaped)."""
-    return _e(str(key).replace("_", " "))
-
-
 def _value(key: Any, v: Any) -> str:
     """A summary value in its metric's unit (toolkit.report.format), not yet escaped; None -> ``n/a``."""
     return format_value(v, metric_unit(str(key))) if not isinstance(v, (list, tuple)) else display(v)
@@ -274,16 +269,17 @@ def _paragraphs(sec: Section) -> list[str]:
     return out
 
 
-def _section(report: Report, si: int, sec: Section, anchor: str, names: dict) -> str:
-    out = [f'<section id="{anchor}"><h2>{_e(sec.title)}</h2>']
+def _section(si: int, sec: Section, anchor: str, names: dict, head: list[str] | None = None,
+             skip_tables: tuple[str, ...] = (), cls: str = "") -> str:
+    """Section ``si``: title, why it is missing, ``head`` (default: its summary as a list), paragraphs, tables
+    (but ``skip_tables``) and figures."""
+    out = [f'<section id="{anchor}"{cls}><h2>{_e(sec.title)}</h2>']
     if sec.missing is not None:
         out.append(f'<div class="missing" role="note"><b>missing:</b> {_e(sec.missing)}</div>')
-    out.append(_kv(summary_shown(sec)))
+    out += head if head is not None else [_kv(summary_shown(sec))]
     out += _paragraphs(sec)
-    for ti, table in enumerate(sec.tables):
-        out.append(_table(table, names[("table", si, ti)]))
-    for fi, fig in enumerate(sec.figures):
-        out.append(_figure(fig.png, fig.caption))
+    out += [_table(t, names[("table", si, ti)]) for ti, t in enumerate(sec.tables) if t.name not in skip_tables]
+    out += [_figure(fig.png, fig.caption) for fig in sec.figures]
     out.append("</section>")
     return "".join(out)
 
@@ -382,25 +378,15 @@ def _first_screen(report: Report, si: int, sec: Section, anchors: list[str], nam
                 links.setdefault(str(k), (anchors[i], other.title))
     compare_i = ids.index("compare") if "compare" in ids else None
     ranking_i = ids.index("seam_ranking") if "seam_ranking" in ids else None
-    out = [f'<section id="{anchors[si]}" class="first"><h2>{_e(sec.title)}</h2>']
-    if sec.missing is not None:
-        out.append(f'<div class="missing" role="note"><b>missing:</b> {_e(sec.missing)}</div>')
-    out.append(_verdict(sec.table("gates")))
-    out.append(_since(report.sections[compare_i] if compare_i is not None else None,
-                      anchors[compare_i] if compare_i is not None else None))
-    out.append(_top_seams(sec, anchors[ranking_i] if ranking_i is not None else None))
-    out.append(_cards({k: v for k, v in sec.summary.items() if not isinstance(v, str)}, links, sec.not_measured))
+    head = [_verdict(sec.table("gates")),
+            _since(report.sections[compare_i] if compare_i is not None else None,
+                   anchors[compare_i] if compare_i is not None else None),
+            _top_seams(sec, anchors[ranking_i] if ranking_i is not None else None),
+            _cards({k: v for k, v in sec.summary.items() if not isinstance(v, str)}, links, sec.not_measured)]
     words = [f"{metric_label(k)}: {v}" for k, v in sec.summary.items() if isinstance(v, str)]
     if words:
-        out.append(f'<p class="note">{_e(" · ".join(words))}</p>')
-    out += _paragraphs(sec)
-    for ti, table in enumerate(sec.tables):
-        if table.name not in FIRST_SCREEN_TABLES:
-            out.append(_table(table, names[("table", si, ti)]))
-    for fi, fig in enumerate(sec.figures):
-        out.append(_figure(fig.png, fig.caption))
-    out.append("</section>")
-    return "".join(out)
+        head.append(f'<p class="note">{_e(" · ".join(words))}</p>')
+    return _section(si, sec, anchors[si], names, head, FIRST_SCREEN_TABLES, ' class="first"')
 
 
 def _is_scalar(v: Any) -> bool:
@@ -445,30 +431,25 @@ def _audited(report: Report) -> str:
         tip = f' title="{_e(full)}"' if full is not None else ""
         items.append(f"<div><dt>{_e(label)}</dt><dd{tip}>{_e(value)}</dd></div>")
 
-    for key in ("repository", "repo"):
-        if key in prov and _is_scalar(prov[key]):
-            item("repository", display(prov[key]))
-            break
-    rev = prov.get("revision")
-    if rev is not None and _is_scalar(rev):
-        text = display(rev)
-        item("revision", text[:12], text if len(text) > 12 else None)
+    def first(*keys: str) -> str | None:
+        """The first of ``keys`` the provenance holds as one value, as text."""
+        return next((display(prov[k]) for k in keys if k in prov and _is_scalar(prov[k])), None)
+
+    if (repo := first("repository", "repo")) is not None:
+        item("repository", repo)
+    if prov.get("revision") is not None and (rev := first("revision")) is not None:
+        item("revision", rev[:12], rev if len(rev) > 12 else None)
     if report.generated:
         item("audited", format_when(report.generated))
-    for key in ("commit range", "commit_range"):
-        if key in prov and _is_scalar(prov[key]):
-            item("history", display(prov[key]))
-            break
+    if (history := first("commit range", "commit_range")) is not None:
+        item("history", history)
     return f'<dl class="audited">{"".join(items)}</dl>' if items else ""
 
 
 def _provenance_line(report: Report) -> str:
     """Tool and schema versions, under the title."""
     prov = report.provenance or {}
-    parts = []
-    for key in ("version", "seamscope"):
-        if key in prov and _is_scalar(prov[key]):
-            parts.append(f"{key.replace('_', ' ')} {display(prov[key])}")
+    parts = [f"{key} {display(prov[key])}" for key in ("version", "seamscope") if key in prov and _is_scalar(prov[key])]
     parts.append(f"schema {report.schema_version}")
     return _e(" · ".join(parts))
 
@@ -502,7 +483,7 @@ def render_html(report: Report) -> str:
             body.append(_first_screen(report, i, sec, anchors, names))
             body.append(nav)  # after the first screen: the verdict and the top seams come first
         else:
-            body.append(_section(report, i, sec, anchors[i], names))
+            body.append(_section(i, sec, anchors[i], names))
     body.append(
         '<section id="methods"><h2>Methods &amp; provenance</h2>'
         '<p class="note">What was read, what was skipped and why, tool versions and the commit range. '

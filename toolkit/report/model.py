@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.runtime.atomic import file_stem
+from toolkit.runtime.atomic import file_stem, unique_name
 
 
 @dataclass
@@ -95,12 +95,7 @@ def output_names(report: Report) -> dict[tuple[str, int, int], str]:
     used: set[str] = set()
 
     def unique(folder: str, stem: str, ext: str) -> str:
-        candidate, n = f"{folder}/{stem}{ext}", 1
-        while candidate.lower() in used:  # case-insensitive file systems
-            n += 1
-            candidate = f"{folder}/{stem}_{n}{ext}"
-        used.add(candidate.lower())
-        return candidate
+        return f"{folder}/{unique_name(stem, used, lambda s: f'{folder}/{s}{ext}')}{ext}"
 
     for si, section in enumerate(report.sections):
         sec = file_stem(section.id, f"section{si + 1}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
@@ -124,15 +125,12 @@ def sarif_log(report: Report, *, max_results: int = MAX_RESULTS) -> dict[str, An
             text = (f"{caller} calls {callee} across the seam {seam}"
                     f"{f' (rank {rank} of the risky seams)' if rank else ''}; {why}"
                     f"{' (static estimate, no coverage data)' if level == 'note' else ''}. {RULES[status][3]}")
-            region: dict[str, Any] = {}
-            line = row.get("line")
-            if isinstance(line, (int, float)) and not (isinstance(line, float) and math.isnan(line)) and line >= 1:
-                region = {"startLine": int(line)}
             fp = hashlib.sha256("\x00".join((str(row.get("path")), caller, callee, str(row.get("kind")))).encode())
             location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": uri,
                                                                                   "uriBaseId": "%SRCROOT%"}}}
-            if region:
-                location["physicalLocation"]["region"] = region
+            line = row.get("line")
+            if isinstance(line, (int, float)) and not (isinstance(line, float) and math.isnan(line)) and line >= 1:
+                location["physicalLocation"]["region"] = {"startLine": int(line)}
             location["logicalLocations"] = [{"fullyQualifiedName": caller, "kind": "function"}]
             results.append({
                 "ruleId": RULES[status][0], "ruleIndex": used[status], "level": level,
@@ -146,10 +144,10 @@ def sarif_log(report: Report, *, max_results: int = MAX_RESULTS) -> dict[str, An
             })
     rules = [_rule(st, i, "note" if estimated else "warning") for st, i in sorted(used.items(), key=lambda x: x[1])]
     # the same call site appearing twice (two calls on one line) gets distinct fingerprints
-    seen: dict[str, int] = {}
+    seen: Counter[str] = Counter()
     for r in results:
         fp = r["partialFingerprints"]["seamscopeCallSite/v1"]
-        seen[fp] = seen.get(fp, 0) + 1
+        seen[fp] += 1
         if seen[fp] > 1:
             r["partialFingerprints"]["seamscopeCallSite/v1"] = f"{fp}:{seen[fp]}"
     results.sort(key=lambda r: (r["properties"]["seamRank"] or 10**9, r["ruleIndex"],

@@ -127,7 +127,7 @@ def issues_section(f: Findings, audit: Audit) -> Section:
         tables.append(Table("fix_links", links.links, "Issue ↔ fix-commit links with evidence"))
     if links is not None and len(links.unlinked):
         tables.append(Table("unlinked_bugs", links.unlinked, "Bugs no commit could be linked to, and why"))
-    pr_bugs = getattr(links, "pr_bugs", None) if links is not None else None
+    pr_bugs = getattr(links, "pr_bugs", None)
     if pr_bugs is not None and len(pr_bugs):
         tables.append(Table("bug_pull_requests", pr_bugs,
                             "Pull requests labelled as bugs: counted as bugs, or not (the fix of an issue counted)"))
@@ -448,12 +448,8 @@ def service_section(f: Findings, audit: Audit) -> Section:
         "trace spans recorded during integration-test runs show which seams the tests really exercise, and "
         "production traces show seams no test covers.",
     ]
-    for what, why in (("contracts", ev.missing.get("contracts")), ("traces", ev.missing.get("traces"))):
-        if why:
-            paragraphs.append(f"Not available: {why}.")
-    return _section(
-        audit, "service_seams",
-                    paragraphs=paragraphs, tables=tables)
+    paragraphs += [f"Not available: {why}." for why in (ev.missing.get("contracts"), ev.missing.get("traces")) if why]
+    return _section(audit, "service_seams", paragraphs=paragraphs, tables=tables)
 
 
 def compare_section(c: Comparison) -> Section:

@@ -30,7 +30,6 @@ MAX_CHARS = 10_000
 _SKIP = ("top_risky_seams", "coverage_basis")
 
 
-
 def _t(text: Any) -> str:
     return md_escape(text, line_start=False)
 
@@ -153,11 +152,9 @@ def _headlines(report: Report) -> list[str]:
 
 
 def _links(report_url: str | None, files: Sequence[str]) -> list[str]:
-    if report_url:
-        base = report_url.rstrip("/")
-        return ["Full report: " + " · ".join(f"[{f}]({base}/{f})" for f in files), ""]
-    return ["Full report: " + " · ".join(f"[{f}]({f})" for f in files) + " (in the audit's output folder; in CI, "
-            "its uploaded artifact)", ""]
+    base = report_url.rstrip("/") + "/" if report_url else ""
+    where = "" if report_url else " (in the audit's output folder; in CI, its uploaded artifact)"
+    return ["Full report: " + " · ".join(f"[{f}]({base}{f})" for f in files) + where, ""]
 
 
 def render_summary(report: Report, *, gates: Sequence[GateResult] | None = None, report_url: str | None = None,

@@ -34,11 +34,9 @@ def metric_values(findings: dict[str, Any]) -> dict[str, float | None]:
     values = Audit.from_findings(findings).metrics
     out: dict[str, float | None] = {}
     for mid in HEADLINES:
-        m = METRICS[mid]
-        if m.unit in ("list", "text", "bool"):
-            continue
         value = values.get(mid)
-        if isinstance(value, bool) or not (value is None or isinstance(value, (int, float))):
+        if METRICS[mid].unit in ("list", "text", "bool") or isinstance(value, bool) \
+                or not (value is None or isinstance(value, (int, float))):
             continue
         out[mid] = float(value) if value is not None and math.isfinite(value) else None
     return out
@@ -127,10 +125,8 @@ def table(trend: Trend) -> pd.DataFrame:
     the last audit that measured it; cells are text, ``n/a`` where an audit did not measure the metric."""
     p = trend.points
     shown = p.tail(TABLE_AUDITS)
-    rows = []
-    for m in trend.metrics:
-        rows.append({"metric": m, **{a: _fmt(v) for a, v in zip(shown["audit"], shown[m])},
-                     "change (first to last measured)": _change(list(p[m]))})
+    rows = [{"metric": m, **{a: _fmt(v) for a, v in zip(shown["audit"], shown[m])},
+             "change (first to last measured)": _change(list(p[m]))} for m in trend.metrics]
     return pd.DataFrame(rows, columns=["metric", *shown["audit"], "change (first to last measured)"])
 
 
@@ -183,8 +179,7 @@ def write_trend(trend: Trend, out: Path) -> dict[str, Path]:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"png": out / "trend.png", "md": out / "trend.md", "html": out / "trend.html"}
-    atomic_write(paths["png"], trend_png(trend), mode=shared_file_mode())
-    atomic_write(paths["md"], markdown(trend).encode("utf-8"), mode=shared_file_mode())
-    atomic_write(paths["html"], html_page(trend).encode("utf-8"), mode=shared_file_mode())
-    return paths
+    files = {"png": trend_png(trend), "md": markdown(trend).encode("utf-8"), "html": html_page(trend).encode("utf-8")}
+    for kind, data in files.items():
+        atomic_write(out / f"trend.{kind}", data, mode=shared_file_mode())
+    return {kind: out / f"trend.{kind}" for kind in files}

@@ -50,6 +50,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from toolkit.errors import InputError
+from toolkit.runtime.atomic import umask
 from toolkit.report.findings_json import dumps_findings, json_safe, plain_frame
 from toolkit.report.html import render_html
 from toolkit.report.markdown import render_markdown
@@ -92,7 +93,8 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+def csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The one formula guard (:func:`_csv_cell`), used for every CSV seamscope writes (the CLI's tables too)."""
     df = plain_frame(df)
     out = df.copy()
     text_like = [pd.api.types.is_object_dtype(dt) or pd.api.types.is_string_dtype(dt)
@@ -108,9 +110,6 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
         else:
             out.isetitem(i, col.astype(object).map(_csv_cell))
     return out
-
-
-csv_frame = _csv_frame  # the one formula guard, used for every CSV seamscope writes (the CLI's tables too)
 
 
 def check_out_dir(out_dir: str | os.PathLike, flag: str = "--out") -> Path:
@@ -323,7 +322,7 @@ def _publish_in_place(out_dir: Path, staged: Path) -> None:
             if entry.is_dir() and not entry.is_symlink():
                 _carry(entry, staged / name, lambda rel, n=name: f"{n}/{rel}" in top_old, "")
                 os.rename(entry, trash / name)
-        os.chmod(staged, 0o777 & ~_umask())  # the version folder: as readable as a plain mkdir makes it
+        os.chmod(staged, 0o777 & ~umask())  # the version folder: as readable as a plain mkdir makes it
         _replace_link(out_dir / CURRENT, staged.name)  # the switch: one atomic rename
         for name in names:
             _replace_link(out_dir / name, f"{CURRENT}/{name}")
@@ -353,12 +352,6 @@ def _replace_link(path: Path, target: str) -> None:
     except OSError:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def write_report(
@@ -467,20 +460,16 @@ def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, 
             for ti, table in enumerate(sec.tables):
                 rel = names[("table", si, ti)]
                 (tmp / "tables").mkdir(exist_ok=True)
-                _csv_frame(table.df).to_csv(tmp / rel, index=False, encoding="utf-8", lineterminator="\n")
+                csv_frame(table.df).to_csv(tmp / rel, index=False, encoding="utf-8", lineterminator="\n")
                 staged.append(rel)
     if write_figs:
         for si, sec in enumerate(report.sections):
             for fi, fig in enumerate(sec.figures):
                 stage_bytes(names[("figure", si, fi)], bytes(fig.png))
-    if "json" in fmts:
-        stage_bytes(entry["json"], dumps_findings(report).encode("utf-8"))
-    if "md" in fmts:
-        stage_bytes(entry["md"], render_markdown(report).encode("utf-8"))
-    if "html" in fmts:
-        stage_bytes(entry["html"], render_html(report).encode("utf-8"))
-    if "sarif" in fmts:
-        stage_bytes(entry["sarif"], render_sarif(report).encode("utf-8"))
+    for kind, render in (("json", dumps_findings), ("md", render_markdown), ("html", render_html),
+                         ("sarif", render_sarif)):
+        if kind in fmts:
+            stage_bytes(entry[kind], render(report).encode("utf-8"))
     if "summary" in fmts:
         files = [entry[k] for k in ("html", "md", "json", "sarif") if k in fmts]
         stage_bytes(entry["summary"], render_summary(report, gates=gates, report_url=_report_url(),

@@ -51,7 +51,7 @@ def provenance(ev: Evidence) -> dict[str, Any]:
     """What was read, skipped and why, versions, commit range — for the report's methods section."""
     c = ev.config
     commits = ev.history.commits
-    prov: dict[str, Any] = {
+    return {
         "seamscope": __version__,
         "python": platform.python_version(),
         "repository": str(c.repo),
@@ -69,7 +69,6 @@ def provenance(ev: Evidence) -> dict[str, Any]:
         "skipped": [str(s) for s in ev.skips],
         "stage timings (s)": {k: round(v, 2) for k, v in ev.timings.items()},
     }
-    return prov
 
 
 class StageProgress:
@@ -217,19 +216,17 @@ def parse_gates(fail_under: list[str], fail_on: list[str], *, compare: bool) -> 
     that needs ``--compare`` without it.
     """
     floors = []
+    example: dict[str, Any] = {"flag": "--fail-under", "hint": "e.g. --fail-under interaction-coverage=60"}
     for spec in fail_under:
         metric, eq, value = spec.partition("=")
         if not eq or not metric.strip():
-            raise InputError(None, f"gate {spec!r} is not METRIC=NUMBER", flag="--fail-under",
-                             hint="e.g. --fail-under interaction-coverage=60")
+            raise InputError(None, f"gate {spec!r} is not METRIC=NUMBER", **example)
         try:
             floor = float(value)
         except ValueError as exc:
-            raise InputError(None, f"gate {spec!r} needs a number after '='", flag="--fail-under",
-                             hint="e.g. --fail-under interaction-coverage=60") from exc
+            raise InputError(None, f"gate {spec!r} needs a number after '='", **example) from exc
         if not math.isfinite(floor):  # a NaN floor never fails, an infinite one always: neither gates anything
-            raise InputError(None, f"gate {spec!r}: {value.strip()} is not a finite number", flag="--fail-under",
-                             hint="e.g. --fail-under interaction-coverage=60")
+            raise InputError(None, f"gate {spec!r}: {value.strip()} is not a finite number", **example)
         m = metric_named(metric)
         if m is None or m.unit not in NUMERIC_UNITS:
             known = ", ".join(k for k, v in METRICS.items() if v.unit in NUMERIC_UNITS)

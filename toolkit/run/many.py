@@ -32,7 +32,7 @@ from toolkit.vocab.categories import GAP_STATUSES, SEAM_STATUSES, base_status
 from toolkit.vocab.metrics import INDEX_HEADLINES, METRICS
 from toolkit.errors import InputError, SeamscopeError
 from toolkit.load.limits import check_input_file
-from toolkit.runtime.atomic import file_stem
+from toolkit.runtime.atomic import file_stem, unique_name
 
 __all__ = ["STATUS_ORDER", "TOP_SEAMS", "Target", "read_targets", "audit_one", "audit_many", "executor_for"]
 
@@ -58,14 +58,7 @@ class Target:
 
 def _unique(name: str, used: set[str]) -> str:
     stem = file_stem(name, "repo")
-    if stem.lower() in _RESERVED:
-        stem += "_repo"
-    cand, n = stem, 1
-    while cand.lower() in used:
-        n += 1
-        cand = f"{stem}_{n}"
-    used.add(cand.lower())
-    return cand
+    return unique_name(stem + "_repo" if stem.lower() in _RESERVED else stem, used)
 
 
 def read_targets(root: Path, flag: str = "ROOT_OR_LIST") -> list[Target]:
@@ -133,6 +126,12 @@ def _worst_seams(df: pd.DataFrame, n: int = TOP_SEAMS) -> list[dict[str, Any]]:
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in recs]
 
 
+def _result(name: str, repo: str | None, error: str | None = None) -> dict[str, Any]:
+    """What :func:`audit_one` returns for a repository before (or without) its audit."""
+    return {"name": name, "repo": repo, "report": None, "error": error, "summary": {}, "top_seams": [],
+            "skipped_inputs": 0, "seconds": None}
+
+
 def audit_one(name: str, repo: str | None, config: str | None, out_dir: str, root: str | None = None, *,
               write: Writer | None = None) -> dict[str, Any]:
     """Audit one repository, have ``write`` write its report to ``out_dir/name`` (no report when None) and return
@@ -147,8 +146,7 @@ def audit_one(name: str, repo: str | None, config: str | None, out_dir: str, roo
 
     progress.set_enabled(False)  # many workers drawing bars on one terminal helps nobody
     t0 = time.perf_counter()
-    result: dict[str, Any] = {"name": name, "repo": repo or config, "report": None, "error": None,
-                              "summary": {}, "top_seams": [], "skipped_inputs": 0, "seconds": None}
+    result = _result(name, repo or config)
     try:
         conf = load_toml(Path(config), root=Path(root) if root else None) if config else AuditConfig(repo=Path(repo))
         if conf.name is None:
@@ -190,9 +188,7 @@ def audit_many(targets: list[Target], out: Path, *, write: Writer | None = None,
             try:
                 results[t.name] = fut.result()
             except Exception as exc:  # the worker itself died (killed, out of memory, lost from the cluster)
-                results[t.name] = {"name": t.name, "repo": t.repo or t.config, "report": None, "summary": {},
-                                   "top_seams": [], "skipped_inputs": 0, "seconds": None,
-                                   "error": f"worker failed: {type(exc).__name__}: {exc}"}
+                results[t.name] = _result(t.name, t.repo or t.config, f"worker failed: {type(exc).__name__}: {exc}")
     finally:
         if own:
             pool.shutdown()

@@ -25,6 +25,17 @@ def file_stem(text: str, default: str = "item") -> str:
     return stem or default
 
 
+def unique_name(stem: str, used: set[str], key: Callable[[str], str] = str) -> str:
+    """``stem``, else ``stem_2``, ``stem_3``...: the first whose ``key`` (lower-cased, for case-insensitive file
+    systems) is not in ``used``; that key is added to ``used``."""
+    name, n = stem, 1
+    while key(name).lower() in used:
+        n += 1
+        name = f"{stem}_{n}"
+    used.add(key(name).lower())
+    return name
+
+
 def fsync_dir(directory: Path) -> None:
     """Persist a directory entry change (a rename); a no-op where directories cannot be opened."""
     try:
@@ -37,11 +48,16 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def shared_file_mode() -> int:
-    """The mode a plain ``open(..., "w")`` would give a new file (0666 minus the umask)."""
+def umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
     mask = os.umask(0o022)
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
+
+
+def shared_file_mode() -> int:
+    """The mode a plain ``open(..., "w")`` would give a new file (0666 minus the umask)."""
+    return 0o666 & ~umask()
 
 
 def tmp_prefix(name: str, pid: int | None = None) -> str:

@@ -162,27 +162,21 @@ class CouplingGraphWidget(anywidget.AnyWidget):
         seed: int = 42,
         **kwargs: Any,
     ) -> None:
-        if edge_kind not in EDGE_KINDS.values():
-            raise ValueError(f"edge_kind must be one of {list(EDGE_KINDS.values())}, not {edge_kind!r}")
-        if color_by not in COLOR_BY:
-            raise ValueError(f"color_by must be one of {list(COLOR_BY)}, not {color_by!r}")
-        if size_by not in SIZE_BY:
-            raise ValueError(f"size_by must be one of {list(SIZE_BY)}, not {size_by!r}")
+        for name, value, allowed in (("edge_kind", edge_kind, tuple(EDGE_KINDS.values())),
+                                     ("color_by", color_by, COLOR_BY), ("size_by", size_by, SIZE_BY)):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {list(allowed)}, not {value!r}")
         self._graph = graph
         self._details = details
         self._pos = layout(graph, seed=seed)
         self._edge_index: dict[str, tuple[Any, Any]] = {}
-        nodes = []
-        for n, data in graph.nodes(data=True):
-            x, y = self._pos[str(n)]
-            nodes.append({"id": str(n), "label": str(data.get("component", n)), "x": x, "y": y,
-                          "attrs": json_safe({k: v for k, v in data.items() if _scalar(v)})})
+        nodes = [{"id": str(n), "label": str(data.get("component", n)), "x": self._pos[str(n)][0],
+                  "y": self._pos[str(n)][1], "attrs": _scalars(data)} for n, data in graph.nodes(data=True)]
         edges = []
         for u, v, data in graph.edges(data=True):
             eid = edge_id(u, v, data)
             self._edge_index[eid] = (u, v)
-            edges.append({"id": eid, "source": str(u), "target": str(v),
-                          "attrs": json_safe({k: v for k, v in data.items() if _scalar(v)})})
+            edges.append({"id": eid, "source": str(u), "target": str(v), "attrs": _scalars(data)})
         super().__init__(
             nodes=nodes, edges=edges, edge_kinds=EDGE_KINDS, edge_kind=edge_kind, threshold=float(threshold),
             color_by=color_by, size_by=size_by, height=height, title=title,
@@ -221,8 +215,7 @@ class CouplingGraphWidget(anywidget.AnyWidget):
             title = ident
         else:
             return {"error": f"unknown selection kind {kind!r}"}
-        out: dict[str, Any] = {"kind": kind, "id": ident, "title": title,
-                               "attributes": json_safe({k: v for k, v in attrs.items() if _scalar(v)})}
+        out: dict[str, Any] = {"kind": kind, "id": ident, "title": title, "attributes": _scalars(attrs)}
         if self._details is None:
             return out
         try:
@@ -283,8 +276,10 @@ class CouplingGraphWidget(anywidget.AnyWidget):
         display({"text/html": self.static_html(), "text/plain": self._summary()}, raw=True)
 
 
-def _scalar(v: Any) -> bool:
-    return v is None or isinstance(v, (str, int, float, bool)) or (hasattr(v, "item") and not hasattr(v, "__len__"))
+def _scalars(attrs: Mapping[str, Any]) -> Any:
+    """The attributes holding one value (no list or table), JSON-safe: what the browser is sent."""
+    return json_safe({k: v for k, v in attrs.items() if v is None or isinstance(v, (str, int, float, bool))
+                      or (hasattr(v, "item") and not hasattr(v, "__len__"))})
 
 
 def _num(v: Any) -> float | None:

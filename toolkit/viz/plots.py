@@ -150,7 +150,7 @@ def coupling_graph_png(
 
     und = sub.to_undirected(as_view=False)
     pos = nx.spring_layout(und, seed=7, k=1.8 / math.sqrt(n), iterations=200)
-    xy = np.array([pos[v] for v in keep]) if n else np.zeros((0, 2))
+    xy = np.array([pos[v] for v in keep])
 
     sizes = np.array([max(_num(sub.nodes[v].get("size"), 0.0), 0.0) for v in keep])
     smax = sizes.max() if sizes.size and sizes.max() > 0 else 1.0
@@ -159,8 +159,7 @@ def coupling_graph_png(
     radius = dict(zip(keep, np.sqrt(area) / 2.0))  # marker radius in points
 
     weights = [_num(d.get(weight)) for _, _, d in sub.edges(data=True)]
-    wmax = max(weights) if weights else 1.0
-    wmax = wmax if wmax > 0 else 1.0
+    wmax = max([*weights, 0.0]) or 1.0  # no edge, or none with a positive weight: 1
     for (u, v, d), w in zip(sub.edges(data=True), weights):
         risky = seam_name(str(u), str(v)) in highlight
         both = sub.has_edge(v, u)
@@ -221,14 +220,10 @@ def heatmap_png(matrix: pd.DataFrame, *, title: str, cmap: str = "Reds", value_l
     ax.set_yticks(range(r))
     ax.set_yticklabels([_t(x, 24) for x in m.index], fontsize=8)
     fs = 8 if max(r, c) <= 20 else 6
-    for i in range(r):
-        for j in range(c):
-            v = vals[i, j]
-            if not np.isfinite(v) or v == 0:
-                continue
-            label = f"{int(v)}" if float(v).is_integer() else f"{v:.2g}"
-            ax.text(j, i, label, ha="center", va="center", fontsize=fs,
-                    color="white" if v > 0.6 * vmax else "black")
+    for i, j in zip(*np.nonzero(np.isfinite(vals) & (vals != 0))):  # row by row, as read
+        v = vals[i, j]
+        label = f"{int(v)}" if float(v).is_integer() else f"{v:.2g}"
+        ax.text(j, i, label, ha="center", va="center", fontsize=fs, color="white" if v > 0.6 * vmax else "black")
     fig.tight_layout()
     return _png(fig)
 
@@ -246,16 +241,12 @@ def bar_png(series: pd.Series, *, title: str, xlabel: str) -> bytes:
         return _png(fig)
     y = np.arange(len(s))
     ax.barh(y, s.to_numpy(dtype=float), color=_NODE)
-    return _finish_barh(fig, ax, s.index, xlabel)
-
-
-def _finish_barh(fig: Figure, ax, labels, xlabel: str) -> bytes:
-    """Label the bars (first at the top), a light x grid, no top/right frame; the PNG."""
-    _label_barh(fig, ax, labels, xlabel)
+    _label_barh(fig, ax, s.index, xlabel)
     return _png(fig)
 
 
 def _label_barh(fig: Figure, ax, labels, xlabel: str) -> None:
+    """Label the bars (first at the top), a light x grid, no top/right frame."""
     y = np.arange(len(labels))
     ax.set_yticks(y)
     ax.set_yticklabels([_t(x, 36) for x in labels], fontsize=9)
@@ -263,8 +254,7 @@ def _label_barh(fig: Figure, ax, labels, xlabel: str) -> None:
     ax.set_xlabel(_t(xlabel, 80))
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
-    for spine in ("top", "right"):
-        ax.spines[spine].set_visible(False)
+    ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
 
 
@@ -329,7 +319,6 @@ def small_multiples_png(df: pd.DataFrame, *, title: str, labels: Iterable[str] |
                                                       enumerate(ticks)], fontsize=7, rotation=30, ha="right")
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(alpha=0.3)
-        for spine in ("top", "right"):
-            ax.spines[spine].set_visible(False)
+        ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _png(fig)

@@ -191,10 +191,8 @@ class BugReviewWidget(anywidget.AnyWidget):
         key = str(row["key"])
         body = "" if "body" not in row or pd.isna(row["body"]) else str(row["body"])
         excerpt = body[: self._body_chars] + (" …" if len(body) > self._body_chars else "")
-        fixes = []
-        for link in self._links.get(key, []):
-            fixes.append({"sha": str(link.get("sha", ""))[:12], "evidence": link.get("evidence"),
-                          "confidence": link.get("confidence")})
+        fixes = [{"sha": str(link.get("sha", ""))[:12], "evidence": link.get("evidence"),
+                  "confidence": link.get("confidence")} for link in self._links.get(key, [])]
         touched = [{"component": c.get("component"), "files": c.get("files"), "churn": c.get("churn")}
                    for c in self._comps.get(key, [])]
         sug = {k: v for k, v in self._suggest.get(key, {}).items() if k not in _SHOWN_ELSEWHERE}
@@ -244,10 +242,7 @@ def uncertain_first(bugs: pd.DataFrame, suggestions: dict[str, dict]) -> pd.Data
     """
     def rank(key: object) -> tuple[int, float]:
         sug = suggestions.get(str(key))
-        if not sug or pd.isna(sug.get("category")) or str(sug.get("category")) == UNKNOWN:
-            decided = 0
-        else:
-            decided = 1
+        decided = 0 if not sug or pd.isna(sug.get("category")) or str(sug.get("category")) == UNKNOWN else 1
         conf = sug.get("confidence") if sug else None
         try:
             c = float(conf) if conf is not None and not pd.isna(conf) else 0.0

@@ -49,6 +49,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -135,11 +136,7 @@ def module_name(path: str, roots: Iterable[str] = SOURCE_ROOTS) -> str:
 
 def root_of(path: str, roots: Iterable[str] = SOURCE_ROOTS) -> str:
     """The longest source root ``path`` lies below (``""``: the repository root)."""
-    best = ""
-    for r in roots:
-        if len(r) > len(best) and path.startswith(r + "/"):
-            best = r
-    return best
+    return max((r for r in roots if path.startswith(r + "/")), key=len, default="")
 
 
 def infer_source_roots(paths: Iterable[str], imports: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
@@ -269,7 +266,7 @@ class _Rules:
         self.source_roots = roots
         self.all_py = [p for p in paths if p.endswith(".py")]
         self.excluded: list[tuple[str, str, int]] = []
-        foreign: dict[str, int] = {}
+        foreign: Counter[str] = Counter()
         self.py = []
         for p in self.all_py:
             if is_test_path(p):
@@ -280,7 +277,7 @@ class _Rules:
                 self.py.append(p)
             else:
                 d = "/".join(parts[:at + 1]) + "/"
-                foreign[d] = foreign.get(d, 0) + 1
+                foreign[d] += 1
         for d, n in sorted(foreign.items()):
             self.excluded.append((d, "vendored or other projects' code: calls into it cross to a dependency, not "
                                   "to a component of this project", n))
@@ -488,9 +485,7 @@ class _Rules:
                 big.root = True  # a wrapper around one package (a namespace folder, pip's `_internal`): look inside
             i = units.index(u)
             units[i:i + 1] = ([rest] if rest else []) + children
-        counts: dict[str, int] = {}
-        for u in units:
-            counts[u.name] = counts.get(u.name, 0) + 1
+        counts = Counter(u.name for u in units)
         for u in units:
             if counts[u.name] > 1:
                 u.name = u.module
@@ -559,7 +554,7 @@ class ComponentMap:
         # what each component holds, once every rule and pattern is applied
         reasons = {u.name: u.reason for u in units}
         counts: dict[str, list[int]] = {}
-        by_pattern: dict[str, int] = {}
+        by_pattern: Counter[str] = Counter()
         matched: set[str] = set()
         any_file: set[str] = set()
         for p in paths:
@@ -570,7 +565,7 @@ class ComponentMap:
             if pat is not None:
                 matched.add(pat)
                 if comp is None and p.endswith(".py"):
-                    by_pattern[pat] = by_pattern.get(pat, 0) + 1
+                    by_pattern[pat] += 1
             if comp is None:
                 continue
             any_file.add(comp)
