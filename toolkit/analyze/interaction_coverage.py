@@ -275,19 +275,23 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
                     (written is not None and written.rpartition(".")[0] in caller_modules):
                 mocking.add(t)
         mocking |= set().union(*grp["tests_mocked"]) if n else set()
-        integ = int(counts.get("integration", 0))
-        iso = int(counts.get("isolation_only", 0))
-        status = seam_status(n, len(real), len(mocking))
-        seam_rows.append({
-            "seam": seam, "caller_component": caller, "callee_component": callee_comp, "call_sites": n,
-            "integration": integ, "isolation_only": iso, "untested": int(counts.get("untested", 0)),
-            "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status,
-            "tests_real": len(real), "tests_mocking": len(mocking),
-            "integration_kind_tests": sum(1 for t in real if kinds.get(base_test_id(t)) in ("integration", "e2e")),
-            "tests_real_list": sorted(real), "tests_mocking_list": sorted(mocking),
-        })
+        seam_rows.append(_seam_row(seam, n, int(counts.get("integration", 0)), int(counts.get("isolation_only", 0)),
+                                   seam_status(n, len(real), len(mocking)), real, mocking, kinds))
     out = _conform_seams(seam_rows, seams)
     return InteractionCoverage(sites, out, _summary(sites, out, "coverage", COVERAGE_NOTE), "coverage")
+
+
+def _seam_row(seam: str, call_sites: int, integration: int, isolation_only: int, status: str, real: set[str],
+              mocking: set[str], kinds: dict[str, str]) -> dict[str, Any]:
+    """One row of the seams table (schema ``interaction_seams``) from its counts and tests."""
+    caller, callee = split_seam(seam)
+    return {"seam": seam, "caller_component": caller, "callee_component": callee, "call_sites": call_sites,
+            "integration": integration, "isolation_only": isolation_only,
+            "untested": call_sites - integration - isolation_only,
+            "pct_integration": 100.0 * integration / call_sites if call_sites else float("nan"), "status": status,
+            "tests_real": len(real), "tests_mocking": len(mocking),
+            "integration_kind_tests": sum(kinds.get(base_test_id(t)) in ("integration", "e2e") for t in real),
+            "tests_real_list": sorted(real), "tests_mocking_list": sorted(mocking)}
 
 
 def _kinds(test_kinds: pd.DataFrame | None) -> dict[str, str]:
@@ -306,22 +310,12 @@ def _conform_seams(rows: list[dict], seams: pd.DataFrame | None) -> pd.DataFrame
     ``imports`` and one ``import_only`` row per seam with imports but no call site."""
     imports = dict(zip(seams["seam"].astype(str), seams["imports"].astype("int64"))) if seams is not None else {}
     have = {r["seam"] for r in rows}
-    if seams is not None:
-        for r in seams.itertuples(index=False):
-            if str(r.seam) not in have and int(r.imports) > 0:
-                rows.append({"seam": str(r.seam), "caller_component": r.caller_component,
-                             "callee_component": r.callee_component, "call_sites": 0, "integration": 0,
-                             "isolation_only": 0, "untested": 0, "pct_integration": float("nan"),
-                             "status": IMPORT_ONLY, "tests_real": 0, "tests_mocking": 0, "integration_kind_tests": 0,
-                             "tests_real_list": [], "tests_mocking_list": []})
+    rows += [_seam_row(seam, 0, 0, 0, IMPORT_ONLY, set(), set(), {}) for seam, n in imports.items()
+             if seam not in have and n > 0]
     if not rows:
         return schema.empty("interaction_seams")
     df = pd.DataFrame(rows)
     df["imports"] = [imports.get(s, 0) for s in df["seam"]]
-    for c in ("imports", "call_sites", "integration", "isolation_only", "untested", "tests_real", "tests_mocking",
-              "integration_kind_tests"):
-        df[c] = df[c].astype("int64")
-    df["pct_integration"] = df["pct_integration"].astype("float64")
     df = df.sort_values("seam", kind="stable").reset_index(drop=True)
     return schema.conform(df, "interaction_seams")
 
@@ -412,21 +406,12 @@ def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd
     for seam, grp in call_sites.groupby("seam", sort=True):
         caller, callee = split_seam(seam)
         units = by_caller.get(caller, ())
-        real = sorted({u for u, comps, mocked in units if callee in comps and callee not in mocked})
-        mocking = sorted({u for u, comps, mocked in units if callee in mocked})
+        real = {u for u, comps, mocked in units if callee in comps and callee not in mocked}
+        mocking = {u for u, comps, mocked in units if callee in mocked}
         n = len(grp)
-        status = seam_status(n, len(real), len(mocking), basis="static")
-        status_of[seam] = status
-        integ = n if status.startswith("integration") else 0
-        iso = n if status.startswith("mocks_only") else 0
-        seam_rows.append({
-            "seam": seam, "caller_component": caller, "callee_component": callee, "call_sites": n,
-            "integration": integ, "isolation_only": iso, "untested": n - integ - iso,
-            "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status,
-            "tests_real": len(real), "tests_mocking": len(mocking),
-            "integration_kind_tests": sum(1 for t in real if kinds.get(t) in ("integration", "e2e")),
-            "tests_real_list": real, "tests_mocking_list": mocking,
-        })
+        status = status_of[seam] = seam_status(n, len(real), len(mocking), basis="static")
+        seam_rows.append(_seam_row(seam, n, n if status.startswith("integration") else 0,
+                                   n if status.startswith("mocks_only") else 0, status, real, mocking, kinds))
     sites = call_sites.copy()
     sites["status"] = [status_of[s] for s in sites["seam"]] if len(sites) else pd.Series(dtype="string")
     sites["tests_real"] = [[] for _ in range(len(sites))]
