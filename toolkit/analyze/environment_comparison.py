@@ -194,13 +194,13 @@ def _by_test(pairs: Iterable[tuple[Any, Any]]) -> dict[str, set[str]]:
 
 
 def _components_by_test(test_components: pd.DataFrame | None) -> dict[str, set[str]]:
-    if test_components is None:
+    if test_components is None or test_components.empty:
         return {}
     return _by_test(zip(test_components["test_id"].astype(object), test_components["component"].astype(object)))
 
 
 def _seams_by_test(test_exercises: pd.DataFrame | None, call_sites: pd.DataFrame | None) -> dict[str, set[str]]:
-    if test_exercises is None or call_sites is None:
+    if test_exercises is None or call_sites is None or test_exercises.empty or call_sites.empty:
         return {}
     seam_of = dict(zip(call_sites["call_site_id"].astype(object), call_sites["seam"].astype(object)))
     return _by_test((t, seam_of[cs]) for t, cs in zip(test_exercises["test_id"].astype(object),
