@@ -54,7 +54,8 @@ from scipy.stats import false_discovery_control, fisher_exact
 
 from toolkit.vocab import schema
 from toolkit.vocab.components import pair_name
-from toolkit.vocab.environments import ORDER, is_escape, rank
+from toolkit.vocab.environments import is_escape
+from toolkit.analyze.flakiness import flakiness, in_environment_order
 from toolkit.vocab.testids import base_test_id
 
 __all__ = ["EnvironmentComparison", "benjamini_hochberg", "env_only_failures_per_seam", "environment_comparison",
@@ -103,13 +104,7 @@ def _rates(runs: pd.DataFrame) -> pd.DataFrame:
         tests=("test_id", "nunique"), runs=("run_id", "nunique"), executions=("test_id", "size"),
         failed=("failed", "sum")).reset_index()
     g["failure_rate"] = g["failed"] / g["executions"]
-    return schema.conform(_in_environment_order(g), "environment_failure_rates")
-
-
-def _in_environment_order(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows by :data:`ORDER` of their ``environment`` (unknown environments last, by name)."""
-    key = [(rank(e) if rank(e) >= 0 else len(ORDER), e) for e in df["environment"]]
-    return df.assign(_k=key).sort_values("_k").drop(columns="_k").reset_index(drop=True)
+    return schema.conform(in_environment_order(g), "environment_failure_rates")
 
 
 def benjamini_hochberg(p_values: Any) -> np.ndarray:
@@ -248,7 +243,6 @@ def environment_comparison(
     rates = _rates(runs)
 
     if flaky is None:
-        from toolkit.analyze.flakiness import flakiness
         flaky = flakiness(test_results)
     flaky_in = {(str(t), str(e)) for t, e, f in zip(flaky["test_id"], flaky["environment"], flaky["is_flaky"]) if f}
     comps_of = _components_by_test(test_components)
@@ -328,7 +322,7 @@ def _escapes(issues: pd.DataFrame | None, links: Any) -> tuple[pd.DataFrame, ...
     env = bugs["environment"].astype(object).fillna("unknown")
     by_env = env.value_counts().rename_axis("environment").rename("bugs").reset_index()
     by_env["share"] = by_env["bugs"] / len(bugs) if len(bugs) else pd.Series(dtype="float64")
-    by_env = schema.conform(_in_environment_order(by_env), "bugs_by_environment")
+    by_env = schema.conform(in_environment_order(by_env), "bugs_by_environment")
 
     comps: dict[str, list[str]] = defaultdict(list)
     if links is not None and links.issue_components is not None:
