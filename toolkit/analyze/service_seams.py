@@ -110,6 +110,12 @@ def _find(keys: dict[str, set[str]] | None, path: str) -> str | None:
     return min(hits, key=lambda t: (t.count("{}"), t)) if hits else None
 
 
+def _methods(keys: dict[str, set[str]], path: str) -> set[str] | None:
+    """The methods one provider's path keys allow on ``path`` (:func:`_find`), None when no key matches it."""
+    k = _find(keys, path)
+    return keys[k] if k else None
+
+
 def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: Any = None,
                      trace_edges: pd.DataFrame | None = None) -> pd.DataFrame:
     """Compare code (calls, routes), specs and Pacts (schema ``contract_findings``; definitions above).
@@ -141,19 +147,15 @@ def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: An
         k = _find(spec_keys.get(r.callee_service), r.path_template) or path_key(r.path_template)
         for m in ([method] if method else ["GET", "POST", "PUT", "PATCH", "DELETE"]):
             used.add((r.callee_service, m, k))
-        if r.callee_service in spec_keys:
-            methods = spec_keys[r.callee_service].get(k)
+        documented = r.callee_service in spec_keys
+        if documented or r.callee_service in route_keys:
+            methods = _methods((spec_keys if documented else route_keys)[r.callee_service], r.path_template)
             if methods is None or not allows(methods, method):
-                rows.append(_finding("undocumented_call", r.caller_service, r.callee_service, method, r.path_template,
-                                     None, f"{r.callee_service}'s spec documents no {method or 'request'} "
-                                           f"{r.path_template}", where))
-        elif r.callee_service in route_keys:
-            rk = _find(route_keys[r.callee_service], r.path_template)
-            methods = route_keys[r.callee_service].get(rk) if rk else None
-            if methods is None or not allows(methods, method):
-                rows.append(_finding("unrouted_call", r.caller_service, r.callee_service, method, r.path_template,
-                                     None, f"{r.callee_service} declares no route {method or ''} {r.path_template}".strip(),
-                                     where))
+                rows.append(_finding(
+                    "undocumented_call" if documented else "unrouted_call", r.caller_service, r.callee_service,
+                    method, r.path_template, None,
+                    f"{r.callee_service}'s spec documents no {method or 'request'} {r.path_template}" if documented
+                    else f"{r.callee_service} declares no route {method or ''} {r.path_template}".strip(), where))
     for r in pacts.itertuples(index=False):
         used.add((r.provider, r.method, _find(spec_keys.get(r.provider), r.path_template) or ""))
     if trace_edges is not None:
@@ -196,8 +198,7 @@ def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: An
                         rows.append(_finding("pact_missing_response_field", consumer, provider, r.method, tpl, f, f"{consumer} reads {f!r}; {provider}'s spec no longer "
                                                                  f"returns it", where))
         elif provider in route_keys:
-            rk = _find(route_keys[provider], r.path_template)
-            methods = route_keys[provider].get(rk) if rk else None
+            methods = _methods(route_keys[provider], r.path_template)
             if methods is None:
                 rows.append(_finding("pact_path", consumer, provider, r.method, r.path_template, None,
                                      f"{provider} declares no route {r.path_template}", where))
