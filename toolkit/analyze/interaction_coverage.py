@@ -137,10 +137,6 @@ def _mock_index(mocks: pd.DataFrame | None) -> dict[str, list[tuple[str | None, 
     return out
 
 
-def _sorted_list(values) -> list[str]:
-    return sorted(set(values))
-
-
 def interaction_coverage(
     call_sites: pd.DataFrame,
     *,
@@ -253,8 +249,8 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         mocked_anywhere = replacing(cs.callee)
         mocked_anywhere -= {base_test_id(t) for t in real}  # listed once, as real (its mock did not act)
         status = "integration" if real else ("isolation_only" if (tests or mocked_anywhere) else "untested")
-        rows.append({**cs._asdict(), "status": status, "tests_real": _sorted_list(real),
-                     "tests_mocked": _sorted_list(mocked | mocked_anywhere)})
+        rows.append({**cs._asdict(), "status": status, "tests_real": sorted(real),
+                     "tests_mocked": sorted(mocked | mocked_anywhere)})
     sites = pd.DataFrame(rows, columns=list(call_sites.columns) + ["status", "tests_real", "tests_mocked"])
     sites = _conform_sites(sites)
 
