@@ -28,6 +28,7 @@ again), the ranking on it, the cache and the preparation beside the audit.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -88,11 +89,10 @@ def later_fixes(bugs: pd.DataFrame | None, links: pd.DataFrame | None, file_chan
     cat = dict(zip(bugs["key"].astype(str), bugs["category"].astype(object)))
     links = links[links["issue_key"].astype(str).isin(wanted) & ~commits_in(links["sha"], known)]
     fc = file_changes[commits_in(file_changes["sha"], set(links["sha"].astype(str)))]
-    comps_of_sha: dict[str, set[str]] = {}
+    comps_of_sha: dict[str, set[str]] = defaultdict(set)
     for sha, c in zip(fc["sha"].astype(str), change_components(fc, components)):
-        got = comps_of_sha.setdefault(sha, set())
         if c is not pd.NA:
-            got.add(c)
+            comps_of_sha[sha].add(c)
     rows, unplaced = [], 0
     for key, grp in links.groupby("issue_key", sort=True):
         shas = sorted(set(grp["sha"].astype(str)))

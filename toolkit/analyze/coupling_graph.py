@@ -21,7 +21,9 @@ Edges (one per seam ``caller -> callee``)
 """
 from __future__ import annotations
 
+import itertools
 import json
+from collections import Counter
 import os
 from pathlib import Path
 
@@ -47,24 +49,19 @@ def _history_by_component(history: History, components: ComponentMap) -> pd.Data
 
 def _bug_pairs(bugs: pd.DataFrame) -> dict[str, int]:
     """Bug counts per unordered pair name from any of the accepted bug tables."""
-    out: dict[str, int] = {}
+    out: Counter[str] = Counter()
     if "seam" in bugs.columns or "pair" in bugs.columns:
         col = "seam" if "seam" in bugs.columns else "pair"
         weights = bugs["bugs"] if "bugs" in bugs.columns else pd.Series(1, index=bugs.index)
         for name, w in zip(bugs[col], weights):
             sep = PAIR_SEP if PAIR_SEP in name else "->"
             a, _, b = str(name).partition(sep)
-            key = pair_name(a, b)
-            out[key] = out.get(key, 0) + int(w)
-        return out
+            out[pair_name(a, b)] += int(w)
+        return dict(out)
     if {"issue_key", "component"} <= set(bugs.columns):
         for _, comps in bugs.groupby("issue_key")["component"]:
-            cs = sorted(set(comps.dropna()))
-            for i, a in enumerate(cs):
-                for b in cs[i + 1:]:
-                    key = pair_name(a, b)
-                    out[key] = out.get(key, 0) + 1
-        return out
+            out.update(pair_name(a, b) for a, b in itertools.combinations(sorted(set(comps.dropna())), 2))
+        return dict(out)
     raise ValueError("bugs needs a 'seam' or 'pair' column (optionally 'bugs' counts), "
                      "or the issue_components table (issue_key, component)")
 

@@ -33,6 +33,7 @@ Definitions
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,13 +100,11 @@ def cross_component_bugs(
     """
     bugs, categorized = _bugs(bug_categories_or_issues)
     keyset = set(bugs["key"])
-    comps: dict[str, list[str]] = {}
+    comps: dict[str, set[str]] = defaultdict(set)
     if issue_components is not None and len(issue_components):
         for k, c in zip(issue_components["issue_key"].astype(str), issue_components["component"].astype(str)):
             if k in keyset:
-                comps.setdefault(k, [])
-                if c not in comps[k]:
-                    comps[k].append(c)
+                comps[k].add(c)
     bugs["components"] = [sorted(comps.get(k, ())) for k in bugs["key"]]
     bugs["crossing"] = bugs["components"].map(len) >= 2
     bugs["integration"] = bugs["category"].eq("integration") if categorized else bugs["crossing"]
@@ -132,8 +131,6 @@ def cross_component_bugs(
         pairs = (long.groupby(["pair", "a", "b"], sort=False)
                  .agg(bugs=("key", "size"), integration_bugs=("integration", "sum"), keys=("key", list))
                  .reset_index())
-        pairs["bugs"] = pairs["bugs"].astype("int64")
-        pairs["integration_bugs"] = pairs["integration_bugs"].astype("int64")
         pairs = schema.conform(pairs.sort_values(["bugs", "integration_bugs", "pair"], ascending=[False, False, True])
                                .reset_index(drop=True), "cross_component_pairs")
 

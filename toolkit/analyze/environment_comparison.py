@@ -43,6 +43,8 @@ Definitions
 from __future__ import annotations
 
 import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +54,12 @@ from scipy.stats import false_discovery_control, fisher_exact
 
 from toolkit.vocab import schema
 from toolkit.vocab.components import pair_name
-from toolkit.vocab.environments import ORDER, is_escape, rank
+from toolkit.vocab.environments import is_escape
+from toolkit.analyze.flakiness import flakiness, in_environment_order
 from toolkit.vocab.testids import base_test_id
 
-__all__ = ["EnvironmentComparison", "benjamini_hochberg", "environment_comparison", "fisher_row"]
+__all__ = ["EnvironmentComparison", "benjamini_hochberg", "env_only_failures_per_seam", "environment_comparison",
+           "fisher_row"]
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,8 @@ def _rates(runs: pd.DataFrame) -> pd.DataFrame:
     g = runs.groupby("environment", sort=False).agg(
         tests=("test_id", "nunique"), runs=("run_id", "nunique"), executions=("test_id", "size"),
         failed=("failed", "sum")).reset_index()
-    g["failure_rate"] = (g["failed"] / g["executions"]).astype("float64")
-    g["_k"] = [(rank(e) if rank(e) >= 0 else len(ORDER), e) for e in g["environment"]]
-    g = g.sort_values("_k").drop(columns="_k").reset_index(drop=True)
-    for c in ("tests", "runs", "executions", "failed"):
-        g[c] = g[c].astype("int64")
-    return schema.conform(g, "environment_failure_rates")
+    g["failure_rate"] = g["failed"] / g["executions"]
+    return schema.conform(in_environment_order(g), "environment_failure_rates")
 
 
 def benjamini_hochberg(p_values: Any) -> np.ndarray:
@@ -179,26 +179,35 @@ def _adjust(rows: list[dict[str, Any]], *, lower: str, higher: str, alpha: float
     return tests
 
 
+def _by_test(pairs: Iterable[tuple[Any, Any]]) -> dict[str, set[str]]:
+    """Test id, and its id without parameters -> the scopes (components or seams) of ``(test_id, scope)`` pairs."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for t, scope in pairs:
+        out[str(t)].add(str(scope))
+        out[base_test_id(str(t))].add(str(scope))
+    return dict(out)
+
+
 def _components_by_test(test_components: pd.DataFrame | None) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
     if test_components is None or test_components.empty:
-        return out
-    for t, c in zip(test_components["test_id"].astype(object), test_components["component"].astype(object)):
-        out.setdefault(str(t), set()).add(str(c))
-        out.setdefault(base_test_id(str(t)), set()).add(str(c))
-    return out
+        return {}
+    return _by_test(zip(test_components["test_id"].astype(object), test_components["component"].astype(object)))
 
 
 def _seams_by_test(test_exercises: pd.DataFrame | None, call_sites: pd.DataFrame | None) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
     if test_exercises is None or call_sites is None or test_exercises.empty or call_sites.empty:
-        return out
+        return {}
     seam_of = dict(zip(call_sites["call_site_id"].astype(object), call_sites["seam"].astype(object)))
-    for t, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
-        if cs in seam_of:
-            out.setdefault(str(t), set()).add(seam_of[cs])
-            out.setdefault(base_test_id(str(t)), set()).add(seam_of[cs])
-    return out
+    return _by_test((t, seam_of[cs]) for t, cs in zip(test_exercises["test_id"].astype(object),
+                                                      test_exercises["call_site_id"].astype(object)) if cs in seam_of)
+
+
+def env_only_failures_per_seam(env_only_failures: pd.DataFrame | None) -> Counter[str]:
+    """Seam -> the environment-only failures (``env_only_failures`` table) whose tests execute it."""
+    if env_only_failures is None:
+        return Counter()
+    return Counter(str(s) for listed in env_only_failures["seams"]
+                   if isinstance(listed, (list, tuple, np.ndarray)) for s in listed)
 
 
 def _lookup(index: dict[str, set[str]], test_id: str) -> list[str]:
@@ -234,7 +243,6 @@ def environment_comparison(
     rates = _rates(runs)
 
     if flaky is None:
-        from toolkit.analyze.flakiness import flakiness
         flaky = flakiness(test_results)
     flaky_in = {(str(t), str(e)) for t, e, f in zip(flaky["test_id"], flaky["environment"], flaky["is_flaky"]) if f}
     comps_of = _components_by_test(test_components)
@@ -279,12 +287,7 @@ def environment_comparison(
             sig_rows.append(fisher_row(scope, *counts(part), lower=lower, higher=higher,
                                        min_executions=min_executions, alpha=alpha))
     tests = _adjust(sig_rows, lower=lower, higher=higher, alpha=alpha)
-    sig = pd.DataFrame(sig_rows)
-    for c in ("lower_failed", "lower_passed", "higher_failed", "higher_passed"):
-        sig[c] = sig[c].astype("int64")
-    for c in ("lower_rate", "higher_rate", "risk_difference", "odds_ratio", "p_value", "p_adjusted"):
-        sig[c] = sig[c].astype("float64")
-    sig = schema.conform(sig, "environment_significance")
+    sig = schema.conform(pd.DataFrame(sig_rows), "environment_significance")
 
     # ---- bugs per environment and escapes
     escapes, by_comp, by_seam, by_env = _escapes(issues, links)
@@ -318,17 +321,14 @@ def _escapes(issues: pd.DataFrame | None, links: Any) -> tuple[pd.DataFrame, ...
     bugs = issues[bug_mask(issues).to_numpy()]
     env = bugs["environment"].astype(object).fillna("unknown")
     by_env = env.value_counts().rename_axis("environment").rename("bugs").reset_index()
-    by_env["share"] = (by_env["bugs"] / len(bugs)).astype("float64") if len(bugs) else pd.Series(dtype="float64")
-    by_env["_k"] = [(rank(e) if rank(e) >= 0 else len(ORDER), e) for e in by_env["environment"]]
-    by_env = by_env.sort_values("_k").drop(columns="_k").reset_index(drop=True)
-    by_env["bugs"] = by_env["bugs"].astype("int64")
-    by_env = schema.conform(by_env, "bugs_by_environment")
+    by_env["share"] = by_env["bugs"] / len(bugs) if len(bugs) else pd.Series(dtype="float64")
+    by_env = schema.conform(in_environment_order(by_env), "bugs_by_environment")
 
-    comps: dict[str, list[str]] = {}
-    if links is not None and links.issue_components is not None and not links.issue_components.empty:
+    comps: dict[str, list[str]] = defaultdict(list)
+    if links is not None and links.issue_components is not None:
         ic = links.issue_components
         for k, c in zip(ic["issue_key"].astype(object), ic["component"].astype(object)):
-            comps.setdefault(k, []).append(c)
+            comps[k].append(c)
     esc_rows, comp_rows, pair_rows = [], [], []
     for key, title, e in zip(bugs["key"].astype(object), bugs["title"].astype(object), env):
         cs = sorted(set(comps.get(key, [])))
@@ -345,9 +345,7 @@ def _escapes(issues: pd.DataFrame | None, links: Any) -> tuple[pd.DataFrame, ...
             return schema.empty(table)
         df = pd.DataFrame(rows).groupby(key, sort=True).agg(bugs=("escape", "size"), escapes=("escape", "sum"))
         df = df.reset_index()
-        df["bugs"] = df["bugs"].astype("int64")
-        df["escapes"] = df["escapes"].astype("int64")
-        df["escape_share"] = (df["escapes"] / df["bugs"]).astype("float64")
+        df["escape_share"] = df["escapes"] / df["bugs"]
         df = df.sort_values(["escapes", "bugs", key], ascending=[False, False, True], kind="stable")
         return schema.conform(df.reset_index(drop=True), table)
 

@@ -31,8 +31,9 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.load.test_runs import natural_key
+from toolkit.vocab.environments import ORDER, rank
 
-__all__ = ["flakiness", "failures_by_environment"]
+__all__ = ["flakiness", "failures_by_environment", "in_environment_order"]
 
 _KEYS = ["test_id", "environment", "commit"]
 _NO_COMMIT = "\x1b<no commit>"  # NA commits must form a group (groupby drops NA keys)
@@ -97,10 +98,7 @@ def flakiness(test_results: pd.DataFrame) -> pd.DataFrame:
     out = g.drop(columns="rerun_pass").reset_index()
     out["commit"] = out["commit"].where(out["commit"] != _NO_COMMIT, None)
     out = out.sort_values(["is_flaky", "flips", "failed", "test_id"], ascending=[False, False, False, True], kind="stable")
-    out = out.reset_index(drop=True)
-    for c in ("runs", "passed", "failed", "reruns", "flips"):
-        out[c] = out[c].astype("int64")
-    return schema.conform(out[schema.columns("flakiness")], "flakiness")
+    return schema.conform(out.reset_index(drop=True)[schema.columns("flakiness")], "flakiness")
 
 
 def failures_by_environment(test_results: pd.DataFrame) -> pd.DataFrame:
@@ -111,8 +109,6 @@ def failures_by_environment(test_results: pd.DataFrame) -> pd.DataFrame:
     """
     if len(test_results) == 0:
         return schema.empty("failures_by_environment")
-    from toolkit.vocab.environments import rank
-
     df = test_results
     outcome = df["outcome"].astype(object)
     work = pd.DataFrame({
@@ -125,8 +121,10 @@ def failures_by_environment(test_results: pd.DataFrame) -> pd.DataFrame:
         failed=("failed", "sum"), error=("error", "sum"), skipped=("skipped", "sum")).reset_index()
     ran = g["executions"] - g["skipped"]
     g["failure_rate"] = ((g["failed"] + g["error"]) / ran.where(ran > 0)).astype("float64")
-    g["_rank"] = g["environment"].map(lambda e: (rank(e) if rank(e) >= 0 else 99, e))
-    g = g.sort_values("_rank").drop(columns="_rank").reset_index(drop=True)
-    for c in ("tests", "runs", "executions", "failed", "error", "skipped"):
-        g[c] = g[c].astype("int64")
-    return schema.conform(g, "failures_by_environment")
+    return schema.conform(in_environment_order(g), "failures_by_environment")
+
+
+def in_environment_order(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows by :data:`~toolkit.vocab.environments.ORDER` of their ``environment`` (unknown ones last, by name)."""
+    key = [(rank(e) if rank(e) >= 0 else len(ORDER), e) for e in df["environment"]]
+    return df.assign(_k=key).sort_values("_k").drop(columns="_k").reset_index(drop=True)

@@ -134,18 +134,12 @@ class _Modules:
             name = nxt
         return name, None
 
-    def resolve_all(self, names: set[str]) -> dict[str, tuple[str, Definition | None]]:
-        return {n: self.resolve(n) for n in names}
-
 
 def _score(checks: dict[str, float | None]) -> float:
-    num = den = 0.0
-    for k, v in checks.items():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
-        num += WEIGHTS[k] * float(v)
-        den += WEIGHTS[k]
-    return num / den if den else float("nan")
+    """The :data:`WEIGHTS`-weighted mean of the applicable checks (not None, not NaN)."""
+    known = {k: float(v) for k, v in checks.items() if v is not None and not np.isnan(v)}
+    den = sum(WEIGHTS[k] for k in known)
+    return sum(WEIGHTS[k] * v for k, v in known.items()) / den if den else float("nan")
 
 
 def _is_public(qual: str) -> bool:
@@ -174,9 +168,8 @@ def drift_targets(interfaces: pd.DataFrame) -> dict[str, list[str]]:
     """Path -> qualnames of the interfaces (``interfaces`` table) whose drift is reviewed: the defined ones."""
     out: dict[str, list[str]] = defaultdict(list)
     sel = interfaces[interfaces["kind"] != "unresolved"]
-    for path, qual in zip(sel["path"].tolist(), sel["qualname"].tolist()):
-        if qual not in out[path]:
-            out[path].append(qual)
+    for path, qual in dict.fromkeys(zip(sel["path"].tolist(), sel["qualname"].tolist())):
+        out[path].append(qual)
     return dict(out)
 
 
@@ -210,7 +203,7 @@ def _review(structure, mods: _Modules, *, history, changes: DefinitionChanges | 
         imported.add(name)
         use(name, comp, user, path, False)
 
-    resolved = mods.resolve_all(set(uses))
+    resolved = {name: mods.resolve(name) for name in uses}
 
     # merge names that resolve to the same definition (re-exports), drop imported non-callables
     merged: dict[str, dict[str, Any]] = {}
@@ -246,7 +239,7 @@ def _review(structure, mods: _Modules, *, history, changes: DefinitionChanges | 
             else:
                 targets.add(f"{mod}.{a}")
         ann_targets[key] = targets
-    ann_resolved = mods.resolve_all(set().union(*ann_targets.values()) if ann_targets else set())
+    ann_resolved = {name: mods.resolve(name) for name in set().union(*ann_targets.values())}
 
     # ---- the interfaces table ----------------------------------------------------------------------------
     rows = []
@@ -261,7 +254,7 @@ def _review(structure, mods: _Modules, *, history, changes: DefinitionChanges | 
                          False, np.nan, None, None, np.nan, comp in contract_comps, np.nan, False))
             continue
         documented = documented_params(d.doc)
-        params = [p for p in d.params]
+        params = list(d.params)
         p_doc = (sum(p in documented for p in params) / len(params)) if params else np.nan
         returns = True if d.kind == "class" or not d.returns_value else documents_returns(d.doc)
         raises = documents_raises(d.doc) if d.raises else None
@@ -279,9 +272,6 @@ def _review(structure, mods: _Modules, *, history, changes: DefinitionChanges | 
                                              "used_by", "call_sites", "has_docstring", "params_documented",
                                              "returns_documented", "raises_documented", "annotations_complete",
                                              "data_contract", "score", "fully_documented"])
-    interfaces["line"] = interfaces["line"].astype("Int64")
-    for c in ("returns_documented", "raises_documented"):
-        interfaces[c] = interfaces[c].astype("boolean")
 
     # ---- drift -------------------------------------------------------------------------------------------
     drift_df = schema.empty("interface_drift")

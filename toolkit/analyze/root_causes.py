@@ -27,6 +27,7 @@ Signals and thresholds (``THRESHOLDS``; ``AuditConfig.thresholds`` overrides by 
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ import pandas as pd
 from toolkit.vocab import schema
 from toolkit.vocab.categories import GAP_STATUSES, base_status
 from toolkit.vocab.external_services import external_service
+from toolkit.analyze.environment_comparison import env_only_failures_per_seam
 
 __all__ = ["RootCauses", "THRESHOLDS", "root_causes"]
 
@@ -104,8 +106,7 @@ def root_causes(seams: pd.DataFrame, *, components: Sequence[str], structural_co
         if r.unit > 0 and r.integration + r.e2e == 0:
             add(r.component, "no_integration_tests", 0, "integration + e2e tests >= 1", "high",
                 f"{r.unit} unit test(s) but no integration or e2e test exercises {r.component}")
-    ic = seams
-    for r in ic.itertuples(index=False):
+    for r in seams.itertuples(index=False):
         if base_status(r.status) in GAP_STATUSES:  # an import-only seam has no call to test
             add(r.seam, "no_integration_test", r.integration, "call sites exercised for real >= 1", "high",
                 f"none of its {r.call_sites} call site(s) is exercised by a test without mocks ({r.status})")
@@ -121,28 +122,28 @@ def root_causes(seams: pd.DataFrame, *, components: Sequence[str], structural_co
             add(r.component, "low_cohesion", r.cohesion, f"< {th['min_cohesion']:g}", "medium",
                 f"only {100 * r.cohesion:.0f}% of its references stay inside it")
     # mock overuse per seam
-    denom = (ic["tests_mocking"] + ic["tests_real"]).astype(float)
-    mocks = pd.DataFrame({"seam": ic["seam"], "tests_mocking": ic["tests_mocking"], "tests_real": ic["tests_real"],
-                          "mock_ratio": (ic["tests_mocking"] / denom.where(denom > 0)).astype(float),
-                          "conditional_mock_tests": ic["tests_mocking_conditional"].astype("int64")})
+    denom = (seams["tests_mocking"] + seams["tests_real"]).astype(float)
+    mocks = pd.DataFrame({"seam": seams["seam"], "tests_mocking": seams["tests_mocking"],
+                          "tests_real": seams["tests_real"],
+                          "mock_ratio": (seams["tests_mocking"] / denom.where(denom > 0)).astype(float),
+                          "conditional_mock_tests": seams["tests_mocking_conditional"].astype("int64")})
     for r in mocks.itertuples(index=False):
         if r.tests_mocking > 0 and r.mock_ratio >= th["max_mock_ratio"]:
             add(r.seam, "mock_overuse", r.mock_ratio, f">= {th['max_mock_ratio']:g}",
                 "high" if r.tests_real == 0 else "medium",
                 f"{r.tests_mocking} test(s) mock the callee, {r.tests_real} exercise it for real")
     # external services imported by production code
-    imp = imports
-    prod = imp[imp["component"].notna() & imp["target_component"].isna()]
-    ext_rows: dict[tuple[str, str], dict[str, set[str]]] = {}
+    prod = imports[imports["component"].notna() & imports["target_component"].isna()]
+    ext_modules: dict[tuple[str, str], set[str]] = defaultdict(set)
+    ext_files: dict[tuple[str, str], set[str]] = defaultdict(set)
     for comp, mod, path in zip(prod["component"].astype(str), prod["target_module"].astype(object),
                                prod["path"].astype(str)):
         kind = external_service(mod if isinstance(mod, str) else None)
         if kind:
-            d = ext_rows.setdefault((comp, kind), {"modules": set(), "files": set()})
-            d["modules"].add(str(mod))
-            d["files"].add(path)
-    external = pd.DataFrame([{"component": c, "service": k, "modules": sorted(d["modules"]), "files": len(d["files"])}
-                             for (c, k), d in sorted(ext_rows.items())],
+            ext_modules[(comp, kind)].add(str(mod))
+            ext_files[(comp, kind)].add(path)
+    external = pd.DataFrame([{"component": c, "service": k, "modules": sorted(m), "files": len(ext_files[(c, k)])}
+                             for (c, k), m in sorted(ext_modules.items())],
                             columns=["component", "service", "modules", "files"])
     for r in external.itertuples(index=False):
         add(r.component, "external_service", r.files, "any", "medium",
@@ -150,13 +151,8 @@ def root_causes(seams: pd.DataFrame, *, components: Sequence[str], structural_co
             "an integration test against a real or containerised service")
     # environment differences
     lower, higher = environments or (None, None)
-    if env_only_failures is not None:
-        per_seam: dict[str, int] = {}
-        for listed in env_only_failures["seams"]:
-            for s in _as_list(listed):
-                per_seam[s] = per_seam.get(s, 0) + 1
-        for s, n in sorted(per_seam.items()):
-            add(s, "env_only_failures", n, ">= 1", "high", f"{n} test(s) pass in {lower} but fail in {higher}")
+    for s, n in sorted(env_only_failures_per_seam(env_only_failures).items()):
+        add(s, "env_only_failures", n, ">= 1", "high", f"{n} test(s) pass in {lower} but fail in {higher}")
     if escapes_by_seam is not None:
         for r in escapes_by_seam.itertuples(index=False):
             if r.escapes > 0:

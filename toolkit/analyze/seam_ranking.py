@@ -50,6 +50,7 @@ table with at least ``seam``, ``caller_component``, ``callee_component`` and a
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ from toolkit.vocab import schema
 from toolkit.vocab.categories import IMPORT_ONLY, base_status
 from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components
+from toolkit.analyze.environment_comparison import env_only_failures_per_seam
 
 __all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "open_bug_pairs", "rank_seams"]
 
@@ -133,15 +135,13 @@ def open_bug_pairs(issues: pd.DataFrame | None, bugs: pd.DataFrame | None, links
     linked = set(links["issue_key"].astype(str)) if links is not None else set()
     cat = dict(zip(bugs["key"].astype(str), bugs["category"].astype(object)))
     out: dict[str, list[str]] = defaultdict(list)
-    iss = issues
-    for key, comps, open_ in zip(iss["key"].astype(str), iss["components"], iss["resolved"].isna().to_numpy()):
+    for key, comps, open_ in zip(issues["key"].astype(str), issues["components"], issues["resolved"].isna().to_numpy()):
         if key not in cat or cat[key] not in ("integration",) or key in linked or not open_:
             continue
         named = sorted({str(c).strip().lower() for c in (comps if isinstance(comps, (list, tuple, np.ndarray)) else [])}
                        & names)
-        for i, a in enumerate(named):
-            for b in named[i + 1:]:
-                out[pair_name(a, b)].append(key)
+        for a, b in itertools.combinations(named, 2):
+            out[pair_name(a, b)].append(key)
     return dict(out)
 
 
@@ -195,12 +195,8 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
     base = ic[["seam", "caller_component", "callee_component", "imports", "call_sites"]].copy()
     base["level"] = "component"
     if extra_seams is not None and len(extra_seams):
-        extra = extra_seams.copy()
-        for c in ("imports", "call_sites"):
-            if c not in extra:
-                extra[c] = 0
-        if "level" not in extra:
-            extra["level"] = "service"
+        defaults = {"imports": 0, "call_sites": 0, "level": "service"}
+        extra = extra_seams.assign(**{c: v for c, v in defaults.items() if c not in extra_seams})
         base = pd.concat([base, extra], ignore_index=True)
     t = base.reset_index(drop=True)
     t["imports"] = t["imports"].fillna(0).astype("int64")
@@ -212,18 +208,11 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
     degree = {pair_name(a, b): float(d) for a, b, d in zip(lc["entity"], lc["coupled"], lc["degree"])} if len(lc) else {}
     t["coupling_degree"] = _pair_counts(degree, t)
 
-    bugs_on: dict[str, float] = {}
-    if bug_pairs is not None and len(bug_pairs):
-        p = bug_pairs
-        bugs_on = dict(zip(p["pair"].astype(str), p["integration_bugs"].astype(float)))
-    escapes_on: dict[str, float] = {}
-    env_fail: dict[str, float] = defaultdict(float)
-    if escapes_by_seam is not None:
-        escapes_on = dict(zip(escapes_by_seam["pair"].astype(str), escapes_by_seam["escapes"].astype(float)))
-    if env_only_failures is not None:
-        for seams_list in env_only_failures["seams"]:
-            for s in (seams_list if isinstance(seams_list, (list, tuple, np.ndarray)) else []):
-                env_fail[str(s)] += 1
+    bugs_on = dict(zip(bug_pairs["pair"].astype(str), bug_pairs["integration_bugs"].astype(float))) \
+        if bug_pairs is not None and len(bug_pairs) else {}
+    escapes_on = dict(zip(escapes_by_seam["pair"].astype(str), escapes_by_seam["escapes"].astype(float))) \
+        if escapes_by_seam is not None else {}
+    env_fail = env_only_failures_per_seam(env_only_failures)
     open_bugs = dict(open_bugs or {})
     t["integration_bugs"] = _pair_counts(bugs_on, t).astype("int64")
     t["escapes"] = _pair_counts(escapes_on, t).astype("int64")
@@ -270,8 +259,7 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
     t["recommendation"] = [_recommend(call_sites, r) for r in t.itertuples(index=False)]
     t = schema.conform(t, "seam_ranking")
     top = [f"{s}: {r}" for s, r in zip(t["seam"].head(3), t["reason"].head(3))]
-    return SeamRanking(table=t, weights=w, summary={"top": top, "seams": int(len(t)),
-                                                     "basis": basis})
+    return SeamRanking(table=t, weights=w, summary={"top": top, "seams": int(len(t)), "basis": basis})
 
 
 def _reason(r: Any, w: Mapping[str, float]) -> str:
@@ -296,12 +284,7 @@ def _reason(r: Any, w: Mapping[str, float]) -> str:
         "recent_change": f"{r.recent_commits:g} recent commit(s) per side",
     }
     contrib = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS if getattr(r, f"c_{n}") > 0), reverse=True)
-    parts, seen = [], set()
-    for _c, n in contrib[:4]:
-        text = said[n]
-        if text and text not in seen:
-            seen.add(text)
-            parts.append(text)
+    parts = list(dict.fromkeys(said[n] for _c, n in contrib[:4] if said[n]))  # each sentence once, in order
     return "; ".join(parts) if parts else "no risk evidence"
 
 

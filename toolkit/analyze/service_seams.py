@@ -35,6 +35,7 @@ Definitions (THE definitions for service seams)
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,6 +110,12 @@ def _find(keys: dict[str, set[str]] | None, path: str) -> str | None:
     return min(hits, key=lambda t: (t.count("{}"), t)) if hits else None
 
 
+def _methods(keys: dict[str, set[str]], path: str) -> set[str] | None:
+    """The methods one provider's path keys allow on ``path`` (:func:`_find`), None when no key matches it."""
+    k = _find(keys, path)
+    return keys[k] if k else None
+
+
 def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: Any = None,
                      trace_edges: pd.DataFrame | None = None) -> pd.DataFrame:
     """Compare code (calls, routes), specs and Pacts (schema ``contract_findings``; definitions above).
@@ -122,8 +129,8 @@ def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: An
     spec_rows: dict[tuple[str, str, str], Any] = {}
     spec_path: dict[str, str] = {}
     for r in spec.itertuples(index=False):
-        spec_path[path_key(r.path_template)] = r.path_template
         k = path_key(r.path_template)
+        spec_path[k] = r.path_template
         spec_keys.setdefault(r.service, {}).setdefault(k, set()).add(r.method)
         spec_rows[(r.service, r.method, k)] = r
     route_keys: dict[str, dict[str, set[str]]] = {}
@@ -140,19 +147,15 @@ def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: An
         k = _find(spec_keys.get(r.callee_service), r.path_template) or path_key(r.path_template)
         for m in ([method] if method else ["GET", "POST", "PUT", "PATCH", "DELETE"]):
             used.add((r.callee_service, m, k))
-        if r.callee_service in spec_keys:
-            methods = spec_keys[r.callee_service].get(k)
+        documented = r.callee_service in spec_keys
+        if documented or r.callee_service in route_keys:
+            methods = _methods((spec_keys if documented else route_keys)[r.callee_service], r.path_template)
             if methods is None or not allows(methods, method):
-                rows.append(_finding("undocumented_call", r.caller_service, r.callee_service, method, r.path_template,
-                                     None, f"{r.callee_service}'s spec documents no {method or 'request'} "
-                                           f"{r.path_template}", where))
-        elif r.callee_service in route_keys:
-            rk = _find(route_keys[r.callee_service], r.path_template)
-            methods = route_keys[r.callee_service].get(rk) if rk else None
-            if methods is None or not allows(methods, method):
-                rows.append(_finding("unrouted_call", r.caller_service, r.callee_service, method, r.path_template,
-                                     None, f"{r.callee_service} declares no route {method or ''} {r.path_template}".strip(),
-                                     where))
+                rows.append(_finding(
+                    "undocumented_call" if documented else "unrouted_call", r.caller_service, r.callee_service,
+                    method, r.path_template, None,
+                    f"{r.callee_service}'s spec documents no {method or 'request'} {r.path_template}" if documented
+                    else f"{r.callee_service} declares no route {method or ''} {r.path_template}".strip(), where))
     for r in pacts.itertuples(index=False):
         used.add((r.provider, r.method, _find(spec_keys.get(r.provider), r.path_template) or ""))
     if trace_edges is not None:
@@ -195,8 +198,7 @@ def review_contracts(calls: pd.DataFrame, endpoints: pd.DataFrame, contracts: An
                         rows.append(_finding("pact_missing_response_field", consumer, provider, r.method, tpl, f, f"{consumer} reads {f!r}; {provider}'s spec no longer "
                                                                  f"returns it", where))
         elif provider in route_keys:
-            rk = _find(route_keys[provider], r.path_template)
-            methods = route_keys[provider].get(rk) if rk else None
+            methods = _methods(route_keys[provider], r.path_template)
             if methods is None:
                 rows.append(_finding("pact_path", consumer, provider, r.method, r.path_template, None,
                                      f"{provider} declares no route {r.path_template}", where))
@@ -236,16 +238,13 @@ def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
                           "production_errors": 0}
         return rows[seam]
 
-    for seam, n in calls.dropna(subset=["seam"]).groupby("seam").size().items():
-        r = row(seam)
-        r["call_sites"] += int(n)
-        r["static"] = True
-        r["kinds"].add("http")
-    for seam, n in msgs.groupby("seam")["publish_sites"].sum().items():
-        r = row(seam)
-        r["call_sites"] += int(n)
-        r["static"] = True
-        r["kinds"].add("message")
+    for kind, sites in (("http", calls.dropna(subset=["seam"]).groupby("seam").size()),
+                        ("message", msgs.groupby("seam")["publish_sites"].sum())):
+        for seam, n in sites.items():
+            r = row(seam)
+            r["call_sites"] += int(n)
+            r["static"] = True
+            r["kinds"].add(kind)
     has_test = has_prod = False
     if edges is not None and len(edges):
         has_test = bool(edges["environment"].isin(tests_env).any())
@@ -278,8 +277,9 @@ def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
     s_inter = inter[inter["call_sites"] > 0]
     p_inter = inter[inter["production_calls"] > 0]
 
-    def pct(part: pd.DataFrame, whole: pd.DataFrame) -> float | None:
-        return round(100.0 * len(part) / len(whole), 1) if len(whole) else None
+    def pct_exercised(t: pd.DataFrame, known: bool) -> float | None:
+        """The share of ``t``'s rows exercised by tests, when ``known`` and ``t`` has rows."""
+        return round(100.0 * int(t["exercised_by_tests"].sum()) / len(t), 1) if known and len(t) else None
 
     summary: dict[str, Any] = {
         "service_seams": int(len(seams)),
@@ -288,14 +288,11 @@ def service_seams(scan: Any, contracts: Any = None, traces: Any = None, *,
         "unresolved_http_calls": int(calls["callee_service"].isna().sum()),
         "endpoints_in_code": int(len(scan.endpoints)),
         "message_topics": int(scan.messages["topic"].nunique()),
-        "pct_static_service_seams_exercised": pct(static[static["exercised_by_tests"]], static) if has_test else None,
-        "pct_production_service_seams_exercised": pct(prod[prod["exercised_by_tests"]], prod)
-        if (has_prod and has_test) else None,
+        "pct_static_service_seams_exercised": pct_exercised(static, has_test),
+        "pct_production_service_seams_exercised": pct_exercised(prod, has_prod and has_test),
         "static_service_interactions": int(len(s_inter)),
-        "pct_static_service_interactions_exercised": pct(s_inter[s_inter["exercised_by_tests"]], s_inter)
-        if has_test else None,
-        "pct_production_service_interactions_exercised": pct(p_inter[p_inter["exercised_by_tests"]], p_inter)
-        if (has_prod and has_test) else None,
+        "pct_static_service_interactions_exercised": pct_exercised(s_inter, has_test),
+        "pct_production_service_interactions_exercised": pct_exercised(p_inter, has_prod and has_test),
         "production_only_seams": sorted(seams.loc[seams["production_only"], "seam"].tolist()),
         "untested_static_service_seams": sorted(static.loc[~static["exercised_by_tests"], "seam"].tolist())
         if has_test else [],
@@ -317,20 +314,18 @@ def _interactions(calls: pd.DataFrame, msgs: pd.DataFrame, edges: pd.DataFrame |
     matches its route (parameter names ignored, a concrete path matches a template); a traced message for
     the static publish of its topic. Traced calls matching no static interaction become rows of their own.
     """
-    rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # (seam, kind, method, path template or topic)
+    # (seam, kind, method, path template or topic) -> counts
+    rows: dict[tuple[str, str, str, str], dict[str, int]] = defaultdict(
+        lambda: {"call_sites": 0, "test_calls": 0, "production_calls": 0})
     for r in calls.dropna(subset=["seam"]).itertuples(index=False):
-        key = (r.seam, "http", r.method if pd.notna(r.method) else "ANY", r.path_template)
-        rows.setdefault(key, {"call_sites": 0, "test_calls": 0, "production_calls": 0})["call_sites"] += 1
+        rows[(r.seam, "http", r.method if pd.notna(r.method) else "ANY", r.path_template)]["call_sites"] += 1
     for r in msgs.itertuples(index=False):
-        key = (r.seam, "message", "PUBLISH", r.topic)
-        rows.setdefault(key, {"call_sites": 0, "test_calls": 0, "production_calls": 0})["call_sites"] += int(r.publish_sites)
+        rows[(r.seam, "message", "PUBLISH", r.topic)]["call_sites"] += int(r.publish_sites)
     if edges is not None:
         for e in edges.itertuples(index=False):
-            if e.environment in tests_env:
-                col = "test_calls"
-            elif e.environment in prod_env:
-                col = "production_calls"
-            else:
+            col = "test_calls" if e.environment in tests_env else "production_calls" if e.environment in prod_env \
+                else None
+            if col is None:
                 continue
             kind = "message" if e.kind == "message" else "http"
             method = "PUBLISH" if kind == "message" else (e.method if pd.notna(e.method) else "ANY")
@@ -338,7 +333,7 @@ def _interactions(calls: pd.DataFrame, msgs: pd.DataFrame, edges: pd.DataFrame |
             match = [k for k in rows if k[0] == e.seam and k[1] == kind and (k[2] == method or "ANY" in (k[2], method))
                      and (k[3] == route if kind == "message" else _segments_match(path_key(k[3]), route))]
             key = min(match, key=lambda k: (k[3].count("{"), k[3])) if match else (e.seam, kind, method, route)
-            rows.setdefault(key, {"call_sites": 0, "test_calls": 0, "production_calls": 0})[col] += int(e.calls)
+            rows[key][col] += int(e.calls)
     out = [{"seam": k[0], "kind": k[1], "method": k[2], "path_template": k[3], **v,
             "exercised_by_tests": v["test_calls"] > 0,
             "production_only": v["production_calls"] > 0 and v["test_calls"] == 0} for k, v in sorted(rows.items())]

@@ -12,15 +12,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from toolkit.sample.repo import build_history as _build_history
-from toolkit.sample.repo import make_plan
+from toolkit.sample.repo import build_history, make_plan
 
 __all__ = ["build", "build_history", "make_plan"]
-
-
-def build_history(workdir: str | Path) -> list[str]:
-    """Create the sample git repository in ``workdir``; return its commit ids, oldest first."""
-    return _build_history(workdir)
 
 
 def build(out_dir: Path) -> dict:
@@ -35,7 +29,7 @@ def build(out_dir: Path) -> dict:
     plan = make_plan()
     with tempfile.TemporaryDirectory(prefix="seamscope-sample-build-") as tmp:
         repo = Path(tmp) / "repo"
-        shas = _build_history(repo, plan)
+        shas = build_history(repo, plan)
         bundle = out_dir / "repo.bundle"
         if bundle.exists():
             bundle.unlink()

@@ -168,9 +168,7 @@ ISSUES: list[Issue] = [
 
 
 def _dates(plan: Plan, issue: Issue) -> tuple[dt.datetime, dt.datetime | None]:
-    def when(key: str) -> dt.datetime:
-        return dt.datetime.fromisoformat(plan.commits[plan.pos[key]].date)
-
+    when = plan.date_of
     if issue.fixes:
         fixed = when(issue.fixes[-1]) + dt.timedelta(hours=2)
         created = when(issue.fixes[0]) - dt.timedelta(days=issue.days_before_fix, hours=3)
@@ -184,7 +182,7 @@ def _dates(plan: Plan, issue: Issue) -> tuple[dt.datetime, dt.datetime | None]:
 
 def _clamp(plan: Plan, issue: Issue, created: dt.datetime) -> dt.datetime:
     """Keep each tracker on its side of the tracker switch."""
-    switch = dt.datetime.fromisoformat(plan.commits[plan.pos["move-tracker"]].date)
+    switch = plan.date_of("move-tracker")
     if issue.key.startswith("SHOP-"):
         return min(created, switch - dt.timedelta(days=1))
     return max(created, switch + dt.timedelta(hours=1))
@@ -207,8 +205,7 @@ def issue_dates(plan: Plan) -> dict[str, tuple[dt.datetime, dt.datetime | None]]
         created, closed = _dates(plan, issue)
         raw[issue.key] = [_clamp(plan, issue, created), closed]
     hour = dt.timedelta(hours=1)
-    floor = {i.key: (dt.datetime.fromisoformat(plan.commits[plan.pos[i.intro]].date) + hour
-                     if i.intro and i.type in ("Bug", "PR") else None) for i in ordered}
+    floor = {i.key: plan.date_of(i.intro) + hour if i.intro and i.type in ("Bug", "PR") else None for i in ordered}
     for a, b in zip(reversed(ordered[:-1]), reversed(ordered[1:])):
         later = raw[b.key][0] - hour
         if raw[a.key][0] > later and (floor[a.key] is None or later >= floor[a.key]):
@@ -234,7 +231,7 @@ def _release_after(plan: Plan, when: dt.datetime | None) -> str:
     if when is None:
         return ""
     for key, version in plan.releases:
-        if dt.datetime.fromisoformat(plan.commits[plan.pos[key]].date) >= when:
+        if plan.date_of(key) >= when:
             return version
     return ""
 

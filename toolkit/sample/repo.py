@@ -9,7 +9,8 @@ import ast
 import datetime as dt
 import os
 import subprocess
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from toolkit.sample import history as h
@@ -18,6 +19,9 @@ START = dt.date(2025, 1, 6)  # a Monday
 WORKING_DAYS = 245
 TZ = "+0100"
 COMMITTER = ("Shop CI", "ci@shopteam.example")
+#: component -> the author who documents it (in this order, one API page each)
+OWNERS = {"users": "priya", "notifications": "priya", "catalog": "jonas", "inventory": "jonas",
+          "search_index": "tomas", "documents": "tomas", "gateway": "aiko", "payments": "maria", "orders": "maria"}
 
 
 @dataclass(frozen=True)
@@ -39,12 +43,16 @@ class Plan:
     notes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # path -> [(key, text)]
     releases: list[tuple[str, str]] = field(default_factory=list)  # (key, version)
 
+    def date_of(self, key: str) -> dt.datetime:
+        """When the commit ``key`` was made."""
+        return dt.datetime.fromisoformat(self.commits[self.pos[key]].date)
+
 
 def _docstring_edits() -> dict[str, list[tuple[str, str]]]:
     """Docstring lines of the HEAD sources that can be added later: path -> [(qualname, text)]."""
-    claimed: dict[str, list[str]] = {}
+    claimed: dict[str, list[str]] = defaultdict(list)
     for e in h.EDITS:
-        claimed.setdefault(e.path, []).extend([e.head, e.before])
+        claimed[e.path] += [e.head, e.before]
     out: dict[str, list[tuple[str, str]]] = {}
     for f in sorted(h.APP_SRC.rglob("*.py.txt")):
         path = f.relative_to(h.APP_SRC).as_posix()[: -len(".txt")]
@@ -63,8 +71,6 @@ def _docstring_edits() -> dict[str, list[tuple[str, str]]]:
                 continue  # a docstring-only body would not parse without it
             doc = node.body[0]
             chunk = "".join(lines[doc.lineno - 1: doc.end_lineno])
-            if name == "module" and doc.end_lineno < len(lines) and lines[doc.end_lineno].strip() == "":
-                pass
             if any(chunk in c or c in chunk for c in claimed.get(path, []) if c.strip()):
                 continue
             if text.count(chunk) != 1:
@@ -95,18 +101,13 @@ def make_plan() -> Plan:
         doc_edits += [(key, p, chunk) for p, (_name, chunk) in take]
         earliest = max(epos[added[p]] for p, _ in take)
         fillers.append((earliest, PlannedCommit(key, author, subject, "", "docstring", tuple(p for p, _ in take))))
-    owners = {"users": "priya", "notifications": "priya", "catalog": "jonas", "inventory": "jonas",
-              "search_index": "tomas", "documents": "tomas", "gateway": "aiko", "shop": "aiko",
-              "payments": "maria", "orders": "maria"}
+    owners = {**OWNERS, "shop": "aiko"}
     for path in sorted(docs):
-        items = docs[path]
-        while items:
-            batch, items = items[:1], items[1:]
-            key = f"doc-{path}-{batch[0][0]}"
+        for name, chunk in docs[path]:  # one commit per docstring
+            key = f"doc-{path}-{name}"
             mod = path[:-3].replace("/", ".")
-            names = [name for name, _ in batch if name != "module"]
-            subject = (f"Document {', '.join(names)} in {mod}" if names else f"Add module docstring to {mod}")
-            doc_edits += [(key, path, chunk) for _name, chunk in batch]
+            subject = f"Add module docstring to {mod}" if name == "module" else f"Document {name} in {mod}"
+            doc_edits.append((key, path, chunk))
             fillers.append((epos[added[path]], PlannedCommit(key, owners[_component(path)], subject, "", "docstring", (path,))))
     notes: dict[str, list[tuple[str, str]]] = {}
     for n, (author, path, text, after, subject) in enumerate(h.DOC_NOTES + component_pages()):
@@ -120,6 +121,12 @@ def make_plan() -> Plan:
     ready: list[PlannedCommit] = []
     rel_every = len(explicit) // len(h.RELEASES)
     releases: list[tuple[str, str]] = []
+
+    def release() -> None:
+        version = h.RELEASES[len(releases)]
+        releases.append((f"release-{version}", version))
+        ordered.append(PlannedCommit(f"release-{version}", "aiko", f"Release {version}", "", "release"))
+
     for i, c in enumerate(explicit):
         ordered.append(PlannedCommit(c.key, c.author, c.message, "", "bulk" if c.key in h.BULK else "explicit"))
         while queue and queue[0][0] <= i:
@@ -128,15 +135,10 @@ def make_plan() -> Plan:
             if ready:
                 ordered.append(ready.pop(0))
         if (i + 1) % rel_every == 0 and len(releases) < len(h.RELEASES) and i > 3:
-            version = h.RELEASES[len(releases)]
-            key = f"release-{version}"
-            releases.append((key, version))
-            ordered.append(PlannedCommit(key, "aiko", f"Release {version}", "", "release"))
+            release()
     ordered += ready + [f[1] for f in queue]
     while len(releases) < len(h.RELEASES):
-        version = h.RELEASES[len(releases)]
-        releases.append((f"release-{version}", version))
-        ordered.append(PlannedCommit(f"release-{version}", "aiko", f"Release {version}", "", "release"))
+        release()
     # dates: spread over the working days of the year, working hours only
     days = []
     d = START
@@ -148,8 +150,8 @@ def make_plan() -> Plan:
     for i, c in enumerate(ordered):
         day = days[(i * WORKING_DAYS) // len(ordered)]
         minutes = 9 * 60 + (i * 137) % (8 * 60)
-        stamp = f"{day.isoformat()}T{minutes // 60:02d}:{minutes % 60:02d}:{(i * 13) % 60:02d}{TZ}"
-        dated.append(PlannedCommit(c.key, c.author, c.message, stamp, c.kind, c.files))
+        clock = f"{minutes // 60:02d}:{minutes % 60:02d}:{(i * 13) % 60:02d}"
+        dated.append(replace(c, date=f"{day.isoformat()}T{clock}{TZ}"))
     pos = {c.key: i for i, c in enumerate(dated)}
     edits = list(h.EDITS) + [h.Edit(p, key, chunk, "") for key, p, chunk in doc_edits]
     # __version__ chain and changelog
@@ -165,12 +167,9 @@ def make_plan() -> Plan:
 
 def component_pages() -> list[tuple[str, str, str, str, str]]:
     """One docs page per component listing its public functions (from the HEAD sources)."""
-    owners = {"users": "priya", "notifications": "priya", "catalog": "jonas", "inventory": "jonas",
-              "search_index": "tomas", "documents": "tomas", "gateway": "aiko",
-              "payments": "maria", "orders": "maria"}
     epos = {c.key: i for i, c in enumerate(h.EXPLICIT)}
     out = []
-    for comp, author in owners.items():
+    for comp, author in OWNERS.items():
         lines = [f"# {comp}\n\nPublic functions:\n\n"]
         for f in sorted((h.APP_SRC / "shop" / comp).glob("*.py.txt")):
             tree = ast.parse(f.read_text(encoding="utf-8"))
@@ -179,7 +178,7 @@ def component_pages() -> list[tuple[str, str, str, str, str]]:
                 if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
                     lines.append(f"- `{mod}.{node.name}`\n")
         # written once the component's API has settled: after its last explicit change
-        keys = [h.ADDED[p] for p in h.ADDED if p.startswith(f"shop/{comp}/")]
+        keys = [key for p, key in h.ADDED.items() if p.startswith(f"shop/{comp}/")]
         keys += [e.at for e in h.EDITS if e.path.startswith(f"shop/{comp}/") and e.at in epos]
         after = max(keys, key=lambda k: epos[k])
         out.append((author, f"docs/components/{comp}.md", "".join(lines), after, f"docs: {comp} API reference page"))
@@ -191,9 +190,9 @@ def tree_at(plan: Plan, i: int) -> dict[str, str]:
     pos = plan.pos
     cookies, licence = pos[h.BULK[0]], pos[h.BULK[1]]
     newer = sorted((e for e in plan.edits if pos[e.at] > i), key=lambda e: pos[e.at], reverse=True)
-    by_path: dict[str, list[h.Edit]] = {}
+    by_path: dict[str, list[h.Edit]] = defaultdict(list)
     for e in newer:
-        by_path.setdefault(e.path, []).append(e)
+        by_path[e.path].append(e)
     renamed = {new: (old, pos[key]) for old, new, key in h.RENAMES}
     tree: dict[str, str] = {}
     for path, key in plan.added.items():
@@ -216,10 +215,7 @@ def tree_at(plan: Plan, i: int) -> dict[str, str]:
                 text = h.LICENCE + text
             elif i < cookies:
                 text = h.COOKIE + text
-        out_path = path
-        if path in renamed and renamed[path][1] > i:
-            out_path = renamed[path][0]
-        tree[out_path] = text
+        tree[renamed[path][0] if path in renamed and renamed[path][1] > i else path] = text
     return tree
 
 
@@ -238,7 +234,8 @@ def changelog(plan: Plan, i: int) -> str:
     return "# Changelog\n\n" + "".join(reversed(entries))
 
 
-def _git(workdir: Path, *args: str, env: dict[str, str] | None = None) -> str:
+def run_git(workdir: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run git in ``workdir`` isolated from the user's and the system's configuration (no signing, no hooks)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     base.update({"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(workdir), "GIT_CONFIG_GLOBAL": os.devnull,
                  "LC_ALL": "C", "TZ": "UTC"})
@@ -260,30 +257,30 @@ def build_history(workdir: str | os.PathLike, plan: Plan | None = None) -> list[
     if any(workdir.iterdir()):
         raise FileExistsError(f"{workdir} is not empty")
     plan = plan or make_plan()
-    _git(workdir, "init", "-q", "-b", "main")
-    _git(workdir, "config", "user.name", COMMITTER[0])
-    _git(workdir, "config", "user.email", COMMITTER[1])
+    run_git(workdir, "init", "-q", "-b", "main")
+    run_git(workdir, "config", "user.name", COMMITTER[0])
+    run_git(workdir, "config", "user.email", COMMITTER[1])
     previous: dict[str, str] = {}
     shas = []
     for i, c in enumerate(plan.commits):
         tree = tree_at(plan, i)
         for old, new, key in h.RENAMES:
             if key == c.key:
-                _git(workdir, "mv", old, new)
+                run_git(workdir, "mv", old, new)
         for path in sorted(set(previous) - set(tree)):
             if (workdir / path).exists():
-                _git(workdir, "rm", "-q", path)
+                run_git(workdir, "rm", "-q", path)
         changed = [p for p in sorted(tree) if previous.get(p) != tree[p]]
         for path in changed:
             target = workdir / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(tree[path], encoding="utf-8", newline="\n")
         if changed:
-            _git(workdir, "add", "--", *changed)
+            run_git(workdir, "add", "--", *changed)
         name, email = h.AUTHORS[c.author]
         env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": c.date,
                "GIT_COMMITTER_NAME": COMMITTER[0], "GIT_COMMITTER_EMAIL": COMMITTER[1], "GIT_COMMITTER_DATE": c.date}
-        _git(workdir, "commit", "-q", "-m", c.message, env=env)
-        shas.append(_git(workdir, "rev-parse", "HEAD").strip())
+        run_git(workdir, "commit", "-q", "-m", c.message, env=env)
+        shas.append(run_git(workdir, "rev-parse", "HEAD").strip())
         previous = tree
     return shas

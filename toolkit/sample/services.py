@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from pathlib import Path
 
 #: (caller file, text on the call's first line, method, path template, caller, callee)
@@ -268,22 +269,18 @@ def _line(files: dict[str, str], path: str, needle: str) -> int:
 
 def truth(head_files: dict[str, str]) -> dict:
     """The service-level ground truth (``truth.json: services``)."""
-    seams: dict[str, dict] = {}
-    for path, needle, method, tpl, caller, callee in CALLS:
-        s = seams.setdefault(f"{caller}->{callee}", {"kind": set(), "call_sites": 0})
-        s["kind"].add("http")
-        s["call_sites"] += 1
-    for path, needle, direction, topic, service in MESSAGES:
-        if direction == "publish":
-            for p2, _n, d2, t2, other in MESSAGES:
-                if d2 == "subscribe" and t2 == topic and other != service:
-                    s = seams.setdefault(f"{service}->{other}", {"kind": set(), "call_sites": 0})
-                    s["kind"].add("message")
-                    s["call_sites"] += 1
-    observed: dict[str, dict[str, int]] = {}
+    # (publisher, subscriber, topic): a message seam per service subscribing to a topic another publishes
+    message_pairs = [(pub, sub, topic) for _p, _n, d, topic, pub in MESSAGES if d == "publish"
+                     for _p2, _n2, d2, t2, sub in MESSAGES if d2 == "subscribe" and t2 == topic and sub != pub]
+    seams: dict[str, dict] = defaultdict(lambda: {"kind": set(), "call_sites": 0})
+    for kind, pairs in (("http", [(a, b) for *_call, a, b in CALLS]),
+                        ("message", [(a, b) for a, b, _topic in message_pairs])):
+        for a, b in pairs:
+            seams[f"{a}->{b}"]["kind"].add(kind)
+            seams[f"{a}->{b}"]["call_sites"] += 1
+    observed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for env, rows in TRAFFIC.items():
         for caller, callee, _kind, _m, _r, calls, _e in rows:
-            observed.setdefault(f"{caller}->{callee}", {}).setdefault(env, 0)
             observed[f"{caller}->{callee}"][env] += calls
     out_seams = {}
     for seam in sorted(set(seams) | set(observed)):
@@ -294,14 +291,13 @@ def truth(head_files: dict[str, str]) -> dict:
                            "exercised_by_tests": tested, "production_only": obs.get("production", 0) > 0 and not tested,
                            "test_calls": obs.get("integrated", 0), "production_calls": obs.get("production", 0)}
     interactions = []
-    traffic: dict[tuple[str, str, str], set[str]] = {}
+    traffic: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for env, rows in TRAFFIC.items():
         for a, b, kind, m, r, calls, _e in rows:
             if calls:
-                traffic.setdefault((f"{a}->{b}", "PUBLISH" if kind == "message" else m, r), set()).add(env)
+                traffic[(f"{a}->{b}", "PUBLISH" if kind == "message" else m, r)].add(env)
     declared = [(f"{a}->{b}", m, t) for _p, _n, m, t, a, b in CALLS] + [
-        (f"{s_}->{o}", "PUBLISH", topic) for _p, _n, d, topic, s_ in MESSAGES if d == "publish"
-        for _p2, _n2, d2, t2, o in MESSAGES if d2 == "subscribe" and t2 == topic and o != s_]
+        (f"{a}->{b}", "PUBLISH", topic) for a, b, topic in message_pairs]
     for seam, method, tpl in sorted(set(declared)):
         envs = traffic.get((seam, method, tpl), set())
         interactions.append({"seam": seam, "method": method, "path_template": tpl,

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
+
+from toolkit.sample.repo import run_git
 
 __all__ = ["build_small", "FILES", "COMMITS", "ISSUES"]
 
@@ -240,14 +241,6 @@ def _day(n: int) -> str:
     return f"2025-03-{3 + n:02d}T10:00:00+00:00"
 
 
-def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    from toolkit.load.gitrepo import git_command, git_env
-
-    out = subprocess.run(git_command(*args), cwd=repo, check=True, capture_output=True, text=True,
-                         env=git_env(env), timeout=60)
-    return out.stdout.strip()
-
-
 def _text(path: str, step: int) -> str:
     """The content of ``path`` at commit ``step``: the final text, with a marker line for earlier revisions."""
     if step in EARLY.get(path, {}):
@@ -260,9 +253,7 @@ def _text(path: str, step: int) -> str:
 
 def _build_repo(repo: Path) -> list[str]:
     repo.mkdir(parents=True)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    base.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "HOME": str(repo)})
-    _git(repo, "init", "-q", "-b", "main", env=base)
+    run_git(repo, "init", "-q", "-b", "main")
     authors = [("Ada Byron", "ada@ledger.test"), ("Grace Hopper", "grace@ledger.test")]
     shas = []
     for i, (message, paths) in enumerate(COMMITS):
@@ -270,12 +261,12 @@ def _build_repo(repo: Path) -> list[str]:
             f = repo / p
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(_text(p, i), encoding="utf-8")
-        _git(repo, "add", "--", *paths, env=base)
+        run_git(repo, "add", "--", *paths)
         name, email = authors[i % 2]
-        env = dict(base, GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name,
-                   GIT_COMMITTER_EMAIL=email, GIT_AUTHOR_DATE=_day(i), GIT_COMMITTER_DATE=_day(i))
-        _git(repo, "commit", "-q", "--no-gpg-sign", "-m", message, env=env)
-        shas.append(_git(repo, "rev-parse", "HEAD", env=base))
+        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+               "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": _day(i), "GIT_COMMITTER_DATE": _day(i)}
+        run_git(repo, "commit", "-q", "-m", message, env=env)
+        shas.append(run_git(repo, "rev-parse", "HEAD").strip())
     return shas
 
 

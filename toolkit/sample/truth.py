@@ -405,13 +405,9 @@ def environment_differences(config_text: str) -> dict[str, dict[str, object]]:
     tree = ast.parse(config_text)
     settings = next(ast.literal_eval(n.value) for n in tree.body
                     if isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "SETTINGS" for t in n.targets))
-    keys = sorted(set().union(*settings.values()))
-    out = {}
-    for key in keys:
-        values = {env: settings[env].get(key, None) for env in settings}
-        if len({repr(v) for v in values.values()}) > 1:
-            out[key] = values
-    return out
+    values_of = {key: {env: values.get(key) for env, values in settings.items()}
+                 for key in sorted(set().union(*settings.values()))}
+    return {key: values for key, values in values_of.items() if len({repr(v) for v in values.values()}) > 1}
 
 
 __all__ = ["Code", "call_sites", "test_mocks", "junit_outcomes", "executed_lines", "compute",
