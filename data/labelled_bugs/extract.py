@@ -7,7 +7,7 @@ say they fix something), strips issue links and URLs from the text (a URL would
 leak project names into the text) and samples a fixed number per project with a
 fixed seed. Output: ``candidates.jsonl`` (id, project, source, issue, text).
 
-Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx: chosen for fixes that can be linked) sample only
+Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx; black, uvicorn, rich, tox: chosen for fixes that can be linked) sample only
 entries that name an issue number, and add their unreleased towncrier fragments (``<dir>/<N>.bugfix.rst``, the
 issue number from the file name) to the pool. New projects are appended after the others, so the shared
 seeded sampler draws the same entries as before for the older ones.
@@ -39,10 +39,17 @@ SOURCES: dict[str, tuple[str, str | tuple[str, ...], str | None, int]] = {
                                      "doc/changes/8.1.rst", "doc/changes/8.0.rst", "doc/changes/7.4.rst",
                                      "doc/changes/7.3.rst", "doc/changes/7.2.rst", "doc/changes/7.1.rst",
                                      "doc/changes/7.0.rst"), r"bugs? fixed", 60),
+    # fourth held-out part: four more projects no rule was looked at against, of other shapes (a code formatter,
+    # an ASGI server, a terminal renderer, an environment orchestrator)
+    "black": ("psf+black", "CHANGES.md", None, 40),
+    "uvicorn": ("encode+uvicorn", "docs/release-notes.md", r"^fixed$", 40),
+    "rich": ("Textualize+rich", "CHANGELOG.md", r"^fixed$", 40),
+    "tox": ("tox-dev+tox", "docs/changelog.rst", r"bug ?fix", 40),
 }
 #: project -> folder of its towncrier fragments (None: none); these projects sample only entries with an
 #: issue number
-NUMBERED: dict[str, str | None] = {"pip": "news", "aiohttp": "CHANGES", "httpx": None, "sphinx": None}
+NUMBERED: dict[str, str | None] = {"pip": "news", "aiohttp": "CHANGES", "httpx": None, "sphinx": None,
+                                   "black": None, "uvicorn": None, "rich": None, "tox": "docs/changelog"}
 _FRAGMENT = re.compile(r"^(\d+)\.bugfix(?:\.rst|\.md)?$")
 _BULLET = re.compile(r"^(?:[-*]\s+)(.*)$")
 _HEADING_RST = re.compile(r"^[=\-~^]{3,}\s*$")
@@ -86,7 +93,8 @@ def _httpx(text: str) -> str:
 
 #: project -> its own changelog conventions, removed after :func:`_clean` (third held-out part only, so that
 #: the older projects' candidates stay byte-identical)
-_HOUSE_STYLE = {"sphinx": _sphinx, "httpx": _httpx}
+_HOUSE_STYLE = {"sphinx": _sphinx, "httpx": _httpx, "black": str.strip, "uvicorn": str.strip, "rich": str.strip,
+                "tox": str.strip}
 #: ``owner/repo#N``: a number in another project's tracker, never the entry's own issue
 _FOREIGN = re.compile(r"[\w.-]+/[\w.-]+#\d+")
 
