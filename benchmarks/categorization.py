@@ -52,7 +52,8 @@ DATA = ROOT / "data" / "labelled_bugs" / "bugs.jsonl"
 CLONES = {"pytest": "pytest-dev+pytest", "urllib3": "urllib3+urllib3", "click": "pallets+click",
           "flask": "pallets+flask", "attrs": "python-attrs+attrs", "requests": "psf+requests",
           "pip": "pypa+pip", "aiohttp": "aio-libs+aiohttp", "httpx": "encode+httpx",
-          "sphinx": "sphinx-doc+sphinx"}
+          "sphinx": "sphinx-doc+sphinx", "black": "psf+black", "uvicorn": "encode+uvicorn", "rich": "Textualize+rich",
+          "tox": "tox-dev+tox"}
 CLASSES = ("integration", "component")
 BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
 
