@@ -158,6 +158,16 @@ def test_cache_hit_does_not_run_git_log(repo):
     assert len(load_history(repo).commits) == 4  # a new HEAD misses the cache
 
 
+def test_a_clone_missing_a_blob_names_the_object_and_how_to_mend_it(repo):
+    """A mirror or partial clone without some blobs (large files left out) cannot give line counts: the error says
+    which object and how to get it, not "check the revision"."""
+    blob = git(repo, "rev-parse", "HEAD~2:logo.png").strip()
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    with pytest.raises(InputError, match=blob) as err:
+        load_history(repo, cache=False)
+    assert "refetch" in str(err.value) and "revision" not in str(err.value)
+
+
 def test_shallow_clone_warns(repo, tmp_path):
     clone = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{repo}", str(clone)], check=True)
