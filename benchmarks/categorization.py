@@ -343,7 +343,10 @@ def with_fixes(parts: dict[str, pd.DataFrame], repos: Path, show_errors: bool = 
 #: The weights the third review set from fire rates (toolkit.analyze.bug_categorization.FEATURES, PARAMETERS): the
 #: weight each has when its evidence says something about its class, and a probe run's weight that shows it firing.
 LOPO_WEIGHTS = {"fix_message_names": (0.5, 1.0), "integration_tests_added": (2.5, 1e-6),
-                "integration_tests_changed": (0.5, 1e-6)}
+                "integration_tests_changed": (0.5, 1e-6),
+                # the fourth review (429 entries, ten projects) by the same rule
+                "fix_multi_component": (0.5, 1e-6), "manifest_fix": (2.0, 1e-6), "diff_cross_component_call": (0.5, 1e-6),
+                "diff_exception_translation": (1.0, 1e-6), "diff_serialization": (0.5, 1e-6)}
 
 
 def lopo(rows: pd.DataFrame, repos: Path, mode: str = "text+fix files+fix diff") -> int:

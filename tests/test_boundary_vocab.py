@@ -122,6 +122,12 @@ def test_plain_word_names_count_only_as_code_and_own_modules_shadow_platform_mod
     ("Fixed `pip install` of the wheel on older setuptools", "tool"),
     ("Fix SecureTransport loading on macOS Big Sur", "os"),
     ("Fix crash under PyPy3 when a frozen class is pickled", "runtime"),
+    ("Include an explicit Content-Length: 0 on POST when no body is sent", "protocol"),
+    ("Fix RFC 2069 mode digest authentication", "protocol"),
+    ("Add the missing `raw_path` to the ASGI scope", "protocol"),
+    ("Support callable objects in `typing.Annotated` metadata", "runtime"),
+    ("Don't warn from `__del__` on unclosed clients", "runtime"),
+    ("Fix an overflow on platforms with a 32-bit time_t", "os"),
 ])
 def test_generic_runtime_os_and_tool_names(tmp_path, text, kind):
     from toolkit.analyze.bug_categorization import categorize_bugs
@@ -132,6 +138,20 @@ def test_generic_runtime_os_and_tool_names(tmp_path, text, kind):
     b = categorize_bugs(issues(issue("#1", text)), vocabulary=v).bugs.iloc[0]
     assert b["category"] == "integration"
     assert any(e.startswith(f"the text names {kind} ") for e in b["evidence"])
+
+
+@pytest.mark.parametrize("text", [
+    "Read the options from setup.py and test.py in the project root",  # file names, not modules' attributes
+    "Keep a copy of the headers when the request is retried",  # "copy" and "headers" as words
+    "Fix the signal strength bar when the time is shown",
+])
+def test_a_standard_library_or_protocol_name_counts_only_written_as_one(tmp_path, text):
+    from toolkit.analyze.bug_categorization import categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    v, _ = vocab_of(make_repo(tmp_path / "r", {"pkg/__init__.py": "x = 1\n"}))
+    b = categorize_bugs(issues(issue("#1", text)), vocabulary=v).bugs.iloc[0]
+    assert not [e for e in b["evidence"] if "standard library" in e or "names protocol" in e]
 
 
 def test_the_project_is_not_across_its_own_boundary_and_plain_word_components_count_only_as_names(tmp_path):

@@ -57,7 +57,8 @@ def test_cross_component_fix_is_integration_with_evidence_strongest_first():
     ln = links({"#1": ["a1"]}, {"#1": ["orders", "payments"]})
     fc = changes([("a1", "app/orders/service.py"), ("a1", "app/payments/api.py"),
                   ("a1", "tests/integration/test_checkout.py")])
-    r = categorize_bugs(iss, links=ln, file_changes=fc, weights={"integration_tests_added": 2.5})
+    r = categorize_bugs(iss, links=ln, file_changes=fc, weights={"integration_tests_added": 2.5,
+                                                                 "fix_multi_component": 0.5})
     schema.check(r.bugs, "bug_categories")
     b = row(r, "#1")
     assert b["category"] == "integration" and b["decided_by"] == "rules"
@@ -67,7 +68,8 @@ def test_cross_component_fix_is_integration_with_evidence_strongest_first():
         'word "tests pass" in title/body (+1 → integration)',
         "fix touched 2 components: orders, payments (+0.5 → integration)",
         "label/component 'regression' (+0.5 → integration)",
-    ]  # integration_tests_added is 0 by default (fires as often for component bugs); its mechanism is under test
+    ]  # integration_tests_added and fix_multi_component are 0 by default (they fire as often for component bugs);
+    # their mechanism is under test
     assert b["score_integration"] == 5.5 and b["score_component"] == 0.0
     assert b["confidence"] == pytest.approx(5.5 / (5.5 + DEFAULT_WEIGHTS["prior"]))  # all agree: margin / (total + prior)
     assert pd.isna(b["undecided"])
@@ -195,8 +197,9 @@ def test_tracker_fields_labels_and_where_labels():
 def test_fix_commit_messages_are_text_evidence():
     commits = pd.DataFrame({"sha": ["e1"], "message": ["Send the idempotency key on every retry\n\nfixes #21"]})
     r = categorize_bugs(issues(issue("#21", "Charged twice")), links=links({"#21": ["e1"]}, {}), commits=commits)
-    assert row(r, "#21")["evidence"] == ['word "retry" in fix message (+1 → integration)',
-                                         'word "idempotency" in fix message (+1 → integration)']
+    # a fix message's words describe the commit: they count at fix_message_names, like its boundary names
+    assert row(r, "#21")["evidence"] == ['word "retry" in fix message (+0.5 → integration)',
+                                         'word "idempotency" in fix message (+0.5 → integration)']
 
 
 def test_text_contribution_is_capped():
@@ -468,7 +471,8 @@ def test_a_fix_inside_one_component_counts_only_when_it_touched_nothing_across_t
     ln = links({"#1": ["n1"], "#2": ["f1"], "#3": ["m1"]}, {"#1": ["pkg"], "#2": ["pkg"], "#3": ["pkg"]})
     fc = changes([("n1", "src/pkg/net.py"), ("f1", "src/pkg/fmt.py"), ("m1", "pyproject.toml"),
                   ("m1", "src/pkg/fmt.py")])
-    r = categorize_bugs(iss, links=ln, file_changes=fc, files=files, imports=imports, vocabulary=VOCAB)
+    r = categorize_bugs(iss, links=ln, file_changes=fc, files=files, imports=imports, vocabulary=VOCAB,
+                        weights={"manifest_fix": 2.0})  # 0 by default (4 vs 5 labelled entries): its mechanism
     assert row(r, "#1")["evidence"] == ["fix touched src/pkg/net.py, which imports ssl (+0.5 → integration)"]
     # a fix inside one component and a text naming nothing across are one piece of evidence, counted once: the fix
     # adds what the text's two words did not say (2 of a full description's 12)
@@ -515,7 +519,8 @@ def test_a_changed_call_into_another_component_is_a_seam_inside_the_project_not_
     inside = row(categorize_bugs(iss, links=ln, file_changes=fc, vocabulary=VOCAB,
                                  fix_diffs=facts("c1", [("changed", "4 lines")])), "#1")
     seam = row(categorize_bugs(iss, links=ln, file_changes=fc, vocabulary=VOCAB, fix_diffs=facts(
-        "c1", [("changed", "4 lines"), ("cross_component_call", "adds a call of pkg.util.clamp (util)")])), "#1")
+        "c1", [("changed", "4 lines"), ("cross_component_call", "adds a call of pkg.util.clamp (util)")]),
+        weights={"diff_cross_component_call": 0.5}), "#1")  # 0 by default (31 vs 37 labelled entries)
     assert inside["evidence"][0] == "14 words name nothing across the project's boundary (+2 → component)"
     assert seam["evidence"] == ["14 words name nothing across the project's boundary (+2 → component)",
                                 "fix diff src/pkg/fmt.py:3 adds a call of pkg.util.clamp (util) (+0.5 → integration)"]

@@ -28,8 +28,10 @@ platform       standard-library modules in :data:`PLATFORM_MODULES` that product
 service        the kinds of :mod:`toolkit.vocab.external_services` the code imports, by the words
                in :data:`SERVICE_WORDS`
 runtime, os,   the generic tables :data:`RUNTIME_TERMS`, :data:`OS_TERMS`,
-tool           :data:`TOOL_TERMS` (every Python project runs on a runtime and an OS, and is
-               built and checked by ecosystem tools)
+tool,          :data:`TOOL_TERMS`, :data:`PROTOCOL_TERMS` (every Python project runs on a runtime
+protocol       and an OS, is built and checked by ecosystem tools, and a protocol's other side is
+               another party's code); runtime also holds any standard-library module written
+               as code (:func:`_stdlib_pattern`)
 component      the project's components (``files.component``), when it has two or more; one whose
                name is a plain word only when written as a name (:func:`_component_pattern`)
 =============  ==============================================================================
@@ -58,7 +60,7 @@ from toolkit.vocab.components import namespace_components
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 
-__all__ = ["PLATFORM_MODULES", "RUNTIME_TERMS", "OS_TERMS", "TOOL_TERMS", "SERVICE_WORDS", "PLAIN_WORDS",
+__all__ = ["PLATFORM_MODULES", "RUNTIME_TERMS", "OS_TERMS", "TOOL_TERMS", "PROTOCOL_TERMS", "SERVICE_WORDS", "PLAIN_WORDS",
            "MAX_MANIFEST_BYTES", "boundary_vocabulary", "requirement_names", "top_alternatives"]
 
 #: Largest manifest or lock file read (bytes); a larger one is skipped with a reason.
@@ -109,6 +111,8 @@ RUNTIME_TERMS: dict[str, str] = {
     r"-bb|-w error|pythonwarnings|pythonpath|pythonhashseed|pythonfaulthandler|pythonioencoding|pythonutf8"
     r"|-x dev|free-threaded|free-threading|gil": "runtime flag",
     r"app ?engine|gae": "App Engine", r"bytecode|__code__|cellvars?": "interpreter internals",
+    r"__del__|garbage[- ]collect\w*|weakrefs?|finali[sz]ers?|interpreter shutdown|task cancell?ations?"
+    r"|cancell?ed tasks?": "object lifetime",
 }
 #: Operating systems, shells, consoles and their facilities (regex -> shown term).
 OS_TERMS: dict[str, str] = {
@@ -122,6 +126,22 @@ OS_TERMS: dict[str, str] = {
     r"oserror|ioerror|errno|eacces|enoent|eperm": "OS error",
     r"signals?|sigint|sigterm|sighup|ctrl-c|control-c|keyboardinterrupt": "signal",
     r"pagers?": "pager", r"editors?": "editor",
+    r"hard ?links?|junctions?|inodes?|mtimes?": "file system",
+    r"platforms?|32-bit|64-bit|arm64|aarch64|x86_64|endianness|time_t": "platform",
+}
+#: Wire protocols and published standards a program speaks with another party (regex -> shown term): the other
+#: side of a protocol sits across the boundary whatever the project (the rubric's "a service or the other side of
+#: a protocol"). Only names no sentence uses as an everyday word: a header is named by its own name, not by
+#: "header". Formats a project writes for a reader it does not own (HTML, LaTeX, XML) are not here: the labelled
+#: set's two labellers split on them (data/labelled_bugs/README.md).
+PROTOCOL_TERMS: dict[str, str] = {
+    r"rfc ?\d+|:rfc:|pep ?\d+|:pep:": "published standard (RFC/PEP)",
+    r"http/[0-9.]+|http ?2|h2|h11|hpack|web ?sockets?": "HTTP version",
+    r"wsgi|asgi|fastcgi": "server gateway interface",
+    r"hsts|cors|csrf|alpn|ocsp|oauth2?|saml|openid": "web security standard",
+    r"(?:content|transfer|accept)-[a-z]+|set-cookie|user-agent|www-authenticate|x-forwarded-[a-z]+"
+    r"|(?:host|location|connection|range|cookie|authorization|etag|expect|proxy-authorization) headers?": "HTTP header",
+    r"gzip|x-gzip|deflate|brotli|zstd|chunked": "content coding",
 }
 #: Tools of the Python packaging and checking ecosystem (regex -> shown term).
 TOOL_TERMS: dict[str, str] = {
@@ -340,6 +360,24 @@ def _not_own(pattern: str, own: set[str]) -> str:
     return "|".join(a for a in top_alternatives(pattern) if not any(re.fullmatch(a, o) for o in spellings))
 
 
+#: Standard-library modules that are never the runtime's library in a bug text (test packages, easter eggs).
+_NOT_LIBRARY = frozenset({"test", "this", "antigravity", "idlelib", "turtledemo", "tkinter", "turtle"})
+#: A dotted name's tail that makes it a file name, not a module's attribute (``test.py``, ``setup.cfg``).
+_FILE_TAIL = r"(?:py|pyi|pyc|pyx|txt|cfg|toml|ini|json|rst|md|html|yaml|yml|lock|in|sh|bat)\b"
+
+
+def _stdlib_pattern(own: set[str]) -> str:
+    """A standard-library module written as code — a dotted name (``typing.Annotated``, ``functools.partial``) or a
+    code span (```faulthandler```) —: the runtime's library, across every project's boundary (the rubric's "stdlib
+    protocols such as ``io.RawIOBase``"); on the labelled set's tuning part such names were integration in 14 of 16
+    entries. Written as a word ("the copy", "a signal") it is prose; a top-level package of the project shadows it
+    (a submodule does not: sphinx.util.typing is not what "typing.Annotated" names)."""
+    names = sorted((m for m in _STDLIB if not m.startswith("_") and len(m) >= 2 and m not in _NOT_LIBRARY
+                    and m.lower() not in own), key=len, reverse=True)
+    alt = "|".join(re.escape(m.lower()) for m in names)
+    return rf"(?<=`)(?:{alt})(?=`)|(?:{alt})\.(?!{_FILE_TAIL})[a-z_]\w*"
+
+
 def _component_pattern(name: str) -> str:
     """How prose names a component: a name that is a plain word (``config``, ``logging``, ``index``, ``sessions``)
     only when written as a name — in a code span, a dotted path or a file path (``"`sessions`"``, ``aiohttp.http``,
@@ -431,10 +469,12 @@ def boundary_vocabulary(
         add(mod, "platform", PLATFORM_MODULES[mod], src)
     for kind, src in sorted(services.items()):
         add(f"{kind} service", "service", SERVICE_WORDS.get(kind, re.escape(kind)), f"{src} (toolkit.vocab.external_services)")
-    for table, kind in ((RUNTIME_TERMS, "runtime"), (OS_TERMS, "os"), (TOOL_TERMS, "tool")):
+    for table, kind in ((RUNTIME_TERMS, "runtime"), (OS_TERMS, "os"), (TOOL_TERMS, "tool"), (PROTOCOL_TERMS, "protocol")):
         for pattern, term in table.items():
             if kept := _not_own(pattern, own):
                 add(term, kind, kept, "generic table (toolkit.load.boundary_vocab)")
+    add("standard library", "runtime", _stdlib_pattern(own),
+        "a standard-library module written as code (sys.stdlib_module_names)")
     if len(components) >= 2:
         for c in components:
             if _norm(c) in PLAIN_WORDS or len(c) < 3 or (c in facades and _norm(c) in own):

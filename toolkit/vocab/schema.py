@@ -363,7 +363,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     # ---- bug categorization (toolkit.analyze.bug_categorization, bug_classifier) ----
     "boundary_terms": _t(
         ("term", "string", "the name shown in evidence (a dependency, module, runtime, OS, tool, service, component)"),
-        ("kind", "string", "dependency, third_party, platform, service, runtime, os, tool or component"),
+        ("kind", "string", "dependency, third_party, platform, service, runtime, os, tool, protocol or component"),
         ("pattern", "string", "regex matched at word boundaries on lower-cased text"),
         ("source", "string", "where it was derived from (manifest path, importing file, generic table)"),
     ),
