@@ -83,7 +83,8 @@ def test_cross_component_call_fix_fires_with_file_and_line(tmp_path):
     assert "shop.inventory.stock.reserve" in cross["detail"].iloc[0]
     fc = h.file_changes
     res = categorize_bugs(issues, links=links, file_changes=fc, files=s.files, imports=s.imports,
-                          commits=h.commits, fix_diffs=facts)
+                          commits=h.commits, fix_diffs=facts,
+                          weights={"diff_cross_component_call": 0.5})  # 0 by default (the rule table): its mechanism
     ev = res.bugs["evidence"].iloc[0]
     assert any(e.startswith("fix diff shop/billing/charge.py:7 adds a call of shop.inventory.stock.reserve") for e in ev), ev
     assert res.features["diff_cross_component_call"].iloc[0] > 0
@@ -133,7 +134,8 @@ def test_exception_translation_hunk(tmp_path):
     assert tr["line"].iloc[0] == 14
     assert tr["detail"].iloc[0] == "except OutOfStock -> raise BillingError"
     res = categorize_bugs(issues, links=links, file_changes=h.file_changes, files=s.files, imports=s.imports,
-                          commits=h.commits, fix_diffs=facts)
+                          commits=h.commits, fix_diffs=facts,
+                          weights={"diff_exception_translation": 1.0})  # 0 by default (the rule table): its mechanism
     assert any(e.startswith("fix diff shop/billing/charge.py:14 except OutOfStock -> raise BillingError")
                for e in res.bugs["evidence"].iloc[0])
 
