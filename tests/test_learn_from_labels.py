@@ -195,6 +195,9 @@ def test_cli_audit_with_enough_labels_shows_the_comparison_and_who_decided(tmp_p
         assert s["classifier_macro_f1"] <= s["rules_macro_f1_on_labels"]
         assert (left["category"] == "unknown").all() and s["bugs_decided_by_classifier"] == 0
     assert any("Learning from the analyst" in p and "macro-F1" in p for p in sec["paragraphs"])
+    from toolkit.analyze.bug_categorization import MEASURED_ON_UNSEEN, trust_note
+    assert trust_note() in sec["paragraphs"]  # the reader is told how often a decision was right on new projects
+    assert f"{100 * MEASURED_ON_UNSEEN['accuracy_with_fix']:.0f}%" in trust_note()
 
 
 def test_cli_audit_with_too_few_labels_says_how_many_more(tmp_path):

@@ -256,14 +256,17 @@ def bug_categorization_section(f: Findings, audit: Audit) -> Section:
     s = bc.summary
     bugs = bc.bugs.copy()
     share = s.get("production_integration_share")
+    from toolkit.analyze.bug_categorization import trust_note
+
     paras = [
         "Each bug is categorized integration, component-specific, environment/configuration or not-a-bug from "
-        "weighted evidence: how many components its fix commits touched and whether they touched code that talks "
-        "across the project's boundary, whether its text names something across that boundary (a declared "
-        "dependency, a platform module the code imports, the Python runtime, the OS, a tool, a service — derived "
-        "from the repository), words in its title, body and fix messages, labels, the environment it appeared "
-        "in. With weak or conflicting evidence a bug is 'unknown' (the 'undecided' column says what would decide "
-        "it), never silently 'component'. Analyst labels (bug-review widget) always win.",
+        "weighted evidence: whether its text names something across the project's boundary (a declared "
+        "dependency, a standard-library or platform module, the Python runtime, the OS, a tool, a protocol, a "
+        "service — derived from the repository), whether its fix stayed inside one component or called into a "
+        "dependency, words in its title, body and fix messages, labels, the environment it appeared in. With weak "
+        "or conflicting evidence a bug is 'unknown' (the 'undecided' column says what would decide it), never "
+        "silently 'component'. Analyst labels (bug-review widget) always win.",
+        trust_note(),
     ]
     total_share = s.get("integration_share")
     if total_share is not None and not pd.isna(total_share):
