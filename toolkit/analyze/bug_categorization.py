@@ -87,7 +87,8 @@ def trust_note() -> str:
     return (f"How far to trust a rule's decision: on {m['entries']:.0f} hand-labelled bug fixes of {m['projects']:.0f} "
             f"public projects the rules were never tuned on, {100 * m['accuracy_with_fix']:.0f}% of their decisions "
             f"agreed with the label when the fix commits were read ({100 * m['accuracy_text']:.0f}% from the text "
-            f"alone), and {100 * m['accuracy_at_confidence_0_8']:.0f}% of those at confidence 0.8 or more; two human "
+            f"alone); decisions at confidence 0.8 or more were right {100 * m['accuracy_at_confidence_0_8']:.0f}% of "
+            "the time; two human "
             f"labellers agree on about {100 * m['two_labellers_agree']:.0f}%. Review the low-confidence bugs before "
             "quoting the share.")
 
