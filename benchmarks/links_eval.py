@@ -65,6 +65,10 @@ def _fragment_truth(history) -> dict[int, set[str]]:
 def _changelog_truth(path: Path) -> dict[int, set[str]]:
     """issue number -> {oldest commit adding a changelog line citing it} (``:issue:`N``` or ``#N``)."""
     repo = Repo.open(path)
+    # a changelog may cite its own tracker by URL (rich: ".../Textualize/rich/pull/4006"); a clone folder is named
+    # owner+name, and only that repository's URLs cite its issues (another project's #N is not this one's)
+    own = path.name.split("+", 1)[-1]
+    url = re.compile(rf"github\.com/[\w.-]+/{re.escape(own)}/(?:issues|pull)/(\d+)", re.I)
     out: dict[int, set[str]] = {}
     log = repo.git("log", "-p", "--no-merges", "--reverse", "--format=@@commit %H", "--unified=0", "--",
                    *CHANGELOG_FILES, text=False).stdout.decode("utf-8", "replace")
@@ -73,8 +77,7 @@ def _changelog_truth(path: Path) -> dict[int, set[str]]:
         if line.startswith("@@commit "):
             sha = line.split()[1]
         elif line.startswith("+") and not line.startswith("+++") and sha:
-            for a, b in _CITE.findall(line):
-                n = int(a or b)
+            for n in [int(a or b) for a, b in _CITE.findall(line)] + [int(u) for u in url.findall(line)]:
                 out.setdefault(n, {sha})
     return out
 
