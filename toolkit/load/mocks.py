@@ -84,7 +84,8 @@ from toolkit.vocab.components import SOURCE_ROOTS, module_name
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
-from toolkit.load.python_ast import dotted_name, import_bindings, import_time_statements, keyword, string_value
+from toolkit.load.python_ast import (dotted_name, import_bindings, import_time_statements, imported_names, keyword,
+                                     string_value)
 from toolkit.vocab.testids import from_source
 
 MOCK_MODULES = ("unittest.mock.", "mock.")
@@ -193,6 +194,8 @@ class TestFile:
     module_usefixtures: list[str] = field(default_factory=list)
     fakes: list[FakeClass] = field(default_factory=list)
     roots: tuple[str, ...] = SOURCE_ROOTS  # the repository's source roots ``module`` was named under
+    #: every dotted name the file's import statements import (``import a.b`` imports ``a.b`` though it binds ``a``)
+    imports: frozenset[str] = frozenset()
 
 
 def _bindings(tree: ast.Module, module: str, is_package: bool, *, top_level_only: bool = False) -> dict[str, str]:
@@ -563,7 +566,9 @@ def parse_test_file(path: str, source: bytes, roots: tuple[str, ...] = SOURCE_RO
     tree = ast.parse(source, filename=path)
     mod = module_name(path, roots)
     every = list(ast.walk(tree))  # one walk for the imports and the stand-in classes
-    tf = TestFile(path, mod, import_bindings(every, mod, PurePosixPath(path).name == "__init__.py"), roots=roots)
+    package = PurePosixPath(path).name == "__init__.py"
+    tf = TestFile(path, mod, import_bindings(every, mod, package), roots=roots,
+                  imports=frozenset(imported_names(every, mod, package)))
     sc = _Scanner(tf.bindings)
 
     def visit_function(node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None, setup: frozenset[str],

@@ -186,7 +186,7 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
         tids = test_components["test_id"].astype(str).map(base_test_id)
         for t, c in zip(tids, test_components["component"].astype(str)):
             executed.setdefault(t, set()).add(c)
-    imported = {tf.path: {comp for _q, comp, inside in map(resolver.resolve, tf.bindings.values()) if inside and comp}
+    imported = {tf.path: {comp for _q, comp, inside in map(resolver.resolve, tf.imports) if inside and comp}
                 for tf in test_files.values()}
 
     rows = []
