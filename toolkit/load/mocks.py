@@ -80,7 +80,7 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.vocab.components import SOURCE_ROOTS, module_name
+from toolkit.vocab.components import PYTEST_PYTHON_FILES, SOURCE_ROOTS, is_collected_test_file, module_name
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
@@ -692,10 +692,15 @@ def _conftests_for(path: str, files: dict[str, TestFile]) -> list[TestFile]:
     return [files[c] for c in found if c in files and c != path]
 
 
-def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
-    """Every test function/method found in source, with its fixture closure and applicable mocks."""
+def collect_tests(test_files: dict[str, TestFile],
+                  python_files: tuple[str, ...] = PYTEST_PYTHON_FILES) -> list[TestInfo]:
+    """Every test function/method found in source, with its fixture closure and applicable mocks: those of the
+    files pytest collects (:func:`toolkit.vocab.components.is_collected_test_file` under the repository's
+    ``python_files``); the other test files only lend their fixtures, mocks and stand-in classes."""
     out: list[TestInfo] = []
     for tf in test_files.values():
+        if not is_collected_test_file(tf.path, python_files):
+            continue
         confs = _conftests_for(tf.path, test_files) if tf.tests else []
         for t in tf.tests:
             parts = t.cls.split(".") if t.cls else []
@@ -908,7 +913,14 @@ def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | N
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     if test_files is None:
         test_files = read_test_files(structure, r, rev, skips=skips)
-    return mocks_table(collect_tests(test_files), test_files, SymbolResolver(structure, r, rev))
+    return mocks_table(collect_tests(test_files, python_files_of(structure)), test_files,
+                       SymbolResolver(structure, r, rev))
+
+
+def python_files_of(structure) -> tuple[str, ...]:
+    """The patterns of the files pytest collects tests from, of ``structure`` (:class:`toolkit.load.structure.
+    Structure`; pytest's default for a structure built by hand without them)."""
+    return getattr(structure, "python_files", PYTEST_PYTHON_FILES)
 
 
 def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: SymbolResolver) -> pd.DataFrame:
