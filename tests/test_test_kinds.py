@@ -244,3 +244,32 @@ def check_sample_kinds(sample: Path) -> None:
 @pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="sample system not built yet (data/sample)")
 def test_sample_test_kinds_match_truth():
     check_sample_kinds(SAMPLE)
+
+
+def test_import_of_a_dotted_module_counts_the_submodule(tmp_path):
+    """``import shop.orders`` binds only ``shop`` but imports ``shop.orders``: the test reaches orders (and with
+    ``import shop.payments as pay``, payments) besides the package ``shop`` it binds."""
+    files = {"shop/__init__.py": "", "shop/orders/__init__.py": "def place():\n    return 1\n",
+             "shop/payments/__init__.py": "def charge():\n    return 1\n",
+             "tests/test_dotted.py": """\
+                 import shop.orders
+                 import shop.payments as pay
+
+
+                 def test_dotted():
+                     shop.orders.place()
+                     pay.charge()
+                 """}
+    root = make_repo(tmp_path / "dotted", files)
+    df = classify_tests(small_structure(sorted(files), []), root, skips=[]).set_index("test_id")
+    row = df.loc["tests.test_dotted.test_dotted"]
+    assert row["components"] == ["orders", "payments", "shop"]
+
+
+def test_imported_names_keep_the_full_module_without_changing_bindings():
+    import ast
+
+    from toolkit.load.python_ast import import_bindings, imported_names
+    nodes = list(ast.walk(ast.parse("import a.b\nimport c.d as e\nfrom .f import g\nfrom h import *\n")))
+    assert imported_names(nodes, "pkg.mod", False) == {"a", "a.b", "c.d", "pkg.f.g", "h"}
+    assert import_bindings(nodes, "pkg.mod", False) == {"a": "a", "e": "c.d", "g": "pkg.f.g"}

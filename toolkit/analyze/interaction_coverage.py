@@ -79,7 +79,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.vocab.components import is_test_path, module_name, namespace_components, split_seam
+from toolkit.vocab.components import is_collected_test_file, module_name, namespace_components, split_seam
 from toolkit.vocab.categories import ESTIMATED, GAP_STATUSES, IMPORT_ONLY, SEAM_STATUSES, base_status
 from toolkit.vocab.testids import base_test_id
 
@@ -367,7 +367,8 @@ def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) ->
 def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
                   imports: pd.DataFrame | None) -> list[tuple[str, set[str], set[str]]]:
     """(test, components it imports, components it mocks) per test of ``test_kinds``; without it, per test file
-    (a ``conftest.py`` only provides fixtures: importing everything there exercises nothing by itself). Which
+    pytest collects under its default ``python_files`` (a ``conftest.py`` or helper only provides fixtures:
+    importing everything there exercises nothing by itself). Which
     symbols each one mocks: :func:`_static_mocks`."""
     if test_kinds is not None:
         return [(base_test_id(str(t)), set(_as_list(c)), set(_as_list(m)))
@@ -375,7 +376,7 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
     imported: dict[str, set[str]] = {}
     if imports is not None and not imports.empty:
         for path, comp in zip(imports["path"].astype(object), imports["target_component"]):
-            if is_test_path(str(path)) and not str(path).endswith("conftest.py") and not pd.isna(comp):
+            if is_collected_test_file(str(path)) and not pd.isna(comp):
                 imported.setdefault(str(path), set()).add(str(comp))
     mocked: dict[str, set[str]] = {}
     if mocks is not None and not mocks.empty:

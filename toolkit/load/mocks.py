@@ -80,11 +80,12 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.vocab.components import SOURCE_ROOTS, module_name
+from toolkit.vocab.components import PYTEST_PYTHON_FILES, SOURCE_ROOTS, is_collected_test_file, module_name
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
-from toolkit.load.python_ast import dotted_name, import_bindings, import_time_statements, keyword, string_value
+from toolkit.load.python_ast import (dotted_name, import_bindings, import_time_statements, imported_names, keyword,
+                                     string_value)
 from toolkit.vocab.testids import from_source
 
 MOCK_MODULES = ("unittest.mock.", "mock.")
@@ -193,6 +194,8 @@ class TestFile:
     module_usefixtures: list[str] = field(default_factory=list)
     fakes: list[FakeClass] = field(default_factory=list)
     roots: tuple[str, ...] = SOURCE_ROOTS  # the repository's source roots ``module`` was named under
+    #: every dotted name the file's import statements import (``import a.b`` imports ``a.b`` though it binds ``a``)
+    imports: frozenset[str] = frozenset()
 
 
 def _bindings(tree: ast.Module, module: str, is_package: bool, *, top_level_only: bool = False) -> dict[str, str]:
@@ -563,7 +566,9 @@ def parse_test_file(path: str, source: bytes, roots: tuple[str, ...] = SOURCE_RO
     tree = ast.parse(source, filename=path)
     mod = module_name(path, roots)
     every = list(ast.walk(tree))  # one walk for the imports and the stand-in classes
-    tf = TestFile(path, mod, import_bindings(every, mod, PurePosixPath(path).name == "__init__.py"), roots=roots)
+    package = PurePosixPath(path).name == "__init__.py"
+    tf = TestFile(path, mod, import_bindings(every, mod, package), roots=roots,
+                  imports=frozenset(imported_names(every, mod, package)))
     sc = _Scanner(tf.bindings)
 
     def visit_function(node: ast.FunctionDef | ast.AsyncFunctionDef, cls: str | None, setup: frozenset[str],
@@ -687,10 +692,15 @@ def _conftests_for(path: str, files: dict[str, TestFile]) -> list[TestFile]:
     return [files[c] for c in found if c in files and c != path]
 
 
-def collect_tests(test_files: dict[str, TestFile]) -> list[TestInfo]:
-    """Every test function/method found in source, with its fixture closure and applicable mocks."""
+def collect_tests(test_files: dict[str, TestFile],
+                  python_files: tuple[str, ...] = PYTEST_PYTHON_FILES) -> list[TestInfo]:
+    """Every test function/method found in source, with its fixture closure and applicable mocks: those of the
+    files pytest collects (:func:`toolkit.vocab.components.is_collected_test_file` under the repository's
+    ``python_files``); the other test files only lend their fixtures, mocks and stand-in classes."""
     out: list[TestInfo] = []
     for tf in test_files.values():
+        if not is_collected_test_file(tf.path, python_files):
+            continue
         confs = _conftests_for(tf.path, test_files) if tf.tests else []
         for t in tf.tests:
             parts = t.cls.split(".") if t.cls else []
@@ -903,7 +913,14 @@ def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | N
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     if test_files is None:
         test_files = read_test_files(structure, r, rev, skips=skips)
-    return mocks_table(collect_tests(test_files), test_files, SymbolResolver(structure, r, rev))
+    return mocks_table(collect_tests(test_files, python_files_of(structure)), test_files,
+                       SymbolResolver(structure, r, rev))
+
+
+def python_files_of(structure) -> tuple[str, ...]:
+    """The patterns of the files pytest collects tests from, of ``structure`` (:class:`toolkit.load.structure.
+    Structure`; pytest's default for a structure built by hand without them)."""
+    return getattr(structure, "python_files", PYTEST_PYTHON_FILES)
 
 
 def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: SymbolResolver) -> pd.DataFrame:

@@ -201,6 +201,28 @@ def import_bindings(nodes: Iterable[ast.AST], module: str, is_package: bool) -> 
     return out
 
 
+def imported_names(nodes: Iterable[ast.AST], module: str, is_package: bool) -> set[str]:
+    """Every dotted name the import statements among ``nodes`` import (other nodes are ignored).
+
+    Unlike the names bound (:func:`import_bindings`), ``import a.b`` imports modules ``a`` and ``a.b`` though it
+    binds only ``a``; ``import a.b as c`` imports ``a.b``; ``from .x import y`` in ``pkg.mod`` imports ``pkg.x.y`` (a module
+    or a name of ``pkg.x``); ``from x import *`` imports ``x``.
+    """
+    out: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                out.add(a.name)
+                if not a.asname:
+                    out.add(a.name.split(".", 1)[0])  # the name bound, as :func:`import_bindings` has it
+        elif isinstance(node, ast.ImportFrom):
+            src = (resolve_relative(module, is_package, node.level, node.module) if node.level else None) \
+                or node.module or ""
+            out.update(src if a.name == "*" else (f"{src}.{a.name}" if src else a.name) for a in node.names)
+    out.discard("")
+    return out
+
+
 # fields that never hold a node with children worth visiting (identifiers, flags, operators, contexts)
 _LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "type_comment", "kind", "level", "module", "is_async",
                           "simple", "conversion", "op", "name", "asname", "tag"})

@@ -38,9 +38,10 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.runtime import cache as cache_store
-from toolkit.vocab.components import (ComponentMap, PatternMapping, file_kind, infer_source_roots, is_test_path,
-                                      module_name, seam_name)
+from toolkit.vocab.components import (PYTEST_PYTHON_FILES, ComponentMap, PatternMapping, file_kind,
+                                      infer_source_roots, is_test_path, module_name, seam_name)
 from toolkit.load.component_mapping import read_mapping_config
+from toolkit.load.pytest_config import read_python_files
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, blob_id
 from toolkit.load.python_ast import FileFacts, scan_many
@@ -83,6 +84,8 @@ class Structure:
     not_call_sites: Mapping[str, int] = field(default_factory=dict)
     functions: Mapping[str, frozenset] = field(default_factory=dict)
     stats: Mapping[str, int] = field(default_factory=dict)
+    #: the file patterns pytest collects tests from (:func:`toolkit.load.pytest_config.python_files`)
+    python_files: tuple[str, ...] = PYTEST_PYTHON_FILES
 
     @property
     def component_table(self) -> pd.DataFrame:
@@ -199,6 +202,7 @@ def load_structure(
         raise InputError(repo.origin, f"has no Python files{where}", flag="REPO",
                          hint="seamscope analyses Python repositories; check the path and the revision (--at)")
 
+    collected = read_python_files(repo, paths, rev)  # not cached with the parse: it is no Python file's content
     if mapping is None:
         mapping = _mapping_from_repo(repo, paths, rev)
     elif not isinstance(mapping, PatternMapping):
@@ -219,7 +223,8 @@ def load_structure(
     if cached is not None:  # the Structure's fields but the commit and the stats
         for s in cached["skipped"]:
             report_skip(skips, s.path, s.reason, s.line)
-        return Structure(**cached, commit=commit, stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
+        return Structure(**cached, commit=commit, python_files=collected,
+                         stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
 
     facts_entry = _facts_entry(repo) if cache else None
     known = _stored_facts(facts_entry) if facts_entry else {}
@@ -261,7 +266,7 @@ def load_structure(
         cache_store.put(_NAMESPACE, result_key, fields)
     for s in t.skipped:
         report_skip(skips, s.path, s.reason, s.line)
-    return Structure(**fields, commit=commit,
+    return Structure(**fields, commit=commit, python_files=collected,
                      stats={"parsed": parsed, "cached": max(len(py_paths) - parsed, 0), "result_cached": 0})
 
 

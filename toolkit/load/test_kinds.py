@@ -1,7 +1,8 @@
 """Unit, integration or end-to-end: THE one definition of a test's kind, with its reasons.
 
 Every test found in source (``test_*`` functions and methods of ``Test*``/
-``TestCase`` classes, read with :mod:`ast`) or in JUnit results gets one row.
+``TestCase`` classes, read with :mod:`ast`, in the files pytest collects:
+:func:`toolkit.vocab.components.is_collected_test_file`) or in JUnit results gets one row.
 The kind is decided by the first layer that has an opinion, in this order:
 
 1. **explicit marker** — ``@pytest.mark.e2e`` / ``integration`` / ``unit`` on the
@@ -48,7 +49,8 @@ from toolkit.vocab import schema
 from toolkit.errors import Skip
 from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
-from toolkit.load.mocks import SymbolResolver, TestFile, TestInfo, collect_tests, mocks_table, read_test_files
+from toolkit.load.mocks import (SymbolResolver, TestFile, TestInfo, collect_tests, mocks_table, python_files_of,
+                                read_test_files)
 from toolkit.vocab.testids import base_test_id
 
 UNIT, INTEGRATION, E2E = "unit", "integration", "e2e"
@@ -147,7 +149,7 @@ def classify_tests(structure, repo, rev: str | None = None, *, mocks: pd.DataFra
     """
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     files = test_files if test_files is not None else read_test_files(structure, r, rev, skips=skips)
-    tests = collect_tests(files)
+    tests = collect_tests(files, python_files_of(structure))
     resolver = SymbolResolver(structure, r, rev)
     if mocks is None:
         mocks = mocks_table(tests, files, resolver)
@@ -186,7 +188,7 @@ def classify(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: S
         tids = test_components["test_id"].astype(str).map(base_test_id)
         for t, c in zip(tids, test_components["component"].astype(str)):
             executed.setdefault(t, set()).add(c)
-    imported = {tf.path: {comp for _q, comp, inside in map(resolver.resolve, tf.bindings.values()) if inside and comp}
+    imported = {tf.path: {comp for _q, comp, inside in map(resolver.resolve, tf.imports) if inside and comp}
                 for tf in test_files.values()}
 
     rows = []

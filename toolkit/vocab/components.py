@@ -38,7 +38,12 @@ Component (override)
     matches fall back to the default rules.
 Test file
     Any file under a ``tests``/``test``/``testing`` directory, or named
-    ``test_*.py``, ``*_test.py`` or ``conftest.py``. Tests are never components.
+    ``test_*.py``, ``*_test.py`` or ``conftest.py`` (:func:`is_test_path`): it belongs to the test suite, not to the
+    shipped code. Tests are never components.
+Collected test file
+    A test file pytest collects tests from (:func:`is_collected_test_file`): its path matches the repository's
+    ``python_files`` patterns (pytest's default ``test_*.py``, ``*_test.py``). The other files of the test suite
+    (``conftest.py``, helpers, the inputs of data-driven tests) hold fixtures and data, never tests.
 Seam
     An ordered pair of components (caller -> callee) with at least one
     interaction between them, written ``"caller->callee"``. Bug analyses that have
@@ -101,6 +106,23 @@ def is_test_path(path: str) -> bool:
     if any(part in TEST_DIRS for part in dirs):
         return True
     return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
+
+
+#: pytest's default ``python_files``: the file name patterns it collects tests from.
+PYTEST_PYTHON_FILES = ("test_*.py", "*_test.py")
+
+
+@lru_cache(maxsize=1 << 16)
+def is_collected_test_file(path: str, python_files: tuple[str, ...] = PYTEST_PYTHON_FILES) -> bool:
+    """True for a test file pytest collects tests from: test code (:func:`is_test_path`) other than a
+    ``conftest.py`` whose path matches one of ``python_files`` as pytest matches them (a pattern without ``/``
+    against the file name, one with ``/`` against the end of the path: ``testing/python/*.py``)."""
+    p = path.replace(os.sep, "/").rstrip("/")
+    name = p.rsplit("/", 1)[-1]
+    if name == "conftest.py" or not is_test_path(p):
+        return False
+    return any(fnmatch.fnmatchcase(name, pat) if "/" not in pat
+               else fnmatch.fnmatchcase("/" + p, pat if pat.startswith("/") else "*/" + pat) for pat in python_files)
 
 
 @lru_cache(maxsize=1 << 16)
