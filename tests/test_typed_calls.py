@@ -151,3 +151,41 @@ def test_an_attribute_bound_once_from_a_typed_parameter_a_call_or_an_annotation(
 def test_the_seam_has_call_sites_not_imports_only(structure):
     st = seam_table(structure).set_index("seam")
     assert st.loc["api->core", "call_sites"] >= 12
+
+
+IMPORT_ONLY_FILES = {
+    "seamscope.toml": '[components]\n"app/a.py" = "a"\n"app/b.py" = "b"\n"app/c.py" = "c"\n',
+    "app/__init__.py": "",
+    "app/b.py": "LIMIT = 3\n\n\nclass Engine:\n    def start(self):\n        return LIMIT\n",
+    # imports b and calls a method b defines on an unannotated parameter: not resolved, not "nothing to test"
+    "app/a.py": "from app import b\n\n\ndef run(engine):\n    return engine.start(), b.LIMIT\n",
+    # imports a constant of b and calls nothing of it: import only
+    "app/c.py": "from app.b import LIMIT\n\n\ndef f():\n    return LIMIT + 1\n",
+}
+
+
+def test_an_import_only_seam_with_unresolved_calls_on_the_callee_is_not_nothing_to_test(tmp_path, monkeypatch):
+    import json
+
+    from toolkit.cli import main
+    from toolkit.runtime import progress
+
+    monkeypatch.setenv("SEAMSCOPE_NO_CACHE", "1")
+    repo = make_repo(tmp_path / "r", IMPORT_ONLY_FILES)
+    try:
+        assert main(["audit", str(repo), "-q", "--out", str(tmp_path / "out")]) == 0
+    finally:
+        progress.set_enabled(None)
+    sections = json.loads((tmp_path / "out" / "findings.json").read_text())["sections"]
+    ic = sections["interaction_coverage"]
+    seams = {r["seam"]: r for r in ic["tables"]["seams"]}
+    assert (seams["a->b"]["status"], seams["a->b"]["unresolved_calls"]) == ("import_only", 1)
+    assert (seams["c->b"]["status"], seams["c->b"]["unresolved_calls"]) == ("import_only", 0)
+    assert "calls may cross them" in sections["summary"]["not_measured"]["interaction_coverage"]
+    text = " ".join(ic["paragraphs"])
+    assert "Seams that are imports only (no call across the seam can run; nothing to integration-test): c->b." in text
+    assert "a->b: no call across the seam was resolved statically (1 unresolved call(s)" in text
+    advice = {r["seam"]: r["recommendation"] for r in sections["seam_ranking"]["tables"]["seam_ranking"]}
+    assert advice["a->b"].startswith("imports only: no call across the seam was resolved statically (1 unresolved")
+    assert "nothing to integration-test" not in advice["a->b"]
+    assert advice["c->b"] == "imports only: no call across the seam can run; nothing to integration-test"
