@@ -33,6 +33,20 @@ FILES = {
         def make_config():
             return Config()
         """,
+    "app/core/shapes.py": """\
+        from typing import TypedDict
+
+
+        class Scope(TypedDict):
+            path: str
+        """,
+    "app/api/dicts.py": """\
+        from app.core.shapes import Scope
+
+
+        def handle(scope: Scope):
+            return scope.get("path")
+        """,
     "app/api/__init__.py": "",
     "app/api/funcs.py": """\
         from typing import TYPE_CHECKING, Optional, Union
@@ -146,6 +160,10 @@ def test_an_attribute_bound_once_from_a_typed_parameter_a_call_or_an_annotation(
     assert {(13, LOAD), (14, GET), (15, LOAD)} <= sites
     assert not {s for s in sites if s[0] in (16, 17)}  # bound twice; bound from an unannotated parameter
     assert _unresolved(structure, "app/api/classes.py") == {("attribute", "load"): 2}
+
+
+def test_a_typed_dict_is_a_dict_at_run_time(structure):
+    assert _sites(structure, "app/api/dicts.py") == set()  # scope.get() is dict.get, not the callee's code
 
 
 def test_the_seam_has_call_sites_not_imports_only(structure):

@@ -73,6 +73,7 @@ class FileFacts:
     error: tuple[str, int | None] | None = None  # (message, line) when the file does not parse
     imports: list = field(default_factory=list)  # list[ImportRow]
     classes: frozenset = frozenset()  # class qualnames relative to the module ("A", "A.B")
+    dicts: frozenset = frozenset()  # of classes, the TypedDicts: an instance is a plain dict, its methods dict's
     defined: frozenset = frozenset()  # names bound at module level other than by import
     exports: dict = field(default_factory=dict)  # module-level import bindings: name -> dotted target
     refs: list = field(default_factory=list)  # list[RefRow]; a target "a.f().m" is method m of what a.f returns
@@ -276,6 +277,7 @@ class _Visitor:
         self.func = 0
         self.imports: list = []
         self.classes: set[str] = set()
+        self.dicts: set[str] = set()
         self.raw_refs: list = []  # (scope, line, caller, chain, kind, guard rule or "")
         self.unresolved: dict[tuple[str, str | None], int] = {}
         self.functions: set[str] = set()
@@ -511,6 +513,8 @@ class _Visitor:
         self.scope.defs.add(node.name)
         if self.func == 0:
             self.classes.add(".".join(self.class_path + [node.name]))
+            if any((name_chain(b) or [""])[-1] == "TypedDict" for b in node.bases):
+                self.dicts.add(".".join(self.class_path + [node.name]))
         parent = self.scope
         self.scope = _Scope("class", f"{parent.qual}.{node.name}", parent)
         self.class_path.append(node.name)
@@ -802,6 +806,7 @@ def scan_source(path: str, module: str, source: bytes) -> FileFacts:
         return facts
     facts.imports = v.imports
     facts.classes = frozenset(v.classes)
+    facts.dicts = frozenset(v.dicts)
     facts.defined = frozenset(v.module_scope.locals)
     facts.exports = dict(v.module_scope.imports)
     facts.refs, facts.guarded = v.refs()
