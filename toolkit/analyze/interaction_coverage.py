@@ -34,8 +34,9 @@ Definitions (THE definition used by every report and notebook)
         without executing it; source-level ids without parameters).
     seam status (:data:`SEAM_STATUSES`, :func:`seam_status`: one rule on both bases)
         ``import_only`` when the seam has import statements but no call site that can
-        run (``seams`` table given): there is no interaction to test, so it is neither
-        untested nor an integration gap; else ``integration`` when ``tests_real`` > 0
+        run (``seams`` table given): no interaction to test was found, so it is neither
+        untested nor an integration gap (when its ``unresolved_calls`` > 0 a call may
+        cross it unresolved: :func:`toolkit.vocab.categories.import_only_words`); else ``integration`` when ``tests_real`` > 0
         (on the coverage basis: some call site is ``integration``); ``mocks_only`` when
         ``tests_mocking`` > 0; ``untested`` otherwise.
         ``pct_integration`` = integration call sites / call sites × 100.
@@ -49,7 +50,8 @@ Definitions (THE definition used by every report and notebook)
         ``pct_seams_integration`` (seams covered for integration / seams with a call
         site × 100; NaN when no seam has one), ``pct_call_sites_integration`` (NaN on
         the static basis, which cannot tell call sites apart), ``mocks_only_seams``,
-        ``untested_seams`` and ``import_only_seams``.
+        ``untested_seams``, ``import_only_seams`` and, of those, ``import_only_unresolved``
+        (seam -> its ``unresolved_calls``, when > 0).
 
 Without coverage data (``basis="static"``) the result is a clearly labelled
 estimate from the tests found in source (``test_kinds``: each test's imported
@@ -319,8 +321,10 @@ def _conform_sites(sites: pd.DataFrame) -> pd.DataFrame:
 
 def _conform_seams(rows: list[dict], seams: pd.DataFrame | None) -> pd.DataFrame:
     """The seams table: ``rows`` (seams with call sites) plus, from the coupling ``seams`` table, every seam's
-    ``imports`` and one ``import_only`` row per seam with imports but no call site."""
+    ``imports`` and ``unresolved_calls`` and one ``import_only`` row per seam with imports but no call site."""
     imports = dict(zip(seams["seam"].astype(str), seams["imports"].astype("int64"))) if seams is not None else {}
+    unresolved = (dict(zip(seams["seam"].astype(str), seams["unresolved_calls"].astype("int64")))
+                  if seams is not None and "unresolved_calls" in seams else {})
     have = {r["seam"] for r in rows}
     if seams is not None:
         for r in seams.itertuples(index=False):
@@ -334,7 +338,8 @@ def _conform_seams(rows: list[dict], seams: pd.DataFrame | None) -> pd.DataFrame
         return schema.empty("interaction_seams")
     df = pd.DataFrame(rows)
     df["imports"] = [imports.get(s, 0) for s in df["seam"]]
-    for c in ("imports", "call_sites", "integration", "isolation_only", "untested", "tests_real", "tests_mocking",
+    df["unresolved_calls"] = [unresolved.get(s, 0) for s in df["seam"]]
+    for c in ("imports", "unresolved_calls", "call_sites", "integration", "isolation_only", "untested", "tests_real", "tests_mocking",
               "integration_kind_tests"):
         df[c] = df[c].astype("int64")
     df["pct_integration"] = df["pct_integration"].astype("float64")
@@ -361,6 +366,8 @@ def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) ->
         "mocks_only_seams": sorted(seams.loc[status == "mocks_only", "seam"].astype(object)),
         "untested_seams": sorted(seams.loc[status == "untested", "seam"].astype(object)),
         "import_only_seams": sorted(seams.loc[status == IMPORT_ONLY, "seam"].astype(object)),
+        "import_only_unresolved": {str(s): int(n) for s, n, st in zip(seams["seam"], seams["unresolved_calls"], status)
+                                   if st == IMPORT_ONLY and n > 0},
     }
 
 

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.vocab.categories import IMPORT_ONLY, base_status
+from toolkit.vocab.categories import IMPORT_ONLY, base_status, import_only_words
 from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components
 from toolkit.analyze.environment_comparison import env_only_failures_per_seam
@@ -192,7 +192,8 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
     """
     w = _weights(config_weights, weights)
     ic = seams
-    base = ic[["seam", "caller_component", "callee_component", "imports", "call_sites"]].copy()
+    base = ic[["seam", "caller_component", "callee_component", "imports", "call_sites"]
+              + [c for c in ("unresolved_calls",) if c in ic]].copy()
     base["level"] = "component"
     if extra_seams is not None and len(extra_seams):
         defaults = {"imports": 0, "call_sites": 0, "level": "service"}
@@ -307,5 +308,6 @@ def _recommend(call_sites: pd.DataFrame, r: Any) -> str:
         if n == "doc_gap":
             return "document the interface (parameters, returns, raises, data contract)"
     if import_only:
-        return "nothing to integration-test: the seam is only imported (no call across it can run)"
+        unresolved = int(getattr(r, "unresolved_calls", 0) or 0)
+        return "imports only: " + import_only_words(unresolved)
     return "add an integration test exercising this seam for real"

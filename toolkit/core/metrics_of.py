@@ -117,7 +117,10 @@ def measurement_gaps(f: Findings) -> list[Gap]:
         gaps.append(Gap("seams between components", why, fix, SEAM_METRICS, snippet))
     elif n_called == 0:
         n_import = len(ic.summary.get("import_only_seams", []))
-        why = (f"no call between the {len(names)} components can run ({n_import} seam(s) are imports only)" if n_import
+        n_unresolved = sum(ic.summary.get("import_only_unresolved", {}).values())
+        why = (f"no call between the {len(names)} components was resolved ({n_import} seam(s) have imports only"
+               + (f"; {n_unresolved} unresolved call(s) in their importing files name a function or method of the "
+                  "callee: calls may cross them)" if n_unresolved else ")") if n_import
                else f"no import or call crosses between the {len(names)} components")
         gaps.append(Gap("integration coverage of seams", why,
                         "map modules that call each other to different components ([components] in seamscope.toml)",

@@ -13,7 +13,13 @@ Scoping follows Python's rules closely enough for dependency analysis: imports
 and assignments inside a function are local to it (a parameter named like a
 module shadows the module), class bodies do not leak into methods, ``global``
 declarations are honoured. Calls through local variables are followed when the
-variable holds the result of one call (``c = Client(); c.charge()``).
+variable holds the result of one call (``c = Client(); c.charge()``); a parameter
+annotated with a class (``config: Config``, ``"Config"``, ``Optional[Config]``,
+``Config | None``) holds an instance of it the same way, and so does an attribute
+of ``self`` that its class binds exactly once, to such a parameter, to the result
+of one call or with an annotation (``self.config = config`` in ``__init__``):
+``config.load()`` and ``self.config.load()`` are ``Config().load``. Only a method
+called directly on such a typed name is followed (``config.app.run()`` is not).
 
 Only code that can run makes a reference (``refs``): a call or base class under
 ``if TYPE_CHECKING:`` (``typing.TYPE_CHECKING``, ``if False:``, the ``else`` of
@@ -67,6 +73,7 @@ class FileFacts:
     error: tuple[str, int | None] | None = None  # (message, line) when the file does not parse
     imports: list = field(default_factory=list)  # list[ImportRow]
     classes: frozenset = frozenset()  # class qualnames relative to the module ("A", "A.B")
+    dicts: frozenset = frozenset()  # of classes, the TypedDicts: an instance is a plain dict, its methods dict's
     defined: frozenset = frozenset()  # names bound at module level other than by import
     exports: dict = field(default_factory=dict)  # module-level import bindings: name -> dotted target
     refs: list = field(default_factory=list)  # list[RefRow]; a target "a.f().m" is method m of what a.f returns
@@ -81,9 +88,19 @@ class FileFacts:
     aliases: dict = field(default_factory=dict)
 
 
+class _Attrs:
+    """What one class body's methods bind on ``self``: attribute -> bindings, and the type of those bound once."""
+    __slots__ = ("binds", "types")
+
+    def __init__(self) -> None:
+        self.binds: dict[str, int] = {}  # attribute -> bindings of ``self.<attribute>`` in the class's methods
+        # attribute -> (method scope, parameter it was assigned from or None, chain of the call or annotation)
+        self.types: dict[str, tuple] = {}
+
+
 class _Scope:
     __slots__ = ("kind", "qual", "parent", "imports", "locals", "globals", "origins", "ambiguous", "params",
-                 "self_name", "methods", "defs")
+                 "self_name", "methods", "defs", "attrs")
 
     def __init__(self, kind: str, qual: str, parent: "_Scope | None") -> None:
         self.kind = kind  # module, class, function
@@ -98,6 +115,7 @@ class _Scope:
         self.self_name: str | None = None  # first parameter of a method: calls on it stay in its class
         self.methods: frozenset = frozenset()  # for a method: the functions its class body defines
         self.defs: set[str] = set()  # names bound by def/class here: calling one stays in this file
+        self.attrs: _Attrs | None = None  # for a method: what its class's methods bind on ``self``
 
 
 def name_chain(node: ast.AST) -> list[str] | None:
@@ -111,6 +129,44 @@ def name_chain(node: ast.AST) -> list[str] | None:
         parts.reverse()
         return parts
     return None
+
+
+_WRAPPERS = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
+
+
+def annotation_chain(ann: ast.AST | None) -> list[str] | None:
+    """The dotted class an annotation names as a chain: ``Config``, ``cfg.Config``, ``"Config"``,
+    ``Optional[Config]``, ``Union[Config, None]``, ``Config | None``, ``Annotated[Config, ...]``; ``None`` for
+    anything else (a union of two types, a generic such as ``list[Config]``, a literal)."""
+    if isinstance(ann, (ast.Name, ast.Attribute)):
+        return name_chain(ann)
+    if isinstance(ann, ast.Constant):
+        text = ann.value.strip() if isinstance(ann.value, str) else ""
+        if not text:
+            return None
+        if text.replace(".", "_").isidentifier():
+            return text.split(".")
+        try:
+            return annotation_chain(ast.parse(text, mode="eval").body)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+    if isinstance(ann, ast.Subscript):
+        head = name_chain(ann.value)
+        if not head or head[-1] not in _WRAPPERS:
+            return None
+        args = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+        if head[-1] != "Union":
+            args = args[:1]  # Optional[X], Annotated[X, ...], Final[X], ClassVar[X]
+        return _single(args)
+    if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+        return _single([ann.left, ann.right])
+    return None
+
+
+def _single(args: list) -> list[str] | None:
+    """The one type among ``args`` that is not ``None``."""
+    rest = [a for a in args if not (type(a) is ast.Constant and a.value is None)]
+    return annotation_chain(rest[0]) if len(rest) == 1 else None
 
 
 def _is_type_checking(test: ast.AST) -> bool:
@@ -243,6 +299,7 @@ class _Visitor:
         self.func = 0
         self.imports: list = []
         self.classes: set[str] = set()
+        self.dicts: set[str] = set()
         self.raw_refs: list = []  # (scope, line, caller, chain, kind, guard rule or "")
         self.unresolved: dict[tuple[str, str | None], int] = {}
         self.functions: set[str] = set()
@@ -251,6 +308,7 @@ class _Visitor:
         self.raw_returns: list = []  # (function qualname in module, scope of the def or None, chain)
         self.class_path: list[str] = []  # enclosing class names while not inside a function
         self.class_methods: list[frozenset] = []  # per enclosing class body: the functions it defines
+        self.class_attrs: list[_Attrs] = []  # per enclosing class body: what its methods bind on ``self``
         self.handlers = {
             ast.Import: self.v_import,
             ast.ImportFrom: self.v_importfrom,
@@ -316,6 +374,10 @@ class _Visitor:
     def v_value(self, node: ast.Attribute | ast.Expr) -> None:
         """The commonest nodes (an attribute, an expression statement), visited without the generic field loop."""
         v = node.value
+        if type(v) is ast.Name and type(node) is ast.Attribute and type(node.ctx) is not ast.Load:
+            attrs = self.scope.attrs
+            if attrs is not None and v.id == self.scope.self_name:  # self.x = ..., del self.x, for self.x in ...
+                attrs.binds[node.attr] = attrs.binds.get(node.attr, 0) + 1
         h = self.handlers.get(type(v))
         if h is None:
             self.generic(v)
@@ -412,11 +474,18 @@ class _Visitor:
         scope = _Scope("function", f"{parent.qual}.{node.name}", parent)
         scope.params.update(self._args(node.args))
         scope.locals.update(scope.params)
+        for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+            if a.annotation is not None:  # ``config: Config`` holds a Config, as ``config = Config()`` would
+                chain = annotation_chain(a.annotation)
+                if chain is not None:
+                    scope.origins[a.arg] = chain
         if parent.kind == "class" and not any(name_chain(d) == ["staticmethod"] for d in node.decorator_list):
             first = (node.args.posonlyargs + node.args.args)[:1]
             if first:
                 scope.self_name = first[0].arg
+                scope.origins.pop(first[0].arg, None)
                 scope.methods = self.class_methods[-1] if self.class_methods else frozenset()
+                scope.attrs = self.class_attrs[-1] if self.class_attrs else None
         self.scope, saved_classes = scope, self.class_path
         self.class_path = []
         self.func += 1
@@ -429,10 +498,8 @@ class _Visitor:
         classmethod) names a class: lets ``c = Client.from_settings(); c.charge()`` resolve ``charge``."""
         qual = ".".join(self.class_path + [node.name])
         ann = node.returns
-        if type(ann) is ast.Constant and type(ann.value) is str:
-            chain = ann.value.strip().split(".") if ann.value.strip().replace(".", "_").isidentifier() else None
-        elif ann is not None:
-            chain = name_chain(ann)
+        if ann is not None:
+            chain = annotation_chain(ann)
         elif self.class_path and any(name_chain(d) == ["classmethod"] for d in node.decorator_list) and any(
                 type(n) is ast.Return and type(n.value) is ast.Call and type(n.value.func) is ast.Name
                 and n.value.func.id == node.args.args[0].arg for n in ast.walk(node) if node.args.args):
@@ -468,12 +535,16 @@ class _Visitor:
         self.scope.defs.add(node.name)
         if self.func == 0:
             self.classes.add(".".join(self.class_path + [node.name]))
+            if any((name_chain(b) or [""])[-1] == "TypedDict" for b in node.bases):
+                self.dicts.add(".".join(self.class_path + [node.name]))
         parent = self.scope
         self.scope = _Scope("class", f"{parent.qual}.{node.name}", parent)
         self.class_path.append(node.name)
         self.class_methods.append(frozenset(n.name for n in node.body
                                             if type(n) in (ast.FunctionDef, ast.AsyncFunctionDef)))
+        self.class_attrs.append(_Attrs())
         self.visit_list(node.body)
+        self.class_attrs.pop()
         self.class_methods.pop()
         self.class_path.pop()
         self.scope = parent
@@ -517,6 +588,18 @@ class _Visitor:
                 s.ambiguous.add(name)
         if s is self.module_scope and self.scope is s:
             self._record_alias(node.targets, value)
+        elif type(target) is ast.Attribute and self.scope.attrs is not None:
+            if type(value) is ast.Name and value.id in self.scope.params:  # self.config = config
+                self._record_attr(target, value.id, None)
+            elif type(value) is ast.Call:  # self.pool = Pool()
+                self._record_attr(target, None, name_chain(value.func))
+
+    def _record_attr(self, target: ast.Attribute, param: str | None, chain: list[str] | None) -> None:
+        """Remember what ``self.<attr>`` is bound to in a method (used when it is its only binding)."""
+        owner = target.value
+        if type(owner) is ast.Name and owner.id == self.scope.self_name and self.scope.attrs is not None and (
+                param is not None or chain is not None):
+            self.scope.attrs.types[target.attr] = (self.scope, param, chain)
 
     def _record_alias(self, targets: list, value: ast.AST) -> None:
         """Module level ``name = other.name`` or ``name = (a, b)``: remember what it names (see ``aliases``)."""
@@ -532,6 +615,10 @@ class _Visitor:
 
     def v_annassign(self, node: ast.AnnAssign) -> None:
         self.visit(node.target)
+        if type(node.target) is ast.Attribute and self.scope.attrs is not None:  # self.config: Config = ...
+            chain = annotation_chain(node.annotation)
+            if chain is not None:
+                self._record_attr(node.target, None, chain)
         self.ann += 1
         self.visit(node.annotation)
         self.ann -= 1
@@ -617,6 +704,19 @@ class _Visitor:
         callee = self.qualify(s, chain)
         return None if callee is None else callee + "()"
 
+    def attr_origin(self, method: _Scope, attr: str) -> str | None:
+        """``"<dotted class or callee>()"`` when ``self.<attr>`` has one binding in its class's methods and it
+        names what the attribute holds (an annotated parameter, one call, an annotation), else ``None``."""
+        attrs = method.attrs
+        got = attrs.types.get(attr) if attrs is not None and attrs.binds.get(attr) == 1 else None
+        if got is None:
+            return None
+        s, param, chain = got
+        if param is not None:
+            return self.origin(s, param, s)
+        callee = self.qualify(s, chain)
+        return None if callee is None else callee + "()"
+
     def refs(self) -> tuple[list, list]:
         """(runnable references, guarded references); counts the runnable calls it cannot resolve."""
         out: list = []
@@ -629,7 +729,13 @@ class _Visitor:
                     if not guard and kind == "call" and bound is not None:
                         self._unresolved(bound, chain)
                     continue
-                target = self.origin(scope, chain[0], bound)  # x = Client(); x.charge()
+                target = self.origin(scope, chain[0], bound)  # x = Client(); x.charge(); config: Config
+                if bound is not None and target is not None and len(chain) > 2 and chain[0] in bound.params:
+                    target = None  # config.app.run(): what the annotated object holds is not known
+                elif bound is not None and target is None and chain[0] == bound.self_name and len(chain) == 3:
+                    target = self.attr_origin(bound, chain[1])  # self.config = config; self.config.load()
+                    if target is not None:
+                        chain = chain[1:]
                 if target is None:
                     if not guard and bound is not None:
                         self._unresolved(bound, chain)
@@ -653,7 +759,7 @@ class _Visitor:
             if len(chain) == 2 and chain[1] in s.methods:
                 return
             reason = "attribute"
-        elif name in s.params and name not in s.ambiguous and name not in s.origins:
+        elif name in s.params and name not in s.ambiguous:
             reason = "parameter"
         elif s.origins.get(name) is _LITERAL and name not in s.ambiguous:
             return
@@ -722,6 +828,7 @@ def scan_source(path: str, module: str, source: bytes) -> FileFacts:
         return facts
     facts.imports = v.imports
     facts.classes = frozenset(v.classes)
+    facts.dicts = frozenset(v.dicts)
     facts.defined = frozenset(v.module_scope.locals)
     facts.exports = dict(v.module_scope.imports)
     facts.refs, facts.guarded = v.refs()

@@ -301,13 +301,13 @@ class _Resolver:
             return None
         f, rest = got
         symbol = ".".join(rest)
-        if symbol in f.classes:
-            return f"{f.module}.{symbol}"
+        if symbol in f.classes:  # a TypedDict's instance is a dict: ``scope.get()`` is dict's method
+            return None if symbol in f.dicts else f"{f.module}.{symbol}"
         ret = f.returns.get(symbol)
         if ret is None:
             return None
         got = self.resolve(ret)
-        if not isinstance(got, tuple) or ".".join(got[1]) not in got[0].classes:
+        if not isinstance(got, tuple) or ".".join(got[1]) not in got[0].classes or ".".join(got[1]) in got[0].dicts:
             return None
         return ".".join([got[0].module] + got[1])
 

@@ -17,7 +17,7 @@ from toolkit.core.audit_result import Audit
 from toolkit.core.compare import Comparison
 from toolkit.core.findings import Findings
 from toolkit.core.metrics_of import no_labels_note
-from toolkit.vocab.categories import CATEGORIES
+from toolkit.vocab.categories import CATEGORIES, import_only_words
 from toolkit.report.model import Figure, Report, Section, Table
 
 
@@ -206,9 +206,13 @@ def interaction_section(f: Findings, audit: Audit) -> Section:
         paras.append(f"Seams exercised only through mocks{est}: " + ", ".join(s["mocks_only_seams"]) + ".")
     if s.get("untested_seams"):
         paras.append(f"Seams no test executes at all{est}: " + ", ".join(s["untested_seams"]) + ".")
-    if s.get("import_only_seams"):
-        paras.append("Seams that are imports only (no call across them can run; nothing to integration-test): "
-                     + ", ".join(s["import_only_seams"]) + ".")
+    unresolved = s.get("import_only_unresolved", {})
+    if any(seam not in unresolved for seam in s.get("import_only_seams", [])):
+        paras.append(f"Seams that are imports only ({import_only_words(0)}): "
+                     + ", ".join(seam for seam in s["import_only_seams"] if seam not in unresolved) + ".")
+    if unresolved:
+        paras.append("Seams with imports but no resolved call: "
+                     + "; ".join(f"{seam}: {import_only_words(n)}" for seam, n in sorted(unresolved.items())) + ".")
     why = audit.measured["interaction_coverage"].not_measured.get("interaction_coverage")
     paras += [why.partition("\n")[0]] if why else []
     return _section(

@@ -32,6 +32,16 @@ GAP_STATUSES: tuple[str, ...] = ("untested", "mocks_only")
 STATUS_RANK: dict[str, int] = {st: i for i, st in enumerate(SEAM_STATUSES) if st != IMPORT_ONLY}
 
 
+def import_only_words(unresolved_calls: int) -> str:
+    """THE words for an ``import_only`` seam (imports, no call site): nothing to test when no call in the importing
+    files could be one, else only that no call across it was resolved statically (``unresolved_calls``: the seams
+    table's count of unresolved calls naming a function or method the callee defines)."""
+    if unresolved_calls > 0:
+        return (f"no call across the seam was resolved statically ({unresolved_calls} unresolved call(s) in the importing "
+                "files name a function or method the callee defines)")
+    return "no call across the seam can run; nothing to integration-test"
+
+
 def base_status(status: Any) -> str | None:
     """``status`` without the static estimate's suffix, or None when it is not a seam status."""
     if not isinstance(status, str):

@@ -289,6 +289,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("callee_component", "string", "callee"),
         ("imports", "int64", "import statements across the seam (coupling seams table; 0 when not given)"),
         ("call_sites", "int64", "call sites on the seam (0: import_only)"),
+        ("unresolved_calls", "int64", "unresolved calls that may cross the seam (coupling seams table; 0 when not "
+                                      "given): on an import_only seam, > 0 = no call was resolved statically, not "
+                                      "none can run (toolkit.vocab.categories.import_only_words)"),
         ("integration", "int64", "call sites covered for integration"),
         ("isolation_only", "int64", "call sites exercised only with the callee mocked"),
         ("untested", "int64", "call sites no test executes or mocks"),
