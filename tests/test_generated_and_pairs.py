@@ -44,7 +44,8 @@ def test_generated_files_do_not_take_component_places():
     cm = ComponentMap.from_files(files, sizes=sizes, generated=data)
     assert len(cm.names) == MAX_COMPONENTS
     assert not any(n.startswith("table") for n in cm.names)
-    assert all(cm.component_of(p) == "pkg" for p in data)  # kept, with the package's leftovers
+    assert all(cm.component_of(p) == "pkg" for p in data)  # kept, with the package
+    assert "8 generated part(s) (table0, table1" in {r[0]: r[1] for r in cm.rows}["pkg"]
     assert cm.component_of(written[-1]) == f"m{MAX_COMPONENTS + 4:02d}"  # the largest written module has a place
     lines = {r[0]: r[3] for r in cm.rows}
     assert lines["pkg"] < 5000  # generated lines are not counted in the component's size
@@ -70,15 +71,18 @@ def test_generated_files_stay_in_the_structure_and_are_flagged(tmp_path):
     assert not flagged["pkg/cells.py"] and not flagged["pkg/render.py"] and not flagged["tests/test_render.py"]
     # its calls are still call sites: the definitions it reaches can be called
     assert {"pkg/uni10.py", "pkg/uni11.py"} <= set(s.call_sites["path"])
+    # modules made of nothing but generated files are no component: they stay with their package
+    assert s.components.names == ["cells", "pkg", "render"]
+    assert s.components.component_of("pkg/uni10.py") == "pkg"
     lines = dict(zip(s.component_table["component"], s.component_table["lines"]))
-    assert lines["uni10"] == 0 and lines["cells"] > 0
+    assert lines["pkg"] == 0 and lines["cells"] > 0  # generated lines are not the package's size
 
 
 def test_a_seam_whose_call_sites_are_all_generated_says_so(tmp_path):
     f = Findings(load_evidence(AuditConfig(repo=make_repo(tmp_path / "r", PKG))))
     t = f.ranking.table.set_index("seam")
-    assert t.loc["uni10->cells", "generated_sites"] == 1
-    assert t.loc["uni10->cells", "reason"].startswith("all 1 call site(s) are in generated files")
+    assert t.loc["pkg->cells", "generated_sites"] == 2
+    assert t.loc["pkg->cells", "reason"].startswith("all 2 call site(s) are in generated files")
     assert t.loc["render->cells", "generated_sites"] == 0
     assert "generated" not in t.loc["render->cells", "reason"]
 
