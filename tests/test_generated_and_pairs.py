@@ -13,7 +13,8 @@ from toolkit.core.evidence import load_evidence
 from toolkit.core.findings import Findings
 from toolkit.load.structure import load_structure
 from toolkit.vocab import schema
-from toolkit.vocab.components import MAX_COMPONENTS, ComponentMap, declares_generated
+from toolkit.vocab.components import MAX_COMPONENTS, ComponentMap
+from toolkit.vocab.generated import declares_generated
 
 
 @pytest.mark.parametrize("head, generated", [

@@ -46,7 +46,7 @@ sites, imports, status, tests_real and tests_mocking are read from ``f.interacti
 
 Generated code
     ``generated_sites`` counts a seam's call sites in files that declare themselves generated
-    (:func:`toolkit.vocab.components.declares_generated`, table ``files`` column ``is_generated``). A seam whose
+    (:mod:`toolkit.vocab.generated`, table ``files`` column ``is_generated``). A seam whose
     every call site is in generated files keeps its score, and its reason says so first: what a reader opens
     there is data a tool wrote, not code to integration-test.
 

@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from toolkit.vocab.components import declares_generated
+from toolkit.vocab.generated import declares_generated
 
 # imports rows: (line, module, symbol|None, is_relative, is_conditional, is_type_checking, is_function_local)
 ImportRow = tuple[int, str, "str | None", bool, bool, bool, bool]
@@ -66,7 +66,7 @@ class FileFacts:
     path: str
     module: str
     loc: int = 0
-    generated: bool = False  # its first lines declare it generated (toolkit.vocab.components.declares_generated)
+    generated: bool = False  # its first lines declare it generated (toolkit.vocab.generated)
     error: tuple[str, int | None] | None = None  # (message, line) when the file does not parse
     imports: list = field(default_factory=list)  # list[ImportRow]
     classes: frozenset = frozenset()  # class qualnames relative to the module ("A", "A.B")

@@ -32,8 +32,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("kind", "string", "python, sql, openapi, json_schema, protobuf, pact, template, other"),
         ("is_test", "bool", "test code (toolkit.vocab.components.is_test_path)"),
         ("loc", "Int64", "non-blank lines of Python files; <NA> for other files (not read)"),
-        ("is_generated", "bool", "a Python file whose first lines declare it generated (toolkit.vocab.components."
-                                 "declares_generated): kept in the structure, weighs nothing in forming components"),
+        ("is_generated", "bool", "a Python file whose first lines declare it generated (toolkit.vocab.generated): "
+                                 "kept in the structure, weighs nothing in forming components"),
     ),
     "imports": _t(
         ("path", "string", "importing file"),
