@@ -17,7 +17,8 @@ an issue export derived from the repository's own changelog (towncrier fragments
 - call sites that cross components, and calls the ast could not resolve;
 - seams whose numbers (call sites, imports, status, tests real / mocking) disagree between the tables that
   carry them (interaction coverage, ranking evidence, root causes, coupling, findings.json): must be 0;
-- the top three seams of the ranking, with their reason, to open at the file:line they name.
+- the top three seams a reader sees (:func:`toolkit.analyze.seam_ranking.top_of`: each pair once, naming its
+  other direction), with their reason, to open at the file:line they name.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from toolkit.run.audit import run_audit  # noqa: E402
+from toolkit.analyze.seam_ranking import other_direction, top_of  # noqa: E402
 from toolkit.config import AuditConfig  # noqa: E402
 from toolkit.core.findings import Findings  # noqa: E402
 from toolkit.load.history import change_components, history_mapping  # noqa: E402
@@ -149,7 +151,7 @@ def audit_one(repo: Path) -> dict:
     hist, n_code = history_mapped(ev)
     fixes, n_fixes = fixes_with_component(ev)
     unresolved = getattr(ev.structure, "unresolved_calls", None)
-    top = f.ranking.table[f.ranking.table["level"] == "component"].head(3)
+    top = top_of(f.ranking.table[f.ranking.table["level"] == "component"], 3)  # the reader's list: a pair once
     return {
         "repo": repo.name, "seconds": secs, "commits": len(ev.history.commits),
         "components": comps, "excluded": excluded,
@@ -161,7 +163,8 @@ def audit_one(repo: Path) -> dict:
         "unresolved calls": (int(unresolved["calls"].sum()) if isinstance(unresolved, pd.DataFrame)
                              and "calls" in unresolved else "n/a (not counted)"),
         "disagreeing seams": disagreements(report, f),
-        "top": [(r.seam, r.reason) for r in top.itertuples()],
+        "top": [(r.seam + (f" (also {o})" if (o := other_direction(r.seam, r.reverse_rank)) else ""), r.reason)
+                for r in top.itertuples()],
     }
 
 

@@ -13,7 +13,9 @@ Procedure
        fix "lands in" every unordered pair of production components its post-REV fix commits touched.
        Bugs whose later fixes touched fewer than two components cannot land on a seam; they are
        counted in ``unplaced``.
-    3. *Scores* for each ranking of the seams known at REV (ties broken by seam name):
+    3. *Scores* for each ranking of the seams known at REV (ties broken by seam name), read as a reader sees
+       its top list (:func:`toolkit.analyze.seam_ranking.one_per_pair`: each unordered pair once, at its
+       higher-ranked direction, the other directions after every pair's first):
        ``precision@k`` = share of the top k seams whose pair a later fix landed in;
        ``recall@k`` = share of the hit pairs with a seam in the top k;
        ``top20_share`` = share of placed later fixes with a pair among the top ⌈20 %⌉ seams.
@@ -35,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.analyze.seam_ranking import one_per_pair
 from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components, commits_in
 
@@ -108,6 +111,7 @@ def later_fixes(bugs: pd.DataFrame | None, links: pd.DataFrame | None, file_chan
 def score_ranking(seams: list[str], pairs_of: dict[str, str], fixes: list[list[str]], k: int) -> dict[str, Any]:
     """precision@k, recall@k and top-20 % share of one ranking (module docstring)."""
     hit = {p for ps in fixes for p in ps}
+    seams = one_per_pair(seams, pairs_of)  # the order a reader sees: a pair is not counted twice in the top k
     top = seams[:k]
     top_pairs = {pairs_of[s] for s in top}
     n20 = max(1, math.ceil(0.2 * len(seams))) if seams else 0

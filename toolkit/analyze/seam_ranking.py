@@ -44,6 +44,19 @@ sites, imports, status, tests_real and tests_mocking are read from ``f.interacti
         half-weight for commits touching only one side, ``log1p``-scaled. Recent
         edits next to an unverified seam are when breakage is introduced.
 
+Generated code
+    ``generated_sites`` counts a seam's call sites in files that declare themselves generated
+    (:mod:`toolkit.vocab.generated`, table ``files`` column ``is_generated``). A seam whose
+    every call site is in generated files keeps its score, and its reason says so first: what a reader opens
+    there is data a tool wrote, not code to integration-test.
+
+The reader's top list (:func:`top_of`)
+    The pair-level factors (change_coupling, bug_history, recent_change) are the same for ``a->b`` and ``b->a``,
+    so both directions of a busy pair would take two places at the top. Every list of the first seams shown to a
+    reader (the summary's ``top``, findings.json's ``top_seams``, the report's first screen) is therefore ranked
+    by pair: each unordered pair (per level) appears once, as its higher-ranked direction, naming the other
+    direction and its rank (``reverse_rank``). The full table keeps every seam and its rank.
+
 Extra seams (e.g. service-level seams from another analysis) can be passed as a
 table with at least ``seam``, ``caller_component``, ``callee_component`` and a
 ``level`` column; their factor columns, when present, are used as given.
@@ -66,7 +79,8 @@ from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components
 from toolkit.analyze.environment_comparison import env_only_failures_per_seam
 
-__all__ = ["DEFAULT_WEIGHTS", "FACTORS", "SeamRanking", "open_bug_pairs", "rank_seams"]
+__all__ = ["DEFAULT_WEIGHTS", "FACTORS", "TOP", "SeamRanking", "one_per_pair", "open_bug_pairs", "rank_seams",
+           "top_of"]
 
 #: factor -> weight; ``AuditConfig.weights`` overrides by key. Evidence that a seam is likely to break (its sides
 #: change together, it broke before, it is being edited) weighs more than the evidence that a break would go
@@ -87,12 +101,15 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 FACTORS: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
 RECENT_DAYS = 90
+#: how many seams the summary's ``top`` names
+TOP = 3
 
 
 @dataclass(frozen=True)
 class SeamRanking:
     """``table``: schema ``seam_ranking`` (best first). ``weights``: the weights used.
-    ``summary``: ``top`` (list of "seam: reason" for the top 3), ``seams``, ``basis``."""
+    ``summary``: ``top`` (list of "seam: reason" for the first :data:`TOP` of :func:`top_of`), ``seams``,
+    ``basis``."""
 
     table: pd.DataFrame
     weights: dict[str, float]
@@ -164,8 +181,62 @@ def _recent(commits: pd.DataFrame | None, fc: pd.DataFrame, components: Any, sea
     return pd.Series(vals, index=seams.index, dtype=float)
 
 
-def _sites_list(cs: pd.DataFrame, seam: str, limit: int = 3) -> str:
+def one_per_pair(seams: Iterable[str], pair_of: Mapping[str, Any]) -> list[str]:
+    """``seams`` (best first) as a reader's list: the first seam of each pair (``pair_of[seam]``, any hashable key)
+    in order, then the seams whose pair came earlier, in order. The one rule for every top-N list."""
+    seams = list(seams)
+    seen: set[Any] = set()
+    first: list[Any] = []
+    later: list[Any] = []
+    for s in seams:
+        (later if pair_of[s] in seen else first).append(s)
+        seen.add(pair_of[s])
+    return first + later
+
+
+def _pair_key(seam: str, level: Any) -> tuple[str, str]:
+    a, sep, b = str(seam).partition("->")
+    return (str(level) if isinstance(level, str) else "component", pair_name(a, b) if sep else str(seam))
+
+
+def top_of(table: pd.DataFrame, n: int | None = TOP) -> pd.DataFrame:
+    """The first ``n`` rows (all with ``n=None``) a reader sees of a ranking table (schema ``seam_ranking``, or
+    any table with ``seam``, ``rank`` and optionally ``level``): best first by ``rank``, one row per unordered pair
+    and level (its higher-ranked direction), with ``reverse_rank``: the rank of the pair's other direction
+    (<NA> when the table has none). Rows keep their ``rank`` in the full table."""
+    if table is None or not len(table):
+        return table
+    t = table.sort_values("rank", kind="stable")
+    levels = t["level"] if "level" in t.columns else pd.Series("component", index=t.index)
+    keys = {i: _pair_key(s, lv) for i, s, lv in zip(t.index, t["seam"], levels)}
+    rank_of = {(str(lv) if isinstance(lv, str) else "component", str(s)): r
+               for s, lv, r in zip(t["seam"], levels, t["rank"])}
+    shown = one_per_pair(list(t.index), keys)[:len(set(keys.values()))]  # the first row of each pair
+    out = t.loc[shown if n is None else shown[:n]].copy()
+
+    def reverse(seam: str, level: Any) -> Any:
+        a, sep, b = str(seam).partition("->")
+        return rank_of.get((str(level) if isinstance(level, str) else "component", f"{b}->{a}"), pd.NA) \
+            if sep and a != b else pd.NA
+
+    lv_out = out["level"] if "level" in out.columns else pd.Series("component", index=out.index)
+    out["reverse_rank"] = pd.array([reverse(s, lv) for s, lv in zip(out["seam"], lv_out)], dtype="Int64")
+    return out
+
+
+def other_direction(seam: str, reverse_rank: Any) -> str:
+    """``"b->a (#k)"`` for a shown seam ``a->b`` whose other direction ranks k-th; "" when there is none."""
+    if reverse_rank is None or pd.isna(reverse_rank):
+        return ""
+    a, _sep, b = str(seam).partition("->")
+    return f"{b}->{a} (#{int(reverse_rank)})"
+
+
+def _sites_list(cs: pd.DataFrame, seam: str, limit: int = 3, generated: frozenset = frozenset()) -> str:
+    """The seam's call sites no integration test covers, hand-written files first."""
     sub = cs[(cs["seam"] == seam) & ~cs["status"].astype(str).str.startswith("integration")]
+    if generated:
+        sub = sub.assign(_gen=sub["path"].astype(str).isin(generated)).sort_values("_gen", kind="stable")
     locs = [f"{p}:{ln}" for p, ln in zip(sub["path"], sub["line"])]
     return ", ".join(locs[:limit]) + (f" (+{len(locs) - limit} more)" if len(locs) > limit else "")
 
@@ -176,7 +247,7 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
                env_only_failures: pd.DataFrame | None = None, open_bugs: Mapping[str, list[str]] | None = None,
                basis: str | None = None, config_weights: Mapping[str, float] | None = None,
                weights: Mapping[str, float] | None = None, extra_seams: pd.DataFrame | None = None,
-               recent_days: int = RECENT_DAYS) -> SeamRanking:
+               recent_days: int = RECENT_DAYS, generated_paths: Iterable[str] = ()) -> SeamRanking:
     """Rank every seam of ``seams`` (plus ``extra_seams``) by the weighted factors of the module docstring.
 
     Inputs (``toolkit.core.findings.Findings.ranking_inputs`` gives them from one audit's cached analyses):
@@ -188,6 +259,7 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
     (``seams``) from the environment comparison; ``open_bugs``: :func:`open_bug_pairs`; ``basis``: the coverage
     basis. ``config_weights``: the audit configuration's weights (keys of other methods ignored);
     ``weights``: overrides of :data:`DEFAULT_WEIGHTS` by key (an unknown key is a ValueError).
+    ``generated_paths``: files that declare themselves generated (table ``files``, ``is_generated``).
     Returns :class:`SeamRanking` whose table follows schema ``seam_ranking``.
     """
     w = _weights(config_weights, weights)
@@ -232,6 +304,9 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
     t["doc_score"] = t["seam"].map(ids["mean_score"]).where(code).astype(float)
     t["drift_events"] = t["seam"].map(ids["drift_events"]).where(code).fillna(0).astype("int64")
     t["recent_commits"] = _recent(commits, file_changes, components, t, recent_days)
+    generated = frozenset(str(p) for p in generated_paths)
+    in_generated = call_sites[call_sites["path"].astype(str).isin(generated)] if generated else call_sites.iloc[:0]
+    t["generated_sites"] = t["seam"].map(in_generated["seam"].value_counts()).where(code).fillna(0).astype("int64")
 
     # --- factors, 0..1 ----------------------------------------------------------
     fac: dict[str, pd.Series] = {}
@@ -257,9 +332,11 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
     t = t.sort_values(["score", "seam"], ascending=[False, True], kind="stable").reset_index(drop=True)
     t["rank"] = np.arange(1, len(t) + 1, dtype="int64")
     t["reason"] = [_reason(r, w) for r in t.itertuples(index=False)]
-    t["recommendation"] = [_recommend(call_sites, r) for r in t.itertuples(index=False)]
+    t["recommendation"] = [_recommend(call_sites, r, generated) for r in t.itertuples(index=False)]
     t = schema.conform(t, "seam_ranking")
-    top = [f"{s}: {r}" for s, r in zip(t["seam"].head(3), t["reason"].head(3))]
+    top = [f"{r.seam}: {r.reason}" + (f" (the other direction, {o}, shares the pair's evidence)"
+                                      if (o := other_direction(r.seam, r.reverse_rank)) else "")
+           for r in top_of(t, TOP).itertuples()]
     return SeamRanking(table=t, weights=w, summary={"top": top, "seams": int(len(t)), "basis": basis})
 
 
@@ -286,17 +363,20 @@ def _reason(r: Any, w: Mapping[str, float]) -> str:
     }
     contrib = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS if getattr(r, f"c_{n}") > 0), reverse=True)
     parts = list(dict.fromkeys(said[n] for _c, n in contrib[:4] if said[n]))  # each sentence once, in order
+    if r.call_sites and r.generated_sites == r.call_sites:  # said first: the reader would open generated data
+        parts.insert(0, f"all {r.call_sites} call site(s) are in generated files (their first lines say so)")
     return "; ".join(parts) if parts else "no risk evidence"
 
 
-def _recommend(call_sites: pd.DataFrame, r: Any) -> str:
+def _recommend(call_sites: pd.DataFrame, r: Any, generated: frozenset = frozenset()) -> str:
     """Map the strongest factor to the seed's remedies."""
     order = sorted(((getattr(r, f"c_{n}"), n) for n in FACTORS), reverse=True)
     top = [n for c, n in order if c > 0][:2]
     import_only = base_status(r.status) == IMPORT_ONLY
     for n in top:
         if n == "integration_gap" and r.call_sites:
-            sites = _sites_list(call_sites, r.seam) if getattr(r, "level", "component") == "component" else ""
+            sites = _sites_list(call_sites, r.seam, generated=generated) \
+                if getattr(r, "level", "component") == "component" else ""
             return f"add an integration test for these call sites: {sites}" if sites else \
                 "add an integration test exercising this seam for real"
         if n == "mock_overuse" and not import_only:

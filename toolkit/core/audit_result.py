@@ -61,6 +61,8 @@ class TopSeam:
     action: str
     reasons: tuple[str, ...] = ()  # every factor said in the ranking's reason, strongest first
     numbers: Mapping[str, Any] = field(default_factory=dict)
+    # the pair's other direction and its rank ("b->a (#2)"), listed no further: it shares the pair-level evidence
+    other_direction: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,12 +217,15 @@ def _read(m: Metric, entry: tuple[Mapping[str, Any], Mapping[str, str], str | No
 
 
 def top_seams(ranking: pd.DataFrame, n: int = TOP_SEAMS) -> list[TopSeam]:
-    """The first ``n`` seams of a ranking table (schema ``seam_ranking``) as records."""
+    """The first ``n`` seams a reader sees of a ranking table (schema ``seam_ranking``) as records: one per pair
+    (:func:`toolkit.analyze.seam_ranking.top_of`), each naming the pair's other direction."""
+    from toolkit.analyze.seam_ranking import other_direction, top_of
+
     def absent(v: Any) -> bool:
         return v is None or v is pd.NA or (isinstance(v, float) and not math.isfinite(v))
 
     out = []
-    for r in ranking.sort_values("rank").head(n).to_dict("records"):
+    for r in top_of(ranking, n).to_dict("records"):
         reasons = tuple(p.strip() for p in str(r.get("reason") or "").split(";") if p.strip())
         numbers = {c: None if absent(r[c]) else (float(r[c]) if isinstance(r[c], float) else int(r[c]))
                    for c in SEAM_NUMBERS if c in r}
@@ -228,7 +233,8 @@ def top_seams(ranking: pd.DataFrame, n: int = TOP_SEAMS) -> list[TopSeam]:
         out.append(TopSeam(seam=str(r["seam"]), rank=int(r["rank"]), score=round(float(r["score"]), 4),
                            level=str(r.get("level") or "component"), status=None if absent(status) else str(status),
                            reason=reasons[0] if reasons else "", action=str(r.get("recommendation") or ""),
-                           reasons=reasons, numbers=numbers))
+                           reasons=reasons, numbers=numbers,
+                           other_direction=other_direction(str(r["seam"]), r.get("reverse_rank"))))
     return out
 
 
@@ -237,7 +243,8 @@ def _top_seam_from(r: Mapping[str, Any]) -> TopSeam | None:
         return TopSeam(seam=str(r["seam"]), rank=int(r["rank"]), score=float(r["score"]),
                        level=str(r.get("level") or "component"), status=r.get("status"),
                        reason=str(r.get("reason") or ""), action=str(r.get("action") or ""),
-                       reasons=tuple(str(x) for x in r.get("reasons") or ()), numbers=dict(r.get("numbers") or {}))
+                       reasons=tuple(str(x) for x in r.get("reasons") or ()), numbers=dict(r.get("numbers") or {}),
+                       other_direction=str(r.get("other_direction") or ""))
     except (KeyError, TypeError, ValueError):
         return None
 

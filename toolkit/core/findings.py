@@ -33,6 +33,13 @@ def analysis(*code: str):
     return deco
 
 
+def _generated_paths(files: pd.DataFrame) -> list[str]:
+    """Paths of the files table that declare themselves generated (none when the table predates the column)."""
+    if "is_generated" not in files.columns:
+        return []
+    return files.loc[files["is_generated"].fillna(False).astype(bool), "path"].astype(str).tolist()
+
+
 def review_interfaces(structure, repo, history=None, *, rev: str | None = None, drift: bool = True,
                       max_drift_commits: int = 2000):
     """The interface documentation review of ``repo`` at ``rev`` (toolkit.analyze.interface_docs.InterfaceDocs):
@@ -260,7 +267,8 @@ class Findings:
                 "env_only_failures": None if env is None else env.env_only_failures,
                 "open_bugs": open_bug_pairs(ev.issues, bugs, None if ev.links is None else ev.links.links,
                                             ev.components.names),
-                "basis": getattr(self.interaction, "basis", None), "config_weights": ev.config.weights}
+                "basis": getattr(self.interaction, "basis", None), "config_weights": ev.config.weights,
+                "generated_paths": _generated_paths(ev.structure.files)}
 
     @analysis("toolkit.analyze.seam_ranking", "toolkit.analyze.service_seams")
     def ranking(self):

@@ -48,6 +48,8 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from toolkit.vocab.generated import declares_generated
+
 # imports rows: (line, module, symbol|None, is_relative, is_conditional, is_type_checking, is_function_local)
 ImportRow = tuple[int, str, "str | None", bool, bool, bool, bool]
 # references: (line, caller qualname, dotted target, kind "call"|"subclass")
@@ -70,6 +72,7 @@ class FileFacts:
     path: str
     module: str
     loc: int = 0
+    generated: bool = False  # its first lines declare it generated (toolkit.vocab.generated)
     error: tuple[str, int | None] | None = None  # (message, line) when the file does not parse
     imports: list = field(default_factory=list)  # list[ImportRow]
     classes: frozenset = frozenset()  # class qualnames relative to the module ("A", "A.B")
@@ -810,6 +813,7 @@ def scan_source(path: str, module: str, source: bytes) -> FileFacts:
     is_package = path.endswith("__init__.py")
     facts = FileFacts(path=path, module=module)
     facts.loc = sum(1 for ln in source.splitlines() if ln.strip())
+    facts.generated = declares_generated(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings are about the analysed code, not ours

@@ -157,7 +157,7 @@ def _absolute_imports(facts: Mapping[str, FileFacts]) -> dict[str, set[str]]:
 def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: PatternMapping | None,
                    roots: tuple[str, ...]) -> ComponentMap:
     """Components by :mod:`toolkit.vocab.components`' rules, told each file's imports (test support is recognised by
-    who imports it), lines (which package to split) and the source roots."""
+    who imports it), lines (which package to split; generated files weigh nothing) and the source roots."""
     imports: dict[str, set[str]] = {}
     for p, f in facts.items():
         names = imports[p] = set()
@@ -167,7 +167,7 @@ def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: Pa
                 if sym is not None:
                     names.add(f"{mod}.{sym}")
     return ComponentMap.from_files(paths, mapping, imports=imports, sizes={p: f.loc for p, f in facts.items()},
-                                   roots=roots)
+                                   roots=roots, generated=[p for p, f in facts.items() if f.generated])
 
 
 def load_structure(
@@ -377,8 +377,8 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
         f = facts.get(p)
         is_py = p.endswith(".py")
         file_rows.append((p, comp_of[p], components.module_name(p) if is_py else None, file_kind(p), is_test_path(p),
-                          f.loc if f is not None else None))
-    files = pd.DataFrame(file_rows, columns=["path", "component", "module", "kind", "is_test", "loc"])
+                          f.loc if f is not None else None, bool(f is not None and f.generated)))
+    files = pd.DataFrame(file_rows, columns=schema.columns("files"))
 
     imp_rows = []
     site_rows: dict[str, tuple] = {}

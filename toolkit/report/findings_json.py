@@ -128,7 +128,7 @@ def render_findings(report: Report) -> dict[str, Any]:
 
         {schema_version, generated, title, provenance,
          metrics: {metric id: {value, label, unit, direction, section}}, not_measured: {metric id: why},
-         top_seams: [{seam, rank, score, level, status, reason, action, reasons, numbers}],
+         top_seams: [{seam, rank, score, level, status, reason, action, reasons, numbers, other_direction}],
          gates: {verdict, results: [{gate, passed, message, metric, floor, value}]}, since_previous,
          sections: {id: {title, summary, missing, not_measured: {summary key: why it is null},
                         paragraphs, tables: {name: [records]}, figures: {name: path}}}}

@@ -357,7 +357,10 @@ def _top_seams(sec: Section, ranking_anchor: str | None) -> str:
     more = f' <a href="#{ranking_anchor}">every seam and factor</a>' if ranking_anchor else ""
     if table is not None and len(table):
         items = "".join(
-            f'<li><span class="seam">{_e(r["seam"])}</span> — <span class="why">{_e(r["reason"])}</span>'
+            f'<li><span class="seam">{_e(r["seam"])}</span>'
+            + (f' <span class="note">(also {_e(r["other direction"])}: same pair)</span>'
+               if isinstance(r.get("other direction"), str) and r["other direction"] else "")
+            + f' — <span class="why">{_e(r["reason"])}</span>'
             f'<span class="act">→ {_e(r["action"])}</span></li>' for r in table.to_dict("records"))
         return f'<h3>Seams to test first</h3><ol class="topseams">{items}</ol><p class="note">{more}</p>'
     listed = sec.summary.get("top_risky_seams")

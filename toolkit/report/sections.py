@@ -28,11 +28,12 @@ def _section(audit: Audit, id_: str, **parts: Any) -> Section:
 
 
 def coupling_section(f: Findings, audit: Audit) -> Section:
+    from toolkit.analyze.seam_ranking import TOP, top_of
     from toolkit.viz.plots import coupling_graph_png
 
     ev = f.ev
     seams, struct, logical, g = f.seams, f.structural_coupling, f.logical_coupling, f.graph
-    risky = set(f.ranking.table.sort_values("rank").head(3)["seam"])  # the seams the ranking puts first
+    risky = set(top_of(f.ranking.table, TOP)["seam"])  # the seams the ranking puts first (one per pair)
     hm = f.history_mapping
     return _section(
         audit, "coupling",
@@ -164,9 +165,11 @@ def _top_seams(audit: Audit, n: int) -> list[Table]:
         return []
     top = audit.top_seams[:n]
     df = pd.DataFrame({"rank": [t.rank for t in top], "seam": [t.seam for t in top],
-                       "reason": [t.reason for t in top], "action": [t.action for t in top]})
-    return [Table("top_seams", df, "The seams to test first: the strongest reason and the action "
-                                   "(every factor in 'Seams to test first')")]
+                       "reason": [t.reason for t in top], "action": [t.action for t in top],
+                       "other direction": [t.other_direction for t in top]})
+    return [Table("top_seams", df, "The seams to test first, one per pair of components: the strongest reason "
+                                   "and the action; 'other direction' is the same pair called the other way, which "
+                                   "shares its bugs and co-changes (every seam and factor in 'Seams to test first')")]
 
 
 #: columns of the executive summary's ``gates`` table (one row per CI gate), drawn as the first screen's verdict

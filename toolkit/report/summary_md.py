@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.analyze.seam_ranking import other_direction, top_of
 from toolkit.core.audit_result import GateResult
 from toolkit.report.findings_json import display
 from toolkit.report.format import format_value, format_when, metric_label, metric_unit
@@ -116,14 +117,17 @@ def _top_seams(report: Report, limit: int) -> list[str]:
             "no seams were ranked (fewer than two components, or no interaction between them)"
         return out + [f"None ranked: {_t(_clip(why, 300))}", ""]
     out += ["| # | seam | why | what to do |", "|---:|---|---|---|"]
-    for r in ranking.head(limit).itertuples():
+    top = top_of(ranking, limit)
+    for r in top.itertuples():  # one row per pair: its other direction is named, not repeated
         reason = str(getattr(r, "reason", "") or "").split(";")[0].strip()
         level = getattr(r, "level", "component")
         seam = _t(_clip(r.seam, 80)) + (f" ({_t(level)})" if isinstance(level, str) and level != "component" else "")
+        if other := other_direction(r.seam, r.reverse_rank):
+            seam += f" (also {_t(other)})"
         out.append(f"| {display(r.rank)} | {seam} | {_t(_clip(reason, 160))} | "
                    f"{_action(getattr(r, 'recommendation', '') or '', 3)} |")
-    if len(ranking) > limit:
-        out += ["", f"and {len(ranking) - limit:,} more seams ranked in the full report"]
+    if len(ranking) > len(top):
+        out += ["", f"and {len(ranking) - len(top):,} more seams ranked in the full report"]
     return out + [""]
 
 

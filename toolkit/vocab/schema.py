@@ -32,6 +32,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("kind", "string", "python, sql, openapi, json_schema, protobuf, pact, template, other"),
         ("is_test", "bool", "test code (toolkit.vocab.components.is_test_path)"),
         ("loc", "Int64", "non-blank lines of Python files; <NA> for other files (not read)"),
+        ("is_generated", "bool", "a Python file whose first lines declare it generated (toolkit.vocab.generated): "
+                                 "kept in the structure, weighs nothing in forming components"),
     ),
     "imports": _t(
         ("path", "string", "importing file"),
@@ -62,7 +64,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("reason", "string", "why it is one: the rule (e.g. 'module of flat package requests', 'Django app') "
                              "or 'user mapping seamscope.toml:<line>'"),
         ("files", "int64", "Python files (not tests) it holds"),
-        ("lines", "Int64", "non-blank lines of those files; <NA> when sizes were not read"),
+        ("lines", "Int64", "non-blank lines of those files, generated files not counted; <NA> when sizes were not read"),
     ),
     "excluded_components": _t(
         ("path", "string", "folder (ending in /), file or mapping pattern left out of every component"),
@@ -650,6 +652,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("doc_score", "float64", "mean interface-documentation score of the callee's interfaces (NaN unknown)"),
         ("drift_events", "int64", "interface drift events on the seam"),
         ("recent_commits", "float64", "recent commits touching both sides (+0.5 per commit touching one side)"),
+        ("generated_sites", "int64", "call sites of the seam in files that declare themselves generated (files.is_generated)"),
         ("f_structural", "float64", "factor structural, normalised 0..1 (seam_ranking docstring)"),
         ("f_change_coupling", "float64", "factor change_coupling, normalised 0..1 (seam_ranking docstring)"),
         ("f_bug_history", "float64", "factor bug_history, normalised 0..1 (seam_ranking docstring)"),
