@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from gitutil import make_repo
+from test_call_sites import _sites  # one reading of the call-sites table for both
 from toolkit.analyze.structural_coupling import seam_table
 from toolkit.load.structure import load_structure
 
@@ -123,10 +124,6 @@ def structure(tmp_path_factory):
     return load_structure(repo, mapping=MAPPING, skips=[], workers=1, cache=False)
 
 
-def _sites(structure, path: str) -> set[tuple[int, str]]:
-    cs = structure.call_sites
-    cs = cs[cs.path == path]
-    return set(zip(cs.line.tolist(), cs.callee.astype(object).tolist()))
 
 
 def _unresolved(structure, path: str) -> dict:
