@@ -116,6 +116,16 @@ def test_plain_word_names_count_only_as_code_and_own_modules_shadow_platform_mod
     assert (cat["#1"], cat["#2"], cat["#3"], cat["#4"]) == ("component", "integration", "component", "integration")
 
 
+def _categorized_in_a_plain_project(tmp_path, text: str) -> pd.Series:
+    """One bug with ``text``, categorized against the vocabulary of a project that declares and imports nothing:
+    only the generic tables can fire."""
+    from toolkit.analyze.bug_categorization import categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    v, _ = vocab_of(make_repo(tmp_path / "r", {"pkg/__init__.py": "x = 1\n"}))
+    return categorize_bugs(issues(issue("#1", text)), vocabulary=v).bugs.iloc[0]
+
+
 @pytest.mark.parametrize("text, kind", [
     ("Fixed a crash on Windows when the console is redirected to NUL", "os"),
     ("Fixed an error when Python is called with the -bb flag", "runtime"),
@@ -130,12 +140,7 @@ def test_plain_word_names_count_only_as_code_and_own_modules_shadow_platform_mod
     ("Fix an overflow on platforms with a 32-bit time_t", "os"),
 ])
 def test_generic_runtime_os_and_tool_names(tmp_path, text, kind):
-    from toolkit.analyze.bug_categorization import categorize_bugs
-    from tests.test_bug_categorization import issue, issues
-
-    repo = make_repo(tmp_path / "r", {"pkg/__init__.py": "x = 1\n"})
-    v, _ = vocab_of(repo)
-    b = categorize_bugs(issues(issue("#1", text)), vocabulary=v).bugs.iloc[0]
+    b = _categorized_in_a_plain_project(tmp_path, text)
     assert b["category"] == "integration"
     assert any(e.startswith(f"the text names {kind} ") for e in b["evidence"])
 
@@ -146,11 +151,7 @@ def test_generic_runtime_os_and_tool_names(tmp_path, text, kind):
     "Fix the signal strength bar when the time is shown",
 ])
 def test_a_standard_library_or_protocol_name_counts_only_written_as_one(tmp_path, text):
-    from toolkit.analyze.bug_categorization import categorize_bugs
-    from tests.test_bug_categorization import issue, issues
-
-    v, _ = vocab_of(make_repo(tmp_path / "r", {"pkg/__init__.py": "x = 1\n"}))
-    b = categorize_bugs(issues(issue("#1", text)), vocabulary=v).bugs.iloc[0]
+    b = _categorized_in_a_plain_project(tmp_path, text)
     assert not [e for e in b["evidence"] if "standard library" in e or "names protocol" in e]
 
 

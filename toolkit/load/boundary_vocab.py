@@ -60,7 +60,8 @@ from toolkit.vocab.components import namespace_components
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 
-__all__ = ["PLATFORM_MODULES", "RUNTIME_TERMS", "OS_TERMS", "TOOL_TERMS", "PROTOCOL_TERMS", "SERVICE_WORDS", "PLAIN_WORDS",
+__all__ = ["PLATFORM_MODULES", "RUNTIME_TERMS", "OS_TERMS", "TOOL_TERMS", "PROTOCOL_TERMS", "SERVICE_WORDS",
+           "PLAIN_WORDS",
            "MAX_MANIFEST_BYTES", "boundary_vocabulary", "requirement_names", "top_alternatives"]
 
 #: Largest manifest or lock file read (bytes); a larger one is skipped with a reason.
@@ -469,7 +470,8 @@ def boundary_vocabulary(
         add(mod, "platform", PLATFORM_MODULES[mod], src)
     for kind, src in sorted(services.items()):
         add(f"{kind} service", "service", SERVICE_WORDS.get(kind, re.escape(kind)), f"{src} (toolkit.vocab.external_services)")
-    for table, kind in ((RUNTIME_TERMS, "runtime"), (OS_TERMS, "os"), (TOOL_TERMS, "tool"), (PROTOCOL_TERMS, "protocol")):
+    generic = ((RUNTIME_TERMS, "runtime"), (OS_TERMS, "os"), (TOOL_TERMS, "tool"), (PROTOCOL_TERMS, "protocol"))
+    for table, kind in generic:
         for pattern, term in table.items():
             if kept := _not_own(pattern, own):
                 add(term, kind, kept, "generic table (toolkit.load.boundary_vocab)")

@@ -179,9 +179,8 @@ def _stream(repo: Repo, args: list[str]) -> tuple[dict[str, list], dict[str, lis
         proc.stderr.close()
         rc = proc.wait()
     if rc != 0:
-        missing = re.search(r"unable to read ([0-9a-f]{40})|missing blob", err)
         hint = ("the clone lacks objects its history names (a partial or damaged clone; line counts need every blob):"
-                " run `git fetch --refetch` or clone it again in full" if missing
+                " run `git fetch --refetch` or clone it again in full" if re.search(r"unable to read|missing blob", err)
                 else "check the revision and path arguments")
         raise InputError(repo.origin, f"git log failed: {err.strip()}", hint=hint)
     commits: dict[str, list] = {"sha": c_sha, "parents": c_parents, "author": c_author, "email": c_email,
