@@ -45,11 +45,18 @@ SOURCES: dict[str, tuple[str, str | tuple[str, ...], str | None, int]] = {
     "uvicorn": ("encode+uvicorn", "docs/release-notes.md", r"^fixed$", 40),
     "rich": ("Textualize+rich", "CHANGELOG.md", r"^fixed$", 40),
     "tox": ("tox-dev+tox", "docs/changelog.rst", r"bug ?fix", 40),
+    # fifth held-out part: four more projects of other shapes (a WSGI toolkit, a coverage tracer, an async
+    # compatibility layer, a crawling framework), labelled before the abstention threshold was chosen
+    "werkzeug": ("pallets+werkzeug", "CHANGES.rst", None, 40),
+    "coverage": ("nedbat+coveragepy", "CHANGES.rst", None, 40),
+    "anyio": ("agronholm+anyio", "docs/versionhistory.rst", None, 40),
+    "scrapy": ("scrapy+scrapy", "docs/news.rst", r"bug ?fix", 40),
 }
 #: project -> folder of its towncrier fragments (None: none); these projects sample only entries with an
 #: issue number
 NUMBERED: dict[str, str | None] = {"pip": "news", "aiohttp": "CHANGES", "httpx": None, "sphinx": None,
-                                   "black": None, "uvicorn": None, "rich": None, "tox": "docs/changelog"}
+                                   "black": None, "uvicorn": None, "rich": None, "tox": "docs/changelog",
+                                   "werkzeug": None, "coverage": None, "anyio": None, "scrapy": None}
 _FRAGMENT = re.compile(r"^(\d+)\.bugfix(?:\.rst|\.md)?$")
 _BULLET = re.compile(r"^(?:[-*]\s+)(.*)$")
 _HEADING_RST = re.compile(r"^[=\-~^]{3,}\s*$")
@@ -91,10 +98,27 @@ def _httpx(text: str) -> str:
     return re.sub(r"\(Pull #\d+(?:,\s*#\d+)*\)", "", text).strip()
 
 
+def _coverage(text: str) -> str:
+    """coverage.py's ```issue N`_`` / ```pull request N`_`` references (the number is kept in ``issue``)."""
+    return re.sub(r"`((?:issue|pull request) \d+)`_", r"\1", text).strip()
+
+
+def _anyio(text: str) -> str:
+    """anyio's ``(#N; PR by @name)`` credit left after its link is removed."""
+    return re.sub(r"\(#\d+(?:,\s*#\d+)*(?:;[^)]*)?\)", "", text).strip()
+
+
+def _scrapy(text: str) -> str:
+    """scrapy's ``(:gh:`N`, ...)`` references (the number is kept in ``issue``)."""
+    return re.sub(r"\(?(?::gh:`\d+`[,\s]*)+\)?", "", text).strip()
+
+
 #: project -> its own changelog conventions, removed after :func:`_clean` (third held-out part only, so that
 #: the older projects' candidates stay byte-identical)
 _HOUSE_STYLE = {"sphinx": _sphinx, "httpx": _httpx, "black": str.strip, "uvicorn": str.strip, "rich": str.strip,
-                "tox": str.strip}
+                "tox": str.strip, "werkzeug": str.strip, "coverage": _coverage, "anyio": _anyio, "scrapy": _scrapy}
+#: project -> how its changelog names an issue where :data:`_ISSUE` does not see it
+_ISSUE_OF = {"coverage": re.compile(r"`(?:issue|pull request) (\d+)`_"), "scrapy": re.compile(r":gh:`(\d+)`")}
 #: ``owner/repo#N``: a number in another project's tracker, never the entry's own issue
 _FOREIGN = re.compile(r"[\w.-]+/[\w.-]+#\d+")
 
@@ -165,7 +189,7 @@ def main(root: str) -> None:
         seen: set[str] = set()
         uniq = []
         for where, raw, number in found:
-            m = _ISSUE.search(_FOREIGN.sub("", raw) if project in _HOUSE_STYLE else raw)
+            m = _ISSUE_OF.get(project, _ISSUE).search(_FOREIGN.sub("", raw) if project in _HOUSE_STYLE else raw)
             issue = number or (next((g for g in m.groups() if g), None) if m else None)
             clean = _towncrier(_clean(raw)) if project in NUMBERED else _clean(raw)
             clean = _HOUSE_STYLE[project](clean) if project in _HOUSE_STYLE else clean
