@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from toolkit.vocab.metrics import metric
@@ -100,6 +101,11 @@ def _pct_text(v: float) -> str:
     return f"{v:,.1f}".removesuffix(".0") + " %"
 
 
+#: unit -> how a finite number in it reads
+_FORMATS: dict[str, Callable[[float], str]] = {"%": _pct_text, "fraction": lambda f: _pct_text(100 * f), "p": format_p, "days": format_days,
+            "score": lambda f: f"{f:.2f}", "count": lambda f: f"{round(f):,}" if abs(f) < 1e15 else format_number(f)}
+
+
 def format_value(value: Any, unit: str | None = None) -> str:
     """``value`` as a reader should see it in ``unit`` (see the module docstring); None/NaN -> ``n/a``.
 
@@ -116,18 +122,8 @@ def format_value(value: Any, unit: str | None = None) -> str:
     f = _finite(value)
     if f is None:
         return str(value)
-    if unit == "%":
-        return _pct_text(f)
-    if unit == "fraction":
-        return _pct_text(100 * f)
-    if unit == "p":
-        return format_p(f)
-    if unit == "days":
-        return format_days(f)
-    if unit == "score":
-        return f"{f:.2f}"
-    if unit == "count":
-        return f"{round(f):,}" if abs(f) < 1e15 else format_number(f)
+    if unit in _FORMATS:
+        return _FORMATS[unit](f)
     text = format_number(value if isinstance(value, int) else f)
     return f"{text} {unit}" if unit else text
 

@@ -79,11 +79,8 @@ published: list[Path] = []
 
 
 def _csv_cell(value: object) -> object:
-    """CSV-friendly cell: lists/dicts as JSON text; text that a spreadsheet would run as a formula gets a ``'``.
-
-    The quote guards against CSV/formula injection (OWASP) when a lead opens the
-    file in Excel/Sheets: untrusted text such as ``=HYPERLINK(...)`` stays text.
-    """
+    """CSV-friendly cell: lists/dicts as JSON text; text that a spreadsheet would run as a formula gets a ``'``
+    (OWASP CSV injection: untrusted ``=HYPERLINK(...)`` stays text in Excel/Sheets)."""
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         return json.dumps(json_safe(value), ensure_ascii=False)
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)) and getattr(value, "ndim", 0) > 0:
@@ -358,17 +355,11 @@ def write_report(
     report: Report, out_dir: Path | str, *, formats: Iterable[str] = DEFAULT_FORMATS,
     entry_names: Mapping[str, str] | None = None, gates: list[GateResult] | None = None,
 ) -> dict[str, Path]:
-    """Render ``report`` into ``out_dir`` and return ``{kind_or_relative_path: absolute Path}``.
+    """Render ``report`` into ``out_dir``; returns ``{kind (a key of _ENTRY) or relative path: absolute Path}``.
 
-    ``formats``: any of ``html`` (report.html), ``md`` (report.md), ``json`` (findings.json),
-    ``csv`` (tables/<section>__<table>.csv, all rows), ``png`` (figures/<name>.png), ``summary``
-    (report-summary.md, for a pull-request comment: :mod:`toolkit.report.summary_md`; ``gates`` is its verdict,
-    and its links point under the URL in ``$SEAMSCOPE_REPORT_URL`` when set) and ``sarif`` (report.sarif:
-    :mod:`toolkit.report.sarif`).
-    Figures are also written with ``md`` or ``json``, which refer to them by path.
-    ``entry_names`` renames the html/md/json files (the audit-many index writes ``index.*``).
-    Keys of the result: ``"html"``, ``"md"``, ``"json"``, ``"summary"``, ``"sarif"`` and the relative path of each
-    CSV/PNG.
+    ``formats`` (:data:`FORMATS`): the files of ``_ENTRY``, ``csv`` (every table, all rows) and ``png`` (figures,
+    also written with ``md`` or ``json``, which name them). ``gates`` is report-summary.md's verdict; its links
+    point under ``$SEAMSCOPE_REPORT_URL`` when set. ``entry_names`` renames entry files (audit-many: ``index.*``).
     Raises :class:`InputError` when ``out_dir`` is a file or a symbolic link (see :func:`check_out_dir`).
     """
     fmts = tuple(dict.fromkeys(formats))
@@ -458,10 +449,8 @@ def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, 
     if "csv" in fmts:
         for si, sec in enumerate(report.sections):
             for ti, table in enumerate(sec.tables):
-                rel = names[("table", si, ti)]
-                (tmp / "tables").mkdir(exist_ok=True)
-                csv_frame(table.df).to_csv(tmp / rel, index=False, encoding="utf-8", lineterminator="\n")
-                staged.append(rel)
+                stage_bytes(names[("table", si, ti)], csv_frame(table.df).to_csv(index=False, lineterminator="\n")
+                            .encode("utf-8"))
     if write_figs:
         for si, sec in enumerate(report.sections):
             for fi, fig in enumerate(sec.figures):
