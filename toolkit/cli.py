@@ -87,9 +87,8 @@ def _audit_config(args: argparse.Namespace):
 
     given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
     conf = cfg.resolve_config(args.config, repo=args.repo, given=given, search=not getattr(args, "no_config", False))
-    config = conf.source
     changes = _input_flags(args)
-    if args.repo is not None and config:
+    if args.repo is not None and conf.source:
         changes["repo"] = Path(args.repo)
     if args.labels:
         changes["labels"] = Path(args.labels)

@@ -295,10 +295,9 @@ def bug_categorization_section(f: Findings, audit: Audit) -> Section:
     if len(bc.by_quarter):
         from toolkit.viz.plots import stacked_bar_png
         q = bc.by_quarter.set_index("quarter")[list(CATEGORIES)]
-        if len(q):
-            figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category",
-                                                                  xlabel="bugs", palette="bug_category"),
-                                  "Bugs per quarter by category"))
+        figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category",
+                                                              xlabel="bugs", palette="bug_category"),
+                              "Bugs per quarter by category"))
     return _section(
         audit, "bug_categorization",
         paragraphs=paras,

@@ -369,12 +369,10 @@ def write_report(
                          hint=f"choose from {', '.join(FORMATS)}", flag="--format")
     entry = {**_ENTRY, **(entry_names or {})}
     out_dir = check_out_dir(out_dir)
-    names = output_names(report)
-    write_figs = bool({"png", "md", "json"} & set(fmts))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with _locked(out_dir):
-            return _write_locked(report, out_dir, fmts, names, write_figs, entry, gates)
+            return _write_locked(report, out_dir, fmts, entry, gates)
     except OSError as exc:  # a full disk, a folder of another user, a read-only mount: one line, not a traceback
         raise InputError(out_dir, f"the report cannot be written there ({exc.strerror or exc}"
                          f"{': ' + str(exc.filename) if exc.filename else ''})", flag="--out",
@@ -389,8 +387,8 @@ def write_audit(run: Any, out_dir: Path | str) -> dict[str, Path]:
     return write_report(audit_report(run), out_dir)
 
 
-def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
-                  entry: Mapping[str, str], gates: list[GateResult] | None = None) -> dict[str, Path]:
+def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], entry: Mapping[str, str],
+                  gates: list[GateResult] | None) -> dict[str, Path]:
     """Stage, then publish (the caller holds the folder's lock)."""
     in_place = _in_place_wanted(out_dir)
     tmp: Path | None = None
@@ -402,7 +400,7 @@ def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: d
     if tmp is None:
         tmp = Path(tempfile.mkdtemp(prefix=_VERSION, dir=out_dir))
     try:
-        result = _render_into(report, tmp, fmts, names, write_figs, entry, out_dir, gates)
+        result = _render_into(report, tmp, fmts, entry, out_dir, gates)
         with _interrupts_held():
             if not in_place:
                 try:
@@ -434,9 +432,10 @@ def _report_url() -> str | None:
     return url if re.fullmatch(r"https?://[^\s()<>\[\]`\"']+", url) else None
 
 
-def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
-                 entry: Mapping[str, str], out_dir: Path, gates: list[GateResult] | None = None) -> dict[str, Path]:
+def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], entry: Mapping[str, str], out_dir: Path,
+                 gates: list[GateResult] | None) -> dict[str, Path]:
     """Render every file into the private staging folder ``tmp`` and write its manifest."""
+    names = output_names(report)
     staged: list[str] = []
     kinds = {entry[k]: k for k in _ENTRY}
 
@@ -451,7 +450,7 @@ def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, 
             for ti, table in enumerate(sec.tables):
                 stage_bytes(names[("table", si, ti)], csv_frame(table.df).to_csv(index=False, lineterminator="\n")
                             .encode("utf-8"))
-    if write_figs:
+    if {"png", "md", "json"} & set(fmts):  # md and json name the figures
         for si, sec in enumerate(report.sections):
             for fi, fig in enumerate(sec.figures):
                 stage_bytes(names[("figure", si, fi)], bytes(fig.png))
