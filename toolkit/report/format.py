@@ -121,8 +121,7 @@ def format_value(value: Any, unit: str | None = None) -> str:
 
 
 def metric_label(key: str) -> str:
-    """A summary key as words, its unit left to the value: ``interfaces_documented_pct`` -> ``interfaces
-    documented``."""
+    """A summary key as words, its unit left to the value (``interfaces_documented_pct``: interfaces documented)."""
     known = metric(str(key))
     if known is not None:
         return known.label

@@ -77,8 +77,7 @@ def _label(generated: pd.Timestamp | None, revision: str | None, n: int) -> str:
 
 
 def read_trend(paths: Iterable[str | Path]) -> Trend:
-    """Read the audits at ``paths`` (see :func:`findings_files`) into a :class:`Trend`, oldest audit first (in
-    the order given when a file has no readable ``generated`` time)."""
+    """The audits at ``paths`` (:func:`findings_files`), oldest first (as given when ``generated`` is unreadable)."""
     rows = []
     for i, path in enumerate(findings_files(paths)):
         doc = read_findings(path, flag="PATH")

@@ -304,8 +304,7 @@ def _publish_swap(out_dir: Path, staged: Path) -> None:
 
 
 def _publish_in_place(out_dir: Path, staged: Path) -> None:
-    """Switch ``out_dir/.seamscope-current`` to ``staged`` (a new folder inside ``out_dir``) and point the
-    entry names at it."""
+    """Switch ``out_dir/.seamscope-current`` to ``staged`` (a folder inside ``out_dir``); entries link through it."""
     previous = _current_version(out_dir)
     if previous is not None:
         pold = _read_manifest(previous)
@@ -380,8 +379,7 @@ def write_report(
 
 
 def write_audit(run: Any, out_dir: Path | str) -> dict[str, Path]:
-    """Render one audit (a toolkit.run.audit.AuditRun) as a Report and write it into ``out_dir`` (the default
-    formats): what each worker of ``seamscope audit-many`` does with its repository."""
+    """Write one audit (a toolkit.run.audit.AuditRun) into ``out_dir``: each worker of ``audit-many`` does this."""
     from toolkit.report.sections import audit_report
 
     return write_report(audit_report(run), out_dir)
