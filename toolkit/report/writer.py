@@ -4,28 +4,25 @@
 four rules:
 
 Old or new, never a mix
-    Everything is rendered into a fresh private staging folder (``mkdtemp`` beside ``out_dir``, mode 0700).
-    Files of ``out_dir`` that seamscope did not write (user notes, other reports of ``audit-many``) are
-    hard-linked into it, and the finished folder is swapped with ``out_dir`` in one ``renameat2``
-    ``RENAME_EXCHANGE`` (Linux; elsewhere two renames). Ctrl-C is held back for those few system calls, so an
-    interrupt leaves the previous report or the new one, whole (:data:`published` says which).
+    Everything is rendered into a fresh private staging folder (``mkdtemp`` beside ``out_dir``, mode 0700),
+    files of ``out_dir`` that seamscope did not write (user notes, other reports of ``audit-many``) are
+    hard-linked into it, and it is swapped with ``out_dir`` in one ``renameat2`` ``RENAME_EXCHANGE`` (Linux;
+    elsewhere two renames). Ctrl-C is held back for those few system calls (:data:`published` says which won).
 Mount points: versioned in place
-    A folder that cannot be renamed (a Docker volume, a bind mount: ``EBUSY``/``EXDEV``; or the working
-    directory) is published *inside* itself: the report is staged in ``out_dir/.seamscope-v-<id>/``, the
-    pointer ``out_dir/.seamscope-current`` (a symlink) is switched to it with one atomic ``os.replace``, and
-    the entry names (``report.html``, ``tables``, ...) are constant links through that pointer.
+    A folder that cannot be renamed (a Docker volume, a bind mount; or the working directory) is published
+    *inside* itself: staged in ``out_dir/.seamscope-v-<id>/``, the symlink ``out_dir/.seamscope-current`` is
+    switched to it with one ``os.replace``, and the entry names are constant links through that pointer.
 No write or delete through a link
-    ``out_dir`` itself must not be a symlink (nor a link in the relative path given); inside it nothing is
-    opened for writing or deleted by following a link: the staging tree is new, carried links stay links,
-    and the previous tree is removed with ``shutil.rmtree`` (which unlinks links, never their targets).
+    ``out_dir`` must not be a symlink (nor a link in the relative path given); inside it nothing is opened for
+    writing or deleted by following a link: the staging tree is new, carried links stay links, and the
+    previous tree is removed with ``shutil.rmtree`` (which unlinks links, never their targets).
 Only our own files go stale
-    ``.seamscope-manifest.json`` (written in the staged tree) lists what seamscope wrote. A file listed there
-    that the new report does not produce is left out of the new folder; anything else is carried over. A
-    committed ``findings.json`` is never read. A forged manifest can only make seamscope drop files inside
-    ``out_dir``, which it is allowed to rewrite anyway.
+    ``.seamscope-manifest.json`` lists what seamscope wrote: those files are left out of the new folder when
+    the new report does not produce them; anything else is carried over (a committed ``findings.json`` is never
+    read). A forged manifest can only make seamscope drop files inside ``out_dir``, which it may rewrite anyway.
 
-Concurrent writers into one ``out_dir`` are serialised by an ``flock`` on ``out_dir/.seamscope.lock``
-(that inode is carried over, so the lock survives the swap).
+Concurrent writers into one ``out_dir`` take turns on an ``flock`` of ``out_dir/.seamscope.lock`` (that inode
+is carried over, so the lock survives the swap).
 """
 from __future__ import annotations
 
