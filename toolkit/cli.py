@@ -87,9 +87,8 @@ def _audit_config(args: argparse.Namespace):
 
     given = {k for k in ("tests", "coverage", "issues", "labels", "repo") if getattr(args, k, None)}
     conf = cfg.resolve_config(args.config, repo=args.repo, given=given, search=not getattr(args, "no_config", False))
-    config = conf.source
     changes = _input_flags(args)
-    if args.repo is not None and config:
+    if args.repo is not None and conf.source:
         changes["repo"] = Path(args.repo)
     if args.labels:
         changes["labels"] = Path(args.labels)
@@ -146,7 +145,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     check_out_dir(args.out)  # a file or a symbolic link as --out: exit 2 before the work
     fail_under, fail_on = args.fail_under or [], args.fail_on or []
     parse_gates(fail_under, fail_on, compare=bool(args.compare))  # bad gate syntax: exit 2 before the work
-    _out_folder(args.out)
     _repo_arg(args.repo)
     conf = _audit_config(args)
     if args.verbose:
@@ -315,9 +313,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.format == "json":
         docs = [json_safe({"at": r.at, "scores": r.scores, "later_fixes": r.later_fixes, "unplaced": r.unplaced,
                            "notes": r.notes, "beats_baselines": r.beats_baselines()}) for r in results]
-        sys.stdout.write(_json.dumps(docs[0] if len(docs) == 1 else {"results": docs,
-                                                                     "by_revision": json_safe(by_revision(results))},
-                                     indent=1) + "\n")
+        doc = docs[0] if len(docs) == 1 else {"results": docs, "by_revision": json_safe(by_revision(results))}
+        sys.stdout.write(_json.dumps(doc, indent=1) + "\n")
     else:
         sys.stdout.write("\n\n".join(r.text() for r in results) + "\n")
         if len(results) > 1:

@@ -1,9 +1,8 @@
 """findings.json: the machine-readable form of a Report, and its JSON Schema.
 
-Every table is written with *all* its rows as records (the HTML and Markdown
-show at most ``Table.max_rows``). Values are made JSON-safe without losing
-meaning: NaN/NaT/NA -> null, timestamps -> ISO-8601 text, numpy scalars ->
-Python numbers, lists/arrays/tuples stay lists, sets become sorted lists.
+Every table is written with *all* its rows as records (HTML and Markdown show at most ``Table.max_rows``).
+Values are made JSON-safe without losing meaning: NaN/NaT/NA -> null, timestamps -> ISO-8601 text, numpy
+scalars -> Python numbers, lists/arrays/tuples stay lists, sets become sorted lists.
 """
 from __future__ import annotations
 
@@ -30,7 +29,7 @@ def json_safe(value: Any) -> Any:
     """``value`` converted to plain JSON types (recursively); see the module docstring for the rules."""
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
@@ -65,11 +64,8 @@ def json_safe(value: Any) -> Any:
 
 
 def plain_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with a meaningful index moved into columns and column labels made unique strings.
-
-    A default ``RangeIndex`` is dropped (it is just row numbers); any other index
-    (named, or holding labels such as component names) becomes columns.
-    """
+    """``df`` with column labels made unique strings and any index but a default ``RangeIndex`` (row numbers)
+    moved into columns (a named one, or labels such as component names)."""
     out = df
     idx = df.index
     if not (isinstance(idx, pd.RangeIndex) and idx.name is None) or isinstance(idx, pd.MultiIndex):
@@ -122,22 +118,12 @@ def _column_values(col: pd.Series) -> list[Any]:
 
 
 def render_findings(report: Report) -> dict[str, Any]:
-    """The findings.json document for ``report`` (a dict ready for ``json.dumps(..., allow_nan=False)``).
+    """The findings.json document for ``report`` (a dict for ``json.dumps(..., allow_nan=False)``), shaped as
+    findings.schema.json says (:func:`findings_schema`).
 
-    Shape (validated by :func:`findings_schema`)::
-
-        {schema_version, generated, title, provenance,
-         metrics: {metric id: {value, label, unit, direction, section}}, not_measured: {metric id: why},
-         top_seams: [{seam, rank, score, level, status, reason, action, reasons, numbers, other_direction}],
-         gates: {verdict, results: [{gate, passed, message, metric, floor, value}]}, since_previous,
-         sections: {id: {title, summary, missing, not_measured: {summary key: why it is null},
-                        paragraphs, tables: {name: [records]}, figures: {name: path}}}}
-
-    The fields between provenance and sections are the report's Audit (toolkit.core.audit_result, schema 2.0:
-    what gates, --compare, the audit-many index and the notebooks read by metric id); a Report without an Audit
-    is written as schema 1.0 without them.
-
-    Duplicate section ids keep the first id and get ``~2``, ``~3`` suffixes so no section is lost.
+    Between provenance and sections come the report's Audit (toolkit.core.audit_result, schema 2.0: what gates,
+    --compare, the audit-many index and the notebooks read by metric id); a Report without an Audit is schema
+    1.0 without them. Duplicate section (and table) ids get ``~2``, ``~3`` suffixes so none is lost.
     """
     names = output_names(report)
     sections: dict[str, Any] = {}
@@ -174,9 +160,8 @@ def render_findings(report: Report) -> dict[str, Any]:
 def dumps_findings(report: Report) -> str:
     """findings.json text: strict JSON (no NaN), indented, each table record on one line.
 
-    ``json.dumps(indent=...)`` falls back to the pure-Python encoder, which is slow on
-    large tables; so tables are swapped for unique placeholders, the skeleton is
-    indented, and each record is encoded compactly by the C encoder.
+    ``json.dumps(indent=...)`` uses the slow pure-Python encoder, so tables are swapped for unique placeholders,
+    the skeleton is indented, and each record is encoded compactly by the C encoder.
     """
     doc = render_findings(report)
     token = uuid.uuid4().hex  # random, so report text can never collide with a placeholder
@@ -200,12 +185,7 @@ def findings_schema() -> dict[str, Any]:
 
 
 def display(value: Any) -> str:
-    """Human-readable text for one value (tables, summary cards); the caller escapes it.
-
-    Missing values (None, NaN, NaT, NA) -> ``""``; ints get thousands separators;
-    floats at most 3 decimals (below 0.01 two significant digits, never scientific notation); timestamps ISO to
-    the second; lists joined with ``", "``.
-    """
+    """Human-readable text for one value (tables, summary cards), missing -> ``""``; the caller escapes it."""
     v = json_safe(value) if not isinstance(value, (pd.Timestamp, dt.datetime)) else value
     if v is None or v is pd.NaT:
         return ""

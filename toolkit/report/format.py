@@ -1,23 +1,17 @@
-"""Numbers for people: one place that turns a value and its unit into the text a reader sees.
+"""Numbers for people: one place that turns a value and its unit into the text a reader sees, so ``73.3`` of
+interaction coverage reads ``73.3 %`` in every writer, a p-value has two significant digits and a duration in
+days never shows scientific notation.
 
-Every writer (HTML, Markdown) formats through here, so ``73.3`` of interaction coverage reads
-``73.3 %`` everywhere, a fraction such as the backtest's top-20 % share reads as a percentage, a p-value has
-two significant digits and a duration in days never shows scientific notation.
-
-Units are plain strings so the metric vocabulary (name, unit, direction, meaning) can supply them:
-
-* ``"%"`` — already a percentage (0..100);  ``"fraction"`` — a share 0..1, shown as a percentage;
-* ``"count"`` — a whole number;  ``"p"`` — a p-value;  ``"days"`` — a duration in days;
-* ``"score"`` — a unitless score (two decimals);  ``"bool"`` — yes/no;  anything else — shown after the number.
-
-:func:`metric_unit` reads the unit from the metrics vocabulary (toolkit.vocab.metrics) and falls back to the
-name of a key outside it (``*_pct`` -> %, ``*_share`` -> fraction, ``*p_value`` -> p, ``*_days`` -> days).
+Units are plain strings, so the metric vocabulary can supply them: ``"%"`` (0..100), ``"fraction"`` (0..1, shown
+as a percentage), ``"count"``, ``"p"``, ``"days"``, ``"score"`` (two decimals), ``"bool"`` (yes/no); any other
+is shown after the number. :func:`metric_unit` falls back to the name of a key outside the vocabulary.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from toolkit.vocab.metrics import metric
@@ -100,11 +94,15 @@ def _pct_text(v: float) -> str:
     return f"{v:,.1f}".removesuffix(".0") + " %"
 
 
-def format_value(value: Any, unit: str | None = None) -> str:
-    """``value`` as a reader should see it in ``unit`` (see the module docstring); None/NaN -> ``n/a``.
+#: unit -> how a finite number in it reads
+_FORMATS: dict[str, Callable[[float], str]] = {
+    "%": _pct_text, "fraction": lambda f: _pct_text(100 * f), "p": format_p, "days": format_days,
+    "score": lambda f: f"{f:.2f}", "count": lambda f: f"{round(f):,}" if abs(f) < 1e15 else format_number(f)}
 
-    Lists are joined with ``", "``; text is returned as it is (the caller escapes it).
-    """
+
+def format_value(value: Any, unit: str | None = None) -> str:
+    """``value`` as a reader should see it in ``unit`` (module docstring); None/NaN -> ``n/a``, lists joined with
+    ``", "``, text as it is (the caller escapes it)."""
     if value is None or (isinstance(value, float) and value != value):
         return "n/a"
     if isinstance(value, bool) or unit == "bool":
@@ -116,25 +114,14 @@ def format_value(value: Any, unit: str | None = None) -> str:
     f = _finite(value)
     if f is None:
         return str(value)
-    if unit == "%":
-        return _pct_text(f)
-    if unit == "fraction":
-        return _pct_text(100 * f)
-    if unit == "p":
-        return format_p(f)
-    if unit == "days":
-        return format_days(f)
-    if unit == "score":
-        return f"{f:.2f}"
-    if unit == "count":
-        return f"{round(f):,}" if abs(f) < 1e15 else format_number(f)
+    if unit in _FORMATS:
+        return _FORMATS[unit](f)
     text = format_number(value if isinstance(value, int) else f)
     return f"{text} {unit}" if unit else text
 
 
 def metric_label(key: str) -> str:
-    """A summary key as words, its unit left to the value: ``interfaces_documented_pct`` -> ``interfaces
-    documented``."""
+    """A summary key as words, its unit left to the value (``interfaces_documented_pct``: interfaces documented)."""
     known = metric(str(key))
     if known is not None:
         return known.label

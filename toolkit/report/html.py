@@ -1,18 +1,15 @@
 """One self-contained HTML file for a Report, safe to mail around.
 
-Everything in a Report is untrusted text (commit messages, test names, issue
-titles), so:
+Everything in a Report is untrusted text (commit messages, test names, issue titles), so:
 
-* every string goes through ``html.escape(..., quote=True)`` and lands only in
-  element text or quoted attribute values; none reaches a ``<script>``, a URL
-  or an unquoted attribute (anchors are generated, ``#sec-1``...);
-* a Content-Security-Policy ``<meta>`` allows no network at all, images only as
-  ``data:`` URIs, and exactly one script: ours, pinned by its SHA-256 hash. Even
-  if escaping ever failed, an injected ``<script>`` or ``onerror=`` would not run.
+* every string goes through ``html.escape(..., quote=True)`` and lands only in element text or quoted attribute
+  values; none reaches a ``<script>``, a URL or an unquoted attribute (anchors are generated, ``#sec-1``...);
+* a Content-Security-Policy ``<meta>`` allows no network at all, images only as ``data:`` URIs, and exactly one
+  script: ours, pinned by its SHA-256 hash. Even if escaping ever failed, an injected ``<script>`` or
+  ``onerror=`` would not run.
 
-The only script makes tables sortable (click a column header; numbers sort as
-numbers via ``data-v``). It has no inline event handlers (those need
-``'unsafe-hashes'``) and runs in strict mode.
+The only script makes tables sortable (numbers sort as numbers via ``data-v``); it has no inline event handlers
+(those need ``'unsafe-hashes'``) and runs in strict mode.
 """
 from __future__ import annotations
 
@@ -242,9 +239,7 @@ def _table(table: Table, csv_name: str) -> str:
         "<tbody>" + "".join(body_rows) + "</tbody></table></div>",
     ]
     if total > len(shown):
-        out.append(
-            f'<p class="note">showing {len(shown):,} of {total:,} rows — full table in {_e(csv_name)}</p>'
-        )
+        out.append(f'<p class="note">showing {len(shown):,} of {total:,} rows — full table in {_e(csv_name)}</p>')
     elif total == 0:
         out.append('<p class="note">no rows</p>')
     out.append("</details>")
@@ -373,18 +368,14 @@ def _top_seams(sec: Section, ranking_anchor: str | None) -> str:
 def _first_screen(report: Report, si: int, sec: Section, anchors: list[str], names: dict) -> str:
     """The executive summary as the first screen: verdict, changes since the previous audit, the top seams,
     headline tiles (units, links to their sections), then what could not be measured."""
-    ids = [s.id for s in report.sections]
     links: dict[str, tuple[str, str]] = {}
     for i, other in enumerate(report.sections):
         if i != si:
             for k in other.summary:
                 links.setdefault(str(k), (anchors[i], other.title))
-    compare_i = ids.index("compare") if "compare" in ids else None
-    ranking_i = ids.index("seam_ranking") if "seam_ranking" in ids else None
-    head = [_verdict(sec.table("gates")),
-            _since(report.sections[compare_i] if compare_i is not None else None,
-                   anchors[compare_i] if compare_i is not None else None),
-            _top_seams(sec, anchors[ranking_i] if ranking_i is not None else None),
+    anchor_of = {s.id: anchors[i] for i, s in reversed(list(enumerate(report.sections)))}  # an id's first section
+    head = [_verdict(sec.table("gates")), _since(report.section("compare"), anchor_of.get("compare")),
+            _top_seams(sec, anchor_of.get("seam_ranking")),
             _cards({k: v for k, v in sec.summary.items() if not isinstance(v, str)}, links, sec.not_measured)]
     words = [f"{metric_label(k)}: {v}" for k, v in sec.summary.items() if isinstance(v, str)]
     if words:
@@ -411,9 +402,7 @@ def _prov(value: Any, depth: int = 0) -> str:
         items = items[:PROVENANCE_LIST_LIMIT]
         tail = f'<p class="note">… and {more:,} more (see findings.json)</p>' if more > 0 else ""
         if all(isinstance(i, dict) and all(_is_scalar(x) for x in i.values()) for i in items):
-            cols: list[str] = []
-            for i in items:
-                cols.extend(str(k) for k in i if str(k) not in cols)
+            cols = list(dict.fromkeys(str(k) for i in items for k in i))
             head = "".join(f"<th scope=\"col\">{_e(c)}</th>" for c in cols)
             lookup = [{str(k): v for k, v in i.items()} for i in items]
             body = "".join(
@@ -458,14 +447,11 @@ def _provenance_line(report: Report) -> str:
 
 
 def render_html(report: Report) -> str:
-    """The whole report as one self-contained HTML document (see the module docstring for the safety rules).
-
-    The executive summary comes first as the first screen, then the comparison with the previous audit, the
-    contents, and the other sections in report order."""
+    """The whole report as one self-contained HTML document (module docstring: the safety rules): the executive
+    summary as the first screen, then the contents and the other sections in reading order."""
     names = output_names(report)
     anchors = [f"sec-{i + 1}" for i in range(len(report.sections))]
-    ids = [s.id for s in report.sections]
-    summary_idx = ids.index("summary") if "summary" in ids else None
+    summary_idx = next((i for i, s in enumerate(report.sections) if s.id == "summary"), None)
     order = reading_order(report)
     toc = []
     for i in order:

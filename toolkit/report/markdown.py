@@ -1,18 +1,14 @@
 """GitHub-flavoured Markdown for a Report (wiki pages, PR comments) that reads right raw as well as rendered.
 
-Untrusted text is kept inert with the least escaping that does it, in one function, :func:`md_escape`: a
-character is backslash-escaped only where CommonMark/GFM would read it as syntax — ``*``/``_``/``~`` runs that
-could open or close emphasis (CommonMark's flanking rules: ``search_index`` and ``0.1.0`` stay as written),
-backticks, ``[`` (links, images), ``<`` before a tag or autolink, ``&`` before an entity, ``|`` (tables), ``$``
-(math), ``\\`` before punctuation, an ``@mention``, URL autolinks (``http\\://``, ``www\\.``), and at the start
-of a line the block markers (``#``, ``>``, ``-``/``+``/``*`` lists, ``1.`` lists, rules, fences). So a test
-name like ``<script>`` or ``[x](javascript:...)`` shows as text, never as markup or a link, and
-``payments->inventory`` stays readable.
+Untrusted text is kept inert by one function, :func:`md_escape`, with the least escaping that does it: a
+character is backslash-escaped only where CommonMark/GFM would read it as syntax (emphasis runs by the flanking
+rules, so ``search_index`` and ``0.1.0`` stay as written; code, links, tags, entities, tables, math, mentions,
+URL autolinks; block markers at a line start). So ``<script>`` or ``[x](javascript:...)`` shows as text, never
+as markup or a link, and ``payments->inventory`` stays readable.
 
-GitHub refuses comments over 65,536 characters: :func:`render_markdown` keeps the report under
-:data:`MAX_CHARS` by showing fewer rows of the long tables (every row is in ``tables/*.csv``), then fewer
-provenance items. Figures are named as files beside the report (``figures/<name>.png``), not embedded by a
-relative path that breaks once pasted elsewhere.
+GitHub refuses comments over 65,536 characters: :func:`render_markdown` stays under :data:`MAX_CHARS` by showing
+fewer table rows (all are in ``tables/*.csv``), then fewer provenance items. Figures are named as files
+(``figures/<name>.png``), not embedded by a relative path that breaks once pasted elsewhere.
 """
 from __future__ import annotations
 
@@ -214,7 +210,6 @@ def _section(si: int, sec: Section, names: dict, max_rows: int, items: int, para
     for ti, table in enumerate(sec.tables):
         out += _table(table, names[("table", si, ti)], max_rows)
     for fi, fig in enumerate(sec.figures):
-        # named, not embedded: a relative image path breaks once the text is pasted into a pull request
         what = _inline(fig.caption or fig.name)
         out += [f"Figure: {what} (`{names[('figure', si, fi)]}` beside this report, drawn in report.html)", ""]
     return out

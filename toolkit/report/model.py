@@ -1,10 +1,6 @@
-"""The renderer-neutral shape of an audit report.
+"""The renderer-neutral shape of an audit report, which the HTML, Markdown and JSON writers all render.
 
-The sections (toolkit.report.sections) arrange an audit's results as ``Section`` objects (summary numbers,
-tables, figures, prose);
-the HTML, Markdown and JSON writers render the same ``Report``. All text in a
-``Report`` is *untrusted* (it may hold commit messages, test names, issue
-titles): writers must escape it.
+All text in a ``Report`` is *untrusted* (commit messages, test names, issue titles): writers must escape it.
 """
 from __future__ import annotations
 
@@ -85,12 +81,9 @@ def reading_order(report: Report) -> list[int]:
 
 
 def output_names(report: Report) -> dict[tuple[str, int, int], str]:
-    """Relative output paths for every table and figure, shared by all writers.
-
-    Keys are ``("table", section_index, table_index)`` -> ``tables/<section>__<table>.csv`` and
-    ``("figure", section_index, figure_index)`` -> ``figures/<name>.png``. Names come from
-    untrusted ids, so they are sanitised with :func:`file_stem` and de-duplicated (``_2``, ``_3``...).
-    """
+    """Relative output paths shared by all writers: ``("table", section i, table i)`` ->
+    ``tables/<section>__<table>.csv``, ``("figure", section i, figure i)`` -> ``figures/<name>.png``; from
+    untrusted ids, so sanitised with :func:`file_stem` and de-duplicated (``_2``, ``_3``...)."""
     names: dict[tuple[str, int, int], str] = {}
     used: set[str] = set()
 

@@ -1,19 +1,11 @@
 """``report.sarif``: untested and mocks-only cross-component call sites as SARIF 2.1.0 results.
 
 Code scanning (GitHub's ``upload-sarif``, GitLab, IDE viewers) then shows each gap on the line of the diff
-where the call is. One result per call site of the interaction-coverage ``call_sites`` table
-(:mod:`toolkit.analyze.interaction_coverage`, the numbers every other table reads) whose status is
-
-``untested`` -> rule ``seamscope/untested-call-site``
-    no test executes the call at all;
-``isolation_only`` -> rule ``seamscope/mocks-only-call-site``
-    tests reach it only with the callee replaced by a mock (the seam is tested in isolation only).
-
-Level: ``warning`` when the status was measured (per-test coverage), ``note`` on the static estimate
-(``_estimated`` statuses: no coverage data, the status is the seam's, not the line's). Locations are the
-call's file (relative to the audited repository: ``uriBaseId`` ``%SRCROOT%``) and line; ``partialFingerprints``
-ignore the line, so a call that moves keeps its alert. Each result carries its seam and the seam's rank in the
-ranking. Renders only what the report holds; computes nothing.
+where the call is. One result per call site of the interaction-coverage ``call_sites`` table whose status has
+a rule in :data:`RULES`. Level: ``warning`` when the status was measured (per-test coverage), ``note`` on the
+static estimate (``_estimated``: the status is the seam's, not the line's). Locations are relative to the
+audited repository (``%SRCROOT%``); ``partialFingerprints`` ignore the line, so a call that moves keeps its
+alert. Renders only what the report holds; computes nothing.
 """
 from __future__ import annotations
 
@@ -90,12 +82,12 @@ def _rule(status: str, index: int, level: str) -> dict[str, Any]:
 
 
 def sarif_log(report: Report, *, max_results: int = MAX_RESULTS) -> dict[str, Any]:
-    """The SARIF 2.1.0 log of ``report`` as a dict (module docstring); a run with no results when the report has
-    no call-site table (no interaction-coverage section, fewer than two components)."""
+    """The SARIF 2.1.0 log of ``report`` as a dict (module docstring); no results without a call-site table."""
     sites = report.table("interaction_coverage", "call_sites")
     ranks = _ranks(report)
     results: list[dict[str, Any]] = []
     used: dict[str, int] = {}
+    seen: Counter[str] = Counter()  # the same call site twice (two calls on one line) gets distinct fingerprints
     skipped = 0
     estimated = False
     if sites is not None and len(sites):
@@ -110,8 +102,7 @@ def sarif_log(report: Report, *, max_results: int = MAX_RESULTS) -> dict[str, An
                 skipped += 1
                 continue
             level = "note" if raw.endswith(_ESTIMATED) else "warning"
-            if status not in used:
-                used[status] = len(used)
+            used.setdefault(status, len(used))
             seam = str(row.get("seam") or "")
             caller, callee = str(row.get("caller") or "?"), str(row.get("callee") or "?")
             mocking = _tests(row.get("tests_mocked"))
@@ -125,7 +116,9 @@ def sarif_log(report: Report, *, max_results: int = MAX_RESULTS) -> dict[str, An
             text = (f"{caller} calls {callee} across the seam {seam}"
                     f"{f' (rank {rank} of the risky seams)' if rank else ''}; {why}"
                     f"{' (static estimate, no coverage data)' if level == 'note' else ''}. {RULES[status][3]}")
-            fp = hashlib.sha256("\x00".join((str(row.get("path")), caller, callee, str(row.get("kind")))).encode())
+            fp = hashlib.sha256("\x00".join((str(row.get("path")), caller, callee, str(row.get("kind"))))
+                                .encode()).hexdigest()[:32]
+            seen[fp] += 1
             location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": uri,
                                                                                   "uriBaseId": "%SRCROOT%"}}}
             line = row.get("line")
@@ -136,29 +129,18 @@ def sarif_log(report: Report, *, max_results: int = MAX_RESULTS) -> dict[str, An
                 "ruleId": RULES[status][0], "ruleIndex": used[status], "level": level,
                 "message": {"text": text},
                 "locations": [location],
-                "partialFingerprints": {"seamscopeCallSite/v1": fp.hexdigest()[:32]},
-                "properties": {"seam": seam, "seamRank": rank, "callee": callee,
+                "partialFingerprints": {"seamscopeCallSite/v1": f"{fp}:{seen[fp]}" if seen[fp] > 1 else fp},
+                "properties": {"seam": seam, **({"seamRank": rank} if rank is not None else {}), "callee": callee,
                                "calleeComponent": str(row.get("callee_component") or ""),
                                "testsMocking": mocking[:20],
                                "basis": "static" if level == "note" else "coverage"},
             })
-    rules = [_rule(st, i, "note" if estimated else "warning") for st, i in sorted(used.items(), key=lambda x: x[1])]
-    # the same call site appearing twice (two calls on one line) gets distinct fingerprints
-    seen: Counter[str] = Counter()
-    for r in results:
-        fp = r["partialFingerprints"]["seamscopeCallSite/v1"]
-        seen[fp] += 1
-        if seen[fp] > 1:
-            r["partialFingerprints"]["seamscopeCallSite/v1"] = f"{fp}:{seen[fp]}"
-    results.sort(key=lambda r: (r["properties"]["seamRank"] or 10**9, r["ruleIndex"],
+    rules = [_rule(st, i, "note" if estimated else "warning") for st, i in used.items()]
+    results.sort(key=lambda r: (r["properties"].get("seamRank") or 10**9, r["ruleIndex"],
                                 r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
                                 r["locations"][0]["physicalLocation"].get("region", {}).get("startLine", 0)))
-    omitted = max(0, len(results) - max_results)
-    for r in results:
-        if r["properties"]["seamRank"] is None:
-            del r["properties"]["seamRank"]
     prov = report.provenance or {}
-    props: dict[str, Any] = {"resultsOmitted": omitted, "pathsNotRelative": skipped}
+    props: dict[str, Any] = {"resultsOmitted": max(0, len(results) - max_results), "pathsNotRelative": skipped}
     if prov.get("revision"):
         props["revision"] = str(prov["revision"])
     return {

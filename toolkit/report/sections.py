@@ -146,9 +146,8 @@ def issues_section(f: Findings, audit: Audit) -> Section:
 
 
 def summary_section(audit: Audit, sections: list[Section]) -> Section:
-    """The executive summary: the headline numbers, each "n/a" with its reason when it could not be measured
-    (the Audit's ``summary``), what could not be measured, why, and the one change that fixes it, the CI gates'
-    verdict and the seams to test first."""
+    """The executive summary: the Audit's headline numbers (each "n/a" with its reason), what could not be
+    measured and the one change that fixes it, the CI gates' verdict and the seams to test first."""
     m = audit.measured["summary"]
     said = [p for g in audit.gaps for p in (g.text().removesuffix("\n" + g.snippet), g.snippet) if p]
     missing = [f"{s.title}: {s.missing}" for s in sections
@@ -295,10 +294,9 @@ def bug_categorization_section(f: Findings, audit: Audit) -> Section:
     if len(bc.by_quarter):
         from toolkit.viz.plots import stacked_bar_png
         q = bc.by_quarter.set_index("quarter")[list(CATEGORIES)]
-        if len(q):
-            figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category",
-                                                                  xlabel="bugs", palette="bug_category"),
-                                  "Bugs per quarter by category"))
+        figures.append(Figure("bugs_by_quarter", stacked_bar_png(q, title="Bugs per quarter by category",
+                                                              xlabel="bugs", palette="bug_category"),
+                              "Bugs per quarter by category"))
     return _section(
         audit, "bug_categorization",
         paragraphs=paras,
@@ -504,8 +502,7 @@ MISSING_TITLES = {"tests": "Test results"}
 
 
 def method_section(key: str, f: Findings, audit: Audit, backtest: list[Any] | None = None) -> Section:
-    """Method ``key``'s section; one whose input is missing (the Audit says why) holds that reason and nothing
-    else."""
+    """Method ``key``'s section; one whose input is missing holds only the reason (the Audit's)."""
     title, build = SECTIONS[key]
     if why := audit.measured[key].missing:
         return Section(id=key, title=MISSING_TITLES.get(key, title), missing=why)

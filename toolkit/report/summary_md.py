@@ -1,12 +1,9 @@
-"""``report-summary.md``: the audit in at most 10,000 characters, to paste as a pull-request comment.
+"""``report-summary.md``: the audit in at most :data:`MAX_CHARS` characters, to paste as a pull-request comment.
 
-What a reviewer needs at a glance, in this order: what was audited and when, the verdict of the CI gates
-(each with its number), what changed since the previous audit (``--compare``), the top seams (seam, one
-reason, one action), the headline numbers with their units (or "n/a" and why), and where the full report is.
-Lists are cut with "and N more"; the whole stays under :data:`MAX_CHARS` whatever the size of the audit
-(fewer rows are shown until it fits). Plain GitHub-flavoured Markdown: untrusted text goes through the one
-escape function of :mod:`toolkit.report.markdown`, no images, links only to the report's own files (relative,
-or under ``report_url`` when the caller knows where the report will be published).
+In this order: what was audited and when, the CI gates' verdict, what changed since the previous audit, the top
+seams (seam, one reason, one action), the headline numbers (or "n/a" and why), and where the full report is;
+fewer rows are shown until it fits. Untrusted text goes through :func:`toolkit.report.markdown.md_escape`; no
+images, links only to the report's own files (relative, or under ``report_url``).
 """
 from __future__ import annotations
 
@@ -164,11 +161,8 @@ def _links(report_url: str | None, files: Sequence[str]) -> list[str]:
 def render_summary(report: Report, *, gates: Sequence[GateResult] | None = None, report_url: str | None = None,
                    files: Sequence[str] = ("report.html", "report.md", "findings.json", "report.sarif"),
                    max_chars: int = MAX_CHARS) -> str:
-    """``report`` as ``report-summary.md`` (module docstring): at most ``max_chars`` characters.
-
-    ``gates``: the CI gates checked, None when none was given. ``report_url``: where the report's files will be
-    published (``https://...``), so the links work from a pull-request comment; else they are relative.
-    """
+    """``report`` as ``report-summary.md`` (module docstring). ``gates``: the CI gates checked, None when none was
+    given. ``report_url``: where the report's files will be published, so links work from a comment."""
     text = ""
     for seams, rows in ((5, 10), (5, 5), (3, 3), (1, 1)):
         parts = [*_header(report), *_verdict(gates), *_deltas(report, rows), *_top_seams(report, seams),

@@ -1,9 +1,8 @@
 """The headline metrics over time, from the findings.json files of earlier audits (``seamscope trend``).
 
-Each findings.json is one point: when it was audited (``generated``), at which revision (provenance), and its
-headline numbers, read by :func:`metric_values` — the one place that knows where a findings.json keeps them. A
-metric an audit did not measure (null, absent, or an audit written before the metric existed) is a gap in the
-line and ``n/a`` in the table, never a 0.
+Each findings.json is one point: when it was audited, at which revision, and its headline numbers
+(:func:`metric_values`). A metric an audit did not measure (null, absent, or an audit older than the metric) is
+a gap in the line and ``n/a`` in the table, never a 0.
 """
 from __future__ import annotations
 
@@ -26,11 +25,8 @@ TABLE_AUDITS = 8
 
 
 def metric_values(findings: dict[str, Any]) -> dict[str, float | None]:
-    """The headline metrics of one findings.json document: metric id -> number, ``None`` when not measured.
-
-    Read through the Audit (toolkit.core.audit_result: ``metrics`` of schema 2, each metric from its own section
-    in schema 1), limited to the vocabulary's headline metrics that are numbers (toolkit.vocab.metrics).
-    """
+    """The vocabulary's numeric headline metrics of one findings.json document (read through the Audit, so schema
+    1 and 2 alike): metric id -> number, ``None`` when not measured."""
     values = Audit.from_findings(findings).metrics
     out: dict[str, float | None] = {}
     for mid in HEADLINES:
@@ -81,8 +77,7 @@ def _label(generated: pd.Timestamp | None, revision: str | None, n: int) -> str:
 
 
 def read_trend(paths: Iterable[str | Path]) -> Trend:
-    """Read the audits at ``paths`` (see :func:`findings_files`) into a :class:`Trend`, oldest audit first (in
-    the order given when a file has no readable ``generated`` time)."""
+    """The audits at ``paths`` (:func:`findings_files`), oldest first (as given when ``generated`` is unreadable)."""
     rows = []
     for i, path in enumerate(findings_files(paths)):
         doc = read_findings(path, flag="PATH")

@@ -4,28 +4,25 @@
 four rules:
 
 Old or new, never a mix
-    Everything is rendered into a fresh private staging folder (``mkdtemp`` beside ``out_dir``, mode 0700).
-    Files of ``out_dir`` that seamscope did not write (user notes, other reports of ``audit-many``) are
-    hard-linked into it, and the finished folder is swapped with ``out_dir`` in one ``renameat2``
-    ``RENAME_EXCHANGE`` (Linux; elsewhere two renames). Ctrl-C is held back for those few system calls, so an
-    interrupt leaves the previous report or the new one, whole (:data:`published` says which).
+    Everything is rendered into a fresh private staging folder (``mkdtemp`` beside ``out_dir``, mode 0700),
+    files of ``out_dir`` that seamscope did not write (user notes, other reports of ``audit-many``) are
+    hard-linked into it, and it is swapped with ``out_dir`` in one ``renameat2`` ``RENAME_EXCHANGE`` (Linux;
+    elsewhere two renames). Ctrl-C is held back for those few system calls (:data:`published` says which won).
 Mount points: versioned in place
-    A folder that cannot be renamed (a Docker volume, a bind mount: ``EBUSY``/``EXDEV``; or the working
-    directory) is published *inside* itself: the report is staged in ``out_dir/.seamscope-v-<id>/``, the
-    pointer ``out_dir/.seamscope-current`` (a symlink) is switched to it with one atomic ``os.replace``, and
-    the entry names (``report.html``, ``tables``, ...) are constant links through that pointer.
+    A folder that cannot be renamed (a Docker volume, a bind mount; or the working directory) is published
+    *inside* itself: staged in ``out_dir/.seamscope-v-<id>/``, the symlink ``out_dir/.seamscope-current`` is
+    switched to it with one ``os.replace``, and the entry names are constant links through that pointer.
 No write or delete through a link
-    ``out_dir`` itself must not be a symlink (nor a link in the relative path given); inside it nothing is
-    opened for writing or deleted by following a link: the staging tree is new, carried links stay links,
-    and the previous tree is removed with ``shutil.rmtree`` (which unlinks links, never their targets).
+    ``out_dir`` must not be a symlink (nor a link in the relative path given); inside it nothing is opened for
+    writing or deleted by following a link: the staging tree is new, carried links stay links, and the
+    previous tree is removed with ``shutil.rmtree`` (which unlinks links, never their targets).
 Only our own files go stale
-    ``.seamscope-manifest.json`` (written in the staged tree) lists what seamscope wrote. A file listed there
-    that the new report does not produce is left out of the new folder; anything else is carried over. A
-    committed ``findings.json`` is never read. A forged manifest can only make seamscope drop files inside
-    ``out_dir``, which it is allowed to rewrite anyway.
+    ``.seamscope-manifest.json`` lists what seamscope wrote: those files are left out of the new folder when
+    the new report does not produce them; anything else is carried over (a committed ``findings.json`` is never
+    read). A forged manifest can only make seamscope drop files inside ``out_dir``, which it may rewrite anyway.
 
-Concurrent writers into one ``out_dir`` are serialised by an ``flock`` on ``out_dir/.seamscope.lock``
-(that inode is carried over, so the lock survives the swap).
+Concurrent writers into one ``out_dir`` take turns on an ``flock`` of ``out_dir/.seamscope.lock`` (that inode
+is carried over, so the lock survives the swap).
 """
 from __future__ import annotations
 
@@ -79,11 +76,8 @@ published: list[Path] = []
 
 
 def _csv_cell(value: object) -> object:
-    """CSV-friendly cell: lists/dicts as JSON text; text that a spreadsheet would run as a formula gets a ``'``.
-
-    The quote guards against CSV/formula injection (OWASP) when a lead opens the
-    file in Excel/Sheets: untrusted text such as ``=HYPERLINK(...)`` stays text.
-    """
+    """CSV-friendly cell: lists/dicts as JSON text; text that a spreadsheet would run as a formula gets a ``'``
+    (OWASP CSV injection: untrusted ``=HYPERLINK(...)`` stays text in Excel/Sheets)."""
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         return json.dumps(json_safe(value), ensure_ascii=False)
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)) and getattr(value, "ndim", 0) > 0:
@@ -307,8 +301,7 @@ def _publish_swap(out_dir: Path, staged: Path) -> None:
 
 
 def _publish_in_place(out_dir: Path, staged: Path) -> None:
-    """Switch ``out_dir/.seamscope-current`` to ``staged`` (a new folder inside ``out_dir``) and point the
-    entry names at it."""
+    """Switch ``out_dir/.seamscope-current`` to ``staged`` (a folder inside ``out_dir``); entries link through it."""
     previous = _current_version(out_dir)
     if previous is not None:
         pold = _read_manifest(previous)
@@ -358,17 +351,11 @@ def write_report(
     report: Report, out_dir: Path | str, *, formats: Iterable[str] = DEFAULT_FORMATS,
     entry_names: Mapping[str, str] | None = None, gates: list[GateResult] | None = None,
 ) -> dict[str, Path]:
-    """Render ``report`` into ``out_dir`` and return ``{kind_or_relative_path: absolute Path}``.
+    """Render ``report`` into ``out_dir``; returns ``{kind (a key of _ENTRY) or relative path: absolute Path}``.
 
-    ``formats``: any of ``html`` (report.html), ``md`` (report.md), ``json`` (findings.json),
-    ``csv`` (tables/<section>__<table>.csv, all rows), ``png`` (figures/<name>.png), ``summary``
-    (report-summary.md, for a pull-request comment: :mod:`toolkit.report.summary_md`; ``gates`` is its verdict,
-    and its links point under the URL in ``$SEAMSCOPE_REPORT_URL`` when set) and ``sarif`` (report.sarif:
-    :mod:`toolkit.report.sarif`).
-    Figures are also written with ``md`` or ``json``, which refer to them by path.
-    ``entry_names`` renames the html/md/json files (the audit-many index writes ``index.*``).
-    Keys of the result: ``"html"``, ``"md"``, ``"json"``, ``"summary"``, ``"sarif"`` and the relative path of each
-    CSV/PNG.
+    ``formats`` (:data:`FORMATS`): the files of ``_ENTRY``, ``csv`` (every table, all rows) and ``png`` (figures,
+    also written with ``md`` or ``json``, which name them). ``gates`` is report-summary.md's verdict; its links
+    point under ``$SEAMSCOPE_REPORT_URL`` when set. ``entry_names`` renames entry files (audit-many: ``index.*``).
     Raises :class:`InputError` when ``out_dir`` is a file or a symbolic link (see :func:`check_out_dir`).
     """
     fmts = tuple(dict.fromkeys(formats))
@@ -378,12 +365,10 @@ def write_report(
                          hint=f"choose from {', '.join(FORMATS)}", flag="--format")
     entry = {**_ENTRY, **(entry_names or {})}
     out_dir = check_out_dir(out_dir)
-    names = output_names(report)
-    write_figs = bool({"png", "md", "json"} & set(fmts))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with _locked(out_dir):
-            return _write_locked(report, out_dir, fmts, names, write_figs, entry, gates)
+            return _write_locked(report, out_dir, fmts, entry, gates)
     except OSError as exc:  # a full disk, a folder of another user, a read-only mount: one line, not a traceback
         raise InputError(out_dir, f"the report cannot be written there ({exc.strerror or exc}"
                          f"{': ' + str(exc.filename) if exc.filename else ''})", flag="--out",
@@ -391,15 +376,14 @@ def write_report(
 
 
 def write_audit(run: Any, out_dir: Path | str) -> dict[str, Path]:
-    """Render one audit (a toolkit.run.audit.AuditRun) as a Report and write it into ``out_dir`` (the default
-    formats): what each worker of ``seamscope audit-many`` does with its repository."""
+    """Write one audit (a toolkit.run.audit.AuditRun) into ``out_dir``: each worker of ``audit-many`` does this."""
     from toolkit.report.sections import audit_report
 
     return write_report(audit_report(run), out_dir)
 
 
-def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
-                  entry: Mapping[str, str], gates: list[GateResult] | None = None) -> dict[str, Path]:
+def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], entry: Mapping[str, str],
+                  gates: list[GateResult] | None) -> dict[str, Path]:
     """Stage, then publish (the caller holds the folder's lock)."""
     in_place = _in_place_wanted(out_dir)
     tmp: Path | None = None
@@ -411,7 +395,7 @@ def _write_locked(report: Report, out_dir: Path, fmts: tuple[str, ...], names: d
     if tmp is None:
         tmp = Path(tempfile.mkdtemp(prefix=_VERSION, dir=out_dir))
     try:
-        result = _render_into(report, tmp, fmts, names, write_figs, entry, out_dir, gates)
+        result = _render_into(report, tmp, fmts, entry, out_dir, gates)
         with _interrupts_held():
             if not in_place:
                 try:
@@ -443,9 +427,10 @@ def _report_url() -> str | None:
     return url if re.fullmatch(r"https?://[^\s()<>\[\]`\"']+", url) else None
 
 
-def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, write_figs: bool,
-                 entry: Mapping[str, str], out_dir: Path, gates: list[GateResult] | None = None) -> dict[str, Path]:
+def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], entry: Mapping[str, str], out_dir: Path,
+                 gates: list[GateResult] | None) -> dict[str, Path]:
     """Render every file into the private staging folder ``tmp`` and write its manifest."""
+    names = output_names(report)
     staged: list[str] = []
     kinds = {entry[k]: k for k in _ENTRY}
 
@@ -458,11 +443,9 @@ def _render_into(report: Report, tmp: Path, fmts: tuple[str, ...], names: dict, 
     if "csv" in fmts:
         for si, sec in enumerate(report.sections):
             for ti, table in enumerate(sec.tables):
-                rel = names[("table", si, ti)]
-                (tmp / "tables").mkdir(exist_ok=True)
-                csv_frame(table.df).to_csv(tmp / rel, index=False, encoding="utf-8", lineterminator="\n")
-                staged.append(rel)
-    if write_figs:
+                stage_bytes(names[("table", si, ti)], csv_frame(table.df).to_csv(index=False, lineterminator="\n")
+                            .encode("utf-8"))
+    if {"png", "md", "json"} & set(fmts):  # md and json name the figures
         for si, sec in enumerate(report.sections):
             for fi, fig in enumerate(sec.figures):
                 stage_bytes(names[("figure", si, fi)], bytes(fig.png))
