@@ -27,7 +27,7 @@ aiohttp: nearly all linked). The held-out part (httpx, sphinx: projects no rule 
 pip and aiohttp, held out before, are tuning data now) is measured once, after a review of the rules on the tuning
 part (``--part tuning``), and said so.
 
-    python benchmarks/categorization.py [--repos /tmp/rr] [--part tuning|heldout|both] [--with-fixes]
+    python benchmarks/categorization.py [--repos /tmp/rr] [--part tuning|heldout|fresh|all] [--with-fixes]
                                         [--feature-table] [--lopo]
 """
 from __future__ import annotations
@@ -53,7 +53,11 @@ CLONES = {"pytest": "pytest-dev+pytest", "urllib3": "urllib3+urllib3", "click": 
           "flask": "pallets+flask", "attrs": "python-attrs+attrs", "requests": "psf+requests",
           "pip": "pypa+pip", "aiohttp": "aio-libs+aiohttp", "httpx": "encode+httpx",
           "sphinx": "sphinx-doc+sphinx", "black": "psf+black", "uvicorn": "encode+uvicorn", "rich": "Textualize+rich",
-          "tox": "tox-dev+tox"}
+          "tox": "tox-dev+tox", "werkzeug": "pallets+werkzeug", "coverage": "nedbat+coveragepy",
+          "anyio": "agronholm+anyio", "scrapy": "scrapy+scrapy"}
+#: The parts of the labelled set (data/labelled_bugs/README.md): the rules were reviewed on "tuning" only;
+#: "heldout" (the fourth part) and "fresh" (the fifth, labelled before the abstention threshold was chosen) never.
+PARTS = ("tuning", "heldout", "fresh")
 CLASSES = ("integration", "component")
 BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
 
@@ -193,10 +197,10 @@ def show(name: str, s: dict) -> None:
                                                 for lo, hi, n, a in s["bins"] if n))
 
 
-def classifier_parts(tuning: pd.DataFrame, heldout: pd.DataFrame | None):
+def classifier_parts(tuning: pd.DataFrame, others: dict[str, pd.DataFrame]):
     """Cross-validated predictions on tuning (leave one project out when there are several: a model is judged on
-    projects it never saw, as it would be on a new repository), and a tuning-trained model's predictions on
-    held-out."""
+    projects it never saw, as it would be on a new repository), and a tuning-trained model's predictions on each
+    held-out part."""
     from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
     from toolkit.analyze.bug_classifier import _matrix, _new
@@ -220,19 +224,19 @@ def classifier_parts(tuning: pd.DataFrame, heldout: pd.DataFrame | None):
         proba = model.predict_proba(_matrix(vec, ft.iloc[test], names, fit=False))
         cv_pred[test] = model.classes_[proba.argmax(axis=1)]
         cv_conf[test] = np.abs(proba[:, 0] - proba[:, 1])
-    ho = None
-    if heldout is not None and len(heldout):
-        vec, model = _new(0)
-        model.fit(_matrix(vec, ft, names, fit=True), yt)
-        proba = model.predict_proba(_matrix(vec, feats(heldout), names, fit=False))
-        ho = (model.classes_[proba.argmax(axis=1)], np.abs(proba[:, 0] - proba[:, 1]))
+    ho = {}
+    vec, model = _new(0)
+    model.fit(_matrix(vec, ft, names, fit=True), yt)
+    for name, part in others.items():
+        proba = model.predict_proba(_matrix(vec, feats(part), names, fit=False))
+        ho[name] = (model.classes_[proba.argmax(axis=1)], np.abs(proba[:, 0] - proba[:, 1]))
     return (cv_pred, cv_conf), ho
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repos", type=Path, default=Path("/tmp/rr"))
-    ap.add_argument("--part", choices=("tuning", "heldout", "both"), default="both")
+    ap.add_argument("--part", choices=(*PARTS, "all"), default="all")
     ap.add_argument("--show-errors", action="store_true", help="print the wrong and undecided entries (tuning only)")
     ap.add_argument("--with-fixes", action="store_true",
                     help="link entries to their fix commits and score text / +fix files / +fix diff")
@@ -244,9 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     data = load()
     t0 = time.perf_counter()
-    parts = {"tuning": data[data["split"] == "tuning"], "heldout": data[data["split"] == "heldout"]}
-    parts = {k: v for k, v in parts.items() if len(v)}  # every project is tuning now (data/labelled_bugs/README)
-    if args.part != "both":
+    parts = {k: data[data["split"] == k] for k in PARTS}
+    parts = {k: v for k, v in parts.items() if len(v)}
+    if args.part != "all":
         if args.part not in parts:
             ap.error(f"the labelled set has no {args.part} part (data/labelled_bugs/README.md says why)")
         parts = {args.part: parts[args.part]}
@@ -282,10 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if "tuning" in results:
         tun = results["tuning"]
-        ho = results.get("heldout")
-        (cv_pred, cv_conf), ho_pred = classifier_parts(tun, ho)
+        others = {k: v for k, v in results.items() if k != "tuning"}
+        (cv_pred, cv_conf), ho_pred = classifier_parts(tun, others)
         for name, got, pred, conf in (("tuning", tun, cv_pred, cv_conf),
-                                      *((("heldout", ho, *ho_pred),) if ho is not None and ho_pred else ())):
+                                      *((k, others[k], *ho_pred[k]) for k in others)):
             how = ("cross-validated, leave one project out" if tun["project"].nunique() > 1
                    else "cross-validated, 5 folds") if name == "tuning" else "trained on tuning"
             print(f"\n== {name}: classifier ({how}) and combination")
