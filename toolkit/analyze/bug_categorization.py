@@ -996,7 +996,8 @@ def _no_boundary_evidence(ev: _Evidence, texts: list[str], boundary: np.ndarray,
     for i, text in enumerate(texts):
         if boundary[i] > 0:
             continue
-        if c["interface_file"][i] + c["manifest_fix"][i] + c["config_only_fix"][i] + sum(c[f][i] for f in _DIFF_OUT):
+        if c["interface_file"][i] + c["manifest_fix"][i] + c["config_only_fix"][i] or any(
+                ev.fired[f][i] for f in _DIFF_OUT):
             silent = 0.0  # the fix crossed the project's boundary
         else:  # a file that could talk across says so as much as such files are rare (_rarity)
             silent = 1.0 - (min(1.0, c["boundary_file"][i] / ev.w["boundary_file"]) if ev.w["boundary_file"] > 0
