@@ -1,44 +1,30 @@
-"""What one Python file says about its dependencies, read with ``ast`` only.
+"""What one Python file says about its dependencies, read with ``ast`` only (never imported or executed).
 
-:func:`scan_source` parses one file (never importing or executing it) and
-returns :class:`FileFacts`: its import statements, the classes and top-level
-names it defines, its module-level import bindings (to follow re-exports), and
-every call / subclass reference whose root name is bound by an import — already
-rewritten to the dotted name the import gives it (``from shop.inventory import
-stock`` + ``stock.reserve()`` -> ``shop.inventory.stock.reserve``). Which module
-actually defines that name, and which component owns it, needs every file and
-is decided afterwards by :mod:`toolkit.load.structure`.
+:func:`scan_source` returns :class:`FileFacts`: the file's imports, the classes and top-level names it defines,
+its module-level import bindings (to follow re-exports), and every call / subclass reference whose root name an
+import binds, rewritten to the dotted name the import gives it (``from shop.inventory import stock`` +
+``stock.reserve()`` -> ``shop.inventory.stock.reserve``). Which module defines that name, and which component
+owns it, needs every file: :mod:`toolkit.load.structure` decides it.
 
-Scoping follows Python's rules closely enough for dependency analysis: imports
-and assignments inside a function are local to it (a parameter named like a
-module shadows the module), class bodies do not leak into methods, ``global``
-declarations are honoured. Calls through local variables are followed when the
-variable holds the result of one call (``c = Client(); c.charge()``); a parameter
-annotated with a class (``config: Config``, ``"Config"``, ``Optional[Config]``,
-``Config | None``) holds an instance of it the same way, and so does an attribute
-of ``self`` that its class binds exactly once, to such a parameter, to the result
-of one call or with an annotation (``self.config = config`` in ``__init__``):
-``config.load()`` and ``self.config.load()`` are ``Config().load``. Only a method
-called directly on such a typed name is followed (``config.app.run()`` is not).
+Scoping follows Python's rules closely enough for dependency analysis: function-local imports and assignments
+(a parameter shadows a module of its name), class bodies not leaking into methods, ``global``. A call through a
+local holding the result of one call (``c = Client(); c.charge()``), a parameter annotated with a class
+(``config: Config``, ``"Config"``, ``Optional[Config]``, ``Config | None``), or an attribute of ``self`` its
+class binds exactly once to such a parameter, one call's result or with an annotation (``self.config = config``)
+is a call of that class's method: ``config.load()`` and ``self.config.load()`` are ``Config().load``; only a
+method called directly on such a name (not ``config.app.run()``).
 
-Only code that can run makes a reference (``refs``): a call or base class under
-``if TYPE_CHECKING:`` (``typing.TYPE_CHECKING``, ``if False:``, the ``else`` of
-``if not TYPE_CHECKING:``) or inside an annotation (parameter, return, variable;
-string annotations are never read) goes to ``guarded`` instead, with its rule,
-so the loader can say how many it left out. A runnable call whose target the
-``ast`` cannot name — an attribute call on a parameter or on an object an
-instance holds (``self.pool.urlopen()``), on a local the scan cannot trace, or
-through a subscript or a call result (``HANDLERS[k](...)``, ``getattr(o, n)()``)
-— is counted per reason in ``unresolved``, never silently dropped. Calls of
-builtins, of names this file defines, of ``self``'s own methods and methods of
-literals (``", ".join(...)``) are neither.
+Only code that can run makes a reference (``refs``): one under ``if TYPE_CHECKING:`` (``if False:``, the
+``else`` of ``if not TYPE_CHECKING:``) or in an annotation (string annotations are never read) goes to
+``guarded`` with its rule, so the loader can say how many it left out. A runnable call whose target the ``ast``
+cannot name (on a parameter, on an object an instance holds, on an untraced local, through a subscript or a
+call result: ``HANDLERS[k](...)``, ``getattr(o, n)()``) is counted per reason in ``unresolved``, never silently
+dropped; calls of builtins, of names this file defines, of ``self``'s own methods and of literals' methods are
+neither.
 
-Module-level aliases (``builtin_str = str``, ``basestring = (str, bytes)``,
-``JSONDecodeError = ValueError`` beside a ``try: from json import ...``) and
-names holding a literal (``port_by_scheme = {"http": 80}``) are kept in
-``aliases`` with what they name, so a ``compat`` module re-exporting a builtin is
-not taken for the definition of what it re-exports, nor ``port_by_scheme.get()``
-for a call into the module that holds the dict.
+Module-level aliases (``builtin_str = str``, ``basestring = (str, bytes)``) and names holding a literal
+(``port_by_scheme = {"http": 80}``) are kept in ``aliases`` with what they name, so a ``compat`` module
+re-exporting a builtin is not taken for its definition, nor ``port_by_scheme.get()`` for a call into the module.
 """
 from __future__ import annotations
 
@@ -84,34 +70,30 @@ class FileFacts:
     aliases: dict = field(default_factory=dict)
 
 
+@dataclass(slots=True, eq=False)
 class _Attrs:
     """What one class body's methods bind on ``self``: attribute -> bindings, and the type of those bound once."""
-    __slots__ = ("binds", "types")
 
-    def __init__(self) -> None:
-        self.binds: dict[str, int] = {}  # attribute -> bindings of ``self.<attribute>`` in the class's methods
-        # attribute -> (method scope, parameter it was assigned from or None, chain of the call or annotation)
-        self.types: dict[str, tuple] = {}
+    binds: dict[str, int] = field(default_factory=dict)  # attribute -> bindings of ``self.<attribute>`` in methods
+    # attribute -> (method scope, parameter it was assigned from or None, chain of the call or annotation)
+    types: dict[str, tuple] = field(default_factory=dict)
 
 
+@dataclass(slots=True, eq=False)
 class _Scope:
-    __slots__ = ("kind", "qual", "parent", "imports", "locals", "globals", "origins", "ambiguous", "params",
-                 "self_name", "methods", "defs", "attrs")
-
-    def __init__(self, kind: str, qual: str, parent: "_Scope | None") -> None:
-        self.kind = kind  # module, class, function
-        self.qual = qual
-        self.parent = parent
-        self.imports: dict[str, str] = {}
-        self.locals: set[str] = set()
-        self.globals: set[str] = set()
-        self.origins: dict[str, list[str]] = {}  # name -> chain of the call whose result it holds
-        self.ambiguous: set[str] = set()  # names bound more than once: their origin is unknown
-        self.params: set[str] = set()  # parameters (a call on one is on an injected object)
-        self.self_name: str | None = None  # first parameter of a method: calls on it stay in its class
-        self.methods: frozenset = frozenset()  # for a method: the functions its class body defines
-        self.defs: set[str] = set()  # names bound by def/class here: calling one stays in this file
-        self.attrs: _Attrs | None = None  # for a method: what its class's methods bind on ``self``
+    kind: str  # module, class, function
+    qual: str
+    parent: _Scope | None
+    imports: dict[str, str] = field(default_factory=dict)
+    locals: set[str] = field(default_factory=set)
+    globals: set[str] = field(default_factory=set)
+    origins: dict[str, list[str]] = field(default_factory=dict)  # name -> chain of the call whose result it holds
+    ambiguous: set[str] = field(default_factory=set)  # names bound more than once: their origin is unknown
+    params: set[str] = field(default_factory=set)  # parameters (a call on one is on an injected object)
+    self_name: str | None = None  # first parameter of a method: calls on it stay in its class
+    methods: frozenset = frozenset()  # for a method: the functions its class body defines
+    defs: set[str] = field(default_factory=set)  # names bound by def/class here: calling one stays in this file
+    attrs: _Attrs | None = None  # for a method: what its class's methods bind on ``self``
 
 
 def name_chain(node: ast.AST) -> list[str] | None:

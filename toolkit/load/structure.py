@@ -182,9 +182,8 @@ def load_structure(
         repo = Repo.open(repo)
     paths, blobs, commit = _list_with_blobs(repo, rev, skips)
     py_paths = [p for p in paths if p.endswith(".py")]
-    where = f" at {rev}" if rev else ""
     if not py_paths:
-        raise InputError(repo.origin, f"has no Python files{where}", flag="REPO",
+        raise InputError(repo.origin, f"has no Python files{f' at {rev}' if rev else ''}", flag="REPO",
                          hint="seamscope analyses Python repositories; check the path and the revision (--at)")
 
     collected = read_python_files(repo, paths, rev)  # not cached with the parse: it is no Python file's content
@@ -233,10 +232,9 @@ def load_structure(
             known[keys[f.path]] = f
         return len(todo)
 
-    # module names depend on the source roots, which the absolute imports tell: parse under src/lib, then
-    # parse again (once, then cached) the files an inferred root renames
+    # module names depend on the source roots, which the absolute imports tell (they do not depend on a file's
+    # module name): parse under src/lib, then parse again (once, then cached) the files an inferred root renames
     parsed = parse({p: module_name(p) for p in py_paths})
-    # (the modules its absolute imports name do not depend on a file's own module name)
     roots = infer_source_roots(py_paths, {p: {mod for _line, mod, _sym, rel, *_ in f.imports if mod and not rel}
                                           for p, f in facts.items() if f.error is None})
     parsed += parse({p: m for p in py_paths if p in facts and (m := module_name(p, roots)) != facts[p].module})
