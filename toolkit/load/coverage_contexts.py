@@ -88,17 +88,11 @@ def map_paths(recorded: Iterable[str], repo_files: Iterable[str], path_map: Mapp
             out[rec] = p
             continue
         parts = tuple(x for x in PurePosixPath(p).parts if x not in ("/", ""))
-        cands = by_name.get(parts[-1], []) if parts else []
-        best: list[tuple[str, ...]] = []
-        best_len = 0
-        for c in cands:
-            n = 0
-            while n < len(c) and n < len(parts) and c[-1 - n] == parts[-1 - n]:
-                n += 1
-            if n > best_len:
-                best, best_len = [c], n
-            elif n == best_len:
-                best.append(c)
+        # the candidates (same file name) sharing the longest path suffix with it
+        shared = [(len(os.path.commonprefix([c[::-1], parts[::-1]])), c) for c in by_name.get(parts[-1], [])
+                  ] if parts else []
+        most = max((n for n, _c in shared), default=0)
+        best = [c for n, c in shared if n == most]
         if len(best) == 1:
             out[rec] = "/".join(best[0])
         elif best:
@@ -172,17 +166,6 @@ def _check_shape(path: Path) -> None:
                                "never writes", hint="give the .coverage file written by coverage.py / pytest-cov")
 
 
-def _read_api(data, files: list[str]) -> Iterable[tuple[str, np.ndarray, list[str]]]:
-    """Yield (recorded file, lines, contexts) with one context per line entry."""
-    for f in files:
-        lines: list[int] = []
-        ctxs: list[str] = []
-        for lineno, cs in data.contexts_by_lineno(f).items():
-            lines.extend([lineno] * len(cs))
-            ctxs.extend(cs)
-        yield f, np.asarray(lines, dtype=np.int32), ctxs
-
-
 def _read_sql(path: Path, has_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, str], dict[int, str]]:
     """All executed (file_id, context_id, line) triples as numpy arrays, plus the id -> name tables."""
     con = _connect(path)
@@ -196,11 +179,8 @@ def _read_sql(path: Path, has_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.nd
             rows = rows.reshape(-1, 3)
             lines = rows[:, 2]  # a line number beyond int32 is no line of a source file: 0, dropped later
             return rows[:, 0], rows[:, 1], np.where(lines < 1 << 31, lines, 0).astype(np.int32), files, contexts
-        fids, cids, blobs = [], [], []
-        for fid, cid, nb in con.execute("select file_id, context_id, numbits from line_bits"):
-            fids.append(fid)
-            cids.append(cid)
-            blobs.append(nb)
+        bit_rows = con.execute("select file_id, context_id, numbits from line_bits").fetchall()
+        fids, cids, blobs = (list(col) for col in zip(*bit_rows)) if bit_rows else ([], [], [])
     finally:
         con.close()
     if not blobs:
@@ -285,13 +265,12 @@ def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: d
                              hint="give the .coverage file written by coverage.py / pytest-cov") from None
         pt = _lookup({i: mapping.get(name) for i, name in file_names.items() if isinstance(i, int)})
         tt = _lookup({i: context_test_id(c) for i, c in ctx_names.items() if isinstance(i, int)})
-        ptab, pcats, ttab, tcats = pt[1], pt[2], tt[1], tt[2]
+        pcats, tcats = pt[2], tt[2]
         pcode, tcode = _codes(pt, fid), _codes(tt, cid)
         keep = (pcode >= 0) & (tcode >= 0) & (line > 0)
         pcode, tcode, line = pcode[keep], tcode[keep], line[keep]
         # several contexts of one test (setup/run/teardown) or two recorded files on one path repeat rows
-        repeats = len(set(ttab[ttab >= 0].tolist())) < int((ttab >= 0).sum()) or \
-            len(set(ptab[ptab >= 0].tolist())) < int((ptab >= 0).sum())
+        repeats = any(len(set(used.tolist())) < len(used) for used in (tt[1][tt[1] >= 0], pt[1][pt[1] >= 0]))
         if repeats and len(line):
             key = (tcode * len(pcats) + pcode) * (1 << 31) + line.astype(np.int64)
             _, first = np.unique(key, return_index=True)
@@ -301,11 +280,12 @@ def load_coverage(path: str | os.PathLike, repo_files: list[str], *, path_map: d
                            "path": pd.Categorical.from_codes(pcode, categories=pcats), "line": line})
     elif reader == "api":
         parts = []
-        for f, lines, ctxs in _read_api(data, files):
-            if f not in mapping or not len(lines):
-                continue
-            t = pd.Series(ctxs, dtype=object).map(context_test_id)
-            parts.append(pd.DataFrame({"test_id": t.to_numpy(), "path": mapping[f], "line": lines}))
+        for f in files:
+            pairs = [(n, c) for n, cs in data.contexts_by_lineno(f).items() for c in cs] if f in mapping else []
+            if pairs:
+                t = pd.Series([c for _n, c in pairs], dtype=object).map(context_test_id)
+                parts.append(pd.DataFrame({"test_id": t.to_numpy(), "path": mapping[f],
+                                           "line": np.asarray([n for n, _c in pairs], dtype=np.int32)}))
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"test_id": [], "path": [], "line": []})
         df = df.dropna(subset=["test_id", "path"]).drop_duplicates()
         df = pd.DataFrame({"test_id": df["test_id"].astype("category"), "path": df["path"].astype("category"),

@@ -114,9 +114,7 @@ def _own_nodes(body: list[ast.stmt]):
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, nested):
-                stack.append(child)
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, nested))
 
 
 def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str, kind: str, body: bool = True) -> Definition:
@@ -158,9 +156,8 @@ def _class(node: ast.ClassDef, qual: str, methods: dict[str, Definition]) -> Def
     bases = {(_dotted(b) or "").rsplit(".", 1)[-1] for b in node.bases}
     is_data = bool(decorators & _DATA_DECORATORS) or bool(bases & _DATA_BASES)
     doc = ast.get_docstring(node)
-    init = methods.get("__init__")
-    if init is not None:
-        d = init
+    d = methods.get("__init__")
+    if d is not None:
         params, sig, annotated, annotatable = d.params, d.signature, d.annotated, d.annotatable
         raises, names = d.raises, list(d.ann_names)
         if d.doc:
@@ -244,10 +241,8 @@ class Outline:
     to cut out the text one top-level definition is parsed from, with a few regular-expression scans.
 
     A statement start is a line beginning at column 0 with a name or ``@`` (not ``else``/``except``…) outside
-    triple-quoted strings, by the parity of ``\"\"\"`` and ``\'\'\'`` before it. A quote that fools the parity (one
-    inside a comment or a one-line string) can only make a segment wrong by cutting inside a string, and such a
-    segment does not parse: :func:`segment_defs` then parses the whole file. Where a name is defined is looked
-    up per name when asked (:meth:`occurrences`).
+    triple-quoted strings, by the parity of ``\"\"\"`` and ``\'\'\'`` before it. A quote that fools the parity can
+    only cut a segment inside a string, which then does not parse: :func:`segment_defs` parses the whole file.
     """
 
     __slots__ = ("data", "starts", "_segments")
@@ -360,31 +355,15 @@ def segment_defs(data: bytes, seg: bytes | None, names: Iterable[str], module: s
 
 # ---- header texts: equal texts, equal signatures ----------------------------------------------------------
 def def_headers(source: bytes, name: str) -> list[bytes]:
-    """The source text of every ``def name(...)`` header line block (through the line ending in ``:``).
-
-    A cheap test for "this function's signature cannot have changed": when these
-    texts are equal in two versions of a file, so are the signatures. A header
-    that fools the bracket count only makes the text longer (never shorter), so
-    equality stays a safe reason to skip parsing.
-    """
+    """The source text of every ``def name(...)`` header (through the line ending in ``:``): when these texts
+    are equal in two versions of a file, so are the signatures. A header that fools the bracket count only makes
+    the text longer (never shorter), so equality stays a safe reason to skip parsing."""
     out = []
-    n = len(source)
     # "def" first lets the regex scan fast (a pattern starting with ``^`` in multi-line mode tries every position)
     for m in re.finditer(rb"def[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(", source):
         line_start = source.rfind(b"\n", 0, m.start()) + 1
-        prefix = source[line_start:m.start()].strip(b" \t")
-        if prefix not in (b"", b"async"):
-            continue
-        start = pos = line_start
-        depth = 0
-        while pos < n:
-            end = source.find(b"\n", pos)
-            end = n if end < 0 else end
-            depth += _balance(source, pos, end)
-            line, pos = source[pos:end], end + 1
-            if depth <= 0 and line.split(b"#", 1)[0].rstrip().endswith(b":"):
-                break
-        out.append(source[start:pos])
+        if source[line_start:m.start()].strip(b" \t") in (b"", b"async"):
+            out.append(source[line_start:_header_end(source, line_start, len(source))])
     return out
 
 
@@ -421,13 +400,14 @@ def _continued(code: bytes, line_start: int) -> bool:
 
 def _header_end(code: bytes, start: int, stop: int) -> int:
     """Where the line ends on which the ``def``/``class`` header starting at ``start`` ends: the first line whose
-    code ends with ``:`` with the brackets opened since ``start`` closed (``stop`` when none does before it)."""
+    code (before a ``#``) ends with ``:`` with the brackets opened since ``start`` closed (``stop`` when none does
+    before it)."""
     pos, depth = start, 0
     while pos < stop:
         end = code.find(b"\n", pos, stop)
         end = stop if end < 0 else end + 1
         depth += _balance(code, pos, end)
-        if depth <= 0 and code[pos:end].rstrip().endswith(b":"):
+        if depth <= 0 and code[pos:end].split(b"#", 1)[0].rstrip().endswith(b":"):
             return end
         pos = end
     return stop
@@ -465,17 +445,13 @@ def _body_statements(code: bytes, start: int, ind: int) -> list[tuple[int, int]]
 def class_headers(source: bytes, name: str) -> list[bytes] | None:
     """The text of every ``class name`` that its signature can depend on, or ``None`` when unsure.
 
-    A class's signature (:func:`parse_module`) is its first ``__init__``'s, or its fields' for a data class, and
-    depends on its decorators and bases. This keeps the ``class`` header and the decorators that may make it a
-    data class, the header of each ``__init__`` directly in the class body (and a ``@staticmethod`` above it),
-    and, when a decorator or base may make it a data class, every other statement directly in the body; it leaves out other methods, docstrings and
-    comments, which are what most changes touch. So, like :func:`def_headers`, equal texts in two versions mean
-    equal signatures whenever both versions parse (when one does not, it has no signature to compare).
-
-    Strings and comments are found the way Python's tokenizer finds them (:data:`_STRING_OR_COMMENT`), exactly
-    for a text that parses: a ``def`` inside a string is no definition, and brackets inside strings or comments
-    do not count. ``None`` for a text that cannot be Python (an indentation between the class's and its body's).
-    """
+    A class's signature (:func:`parse_module`) is its first ``__init__``'s, or its fields' for a data class. Kept:
+    the ``class`` header, the decorators that may make it a data class, each ``__init__`` header directly in the
+    body (with a ``@staticmethod`` above it) and, for a possible data class, every other body statement; left out:
+    other methods, docstrings and comments, what most changes touch. So, like :func:`def_headers`, equal texts
+    mean equal signatures whenever both versions parse. Strings and comments are found as Python's tokenizer
+    finds them (:data:`_STRING_OR_COMMENT`). ``None`` for a text that cannot be Python (an indentation between
+    the class's and its body's)."""
     word = name.encode()
     if word not in source:  # the common case: a file version without this class at all
         return []
@@ -587,8 +563,8 @@ class DefinitionChanges:
     """``changes``: table ``definition_changes`` (:mod:`toolkit.vocab.schema`), one row per definition whose
     signature a commit changed — ``sha``, ``path`` (the file's path at the analysed revision, renames followed),
     ``qualname``, ``before`` and ``after`` (signatures as :func:`parse_module` gives them) and ``doc_unchanged``
-    (the docstring is identical); rows newest commit first, a file's definitions in the order asked. ``examined``: commits compared with their first parent;
-    ``capped``: more commits changed the files than were examined."""
+    (the docstring is identical); rows newest commit first, a file's definitions in the order asked.
+    ``examined``: commits compared with their first parent; ``capped``: more commits changed the files."""
 
     changes: pd.DataFrame
     examined: int
@@ -601,11 +577,8 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
 
     For each of the newest ``max_commits`` commits that changed one of the files (renames followed) and has
     a parent, the file before (its first parent's version) and after are read through one
-    ``git cat-file --batch``, and each asked definition's signature and docstring compared. Exact shortcuts
-    keep this cheap: equal versions are skipped; a definition whose top-level segment
-    (:meth:`Outline.segment`) has the same text in both versions did not change; otherwise only the segments
-    are parsed (the whole file when unsure), each (blob id, definition) at most once, and remembered in the
-    cache for later audits.
+    ``git cat-file --batch``, and each asked definition's signature and docstring compared
+    (:func:`_compare_versions`); equal versions are skipped, parses remembered in the cache for later audits.
     """
     cols = schema.columns("definition_changes")
     empty = DefinitionChanges(schema.empty("definition_changes"), 0, False)
@@ -644,15 +617,12 @@ def load_definition_changes(repo, history: History, targets: Mapping[str, Iterab
 
     store = _Store(repo)
     known = store.tables["defs"]
-    ids: dict[tuple[str, str], str] = {}
 
+    @lru_cache(maxsize=None)
     def id_of(loc: tuple[str, str]) -> str:
-        got = ids.get(loc)
-        if got is None:
-            got = ids[loc] = blob_id(contents[loc])
-        return got
+        return blob_id(contents[loc])
 
-    tops: dict[str, dict[str, list[str]]] = {p: defaultdict(list) for p in wanted_q}
+    tops: dict[str, dict[str, list[str]]] = {p: defaultdict(list) for p in wanted_q}  # path -> top name -> quals
     for p, qs in wanted_q.items():
         for q in qs:
             tops[p][q.split(".", 1)[0]].append(q)
@@ -726,13 +696,10 @@ def _compare_versions(files: list[_FileVersions]):
     for fv in files:
         counts = dict(stats)
         known, new = fv.known, []
-        outlines: dict[str, Outline] = {}
 
+        @lru_cache(maxsize=None)
         def outline(bid: str) -> Outline:
-            ol = outlines.get(bid)
-            if ol is None:
-                ol = outlines[bid] = Outline(fv.blobs[bid])
-            return ol
+            return Outline(fv.blobs[bid])
 
         def extracted(bid: str, top: str, quals: list[str]) -> dict:
             if all((bid, q) in known for q in quals):

@@ -1,44 +1,30 @@
-"""What one Python file says about its dependencies, read with ``ast`` only.
+"""What one Python file says about its dependencies, read with ``ast`` only (never imported or executed).
 
-:func:`scan_source` parses one file (never importing or executing it) and
-returns :class:`FileFacts`: its import statements, the classes and top-level
-names it defines, its module-level import bindings (to follow re-exports), and
-every call / subclass reference whose root name is bound by an import — already
-rewritten to the dotted name the import gives it (``from shop.inventory import
-stock`` + ``stock.reserve()`` -> ``shop.inventory.stock.reserve``). Which module
-actually defines that name, and which component owns it, needs every file and
-is decided afterwards by :mod:`toolkit.load.structure`.
+:func:`scan_source` returns :class:`FileFacts`: the file's imports, the classes and top-level names it defines,
+its module-level import bindings (to follow re-exports), and every call / subclass reference whose root name an
+import binds, rewritten to the dotted name the import gives it (``from shop.inventory import stock`` +
+``stock.reserve()`` -> ``shop.inventory.stock.reserve``). Which module defines that name, and which component
+owns it, needs every file: :mod:`toolkit.load.structure` decides it.
 
-Scoping follows Python's rules closely enough for dependency analysis: imports
-and assignments inside a function are local to it (a parameter named like a
-module shadows the module), class bodies do not leak into methods, ``global``
-declarations are honoured. Calls through local variables are followed when the
-variable holds the result of one call (``c = Client(); c.charge()``); a parameter
-annotated with a class (``config: Config``, ``"Config"``, ``Optional[Config]``,
-``Config | None``) holds an instance of it the same way, and so does an attribute
-of ``self`` that its class binds exactly once, to such a parameter, to the result
-of one call or with an annotation (``self.config = config`` in ``__init__``):
-``config.load()`` and ``self.config.load()`` are ``Config().load``. Only a method
-called directly on such a typed name is followed (``config.app.run()`` is not).
+Scoping follows Python's rules closely enough for dependency analysis: function-local imports and assignments
+(a parameter shadows a module of its name), class bodies not leaking into methods, ``global``. A call through a
+local holding the result of one call (``c = Client(); c.charge()``), a parameter annotated with a class
+(``config: Config``, ``"Config"``, ``Optional[Config]``, ``Config | None``), or an attribute of ``self`` its
+class binds exactly once to such a parameter, one call's result or with an annotation (``self.config = config``)
+is a call of that class's method: ``config.load()`` and ``self.config.load()`` are ``Config().load``; only a
+method called directly on such a name (not ``config.app.run()``).
 
-Only code that can run makes a reference (``refs``): a call or base class under
-``if TYPE_CHECKING:`` (``typing.TYPE_CHECKING``, ``if False:``, the ``else`` of
-``if not TYPE_CHECKING:``) or inside an annotation (parameter, return, variable;
-string annotations are never read) goes to ``guarded`` instead, with its rule,
-so the loader can say how many it left out. A runnable call whose target the
-``ast`` cannot name — an attribute call on a parameter or on an object an
-instance holds (``self.pool.urlopen()``), on a local the scan cannot trace, or
-through a subscript or a call result (``HANDLERS[k](...)``, ``getattr(o, n)()``)
-— is counted per reason in ``unresolved``, never silently dropped. Calls of
-builtins, of names this file defines, of ``self``'s own methods and methods of
-literals (``", ".join(...)``) are neither.
+Only code that can run makes a reference (``refs``): one under ``if TYPE_CHECKING:`` (``if False:``, the
+``else`` of ``if not TYPE_CHECKING:``) or in an annotation (string annotations are never read) goes to
+``guarded`` with its rule, so the loader can say how many it left out. A runnable call whose target the ``ast``
+cannot name (on a parameter, on an object an instance holds, on an untraced local, through a subscript or a
+call result: ``HANDLERS[k](...)``, ``getattr(o, n)()``) is counted per reason in ``unresolved``, never silently
+dropped; calls of builtins, of names this file defines, of ``self``'s own methods and of literals' methods are
+neither.
 
-Module-level aliases (``builtin_str = str``, ``basestring = (str, bytes)``,
-``JSONDecodeError = ValueError`` beside a ``try: from json import ...``) and
-names holding a literal (``port_by_scheme = {"http": 80}``) are kept in
-``aliases`` with what they name, so a ``compat`` module re-exporting a builtin is
-not taken for the definition of what it re-exports, nor ``port_by_scheme.get()``
-for a call into the module that holds the dict.
+Module-level aliases (``builtin_str = str``, ``basestring = (str, bytes)``) and names holding a literal
+(``port_by_scheme = {"http": 80}``) are kept in ``aliases`` with what they name, so a ``compat`` module
+re-exporting a builtin is not taken for its definition, nor ``port_by_scheme.get()`` for a call into the module.
 """
 from __future__ import annotations
 
@@ -50,15 +36,6 @@ from dataclasses import dataclass, field
 
 from toolkit.vocab.generated import declares_generated
 
-# imports rows: (line, module, symbol|None, is_relative, is_conditional, is_type_checking, is_function_local)
-ImportRow = tuple[int, str, "str | None", bool, bool, bool, bool]
-# references: (line, caller qualname, dotted target, kind "call"|"subclass")
-RefRow = tuple[int, str, str, str]
-# references that cannot run: (line, caller qualname, dotted target, kind, rule "type_checking"|"annotation")
-GuardedRow = tuple[int, str, str, str, str]
-
-#: Why a runnable call could not be resolved (first half of a ``FileFacts.unresolved`` key), in report order.
-UNRESOLVED_REASONS = ("parameter", "attribute", "local", "dynamic")
 _BUILTINS = frozenset(dir(builtins))
 _LITERAL = ("<literal>",)  # origin of a name bound only to a literal display: a builtin type, never a seam
 _LITERAL_TYPES = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr, ast.ListComp, ast.DictComp,
@@ -74,16 +51,18 @@ class FileFacts:
     loc: int = 0
     generated: bool = False  # its first lines declare it generated (toolkit.vocab.generated)
     error: tuple[str, int | None] | None = None  # (message, line) when the file does not parse
-    imports: list = field(default_factory=list)  # list[ImportRow]
+    # (line, module, symbol|None, is_relative, is_conditional, is_type_checking, is_function_local)
+    imports: list = field(default_factory=list)
     classes: frozenset = frozenset()  # class qualnames relative to the module ("A", "A.B")
     dicts: frozenset = frozenset()  # of classes, the TypedDicts: an instance is a plain dict, its methods dict's
     defined: frozenset = frozenset()  # names bound at module level other than by import
     exports: dict = field(default_factory=dict)  # module-level import bindings: name -> dotted target
-    refs: list = field(default_factory=list)  # list[RefRow]; a target "a.f().m" is method m of what a.f returns
+    # (line, caller qualname, dotted target, kind "call"|"subclass"); a target "a.f().m" is method m of what a.f returns
+    refs: list = field(default_factory=list)
     returns: dict = field(default_factory=dict)  # function qualname in module -> dotted class its annotation names
-    guarded: list = field(default_factory=list)  # list[GuardedRow]: references in code that never runs
-    # (reason in UNRESOLVED_REASONS, attribute called or None) -> runnable calls not resolved (``conn.request()``:
-    # ("parameter", "request"); ``callback()`` / ``HANDLERS[k]()``: name None)
+    guarded: list = field(default_factory=list)  # refs in code that never runs, + rule "type_checking"|"annotation"
+    # (reason "parameter"|"attribute"|"local"|"dynamic", attribute called or None) -> runnable calls not resolved
+    # (``conn.request()``: ("parameter", "request"); ``callback()`` / ``HANDLERS[k]()``: name None)
     unresolved: dict = field(default_factory=dict)
     functions: frozenset = frozenset()  # names of the functions and methods defined outside any function
     # module-level names bound only by aliasing assignments (and imports): name -> what each binding names, a
@@ -91,34 +70,30 @@ class FileFacts:
     aliases: dict = field(default_factory=dict)
 
 
+@dataclass(slots=True, eq=False)
 class _Attrs:
     """What one class body's methods bind on ``self``: attribute -> bindings, and the type of those bound once."""
-    __slots__ = ("binds", "types")
 
-    def __init__(self) -> None:
-        self.binds: dict[str, int] = {}  # attribute -> bindings of ``self.<attribute>`` in the class's methods
-        # attribute -> (method scope, parameter it was assigned from or None, chain of the call or annotation)
-        self.types: dict[str, tuple] = {}
+    binds: dict[str, int] = field(default_factory=dict)  # attribute -> bindings of ``self.<attribute>`` in methods
+    # attribute -> (method scope, parameter it was assigned from or None, chain of the call or annotation)
+    types: dict[str, tuple] = field(default_factory=dict)
 
 
+@dataclass(slots=True, eq=False)
 class _Scope:
-    __slots__ = ("kind", "qual", "parent", "imports", "locals", "globals", "origins", "ambiguous", "params",
-                 "self_name", "methods", "defs", "attrs")
-
-    def __init__(self, kind: str, qual: str, parent: "_Scope | None") -> None:
-        self.kind = kind  # module, class, function
-        self.qual = qual
-        self.parent = parent
-        self.imports: dict[str, str] = {}
-        self.locals: set[str] = set()
-        self.globals: set[str] = set()
-        self.origins: dict[str, list[str]] = {}  # name -> chain of the call whose result it holds
-        self.ambiguous: set[str] = set()  # names bound more than once: their origin is unknown
-        self.params: set[str] = set()  # parameters (a call on one is on an injected object)
-        self.self_name: str | None = None  # first parameter of a method: calls on it stay in its class
-        self.methods: frozenset = frozenset()  # for a method: the functions its class body defines
-        self.defs: set[str] = set()  # names bound by def/class here: calling one stays in this file
-        self.attrs: _Attrs | None = None  # for a method: what its class's methods bind on ``self``
+    kind: str  # module, class, function
+    qual: str
+    parent: _Scope | None
+    imports: dict[str, str] = field(default_factory=dict)
+    locals: set[str] = field(default_factory=set)
+    globals: set[str] = field(default_factory=set)
+    origins: dict[str, list[str]] = field(default_factory=dict)  # name -> chain of the call whose result it holds
+    ambiguous: set[str] = field(default_factory=set)  # names bound more than once: their origin is unknown
+    params: set[str] = field(default_factory=set)  # parameters (a call on one is on an injected object)
+    self_name: str | None = None  # first parameter of a method: calls on it stay in its class
+    methods: frozenset = frozenset()  # for a method: the functions its class body defines
+    defs: set[str] = field(default_factory=set)  # names bound by def/class here: calling one stays in this file
+    attrs: _Attrs | None = None  # for a method: what its class's methods bind on ``self``
 
 
 def name_chain(node: ast.AST) -> list[str] | None:
@@ -227,11 +202,16 @@ def import_time_statements(tree: ast.Module) -> Iterator[ast.AST]:
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+        if isinstance(node, (ast.If, ast.Try, ast.TryStar, ast.With)):
             inner = [n for name in ("body", "handlers", "orelse", "finalbody") for n in getattr(node, name, []) or []]
             stack.extend(reversed(inner))
         elif isinstance(node, ast.ExceptHandler):
             stack.extend(reversed(node.body))
+
+
+def _from_source(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The module a ``from ... import`` names; a relative one climbing above the top package as if absolute."""
+    return (resolve_relative(module, is_package, node.level, node.module) if node.level else None) or node.module or ""
 
 
 def import_bindings(nodes: Iterable[ast.AST], module: str, is_package: bool) -> dict[str, str]:
@@ -252,8 +232,7 @@ def import_bindings(nodes: Iterable[ast.AST], module: str, is_package: bool) -> 
                     head = a.name.split(".", 1)[0]
                     out[head] = head
         elif isinstance(node, ast.ImportFrom):
-            src = (resolve_relative(module, is_package, node.level, node.module) if node.level else None) \
-                or node.module or ""
+            src = _from_source(node, module, is_package)
             for a in node.names:
                 if a.name != "*":
                     out[a.asname or a.name] = f"{src}.{a.name}" if src else a.name
@@ -275,8 +254,7 @@ def imported_names(nodes: Iterable[ast.AST], module: str, is_package: bool) -> s
                 if not a.asname:
                     out.add(a.name.split(".", 1)[0])  # the name bound, as :func:`import_bindings` has it
         elif isinstance(node, ast.ImportFrom):
-            src = (resolve_relative(module, is_package, node.level, node.module) if node.level else None) \
-                or node.module or ""
+            src = _from_source(node, module, is_package)
             out.update(src if a.name == "*" else (f"{src}.{a.name}" if src else a.name) for a in node.names)
     out.discard("")
     return out
@@ -327,14 +305,13 @@ class _Visitor:
             ast.AnnAssign: self.v_annassign,
             ast.Constant: self.v_leaf,
             ast.Global: self.v_global,
-            ast.Nonlocal: self.v_global,
+            ast.Nonlocal: self.v_leaf,
             ast.If: self.v_if,
             ast.Try: self.v_try,
+            ast.TryStar: self.v_try,
             ast.Match: self.v_try,
             ast.ExceptHandler: self.v_except,
         }
-        if hasattr(ast, "TryStar"):
-            self.handlers[ast.TryStar] = self.v_try
 
     # ---- traversal ------------------------------------------------------
     def visit(self, node: ast.AST) -> None:
@@ -352,20 +329,13 @@ class _Visitor:
             fields = _CHILD_FIELDS[t] = tuple(f for f in t._fields if f not in _LEAF_FIELDS)
         for f in fields:
             v = getattr(node, f, None)
-            if type(v) is list:
-                for child in v:
-                    if isinstance(child, ast.AST):
-                        h = handlers.get(type(child))
-                        if h is None:
-                            self.generic(child)
-                        else:
-                            h(child)
-            elif isinstance(v, ast.AST):
-                h = handlers.get(type(v))
-                if h is None:
-                    self.generic(v)
-                else:
-                    h(v)
+            for child in v if type(v) is list else (v,):
+                if isinstance(child, ast.AST):
+                    h = handlers.get(type(child))
+                    if h is None:
+                        self.generic(child)
+                    else:
+                        h(child)
 
     def visit_list(self, nodes: list) -> None:
         for n in nodes:
@@ -408,9 +378,8 @@ class _Visitor:
         if type(node.ctx) is not ast.Load:
             self.bind_local(node.id)
 
-    def v_global(self, node: ast.Global | ast.Nonlocal) -> None:
-        if type(node) is ast.Global:
-            self.scope.globals.update(node.names)
+    def v_global(self, node: ast.Global) -> None:
+        self.scope.globals.update(node.names)
 
     def _row(self, line: int, module: str, symbol: str | None, relative: bool) -> None:
         self.imports.append((line, module, symbol, relative, self.cond > 0, self.tc > 0, self.func > 0))
@@ -439,19 +408,25 @@ class _Visitor:
                 self.bind_import(alias.asname or alias.name, f"{base}.{alias.name}")
 
     # ---- scopes ---------------------------------------------------------
-    def _args(self, args: ast.arguments) -> list[str]:
-        return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
+    def _function_scope(self, args: ast.arguments, qual: str) -> _Scope:
+        scope = _Scope("function", qual, self.scope)
+        scope.params.update(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                            if a)
+        scope.locals.update(scope.params)
+        return scope
 
     def _visit_arg_exprs(self, args: ast.arguments) -> None:
-        for d in args.defaults:
-            self.visit(d)
-        for d in args.kw_defaults:
+        for d in [*args.defaults, *args.kw_defaults]:
             if d is not None:
                 self.visit(d)
+        self._visit_annotations([a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                                          args.vararg, args.kwarg] if a is not None])
+
+    def _visit_annotations(self, nodes: list) -> None:
         self.ann += 1
-        for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
-            if a is not None and a.annotation is not None:
-                self.visit(a.annotation)
+        for n in nodes:
+            if n is not None:
+                self.visit(n)
         self.ann -= 1
 
     def _decorators(self, decorators: list) -> None:
@@ -464,19 +439,14 @@ class _Visitor:
     def v_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._decorators(node.decorator_list)
         self._visit_arg_exprs(node.args)
-        if node.returns is not None:
-            self.ann += 1
-            self.visit(node.returns)
-            self.ann -= 1
+        self._visit_annotations([node.returns])
         self.bind_local(node.name)
         parent = self.scope
         parent.defs.add(node.name)
         if self.func == 0:
             self._record_return(node, parent)
             self.functions.add(node.name)
-        scope = _Scope("function", f"{parent.qual}.{node.name}", parent)
-        scope.params.update(self._args(node.args))
-        scope.locals.update(scope.params)
+        scope = self._function_scope(node.args, f"{parent.qual}.{node.name}")
         for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
             if a.annotation is not None:  # ``config: Config`` holds a Config, as ``config = Config()`` would
                 chain = annotation_chain(a.annotation)
@@ -500,26 +470,19 @@ class _Visitor:
         """What a module-level function or a method returns, when its annotation (or ``return cls(...)`` in a
         classmethod) names a class: lets ``c = Client.from_settings(); c.charge()`` resolve ``charge``."""
         qual = ".".join(self.class_path + [node.name])
-        ann = node.returns
-        if ann is not None:
-            chain = annotation_chain(ann)
+        if node.returns is not None:
+            chain = annotation_chain(node.returns)
+            if chain:
+                self.raw_returns.append((qual, scope, chain))
         elif self.class_path and any(name_chain(d) == ["classmethod"] for d in node.decorator_list) and any(
                 type(n) is ast.Return and type(n.value) is ast.Call and type(n.value.func) is ast.Name
                 and n.value.func.id == node.args.args[0].arg for n in ast.walk(node) if node.args.args):
             self.raw_returns.append((qual, None, [self.module] + self.class_path))
-            return
-        else:
-            chain = None
-        if chain:
-            self.raw_returns.append((qual, scope, chain))
 
     def v_lambda(self, node: ast.Lambda) -> None:
         self._visit_arg_exprs(node.args)
         parent = self.scope
-        scope = _Scope("function", parent.qual, parent)
-        scope.params.update(self._args(node.args))
-        scope.locals.update(scope.params)
-        self.scope = scope
+        self.scope = self._function_scope(node.args, parent.qual)
         self.func += 1
         self.visit(node.body)
         self.func -= 1
@@ -560,8 +523,7 @@ class _Visitor:
     def v_call(self, node: ast.Call) -> None:
         chain = name_chain(node.func)
         if chain is not None:
-            self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call",
-                                  "type_checking" if self.tc else "annotation" if self.ann else ""))
+            self.raw_refs.append((self.scope, node.lineno, self.scope.qual, chain, "call", self.guard()))
         elif not self.tc and not self.ann:
             root = node.func
             while type(root) is ast.Attribute:
@@ -622,9 +584,7 @@ class _Visitor:
             chain = annotation_chain(node.annotation)
             if chain is not None:
                 self._record_attr(node.target, None, chain)
-        self.ann += 1
-        self.visit(node.annotation)
-        self.ann -= 1
+        self._visit_annotations([node.annotation])
         if node.value is not None:
             self.visit(node.value)
             if self.scope is self.module_scope and type(node.target) is ast.Name:
@@ -670,14 +630,10 @@ class _Visitor:
             s, first = s.parent, False
         return None
 
-    def lookup(self, scope: _Scope, name: str) -> str | None:
-        """The dotted import target ``name`` refers to in ``scope``, or ``None`` (local, builtin, unknown)."""
-        s = self.binding_scope(scope, name)
-        return None if s is None else s.imports.get(name)
-
     def qualify(self, scope: _Scope, chain: list[str]) -> str | None:
         """Dotted name of ``chain`` seen from ``scope``: through an import, or a name this module defines."""
-        target = self.lookup(scope, chain[0])
+        s = self.binding_scope(scope, chain[0])
+        target = None if s is None else s.imports.get(chain[0])
         if target is None:
             if chain[0] in self.module_scope.locals and chain[0] not in self.module_scope.imports and (
                     scope is self.module_scope or not self._bound_below_module(scope, chain[0])):
@@ -704,6 +660,9 @@ class _Visitor:
         chain = s.origins.get(name)
         if chain is None or chain is _LITERAL or name in s.ambiguous:
             return None
+        return self._called(s, chain)
+
+    def _called(self, s: _Scope, chain: list[str]) -> str | None:
         callee = self.qualify(s, chain)
         return None if callee is None else callee + "()"
 
@@ -715,10 +674,7 @@ class _Visitor:
         if got is None:
             return None
         s, param, chain = got
-        if param is not None:
-            return self.origin(s, param, s)
-        callee = self.qualify(s, chain)
-        return None if callee is None else callee + "()"
+        return self._called(s, chain) if param is None else self.origin(s, param, s)
 
     def refs(self) -> tuple[list, list]:
         """(runnable references, guarded references); counts the runnable calls it cannot resolve."""
@@ -775,8 +731,8 @@ class _Visitor:
         """Module-level names bound only by aliasing assignments (and imports) -> what each binding names; a name
         bound once to a literal (``port_by_scheme = {...}``) names a builtin value: ``(None,)``."""
         out = {}
-        imports = self.module_scope.imports
         ms = self.module_scope
+        imports = ms.imports
         for name, origin in ms.origins.items():
             if origin is _LITERAL and name not in ms.ambiguous and name not in imports:
                 out[name] = (None,)
@@ -789,7 +745,7 @@ class _Visitor:
                     targets.append(None)
                 elif chain[0] in imports:
                     targets.append(".".join([imports[chain[0]]] + chain[1:]))
-                elif chain[0] in _BUILTINS and (chain[0] == name or chain[0] not in self.module_scope.locals
+                elif chain[0] in _BUILTINS and (chain[0] == name or chain[0] not in ms.locals
                                                or chain[0] in self.alias_raw):
                     targets.append(None)  # a builtin (``str = str`` reads the builtin)
                 else:  # a name of this module, or one nothing binds (a star import?): not known to be outside

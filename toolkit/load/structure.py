@@ -30,9 +30,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import os
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import pandas as pd
 
@@ -136,11 +136,6 @@ def _list_with_blobs(repo: Repo, rev: str | None, skips: list[Skip] | None = Non
     return sorted(blobs), blobs, commit
 
 
-def _parse_all(items: list[tuple[str, str, bytes]], workers: int | None, executor: cf.Executor | None) -> list[FileFacts]:
-    return map_chunks(scan_many, items, weight=lambda it: len(it[2]), workers=workers, executor=executor,
-                      min_items=_PARALLEL_MIN_FILES)
-
-
 def _mapping_from_repo(repo: Repo, paths: list[str], rev: str | None) -> PatternMapping | None:
     """The ``[components]`` mapping of the analysed revision's ``seamscope.toml`` / ``pyproject.toml``, if any."""
     present = [p for p in _CONFIG_FILES if p in set(paths)]
@@ -149,23 +144,13 @@ def _mapping_from_repo(repo: Repo, paths: list[str], rev: str | None) -> Pattern
     return read_mapping_config(dict(repo.read_files(present, rev)))[0]
 
 
-def _absolute_imports(facts: Mapping[str, FileFacts]) -> dict[str, set[str]]:
-    """Path -> the modules its absolute import statements name (what does not depend on its own module name)."""
-    return {p: {mod for _line, mod, _sym, rel, *_ in f.imports if mod and not rel} for p, f in facts.items()}
-
-
 def _component_map(paths: list[str], facts: Mapping[str, FileFacts], mapping: PatternMapping | None,
                    roots: tuple[str, ...]) -> ComponentMap:
     """Components by :mod:`toolkit.vocab.components`' rules, told each file's imports (test support is recognised by
     who imports it), lines (which package to split; generated files weigh nothing) and the source roots."""
-    imports: dict[str, set[str]] = {}
-    for p, f in facts.items():
-        names = imports[p] = set()
-        for _line, mod, sym, *_ in f.imports:
-            if mod:
-                names.add(mod)
-                if sym is not None:
-                    names.add(f"{mod}.{sym}")
+    imports = {p: {mod for _line, mod, *_ in f.imports if mod}
+               | {f"{mod}.{sym}" for _line, mod, sym, *_ in f.imports if mod and sym is not None}
+               for p, f in facts.items()}
     return ComponentMap.from_files(paths, mapping, imports=imports, sizes={p: f.loc for p, f in facts.items()},
                                    roots=roots, generated=[p for p, f in facts.items() if f.generated])
 
@@ -197,9 +182,8 @@ def load_structure(
         repo = Repo.open(repo)
     paths, blobs, commit = _list_with_blobs(repo, rev, skips)
     py_paths = [p for p in paths if p.endswith(".py")]
-    where = f" at {rev}" if rev else ""
     if not py_paths:
-        raise InputError(repo.origin, f"has no Python files{where}", flag="REPO",
+        raise InputError(repo.origin, f"has no Python files{f' at {rev}' if rev else ''}", flag="REPO",
                          hint="seamscope analyses Python repositories; check the path and the revision (--at)")
 
     collected = read_python_files(repo, paths, rev)  # not cached with the parse: it is no Python file's content
@@ -241,30 +225,32 @@ def load_structure(
         missing = [p for p in todo if p not in contents]
         if missing:
             contents.update(repo.read_files(missing, rev, skips=skips))
-        for f in _parse_all([(p, names[p], contents[p]) for p in todo if p in contents], workers, executor):
+        items = [(p, names[p], contents[p]) for p in todo if p in contents]
+        for f in map_chunks(scan_many, items, weight=lambda it: len(it[2]), workers=workers, executor=executor,
+                            min_items=_PARALLEL_MIN_FILES):
             facts[f.path] = f
             known[keys[f.path]] = f
         return len(todo)
 
-    # module names depend on the source roots, which the absolute imports tell: parse under src/lib, then
-    # parse again (once, then cached) the files an inferred root renames
+    # module names depend on the source roots, which the absolute imports tell (they do not depend on a file's
+    # module name): parse under src/lib, then parse again (once, then cached) the files an inferred root renames
     parsed = parse({p: module_name(p) for p in py_paths})
-    roots = infer_source_roots(py_paths, _absolute_imports({p: f for p, f in facts.items() if f.error is None}))
+    roots = infer_source_roots(py_paths, {p: {mod for _line, mod, _sym, rel, *_ in f.imports if mod and not rel}
+                                          for p, f in facts.items() if f.error is None})
     parsed += parse({p: m for p in py_paths if p in facts and (m := module_name(p, roots)) != facts[p].module})
     if facts_entry and parsed:
         _store_facts(facts_entry, known, used)
 
     components = _component_map(paths, {p: f for p, f in facts.items() if f.error is None}, mapping, roots)
-    t = _build_tables(paths, facts, components)
+    fields = _build_tables(paths, facts, components)
     if mapping:
-        t.skipped.extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
-                         for pat, line, why in components.unmatched)
-    fields = {"components": components, "files": t.files, "imports": t.imports, "call_sites": t.call_sites,
-              "skipped": tuple(t.skipped), "internal_references": t.internal, "unresolved_calls": t.unresolved,
-              "not_call_sites": t.not_call_sites, "functions": t.functions}
+        fields["skipped"].extend(Skip(mapping.source, f"component pattern {pat!r} {why}", line)
+                                 for pat, line, why in components.unmatched)
+    fields["skipped"] = tuple(fields["skipped"])
+    fields["components"] = components
     if result_key:
         cache_store.put(_NAMESPACE, result_key, fields)
-    for s in t.skipped:
+    for s in fields["skipped"]:
         report_skip(skips, s.path, s.reason, s.line)
     return Structure(**fields, commit=commit, python_files=collected,
                      stats={"parsed": parsed, "cached": max(len(py_paths) - parsed, 0), "result_cached": 0})
@@ -337,28 +323,13 @@ class _Resolver:
             name = nxt
         return f, rest
 
-
     def _aliases_inside(self, targets: tuple, hops: int) -> bool:
         """Whether one of an alias's targets is repository code (or too many hops away to tell)."""
-        for target in targets:
-            if target is not None:
-                if hops <= 0 or isinstance(self.resolve(target, hops - 1), tuple):
-                    return True
-        return False
+        return any(t is not None and (hops <= 0 or isinstance(self.resolve(t, hops - 1), tuple)) for t in targets)
 
 
-class _Tables(NamedTuple):
-    files: pd.DataFrame
-    imports: pd.DataFrame
-    call_sites: pd.DataFrame
-    skipped: list[Skip]
-    internal: dict[str, int]
-    unresolved: pd.DataFrame
-    not_call_sites: dict[str, int]
-    functions: dict[str, frozenset]
-
-
-def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: ComponentMap) -> _Tables:
+def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: ComponentMap) -> dict:
+    """The :class:`Structure` fields made from the parsed files (but ``components``, ``commit``, ``stats``)."""
     skipped: list[Skip] = []
     comp_of: dict[str, str | None] = {p: components.component_of(p) for p in paths}
     resolver = _Resolver({p: f for p, f in facts.items() if f.error is None})
@@ -372,20 +343,16 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
             target_cache[module] = comp_of.get(f.path) if f is not None else components.component_of_module(module)
         return target_cache[module]
 
-    file_rows = []
-    for p in paths:
-        f = facts.get(p)
-        is_py = p.endswith(".py")
-        file_rows.append((p, comp_of[p], components.module_name(p) if is_py else None, file_kind(p), is_test_path(p),
-                          f.loc if f is not None else None, bool(f is not None and f.generated)))
-    files = pd.DataFrame(file_rows, columns=schema.columns("files"))
+    file_rows = [(p, comp_of[p], components.module_name(p) if p.endswith(".py") else None, file_kind(p),
+                  is_test_path(p), f.loc if (f := facts.get(p)) is not None else None,
+                  bool(f is not None and f.generated)) for p in paths]
 
     imp_rows = []
     site_rows: dict[str, tuple] = {}
     internal: dict[str, int] = {}
     unresolved_rows = []
-    functions: dict[str, set[str]] = {}
-    left_out: dict[str, set[str]] = {}  # rule -> ids of the cross-component references it kept out
+    functions: dict[str, set[str]] = defaultdict(set)
+    left_out: dict[str, set[str]] = defaultdict(set)  # rule -> ids of the cross-component references it kept out
     for p in sorted(facts):
         f = facts[p]
         if f.error is not None:
@@ -398,14 +365,13 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
             imp_rows.append((p, line, f.module, comp, mod, sym, target_component(mod), rel, cond, tc, local))
         if comp is None:
             continue
-        for (reason, name), n in f.unresolved.items():
-            unresolved_rows.append((p, comp, reason, name, n))
+        unresolved_rows += [(p, comp, reason, name, n) for (reason, name), n in f.unresolved.items()]
         if f.functions:
-            functions.setdefault(comp, set()).update(f.functions)
+            functions[comp].update(f.functions)
         for line, caller, target, kind, rule in f.guarded:
             got = resolver.resolve_ref(target)
             if isinstance(got, tuple) and comp_of.get(got[0].path) not in (None, comp):
-                left_out.setdefault(rule, set()).add(f"{p}:{line}:{target}")
+                left_out[rule].add(f"{p}:{line}:{target}")
         for line, caller, target, kind in f.refs:
             got = resolver.resolve_ref(target)
             if got is None:
@@ -413,7 +379,7 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
             if got is ALIASED_EXTERNAL:
                 holder = resolver.alias_holder
                 if holder is not None and comp_of.get(holder.path) not in (None, comp):
-                    left_out.setdefault("builtin_alias", set()).add(f"{p}:{line}:{target}")
+                    left_out["builtin_alias"].add(f"{p}:{line}:{target}")
                 continue
             df, rest = got
             callee_comp = comp_of.get(df.path)
@@ -428,11 +394,10 @@ def _build_tables(paths: list[str], facts: Mapping[str, FileFacts], components: 
             sid = f"{p}:{line}:{callee}"
             if sid not in site_rows:
                 site_rows[sid] = (sid, p, line, caller, comp, callee, callee_comp, kind, seam_name(comp, callee_comp))
-    imports = pd.DataFrame(imp_rows, columns=schema.columns("imports"))
-    call_sites = pd.DataFrame(list(site_rows.values()), columns=schema.columns("call_sites"))
-    unresolved = pd.DataFrame(unresolved_rows, columns=schema.columns("unresolved_calls"))
-    return _Tables(schema.conform(files, "files"), schema.conform(imports, "imports"),
-                   schema.conform(call_sites, "call_sites"), skipped, internal,
-                   schema.conform(unresolved, "unresolved_calls"),
-                   {rule: len(ids) for rule, ids in sorted(left_out.items())},
-                   {comp: frozenset(names) for comp, names in functions.items()})
+    tables = {"files": file_rows, "imports": imp_rows, "call_sites": list(site_rows.values()),
+              "unresolved_calls": unresolved_rows}
+    return {**{name: schema.conform(pd.DataFrame(rows, columns=schema.columns(name)), name)
+               for name, rows in tables.items()},
+            "skipped": skipped, "internal_references": internal,
+            "not_call_sites": {rule: len(ids) for rule, ids in sorted(left_out.items())},
+            "functions": {comp: frozenset(names) for comp, names in functions.items()}}
