@@ -266,11 +266,9 @@ def _body_fields(body: Any, prefix: str = "", depth: int = 0) -> list[str]:
 
 def _pact_version(doc: dict) -> str:
     meta = doc.get("metadata") or {}
-    for key in ("pactSpecification", "pact-specification"):
-        v = meta.get(key)
-        if isinstance(v, dict) and v.get("version") is not None:
-            return str(v["version"])
-    v = meta.get("pactSpecificationVersion")
+    specs = (meta.get("pactSpecification"), meta.get("pact-specification"))
+    got = [v.get("version") for v in specs if isinstance(v, dict)]
+    v = next((v for v in got if v is not None), meta.get("pactSpecificationVersion"))
     return str(v) if v is not None else "2.0.0"
 
 
@@ -400,9 +398,5 @@ def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Sk
 def merge_contracts(*parts: Contracts | None) -> Contracts | None:
     """One :class:`Contracts` of several (``None`` parts ignored); ``None`` when nothing is left."""
     got = [p for p in parts if p is not None and (len(p.endpoints) or len(p.pacts))]
-    if not got:
-        return None
-    return Contracts(endpoints=schema.conform(pd.concat([p.endpoints for p in got], ignore_index=True),
-                                              "contract_endpoints"),
-                     pacts=schema.conform(pd.concat([p.pacts for p in got], ignore_index=True), "pact_interactions"),
-                     skipped=tuple(s for p in got for s in p.skipped))
+    skipped = [s for p in got for s in p.skipped]
+    return _contracts([p.endpoints for p in got], [p.pacts for p in got], skipped, []) if got else None
