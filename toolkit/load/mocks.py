@@ -404,9 +404,8 @@ class _Scanner:
         if self.is_monkeypatch(head):
             if rest in ("setitem", "delitem") and len(call.args) >= 2:
                 qual = self._module_dict_item(call.args[0], call.args[1])
-                if qual is not None:
-                    return [MockHit(line, "monkeypatch", f"{ast.unparse(call.args[0])}[{call.args[1].value!r}]", qual)]
-                return []
+                written = f"{ast.unparse(call.args[0])}[{string_value(call.args[1])!r}]"
+                return [] if qual is None else [MockHit(line, "monkeypatch", written, qual)]
             if rest in ("setattr", "delattr") and call.args:
                 first = string_value(call.args[0])
                 if first is not None and (len(call.args) < 3 if rest == "setattr" else len(call.args) < 2):
@@ -419,15 +418,14 @@ class _Scanner:
             return []
         full = self.full(name)
         if full is None:
-            if name.endswith(".use_cassette"):
-                return [_http_stub(line, HTTP_STUBS["vcr"])]
-            return []
+            return [_http_stub(line, HTTP_STUBS["vcr"])] if name.endswith(".use_cassette") else []
         op = _mock_function(full)
         return self.http_hit(full, line) if op is None else self._mock_op(op, call, line, prefix="")
 
-    def http_hit(self, full: str, line: int) -> list[MockHit]:
+    def http_hit(self, full: str | None, line: int) -> list[MockHit]:
+        """The HTTP stub whose library ``full`` (a resolved dotted name) belongs to, if any."""
         return [_http_stub(line, stub) for lib, stub in HTTP_STUBS.items()
-                if full == lib or full.startswith(lib + ".")][:1]
+                if full and (full == lib or full.startswith(lib + "."))][:1]
 
     def _mock_op(self, op: str, call: ast.Call, line: int, prefix: str) -> list[MockHit]:
         a, mech = call.args, prefix + op
@@ -477,9 +475,7 @@ class _Scanner:
         try:
             for top in nodes:
                 if decorators and not isinstance(top, ast.Call):
-                    full = self.full(dotted_name(top))
-                    if full:
-                        out.extend(self.http_hit(full, top.lineno))
+                    out.extend(self.http_hit(self.full(dotted_name(top)), top.lineno))
                     continue
                 for node, cond in walk_conditional(top):
                     for h in self._node_hits(node):
@@ -502,9 +498,7 @@ class _Scanner:
         if isinstance(node, ast.Call):
             return self.hits_of_call(node) or self.assignment_hits(node)
         if isinstance(node, ast.withitem) and not isinstance(node.context_expr, ast.Call):
-            full = self.full(dotted_name(node.context_expr))
-            if full:
-                return self.http_hit(full, node.context_expr.lineno)
+            return self.http_hit(self.full(dotted_name(node.context_expr)), node.context_expr.lineno)
         return []
 
 
@@ -797,24 +791,12 @@ class SymbolResolver:
         for path, mod in todo.items():
             data = found.get(path)
             key = None if data is None else (mod, path, hashlib.sha1(data).digest())
-            if key is not None and key in _BINDINGS_MEMO:
-                self._store(mod, _BINDINGS_MEMO[key])
-                continue
-            try:
-                tree = None if data is None else ast.parse(data, filename=path)
-            except (SyntaxError, ValueError):
-                tree = None  # structure already reported it; fall back to the imports table
-            parsed = None if tree is None else (
-                _bindings(tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True),
-                frozenset(n.name for n in import_time_statements(tree) if isinstance(n, ast.ClassDef)))
-            self._store(mod, parsed)
-            if key is not None:
-                _BINDINGS_MEMO[key] = parsed
-
-    def _store(self, mod: str, parsed: tuple[dict[str, str], frozenset[str]] | None) -> None:
-        self._parsed[mod] = None if parsed is None else parsed[0]
-        if parsed is not None:
-            self._classes[mod] = parsed[1]
+            if data is not None and key not in _BINDINGS_MEMO:
+                _BINDINGS_MEMO[key] = _top_level(data, path, mod)
+            parsed = None if key is None else _BINDINGS_MEMO[key]
+            self._parsed[mod] = None if parsed is None else parsed[0]
+            if parsed is not None:
+                self._classes[mod] = parsed[1]
 
     def stand_in_for(self, fake: FakeClass, bindings: dict[str, str]) -> str | None:
         """The production class a fake replaces: a base inside the repo, else the same name without the prefix."""
@@ -866,15 +848,23 @@ class SymbolResolver:
         return rest[0] in classes and all(p[:1].isupper() for p in rest[1:])
 
 
+def _top_level(data: bytes, path: str, mod: str) -> tuple[dict[str, str], frozenset[str]] | None:
+    """A module's top-level import bindings and classes; ``None`` when it does not parse (structure reported it:
+    the imports table stands in)."""
+    try:
+        tree = ast.parse(data, filename=path)
+    except (SyntaxError, ValueError):
+        return None
+    return (_bindings(tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True),
+            frozenset(n.name for n in import_time_statements(tree) if isinstance(n, ast.ClassDef)))
+
+
 def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None,
                test_files: dict[str, TestFile] | None = None) -> pd.DataFrame:
-    """The ``mocks`` table: every symbol a test replaces, with its owning component.
+    """The ``mocks`` table: every symbol a test replaces, with its owning component (see the module docstring).
 
-    ``structure`` is a :class:`toolkit.load.structure.Structure` (``files``,
-    ``imports``, optionally ``call_sites``); ``repo`` a :class:`Repo` or path,
-    read at ``rev``. ``test_files`` (from :func:`read_test_files`) saves reading
-    and parsing the tests again when the caller already has them. See the module
-    docstring for mechanisms, scope and resolution.
+    ``structure``: a :class:`toolkit.load.structure.Structure`; ``test_files`` (from :func:`read_test_files`)
+    saves parsing the tests again when the caller already has them.
     """
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     if test_files is None:

@@ -323,12 +323,9 @@ class _FileScan:
 
     def _http(self, call: ast.Call, library: str, name: str, ctor: ast.Call | None, local) -> None:
         args = list(call.args)
-        if name in ("request", "stream", "urlopen"):
-            method_node = args.pop(0) if args else keyword(call, "method")
-            method = method_node.value.upper() if isinstance(method_node, ast.Constant) and isinstance(
-                method_node.value, str) else None
-        else:
-            method = name.upper()
+        method = string_value(args.pop(0) if args else keyword(call, "method")) if name in (
+            "request", "stream", "urlopen") else name
+        method = method and method.upper()
         url_node = args[0] if args else keyword(call, "url")
         parts = self.value(url_node, local) if url_node is not None else [("param", "url")]
         if ctor is not None:
@@ -434,12 +431,8 @@ class _FileScan:
 
     # ---- routes ---------------------------------------------------------
     def _routes(self) -> None:
-        prefixes: dict[str, str] = {}
-        for name, v in self.module_assign.items():
-            if isinstance(v, ast.Call):
-                p = keyword(v, "prefix") or keyword(v, "url_prefix")
-                if isinstance(p, ast.Constant) and isinstance(p.value, str):
-                    prefixes[name] = p.value
+        prefixes = {name: string_value(keyword(v, "prefix") or keyword(v, "url_prefix"))
+                    for name, v in self.module_assign.items() if isinstance(v, ast.Call)}
         frameworks = {t.split(".")[0] for t in self.aliases.values()}
         fw = next((f for f in ("fastapi", "flask", "starlette", "django", "aiohttp", "bottle") if f in frameworks),
                   "decorator")
@@ -451,11 +444,11 @@ class _FileScan:
                     verb = d.func.attr
                     if verb not in HTTP_METHODS and verb not in ("route", "api_route", "websocket"):
                         continue
-                    first = d.args[0] if d.args else keyword(d, "path") or keyword(d, "rule")
-                    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                    path = string_value(d.args[0] if d.args else keyword(d, "path") or keyword(d, "rule"))
+                    if path is None:
                         continue
                     owner = name_chain(d.func.value)
-                    prefix = prefixes.get(owner[-1], "") if owner else ""
+                    prefix = (prefixes.get(owner[-1]) or "") if owner else ""
                     if verb in ("route", "api_route"):
                         m = keyword(d, "methods")
                         methods = [e.value.upper() for e in m.elts if isinstance(e, ast.Constant)] if isinstance(
@@ -464,7 +457,7 @@ class _FileScan:
                         methods = [verb.upper()]
                     for method in methods:
                         self.endpoints.append({"path": self.path, "line": d.lineno, "service": self.service,
-                                               "method": method, "path_template": normalize_path(prefix + first.value),
+                                               "method": method, "path_template": normalize_path(prefix + path),
                                                "framework": fw, "handler": node.name})
             elif isinstance(node, ast.Call):
                 q = self.qual(node.func) or ""
