@@ -104,8 +104,9 @@ class _Refs:
 
     def get(self, node: Any, stack: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
         """``node`` with its ``$ref`` chain followed; ``(None, stack)`` when it cannot be followed."""
-        seen = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        for _ in range(65):  # a chain of refs longer than that is given up
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                return node, stack
             ref = node["$ref"]
             if not ref.startswith("#"):
                 self._report(ref, f"remote $ref {ref!r} not fetched (only references inside the document are "
@@ -126,10 +127,7 @@ class _Refs:
                     return None, stack
             stack = stack + (ref,)
             node = target
-            seen += 1
-            if seen > 64:
-                return None, stack
-        return node, stack
+        return None, stack
 
 
 def _fields(schema_node: Any, refs: _Refs, prefix: str = "", stack: tuple[str, ...] = (), depth: int = 0) -> list[str]:

@@ -97,13 +97,6 @@ class _Columns:
 _ROUTE_CACHE: dict[str, str] = {}
 
 
-def _route(attrs: Mapping[str, Any]) -> str | None:
-    r = attrs.get("http.route")
-    if r is None:
-        r = attrs.get("url.path") or attrs.get("http.target")
-    return _cached_route(r)
-
-
 def _status(s: Any) -> int | None:
     """An HTTP status code attribute as a number; ``None`` when absent or not a status code."""
     try:
@@ -198,12 +191,14 @@ def _jaeger(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
             parent = next((r.get("spanID") for r in refs if r.get("refType") == "CHILD_OF"), None) or next(
                 (r.get("spanID") for r in refs if r.get("refType") == "FOLLOWS_FROM"), None)
             code = _status(tags.get("http.response.status_code", tags.get("http.status_code")))
+            route = tags.get("http.route")
             start = int(sp.get("startTime") or 0) * 1000
             err = tags.get("error") in (True, "true") or tags.get("otel.status_code") == "ERROR"
             row = (sp.get("traceID") or trace.get("traceID"), sp.get("spanID"), parent, service or "unknown_service",
                    cols.env(tags.get("deployment.environment.name") or tags.get("deployment.environment"), env),
                    _KINDS.get(str(tags.get("span.kind", "")).lower(), "unspecified"), sp.get("operationName"),
-                   tags.get("http.request.method") or tags.get("http.method"), _route(tags),
+                   tags.get("http.request.method") or tags.get("http.method"),
+                   _cached_route(route if route is not None else tags.get("url.path") or tags.get("http.target")),
                    tags.get("messaging.destination.name") or tags.get("messaging.destination"), code,
                    bool(err or (code is not None and code >= 500)), start,
                    start + int(sp.get("duration") or 0) * 1000, source)
