@@ -104,8 +104,9 @@ class _Refs:
 
     def get(self, node: Any, stack: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
         """``node`` with its ``$ref`` chain followed; ``(None, stack)`` when it cannot be followed."""
-        seen = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        for _ in range(65):  # a chain of refs longer than that is given up
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                return node, stack
             ref = node["$ref"]
             if not ref.startswith("#"):
                 self._report(ref, f"remote $ref {ref!r} not fetched (only references inside the document are "
@@ -126,10 +127,7 @@ class _Refs:
                     return None, stack
             stack = stack + (ref,)
             node = target
-            seen += 1
-            if seen > 64:
-                return None, stack
-        return node, stack
+        return None, stack
 
 
 def _fields(schema_node: Any, refs: _Refs, prefix: str = "", stack: tuple[str, ...] = (), depth: int = 0) -> list[str]:
@@ -266,11 +264,9 @@ def _body_fields(body: Any, prefix: str = "", depth: int = 0) -> list[str]:
 
 def _pact_version(doc: dict) -> str:
     meta = doc.get("metadata") or {}
-    for key in ("pactSpecification", "pact-specification"):
-        v = meta.get(key)
-        if isinstance(v, dict) and v.get("version") is not None:
-            return str(v["version"])
-    v = meta.get("pactSpecificationVersion")
+    specs = (meta.get("pactSpecification"), meta.get("pact-specification"))
+    got = [v.get("version") for v in specs if isinstance(v, dict)]
+    v = next((v for v in got if v is not None), meta.get("pactSpecificationVersion"))
     return str(v) if v is not None else "2.0.0"
 
 
@@ -400,9 +396,5 @@ def contracts_in_repo(structure, repo, rev: str | None = None, *, skips: list[Sk
 def merge_contracts(*parts: Contracts | None) -> Contracts | None:
     """One :class:`Contracts` of several (``None`` parts ignored); ``None`` when nothing is left."""
     got = [p for p in parts if p is not None and (len(p.endpoints) or len(p.pacts))]
-    if not got:
-        return None
-    return Contracts(endpoints=schema.conform(pd.concat([p.endpoints for p in got], ignore_index=True),
-                                              "contract_endpoints"),
-                     pacts=schema.conform(pd.concat([p.pacts for p in got], ignore_index=True), "pact_interactions"),
-                     skipped=tuple(s for p in got for s in p.skipped))
+    skipped = [s for p in got for s in p.skipped]
+    return _contracts([p.endpoints for p in got], [p.pacts for p in got], skipped, []) if got else None

@@ -110,25 +110,15 @@ def fake_stem(name: str) -> str | None:
             return name[: -len(sfx)]
     return None
 #: library prefix -> (mechanism, what it replaces)
-HTTP_STUBS = {
-    "responses": ("responses", "requests"),
-    "requests_mock": ("requests_mock", "requests"),
-    "respx": ("respx", "httpx"),
-    "pytest_httpx": ("httpx_mock", "httpx"),
-    "httpretty": ("httpretty", "socket"),
-    "vcr": ("vcr", "http.client"),
-}
-#: fixtures provided by HTTP-stub plugins
-HTTP_FIXTURES = {
-    "requests_mock": ("requests_mock", "requests"),
-    "respx_mock": ("respx", "httpx"),
-    "httpx_mock": ("httpx_mock", "httpx"),
-    "vcr": ("vcr", "http.client"),
-    "vcr_cassette": ("vcr", "http.client"),
-    "responses": ("responses", "requests"),
-}
-HTTP_MARKERS = {"vcr": ("vcr", "http.client"), "default_cassette": ("vcr", "http.client"),
-                "httpx_mock": ("httpx_mock", "httpx"), "respx": ("respx", "httpx")}
+HTTP_STUBS = {"responses": ("responses", "requests"), "requests_mock": ("requests_mock", "requests"),
+              "respx": ("respx", "httpx"), "pytest_httpx": ("httpx_mock", "httpx"),
+              "httpretty": ("httpretty", "socket"), "vcr": ("vcr", "http.client")}
+#: fixtures provided by HTTP-stub plugins, and markers that install a stub -> the stub (as in :data:`HTTP_STUBS`)
+HTTP_FIXTURES = {"requests_mock": HTTP_STUBS["requests_mock"], "respx_mock": HTTP_STUBS["respx"],
+                 "httpx_mock": HTTP_STUBS["pytest_httpx"], "vcr": HTTP_STUBS["vcr"], "vcr_cassette": HTTP_STUBS["vcr"],
+                 "responses": HTTP_STUBS["responses"]}
+HTTP_MARKERS = {"vcr": HTTP_STUBS["vcr"], "default_cassette": HTTP_STUBS["vcr"],
+                "httpx_mock": HTTP_STUBS["pytest_httpx"], "respx": HTTP_STUBS["respx"]}
 CLASS_SETUP = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "setup_class", "setup"})
 MODULE_SETUP = frozenset({"setup_module", "setUpModule", "setup_function"})
 #: attributes whose assignment labels an object rather than replacing behaviour (``Imported.__test__ = False``)
@@ -258,6 +248,11 @@ def _pytestmark(st: ast.stmt) -> list[ast.expr] | None:
     return list(st.value.elts) if isinstance(st.value, (ast.List, ast.Tuple)) else [st.value]
 
 
+def _mock_function(full: str) -> str | None:
+    """What ``full`` names in ``unittest.mock``/``mock`` (``patch.object``); ``None`` when it is not there."""
+    return next((full[len(p):] for p in MOCK_MODULES if full.startswith(p)), None)
+
+
 def _http_stub(line: int, stub: tuple[str, str]) -> MockHit:
     """A hit of an HTTP-stub library (``stub``: mechanism, what it replaces: :data:`HTTP_STUBS`)."""
     mech, replaced = stub
@@ -292,13 +287,10 @@ class _Scanner:
         self.local: set[str] = set()  # names the scope binds itself (parameters, assignments): not imports
 
     def full(self, name: str | None) -> str | None:
-        if not name:
-            return None
-        head, _, rest = name.partition(".")
-        base = self.b.get(head)
-        if base is None:
-            return None
-        return base + ("." + rest if rest else "")
+        """``name`` with its first part replaced by what the file's imports bind it to; ``None`` when unbound."""
+        head, _, rest = (name or "").partition(".")
+        base = self.b.get(head) if name else None
+        return None if base is None else base + ("." + rest if rest else "")
 
     def resolve_expr(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Call):
@@ -382,29 +374,23 @@ class _Scanner:
         module holds, such as a proxy object) is decided with the repository's definitions in :func:`mocks_table`.
         A name the scope assigns or takes as a parameter shadows the import: ``obj.x = 1`` on a local is not a mock.
         """
-        targets: list[ast.expr] = []
+        targets: list[tuple[int, str | None, str | None]] = []  # (line, dotted target, attribute set)
         if isinstance(node, ast.Assign):
-            for t in node.targets:
-                targets += t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets = [node.target]
+            targets = [(e.lineno, dotted_name(e), e.attr) for t in node.targets
+                       for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])
+                       if isinstance(e, ast.Attribute)]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Attribute):
+            targets = [(node.target.lineno, dotted_name(node.target), node.target.attr)]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
                 and node.func.id not in self.b and len(node.args) >= 2 and string_value(node.args[1]) is not None:
-            base = dotted_name(node.args[0])
-            if base is None or base.split(".")[0] in self.local:
-                return []
-            written = f"{base}.{string_value(node.args[1])}"
-            full = self.full(written)
-            return [MockHit(node.lineno, "assignment", written, full)] if full and \
-                string_value(node.args[1]) not in METADATA_ATTRS else []
+            base, attr = dotted_name(node.args[0]), string_value(node.args[1])
+            targets = [(node.lineno, None if base is None else f"{base}.{attr}", attr)]
         out = []
-        for t in targets:
-            name = dotted_name(t) if isinstance(t, ast.Attribute) else None
-            if name is None or name.split(".")[0] in self.local or t.attr in METADATA_ATTRS:
-                continue
-            full = self.full(name)
+        for line, name, attr in targets:
+            local = name is None or name.split(".")[0] in self.local
+            full = None if local or attr in METADATA_ATTRS else self.full(name)
             if full:
-                out.append(MockHit(t.lineno, "assignment", name, full))
+                out.append(MockHit(line, "assignment", name, full))
         return out
 
     def hits_of_call(self, call: ast.Call) -> list[MockHit]:
@@ -418,9 +404,8 @@ class _Scanner:
         if self.is_monkeypatch(head):
             if rest in ("setitem", "delitem") and len(call.args) >= 2:
                 qual = self._module_dict_item(call.args[0], call.args[1])
-                if qual is not None:
-                    return [MockHit(line, "monkeypatch", f"{ast.unparse(call.args[0])}[{call.args[1].value!r}]", qual)]
-                return []
+                written = f"{ast.unparse(call.args[0])}[{string_value(call.args[1])!r}]"
+                return [] if qual is None else [MockHit(line, "monkeypatch", written, qual)]
             if rest in ("setattr", "delattr") and call.args:
                 first = string_value(call.args[0])
                 if first is not None and (len(call.args) < 3 if rest == "setattr" else len(call.args) < 2):
@@ -433,45 +418,37 @@ class _Scanner:
             return []
         full = self.full(name)
         if full is None:
-            if name.endswith(".use_cassette"):
-                return [_http_stub(line, HTTP_STUBS["vcr"])]
-            return []
-        for p in MOCK_MODULES:
-            if full.startswith(p):
-                return self._mock_op(full[len(p):], call, line, prefix="")
-        return self.http_hit(full, line)
+            return [_http_stub(line, HTTP_STUBS["vcr"])] if name.endswith(".use_cassette") else []
+        op = _mock_function(full)
+        return self.http_hit(full, line) if op is None else self._mock_op(op, call, line, prefix="")
 
-    def http_hit(self, full: str, line: int) -> list[MockHit]:
+    def http_hit(self, full: str | None, line: int) -> list[MockHit]:
+        """The HTTP stub whose library ``full`` (a resolved dotted name) belongs to, if any."""
         return [_http_stub(line, stub) for lib, stub in HTTP_STUBS.items()
-                if full == lib or full.startswith(lib + ".")][:1]
+                if full and (full == lib or full.startswith(lib + "."))][:1]
 
     def _mock_op(self, op: str, call: ast.Call, line: int, prefix: str) -> list[MockHit]:
-        a = call.args
+        a, mech = call.args, prefix + op
         if op == "patch":
             t = string_value(a[0]) if a else string_value(keyword(call, "target"))
-            if t is None:
-                src = ast.unparse(a[0]) if a else "?"
-                return [MockHit(line, prefix + "patch", src, None)]
-            return [MockHit(line, prefix + "patch", t, t)]
+            return [MockHit(line, mech, t if t is not None else ast.unparse(a[0]) if a else "?", t)]
         if op == "patch.object" and len(a) >= 2:
             attr = string_value(a[1])
             base = self.target_of(a[0])
             written = ast.unparse(a[0]) + "." + (attr or ast.unparse(a[1]))
-            return [MockHit(line, prefix + "patch.object", written, f"{base}.{attr}" if base and attr else None)]
+            return [MockHit(line, mech, written, f"{base}.{attr}" if base and attr else None)]
         if op == "patch.dict" and a:
             t = string_value(a[0])
             values = a[1] if len(a) > 1 else keyword(call, "values", "in_dict")
             if t is None and isinstance(values, ast.Dict):  # a module's namespace: one row per replaced name
                 quals = [(k, self._module_dict_item(a[0], k)) for k in values.keys if k is not None]
                 if quals and all(q for _, q in quals):
-                    return [MockHit(line, prefix + "patch.dict", f"{ast.unparse(a[0])}[{k.value!r}]", q)
-                            for k, q in quals]
-            return [MockHit(line, prefix + "patch.dict", t or ast.unparse(a[0]), t or self.resolve_expr(a[0]))]
+                    return [MockHit(line, mech, f"{ast.unparse(a[0])}[{k.value!r}]", q) for k, q in quals]
+            return [MockHit(line, mech, t or ast.unparse(a[0]), t or self.resolve_expr(a[0]))]
         if op == "patch.multiple" and a:
             t = string_value(a[0])
             base = t or self.resolve_expr(a[0])
-            written = t or ast.unparse(a[0])
-            return [MockHit(line, prefix + "patch.multiple", f"{written}.{k.arg}", f"{base}.{k.arg}" if base else None)
+            return [MockHit(line, mech, f"{t or ast.unparse(a[0])}.{k.arg}", f"{base}.{k.arg}" if base else None)
                     for k in call.keywords if k.arg]
         if op in SPEC_MOCKS:
             spec = keyword(call, "spec", "spec_set") or (a[0] if a else None)
@@ -493,33 +470,27 @@ class _Scanner:
         if scope is None:
             scope = Scope() if decorators else self.scope(nodes)
         self.mp_aliases, self.local, self.instances = scope.mp_aliases, set(params) | scope.stored, scope.instances
-        try:
-            return self._hits(nodes, decorators)
-        finally:
-            self.mp_aliases, self.local, self.instances = saved
-
-    def _hits(self, nodes: list[ast.AST], decorators: bool) -> list[MockHit]:
         out: list[MockHit] = []
         assigned: dict[str, MockHit] = {}
-        for top in nodes:
-            if decorators and not isinstance(top, ast.Call):
-                full = self.full(dotted_name(top))
-                if full:
-                    out.extend(self.http_hit(full, top.lineno))
-                continue
-            for node, cond in walk_conditional(top):
-                found = self._node_hits(node)
-                for h in found:
-                    h.conditional = cond and not decorators
-                    if h.mechanism == "assignment":
-                        first = assigned.get(h.target)
-                        if first is not None and first.line <= h.line:
-                            continue
-                        if first is not None:
-                            out.remove(first)
-                        assigned[h.target] = h
-                    out.append(h)
-        return out
+        try:
+            for top in nodes:
+                if decorators and not isinstance(top, ast.Call):
+                    out.extend(self.http_hit(self.full(dotted_name(top)), top.lineno))
+                    continue
+                for node, cond in walk_conditional(top):
+                    for h in self._node_hits(node):
+                        h.conditional = cond and not decorators
+                        if h.mechanism == "assignment":
+                            first = assigned.get(h.target)
+                            if first is not None and first.line <= h.line:
+                                continue
+                            if first is not None:
+                                out.remove(first)
+                            assigned[h.target] = h
+                        out.append(h)
+            return out
+        finally:
+            self.mp_aliases, self.local, self.instances = saved
 
     def _node_hits(self, node: ast.AST) -> list[MockHit]:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -527,9 +498,7 @@ class _Scanner:
         if isinstance(node, ast.Call):
             return self.hits_of_call(node) or self.assignment_hits(node)
         if isinstance(node, ast.withitem) and not isinstance(node.context_expr, ast.Call):
-            full = self.full(dotted_name(node.context_expr))
-            if full:
-                return self.http_hit(full, node.context_expr.lineno)
+            return self.http_hit(self.full(dotted_name(node.context_expr)), node.context_expr.lineno)
         return []
 
 
@@ -627,8 +596,7 @@ def _builds_bare_mock(calls: list[ast.Call], sc: _Scanner) -> bool:
     for n in calls:
         name = dotted_name(n.func) or ""
         head, _, rest = name.partition(".")
-        full = f"mock.{rest}" if head in MOCKER_FIXTURES and head not in sc.b else (sc.full(name) or "")
-        op = next((full[len(p):] for p in MOCK_MODULES if full.startswith(p)), None)
+        op = rest if head in MOCKER_FIXTURES and head not in sc.b else _mock_function(sc.full(name) or "")
         if op in SPEC_MOCKS and not n.args and keyword(n, "spec", "spec_set") is None:
             return True
     return False
@@ -676,8 +644,6 @@ class TestInfo:
 
     test_id: str
     file: str
-    qualname: str
-    line: int
     markers: list[str]
     fixtures: list[str]  # the transitive fixture closure, in request order
     mocks: list[MockHit]
@@ -729,8 +695,7 @@ def collect_tests(test_files: dict[str, TestFile],
                     continue
                 closure.append(name)
                 if name in HTTP_FIXTURES:
-                    mech, replaced = HTTP_FIXTURES[name]
-                    mocks.append(MockHit(t.line, mech, mech, replaced, "http"))
+                    mocks.append(_http_stub(t.line, HTTP_FIXTURES[name]))
                 f = by_name.get(name)
                 if f is None:
                     continue
@@ -738,8 +703,8 @@ def collect_tests(test_files: dict[str, TestFile],
                 refs |= f.refs
                 calls |= f.calls
                 queue += f.params + f.usefixtures
-            out.append(TestInfo(from_source(tf.path, t.qualname, tf.roots), tf.path, t.qualname, t.line,
-                                list(dict.fromkeys(markers)), closure, mocks, refs, calls))
+            out.append(TestInfo(from_source(tf.path, t.qualname, tf.roots), tf.path, list(dict.fromkeys(markers)),
+                                closure, mocks, refs, calls))
     return out
 
 
@@ -771,13 +736,12 @@ class SymbolResolver:
         def col(name: str) -> list:  # plain Python values, <NA>/NaN as None (row loops over arrow columns are slow)
             return imp[name].astype(object).where(imp[name].notna(), None).tolist()
 
-        mods, tmods, syms, tcomps = col("module"), col("target_module"), col("target_symbol"), col("target_component")
-        for mod, tmod, sym in zip(mods, tmods, syms):
+        self.symbols: dict[str, set[str]] = {}  # bare name -> qualified names seen in the repo
+        for mod, tmod, sym, tcomp in zip(col("module"), col("target_module"), col("target_symbol"),
+                                         col("target_component")):
             if mod is not None and tmod is not None:
                 target = f"{tmod}.{sym}" if sym is not None else str(tmod)
                 self.bindings.setdefault(str(mod), {}).setdefault(target.split(".")[-1], target)
-        self.symbols: dict[str, set[str]] = {}  # bare name -> qualified names seen in the repo
-        for tmod, sym, tcomp in zip(tmods, syms, tcomps):
             if sym is not None and tcomp is not None:
                 self.symbols.setdefault(str(sym), set()).add(f"{tmod}.{sym}")
         cs = structure.call_sites
@@ -812,13 +776,9 @@ class SymbolResolver:
     def _module_bindings(self, mod: str) -> dict[str, str]:
         if self.repo is None or mod not in self.module_path:
             return self.bindings.get(mod, {})
-        if mod not in self._parsed:
-            if self._first_read:  # the modules tests import are the ones asked about: one git read for them all
-                self._first_read = [m for m in self._first_read if m in self.module_path]
-                self._read_bindings(self._first_read + [mod])
-                self._first_read = []
-            else:
-                self._read_bindings([mod])
+        if mod not in self._parsed:  # the modules tests import are asked about first: one git read for them all
+            first, self._first_read = [m for m in self._first_read if m in self.module_path], []
+            self._read_bindings(first + [mod])
         parsed = self._parsed[mod]
         return self.bindings.get(mod, {}) if parsed is None else parsed
 
@@ -831,24 +791,12 @@ class SymbolResolver:
         for path, mod in todo.items():
             data = found.get(path)
             key = None if data is None else (mod, path, hashlib.sha1(data).digest())
-            if key is not None and key in _BINDINGS_MEMO:
-                self._store(mod, _BINDINGS_MEMO[key])
-                continue
-            try:
-                tree = None if data is None else ast.parse(data, filename=path)
-            except (SyntaxError, ValueError):
-                tree = None  # structure already reported it; fall back to the imports table
-            parsed = None if tree is None else (
-                _bindings(tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True),
-                frozenset(n.name for n in import_time_statements(tree) if isinstance(n, ast.ClassDef)))
-            self._store(mod, parsed)
-            if key is not None:
-                _BINDINGS_MEMO[key] = parsed
-
-    def _store(self, mod: str, parsed: tuple[dict[str, str], frozenset[str]] | None) -> None:
-        self._parsed[mod] = None if parsed is None else parsed[0]
-        if parsed is not None:
-            self._classes[mod] = parsed[1]
+            if data is not None and key not in _BINDINGS_MEMO:
+                _BINDINGS_MEMO[key] = _top_level(data, path, mod)
+            parsed = None if key is None else _BINDINGS_MEMO[key]
+            self._parsed[mod] = None if parsed is None else parsed[0]
+            if parsed is not None:
+                self._classes[mod] = parsed[1]
 
     def stand_in_for(self, fake: FakeClass, bindings: dict[str, str]) -> str | None:
         """The production class a fake replaces: a base inside the repo, else the same name without the prefix."""
@@ -867,9 +815,9 @@ class SymbolResolver:
         function ``pool_manager``); ``None`` when no symbol or several have that name."""
         stem = fixture
         for p in FIXTURE_FAKE_AFFIXES[0]:
-            stem = stem[len(p):] if stem.startswith(p) else stem
+            stem = stem.removeprefix(p)
         for sfx in FIXTURE_FAKE_AFFIXES[1]:
-            stem = stem[: -len(sfx)] if stem.endswith(sfx) else stem
+            stem = stem.removesuffix(sfx)
         camel = "".join(w[:1].upper() + w[1:] for w in stem.split("_") if w)
         cands = self.symbols.get(camel, set()) | self.symbols.get(stem, set())
         return next(iter(cands)) if len(cands) == 1 else None
@@ -900,15 +848,23 @@ class SymbolResolver:
         return rest[0] in classes and all(p[:1].isupper() for p in rest[1:])
 
 
+def _top_level(data: bytes, path: str, mod: str) -> tuple[dict[str, str], frozenset[str]] | None:
+    """A module's top-level import bindings and classes; ``None`` when it does not parse (structure reported it:
+    the imports table stands in)."""
+    try:
+        tree = ast.parse(data, filename=path)
+    except (SyntaxError, ValueError):
+        return None
+    return (_bindings(tree, mod, PurePosixPath(path).name == "__init__.py", top_level_only=True),
+            frozenset(n.name for n in import_time_statements(tree) if isinstance(n, ast.ClassDef)))
+
+
 def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | None = None,
                test_files: dict[str, TestFile] | None = None) -> pd.DataFrame:
-    """The ``mocks`` table: every symbol a test replaces, with its owning component.
+    """The ``mocks`` table: every symbol a test replaces, with its owning component (see the module docstring).
 
-    ``structure`` is a :class:`toolkit.load.structure.Structure` (``files``,
-    ``imports``, optionally ``call_sites``); ``repo`` a :class:`Repo` or path,
-    read at ``rev``. ``test_files`` (from :func:`read_test_files`) saves reading
-    and parsing the tests again when the caller already has them. See the module
-    docstring for mechanisms, scope and resolution.
+    ``structure``: a :class:`toolkit.load.structure.Structure`; ``test_files`` (from :func:`read_test_files`)
+    saves parsing the tests again when the caller already has them.
     """
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     if test_files is None:

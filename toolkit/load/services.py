@@ -37,7 +37,7 @@ import ast
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -45,7 +45,7 @@ import pandas as pd
 from toolkit.vocab import schema
 from toolkit.vocab.components import ComponentMap, seam_name
 from toolkit.errors import Skip, report_skip
-from toolkit.load.python_ast import import_bindings, keyword, name_chain
+from toolkit.load.python_ast import import_bindings, keyword, name_chain, string_value
 
 __all__ = ["ServiceScan", "scan_services", "scan_source", "known_services", "normalize_path", "path_key",
            "service_of_name"]
@@ -67,15 +67,13 @@ class ServiceScan:
     """Static service interactions of a repository.
 
     ``calls`` (schema ``service_calls``), ``endpoints`` (``service_endpoints``), ``messages``
-    (``service_messages``); ``services``: every known service name; ``hosts``: setting/env name -> service
-    learnt from docker-compose/Kubernetes files; ``skipped``: files left out.
+    (``service_messages``); ``services``: every known service name; ``skipped``: files left out.
     """
 
     calls: pd.DataFrame
     endpoints: pd.DataFrame
     messages: pd.DataFrame
     services: tuple[str, ...] = ()
-    hosts: Mapping[str, str] = field(default_factory=dict)
     skipped: tuple[Skip, ...] = ()
 
 
@@ -216,11 +214,8 @@ class _FileScan:
             if q in ("os.getenv", "os.environ.get") or (name in ("get", "getenv") and isinstance(func, ast.Attribute)
                                                         and name_chain(func.value) and name_chain(func.value)[-1] in
                                                         ("environ", "settings", "config", "env", "SETTINGS")):
-                if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-                    default = None
-                    if len(args) > 1 and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str):
-                        default = args[1].value
-                    return [("base", args[0].value, default)]
+                if args and string_value(args[0]) is not None:
+                    return [("base", string_value(args[0]), string_value(args[1]) if len(args) > 1 else None)]
             if q.endswith("urljoin") and len(args) == 2:
                 left = self.value(args[0], local, depth + 1)
                 right = self.value(args[1], local, depth + 1)
@@ -278,28 +273,26 @@ class _FileScan:
                 inner.pop(a.arg, None)
             self._scope(fn.body if isinstance(fn.body, list) else [fn.body], inner, fn)
 
+    def _assigned(self, node: ast.AST, local: Mapping[str, ast.AST]) -> ast.AST | None:
+        """What a name or ``self.<attr>`` was assigned (``None``: nothing known); any other expression itself."""
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id, local)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            return self.lookup("self." + node.attr, local) or self._self_attr(node.attr)
+        return node
+
     def _client_of(self, node: ast.AST, local: Mapping[str, ast.AST], depth: int = 0) -> tuple[str, ast.AST] | None:
         """(library, constructor call) when ``node`` holds an HTTP client object."""
         if depth > 6:
             return None
         if isinstance(node, ast.Call):
             q = self.qual(node.func)
-            if q in _CLIENT_CTORS:
-                return _CLIENT_CTORS[q], node
-            return None
-        if isinstance(node, ast.Name):
-            v = self.lookup(node.id, local)
-            return None if v is None or v is node else self._client_of(v, local, depth + 1)
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-            v = self.lookup("self." + node.attr, local) or self._self_attr(node.attr)
-            return None if v is None else self._client_of(v, local, depth + 1)
-        return None
+            return (_CLIENT_CTORS[q], node) if q in _CLIENT_CTORS else None
+        v = self._assigned(node, local)
+        return None if v is None or v is node else self._client_of(v, local, depth + 1)
 
     def _str(self, node: ast.AST | None, local: Mapping[str, ast.AST]) -> str | None:
-        if node is None:
-            return None
-        parts = self.value(node, local)
-        return _render(parts)[0]
+        return None if node is None else _render(self.value(node, local))[0]
 
     def _call(self, call: ast.Call, local: Mapping[str, ast.AST]) -> None:
         func = call.func
@@ -330,12 +323,9 @@ class _FileScan:
 
     def _http(self, call: ast.Call, library: str, name: str, ctor: ast.Call | None, local) -> None:
         args = list(call.args)
-        if name in ("request", "stream", "urlopen"):
-            method_node = args.pop(0) if args else keyword(call, "method")
-            method = method_node.value.upper() if isinstance(method_node, ast.Constant) and isinstance(
-                method_node.value, str) else None
-        else:
-            method = name.upper()
+        method = string_value(args.pop(0) if args else keyword(call, "method")) if name in (
+            "request", "stream", "urlopen") else name
+        method = method and method.upper()
         url_node = args[0] if args else keyword(call, "url")
         parts = self.value(url_node, local) if url_node is not None else [("param", "url")]
         if ctor is not None:
@@ -374,9 +364,7 @@ class _FileScan:
     # ---- messages -------------------------------------------------------
     def _topic_arg(self, call: ast.Call, local, pos: int = 0, kw: tuple[str, ...] = ("topic",)) -> str | None:
         node = call.args[pos] if len(call.args) > pos else keyword(call, *kw)
-        if node is None:
-            return None
-        return _topic(self.value(node, local))
+        return None if node is None else _topic(self.value(node, local))
 
     def _message(self, call: ast.Call, attr: str, local) -> None:
         roots = {t.split(".")[0] for t in self.aliases.values()}
@@ -417,12 +405,7 @@ class _FileScan:
         """Qualified constructor of the object ``node`` holds (``kafka.KafkaProducer``), when known."""
         if depth > 6:
             return None
-        if isinstance(node, ast.Name):
-            v = self.lookup(node.id, local)
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-            v = self.lookup("self." + node.attr, local) or self._self_attr(node.attr)
-        else:
-            v = node
+        v = self._assigned(node, local)
         if isinstance(v, ast.Call):
             q = self.qual(v.func)
             if q is not None:
@@ -448,12 +431,8 @@ class _FileScan:
 
     # ---- routes ---------------------------------------------------------
     def _routes(self) -> None:
-        prefixes: dict[str, str] = {}
-        for name, v in self.module_assign.items():
-            if isinstance(v, ast.Call):
-                p = keyword(v, "prefix") or keyword(v, "url_prefix")
-                if isinstance(p, ast.Constant) and isinstance(p.value, str):
-                    prefixes[name] = p.value
+        prefixes = {name: string_value(keyword(v, "prefix") or keyword(v, "url_prefix"))
+                    for name, v in self.module_assign.items() if isinstance(v, ast.Call)}
         frameworks = {t.split(".")[0] for t in self.aliases.values()}
         fw = next((f for f in ("fastapi", "flask", "starlette", "django", "aiohttp", "bottle") if f in frameworks),
                   "decorator")
@@ -465,11 +444,11 @@ class _FileScan:
                     verb = d.func.attr
                     if verb not in HTTP_METHODS and verb not in ("route", "api_route", "websocket"):
                         continue
-                    first = d.args[0] if d.args else keyword(d, "path") or keyword(d, "rule")
-                    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                    path = string_value(d.args[0] if d.args else keyword(d, "path") or keyword(d, "rule"))
+                    if path is None:
                         continue
                     owner = name_chain(d.func.value)
-                    prefix = prefixes.get(owner[-1], "") if owner else ""
+                    prefix = (prefixes.get(owner[-1]) or "") if owner else ""
                     if verb in ("route", "api_route"):
                         m = keyword(d, "methods")
                         methods = [e.value.upper() for e in m.elts if isinstance(e, ast.Constant)] if isinstance(
@@ -478,7 +457,7 @@ class _FileScan:
                         methods = [verb.upper()]
                     for method in methods:
                         self.endpoints.append({"path": self.path, "line": d.lineno, "service": self.service,
-                                               "method": method, "path_template": normalize_path(prefix + first.value),
+                                               "method": method, "path_template": normalize_path(prefix + path),
                                                "framework": fw, "handler": node.name})
             elif isinstance(node, ast.Call):
                 q = self.qual(node.func) or ""
@@ -591,12 +570,8 @@ def _walk_yaml(node: object, depth: int = 0):
     if depth > 40:
         return
     yield node
-    if isinstance(node, dict):
-        for v in node.values():
-            yield from _walk_yaml(v, depth + 1)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _walk_yaml(v, depth + 1)
+    for v in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+        yield from _walk_yaml(v, depth + 1)
 
 
 def _is_manifest(path: str) -> bool:
@@ -651,22 +626,18 @@ def scan_services(structure, repo, rev: str | None = None, *, service_map: Mappi
     for row in calls:
         callee, how, reason = _resolve(row, lookup, env_hosts)
         if callee is not None and callee == row["caller_service"]:
-            callee, reason = None, "calls its own service"
-            how = None
-        row["callee_service"] = callee
-        row["resolved_by"] = how
-        row["reason"] = reason
-        row["path_template"] = _path_part(row["url_template"], row["base"])
-        row["seam"] = seam_name(row["caller_service"], callee) if callee else None
-    calls_df = schema.conform(pd.DataFrame(calls, columns=schema.columns("service_calls")), "service_calls")
-    ep_df = schema.conform(pd.DataFrame(endpoints, columns=schema.columns("service_endpoints")), "service_endpoints")
-    msg_df = schema.conform(pd.DataFrame(messages, columns=schema.columns("service_messages")), "service_messages")
-    calls_df, ep_df, msg_df = (df.sort_values(["path", "line"], kind="stable").reset_index(drop=True)
-                               for df in (calls_df, ep_df, msg_df))
+            callee, how, reason = None, None, "calls its own service"
+        row.update(callee_service=callee, resolved_by=how, reason=reason,
+                   path_template=_path_part(row["url_template"], row["base"]),
+                   seam=seam_name(row["caller_service"], callee) if callee else None)
+    calls_df, ep_df, msg_df = (schema.conform(pd.DataFrame(rows, columns=schema.columns(t)), t)
+                               .sort_values(["path", "line"], kind="stable").reset_index(drop=True)
+                               for rows, t in ((calls, "service_calls"), (endpoints, "service_endpoints"),
+                                               (messages, "service_messages")))
     for s in skipped:
         report_skip(skips, s.path, s.reason, s.line)
     return ServiceScan(calls=calls_df, endpoints=ep_df, messages=msg_df, services=tuple(sorted(services - {None})),
-                       hosts=env_hosts, skipped=tuple(skipped))
+                       skipped=tuple(skipped))
 
 
 def _resolve(row: dict, lookup: Mapping[str, str], env_hosts: Mapping[str, str]) -> tuple[str | None, str | None, str]:

@@ -50,11 +50,10 @@ from toolkit.runtime.progress import progress
 
 __all__ = ["Traces", "load_traces", "trace_edges", "service_graph"]
 
-_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer",
-          "SPAN_KIND_UNSPECIFIED": "unspecified", "SPAN_KIND_INTERNAL": "internal", "SPAN_KIND_SERVER": "server",
-          "SPAN_KIND_CLIENT": "client", "SPAN_KIND_PRODUCER": "producer", "SPAN_KIND_CONSUMER": "consumer",
-          "server": "server", "client": "client", "producer": "producer", "consumer": "consumer",
-          "internal": "internal"}
+#: span kind as OTLP number, OTLP ``SPAN_KIND_*`` name or Jaeger tag -> kind
+_KINDS: dict[Any, str] = {k: kind for i, kind in enumerate(("unspecified", "internal", "server", "client", "producer",
+                                                            "consumer"))
+                          for k in (i, f"SPAN_KIND_{kind.upper()}", kind)}
 _SPAN_KEYS = frozenset({"http.request.method", "http.method", "http.route", "url.path", "http.target",
                         "http.response.status_code", "http.status_code", "messaging.destination.name",
                         "messaging.destination", "span.kind", "error", "otel.status_code",
@@ -76,15 +75,9 @@ class Traces:
 
 
 def _otlp_attrs(attrs: Any, keys: frozenset) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if attrs:
-        for a in attrs:
-            k = a.get("key")
-            if k in keys:
-                v = a.get("value")
-                if isinstance(v, dict) and v:
-                    out[k] = next(iter(v.values()))
-    return out
+    """``keys`` of an OTLP attribute list, each with the one value of its typed ``value`` object."""
+    return {a.get("key"): next(iter(a["value"].values())) for a in attrs or ()
+            if a.get("key") in keys and isinstance(a.get("value"), dict) and a["value"]}
 
 
 class _Columns:
@@ -104,15 +97,8 @@ class _Columns:
 _ROUTE_CACHE: dict[str, str] = {}
 
 
-def _route(attrs: Mapping[str, Any]) -> str | None:
-    r = attrs.get("http.route")
-    if r is None:
-        r = attrs.get("url.path") or attrs.get("http.target")
-    return _cached_route(r)
-
-
-def _status(attrs: Mapping[str, Any]) -> int | None:
-    s = attrs.get("http.response.status_code", attrs.get("http.status_code"))
+def _status(s: Any) -> int | None:
+    """An HTTP status code attribute as a number; ``None`` when absent or not a status code."""
     try:
         code = None if s is None else int(s)
     except (TypeError, ValueError):
@@ -140,12 +126,8 @@ def _cached_route(r: Any) -> str | None:
 
 def _otlp(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
     # the hot loop of the module (a million spans): plain locals, one pass over each span's attributes
-    d = cols.data
-    tid, sid, pid, svc_c, env_c, kind_c, name_c = (d["trace_id"], d["span_id"], d["parent_span_id"], d["service"],
-                                                    d["environment"], d["kind"], d["name"])
-    meth_c, route_c, dest_c, code_c, err_c, st_c, en_c, src_c = (d["method"], d["route"], d["destination"],
-                                                                  d["status_code"], d["is_error"], d["start_ns"],
-                                                                  d["end_ns"], d["source"])
+    (tid, sid, pid, svc_c, env_c, kind_c, name_c, meth_c, route_c, dest_c, code_c, err_c, st_c, en_c,
+     src_c) = cols.data.values()  # in _COLS order
     slot_of = _SLOTS.get
     kinds = _KINDS
     route_cache = _ROUTE_CACHE
@@ -168,15 +150,7 @@ def _otlp(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
                 kind = kinds.get(sp.get("kind", 0), "unspecified")
                 if parent is None and kind == "consumer" and sp.get("links"):
                     parent = sp["links"][0].get("spanId") or None
-                raw = v[5] if v[5] is not None else v[6]
-                code = None
-                if raw is not None:
-                    try:
-                        code = int(raw)
-                    except (TypeError, ValueError):
-                        code = None
-                    if code is not None and not 0 <= code < 1000:
-                        code = None
+                code = _status(v[5] if v[5] is not None else v[6])
                 r = v[2] or v[3] or v[4]
                 route = route_cache.get(r) if r else None
                 if r and route is None:
@@ -213,19 +187,18 @@ def _jaeger(doc: dict, source: str, default_env: str, cols: _Columns) -> None:
             service, env = proc_info.get(sp.get("processID"), (None, default_env))
             if service is None and isinstance(sp.get("process"), dict):
                 service = sp["process"].get("serviceName")
-            parent = None
             refs = sp.get("references") or ()
-            for want in ("CHILD_OF", "FOLLOWS_FROM"):
-                parent = next((r.get("spanID") for r in refs if r.get("refType") == want), None)
-                if parent:
-                    break
-            code = _status(tags)
+            parent = next((r.get("spanID") for r in refs if r.get("refType") == "CHILD_OF"), None) or next(
+                (r.get("spanID") for r in refs if r.get("refType") == "FOLLOWS_FROM"), None)
+            code = _status(tags.get("http.response.status_code", tags.get("http.status_code")))
+            route = tags.get("http.route")
             start = int(sp.get("startTime") or 0) * 1000
             err = tags.get("error") in (True, "true") or tags.get("otel.status_code") == "ERROR"
             row = (sp.get("traceID") or trace.get("traceID"), sp.get("spanID"), parent, service or "unknown_service",
                    cols.env(tags.get("deployment.environment.name") or tags.get("deployment.environment"), env),
                    _KINDS.get(str(tags.get("span.kind", "")).lower(), "unspecified"), sp.get("operationName"),
-                   tags.get("http.request.method") or tags.get("http.method"), _route(tags),
+                   tags.get("http.request.method") or tags.get("http.method"),
+                   _cached_route(route if route is not None else tags.get("url.path") or tags.get("http.target")),
                    tags.get("messaging.destination.name") or tags.get("messaging.destination"), code,
                    bool(err or (code is not None and code >= 500)), start,
                    start + int(sp.get("duration") or 0) * 1000, source)
@@ -284,16 +257,16 @@ def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: d
         for n, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
+            was_first, first = first, False
             if len(raw) > record_limit:
                 stats["bad_lines"] += 1
                 report_skip(skips, path, LimitExceeded(f"line of {len(raw) >> 20} MB", "record_mb",
                                                        record_limit >> 20).reason + ": left out", n)
-                first = False
                 continue
             try:
                 doc = load_json(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                if first:  # a single pretty-printed document: one record, read whole
+                if was_first:  # a single pretty-printed document: one record, read whole
                     fh.seek(0)
                     try:
                         if size > record_limit:
@@ -315,13 +288,11 @@ def _read_file(path: Path, env: str, cols: _Columns, skips: list[Skip], stats: d
                 report_skip(skips, path, f"line is not JSON ({exc.__class__.__name__}): left out", n)
                 continue
             except LimitExceeded as exc:
-                if first and named:  # the file's first document is over a limit: the file the user named is not read
+                if was_first and named:  # the file's first document is over a limit: the file the user named is not read
                     raise InputError(path, exc.reason, line=n, flag="--traces") from None
                 stats["bad_lines"] += 1
                 report_skip(skips, path, f"line {exc.reason}: left out", n)
-                first = False
                 continue
-            first = False
             _dispatch(doc, source, env, cols, n, skips)
 
 
@@ -334,8 +305,7 @@ def _files(paths: Iterable[Any]) -> list[tuple[Path, str | None, bool]]:
     return out
 
 
-_STRING_COLS = frozenset({"trace_id", "span_id", "parent_span_id", "service", "environment", "kind", "name",
-                          "method", "route", "destination", "source"})
+_NUMBER_COLS = frozenset({"status_code", "is_error", "start_ns", "end_ns"})
 
 
 def _strings(values: list) -> pd.Series:
@@ -363,7 +333,7 @@ def load_traces(paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str
         stats["files"] += 1
         _read_file(path, default, cols, mine, stats, named)
     d = cols.data
-    df = pd.DataFrame({c: (_strings(d[c]) if c in _STRING_COLS else d[c]) for c in _COLS})
+    df = pd.DataFrame({c: (d[c] if c in _NUMBER_COLS else _strings(d[c])) for c in _COLS})
     df["status_code"] = pd.array(d["status_code"], dtype="Int64")
     df["is_error"] = np.asarray(d["is_error"], dtype="bool")
     try:
