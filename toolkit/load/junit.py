@@ -307,6 +307,7 @@ def _parse(path: Path) -> _Collector:
 
 
 _STRING_COLS = ("suite", "classname", "name", "test_id", "file", "outcome", "message")
+_NUMBER_COLS = ("timestamp", "duration_s", "reruns")
 
 
 def read_columns(path: str | os.PathLike) -> dict:
@@ -325,9 +326,7 @@ def read_columns(path: str | os.PathLike) -> dict:
     if not n:
         return {"n": 0}
     out: dict = {k: pa.chunked_array([b[k] for b in batches], type=pa.large_string()) for k in _STRING_COLS}
-    out["timestamp"] = np.concatenate([b["timestamp"] for b in batches])
-    out["duration_s"] = np.concatenate([b["duration_s"] for b in batches])
-    out["reruns"] = np.concatenate([b["reruns"] for b in batches])
+    out.update({k: np.concatenate([b[k] for b in batches]) for k in _NUMBER_COLS})
     out["n"] = n
     return out
 
@@ -364,15 +363,10 @@ def frame(parts: list[tuple]) -> pd.DataFrame:
     def const(i: int) -> pd.arrays.ArrowStringArray:
         return strings([pa.repeat(pa.scalar(p[i], pa.large_string()), p[0]["n"], memory_pool=_POOL) for p in parts])
 
-    data: dict = {"run_id": const(1), "environment": const(2)}
-    for c in _STRING_COLS:
-        data[c] = strings([p[0][c] for p in parts])
-    data["duration_s"] = np.concatenate([p[0]["duration_s"] for p in parts])
-    ns = np.concatenate([p[0]["timestamp"] for p in parts]).view("datetime64[ns]")
-    data["timestamp"] = pd.DatetimeIndex(ns).tz_localize("UTC").array
-    data["reruns"] = np.concatenate([p[0]["reruns"] for p in parts])
-    data["commit"] = const(3)
-    data["source"] = const(4)
+    data: dict = {"run_id": const(1), "environment": const(2), "commit": const(3), "source": const(4)}
+    data.update({c: strings([p[0][c] for p in parts]) for c in _STRING_COLS})
+    data.update({c: np.concatenate([p[0][c] for p in parts]) for c in _NUMBER_COLS})
+    data["timestamp"] = pd.DatetimeIndex(data["timestamp"].view("datetime64[ns]")).tz_localize("UTC").array
     seqs = [p[5] if len(p) > 5 else None for p in parts]
     if any(q is not None for q in seqs):
         data["run_seq"] = pd.array(np.repeat(np.array([np.nan if q is None else q for q in seqs], dtype="float64"),

@@ -21,15 +21,11 @@ Format (UTF-8 CSV, written by :func:`write_labels` / :func:`save_label`)::
 The first four columns are required; hand-written files may also be JSON
 ``{"PROJ-12": "integration", ...}``, which :func:`read_labels` accepts.
 
-Writes are atomic: the new content goes to a temporary file in the same
-directory, is flushed and ``fsync``-ed, and replaces the file with
-:func:`os.replace`; the directory is ``fsync``-ed too. The previous good file is
-kept as ``<name>.bak`` (itself replaced atomically), so a crash at any moment
-leaves either the old or the new complete file and a corrupted file can be
-recovered from the backup. Only a file that parses and holds decisions is rotated
-into ``.bak``; an emptied file whose backup holds decisions is refused (with the
-``cp`` that restores it) rather than read as "nothing decided". :func:`save_label` holds an advisory lock (``<name>.lock``) while it reads, changes
-and writes the file, so analysts saving into one file at the same time keep every decision.
+Writes are atomic (:func:`toolkit.runtime.atomic.atomic_write`: a temporary file, ``fsync``, :func:`os.replace`,
+the folder ``fsync``-ed), so a crash at any moment leaves either the old or the new complete file. The previous good file, one that parses and holds decisions, is kept as
+``<name>.bak``; an emptied file whose backup holds decisions is refused (with the ``cp`` that restores it) rather
+than read as "nothing decided". :func:`save_label` holds an advisory lock (``<name>.lock``) while it reads,
+changes and writes the file, so analysts saving into one file at the same time keep every decision.
 """
 from __future__ import annotations
 
@@ -69,10 +65,6 @@ def _recovery_hint(path: Path) -> str:
     return f"fix the file by hand or delete it to start over (no backup {bak} exists yet)"
 
 
-def _empty() -> pd.DataFrame:
-    return schema.empty("labels")
-
-
 def _parse(path: Path, data: bytes, categories: Sequence[str]) -> pd.DataFrame:
     hint = _recovery_hint(path)
     try:
@@ -81,7 +73,7 @@ def _parse(path: Path, data: bytes, categories: Sequence[str]) -> pd.DataFrame:
         raise InputError(path, f"labels file is not UTF-8 text ({exc.reason} at byte {exc.start})", hint=hint) from None
     if not text.strip():
         _refuse_if_backup_holds_more(path)
-        return _empty()
+        return schema.empty("labels")
     if text.lstrip().startswith("{"):
         return _parse_json(path, text, categories, hint)
     try:
@@ -150,7 +142,7 @@ def _parse_json(path: Path, text: str, categories: Sequence[str], hint: str) -> 
 def _frame(records: Iterable[dict]) -> pd.DataFrame:
     df = pd.DataFrame(list(records), columns=schema.columns("labels"))
     if df.empty:
-        return _empty()
+        return schema.empty("labels")
     df["decided_at"] = pd.to_datetime(df["decided_at"], utc=True)
     return schema.conform(df, "labels").reset_index(drop=True)
 
@@ -167,7 +159,7 @@ def read_labels(path: str | os.PathLike, *, categories: Sequence[str] = CATEGORI
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        return _empty()
+        return schema.empty("labels")
     return _parse(p, data, categories)
 
 
@@ -203,14 +195,9 @@ def _current_good(path: Path, categories: Sequence[str]) -> bytes | None:
     an empty or damaged file never replaces the last good ``.bak``."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
+        return None if _parse(path, data, categories).empty else data
+    except (FileNotFoundError, InputError):
         return None
-    try:
-        if _parse(path, data, categories).empty:
-            return None
-    except InputError:
-        return None
-    return data
 
 
 def write_labels(path: str | os.PathLike, df: pd.DataFrame, *, categories: Sequence[str] = CATEGORIES) -> None:
@@ -256,12 +243,10 @@ def save_label(
         reviewer = os.environ.get("SEAMSCOPE_REVIEWER") or _user()
     with _locked(Path(path)):  # read-modify-write: two analysts saving at once must not lose a decision
         df = read_labels(path, categories=categories)
-        row = {
-            "key": str(key), "category": category, "note": note or "", "reviewer": reviewer,
-            "decided_at": pd.Timestamp(datetime.now(timezone.utc)),
-        }
         records = {r["key"]: r for r in df.to_dict("records")}
-        records[str(key)] = row  # an earlier decision is replaced in place, a new one is appended
+        # an earlier decision is replaced in place, a new one is appended
+        records[str(key)] = {"key": str(key), "category": category, "note": note or "", "reviewer": reviewer,
+                             "decided_at": pd.Timestamp(datetime.now(timezone.utc))}
         new = _frame(records.values())
         write_labels(path, new, categories=categories)
     return new

@@ -142,6 +142,18 @@ def _room(lim: Limits, frames_per_level: int = 1) -> Iterator[None]:
         sys.setrecursionlimit(old_rec)
 
 
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` within the limits: :class:`LimitExceeded` for too deep nesting or too long an integer,
+    ``json.JSONDecodeError``/``UnicodeDecodeError`` as usual for text that is not JSON. As fast as ``json.loads``
+    (the limits are looked at only when Python's own guards trip)."""
+    return _guarded(lambda: json.loads(text))
+
+
+def json_decode_at(decoder: json.JSONDecoder, text: str, pos: int) -> tuple[Any, int]:
+    """``decoder.raw_decode(text, pos)`` within the limits (for files holding several JSON values)."""
+    return _guarded(lambda: decoder.raw_decode(text, pos))
+
+
 def _json_limit(exc: BaseException, lim: Limits) -> LimitExceeded | None:
     if isinstance(exc, RecursionError):
         return LimitExceeded("is nested too deeply", "depth", lim.depth)
@@ -150,33 +162,16 @@ def _json_limit(exc: BaseException, lim: Limits) -> LimitExceeded | None:
     return None
 
 
-def load_json(text: str | bytes) -> Any:
-    """``json.loads`` within the limits: :class:`LimitExceeded` for too deep nesting or too long an integer,
-    ``json.JSONDecodeError``/``UnicodeDecodeError`` as usual for text that is not JSON. As fast as ``json.loads``
-    (the limits are looked at only when Python's own guards trip)."""
-    try:
-        return json.loads(text)
-    except (RecursionError, ValueError) as exc:
-        first = exc
-    return _retry(first, lambda: json.loads(text))
-
-
-def json_decode_at(decoder: json.JSONDecoder, text: str, pos: int) -> tuple[Any, int]:
-    """``decoder.raw_decode(text, pos)`` within the limits (for files holding several JSON values)."""
-    try:
-        return decoder.raw_decode(text, pos)
-    except (RecursionError, ValueError) as exc:
-        first = exc
-    return _retry(first, lambda: decoder.raw_decode(text, pos))
-
-
-def _retry(exc: BaseException, parse: Any) -> Any:
-    """After Python's recursion or int-digit guard tripped: parse again with the room the user's limits give
+def _guarded(parse: Any) -> Any:
+    """``parse()``; when Python's recursion or int-digit guard trips, again with the room the user's limits give
     (when they are above Python's), else :class:`LimitExceeded`; other errors are re-raised."""
-    lim = limits()
-    mapped = _json_limit(exc, lim)
-    if mapped is None:
-        raise exc
+    try:
+        return parse()
+    except (RecursionError, ValueError) as exc:
+        lim = limits()
+        mapped = _json_limit(exc, lim)
+        if mapped is None:
+            raise
     if (mapped.key == "digits" and lim.digits > sys.get_int_max_str_digits()) or mapped.key == "depth":
         try:
             with _room(lim):
@@ -276,16 +271,12 @@ def _loader_class():
 _YAML_FRAMES = 8  # Python frames the pure-Python composer and constructor use per level of nesting
 
 
-def _yaml_docs(text: str | bytes) -> Iterator[Any]:
+@contextmanager
+def _yaml_loader(text: str | bytes) -> Iterator[tuple[Any, Limits]]:
     lim = limits()
     loader = _loader_class()(text, lim)
     try:
-        while True:
-            with _room(lim, _YAML_FRAMES):
-                if not loader.check_data():
-                    break
-                doc = loader.get_data()
-            yield doc
+        yield loader, lim
     except RecursionError:  # a constructor or scanner path deeper than Python allows
         raise LimitExceeded("is nested too deeply", "depth", lim.depth) from None
     finally:
@@ -294,17 +285,16 @@ def _yaml_docs(text: str | bytes) -> Iterator[Any]:
 
 def load_yaml(text: str | bytes) -> Any:
     """``yaml.safe_load`` within the limits (:class:`LimitExceeded`; ``yaml.YAMLError`` for invalid YAML)."""
-    lim = limits()
-    loader = _loader_class()(text, lim)
-    try:
-        with _room(lim, _YAML_FRAMES):
-            return loader.get_single_data()
-    except RecursionError:
-        raise LimitExceeded("is nested too deeply", "depth", lim.depth) from None
-    finally:
-        loader.dispose()
+    with _yaml_loader(text) as (loader, lim), _room(lim, _YAML_FRAMES):
+        return loader.get_single_data()
 
 
 def load_yaml_all(text: str | bytes) -> list[Any]:
     """``list(yaml.safe_load_all(text))`` within the limits."""
-    return list(_yaml_docs(text))
+    docs: list[Any] = []
+    with _yaml_loader(text) as (loader, lim):
+        while True:
+            with _room(lim, _YAML_FRAMES):
+                if not loader.check_data():
+                    return docs
+                docs.append(loader.get_data())

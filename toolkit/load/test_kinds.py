@@ -160,13 +160,9 @@ def classify_tests(structure, repo, rev: str | None = None, *, mocks: pd.DataFra
 def neighbours(structure) -> dict[str, set[str]]:
     """component -> components it imports or calls (from structure.imports and structure.call_sites)."""
     out: dict[str, set[str]] = {}
-    pairs = []
-    imp = structure.imports
-    if len(imp):
-        pairs.append(imp[["component", "target_component"]].set_axis(["a", "b"], axis=1))
-    cs = structure.call_sites
-    if len(cs):
-        pairs.append(cs[["caller_component", "callee_component"]].set_axis(["a", "b"], axis=1))
+    pairs = [t[cols].set_axis(["a", "b"], axis=1) for t, cols in (
+        (structure.imports, ["component", "target_component"]),
+        (structure.call_sites, ["caller_component", "callee_component"])) if len(t)]
     if pairs:
         both = pd.concat(pairs).dropna()
         for a, b in zip(both["a"].astype(str), both["b"].astype(str)):

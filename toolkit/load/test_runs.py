@@ -83,22 +83,26 @@ class _Run:
     seq: int | None = None
 
 
-def _xml_files(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.rglob("*") if p.suffix.lower() == ".xml" and p.is_file()), key=lambda p: natural_key(str(p)))
+def _file_run(p: Path) -> _Run:  # a run of its own in environment ``unknown``
+    return _Run(p.stem, None, p.name, [p], environments.UNKNOWN)
+
+
+def _is_xml(p: Path) -> bool:
+    return p.suffix.lower() == ".xml" and p.is_file()
 
 
 def _runs_in_root(root: Path) -> list[_Run]:
     runs: list[_Run] = []
     for child in sorted(root.iterdir(), key=lambda p: natural_key(p.name)):
-        if child.is_file() and child.suffix.lower() == ".xml":
-            runs.append(_Run(child.stem, None, child.name, [child], environments.UNKNOWN))
+        if _is_xml(child):
+            runs.append(_file_run(child))
         elif child.is_dir() and not child.name.startswith("."):
             env = environment_name(child.name)
             for sub in sorted(child.iterdir(), key=lambda p: natural_key(p.name)):
-                if sub.is_file() and sub.suffix.lower() == ".xml":
+                if _is_xml(sub):
                     runs.append(_Run(f"{child.name}/{sub.stem}", child.name, sub.name, [sub], env))
                 elif sub.is_dir() and not sub.name.startswith("."):
-                    files = _xml_files(sub)
+                    files = sorted(filter(_is_xml, sub.rglob("*")), key=lambda p: natural_key(str(p)))
                     if files:
                         runs.append(_Run(f"{child.name}/{sub.name}", child.name, sub.name, files, env))
     return runs
@@ -160,7 +164,7 @@ def _expand(paths: Iterable[str | os.PathLike]) -> tuple[list[_Run], list[Path]]
             if p.is_dir():
                 roots.append(p)
             elif p.is_file():
-                runs.append(_Run(p.stem, None, p.name, [p], environments.UNKNOWN))
+                runs.append(_file_run(p))
             elif p.exists():  # a device or FIFO: reading it would block or never end
                 check_input_file(p)
             else:
@@ -198,7 +202,7 @@ def load_test_runs(
         if not p.exists():
             raise InputError(p, "no such file or folder", hint="point at a folder of <environment>/<run>/*.xml")
         if p.is_file():
-            runs, roots = [_Run(p.stem, None, p.name, [p], environments.UNKNOWN)], []
+            runs, roots = [_file_run(p)], []
         elif p.is_dir():
             runs, roots = [], [p]
         else:  # a device or FIFO: reading it would block or never end
@@ -217,10 +221,8 @@ def load_test_runs(
                          hint="expected <environment>/<run>/*.xml or <environment>/*.xml")
 
     # run_seq: manifest `run`, else natural order of run names within the environment
-    by_env: dict[str, list[_Run]] = {}
-    for r in runs:
-        by_env.setdefault(r.environment, []).append(r)
-    for env_runs in by_env.values():
+    for env in {r.environment for r in runs}:
+        env_runs = [r for r in runs if r.environment == env]
         if all(r.seq is None for r in env_runs):
             for i, r in enumerate(sorted(env_runs, key=lambda r: natural_key(r.key)), 1):
                 r.seq = i

@@ -282,6 +282,11 @@ def namespace_components(pairs: Iterable[tuple[str, str | None]]) -> set[str]:
     return seen - other
 
 
+def _some(units: list[_Unit]) -> str:
+    """The first five units' names (``a, b, c, d, e, ...``): enough to recognise, short enough to read."""
+    return ", ".join(c.name for c in units[:5]) + (", ..." if len(units) > 5 else "")
+
+
 def _is_django_app(d: str, files: set[str]) -> bool:
     return f"{d}/apps.py" in files or (f"{d}/models.py" in files and any(f"{d}/{n}" in files for n in DJANGO_APP_FILES))
 
@@ -297,16 +302,13 @@ class _Rules:
         self.excluded: list[tuple[str, str, int]] = []
         foreign: Counter[str] = Counter()
         self.py = []
-        for p in self.all_py:
-            if is_test_path(p):
-                continue
+        for p in (p for p in self.all_py if not is_test_path(p)):
             parts = p.split("/")
-            at = next((i for i, part in enumerate(parts[:-1]) if is_foreign([part])), None)
+            at = next((i for i, part in enumerate(parts[:-1]) if part in FOREIGN_DIRS), None)
             if at is None:
                 self.py.append(p)
             else:
-                d = "/".join(parts[:at + 1]) + "/"
-                foreign[d] += 1
+                foreign["/".join(parts[:at + 1]) + "/"] += 1
         for d, n in sorted(foreign.items()):
             self.excluded.append((d, "vendored or other projects' code: calls into it cross to a dependency, not "
                                   "to a component of this project", n))
@@ -334,9 +336,7 @@ class _Rules:
             groups.setdefault((key, parts[start], root), []).append(p)
         out = []
         for (key, top, root), files in sorted(groups.items()):
-            in_src = root in SOURCE_ROOTS if root else False
-            if root and not in_src:
-                in_src = f"{key}/__init__.py" in self.pyset
+            in_src = bool(root) and (root in SOURCE_ROOTS or f"{key}/__init__.py" in self.pyset)
             if key.endswith(".py"):
                 unit = _Unit(top[:-3], key, top[:-3], files, "top-level module", False)
             elif f"{key}/__init__.py" in self.pyset:
@@ -471,11 +471,9 @@ class _Rules:
             reason = (f"{u.reason}: its __init__ and dunder modules" if modules and not leftover
                       else f"{u.reason}: its own modules outside its subpackages" if not modules
                       else f"{u.reason}: its __init__ and its {len(leftover)} smallest parts, kept together to stay "
-                      f"within {MAX_COMPONENTS} components (" + ", ".join(c.name for c in leftover[:5])
-                      + (", ..." if len(leftover) > 5 else "") + ")")
+                      f"within {MAX_COMPONENTS} components ({_some(leftover)})")
             if data:
-                reason += (f"; with its {len(data)} generated part(s) (" + ", ".join(c.name for c in data[:5])
-                           + (", ..." if len(data) > 5 else "") + ")")
+                reason += f"; with its {len(data)} generated part(s) ({_some(data)})"
             rest = _Unit(u.name, u.dir, u.module, own, reason, False)
         return children, rest
 
@@ -681,13 +679,14 @@ class ComponentMap:
 
     def table(self) -> "pd.DataFrame":
         """Table ``components`` of :mod:`toolkit.vocab.schema`: each component, why it is one, its files and lines."""
-        from toolkit.vocab import schema
-        import pandas as pd
-        return schema.conform(pd.DataFrame(list(self.rows), columns=schema.columns("components")), "components")
+        return _table(self.rows, "components")
 
     def excluded_table(self) -> "pd.DataFrame":
         """Table ``excluded_components``: code that is no component, and why."""
-        from toolkit.vocab import schema
-        import pandas as pd
-        return schema.conform(pd.DataFrame(list(self.excluded), columns=schema.columns("excluded_components")),
-                              "excluded_components")
+        return _table(self.excluded, "excluded_components")
+
+
+def _table(rows: Iterable[tuple], name: str) -> "pd.DataFrame":
+    from toolkit.vocab import schema
+    import pandas as pd
+    return schema.conform(pd.DataFrame(list(rows), columns=schema.columns(name)), name)

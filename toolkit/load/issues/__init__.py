@@ -153,23 +153,20 @@ _HEAD = 1 << 20  # bytes read to detect the format; a larger Jira CSV is not rea
 
 def _load_one(path: Path, fmt: str | None, mapping: dict[str, str] | None) -> tuple[pd.DataFrame | None, str | None]:
     p = os.fspath(path)
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(_HEAD)
-            whole = not fh.read(1)
-        if not whole and not raw.strip():
-            raw, whole = path.read_bytes(), True
-        # JSON is classified by parsing it, so a JSON export larger than the head is read whole first
-        if not whole and raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
-            raw, whole = path.read_bytes(), True
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror}") from None
-    detected = detect_format(raw, p)
-    if not whole and (fmt or detected) != "jira_csv":
-        try:  # generic CSVs are parsed from memory; a large Jira CSV is read by pandas from the file
-            raw, whole = path.read_bytes(), True
+    def read(size: int = -1) -> tuple[bytes, bool]:
+        try:
+            with path.open("rb") as fh:
+                return fh.read(size), size < 0 or not fh.read(1)
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror}") from None
+
+    raw, whole = read(_HEAD)
+    # JSON is classified by parsing it, so a JSON export larger than the head is read whole first
+    if not whole and (not raw.strip() or raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{")):
+        raw, whole = read()
+    detected = detect_format(raw, p)
+    if not whole and (fmt or detected) != "jira_csv":
+        raw, whole = read()  # generic CSVs are parsed from memory; a large Jira CSV is read by pandas from the file
     if fmt is None and detected == "generic_csv" and mapping is None:
         raise InputError(p, "a CSV that is not a Jira export (no issue key column)",
                          hint='pass mapping={"key": "<id column>", "title": ..., ...} to read it as a generic CSV')
@@ -191,22 +188,6 @@ def _load_one(path: Path, fmt: str | None, mapping: dict[str, str] | None) -> tu
     return generic_csv.records(raw, p, mapping)
 
 
-def _load_all(paths: str | os.PathLike | list, format: str | None, mapping: dict[str, str] | None,
-              pseudonymize: bool | str, skips: list[Skip] | None, frames: list, encodings: dict) -> None:
-    for path, named in _expand(paths):
-        try:
-            raw, enc = _load_one(path, format, mapping)
-        except InputError as exc:
-            if named:
-                raise
-            report_skip(skips, path, f"not loaded: {exc.what}")
-            continue
-        if enc:
-            encodings[os.fspath(path)] = enc
-        if raw is not None and len(raw):
-            frames.append(finish(raw, pseudonymize=pseudonymize))
-
-
 def load_issues(
     paths: str | os.PathLike | list,
     *,
@@ -225,7 +206,18 @@ def load_issues(
     ``df.attrs["encodings"]`` maps each CSV to the encoding it was read with.
     """
     frames, encodings = [], {}
-    _load_all(paths, format, mapping, pseudonymize, skips, frames, encodings)
+    for path, named in _expand(paths):
+        try:
+            raw, enc = _load_one(path, format, mapping)
+        except InputError as exc:
+            if named:
+                raise
+            report_skip(skips, path, f"not loaded: {exc.what}")
+            continue
+        if enc:
+            encodings[os.fspath(path)] = enc
+        if raw is not None and len(raw):
+            frames.append(finish(raw, pseudonymize=pseudonymize))
     if not frames:
         out = schema.empty("issues")
     else:

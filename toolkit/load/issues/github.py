@@ -20,7 +20,7 @@ import re
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import field_name, name_list, parse_iso
+from toolkit.load.issues.normalize import field_name, name_list, tracker_frame
 
 _MENTION = re.compile(r"(?<![\w/])#(\d+)\b")
 
@@ -60,15 +60,10 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             if isinstance(closes, list) else [],
             "closing_refs": [c.get("number") for c in closing if isinstance(c, dict)] if isinstance(closing, list) else [],
         })
-    df = pd.DataFrame(rows, columns=["key", "number", "title", "body", "labels", "status", "resolution", "created",
-                                     "resolved", "updated", "reporter", "url", "milestone", "is_pull_request",
-                                     "merged", "merge_sha", "closes", "closing_refs"])
-    df["merged"] = df["merged"].astype("boolean")
-    for col in ("created", "resolved", "updated"):
-        df[col] = parse_iso(df[col], field=col, path=path, tracker="GitHub")
+    df = tracker_frame(rows, ["key", "number", "title", "body", "labels", "status", "resolution", "created", "resolved",
+                              "updated", "reporter", "url", "milestone", "is_pull_request", "merged", "merge_sha",
+                              "closes", "closing_refs"], tracker="github", name="GitHub", path=path)
     df["linked_prs"] = _linked_prs(df)
-    df["tracker"] = "github"
-    df["source"] = path
     return df.drop(columns=["number", "closing_refs"])
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import name_list, parse_iso
+from toolkit.load.issues.normalize import name_list, tracker_frame
 
 
 def records(items: list[dict], path: str) -> pd.DataFrame:
@@ -48,12 +48,6 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             "url": it.get("web_url"),
             "milestone": milestone.get("title") if isinstance(milestone, dict) else None,
         })
-    df = pd.DataFrame(rows, columns=["key", "title", "body", "type", "labels", "status", "created", "resolved",
-                                     "updated", "reporter", "url", "milestone", "is_pull_request", "merged",
-                                     "merge_sha"])
-    df["merged"] = df["merged"].astype("boolean")
-    for col in ("created", "resolved", "updated"):
-        df[col] = parse_iso(df[col], field=col, path=path, tracker="GitLab")
-    df["tracker"] = "gitlab"
-    df["source"] = path
-    return df
+    return tracker_frame(rows, ["key", "title", "body", "type", "labels", "status", "created", "resolved", "updated",
+                                "reporter", "url", "milestone", "is_pull_request", "merged", "merge_sha"],
+                         tracker="gitlab", name="GitLab", path=path)

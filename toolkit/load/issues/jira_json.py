@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.load.issues.normalize import field_name, name_list, parse_iso
+from toolkit.load.issues.normalize import field_name, name_list, tracker_frame
 
 
 def _text(v: object) -> str | None:
@@ -31,8 +31,11 @@ def _text(v: object) -> str | None:
     return str(v)
 
 
+_NAMED = ("name", "value", "displayName")  # the keys naming a Jira field value
+
+
 def _name(v: object) -> str | None:
-    return field_name(v, "name", "value", "displayName")
+    return field_name(v, *_NAMED)
 
 
 def records(items: list[dict], path: str) -> pd.DataFrame:
@@ -43,14 +46,14 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
                              hint="expected the JSON of GET /rest/api/2/search")
         f = it["fields"]
         reporter = f.get("reporter")
-        versions = name_list(f.get("fixVersions"), "name", "value", "displayName")
+        versions = name_list(f.get("fixVersions"), *_NAMED)
         rows.append({
             "key": it["key"],
             "title": _text(f.get("summary")),
             "body": _text(f.get("description")),
             "type": _name(f.get("issuetype")),
             "labels": name_list(f.get("labels"), "name"),
-            "components": name_list(f.get("components"), "name", "value", "displayName"),
+            "components": name_list(f.get("components"), *_NAMED),
             "status": _name(f.get("status")),
             "resolution": _name(f.get("resolution")),
             "priority": _name(f.get("priority")),
@@ -63,11 +66,6 @@ def records(items: list[dict], path: str) -> pd.DataFrame:
             "url": it.get("self"),
             "milestone": versions[0] if versions else None,
         })
-    df = pd.DataFrame(rows, columns=["key", "title", "body", "type", "labels", "components", "status", "resolution",
-                                     "priority", "environment", "created", "resolved", "updated", "reporter", "url",
-                                     "milestone"])
-    for col in ("created", "resolved", "updated"):
-        df[col] = parse_iso(df[col], field=col, path=path, tracker="Jira")
-    df["tracker"] = "jira"
-    df["source"] = path
-    return df
+    return tracker_frame(rows, ["key", "title", "body", "type", "labels", "components", "status", "resolution",
+                                "priority", "environment", "created", "resolved", "updated", "reporter", "url",
+                                "milestone"], tracker="jira", name="Jira", path=path)

@@ -211,17 +211,18 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     evidence = np.zeros(n, dtype=np.int32)
     open_ = np.ones(n, dtype=bool)
 
+    def settle(pos: np.ndarray, env_codes: np.ndarray, evidence_codes: np.ndarray) -> None:
+        env[pos] = env_codes
+        evidence[pos] = evidence_codes
+        open_[pos] = False
+
     field = df["environment"].astype("string").str.strip()
     hit, fenv, fevidence = _by_value(field.where(field != ""), "field: ", True, envs, notes)
-    env[hit] = fenv[hit]
-    evidence[hit] = fevidence[hit]
-    open_ &= ~hit
+    settle(hit, fenv[hit], fevidence[hit])
 
     pos, which, found, names = _first_label_codes(df["labels"], _label_env, environments.UNKNOWN, open_)
     if len(pos):
-        env[pos] = envs.codes(found)[which]
-        evidence[pos] = notes.codes(["label: " + name for name in names])[which]
-        open_[pos] = False
+        settle(pos, envs.codes(found)[which], notes.codes(["label: " + name for name in names])[which])
 
     if open_.any():
         # environment, environnement, env, entorno, umgebung, ambiente: one case-insensitive pass over the bodies
@@ -233,19 +234,13 @@ def infer_environment(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if open_.any() and open_line.any():
         ok, lenv, levidence = _by_value(_extract(df["body"], _BODY_LINE_RE, "v", open_line),
                                         "body: Environment: ", True, envs, notes)
-        pos = np.flatnonzero(open_line)[ok]
-        env[pos] = lenv[ok]
-        evidence[pos] = levidence[ok]
-        open_[pos] = False
+        settle(np.flatnonzero(open_line)[ok], lenv[ok], levidence[ok])
 
     for col in ("title", "body"):
         if open_.any():
             ok, wenv, wevidence = _by_value(_extract(df[col], _WORD_RE, "w", open_).str.lower(), "text: ",
                                             False, envs, notes)
-            pos = np.flatnonzero(open_)[ok]
-            env[pos] = wenv[ok]
-            evidence[pos] = wevidence[ok]
-            open_[pos] = False
+            settle(np.flatnonzero(open_)[ok], wenv[ok], wevidence[ok])
     return envs.series(env, df.index), notes.series(evidence, df.index)
 
 
@@ -450,6 +445,19 @@ def parse_iso(values: pd.Series, *, field: str, path: str, tracker: str) -> pd.S
         return pd.to_datetime(text, utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
     except (ValueError, TypeError, OverflowError) as exc:
         raise InputError(path, f"{tracker} field {field!r} is not an ISO 8601 date ({exc})") from None
+
+
+def tracker_frame(rows: list[dict], columns: list[str], *, tracker: str, name: str, path: str) -> pd.DataFrame:
+    """The raw frame of a JSON tracker's ``rows``: ISO dates parsed (:func:`parse_iso`), ``tracker`` and ``source``
+    set, ``merged`` (when a column) nullable boolean."""
+    df = pd.DataFrame(rows, columns=columns)
+    if "merged" in df.columns:
+        df["merged"] = df["merged"].astype("boolean")
+    for col in ("created", "resolved", "updated"):
+        df[col] = parse_iso(df[col], field=col, path=path, tracker=name)
+    df["tracker"] = tracker
+    df["source"] = path
+    return df
 
 
 # ---------------------------------------------------------------- reporter
