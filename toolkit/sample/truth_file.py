@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from toolkit.vocab.environments import normalize
-from toolkit.sample import exports, history, services, truth
+from toolkit.sample import exports, history, runs, services, truth
 from toolkit.sample.repo import Plan, tree_at
 
 #: The planted problems and the issues that tell their story.
@@ -21,12 +21,11 @@ PLANTED = {
 
 
 def _mentions(message: str, key: str) -> bool:
-    if key.startswith("#"):
-        return re.search(rf"(?<![\w#]){re.escape(key)}\b", message) is not None
-    return re.search(rf"\b{re.escape(key)}\b", message) is not None
+    start = r"(?<![\w#])" if key.startswith("#") else r"\b"  # \b cannot precede a "#"
+    return re.search(rf"{start}{re.escape(key)}\b", message) is not None
 
 
-def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root: str) -> dict:
+def write(out_dir: Path, plan: Plan, shas: list[str], checkout_root: str) -> dict:
     """Compute the truth (see toolkit.sample.truth) and write truth.json + README.md into ``out_dir``."""
     head_files = tree_at(plan, len(plan.commits) - 1)
     derived = truth.compute(head_files, out_dir / "results", out_dir / "coverage" / ".coverage", checkout_root)
@@ -72,13 +71,7 @@ def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root:
         "head": shas[-1],
         "commit_count": len(shas),
         "authors": sorted(name for name, _ in history.AUTHORS.values()),
-        "components": derived["components"],
-        "seams": derived["seams"],
-        "untested_seams": derived["untested_seams"],
-        "integration_covered_seams": derived["integration_covered_seams"],
-        "tests": derived["tests"],
-        "flaky_tests": derived["flaky_tests"],
-        "env_only_failures": derived["env_only_failures"],
+        **derived,  # components, seams, untested and integration-covered seams, tests, flaky and env-only tests
         "issues": issues,
         "unlinked_fixes": unlinked,
         "planted": {name: {"issue": key, **{k: v for i in issues if i["key"] == key for k, v in i.items()
@@ -93,7 +86,7 @@ def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root:
         "renames": renames,
         "coverage": {"file": "coverage/.coverage", "environment": "integrated", "run": 1,
                      "recorded_root": checkout_root},
-        "junit_family": {"isolated": "xunit1", "integrated": "xunit2"},
+        "junit_family": runs.JUNIT_FAMILY,
         "services": services.truth(head_files),
     }
     expected_risky = ["documents->search_index", "payments->inventory"]
