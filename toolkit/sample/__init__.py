@@ -31,8 +31,7 @@ def build(out_dir: Path) -> dict:
         repo = Path(tmp) / "repo"
         shas = build_history(repo, plan)
         bundle = out_dir / "repo.bundle"
-        if bundle.exists():
-            bundle.unlink()
+        bundle.unlink(missing_ok=True)
         subprocess.run(git_command("bundle", "create", "-q", str(bundle), "--all", overrides=("pack.threads=1",)),
                        cwd=repo, check=True, env=git_env(),
                        capture_output=True, timeout=120)

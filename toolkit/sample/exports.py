@@ -228,12 +228,8 @@ def jira_date(d: dt.datetime) -> str:
 
 
 def _release_after(plan: Plan, when: dt.datetime | None) -> str:
-    if when is None:
-        return ""
-    for key, version in plan.releases:
-        if plan.date_of(key) >= when:
-            return version
-    return ""
+    """The first release on or after ``when`` ("" if none, or no date)."""
+    return next((version for key, version in plan.releases if when and plan.date_of(key) >= when), "")
 
 
 JIRA_HEADER = ["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Priority", "Resolution", "Assignee",

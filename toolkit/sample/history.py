@@ -259,15 +259,25 @@ def _slice(path: str, start: str, end: str) -> str:
     return text[i:text.index(end, i) + len(end)]
 
 
+def _lines_of(path: str, name: str) -> tuple[list[str], ast.FunctionDef | ast.ClassDef]:
+    text = template(path)
+    node = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
+    return text.splitlines(keepends=True), node
+
+
 def _added(path: str, at: str, name: str) -> Edit:
     """Commit ``at`` added def/class ``name`` of ``path`` (decorators and the blank lines before it included)."""
-    text = template(path)
-    lines = text.splitlines(keepends=True)
-    node = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
+    lines, node = _lines_of(path, name)
     start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
     while start and not lines[start - 1].strip():
         start -= 1
     return Edit(path, at, "".join(lines[start:node.end_lineno]), "")
+
+
+def _rewritten(path: str, at: str, name: str, before: str) -> Edit:
+    """Commit ``at`` replaced the body ``before`` of def/class ``name`` of ``path`` by its HEAD body."""
+    lines, node = _lines_of(path, name)
+    return Edit(path, at, "".join(lines[node.body[0].lineno - 1:node.end_lineno]), before)
 
 
 E = Edit
@@ -330,43 +340,14 @@ EDITS: list[Edit] = [
     E("shop/inventory/stock.py", "fix-offbyone", "        if quantity > available:\n", "        if quantity >= available:\n"),
     _added("tests/unit/test_inventory.py", "fix-offbyone", "test_reserve_exact_level_allowed"),
     # --- (a) charge before reservation: capture_order charged first; fixed by reserving first
-    E("shop/payments/checkout.py", "fix-charge-order", '''    """Reserve every line of ``order``, then charge the customer.
-
-    Stock is reserved first so that nobody pays for goods we cannot ship; if the
-    charge fails the reservations are released again.
-    """
-    reserved = []
-    try:
-        for line in order.lines:
-            stock.reserve(line.sku, line.quantity)
-            reserved.append(line)
-    except stock.OutOfStock as exc:
-        for line in reserved:
-            stock.release(line.sku, line.quantity)
-        raise PaymentFailed(order.id, f"out of stock: {exc.sku}") from exc
-    try:
-        charge = charge_card(order.id, order.total_cents, order.payment_token)
-    except PaymentFailed:
-        for line in reserved:
-            stock.release(line.sku, line.quantity)
-        raise
-    return {"order_id": order.id, "charge": charge}
-''', '''    """Charge the customer for ``order`` and reserve its stock."""
+    _rewritten("shop/payments/checkout.py", "fix-charge-order", "capture_order", '''    """Charge the customer for ``order`` and reserve its stock."""
     charge = charge_card(order.id, order.total_cents, order.payment_token)
     for line in order.lines:
         stock.reserve(line.sku, line.quantity)
     return {"order_id": order.id, "charge": charge}
 '''),
     E("shop/payments/checkout.py", "fix-charge-order", "from .errors import PaymentFailed\n", ""),
-    E("shop/inventory/stock.py", "fix-charge-order", '''class OutOfStock(Exception):
-    def __init__(self, sku: str, requested: int, available: int):
-        super().__init__(f"{sku}: requested {requested}, available {available}")
-        self.sku = sku
-        self.requested = requested
-        self.available = available
-''', '''class OutOfStock(Exception):
-    pass
-'''),
+    _rewritten("shop/inventory/stock.py", "fix-charge-order", "OutOfStock", "    pass\n"),
     E("shop/inventory/stock.py", "fix-charge-order", "            raise OutOfStock(sku, quantity, available)\n",
       '            raise OutOfStock(f"{sku}: requested {quantity}, available {available}")\n'),
     _added("shop/inventory/stock.py", "fix-charge-order", "release"),
@@ -387,28 +368,7 @@ from shop.orders.models import Order, OrderLine
 from shop.payments import checkout
 '''),
     # --- (c2) gateway retried timed-out charges without an idempotency key
-    E("shop/gateway/client.py", "fix-retry", '''    def charge(self, amount_cents: int, currency: str, token: str) -> dict:
-        """Charge a card once; retried only on connection errors, with one idempotency key."""
-        payload = {"amount": amount_cents, "currency": currency, "source": token}
-        headers = {"Idempotency-Key": str(uuid.uuid4())}
-        for attempt in range(self.retries + 1):
-            try:
-                result = self._post("/v1/charges", payload, headers)
-                break
-            except (socket.timeout, TimeoutError) as exc:
-                raise GatewayTimeout(f"charge timed out after {self.timeout}s") from exc
-            except urllib.error.HTTPError as exc:
-                if exc.code == 402:
-                    raise CardDeclined(token) from exc
-                raise GatewayError(f"gateway answered {exc.code}") from exc
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-                    raise GatewayTimeout(f"charge timed out after {self.timeout}s") from exc
-                if attempt == self.retries:
-                    raise GatewayError(f"gateway unreachable: {exc.reason}") from exc
-        return result
-''', '''    def charge(self, amount_cents: int, currency: str, token: str) -> dict:
-        """Charge a card, retrying transient failures."""
+    _rewritten("shop/gateway/client.py", "fix-retry", "charge", '''        """Charge a card, retrying transient failures."""
         payload = {"amount": amount_cents, "currency": currency, "source": token}
         last_error = None
         for attempt in range(self.retries + 1):
@@ -463,15 +423,7 @@ from shop.gateway.client import GatewayClient
     },
 }''', '''    },
 }'''),
-    E("shop/config.py", "overrides", '''    """Return the settings of ``env`` with SHOP_<KEY> environment overrides applied."""
-    values = dict(SETTINGS[env or current_env()])
-    for key, default in list(values.items()):
-        override = os.environ.get("SHOP_" + key.upper())
-        if override is not None:
-            values[key] = type(default)(override)
-    return values
-''', '''    return dict(SETTINGS[env or current_env()])
-'''),
+    _rewritten("shop/config.py", "overrides", "get_settings", "    return dict(SETTINGS[env or current_env()])\n"),
     E("shop/config.py", "overrides", '''
 The environment is chosen with SHOP_CONFIG_ENV (dev, staging, production);
 individual values can be overridden with SHOP_<KEY> variables.
@@ -521,11 +473,8 @@ GATEWAY_LATENCY = 0.5  # the sandbox gateway's typical authorisation time
     E("tests/unit/test_users.py", "fix-email-case", 'service.register("Ada", "  Ada@Example.NET ")', 'service.register("Ada", "ada@example.net")'),
     _added("tests/unit/test_users.py", "fix-email-case", "test_email_validation_ignores_case"),
     # --- (d4) accents
-    E("shop/search_index/indexer.py", "fix-accents", '''    folded = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return [word for word in plain.lower().replace("-", " ").split() if word]
-''', '''    return [word for word in text.lower().replace("-", " ").split() if word]
-'''),
+    _rewritten("shop/search_index/indexer.py", "fix-accents", "tokenize",
+               '    return [word for word in text.lower().replace("-", " ").split() if word]\n'),
     E("shop/search_index/indexer.py", "fix-accents", "import logging\nimport unicodedata\n", "import logging\n"),
     _added("tests/unit/test_search_index.py", "fix-accents", "test_accents_are_folded"),
     _added("shop/search_index/query.py", "titles", "titles"),

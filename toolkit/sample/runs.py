@@ -55,8 +55,7 @@ def run_all(repo: Path, out_dir: Path, head: str) -> tuple[dict, str]:
         work = checkout(repo, base / "shop")
         coverage_file = out_dir / "coverage" / ".coverage"
         coverage_file.parent.mkdir(parents=True, exist_ok=True)
-        if coverage_file.exists():
-            coverage_file.unlink()
+        coverage_file.unlink(missing_ok=True)
         for environment in ENVIRONMENTS:
             for run in RUNS:
                 cov = coverage_file if (environment, run) == ("integrated", 1) else None

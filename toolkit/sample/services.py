@@ -1,21 +1,13 @@
 """The sample's service level: HTTP/message interactions, their contracts and trace exports.
 
-The shop can run split into services (``deploy/docker-compose.yml``): ``orders`` calls the ``inventory``
-and ``payments`` HTTP APIs (``shop/orders/remote.py``) and publishes ``order-placed`` on Kafka, which
-``notifications`` consumes. Everything here is declared once (:data:`CALLS`, :data:`MESSAGES`,
-:data:`ENDPOINTS`, :data:`TRAFFIC`) and from that the builder writes
-
-* ``contracts/``: the providers' OpenAPI specs (inventory: OpenAPI 3, payments: Swagger 2) and the
-  orders->inventory Pact (v3). Planted drift: inventory renamed the ``level`` field of
-  ``GET /stock/{sku}`` to ``available``; the Pact (and the orders code) still read ``level``.
-* ``traces/<environment>/spans.jsonl``: OTLP JSON as the collector's file exporter writes it, generated
-  deterministically from :data:`TRAFFIC` (not recorded from a live run: the sample's test suite runs in one
-  process and starts no services). The ``integrated`` run (the integration-test suite against the split
-  deployment) exercises the two HTTP seams; ``production`` also carries ``order-placed`` messages —
-  a service seam no test exercises — and one span whose parent was lost by sampling.
-
-:func:`truth` derives the ground truth from these declarations and the HEAD sources (lines are found by
-searching the source text, independently of :mod:`toolkit.load.services`).
+The shop can run split into services (``deploy/docker-compose.yml``): ``orders`` calls the ``inventory`` and
+``payments`` HTTP APIs (``shop/orders/remote.py``) and publishes ``order-placed`` on Kafka, which ``notifications``
+consumes. Declared once here (:data:`CALLS`, :data:`MESSAGES`, :data:`ENDPOINTS`, :data:`TRAFFIC`); from that the
+builder writes ``contracts/`` (OpenAPI 3, Swagger 2 and a Pact v3, with the planted :data:`DRIFT`) and
+``traces/<environment>/spans.jsonl``: OTLP JSON generated, not recorded (the sample's suite runs in one process and
+starts no services). Only ``production`` carries ``order-placed`` — a service seam no test exercises — and one span
+whose parent was lost by sampling. :func:`truth` finds lines by searching the HEAD sources, independently of
+:mod:`toolkit.load.services`.
 """
 from __future__ import annotations
 

@@ -301,13 +301,9 @@ def executed_lines(coverage_file: Path, root: str) -> dict[str, dict[int, set[st
     out: dict[str, dict[int, set[str]]] = {}
     prefix = root.rstrip("/") + "/"
     for filename in data.measured_files():
-        rel = filename[len(prefix):] if filename.startswith(prefix) else filename
-        lines: dict[int, set[str]] = {}
-        for lineno, contexts in (data.contexts_by_lineno(filename) or {}).items():
-            ids = {testids.from_nodeid(c) for c in contexts if c}
-            if ids:
-                lines[lineno] = ids
-        out[rel] = lines
+        ids = {line: {testids.from_nodeid(c) for c in contexts if c}
+               for line, contexts in (data.contexts_by_lineno(filename) or {}).items()}
+        out[filename.removeprefix(prefix)] = {line: tests for line, tests in ids.items() if tests}
     return out
 
 
