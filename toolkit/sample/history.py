@@ -253,12 +253,6 @@ def template(path: str) -> str:
     return (APP_SRC / (path + ".txt")).read_text(encoding="utf-8")
 
 
-def _slice(path: str, start: str, end: str) -> str:
-    text = template(path)
-    i = text.index(start)
-    return text[i:text.index(end, i) + len(end)]
-
-
 def _lines_of(path: str, name: str) -> tuple[list[str], ast.FunctionDef | ast.ClassDef]:
     text = template(path)
     node = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
@@ -432,7 +426,7 @@ The environment is chosen with SHOP_CONFIG_ENV (dev, staging, production).
 '''),
     _added("tests/unit/test_config.py", "overrides", "test_environment_override"),
     # conftest: the gateway fixtures came with the sandbox integration tests, uploads with documents
-    E("tests/conftest.py", "gateway-it", _slice("tests/conftest.py", "\n\nclass _GatewayHandler", "        thread.join(timeout=5)\n"), ""),
+    *(_added("tests/conftest.py", "gateway-it", name) for name in ("_GatewayHandler", "FakeGatewayClient", "gateway")),
     E("tests/conftest.py", "gateway-it", '''"""Shared fixtures.
 
 SHOP_ENV selects how external services are provided:

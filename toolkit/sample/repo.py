@@ -242,6 +242,14 @@ def run_git(workdir: Path, *args: str, env: dict[str, str] | None = None) -> str
     return proc.stdout
 
 
+def commit(workdir: Path, message: str, author: tuple[str, str], committer: tuple[str, str], date: str) -> str:
+    """Commit what is staged as ``author`` by ``committer`` (name, e-mail) at ``date``; return the commit id."""
+    env = {"GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1], "GIT_AUTHOR_DATE": date,
+           "GIT_COMMITTER_NAME": committer[0], "GIT_COMMITTER_EMAIL": committer[1], "GIT_COMMITTER_DATE": date}
+    run_git(workdir, "commit", "-q", "-m", message, env=env)
+    return run_git(workdir, "rev-parse", "HEAD").strip()
+
+
 def build_history(workdir: str | os.PathLike, plan: Plan | None = None) -> list[str]:
     """Create the sample repository in ``workdir`` (must not exist or be empty); return commit ids, oldest first."""
     workdir = Path(workdir)
@@ -269,10 +277,6 @@ def build_history(workdir: str | os.PathLike, plan: Plan | None = None) -> list[
             target.write_text(tree[path], encoding="utf-8", newline="\n")
         if changed:
             run_git(workdir, "add", "--", *changed)
-        name, email = h.AUTHORS[c.author]
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": c.date,
-               "GIT_COMMITTER_NAME": COMMITTER[0], "GIT_COMMITTER_EMAIL": COMMITTER[1], "GIT_COMMITTER_DATE": c.date}
-        run_git(workdir, "commit", "-q", "-m", c.message, env=env)
-        shas.append(run_git(workdir, "rev-parse", "HEAD").strip())
+        shas.append(commit(workdir, c.message, h.AUTHORS[c.author], COMMITTER, c.date))
         previous = tree
     return shas

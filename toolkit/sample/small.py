@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from toolkit.sample.repo import run_git
+from toolkit.sample.repo import commit, run_git
 
 __all__ = ["build_small", "FILES", "COMMITS", "ISSUES"]
 
@@ -249,11 +249,7 @@ def _build_repo(repo: Path) -> list[str]:
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text(_text(p, i), encoding="utf-8")
         run_git(repo, "add", "--", *paths)
-        name, email = authors[i % 2]
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
-               "GIT_COMMITTER_EMAIL": email, "GIT_AUTHOR_DATE": _day(i), "GIT_COMMITTER_DATE": _day(i)}
-        run_git(repo, "commit", "-q", "-m", message, env=env)
-        shas.append(run_git(repo, "rev-parse", "HEAD").strip())
+        shas.append(commit(repo, message, authors[i % 2], authors[i % 2], _day(i)))
     return shas
 
 

@@ -204,18 +204,15 @@ def _mock_targets(code: Code, mod: str, node: ast.AST) -> list[tuple[str, str | 
             fn = dotted_name(n.func) or ""
             last = fn.rpartition(".")[2]
             args = n.args
-            if (fn in _PATCHERS or fn.endswith(".patch")) and args and isinstance(args[0], ast.Constant) \
-                    and isinstance(args[0].value, str):
-                target = args[0].value
+            strings = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in args]
+            setter = (fn.endswith("patch.object") or last == "setattr") and len(args) >= 2
+            if (fn in _PATCHERS or fn.endswith(".patch") or setter) and strings and strings[0] is not None:
+                target = strings[0]  # patch("pkg.mod.name"), monkeypatch.setattr("pkg.mod.name", value)
                 out.append((code.resolve(target), target.rpartition(".")[0], isolated_only))
-            elif (fn.endswith("patch.object") or fn == "setattr" or last == "setattr") and len(args) >= 2:
-                if isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-                    target = args[0].value  # monkeypatch.setattr("pkg.mod.name", value)
-                    out.append((code.resolve(target), target.rpartition(".")[0], isolated_only))
-                elif isinstance(args[1], ast.Constant) and isinstance(args[1].value, str):
-                    owner = resolve_expr(args[0])
-                    if owner:
-                        out.append((code.resolve(f"{owner}.{args[1].value}"), owner, isolated_only))
+            elif setter and strings[1] is not None:
+                owner = resolve_expr(args[0])
+                if owner:
+                    out.append((code.resolve(f"{owner}.{strings[1]}"), owner, isolated_only))
             elif last in ("MagicMock", "Mock", "NonCallableMagicMock", "create_autospec"):
                 spec = next((k.value for k in n.keywords if k.arg in ("spec", "spec_set")), None)
                 if last == "create_autospec" and args:

@@ -53,10 +53,6 @@ def write(out_dir: Path, plan: Plan, shas: list[str], checkout_root: str) -> dic
     # risky: seams whose integration bug escaped to production and that no test integrates at HEAD
     risky = sorted({i["seam"] for i in bugs if i["category"] == "integration" and i["environment"] == "production"
                     and i["seam"] in derived["seams"] and not derived["seams"][i["seam"]]["integration_covered"]})
-    config_text = head_files["shop/config.py"]
-    bulk = [sha[k] for k in history.BULK]
-    renames = [{"old": old, "new": new, "commit": sha[key]} for old, new, key in history.RENAMES]
-    unlinked = [i["key"] for i in bugs if i["fix_commits"] and not i["fix_commits_mentioning_key"]]
     data = {
         "formats": {
             "seam": "caller->callee (toolkit.vocab.components.seam_name)",
@@ -73,17 +69,17 @@ def write(out_dir: Path, plan: Plan, shas: list[str], checkout_root: str) -> dic
         "authors": sorted(name for name, _ in history.AUTHORS.values()),
         **derived,  # components, seams, untested and integration-covered seams, tests, flaky and env-only tests
         "issues": issues,
-        "unlinked_fixes": unlinked,
+        "unlinked_fixes": [i["key"] for i in bugs if i["fix_commits"] and not i["fix_commits_mentioning_key"]],
         "planted": {name: {"issue": key, **{k: v for i in issues if i["key"] == key for k, v in i.items()
                                                if k in ("seam", "category", "environment", "fix_commits")}}
                     for name, key in PLANTED.items()},
-        "environment_differences": truth.environment_differences(config_text),
+        "environment_differences": truth.environment_differences(head_files["shop/config.py"]),
         "top_risky_seams": risky,
         "backtest_rev": shas[plan.pos["fix-charge-order"] - 1],
         "backtest_note": "after the document metadata bug was introduced and before either it or the "
                          "charge-before-reservation bug was fixed",
-        "bulk_commits": bulk,
-        "renames": renames,
+        "bulk_commits": [sha[k] for k in history.BULK],
+        "renames": [{"old": old, "new": new, "commit": sha[key]} for old, new, key in history.RENAMES],
         "coverage": {"file": "coverage/.coverage", "environment": "integrated", "run": 1,
                      "recorded_root": checkout_root},
         "junit_family": runs.JUNIT_FAMILY,
