@@ -41,8 +41,7 @@ def build(out_dir: Path) -> dict:
         github = exports.write_github(plan, out_dir / "issues" / "github_issues.json")
         services.write(out_dir)
         truth = truth_file.write(out_dir, plan, shas, checkout_root)
-    summary = {"commits": len(shas), "head": shas[-1], "jira_issues": len(jira), "github_items": len(github),
-               "seams": len(truth["seams"]), "tests": len(truth["tests"]),
-               "flaky_tests": truth["flaky_tests"], "env_only_failures": truth["env_only_failures"],
-               "service_seams": len(truth["services"]["seams"])}
-    return summary
+    return {"commits": len(shas), "head": shas[-1], "jira_issues": len(jira), "github_items": len(github),
+            "seams": len(truth["seams"]), "tests": len(truth["tests"]),
+            "flaky_tests": truth["flaky_tests"], "env_only_failures": truth["env_only_failures"],
+            "service_seams": len(truth["services"]["seams"])}

@@ -168,9 +168,7 @@ def _id(*parts: object, n: int = 16) -> str:
 
 
 def _attr(key: str, value: object) -> dict:
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    return {"key": key, "value": {"stringValue": str(value)}}
+    return {"key": key, "value": {"intValue" if isinstance(value, int) else "stringValue": str(value)}}
 
 
 def _resource(service: str, env: str, spans: list[dict]) -> dict:

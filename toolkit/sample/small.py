@@ -1,17 +1,11 @@
 """A second, different tiny system — ``ledger`` — to prove notebooks and analyses do not depend on the shop sample.
 
-``build_small(out_dir)`` writes, deterministically and in a second or two:
-
-* ``repo/`` — a real git work tree (fixed authors and dates) of the package ``ledger`` with four components
-  (``accounts``, ``journal``, ``rates``, ``reports``) and unit/integration tests, built in 20 commits; some
-  commits fix GitHub issues (``Fixes #N``), one of them across the ``journal``/``rates`` seam;
-* ``results/<environment>/run1/junit.xml`` — one JUnit run per environment (``isolated``, ``integrated``,
-  ``staging``), written by hand: the cross-currency trial balance passes in isolation and fails wherever
-  the real components run together;
-* ``issues/github_issues.json`` — a small GitHub issues export (bugs, a feature, a won't-fix, one pull request).
-
-No coverage data: whoever audits it gets the static interaction estimate. Nothing here is committed as data;
-tests generate it into a temporary folder.
+``build_small(out_dir)`` writes, deterministically and in a second or two, ``repo/`` (a real git work tree of
+:data:`FILES` built by :data:`COMMITS`, some fixing GitHub issues, one across the ``journal``/``rates`` seam),
+``results/<environment>/run1/junit.xml`` (written by hand: the cross-currency trial balance passes in isolation
+and fails wherever the real components run together) and ``issues/github_issues.json`` (:data:`ISSUES`).
+No coverage data: whoever audits it gets the static interaction estimate. Tests generate it into a temporary
+folder; nothing here is committed as data.
 """
 from __future__ import annotations
 
