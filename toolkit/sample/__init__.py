@@ -31,8 +31,7 @@ def build(out_dir: Path) -> dict:
         repo = Path(tmp) / "repo"
         shas = build_history(repo, plan)
         bundle = out_dir / "repo.bundle"
-        if bundle.exists():
-            bundle.unlink()
+        bundle.unlink(missing_ok=True)
         subprocess.run(git_command("bundle", "create", "-q", str(bundle), "--all", overrides=("pack.threads=1",)),
                        cwd=repo, check=True, env=git_env(),
                        capture_output=True, timeout=120)
@@ -41,9 +40,8 @@ def build(out_dir: Path) -> dict:
         jira = exports.write_jira(plan, out_dir / "issues" / "jira_export.csv")
         github = exports.write_github(plan, out_dir / "issues" / "github_issues.json")
         services.write(out_dir)
-        truth = truth_file.write(out_dir, plan, shas, repo, checkout_root)
-    summary = {"commits": len(shas), "head": shas[-1], "jira_issues": len(jira), "github_items": len(github),
-               "seams": len(truth["seams"]), "tests": len(truth["tests"]),
-               "flaky_tests": truth["flaky_tests"], "env_only_failures": truth["env_only_failures"],
-               "service_seams": len(truth["services"]["seams"])}
-    return summary
+        truth = truth_file.write(out_dir, plan, shas, checkout_root)
+    return {"commits": len(shas), "head": shas[-1], "jira_issues": len(jira), "github_items": len(github),
+            "seams": len(truth["seams"]), "tests": len(truth["tests"]),
+            "flaky_tests": truth["flaky_tests"], "env_only_failures": truth["env_only_failures"],
+            "service_seams": len(truth["services"]["seams"])}

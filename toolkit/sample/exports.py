@@ -11,11 +11,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.sample.history import AUTHORS
 from toolkit.sample.repo import Plan
 
 GITHUB_REPO = "shopteam/shop"
-JIRA_PEOPLE = {"maria": "Maria Keller", "tomas": "Tomás Ortega", "priya": "Priya Nair", "jonas": "Jonas Berg",
-               "aiko": "Aiko Tanaka", "support": "Lena Fischer (Support)", "ops": "Ops on-call"}
+JIRA_PEOPLE = {**{key: name for key, (name, _email) in AUTHORS.items()}, "support": "Lena Fischer (Support)",
+               "ops": "Ops on-call"}
 GITHUB_LOGINS = {"maria": "mkeller", "tomas": "tortega", "priya": "pnair", "jonas": "jberg", "aiko": "atanaka",
                  "support": "lena-support", "ops": "shop-oncall", "customer": "k-weber"}
 
@@ -228,12 +229,8 @@ def jira_date(d: dt.datetime) -> str:
 
 
 def _release_after(plan: Plan, when: dt.datetime | None) -> str:
-    if when is None:
-        return ""
-    for key, version in plan.releases:
-        if plan.date_of(key) >= when:
-            return version
-    return ""
+    """The first release on or after ``when`` ("" if none, or no date)."""
+    return next((version for key, version in plan.releases if when and plan.date_of(key) >= when), "")
 
 
 JIRA_HEADER = ["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Priority", "Resolution", "Assignee",
@@ -303,7 +300,7 @@ def write_github(plan: Plan, path: Path) -> list[str]:
             "created_at": _iso(created),
             "updated_at": _iso(closed or created + dt.timedelta(days=1)),
             "closed_at": _iso(closed),
-            "author_association": "MEMBER" if issue.reporter in ("maria", "tomas", "priya", "jonas", "aiko") else "NONE",
+            "author_association": "MEMBER" if issue.reporter in AUTHORS else "NONE",
             "body": issue.body,
             "state_reason": (None if issue.open or issue.pull_request else (issue.state_reason or "completed")),
         }

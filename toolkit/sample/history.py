@@ -11,6 +11,7 @@ licence headers added).
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,10 +253,25 @@ def template(path: str) -> str:
     return (APP_SRC / (path + ".txt")).read_text(encoding="utf-8")
 
 
-def _slice(path: str, start: str, end: str) -> str:
+def _lines_of(path: str, name: str) -> tuple[list[str], ast.FunctionDef | ast.ClassDef]:
     text = template(path)
-    i = text.index(start)
-    return text[i:text.index(end, i) + len(end)]
+    node = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
+    return text.splitlines(keepends=True), node
+
+
+def _added(path: str, at: str, name: str) -> Edit:
+    """Commit ``at`` added def/class ``name`` of ``path`` (decorators and the blank lines before it included)."""
+    lines, node = _lines_of(path, name)
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+    while start and not lines[start - 1].strip():
+        start -= 1
+    return Edit(path, at, "".join(lines[start:node.end_lineno]), "")
+
+
+def _rewritten(path: str, at: str, name: str, before: str) -> Edit:
+    """Commit ``at`` replaced the body ``before`` of def/class ``name`` of ``path`` by its HEAD body."""
+    lines, node = _lines_of(path, name)
+    return Edit(path, at, "".join(lines[node.body[0].lineno - 1:node.end_lineno]), before)
 
 
 E = Edit
@@ -274,14 +290,7 @@ EDITS: list[Edit] = [
 ''', '''def list_products() -> list:
     return sorted(_PRODUCTS.values(), key=lambda p: p.sku)
 '''),
-    E("tests/unit/test_catalog.py", "catalog-tags", '''
-
-def test_list_by_tag():
-    with patch.object(indexer, "index_record", return_value=True):
-        service.add_product("A-1", "Mug", 900, tags=["kitchen"])
-        service.add_product("B-1", "Lamp", 2500, tags=["living"])
-    assert [p.sku for p in service.list_products("kitchen")] == ["A-1"]
-''', ""),
+    _added("tests/unit/test_catalog.py", "catalog-tags", "test_list_by_tag"),
     E("tests/unit/test_catalog.py", "catalog-tags", "from shop.search_index import indexer\n", ""),
     # --- welcome message on registration (function-local import)
     E("shop/users/service.py", "welcome",
@@ -293,18 +302,11 @@ def test_list_by_tag():
     E("tests/unit/test_users.py", "welcome", "    welcome.assert_called_once_with(user)\n", ""),
     E("tests/unit/test_users.py", "welcome", "from unittest.mock import patch\n\n", ""),
     # --- deactivation feature
-    E("shop/users/service.py", "deactivate", "def deactivate(user_id: int) -> None:\n    get_user(user_id).active = False\n\n\n", ""),
+    _added("shop/users/service.py", "deactivate", "deactivate"),
     E("shop/orders/service.py", "deactivate", '''    if not user.active:
         raise PermissionError(f"user {user_id} is deactivated")
 ''', ""),
-    E("tests/integration/test_order_flow.py", "deactivate", '''
-
-def test_deactivated_user_cannot_order():
-    user = users.register("Bob", "bob@example.net")
-    users.deactivate(user.id)
-    with pytest.raises(PermissionError):
-        orders.place_order(user.id, {}, "tok_visa")
-''', ""),
+    _added("tests/integration/test_order_flow.py", "deactivate", "test_deactivated_user_cannot_order"),
     # --- (c1) User.email renamed to email_address; notifications kept reading .email until the fix
     E("shop/users/models.py", "rename-email", "    email_address: str\n", "    email: str\n"),
     E("shop/users/models.py", "rename-email", 'self.email_address.split("@")[0]', 'self.email.split("@")[0]'),
@@ -320,121 +322,32 @@ def test_deactivated_user_cannot_order():
     # --- (d6) order confirmation template typo
     E("shop/notifications/templates.py", "fix-template", "Total: {total}.", "Total: {totl}."),
     E("shop/notifications/templates.py", "order-template", '    "order_confirmed": "Your order {order_id} is confirmed. Total: {totl}.",\n', ""),
-    E("tests/unit/test_notifications.py", "fix-template", '''def test_render_order_confirmed():
-    assert render("order_confirmed", order_id=3, total="9.99 EUR") == "Your order 3 is confirmed. Total: 9.99 EUR."
-
-
-''', ""),
+    _added("tests/unit/test_notifications.py", "fix-template", "test_render_order_confirmed"),
     E("tests/unit/test_notifications.py", "fix-template", "from shop.notifications.templates import render\n", ""),
     E("shop/notifications/templates.py", "alerts", '    "low_stock": "Stock for {sku} is low: {level} left.",\n', ""),
     # --- flaky worker test
-    E("tests/unit/test_notifications.py", "flaky-worker", '''
-
-def test_outbox_drains_in_background(worker_delay):
-    delivered = []
-    sender.send("ada@example.net", "welcome", name="Ada")
-
-    def worker():
-        time.sleep(worker_delay)
-        sender.drain(delivered.append)
-
-    thread = threading.Thread(target=worker, daemon=True)
-    thread.start()
-    thread.join(timeout=0.5)
-    assert len(delivered) == 1
-''', ""),
+    _added("tests/unit/test_notifications.py", "flaky-worker", "test_outbox_drains_in_background"),
     E("tests/unit/test_notifications.py", "flaky-worker", "import threading\nimport time\n", ""),
-    E("tests/conftest.py", "flaky-worker", '''
-
-@pytest.fixture
-def worker_delay():
-    """How long a background worker takes to start on a busy CI machine."""
-    rng = random.Random("jitter-%s" % os.environ.get("SHOP_RUN", "0"))
-    return rng.choice([0.0, 0.01, 0.05, 1.0])
-''', ""),
+    _added("tests/conftest.py", "flaky-worker", "worker_delay"),
     E("tests/conftest.py", "flaky-worker", "import random\n", ""),
     # --- (d3) off-by-one in reservations
     E("shop/inventory/stock.py", "fix-offbyone", "        if quantity > available:\n", "        if quantity >= available:\n"),
-    E("tests/unit/test_inventory.py", "fix-offbyone", '''
-
-def test_reserve_exact_level_allowed():
-    stock.set_level("A-1", 2)
-    stock.reserve("A-1", 2)
-    assert stock.level("A-1") == 0
-''', ""),
+    _added("tests/unit/test_inventory.py", "fix-offbyone", "test_reserve_exact_level_allowed"),
     # --- (a) charge before reservation: capture_order charged first; fixed by reserving first
-    E("shop/payments/checkout.py", "fix-charge-order", '''    """Reserve every line of ``order``, then charge the customer.
-
-    Stock is reserved first so that nobody pays for goods we cannot ship; if the
-    charge fails the reservations are released again.
-    """
-    reserved = []
-    try:
-        for line in order.lines:
-            stock.reserve(line.sku, line.quantity)
-            reserved.append(line)
-    except stock.OutOfStock as exc:
-        for line in reserved:
-            stock.release(line.sku, line.quantity)
-        raise PaymentFailed(order.id, f"out of stock: {exc.sku}") from exc
-    try:
-        charge = charge_card(order.id, order.total_cents, order.payment_token)
-    except PaymentFailed:
-        for line in reserved:
-            stock.release(line.sku, line.quantity)
-        raise
-    return {"order_id": order.id, "charge": charge}
-''', '''    """Charge the customer for ``order`` and reserve its stock."""
+    _rewritten("shop/payments/checkout.py", "fix-charge-order", "capture_order", '''    """Charge the customer for ``order`` and reserve its stock."""
     charge = charge_card(order.id, order.total_cents, order.payment_token)
     for line in order.lines:
         stock.reserve(line.sku, line.quantity)
     return {"order_id": order.id, "charge": charge}
 '''),
     E("shop/payments/checkout.py", "fix-charge-order", "from .errors import PaymentFailed\n", ""),
-    E("shop/inventory/stock.py", "fix-charge-order", '''class OutOfStock(Exception):
-    def __init__(self, sku: str, requested: int, available: int):
-        super().__init__(f"{sku}: requested {requested}, available {available}")
-        self.sku = sku
-        self.requested = requested
-        self.available = available
-''', '''class OutOfStock(Exception):
-    pass
-'''),
+    _rewritten("shop/inventory/stock.py", "fix-charge-order", "OutOfStock", "    pass\n"),
     E("shop/inventory/stock.py", "fix-charge-order", "            raise OutOfStock(sku, quantity, available)\n",
       '            raise OutOfStock(f"{sku}: requested {quantity}, available {available}")\n'),
-    E("shop/inventory/stock.py", "fix-charge-order", '''def release(sku: str, quantity: int) -> None:
-    with _LOCK:
-        RESERVED[sku] = max(0, RESERVED.get(sku, 0) - quantity)
-
-
-''', ""),
-    E("tests/unit/test_inventory.py", "fix-charge-order", '''
-
-def test_release_returns_units():
-    stock.set_level("A-1", 2)
-    stock.reserve("A-1", 2)
-    stock.release("A-1", 1)
-    assert stock.level("A-1") == 1
-''', ""),
-    E("tests/unit/test_checkout.py", "fix-charge-order", '''
-
-@patch("shop.payments.checkout.charge_card")
-@patch("shop.payments.checkout.stock.reserve", side_effect=OutOfStock("A-1", 2, 0))
-def test_capture_out_of_stock_does_not_charge(reserve, charge_card):
-    with pytest.raises(PaymentFailed):
-        checkout.capture_order(make_order())
-    charge_card.assert_not_called()
-
-
-def test_charge_failure_releases_stock(monkeypatch):
-    fake_stock = MagicMock(spec=checkout.stock)
-    fake_stock.OutOfStock = OutOfStock
-    monkeypatch.setattr(checkout, "stock", fake_stock)
-    monkeypatch.setattr(checkout, "charge_card", MagicMock(side_effect=PaymentFailed(7, "declined")))
-    with pytest.raises(PaymentFailed):
-        checkout.capture_order(make_order())
-    assert fake_stock.release.call_args_list == [call("A-1", 2)]
-''', ""),
+    _added("shop/inventory/stock.py", "fix-charge-order", "release"),
+    _added("tests/unit/test_inventory.py", "fix-charge-order", "test_release_returns_units"),
+    _added("tests/unit/test_checkout.py", "fix-charge-order", "test_capture_out_of_stock_does_not_charge"),
+    _added("tests/unit/test_checkout.py", "fix-charge-order", "test_charge_failure_releases_stock"),
     E("tests/unit/test_checkout.py", "fix-charge-order", '''from unittest.mock import MagicMock, call, patch
 
 import pytest
@@ -449,28 +362,7 @@ from shop.orders.models import Order, OrderLine
 from shop.payments import checkout
 '''),
     # --- (c2) gateway retried timed-out charges without an idempotency key
-    E("shop/gateway/client.py", "fix-retry", '''    def charge(self, amount_cents: int, currency: str, token: str) -> dict:
-        """Charge a card once; retried only on connection errors, with one idempotency key."""
-        payload = {"amount": amount_cents, "currency": currency, "source": token}
-        headers = {"Idempotency-Key": str(uuid.uuid4())}
-        for attempt in range(self.retries + 1):
-            try:
-                result = self._post("/v1/charges", payload, headers)
-                break
-            except (socket.timeout, TimeoutError) as exc:
-                raise GatewayTimeout(f"charge timed out after {self.timeout}s") from exc
-            except urllib.error.HTTPError as exc:
-                if exc.code == 402:
-                    raise CardDeclined(token) from exc
-                raise GatewayError(f"gateway answered {exc.code}") from exc
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-                    raise GatewayTimeout(f"charge timed out after {self.timeout}s") from exc
-                if attempt == self.retries:
-                    raise GatewayError(f"gateway unreachable: {exc.reason}") from exc
-        return result
-''', '''    def charge(self, amount_cents: int, currency: str, token: str) -> dict:
-        """Charge a card, retrying transient failures."""
+    _rewritten("shop/gateway/client.py", "fix-retry", "charge", '''        """Charge a card, retrying transient failures."""
         payload = {"amount": amount_cents, "currency": currency, "source": token}
         last_error = None
         for attempt in range(self.retries + 1):
@@ -485,18 +377,8 @@ from shop.payments import checkout
         raise GatewayTimeout(f"no answer after {self.retries + 1} attempts: {last_error}")
 '''),
     E("shop/gateway/client.py", "fix-retry", "import urllib.request\nimport uuid\n", "import urllib.request\n"),
-    E("tests/unit/test_gateway_client.py", "fix-retry", '''    assert payload == {"amount": 500, "currency": "EUR", "source": "tok_visa"}
-    assert "Idempotency-Key" in headers
-
-
-def test_timeout_is_not_retried():
-    client = GatewayClient("http://gateway.test", timeout=1, retries=2)
-    with patch.object(GatewayClient, "_post", side_effect=socket.timeout()) as post:
-        with pytest.raises(GatewayTimeout):
-            client.charge(500, "EUR", "tok_visa")
-    assert post.call_count == 1
-''', '''    assert payload == {"amount": 500, "currency": "EUR", "source": "tok_visa"}
-'''),
+    E("tests/unit/test_gateway_client.py", "fix-retry", '    assert "Idempotency-Key" in headers\n', ""),
+    _added("tests/unit/test_gateway_client.py", "fix-retry", "test_timeout_is_not_retried"),
     E("tests/unit/test_gateway_client.py", "fix-retry", '''import socket
 from unittest.mock import patch
 
@@ -508,41 +390,16 @@ from shop.gateway.errors import GatewayTimeout
 
 from shop.gateway.client import GatewayClient
 '''),
-    E("shop/gateway/client.py", "refunds", '''
-    def refund(self, charge_id: str) -> dict:
-        return self._post(f"/v1/charges/{charge_id}/refund", {}, {})
-''', ""),
-    E("shop/payments/charges.py", "refunds", '''
-
-def refund_charge(charge: dict) -> dict:
-    client = GatewayClient.from_settings()
-    return client.refund(charge["id"])
-''', ""),
+    _added("shop/gateway/client.py", "refunds", "refund"),
+    _added("shop/payments/charges.py", "refunds", "refund_charge"),
     # --- (e) the gateway timeout was lowered below the sandbox gateway's latency (still open)
-    E("shop/config.py", "timeout", '''    "dev": {
-        "gateway_url": "http://127.0.0.1:8099",
-        "gateway_timeout": 0.2,''', '''    "dev": {
-        "gateway_url": "http://127.0.0.1:8099",
-        "gateway_timeout": 5.0,'''),
-    E("shop/config.py", "timeout", '''        "gateway_url": "https://gateway.staging.example.net",
-        "gateway_timeout": 0.2,''', '''        "gateway_url": "https://gateway.staging.example.net",
-        "gateway_timeout": 5.0,'''),
-    E("shop/config.py", "timeout", '''        "gateway_url": "https://gateway.example.net",
-        "gateway_timeout": 0.2,''', '''        "gateway_url": "https://gateway.example.net",
-        "gateway_timeout": 5.0,'''),
+    *(E("shop/config.py", "timeout", f'"gateway_url": "{url}",\n        "gateway_timeout": 0.2,',
+        f'"gateway_url": "{url}",\n        "gateway_timeout": 5.0,')
+      for url in ("http://127.0.0.1:8099", "https://gateway.staging.example.net", "https://gateway.example.net")),
     # --- (c3) notification_sender only in dev/staging until the production fix
-    E("shop/config.py", "fix-sender-prod", '''        "currency": "EUR",
-        "notification_sender": "orders@example.net",
-''', '''        "currency": "EUR",
-'''),
-    E("shop/config.py", "sender-config", '''        "currency": "EUR",
-        "notification_sender": "shop-dev@example.test",
-''', '''        "currency": "EUR",
-'''),
-    E("shop/config.py", "sender-config", '''        "currency": "EUR",
-        "notification_sender": "shop-staging@example.net",
-''', '''        "currency": "EUR",
-'''),
+    E("shop/config.py", "fix-sender-prod", '        "notification_sender": "orders@example.net",\n', ""),
+    *(E("shop/config.py", "sender-config", f'        "notification_sender": "{sender}",\n', "")
+      for sender in ("shop-dev@example.test", "shop-staging@example.net")),
     E("shop/notifications/sender.py", "sender-config", "from shop.config import get_settings\n", ""),
     E("shop/notifications/sender.py", "sender-config", '''    settings = get_settings()
     message = Message(sender=settings["notification_sender"], to=to, body=render(template, **context))
@@ -560,29 +417,16 @@ def refund_charge(charge: dict) -> dict:
     },
 }''', '''    },
 }'''),
-    E("shop/config.py", "overrides", '''    """Return the settings of ``env`` with SHOP_<KEY> environment overrides applied."""
-    values = dict(SETTINGS[env or current_env()])
-    for key, default in list(values.items()):
-        override = os.environ.get("SHOP_" + key.upper())
-        if override is not None:
-            values[key] = type(default)(override)
-    return values
-''', '''    return dict(SETTINGS[env or current_env()])
-'''),
+    _rewritten("shop/config.py", "overrides", "get_settings", "    return dict(SETTINGS[env or current_env()])\n"),
     E("shop/config.py", "overrides", '''
 The environment is chosen with SHOP_CONFIG_ENV (dev, staging, production);
 individual values can be overridden with SHOP_<KEY> variables.
 ''', '''
 The environment is chosen with SHOP_CONFIG_ENV (dev, staging, production).
 '''),
-    E("tests/unit/test_config.py", "overrides", '''
-
-def test_environment_override(monkeypatch):
-    monkeypatch.setenv("SHOP_MAX_UPLOAD_MB", "3")
-    assert config.get_settings("production")["max_upload_mb"] == 3
-''', ""),
+    _added("tests/unit/test_config.py", "overrides", "test_environment_override"),
     # conftest: the gateway fixtures came with the sandbox integration tests, uploads with documents
-    E("tests/conftest.py", "gateway-it", _slice("tests/conftest.py", "\n\nclass _GatewayHandler", "        thread.join(timeout=5)\n"), ""),
+    *(_added("tests/conftest.py", "gateway-it", name) for name in ("_GatewayHandler", "FakeGatewayClient", "gateway")),
     E("tests/conftest.py", "gateway-it", '''"""Shared fixtures.
 
 SHOP_ENV selects how external services are provided:
@@ -621,29 +465,13 @@ GATEWAY_LATENCY = 0.5  # the sandbox gateway's typical authorisation time
     E("tests/integration/test_user_notifications.py", "fix-email-case", 'users.register("Grace", "Grace@Example.net")',
       'users.register("Grace", "grace@example.net")'),
     E("tests/unit/test_users.py", "fix-email-case", 'service.register("Ada", "  Ada@Example.NET ")', 'service.register("Ada", "ada@example.net")'),
-    E("tests/unit/test_users.py", "fix-email-case", '''
-
-def test_email_validation_ignores_case():
-    assert service.is_valid_email("Grace.Hopper@Navy.MIL")
-''', ""),
+    _added("tests/unit/test_users.py", "fix-email-case", "test_email_validation_ignores_case"),
     # --- (d4) accents
-    E("shop/search_index/indexer.py", "fix-accents", '''    folded = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return [word for word in plain.lower().replace("-", " ").split() if word]
-''', '''    return [word for word in text.lower().replace("-", " ").split() if word]
-'''),
+    _rewritten("shop/search_index/indexer.py", "fix-accents", "tokenize",
+               '    return [word for word in text.lower().replace("-", " ").split() if word]\n'),
     E("shop/search_index/indexer.py", "fix-accents", "import logging\nimport unicodedata\n", "import logging\n"),
-    E("tests/unit/test_search_index.py", "fix-accents", '''
-
-def test_accents_are_folded():
-    indexer.index_record({"id": "p2", "title": "Crème brûlée set"})
-    assert query.search("creme brulee") == ["p2"]
-''', ""),
-    E("shop/search_index/query.py", "titles", '''
-
-def titles(text: str) -> list:
-    return [RECORDS[i]["title"] for i in search(text)]
-''', ""),
+    _added("tests/unit/test_search_index.py", "fix-accents", "test_accents_are_folded"),
+    _added("shop/search_index/query.py", "titles", "titles"),
     E("shop/search_index/query.py", "titles", "from .indexer import INDEX, RECORDS, tokenize", "from .indexer import INDEX, tokenize"),
     # --- (d5) upload limit counted in kilobytes
     E("shop/documents/upload.py", "fix-upload-size", '    return get_settings()["max_upload_mb"] * 1024 * 1024\n',
@@ -671,11 +499,7 @@ Records are dicts with ``id``, ``title``, optional ``body`` and ``tags`` (a list
     E("tests/unit/test_documents.py", "merge-fix-index", "    index_record.assert_called_once_with(meta.to_record())\n",
       "    index_record.assert_called_once()\n"),
     # --- low-stock alerts import the template; invoices
-    E("shop/orders/service.py", "invoice", '''
-
-def attach_invoice(order: Order, meta: "DocumentMeta") -> None:
-    order.invoice_id = meta.doc_id
-''', ""),
+    _added("shop/orders/service.py", "invoice", "attach_invoice"),
     E("shop/orders/service.py", "invoice", '''
 if TYPE_CHECKING:
     from shop.documents.models import DocumentMeta
@@ -684,11 +508,7 @@ if TYPE_CHECKING:
     # --- (d7) totals printed as floats
     E("shop/orders/service.py", "fix-total", '    return f"{cents // 100}.{cents % 100:02d} EUR"\n', '    return f"{cents / 100} EUR"\n'),
     E("tests/integration/test_order_flow.py", "fix-total", '    assert "23.80 EUR" in sender.OUTBOX[-1].body\n', ""),
-    E("tests/unit/test_orders.py", "fix-total", '''
-
-def test_format_total():
-    assert service.format_total(2380) == "23.80 EUR"
-''', ""),
+    _added("tests/unit/test_orders.py", "fix-total", "test_format_total"),
     E("shop/orders/service.py", "order-template",
       '    sender.notify_user(user.id, "order_confirmed", order_id=order.id, total=format_total(order.total_cents))\n', ""),
     E("shop/orders/service.py", "order-template", "from shop.notifications import sender\n", ""),

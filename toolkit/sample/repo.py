@@ -13,6 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
+
 from toolkit.sample import history as h
 
 START = dt.date(2025, 1, 6)  # a Monday
@@ -31,7 +33,6 @@ class PlannedCommit:
     message: str
     date: str  # ISO 8601 with offset
     kind: str = "explicit"  # explicit | docstring | notes | release | bulk
-    files: tuple[str, ...] = ()  # for generated docstring commits: the files documented
 
 
 @dataclass
@@ -79,11 +80,6 @@ def _docstring_edits() -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _component(path: str) -> str:
-    parts = path.split("/")
-    return parts[1] if len(parts) > 2 else "shop"
-
-
 def make_plan() -> Plan:
     """Weave the generated commits (docstrings, notes, releases) into the explicit plan and date them."""
     explicit = list(h.EXPLICIT)
@@ -100,7 +96,7 @@ def make_plan() -> Plan:
         key = f"cochange-{n}"
         doc_edits += [(key, p, chunk) for p, (_name, chunk) in take]
         earliest = max(epos[added[p]] for p, _ in take)
-        fillers.append((earliest, PlannedCommit(key, author, subject, "", "docstring", tuple(p for p, _ in take))))
+        fillers.append((earliest, PlannedCommit(key, author, subject, "", "docstring")))
     owners = {**OWNERS, "shop": "aiko"}
     for path in sorted(docs):
         for name, chunk in docs[path]:  # one commit per docstring
@@ -108,7 +104,8 @@ def make_plan() -> Plan:
             mod = path[:-3].replace("/", ".")
             subject = f"Add module docstring to {mod}" if name == "module" else f"Document {name} in {mod}"
             doc_edits.append((key, path, chunk))
-            fillers.append((epos[added[path]], PlannedCommit(key, owners[_component(path)], subject, "", "docstring", (path,))))
+            component = path.split("/")[1] if path.count("/") > 1 else "shop"  # shop/<component>/...
+            fillers.append((epos[added[path]], PlannedCommit(key, owners[component], subject, "", "docstring")))
     notes: dict[str, list[tuple[str, str]]] = {}
     for n, (author, path, text, after, subject) in enumerate(h.DOC_NOTES + component_pages()):
         key = f"notes-{n}"
@@ -140,12 +137,7 @@ def make_plan() -> Plan:
     while len(releases) < len(h.RELEASES):
         release()
     # dates: spread over the working days of the year, working hours only
-    days = []
-    d = START
-    while len(days) < WORKING_DAYS:
-        if d.weekday() < 5:
-            days.append(d)
-        d += dt.timedelta(days=1)
+    days = pd.bdate_range(START, periods=WORKING_DAYS).date  # Monday to Friday
     dated = []
     for i, c in enumerate(ordered):
         day = days[(i * WORKING_DAYS) // len(ordered)]
@@ -250,6 +242,14 @@ def run_git(workdir: Path, *args: str, env: dict[str, str] | None = None) -> str
     return proc.stdout
 
 
+def commit(workdir: Path, message: str, author: tuple[str, str], committer: tuple[str, str], date: str) -> str:
+    """Commit what is staged as ``author`` by ``committer`` (name, e-mail) at ``date``; return the commit id."""
+    env = {"GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1], "GIT_AUTHOR_DATE": date,
+           "GIT_COMMITTER_NAME": committer[0], "GIT_COMMITTER_EMAIL": committer[1], "GIT_COMMITTER_DATE": date}
+    run_git(workdir, "commit", "-q", "-m", message, env=env)
+    return run_git(workdir, "rev-parse", "HEAD").strip()
+
+
 def build_history(workdir: str | os.PathLike, plan: Plan | None = None) -> list[str]:
     """Create the sample repository in ``workdir`` (must not exist or be empty); return commit ids, oldest first."""
     workdir = Path(workdir)
@@ -277,10 +277,6 @@ def build_history(workdir: str | os.PathLike, plan: Plan | None = None) -> list[
             target.write_text(tree[path], encoding="utf-8", newline="\n")
         if changed:
             run_git(workdir, "add", "--", *changed)
-        name, email = h.AUTHORS[c.author]
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": c.date,
-               "GIT_COMMITTER_NAME": COMMITTER[0], "GIT_COMMITTER_EMAIL": COMMITTER[1], "GIT_COMMITTER_DATE": c.date}
-        run_git(workdir, "commit", "-q", "-m", c.message, env=env)
-        shas.append(run_git(workdir, "rev-parse", "HEAD").strip())
+        shas.append(commit(workdir, c.message, h.AUTHORS[c.author], COMMITTER, c.date))
         previous = tree
     return shas

@@ -15,15 +15,6 @@ JUNIT_FAMILY = {"isolated": "xunit1", "integrated": "xunit2"}
 TIMEOUT_S = 300
 
 
-def checkout(bundle_or_repo: Path, dest: Path) -> Path:
-    """Clone the sample repository at HEAD into ``dest`` (a plain work tree)."""
-    from toolkit.load.gitrepo import git_command, git_env
-
-    subprocess.run(git_command("clone", "-q", "-b", "main", str(bundle_or_repo), str(dest)), check=True, env=git_env(),
-                   capture_output=True, timeout=120)
-    return dest
-
-
 def run_suite(workdir: Path, environment: str, run: int, junit: Path, coverage_file: Path | None = None) -> int:
     """Run pytest in ``workdir``; write JUnit XML to ``junit``; optionally record per-test coverage contexts."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_", "COVERAGE_"))}
@@ -46,17 +37,20 @@ def run_all(repo: Path, out_dir: Path, head: str) -> tuple[dict, str]:
 
     Returns the manifest data and the (now deleted) checkout root that the coverage file's paths start with.
     """
+    from toolkit.load.gitrepo import git_command, git_env
+
     manifest: dict = {"runs": {}}
     # a fixed checkout location keeps the paths recorded in the coverage file stable across builds
     base = Path(tempfile.gettempdir()) / "seamscope-sample-checkout"
     shutil.rmtree(base, ignore_errors=True)
     base.mkdir(parents=True)
     try:
-        work = checkout(repo, base / "shop")
+        work = base / "shop"
+        subprocess.run(git_command("clone", "-q", "-b", "main", str(repo), str(work)), check=True, env=git_env(),
+                       capture_output=True, timeout=120)
         coverage_file = out_dir / "coverage" / ".coverage"
         coverage_file.parent.mkdir(parents=True, exist_ok=True)
-        if coverage_file.exists():
-            coverage_file.unlink()
+        coverage_file.unlink(missing_ok=True)
         for environment in ENVIRONMENTS:
             for run in RUNS:
                 cov = coverage_file if (environment, run) == ("integrated", 1) else None

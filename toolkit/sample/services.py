@@ -1,28 +1,21 @@
 """The sample's service level: HTTP/message interactions, their contracts and trace exports.
 
-The shop can run split into services (``deploy/docker-compose.yml``): ``orders`` calls the ``inventory``
-and ``payments`` HTTP APIs (``shop/orders/remote.py``) and publishes ``order-placed`` on Kafka, which
-``notifications`` consumes. Everything here is declared once (:data:`CALLS`, :data:`MESSAGES`,
-:data:`ENDPOINTS`, :data:`TRAFFIC`) and from that the builder writes
-
-* ``contracts/``: the providers' OpenAPI specs (inventory: OpenAPI 3, payments: Swagger 2) and the
-  orders->inventory Pact (v3). Planted drift: inventory renamed the ``level`` field of
-  ``GET /stock/{sku}`` to ``available``; the Pact (and the orders code) still read ``level``.
-* ``traces/<environment>/spans.jsonl``: OTLP JSON as the collector's file exporter writes it, generated
-  deterministically from :data:`TRAFFIC` (not recorded from a live run: the sample's test suite runs in one
-  process and starts no services). The ``integrated`` run (the integration-test suite against the split
-  deployment) exercises the two HTTP seams; ``production`` also carries ``order-placed`` messages —
-  a service seam no test exercises — and one span whose parent was lost by sampling.
-
-:func:`truth` derives the ground truth from these declarations and the HEAD sources (lines are found by
-searching the source text, independently of :mod:`toolkit.load.services`).
+The shop can run split into services (``deploy/docker-compose.yml``): ``orders`` calls the ``inventory`` and
+``payments`` HTTP APIs (``shop/orders/remote.py``) and publishes ``order-placed`` on Kafka, which ``notifications``
+consumes. Declared once here (:data:`CALLS`, :data:`MESSAGES`, :data:`ENDPOINTS`, :data:`TRAFFIC`); from that the
+builder writes ``contracts/`` (OpenAPI 3, Swagger 2 and a Pact v3, with the planted :data:`DRIFT`) and
+``traces/<environment>/spans.jsonl``: OTLP JSON generated, not recorded (the sample's suite runs in one process and
+starts no services). Only ``production`` carries ``order-placed`` — a service seam no test exercises — and one span
+whose parent was lost by sampling. :func:`truth` finds lines by searching the HEAD sources, independently of
+:mod:`toolkit.load.services`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 #: (caller file, text on the call's first line, method, path template, caller, callee)
 CALLS = [
@@ -175,15 +168,23 @@ def _id(*parts: object, n: int = 16) -> str:
 
 
 def _attr(key: str, value: object) -> dict:
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    return {"key": key, "value": {"stringValue": str(value)}}
+    return {"key": key, "value": {"intValue" if isinstance(value, int) else "stringValue": str(value)}}
 
 
 def _resource(service: str, env: str, spans: list[dict]) -> dict:
     return {"resource": {"attributes": [_attr("service.name", service), _attr("deployment.environment.name", env),
                                         _attr("service.version", "1.0.0")]},
             "scopeSpans": [{"scope": {"name": "shop.tracing"}, "spans": spans}]}
+
+
+def _span(trace: str, span: str, parent: str, name: str, kind: int, start: int, end: int, status: dict,
+          attributes: list[dict]) -> dict:
+    return {"traceId": trace, "spanId": span, "parentSpanId": parent, "name": name, "kind": kind,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(end), "status": status, "attributes": attributes}
+
+
+def _batch(*resource_spans: dict) -> str:
+    return json.dumps({"resourceSpans": list(resource_spans)}, separators=(",", ":"))
 
 
 def otlp_lines(environment: str) -> list[str]:
@@ -195,68 +196,48 @@ def otlp_lines(environment: str) -> list[str]:
             n += 1
             trace = _id(environment, caller, callee, route, i, n=32)
             start = _T0 + (n * 7_000_000_000 if environment == "production" else n * 1_500_000_000)
-            root = _id(trace, "root")
-            out = _id(trace, "out")
-            inn = _id(trace, "in")
+            root, out, inn = _id(trace, "root"), _id(trace, "out"), _id(trace, "in")
             err = i < errors
             status = {"code": 2, "message": "upstream error"} if err else {"code": 1}
-            caller_spans = [{"traceId": trace, "spanId": root, "name": "place_order", "kind": 2,
-                             "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 90_000_000),
-                             "attributes": [_attr("http.request.method", "POST"), _attr("http.route", "/orders")],
-                             "status": {"code": 1}}]
+            root_span = {"traceId": trace, "spanId": root, "name": "place_order", "kind": 2,
+                         "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 90_000_000),
+                         "attributes": [_attr("http.request.method", "POST"), _attr("http.route", "/orders")],
+                         "status": {"code": 1}}
             if kind == "http":
-                caller_spans.append({"traceId": trace, "spanId": out, "parentSpanId": root, "name": method,
-                                     "kind": 3, "startTimeUnixNano": str(start + 5_000_000),
-                                     "endTimeUnixNano": str(start + 60_000_000), "status": status,
-                                     "attributes": [_attr("http.request.method", method),
-                                                    _attr("server.address", callee),
-                                                    _attr("url.full", f"http://{callee}:8000{route}")]})
-                callee_span = {"traceId": trace, "spanId": inn, "parentSpanId": out, "name": f"{method} {route}",
-                               "kind": 2, "startTimeUnixNano": str(start + 10_000_000),
-                               "endTimeUnixNano": str(start + 55_000_000), "status": status,
-                               "attributes": [_attr("http.request.method", method), _attr("http.route", route),
-                                              _attr("http.response.status_code", 500 if err else 200)]}
+                out_span = _span(trace, out, root, method, 3, start + 5_000_000, start + 60_000_000, status,
+                                 [_attr("http.request.method", method), _attr("server.address", callee),
+                                  _attr("url.full", f"http://{callee}:8000{route}")])
+                callee_span = _span(trace, inn, out, f"{method} {route}", 2, start + 10_000_000, start + 55_000_000,
+                                    status, [_attr("http.request.method", method), _attr("http.route", route),
+                                             _attr("http.response.status_code", 500 if err else 200)])
             else:
-                caller_spans.append({"traceId": trace, "spanId": out, "parentSpanId": root, "name": f"{route} publish",
-                                     "kind": 4, "startTimeUnixNano": str(start + 5_000_000),
-                                     "endTimeUnixNano": str(start + 8_000_000), "status": {"code": 1},
-                                     "attributes": [_attr("messaging.system", "kafka"),
-                                                    _attr("messaging.destination.name", route)]})
-                callee_span = {"traceId": trace, "spanId": inn, "parentSpanId": out, "name": f"{route} process",
-                               "kind": 5, "startTimeUnixNano": str(start + 20_000_000),
-                               "endTimeUnixNano": str(start + 30_000_000), "status": {"code": 1},
-                               "attributes": [_attr("messaging.system", "kafka"),
-                                              _attr("messaging.destination.name", route)]}
-            lines.append(json.dumps({"resourceSpans": [_resource(caller, environment, caller_spans),
-                                                       _resource(callee, environment, [callee_span])]},
-                                    separators=(",", ":")))
+                kafka = [_attr("messaging.system", "kafka"), _attr("messaging.destination.name", route)]
+                out_span = _span(trace, out, root, f"{route} publish", 4, start + 5_000_000, start + 8_000_000,
+                                 {"code": 1}, kafka)
+                callee_span = _span(trace, inn, out, f"{route} process", 5, start + 20_000_000, start + 30_000_000,
+                                    {"code": 1}, kafka)
+            lines.append(_batch(_resource(caller, environment, [root_span, out_span]),
+                                _resource(callee, environment, [callee_span])))
     if environment == "production":
         for i in range(LOST_PARENTS):
             trace = _id("lost", i, n=32)
-            span = {"traceId": trace, "spanId": _id(trace, "in"), "parentSpanId": _id(trace, "gone"),
-                    "name": "GET /stock/{sku}", "kind": 2, "startTimeUnixNano": str(_T0),
-                    "endTimeUnixNano": str(_T0 + 1_000_000), "status": {"code": 1},
-                    "attributes": [_attr("http.request.method", "GET"), _attr("http.route", "/stock/{sku}")]}
-            lines.append(json.dumps({"resourceSpans": [_resource("inventory", environment, [span])]},
-                                    separators=(",", ":")))
+            span = _span(trace, _id(trace, "in"), _id(trace, "gone"), "GET /stock/{sku}", 2, _T0, _T0 + 1_000_000,
+                         {"code": 1}, [_attr("http.request.method", "GET"), _attr("http.route", "/stock/{sku}")])
+            lines.append(_batch(_resource("inventory", environment, [span])))
     return lines
 
 
-def write(out_dir: Path) -> dict[str, list[str]]:
-    """Write ``contracts/`` and ``traces/`` into ``out_dir``; returns the written files per folder."""
+def write(out_dir: Path) -> None:
+    """Write ``contracts/`` and ``traces/`` into ``out_dir``."""
     contracts = out_dir / "contracts"
     (contracts / "pacts").mkdir(parents=True, exist_ok=True)
     (contracts / "inventory.openapi.yaml").write_text(INVENTORY_SPEC, encoding="utf-8")
     (contracts / "payments.swagger.json").write_text(json.dumps(PAYMENTS_SPEC, indent=2) + "\n", encoding="utf-8")
     (contracts / "pacts" / "orders-inventory.json").write_text(json.dumps(PACT, indent=2) + "\n", encoding="utf-8")
-    written = {"contracts": ["contracts/inventory.openapi.yaml", "contracts/payments.swagger.json",
-                             "contracts/pacts/orders-inventory.json"], "traces": []}
     for env in TRAFFIC:
         path = out_dir / "traces" / env / "spans.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(otlp_lines(env)) + "\n", encoding="utf-8")
-        written["traces"].append(f"traces/{env}/spans.jsonl")
-    return written
 
 
 def _line(files: dict[str, str], path: str, needle: str) -> int:
@@ -272,33 +253,27 @@ def truth(head_files: dict[str, str]) -> dict:
     # (publisher, subscriber, topic): a message seam per service subscribing to a topic another publishes
     message_pairs = [(pub, sub, topic) for _p, _n, d, topic, pub in MESSAGES if d == "publish"
                      for _p2, _n2, d2, t2, sub in MESSAGES if d2 == "subscribe" and t2 == topic and sub != pub]
-    seams: dict[str, dict] = defaultdict(lambda: {"kind": set(), "call_sites": 0})
-    for kind, pairs in (("http", [(a, b) for *_call, a, b in CALLS]),
-                        ("message", [(a, b) for a, b, _topic in message_pairs])):
-        for a, b in pairs:
-            seams[f"{a}->{b}"]["kind"].add(kind)
-            seams[f"{a}->{b}"]["call_sites"] += 1
-    observed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for env, rows in TRAFFIC.items():
-        for caller, callee, _kind, _m, _r, calls, _e in rows:
-            observed[f"{caller}->{callee}"][env] += calls
-    out_seams = {}
-    for seam in sorted(set(seams) | set(observed)):
-        st = seams.get(seam, {"kind": set(), "call_sites": 0})
-        obs = observed.get(seam, {})
-        tested = obs.get("integrated", 0) > 0
-        out_seams[seam] = {"kind": "+".join(sorted(st["kind"])), "call_sites": st["call_sites"],
-                           "exercised_by_tests": tested, "production_only": obs.get("production", 0) > 0 and not tested,
-                           "test_calls": obs.get("integrated", 0), "production_calls": obs.get("production", 0)}
-    interactions = []
+    declared = [(f"{a}->{b}", "http", m, t) for _p, _n, m, t, a, b in CALLS] + [
+        (f"{a}->{b}", "message", "PUBLISH", topic) for a, b, topic in message_pairs]
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for seam, kind, _m, _t in declared:
+        kinds[seam].add(kind)
+    sites = Counter(seam for seam, *_ in declared)
+    observed: dict[str, Counter] = defaultdict(Counter)
     traffic: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for env, rows in TRAFFIC.items():
         for a, b, kind, m, r, calls, _e in rows:
+            observed[f"{a}->{b}"][env] += calls
             if calls:
                 traffic[(f"{a}->{b}", "PUBLISH" if kind == "message" else m, r)].add(env)
-    declared = [(f"{a}->{b}", m, t) for _p, _n, m, t, a, b in CALLS] + [
-        (f"{a}->{b}", "PUBLISH", topic) for a, b, topic in message_pairs]
-    for seam, method, tpl in sorted(set(declared)):
+    out_seams: dict[str, dict[str, Any]] = {}
+    for seam in sorted(set(kinds) | set(observed)):
+        tests, production = observed[seam]["integrated"], observed[seam]["production"]
+        out_seams[seam] = {"kind": "+".join(sorted(kinds[seam])), "call_sites": sites[seam],
+                           "exercised_by_tests": tests > 0, "production_only": production > 0 and not tests,
+                           "test_calls": tests, "production_calls": production}
+    interactions = []
+    for seam, method, tpl in sorted({(seam, m, t) for seam, _k, m, t in declared}):
         envs = traffic.get((seam, method, tpl), set())
         interactions.append({"seam": seam, "method": method, "path_template": tpl,
                              "exercised_by_tests": "integrated" in envs,

@@ -16,7 +16,6 @@ import defusedxml.ElementTree as ET
 
 from toolkit.vocab import testids
 from toolkit.vocab.components import ComponentMap, seam_name
-from toolkit.vocab.environments import normalize
 from toolkit.load.python_ast import dotted_name
 
 
@@ -75,8 +74,15 @@ class Code:
                 return dotted
         return dotted
 
-    def component_of_symbol(self, symbol: str) -> str | None:
-        return self.cmap.component_of_module(symbol) if symbol.startswith("shop") else None
+    def resolve_in(self, mod: str, name: str) -> str | None:
+        """Resolve ``name`` as written in module ``mod`` (its head must be imported there)."""
+        head, _, rest = name.partition(".")
+        if head not in self.aliases[mod]:
+            return None
+        return self.resolve(self.aliases[mod][head] + ("." + rest if rest else ""))
+
+    def component_of_symbol(self, symbol: str | None) -> str | None:
+        return self.cmap.component_of_module(symbol) if symbol and symbol.startswith("shop") else None
 
 
 # ----------------------------------------------------------------------------- call sites
@@ -110,9 +116,9 @@ def _type_of_call(code: Code, symbol: str) -> str | None:
     name = ann.value if isinstance(ann, ast.Constant) and isinstance(ann.value, str) else dotted_name(ann) if ann else None
     if not name:
         return None
-    head, _, rest = name.partition(".")
+    head = name.partition(".")[0]
     if head in code.aliases[mod]:
-        return code.resolve(code.aliases[mod][head] + ("." + rest if rest else ""))
+        return code.resolve_in(mod, name)
     if any(isinstance(n, ast.ClassDef) and n.name == head for n in code.trees[mod].body):
         return f"{mod}.{name}"
     return None
@@ -129,18 +135,13 @@ def call_sites(code: Code) -> list[dict]:
         if not mod.startswith("shop") or "/tests/" in path:
             continue
         caller = code.cmap.component_of(path)
-        aliases = code.aliases[mod]
 
         def symbol_of(name: str, local_types: dict[str, str]) -> str | None:
             head, _, rest = name.partition(".")
-            if head in local_types and rest:
-                return f"{local_types[head]}.{rest}"
-            if head in aliases:
-                return code.resolve(aliases[head] + ("." + rest if rest else ""))
-            return None
+            return f"{local_types[head]}.{rest}" if head in local_types and rest else code.resolve_in(mod, name)
 
         def add(node: ast.AST, symbol: str | None, kind: str) -> None:
-            callee = code.component_of_symbol(symbol) if symbol else None
+            callee = code.component_of_symbol(symbol)
             if callee and caller and callee != caller:
                 out.append({"path": path, "line": node.lineno, "caller": caller, "callee_component": callee,
                             "callee": symbol, "kind": kind, "seam": seam_name(caller, callee)})
@@ -183,17 +184,11 @@ _PATCHERS = {"patch", "mock.patch", "unittest.mock.patch"}
 
 def _mock_targets(code: Code, mod: str, node: ast.AST) -> list[tuple[str, str | None, bool]]:
     """(resolved symbol, module where it was patched or None for spec/autospec fakes, only_isolated) under ``node``."""
-    aliases = code.aliases[mod]
     out = []
 
     def resolve_expr(expr: ast.AST) -> str | None:
         name = dotted_name(expr)
-        if not name:
-            return None
-        head, _, rest = name.partition(".")
-        if head not in aliases:
-            return None
-        return code.resolve(aliases[head] + ("." + rest if rest else ""))
+        return code.resolve_in(mod, name) if name else None
 
     def visit(n: ast.AST, isolated_only: bool) -> None:
         if isinstance(n, ast.If) and "SHOP_ENV" in ast.unparse(n.test):
@@ -209,18 +204,15 @@ def _mock_targets(code: Code, mod: str, node: ast.AST) -> list[tuple[str, str | 
             fn = dotted_name(n.func) or ""
             last = fn.rpartition(".")[2]
             args = n.args
-            if (fn in _PATCHERS or fn.endswith(".patch")) and args and isinstance(args[0], ast.Constant) \
-                    and isinstance(args[0].value, str):
-                target = args[0].value
+            strings = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in args]
+            setter = (fn.endswith("patch.object") or last == "setattr") and len(args) >= 2
+            if (fn in _PATCHERS or fn.endswith(".patch") or setter) and strings and strings[0] is not None:
+                target = strings[0]  # patch("pkg.mod.name"), monkeypatch.setattr("pkg.mod.name", value)
                 out.append((code.resolve(target), target.rpartition(".")[0], isolated_only))
-            elif (fn.endswith("patch.object") or fn == "setattr" or last == "setattr") and len(args) >= 2:
-                if isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-                    target = args[0].value  # monkeypatch.setattr("pkg.mod.name", value)
-                    out.append((code.resolve(target), target.rpartition(".")[0], isolated_only))
-                elif isinstance(args[1], ast.Constant) and isinstance(args[1].value, str):
-                    owner = resolve_expr(args[0])
-                    if owner:
-                        out.append((code.resolve(f"{owner}.{args[1].value}"), owner, isolated_only))
+            elif setter and strings[1] is not None:
+                owner = resolve_expr(args[0])
+                if owner:
+                    out.append((code.resolve(f"{owner}.{strings[1]}"), owner, isolated_only))
             elif last in ("MagicMock", "Mock", "NonCallableMagicMock", "create_autospec"):
                 spec = next((k.value for k in n.keywords if k.arg in ("spec", "spec_set")), None)
                 if last == "create_autospec" and args:
@@ -279,7 +271,7 @@ def test_mocks(code: Code) -> dict[str, list[tuple[str, str | None, bool]]]:
 
 def test_kind(test_id: str) -> str:
     part = test_id.split(".")[1] if test_id.count(".") >= 2 else ""
-    return {"unit": "unit", "integration": "integration", "e2e": "e2e"}.get(part, "unit")
+    return part if part in ("integration", "e2e") else "unit"
 
 
 # ----------------------------------------------------------------------------- results and coverage
@@ -306,13 +298,9 @@ def executed_lines(coverage_file: Path, root: str) -> dict[str, dict[int, set[st
     out: dict[str, dict[int, set[str]]] = {}
     prefix = root.rstrip("/") + "/"
     for filename in data.measured_files():
-        rel = filename[len(prefix):] if filename.startswith(prefix) else filename
-        lines: dict[int, set[str]] = {}
-        for lineno, contexts in (data.contexts_by_lineno(filename) or {}).items():
-            ids = {testids.from_nodeid(c) for c in contexts if c}
-            if ids:
-                lines[lineno] = ids
-        out[rel] = lines
+        ids = {line: {testids.from_nodeid(c) for c in contexts if c}
+               for line, contexts in (data.contexts_by_lineno(filename) or {}).items()}
+        out[filename.removeprefix(prefix)] = {line: tests for line, tests in ids.items() if tests}
     return out
 
 
@@ -320,10 +308,6 @@ def executed_lines(coverage_file: Path, root: str) -> dict[str, dict[int, set[st
 def _replaces(callee: str, mocked: str) -> bool:
     """A mock of ``mocked`` stands in for calls to ``callee`` (the same symbol or an enclosing module/class)."""
     return callee == mocked or callee.startswith(mocked + ".")
-
-
-def _relates(callee: str, mocked: str) -> bool:
-    return callee == mocked or callee.startswith(mocked + ".") or mocked.startswith(callee + ".")
 
 
 def compute(files: dict[str, str], results_dir: Path, coverage_file: Path, checkout_root: str) -> dict:
@@ -345,8 +329,7 @@ def compute(files: dict[str, str], results_dir: Path, coverage_file: Path, check
                for tid, m in test_module.items()}
 
     def drives(tid: str, caller: str, via: str | None) -> bool:
-        via_comp = code.component_of_symbol(via) if via else None
-        return via_comp == caller or caller in imports.get(tid, set())
+        return code.component_of_symbol(via) == caller or caller in imports.get(tid, set())
 
     seams: dict[str, dict] = {}
     for site in sites:
@@ -365,18 +348,15 @@ def compute(files: dict[str, str], results_dir: Path, coverage_file: Path, check
                                     "mocked_by": sorted(set(mocking) | set(mocked_anywhere))})
     for name, entry in seams.items():
         callees = {s["callee"] for s in entry["call_sites"]}
-        mocked_by = set()
-        for tid, ms in mocks.items():
-            for m, via, _iso in ms:
-                if code.component_of_symbol(m) != entry["callee"] or not drives(tid, entry["caller"], via):
-                    continue
-                via_comp = code.component_of_symbol(via) if via else None
-                if via_comp == entry["caller"] or any(_relates(c, m) for c in callees):
-                    mocked_by.add(tid)
+        # a mock of the callee component in a test that drives the caller, patched through the caller or
+        # related to one of the seam's callees (the same symbol, or one enclosing the other)
+        mocked_by = {tid for tid, ms in mocks.items() for m, via, _iso in ms
+                     if code.component_of_symbol(m) == entry["callee"] and drives(tid, entry["caller"], via)
+                     and (code.component_of_symbol(via) == entry["caller"]
+                          or any(_replaces(c, m) or _replaces(m, c) for c in callees))}
         statuses = {s["status"] for s in entry["call_sites"]}
         entry["integration_covered"] = "integration" in statuses
-        entry["status"] = ("integration" if "integration" in statuses else
-                           "isolation_only" if "isolation_only" in statuses else "untested")
+        entry["status"] = next(s for s in ("integration", "isolation_only", "untested") if s in statuses)
         entry["mocked_by_tests"] = sorted(mocked_by)
 
     flaky, env_only = [], []
@@ -391,12 +371,12 @@ def compute(files: dict[str, str], results_dir: Path, coverage_file: Path, check
     return {
         "components": cmap.names,
         "seams": dict(sorted(seams.items())),
+        "untested_seams": sorted(n for n, e in seams.items() if e["status"] == "untested"),
+        "integration_covered_seams": sorted(n for n, e in seams.items() if e["integration_covered"]),
         "tests": {tid: {"kind": test_kind(tid), "mocks": sorted({m for m, _v, _i in mocks.get(tid, [])})}
                   for tid in all_tests},
         "flaky_tests": flaky,
         "env_only_failures": env_only,
-        "untested_seams": sorted(n for n, e in seams.items() if e["status"] == "untested"),
-        "integration_covered_seams": sorted(n for n, e in seams.items() if e["integration_covered"]),
     }
 
 
@@ -408,7 +388,3 @@ def environment_differences(config_text: str) -> dict[str, dict[str, object]]:
     values_of = {key: {env: values.get(key) for env, values in settings.items()}
                  for key in sorted(set().union(*settings.values()))}
     return {key: values for key, values in values_of.items() if len({repr(v) for v in values.values()}) > 1}
-
-
-__all__ = ["Code", "call_sites", "test_mocks", "junit_outcomes", "executed_lines", "compute",
-           "environment_differences", "normalize"]

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from toolkit.vocab.environments import normalize
-from toolkit.sample import exports, history, services, truth
+from toolkit.sample import exports, history, runs, services, truth
 from toolkit.sample.repo import Plan, tree_at
 
 #: The planted problems and the issues that tell their story.
@@ -21,12 +21,11 @@ PLANTED = {
 
 
 def _mentions(message: str, key: str) -> bool:
-    if key.startswith("#"):
-        return re.search(rf"(?<![\w#]){re.escape(key)}\b", message) is not None
-    return re.search(rf"\b{re.escape(key)}\b", message) is not None
+    start = r"(?<![\w#])" if key.startswith("#") else r"\b"  # \b cannot precede a "#"
+    return re.search(rf"{start}{re.escape(key)}\b", message) is not None
 
 
-def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root: str) -> dict:
+def write(out_dir: Path, plan: Plan, shas: list[str], checkout_root: str) -> dict:
     """Compute the truth (see toolkit.sample.truth) and write truth.json + README.md into ``out_dir``."""
     head_files = tree_at(plan, len(plan.commits) - 1)
     derived = truth.compute(head_files, out_dir / "results", out_dir / "coverage" / ".coverage", checkout_root)
@@ -54,10 +53,6 @@ def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root:
     # risky: seams whose integration bug escaped to production and that no test integrates at HEAD
     risky = sorted({i["seam"] for i in bugs if i["category"] == "integration" and i["environment"] == "production"
                     and i["seam"] in derived["seams"] and not derived["seams"][i["seam"]]["integration_covered"]})
-    config_text = head_files["shop/config.py"]
-    bulk = [sha[k] for k in history.BULK]
-    renames = [{"old": old, "new": new, "commit": sha[key]} for old, new, key in history.RENAMES]
-    unlinked = [i["key"] for i in bugs if i["fix_commits"] and not i["fix_commits_mentioning_key"]]
     data = {
         "formats": {
             "seam": "caller->callee (toolkit.vocab.components.seam_name)",
@@ -72,28 +67,22 @@ def write(out_dir: Path, plan: Plan, shas: list[str], repo: Path, checkout_root:
         "head": shas[-1],
         "commit_count": len(shas),
         "authors": sorted(name for name, _ in history.AUTHORS.values()),
-        "components": derived["components"],
-        "seams": derived["seams"],
-        "untested_seams": derived["untested_seams"],
-        "integration_covered_seams": derived["integration_covered_seams"],
-        "tests": derived["tests"],
-        "flaky_tests": derived["flaky_tests"],
-        "env_only_failures": derived["env_only_failures"],
+        **derived,  # components, seams, untested and integration-covered seams, tests, flaky and env-only tests
         "issues": issues,
-        "unlinked_fixes": unlinked,
+        "unlinked_fixes": [i["key"] for i in bugs if i["fix_commits"] and not i["fix_commits_mentioning_key"]],
         "planted": {name: {"issue": key, **{k: v for i in issues if i["key"] == key for k, v in i.items()
                                                if k in ("seam", "category", "environment", "fix_commits")}}
                     for name, key in PLANTED.items()},
-        "environment_differences": truth.environment_differences(config_text),
+        "environment_differences": truth.environment_differences(head_files["shop/config.py"]),
         "top_risky_seams": risky,
         "backtest_rev": shas[plan.pos["fix-charge-order"] - 1],
         "backtest_note": "after the document metadata bug was introduced and before either it or the "
                          "charge-before-reservation bug was fixed",
-        "bulk_commits": bulk,
-        "renames": renames,
+        "bulk_commits": [sha[k] for k in history.BULK],
+        "renames": [{"old": old, "new": new, "commit": sha[key]} for old, new, key in history.RENAMES],
         "coverage": {"file": "coverage/.coverage", "environment": "integrated", "run": 1,
                      "recorded_root": checkout_root},
-        "junit_family": {"isolated": "xunit1", "integrated": "xunit2"},
+        "junit_family": runs.JUNIT_FAMILY,
         "services": services.truth(head_files),
     }
     expected_risky = ["documents->search_index", "payments->inventory"]
