@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -300,7 +301,7 @@ def _load_the_rest(ev: Evidence, config: AuditConfig, stage, k, use_cache: bool,
 _COVERAGE = ("toolkit.load.coverage_contexts",)
 
 
-def _read_coverage(ev: Evidence, path, key: str | None) -> None:
+def _read_coverage(ev: Evidence, path: Path, key: str | None) -> None:
     """``ev``'s per-test coverage tables from coverage.py data ``path``, cached under ``key`` (None: not cached)."""
     from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
 
