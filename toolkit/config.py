@@ -36,7 +36,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -195,12 +195,7 @@ def _has_tool_table(pyproject: Path) -> bool:
 
 
 def find_config(start: str | os.PathLike) -> Path | None:
-    """The configuration file that applies to folder ``start`` (see the module docstring), or ``None``.
-
-    Looks in ``start`` and its parents, stopping after the top of the git work tree ``start`` lies in (the
-    folder holding ``.git``) or at the file-system root; within one folder ``seamscope.toml`` wins over a
-    ``pyproject.toml`` with ``[tool.seamscope]``. Nothing is parsed here but that table's header.
-    """
+    """The configuration file that applies to folder ``start`` (the rule: module docstring), or ``None``."""
     here = Path(start).absolute()
     if not here.is_dir():
         return None
@@ -217,12 +212,9 @@ def find_config(start: str | os.PathLike) -> Path | None:
 def resolve_config(config: str | os.PathLike | None = None, *, start: str | os.PathLike | None = None,
                    repo: str | os.PathLike | None = None, given: Collection[str] = (), search: bool = True
                    ) -> AuditConfig:
-    """The configuration an audit starts from, before flags: one rule for the CLI and the notebooks.
-
-    ``config`` (``--config``, a notebook's ``CONFIG``) when given; else, when ``search``, :func:`find_config` from
-    ``repo`` (the audited work tree) or ``start`` (default: the working directory); else the embedded sample
-    when no ``repo`` is given, or ``repo`` alone. ``given``: keys the caller sets itself (not read from the file).
-    """
+    """The configuration an audit starts from, before flags (one rule for the CLI and the notebooks): ``config``
+    when given; else, when ``search``, :func:`find_config` from ``repo`` or ``start`` (default: the working
+    directory); else the embedded sample, or ``repo`` alone. ``given``: keys the caller sets (not read)."""
     if config is None and search:
         folder = Path(repo) if repo is not None else Path(start if start is not None else Path.cwd())
         config = find_config(folder) if folder.is_dir() else None
@@ -272,14 +264,14 @@ def _line_of(text: str, key: str, section: str | None = None) -> int | None:
 
 
 def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = ()) -> AuditConfig:
-    """Read an audit configuration from ``seamscope.toml`` or the ``[tool.seamscope]`` table of a
-    ``pyproject.toml`` (same keys); its paths are relative to the file, which is recorded as ``source``.
+    """Read an audit configuration from ``seamscope.toml`` or a ``pyproject.toml``'s ``[tool.seamscope]`` table;
+    its paths are relative to the file, recorded as ``source``.
 
     A configuration that belongs to a repository is untrusted: every path it names must stay inside ``root``
-    (default: the git work tree the file lies in; none for a file outside any repository, the user's own) —
-    one escaping by ``..``, an absolute path or a link raises :class:`ConfigError` naming the file, line and
-    key. ``given``: keys the user passes on the command line instead; they are neither read nor checked.
-    Values of the wrong type, unknown keys and bad thresholds or weights raise :class:`ConfigError` too.
+    (default: the git work tree the file lies in; none outside a repository) — one escaping by ``..``, an
+    absolute path or a link raises :class:`ConfigError` naming file, line and key, as do values of the wrong
+    type, unknown keys and bad thresholds or weights. ``given``: keys passed as flags instead, neither read nor
+    checked.
     """
     path = Path(path)
     if path.is_dir():
@@ -312,8 +304,7 @@ def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = 
         at = ".".join((*prefix, *([section] if section else []))) or None
         return ConfigError(path, what, line=_line_of(text, key, at))
 
-    known = {"repo", "tests", "coverage", "issues", "labels", "at", "components", "thresholds", "weights",
-             "pseudonymize", "name", "contracts", "traces"}
+    known = {f.name for f in fields(AuditConfig)} - {"source"}
     unknown = set(data) - known
     if unknown:
         first = min((n for n in (_line_of(text, k, ".".join(prefix) or None) for k in unknown) if n), default=None)
@@ -346,11 +337,9 @@ def load_toml(path: Path, *, root: Path | None = None, given: Collection[str] = 
         if key in data and not isinstance(data[key], kind):
             raise bad(key, f"{key} = {data[key]!r} must be a {'table' if kind is dict else kind.__name__}")
 
-    def setting_error(section: str) -> Callable[[str, str], Exception]:
-        return lambda key, what: bad(key, what, section)
-
-    thresholds, _ = check_settings(dict(data.get("thresholds", {})), {}, error=setting_error("thresholds"))
-    _, weights = check_settings({}, dict(data.get("weights", {})), error=setting_error("weights"))
+    thresholds, _ = check_settings(dict(data.get("thresholds", {})), {},
+                                   error=lambda key, what: bad(key, what, "thresholds"))
+    _, weights = check_settings({}, dict(data.get("weights", {})), error=lambda key, what: bad(key, what, "weights"))
     return AuditConfig(
         repo=one("repo") or base, tests=many("tests"), coverage=one("coverage"), issues=many("issues"),
         labels=one("labels"), at=data.get("at"),

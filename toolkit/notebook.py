@@ -1,10 +1,8 @@
 """Presentation glue for the guided notebooks: load from the parameters cell, show tables, pictures, widget details.
 
-The notebooks hold no logic: every finding comes from :class:`toolkit.core.findings.Findings`;
-this module only turns the parameters cell into an :class:`~toolkit.config.AuditConfig`,
-shows a clear one-line error for bad inputs, and arranges results for display
-(HTML tables with every cell escaped, PNGs from :mod:`toolkit.viz.plots`, the
-coupling widget's side panel). Nothing here computes a finding.
+Every finding comes from :class:`toolkit.core.findings.Findings`; this module only turns the parameters cell
+into an :class:`~toolkit.config.AuditConfig`, shows bad inputs as one-line errors and arranges results for
+display (HTML tables with every cell escaped, PNGs from :mod:`toolkit.viz.plots`, the coupling widget's panel).
 """
 from __future__ import annotations
 
@@ -31,11 +29,8 @@ PARAMETER_OF_FLAG = {"REPO": "repo", "--tests": "tests", "--coverage": "coverage
 
 
 def _paths(value: str | os.PathLike | Iterable[str | os.PathLike] | None) -> tuple[Path, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, (str, os.PathLike)):
-        return (Path(value).expanduser(),)
-    return tuple(Path(v).expanduser() for v in value)
+    values = () if value is None else [value] if isinstance(value, (str, os.PathLike)) else value
+    return tuple(Path(v).expanduser() for v in values)
 
 
 def config_from_params(repo: str | os.PathLike, tests: Any = (), coverage: str | os.PathLike | None = None,
@@ -50,8 +45,7 @@ def config_from_params(repo: str | os.PathLike, tests: Any = (), coverage: str |
 def _short_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
     """IPython custom exception handler: a seamscope error is one clear line, not a traceback into the library."""
     stb = [f"{etype.__name__}: {value}"]
-    # IPython only calls the handler; _showtraceback sends the error output (ename, evalue, this short traceback)
-    # that Jupyter shows and papermill/nbclient report, exactly as for any other error
+    # sends the error output Jupyter shows and papermill/nbclient report, as for any other error
     shell._showtraceback(etype, value, stb)
     return stb
 
@@ -74,12 +68,9 @@ def _named_in(exc: InputError, where: str) -> InputError:
 
 
 def notebook_config(config: str | os.PathLike | AuditConfig | None = None) -> AuditConfig:
-    """The configuration a notebook's parameters cell names: ``CONFIG`` (a seamscope.toml or a pyproject.toml
-    with ``[tool.seamscope]``), else the one :func:`~toolkit.config.find_config` discovers from the working
-    directory, else the embedded sample — by :func:`~toolkit.config.resolve_config`, the rule the CLI uses, with
-    the labels the review widget saved beside it (:func:`~toolkit.config.labels_path`), so a notebook and
-    ``seamscope audit`` run in the same folder audit the same inputs. Paths are checked here: a missing one raises
-    :class:`~toolkit.errors.InputError` naming the configuration key (or notebook parameter) that gave it."""
+    """The configuration a notebook's ``CONFIG`` names, found by the CLI's rule (:func:`~toolkit.config.resolve_config`)
+    with the labels the review widget saved, so a notebook and ``seamscope audit`` in one folder audit the same
+    inputs. A missing path raises :class:`~toolkit.errors.InputError` naming the key (or parameter) that gave it."""
     _install_short_errors()
     if isinstance(config, AuditConfig):
         conf, where = config, "the parameter {param!r} in the notebook's parameters cell"
@@ -94,11 +85,7 @@ def notebook_config(config: str | os.PathLike | AuditConfig | None = None) -> Au
 
 
 def load(config: str | os.PathLike | AuditConfig | None = None):
-    """Read every input of the configuration once (see :func:`notebook_config`); return ``(evidence, findings)``.
-
-    Contracts and traces in the configuration feed the service-level seams (``f.services``). Inside a notebook
-    seamscope errors are shown as one line instead of a traceback.
-    """
+    """Read every input of the configuration once (see :func:`notebook_config`); return ``(evidence, findings)``."""
     from toolkit.core.evidence import load_evidence
     from toolkit.core.findings import Findings
     from toolkit.runtime.gcpause import collection_paused
@@ -191,11 +178,9 @@ def show_table(df: pd.DataFrame | None, *, max_rows: int = 15, page: int = 1, so
                max_chars: int = 120, empty: str | None = None) -> HTMLTable:
     """One page of ``df`` as an HTML table: ``max_rows`` rows of page ``page``, sorted by ``sort_by``.
 
-    Every cell is escaped (bug titles and paths are untrusted text), lists are
-    joined with commas and long text is cut at ``max_chars``. The footer says
-    which rows are shown and how to see the next page; ``empty`` is the sentence shown
-    under a table without rows (why it is empty, e.g. the system has no services).
-    """
+    Every cell is escaped (bug titles and paths are untrusted text), lists are joined and long text is cut at
+    ``max_chars``. The footer says which rows are shown and how to see the next page; ``empty`` says why a table
+    has no rows."""
     if df is None:
         return HTMLTable("<p><em>no data (the input this table needs was not given)</em></p>", "no data")
     d = df
@@ -325,9 +310,8 @@ def failure_rates_png(f) -> bytes:
 
 # ---- widgets -------------------------------------------------------------------------------------------------
 def show_learning(bugs: Any) -> HTMLTable:
-    """What the analyst labels taught (``BugCategories.learning``, toolkit.analyze.bug_classifier): the classifier's
-    cross-validated P/R/F1 beside the rules' on the same labels, captioned with which of them decided the bugs the
-    rules leave unknown — or, with too few labels, how many more are needed."""
+    """What the analyst labels taught (``BugCategories.learning``): the classifier's cross-validated P/R/F1 beside
+    the rules', or, with too few labels, how many more are needed."""
     from toolkit.analyze.bug_classifier import MIN_LABELS
 
     ln = bugs.learning
@@ -355,17 +339,10 @@ def review_widget(f, labels: str | os.PathLike | None = None, **kwargs: Any):
 
 # ---- the coupling widget's side panel ----------------------------------------------------------------------------
 def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, list[dict]]]:
-    """``details(id)`` for :class:`~toolkit.viz.graph_widget.CouplingGraphWidget`.
-
-    For a component (node): the call sites on its seams (both directions); for a
-    seam ``a->b`` (edge): that seam's call sites. With them the tests that execute
-    them for real (``exercises="real"``) or only with the callee mocked
-    (``"mocked"``) — on the static estimate, the tests found in source that import both sides — and the bugs
-    whose fixes touched the component (or both
-    sides of the seam). ``service_interactions``: the HTTP endpoints (method + path) and message topics on the
-    component's (the seam's) service seams, one row per static call/publish site (``where`` = file:line; traced-only
-    interactions have none) with whether test traces exercised it (``tests``: ``exercised by tests``, ``only seen
-    in production``, ``not exercised by tests`` or ``no test traces``). Lists are capped at ``max_rows``.
+    """``details(id)`` for :class:`~toolkit.viz.graph_widget.CouplingGraphWidget`: for a component (node) or a
+    seam ``a->b`` (edge), its call sites, the tests that run them for real (``exercises="real"``) or only with the
+    callee mocked (``"mocked"``), the bugs whose fixes touched it (both sides of a seam) and its service
+    interactions (:func:`_service_interactions`). Lists are capped at ``max_rows``.
     """
     cs = f.interaction.call_sites
     seams = f.interaction.seams
@@ -413,7 +390,8 @@ def details_for_graph(f, *, max_rows: int = 50) -> Callable[[str], dict[str, lis
 
 
 def _service_interactions(f) -> Callable[[str], list[dict]]:
-    """``rows(id)``: the service interactions on a seam ``a->b`` or on a component's seams (see details_for_graph)."""
+    """``rows(id)``: the HTTP endpoints and message topics on a seam ``a->b`` (or a component's seams), one row per
+    static call/publish site (``where`` = file:line) with whether test traces exercised it (``tests``)."""
     svc = f.services
     inter = svc.interactions
     traced = svc.trace_edges is not None and bool(svc.summary.get("pct_static_service_seams_exercised") is not None

@@ -1,19 +1,11 @@
 """The Audit: one audit's results as data — what findings.json serialises and what everything downstream reads.
 
-An :class:`Audit` holds
-
-* ``metrics``: every metric of the vocabulary (:mod:`toolkit.vocab.metrics`) the audit computed, by metric id,
-  each a value or ``None`` with the reason in ``not_measured`` (never a reassuring 0);
-* ``top_seams``: the ranking's first seams as :class:`TopSeam` records (seam, rank, score, one reason, one
-  action, status and the numbers behind them), not prose;
-* ``gates``: the ``--fail-under``/``--fail-on`` results (:class:`GateResult`) and their ``verdict``;
-* ``since_previous``: what changed since a previous audit (``--compare``), or None;
-* ``provenance``: repository, revision, date (``generated``), inputs, versions, what was skipped.
-
-``--fail-under`` gates, ``--compare``, the audit-many index and the notebooks read metrics from here by metric
-id (``audit.value("interaction-coverage")``); the report renders it. A metric's value is computed from Findings
-by the one method that measures it (``Metric.section``, :mod:`toolkit.core.metrics_of`), so renaming a report
-label cannot change what a gate reads.
+An :class:`Audit` holds ``metrics`` (every metric of :mod:`toolkit.vocab.metrics` the audit computed, by id,
+each a value or ``None`` with the reason in ``not_measured``: never a reassuring 0), ``top_seams``
+(:class:`TopSeam` records, not prose), ``gates`` (:class:`GateResult`) with their ``verdict``,
+``since_previous`` (``--compare``) and ``provenance``. Gates, ``--compare``, the audit-many index and the
+notebooks read metrics from here by id; each value comes from the one method that measures it
+(``Metric.section``, :mod:`toolkit.core.metrics_of`), so renaming a report label cannot change what a gate reads.
 """
 from __future__ import annotations
 
@@ -208,8 +200,8 @@ def _read(m: Metric, entry: tuple[Mapping[str, Any], Mapping[str, str], str | No
         v = summary[m.key]
         if isinstance(v, float) and not math.isfinite(v):
             v = None
-        if m.unit == "list" and not v:
-            v = None if m.id == "top-risky-seams" else v
+        if m.id == "top-risky-seams" and not v:  # no seam ranked: not measured
+            v = None
         return v, (not_measured.get(m.key) or (f"Not measured: {missing}." if missing else NO_SECTION))
     if missing:
         return None, f"Not measured: {missing}."

@@ -1,20 +1,11 @@
 """What got better or worse since a previous audit (``seamscope audit --compare PREVIOUS/findings.json``).
 
-Two comparisons of numbers the audits already hold, as data (:class:`Comparison`; the report's ``compare``
-section renders it, the Audit's ``since_previous`` is its summary):
-
-* **metric deltas** — every numeric metric of the vocabulary (toolkit.vocab.metrics) present in both
-  audits (interaction_coverage, call_site_coverage, bug shares, ...), read from each audit's Audit by metric id
-  (a schema-1 findings.json: from the metric's own section), with the delta and whether the change is *better*
-  or *worse* (:data:`DIRECTION`; metrics without a direction are only reported);
-* **seam status changes** — the per-seam status of the interaction-coverage
-  ``seams`` table, matched by seam name. Status order: ``integration`` (a test
-  runs the seam with both sides real) > ``mocks_only`` (only with the callee
-  mocked) > ``untested``; the ``_estimated`` suffix of a static estimate is
-  ignored; a change to or from ``import_only`` (no call across the seam can run) is
-  reported as *changed*. A seam is *new untested* when it is untested now and was not before
-  (including seams that did not exist before): that is what
-  ``--fail-on new-untested-seam`` gates on.
+Two comparisons of numbers the audits already hold, as data (:class:`Comparison`; the Audit's ``since_previous``
+is its summary): **metric deltas** of every numeric metric present in both audits, *better* or *worse* by
+:data:`DIRECTION`; and **seam status changes** of the interaction-coverage ``seams`` table, matched by seam name
+(``integration`` > ``mocks_only`` > ``untested``, the ``_estimated`` suffix ignored, changes to or from
+``import_only`` only *changed*). A seam untested now and not before (or new) is *new untested*: what
+``--fail-on new-untested-seam`` gates on.
 """
 from __future__ import annotations
 

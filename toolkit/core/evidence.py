@@ -1,16 +1,9 @@
-"""Load every input once into an ``Evidence`` bundle that all analyses share.
+"""Load every input once into an ``Evidence`` bundle that all analyses share (analyses never read files).
 
-Analyses never read files: they take an ``Evidence`` (or the tables in it).
-Missing inputs leave their fields ``None`` and a reason in ``missing``, so a
-partial input set still produces a report that says what it could not do.
-
-Every table read here is cached (:mod:`toolkit.runtime.cache`) under a key made of the
-content of the inputs it came from: the repository's state (commit id, plus the
-content of uncommitted changes for a work tree), the content hashes of the JUnit,
-coverage and issue files, and the arguments. A second audit of unchanged inputs
-reads Parquet instead of parsing; ``Evidence.keys`` carries those keys so that
-analyses can cache their results on them too. ``SEAMSCOPE_NO_CACHE=1`` turns
-the cache off.
+Missing inputs leave their fields ``None`` and a reason in ``missing``, so a partial input set still produces
+a report that says what it could not do. Every table read here is cached (:mod:`toolkit.runtime.cache`) on the
+content of the inputs it came from (repository state, input files' content hashes, arguments);
+``Evidence.keys`` carries those keys so that analyses can cache their results on them too.
 """
 from __future__ import annotations
 
@@ -20,6 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -63,12 +57,8 @@ class Evidence:
 
     def cached(self, name: str, compute: Callable[[], Any], *, code: str | tuple[str, ...],
                params: Any = None) -> Any:
-        """``compute()``, cached (:mod:`toolkit.runtime.cache`) on the content keys of every input of this evidence,
-        the audit configuration, ``params`` and the source of the ``code`` modules (with what they import).
-
-        For analyses whose result is a pure function of the evidence: a warm audit of unchanged inputs then
-        reads results instead of recomputing them. Not cached when the cache is off.
-        """
+        """``compute()`` (a pure function of the evidence), cached on ``keys`` (every input's content and the
+        configuration), ``params`` and the source of the ``code`` modules (with what they import)."""
         k = None
         if cache.enabled() and self.keys:
             k = cache.key("analysis", name, sorted(self.keys.items()), params,
@@ -213,38 +203,28 @@ def _load_the_rest(ev: Evidence, config: AuditConfig, stage, k, use_cache: bool,
     repo, structure, skips, keys, missing = ev.repo, ev.structure, ev.skips, ev.keys, ev.missing
     rkey = keys["repository"]
 
+    def stored(key: str | None, read: Callable[[list[Skip]], Any]) -> Any:
+        return cache.cached("evidence", key, read, skips)
+
+    def files_key(name: str, paths, *more, module: str) -> str | None:
+        return k(name, [str(p) for p in paths], cache.fingerprint(*paths), *more, code=(module,))
+
     if config.tests:
         from toolkit.load.test_runs import load_test_runs
-
-        def read_tests(own: list[Skip]) -> pd.DataFrame | None:
-            frames = [load_test_runs(p, skips=own) for p in config.tests]
-            return pd.concat(frames, ignore_index=True) if frames else None
-
         with stage("test results"):
-            tkey = k("test_results", [str(p) for p in config.tests], cache.fingerprint(*config.tests),
-                     code=("toolkit.load.test_runs",))
-            ev.test_results = cache.cached("evidence", tkey, read_tests, skips)
+            ev.test_results = stored(files_key("test_results", config.tests, module="toolkit.load.test_runs"),
+                                     lambda own: pd.concat([load_test_runs(p, skips=own) for p in config.tests],
+                                                           ignore_index=True))
     else:
         missing["test results"] = "no JUnit XML given (--tests)"
 
     if config.coverage is not None:
-        from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
         with stage("coverage"):
             # keyed on what each table is computed from, not on the whole repository: a new commit that leaves
             # the file list (or the call sites) as they were reuses the coverage mapping of the previous audit
-            code = ("toolkit.load.coverage_contexts",)
-            ckey = k("coverage", str(config.coverage), cache.fingerprint(config.coverage),
-                     cache.frame_digest(structure.files[["path", "component"]]), code=code)
-            ev.test_lines = cache.cached(
-                "evidence", ckey and ckey + "-lines",
-                lambda own: load_coverage(config.coverage, structure.files["path"].tolist(), skips=own), skips)
-            ev.test_exercises = cache.cached(
-                "evidence", ckey and cache.key("coverage_exercises", ckey, cache.frame_digest(structure.call_sites),
-                                               code=code),
-                lambda own: exercised_call_sites(ev.test_lines, structure.call_sites), skips)
-            ev.test_components = cache.cached(
-                "evidence", ckey and ckey + "-components",
-                lambda own: test_components(ev.test_lines, structure.components), skips)
+            _read_coverage(ev, config.coverage, k("coverage", str(config.coverage), cache.fingerprint(config.coverage),
+                                                  cache.frame_digest(structure.files[["path", "component"]]),
+                                                  code=_COVERAGE))
     else:
         missing["coverage"] = "no coverage data given (--coverage); integration coverage falls back to a static estimate"
 
@@ -253,35 +233,31 @@ def _load_the_rest(ev: Evidence, config: AuditConfig, stage, k, use_cache: bool,
 
     with stage("mocks and test kinds"):
         ev.mocks, keys["mocks"] = cached_mocks(structure, repo, config.at, rkey, test_files, skips)
-        ev.test_kinds = cache.cached(
-            "evidence", k("test_kinds", keys["mocks"], keys.get("test_results"), keys.get("coverage"),
-                              code=("toolkit.load.test_kinds",)),
+        ev.test_kinds = stored(
+            k("test_kinds", keys["mocks"], keys.get("test_results"), keys.get("coverage"),
+              code=("toolkit.load.test_kinds",)),
             lambda own: classify_tests(structure, repo, config.at, mocks=ev.mocks,
                                        test_components=ev.test_components, test_results=ev.test_results,
-                                       skips=own, test_files=test_files(own)), skips)
+                                       skips=own, test_files=test_files(own)))
 
     if config.issues:
+        from toolkit.load.boundary_vocab import boundary_vocabulary
+        from toolkit.load.fix_diffs import fix_diff_facts
         from toolkit.load.issues import load_issues
         from toolkit.load.links import link_fixes
         with stage("issues"):
-            ikey = k("issues", [str(p) for p in config.issues], cache.fingerprint(*config.issues),
-                     bool(config.pseudonymize), code=("toolkit.load.issues",))
-            ev.issues = cache.cached(
-                "evidence", ikey,
-                lambda own: load_issues(list(config.issues), pseudonymize=config.pseudonymize, skips=own), skips)
+            ev.issues = stored(
+                files_key("issues", config.issues, bool(config.pseudonymize), module="toolkit.load.issues"),
+                lambda own: load_issues(list(config.issues), pseudonymize=config.pseudonymize, skips=own))
         with stage("issue links"):
             history = ev.history = pending_history.result()
-            ev.links = cache.cached(
-                "evidence", k("links", keys["issues"], rkey, code=("toolkit.load.links",)),
-                lambda own: link_fixes(ev.issues, history, repo, rev=config.at or "HEAD",
-                                       components=structure.components), skips)
-        from toolkit.load.boundary_vocab import boundary_vocabulary
+            ev.links = stored(k("links", keys["issues"], rkey, code=("toolkit.load.links",)),
+                              lambda own: link_fixes(ev.issues, history, repo, rev=config.at or "HEAD",
+                                                     components=structure.components))
         with stage("boundary vocabulary"):
-            ev.vocabulary = cache.cached(
-                "evidence", k("boundary_vocab", rkey, code=("toolkit.load.boundary_vocab",)),
-                lambda own: boundary_vocabulary(repo, config.at, files=structure.files, imports=structure.imports,
-                                                skips=own), skips)
-        from toolkit.load.fix_diffs import fix_diff_facts
+            ev.vocabulary = stored(k("boundary_vocab", rkey, code=("toolkit.load.boundary_vocab",)),
+                                   lambda own: boundary_vocabulary(repo, config.at, files=structure.files,
+                                                                   imports=structure.imports, skips=own))
         with stage("fix diffs"):  # cached per commit set by the loader itself; keyed here for the analyses
             k("fix_diffs", keys["links"], rkey, code=("toolkit.load.fix_diffs",))
             ev.fix_diffs = fix_diff_facts(repo, ev.links, issues=ev.issues, components=structure.components,
@@ -300,33 +276,44 @@ def _load_the_rest(ev: Evidence, config: AuditConfig, stage, k, use_cache: bool,
             ev.labels = read_labels(config.labels)
 
     # ---- service level: static HTTP/message interactions, contracts, traces (toolkit.load.services, ...) ----
+    from toolkit.load.contracts import contracts_in_repo, load_contracts, merge_contracts
     from toolkit.load.services import scan_services
     with stage("service interactions"):
-        ev.service_scan = cache.cached("evidence", k("service_scan", rkey, code=("toolkit.load.services",)),
-                                       lambda own: scan_services(structure, repo, config.at, skips=own), skips)
-    from toolkit.load.contracts import contracts_in_repo, load_contracts, merge_contracts
+        ev.service_scan = stored(k("service_scan", rkey, code=("toolkit.load.services",)),
+                                 lambda own: scan_services(structure, repo, config.at, skips=own))
     with stage("contracts"):
-        in_repo = cache.cached("evidence", k("repo_contracts", rkey, code=("toolkit.load.contracts",)),
-                               lambda own: contracts_in_repo(structure, repo, config.at, skips=own), skips)
-        given = None
-        if config.contracts:
-            given = cache.cached(
-                "evidence", k("contracts", [str(p) for p in config.contracts], cache.fingerprint(*config.contracts),
-                              code=("toolkit.load.contracts",)),
-                lambda own: load_contracts(config.contracts, skips=own), skips)
+        in_repo = stored(k("repo_contracts", rkey, code=("toolkit.load.contracts",)),
+                         lambda own: contracts_in_repo(structure, repo, config.at, skips=own))
+        given = stored(files_key("contracts", config.contracts, module="toolkit.load.contracts"),
+                       lambda own: load_contracts(config.contracts, skips=own)) if config.contracts else None
         ev.contracts = merge_contracts(given, in_repo)
     if ev.contracts is None:
         missing["contracts"] = "no OpenAPI/Swagger spec or Pact file in the repository or given (--contracts)"
     if config.traces:
         from toolkit.load.traces import load_traces
         with stage("traces"):
-            ev.traces = cache.cached(
-                "evidence", k("traces", [str(p) for p in config.traces], cache.fingerprint(*config.traces),
-                              code=("toolkit.load.traces",)),
-                lambda own: load_traces(config.traces, skips=own), skips)
+            ev.traces = stored(files_key("traces", config.traces, module="toolkit.load.traces"),
+                               lambda own: load_traces(config.traces, skips=own))
     else:
         missing["traces"] = "no trace export given (--traces); service-level test coverage is unknown"
 
+
+_COVERAGE = ("toolkit.load.coverage_contexts",)
+
+
+def _read_coverage(ev: Evidence, path: Path, key: str | None) -> None:
+    """``ev``'s per-test coverage tables from coverage.py data ``path``, cached under ``key`` (None: not cached)."""
+    from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
+
+    structure, skips = ev.structure, ev.skips
+    ev.test_lines = cache.cached("evidence", key and key + "-lines",
+                                 lambda own: load_coverage(path, structure.files["path"].tolist(), skips=own), skips)
+    exercises_key = key and cache.key("coverage_exercises", key, cache.frame_digest(structure.call_sites),
+                                      code=_COVERAGE)
+    ev.test_exercises = cache.cached(
+        "evidence", exercises_key, lambda own: exercised_call_sites(ev.test_lines, structure.call_sites), skips)
+    ev.test_components = cache.cached("evidence", key and key + "-components",
+                                      lambda own: test_components(ev.test_lines, structure.components), skips)
 
 
 # ---- the evidence as of an earlier revision (the backtest) ----------------------------------------------
@@ -393,12 +380,10 @@ def _drop_after(ev, tests, known: set[str], when, notes: list[str]) -> None:
 
 
 def evidence_as_of(full_ev, at: str, notes: list[str]):
-    """What was known at ``at``: the one definition of "the evidence as of REV" (the backtest ranks seams from
-    it), derived from the full evidence ``full_ev`` (the same result as ``load_evidence`` at ``at`` with later
-    test runs, resolutions, labels and coverage dropped — a test checks it): history = the full history restricted to ``at`` and its ancestors (one
-    ``git rev-list``), issues filtered by date and re-linked; only the structure, mocks and test
-    kinds at ``at`` are read (cached like :func:`load_evidence` caches them). Returns ``(evidence, known
-    commit ids, the revision's time)``; ``notes`` gets what was dropped and why."""
+    """The one definition of "the evidence as of REV" (what the backtest ranks seams from), derived from the full
+    evidence ``full_ev``: the same as ``load_evidence`` at ``at`` with later test runs, resolutions, labels and
+    coverage dropped (a test checks it). Only the structure, mocks and test kinds at ``at`` are read. Returns
+    ``(evidence, known commit ids, the revision's time)``; ``notes`` gets what was dropped and why."""
     from toolkit.load.history import History, load_history
     from toolkit.load.structure import load_structure
     from toolkit.load.test_kinds import classify_tests
@@ -427,10 +412,7 @@ def evidence_as_of(full_ev, at: str, notes: list[str]):
                   missing=dict(full_ev.missing))
     ev.missing.pop("test results", None)
     if cfg.coverage is not None:
-        from toolkit.load.coverage_contexts import exercised_call_sites, load_coverage, test_components
-        ev.test_lines = load_coverage(cfg.coverage, structure.files["path"].tolist(), skips=skips)
-        ev.test_exercises = exercised_call_sites(ev.test_lines, structure.call_sites)
-        ev.test_components = test_components(ev.test_lines, structure.components)
+        _read_coverage(ev, cfg.coverage, None)
     else:
         ev.missing["coverage"] = "dropped: not recorded before the revision"
     test_files = test_file_reader(structure, repo, head)

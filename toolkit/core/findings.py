@@ -1,10 +1,6 @@
-"""Every analysis of one audit, each computed once and shared.
-
-``Findings(ev)`` is what the report sections, the seam ranking and the
-notebooks read: ``f.interaction.seams``, ``f.environments.escapes``, ... Each
-property runs its analysis the first time it is read and keeps the result
-(the ranking and the report use the same objects, so nothing is computed twice).
-Thresholds and weights come from the audit configuration.
+"""Every analysis of one audit, each computed once and shared: ``Findings(ev)`` is what the report sections,
+the seam ranking and the notebooks read (``f.interaction.seams``, ...). Each property runs its analysis the first
+time it is read and keeps the result; thresholds and weights come from the audit configuration.
 """
 from __future__ import annotations
 
@@ -18,12 +14,8 @@ from toolkit.core.evidence import Evidence
 
 
 def analysis(*code: str):
-    """Like ``cached_property``, and the value is also kept in the on-disk cache (toolkit.runtime.cache).
-
-    The key is the evidence's input keys, the audit configuration and the source
-    of the ``code`` modules (with what they import), so a warm audit of unchanged
-    inputs reads each result instead of recomputing it (Evidence.cached).
-    """
+    """Like ``cached_property``, and the value is also kept in the on-disk cache (:meth:`Evidence.cached`, keyed
+    on the evidence's inputs and the source of the ``code`` modules)."""
     def deco(fn):
         def compute(self):
             return self.ev.cached(fn.__name__, lambda: fn(self), code=code)
@@ -175,19 +167,12 @@ class Findings:
     def graph(self) -> nx.DiGraph:
         """The coupling graph overlaid with the findings, for the widget and the report picture.
 
-        Edges gain ``bugs`` (bugs fixed across the pair), ``risk`` (ranking score / best
-        score, 0..1), ``integration_coverage`` (share of call sites covered for
-        integration, 0..1; absent for import-only seams) and, read from ``f.interaction.seams``,
-        ``call_sites``, ``imports``, ``status``, ``tests_real`` and ``tests_mocking``; nodes gain ``risk`` (their
-        riskiest seam), ``bugs`` (bugs whose fixes touched them) and ``integration_coverage`` (the share of the
-        call sites on their seams, in and out, covered for integration, 0..1; absent with no call site).
-
-        Service seams (``f.services.seams``) overlay the same ``a->b`` edge: ``service_calls``
-        (static HTTP call sites and message publish sites), ``service_kind`` (``http``, ``message``,
-        ``http+message``; ``other`` for traced-only non-HTTP spans), ``service_exercised`` (a test-environment
-        trace crossed it) and ``service_production_only`` (traced in production, never in a test). A service
-        seam with no code seam gets its own edge with ``structural=False`` (as hidden dependencies do) and
-        zero code counts.
+        Edges gain ``bugs`` (fixed across the pair), ``risk`` (ranking score / best score, 0..1),
+        ``integration_coverage`` (0..1; absent for import-only seams) and ``f.interaction.seams``'s ``call_sites``,
+        ``imports``, ``status``, ``tests_real`` and ``tests_mocking``; nodes gain ``risk`` (their riskiest seam),
+        ``bugs`` (whose fixes touched them) and ``integration_coverage`` (over the call sites of their seams).
+        Service seams (``f.services.seams``) add ``service_calls``, ``service_kind``, ``service_exercised`` and
+        ``service_production_only`` to the same ``a->b`` edge, or a ``structural=False`` edge of their own.
         """
         from toolkit.analyze.coupling_graph import _EDGE_INTS
         g = self.coupling_graph.copy()

@@ -1,11 +1,9 @@
 """Each method's summary numbers, computed from Findings once: what the Audit holds and the report shows.
 
-One function per detection method (keyed like its report section and ``--only``: :data:`METHODS`) turns that
-method's results into a :class:`Measured`: its numbers by summary key (snake_case metric ids of
-:mod:`toolkit.vocab.metrics`, in the order the report lists them), why each ``None`` is not a number (never a
-reassuring 0), and why the whole method could not run (``missing``). :func:`headline` picks the executive
-summary's numbers from the others; :func:`measurement_gaps` says what an audit could not measure, why, and the
-one change that fixes it. The report renders these numbers; it never computes them again.
+One function per detection method (:data:`METHODS`, keyed like its report section and ``--only``) returns a
+:class:`Measured`: numbers by summary key (:mod:`toolkit.vocab.metrics`, in report order), why each ``None``
+is not a number (never a reassuring 0), and why the method could not run at all. :func:`headline` picks the
+executive summary's numbers; :func:`measurement_gaps` says what could not be measured, why, and the fix.
 """
 from __future__ import annotations
 
@@ -140,11 +138,11 @@ def measurement_gaps(f: Findings) -> list[Gap]:
                         COVERAGE_METRICS))
     if ev.test_results is None or ev.test_results.empty:
         gaps.append(Gap("failures per environment and flaky tests",
-                        ev.missing.get("test results", "no test results were read"),
+                        _why_missing(ev, "test results"),
                         "pass --tests with the JUnit XML of each environment (one folder per environment)",
                         TEST_RESULT_METRICS))
     if ev.issues is None:
-        gaps.append(Gap("production bugs", ev.missing.get("issues", "no issues were read"),
+        gaps.append(Gap("production bugs", _why_missing(ev, "issues"),
                         "pass --issues with an issue-tracker export (GitHub/GitLab JSON, Jira CSV)", ISSUE_METRICS))
     return gaps
 
@@ -168,13 +166,18 @@ def _round(x: float | None, digits: int = 3) -> float | None:
     return None if x is None or pd.isna(x) else round(float(x), digits)
 
 
-def _pct(x: float | None) -> float | None:
-    return _round(x, 1)
-
-
 def _pct_of(fraction: float | None) -> float | None:
     """A 0..1 fraction as a percentage (one decimal), None stays None."""
-    return None if fraction is None else _pct(100 * fraction)
+    return None if fraction is None else _round(100 * fraction, 1)
+
+
+def _why_missing(ev: Any, what: str) -> str:
+    return ev.missing.get(what, f"no {what} were read")
+
+
+def _absent(f: Findings, what: str) -> Measured:
+    """A method that could not run: its input ``what`` (a key of ``Evidence.missing``) is absent."""
+    return Measured({}, missing=_why_missing(f.ev, what))
 
 
 def _mean(values: pd.Series) -> float | None:
@@ -199,7 +202,7 @@ def coupling(f: Findings) -> Measured:
 def tests(f: Findings) -> Measured:
     ev = f.ev
     if ev.test_results is None or ev.test_results.empty:
-        return Measured({}, missing=ev.missing.get("test results", "no test results were read"))
+        return _absent(f, "test results")
     flaky = f.flakiness[f.flakiness["is_flaky"]]
     summary: dict[str, Any] = {
         "test_runs": int(ev.test_results["run_id"].nunique()),
@@ -216,7 +219,7 @@ def tests(f: Findings) -> Measured:
 def issues(f: Findings) -> Measured:
     ev = f.ev
     if ev.issues is None:
-        return Measured({}, missing=ev.missing.get("issues", "no issues were read"))
+        return _absent(f, "issues")
     from toolkit.load.links import bug_mask
 
     bugs = ev.issues[bug_mask(ev.issues).to_numpy()]
@@ -235,21 +238,21 @@ def issues(f: Findings) -> Measured:
 def interaction(f: Findings) -> Measured:
     ic = f.interaction
     s = ic.summary
-    summary = {"interaction_coverage": _pct(s.get("pct_seams_integration")),
-               "call_site_coverage": _pct(s.get("pct_call_sites_integration")),
+    summary = {"interaction_coverage": _round(s.get("pct_seams_integration"), 1),
+               "call_site_coverage": _round(s.get("pct_call_sites_integration"), 1),
                "seams_only_mocked": len(s.get("mocks_only_seams", [])),
                "untested_seams": len(s.get("untested_seams", [])),
                "import_only_seams": len(s.get("import_only_seams", [])),
                "coverage_basis": ic.basis}
     if ic.basis == "static":
-        summary["interaction_coverage_estimated"] = _pct(s.get("pct_seams_integration"))
+        summary["interaction_coverage_estimated"] = _round(s.get("pct_seams_integration"), 1)
     return _gapped(f, summary)
 
 
 def environments(f: Findings) -> Measured:
     ec = f.environments
     if ec is None:
-        return Measured({}, missing=f.ev.missing.get("test results", "no test results were read"))
+        return _absent(f, "test results")
     s = ec.summary
     return _gapped(f, {"env_only_failures": len(s.get("env_only_failures", [])),
                        "production_escapes": s.get("escapes"),
@@ -260,7 +263,7 @@ def environments(f: Findings) -> Measured:
 def bug_categorization(f: Findings) -> Measured:
     bc = f.bugs
     if bc is None:
-        return Measured({}, missing=f.ev.missing.get("issues", "no issues were read"))
+        return _absent(f, "issues")
     s = bc.summary
     summary = {"integration_bug_share_pct": _pct_of(s.get("integration_share")),
                "production_integration_bug_share_pct": _pct_of(s.get("production_integration_share")),
@@ -313,7 +316,7 @@ def interface_documentation(f: Findings) -> Measured:
 def cross_component_bugs(f: Findings) -> Measured:
     cb = f.cross_bugs
     if cb is None:
-        return Measured({}, missing=f.ev.missing.get("issues", "no issues were read"))
+        return _absent(f, "issues")
     return _gapped(f, {"bugs_crossing_components_pct": _pct_of(cb.summary.get("share_crossing")),
                        "recurring_bug_pairs": cb.summary.get("recurring_pairs")})
 

@@ -98,69 +98,58 @@ def run_audit(config: AuditConfig, *, only: list[str] | None = None, compare: Pa
               fail_under: list[str] | None = None, fail_on: list[str] | None = None) -> AuditRun:
     """Audit ``config``'s inputs; return the results as data (:class:`AuditRun`, not yet rendered).
 
-    ``only``: keys of :data:`METHODS` to run (default all). ``compare``: a previous
-    findings.json; adds the comparison (toolkit.core.compare, the Audit's ``since_previous``). Stage and
-    analysis timings land in ``Evidence.timings`` (``analysis: <method>``).
-    ``verbose`` is accepted for the callers' convenience; timings are always kept.
-    ``backtest_at``: a revision or a list of them; adds the backtest (toolkit.run.backtest), measured after
-    the ranking, computed from this audit's evidence and analyses (timing ``backtest``).
-    ``fail_under``/``fail_on``: CI gates (:func:`parse_gates`), evaluated into ``audit.gates`` (the
-    report shows the verdict); :func:`raise_failed_gates` turns a failed verdict into GateFailed.
-    The Audit (toolkit.core.audit_result) holds the metrics by id, top seams, gates and provenance: what
-    findings.json serialises and gates, the comparison and the index read.
-    Python's cyclic garbage collection is paused meanwhile (:func:`toolkit.runtime.gcpause.collection_paused`).
+    ``only``: keys of :data:`METHODS` to run (default all). ``compare``: a previous findings.json (the Audit's
+    ``since_previous``). ``backtest_at``: a revision or a list of them, backtested beside the analyses
+    (toolkit.run.backtest). ``fail_under``/``fail_on``: CI gates (:func:`parse_gates`), evaluated into
+    ``audit.gates``. ``verbose`` is accepted for the callers' convenience; stage and analysis timings are always
+    kept in ``Evidence.timings``. The garbage collector is paused meanwhile (toolkit.runtime.gcpause).
     """
+    fail_under, fail_on = fail_under or [], fail_on or []
     with collection_paused():
-        return _run_audit(config, only=only, compare=compare, backtest_at=backtest_at, backtest_k=backtest_k,
-                          fail_under=fail_under or [], fail_on=fail_on or [])
-
-
-def _run_audit(config: AuditConfig, *, only: list[str] | None, compare: Path | None,
-               backtest_at: str | list[str] | None, backtest_k: int, fail_under: list[str], fail_on: list[str]
-               ) -> AuditRun:
-    parse_gates(fail_under, fail_on, compare=compare is not None)
-    unknown = sorted(set(only or []) - set(METHODS))
-    if unknown:
-        raise InputError(None, f"unknown method(s) {unknown}", flag="--only", hint=f"choose from {sorted(METHODS)}")
-    previous = read_findings(Path(compare)) if compare is not None else None  # fail before the long work
-    revisions = None if backtest_at is None else [backtest_at] if isinstance(backtest_at, str) else list(backtest_at)
-    if revisions:
-        _check_revisions(config, revisions)
-    bar = StageProgress("loading evidence")
-    try:
-        ev = load_evidence(config, on_stage=bar)
-    finally:
-        bar.close()
-    f = Findings(ev)
-    measured: dict[str, Measured] = {}
-    prepared = None
-    if revisions:  # the backtests run beside the analyses, on another core (toolkit.runtime.alongside)
-        from toolkit.run.backtest import prepare
-        prepared = prepare(f, revisions, backtest_k)
-    results = None
-    try:
-        for key in progress.progress([k for k in METHODS if not only or k in only], desc="analyses", unit="method"):
+        parse_gates(fail_under, fail_on, compare=compare is not None)
+        unknown = sorted(set(only or []) - set(METHODS))
+        if unknown:
+            raise InputError(None, f"unknown method(s) {unknown}", flag="--only", hint=f"choose from {sorted(METHODS)}")
+        previous = read_findings(Path(compare)) if compare is not None else None  # fail before the long work
+        revisions = None if backtest_at is None else \
+            [backtest_at] if isinstance(backtest_at, str) else list(backtest_at)
+        if revisions:
+            _check_revisions(config, revisions)
+        bar = StageProgress("loading evidence")
+        try:
+            ev = load_evidence(config, on_stage=bar)
+        finally:
+            bar.close()
+        f = Findings(ev)
+        measured: dict[str, Measured] = {}
+        prepared = None
+        if revisions:  # the backtests run beside the analyses, on another core (toolkit.runtime.alongside)
+            from toolkit.run.backtest import prepare
+            prepared = prepare(f, revisions, backtest_k)
+        results = None
+        try:
+            for key in progress.progress([k for k in METHODS if not only or k in only], desc="analyses", unit="method"):
+                t0 = time.perf_counter()
+                measured[key] = METHODS[key](f)
+                ev.timings[f"analysis: {key}"] = time.perf_counter() - t0
+            if revisions is not None:
+                results, measured = _with_backtest(config, f, measured, revisions, backtest_k, prepared)
+        finally:
+            if prepared is not None:
+                prepared.cancel()
+        audit = Audit.of(f, measured, provenance=provenance(ev),
+                         generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        comparison = None
+        if previous is not None:
             t0 = time.perf_counter()
-            measured[key] = METHODS[key](f)
-            ev.timings[f"analysis: {key}"] = time.perf_counter() - t0
-        if revisions is not None:
-            results, measured = _with_backtest(config, f, measured, revisions, backtest_k, prepared)
-    finally:
-        if prepared is not None:
-            prepared.cancel()
-    audit = Audit.of(f, measured, provenance=provenance(ev),
-                     generated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
-    comparison = None
-    if previous is not None:
-        t0 = time.perf_counter()
-        comparison = compare_with(audit, f.interaction.seams if "interaction_coverage" in measured else None,
-                                  previous)
-        audit.since_previous = dict(comparison.summary)
-        ev.timings["compare"] = time.perf_counter() - t0
-        audit.provenance["compared with"] = str(compare)
-    if fail_under or fail_on:
-        audit.gates = gate_results(audit, fail_under=fail_under, fail_on=fail_on)
-    return AuditRun(audit, f, results, comparison)
+            comparison = compare_with(audit, f.interaction.seams if "interaction_coverage" in measured else None,
+                                      previous)
+            audit.since_previous = dict(comparison.summary)
+            ev.timings["compare"] = time.perf_counter() - t0
+            audit.provenance["compared with"] = str(compare)
+        if fail_under or fail_on:
+            audit.gates = gate_results(audit, fail_under=fail_under, fail_on=fail_on)
+        return AuditRun(audit, f, results, comparison)
 
 
 def _with_backtest(config: AuditConfig, f: Findings, measured: dict[str, Measured], revisions: list[str], k: int,

@@ -24,10 +24,8 @@ def prepare(findings, revisions: list[str], k: int = 3):
     runs the full audit's analyses on ``findings``; pass the returned handle to :func:`backtest` /
     :func:`backtest_many`, which wait for it and read its results from the cache.
 
-    The ranking at REV depends only on the evidence known at REV, never on the full audit's analyses, so it can
-    run beside them: on a machine with a second core the backtest then adds little to the audit's wall time
-    (issue 8; it still costs the same CPU). None when there is nothing to hand over (no cache, no issues to
-    score against, every result stored already) or no fork here.
+    The ranking at REV depends only on the evidence known at REV, so it can run beside the full audit's analyses
+    (issue 8). None when there is nothing to hand over (no cache, no issues, every result stored) or no fork.
     """
     from toolkit.runtime import alongside
 
@@ -40,16 +38,15 @@ def prepare(findings, revisions: list[str], k: int = 3):
 
 def _result_key(full_ev, at: str, k: int) -> str | None:
     """Cache key of a whole backtest: the revision (as named and as resolved), k and the full evidence's inputs."""
-
     if not (cache.enabled() and full_ev.keys):
         return None
-    return cache.key("backtest", at, full_ev.repo.resolve(at), k, sorted(full_ev.keys.items()), code=("toolkit.run.backtest", "toolkit.analyze.backtest"))
+    return cache.key("backtest", at, full_ev.repo.resolve(at), k, sorted(full_ev.keys.items()),
+                     code=("toolkit.run.backtest", "toolkit.analyze.backtest"))
 
 
 def _prepare(full_ev, revisions: list[str], k: int) -> None:
     # The whole backtest, so the caller only reads it. Its scores need the full audit's bug categorization: by the
     # time the ranking as of REV is done the caller has usually stored it, and a fresh Findings reads it back.
-
     full_f = Findings(full_ev)
     for at in revisions:
         backtest(full_ev.config, at, findings=full_f, k=k)
@@ -66,7 +63,6 @@ def backtest(config: AuditConfig, at: str, *, evidence=None, findings=None, k: i
     handle of :func:`prepare`, waited for first. Returns :class:`BacktestResult`, cached on the full evidence's
     inputs, the revision and ``k`` (a re-run of an audit reads it).
     """
-
     full_ev = findings.ev if findings is not None else evidence
     if full_ev is None:
         full_ev = load_evidence(config.with_(at=horizon) if horizon else config)
@@ -97,24 +93,18 @@ def backtest_many(config: AuditConfig, revisions: list[str], *, evidence=None, f
     One revision is an anecdote; several show whether the ranking warned in time again and again."""
     from toolkit.runtime.gcpause import collection_paused
 
-    with collection_paused():
-        return _backtest_many(config, revisions, evidence=evidence, findings=findings, k=k, prepared=prepared)
-
-
-def _backtest_many(config: AuditConfig, revisions: list[str], *, evidence, findings, k: int, prepared
-                   ) -> list[BacktestResult]:
-
     own = None
-    if findings is None:
-        findings = Findings(evidence if evidence is not None else load_evidence(config))
-        if prepared is None:
-            prepared = own = prepare(findings, revisions, k)
-    try:
-        findings.bugs  # noqa: B018 - what the later fixes are read from; computed while the rankings are
-        return [backtest(config, at, findings=findings, k=k, prepared=prepared) for at in revisions]
-    finally:
-        if own is not None:
-            own.cancel()
+    with collection_paused():
+        if findings is None:
+            findings = Findings(evidence if evidence is not None else load_evidence(config))
+            if prepared is None:
+                prepared = own = prepare(findings, revisions, k)
+        try:
+            findings.bugs  # noqa: B018 - what the later fixes are read from; computed while the rankings are
+            return [backtest(config, at, findings=findings, k=k, prepared=prepared) for at in revisions]
+        finally:
+            if own is not None:
+                own.cancel()
 
 
 def _score(at: str, ev, known: set[str], full_ev, full_f, notes: list[str], k: int) -> BacktestResult:

@@ -97,11 +97,7 @@ def _junit_roots(folders: list[str]) -> tuple[str, ...]:
     groups: dict[str, list[str]] = {}
     for d in folders:
         groups.setdefault(d.split("/")[0], []).append(d)
-    roots = []
-    for ds in groups.values():
-        common = os.path.commonpath(ds) if all(ds) else ""
-        roots.append(common or ".")
-    return tuple(sorted(set(roots)))
+    return tuple(sorted({(os.path.commonpath(ds) if all(ds) else "") or "." for ds in groups.values()}))
 
 
 def _q(text: str) -> str:

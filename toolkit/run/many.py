@@ -1,18 +1,10 @@
 """Audit many repositories at once and write an index across them (``seamscope audit-many``).
 
-Targets come from a folder whose subfolders are repositories (a subfolder with a
-``seamscope.toml`` is audited with it, otherwise the repository alone) or from a
-text file listing repository paths or ``seamscope.toml`` paths, one per line.
-
-Fan-out goes through any ``concurrent.futures.Executor``: a local
-``ProcessPoolExecutor`` by default, or a Dask distributed cluster
-(``Client(address).get_executor()``) with no other code path. The work function
-:func:`audit_one` is top level (picklable), has the repository's own report written
-under ``out/<name>/`` by the front door's ``write`` (toolkit.report.writer.write_audit)
-and returns only a small JSON-safe summary — the evidence stays in the worker. With a
-remote cluster ``out`` must be on a file system the workers share. A repository that
-fails is listed in its result with its error instead of stopping the others; the
-front door writes the index across them (toolkit.report.index).
+Targets: a folder whose subfolders are repositories (audited with their own ``seamscope.toml``, if any) or a
+text file listing repository or ``seamscope.toml`` paths. Fan-out goes through any
+``concurrent.futures.Executor`` (a local process pool, or a Dask cluster's). :func:`audit_one` runs in the
+worker, has the report written under ``out/<name>/`` (on a file system the workers share) and returns only a
+small JSON-safe summary; a repository that fails is listed with its error instead of stopping the others.
 """
 from __future__ import annotations
 

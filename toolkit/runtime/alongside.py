@@ -1,14 +1,12 @@
 """Work done in a forked process beside this one, its results handed over through the on-disk cache.
 
-Why: an audit's analyses run in one Python thread, so on a machine with two or more cores the others sit
-idle meanwhile. Work the audit needs later that does not depend on those analyses (the backtest's ranking as
-of an earlier revision) can run on an idle core in the meantime, and the audit's user waits for less. The
-child runs at a lower priority (``nice``), so it takes what is idle rather than slowing the caller down.
+Why: an audit's analyses run in one Python thread, so other cores sit idle. Work the audit needs later that
+does not depend on them (the backtest's ranking as of an earlier revision) can run on an idle core meanwhile,
+at a lower priority (``nice``) so it does not slow the caller down.
 
-How: the child is a fork of this process, so it starts with everything already loaded (no pickling, no
-imports). It returns nothing but an error message. What it computes goes to :mod:`toolkit.runtime.cache`, whose
-writes are atomic. The caller then computes as usual and hits the cache. If the child failed or was stopped,
-the caller computes the same thing itself, so a result never depends on the child.
+How: the child is a fork (everything already loaded) that returns nothing but an error message and writes
+what it computes to :mod:`toolkit.runtime.cache`. The caller then computes as usual and hits the cache; if the
+child failed or was stopped, the caller computes it itself, so a result never depends on the child.
 
 Only where ``fork`` is the platform's default start method (Linux) and the process may run on more than one
 core, and never inside a Jupyter kernel (its threads own sockets that a forked child must not touch).
@@ -82,9 +80,6 @@ class Alongside:
     def _end(self) -> None:
         self._recv.close()
         self._ended = True
-        self._thaw()
-
-    def _thaw(self) -> None:
         if self._unfreeze_at_end:
             gc.unfreeze()
             self._unfreeze_at_end = False

@@ -1,45 +1,24 @@
 """One content-keyed, atomic, concurrency-safe cache for loaders and analyses.
 
 Keys
-    :func:`key` hashes its parts (input fingerprints, revision ids, arguments)
-    together with :func:`code_version` — a hash of the source of the modules that
-    compute the entry and of every seamscope module they import — so an entry is
-    reused only for the same inputs read by the same code.
-    :func:`fingerprint` of a file is a SHA-256 of its **content**; of a folder,
-    of every file's relative path and content. For files above
-    :data:`FULL_HASH_LIMIT` (64 MB) the content hash is taken over the first and
-    last MiB plus size, path and ``mtime_ns`` (hashing gigabytes would cost more
-    than the cache saves; an in-place edit that keeps size and mtime of such a
-    file is the only change it can miss). A small file is always hashed whole,
-    so touching it without changing it keeps the entry and editing it within the
-    same second invalidates it.
+    :func:`key` hashes its parts with :func:`code_version` (the source of the computing modules and every
+    seamscope module they import), so an entry is reused only for the same inputs read by the same code.
+    :func:`fingerprint` hashes file **content** (a folder: every file's relative path and content); above
+    :data:`FULL_HASH_LIMIT` only the first and last MiB plus size, path and ``mtime_ns`` (hashing gigabytes costs
+    more than the cache saves; an in-place edit keeping size and mtime of such a file is all it can miss).
 Files
-    ``root()/<namespace>/<key>.parquet`` for one DataFrame (Parquet through
-    pyarrow; list columns and the entry's skips ride in the file's metadata) and
-    ``<key>.pkl`` for anything else (pickle). A frame Parquet cannot hold (mixed
-    object columns) falls back to pickle.
-Namespaces
-    One folder per kind of entry, every one written through :func:`put` and keyed by
-    :func:`key`: ``history`` (:mod:`toolkit.load.history`: tables per head, and the heads
-    cached per repository so a later head reads only its new commits), ``structure``
-    (:mod:`toolkit.load.structure`: parsed files per repository, finished tables),
-    ``definitions`` (:mod:`toolkit.load.definitions`), ``evidence`` (the other loaders,
-    through :mod:`toolkit.core.evidence`) and ``analysis`` (computed results).
+    ``root()/<namespace>/<key>.parquet`` for a DataFrame (list columns and the entry's skips in the metadata),
+    ``<key>.pkl`` for anything else, or a frame Parquet cannot hold. One namespace per kind of entry
+    (``history``, ``structure``, ``definitions``, ``evidence``, ``analysis``), all written through :func:`put`.
 Concurrency and damage
-    Writers write a temporary file in the same folder, ``fsync`` it and
-    ``os.replace`` it onto the final name, so a reader only ever opens a complete
-    file, and two writers of one key just replace equal content. A file that
-    cannot be read (truncated, corrupt, from an incompatible library) is removed
-    and its value recomputed: the cache never turns into an error for the user.
+    Writers replace the final name atomically (:mod:`toolkit.runtime.atomic`), so readers only see complete
+    files. An unreadable entry is removed and recomputed: the cache never turns into an error for the user.
 Trust
-    Unpickling runs code, so the cache folder must be the user's own: a folder
-    owned by another user, or writable by group/others, is refused with one
-    warning and the audit runs without a cache (:func:`enabled` is False). Every
-    pickle (only :func:`put` writes one; no loader keeps a store of its own) carries an HMAC-SHA256 over
-    its path and content with a per-user key kept in ``<cache>/.hmac-key``
-    (mode 0600, created on first use); a pickle whose HMAC does not match is
-    deleted unread. A folder that cannot be created or written (read-only, full)
-    also means "no cache", again with one warning, never a traceback.
+    Unpickling runs code, so the cache folder must be the user's own: a folder owned by another user, or
+    writable by group/others, is refused with one warning and the audit runs without a cache (:func:`enabled`
+    is False). Every pickle (only :func:`put` writes one) carries an HMAC-SHA256 over its path and content with
+    a per-user key in ``<cache>/.hmac-key`` (0600, created on first use); a pickle whose HMAC does not match is
+    deleted unread. A folder that cannot be created or written also means "no cache", with one warning.
 """
 from __future__ import annotations
 
@@ -164,43 +143,15 @@ def _mac(path: Path, payload: bytes) -> bytes:
     return hmac.new(_KEYS[str(folder)], rel + b"\0" + payload, hashlib.sha256).digest()
 
 
-def _dump_pickle(path: Path, obj: Any) -> None:
-    """Pickle ``obj`` to ``path`` (inside the cache folder) atomically, signed with the folder's key.
-
-    Does nothing when the cache is off; a folder that turns out full or read-only is warned about once and
-    not used again. Raises ``pickle.PicklingError``/``TypeError`` for a value that cannot be pickled."""
-    if not enabled():
-        return
-    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        atomic_write(path, _MAGIC + _mac(path, payload) + payload)
-    except OSError as exc:
-        write_failed(exc)
-
-
-def _load_pickle(path: Path) -> Any | None:
-    """The object pickled at ``path`` by :func:`_dump_pickle`, or None: absent, cache off, or not
-    authenticated / damaged (then the file is deleted unread and the value is recomputed)."""
-    if not enabled():
-        return None
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        _discard(path)
-        return None
+def _read_pickle(path: Path) -> tuple[Any, list[Skip]]:
+    """The entry :func:`put` pickled at ``path``; ValueError, before unpickling, when its HMAC does not match."""
+    data = path.read_bytes()
     head = len(_MAGIC) + 32
     if len(data) < head or not data.startswith(_MAGIC) or \
             not hmac.compare_digest(data[len(_MAGIC):head], _mac(path, data[head:])):
-        _discard(path)  # not written by us with this key: never unpickled
-        return None
-    try:
-        return pickle.loads(data[head:])
-    except Exception:  # noqa: BLE001 - authentic but unreadable now (a class that moved): recomputed
-        _discard(path)
-        return None
+        raise ValueError("not written by this cache with its key")  # never unpickled
+    value, skips = pickle.loads(data[head:])
+    return value, _skips_from(skips)
 
 
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
@@ -405,22 +356,13 @@ def get(namespace: str, k: str) -> tuple[Any, list[Skip]] | None:
     """``(value, skips)`` stored under ``k``, or ``None`` (absent, cache off, or damaged and now removed)."""
     if not enabled():
         return None
-    for ext in ("parquet", "pkl"):
+    for ext, read in (("parquet", _read_parquet), ("pkl", _read_pickle)):
         path = _path(namespace, k, ext)
         try:
-            got: Any
-            if ext == "parquet":
-                got = _read_parquet(path)
-            else:
-                got = _load_pickle(path)
-                if got is None:
-                    continue
-                if not (isinstance(got, tuple) and len(got) == 2):
-                    raise ValueError("not a cache entry")
-                got = (got[0], _skips_from(got[1]))
+            got = read(path)
         except FileNotFoundError:
             continue
-        except Exception:  # noqa: BLE001 - any unreadable entry is dropped and recomputed, by design
+        except Exception:  # noqa: BLE001 - unreadable or not ours (a class that moved, a bad HMAC): recomputed
             _discard(path)
             continue
         stats["hits"] += 1
@@ -446,7 +388,9 @@ def put(namespace: str, k: str, value: Any, skips: Iterable[Skip] = ()) -> None:
                 return
             except (ValueError, TypeError, ImportError, UnicodeEncodeError, _arrow_error()):
                 pass  # Parquet cannot hold this frame: pickle it
-        _dump_pickle(_path(namespace, k, "pkl"), (value, _skips_json(skips)))
+        path = _path(namespace, k, "pkl")
+        payload = pickle.dumps((value, _skips_json(skips)), protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(path, _MAGIC + _mac(path, payload) + payload)
         stats["writes"] += 1
     except OSError as exc:  # a read-only or full cache folder: the result is still returned, once warned
         write_failed(exc)
@@ -461,12 +405,8 @@ def _arrow_error() -> type[Exception]:
 
 def cached(namespace: str, k: str | None, compute: Callable[[list[Skip]], Any],
            skips: list[Skip] | None = None) -> Any:
-    """The value of ``compute(skips)`` under ``k``: read it from the cache, or compute and store it.
-
-    ``compute`` receives a fresh skip list; its skips are stored with the value and
-    replayed into ``skips`` on every hit, so a warm run reports what a cold one did.
-    ``k=None`` disables caching for this call.
-    """
+    """``compute(own skips)`` under ``k`` (None: not cached), read or computed and stored. Its skips are stored
+    with the value and replayed into ``skips`` on every hit, so a warm run reports what a cold one did."""
     if k is not None:
         hit = get(namespace, k)
         if hit is not None:

@@ -1,12 +1,9 @@
 """Python's cyclic garbage collector, paused while seamscope builds large tables: the one place that does.
 
-Why: an audit allocates millions of objects that live as long as it does (loaded tables, analysis results),
-and every full collection walks all of them again. Measured (benchmarks/bench_speed_tricks.py, cold audit
-with a backtest, best of 2, each in a fresh process): without the pause the pytest audit takes 1.16x the wall
-and 1.16x the CPU time. The front doors pause (the CLI, ``run_audit``, ``backtest_many``, the notebooks'
-``load``); loaders do not pause on their own (they did: 4 % of an audit, inside the front doors' pause).
-A forked worker inherits the paused collector; when the caller's was on (a notebook's analyses), the worker
-freezes the heap it inherited first (:func:`freeze_inherited`: the pytest drift review 1.43x slower without).
+Why: an audit allocates millions of objects that live as long as it does, and every full collection walks all
+of them again (benchmarks/bench_speed_tricks.py: the pytest audit takes 1.16x the time without the pause). The
+front doors pause (the CLI, ``run_audit``, ``backtest_many``, the notebooks' ``load``), loaders do not. A forked
+worker freezes the heap it inherited first (:func:`freeze_inherited`: the pytest drift review 1.43x slower without).
 """
 from __future__ import annotations
 

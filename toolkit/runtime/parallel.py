@@ -1,18 +1,15 @@
 """One way to spread CPU-bound parsing over the machine's cores: chunks of items mapped in worker processes.
 
-Its users parse with ``ast``, which holds the GIL: only processes run that in parallel. The structure loader
-parses every Python file of a revision; the definition history (:func:`toolkit.load.definitions.load_definition_changes`)
-compares the changed versions of the interfaces' files, one file per item (pytest: 8,000 version pairs, 2x
-faster on two cores), and runs here below 500 pairs. Below ``min_items`` a pool costs more than it saves and the
-work runs in this process; an ``executor`` given by the caller (a Dask client, in the notebooks) is used instead
-of a new pool.
+Its users (the structure loader, the definition history) parse with ``ast``, which holds the GIL: only
+processes run that in parallel. Below ``min_items`` a pool costs more than it saves and the work runs here; an
+``executor`` given by the caller (a Dask client, in the notebooks) is used instead of a new pool.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from toolkit.runtime import gcpause
 from toolkit.runtime.progress import progress
@@ -45,15 +42,10 @@ def map_chunks(fn: Callable[[list[T]], list[R]], items: Sequence[T], *, weight: 
         return fn(items)
     n = workers or min(os.cpu_count() or 1, 8)
     parts = chunks(items, n * 4, weight)
-    out: list[R] = []
-    run: Any = executor
-    pool = None
-    if run is None:
-        pool = run = cf.ProcessPoolExecutor(max_workers=n, initializer=gcpause.freeze_inherited)
+    run = executor if executor is not None else \
+        cf.ProcessPoolExecutor(max_workers=n, initializer=gcpause.freeze_inherited)
     try:
-        for res in progress(run.map(fn, parts), desc=desc, total=len(parts), unit="chunk"):
-            out.extend(res)
+        return [r for res in progress(run.map(fn, parts), desc=desc, total=len(parts), unit="chunk") for r in res]
     finally:
-        if pool is not None:
-            pool.shutdown()
-    return out
+        if run is not executor:
+            run.shutdown()
