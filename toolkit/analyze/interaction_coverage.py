@@ -363,12 +363,11 @@ def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) ->
     }
 
 
-def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
+def _static_units(test_kinds: pd.DataFrame | None, mocks_of: dict[str, list[tuple[str, str | None, str | None]]],
                   imports: pd.DataFrame | None) -> list[tuple[str, set[str], set[str]]]:
     """(test, components it imports, components it mocks) per test of ``test_kinds``; without it, per test file
     pytest collects under its default ``python_files`` (a ``conftest.py`` or helper only provides fixtures:
-    importing everything there exercises nothing by itself). Which
-    symbols each one mocks: :func:`_static_mocks`."""
+    importing everything there exercises nothing by itself). ``mocks_of``: :func:`_static_mocks`."""
     if test_kinds is not None:
         return [(base_test_id(str(t)), set(_as_list(c)), set(_as_list(m)))
                 for t, c, m in zip(test_kinds["test_id"], test_kinds["components"], test_kinds["mocked_components"])]
@@ -377,11 +376,7 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
         for path, comp in zip(imports["path"].astype(object), imports["target_component"]):
             if is_collected_test_file(str(path)) and not pd.isna(comp):
                 imported.setdefault(str(path), set()).add(str(comp))
-    mocked: dict[str, set[str]] = {}
-    if mocks is not None and not mocks.empty:
-        for f, comp in zip(mocks["test_file"].astype(object), mocks["target_component"]):
-            if not pd.isna(comp):
-                mocked.setdefault(str(f), set()).add(str(comp))
+    mocked = {f: {c for c, _q, _w in ms} for f, ms in mocks_of.items()}
     return [(f, imported.get(f, set()), mocked.get(f, set())) for f in sorted(set(imported) | set(mocked))]
 
 
@@ -442,11 +437,11 @@ def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd
     """Estimate from the tests' imports and mocks when no per-test coverage exists (module docstring)."""
     by_caller: dict[str, list[tuple[str, set[str]]]] = {}  # component -> the tests reaching it
     graph = _facade_imports(imports)
-    for test, imported, mocked in _static_units(test_kinds, mocks, imports):
+    mocks_of = _static_mocks(test_kinds, mocks)
+    for test, imported, mocked in _static_units(test_kinds, mocks_of, imports):
         reached = _reached(graph, imported, mocked)
         for c in reached:
             by_caller.setdefault(c, []).append((test, reached))
-    mocks_of = _static_mocks(test_kinds, mocks)
     module_of = _module_of(imports)
     kinds = _kinds(test_kinds)
     seam_rows, status_of = [], {}
