@@ -72,10 +72,6 @@ def _changesets(history: History, level: str, components: ComponentMap | None, f
     return out
 
 
-def _empty() -> pd.DataFrame:
-    return schema.empty("logical_coupling")
-
-
 def logical_coupling(
     history: History,
     *,
@@ -97,7 +93,7 @@ def logical_coupling(
     """
     rows = _changesets(history, level, components, follow_renames)
     if rows.empty:
-        return _empty()
+        return schema.empty("logical_coupling")
     size = rows.groupby("sha", sort=False).size()
     keep = size.index[size <= max_changeset_size]
     rows = rows[rows["sha"].isin(keep)].drop_duplicates(["sha", "entity"])
@@ -105,7 +101,7 @@ def logical_coupling(
     pairs = rows.merge(rows, on="sha", suffixes=("_a", "_b"))
     pairs = pairs[pairs["entity_a"] < pairs["entity_b"]]
     if pairs.empty:
-        return _empty()
+        return schema.empty("logical_coupling")
     shared = pairs.groupby(["entity_a", "entity_b"], sort=False).size().rename("shared").reset_index()
     ra = shared["entity_a"].map(revs).astype("int64")
     rb = shared["entity_b"].map(revs).astype("int64")

@@ -173,11 +173,8 @@ def _recurrence(long: pd.DataFrame, months: int) -> pd.DataFrame:
 
 
 def _resolve_times(bugs: pd.DataFrame, categorized: bool) -> pd.DataFrame:
-    if categorized:
-        groups = {"integration": bugs["category"].eq("integration"), "component": bugs["category"].eq("component")}
-    else:
-        single = bugs["components"].map(len) == 1
-        groups = {"integration": bugs["crossing"], "component": single}
+    groups = ({"integration": bugs["category"].eq("integration"), "component": bugs["category"].eq("component")}
+              if categorized else {"integration": bugs["crossing"], "component": bugs["components"].map(len) == 1})
     days = (bugs["resolved"] - bugs["created"]) / pd.Timedelta(days=1)
     rows = []
     for name, mask in groups.items():

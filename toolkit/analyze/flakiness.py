@@ -82,11 +82,10 @@ def flakiness(test_results: pd.DataFrame) -> pd.DataFrame:
         return schema.empty("flakiness")
     runs = _per_run(test_results)
     ran = runs[runs["failed"] | runs["passed"]]
-    state = ran["failed"].to_numpy()
-    same_group = (ran[_KEYS].to_numpy()[1:] == ran[_KEYS].to_numpy()[:-1]).all(axis=1) if len(ran) > 1 else np.zeros(0, bool)
+    state, keys = ran["failed"].to_numpy(), ran[_KEYS].to_numpy()
     flip = np.zeros(len(ran), dtype="int64")
-    if len(ran) > 1:
-        flip[1:] = (same_group & (state[1:] != state[:-1])).astype("int64")
+    if len(ran) > 1:  # a change of outcome between consecutive runs of one group
+        flip[1:] = (keys[1:] == keys[:-1]).all(axis=1) & (state[1:] != state[:-1])
     ran = ran.assign(flip=flip)
     flips = ran.groupby(_KEYS, sort=False)["flip"].sum()
     runs["rerun_pass"] = runs["passed"] & (runs["reruns"] > 0)

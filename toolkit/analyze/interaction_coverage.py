@@ -139,10 +139,18 @@ def _seam_mock_rule(callees: set[str], caller_modules: set[str]) -> Callable[[st
     return relates
 
 
+def _module_of(imports: pd.DataFrame | None) -> dict[str, Any]:
+    """path -> its module as the structure named it (under the repository's source roots)."""
+    return dict(zip(imports["path"].astype(str), imports["module"].astype(object))) if imports is not None else {}
+
+
 def _modules(paths: pd.Series, module_of: dict[str, Any]) -> set[str]:
-    """The modules of ``paths`` as the structure named them (under the repository's source roots), else as
-    named under src/lib."""
+    """The modules of ``paths`` per ``module_of``, else as named under src/lib."""
     return {m if isinstance(m := module_of.get(p), str) else module_name(p) for p in paths.astype(object)}
+
+
+def _str(v: Any) -> str | None:
+    return None if pd.isna(v) else str(v)
 
 
 def _mock_index(mocks: pd.DataFrame | None) -> dict[str, list[tuple[str | None, str | None, str | None]]]:
@@ -150,18 +158,11 @@ def _mock_index(mocks: pd.DataFrame | None) -> dict[str, list[tuple[str | None, 
     out: dict[str, list[tuple[str | None, str | None, str | None]]] = {}
     if mocks is None or mocks.empty:
         return out
-    def val(v: Any) -> str | None:
-        return None if pd.isna(v) else str(v)
     for tid, q, comp, target in zip(mocks["test_id"], mocks["target_qualname"], mocks["target_component"],
                                     mocks["target"]):
-        if pd.isna(tid):
-            continue
-        out.setdefault(base_test_id(str(tid)), []).append((val(q), val(comp), val(target)))
+        if not pd.isna(tid):
+            out.setdefault(base_test_id(str(tid)), []).append((_str(q), _str(comp), _str(target)))
     return out
-
-
-def _sorted_list(values) -> list[str]:
-    return sorted(set(values))
 
 
 def interaction_coverage(
@@ -224,18 +225,15 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
     if test_exercises is None:
         return _static(call_sites, mocks=mocks, imports=imports, test_kinds=test_kinds, seams=seams)
     mock_idx = _mock_index(mocks)
-    all_mocks = [(t, q, c, w) for t, ms in mock_idx.items() for q, c, w in ms]
-    # a file's module as the structure named it (under the repository's source roots); without the imports
-    # table, named under src/lib only
-    module_of = dict(zip(imports["path"].astype(str), imports["module"].astype(object))) if imports is not None \
-        else {}
+    module_of = _module_of(imports)
     by_qualname: dict[str, set[str]] = {}  # replaced symbol -> tests replacing it
     by_component: dict[str, list[tuple[str, str | None, str | None]]] = {}  # component -> (test, qualname, target)
-    for t, q, c, w in all_mocks:
-        if q is not None:
-            by_qualname.setdefault(q, set()).add(t)
-        if c is not None:
-            by_component.setdefault(c, []).append((t, q, w))
+    for t, ms in mock_idx.items():
+        for q, c, w in ms:
+            if q is not None:
+                by_qualname.setdefault(q, set()).add(t)
+            if c is not None:
+                by_component.setdefault(c, []).append((t, q, w))
 
     def replacing(callee: str) -> set[str]:
         """Tests mocking ``callee`` or an enclosing module/class (a lookup per dotted prefix)."""
@@ -245,11 +243,10 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         return out
 
     ran_by: dict[str, set[str]] = {}
-    for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
-        ran_by.setdefault(cs, set()).add(tid)
     caller_of = dict(zip(call_sites["call_site_id"].astype(object), call_sites["caller"].astype(object)))
     ran_inside: dict[str, set[str]] = {}  # test -> every dotted prefix of the functions enclosing its call sites
     for tid, cs in zip(test_exercises["test_id"].astype(object), test_exercises["call_site_id"].astype(object)):
+        ran_by.setdefault(cs, set()).add(tid)
         caller = caller_of.get(cs)
         if isinstance(caller, str):
             ran_inside.setdefault(tid, set()).update(_prefixes(caller))
@@ -259,14 +256,9 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         return q is None or q not in ran_inside.get(test_id, ())
 
     def mocks_callee(test_id: str, callee: str, callee_comp: str) -> bool:
-        for q, comp, _w in mock_idx.get(base_test_id(test_id), ()):
-            if not acted(test_id, q):
-                continue
-            if q is not None and _replaces(callee, q):
-                return True
-            if match == "component" and comp == callee_comp:
-                return True
-        return False
+        return any(acted(test_id, q) and ((q is not None and _replaces(callee, q))
+                                          or (match == "component" and comp == callee_comp))
+                   for q, comp, _w in mock_idx.get(base_test_id(test_id), ()))
 
     rows = []
     for cs in call_sites.itertuples(index=False):
@@ -276,8 +268,8 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         mocked_anywhere = replacing(cs.callee)
         mocked_anywhere -= {base_test_id(t) for t in real}  # listed once, as real (its mock did not act)
         status = "integration" if real else ("isolation_only" if (tests or mocked_anywhere) else "untested")
-        rows.append({**cs._asdict(), "status": status, "tests_real": _sorted_list(real),
-                     "tests_mocked": _sorted_list(mocked | mocked_anywhere)})
+        rows.append({**cs._asdict(), "status": status, "tests_real": sorted(real),
+                     "tests_mocked": sorted(mocked | mocked_anywhere)})
     sites = pd.DataFrame(rows, columns=list(call_sites.columns) + ["status", "tests_real", "tests_mocked"])
     sites = _conform_sites(sites)
 
@@ -293,19 +285,22 @@ def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, moc
         relates = _seam_mock_rule(callees, caller_modules)
         mocking = {t for t, q, written in by_component.get(callee_comp, ()) if relates(q, written)}
         mocking |= set().union(*grp["tests_mocked"]) if n else set()
-        integ = int(counts.get("integration", 0))
-        iso = int(counts.get("isolation_only", 0))
-        status = seam_status(n, len(real), len(mocking))
-        seam_rows.append({
-            "seam": seam, "caller_component": caller, "callee_component": callee_comp, "call_sites": n,
-            "integration": integ, "isolation_only": iso, "untested": int(counts.get("untested", 0)),
+        integ, iso, untested = (int(counts.get(s, 0)) for s in ("integration", "isolation_only", "untested"))
+        seam_rows.append(_seam_row(seam, caller, callee_comp, n, integ, iso, untested,
+                                   seam_status(n, len(real), len(mocking)), sorted(real), sorted(mocking), kinds))
+    out = _conform_seams(seam_rows, seams)
+    return InteractionCoverage(sites, out, _summary(sites, out, "coverage", COVERAGE_NOTE), "coverage")
+
+
+def _seam_row(seam: str, caller: Any, callee: Any, n: int, integ: int, iso: int, untested: int, status: str,
+              real: list[str], mocking: list[str], kinds: dict[str, str]) -> dict[str, Any]:
+    """One row of the seams table (schema ``interaction_seams``, before ``imports``/``unresolved_calls``)."""
+    return {"seam": seam, "caller_component": caller, "callee_component": callee, "call_sites": n,
+            "integration": integ, "isolation_only": iso, "untested": untested,
             "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status,
             "tests_real": len(real), "tests_mocking": len(mocking),
             "integration_kind_tests": sum(1 for t in real if kinds.get(base_test_id(t)) in ("integration", "e2e")),
-            "tests_real_list": sorted(real), "tests_mocking_list": sorted(mocking),
-        })
-    out = _conform_seams(seam_rows, seams)
-    return InteractionCoverage(sites, out, _summary(sites, out, "coverage", COVERAGE_NOTE), "coverage")
+            "tests_real_list": real, "tests_mocking_list": mocking}
 
 
 def _kinds(test_kinds: pd.DataFrame | None) -> dict[str, str]:
@@ -329,11 +324,8 @@ def _conform_seams(rows: list[dict], seams: pd.DataFrame | None) -> pd.DataFrame
     if seams is not None:
         for r in seams.itertuples(index=False):
             if str(r.seam) not in have and int(r.imports) > 0:
-                rows.append({"seam": str(r.seam), "caller_component": r.caller_component,
-                             "callee_component": r.callee_component, "call_sites": 0, "integration": 0,
-                             "isolation_only": 0, "untested": 0, "pct_integration": float("nan"),
-                             "status": IMPORT_ONLY, "tests_real": 0, "tests_mocking": 0, "integration_kind_tests": 0,
-                             "tests_real_list": [], "tests_mocking_list": []})
+                rows.append(_seam_row(str(r.seam), r.caller_component, r.callee_component, 0, 0, 0, 0, IMPORT_ONLY,
+                                      [], [], {}))
     if not rows:
         return schema.empty("interaction_seams")
     df = pd.DataFrame(rows)
@@ -371,12 +363,11 @@ def _summary(sites: pd.DataFrame, seams: pd.DataFrame, basis: str, note: str) ->
     }
 
 
-def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
+def _static_units(test_kinds: pd.DataFrame | None, mocks_of: dict[str, list[tuple[str, str | None, str | None]]],
                   imports: pd.DataFrame | None) -> list[tuple[str, set[str], set[str]]]:
     """(test, components it imports, components it mocks) per test of ``test_kinds``; without it, per test file
     pytest collects under its default ``python_files`` (a ``conftest.py`` or helper only provides fixtures:
-    importing everything there exercises nothing by itself). Which
-    symbols each one mocks: :func:`_static_mocks`."""
+    importing everything there exercises nothing by itself). ``mocks_of``: :func:`_static_mocks`."""
     if test_kinds is not None:
         return [(base_test_id(str(t)), set(_as_list(c)), set(_as_list(m)))
                 for t, c, m in zip(test_kinds["test_id"], test_kinds["components"], test_kinds["mocked_components"])]
@@ -385,11 +376,7 @@ def _static_units(test_kinds: pd.DataFrame | None, mocks: pd.DataFrame | None,
         for path, comp in zip(imports["path"].astype(object), imports["target_component"]):
             if is_collected_test_file(str(path)) and not pd.isna(comp):
                 imported.setdefault(str(path), set()).add(str(comp))
-    mocked: dict[str, set[str]] = {}
-    if mocks is not None and not mocks.empty:
-        for f, comp in zip(mocks["test_file"].astype(object), mocks["target_component"]):
-            if not pd.isna(comp):
-                mocked.setdefault(str(f), set()).add(str(comp))
+    mocked = {f: {c for c, _q, _w in ms} for f, ms in mocks_of.items()}
     return [(f, imported.get(f, set()), mocked.get(f, set())) for f in sorted(set(imported) | set(mocked))]
 
 
@@ -411,8 +398,7 @@ def _static_mocks(test_kinds: pd.DataFrame | None,
         for f, q, c, w in zip(mocks["test_file"].astype(object), mocks["target_qualname"], mocks["target_component"],
                               mocks["target"]):
             if not pd.isna(c):
-                out.setdefault(str(f), []).append((str(c), None if pd.isna(q) else str(q),
-                                                   None if pd.isna(w) else str(w)))
+                out.setdefault(str(f), []).append((str(c), _str(q), _str(w)))
     return out
 
 
@@ -451,13 +437,12 @@ def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd
     """Estimate from the tests' imports and mocks when no per-test coverage exists (module docstring)."""
     by_caller: dict[str, list[tuple[str, set[str]]]] = {}  # component -> the tests reaching it
     graph = _facade_imports(imports)
-    for test, imported, mocked in _static_units(test_kinds, mocks, imports):
+    mocks_of = _static_mocks(test_kinds, mocks)
+    for test, imported, mocked in _static_units(test_kinds, mocks_of, imports):
         reached = _reached(graph, imported, mocked)
         for c in reached:
             by_caller.setdefault(c, []).append((test, reached))
-    mocks_of = _static_mocks(test_kinds, mocks)
-    module_of = dict(zip(imports["path"].astype(str), imports["module"].astype(object))) if imports is not None \
-        else {}
+    module_of = _module_of(imports)
     kinds = _kinds(test_kinds)
     seam_rows, status_of = [], {}
     for seam, grp in call_sites.groupby("seam", sort=True):
@@ -467,20 +452,12 @@ def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd
                          if any(c == callee and (q == _SOME_SYMBOL or relates(q, w))
                                 for c, q, w in mocks_of.get(u, ()))}
         real = sorted({u for u, comps in by_caller.get(caller, ()) if callee in comps and u not in mocking_units})
-        mocking = sorted(mocking_units)
         n = len(grp)
-        status = seam_status(n, len(real), len(mocking), basis="static")
-        status_of[seam] = status
+        status = status_of[seam] = seam_status(n, len(real), len(mocking_units), basis="static")
         integ = n if status.startswith("integration") else 0
         iso = n if status.startswith("mocks_only") else 0
-        seam_rows.append({
-            "seam": seam, "caller_component": caller, "callee_component": callee, "call_sites": n,
-            "integration": integ, "isolation_only": iso, "untested": n - integ - iso,
-            "pct_integration": 100.0 * integ / n if n else float("nan"), "status": status,
-            "tests_real": len(real), "tests_mocking": len(mocking),
-            "integration_kind_tests": sum(1 for t in real if kinds.get(t) in ("integration", "e2e")),
-            "tests_real_list": real, "tests_mocking_list": mocking,
-        })
+        seam_rows.append(_seam_row(seam, caller, callee, n, integ, iso, n - integ - iso, status, real,
+                                   sorted(mocking_units), kinds))
     sites = call_sites.copy()
     sites["status"] = [status_of[s] for s in sites["seam"]] if len(sites) else pd.Series(dtype="string")
     sites["tests_real"] = [[] for _ in range(len(sites))]

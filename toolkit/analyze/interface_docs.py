@@ -161,19 +161,7 @@ def interface_docs(
     review without them) and ``history`` they come from — drift is skipped without both. Returns
     :class:`InterfaceDocs` (definitions in the module docstring).
     """
-    return _review(structure, _Modules(structure, definitions), history=history, changes=changes)
-
-
-def drift_targets(interfaces: pd.DataFrame) -> dict[str, list[str]]:
-    """Path -> qualnames of the interfaces (``interfaces`` table) whose drift is reviewed: the defined ones."""
-    out: dict[str, list[str]] = defaultdict(list)
-    sel = interfaces[interfaces["kind"] != "unresolved"]
-    for path, qual in dict.fromkeys(zip(sel["path"].tolist(), sel["qualname"].tolist())):
-        out[path].append(qual)
-    return dict(out)
-
-
-def _review(structure, mods: _Modules, *, history, changes: DefinitionChanges | None) -> InterfaceDocs:
+    mods = _Modules(structure, definitions)
     cs = structure.call_sites
     imp = structure.imports
 
@@ -315,6 +303,15 @@ def _review(structure, mods: _Modules, *, history, changes: DefinitionChanges | 
         "weights": dict(WEIGHTS),
     }
     return InterfaceDocs(interfaces=interfaces, seams=seams, drift=drift_df, summary=summary)
+
+
+def drift_targets(interfaces: pd.DataFrame) -> dict[str, list[str]]:
+    """Path -> qualnames of the interfaces (``interfaces`` table) whose drift is reviewed: the defined ones."""
+    out: dict[str, list[str]] = defaultdict(list)
+    sel = interfaces[interfaces["kind"] != "unresolved"]
+    for path, qual in dict.fromkeys(zip(sel["path"].tolist(), sel["qualname"].tolist())):
+        out[path].append(qual)
+    return dict(out)
 
 
 def _drift(interfaces: pd.DataFrame, merged: dict, history: History, changes: DefinitionChanges) -> pd.DataFrame:

@@ -87,15 +87,10 @@ def documents_raises(doc: str | None) -> bool:
 
 def describe_change(before: tuple, after: tuple) -> str:
     """A short human description of how a signature changed."""
+    def param(name: str, kind: str, ann: str | None, default: str | None) -> str:
+        star = kind if kind in ("*", "**") else ""
+        return star + name + (f": {ann}" if ann else "") + ("" if default is None else f" = {default}")
+
     def fmt(sig: tuple) -> str:
-        parts = []
-        for name, kind, ann, default in sig[0]:
-            s = {"*": "*", "**": "**"}.get(kind, "") + name
-            if ann:
-                s += f": {ann}"
-            if default is not None:
-                s += f" = {default}"
-            parts.append(s)
-        out = f"({', '.join(parts)})"
-        return out + (f" -> {sig[1]}" if sig[1] else "")
+        return f"({', '.join(param(*p) for p in sig[0])})" + (f" -> {sig[1]}" if sig[1] else "")
     return f"{fmt(before)} => {fmt(after)}"

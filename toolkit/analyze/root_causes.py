@@ -134,16 +134,14 @@ def root_causes(seams: pd.DataFrame, *, components: Sequence[str], structural_co
                 f"{r.tests_mocking} test(s) mock the callee, {r.tests_real} exercise it for real")
     # external services imported by production code
     prod = imports[imports["component"].notna() & imports["target_component"].isna()]
-    ext_modules: dict[tuple[str, str], set[str]] = defaultdict(set)
-    ext_files: dict[tuple[str, str], set[str]] = defaultdict(set)
+    ext: dict[tuple[str, str], tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))  # modules, files
     for comp, mod, path in zip(prod["component"].astype(str), prod["target_module"].astype(object),
                                prod["path"].astype(str)):
-        kind = external_service(mod if isinstance(mod, str) else None)
-        if kind:
-            ext_modules[(comp, kind)].add(str(mod))
-            ext_files[(comp, kind)].add(path)
-    external = pd.DataFrame([{"component": c, "service": k, "modules": sorted(m), "files": len(ext_files[(c, k)])}
-                             for (c, k), m in sorted(ext_modules.items())],
+        if kind := external_service(mod if isinstance(mod, str) else None):
+            ext[(comp, kind)][0].add(str(mod))
+            ext[(comp, kind)][1].add(path)
+    external = pd.DataFrame([{"component": c, "service": k, "modules": sorted(m), "files": len(f)}
+                             for (c, k), (m, f) in sorted(ext.items())],
                             columns=["component", "service", "modules", "files"])
     for r in external.itertuples(index=False):
         add(r.component, "external_service", r.files, "any", "medium",

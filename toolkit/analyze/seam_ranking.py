@@ -194,9 +194,13 @@ def one_per_pair(seams: Iterable[str], pair_of: Mapping[str, Any]) -> list[str]:
     return first + later
 
 
+def _level(level: Any) -> str:
+    return str(level) if isinstance(level, str) else "component"
+
+
 def _pair_key(seam: str, level: Any) -> tuple[str, str]:
     a, sep, b = str(seam).partition("->")
-    return (str(level) if isinstance(level, str) else "component", pair_name(a, b) if sep else str(seam))
+    return (_level(level), pair_name(a, b) if sep else str(seam))
 
 
 def top_of(table: pd.DataFrame, n: int | None = TOP) -> pd.DataFrame:
@@ -209,18 +213,15 @@ def top_of(table: pd.DataFrame, n: int | None = TOP) -> pd.DataFrame:
     t = table.sort_values("rank", kind="stable")
     levels = t["level"] if "level" in t.columns else pd.Series("component", index=t.index)
     keys = {i: _pair_key(s, lv) for i, s, lv in zip(t.index, t["seam"], levels)}
-    rank_of = {(str(lv) if isinstance(lv, str) else "component", str(s)): r
-               for s, lv, r in zip(t["seam"], levels, t["rank"])}
+    rank_of = {(_level(lv), str(s)): r for s, lv, r in zip(t["seam"], levels, t["rank"])}
     shown = one_per_pair(list(t.index), keys)[:len(set(keys.values()))]  # the first row of each pair
     out = t.loc[shown if n is None else shown[:n]].copy()
 
     def reverse(seam: str, level: Any) -> Any:
         a, sep, b = str(seam).partition("->")
-        return rank_of.get((str(level) if isinstance(level, str) else "component", f"{b}->{a}"), pd.NA) \
-            if sep and a != b else pd.NA
+        return rank_of.get((_level(level), f"{b}->{a}"), pd.NA) if sep and a != b else pd.NA
 
-    lv_out = out["level"] if "level" in out.columns else pd.Series("component", index=out.index)
-    out["reverse_rank"] = pd.array([reverse(s, lv) for s, lv in zip(out["seam"], lv_out)], dtype="Int64")
+    out["reverse_rank"] = pd.array([reverse(s, lv) for s, lv in zip(out["seam"], levels.loc[out.index])], dtype="Int64")
     return out
 
 
@@ -296,9 +297,9 @@ def rank_seams(seams: pd.DataFrame, call_sites: pd.DataFrame, *, logical_couplin
 
     ic = ic.set_index("seam")
     t["status"] = t["seam"].map(ic["status"]).where(code).astype("string")
-    t["integration_sites"] = t["seam"].map(ic["integration"]).where(code).fillna(0).astype("int64")
-    t["tests_real"] = t["seam"].map(ic["tests_real"]).where(code).fillna(0).astype("int64")
-    t["tests_mocking"] = t["seam"].map(ic["tests_mocking"]).where(code).fillna(0).astype("int64")
+    for col, src in (("integration_sites", "integration"), ("tests_real", "tests_real"),
+                     ("tests_mocking", "tests_mocking")):
+        t[col] = t["seam"].map(ic[src]).where(code).fillna(0).astype("int64")
 
     ids = interface_seams.set_index("seam")
     t["doc_score"] = t["seam"].map(ids["mean_score"]).where(code).astype(float)

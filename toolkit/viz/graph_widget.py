@@ -1,20 +1,13 @@
 """Interactive coupling graph for the notebooks: components as nodes, seams as edges.
 
-The graph is :func:`toolkit.analyze.coupling_graph.coupling_graph`'s DiGraph
-(node attributes ``component, size, churn, revisions`` and optionally ``risk,
-integration_coverage, bugs``; edge attributes ``seam, imports, call_sites,
-co_changes, degree, bugs`` and optionally ``risk, integration_coverage``, the interaction-coverage numbers
-``status, tests_real, tests_mocking`` and the service-seam overlay
-``service_calls, service_kind, service_exercised, service_production_only`` from
-:attr:`toolkit.core.findings.Findings.graph`).
+The graph is :func:`toolkit.analyze.coupling_graph.coupling_graph`'s DiGraph as
+:attr:`toolkit.core.findings.Findings.graph` enriches it (risk, integration coverage, the interaction-coverage
+numbers, the service-seam overlay).
 
-The widget is an anywidget module (``graph_widget.js``/``.css`` next to this
-file, no CDN): positions are computed here once, the browser draws on one
-``<canvas>`` so thousands of nodes stay responsive, and a click sends the
-selection back (trait ``selected``); Python answers with the details (trait
-``detail``) from the ``details`` argument. A legend under the toolbar gives the scale of the current colouring
-(the ramp of :data:`toolkit.viz.plots.COLOURS`, the one mapping every chart uses), what grey means and what size
-and edge width encode.
+The widget is an anywidget module (``graph_widget.js``/``.css`` next to this file, no CDN): positions are computed
+here once, the browser draws on one ``<canvas>`` so thousands of nodes stay responsive, and a click sends the
+selection back (trait ``selected``); Python answers with the details (trait ``detail``) from the ``details``
+argument. The legend uses the ramp of :data:`toolkit.viz.plots.COLOURS`, the one mapping every chart uses.
 
 Static exports (nbconvert to HTML, a notebook viewer) have no kernel and, offline, no widget JavaScript: the
 widget is displayed with a second output holding a PNG of the same graph, legend included, which the live
@@ -36,6 +29,7 @@ from typing import Any
 
 import anywidget
 import networkx as nx
+import pandas as pd
 import traitlets
 
 from toolkit.viz.plots import COLOURS
@@ -78,14 +72,7 @@ def json_safe(value: Any) -> Any:
         return value
     if hasattr(value, "tolist"):
         return json_safe(value.tolist())
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pass
-    return str(value)
+    return None if value is pd.NA or value is pd.NaT else str(value)
 
 
 def layout(graph: nx.Graph, seed: int = 42) -> dict[str, tuple[float, float]]:
@@ -187,12 +174,8 @@ class CouplingGraphWidget(anywidget.AnyWidget):
     # -- selection → details -------------------------------------------------
     def select(self, ident: str | None, kind: str | None = None) -> None:
         """Select a node (component) or an edge (seam ``"a->b"``) as if clicked; None clears."""
-        if ident is None:
-            self.selected = {}
-            return
-        if kind is None:
-            kind = "node" if ident in self._pos else "edge"
-        self.selected = {"kind": kind, "id": ident}
+        kind = kind or ("node" if ident in self._pos else "edge")
+        self.selected = {} if ident is None else {"kind": kind, "id": ident}
 
     @traitlets.observe("selected")
     def _on_selected(self, change: dict) -> None:
@@ -268,9 +251,8 @@ class CouplingGraphWidget(anywidget.AnyWidget):
         """
         from IPython.display import display
 
-        data, meta = self._repr_mimebundle_(**kwargs), {}
-        if isinstance(data, tuple):
-            data, meta = data
+        bundle = self._repr_mimebundle_(**kwargs)
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = {k: v for k, v in data.items() if k != "image/png"}  # the picture is the next output
         display(data, metadata=meta, raw=True)
         display({"text/html": self.static_html(), "text/plain": self._summary()}, raw=True)

@@ -80,7 +80,7 @@ def _num(value: object, default: float = 1.0) -> float:
     return f if math.isfinite(f) else default
 
 
-def _empty(fig: Figure, ax, message: str) -> None:
+def _empty(ax, message: str) -> None:
     ax.set_axis_off()
     ax.text(0.5, 0.5, message, ha="center", va="center", color="#57606a", fontsize=12, transform=ax.transAxes)
 
@@ -113,15 +113,9 @@ def _select_nodes(g: nx.DiGraph, highlight: set[str], weight: str, limit: int) -
 def coupling_graph_png(
     g: nx.DiGraph, *, highlight: Iterable[str] = (), weight: str = "call_sites", title: str = ""
 ) -> bytes:
-    """The component coupling graph as PNG.
-
-    Nodes are components sized by their ``size`` attribute; edges are seams
-    ``a->b`` drawn with width proportional to ``weight`` (default
-    ``call_sites``; missing -> 1). Seams named in ``highlight`` are drawn red.
-    Layout is deterministic (nodes sorted by name, spring layout with a fixed
-    seed). Graphs over ``MAX_GRAPH_NODES`` nodes are cut to the highlighted seams
-    and heaviest edges, and the title says so.
-    """
+    """The component coupling graph as PNG: nodes sized by ``size``, seams as arrows as wide as ``weight``
+    (missing -> 1), ``highlight``ed seams red. Deterministic (sorted nodes, seeded spring layout). Graphs over
+    :data:`MAX_GRAPH_NODES` nodes are cut to the highlighted seams and heaviest edges, and the title says so."""
     highlight = {str(h) for h in highlight}
     total = g.number_of_nodes()
     note = ""
@@ -145,7 +139,7 @@ def coupling_graph_png(
     if full_title:
         ax.set_title(full_title, fontsize=12)
     if n == 0:
-        _empty(fig, ax, "no components")
+        _empty(ax, "no components")
         return _png(fig)
 
     und = sub.to_undirected(as_view=False)
@@ -193,11 +187,8 @@ def coupling_graph_png(
 
 def heatmap_png(matrix: pd.DataFrame, *, title: str, cmap: str = "Reds", value_label: str = "") -> bytes:
     """A component × component matrix (e.g. bugs per pair) as an annotated heat map; ``value_label`` names what
-    a cell counts (on the colour bar).
-
-    Counts are written in each cell up to 40×40; larger matrices show the first
-    40 rows/columns as given (order them before calling) and say so in the title.
-    """
+    a cell counts (on the colour bar). Larger than 40×40, the first 40 rows/columns as given show, and the title
+    says so."""
     rows, cols = matrix.shape
     m = matrix.iloc[:MAX_HEATMAP, :MAX_HEATMAP]
     r, c = m.shape
@@ -206,7 +197,7 @@ def heatmap_png(matrix: pd.DataFrame, *, title: str, cmap: str = "Reds", value_l
     ax = fig.add_subplot()
     ax.set_title(_t(title, 90) + note, fontsize=12)
     if r == 0 or c == 0:
-        _empty(fig, ax, "no data")
+        _empty(ax, "no data")
         return _png(fig)
     vals = m.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     finite = vals[np.isfinite(vals)]
@@ -228,27 +219,29 @@ def heatmap_png(matrix: pd.DataFrame, *, title: str, cmap: str = "Reds", value_l
     return _png(fig)
 
 
+def _bar_axes(title: str, shown: int, total: int, figsize: tuple[float, float]):
+    """A figure for at most :data:`MAX_BARS` bars, its title saying when some were left out."""
+    fig = Figure(figsize=figsize)
+    ax = fig.add_subplot()
+    ax.set_title(_t(title, 90) + (f" (first {shown} of {total})" if total > shown else ""), fontsize=12)
+    return fig, ax
+
+
 def bar_png(series: pd.Series, *, title: str, xlabel: str) -> bytes:
     """Horizontal bars, one per index label, in the order given (first on top); at most 40 bars."""
-    total = len(series)
     s = pd.to_numeric(series.iloc[:MAX_BARS], errors="coerce").fillna(0.0)
-    note = f" (first {len(s)} of {total})" if total > len(s) else ""
-    fig = Figure(figsize=(8.0, max(2.5, 0.8 + 0.3 * len(s))))
-    ax = fig.add_subplot()
-    ax.set_title(_t(title, 90) + note, fontsize=12)
+    fig, ax = _bar_axes(title, len(s), len(series), (8.0, max(2.5, 0.8 + 0.3 * len(s))))
     if len(s) == 0:
-        _empty(fig, ax, "no data")
+        _empty(ax, "no data")
         return _png(fig)
-    y = np.arange(len(s))
-    ax.barh(y, s.to_numpy(dtype=float), color=_NODE)
+    ax.barh(np.arange(len(s)), s.to_numpy(dtype=float), color=_NODE)
     _label_barh(fig, ax, s.index, xlabel)
     return _png(fig)
 
 
 def _label_barh(fig: Figure, ax, labels, xlabel: str) -> None:
     """Label the bars (first at the top), a light x grid, no top/right frame."""
-    y = np.arange(len(labels))
-    ax.set_yticks(y)
+    ax.set_yticks(np.arange(len(labels)))
     ax.set_yticklabels([_t(x, 36) for x in labels], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel(_t(xlabel, 80))
@@ -259,24 +252,16 @@ def _label_barh(fig: Figure, ax, labels, xlabel: str) -> None:
 
 
 def stacked_bar_png(df: pd.DataFrame, *, title: str, xlabel: str, palette: str | None = None) -> bytes:
-    """Stacked horizontal bars: one bar per row (e.g. seam), one segment per column (e.g. a status).
-
-    ``xlabel`` says what the bars count (call sites, bugs, tests); ``palette`` names the vocabulary of the
-    columns in :data:`COLOURS` (``coverage``, ``bug_category``, ``test_kind``) so a status has one colour
-    everywhere.
-    """
+    """Stacked horizontal bars: one bar per row (e.g. seam), one segment per column (e.g. a status) coloured
+    from ``palette``, the columns' vocabulary in :data:`COLOURS`, so a status has one colour everywhere."""
     return _png(_stacked_bar_figure(df, title=title, xlabel=xlabel, palette=palette))
 
 
 def _stacked_bar_figure(df: pd.DataFrame, *, title: str, xlabel: str, palette: str | None) -> Figure:
-    total = len(df)
     d = df.iloc[:MAX_BARS].apply(pd.to_numeric, errors="coerce").fillna(0.0)
-    note = f" (first {len(d)} of {total})" if total > len(d) else ""
-    fig = Figure(figsize=(8.5, max(2.8, 1.0 + 0.3 * len(d))))
-    ax = fig.add_subplot()
-    ax.set_title(_t(title, 90) + note, fontsize=12)
+    fig, ax = _bar_axes(title, len(d), len(df), (8.5, max(2.8, 1.0 + 0.3 * len(d))))
     if d.empty:
-        _empty(fig, ax, "no data")
+        _empty(ax, "no data")
         return fig
     y = np.arange(len(d))
     left = np.zeros(len(d))
@@ -290,11 +275,8 @@ def _stacked_bar_figure(df: pd.DataFrame, *, title: str, xlabel: str, palette: s
 
 
 def small_multiples_png(df: pd.DataFrame, *, title: str, labels: Iterable[str] | None = None) -> bytes:
-    """One small line chart per column of ``df`` (rows in order: e.g. audits over time), sharing the x axis.
-
-    A missing value (NaN) is a gap in the line, never drawn as 0; a value alone between gaps is a marker.
-    ``labels``: one x tick label per row (default: the index). At most 16 panels (columns), 4 per row.
-    """
+    """One small line chart per column of ``df`` (rows in order: e.g. audits over time), sharing the x axis;
+    NaN is a gap, never 0. ``labels``: x tick labels (default: the index). At most 16 panels, 4 per row."""
     cols = list(df.columns)[:16]
     n = max(1, len(cols))
     per_row = min(4, n)
@@ -304,7 +286,7 @@ def small_multiples_png(df: pd.DataFrame, *, title: str, labels: Iterable[str] |
     ticks = [_t(x, 22) for x in (labels if labels is not None else df.index)]
     x = np.arange(len(df))
     if not cols:
-        _empty(fig, fig.add_subplot(), "no metrics")
+        _empty(fig.add_subplot(), "no metrics")
         return _png(fig)
     for i, col in enumerate(cols):
         ax = fig.add_subplot(rows, per_row, i + 1)

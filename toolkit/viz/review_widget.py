@@ -8,11 +8,9 @@ Active learning: the bugs come most uncertain first (:func:`uncertain_first`) �
 decide (``unknown``, or no suggestion at all), then the lowest confidence (the rules' margin, or the
 classifier's probability margin) — because a label there teaches the classifier and fixes the report most.
 
-An anywidget module (``review_widget.js``/``.css``) rather than plain
-ipywidgets because the review is keyboard driven (a/i/c/e/n, arrows), which
-ipywidgets cannot listen for (keys act only while the widget has the focus — elsewhere they are JupyterLab's,
-where ``a`` inserts a cell — and a line at its top says which is the case and how to switch), and because the
-untrusted bug text must be rendered with ``textContent`` (ipywidgets' HTML widget would take markup).
+An anywidget module (``review_widget.js``/``.css``) rather than plain ipywidgets because the review is keyboard
+driven (a/i/c/e/n, arrows; keys act only while the widget has the focus, elsewhere they are JupyterLab's), which
+ipywidgets cannot listen for, and because the untrusted bug text must be rendered with ``textContent``.
 The browser only shows state and sends decisions; this class saves them.
 """
 from __future__ import annotations
@@ -50,15 +48,12 @@ def _shortcuts(categories: Sequence[str]) -> dict[str, str]:
 class BugReviewWidget(anywidget.AnyWidget):
     """Review production bugs one by one; every decision is saved to ``labels_path`` immediately.
 
-    ``bugs``: rows with ``key`` and ``title`` (and optionally ``body``, ``url``,
-    ``components`` — the tracker's — and ``environment``), e.g. the ``issues``
-    table filtered to bugs. ``suggestions``: ``key`` (or ``issue_key``),
-    ``category`` and ``evidence`` (list of str) per bug, plus any other columns
-    (shown as they are) — the ``bug_categories`` table fits as is. ``links``
-    (table ``links``, or a :class:`toolkit.load.links.Links` bundle) and
-    ``issue_components`` (table ``issue_components``) give the fix commits and
-    the components they touch. ``order``: ``"uncertain"`` (default) offers the most uncertain bugs first
-    (:func:`uncertain_first`, said in the header); ``"given"`` keeps the order of ``bugs``.
+    ``bugs``: rows with ``key`` and ``title`` (optionally ``body``, ``url``, the tracker's ``components``,
+    ``environment``), e.g. the ``issues`` table filtered to bugs. ``suggestions``: ``key`` (or ``issue_key``),
+    ``category`` and ``evidence`` per bug, other columns shown as they are (the ``bug_categories`` table fits).
+    ``links`` (table ``links`` or a :class:`toolkit.load.links.Links` bundle) and ``issue_components`` give the
+    fix commits and the components they touch. ``order``: ``"uncertain"`` (:func:`uncertain_first`, said in the
+    header) or ``"given"``.
     """
 
     _esm = _HERE / "review_widget.js"
@@ -156,13 +151,10 @@ class BugReviewWidget(anywidget.AnyWidget):
         self._decided[key] = {"category": category, "note": note}
         self.error = ""
         self.status = f"saved {key} → {category} in {self._path.name}"
-        if advance:
-            n = len(self._bugs)
-            later = ((self.index + d) % n for d in range(1, n))
-            nxt = next((i for i in later if self.bug_keys[i] not in self._decided), None)
-            self._show(min(self.index + 1, n - 1) if nxt is None else nxt)
-        else:
-            self._show(self.index)
+        n = len(self._bugs)
+        later = ((self.index + d) % n for d in range(1, n))
+        nxt = next((i for i in later if self.bug_keys[i] not in self._decided), min(self.index + 1, n - 1))
+        self._show(nxt if advance else self.index)
 
     def set_note(self, note: str) -> None:
         """Change the current bug's note; saved at once when the bug is already decided."""
