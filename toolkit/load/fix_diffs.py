@@ -1,17 +1,13 @@
 """What the changed lines of bug fixes do at a boundary: one row per (commit, file, kind of fact[, component called]).
 
-Which files a fix touched says little about WHERE the defect lived; its changed lines say more. A fix that
-edits a call into another component, a call into a dependency or a platform module, an exception handler that
-re-raises as another error type, a serialization or parsing step, or a configuration read changed something at
-a seam (evidence for ``integration`` in :mod:`toolkit.analyze.bug_categorization`); a fix whose changed lines
-do none of these and stay in one component changed one part.
+Which files a fix touched says little about WHERE the defect lived; its changed lines say more. A fix whose
+changed lines do one of the things below changed something at a seam (evidence for ``integration`` in
+:mod:`toolkit.analyze.bug_categorization`); one that does none and stays in one component changed one part.
 
-:func:`fix_diff_facts` reads the Python changes of the linked fix commits with a few batched
-``git log --no-walk -p`` calls through the hardened command builder (:meth:`toolkit.load.gitrepo.Repo.command`;
-nothing of the repository runs), and the post-fix version of each changed file once (one ``cat-file --batch``)
-to know what its names are bound to (its import statements, :func:`toolkit.load.python_ast.import_bindings`;
-those bindings are kept per blob id in the runtime cache, so a file version is read once across audits). The table is cached per commit
-set.
+:func:`fix_diff_facts` reads the Python changes of the fix commits with a few batched ``git log --no-walk -p``
+calls (:meth:`toolkit.load.gitrepo.Repo.command`: nothing of the repository runs) and the import statements of
+each changed file's post-fix version once (one ``cat-file --batch``; bindings cached per blob id across audits).
+The table is cached per commit set.
 
 Kinds of fact (``what``; definitions are generic — no project's names):
 
@@ -37,6 +33,8 @@ files and paths that cannot be decoded are read as bytes (named ``\\xNN``) or le
 """
 from __future__ import annotations
 
+import ast
+import codecs
 import re
 import sys
 from collections.abc import Iterator
@@ -48,10 +46,12 @@ import pandas as pd
 from toolkit.errors import Skip, report_skip
 from toolkit.load.boundary_vocab import PLATFORM_MODULES
 from toolkit.load.gitrepo import Repo, path_text
+from toolkit.load.history import change_components
+from toolkit.load.links import bug_mask
 from toolkit.load.python_ast import import_bindings
 from toolkit.runtime import cache
 from toolkit.vocab import schema
-from toolkit.vocab.components import is_test_path
+from toolkit.vocab.components import is_test_path, module_name
 
 __all__ = ["FACT_KINDS", "MAX_LINES", "MAX_COMMITS", "SERIALIZATION", "CONFIG", "fix_commits", "fix_diff_facts"]
 
@@ -90,33 +90,15 @@ def fix_commits(links: Any, issues: pd.DataFrame | None = None) -> list[str]:
     if table is None or not len(table):
         return []
     if issues is not None and len(issues):
-        from toolkit.load.links import bug_mask
         bugs = set(issues.loc[bug_mask(issues).to_numpy(), "key"].astype(str))
         table = table[table["issue_key"].astype(str).isin(bugs)]
     return list(dict.fromkeys(table["sha"].astype(str)))
 
 
 def _unquote(raw: bytes) -> bytes:
-    """A path as git prints it in a patch header: C-quoted (``"a/\\303\\251.py"``) when it holds unusual bytes."""
-    if not raw.startswith(b'"'):
-        return raw
-    body, out, i = raw[1:-1], bytearray(), 0
-    simple = {ord("n"): 10, ord("t"): 9, ord('"'): 34, ord("\\"): 92, ord("a"): 7, ord("b"): 8, ord("f"): 12,
-              ord("r"): 13, ord("v"): 11}
-    while i < len(body):
-        c = body[i]
-        if c == 92 and i + 1 < len(body):
-            nxt = body[i + 1]
-            if 48 <= nxt <= 55 and i + 3 < len(body):
-                out.append(int(body[i + 1:i + 4], 8) & 0xFF)
-                i += 4
-                continue
-            out.append(simple.get(nxt, nxt))
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return bytes(out)
+    """A path as git prints it in a patch header: C-quoted (``"a/\\303\\251.py"``) when it holds unusual bytes;
+    git's escapes (``\\t``, ``\\"``, three-digit octal…) are Python's bytes escapes."""
+    return codecs.escape_decode(raw[1:-1])[0] if raw.startswith(b'"') else raw
 
 
 @dataclass
@@ -132,11 +114,9 @@ class _FileDiff:
 def _log(repo: Repo, shas: list[str]) -> Iterator[bytes]:
     """The raw output of ``git log --no-walk -p`` for ``shas`` (Python files only), in batches."""
     for i in range(0, len(shas), _BATCH):
-        part = shas[i:i + _BATCH]
-        res = repo.git("log", "--no-walk=unsorted", "--diff-merges=first-parent", "--no-renames", "--no-color",
-                       "--raw", "--no-abbrev", "-p", "--unified=3", f"--format={_MARK.decode()}%H", *part, "--",
-                       "*.py", text=False)
-        yield res.stdout
+        yield repo.git("log", "--no-walk=unsorted", "--diff-merges=first-parent", "--no-renames", "--no-color",
+                       "--raw", "--no-abbrev", "-p", "--unified=3", f"--format={_MARK.decode()}%H",
+                       *shas[i:i + _BATCH], "--", "*.py", text=False).stdout
 
 
 def _parse(out: bytes, max_lines: int, skips: list[Skip] | None) -> Iterator[tuple[str, list[_FileDiff]]]:
@@ -151,7 +131,6 @@ def _parse(out: bytes, max_lines: int, skips: list[Skip] | None) -> Iterator[tup
         blobs: dict[str, str | None] = {}
         files: list[_FileDiff] = []
         cur: _FileDiff | None = None
-        old = new = 0
         lines: list[tuple[str, str]] | None = None
         total = 0
         for line in rest.split(b"\n"):
@@ -171,16 +150,11 @@ def _parse(out: bytes, max_lines: int, skips: list[Skip] | None) -> Iterator[tup
                 name = path_text(target[2:] if target.startswith(b"b/") else target)
                 cur = _FileDiff(name, blobs.get(name))
                 files.append(cur)
-            elif line.startswith(b"@@"):
-                m = _HUNK.match(line)
-                if m is None:
-                    continue
-                if cur is None:  # a deleted file, or a header not understood: not read
-                    lines = None
-                    continue
-                old, new = int(m.group(1)), int(m.group(3))
-                lines = []
-                cur.hunks.append((old, new, lines))
+            elif line.startswith(b"@@") and (m := _HUNK.match(line)):
+                lines = None
+                if cur is not None:  # else a deleted file, or a header not understood: not read
+                    lines = []
+                    cur.hunks.append((int(m.group(1)), int(m.group(3)), lines))
             elif lines is not None and line[:1] in (b"+", b"-", b" "):
                 tag = line[:1].decode()
                 lines.append((tag, line[1:].decode("utf-8", "replace")))
@@ -208,7 +182,6 @@ def _bindings(path: str, module: str, data: bytes) -> dict[str, str]:
     :func:`toolkit.load.python_ast.import_bindings` over its import statements alone. Only the statements are
     parsed (found as text), not the whole file — a file's imports are all a changed line's calls are resolved
     with, and parsing every version of every fixed file would cost the audit seconds per hundred files."""
-    import ast
     nodes: list[ast.AST] = []
     for m in _IMPORT_STMT.finditer(data):
         try:
@@ -247,9 +220,7 @@ class _Across:
 
     def __init__(self, components: Any, vocabulary: pd.DataFrame | None) -> None:
         self.components = components
-        self.own: set[str] = set()
-        if components is not None:
-            self.own = {str(m).split(".")[0] for m, _c in getattr(components, "modules", ())}
+        self.own = {str(m).split(".")[0] for m, _c in getattr(components, "modules", ())}
         self.vocab: set[str] | None = None
         if vocabulary is not None and len(vocabulary):
             self.vocab = {_norm(t) for t, k in zip(vocabulary["term"].astype(str), vocabulary["kind"].astype(str))
@@ -259,17 +230,14 @@ class _Across:
         return None if self.components is None else self.components.component_of(path)
 
     def module_of(self, path: str) -> str:
-        from toolkit.vocab.components import module_name
         return self.components.module_name(path) if self.components is not None else module_name(path)
 
     def kind(self, target: str, home: str | None) -> tuple[str, str] | None:
         """(what, across what) for a call of dotted ``target`` from a file of component ``home``."""
         top = target.split(".")[0]
-        if top in self.own or (self.components is not None and self.components.component_of_module(target)):
-            other = self.components.component_of_module(target) if self.components is not None else None
-            if other and home and other != home:
-                return "cross_component_call", other
-            return None
+        other = self.components.component_of_module(target) if self.components is not None else None
+        if top in self.own or other:
+            return ("cross_component_call", other) if other and home and other != home else None
         if self.vocab is not None:
             return ("dependency_call", top) if _norm(top) in self.vocab else None
         if top in PLATFORM_MODULES or (top not in _STDLIB and not top.startswith("_")):
@@ -331,15 +299,15 @@ def _facts_of(sha: str, fd: _FileDiff, bound: dict[str, str], across: _Across, h
             if tag != " ":
                 first = line if first is None else first
             if tag != " " and not test:
+                verb = "adds" if tag == "+" else "removes"
                 for target in _calls(text, bound):
                     k = across.kind(target, home)
                     if k:
-                        found[k[0]].append((line, f"{'adds' if tag == '+' else 'removes'} a call of {target}"
+                        found[k[0]].append((line, f"{verb} a call of {target}"
                                                   + (f" ({k[1]})" if k[0] == "cross_component_call" else "")))
                 ser = SERIALIZATION.search(text)
                 if ser:
-                    found["serialization"].append((line, f"{'adds' if tag == '+' else 'removes'} "
-                                                         f"{ser.group(0).rstrip('( ')}()"))
+                    found["serialization"].append((line, f"{verb} {ser.group(0).rstrip('( ')}()"))
                 conf = CONFIG.search(text)
                 if conf:
                     found["config"].append((line, f"reads {conf.group(0).strip('([ ')}"))
@@ -370,18 +338,14 @@ def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None 
                    max_lines: int = MAX_LINES,
                    max_commits: int = MAX_COMMITS, skips: list[Skip] | None = None,
                    use_cache: bool = True) -> pd.DataFrame:
-    """The boundary facts of the Python lines the bug fixes changed (schema ``fix_diff_facts``); see the module
-    docstring.
+    """The boundary facts of the Python lines the bug fixes changed (schema ``fix_diff_facts``; module docstring).
 
-    ``links``: :class:`toolkit.load.links.Links` (or its ``links`` table); ``issues`` (schema ``issues``): which
-    linked issues are bugs (else every linked commit). ``components``: the audit's
-    :class:`toolkit.vocab.components.ComponentMap` (which component a file and an imported module belong to).
-    ``vocabulary`` (schema ``boundary_terms``): which imported modules sit across the boundary. ``file_changes``
-    (the history, schema ``file_changes``): a file changed by a fix counts for the component its code belongs to
-    today (:func:`toolkit.load.history.change_components`, history follows the code across moves and renames);
-    without it, for the component of the path as the fix wrote it. Commits over
-    ``max_lines`` changed Python lines, and those beyond ``max_commits``, are skips naming them. Cached per
-    commit set (and per blob for the import bindings) unless ``use_cache`` is false or the cache is off.
+    ``links``: :class:`toolkit.load.links.Links` or its table; ``issues``: which linked issues are bugs (else
+    every linked commit). ``components`` (:class:`toolkit.vocab.components.ComponentMap`): which component a file
+    and an imported module belong to; ``vocabulary`` (``boundary_terms``): which imported modules sit across the
+    boundary. With ``file_changes`` a fixed file counts for the component its code belongs to today
+    (:func:`toolkit.load.history.change_components`), else for that of the path the fix wrote. Not cached when
+    ``use_cache`` is false or the cache is off.
     """
     if not isinstance(repo, Repo):
         repo = Repo.open(repo)
@@ -397,7 +361,6 @@ def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None 
     mapping = sorted(getattr(components, "mapping", ()) or ()) if components is not None else None
     home_of: dict[tuple[str, str], str | None] = {}
     if file_changes is not None and components is not None and len(file_changes):
-        from toolkit.load.history import change_components
         changed = file_changes[file_changes["sha"].astype(str).isin(set(shas))]
         home_of = {(str(sha), str(path)): (None if pd.isna(c) else str(c)) for sha, path, c in
                    zip(changed["sha"], changed["path"], change_components(changed, components))}
@@ -406,9 +369,7 @@ def fix_diff_facts(repo: Repo | str, links: Any, *, issues: pd.DataFrame | None 
                   code=(__name__,)) if use_cache else None
 
     def compute(own: list[Skip]) -> pd.DataFrame:
-        diffs: list[tuple[str, list[_FileDiff]]] = []
-        for out in _log(repo, shas):
-            diffs += list(_parse(out, max_lines, own))
+        diffs = [diff for out in _log(repo, shas) for diff in _parse(out, max_lines, own)]
         wanted = {fd.blob: (sha, fd.path, across.module_of(fd.path)) for sha, files in diffs for fd in files
                   if fd.blob and not is_test_path(fd.path)}  # test lines only count as changed
         bindings = _blob_bindings(repo, wanted, use_cache, own)

@@ -60,12 +60,9 @@ _ESCAPED_BYTE = re.compile(rb"\\x([89a-f][0-9a-f])")
 
 
 def path_text(raw: bytes) -> str:
-    """A path as every table holds it: UTF-8, each byte that is not valid UTF-8 written ``\\xNN``.
-
-    One definition for every loader: git reports paths as bytes, a repository may hold names that are not
-    UTF-8 (Latin-1 from an old system), Arrow strings cannot hold the surrogates Python would decode those to,
-    and structure, history and everything joined on paths must name a file the same way.
-    """
+    """A path as every table holds it: UTF-8, each byte that is not valid UTF-8 written ``\\xNN`` — one
+    definition for every loader, as names may not be UTF-8 (Latin-1 from an old system), Arrow strings cannot
+    hold the surrogates Python would decode those to, and everything joined on paths must name a file alike."""
     return raw.decode("utf-8", "backslashreplace")
 
 
@@ -88,10 +85,7 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every git call: the user's minus inherited ``GIT_*`` variables, plus the hardening
     (:data:`_GIT_ENV`) and ``extra`` (the sample builder's fixed author and dates)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _GIT_ENV_KEEP}
-    env.update(_GIT_ENV)
-    env.update(extra or {})
-    return env
-
+    return {**env, **_GIT_ENV, **(extra or {})}
 
 
 def git_command(*args: str, git_dir: str | os.PathLike | None = None, work_tree: str | os.PathLike | None = None,
@@ -130,19 +124,16 @@ def _driver_overrides(git_dir: Path, safe_directory: Path | None) -> tuple[str, 
         res = subprocess.run(git_command("config", "--includes", "--null", "--get-regexp", r"^(filter|diff)\.",
                                          git_dir=git_dir, safe_directory=safe_directory),
                              capture_output=True, env=git_env(), check=False)
-        found = []
-        for rec in res.stdout.split(b"\0"):
-            name = rec.split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
-            if _DRIVER_KEYS.match(name):
-                found.append(f"{name}=")
+        names = (rec.split(b"\n", 1)[0].decode("utf-8", "surrogateescape") for rec in res.stdout.split(b"\0"))
         if len(_OVERRIDES) > 1000:
             _OVERRIDES.clear()
-        _OVERRIDES[key] = tuple(sorted(set(found)))
+        _OVERRIDES[key] = tuple(sorted({f"{name}=" for name in names if _DRIVER_KEYS.match(name)}))
     return _OVERRIDES[key]
 
 
 def _file_hash(path: Path | bytes, h: Any = None) -> str:
-    """Hex digest of the file's bytes, read in chunks, fed to ``h`` (default a fresh sha256)."""
+    """Hex digest of the file's bytes, read in chunks, fed to ``h`` (default a fresh sha256; git's id of a
+    file as a blob is ``sha1("blob <size>\\0" + bytes)``)."""
     h = h or hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -163,11 +154,6 @@ def blob_id(data: bytes) -> str:
     """git's object id of a file with this content (what ``git hash-object`` prints): the same key whether a
     file is read from disk or from git objects."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _blob_sha1(path: bytes, size: int) -> str:
-    """git's id of a file's bytes as a blob (``sha1("blob <size>\\0" + bytes)``), read in chunks."""
-    return _file_hash(path, hashlib.sha1(b"blob %d\0" % size))
 
 
 _DUBIOUS = re.compile(r"dubious ownership in repository at '([^']+)'")
@@ -217,13 +203,10 @@ def _trusted_elsewhere(path: str) -> bool:
 
 @dataclass(frozen=True)
 class Repo:
-    """A git repository opened read-only.
-
-    ``git_dir`` is what git commands run against; ``work_tree`` is the checkout
-    the user pointed at (``None`` for bundles and bare repositories); ``origin``
-    is the path the user gave, for messages; ``safe_directory`` the folder of a repository another user owns
-    that the user listed in their own git ``safe.directory`` (else ``None``).
-    """
+    """A git repository opened read-only: ``git_dir`` is what git commands run against; ``work_tree`` the checkout
+    the user pointed at (``None`` for bundles and bare repositories); ``origin`` the path the user gave, for
+    messages; ``safe_directory`` the folder of a repository another user owns that the user listed in their own
+    git ``safe.directory`` (else ``None``)."""
 
     git_dir: Path
     work_tree: Path | None
@@ -248,10 +231,15 @@ class Repo:
             raise InputError(p, "does not exist", flag=flag, hint="give the path of a git repository or a .bundle file")
         if p.is_file():
             return cls._from_bundle(p, flag)
-        ask = ("rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-inside-work-tree")
+        ask = ("--absolute-git-dir", "--is-bare-repository", "--is-inside-work-tree")
+
+        def rev_parse(*args: str, safe: Path | None = None) -> subprocess.CompletedProcess:
+            return subprocess.run(git_command("rev-parse", *args, safe_directory=safe), cwd=p, capture_output=True,
+                                  text=True, env=git_env(), check=False)
+
         safe = None
         try:
-            out = subprocess.run(git_command(*ask), cwd=p, capture_output=True, text=True, env=git_env(), check=False)
+            out = rev_parse(*ask)
             dubious = _DUBIOUS.search(out.stderr) if out.returncode != 0 else None
             if dubious:
                 owned = dubious.group(1)
@@ -260,8 +248,7 @@ class Repo:
                                      "trust", flag=flag, hint=f"if you trust it, run `git config --global --add "
                                      f"safe.directory {owned}` (seamscope then reads it as data only)")
                 safe = Path(owned)
-                out = subprocess.run(git_command(*ask, safe_directory=safe), cwd=p, capture_output=True, text=True,
-                                     env=git_env(), check=False)
+                out = rev_parse(*ask, safe=safe)
         except FileNotFoundError as exc:  # pragma: no cover - git is a documented prerequisite
             raise InputError(p, "git is not installed", hint="install git") from exc
         if out.returncode != 0:
@@ -271,14 +258,12 @@ class Repo:
         git_dir = Path(lines[0])
         work_tree = None
         if lines[1].strip() != "true" and lines[2].strip() == "true":
-            top = subprocess.run(git_command("rev-parse", "--show-toplevel", safe_directory=safe), cwd=p,
-                                 capture_output=True, text=True, env=git_env(), check=False)
+            top = rev_parse("--show-toplevel", safe=safe)
             work_tree = Path(top.stdout.strip()).resolve() if top.returncode == 0 else None
         return cls(git_dir=git_dir, work_tree=work_tree, origin=str(p), safe_directory=safe)
 
     @classmethod
     def _from_bundle(cls, bundle: Path, flag: str) -> "Repo":
-
         try:
             with open(bundle, "rb") as fh:
                 signature = fh.readline(64)
@@ -324,9 +309,11 @@ class Repo:
                            safe_directory=self.safe_directory,
                            overrides=_driver_overrides(self.git_dir, self.safe_directory))
 
-    def git(self, *args: str, check: bool = True, text: bool = True) -> subprocess.CompletedProcess:
-        """Run a read-only git command against this repository."""
-        res = subprocess.run(self.command(*args), capture_output=True, text=text, env=git_env(), check=False)
+    def git(self, *args: str, check: bool = True, text: bool = True,
+            work_tree: bool = False) -> subprocess.CompletedProcess:
+        """Run a read-only git command against this repository (``work_tree``: in and naming its work tree)."""
+        res = subprocess.run(self.command(*args, work_tree=work_tree), cwd=self.work_tree if work_tree else None,
+                             capture_output=True, text=text, env=git_env(), check=False)
         if check and res.returncode != 0:
             err = res.stderr if text else res.stderr.decode("utf-8", "replace")
             raise InputError(self.origin, f"git {' '.join(args[:3])} failed: {err.strip()}")
@@ -371,17 +358,11 @@ class Repo:
         in ``skips`` (else warned), with where it points."""
         max_file_bytes()  # a bad limit is said before any file is listed
         if rev is None and self.work_tree is not None:
-            res = subprocess.run(self.command("ls-files", "-z", "--cached", "--others", "--exclude-standard",
-                                              work_tree=True), cwd=self.work_tree, capture_output=True,
-                                 env=git_env(), check=False)
-            if res.returncode != 0:
-                raise InputError(self.origin, f"git ls-files failed: {res.stderr.decode('utf-8', 'replace').strip()}")
+            res = self.git("ls-files", "-z", "--cached", "--others", "--exclude-standard", work_tree=True, text=False)
             root = os.fsencode(self.work_tree)
             lstat, S_ISREG, S_ISLNK = os.lstat, stat.S_ISREG, stat.S_ISLNK  # pathlib per path costs more on big trees
             found = set()
-            for p in res.stdout.split(b"\0"):
-                if not p:
-                    continue
+            for p in filter(None, res.stdout.split(b"\0")):
                 try:
                     mode = lstat(os.path.join(root, p)).st_mode
                 except OSError:  # listed in the index, deleted on disk
@@ -413,15 +394,14 @@ class Repo:
         gives the same key in any clone; links are not files (:meth:`list_files`) and are left out."""
         assert self.work_tree is not None
         staged = self.git("ls-files", "-z", "--cached", "--stage", "--debug", text=False).stdout
-        others = subprocess.run(self.command("ls-files", "-z", "--others", "--exclude-standard", work_tree=True),
-                                cwd=self.work_tree, capture_output=True, env=git_env(), check=False).stdout
+        others = self.git("ls-files", "-z", "--others", "--exclude-standard", work_tree=True, text=False,
+                          check=False).stdout
         try:
             index_mtime = os.stat(self.git_dir / "index").st_mtime_ns
         except OSError:
             index_mtime = 0
-        known: dict[bytes, tuple[bytes, int, int, int]] = {}
-        for m in _INDEX_ENTRY.finditer(staged):
-            known[m.group(3)] = (m.group(2), int(m.group(4)), int(m.group(5)), int(m.group(6)))
+        known = {m.group(3): (m.group(2), int(m.group(4)), int(m.group(5)), int(m.group(6)))
+                 for m in _INDEX_ENTRY.finditer(staged)}
         root = os.fsencode(self.work_tree)
         h = hashlib.sha256()
         for rel in sorted(set(known) | {p for p in others.split(b"\0") if p}):
@@ -438,7 +418,7 @@ class Repo:
                     st.st_mtime_ns // 1_000_000_000 == entry[1] and (entry[2] == 0 or st.st_mtime_ns % 1_000_000_000 == entry[2])):
                 oid = entry[0]
             else:
-                oid = _blob_sha1(full, st.st_size).encode()
+                oid = _file_hash(full, hashlib.sha1(b"blob %d\0" % st.st_size)).encode()
             h.update(rel + b"\0" + oid + b"\0")
         return h.hexdigest()
 
@@ -500,14 +480,12 @@ class Repo:
 
     def read_blobs(self, pairs: Iterable[tuple[str | None, str]], *, skips: list | None = None,
                    limit: int | None = None) -> Iterator[tuple[tuple[str | None, str], bytes | None]]:
-        """Yield ``((rev, path), content)`` for each pair, in order; ``None`` when ``path`` does not exist at
-        ``rev`` (or is not a file there: a link, a folder) or is over the size limit (reported in ``skips``).
+        """Yield ``((rev, path), content)`` for each pair, in order; ``None`` when ``path`` is no file at ``rev``
+        (missing, a link, a folder) or is over the size limit (reported in ``skips``). ``rev=None`` reads the work
+        tree (HEAD for bundles and bare repositories), as :meth:`read_files` does.
 
-        Every revision is read through ONE ``git cat-file --batch`` process (object names ``rev:path``;
-        revisions are not resolved one by one), with requests written on a thread while answers are read, so
-        thousands of revisions cost one process. ``rev=None`` reads the work tree (HEAD for bundles and bare
-        repositories), as :meth:`read_files` does.
-        """
+        All revisions go through ONE ``git cat-file --batch`` process (object names ``rev:path``), requests
+        written on a thread while answers are read, so thousands of revisions cost one process."""
         pairs = list(pairs)
         if not pairs:
             return
@@ -543,22 +521,20 @@ class Repo:
                 if not header:
                     raise InputError(self.origin, "git cat-file --batch stopped answering")
                 parts = header.split()
+                data = None  # also for "<name> missing" / "ambiguous"
                 if len(parts) == 3 and parts[1] in (b"blob", b"tree", b"commit", b"tag"):
-                    size = int(parts[2])
+                    size = left = int(parts[2])
                     if size > limit:
-                        while size > 0:  # drain the answer without holding it
-                            size -= len(out.read(min(size, 1 << 20)) or b"\0" * size)
-                        out.read(1)
+                        while left > 0:  # drain the answer without holding it
+                            left -= len(out.read(min(left, 1 << 20)) or b"\0" * left)
                         if parts[1] == b"blob":
-                            report_skip(skips, path, too_big(int(parts[2]), limit) + f" (at {rev})")
-                        yield (rev, path), None
-                        continue
-                    data = out.read(size)
+                            report_skip(skips, path, too_big(size, limit) + f" (at {rev})")
+                    else:
+                        data = out.read(size)
                     out.read(1)  # trailing newline
                     # git never follows a link here: a committed link's blob is the name it points at
-                    yield (rev, path), (data if parts[1] == b"blob" else None)
-                else:  # "<name> missing" / "ambiguous"
-                    yield (rev, path), None
+                    data = data if parts[1] == b"blob" else None
+                yield (rev, path), data
         finally:
             if proc is not None:
                 assert proc.stdout is not None

@@ -1,45 +1,33 @@
-"""Git history as two tables: ``commits`` and ``file_changes`` (see :mod:`toolkit.vocab.schema`).
-
-One streaming ``git log -z --numstat`` process is read and parsed
-incrementally; nothing is checked out and the repository is never written.
+"""Git history as two tables: ``commits`` and ``file_changes`` (see :mod:`toolkit.vocab.schema`), read from one
+streaming ``git log -z --numstat`` process; nothing is checked out and the repository is never written.
 
 What counts as history
-    Every commit reachable from ``rev`` appears once in ``commits``. By default
-    merge commits are listed (``is_merge``) but carry **no** file changes —
-    exactly what ``git log --numstat`` prints, and therefore what code-maat
-    sees — so every change is attributed once, to the non-merge commit that
-    made it. With ``first_parent=True`` only the first-parent chain is walked
-    and each merge carries its diff against its first parent (the "one commit
-    per merged pull request" view).
+    Every commit reachable from ``rev``, once. By default merges are listed (``is_merge``) but carry **no** file
+    changes — what ``git log --numstat`` prints and code-maat sees — so every change counts once, for the
+    non-merge commit that made it. ``first_parent=True`` walks the first-parent chain only, each merge carrying
+    its diff against its first parent (one commit per merged pull request).
 Renames
-    ``renames=True`` runs rename detection (``-M``) in the same single
-    ``git log`` pass: a renamed file is one row with ``old_path`` set.
-    ``renames=False`` passes ``--no-renames``: a rename is a deletion plus an
-    addition, which is the input code-maat recommends (``git log --numstat
-    --no-renames``) and makes file-level coupling comparable 1:1 with it.
+    ``renames=True`` detects renames (``-M``) in the same pass: a renamed file is one row with ``old_path``.
+    ``renames=False`` (``--no-renames``, code-maat's recommended input) makes a rename a deletion plus an addition.
 History follows the code
-    ``current_path`` gives every change the path its file has **now** (at
-    ``rev``), so a commit made before a move (``pkg/`` -> ``src/pkg/``, a
-    package rename, a module turned into a package) counts for the component
-    the code belongs to today: :func:`current_paths` defines it,
-    :func:`change_components` maps it to components, and everything that maps
-    history to components (fix commits, change coupling, churn, recent
-    changes, the backtest) calls that one function.
+    ``current_path`` names every change's file as it is **now** (at ``rev``), so a change made before a move
+    (``pkg/`` -> ``src/pkg/``, a module turned into a package) counts for the component the code belongs to
+    today: :func:`current_paths` defines it and :func:`change_components`, the one mapping every analysis of
+    history uses, maps it to components.
 Binary files
     ``git`` prints ``-`` for their line counts: ``binary`` is True, counts <NA>.
 Text
-    Author names and messages are decoded as UTF-8 with replacement characters
-    (git does not guarantee an encoding); paths as every table names them
-    (:func:`toolkit.load.gitrepo.path_text`: ``caf\\xe9.py`` for a byte that
-    is not UTF-8), so they join with the structure's.
+    Author names and messages are UTF-8 with replacement characters (git guarantees no encoding); paths as every
+    table names them (:func:`toolkit.load.gitrepo.path_text`), so they join with the structure's.
 
-Results are cached as Parquet in the runtime cache (namespace ``history``) keyed on the
-resolved commit id, the arguments and this code's version, so a second run is near-instant; a
-later head whose new commits form one chain is read as those commits on top of the cached tables.
+Results are cached as Parquet in the runtime cache (namespace ``history``) keyed on the resolved commit id, the
+arguments and this code's version; a later head whose new commits form one chain is read as those commits on top
+of the cached tables.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,8 +43,7 @@ from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, path_text
 from toolkit.runtime.progress import progress
 
-#: Starts each commit record. Commit messages cannot contain NUL, and this
-#: three-byte control sequence does not occur in real messages.
+#: Starts each commit record: messages cannot hold NUL, and real ones never hold this control sequence.
 _SENTINEL = b"\x1e\x1f\x1e"
 _FORMAT = "--format=tformat:%x1e%x1f%x1e%H%x00%P%x00%an%x00%ae%x00%at%x00%B%x00"
 _CHUNK = 1 << 20
@@ -68,13 +55,9 @@ git_log_runs = 0
 
 @dataclass(frozen=True)
 class History:
-    """The parsed history of one revision.
-
-    ``commits`` and ``file_changes`` follow the schema tables of the same
-    names, newest commit first (``git log`` order). ``head`` is the commit id
-    ``rev`` resolved to (``None`` for an empty repository); ``shallow`` is True
-    when the repository is a shallow clone and older history is missing.
-    """
+    """The parsed history of one revision: ``commits`` and ``file_changes`` (schema), newest commit first;
+    ``head`` the commit ``rev`` resolved to (``None``: an empty repository); ``shallow``: a shallow clone, whose
+    older history is missing."""
 
     commits: pd.DataFrame
     file_changes: pd.DataFrame
@@ -114,20 +97,12 @@ def _git_args(head: str, since: str | None, until: str | None, paths: list[str] 
     return [*args, head, "--", *(paths or ())]
 
 
-def _records(proc, origin: str) -> Iterator[bytes]:
+def _records(proc) -> Iterator[bytes]:
     """Split git's stdout into one byte record per commit, streaming."""
     buf = b""
-    assert proc.stdout is not None
-    while True:
-        chunk = proc.stdout.read(_CHUNK)
-        if not chunk:
-            break
-        buf += chunk
-        parts = buf.split(_SENTINEL)
-        buf = parts.pop()
-        for rec in parts:
-            if rec:
-                yield rec
+    for chunk in iter(lambda: proc.stdout.read(_CHUNK), b""):
+        *parts, buf = (buf + chunk).split(_SENTINEL)
+        yield from filter(None, parts)
     if buf:
         yield buf
 
@@ -137,21 +112,17 @@ def _stream(repo: Repo, args: list[str]) -> tuple[dict[str, list], dict[str, lis
     global git_log_runs
     git_log_runs += 1
     proc = repo.popen(*args)
-    c_sha, c_parents, c_author, c_email, c_ts, c_msg = [], [], [], [], [], []
-    f_sha, f_path, f_old, f_add, f_del, f_bin = [], [], [], [], [], []
+    commits: list[tuple] = []
+    changes: list[tuple] = []
     try:
-        for rec in progress(_records(proc, repo.origin), desc="git log", unit="commit"):
+        for rec in progress(_records(proc), desc="git log", unit="commit"):
             fields = rec.split(b"\0", 6)
             if len(fields) < 7:
                 raise InputError(repo.origin, "git log printed a record seamscope cannot parse",
                                  record=rec[:60].decode("utf-8", "replace"))
             sha = fields[0].decode("ascii")
-            c_sha.append(sha)
-            c_parents.append(fields[1].decode("ascii").split())
-            c_author.append(fields[2].decode("utf-8", "replace"))
-            c_email.append(fields[3].decode("utf-8", "replace"))
-            c_ts.append(int(fields[4]))
-            c_msg.append(fields[5].decode("utf-8", "replace"))
+            commits.append((sha, fields[1].decode("ascii").split(), fields[2].decode("utf-8", "replace"),
+                            fields[3].decode("utf-8", "replace"), int(fields[4]), fields[5].decode("utf-8", "replace")))
             toks = fields[6].split(b"\0")
             i, n = 0, len(toks)
             while i < n:
@@ -165,13 +136,9 @@ def _stream(repo: Repo, args: list[str]) -> tuple[dict[str, list], dict[str, lis
                     old = path_text(toks[i])
                     path = toks[i + 1]
                     i += 2
-                f_sha.append(sha)
-                f_path.append(path_text(path))
-                f_old.append(old)
                 binary = added == b"-"
-                f_bin.append(binary)
-                f_add.append(None if binary else int(added))
-                f_del.append(None if deleted == b"-" else int(deleted))
+                changes.append((sha, path_text(path), old, None if binary else int(added),
+                                None if deleted == b"-" else int(deleted), binary))
     finally:
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()
@@ -183,34 +150,24 @@ def _stream(repo: Repo, args: list[str]) -> tuple[dict[str, list], dict[str, lis
                 " run `git fetch --refetch` or clone it again in full" if re.search(r"unable to read|missing blob", err)
                 else "check the revision and path arguments")
         raise InputError(repo.origin, f"git log failed: {err.strip()}", hint=hint)
-    commits: dict[str, list] = {"sha": c_sha, "parents": c_parents, "author": c_author, "email": c_email,
-                                "timestamp": c_ts, "message": c_msg}
-    changes: dict[str, list] = {"sha": f_sha, "path": f_path, "old_path": f_old, "added": f_add, "deleted": f_del,
-                                "binary": f_bin}
-    return commits, changes
+    return (_columns(commits, ("sha", "parents", "author", "email", "timestamp", "message")),
+            _columns(changes, ("sha", "path", "old_path", "added", "deleted", "binary")))
+
+
+def _columns(rows: list[tuple], names: tuple[str, ...]) -> dict[str, list]:
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
 
 
 def _frames(commits: dict, changes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    parents = pd.Series(commits["parents"], dtype=object)
-    c = pd.DataFrame({
-        "sha": pd.array(commits["sha"], dtype="string"),
-        "author": pd.array(commits["author"], dtype="string"),
-        "email": pd.array(commits["email"], dtype="string"),
-        "timestamp": pd.to_datetime(np.asarray(commits["timestamp"], dtype="int64"), unit="s", utc=True)
-        .astype("datetime64[ns, UTC]"),
-        "message": pd.array(commits["message"], dtype="string"),
-        "parents": parents,
-        "is_merge": np.fromiter((len(p) > 1 for p in commits["parents"]), dtype=bool,
-                                count=len(commits["parents"])),
-    })
-    f = pd.DataFrame({
-        "sha": pd.array(changes["sha"], dtype="string"),
-        "path": pd.array(changes["path"], dtype="string"),
-        "old_path": pd.array(changes["old_path"], dtype="string"),
-        "added": pd.array(changes["added"], dtype="Int64"),
-        "deleted": pd.array(changes["deleted"], dtype="Int64"),
-        "binary": np.asarray(changes["binary"], dtype=bool),
-    })
+    """The two tables of :func:`_stream`'s columns (:func:`schema.conform` puts the columns in order)."""
+    c = pd.DataFrame({k: pd.array(commits[k], dtype="string") for k in ("sha", "author", "email", "message")})
+    c["timestamp"] = pd.to_datetime(np.asarray(commits["timestamp"], dtype="int64"), unit="s", utc=True) \
+        .astype("datetime64[ns, UTC]")
+    c["parents"] = pd.Series(commits["parents"], dtype=object)
+    c["is_merge"] = np.fromiter((len(p) > 1 for p in commits["parents"]), dtype=bool, count=len(commits["parents"]))
+    f = pd.DataFrame({k: pd.array(changes[k], dtype=t) for k, t in (("sha", "string"), ("path", "string"),
+                     ("old_path", "string"), ("added", "Int64"), ("deleted", "Int64"))})
+    f["binary"] = np.asarray(changes["binary"], dtype=bool)
     return schema.conform(c, "commits"), schema.conform(f, "file_changes")
 
 
@@ -220,10 +177,6 @@ def _frames(commits: dict, changes: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 # ``<key>.commits.parquet`` (written last: its presence marks a complete entry), and per repository and
 # ``git log`` options one list of the heads cached (``_family``), newest last.
 _NAMESPACE = "history"
-
-
-def _entry_key(head: str, shallow: bool, args: list[str], roots: tuple[str, ...]) -> str:
-    return cache_store.key(_NAMESPACE, head, shallow, args, list(roots), code=(__name__,))
 
 
 def _read_cache(key: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -242,35 +195,23 @@ def _write_cache(key: str, commits: pd.DataFrame, changes: pd.DataFrame) -> None
 
 
 # ---- public ------------------------------------------------------------------
-def load_history(
-    repo: Repo | str | Path,
-    rev: str = "HEAD",
-    *,
-    since: object = None,
-    until: object = None,
-    paths: list[str] | None = None,
-    first_parent: bool = False,
-    renames: bool = True,
-    skips: list[Skip] | None = None,
-    cache: bool = True,
-    limit: int | None = None,
-    roots: tuple[str, ...] = SOURCE_ROOTS,
-) -> History:
+def load_history(repo: Repo | str | Path, rev: str = "HEAD", *, since: object = None, until: object = None,
+                 paths: list[str] | None = None, first_parent: bool = False, renames: bool = True,
+                 skips: list[Skip] | None = None, cache: bool = True, limit: int | None = None,
+                 roots: tuple[str, ...] = SOURCE_ROOTS) -> History:
     """Read the history reachable from ``rev`` into the ``commits`` and ``file_changes`` tables.
 
-    ``since``/``until`` (datetimes or date strings) and ``paths`` (pathspecs)
-    are passed to ``git log``; ``limit`` keeps only the newest ``limit`` commits. ``roots``: the source roots
-    of ``rev`` (``structure.components.roots``), so a moved module whose rename git missed finds its file.
-    An empty repository gives empty tables. A shallow clone gives what is
-    there plus a :class:`~toolkit.errors.Skip` (or a warning when ``skips`` is None).
-    Raises :class:`InputError` when ``rev`` does not exist or git fails.
+    ``since``/``until`` (datetimes or date strings) and ``paths`` (pathspecs) are passed to ``git log``; ``limit``
+    keeps the newest ``limit`` commits. ``roots``: the source roots of ``rev`` (``structure.components.roots``),
+    so a moved module whose rename git missed finds its file. An empty repository gives empty tables; a shallow
+    clone what is there plus a :class:`~toolkit.errors.Skip` (a warning when ``skips`` is None). Raises
+    :class:`InputError` when ``rev`` does not exist or git fails.
     """
     if not isinstance(repo, Repo):
         repo = Repo.open(repo)
     head = repo.resolve(rev)
     if head is None:
-        return History(schema.empty("commits").astype({"parents": object}), schema.empty("file_changes"), None,
-                       False)
+        return History(schema.empty("commits").astype({"parents": object}), schema.empty("file_changes"), None, False)
     shallow = repo.is_shallow()
     if shallow:
         report_skip(skips, repo.origin, "shallow clone: commits before the shallow boundary are missing from the "
@@ -279,7 +220,7 @@ def load_history(
     until_arg, ok2 = _as_git_date(until, "until")
     args = _git_args(head, since_arg, until_arg, paths, first_parent, renames, limit)
     use_cache = cache and ok1 and ok2 and cache_store.enabled()  # SEAMSCOPE_NO_CACHE, or a refused folder
-    key = _entry_key(head, shallow, args, tuple(roots))
+    key = cache_store.key(_NAMESPACE, head, shallow, args, list(roots), code=(__name__,))
     if use_cache:
         hit = _read_cache(key)
         if hit is not None:
@@ -345,12 +286,9 @@ def _extend_cached(repo: Repo, head: str, family: str | None, args_for) -> tuple
 
 
 def follow_renames(file_changes: pd.DataFrame) -> pd.Series:
-    """Each change's path under the file's **newest** name, following renames backwards.
-
-    ``file_changes`` must be newest first (as :func:`load_history` returns it).
-    A path reused after its file was renamed away counts as a different file.
-    Without renames (``old_path`` all <NA>) this is ``path`` unchanged.
-    """
+    """Each change's path under the file's **newest** name, following renames backwards through ``file_changes``
+    (newest first, as :func:`load_history` returns it); a path reused after its file was renamed away is another
+    file."""
     paths = file_changes["path"]
     old = file_changes["old_path"]
     if not old.notna().any():
@@ -359,14 +297,9 @@ def follow_renames(file_changes: pd.DataFrame) -> pd.Series:
     out = paths.to_numpy(dtype=object, na_value=None).copy()
     olds = old.to_numpy(dtype=object, na_value=None)
     shas = file_changes["sha"].to_numpy(dtype=object)
-    n = len(out)
-    i = 0
-    while i < n:  # one commit at a time: map its rows, then apply its renames for older commits
-        j = i
-        while j < n and shas[j] == shas[i]:
-            j += 1
-        renamed = []
-        for k in range(i, j):
+    for _, rows in itertools.groupby(range(len(out)), key=shas.__getitem__):
+        renamed = []  # one commit at a time: map its rows, then apply its renames for older commits
+        for k in rows:
             p = out[k]
             if alias:
                 out[k] = alias.get(p, p)
@@ -375,7 +308,6 @@ def follow_renames(file_changes: pd.DataFrame) -> pd.Series:
         for o, new, final in renamed:
             alias.pop(new, None)
             alias[o] = final
-        i = j
     return pd.Series(pd.array(out, dtype="string"), index=file_changes.index, name="path")
 
 
@@ -424,11 +356,10 @@ def current_paths(file_changes: pd.DataFrame, files: list[str] | set[str],
                   roots: tuple[str, ...] = SOURCE_ROOTS) -> pd.Series:
     """Each change's file as it is named in the revision whose tracked files are ``files``; <NA> when it is gone.
 
-    The file is followed through git's renames (:func:`follow_renames`, so ``file_changes`` must be newest
-    first). When that name is not in ``files`` (rename detection missed the move: the content was rewritten on
-    the way, or the commit moved more files than git compares), the file whose module name under the source
-    ``roots`` (non-Python: path below the source root) is the same stands in, when exactly one does. Otherwise
-    the file was deleted with no successor.
+    The file is followed through git's renames (:func:`follow_renames`). When that name is not in ``files``
+    (rename detection missed the move: the content was rewritten on the way, or the commit moved more files than
+    git compares), the one file whose module name under the source ``roots`` (non-Python: path below the source
+    root) is the same stands in; without one, the file was deleted with no successor.
     """
     return _resolve(follow_renames(file_changes), files, roots)
 
@@ -477,8 +408,7 @@ def change_components(file_changes: pd.DataFrame, components: ComponentMap) -> p
             where = where.copy()
             place = _in_todays_dirs(file_changes["current_path"], components.roots)
             where[gone] = where[gone].map({p: place(p) for p in pd.unique(where[gone])})
-    comp_of = components.component_of
-    lookup = {p: comp_of(p) for p in pd.unique(where.dropna())}
+    lookup = {p: components.component_of(p) for p in pd.unique(where.dropna())}
     return pd.Series(pd.array(where.map(lookup), dtype="string"), index=file_changes.index, name="component")
 
 
@@ -500,12 +430,11 @@ def _in_todays_dirs(current: pd.Series, roots: tuple[str, ...]):
 def history_mapping(file_changes: pd.DataFrame, components: ComponentMap) -> dict[str, int | float | None]:
     """How much of the history reaches today's components.
 
-    Code changes are changes to files that are non-test Python code as they are named today (a test suite
-    that lived inside the package before it moved to ``tests/`` is tests). Of those, ``mapped`` count
-    for a component; ``gone`` belong to files deleted since, in a directory that no component holds today;
-    ``outside`` to files that exist now outside every component (tooling, excluded code). Commits
-    touching code are ``commits``; ``commits_mapped`` of them have a mapped code change. Shares are None
-    without code changes (nothing to measure), never 0.
+    Code changes: to files that are non-test Python code as named today (a test suite that lived inside the
+    package before it moved to ``tests/`` is tests). Of those, ``mapped`` count for a component; ``gone`` belong
+    to files deleted since, in a directory no component holds today; ``outside`` to files now outside every
+    component. ``commits`` touch code, ``commits_mapped`` of them with a mapped change. Shares are None (not 0)
+    without code changes.
     """
     paths = history_paths(file_changes)
     uniq = pd.unique(paths.dropna())

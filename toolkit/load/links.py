@@ -17,11 +17,10 @@ Kinds of evidence (``links.kind``)
                   ``newsfragments/``, ``.changes/``…; the oldest commit that wrote the file);
     ``changelog`` the commit added a line citing the issue to the changelog file (``CHANGES.rst``,
                   ``CHANGELOG.md``, ``HISTORY``, ``NEWS``…: ``#12``, ``GH-12``, ``:issue:`12```, ``:pr:`12```,
-                  ``.../issues/12``): the same evidence as a fragment, written into one file. The oldest such
-                  commit counts (later edits move lines); a commit citing more than :data:`MAX_CHANGELOG_CITES`
-                  numbers, adding a dated release heading or deleting fragments is a release or a changelog
-                  rewrite, not a fix
-                  (:func:`changelog_citations` reads the lines);
+                  ``.../issues/12``; :func:`changelog_citations`): a fragment written into one file. The oldest
+                  such commit counts (later edits move lines); a commit citing more than
+                  :data:`MAX_CHANGELOG_CITES` numbers, adding a dated release heading or deleting fragments is a
+                  release or a changelog rewrite, not a fix;
     ``pr``        a pull/merge request of the export closes the issue (``Fixes #12``/``Closes``/``Resolves``
                   in its title or body, gh's ``closingIssuesReferences``, a Jira key in its title) or names
                   it, and its commits are known through a merge, squash, fragment or the tracker's merge sha;
@@ -45,23 +44,19 @@ Reverts (git's ``Revert "..."``, ``This reverts commit X``): the subject a rever
 are not mentions; a commit a revert undid (or the commits of a reverted merge) is no fix, unless the revert
 was itself reverted, which re-applies it and carries its links.
 
-Unlinked bugs get the true reason: its only fix was reverted; closed by a PR that was never merged, or whose merge is not in the
-history; named only by a merge that brought in nothing (or a branch sync of more than ``max_merge``
-commits); named only by commits not reachable from the audited revision (``unreachable``); named by no
-commit, merge or changelog line — then, when the export holds no pull requests, the issue-to-PR link
-lives only on the tracker (GitHub links a PR to the issue it closes without writing it into git), and a
-pull-request export is what would link it.
+Unlinked bugs get the true reason (:func:`_unlinked_reasons`): a reverted fix, a closing PR never merged or
+merged outside the history, only an empty merge or a branch sync (over ``max_merge`` commits), only commits
+the audited revision does not reach, or nothing in git (then, without pull requests in the export, the PR link
+GitHub keeps on the tracker is what would link it).
 
-:func:`link_fixes` is the one way an audit (and the backtest, as of a revision) links a repository: it
-reads the changelog lines and the unreachable commits itself and calls :func:`link_issues`.
-
-Mentions are found with one vectorised ``str.extractall`` over all messages; merge ranges are walked once
-per merge that names a key of the export, in generation order (git's own merge-base walk), so 100,000
-commits x 100,000 issues link in seconds.
+:func:`link_fixes` is the one way an audit (and the backtest, as of a revision) links a repository. Mentions
+are found with one vectorised ``str.extractall``; merge ranges are walked once per merge naming a key, in
+generation order (git's merge-base walk), so 100,000 commits x 100,000 issues link in seconds.
 """
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import re
 from collections.abc import Callable
@@ -113,14 +108,8 @@ _BRANCH_WORD = r"(?i)(?:^|[-_/])(?:fix|fixes|issue|issues|bug|bugfix|hotfix|gh|c
 def _branch_numbers(branch: str) -> list[int]:
     """Issue numbers a branch name gives: a number leading its last part (``1234-slow-start``) or following a
     fix/issue/bug/gh word (``fix-1234``, ``issue_12``, ``fix/issue4295``); not versions (``mypy-0.910``)."""
-    last = branch.rsplit("/", 1)[-1]
-    out = []
-    m = re.match(r"#?(\d{2,})(?:[-_]|$)", last)
-    if m:
-        out.append(int(m.group(1)))
-    for m in re.finditer(_BRANCH_WORD, branch):
-        out.append(int(m.group(1)))
-    return sorted(set(out))
+    lead = re.match(r"#?(\d{2,})(?:[-_]|$)", branch.rsplit("/", 1)[-1])
+    return sorted({int(m.group(1)) for m in [*([lead] if lead else []), *re.finditer(_BRANCH_WORD, branch)]})
 
 
 @dataclass(frozen=True)
@@ -199,7 +188,7 @@ def pr_closes(issues: pd.DataFrame, projects: list[str] | None = None) -> dict[s
     refs = _references(text.reset_index(drop=True), projects, any(str(k).startswith("!") for k in out))
     pkeys = keys[is_pr].to_numpy(dtype=object)
     titles = title.to_numpy(dtype=object)
-    for row, key, explicit, txt in zip(refs["row"], refs["key"], refs["explicit"], refs["text"]):
+    for row, key, explicit in zip(refs["row"], refs["key"], refs["explicit"]):
         if key not in issue_keys:
             continue
         in_title = re.search(rf"(?<![\w-]){re.escape(str(key))}\b", str(titles[row])) is not None
@@ -208,20 +197,19 @@ def pr_closes(issues: pd.DataFrame, projects: list[str] | None = None) -> dict[s
         d[key] = d.get(key, False) or closes
     if "closes" in prs:
         for pk, lst in zip(pkeys, prs["closes"]):
-            if isinstance(lst, (list, tuple, np.ndarray)):
-                for k in lst:
-                    if k in issue_keys:
-                        out[pk][k] = True
+            out[pk].update({k: True for k in _listed(lst) if k in issue_keys})
     if "linked_prs" in iss:
         prefix = {k[:1] for k in out}
         for ik, lst in zip(keys[~is_pr], iss.loc[~is_pr, "linked_prs"]):
-            if isinstance(lst, (list, tuple, np.ndarray)):
-                for n in lst:
-                    for p in prefix:
-                        pk = f"{p}{n}"
-                        if pk in out:
-                            out[pk].setdefault(ik, False)
+            for n in _listed(lst):
+                for pk in {f"{p}{n}" for p in prefix} & out.keys():
+                    out[pk].setdefault(ik, False)
     return out
+
+
+def _listed(value: object) -> list | tuple | np.ndarray:
+    """A list cell's items; none for a missing cell."""
+    return value if isinstance(value, (list, tuple, np.ndarray)) else ()
 
 
 def bug_mask(issues: pd.DataFrame) -> pd.Series:
@@ -258,7 +246,7 @@ class _Graph:
         shas = commits["sha"].astype(str).tolist()
         self.idx = {s: i for i, s in enumerate(shas)}
         raw = commits["parents"].tolist() if "parents" in commits else [[] for _ in shas]
-        self.raw = [list(p) if isinstance(p, (list, tuple, np.ndarray)) else [] for p in raw]
+        self.raw = [list(_listed(p)) for p in raw]
         self.par: list[list[int]] = []  # parent rows, with generation numbers on the first walk
         self._gen: list[int] | None = None
 
@@ -267,24 +255,19 @@ class _Graph:
         meets every child before its parents."""
         if self._gen is None:
             self.par = [[self.idx[p] for p in ps if p in self.idx] for ps in self.raw]
-            n = len(self.par)
-            g = [0] * n
-            done = [False] * n
-            for start in range(n - 1, -1, -1):
-                if done[start]:
-                    continue
+            g = [0] * len(self.par)  # 0: not known yet
+            for start in range(len(g) - 1, -1, -1):
                 stack = [start]
                 while stack:
                     c = stack[-1]
-                    if done[c]:
+                    if g[c]:
                         stack.pop()
                         continue
-                    todo = [p for p in self.par[c] if not done[p]]
+                    todo = [p for p in self.par[c] if not g[p]]
                     if todo:
                         stack.extend(todo)
                         continue
                     g[c] = 1 + max((g[p] for p in self.par[c]), default=0)
-                    done[c] = True
                     stack.pop()
             self._gen = g
         return self._gen
@@ -330,28 +313,18 @@ class _Graph:
         return out
 
 
-def link_issues(
-    issues: pd.DataFrame,
-    commits: pd.DataFrame,
-    *,
-    file_changes: pd.DataFrame | None = None,
-    components: ComponentMap | None = None,
-    heuristic: bool = False,
-    window_days: int = 7,
-    unreachable: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
-    max_merge: int = 100,
-    changelog: pd.DataFrame | None = None,
-) -> Links:
-    """Link ``issues`` (schema ``issues``) to ``commits`` (schema ``commits``); see the module docstring.
+def link_issues(issues: pd.DataFrame, commits: pd.DataFrame, *, file_changes: pd.DataFrame | None = None,
+                components: ComponentMap | None = None, heuristic: bool = False, window_days: int = 7,
+                unreachable: pd.DataFrame | Callable[[], pd.DataFrame] | None = None, max_merge: int = 100,
+                changelog: pd.DataFrame | None = None) -> Links:
+    """Link ``issues`` to ``commits`` (schema tables); see the module docstring.
 
-    ``file_changes`` (schema ``file_changes``) gives the changelog fragments and ``issue_components``: per
-    issue and component, the non-test files its fix commits changed and their churn.
-    ``components`` maps paths to components (default: derived from the changed paths).
-    ``unreachable`` (``sha``, ``message``, or a function returning them, called only when some bug is
-    unlinked): commits of other refs, not reachable from the audited revision, only to say why a bug they
-    name is unlinked (:func:`toolkit.load.history.unreachable_commits`).
-    A merge that brought in more than ``max_merge`` commits is a branch sync, not a fix: its mentions link
-    nothing. ``changelog`` (``sha``, ``path``, ``num``: :func:`changelog_citations`) gives the changelog lines.
+    ``file_changes`` gives the changelog fragments and ``issue_components`` (per issue and component, the
+    non-test files its fixes changed and their churn); ``components`` maps paths (default: from the changed
+    paths). ``unreachable`` (``sha``, ``message``, or a function giving them, called only when a bug is
+    unlinked: :func:`toolkit.load.history.unreachable_commits`) only says why a bug they name is unlinked. A
+    merge that brought in over ``max_merge`` commits is a branch sync: its mentions link nothing. ``changelog``:
+    :func:`changelog_citations`.
     """
     iss = issues.reset_index(drop=True)
     com = commits.reset_index(drop=True)
@@ -413,19 +386,15 @@ def link_issues(
         "evidence": "message: " + d["text"],
         "confidence": d["explicit"].map({True: "explicit", False: "reference"}), "kind": "message"})
 
-    graph: list[_Graph] = []  # built on the first merge that names a key
+    graph = functools.cache(lambda: _Graph(com))  # built on the first merge that names a key
     empty_merge: dict[str, str] = {}  # issue -> why a merge naming it linked nothing
-    ranges: dict[int, list[int] | None] = {}
 
+    @functools.cache
     def targets(r: int) -> tuple[list[int], str | None]:
         """Commits a commit stands for: what a merge brought in (or itself), with why a merge gives none."""
         if not is_merge[r]:
             return [r], None
-        if r not in ranges:
-            if not graph:
-                graph.append(_Graph(com))
-            ranges[r] = graph[0].brought_in(r, max_merge)
-        got = ranges[r]
+        got = graph().brought_in(r, max_merge)
         if got is None:
             return [r], None
         if len(got) > max_merge:  # (the walk stopped at max_merge + 1)
@@ -517,7 +486,7 @@ def link_issues(
                 "confidence": "heuristic", "kind": "heuristic",
             })], ignore_index=True)
 
-    links, reverted = _reverts(links, subject, messages, shas, is_merge, targets)
+    links, reverted = _reverts(links, subject, messages, shas, targets)
 
     if len(links):
         kind_rank = {k: i for i, k in enumerate(KINDS)}
@@ -559,11 +528,9 @@ def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _reverts(links: pd.DataFrame, subject: pd.Series, messages: pd.Series, shas: np.ndarray,
-             is_merge: np.ndarray, targets: Callable[[int], tuple[list[int], str | None]]
-             ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Follow git's reverts (``Revert "..."`` / ``This reverts commit X``): a commit a later revert undid
-    (and the commits a reverted merge brought in) fixes nothing at the audited revision — its links are
-    dropped, and a bug left without a fix says so; a revert of a revert re-applies the original, and carries
+             targets: Callable[[int], tuple[list[int], str | None]]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Follow git's reverts (``This reverts commit X``): a commit a later revert undid (or a reverted merge
+    brought in) fixes nothing — its links are dropped; a revert of a revert re-applies the original and carries
     its links. Returns the links and {issue: why it lost its fix}."""
     is_revert = subject.str.match(r"Revert\b", na=False).to_numpy(dtype=bool)
     if not is_revert.any() or links.empty:
@@ -578,28 +545,23 @@ def _reverts(links: pd.DataFrame, subject: pd.Series, messages: pd.Series, shas:
         t = row_of.get(m.group(1))
         if t is None:  # an abbreviated id: the one commit it starts
             j = bisect.bisect_left(ordered, m.group(1))
-            if j < len(ordered) and ordered[j].startswith(m.group(1)) and not (
-                    j + 1 < len(ordered) and ordered[j + 1].startswith(m.group(1))):
-                t = row_of[ordered[j]]
+            near = [s for s in ordered[j:j + 2] if s.startswith(m.group(1))]
+            t = row_of[near[0]] if len(near) == 1 else None
         if t is not None and t != r:
             of[r] = t
     if not of:
         return links, {}
-    by: dict[int, int] = {}
-    for r, t in sorted(of.items(), key=lambda x: -x[0]):  # the oldest revert of a commit (newest first rows)
-        by[t] = r
+    # rows are newest first: of several reverts of one commit, the oldest (highest row) is kept
+    by = {t: r for r, t in sorted(of.items(), key=lambda x: -x[0])}
 
     def undone(c: int, seen: int = 0) -> bool:
         r = by.get(c)
         return r is not None and seen < 20 and not undone(r, seen + 1)
 
-    def commits_of(c: int) -> list[int]:
-        return targets(c)[0] if is_merge[c] else [c]
-
     gone: dict[str, str] = {}  # sha -> the revert that undid it
     for t, r in by.items():
         if undone(t):
-            for c in commits_of(t):
+            for c in targets(t)[0]:
                 gone[shas[c]] = shas[r]
     sha_at = links["sha"].astype(str)
     carried = []
@@ -607,7 +569,7 @@ def _reverts(links: pd.DataFrame, subject: pd.Series, messages: pd.Series, shas:
         x = of.get(y)
         if x is None or undone(r):
             continue
-        orig = {shas[c] for c in commits_of(x)}
+        orig = {shas[c] for c in targets(x)[0]}
         got = links[sha_at.isin(orig).to_numpy()]
         if len(got):
             carried.append(got.assign(sha=shas[r], evidence="re-applies " + got["sha"].astype(str).str[:10]
@@ -687,10 +649,9 @@ def _changelog_fixes(changelog: pd.DataFrame, file_changes: pd.DataFrame | None,
 
 def link_fixes(issues: pd.DataFrame, history: History, repo: Repo | str, *, rev: str = "HEAD",
                components: ComponentMap | None = None) -> Links:
-    """The links of ``issues`` to ``history`` (:class:`toolkit.load.history.History` loaded at ``rev``): the one
-    definition of linking an audit and the backtest (as of a revision) use — :func:`link_issues` with the
-    repository's changelog lines (:func:`changelog_citations`) and, for the unlinked bugs' reasons, the
-    commits ``rev`` does not reach (:func:`toolkit.load.history.unreachable_commits`)."""
+    """The links of ``issues`` to ``history`` (loaded at ``rev``), as the audit and the backtest link them:
+    :func:`link_issues` with the changelog lines (:func:`changelog_citations`) and, for the unlinked bugs'
+    reasons, the commits ``rev`` does not reach (:func:`toolkit.load.history.unreachable_commits`)."""
     if not isinstance(repo, Repo):
         repo = Repo.open(repo)
     fc = history.file_changes
@@ -704,14 +665,13 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
                       empty_merge: dict[str, str], in_history: set, unreachable: object,
                       projects: list[str], reverted: dict[str, str], known: set) -> list[str]:
     """The true reason each unlinked bug has no fix commit, most specific first."""
-    by_issue: dict[str, list[str]] = {}
+    closer: dict[str, str] = {}  # issue -> the first pull request that closes it
     for p, d in closes.items():
         for ik, c in d.items():
             if c:
-                by_issue.setdefault(ik, []).append(p)
+                closer.setdefault(ik, p)
     k_all = iss["key"].astype(str).tolist()
     is_pr = dict(zip(k_all, _pr_mask(iss).tolist()))
-    has_prs = bool(closes)
     merged = dict(zip(k_all, iss["merged"].astype(object).tolist())) if "merged" in iss else {}
     msha = dict(zip(k_all, iss["merge_sha"].astype(object).tolist())) if "merge_sha" in iss else {}
 
@@ -730,7 +690,8 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
     out = []
     for k in unl.astype(str):
         why = reverted.get(k)  # its fix is in the history, undone
-        for p in ([] if why else by_issue.get(k, [])):
+        p = None if why else closer.get(k)
+        if p is not None:
             sha = msha.get(p)
             if was_merged(p) is False:
                 why = f"closed by PR {p}, which was never merged"
@@ -738,7 +699,6 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
                 why = f"closed by PR {p}, merged as {sha[:10]}, which is not in the audited history"
             else:
                 why = f"closed by PR {p}, but no merge or squash commit of it is in the history"
-            break
         if why is None and is_pr.get(k):
             why = ("a pull request never merged" if was_merged(k) is False
                    else "a pull request with no merge or squash commit in the history")
@@ -747,7 +707,7 @@ def _unlinked_reasons(iss: pd.DataFrame, unl: pd.Series, closes: dict[str, dict[
             why = f"mentioned only in commits not reachable from the audited revision ({elsewhere[k]})"
         if why is None:
             why = ("no commit, merge or changelog line names it" + (
-                "" if has_prs else "; the export holds no pull requests, so a PR that closed it on the tracker "
+                "" if closes else "; the export holds no pull requests, so a PR that closed it on the tracker "
                 "(a link GitHub/GitLab keep outside git) cannot be followed: export them too"))
         out.append(why)
     return out
