@@ -10,19 +10,20 @@ from toolkit.analyze.bug_categorization import categorize_bugs
 from toolkit.analyze.cross_component_bugs import bug_overlay, cross_component_bugs
 
 
-def bug(key, created, resolved=None, *, type="bug", pr=False, resolution=None):
-    return {"tracker": "jira", "key": key, "title": f"bug {key}", "body": "", "type": type, "labels": [],
+def bug(key, created, resolved=None, *, type="bug", pr=False, resolution=None, body=""):
+    return {"tracker": "jira", "key": key, "title": f"bug {key}", "body": body, "type": type, "labels": [],
             "components": [], "status": "closed", "resolution": resolution, "environment": "production",
             "created": pd.Timestamp(created, tz="UTC"),
             "resolved": pd.Timestamp(resolved, tz="UTC") if resolved else pd.NaT, "is_pull_request": pr}
 
 
 ISSUES = schema.conform(pd.DataFrame([
-    bug("P-1", "2025-01-01", "2025-01-11"),   # orders+payments
-    bug("P-2", "2025-03-01", "2025-03-31"),   # orders+payments again (59 days later)
-    bug("P-3", "2025-12-01", "2025-12-02"),   # orders+payments, 275 days after P-2: not a recurrence at 6 months
+    # a timeout on a fix across components is enough to decide "integration" (one clue alone would be unknown)
+    bug("P-1", "2025-01-01", "2025-01-11", body="timeout"),   # orders+payments
+    bug("P-2", "2025-03-01", "2025-03-31", body="timeout"),   # orders+payments again (59 days later)
+    bug("P-3", "2025-12-01", "2025-12-02", body="timeout"),   # orders+payments, 275 days after P-2: no recurrence at 6 months
     bug("P-4", "2025-02-01", "2025-02-03"),   # orders only
-    bug("P-5", "2025-02-10"),                 # orders+payments+users, open
+    bug("P-5", "2025-02-10", body="timeout"),  # orders+payments+users, open
     bug("P-6", "2025-02-11", "2025-02-12"),   # no linked fix
     bug("P-7", "2025-02-12", type="feature"),  # not a bug
 ]), "issues")
