@@ -1216,9 +1216,7 @@ def _is_integration_test(path: str) -> bool:
 
 
 def _as_list(v: object) -> list:
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [x for x in v if x is not None and not (isinstance(x, float) and np.isnan(x))]
-    return []
+    return [x for x in schema.list_cell(v) if x is not None and not (isinstance(x, float) and np.isnan(x))]
 
 
 def _by_pair(bugs: pd.DataFrame) -> pd.DataFrame:

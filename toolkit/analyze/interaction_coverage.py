@@ -216,7 +216,7 @@ def _without_conditional(test_kinds: pd.DataFrame, mocks: pd.DataFrame) -> pd.Da
 
 
 def _as_list(v: Any) -> list[str]:
-    return [str(x) for x in v] if isinstance(v, (list, tuple, set, np.ndarray)) else []
+    return [str(x) for x in schema.list_cell(v)]
 
 
 def _coverage(call_sites: pd.DataFrame, test_exercises: pd.DataFrame | None, mocks: pd.DataFrame | None,

@@ -32,7 +32,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
@@ -58,10 +57,6 @@ class RootCauses:
     external: pd.DataFrame
     mocks: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def _as_list(v: Any) -> list[str]:
-    return [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else []
 
 
 def root_causes(seams: pd.DataFrame, *, components: Sequence[str], structural_coupling: pd.DataFrame,
@@ -97,7 +92,7 @@ def root_causes(seams: pd.DataFrame, *, components: Sequence[str], structural_co
             name = file.rsplit("/", 1)[-1] if isinstance(file, str) else ""
             stem = name.removesuffix(".py").removeprefix("test_").removesuffix("_test")
             named = [c for c in counts if c in stem or c.rstrip("s") in stem.split("_")]
-            for c in named or _as_list(comps):
+            for c in named or map(str, schema.list_cell(comps)):
                 if c in counts and kind in counts[c]:
                     counts[c][kind] += 1
     pyramid = pd.DataFrame([{"component": c, **v} for c, v in sorted(counts.items())],

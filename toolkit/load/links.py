@@ -197,19 +197,14 @@ def pr_closes(issues: pd.DataFrame, projects: list[str] | None = None) -> dict[s
         d[key] = d.get(key, False) or closes
     if "closes" in prs:
         for pk, lst in zip(pkeys, prs["closes"]):
-            out[pk].update({k: True for k in _listed(lst) if k in issue_keys})
+            out[pk].update({k: True for k in schema.list_cell(lst) if k in issue_keys})
     if "linked_prs" in iss:
         prefix = {k[:1] for k in out}
         for ik, lst in zip(keys[~is_pr], iss.loc[~is_pr, "linked_prs"]):
-            for n in _listed(lst):
+            for n in schema.list_cell(lst):
                 for pk in {f"{p}{n}" for p in prefix} & out.keys():
                     out[pk].setdefault(ik, False)
     return out
-
-
-def _listed(value: object) -> list | tuple | np.ndarray:
-    """A list cell's items; none for a missing cell."""
-    return value if isinstance(value, (list, tuple, np.ndarray)) else ()
 
 
 def bug_mask(issues: pd.DataFrame) -> pd.Series:
@@ -246,7 +241,7 @@ class _Graph:
         shas = commits["sha"].astype(str).tolist()
         self.idx = {s: i for i, s in enumerate(shas)}
         raw = commits["parents"].tolist() if "parents" in commits else [[] for _ in shas]
-        self.raw = [list(_listed(p)) for p in raw]
+        self.raw = [schema.list_cell(p) for p in raw]
         self.par: list[list[int]] = []  # parent rows, with generation numbers on the first walk
         self._gen: list[int] | None = None
 

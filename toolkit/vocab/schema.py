@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -677,6 +678,12 @@ TABLES: dict[str, tuple[Column, ...]] = {
 
 def columns(table: str) -> list[str]:
     return [c.name for c in TABLES[table]]
+
+
+def list_cell(value: object) -> list:
+    """The items of a list column's cell (a list, tuple, set or the array Parquet hands back); [] for a missing
+    cell (None, NaN)."""
+    return list(value) if isinstance(value, (list, tuple, set, np.ndarray)) else []
 
 
 def empty(table: str) -> pd.DataFrame:
