@@ -620,6 +620,13 @@ FORMS = {
 
         def test_environment_is_no_symbol(monkeypatch):
             monkeypatch.setitem(os.environ, "X", "1")
+
+
+        def test_a_setting_is_no_stand_in(monkeypatch, mocker):
+            monkeypatch.setattr(transport.Transport, "INTERVAL", 0.1)
+            monkeypatch.setattr("kit.net.transport.RETRIES", -1)
+            mocker.patch.object(Client, "TIMEOUT", 5)
+            transport.Transport.NAME = "x"
         """,
     "tests/test_mocker_forms.py": """\
         from kit.api.client import Client
@@ -755,6 +762,8 @@ def form_rows(df: pd.DataFrame, test_id: str) -> set[tuple]:
                                                   ("monkeypatch", "kit.store.cache", "store")}),
     ("test_monkeypatch_forms.test_delattr", {("monkeypatch", "kit.api.client.Client.get", "api")}),
     ("test_monkeypatch_forms.test_environment_is_no_symbol", set()),
+    # a literal number or string in a symbol's place tunes a setting; it stands in for nothing (None still does)
+    ("test_monkeypatch_forms.test_a_setting_is_no_stand_in", set()),
     # pytest-mock
     ("test_mocker_forms.test_patch", {("mocker.patch", "kit.net.transport.connect", "transport")}),
     ("test_mocker_forms.test_patch_object", {("mocker.patch.object", "kit.api.client.Client.get", "api")}),

@@ -40,6 +40,9 @@ fake_class             classes named ``Fake*``/``Stub*``/``Dummy*``/``InMemory*`
                        (``FakePaymentGateway`` -> ``PaymentGateway``)
 =====================  =========================================================
 
+Whatever the mechanism, a literal number, string or bool put in a symbol's place is a setting tuned for the test,
+not a mock (:func:`sets_a_value`).
+
 Scope: a mock in a test's decorators or body applies to that test; on a test
 class (decorator, ``setUp``/``setup_method``/``setUpClass``) to all its tests; at
 module level (or ``setup_module``) to all tests in the file; in a fixture to every
@@ -123,6 +126,16 @@ CLASS_SETUP = frozenset({"setUp", "asyncSetUp", "setUpClass", "setup_method", "s
 MODULE_SETUP = frozenset({"setup_module", "setUpModule", "setup_function"})
 #: attributes whose assignment labels an object rather than replacing behaviour (``Imported.__test__ = False``)
 METADATA_ATTRS = frozenset({"__test__", "__doc__", "__module__", "__name__", "__qualname__", "__file__", "__all__"})
+
+
+def sets_a_value(value: ast.expr | None) -> bool:
+    """A literal number, string or bool put in a symbol's place — ``monkeypatch.setattr(Engine, "INTERVAL", 0.1)``,
+    ``patch("m.RETRIES", 1)``, ``m.TIMEOUT = 5``: a setting tuned for the test, not a stand-in for what the symbol's
+    component does, so not a mock (an autouse fixture speeding up a heartbeat would otherwise mock a component for
+    every test). ``None`` — the thing made absent — still is one."""
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        value = value.operand
+    return isinstance(value, ast.Constant) and isinstance(value.value, (int, float, complex, str, bytes))
 
 
 # ---- the static model of test files ------------------------------------------------------
@@ -385,6 +398,9 @@ class _Scanner:
                 and node.func.id not in self.b and len(node.args) >= 2 and string_value(node.args[1]) is not None:
             base, attr = dotted_name(node.args[0]), string_value(node.args[1])
             targets = [(node.lineno, None if base is None else f"{base}.{attr}", attr)]
+        value = node.args[2] if isinstance(node, ast.Call) and len(node.args) > 2 else getattr(node, "value", None)
+        if sets_a_value(value):
+            return []
         out = []
         for line, name, attr in targets:
             local = name is None or name.split(".")[0] in self.local
@@ -408,6 +424,9 @@ class _Scanner:
                 return [] if qual is None else [MockHit(line, "monkeypatch", written, qual)]
             if rest in ("setattr", "delattr") and call.args:
                 first = string_value(call.args[0])
+                value = call.args[-1] if len(call.args) > (2 if first is None else 1) else keyword(call, "value")
+                if rest == "setattr" and sets_a_value(value):
+                    return []
                 if first is not None and (len(call.args) < 3 if rest == "setattr" else len(call.args) < 2):
                     return [MockHit(line, "monkeypatch", first, first)]
                 attr = string_value(call.args[1]) if len(call.args) > 1 else None
@@ -429,6 +448,10 @@ class _Scanner:
 
     def _mock_op(self, op: str, call: ast.Call, line: int, prefix: str) -> list[MockHit]:
         a, mech = call.args, prefix + op
+        new = keyword(call, "new") or (a[2] if op == "patch.object" and len(a) > 2 else
+                                       a[1] if op == "patch" and len(a) > 1 else None)
+        if op in ("patch", "patch.object") and sets_a_value(new):
+            return []
         if op == "patch":
             t = string_value(a[0]) if a else string_value(keyword(call, "target"))
             return [MockHit(line, mech, t if t is not None else ast.unparse(a[0]) if a else "?", t)]
