@@ -7,10 +7,11 @@ say they fix something), strips issue links and URLs from the text (a URL would
 leak project names into the text) and samples a fixed number per project with a
 fixed seed. Output: ``candidates.jsonl`` (id, project, source, issue, text).
 
-Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx; black, uvicorn, rich, tox: chosen for fixes that can be linked) sample only
-entries that name an issue number, and add their unreleased towncrier fragments (``<dir>/<N>.bugfix.rst``, the
-issue number from the file name) to the pool. New projects are appended after the others, so the shared
-seeded sampler draws the same entries as before for the older ones.
+Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx; black, uvicorn, rich, tox; werkzeug, coverage, anyio,
+scrapy; jinja, celery, starlette, trio: chosen for fixes that can be linked) sample only entries that name an issue
+number, and add their unreleased towncrier fragments (``<dir>/<N>.bugfix.rst``, the issue number from the file name)
+to the pool. New projects are appended after the others, so the shared seeded sampler draws the same entries as
+before for the older ones.
 
     python data/labelled_bugs/extract.py /tmp/rr > data/labelled_bugs/candidates.jsonl
 """
@@ -51,17 +52,27 @@ SOURCES: dict[str, tuple[str, str | tuple[str, ...], str | None, int]] = {
     "coverage": ("nedbat+coveragepy", "CHANGES.rst", None, 40),
     "anyio": ("agronholm+anyio", "docs/versionhistory.rst", None, 40),
     "scrapy": ("scrapy+scrapy", "docs/news.rst", r"bug ?fix", 40),
+    # sixth held-out part: four more projects of other shapes (a template engine, a distributed task queue, an
+    # ASGI framework, an async runtime)
+    "jinja": ("pallets+jinja", "CHANGES.rst", None, 40),
+    "celery": ("celery+celery", "Changelog.rst", None, 40),
+    "starlette": ("encode+starlette", "docs/release-notes.md", r"^fixed$", 40),
+    "trio": ("python-trio+trio", "docs/source/history.rst", r"bug ?fix", 40),
 }
 #: project -> folder of its towncrier fragments (None: none); these projects sample only entries with an
 #: issue number
 NUMBERED: dict[str, str | None] = {"pip": "news", "aiohttp": "CHANGES", "httpx": None, "sphinx": None,
                                    "black": None, "uvicorn": None, "rich": None, "tox": "docs/changelog",
-                                   "werkzeug": None, "coverage": None, "anyio": None, "scrapy": None}
+                                   "werkzeug": None, "coverage": None, "anyio": None, "scrapy": None,
+                                   "jinja": None, "celery": None, "starlette": None, "trio": "newsfragments"}
 _FRAGMENT = re.compile(r"^(\d+)\.bugfix(?:\.rst|\.md)?$")
 _BULLET = re.compile(r"^(?:[-*]\s+)(.*)$")
 _HEADING_RST = re.compile(r"^[=\-~^]{3,}\s*$")
 _FIXY = re.compile(r"^\s*(?:fix|fixed|fixes|fixing)\b|\bbug\b|\bregression\b|\bno longer (?:fails?|crash|raises?|errors?)",
                    re.I)
+#: a wider :data:`_FIXY` for the sixth part only (celery writes "Bugfix: ..."), so that older candidates stay
+#: byte-identical
+_FIXY_WIDE = re.compile(_FIXY.pattern + r"|\bbug ?fix", re.I)
 _ISSUE = re.compile(r"(?:issues?|pull)/(\d+)|#(\d+)|[:{](?:issue|pr)[:}]`(\d+)`")
 
 
@@ -113,12 +124,71 @@ def _scrapy(text: str) -> str:
     return re.sub(r"\(?(?::gh:`\d+`[,\s]*)+\)?", "", text).strip()
 
 
+def _dangling(text: str) -> str:
+    """A closing "... see" whose reference was removed."""
+    return re.sub(r"(?:(?<=[.!?])|^)\s*[^.!?]*\b[Ss]ee\s*$", "", text).strip()
+
+
+def _roles(text: str) -> str:
+    """Sphinx roles (``:class:`~a.B``` shows ``B``, ``:func:`f``` shows ``f``, ``:pep:`N``` shows ``PEP N``), the
+    same in the default role, directives (``.. note::``), escaped quotes and doubled backticks (jinja, trio)."""
+    def shown(m: re.Match[str]) -> str:
+        target = m.group(3).strip()
+        if m.group(1) == "pep":
+            return f"PEP {target}"
+        return "`" + (target.rsplit(".", 1)[-1] if m.group(2) else target) + "`"
+    t = re.sub(r"`{2,}", "`", text)
+    t = re.sub(r":(?:[\w-]+:)?([\w-]+):`(~?)([^`<]*?)(?:\s*<[^>]*>)?`", shown, t)
+    t = re.sub(r"`~([\w.]+)`", lambda m: f"`{m.group(1).rsplit('.', 1)[-1]}`", t)
+    t = re.sub(r"`([^`<]*?)\s*<[^>`]*>`", r"`\1`", t)
+    t = re.sub(r"\.\. [\w-]+::\s*", "", t).replace("\\'", "'")
+    return _dangling(t)
+
+
+def _celery(text: str) -> str:
+    """celery's pull-request titles: the "by @name in #N" credit, "(Issue #N)" and a closing bare "#N" (the
+    number is kept in ``issue``)."""
+    t = re.sub(r"\s+by @[\w-]+(?:,?\s+(?:and\s+)?@[\w-]+)*\s+in\s+#\d+\.?\s*$", "", text)
+    t = re.sub(r"\s*\(Issue #\d+\)", "", t)
+    t = re.sub(r"\s+([.,])", r"\1", t)
+    return re.sub(r"(?<!\bby)(?<!\bin)(?<!\bof)(?<!\bsee)\s+#\d+\.?\s*$", "", t).strip()
+
+
+def _starlette(text: str) -> str:
+    """starlette's " - " before its links, and the "and" / "fixed via #N" left when the links are removed."""
+    t = re.sub(r"\s+fixed via #\d+", "", text)
+    return _dangling(re.sub(r"(?:\s+(?:-|and|,))+\s*(?:#\d+)?\.?\s*$", "", t))
+
+
+#: sixth part: changelogs that list merged pull requests' titles, whose documentation, typo, test and CI changes
+#: are not defects of the software
+_PR_TITLES = ("celery", "starlette")
+_NOT_A_DEFECT = re.compile(r"\b(?:docs|documentation|typos?|grammar|changelog|readme|docstrings?|lint(?:er|ing)?|"
+                           r"flake8|codespell|workflows?|CI|copyright|examples?|tests?|smoke|pytest[\w-]*|"
+                           r"mkdocs[\w-]*|readthedocs|dockerfile|github)\b", re.I)
+#: sixth part: heading of the releases that carry only bug fixes (pallets' x.y.Z), whose every entry counts as a
+#: fix besides the entries elsewhere that say they fix something
+_FIX_RELEASE = {"jinja": r"^Version \d+\.\d+\.[1-9]\d*$"}
+_SIXTH = ("jinja", "celery", "starlette", "trio")
+
+
+def _foreign_links(text: str, own: str) -> str:
+    """``text`` without links into another repository (their numbers are never the entry's own issue)."""
+    other = rf"https?://github\.com/(?!{re.escape(own)}/)[^\s>)]*"
+    t = re.sub(rf"`[^`]*<{other}>`_+", "", text)
+    t = re.sub(rf"\[[^\]]*\]\({other}\)", "", t)
+    return _FOREIGN.sub("", re.sub(other, "", t))
+
+
 #: project -> its own changelog conventions, removed after :func:`_clean` (third held-out part only, so that
 #: the older projects' candidates stay byte-identical)
 _HOUSE_STYLE = {"sphinx": _sphinx, "httpx": _httpx, "black": str.strip, "uvicorn": str.strip, "rich": str.strip,
-                "tox": str.strip, "werkzeug": str.strip, "coverage": _coverage, "anyio": _anyio, "scrapy": _scrapy}
+                "tox": str.strip, "werkzeug": str.strip, "coverage": _coverage, "anyio": _anyio, "scrapy": _scrapy,
+                "jinja": _roles, "celery": _celery, "starlette": _starlette, "trio": _roles}
 #: project -> how its changelog names an issue where :data:`_ISSUE` does not see it
-_ISSUE_OF = {"coverage": re.compile(r"`(?:issue|pull request) (\d+)`_"), "scrapy": re.compile(r":gh:`(\d+)`")}
+_ISSUE_OF = {"coverage": re.compile(r"`(?:issue|pull request) (\d+)`_"), "scrapy": re.compile(r":gh:`(\d+)`"),
+             # celery: the pull request's own number closes the title; a number before it is what it mentions
+             "celery": re.compile(r"(?s)^.*(?:\(#(\d+)\)|\bin #(\d+))\.?\s*$|#(\d+)")}
 #: ``owner/repo#N``: a number in another project's tracker, never the entry's own issue
 _FOREIGN = re.compile(r"[\w.-]+/[\w.-]+#\d+")
 
@@ -129,8 +199,10 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"^[\s:,]+", "", t)).strip()
 
 
-def entries(text: str, section: str | None) -> list[tuple[str, str]]:
-    """(heading, raw entry) for every top-level bullet; heading = last section heading above it."""
+def entries(text: str, section: str | None, fixy: re.Pattern[str] = _FIXY,
+            fix_release: str | None = None) -> list[tuple[str, str]]:
+    """(heading, raw entry) for every top-level bullet; heading = last section heading above it. Without a
+    ``section``, the entries that match ``fixy`` or stand under a ``fix_release`` heading."""
     lines = text.splitlines()
     out: list[tuple[str, list[str]]] = []
     heading = ""
@@ -156,7 +228,7 @@ def entries(text: str, section: str | None) -> list[tuple[str, str]]:
         if section is not None:
             if re.search(section, h, re.I):
                 res.append((h, raw))
-        elif _FIXY.search(raw):
+        elif fixy.search(raw) or (fix_release is not None and re.search(fix_release, h)):
             res.append((h, raw))
     return res
 
@@ -181,21 +253,26 @@ def main(root: str) -> None:
         repo = f"{root}/{folder}"
         commit = _git(repo, "rev-parse", "HEAD").strip()
         paths = (path,) if isinstance(path, str) else path
+        wide = (_FIXY_WIDE, _FIX_RELEASE.get(project)) if project in _SIXTH else (_FIXY, None)
         found: list[tuple[str, str, str | None]] = [
-            (p, raw, None) for p in paths for _, raw in entries(_git(repo, "show", f"{commit}:{p}"), section)]
+            (p, raw, None) for p in paths for _, raw in entries(_git(repo, "show", f"{commit}:{p}"), section, *wide)]
         fragment_dir = NUMBERED.get(project)
         if fragment_dir:
             found += fragments(repo, commit, fragment_dir)
         seen: set[str] = set()
         uniq = []
         for where, raw, number in found:
-            m = _ISSUE_OF.get(project, _ISSUE).search(_FOREIGN.sub("", raw) if project in _HOUSE_STYLE else raw)
+            probe = _foreign_links(raw, folder.replace("+", "/", 1)) if project in _SIXTH else raw
+            m = _ISSUE_OF.get(project, _ISSUE).search(_FOREIGN.sub("", probe) if project in _HOUSE_STYLE else probe)
             issue = number or (next((g for g in m.groups() if g), None) if m else None)
             clean = _towncrier(_clean(raw)) if project in NUMBERED else _clean(raw)
             clean = _HOUSE_STYLE[project](clean) if project in _HOUSE_STYLE else clean
-            if len(clean) < 15 or clean in seen or (project in NUMBERED and issue is None):
+            if project in _PR_TITLES and _NOT_A_DEFECT.search(clean):
                 continue
-            seen.add(clean)
+            key = clean.casefold() if project in _SIXTH else clean
+            if len(clean) < 15 or key in seen or (project in NUMBERED and issue is None):
+                continue
+            seen.add(key)
             uniq.append((where, issue, clean))
         for n, (where, issue, clean) in enumerate(sorted(rng.sample(uniq, min(k, len(uniq))), key=uniq.index)):
             print(json.dumps({"id": f"{project}-{n + 1:03d}", "project": project, "source": f"{where}@{commit}",
