@@ -335,6 +335,27 @@ def test_version_notes_and_release_headings_in_words_are_no_fix_evidence(tmp_pat
     assert set(res.unlinked["issue_key"]) == {"#8", "#9"}
 
 
+def test_a_version_heading_with_a_date_alone_below_it_is_a_release(tmp_path):
+    """Release notes written at release time (``## 0.36.2`` with ``February 3, 2024`` on its own line below, as
+    starlette writes them) record fixes made before: the release commit is no fix. A version heading with
+    "Unreleased" below it is the first fix after a release opening the next version's notes: still the fix."""
+    from toolkit.load.links import link_fixes
+    repo = make_repo(tmp_path / "r", {"src/pkg/a.py": "x = 1\n", "docs/release-notes.md": "## 0.36.1\n\nJanuary 2, 2024\n"},
+                     date=when(1))
+    fix = commit(repo, "Avoid duplicate charset (#43)", {"src/pkg/a.py": "x = 2\n"}, date=when(2))
+    rel = commit(repo, "Version 0.36.2 (#56)", {"src/pkg/__init__.py": "__version__ = '0.36.2'\n",
+                 "docs/release-notes.md": "## 0.36.2\n\nFebruary 3, 2024\n\n#### Fixed\n\n"
+                 "* Avoid duplicate charset [#43](https://github.com/o/r/43).\n\n## 0.36.1\n\nJanuary 2, 2024\n"},
+                 date=when(3))
+    nxt = commit(repo, "Keep the port", {"src/pkg/a.py": "x = 3\n", "docs/release-notes.md": "## 0.36.3\n\nUnreleased\n\n"
+                 "* Keep the port (#47).\n\n" + (tmp_path / "r" / "docs/release-notes.md").read_text()}, date=when(4))
+    issues = finish(pd.DataFrame({"tracker": "github", "type": "bug", "key": ["#43", "#47"], "source": "t"}))
+    res = link_fixes(issues, load_history(repo, cache=False), repo)
+    linked = set(zip(res.links["issue_key"], res.links["sha"]))
+    assert ("#43", rel) not in linked and ("#43", fix) in linked, linked
+    assert ("#47", nxt) in linked, linked
+
+
 def test_changelog_lines_added_by_the_fix_link_it(tmp_path):
     """A line citing an issue added to CHANGES.rst by a commit is the same evidence as a fragment file: the
     oldest commit writing it is linked; moving the line, a release citing many, or a towncrier build is not."""

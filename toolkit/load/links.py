@@ -89,6 +89,12 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE = (rf"(?:\b(?:19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?:19|20)\d\d\b"
          rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b)")
 _RELEASE_LINE = re.compile(rf"\b\d+\.\d+(?:\.\d+)*\S*.*?{_DATE}|^\W*Released:?\s+\w", re.I)
+#: a heading that is a version alone (``## 0.36.2``, ``Version 2.0.3``, an RST title ``1.2.0``): a release when a line
+#: of only a date follows it within :data:`_DATE_BELOW` added lines (``## 0.36.2`` / ``February 3, 2024``); with
+#: "Unreleased" below it, it is the first fix after a release opening the next version's notes
+_VERSION_HEADING = re.compile(r"^\W*(?:version\s+|release\s+)?v?\d+\.\d+(?:\.\d+)*(?:[-.]?[a-z]+\d*)?\W*$", re.I)
+_DATE_ONLY = re.compile(rf"^\W*(?:released:?\s+)?{_DATE}\W*$", re.I)
+_DATE_BELOW = 3
 #: a commit whose added changelog lines cite more numbers than this is a release or a rewrite of the changelog
 MAX_CHANGELOG_CITES = 3
 _MERGE_PR = r"^Merge pull request #(\d+)\b"
@@ -582,7 +588,8 @@ def changelog_citations(repo: Repo | str, rev: str = "HEAD",
     """``sha``, ``path``, ``num``, ``release``: each number (issue or PR, :data:`_CITE`) a non-merge commit reachable from
     ``rev`` cites on the lines it added to a changelog file (:data:`CHANGELOG_FILE`) — one ``git log -p`` over
     the changelog files ``file_changes`` names (schema ``file_changes``; else those at ``rev``), without
-    context lines; ``release``: the commit also added a release heading (:data:`_RELEASE_LINE`). Numbers only:
+    context lines; ``release``: the commit also added a release heading (:data:`_RELEASE_LINE`, or a version heading
+    with a date alone below it, :data:`_VERSION_HEADING`). Numbers only:
     which are issue keys is for :func:`link_issues` to say."""
     empty = pd.DataFrame({"sha": pd.Series(dtype="string"), "path": pd.Series(dtype="string"),
                           "num": pd.Series(dtype="int64"), "release": pd.Series(dtype=bool)})
@@ -602,16 +609,20 @@ def changelog_citations(repo: Repo | str, rev: str = "HEAD",
     rows: list[tuple[str, str, int]] = []
     releases: set[str] = set()
     sha = path = ""
+    below = 0  # added non-blank lines left in which a date alone makes the version heading above a release
     for line in out.split("\n"):
         if line.startswith("+") and not line.startswith("+++ "):
             for m in _CITE.finditer(line):
                 rows.append((sha, path, int(next(g for g in m.groups() if g))))
-            if sha not in releases and _RELEASE_LINE.search(line[1:]):
+            text = line[1:]
+            if sha not in releases and (_RELEASE_LINE.search(text) or (below and _DATE_ONLY.match(text))):
                 releases.add(sha)
+            if text.strip():
+                below = _DATE_BELOW if _VERSION_HEADING.match(text) else max(below - 1, 0)
         elif line.startswith("@@commit "):
-            sha = line[9:].strip()
+            sha, below = line[9:].strip(), 0
         elif line.startswith("+++ "):
-            path = line[6:] if line.startswith("+++ b/") else ""
+            path, below = (line[6:] if line.startswith("+++ b/") else ""), 0
     if not rows:
         return empty
     df = pd.DataFrame(rows, columns=["sha", "path", "num"]).drop_duplicates().astype(
