@@ -198,7 +198,7 @@ def test_tracker_fields_labels_and_where_labels():
 def test_fix_commit_messages_are_text_evidence():
     commits = pd.DataFrame({"sha": ["e1"], "message": ["Send the idempotency key on every retry\n\nfixes #21"]})
     r = categorize_bugs(issues(issue("#21", "Charged twice")), links=links({"#21": ["e1"]}, {}), commits=commits)
-    # a fix message's words describe the commit: they count at fix_message_names, like its boundary names
+    # a fix message's words describe the commit: they count at fix_message_words (half)
     assert row(r, "#21")["evidence"] == ['word "retry" in fix message (+0.5 → integration)',
                                          'word "idempotency" in fix message (+0.5 → integration)']
 
@@ -401,6 +401,20 @@ def test_process_lines_of_a_fix_message_are_not_evidence():
                         vocabulary=tools)
     assert not [e for e in row(r, "#12")["evidence"] if "names dependency" in e]
     assert "pre-commit" not in r.features["text"].iloc[0] and "fix the column width" in r.features["text"].iloc[0]
+
+
+def test_a_boundary_name_only_the_fix_message_holds_is_no_evidence_by_default():
+    """A fix message names what the commit touched and how it was made ("fix mypy", "bump urllib3" in a squash body),
+    whatever the bug (fifth review): a name found only there counts at ``fix_message_names`` (0 by default); the
+    same name in the bug's own text counts in full."""
+    commits = pd.DataFrame({"sha": ["e1", "e2"], "message": ["Keep the order of the columns\n\n* bump urllib3 pin"] * 2})
+    iss = issues(issue("#1", "Columns come out reordered"), issue("#2", "Columns reordered with urllib3 2"))
+    ln = links({"#1": ["e1"], "#2": ["e2"]}, {})
+    r = categorize_bugs(iss, links=ln, commits=commits, vocabulary=VOCAB)
+    assert not [e for e in row(r, "#1")["evidence"] if "urllib3" in e]
+    assert 'the text names dependency "urllib3" (declared in pyproject.toml) (+3 → integration)' in row(r, "#2")["evidence"]
+    r = categorize_bugs(iss, links=ln, commits=commits, vocabulary=VOCAB, weights={"fix_message_names": 0.5})
+    assert [e for e in row(r, "#1")["evidence"] if "urllib3" in e and "in the fix message" in e]
 
 
 def test_two_components_count_when_named_apart_in_the_bug_text_only():
