@@ -108,6 +108,8 @@ def test_test_paths_and_kinds():
     assert is_test_path("tests/integration/helpers.py")
     assert is_test_path("pkg/test_thing.py") and is_test_path("pkg/thing_test.py") and is_test_path("conftest.py")
     assert not is_test_path("pkg/contest.py") and not is_test_path("pkg/testament/x.py")
+    assert is_test_path("src/trio/_core/_tests/tutil.py")  # a private test package (trio's _tests)
+    assert not is_test_path("src/pkg/_testament/x.py") and not is_test_path("src/pkg/latest/x.py")
     assert file_kind("api/openapi.yaml") == "openapi" and file_kind("x/schema/meta.json") == "json_schema"
     assert file_kind("m/001.sql") == "sql" and file_kind("a.py") == "python" and file_kind("README") == "other"
 
@@ -213,6 +215,27 @@ def test_test_server_package_and_noxfile_are_not_components(tmp_path):
     shipped = dict(files, **{"src/netlib/conn.py": "import dummy.server\nclass C:\n    pass\n"})
     s3 = load_structure(make_repo(tmp_path / "shipped", shipped), skips=[], workers=1)
     assert "dummy" in s3.components.names
+
+
+def test_a_top_level_folder_of_mostly_tests_is_the_test_suite_whatever_its_name(tmp_path):
+    """celery keeps its tests in ``t/`` (t/unit/.../test_*.py beside tasks, fixture projects, ``__init__`` files): a
+    top-level folder whose Python files are mostly tests, imported by no shipped code, is test code, not a component;
+    trio's private ``_tests`` packages are test code too. A package that shipped code imports stays a component."""
+    body = "def f():\n    return 1\n" + "x = 1\n" * 30
+    files = {"cel/__init__.py": "", "cel/app.py": "from .worker import f\n" + body, "cel/worker.py": body,
+             "cel/backends/__init__.py": "", "cel/backends/redis.py": "from cel.app import f\n" + body,
+             "cel/_tests/__init__.py": "", "cel/_tests/helpers.py": "import cel.app\n" + body,
+             "cel/_tests/test_app.py": "from cel._tests.helpers import f\n",
+             "t/__init__.py": "", "t/unit/__init__.py": "", "t/integration/tasks.py": "import cel.app\n" + body,
+             "t/unit/test_app.py": "import cel.app\n", "t/unit/test_worker.py": "import cel.worker\n",
+             "t/integration/test_tasks.py": "from t.integration.tasks import f\n",
+             "t/unit/conftest.py": "import pytest\n"}
+    s = _load(tmp_path, files)
+    assert s.components.names == ["app", "backends", "cel", "worker"]
+    assert _excluded(s)["t/"] == "test code: most of its Python files are tests"
+    assert s.components.component_of("cel/_tests/helpers.py") is None
+    shipped = dict(files, **{"cel/worker.py": "import t.integration.tasks\n" + body})
+    assert "t" in load_structure(make_repo(tmp_path / "shipped", shipped), skips=[], workers=1).components.names
 
 
 def test_a_product_that_ships_a_pytest_plugin_module_is_not_test_support(tmp_path):

@@ -8,7 +8,8 @@ Component (default rules, :meth:`ComponentMap.from_files`)
        (``docs/``, ``doc/``, ``examples/``, ``benchmarks/``, ``bench/``, ``scripts/``, ``tools/``, hidden
        folders) unless they are a Django app or imported by shipped code; vendored or other projects' code at
        any depth (``_vendor/``, ``vendor/``, ``third_party/``, ``extern/``, ...); folders named like tests
-       (``typing_tests/``); *test support* — a top-level package outside the ``src/`` root that test files
+       (``typing_tests/``) or holding mostly test files (celery's ``t/``) and imported by no shipped code; *test
+       support* — a top-level package outside the ``src/`` root that test files
        import and no shipped code does, and that mostly imports test code or a test framework, or sits beside a
        ``src/`` layout (a test server, a fixtures package); root scripts that no package imports.
     2. *Roots*: each top-level package (optionally under a source root: ``src/``, ``lib/`` or a folder the
@@ -43,7 +44,7 @@ Generated file
     subpackage made only of generated files stays with its package: data tables do not take a component's place
     from the code a maintainer writes.
 Test file
-    Any file under a ``tests``/``test``/``testing`` directory, or named
+    Any file under a ``tests``/``test``/``testing`` directory (or a private one: ``_tests``), or named
     ``test_*.py``, ``*_test.py`` or ``conftest.py`` (:func:`is_test_path`): it belongs to the test suite, not to the
     shipped code. Tests are never components.
 Collected test file
@@ -109,7 +110,7 @@ def pair_name(a: str, b: str) -> str:
 def is_test_path(path: str) -> bool:
     """True for test code: under a tests directory or named like a pytest file."""
     *dirs, name = path.replace(os.sep, "/").rstrip("/").split("/")  # string ops: called per row of big tables
-    if any(part in TEST_DIRS for part in dirs):
+    if any(part.lstrip("_") in TEST_DIRS for part in dirs):  # a private test package too (trio's ``_tests``)
         return True
     return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
 
@@ -381,6 +382,8 @@ class _Rules:
             tests_by = {p for p in importers.get(u.module, ()) if p not in self.pyset}
             if name in TOOLING_DIRS and u.reason != "Django app" and not shipped_by and not in_src:
                 self.excluded.append((u.dir + "/", f"documentation, examples or tooling ({name}/)", len(u.files)))
+            elif not in_src and not u.dir.endswith(".py") and not shipped_by and self._mostly_tests(u):
+                self.excluded.append((u.dir + "/", "test code: most of its Python files are tests", len(u.files)))
             elif (self.imports is not None and not in_src and not u.dir.endswith(".py") and tests_by and not shipped_by
                   and (has_src or self._imports_test_code(u, own))):
                 self.excluded.append((u.dir + "/", f"test support: imported by {len(tests_by)} test files and by no "
@@ -408,6 +411,12 @@ class _Rules:
                 if top in tops:
                     got.setdefault(top, set()).add(p)
         return got
+
+    def _mostly_tests(self, u: _Unit) -> bool:
+        """Are most Python files under the unit's folder test files (celery's ``t/``: 152 of 210)? Such a folder is the
+        test suite, whatever its name; its other files (``__init__``, tasks, fixture projects) are its support."""
+        under = [p for p in self.all_py if p.startswith(u.dir + "/")]
+        return 2 * sum(map(is_test_path, under)) > len(under)
 
     def _imports_test_code(self, u: _Unit, own: set[str]) -> bool:
         """Is most of the unit (by lines) code that imports a test framework or the repository's test modules?

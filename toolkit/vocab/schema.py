@@ -379,7 +379,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("environment", "string", "where it was first seen (toolkit.vocab.environments)"),
         ("category", "string", "integration, component, environment, not_a_bug (toolkit.vocab.categories.CATEGORIES) or unknown"
                                " (toolkit.load.labels.UNKNOWN: evidence too weak or conflicting)"),
-        ("confidence", "float64", "(best - second score) / (total score + prior); 1 for analyst labels; 0 with no "
+        ("confidence", "float64", "(best - second score) / (best score + prior); 1 for analyst labels; 0 with no "
                                   "evidence"),
         ("decided_by", "string", "who decided the category: label (analyst decision, always wins), rules (weighted "
                                  "evidence) or classifier (trained on the labels; only for bugs the rules leave unknown,"
