@@ -109,6 +109,7 @@ def test_test_paths_and_kinds():
     assert is_test_path("pkg/test_thing.py") and is_test_path("pkg/thing_test.py") and is_test_path("conftest.py")
     assert not is_test_path("pkg/contest.py") and not is_test_path("pkg/testament/x.py")
     assert is_test_path("src/trio/_core/_tests/tutil.py")  # a private test package (trio's _tests)
+    assert is_test_path("flask/testsuite/appctx.py")  # the suite inside the package, before it moved to tests/
     assert not is_test_path("src/pkg/_testament/x.py") and not is_test_path("src/pkg/latest/x.py")
     assert file_kind("api/openapi.yaml") == "openapi" and file_kind("x/schema/meta.json") == "json_schema"
     assert file_kind("m/001.sql") == "sql" and file_kind("a.py") == "python" and file_kind("README") == "other"

@@ -44,7 +44,7 @@ Generated file
     subpackage made only of generated files stays with its package: data tables do not take a component's place
     from the code a maintainer writes.
 Test file
-    Any file under a ``tests``/``test``/``testing`` directory (or a private one: ``_tests``), or named
+    Any file under a ``tests``/``test``/``testing``/``testsuite`` directory (or a private one: ``_tests``), or named
     ``test_*.py``, ``*_test.py`` or ``conftest.py`` (:func:`is_test_path`): it belongs to the test suite, not to the
     shipped code. Tests are never components.
 Collected test file
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 
 SEAM_SEP = "->"
 PAIR_SEP = "<->"
-TEST_DIRS = frozenset({"tests", "test", "testing"})
+TEST_DIRS = frozenset({"tests", "test", "testing", "testsuite"})
 SOURCE_ROOTS = ("src", "lib")
 #: Non-Python files that define interfaces or data and are assigned to components by path.
 INTERFACE_SUFFIXES = {
