@@ -81,10 +81,13 @@ def make_repo(repo: Path) -> Path:
 
 
 def make_v2(repo: Path) -> None:
-    """v2: a new mail component called from api, untested; the db test went away; cache now tested for real."""
+    """v2: a new jobs component calls db, cache and a new mail component, and no test names it (untested); cache
+    is now tested for real."""
     _write(repo, {
         "app/mail/__init__.py": "", "app/mail/smtp.py": "def send(x):\n    return x\n",
-        "app/api/views.py": VIEWS.format(extra_import="from app.mail import smtp", extra_call="smtp.send(x)"),
+        "app/jobs/__init__.py": "",
+        "app/jobs/nightly.py": ("from app.cache import lru\nfrom app.db import store\nfrom app.mail import smtp\n\n"
+                                "def run(x):\n    lru.get(x)\n    return smtp.send(store.save(x))\n"),
         "tests/test_views.py": TEST_V2,
     })
     _commit(repo, "v2")
@@ -125,22 +128,22 @@ def test_compare_finds_new_untested_covered_and_new_seams_and_gates_on_them(tmp_
     rc = main(["audit", str(repo), "-q", "--out", str(tmp_path / "v2"), "--compare", prev,
                "--fail-on", "new-untested-seam"])
     err = capsys.readouterr().err
-    assert rc == 1 and "gate failed" in err and "api->db" in err and "api->mail" in err
+    assert rc == 1 and "gate failed" in err and "jobs->db" in err and "jobs->mail" in err
     # the report was written before the gate failed
     doc = json.loads((tmp_path / "v2" / "findings.json").read_text())
     cmp = doc["sections"]["compare"]
-    assert cmp["summary"]["new_untested_seams"] == ["api->db", "api->mail"]
+    assert cmp["summary"]["new_untested_seams"] == ["jobs->cache", "jobs->db", "jobs->mail"]
     assert cmp["summary"]["newly_covered_seams"] == ["api->cache"]
-    assert cmp["summary"]["new_seams"] == ["api->mail"] and cmp["summary"]["removed_seams"] == []
+    assert cmp["summary"]["new_seams"] == ["jobs->cache", "jobs->db", "jobs->mail"]
+    assert cmp["summary"]["removed_seams"] == []
     changes = {r["seam"]: (r["previous_status"], r["status"], r["change"]) for r in cmp["tables"]["seam_changes"]}
     assert changes == {"api->cache": ("mocks_only", "integration", "better"),
-                       "api->db": ("integration", "untested", "worse"),
-                       "api->mail": (None, "untested", "new seam")}
+                       **{f"jobs->{c}": (None, "untested", "new seam") for c in ("cache", "db", "mail")}}
     deltas = {r["metric"]: r for r in cmp["tables"]["metric_deltas"]}
-    # no coverage given: the measured counts are n/a (no delta), the estimate moves 1 of 2 -> 1 of 3 seams
+    # no coverage given: the measured counts are n/a (no delta), the estimate moves 1 of 2 -> 2 of 5 seams
     assert "untested_seams" not in deltas and "interaction_coverage" not in deltas
     est = deltas["interaction_coverage_estimated"]
-    assert (est["previous"], est["now"], est["change"]) == (50.0, 33.3, "worse")
+    assert (est["previous"], est["now"], est["change"]) == (50.0, 40.0, "worse")
     assert (tmp_path / "v2" / "tables" / "compare__seam_changes.csv").exists()
     assert "Since the previous audit" in (tmp_path / "v2" / "report.html").read_text()
 

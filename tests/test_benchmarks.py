@@ -33,6 +33,7 @@ ARGS = {
     "real_repos.py": lambda tmp: [str(_tiny_project(tmp / "tinyproj"))],
     "backtest_real.py": lambda tmp: [str(_tiny_project(tmp / "tinyproj")), "--months", "0"],
     "ranking_eval.py": lambda tmp: [str(_tiny_project(tmp / "tinyproj")), "--months", "0", "--data", str(tmp / "d")],
+    "static_vs_coverage.py": lambda tmp: [f"{_tiny_project(tmp / 'tinyproj')}={_tiny_coverage(tmp / 'tinyproj')}"],
     "run.py": lambda tmp: ["--tiny", "--only", "issues"],  # the runner itself; each benchmark runs below
     "common.py": lambda tmp: [],  # a library: importing it must work
 }
@@ -59,6 +60,18 @@ def _tiny_project(path: Path) -> Path:
     return path
 
 
+def _tiny_coverage(project: Path) -> Path:
+    """A per-test coverage file of the tiny project, written through coverage's own API: its test ran the call
+    from cart into prices."""
+    import coverage
+
+    data = coverage.CoverageData(basename=str(project.parent / "tiny.coverage"))
+    data.set_context("tests/test_cart.py::test_checkout|run")
+    data.add_lines({str(project / "src/shop/cart.py"): [1, 4, 5], str(project / "src/shop/prices.py"): [1, 2]})
+    data.write()
+    return project.parent / "tiny.coverage"
+
+
 def test_every_script_is_run_or_skipped_for_a_reason():
     assert set(SKIP) <= set(_scripts()), "a skipped script no longer exists: drop it from SKIP"
     assert set(ARGS) <= set(_scripts()), "a script in ARGS no longer exists"
@@ -83,5 +96,7 @@ def test_benchmark_runs_at_tiny_size(script: str, tmp_path: Path):
         assert "n/a" in done.stdout and (tmp_path / "d" / "tinyproj@0m.pkl").exists(), out[-2000:]
     if script == "backtest_real.py":  # ranked at HEAD: no later fix to score, which must read n/a, not 0
         assert "tinyproj" in done.stdout and "n/a" in done.stdout, out[-2000:]
+    if script == "static_vs_coverage.py":  # one seam (cart->prices), estimated and measured integration-tested
+        assert re.search(r"tinyproj\s+1\s+1\s+0\s+0\s+1\s+0\s+0\s+100%", done.stdout), out[-2000:]
     if script == "real_repos.py":
         assert "tinyproj" in done.stdout and "disagreeing" in done.stdout, out[-2000:]

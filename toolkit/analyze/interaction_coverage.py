@@ -60,7 +60,8 @@ not a ``conftest.py``, which only provides fixtures, stands for one test): a tes
 reaches the components it imports and, through a facade (a component of ``__init__.py``
 files only: a package's public namespace), each component the facade imports at run time
 (a test that imports ``requests`` and calls ``requests.get`` runs ``api``'s and
-``sessions``' code, although it names neither module). A test mocks the seam when it
+``sessions``' code, although it names neither module), and the components those call (one step
+along the call sites: a test running a component's code runs what that code calls). A test mocks the seam when it
 reaches the caller and replaces what the seam's calls reach (the same rule as on the coverage
 basis: a callee, its enclosing module/class or a symbol inside it, or the name where a caller
 module looks it up; a conftest replacing one helper of a component leaves the calls to its
@@ -88,10 +89,12 @@ from toolkit.vocab.testids import base_test_id
 __all__ = ["GAP_STATUSES", "IMPORT_ONLY", "InteractionCoverage", "SEAM_STATUSES", "base_status", "interaction_coverage",
            "seam_status"]
 
-STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test reaches "
-               "both its caller and its callee component (imports them, or a package namespace re-exporting them) "
-               "without mocking the callee; call sites take their "
-               "seam's estimate. Record coverage with --cov-context=test for a measured answer.")
+STATIC_NOTE = ("static estimate (no per-test coverage given): a seam counts as covered when a test names its "
+               "caller component (imports it, or a package namespace re-exporting it) and reaches its callee (names "
+               "it, or the caller's code calls it) without mocking the callee; call sites take their seam's "
+               "estimate. Measured against per-test coverage on three public projects, the estimate agreed on "
+               "74-100% of the seams but found 3 of their 17 untested seams: it cannot tell which calls a test "
+               "runs. Record coverage with --cov-context=test to find the gaps.")
 COVERAGE_NOTE = ("measured: per-test coverage (test_exercises) says which test executed which call site; "
                  "mocks found in test source say which of those tests replaced the callee.")
 
@@ -417,30 +420,42 @@ def _facade_imports(imports: pd.DataFrame | None) -> nx.DiGraph:
     return graph
 
 
-def _reached(facades: nx.DiGraph, imported: set[str], mocked: set[str]) -> set[str]:
-    """The components a test is estimated to run code of: those it imports, and those a facade it reaches
-    re-exports (a test importing ``requests`` and calling ``requests.get`` runs ``api``'s code). Not deeper:
-    a test importing one module runs the functions it calls, not everything that module imports. A
-    component the test mocks is not gone through."""
-    reached = set(imported)
+def _call_graph(call_sites: pd.DataFrame) -> nx.DiGraph:
+    """Component -> component edges of the resolved call sites (caller component calls into callee component)."""
+    graph = nx.DiGraph()
+    graph.add_edges_from((str(a), str(b)) for a, b in zip(call_sites["caller_component"], call_sites["callee_component"])
+                         if not pd.isna(a) and not pd.isna(b) and a != b)
+    return graph
+
+
+def _reached(facades: nx.DiGraph, calls: nx.DiGraph, imported: set[str],
+             mocked: set[str]) -> tuple[set[str], set[str]]:
+    """(named, reached): the components a test names — those it imports and those a facade it reaches re-exports (a
+    test importing ``requests`` and calling ``requests.get`` runs ``api``'s code) — and, beside them, the components
+    the named ones call (a test driving starlette's ``TestClient`` runs the code the client calls). A seam is
+    exercised by a test that names its caller and reaches its callee: one step along the calls, from what the test
+    names (measured against per-test coverage, ``benchmarks/static_vs_coverage.py``: the step took the estimate from
+    agreeing on 57-95% of the seams of three projects to 81-98%). A component the test mocks is not gone through."""
+    named = set(imported)
     todo = [c for c in imported if c not in mocked and c in facades]
     while todo:
         for nxt in facades.successors(todo.pop()):
-            if nxt not in reached and nxt not in mocked:
-                reached.add(nxt)
+            if nxt not in named and nxt not in mocked:
+                named.add(nxt)
                 todo.append(nxt)
-    return reached
+    called = {nxt for c in named if c not in mocked and c in calls for nxt in calls.successors(c)}
+    return named, named | (called - mocked)
 
 
 def _static(call_sites: pd.DataFrame, *, mocks: pd.DataFrame | None, imports: pd.DataFrame | None,
             test_kinds: pd.DataFrame | None, seams: pd.DataFrame | None) -> InteractionCoverage:
     """Estimate from the tests' imports and mocks when no per-test coverage exists (module docstring)."""
     by_caller: dict[str, list[tuple[str, set[str]]]] = {}  # component -> the tests reaching it
-    graph = _facade_imports(imports)
+    graph, calls = _facade_imports(imports), _call_graph(call_sites)
     mocks_of = _static_mocks(test_kinds, mocks)
     for test, imported, mocked in _static_units(test_kinds, mocks_of, imports):
-        reached = _reached(graph, imported, mocked)
-        for c in reached:
+        named, reached = _reached(graph, calls, imported, mocked)
+        for c in named:
             by_caller.setdefault(c, []).append((test, reached))
     module_of = _module_of(imports)
     kinds = _kinds(test_kinds)
