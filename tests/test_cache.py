@@ -236,6 +236,20 @@ def test_code_version_reads_the_modules_it_names():
     assert c.code_version("toolkit.load.links") != c.code_version("toolkit.load.junit")
 
 
+def test_a_cached_analysis_is_keyed_on_the_code_of_the_analyses_it_reads():
+    """The ranking reads the interaction coverage, the bug categories and the coupling: its cached value must go
+    stale when their code changes (it was keyed on seam_ranking's own imports only, and served rankings computed
+    with the old static estimate after the estimate changed)."""
+    from toolkit.core.findings import analysis_code
+    from toolkit.runtime import cache as c
+    base = Path(c.__file__).resolve().parents[1]
+    read = {str(p.relative_to(base)) for p in c.code_modules(*analysis_code("toolkit.analyze.seam_ranking"))}
+    assert {"analyze/interaction_coverage.py", "analyze/bug_categorization.py", "analyze/change_coupling.py",
+            "analyze/seam_ranking.py", "core/findings.py"} <= read
+    assert "analyze/interaction_coverage.py" not in {str(p.relative_to(base)) for p in c.code_modules(
+        "toolkit.analyze.seam_ranking")}  # what the analysis module alone imports: not enough
+
+
 # ---- the loaders' namespaces: one invalidation rule, nothing unpickled that the cache did not sign --------------
 _LOADERS = """
 import json, sys

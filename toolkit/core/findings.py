@@ -13,12 +13,19 @@ import pandas as pd
 from toolkit.core.evidence import Evidence
 
 
+def analysis_code(*code: str) -> tuple[str, ...]:
+    """The modules whose source keys an analysis' cached value: its own (``code``) and this module, which wires the
+    analyses to one another and imports each of them: an analysis reading another's result (the ranking reads the
+    interaction coverage, the bug categories, the coupling) is stale when that one's code changes."""
+    return (*code, __name__)
+
+
 def analysis(*code: str):
     """Like ``cached_property``, and the value is also kept in the on-disk cache (:meth:`Evidence.cached`, keyed
-    on the evidence's inputs and the source of the ``code`` modules)."""
+    on the evidence's inputs and the source of :func:`analysis_code`)."""
     def deco(fn):
         def compute(self):
-            return self.ev.cached(fn.__name__, lambda: fn(self), code=code)
+            return self.ev.cached(fn.__name__, lambda: fn(self), code=analysis_code(*code))
         compute.__doc__ = fn.__doc__
         compute.__name__ = fn.__name__
         return cached_property(compute)

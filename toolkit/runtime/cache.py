@@ -186,26 +186,30 @@ def _module_source(name: str) -> tuple[Path | None, bytes, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=None)
+def code_modules(*modules: str) -> dict[Path, bytes]:
+    """File -> source of ``modules`` (dotted ``toolkit.*`` names), of this module and of every ``toolkit`` module
+    they import, transitively (anywhere in their source: a lazy import in a function body counts)."""
+    files: dict[Path, bytes] = {}
+    seen: set[str] = set()
+    todo = list(modules) + [__name__]
+    while todo:
+        name = todo.pop()
+        if name in seen or not name.startswith("toolkit"):
+            continue
+        seen.add(name)
+        path, src, deps = _module_source(name)
+        if path is not None:
+            files[path] = src
+            todo += deps
+    return files
+
+
+@lru_cache(maxsize=None)
 def code_version(*modules: str) -> str:
-    """Hash of the source of ``modules`` (dotted ``toolkit.*`` names) and of every ``toolkit`` module they
-    import, transitively: changing any code that produced an entry invalidates it, and only those entries.
-    With no module: every ``toolkit/**/*.py``."""
+    """Hash of the source of ``modules`` and of what they import (:func:`code_modules`): changing any code that
+    produced an entry invalidates it, and only those entries. With no module: every ``toolkit/**/*.py``."""
     base = Path(__file__).resolve().parents[1]
-    if not modules:
-        files = {p: p.read_bytes() for p in sorted(base.rglob("*.py"))}
-    else:
-        files = {}
-        seen: set[str] = set()
-        todo = list(modules) + [__name__]
-        while todo:
-            name = todo.pop()
-            if name in seen or not name.startswith("toolkit"):
-                continue
-            seen.add(name)
-            path, src, deps = _module_source(name)
-            if path is not None:
-                files[path] = src
-                todo += deps
+    files = code_modules(*modules) if modules else {p: p.read_bytes() for p in sorted(base.rglob("*.py"))}
     h = hashlib.sha256()
     for p in sorted(files):
         h.update(str(p.relative_to(base)).encode())
