@@ -146,29 +146,35 @@ def test_no_tests_at_all_leaves_everything_untested():
 
 def test_static_estimate_is_labelled_and_uses_test_file_imports():
     """A test reaches the components it names (imports) and, one step along the calls, what they call: a seam is
-    exercised by a test that names its caller and reaches its callee without mocking it."""
-    imports = pd.DataFrame([
-        ("tests/test_ab.py", "a"),  # names a only: a's calls reach b (and c, which it mocks)
-        ("tests/test_ac.py", "a"), ("tests/test_ac.py", "c"),  # names a and c, mocks c
-        ("a/x.py", "b"), ("a/x.py", "c"),  # production import: not a test, ignored
-    ], columns=["path", "target_component"])
-    imports = schema.conform(imports, "imports")
-    mocks = _mocks([("tests/test_ac.py", "ac.test_x", 5, "patch", "c.m.h", "c.m.h", "c"),
-                    ("tests/test_ab.py", "ab.test_x", 5, "patch", "c.m.h", "c.m.h", "c")])
-    res = interaction_coverage(_sites(), test_exercises=None, mocks=mocks, imports=imports)
+    exercised by a test that reaches both its caller and its callee without mocking the callee."""
+    def imports_of(*rows):
+        return schema.conform(pd.DataFrame([*rows, ("a/x.py", "b"), ("a/x.py", "c")],  # production imports: ignored
+                                           columns=["path", "target_component"]), "imports")
+
+    mocks = _mocks([("tests/test_ab.py", "ab.test_x", 5, "patch", "c.m.h", "c.m.h", "c"),
+                    ("tests/test_ac.py", "ac.test_x", 5, "patch", "c.m.h", "c.m.h", "c")])
+    res = interaction_coverage(_sites(), test_exercises=None, mocks=mocks, imports=imports_of(("tests/test_ab.py", "a")))
     assert res.basis == "static" and res.summary["basis"] == "static"
     assert "estimate" in res.summary["basis_note"]
     s = res.seams.set_index("seam")["status"].to_dict()
-    # a->b: both tests name a, whose call reaches b (one step), neither mocks b -> covered;
-    # a->c: every test naming a mocks c -> mocks only; b->c: no test names b -> untested (reaching b through a's
-    # call is not running b's calls: one step, not the closure); c->a: test_ac names c and a, mocks only c -> covered
+    # test_ab names a only: a's calls reach b (one step) -> a->b covered; it mocks c, so a->c is mocks only and
+    # b->c (b reached, c mocked away) is not run for real; nothing reaches c, so c->a is untested
     assert s == {"a->b": "integration_estimated", "a->c": "mocks_only_estimated",
-                 "b->c": "untested_estimated", "c->a": "integration_estimated"}
+                 "b->c": "untested_estimated", "c->a": "untested_estimated"}
     assert all(x.endswith("_estimated") for x in res.call_sites["status"])
-    # 2 of 4 seams -> 50 %; imports cannot tell call sites apart: no call-site share on this basis
-    assert res.summary["pct_seams_integration"] == 50.0 and math.isnan(res.summary["pct_call_sites_integration"])
-    assert res.summary["untested_seams"] == ["b->c"] and res.summary["mocks_only_seams"] == ["a->c"]
-    assert res.seams.set_index("seam").loc["a->b", "tests_real_list"] == ["tests/test_ab.py", "tests/test_ac.py"]
+    # 1 of 4 seams -> 25 %; imports cannot tell call sites apart: no call-site share on this basis
+    assert res.summary["pct_seams_integration"] == 25.0 and math.isnan(res.summary["pct_call_sites_integration"])
+    assert res.summary["untested_seams"] == ["b->c", "c->a"] and res.summary["mocks_only_seams"] == ["a->c"]
+    assert res.seams.set_index("seam").loc["a->b", "tests_real_list"] == ["tests/test_ab.py"]
+    # test_ac names a and c and mocks c.m.h: c->a runs for real, and so does b->c (b reached through a's call;
+    # the mock of c.m.h is not what b's call to c.m.k reaches)
+    res = interaction_coverage(_sites(), test_exercises=None, mocks=mocks,
+                               imports=imports_of(("tests/test_ab.py", "a"), ("tests/test_ac.py", "a"),
+                                                  ("tests/test_ac.py", "c")))
+    s = res.seams.set_index("seam")
+    assert s["status"].to_dict() == {"a->b": "integration_estimated", "a->c": "mocks_only_estimated",
+                                     "b->c": "integration_estimated", "c->a": "integration_estimated"}
+    assert s.loc["b->c", "tests_real_list"] == ["tests/test_ac.py"]
 
 
 def test_static_estimate_counts_a_mock_only_against_the_seams_whose_calls_it_replaces():
@@ -200,8 +206,10 @@ def test_static_estimate_counts_tests_not_files_when_test_kinds_are_given():
     s = res.seams.set_index("seam")
     assert s.loc["a->b", ["status", "tests_real", "tests_mocking"]].tolist() == ["integration_estimated", 1, 1]
     assert s.loc["a->b", "tests_real_list"] == ["tests/test_ab.py::test_real"]
-    # c->a: test_c imports c and mocks a -> mocks only; b->c: test_real names b, whose calls reach c (one step) -> covered
-    assert s.loc["c->a", "status"] == "mocks_only_estimated" and s.loc["b->c", "status"] == "integration_estimated"
+    # b->c: test_real names b, whose call reaches c (one step) -> covered; c->a: test_c names c but mocks a, while
+    # test_real reaches c through a's and b's calls and names a -> covered, with test_c mocking
+    assert s.loc["b->c", "status"] == "integration_estimated"
+    assert s.loc["c->a", ["status", "tests_mocking_list"]].tolist() == ["integration_estimated", ["tests/test_c.py::test_c"]]
 
 
 def test_import_only_seam_is_neither_untested_nor_counted_in_the_share():
