@@ -129,3 +129,13 @@ def test_likelihood_outweighs_the_unguarded_estimate(hand_built):
     t = rank_seams(**hand_built.ranking_inputs(), extra_seams=extra).table
     order = [s for s in t["seam"] if s in set(extra["seam"])]
     assert order == ["busy->untested", "busy->tested", "quiet->helper"], t[["seam", "score"]]
+
+
+def test_a_seam_already_run_for_real_is_not_told_to_get_an_integration_test(hand_built):
+    """Ranked for another reason (here its structure alone), a seam that tests already run for real is told to check
+    those tests against its changes; one only mocked still gets the integration test (jinja's parser->nodes, run by
+    818 tests, was told to 'add an integration test exercising this seam for real')."""
+    t = rank_seams(**hand_built.ranking_inputs(), weights={n: 0.0 for n in FACTORS} | {"structural": 1.0}).table
+    advice = t.set_index("seam")["recommendation"]
+    assert advice["a->b"] == "already run for real by 2 test(s) (an estimate): check that they cover its recent changes"
+    assert advice["a->c"] == "add an integration test exercising this seam for real"

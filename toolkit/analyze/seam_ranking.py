@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.vocab.categories import IMPORT_ONLY, base_status, import_only_words
+from toolkit.vocab.categories import ESTIMATED, IMPORT_ONLY, base_status, import_only_words
 from toolkit.vocab.components import pair_name
 from toolkit.load.history import change_components
 from toolkit.analyze.environment_comparison import env_only_failures_per_seam
@@ -391,4 +391,7 @@ def _recommend(call_sites: pd.DataFrame, r: Any, generated: frozenset = frozense
     if import_only:
         unresolved = int(getattr(r, "unresolved_calls", 0) or 0)
         return "imports only: " + import_only_words(unresolved)
+    if base_status(r.status) == "integration" and r.tests_real:  # risky for another reason: its tests exist
+        how = " (an estimate)" if str(r.status).endswith(ESTIMATED) else ""
+        return f"already run for real by {r.tests_real} test(s){how}: check that they cover its recent changes"
     return "add an integration test exercising this seam for real"
