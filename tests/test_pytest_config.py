@@ -100,3 +100,32 @@ def test_the_repository_python_files_decide(tmp_path):
     st = load_structure(root, cache=False)
     assert st.python_files == ("check_*.py",)
     assert list(classify_tests(st, root, skips=[])["test_id"]) == ["tests.check_more.test_more"]
+
+
+COVERAGE_STYLE = {
+    "pkg/__init__.py": "", "pkg/config.py": "def read():\n    return 1\n",
+    "tests/base.py": "class CoverageTest:\n    pass\n",
+    "tests/test_config.py": ("import unittest\nfrom pkg import config\nfrom tests.base import CoverageTest\n\n\n"
+                             "class ConfigTest(CoverageTest):\n    def test_read(self):\n        assert config.read()\n\n"
+                             "    class NestedTest:\n        def test_inner(self):\n            pass\n\n\n"
+                             "class Helper:\n    def test_not_collected(self):\n        pass\n\n\n"
+                             "class Legacy(unittest.TestCase):\n    def test_old(self):\n        pass\n\n\n"
+                             "class TestPlain:\n    def test_plain(self):\n        pass\n"),
+}
+
+
+def test_the_repository_python_classes_decide(tmp_path):
+    """coverage.py collects ``*Test`` classes (``python_classes = ["*Test"]``): its ConfigTest methods are tests,
+    which seamscope missed (no test of its config seams was seen); a unittest.TestCase is collected either way."""
+    root = make_repo(tmp_path / "default", COVERAGE_STYLE)
+    st = load_structure(root, cache=False)
+    assert st.python_classes == ("Test",)
+    assert sorted(classify_tests(st, root, skips=[])["test_id"]) == [
+        "tests.test_config.Legacy.test_old", "tests.test_config.TestPlain.test_plain"]
+    root = make_repo(tmp_path / "configured", {**COVERAGE_STYLE, "pyproject.toml":
+                                              '[tool.pytest.ini_options]\npython_classes = ["*Test"]\n'})
+    st = load_structure(root, cache=False)
+    assert st.python_classes == ("*Test",)
+    assert sorted(classify_tests(st, root, skips=[])["test_id"]) == [
+        "tests.test_config.ConfigTest.NestedTest.test_inner", "tests.test_config.ConfigTest.test_read",
+        "tests.test_config.Legacy.test_old"]

@@ -83,7 +83,8 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from toolkit.vocab import schema
-from toolkit.vocab.components import PYTEST_PYTHON_FILES, SOURCE_ROOTS, is_collected_test_file, module_name
+from toolkit.vocab.components import (PYTEST_PYTHON_CLASSES, PYTEST_PYTHON_FILES, SOURCE_ROOTS, is_collected_test_class,
+                                      is_collected_test_file, module_name)
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
@@ -199,6 +200,8 @@ class TestFile:
     roots: tuple[str, ...] = SOURCE_ROOTS  # the repository's source roots ``module`` was named under
     #: every dotted name the file's import statements import (``import a.b`` imports ``a.b`` though it binds ``a``)
     imports: frozenset[str] = frozenset()
+    #: the classes (qualified) that subclass a ``...TestCase``: collected whatever their name
+    unittest_classes: set[str] = field(default_factory=set)
 
 
 def _bindings(tree: ast.Module, module: str, is_package: bool, *, top_level_only: bool = False) -> dict[str, str]:
@@ -587,18 +590,19 @@ def parse_test_file(path: str, source: bytes, roots: tuple[str, ...] = SOURCE_RO
         tf.class_markers[qual] = markers + marked
         tf.class_usefixtures[qual] = use + marked_use
         tf.class_mocks[qual] = hits
+        if any((dotted_name(b) or "").endswith("TestCase") for b in node.bases):
+            tf.unittest_classes.add(qual)
         for st in node.body:
             if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit_function(st, qual, CLASS_SETUP, hits)
-            elif isinstance(st, ast.ClassDef) and st.name.startswith("Test"):
+            elif isinstance(st, ast.ClassDef):
                 visit_class(st, qual + ".")
 
     for st in tree.body:
         if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
             visit_function(st, None, MODULE_SETUP, tf.file_mocks)
-        elif isinstance(st, ast.ClassDef):
-            if st.name.startswith("Test") or any((dotted_name(b) or "").endswith("TestCase") for b in st.bases):
-                visit_class(st, "")
+        elif isinstance(st, ast.ClassDef):  # which classes pytest collects is decided with the configuration
+            visit_class(st, "")
         elif (marks := _pytestmark(st)) is not None:
             m, u = _marker_names(marks, sc.b)
             tf.module_markers += m
@@ -681,11 +685,13 @@ def _conftests_for(path: str, files: dict[str, TestFile]) -> list[TestFile]:
     return [files[c] for c in found if c in files and c != path]
 
 
-def collect_tests(test_files: dict[str, TestFile],
-                  python_files: tuple[str, ...] = PYTEST_PYTHON_FILES) -> list[TestInfo]:
+def collect_tests(test_files: dict[str, TestFile], python_files: tuple[str, ...] = PYTEST_PYTHON_FILES,
+                  python_classes: tuple[str, ...] = PYTEST_PYTHON_CLASSES) -> list[TestInfo]:
     """Every test function/method found in source, with its fixture closure and applicable mocks: those of the
     files pytest collects (:func:`toolkit.vocab.components.is_collected_test_file` under the repository's
-    ``python_files``); the other test files only lend their fixtures, mocks and stand-in classes."""
+    ``python_files``), in the classes it collects (``python_classes``, or ``unittest`` test cases:
+    :func:`toolkit.vocab.components.is_collected_test_class`); the other test files only lend their fixtures,
+    mocks and stand-in classes."""
     out: list[TestInfo] = []
     for tf in test_files.values():
         if not is_collected_test_file(tf.path, python_files):
@@ -694,6 +700,9 @@ def collect_tests(test_files: dict[str, TestFile],
         for t in tf.tests:
             parts = t.cls.split(".") if t.cls else []
             classes = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]  # innermost first
+            if not all(is_collected_test_class(c.rpartition(".")[2], python_classes, c in tf.unittest_classes)
+                       for c in classes):
+                continue
             # fixture definitions visible to this test, nearest first; the nearest of a name wins
             visible = [f for c in [*classes, None] for f in tf.fixtures if f.cls == c]
             visible += [f for conf in confs for f in conf.fixtures if f.cls is None]
@@ -892,14 +901,19 @@ def scan_mocks(structure, repo, rev: str | None = None, *, skips: list[Skip] | N
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     if test_files is None:
         test_files = read_test_files(structure, r, rev, skips=skips)
-    return mocks_table(collect_tests(test_files, python_files_of(structure)), test_files,
-                       SymbolResolver(structure, r, rev))
+    tests = collect_tests(test_files, python_files_of(structure), python_classes_of(structure))
+    return mocks_table(tests, test_files, SymbolResolver(structure, r, rev))
 
 
 def python_files_of(structure) -> tuple[str, ...]:
     """The patterns of the files pytest collects tests from, of ``structure`` (:class:`toolkit.load.structure.
     Structure`; pytest's default for a structure built by hand without them)."""
     return getattr(structure, "python_files", PYTEST_PYTHON_FILES)
+
+
+def python_classes_of(structure) -> tuple[str, ...]:
+    """The class names pytest collects test methods from, of ``structure`` (pytest's default without them)."""
+    return getattr(structure, "python_classes", PYTEST_PYTHON_CLASSES)
 
 
 def mocks_table(tests: list[TestInfo], test_files: dict[str, TestFile], resolver: SymbolResolver) -> pd.DataFrame:

@@ -1,11 +1,12 @@
-"""Which files pytest collects tests from: the ``python_files`` of the repository's own pytest configuration.
+"""Which files and classes pytest collects tests from: the ``python_files`` and ``python_classes`` of the repository's
+own pytest configuration.
 
 Read as data from the committed files at the repository's root, never executed, and chosen as pytest chooses
 its configuration file: the first of :data:`CONFIG_FILES` that holds pytest configuration (``pytest.toml`` and
 ``pytest.ini`` always do; ``pyproject.toml`` with ``[tool.pytest]`` or ``[tool.pytest.ini_options]``,
 ``tox.ini`` with ``[pytest]``, ``setup.cfg`` with ``[tool:pytest]``). Without one, or without ``python_files``
-in it, pytest's default (:data:`toolkit.vocab.components.PYTEST_PYTHON_FILES`). What the patterns mean:
-:func:`toolkit.vocab.components.is_collected_test_file`.
+in it, pytest's defaults (:data:`toolkit.vocab.components.PYTEST_PYTHON_FILES`, ``PYTEST_PYTHON_CLASSES``). What
+the patterns mean: :func:`toolkit.vocab.components.is_collected_test_file`, ``is_collected_test_class``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 from toolkit.load.gitrepo import Repo
 from toolkit.load.limits import LimitExceeded, load_toml
-from toolkit.vocab.components import PYTEST_PYTHON_FILES
+from toolkit.vocab.components import PYTEST_PYTHON_CLASSES, PYTEST_PYTHON_FILES
 
 #: pytest's configuration files, in the order it prefers them (``_pytest.config.findpaths``)
 CONFIG_FILES = ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
@@ -55,8 +56,8 @@ def _patterns(value: object) -> tuple[str, ...] | None:
     return None
 
 
-def python_files(repo_files: Mapping[str, bytes]) -> tuple[str, ...]:
-    """The ``python_files`` patterns of the pytest configuration among ``repo_files`` (root file name -> bytes).
+def _section(repo_files: Mapping[str, bytes]) -> dict:
+    """The pytest section of the first configuration file among ``repo_files`` that holds one ({} without one).
 
     A file that does not parse is passed over, as if it held no pytest configuration.
     """
@@ -69,15 +70,25 @@ def python_files(repo_files: Mapping[str, bytes]) -> tuple[str, ...]:
             section = _toml_section(name, load_toml(text)) if name.endswith(".toml") else _ini_section(name, text)
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, configparser.Error, LimitExceeded):
             continue
-        if section is None:
-            continue
-        got = _patterns(section.get("python_files"))
-        return got if got else PYTEST_PYTHON_FILES  # the first file holding configuration is pytest's
-    return PYTEST_PYTHON_FILES
+        if section is not None:
+            return section  # the first file holding configuration is pytest's
+    return {}
 
 
-def read_python_files(repo: Repo, paths: Iterable[str], rev: str | None) -> tuple[str, ...]:
-    """:func:`python_files` of ``repo`` at ``rev``, whose files are ``paths``."""
+def python_files(repo_files: Mapping[str, bytes]) -> tuple[str, ...]:
+    """The ``python_files`` patterns of the pytest configuration among ``repo_files`` (root file name -> bytes)."""
+    return _patterns(_section(repo_files).get("python_files")) or PYTEST_PYTHON_FILES
+
+
+def python_classes(repo_files: Mapping[str, bytes]) -> tuple[str, ...]:
+    """The ``python_classes`` prefixes or patterns (coverage.py collects ``*Test`` classes), pytest's ``Test``
+    without them."""
+    return _patterns(_section(repo_files).get("python_classes")) or PYTEST_PYTHON_CLASSES
+
+
+def read_collection(repo: Repo, paths: Iterable[str], rev: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(:func:`python_files`, :func:`python_classes`) of ``repo`` at ``rev``, whose files are ``paths``."""
     have = set(paths)
     present = [p for p in CONFIG_FILES if p in have]
-    return python_files(dict(repo.read_files(present, rev))) if present else PYTEST_PYTHON_FILES
+    files = dict(repo.read_files(present, rev)) if present else {}
+    return python_files(files), python_classes(files)

@@ -38,10 +38,10 @@ import pandas as pd
 
 from toolkit.vocab import schema
 from toolkit.runtime import cache as cache_store
-from toolkit.vocab.components import (PYTEST_PYTHON_FILES, ComponentMap, PatternMapping, file_kind,
-                                      infer_source_roots, is_test_path, module_name, seam_name)
+from toolkit.vocab.components import (PYTEST_PYTHON_CLASSES, PYTEST_PYTHON_FILES, ComponentMap, PatternMapping,
+                                      file_kind, infer_source_roots, is_test_path, module_name, seam_name)
 from toolkit.load.component_mapping import read_mapping_config
-from toolkit.load.pytest_config import read_python_files
+from toolkit.load.pytest_config import read_collection
 from toolkit.errors import InputError, Skip, report_skip
 from toolkit.load.gitrepo import Repo, blob_id
 from toolkit.load.python_ast import FileFacts, scan_many
@@ -86,6 +86,8 @@ class Structure:
     stats: Mapping[str, int] = field(default_factory=dict)
     #: the file patterns pytest collects tests from (:func:`toolkit.load.pytest_config.python_files`)
     python_files: tuple[str, ...] = PYTEST_PYTHON_FILES
+    #: the class names it collects test methods from (:func:`toolkit.load.pytest_config.python_classes`)
+    python_classes: tuple[str, ...] = PYTEST_PYTHON_CLASSES
 
     @property
     def component_table(self) -> pd.DataFrame:
@@ -186,7 +188,7 @@ def load_structure(
         raise InputError(repo.origin, f"has no Python files{f' at {rev}' if rev else ''}", flag="REPO",
                          hint="seamscope analyses Python repositories; check the path and the revision (--at)")
 
-    collected = read_python_files(repo, paths, rev)  # not cached with the parse: it is no Python file's content
+    collected, classes = read_collection(repo, paths, rev)  # not cached with the parse: no Python file's content
     if mapping is None:
         mapping = _mapping_from_repo(repo, paths, rev)
     elif not isinstance(mapping, PatternMapping):
@@ -207,7 +209,7 @@ def load_structure(
     if cached is not None:  # the Structure's fields but the commit and the stats
         for s in cached["skipped"]:
             report_skip(skips, s.path, s.reason, s.line)
-        return Structure(**cached, commit=commit, python_files=collected,
+        return Structure(**cached, commit=commit, python_files=collected, python_classes=classes,
                          stats={"parsed": 0, "cached": len(py_paths), "result_cached": 1})
 
     facts_entry = _facts_entry(repo) if cache else None
@@ -252,7 +254,7 @@ def load_structure(
         cache_store.put(_NAMESPACE, result_key, fields)
     for s in fields["skipped"]:
         report_skip(skips, s.path, s.reason, s.line)
-    return Structure(**fields, commit=commit, python_files=collected,
+    return Structure(**fields, commit=commit, python_files=collected, python_classes=classes,
                      stats={"parsed": parsed, "cached": max(len(py_paths) - parsed, 0), "result_cached": 0})
 
 

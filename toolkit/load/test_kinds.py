@@ -49,8 +49,8 @@ from toolkit.vocab import schema
 from toolkit.errors import Skip
 from toolkit.vocab.external_services import external_service
 from toolkit.load.gitrepo import Repo
-from toolkit.load.mocks import (SymbolResolver, TestFile, TestInfo, collect_tests, mocks_table, python_files_of,
-                                read_test_files)
+from toolkit.load.mocks import (SymbolResolver, TestFile, TestInfo, collect_tests, mocks_table, python_classes_of,
+                                python_files_of, read_test_files)
 from toolkit.vocab.testids import base_test_id
 
 UNIT, INTEGRATION, E2E = "unit", "integration", "e2e"
@@ -149,7 +149,7 @@ def classify_tests(structure, repo, rev: str | None = None, *, mocks: pd.DataFra
     """
     r = repo if isinstance(repo, Repo) else Repo.open(repo)
     files = test_files if test_files is not None else read_test_files(structure, r, rev, skips=skips)
-    tests = collect_tests(files, python_files_of(structure))
+    tests = collect_tests(files, python_files_of(structure), python_classes_of(structure))
     resolver = SymbolResolver(structure, r, rev)
     if mocks is None:
         mocks = mocks_table(tests, files, resolver)

@@ -119,6 +119,18 @@ def is_test_path(path: str) -> bool:
 PYTEST_PYTHON_FILES = ("test_*.py", "*_test.py")
 
 
+#: pytest's default ``python_classes``: the class name prefixes it collects test methods from.
+PYTEST_PYTHON_CLASSES = ("Test",)
+
+
+def is_collected_test_class(name: str, python_classes: tuple[str, ...] = PYTEST_PYTHON_CLASSES,
+                            unittest: bool = False) -> bool:
+    """True for a class pytest collects test methods from: a ``unittest.TestCase`` subclass, or a name matching one
+    of ``python_classes`` as pytest matches them (a glob pattern, ``*Test``, or else a prefix, ``Test``)."""
+    return unittest or any(fnmatch.fnmatchcase(name, pat) if any(c in pat for c in "*?[") else name.startswith(pat)
+                           for pat in python_classes)
+
+
 @lru_cache(maxsize=1 << 16)
 def is_collected_test_file(path: str, python_files: tuple[str, ...] = PYTEST_PYTHON_FILES) -> bool:
     """True for a test file pytest collects tests from: test code (:func:`is_test_path`) other than a
