@@ -75,20 +75,21 @@ def _section(repo_files: Mapping[str, bytes]) -> dict:
     return {}
 
 
+def collection(repo_files: Mapping[str, bytes]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(``python_files``, ``python_classes``) of the pytest configuration among ``repo_files`` (root file name ->
+    bytes), read once; pytest's defaults for what it does not set (coverage.py collects ``*Test`` classes)."""
+    section = _section(repo_files)
+    return (_patterns(section.get("python_files")) or PYTEST_PYTHON_FILES,
+            _patterns(section.get("python_classes")) or PYTEST_PYTHON_CLASSES)
+
+
 def python_files(repo_files: Mapping[str, bytes]) -> tuple[str, ...]:
-    """The ``python_files`` patterns of the pytest configuration among ``repo_files`` (root file name -> bytes)."""
-    return _patterns(_section(repo_files).get("python_files")) or PYTEST_PYTHON_FILES
-
-
-def python_classes(repo_files: Mapping[str, bytes]) -> tuple[str, ...]:
-    """The ``python_classes`` prefixes or patterns (coverage.py collects ``*Test`` classes), pytest's ``Test``
-    without them."""
-    return _patterns(_section(repo_files).get("python_classes")) or PYTEST_PYTHON_CLASSES
+    """The ``python_files`` patterns of :func:`collection`."""
+    return collection(repo_files)[0]
 
 
 def read_collection(repo: Repo, paths: Iterable[str], rev: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(:func:`python_files`, :func:`python_classes`) of ``repo`` at ``rev``, whose files are ``paths``."""
+    """:func:`collection` of ``repo`` at ``rev``, whose files are ``paths``."""
     have = set(paths)
     present = [p for p in CONFIG_FILES if p in have]
-    files = dict(repo.read_files(present, rev)) if present else {}
-    return python_files(files), python_classes(files)
+    return collection(dict(repo.read_files(present, rev)) if present else {})

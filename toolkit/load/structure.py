@@ -86,7 +86,7 @@ class Structure:
     stats: Mapping[str, int] = field(default_factory=dict)
     #: the file patterns pytest collects tests from (:func:`toolkit.load.pytest_config.python_files`)
     python_files: tuple[str, ...] = PYTEST_PYTHON_FILES
-    #: the class names it collects test methods from (:func:`toolkit.load.pytest_config.python_classes`)
+    #: the class names it collects test methods from (:func:`toolkit.load.pytest_config.collection`)
     python_classes: tuple[str, ...] = PYTEST_PYTHON_CLASSES
 
     @property
