@@ -8,9 +8,9 @@ leak project names into the text) and samples a fixed number per project with a
 fixed seed. Output: ``candidates.jsonl`` (id, project, source, issue, text).
 
 Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx; black, uvicorn, rich, tox; werkzeug, coverage, anyio,
-scrapy; jinja, celery, starlette, trio: chosen for fixes that can be linked) sample only entries that name an issue
-number, and add their unreleased towncrier fragments (``<dir>/<N>.bugfix.rst``, the issue number from the file name)
-to the pool. New projects are appended after the others, so the shared seeded sampler draws the same entries as
+scrapy; jinja, celery, starlette, trio; marshmallow, paramiko, setuptools, structlog: chosen for fixes that can be
+linked) sample only entries that name an issue number, and add their unreleased towncrier fragments
+(``<dir>/<N>.bugfix.rst``, the issue number from the file name) to the pool. New projects are appended after the others, so the shared seeded sampler draws the same entries as
 before for the older ones.
 
     python data/labelled_bugs/extract.py /tmp/rr > data/labelled_bugs/candidates.jsonl
