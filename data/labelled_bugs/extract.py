@@ -8,9 +8,9 @@ leak project names into the text) and samples a fixed number per project with a
 fixed seed. Output: ``candidates.jsonl`` (id, project, source, issue, text).
 
 Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx; black, uvicorn, rich, tox; werkzeug, coverage, anyio,
-scrapy; jinja, celery, starlette, trio: chosen for fixes that can be linked) sample only entries that name an issue
-number, and add their unreleased towncrier fragments (``<dir>/<N>.bugfix.rst``, the issue number from the file name)
-to the pool. New projects are appended after the others, so the shared seeded sampler draws the same entries as
+scrapy; jinja, celery, starlette, trio; marshmallow, paramiko, setuptools, structlog: chosen for fixes that can be
+linked) sample only entries that name an issue number, and add their unreleased towncrier fragments
+(``<dir>/<N>.bugfix.rst``, the issue number from the file name) to the pool. New projects are appended after the others, so the shared seeded sampler draws the same entries as
 before for the older ones.
 
     python data/labelled_bugs/extract.py /tmp/rr > data/labelled_bugs/candidates.jsonl
@@ -58,13 +58,22 @@ SOURCES: dict[str, tuple[str, str | tuple[str, ...], str | None, int]] = {
     "celery": ("celery+celery", "Changelog.rst", None, 40),
     "starlette": ("encode+starlette", "docs/release-notes.md", r"^fixed$", 40),
     "trio": ("python-trio+trio", "docs/source/history.rst", r"bug ?fix", 40),
+    # seventh held-out part: four more projects of other shapes (a serialization library, an SSH implementation, a
+    # packaging/build backend, a logging library); setuptools' releases of the last five years (v58.0.0 on, see
+    # :data:`_OLDEST`)
+    "marshmallow": ("marshmallow-code+marshmallow", "CHANGELOG.rst", r"bug ?fix", 40),
+    "paramiko": ("paramiko+paramiko", "sites/www/changelog.rst", None, 40),
+    "setuptools": ("pypa+setuptools", "NEWS.rst", r"bug ?fix", 40),
+    "structlog": ("hynek+structlog", "CHANGELOG.md", r"^fixed$", 40),
 }
 #: project -> folder of its towncrier fragments (None: none); these projects sample only entries with an
 #: issue number
 NUMBERED: dict[str, str | None] = {"pip": "news", "aiohttp": "CHANGES", "httpx": None, "sphinx": None,
                                    "black": None, "uvicorn": None, "rich": None, "tox": "docs/changelog",
                                    "werkzeug": None, "coverage": None, "anyio": None, "scrapy": None,
-                                   "jinja": None, "celery": None, "starlette": None, "trio": "newsfragments"}
+                                   "jinja": None, "celery": None, "starlette": None, "trio": "newsfragments",
+                                   "marshmallow": None, "paramiko": None, "setuptools": "newsfragments",
+                                   "structlog": None}
 _FRAGMENT = re.compile(r"^(\d+)\.bugfix(?:\.rst|\.md)?$")
 _BULLET = re.compile(r"^(?:[-*]\s+)(.*)$")
 _HEADING_RST = re.compile(r"^[=\-~^]{3,}\s*$")
@@ -170,6 +179,65 @@ _NOT_A_DEFECT = re.compile(r"\b(?:docs|documentation|typos?|grammar|changelog|re
 #: fix besides the entries elsewhere that say they fix something
 _FIX_RELEASE = {"jinja": r"^Version \d+\.\d+\.[1-9]\d*$"}
 _SIXTH = ("jinja", "celery", "starlette", "trio")
+_SEVENTH = ("marshmallow", "paramiko", "setuptools", "structlog")
+#: seventh part: "Bug fixes:" lines as section headings (marshmallow) and release titles underlined with '*' or '+'
+_HEADING_WIDE = re.compile(r"^[=\-~^*+]{3,}\s*$")
+#: seventh part: the changelog's own bug role opens the entry (paramiko's ``:bug:`N```; :feature:/:support: are not
+#: bugs), its number the entry's own issue
+_FIXY_OF = {"paramiko": re.compile(r"^:bug:`")}
+#: seventh part: project -> (its oldest release read, its release headings); the changelog is read down to the
+#: release below that one (setuptools: the last five years, v58.0.0 of 2021-09 on; older entries describe code long
+#: gone, 2to3 and easy_install, and before 2016 another tracker's numbers)
+_OLDEST = {"setuptools": (r"^v58\.0\.0$", r"^v\d+\.\d+(?:\.\d+)?$")}
+
+
+def _since(text: str, oldest: tuple[str, str] | None) -> str:
+    """``text`` down to the release after ``oldest``'s first regex (the whole text without it)."""
+    if oldest is None:
+        return text
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(oldest[0], line.strip())), None)
+    if start is None:
+        raise SystemExit(f"release {oldest[0]} not found")
+    end = next((i for i in range(start + 1, len(lines)) if re.match(oldest[1], lines[i].strip())), len(lines))
+    return "\n".join(lines[:end])
+
+
+def _xrefs(raw: str, own: str) -> str:
+    """Before :func:`_clean` (seventh part): links into another repository whose words name an issue there
+    ("Fabric #811": :func:`_foreign_links`; other links keep their words in :func:`_clean`), a parenthesis that
+    names issues ("(fixed in :issue:`N`)", "(pypa/distutils#N)": a cross-reference, its words say nothing without
+    the numbers), and the project's own ``owner/repo#N``, linked or not, as ``#N`` (no repository name in the
+    text)."""
+    own_n = rf"\b{re.escape(own)}#(\d+)\b"
+    t = re.sub(rf"`{own_n}\s*<[^>]*>`_+|\[{own_n}\]\([^)]*\)", lambda m: f"#{m.group(1) or m.group(2)}", raw)
+    t = re.sub(r"`[^`<]*#\d+[^`<]*<[^>]*>`_+|\[[^\]]*#\d+[^\]]*\]\([^)]*\)",
+               lambda m: _foreign_links(m.group(0), own), t)
+    ref = r"(?:[:{](?:issue|pr|bug)[:}]`[^`]*`|[\w.-]+/[\w.-]+(?:#\d+|@[0-9a-f]{7,40})|(?<![\w`])#\d+)"
+    t = re.sub(rf"\s*\((?=[^()]*{ref})[^()]*\)", "", t)
+    return re.sub(own_n, r"#\1", t)
+
+
+def _seventh(text: str) -> str:
+    """The seventh part's changelog markup, after :func:`_clean`: the opening bug role (``:bug:`N major```), other
+    trackers' ``owner/repo#N`` and ``owner/repo@sha`` (a repository name), a link's "#N (comment)" words, closing
+    credits (", courtesy of ...", then from a later sentence that credits someone, "Thanks to ...", "Patch courtesy
+    of ...", "Props to ...", "Reported by X", "Report & patch credit: ...", to the end: people's names), parentheses
+    left with only the words around removed references ("(also and others)", "(reference: )"), rst-escaped
+    punctuation and the space that removed references leave before it, then :func:`_roles`."""
+    t = re.sub(r"^:bug:`[^`]*`\s*", "", text)
+    t = re.sub(r"\b(?:per|see|in|for)?\s*\b[\w.-]+/[\w.-]+(?:#\d+|@[0-9a-f]{7,40})\b", "", t)
+    t = re.sub(r"#\d+\s*\(comment\)", "", t)
+    t = re.sub(r",\s*(?:courtesy of|thanks to|props to)\s+[^.!?]*[.!?]?\s*$", ".", t, flags=re.I)
+    t = re.sub(r"(?s)(?<=[.!?;)])\s*(?:[\w&,' -]{0,60}?\b(?i:courtesy of|credits?:|credits? to|thanks to|props to)"
+               r"|(?i:(?:big\s+|many\s+|special\s+)?(?:thanks|props|kudos))\b"
+               r"|(?i:report(?:ed)?|spotted|caught|found|patch(?:ed|es)?|catch\s*(?:&|and)\s*patch)\b[^.!?]{0,40}?"
+               r"\b(?:by|via)\s+(?:[A-Z]|`?@)).*$", "", t)
+    t = re.sub(r"\((?:\s|[,;:&]|\b(?:also|via|see|fixed|in|solves|and|or|partially|possibly|countless|others|"
+               r"which|was|a|rebase|of|related|to|cf|as|reported|such|regression|reference|by|the|should|e\.g)\b)*\)", "", t)
+    t = re.sub(r"\\([.,;:])|(?<=`)\\(?=\w)", r"\1", t)
+    t = re.sub(r"\s+([.,;:])(?=\s|$)", r"\1", t)
+    return _roles(t.strip())
 
 
 def _foreign_links(text: str, own: str) -> str:
@@ -184,11 +252,15 @@ def _foreign_links(text: str, own: str) -> str:
 #: the older projects' candidates stay byte-identical)
 _HOUSE_STYLE = {"sphinx": _sphinx, "httpx": _httpx, "black": str.strip, "uvicorn": str.strip, "rich": str.strip,
                 "tox": str.strip, "werkzeug": str.strip, "coverage": _coverage, "anyio": _anyio, "scrapy": _scrapy,
-                "jinja": _roles, "celery": _celery, "starlette": _starlette, "trio": _roles}
+                "jinja": _roles, "celery": _celery, "starlette": _starlette, "trio": _roles,
+                "marshmallow": _seventh, "paramiko": _seventh, "setuptools": _seventh, "structlog": _seventh}
 #: project -> how its changelog names an issue where :data:`_ISSUE` does not see it
 _ISSUE_OF = {"coverage": re.compile(r"`(?:issue|pull request) (\d+)`_"), "scrapy": re.compile(r":gh:`(\d+)`"),
              # celery: the pull request's own number closes the title; a number before it is what it mentions
-             "celery": re.compile(r"(?s)^.*(?:\(#(\d+)\)|\bin #(\d+))\.?\s*$|#(\d+)")}
+             "celery": re.compile(r"(?s)^.*(?:\(#(\d+)\)|\bin #(\d+))\.?\s*$|#(\d+)"),
+             "paramiko": re.compile(r"^:bug:`(\d+)"),
+             # setuptools (towncrier): the closing "(#N)", not a pull request the text mentions
+             "setuptools": re.compile(r"(?s)^.*\(#(\d+)(?:,\s*#\d+)*\)\s*$")}
 #: ``owner/repo#N``: a number in another project's tracker, never the entry's own issue
 _FOREIGN = re.compile(r"[\w.-]+/[\w.-]+#\d+")
 
@@ -200,16 +272,21 @@ def _tidy(text: str) -> str:
 
 
 def entries(text: str, section: str | None, fixy: re.Pattern[str] = _FIXY,
-            fix_release: str | None = None) -> list[tuple[str, str]]:
-    """(heading, raw entry) for every top-level bullet; heading = last section heading above it. Without a
-    ``section``, the entries that match ``fixy`` or stand under a ``fix_release`` heading."""
+            fix_release: str | None = None, underline: re.Pattern[str] = _HEADING_RST,
+            colon_headings: bool = False) -> list[tuple[str, str]]:
+    """(heading, raw entry) for every top-level bullet; heading = last section heading above it (a line over an
+    ``underline``; with ``colon_headings`` also an unindented line ending in ':'). Without a ``section``, the
+    entries that match ``fixy`` or stand under a ``fix_release`` heading."""
     lines = text.splitlines()
     out: list[tuple[str, list[str]]] = []
     heading = ""
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if _HEADING_RST.match(nxt) and line.strip() and not _BULLET.match(line):
+        if underline.match(nxt) and line.strip() and not _BULLET.match(line):
             heading = line.strip()
+            continue
+        if colon_headings and re.match(r"^\w[^:]*:\s*$", line):
+            heading = line.strip().rstrip(":")
             continue
         if line.startswith("#") or re.match(r"^\*\*[^*]+\*\*\s*$", line):
             heading = line.strip("#* ").strip()
@@ -253,23 +330,28 @@ def main(root: str) -> None:
         repo = f"{root}/{folder}"
         commit = _git(repo, "rev-parse", "HEAD").strip()
         paths = (path,) if isinstance(path, str) else path
-        wide = (_FIXY_WIDE, _FIX_RELEASE.get(project)) if project in _SIXTH else (_FIXY, None)
+        wide: tuple[re.Pattern[str], str | None, re.Pattern[str], bool] = (
+            (_FIXY_WIDE, _FIX_RELEASE.get(project), _HEADING_RST, False) if project in _SIXTH
+            else (_FIXY_OF.get(project, _FIXY), None, _HEADING_WIDE, True) if project in _SEVENTH
+            else (_FIXY, None, _HEADING_RST, False))
         found: list[tuple[str, str, str | None]] = [
-            (p, raw, None) for p in paths for _, raw in entries(_git(repo, "show", f"{commit}:{p}"), section, *wide)]
+            (p, raw, None) for p in paths
+            for _, raw in entries(_since(_git(repo, "show", f"{commit}:{p}"), _OLDEST.get(project)), section, *wide)]
         fragment_dir = NUMBERED.get(project)
         if fragment_dir:
             found += fragments(repo, commit, fragment_dir)
         seen: set[str] = set()
         uniq = []
         for where, raw, number in found:
-            probe = _foreign_links(raw, folder.replace("+", "/", 1)) if project in _SIXTH else raw
+            probe = _foreign_links(raw, folder.replace("+", "/", 1)) if project in _SIXTH + _SEVENTH else raw
             m = _ISSUE_OF.get(project, _ISSUE).search(_FOREIGN.sub("", probe) if project in _HOUSE_STYLE else probe)
             issue = number or (next((g for g in m.groups() if g), None) if m else None)
-            clean = _towncrier(_clean(raw)) if project in NUMBERED else _clean(raw)
+            text = _xrefs(raw, folder.replace("+", "/", 1)) if project in _SEVENTH else raw
+            clean = _towncrier(_clean(text)) if project in NUMBERED else _clean(text)
             clean = _HOUSE_STYLE[project](clean) if project in _HOUSE_STYLE else clean
             if project in _PR_TITLES and _NOT_A_DEFECT.search(clean):
                 continue
-            key = clean.casefold() if project in _SIXTH else clean
+            key = clean.casefold() if project in _SIXTH + _SEVENTH else clean
             if len(clean) < 15 or key in seen or (project in NUMBERED and issue is None):
                 continue
             seen.add(key)
