@@ -183,3 +183,45 @@ def test_the_project_is_not_across_its_own_boundary_and_plain_word_components_co
     assert not any("names components" in e for e in ev["#2"])
     assert any("names components hooks, sessions" in e for e in ev["#3"])
     assert not any("names components" in e for e in ev["#4"])  # "_compat" counts anywhere, "hooks" only as a name
+
+
+def test_a_name_the_project_has_code_of_its_own_for_says_less(tmp_path):
+    """A project that wraps a thing in a module of its own (an adapter ``_backends/_asyncio.py``, a ``_signals.py``)
+    writes that thing's name for its own code as often as for what sits across: the name counts at
+    ``own_name_factor``, and the evidence says which module; a name it has no module for counts in full."""
+    from toolkit.analyze.bug_categorization import DEFAULT_WEIGHTS, categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    repo = make_repo(tmp_path / "r", {
+        "src/loop/__init__.py": "",
+        "src/loop/_backends/__init__.py": "",
+        "src/loop/_backends/_asyncio.py": "import asyncio\nimport socket\n",
+        "src/loop/_inspect.py": "import inspect\n",
+        "src/loop/core.py": "import subprocess\n",
+    })
+    v, _ = vocab_of(repo)
+    own = dict(zip(v["term"], v["own_module"]))
+    assert own["asyncio"] == "src/loop/_backends/_asyncio.py" and pd.isna(own["subprocess"])
+    assert "src/loop/_inspect.py" in set(v["own_module"].dropna())  # the stdlib's inspect, named like loop's own
+    r = categorize_bugs(issues(
+        issue("#1", "Fix a hang on asyncio when a task is cancelled twice"),
+        issue("#2", "Fix a hang when the subprocess exits before reading its input"),
+        issue("#3", "Fix `inspect` on objects with an unusual qualified name"),
+        issue("#4", "Fix `loop.functools.cache` on methods"),  # the project's functools, not the stdlib's
+    ), vocabulary=v)
+    b = r.bugs.set_index("key")
+    half = DEFAULT_WEIGHTS["names_platform"] * DEFAULT_WEIGHTS["own_name_factor"]
+    assert DEFAULT_WEIGHTS["own_name_factor"] < 1
+    assert any("also the name of the project's own src/loop/_backends/_asyncio.py" in e for e in b.at["#1", "evidence"])
+    assert b.at["#1", "score_integration"] == pytest.approx(half)
+    assert f'the text names platform "subprocess" (src/loop/core.py imports subprocess) (+{DEFAULT_WEIGHTS["names_platform"]:g}' \
+        ' → integration)' in b.at["#2", "evidence"]
+    assert any("own src/loop/_inspect.py" in e for e in b.at["#3", "evidence"])
+    assert not any("standard library" in e for e in b.at["#4", "evidence"])
+
+
+@pytest.mark.parametrize("text", ["Fix a crash on python >= 3.6.4 when a task is cancelled",
+                                  "Fix the import on Python<3.8"])
+def test_a_python_version_compared_names_the_runtime(tmp_path, text):
+    b = _categorized_in_a_plain_project(tmp_path, text)
+    assert any(e.startswith('the text names runtime "Python version"') for e in b["evidence"])

@@ -41,6 +41,10 @@ A name that is also an everyday English word (:data:`PLAIN_WORDS`: ``requests``,
 version, so "requests against URLs" is not a mention of the requests library.
 The project's own names (its distribution and top-level packages) never count, neither as a dependency nor as
 an alternative of a generic table (pip is a tool across every project's boundary but pip's own).
+A term whose name is also the name of one of the project's own modules or packages (anyio's
+``_backends/_asyncio.py``, trio's ``_signals.py``, rich's ``_inspect.py`` for the standard library's ``inspect``)
+carries that module in ``own_module``: the project wraps the thing in code of its own, and a bug text naming it
+may mean that code (:mod:`toolkit.analyze.bug_categorization` weighs it less).
 """
 from __future__ import annotations
 
@@ -106,7 +110,7 @@ PLATFORM_MODULES: dict[str, str] = {
 }
 #: Python runtimes and versions (regex -> shown term).
 RUNTIME_TERMS: dict[str, str] = {
-    r"python ?[23](?:\.\d+)*t?|py ?[23](?:\.\d+)?|python ?version|python builds?|built without": "Python version",
+    r"python ?(?:[<>=!~]=? ?)?[23](?:\.\d+)*t?|py ?[23](?:\.\d+)?|python ?version|python builds?|built without": "Python version",
     r"cpython": "CPython", r"pypy\d*(?:\.\d+)*": "PyPy", r"jython": "Jython", r"ironpython": "IronPython",
     r"graalpy": "GraalPy", r"pyodide|emscripten|wasm\w*|webassembly": "WebAssembly",
     r"-bb|-w error|pythonwarnings|pythonpath|pythonhashseed|pythonfaulthandler|pythonioencoding|pythonutf8"
@@ -367,16 +371,19 @@ _NOT_LIBRARY = frozenset({"test", "this", "antigravity", "idlelib", "turtledemo"
 _FILE_TAIL = r"(?:py|pyi|pyc|pyx|txt|cfg|toml|ini|json|rst|md|html|yaml|yml|lock|in|sh|bat)\b"
 
 
-def _stdlib_pattern(own: set[str]) -> str:
+def _stdlib_pattern(own: set[str], only: set[str] | None = None) -> str:
     """A standard-library module written as code — a dotted name (``typing.Annotated``, ``functools.partial``) or a
     code span (```faulthandler```) —: the runtime's library, across every project's boundary (the rubric's "stdlib
     protocols such as ``io.RawIOBase``"); on the labelled set's tuning part such names were integration in 14 of 16
     entries. Written as a word ("the copy", "a signal") it is prose; a top-level package of the project shadows it
     (a submodule does not: sphinx.util.typing is not what "typing.Annotated" names)."""
     names = sorted((m for m in _STDLIB if not m.startswith("_") and len(m) >= 2 and m not in _NOT_LIBRARY
-                    and m.lower() not in own), key=len, reverse=True)
+                    and m.lower() not in own and (only is None or m.lower() in only)), key=len, reverse=True)
+    if not names:
+        return ""
     alt = "|".join(re.escape(m.lower()) for m in names)
-    return rf"(?<=`)(?:{alt})(?=`)|(?:{alt})\.(?!{_FILE_TAIL})[a-z_]\w*"
+    # not after a dot: in ``anyio.functools.lru_cache`` or ``scrapy.http.headers`` the name is the project's own
+    return rf"(?<=`)(?:{alt})(?=`)|(?<!\.)(?:{alt})\.(?!{_FILE_TAIL})[a-z_]\w*"
 
 
 def _component_pattern(name: str) -> str:
@@ -417,8 +424,8 @@ def boundary_vocabulary(
         repo = Repo.open(repo)
     rows: list[dict[str, object]] = []
 
-    def add(term: str, kind: str, pattern: str, source: str) -> None:
-        rows.append({"term": term, "kind": kind, "pattern": pattern, "source": source})
+    def add(term: str, kind: str, pattern: str, source: str, own_module: str | None = None) -> None:
+        rows.append({"term": term, "kind": kind, "pattern": pattern, "source": source, "own_module": own_module})
 
     paths = repo.list_files(rev)
     own_pkgs: set[str] = set()
@@ -475,13 +482,51 @@ def boundary_vocabulary(
         for pattern, term in table.items():
             if kept := _not_own(pattern, own):
                 add(term, kind, kept, "generic table (toolkit.load.boundary_vocab)")
-    add("standard library", "runtime", _stdlib_pattern(own),
+    own_names = _own_names(owned["path"].astype(str)) if files is not None and len(files) else {}
+    # a standard-library module the project has a module of its own named after (rich's _inspect.py, anyio's
+    # functools.py) may be named for that module: a term of its own, so that own_module can say so
+    shadowed = {m.lower() for m in _STDLIB} & set(own_names)
+    add("standard library", "runtime", _stdlib_pattern(own | shadowed),
         "a standard-library module written as code (sys.stdlib_module_names)")
+    for name in sorted(shadowed):
+        if pattern := _stdlib_pattern(own, only={name}):
+            add("standard library", "runtime", pattern, f"standard-library module {name} written as code",
+                own_names[name])
     if len(components) >= 2:
         for c in components:
             if _norm(c) in PLAIN_WORDS or len(c) < 3 or (c in facades and _norm(c) in own):
                 continue  # a package's namespace named like the project: its name names the whole project
             add(c, "component", _component_pattern(c), "a component of this repository (files.component)")
-    return schema.conform(pd.DataFrame(rows, columns=["term", "kind", "pattern", "source"]), "boundary_terms") \
-        if rows else schema.empty("boundary_terms")
+    for row in rows:
+        if row["own_module"] is None and row["kind"] != "component":
+            row["own_module"] = _named_by_own(str(row["pattern"]), own_names)
+    return schema.conform(pd.DataFrame(rows, columns=["term", "kind", "pattern", "source", "own_module"]),
+                          "boundary_terms") if rows else schema.empty("boundary_terms")
+
+
+def _own_names(paths: Iterable[str]) -> dict[str, str]:
+    """The project's own module and package names, read as prose (``_backends/_asyncio.py`` -> "backends",
+    "asyncio"; ``shell_completion.py`` -> "shell completion"), each with the first path that carries it."""
+    out: dict[str, str] = {}
+    for path in sorted(paths):
+        parts = path.split("/")
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if last and not part.endswith(".py"):
+                continue
+            stem = part[:-3] if last else part
+            name = stem.strip("_").replace("_", " ").lower()
+            if name and name not in ("init", "main", "src"):
+                out.setdefault(name, path if last else "/".join(parts[:i + 1]) + "/")
+    return out
+
+
+def _named_by_own(pattern: str, own_names: dict[str, str]) -> str | None:
+    """The first of the project's own modules or packages whose name the term's ``pattern`` matches: the project
+    wraps that thing in code of its own (anyio's ``_backends/_asyncio.py``, trio's ``_signals.py``), so a text
+    naming it may mean that code, not what sits across."""
+    if not own_names:
+        return None
+    rx = re.compile(rf"(?<![\w-])(?:{pattern})(?![\w])")
+    return next((path for name, path in own_names.items() if rx.fullmatch(name)), None)
 

@@ -372,6 +372,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ("kind", "string", "dependency, third_party, platform, service, runtime, os, tool, protocol or component"),
         ("pattern", "string", "regex matched at word boundaries on lower-cased text"),
         ("source", "string", "where it was derived from (manifest path, importing file, generic table)"),
+        ("own_module", "string", "a production module or package of the project whose name the term names (its own"
+                                 " code wrapping that thing: the text may mean it), else null; never for components"),
     ),
     "bug_categories": _t(
         ("key", "string", "bug issue key (type bug, not a pull request)"),
