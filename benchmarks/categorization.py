@@ -143,7 +143,9 @@ def boundary_vocabulary_of(clone: Path, s) -> pd.DataFrame:
 
 
 #: What each --with-fixes mode gives the rules, beside the text and the vocabulary.
-MODES = {"text": (), "text+fix files": ("links", "file_changes", "commits", "files", "imports"),
+#: "text" gives the structure's files too: an audit always has them, and the rules read the project's own module
+#: names from them (own_name_factor), not any fix.
+MODES = {"text": ("files",), "text+fix files": ("links", "file_changes", "commits", "files", "imports"),
          "text+fix files+fix diff": ("links", "file_changes", "commits", "files", "imports", "fix_diffs")}
 
 

@@ -66,7 +66,7 @@ from toolkit.vocab import schema
 from toolkit.vocab.components import file_kind, is_test_path, pair_name
 from toolkit.vocab.environments import SYNONYMS
 from toolkit.vocab.categories import CATEGORIES, DECISIONS, UNKNOWN
-from toolkit.load.boundary_vocab import top_alternatives
+from toolkit.load.boundary_vocab import named_by_own, own_names, top_alternatives
 from toolkit.load.test_kinds import E2E, INTEGRATION, path_kind
 
 __all__ = [
@@ -995,14 +995,21 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
     return added
 
 
-def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict]) -> np.ndarray:
-    """Step 4: the generic words of :data:`VOCABULARY`. Returns per bug whether an environment word fired."""
+def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict],
+                   own: dict[str, str] | None = None) -> np.ndarray:
+    """Step 4: the generic words of :data:`VOCABULARY`. Returns per bug whether an environment word fired.
+
+    ``own``: the project's own module and package names (:func:`toolkit.load.boundary_vocab.own_names`). An
+    interaction word that is also one of them (a serialization library's ``schema.py``, a client's ``api.py``)
+    names the project's own code as often as an interaction, and counts at ``own_name_factor``, like a boundary
+    name the project has a module of its own for."""
     n = len(issue_text)
     env_hit = np.zeros(n, dtype=bool)
     for cat, (terms, entries) in _WORD_SETS.items():
         feature = _TEXT_FEATURE[cat]
         if ev.w[feature] == 0:
             continue
+        owned = [named_by_own(p, own) if own and cat == "integration" else None for _t, p, _f in VOCABULARY[cat]]
         issue_hits = terms.hits(issue_text, index[0])
         fix_hits = terms.hits(fix_text, index[1]) if cat != "not_a_bug" else {}
         for i in sorted({*issue_hits, *fix_hits}):
@@ -1016,12 +1023,17 @@ def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], in
             for j in sorted(in_issue + in_fix):
                 term, factor = entries[j]
                 factor *= 1.0 if j in in_issue else ev.w["fix_message_words"]
+                where = "title/body" if j in in_issue else "fix message"
+                if owned[j] is not None:
+                    factor *= ev.w["own_name_factor"]
+                    where += f", also the name of the project's own {owned[j]} (x{ev.w['own_name_factor']:g})"
                 room = ev.w["text_cap"] - total
                 weight = min(ev.w[feature] * factor, max(room, 0.0))
                 if weight <= 0:
+                    if owned[j] is not None:
+                        continue
                     break
                 total += weight
-                where = "title/body" if j in in_issue else "fix message"
                 ev.add(i, feature, f'word "{term}" in {where}', weight / ev.w[feature])
     return env_hit
 
@@ -1160,7 +1172,13 @@ def categorize_bugs(
     wanted = _wanted_keys(vocabulary)
     index = (_index(issue_text, wanted), _index(fix_text, wanted))
     boundary = _boundary_evidence(ev, issue_text, fix_text, index, vocabulary)
-    env_hit = _word_evidence(ev, issue_text, fix_text, index)
+    own = None
+    if files is not None and len(files) and "component" in files:
+        prod = files[files["component"].notna()]
+        if "is_test" in prod:
+            prod = prod[~prod["is_test"].fillna(False).astype(bool)]
+        own = own_names(prod["path"].astype(str))
+    env_hit = _word_evidence(ev, issue_text, fix_text, index, own)
     _no_boundary_evidence(ev, texts, boundary, single, fx.components, keys,
                           vocabulary is not None and len(vocabulary) > 0)
     _environment_evidence(ev, env, env_hit)

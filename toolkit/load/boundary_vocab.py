@@ -64,7 +64,7 @@ from toolkit.vocab.components import namespace_components
 from toolkit.errors import Skip, report_skip
 from toolkit.vocab.external_services import external_service
 
-__all__ = ["PLATFORM_MODULES", "RUNTIME_TERMS", "OS_TERMS", "TOOL_TERMS", "PROTOCOL_TERMS", "SERVICE_WORDS",
+__all__ = ["own_names", "named_by_own", "PLATFORM_MODULES", "RUNTIME_TERMS", "OS_TERMS", "TOOL_TERMS", "PROTOCOL_TERMS", "SERVICE_WORDS",
            "PLAIN_WORDS",
            "MAX_MANIFEST_BYTES", "boundary_vocabulary", "requirement_names", "top_alternatives"]
 
@@ -482,16 +482,16 @@ def boundary_vocabulary(
         for pattern, term in table.items():
             if kept := _not_own(pattern, own):
                 add(term, kind, kept, "generic table (toolkit.load.boundary_vocab)")
-    own_names = _own_names(owned["path"].astype(str)) if files is not None and len(files) else {}
+    names_of_own = own_names(owned["path"].astype(str)) if files is not None and len(files) else {}
     # a standard-library module the project has a module of its own named after (rich's _inspect.py, anyio's
     # functools.py) may be named for that module: a term of its own, so that own_module can say so
-    shadowed = {m.lower() for m in _STDLIB} & set(own_names)
+    shadowed = {m.lower() for m in _STDLIB} & set(names_of_own)
     add("standard library", "runtime", _stdlib_pattern(own | shadowed),
         "a standard-library module written as code (sys.stdlib_module_names)")
     for name in sorted(shadowed):
         if pattern := _stdlib_pattern(own, only={name}):
             add("standard library", "runtime", pattern, f"standard-library module {name} written as code",
-                own_names[name])
+                names_of_own[name])
     if len(components) >= 2:
         for c in components:
             if _norm(c) in PLAIN_WORDS or len(c) < 3 or (c in facades and _norm(c) in own):
@@ -499,12 +499,12 @@ def boundary_vocabulary(
             add(c, "component", _component_pattern(c), "a component of this repository (files.component)")
     for row in rows:
         if row["own_module"] is None and row["kind"] != "component":
-            row["own_module"] = _named_by_own(str(row["pattern"]), own_names)
+            row["own_module"] = named_by_own(str(row["pattern"]), names_of_own)
     return schema.conform(pd.DataFrame(rows, columns=["term", "kind", "pattern", "source", "own_module"]),
                           "boundary_terms") if rows else schema.empty("boundary_terms")
 
 
-def _own_names(paths: Iterable[str]) -> dict[str, str]:
+def own_names(paths: Iterable[str]) -> dict[str, str]:
     """The project's own module and package names, read as prose (``_backends/_asyncio.py`` -> "backends",
     "asyncio"; ``shell_completion.py`` -> "shell completion"), each with the first path that carries it."""
     out: dict[str, str] = {}
@@ -521,12 +521,12 @@ def _own_names(paths: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _named_by_own(pattern: str, own_names: dict[str, str]) -> str | None:
+def named_by_own(pattern: str, names: dict[str, str]) -> str | None:
     """The first of the project's own modules or packages whose name the term's ``pattern`` matches: the project
     wraps that thing in code of its own (anyio's ``_backends/_asyncio.py``, trio's ``_signals.py``), so a text
     naming it may mean that code, not what sits across."""
-    if not own_names:
+    if not names:
         return None
     rx = re.compile(rf"(?<![\w-])(?:{pattern})(?![\w])")
-    return next((path for name, path in own_names.items() if rx.fullmatch(name)), None)
+    return next((path for name, path in names.items() if rx.fullmatch(name)), None)
 
