@@ -225,3 +225,29 @@ def test_a_name_the_project_has_code_of_its_own_for_says_less(tmp_path):
 def test_a_python_version_compared_names_the_runtime(tmp_path, text):
     b = _categorized_in_a_plain_project(tmp_path, text)
     assert any(e.startswith('the text names runtime "Python version"') for e in b["evidence"])
+
+
+def test_a_library_name_that_is_no_word_counts_in_prose_and_an_interaction_word_named_like_own_code_says_less(tmp_path):
+    """``colorama`` is no English word: "initializes Colorama lazily" names the library (``rich`` is a word and counts
+    only as code). An interaction word the project names a module by (a serialization library's ``schema.py``) counts
+    at ``own_name_factor``; where the project has no such module it counts in full."""
+    from toolkit.analyze.bug_categorization import DEFAULT_WEIGHTS, categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    files = {"src/logz/__init__.py": "", "src/logz/dev.py": "import colorama\nimport rich\n",
+             "src/logz/schema.py": "x = 1\n"}
+    repo = make_repo(tmp_path / "r", files)
+    s = load_structure(repo, workers=1, cache=False, skips=[])
+    v = boundary_vocabulary(repo, files=s.files, imports=s.imports, skips=[])
+    bugs = issues(issue("#1", "The console renderer initializes Colorama lazily"),
+                  issue("#2", "The console renderer looks rich again"),
+                  issue("#3", "Fix the schema of nested records"))
+    b = categorize_bugs(bugs, vocabulary=v, files=s.files).bugs.set_index("key")
+    assert any('names third-party "colorama"' in e for e in b.at["#1", "evidence"])
+    assert not any("names" in e and "rich" in e for e in b.at["#2", "evidence"])
+    half = DEFAULT_WEIGHTS["text_integration"] * DEFAULT_WEIGHTS["own_name_factor"]
+    assert 'word "schema" in title/body, also the name of the project\'s own src/logz/schema.py' \
+           f' (x{DEFAULT_WEIGHTS["own_name_factor"]:g}) (+{half:g} → integration)' in b.at["#3", "evidence"]
+    plain = categorize_bugs(bugs, vocabulary=v).bugs.set_index("key")  # no files: no own names known
+    assert f'word "schema" in title/body (+{DEFAULT_WEIGHTS["text_integration"]:g} → integration)' \
+        in plain.at["#3", "evidence"]

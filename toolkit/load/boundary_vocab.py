@@ -171,12 +171,14 @@ SERVICE_WORDS: dict[str, str] = {
     "process": r"child process(?:es)?|subprocess(?:es)?",
     "socket": r"sockets?|network",
 }
-#: Package names that are also everyday words: they count only written as code or with a version.
+#: Package names that are also everyday words: they count only written as code or with a version. Only words: a
+#: name no sentence uses as a word (colorama, certifi, django, httpx) counts in prose (it had been listed here too:
+#: on the five labelled parts the change flipped 6 decisions, 4 to right).
 PLAIN_WORDS: frozenset[str] = frozenset({
-    "requests", "click", "attrs", "six", "mock", "packaging", "py", "future", "black", "rich", "toml", "typing",
-    "enum", "wheel", "build", "docs", "test", "tests", "sh", "trio", "anyio", "colorama", "markdown", "jinja",
-    "blinker", "itsdangerous", "idna", "certifi", "chardet", "simplejson", "cryptography", "brotli", "socks",
-    "sphinx", "flask", "django", "pytest", "hypothesis", "nox", "tox", "coverage", "quart", "httpx",
+    "requests", "click", "attrs", "six", "mock", "packaging", "py", "future", "black", "rich", "typing",
+    "enum", "wheel", "build", "docs", "test", "tests", "sh", "trio", "markdown",
+    "blinker", "cryptography", "socks",
+    "sphinx", "flask", "hypothesis", "coverage", "quart",
 })
 _STDLIB: frozenset[str] = frozenset(sys.stdlib_module_names)
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
