@@ -129,6 +129,7 @@ def _categorized_in_a_plain_project(tmp_path, text: str) -> pd.Series:
 @pytest.mark.parametrize("text, kind", [
     ("Fixed a crash on Windows when the console is redirected to NUL", "os"),
     ("Fixed an error when Python is called with the -bb flag", "runtime"),
+    ("Fixed import when running in optimized mode (`PYTHONOPTIMIZE=2` or `python -OO`)", "runtime"),
     ("Fixed `pip install` of the wheel on older setuptools", "tool"),
     ("Fix SecureTransport loading on macOS Big Sur", "os"),
     ("Fix crash under PyPy3 when a frozen class is pickled", "runtime"),

@@ -114,7 +114,9 @@ RUNTIME_TERMS: dict[str, str] = {
     r"cpython": "CPython", r"pypy\d*(?:\.\d+)*": "PyPy", r"jython": "Jython", r"ironpython": "IronPython",
     r"graalpy": "GraalPy", r"pyodide|emscripten|wasm\w*|webassembly": "WebAssembly",
     r"-bb|-w error|pythonwarnings|pythonpath|pythonhashseed|pythonfaulthandler|pythonioencoding|pythonutf8"
-    r"|-x dev|free-threaded|free-threading|gil": "runtime flag",
+    r"|-x dev|free-threaded|free-threading|gil|python -oo?|-oo|optimi[sz]ed mode"
+    r"|python(?:optimize|dontwritebytecode|safepath|startup|nousersite|userbase|breakpoint|devmode|malloc"
+    r"|tracemalloc|asynciodebug|coerceclocale|intmaxstrdigits|warndefaultencoding|legacywindows\w+)": "runtime flag",
     r"app ?engine|gae": "App Engine", r"bytecode|__code__|cellvars?": "interpreter internals",
     r"__del__|garbage[- ]collect\w*|weakrefs?|finali[sz]ers?|interpreter shutdown|task cancell?ations?"
     r"|cancell?ed tasks?": "object lifetime",
