@@ -252,3 +252,27 @@ def test_a_library_name_that_is_no_word_counts_in_prose_and_an_interaction_word_
     plain = categorize_bugs(bugs, vocabulary=v).bugs.set_index("key")  # no files: no own names known
     assert f'word "schema" in title/body (+{DEFAULT_WEIGHTS["text_integration"]:g} → integration)' \
         in plain.at["#3", "evidence"]
+
+
+def test_a_dependency_spelled_without_its_py_prefix_counts_in_prose_only_when_the_code_imports_that_name(tmp_path):
+    """``pyright`` declared: "right" in prose is a word, not the type checker; ``pyyaml`` declared and ``yaml``
+    imported: "yaml" in prose names the library."""
+    repo = make_repo(tmp_path / "r", {
+        "pyproject.toml": '[project]\nname = "cfgkit"\ndependencies = ["pyyaml"]\n'
+                          '[dependency-groups]\ndev = ["pyright", "pylint"]\n',
+        "cfgkit/__init__.py": "import yaml\n",
+    })
+    b = _categorize_with(repo, "The result is right when lint warnings are shown",
+                         "Fix loading yaml files with anchors", "Fix a false positive of `pyright` on the loader")
+    assert not any("names dependency" in e for e in b.at["#1", "evidence"])
+    assert any('names dependency "pyyaml"' in e for e in b.at["#2", "evidence"])
+    assert any('names dependency "pyright"' in e for e in b.at["#3", "evidence"])
+
+
+def _categorize_with(repo, *texts: str) -> pd.DataFrame:
+    from toolkit.analyze.bug_categorization import categorize_bugs
+    from tests.test_bug_categorization import issue, issues
+
+    v, _ = vocab_of(repo)
+    return categorize_bugs(issues(*(issue(f"#{i + 1}", t) for i, t in enumerate(texts))),
+                           vocabulary=v).bugs.set_index("key")

@@ -401,6 +401,21 @@ def _component_pattern(name: str) -> str:
     return rf"(?<=[`./]){n}|{n}(?=`|\.\w|\(|/)"
 
 
+def _dependency_pattern(dep: str, imported: set[str]) -> str:
+    """How prose names a declared dependency: its name's spellings (:func:`_variants`), as code only when one is an
+    everyday word (:data:`PLAIN_WORDS`). A spelling without the ``py``/``python-`` prefix (``pyright`` -> "right",
+    ``pylint`` -> "lint", ``python-multipart`` -> "multipart") counts in prose only when the code imports a module of
+    that name (``pyyaml`` -> ``yaml``, ``python-dateutil`` -> ``dateutil``); else it is as likely a word."""
+    n = _norm(dep)
+    full = {n, n.replace("-", "_"), n.replace("-", " ")}
+    stripped = [v for v in _variants(dep) if v not in full]
+    plain = any(v in PLAIN_WORDS for v in _variants(dep))
+    sure = [v for v in stripped if v.replace("-", "_") in imported]
+    pattern = _name_pattern([*full, *sure], plain)
+    guarded = [v for v in stripped if v not in sure]
+    return f"{pattern}|{_name_pattern(guarded, True)}" if guarded and not plain else pattern
+
+
 def _name_pattern(names: Iterable[str], plain: bool) -> str:
     alt = "|".join(re.escape(v).replace(r"\-", "[-_ ]") for v in sorted(set(names), key=len, reverse=True))
     if plain:  # only as code (`name`) or with a version (name 2.x, name>=1)
@@ -464,11 +479,11 @@ def boundary_vocabulary(
             elif not top.startswith("_") and top.lower() not in own_pkgs and top.lower() not in ("test", "tests", "conftest"):
                 third.setdefault(top, f"{path} imports {mod}")
 
+    imported = {_norm(m).replace("-", "_") for m in third}
     for dep, src in sorted(deps.items()):
         if dep in own:
             continue
-        plain = any(v in PLAIN_WORDS for v in _variants(dep))
-        add(dep, "dependency", _name_pattern(_variants(dep), plain), f"declared in {src}")
+        add(dep, "dependency", _dependency_pattern(dep, imported), f"declared in {src}")
     declared = {v for d in deps for v in _variants(d)}
     for mod, src in sorted(third.items()):
         if _norm(mod) in declared or _norm(mod) in own:
