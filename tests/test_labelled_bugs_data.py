@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "labelled_bugs"
 
 
@@ -44,16 +46,19 @@ def test_the_numbered_parts_name_their_issue_in_every_entry():
     assert not [r for r in linked if any(leak in r["text"] for leak in leaks)]
 
 
-def test_each_later_part_is_its_own_projects_and_two_labellers_agree_on_the_sixth():
-    """The fifth and sixth parts are projects no other part holds (held out until measured once), and the
-    sixth's cross-labelled 20 (each labeller also labelled 10 of the other's entries, blind) agree >= 80%."""
+@pytest.mark.parametrize("part, names", [("sixth", {"jinja", "celery", "starlette", "trio"}),
+                                         ("seventh", {"marshmallow", "paramiko", "setuptools", "structlog"})])
+def test_each_later_part_is_its_own_projects_and_two_labellers_agree(part, names):
+    """The later parts are projects no other part holds (held out until measured once), and each one's
+    cross-labelled 20 (each labeller also labelled 10 of the other's entries, blind) agree >= 80%."""
     rows = [json.loads(line) for line in (DATA / "bugs.jsonl").read_text().splitlines()]
     projects = {s: {r["project"] for r in rows if r["split"] == s} for s in {r["split"] for r in rows}}
-    assert projects["sixth"] == {"jinja", "celery", "starlette", "trio"}
+    assert projects[part] == names
     for s, ps in projects.items():
         assert not ps & set().union(*(p for t, p in projects.items() if t != s)), s
-    sixth = {r["id"]: r["label"] for r in rows if r["split"] == "sixth"}
-    assert len(sixth) >= 150 and all(isinstance(r["issue"], int) for r in rows if r["split"] == "sixth")
-    second = [json.loads(line) for line in (DATA / "relabel_sixth.jsonl").read_text().splitlines()]
-    assert len(second) == 20 and {r["id"] for r in second} <= set(sixth)
-    assert sum(sixth[r["id"]] == r["label"] for r in second) >= 16
+    labels = {r["id"]: r["label"] for r in rows if r["split"] == part}
+    assert len(labels) >= 150 and all(isinstance(r["issue"], int) for r in rows if r["split"] == part)
+    second = [json.loads(line) for line in (DATA / f"relabel_{part}.jsonl").read_text().splitlines()]
+    assert len(second) == 20
+    both = [r for r in second if r["id"] in labels and r["label"] != "drop"]  # an entry both dropped is not here
+    assert len(both) >= 15 and sum(labels[r["id"]] == r["label"] for r in both) >= 0.8 * len(both)
