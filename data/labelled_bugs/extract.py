@@ -8,8 +8,8 @@ leak project names into the text) and samples a fixed number per project with a
 fixed seed. Output: ``candidates.jsonl`` (id, project, source, issue, text).
 
 Projects in :data:`NUMBERED` (pip, aiohttp; httpx, sphinx; black, uvicorn, rich, tox; werkzeug, coverage, anyio,
-scrapy; jinja, celery, starlette, trio; marshmallow, paramiko, setuptools, structlog: chosen for fixes that can be
-linked) sample only entries that name an issue number, and add their unreleased towncrier fragments
+scrapy; jinja, celery, starlette, trio; marshmallow, paramiko, setuptools, structlog; invoke, pylint, httpcore,
+falcon: chosen for fixes that can be linked) sample only entries that name an issue number, and add their unreleased towncrier fragments
 (``<dir>/<N>.bugfix.rst``, the issue number from the file name) to the pool. New projects are appended after the others, so the shared seeded sampler draws the same entries as
 before for the older ones.
 
@@ -65,6 +65,17 @@ SOURCES: dict[str, tuple[str, str | tuple[str, ...], str | None, int]] = {
     "paramiko": ("paramiko+paramiko", "sites/www/changelog.rst", None, 40),
     "setuptools": ("pypa+setuptools", "NEWS.rst", r"bug ?fix", 40),
     "structlog": ("hynek+structlog", "CHANGELOG.md", r"^fixed$", 40),
+    # eighth held-out part: four more projects of other shapes (a task runner, a static analyser, an HTTP transport,
+    # a web framework); pylint's whatsnew of the last four years (2.15, 2022-08, to 4.1), falcon's towncrier release
+    # notes (2.0.0 on: the older ones name no issue)
+    "invoke": ("pyinvoke+invoke", "sites/www/changelog.rst", None, 40),
+    "pylint": ("pylint-dev+pylint", tuple(f"doc/whatsnew/{v[0]}/{v}/index.rst" for v in (
+        "4.1", "4.0", "3.3", "3.2", "3.1", "3.0", "2.17", "2.16", "2.15")),
+        r"^(?:false (?:positives|negatives) fixed|other bug fixes)$", 40),
+    "httpcore": ("encode+httpcore", "CHANGELOG.md", None, 40),
+    "falcon": ("falconry+falcon", tuple(f"docs/changes/{v}.rst" for v in (
+        "4.4.0", "4.3.1", "4.3.0", "4.2.0", "4.1.0", "4.0.2", "4.0.1", "4.0.0", "3.1.3", "3.1.2", "3.1.1", "3.1.0",
+        "3.0.1", "3.0.0", "2.0.0")), r"^fixed$", 40),
 }
 #: project -> folder of its towncrier fragments (None: none); these projects sample only entries with an
 #: issue number
@@ -73,7 +84,8 @@ NUMBERED: dict[str, str | None] = {"pip": "news", "aiohttp": "CHANGES", "httpx":
                                    "werkzeug": None, "coverage": None, "anyio": None, "scrapy": None,
                                    "jinja": None, "celery": None, "starlette": None, "trio": "newsfragments",
                                    "marshmallow": None, "paramiko": None, "setuptools": "newsfragments",
-                                   "structlog": None}
+                                   "structlog": None, "invoke": None, "pylint": None, "httpcore": None,
+                                   "falcon": "docs/_newsfragments"}
 _FRAGMENT = re.compile(r"^(\d+)\.bugfix(?:\.rst|\.md)?$")
 _BULLET = re.compile(r"^(?:[-*]\s+)(.*)$")
 _HEADING_RST = re.compile(r"^[=\-~^]{3,}\s*$")
@@ -189,6 +201,12 @@ _FIXY_OF = {"paramiko": re.compile(r"^:bug:`")}
 #: release below that one (setuptools: the last five years, v58.0.0 of 2021-09 on; older entries describe code long
 #: gone, 2to3 and easy_install, and before 2016 another tracker's numbers)
 _OLDEST = {"setuptools": (r"^v58\.0\.0$", r"^v\d+\.\d+(?:\.\d+)?$")}
+_EIGHTH = ("invoke", "pylint", "httpcore", "falcon")
+#: eighth part: invoke's own bug role (as paramiko's); httpcore's entries that say they fix or handle something, and
+#: every entry of its older releases' "Fixed" sections
+_FIXY_EIGHTH = {"invoke": re.compile(r"^:bug:`"),
+                "httpcore": re.compile(_FIXY.pattern + r"|^\s*handl(?:e[sd]?|ing)\b", re.I)}
+_FIX_SECTION = {"httpcore": r"^Fixed$"}
 
 
 def _since(text: str, oldest: tuple[str, str] | None) -> str:
@@ -240,6 +258,30 @@ def _seventh(text: str) -> str:
     return _roles(t.strip())
 
 
+def _pylint(text: str) -> str:
+    """pylint's closing "Closes #N" / "Refs #N" / "Follow-up to #N" lines (towncrier; the number is kept in
+    ``issue``), then :func:`_seventh`."""
+    ref = r"(?i:closes|fixes(?: part of)?|refs|follow[- ]up (?:to|of|in)|related to)\s*:?\s*#\d+"
+    t = re.sub(rf"\s*\b{ref}(?:\s*(?:,|;|\band\b)\s*(?:{ref}|#\d+))*\.?", "", text)
+    return _seventh(re.sub(r"\s*\(\s*`?\s*\)", "", t))
+
+
+def _eighth(text: str) -> str:
+    """The eighth part's other changelogs: httpx-style ``(Pull #N)`` credits (httpcore), then :func:`_seventh`."""
+    return _seventh(_httpx(text))
+
+
+def _protect(text: str) -> str:
+    """Before :func:`_clean` (eighth part): code spans that look like a link but are not, a bare scheme (``http://``)
+    and a bare placeholder (``<cwd>``), kept from the URL and link rules (:func:`_restore` puts them back)."""
+    t = re.sub(r"(`+)(\w+:)//(`+)", "\\1\\2\x03\\3", text)
+    return re.sub(r"(`+)<([^<>`\s]+)>(`+)", "\\1\x01\\2\x02\\3", t)
+
+
+def _restore(text: str) -> str:
+    return text.replace("\x03", "//").replace("\x01", "<").replace("\x02", ">")
+
+
 def _foreign_links(text: str, own: str) -> str:
     """``text`` without links into another repository (their numbers are never the entry's own issue)."""
     other = rf"https?://github\.com/(?!{re.escape(own)}/)[^\s>)]*"
@@ -253,14 +295,18 @@ def _foreign_links(text: str, own: str) -> str:
 _HOUSE_STYLE = {"sphinx": _sphinx, "httpx": _httpx, "black": str.strip, "uvicorn": str.strip, "rich": str.strip,
                 "tox": str.strip, "werkzeug": str.strip, "coverage": _coverage, "anyio": _anyio, "scrapy": _scrapy,
                 "jinja": _roles, "celery": _celery, "starlette": _starlette, "trio": _roles,
-                "marshmallow": _seventh, "paramiko": _seventh, "setuptools": _seventh, "structlog": _seventh}
+                "marshmallow": _seventh, "paramiko": _seventh, "setuptools": _seventh, "structlog": _seventh,
+                "invoke": _seventh, "pylint": _pylint, "httpcore": _eighth, "falcon": _eighth}
 #: project -> how its changelog names an issue where :data:`_ISSUE` does not see it
 _ISSUE_OF = {"coverage": re.compile(r"`(?:issue|pull request) (\d+)`_"), "scrapy": re.compile(r":gh:`(\d+)`"),
              # celery: the pull request's own number closes the title; a number before it is what it mentions
              "celery": re.compile(r"(?s)^.*(?:\(#(\d+)\)|\bin #(\d+))\.?\s*$|#(\d+)"),
              "paramiko": re.compile(r"^:bug:`(\d+)"),
              # setuptools (towncrier): the closing "(#N)", not a pull request the text mentions
-             "setuptools": re.compile(r"(?s)^.*\(#(\d+)(?:,\s*#\d+)*\)\s*$")}
+             "setuptools": re.compile(r"(?s)^.*\(#(\d+)(?:,\s*#\d+)*\)\s*$"),
+             "invoke": re.compile(r"^:bug:`(\d+)"),
+             # pylint: the "Closes #N" (or "Refs #N") line, not an issue the text mentions
+             "pylint": re.compile(r"(?s)^(?:.*?\b(?:Closes|Fixes|Refs)\s+#(\d+)|.*?#(\d+))")}
 #: ``owner/repo#N``: a number in another project's tracker, never the entry's own issue
 _FOREIGN = re.compile(r"[\w.-]+/[\w.-]+#\d+")
 
@@ -333,6 +379,8 @@ def main(root: str) -> None:
         wide: tuple[re.Pattern[str], str | None, re.Pattern[str], bool] = (
             (_FIXY_WIDE, _FIX_RELEASE.get(project), _HEADING_RST, False) if project in _SIXTH
             else (_FIXY_OF.get(project, _FIXY), None, _HEADING_WIDE, True) if project in _SEVENTH
+            else (_FIXY_EIGHTH.get(project, _FIXY), _FIX_SECTION.get(project), _HEADING_WIDE, False)
+            if project in _EIGHTH
             else (_FIXY, None, _HEADING_RST, False))
         found: list[tuple[str, str, str | None]] = [
             (p, raw, None) for p in paths
@@ -343,15 +391,17 @@ def main(root: str) -> None:
         seen: set[str] = set()
         uniq = []
         for where, raw, number in found:
-            probe = _foreign_links(raw, folder.replace("+", "/", 1)) if project in _SIXTH + _SEVENTH else raw
+            probe = _foreign_links(raw, folder.replace("+", "/", 1)) if project in _SIXTH + _SEVENTH + _EIGHTH else raw
             m = _ISSUE_OF.get(project, _ISSUE).search(_FOREIGN.sub("", probe) if project in _HOUSE_STYLE else probe)
             issue = number or (next((g for g in m.groups() if g), None) if m else None)
-            text = _xrefs(raw, folder.replace("+", "/", 1)) if project in _SEVENTH else raw
+            text = _xrefs(raw, folder.replace("+", "/", 1)) if project in _SEVENTH + _EIGHTH else raw
+            text = _protect(text) if project in _EIGHTH else text
             clean = _towncrier(_clean(text)) if project in NUMBERED else _clean(text)
             clean = _HOUSE_STYLE[project](clean) if project in _HOUSE_STYLE else clean
+            clean = _restore(clean) if project in _EIGHTH else clean
             if project in _PR_TITLES and _NOT_A_DEFECT.search(clean):
                 continue
-            key = clean.casefold() if project in _SIXTH + _SEVENTH else clean
+            key = clean.casefold() if project in _SIXTH + _SEVENTH + _EIGHTH else clean
             if len(clean) < 15 or key in seen or (project in NUMBERED and issue is None):
                 continue
             seen.add(key)
