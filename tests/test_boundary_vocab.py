@@ -276,3 +276,17 @@ def _categorize_with(repo, *texts: str) -> pd.DataFrame:
     v, _ = vocab_of(repo)
     return categorize_bugs(issues(*(issue(f"#{i + 1}", t) for i, t in enumerate(texts))),
                            vocabulary=v).bugs.set_index("key")
+
+
+def test_one_thing_named_once_counts_once(tmp_path):
+    """``socket`` imported is a platform module and, through the same import, a "socket service": one thing, one
+    name. "third party" is a boundary name (a tool across) and an interaction word: one phrase, one piece of
+    evidence."""
+    repo = make_repo(tmp_path / "r", {"netkit/__init__.py": "import socket\n", "netkit/io.py": "x = 1\n"})
+    v, _ = vocab_of(repo)
+    assert "socket" in terms(v, "platform") and not terms(v, "service")
+    b = _categorize_with(repo, "Close sockets when reads fail", "Fix the message for third party imports")
+    assert [e for e in b.at["#1", "evidence"] if "names" in e] == [
+        'the text names platform "socket" (netkit/__init__.py imports socket) (+2 → integration)']
+    assert any('names tool "third party"' in e for e in b.at["#2", "evidence"])
+    assert not any('word "third-party service"' in e for e in b.at["#2", "evidence"])

@@ -950,12 +950,14 @@ def _apart(text: str, hits: list[int], terms: _TermSet) -> set[int]:
 
 
 def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict],
-                       vocabulary: pd.DataFrame | None) -> np.ndarray:
-    """Step 3: names across the boundary in the title/body or fix messages. Returns per bug the weight added."""
+                       vocabulary: pd.DataFrame | None) -> tuple[np.ndarray, dict[int, list[re.Pattern[str]]]]:
+    """Step 3: names across the boundary in the title/body or fix messages. Returns per bug the weight added, and
+    the patterns of the names found in its own text (a generic word they match is not counted again)."""
     n = len(issue_text)
     added = np.zeros(n)
+    named: dict[int, list[re.Pattern[str]]] = {}
     if vocabulary is None or not len(vocabulary):
-        return added
+        return added, named
     cap = ev.w["boundary_cap"]
     for kind, terms, names in _compile_vocabulary(_vocabulary_rows(vocabulary)):
         feature = _BOUNDARY_FEATURE.get(kind)
@@ -970,6 +972,7 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
             fix_hits = {}
         for i in sorted({*issue_hits, *fix_hits}):
             in_issue = issue_hits.get(i, [])
+            named.setdefault(i, []).extend(terms.rx[j] for j in in_issue)
             hits = in_issue or fix_hits.get(i, [])
             if not hits:
                 continue
@@ -993,17 +996,20 @@ def _boundary_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str]
             else:
                 what = f'the text names {kind} "{term}"'
             added[i] += ev.add(i, feature, what + where, min(factor, room / ev.w[feature]))
-    return added
+    return added, named
 
 
 def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], index: tuple[dict, dict],
-                   own: dict[str, str] | None = None) -> np.ndarray:
+                   own: dict[str, str] | None = None,
+                   named: dict[int, list[re.Pattern[str]]] | None = None) -> np.ndarray:
     """Step 4: the generic words of :data:`VOCABULARY`. Returns per bug whether an environment word fired.
 
     ``own``: the project's own module and package names (:func:`toolkit.load.boundary_vocab.own_names`). An
     interaction word that is also one of them (a serialization library's ``schema.py``, a client's ``api.py``)
     names the project's own code as often as an interaction, and counts at ``own_name_factor``, like a boundary
-    name the project has a module of its own for."""
+    name the project has a module of its own for. ``named``: per bug, the boundary names found in its text; an
+    interaction word those names match ("third party" is a boundary name and an interaction word) was counted as
+    the name: one phrase is one piece of evidence."""
     n = len(issue_text)
     env_hit = np.zeros(n, dtype=bool)
     for cat, (terms, entries) in _WORD_SETS.items():
@@ -1015,6 +1021,8 @@ def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], in
         fix_hits = terms.hits(fix_text, index[1]) if cat != "not_a_bug" else {}
         for i in sorted({*issue_hits, *fix_hits}):
             in_issue = issue_hits.get(i, [])
+            if cat == "integration" and named and i in named:
+                in_issue = [j for j in in_issue if not _said_as_name(terms.rx[j], issue_text[i], named[i])]
             # a fix message's words describe the commit (fix_message_words)
             in_fix = [j for j in fix_hits.get(i, ()) if j not in in_issue] if ev.w["fix_message_words"] > 0 else []
             if not (in_issue or in_fix):
@@ -1037,6 +1045,12 @@ def _word_evidence(ev: _Evidence, issue_text: list[str], fix_text: list[str], in
                 total += weight
                 ev.add(i, feature, f'word "{term}" in {where}', weight / ev.w[feature])
     return env_hit
+
+
+def _said_as_name(word: re.Pattern[str], text: str, names: list[re.Pattern[str]]) -> bool:
+    """Whether every mention of ``word`` in ``text`` is (part of) a boundary name already counted."""
+    found = [m.group(0) for m in word.finditer(text)]
+    return bool(found) and all(any(p.search(f) for p in names) for f in found)
 
 
 def _no_boundary_evidence(ev: _Evidence, texts: list[str], boundary: np.ndarray, single: list[bool],
@@ -1172,14 +1186,14 @@ def categorize_bugs(
     _tracker_evidence(ev, bugs, fx, files)
     wanted = _wanted_keys(vocabulary)
     index = (_index(issue_text, wanted), _index(fix_text, wanted))
-    boundary = _boundary_evidence(ev, issue_text, fix_text, index, vocabulary)
+    boundary, named = _boundary_evidence(ev, issue_text, fix_text, index, vocabulary)
     own = None
     if files is not None and len(files) and "component" in files:
         prod = files[files["component"].notna()]
         if "is_test" in prod:
             prod = prod[~prod["is_test"].fillna(False).astype(bool)]
         own = own_names(prod["path"].astype(str))
-    env_hit = _word_evidence(ev, issue_text, fix_text, index, own)
+    env_hit = _word_evidence(ev, issue_text, fix_text, index, own, named)
     _no_boundary_evidence(ev, texts, boundary, single, fx.components, keys,
                           vocabulary is not None and len(vocabulary) > 0)
     _environment_evidence(ev, env, env_hit)

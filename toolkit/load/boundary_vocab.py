@@ -464,6 +464,7 @@ def boundary_vocabulary(
     third: dict[str, str] = {}
     platform: dict[str, str] = {}
     services: dict[str, str] = {}
+    service_module: dict[str, str] = {}
     if imports is not None and len(imports):
         im = imports[imports["component"].notna() & imports["target_component"].isna()]
         if "is_type_checking" in im:
@@ -473,6 +474,7 @@ def boundary_vocabulary(
             kind = external_service(mod)
             if kind and kind not in services:
                 services[kind] = f"{path} imports {mod}"
+                service_module[kind] = top
             if top in _STDLIB:
                 if top in PLATFORM_MODULES and top not in platform:
                     platform[top] = f"{path} imports {mod}"
@@ -495,6 +497,8 @@ def boundary_vocabulary(
             continue
         add(mod, "platform", PLATFORM_MODULES[mod], src)
     for kind, src in sorted(services.items()):
+        if service_module[kind] in platform and service_module[kind] not in own_modules:
+            continue  # the platform module it talks through (socket, subprocess) is named already: one thing, once
         add(f"{kind} service", "service", SERVICE_WORDS.get(kind, re.escape(kind)), f"{src} (toolkit.vocab.external_services)")
     generic = ((RUNTIME_TERMS, "runtime"), (OS_TERMS, "os"), (TOOL_TERMS, "tool"), (PROTOCOL_TERMS, "protocol"))
     for table, kind in generic:
