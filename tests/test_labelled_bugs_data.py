@@ -47,7 +47,8 @@ def test_the_numbered_parts_name_their_issue_in_every_entry():
 
 
 @pytest.mark.parametrize("part, names", [("sixth", {"jinja", "celery", "starlette", "trio"}),
-                                         ("seventh", {"marshmallow", "paramiko", "setuptools", "structlog"})])
+                                         ("seventh", {"marshmallow", "paramiko", "setuptools", "structlog"}),
+                                         ("eighth", {"invoke", "pylint", "httpcore", "falcon"})])
 def test_each_later_part_is_its_own_projects_and_two_labellers_agree(part, names):
     """The later parts are projects no other part holds (held out until measured once), and each one's
     cross-labelled 20 (each labeller also labelled 10 of the other's entries, blind) agree >= 80%."""
