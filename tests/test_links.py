@@ -409,6 +409,25 @@ def test_changelog_lines_added_by_the_fix_link_it(tmp_path):
     assert not bare.links["issue_key"].isin(["#21", "#23"]).any()
 
 
+def test_a_commit_that_only_writes_the_changelog_records_a_fix_it_is_not_one(tmp_path):
+    """paramiko writes "Changelog re #649" after the fix, which names no number: that commit changed no code, so it
+    is not the fix; the bug is unlinked and says why. A commit that fixes code and writes the line is linked."""
+    from toolkit.load.links import link_fixes
+    repo = make_repo(tmp_path / "r", {"pkg/a.py": "x = 1\n", "sites/www/changelog.rst": "Changelog\n=========\n\n"},
+                     date=when(1))
+    commit(repo, "Handle the empty banner", {"pkg/a.py": "x = 2\n"}, date=when(2))
+    note = commit(repo, "Changelog re #649", {"sites/www/changelog.rst": "Changelog\n=========\n\n"
+                  "- :bug:`649` Empty banners crashed the transport.\n"}, date=when(3))
+    fix = commit(repo, "Fix #650: guard the handshake", {"pkg/a.py": "x = 3\n", "sites/www/changelog.rst": (
+        tmp_path / "r" / "sites/www/changelog.rst").read_text() + "- :bug:`650` Guard the handshake.\n"},
+        date=when(4))
+    issues = finish(pd.DataFrame({"tracker": "github", "type": "bug", "key": ["#649", "#650"], "source": "t"}))
+    res = link_fixes(issues, load_history(repo, cache=False), repo)
+    assert set(zip(res.links["issue_key"], res.links["sha"])) == {("#650", fix)}
+    reason = dict(zip(res.unlinked["issue_key"], res.unlinked["reason"]))["#649"]
+    assert f"changed nothing but the changelog ({note[:10]})" in reason
+
+
 def test_reverted_fixes_fix_nothing_and_a_revert_of_a_revert_reapplies(tmp_path):
     """git's reverts: the undone commit is no fix (the bug says why it has none), the words a revert quotes and
     "Reopens #N" are no mention, and reverting the revert re-applies the original's links."""

@@ -26,6 +26,9 @@ Kinds of evidence (``links.kind``)
                   it, and its commits are known through a merge, squash, fragment or the tracker's merge sha;
     ``heuristic`` (only with ``heuristic=True``) a commit within ``window_days`` after the issue was created
                   (and not after it was resolved) touching one of the issue's tracker components.
+    A commit named by its message, changelog line or fragment that changed nothing but changelog files and
+    fragments ("Changelog re #649") records a fix made elsewhere: it is not linked, and a bug left without a link
+    says so in ``unlinked``.
 Confidence
     ``explicit``  a closing word (``fixes/fixed/fix/closes/closed/resolves/resolved``) right before the key,
                   a subject that starts with one and names the key, a fragment, a merged PR that closes the
@@ -488,6 +491,7 @@ def link_issues(issues: pd.DataFrame, commits: pd.DataFrame, *, file_changes: pd
             })], ignore_index=True)
 
     links, reverted = _reverts(links, subject, messages, shas, targets)
+    links, recorded = _records_only(links, file_changes)
 
     if len(links):
         kind_rank = {k: i for i, k in enumerate(KINDS)}
@@ -506,11 +510,39 @@ def link_issues(issues: pd.DataFrame, commits: pd.DataFrame, *, file_changes: pd
         issue_components = schema.empty("issue_components")
 
     unl = keys[bug & ~_isin(keys, set(links["issue_key"]))]
-    reasons = _unlinked_reasons(iss, unl, closes, empty_merge, set(shas), unreachable, projects, reverted,
-                                issue_keys | pr_keys)
+    reasons = _unlinked_reasons(iss, unl, closes, empty_merge | recorded, set(shas), unreachable, projects,
+                                reverted, issue_keys | pr_keys)
     unlinked = schema.conform(pd.DataFrame({"issue_key": unl.to_numpy(), "reason": reasons}), "unlinked_issues") \
         if len(unl) else schema.empty("unlinked_issues")
     return Links(links, issue_components, unlinked, _pr_bugs(iss, closes))
+
+
+#: Link kinds that name a commit by what it says or writes, not by how it was merged: a commit of these kinds that
+#: changed nothing but changelog files and fragments records a fix made elsewhere ("Changelog re #649").
+_RECORDING_KINDS = ("message", "changelog", "fragment")
+
+
+def _records_only(links: pd.DataFrame, file_changes: pd.DataFrame | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``links`` without the commits that only record a fix: a commit named by its message, its changelog line or
+    its fragment (:data:`_RECORDING_KINDS`) whose changed files are all changelog files or fragments changed no
+    code, so it is not the fix (on the seventh labelled part's hand-checked links, 5 of paramiko's 9 and one of
+    structlog's were such commits). A commit brought in by a merge or a PR keeps its link: it is part of the
+    change that fixed it. Returns the links kept and, per issue left with none, why."""
+    if file_changes is None or not len(file_changes) or not len(links):
+        return links, {}
+    path = file_changes["path"].astype("string").fillna("")
+    record = path.str.contains(CHANGELOG_FILE, regex=True) | path.str.extract(FRAGMENT, expand=False).notna()
+    only = record.groupby(file_changes["sha"].astype(str).to_numpy()).all()
+    only = set(only.index[only.to_numpy(dtype=bool)])
+    drop = links["kind"].isin(_RECORDING_KINDS).to_numpy(dtype=bool) & _isin(links["sha"].astype("string"), only)
+    if not drop.any():
+        return links, {}
+    kept = links[~drop].reset_index(drop=True)
+    left = set(kept["issue_key"].astype(str))
+    why = {str(k): f"mentioned only in a commit that changed nothing but the changelog ({str(sha)[:10]}): it records a"
+                   " fix made elsewhere"
+           for k, sha in zip(links.loc[drop, "issue_key"], links.loc[drop, "sha"]) if str(k) not in left}
+    return kept, why
 
 
 def _fragments(file_changes: pd.DataFrame) -> pd.DataFrame:
