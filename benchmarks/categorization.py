@@ -102,6 +102,7 @@ def fixes_of(repos: Path, project: str, part: pd.DataFrame) -> dict | None:
     from toolkit.load.issues.normalize import finish
     from toolkit.load.links import Links, link_fixes
     from toolkit.load.structure import load_structure
+    from common import pr_numbers
 
     clone = repos / CLONES[project]
     if not clone.exists():
@@ -110,8 +111,9 @@ def fixes_of(repos: Path, project: str, part: pd.DataFrame) -> dict | None:
     s = load_structure(clone, workers=1)
     hist = load_history(clone, roots=s.components.roots)
     nums = sorted({int(n) for n in numbered["issue"]})
+    prs = pr_numbers(hist.commits)  # as a GitHub export would list them: a PR cited as the bug is a bug-labelled PR
     issues = finish(pd.DataFrame({"tracker": "github", "key": [f"#{n}" for n in nums], "title": "", "type": "bug",
-                                  "is_pull_request": False}))
+                                  "is_pull_request": [n in prs for n in nums]}))
     t0 = time.perf_counter()
     links = link_fixes(issues, hist, clone, components=s.components)
     t1 = time.perf_counter()

@@ -113,3 +113,13 @@ def main(run: Callable[[list[str]], list[dict]]) -> None:
         extras = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
                            if k not in ROW_KEYS and isinstance(v, (int, float, str)))
         print(format_row(row) + (f"  ({extras})" if extras else ""), flush=True)
+
+
+def pr_numbers(commits: Any) -> set[int]:
+    """The numbers a history shows as pull requests (``Merge pull request #N``, a subject ending in ``(#N)``): a
+    GitHub export would list them as pull requests, so a changelog's bug citing one is exported as a bug-labelled
+    pull request, not an issue (links_eval.py, categorization.py)."""
+    msg = commits["message"].astype(str)
+    a = msg.str.extract(r"^Merge pull request #(\d+)", expand=False).dropna()
+    b = msg.str.extract(r"^[^\n]*\(#(\d+)\)\s*(?:\n|$)", expand=False).dropna()
+    return set(a.astype(int)) | set(b.astype(int))

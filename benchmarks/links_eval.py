@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from common import pr_numbers
 from toolkit.load.gitrepo import Repo
 from toolkit.load.history import load_history
 from toolkit.load.issues.normalize import finish
@@ -98,13 +99,6 @@ def _identifiable(hist, truth: dict[int, set[str]]) -> dict[int, set[str]]:
     return {n: s for n, s in out.items() if s}
 
 
-def _pr_numbers(commits: pd.DataFrame) -> set[int]:
-    msg = commits["message"].astype(str)
-    a = msg.str.extract(r"^Merge pull request #(\d+)", expand=False).dropna()
-    b = msg.str.extract(r"^[^\n]*\(#(\d+)\)\s*(?:\n|$)", expand=False).dropna()
-    return set(a.astype(int)) | set(b.astype(int))
-
-
 def _truth_sets(commits: pd.DataFrame, truth: dict[int, set[str]]) -> dict[int, set[str]]:
     """Each truth commit plus the other commits of the merge (<= 100 commits) that brought it in, and the merge."""
     g = _Graph(commits)
@@ -161,7 +155,7 @@ def evaluate(root: Path, name: str) -> dict:
     if not truth:
         truth, source = _changelog_truth(path), "changelog lines"
     truth = _identifiable(hist, truth)
-    prs = _pr_numbers(hist.commits)
+    prs = pr_numbers(hist.commits)
     nums = sorted(truth)
     issues = finish(pd.DataFrame({"tracker": "github", "key": [f"#{n}" for n in nums], "type": "bug",
                                   "is_pull_request": [n in prs for n in nums], "source": "changelog"}))
@@ -247,6 +241,40 @@ def main(argv: list[str]) -> None:
     if len(judged):  # not re-linked here: precision over the rows as judged (httpx/sphinx: hand-found fixes too)
         print("\n== hand-checked links of repositories this run does not link (precision as judged)")
         print(judged.to_string())
+        relinked = relink_handchecked(root, set(judged.index))
+        if len(relinked):
+            print("\n== the same repositories' hand-checked issues linked again by today's linker (all evidence; "
+                  "numbers the history shows as pull requests exported as pull requests)")
+            print(relinked.to_string())
+
+
+def relink_handchecked(root: Path, repos: set[str]) -> pd.DataFrame:
+    """Per repository: its hand-checked issues linked again with :func:`toolkit.load.links.link_fixes`, each link
+    looked up in links_handchecked.csv: issues, issues with a right commit (fix or same PR), links, links judged
+    wrong, links nobody judged (to open by hand before quoting a precision)."""
+    import io
+
+    from toolkit.load.links import link_fixes
+
+    text = "".join(line for line in HANDCHECKED.open() if not line.startswith("# "))
+    hc = pd.read_csv(io.StringIO(text), dtype=str)
+    rows = []
+    for repo, g in hc[hc["repo"].isin(list(repos))].groupby("repo"):
+        if not (root / repo).is_dir():
+            continue
+        hist = load_history(root / repo)
+        prs = pr_numbers(hist.commits)
+        nums = sorted({int(str(i).lstrip("#")) for i in g["issue"]})
+        issues = finish(pd.DataFrame({"tracker": "github", "key": [f"#{n}" for n in nums], "type": "bug",
+                                      "is_pull_request": [n in prs for n in nums], "source": "changelog"}))
+        links = link_fixes(issues, hist, root / repo).links
+        verdict = {(str(i), str(sh)[:10]): v for i, sh, v in zip(g["issue"], g["sha"], g["verdict"])}
+        got = [verdict.get((str(k), str(sh)[:10]), "unjudged") for k, sh in zip(links["issue_key"], links["sha"])]
+        right = {str(k) for k, v in zip(links["issue_key"], got) if v in ("fix", "same-pr")}
+        rows.append({"repo": repo, "issues": len(nums), "linked": int(links["issue_key"].nunique()),
+                     "with a right commit": len(right), "links": len(got), "wrong": got.count("wrong"),
+                     "unjudged": got.count("unjudged")})
+    return pd.DataFrame(rows).set_index("repo") if rows else pd.DataFrame()
 
 
 if __name__ == "__main__":
