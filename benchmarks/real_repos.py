@@ -74,7 +74,8 @@ def changelog_export(repo: Path, out: Path) -> Path | None:
     """A GitHub-style issue export of the bugs the repository's changelog names, titled with the changelog's
     words for each (None when it names none). Creation dates are unknown, so each issue is dated a year
     before its first fix."""
-    from links_eval import _changelog_truth, _fragment_truth, _pr_numbers  # noqa: PLC0415
+    from common import pr_numbers  # noqa: PLC0415
+    from links_eval import _changelog_truth, _fragment_truth  # noqa: PLC0415
 
     from toolkit.load.history import load_history  # noqa: PLC0415
 
@@ -82,7 +83,7 @@ def changelog_export(repo: Path, out: Path) -> Path | None:
     truth = _fragment_truth(hist) or _changelog_truth(repo)
     if not truth:
         return None
-    prs = _pr_numbers(hist.commits)
+    prs = pr_numbers(hist.commits)
     texts = _entry_texts(repo, hist)
     when = dict(zip(hist.commits["sha"].astype(str), hist.commits["timestamp"]))
     items = []
